@@ -1,0 +1,87 @@
+# Twilio SMS automation on AWS serverless.
+#   make run    the whole stack on this machine (local AWS emulator + Twilio sandbox)
+#   make test   install, lint, validate the template, run every test tier
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell tools/find-python.sh 3.12)
+VENV := .venv
+TOOLS_VENV := .venv-tools
+UV := $(VENV)/bin/uv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help install tools lock requirements check-requirements lint format typecheck \
+        validate-template test test-unit test-integration test-template build clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@test -n "$(PYTHON)" || { echo "error: Python 3.12 not found (see tools/find-python.sh)"; exit 1; }
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV) sync --frozen --python $(VENV)/bin/python
+	@touch $@
+
+install: $(VENV)/.installed ## create .venv with the package (editable) and the sms-automation command
+
+$(TOOLS_VENV)/.installed: tools/requirements-tools.txt
+	@test -n "$(PYTHON)" || { echo "error: Python 3.12 not found (see tools/find-python.sh)"; exit 1; }
+	@test -x $(TOOLS_VENV)/bin/python || $(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tools/requirements-tools.txt
+	@touch $@
+
+tools: $(TOOLS_VENV)/.installed ## SAM CLI, aws-sam-translator, cfn-lint in their own venv (they pin pydantic)
+
+lock: install ## re-resolve uv.lock after editing pyproject.toml, then regenerate the layer requirements
+	$(UV) lock
+	$(MAKE) requirements
+
+requirements: install ## regenerate layers/common/requirements.txt from uv.lock
+	$(UV) export --frozen --no-dev --no-hashes --no-emit-project --no-header \
+	  --no-emit-package boto3 --no-emit-package botocore --no-emit-package s3transfer \
+	  --no-emit-package jmespath -o layers/common/requirements.txt --quiet
+
+check-requirements: install ## fail when uv.lock or the layer requirements drift from pyproject.toml
+	$(UV) lock --check
+	@tmp=$$(mktemp); $(UV) export --frozen --no-dev --no-hashes --no-emit-project --no-header \
+	  --no-emit-package boto3 --no-emit-package botocore --no-emit-package s3transfer \
+	  --no-emit-package jmespath -o $$tmp --quiet; \
+	if ! diff -u layers/common/requirements.txt $$tmp; then \
+	  echo "error: layers/common/requirements.txt is out of date: run 'make requirements'"; rm -f $$tmp; exit 1; fi; \
+	rm -f $$tmp
+
+lint: install ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install ## apply ruff formatting and safe fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: install
+	$(BIN)/mypy
+
+validate-template: tools ## SAM transform with aws-sam-translator, then cfn-lint on the result
+	$(TOOLS_VENV)/bin/python tools/validate_template.py template.yaml
+
+test-unit: install
+	$(BIN)/pytest tests/unit
+
+test-integration: install
+	$(BIN)/pytest tests/integration
+
+test-template: install
+	$(BIN)/pytest tests/template
+
+test: install check-requirements lint validate-template ## everything CI runs: install, lint, template validation, all tests
+	$(BIN)/pytest
+
+build: tools ## sam build (x86_64 by default for local runs; ARCH=arm64 for AWS)
+	PATH="$(dir $(PYTHON)):$$PATH" $(TOOLS_VENV)/bin/sam build --parameter-overrides Architecture=$${ARCH:-x86_64}
+
+clean: ## remove venvs and build output
+	rm -rf $(VENV) $(TOOLS_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

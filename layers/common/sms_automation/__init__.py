@@ -1,0 +1,1 @@
+"""Twilio SMS automation on AWS serverless: the shared package every function imports."""

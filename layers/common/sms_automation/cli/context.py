@@ -1,0 +1,101 @@
+"""Where the CLI finds the deployment: environment overrides first, then the stack's outputs.
+
+boto3's normal configuration applies (profile, region, ``AWS_ENDPOINT_URL``), so the same
+commands work against AWS, moto server and the local emulator.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import boto3
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
+DEFAULT_STACK = "sms-automation"
+
+ENV_STACK = "SMS_AUTOMATION_STACK"
+ENV_TABLE = "SMS_AUTOMATION_TABLE"
+ENV_SECRETS_PREFIX = "SMS_AUTOMATION_SECRETS_PREFIX"
+ENV_WEBHOOK_BASE_URL = "SMS_AUTOMATION_WEBHOOK_BASE_URL"
+ENV_TWILIO_API_BASE_URL = "TWILIO_API_BASE_URL"
+DEFAULT_TWILIO_API_BASE_URL = "https://api.twilio.com"
+
+# Stack outputs the CLI reads (template.yaml must keep these names).
+OUTPUT_TABLE = "TableName"
+OUTPUT_SECRETS_PREFIX = "SecretsPrefix"
+OUTPUT_WEBHOOK_BASE_URL = "WebhookBaseUrl"
+
+
+class DeploymentNotFound(RuntimeError):
+    pass
+
+
+@dataclass
+class CliContext:
+    """Lazily resolved deployment settings and AWS clients for one CLI invocation."""
+
+    stack_name: str = DEFAULT_STACK
+    environ: dict[str, str] | None = None
+
+    @property
+    def _env(self) -> dict[str, str]:
+        return dict(os.environ) if self.environ is None else self.environ
+
+    @cached_property
+    def _stack_outputs(self) -> dict[str, str]:
+        cfn: CloudFormationClient = boto3.client("cloudformation")
+        try:
+            stacks = cfn.describe_stacks(StackName=self.stack_name)["Stacks"]
+        except cfn.exceptions.ClientError as error:
+            raise DeploymentNotFound(
+                f"stack {self.stack_name!r} not found ({error.response['Error']['Message']}); "
+                f"deploy it, pass --stack NAME, or set {ENV_TABLE}, {ENV_SECRETS_PREFIX} "
+                f"and {ENV_WEBHOOK_BASE_URL}"
+            ) from error
+        return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+
+    def _setting(self, env_name: str, output_name: str) -> str:
+        value = self._env.get(env_name)
+        if value:
+            return value
+        outputs = self._stack_outputs
+        if output_name not in outputs:
+            raise DeploymentNotFound(
+                f"stack {self.stack_name!r} has no output {output_name!r}; set {env_name}"
+            )
+        return outputs[output_name]
+
+    @cached_property
+    def table_name(self) -> str:
+        return self._setting(ENV_TABLE, OUTPUT_TABLE)
+
+    @cached_property
+    def secrets_prefix(self) -> str:
+        return self._setting(ENV_SECRETS_PREFIX, OUTPUT_SECRETS_PREFIX)
+
+    @cached_property
+    def webhook_base_url(self) -> str:
+        return self._setting(ENV_WEBHOOK_BASE_URL, OUTPUT_WEBHOOK_BASE_URL).rstrip("/")
+
+    @property
+    def twilio_api_base_url(self) -> str:
+        return self._env.get(ENV_TWILIO_API_BASE_URL) or DEFAULT_TWILIO_API_BASE_URL
+
+    @cached_property
+    def dynamodb(self) -> DynamoDBClient:
+        return boto3.client("dynamodb")
+
+    @cached_property
+    def secretsmanager(self) -> SecretsManagerClient:
+        return boto3.client("secretsmanager")
+
+    def messaging_request_url(self, account_name: str) -> str:
+        return f"{self.webhook_base_url}/twilio/{account_name}/sms"
+
