@@ -1,14 +1,21 @@
-"""Accounts: a name (the webhook URL segment), a Twilio Account SID, its auth tokens, receive on/off.
+"""Accounts: a name (the webhook URL segment), a Twilio Account SID, auth tokens, receive on/off.
 
-The auth tokens live only in AWS Secrets Manager; the DynamoDB item names the secret.
+The auth tokens live only in AWS Secrets Manager; the DynamoDB item names the secret. This module
+is the domain: the model, validation, the errors, the ports the adapters implement
+(``AccountRecords``, ``AuthTokenVault``, ``AccountDirectory``) and ``AccountRegistry``, which keeps
+the item and its secret consistent. It imports nothing beyond the standard library, so the
+webhook's cold start pays nothing for it.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 ACCOUNT_NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 ACCOUNT_SID_PATTERN = re.compile(r"^AC[0-9a-fA-F]{32}$")
+_WHITESPACE = re.compile(r"\s")
 
 
 class InvalidAccountName(ValueError):
@@ -17,6 +24,48 @@ class InvalidAccountName(ValueError):
 
 class InvalidAccountSid(ValueError):
     pass
+
+
+class InvalidAuthToken(ValueError):
+    """The message says what is wrong with the token, never what the token is."""
+
+
+class AccountNotFound(LookupError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no account named {name!r}")
+        self.name = name
+
+
+class AccountAlreadyExists(Exception):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"an account named {name!r} already exists")
+        self.name = name
+
+
+class AuthTokenSecretNotFound(LookupError):
+    def __init__(self, secret_id: str) -> None:
+        super().__init__(f"the auth token secret {secret_id!r} does not exist")
+        self.secret_id = secret_id
+
+
+class AuthTokenSecretAlreadyExists(Exception):
+    """A secret with the account's secret name exists although no account item names it."""
+
+    def __init__(self, secret_id: str) -> None:
+        super().__init__(
+            f"a secret named {secret_id!r} already exists but no account uses it "
+            "(left over from an interrupted run?); delete it and try again"
+        )
+        self.secret_id = secret_id
+
+
+class MalformedAuthTokenSecret(ValueError):
+    def __init__(self, secret_id: str) -> None:
+        super().__init__(
+            f"the secret {secret_id!r} is not an auth token secret: expected a JSON object "
+            '{"current": "...", "previous": "..." | null, "rotated_at": "..."}'
+        )
+        self.secret_id = secret_id
 
 
 def validate_account_name(name: str) -> str:
@@ -37,6 +86,25 @@ def validate_account_sid(sid: str) -> str:
     return sid
 
 
+def validate_auth_token(token: str) -> str:
+    if not token:
+        raise InvalidAuthToken("the auth token is empty")
+    if _WHITESPACE.search(token):
+        raise InvalidAuthToken("the auth token contains whitespace; copy it again from the Console")
+    return token
+
+
+def account_secret_id(secrets_prefix: str, name: str) -> str:
+    """The Secrets Manager name holding an account's auth tokens."""
+    return f"{secrets_prefix.rstrip('/')}/accounts/{name}"
+
+
+def utc_timestamp(now: datetime | None = None) -> str:
+    """ISO-8601 UTC with a ``Z``, to the millisecond: sorts as text, parses everywhere."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 @dataclass(frozen=True, slots=True)
 class Account:
     name: str
@@ -53,13 +121,17 @@ class AuthTokens:
 
     current: str
     previous: str | None = None
+    rotated_at: str | None = None  # when ``current`` became current
 
     @property
     def accepted(self) -> tuple[str, ...]:
         return (self.current,) if not self.previous else (self.current, self.previous)
 
     def __repr__(self) -> str:  # never print a token, even by accident
-        return f"AuthTokens(current=***, previous={'***' if self.previous else None})"
+        return (
+            f"AuthTokens(current=***, previous={'***' if self.previous else None}, "
+            f"rotated_at={self.rotated_at!r})"
+        )
 
 
 class AccountDirectory(Protocol):
@@ -68,3 +140,111 @@ class AccountDirectory(Protocol):
     def find(self, name: str) -> Account | None: ...
 
     def auth_tokens(self, account: Account) -> AuthTokens: ...
+
+
+class AccountRecords(Protocol):
+    """The account items (adapter: ``DynamoAccountStore``)."""
+
+    def get(self, name: str) -> Account | None: ...
+
+    def create(self, account: Account) -> None:
+        """Raises ``AccountAlreadyExists``."""
+
+    def list(self) -> list[Account]: ...
+
+    def set_receive_enabled(self, name: str, enabled: bool) -> Account:
+        """Raises ``AccountNotFound``."""
+
+    def delete(self, name: str) -> Account:
+        """Raises ``AccountNotFound``; returns the deleted account."""
+
+
+class AuthTokenVault(Protocol):
+    """The per-account auth token secrets (adapter: ``SecretsManagerTokenStore``)."""
+
+    def create(self, secret_id: str, token: str) -> None:
+        """Raises ``AuthTokenSecretAlreadyExists``."""
+
+    def get(self, secret_id: str) -> AuthTokens:
+        """Raises ``AuthTokenSecretNotFound``, ``MalformedAuthTokenSecret``."""
+
+    def rotate(self, secret_id: str, new_token: str) -> AuthTokens: ...
+
+    def clear_previous(self, secret_id: str) -> AuthTokens: ...
+
+    def delete(self, secret_id: str) -> None:
+        """Deletes at once (no recovery window), so the name can be reused; absent is fine."""
+
+
+class AccountRegistry:
+    """Account use cases that keep the DynamoDB item and its secret consistent.
+
+    Adding writes the secret first and then the item (conditionally), deleting the secret again
+    when the item write fails: the webhook never sees an account whose token is missing, and a
+    failed ``add`` leaves nothing behind. Removing deletes the item first (the webhook stops
+    accepting at once) and then the secret.
+    """
+
+    def __init__(
+        self,
+        records: AccountRecords,
+        vault: AuthTokenVault,
+        secrets_prefix: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._records = records
+        self._vault = vault
+        self._secrets_prefix = secrets_prefix
+        self._clock = clock
+
+    def add(
+        self, name: str, account_sid: str, auth_token: str, *, receive_enabled: bool = True
+    ) -> Account:
+        validate_account_name(name)
+        validate_account_sid(account_sid)
+        validate_auth_token(auth_token)
+        if self._records.get(name) is not None:
+            raise AccountAlreadyExists(name)
+        now = utc_timestamp(self._clock())
+        account = Account(
+            name=name,
+            account_sid=account_sid,
+            receive_enabled=receive_enabled,
+            secret_id=account_secret_id(self._secrets_prefix, name),
+            created_at=now,
+            updated_at=now,
+        )
+        self._vault.create(account.secret_id, auth_token)
+        try:
+            self._records.create(account)
+        except BaseException:
+            self._vault.delete(account.secret_id)
+            raise
+        return account
+
+    def get(self, name: str) -> Account:
+        account = self._records.get(validate_account_name(name))
+        if account is None:
+            raise AccountNotFound(name)
+        return account
+
+    def list(self) -> list[Account]:
+        return self._records.list()
+
+    def set_receive_enabled(self, name: str, enabled: bool) -> Account:
+        return self._records.set_receive_enabled(validate_account_name(name), enabled)
+
+    def auth_tokens(self, name: str) -> AuthTokens:
+        return self._vault.get(self.get(name).secret_id)
+
+    def rotate_token(self, name: str, new_token: str) -> AuthTokens:
+        validate_auth_token(new_token)
+        return self._vault.rotate(self.get(name).secret_id, new_token)
+
+    def clear_previous_token(self, name: str) -> AuthTokens:
+        return self._vault.clear_previous(self.get(name).secret_id)
+
+    def remove(self, name: str) -> Account:
+        account = self._records.delete(validate_account_name(name))
+        self._vault.delete(account.secret_id)
+        return account
