@@ -74,6 +74,14 @@ def url_with_body_hash(url: str, body: bytes) -> str:
     return f"{base}{separator}{BODY_HASH_PARAM}={body_sha256(body)}{hash_mark}{fragment}"
 
 
+def claimed_body_hash(url: str) -> str | None:
+    """Return the (first) ``bodySHA256`` query value of ``url``, or None when it has none."""
+    for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        if name == BODY_HASH_PARAM:
+            return value
+    return None
+
+
 def url_variants(url: str) -> tuple[str, ...]:
     """Return the URLs a signature may have been computed over, ``url`` itself first.
 
@@ -139,7 +147,7 @@ def verify_json(
     urls = url_variants(url)
     if not signature:
         return _rejected(urls, REASON_MISSING_SIGNATURE)
-    claimed_hash = _first_query_value(url, BODY_HASH_PARAM)
+    claimed_hash = claimed_body_hash(url)
     if claimed_hash is None:
         return _rejected(urls, REASON_BODY_HASH_MISSING)
     check = _match_signature(urls, "", signature, auth_tokens)
@@ -185,13 +193,6 @@ def _token_keys(auth_tokens: Sequence[str]) -> list[tuple[int, bytes]]:
     if not keys:
         raise ValueError("no auth token to verify with (all given tokens are empty)")
     return keys
-
-
-def _first_query_value(url: str, name: str) -> str | None:
-    for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
-        if key == name:
-            return value
-    return None
 
 
 def _rejected(urls: tuple[str, ...], reason: str) -> SignatureCheck:
