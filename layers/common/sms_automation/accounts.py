@@ -189,17 +189,22 @@ class AccountRegistry:
         self,
         records: AccountRecords,
         vault: AuthTokenVault,
-        secrets_prefix: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._records = records
         self._vault = vault
-        self._secrets_prefix = secrets_prefix
         self._clock = clock
 
     def add(
-        self, name: str, account_sid: str, auth_token: str, *, receive_enabled: bool = True
+        self,
+        name: str,
+        account_sid: str,
+        auth_token: str,
+        *,
+        secrets_prefix: str,
+        receive_enabled: bool = True,
     ) -> Account:
+        """Raises ``AccountAlreadyExists``, ``AuthTokenSecretAlreadyExists``, ``Invalid*``."""
         validate_account_name(name)
         validate_account_sid(account_sid)
         validate_auth_token(auth_token)
@@ -210,7 +215,7 @@ class AccountRegistry:
             name=name,
             account_sid=account_sid,
             receive_enabled=receive_enabled,
-            secret_id=account_secret_id(self._secrets_prefix, name),
+            secret_id=account_secret_id(secrets_prefix, name),
             created_at=now,
             updated_at=now,
         )

@@ -1,7 +1,556 @@
-"""``sms-automation accounts``: placeholder until the inbound webhook lands (being written now)."""
+"""``sms-automation accounts``: add, list, show, remove, enable, disable, rotate-token, verify.
+
+Auth tokens are read from stdin (``--auth-token-stdin``), ``TWILIO_AUTH_TOKEN`` or a hidden
+prompt, never from a command-line flag (it would land in shell history and ``ps``), and are
+never printed.
+"""
+
+from __future__ import annotations
 
 import argparse
+import functools
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from sms_automation.accounts import (
+    Account,
+    AccountAlreadyExists,
+    AccountNotFound,
+    AccountRegistry,
+    AuthTokens,
+    AuthTokenSecretAlreadyExists,
+    AuthTokenSecretNotFound,
+    InvalidAccountName,
+    InvalidAccountSid,
+    InvalidAuthToken,
+    MalformedAuthTokenSecret,
+    validate_account_name,
+    validate_account_sid,
+)
+from sms_automation.adapters.account_store import (
+    ACCOUNT_CACHE_SECONDS,
+    AUTH_TOKEN_CACHE_SECONDS,
+    DynamoAccountStore,
+    SecretsManagerTokenStore,
+)
+from sms_automation.adapters.twilio_verify import (
+    DEFAULT_TIMEOUT_SECONDS,
+    AccountVerification,
+    VerificationOutcome,
+    verify_twilio_account,
+)
+
+if TYPE_CHECKING:
+    from sms_automation.cli.context import CliContext
+
+ENV_AUTH_TOKEN: Final = "TWILIO_AUTH_TOKEN"  # noqa: S105 (a variable name)
+
+EXIT_OK: Final = 0
+EXIT_FAILED: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_UNREACHABLE: Final = 3
+
+_ACCOUNT_CACHE = f"{ACCOUNT_CACHE_SECONDS:g} s"
+_TOKEN_CACHE_MINUTES = f"{AUTH_TOKEN_CACHE_SECONDS / 60:g}"
+
+Handler = Callable[[argparse.Namespace], int]
 
 
-def register(groups: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    groups.add_parser("accounts", help="Twilio accounts")
+class UsageError(Exception):
+    """A command that cannot run as given (exit 2)."""
+
+
+# --- argument types ---------------------------------------------------------------------------
+
+
+def _account_name(value: str) -> str:
+    try:
+        return validate_account_name(value)
+    except InvalidAccountName as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _account_sid(value: str) -> str:
+    try:
+        return validate_account_sid(value)
+    except InvalidAccountSid as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {value!r}")
+    return seconds
+
+
+# --- plumbing ---------------------------------------------------------------------------------
+
+
+def _fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+def _reports_errors(handler: Handler) -> Handler:
+    """Turns the domain's and AWS's errors into one ``error:`` line and an exit code."""
+
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except (UsageError, InvalidAccountName, InvalidAccountSid, InvalidAuthToken) as error:
+            _fail(str(error))
+            return EXIT_USAGE
+        except (
+            AccountNotFound,
+            AccountAlreadyExists,
+            AuthTokenSecretAlreadyExists,
+            AuthTokenSecretNotFound,
+            MalformedAuthTokenSecret,
+            ClientError,
+            BotoCoreError,
+        ) as error:
+            _fail(_describe_failure(error))
+            return EXIT_FAILED
+
+    return run
+
+
+def _describe_failure(error: Exception) -> str:
+    if isinstance(error, AccountNotFound):
+        return f"no account named {error.name!r} (see: sms-automation accounts list)"
+    if isinstance(error, AccountAlreadyExists):
+        return f"{error} (see: sms-automation accounts show {error.name})"
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        return (
+            f"AWS {error.operation_name} failed: "
+            f"{details.get('Code', '?')}: {details.get('Message', '')}"
+        )
+    if isinstance(error, BotoCoreError):
+        return f"AWS: {error}"
+    return str(error)
+
+
+def _context(args: argparse.Namespace) -> CliContext:
+    context: CliContext = args.context
+    return context
+
+
+def _registry(args: argparse.Namespace) -> AccountRegistry:
+    context = _context(args)
+    return AccountRegistry(
+        DynamoAccountStore(context.table_name, context.dynamodb, consistent_reads=True),
+        SecretsManagerTokenStore(context.secretsmanager),
+    )
+
+
+def _read_auth_token(from_stdin: bool, prompt: str) -> str:
+    """stdin (``--auth-token-stdin``), else ``TWILIO_AUTH_TOKEN``, else a hidden prompt."""
+    if from_stdin:
+        return sys.stdin.read().strip()
+    from_env = os.environ.get(ENV_AUTH_TOKEN, "").strip()
+    if from_env:
+        print(f"using the auth token from ${ENV_AUTH_TOKEN}", file=sys.stderr)
+        return from_env
+    if sys.stdin.isatty():
+        return getpass.getpass(prompt).strip()
+    raise UsageError(
+        f"no auth token: pipe it with --auth-token-stdin, set {ENV_AUTH_TOKEN}, "
+        "or run in a terminal to be prompted"
+    )
+
+
+def _confirm(question: str) -> bool:
+    answer = input(f"{question} [y/N] ")
+    return answer.strip().lower() in {"y", "yes"}
+
+
+def _on_off(enabled: bool) -> str:
+    return "on" if enabled else "off"
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2))
+
+
+def _account_summary(account: Account, context: CliContext) -> dict[str, Any]:
+    return {
+        "name": account.name,
+        "account_sid": account.account_sid,
+        "receive_enabled": account.receive_enabled,
+        "messaging_request_url": context.messaging_request_url(account.name),
+    }
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+@_reports_errors
+def add_account(args: argparse.Namespace) -> int:
+    context = _context(args)
+    token = _read_auth_token(args.auth_token_stdin, f"Auth Token for {args.account_sid}: ")
+    account = _registry(args).add(
+        args.name,
+        args.account_sid,
+        token,
+        secrets_prefix=context.secrets_prefix,
+        receive_enabled=not args.disabled,
+    )
+    print(f"added account {account.name!r} ({account.account_sid})")
+    print(f"receive messages: {_on_off(account.receive_enabled)}")
+    print("Messaging Request URL (Twilio Console > Phone Numbers > a number > Messaging,")
+    print('"A message comes in", Webhook, HTTP POST):')
+    print(f"  {context.messaging_request_url(account.name)}")
+    return EXIT_OK
+
+
+@_reports_errors
+def list_accounts(args: argparse.Namespace) -> int:
+    context = _context(args)
+    accounts = [_account_summary(account, context) for account in _registry(args).list()]
+    if args.json:
+        _print_json(accounts)
+        return EXIT_OK
+    if not accounts:
+        print("no accounts (add one: sms-automation accounts add NAME --account-sid AC...)")
+        return EXIT_OK
+    rows = [("NAME", "ACCOUNT SID", "RECEIVE", "MESSAGING REQUEST URL")] + [
+        (
+            a["name"],
+            a["account_sid"],
+            _on_off(a["receive_enabled"]),
+            a["messaging_request_url"],
+        )
+        for a in accounts
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    for row in rows:
+        print(
+            "  ".join(
+                [*(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)), row[3]]
+            )
+        )
+    return EXIT_OK
+
+
+@_reports_errors
+def show_account(args: argparse.Namespace) -> int:
+    context = _context(args)
+    registry = _registry(args)
+    account = registry.get(args.name)
+    details = {
+        **_account_summary(account, context),
+        "secret_id": account.secret_id,
+        "created_at": account.created_at,
+        "updated_at": account.updated_at,
+    }
+    tokens: AuthTokens | None = None
+    try:
+        tokens = registry.auth_tokens(account.name)
+    except (AuthTokenSecretNotFound, MalformedAuthTokenSecret) as error:
+        token_problem = str(error)
+    else:
+        token_problem = ""
+        details["token_rotated_at"] = tokens.rotated_at
+        details["previous_token_accepted"] = tokens.previous is not None
+    if args.json:
+        _print_json({**details, "token_problem": token_problem or None})
+    else:
+        _print_show(details, tokens)
+    if token_problem:
+        _fail(token_problem)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _print_show(details: dict[str, Any], tokens: AuthTokens | None) -> None:
+    lines = [
+        ("name", details["name"]),
+        ("account SID", details["account_sid"]),
+        ("receive messages", _on_off(details["receive_enabled"])),
+        ("Messaging Request URL", details["messaging_request_url"]),
+        ("auth token secret", details["secret_id"]),
+        ("created", details["created_at"]),
+        ("updated", details["updated_at"]),
+    ]
+    if tokens is not None:
+        lines.append(("token set", tokens.rotated_at or "unknown"))
+        lines.append(
+            (
+                "previous token",
+                "still accepted (finish with: rotate-token --clear-previous)"
+                if tokens.previous is not None
+                else "none (only the current token is accepted)",
+            )
+        )
+    width = max(len(label) for label, _ in lines)
+    for label, value in lines:
+        print(f"{label.ljust(width)}  {value}")
+
+
+@_reports_errors
+def remove_account(args: argparse.Namespace) -> int:
+    registry = _registry(args)
+    account = registry.get(args.name)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError(
+                f"refusing to remove {account.name!r} without confirmation "
+                "(no terminal to ask on); pass --yes"
+            )
+        question = (
+            f"Remove account {account.name!r} ({account.account_sid}) and delete its auth token "
+            f"secret {account.secret_id!r} at once, without recovery?"
+        )
+        if not _confirm(question):
+            print("nothing removed")
+            return EXIT_FAILED
+    registry.remove(account.name)
+    print(f"removed account {account.name!r} and its auth token secret")
+    print(f"warm webhook instances may accept its messages for up to {_ACCOUNT_CACHE} more")
+    return EXIT_OK
+
+
+def _set_receive(enabled: bool) -> Handler:
+    @_reports_errors
+    def run(args: argparse.Namespace) -> int:
+        account = _registry(args).set_receive_enabled(args.name, enabled)
+        print(f"{account.name}: receive messages {_on_off(account.receive_enabled)}")
+        print(f"(takes effect within {_ACCOUNT_CACHE}: the webhook caches account records)")
+        return EXIT_OK
+
+    return run
+
+
+@_reports_errors
+def rotate_token(args: argparse.Namespace) -> int:
+    registry = _registry(args)
+    account = registry.get(args.name)
+    if args.clear_previous:
+        if registry.auth_tokens(account.name).previous is None:
+            print(f"{account.name}: no previous token to clear; only the current one is accepted")
+            return EXIT_OK
+        registry.clear_previous_token(account.name)
+        print(f"{account.name}: previous token cleared; only the current one is accepted now")
+        return EXIT_OK
+    new_token = _read_auth_token(args.auth_token_stdin, f"New Auth Token for {account.name}: ")
+    before = registry.auth_tokens(account.name)
+    tokens = registry.rotate_token(account.name, new_token)
+    if tokens == before:
+        print(f"{account.name}: that token is already the current one; nothing changed")
+        return EXIT_OK
+    print(f"{account.name}: the new token is current; the previous token is still accepted")
+    print(
+        f"next: wait at least {_TOKEN_CACHE_MINUTES} minutes, promote the secondary token in "
+        "the Twilio Console, then run:"
+    )
+    print(f"  sms-automation accounts rotate-token {account.name} --clear-previous")
+    return EXIT_OK
+
+
+@_reports_errors
+def verify_account(args: argparse.Namespace) -> int:
+    context = _context(args)
+    registry = _registry(args)
+    account = registry.get(args.name)
+    tokens = registry.auth_tokens(account.name)
+    verification = verify_twilio_account(
+        account.account_sid,
+        tokens.current,
+        base_url=context.twilio_api_base_url,
+        timeout=args.timeout,
+    )
+    if args.json:
+        _print_json({"name": account.name, **verification.as_dict()})
+    else:
+        _print_verification(account, verification)
+    return _verification_exit_code(verification)
+
+
+def _verification_exit_code(verification: AccountVerification) -> int:
+    if verification.outcome is VerificationOutcome.VERIFIED:
+        return EXIT_OK
+    if verification.outcome is VerificationOutcome.UNAVAILABLE:
+        return EXIT_UNREACHABLE
+    return EXIT_FAILED
+
+
+def _print_verification(account: Account, verification: AccountVerification) -> None:
+    outcome = verification.outcome
+    sid = account.account_sid
+    answer = _twilio_answer(verification)
+    if outcome is VerificationOutcome.VERIFIED:
+        print(
+            f"verified: {verification.friendly_name!r} ({sid}) is {verification.status}, "
+            f"type {verification.type}"
+        )
+        return
+    if outcome is VerificationOutcome.WRONG_CREDENTIALS:
+        _fail(f"Twilio rejected the stored credentials for {sid} ({answer})")
+        print(
+            "hint: copy the Auth Token again from the Twilio Console (Account > API keys & "
+            f"tokens) and store it with: sms-automation accounts rotate-token {account.name}\n"
+            "      if the token was rotated in Twilio (a secondary token promoted), the stored "
+            "one is stale: store the new one the same way",
+            file=sys.stderr,
+        )
+    elif outcome is VerificationOutcome.ACCOUNT_INACTIVE:
+        _fail(
+            f"the Twilio account {verification.friendly_name!r} ({sid}) is "
+            f"{verification.status}: it cannot send or receive messages"
+        )
+    elif outcome is VerificationOutcome.ACCOUNT_NOT_FOUND:
+        _fail(
+            f"Twilio has no account {sid} ({answer}); check the Account SID "
+            f"(remove and add {account.name!r} again with the right one)"
+        )
+    elif outcome is VerificationOutcome.REJECTED:
+        _fail(f"Twilio refused the request for {sid} ({answer})")
+    else:
+        _fail(
+            f"could not reach Twilio at {verification.base_url}: {answer}; nothing was "
+            "verified, retry later"
+        )
+
+
+def _twilio_answer(verification: AccountVerification) -> str:
+    parts = []
+    if verification.http_status is not None:
+        parts.append(f"HTTP {verification.http_status}")
+    if verification.twilio_code is not None:
+        parts.append(f"error {verification.twilio_code}")
+    parts.append(verification.detail)
+    if verification.more_info:
+        parts.append(f"see {verification.more_info}")
+    return ", ".join(parts)
+
+
+# --- parser -----------------------------------------------------------------------------------
+
+_CREDENTIAL_INPUT_HELP = (
+    "The auth token is read from stdin with --auth-token-stdin (e.g. "
+    "`pbpaste | sms-automation ...`), else from $TWILIO_AUTH_TOKEN, else from a hidden prompt. "
+    "It is stored only in AWS Secrets Manager and never printed."
+)
+
+_ROTATE_EPILOG = f"""\
+Twilio's auth token rotation, without rejecting a single message:
+  1. Twilio Console > Account > API keys & tokens: create a secondary Auth Token.
+  2. sms-automation accounts rotate-token NAME --auth-token-stdin   (give it the secondary token)
+     The new token becomes current, the old one previous: the webhook accepts both.
+     (sms-automation accounts verify NAME checks the new token against Twilio.)
+  3. Wait at least {_TOKEN_CACHE_MINUTES} minutes: warm webhook instances cache tokens that long.
+  4. Twilio Console: promote the secondary token to primary (Twilio now signs with it).
+  5. sms-automation accounts rotate-token NAME --clear-previous
+A second rotation before step 5 drops the older previous token.
+"""
+
+_VERIFY_EPILOG = """\
+Fetches /2010-04-01/Accounts/{AccountSid}.json with the stored Account SID and current auth
+token (base URL: $TWILIO_API_BASE_URL, default https://api.twilio.com).
+
+exit codes:
+  0  verified: the credentials work and the account is active
+  1  not verified: wrong credentials (HTTP 401 / error 20003), account suspended or closed,
+     Account SID not found (HTTP 404 / error 20404), or another refusal
+  2  usage error (invalid name)
+  3  Twilio not reachable: network failure, timeout or a 5xx answer; retry later
+"""
+
+
+def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    accounts = groups.add_parser(
+        "accounts",
+        help="Twilio accounts: add, list, show, remove, enable, disable, rotate-token, verify",
+        description="Twilio accounts the webhook receives messages for. " + _CREDENTIAL_INPUT_HELP,
+    )
+    commands = accounts.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    name_help = "the account's name (lowercase letters, digits, hyphens; a URL segment)"
+
+    add = commands.add_parser(
+        "add",
+        help="add an account and print its Messaging Request URL",
+        description="Add a Twilio account. " + _CREDENTIAL_INPUT_HELP,
+    )
+    add.add_argument("name", type=_account_name, metavar="NAME", help=name_help)
+    add.add_argument("--account-sid", required=True, type=_account_sid, metavar="AC...")
+    add.add_argument("--auth-token-stdin", action="store_true", help="read the token from stdin")
+    add.add_argument("--disabled", action="store_true", help="add with receiving turned off")
+    add.set_defaults(func=add_account)
+
+    listing = commands.add_parser("list", help="list accounts and their Messaging Request URLs")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(func=list_accounts)
+
+    show = commands.add_parser("show", help="show an account (never its token)")
+    show.add_argument("name", type=_account_name, metavar="NAME", help=name_help)
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(func=show_account)
+
+    remove = commands.add_parser(
+        "remove",
+        help="remove an account and delete its auth token secret",
+        description="Remove an account, then delete its secret at once (no recovery window).",
+    )
+    remove.add_argument("name", type=_account_name, metavar="NAME", help=name_help)
+    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    remove.set_defaults(func=remove_account)
+
+    for command, enabled in (("enable", True), ("disable", False)):
+        toggle = commands.add_parser(
+            command,
+            help=f"turn receiving messages {_on_off(enabled)}",
+            description=f"Turn receiving messages {_on_off(enabled)} for an account; the "
+            f"webhook notices within {_ACCOUNT_CACHE}.",
+        )
+        toggle.add_argument("name", type=_account_name, metavar="NAME", help=name_help)
+        toggle.set_defaults(func=_set_receive(enabled))
+
+    rotate = commands.add_parser(
+        "rotate-token",
+        help="store a new auth token, keeping the previous one accepted; or finish a rotation",
+        description="Store a new auth token: it becomes current and the old one previous "
+        "(the webhook accepts both), or finish a rotation with --clear-previous. "
+        + _CREDENTIAL_INPUT_HELP,
+        epilog=_ROTATE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rotate.add_argument("name", type=_account_name, metavar="NAME", help=name_help)
+    source = rotate.add_mutually_exclusive_group()
+    source.add_argument(
+        "--auth-token-stdin", action="store_true", help="read the new token from stdin"
+    )
+    source.add_argument(
+        "--clear-previous",
+        action="store_true",
+        help="stop accepting the previous token (the last step of a rotation)",
+    )
+    rotate.set_defaults(func=rotate_token)
+
+    verify = commands.add_parser(
+        "verify",
+        help="Verify Twilio Account: check the stored credentials against the Twilio API",
+        description="Verify Twilio Account: check the stored Account SID and auth token.",
+        epilog=_VERIFY_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    verify.add_argument("name", type=_account_name, metavar="NAME", help=name_help)
+    verify.add_argument("--json", action="store_true", help="print JSON")
+    verify.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help=f"give up on Twilio after this long (default: {DEFAULT_TIMEOUT_SECONDS:g})",
+    )
+    verify.set_defaults(func=verify_account)
