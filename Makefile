@@ -81,7 +81,11 @@ test: install check-requirements lint validate-template ## everything CI runs: i
 	$(BIN)/pytest
 
 build: tools ## sam build (x86_64 by default for local runs; ARCH=arm64 for AWS)
-	PATH="$(dir $(PYTHON)):$$PATH" $(TOOLS_VENV)/bin/sam build --parameter-overrides Architecture=$${ARCH:-x86_64}
+	PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(TOOLS_VENV)/bin/sam build \
+	  --parameter-overrides Architecture=$${ARCH:-x86_64}
+	@test -d .aws-sam/build/CommonLayer/python/sms_automation || { echo "error: layer lacks python/sms_automation"; exit 1; }
+	@test -f .aws-sam/build/InboundWebhookFunction/handler.py || { echo "error: InboundWebhookFunction lacks handler.py"; exit 1; }
+	@echo "layer: $$(du -sh .aws-sam/build/CommonLayer | cut -f1) unzipped (Lambda allows 250 MB for function + layers)"
 
 clean: ## remove venvs and build output
 	rm -rf $(VENV) $(TOOLS_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
