@@ -13,6 +13,7 @@ import getpass
 import json
 import os
 import sys
+import textwrap
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -519,9 +520,11 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     rotate = commands.add_parser(
         "rotate-token",
         help="store a new auth token, keeping the previous one accepted; or finish a rotation",
-        description="Store a new auth token: it becomes current and the old one previous "
-        "(the webhook accepts both), or finish a rotation with --clear-previous. "
-        + _CREDENTIAL_INPUT_HELP,
+        description=textwrap.fill(
+            "Store a new auth token: it becomes current and the old one previous (the webhook "
+            "accepts both), or finish a rotation with --clear-previous. " + _CREDENTIAL_INPUT_HELP,
+            width=92,
+        ),
         epilog=_ROTATE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
