@@ -1,0 +1,508 @@
+"""The engine: a message, the account's triggers and the time in; an ``Evaluation`` out.
+
+Pure and deterministic. ``compile_triggers`` turns a validated ``TriggerSet`` into plain Python
+(predicates, parsed templates, compiled patterns) once; ``Engine.evaluate`` then walks it:
+
+1. Triggers in file order (disabled ones skipped). For each: run its ``extract:`` into a
+   scratch layer, test ``when:`` (absent = catch-all); on a match keep the extracted variables
+   and run its actions. The first match stops evaluation unless it has ``continue: true``.
+2. Actions are steps with stable ids: ``<trigger>/<n>`` (1-based), ``<trigger>/<n>/then/<m>``,
+   ``<trigger>/<n>/else/<m>``, or ``<trigger>/<id>`` for an action with an ``id``.
+   Control flow (``if``/``else``, ``set_variable``, ``extract``, ``stop``, an action's ``when``)
+   is resolved here. Each side-effecting step is rendered into a ``Step`` and handed to the
+   injected ``ActionPort``; its outcome's variables (``http_request`` ``into``) are visible to the
+   steps after it.
+3. A ``pending`` outcome pauses the evaluation at that step (``status == "paused"``).
+
+Replay is how the stream processor gets exactly-once and resumption: it evaluates again with
+the same message, trigger set (see ``fingerprint``) and ``now``, and its port answers steps it
+has already recorded from its records instead of repeating them. The walk is deterministic, so
+the same steps come up with the same ids and the same rendered content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sms_automation.triggers.conditions import Predicate, compile_conditions
+from sms_automation.triggers.context import Diagnostic, EvalContext
+from sms_automation.triggers.extraction import Extractor, compile_extractions
+from sms_automation.triggers.model import (
+    Action,
+    ExtractAction,
+    HttpRequestAction,
+    IfAction,
+    MakeCallAction,
+    RecordAction,
+    SendSmsAction,
+    SetVariableAction,
+    StopAction,
+    Trigger,
+    TriggerSet,
+)
+from sms_automation.triggers.plan import (
+    ActionPort,
+    DryRunPort,
+    HttpRequest,
+    MakeCall,
+    OutcomeStatus,
+    RecordItem,
+    SendSms,
+    Step,
+    StepOutcome,
+)
+from sms_automation.triggers.twiml import TwimlTooLong, build_call_twiml
+from sms_automation.triggers.variables import Template, VarValue, fold, parse_template
+
+MAX_SMS_BODY_CHARS = 1_600
+UTC = ZoneInfo("UTC")
+
+StepBuilder = Callable[[EvalContext, str, str], Step | None]
+"""(context, trigger name, step id) -> the rendered step, or None (an error was recorded)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiled program
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SideEffectNode:
+    step_id: str
+    when: Predicate | None
+    build: StepBuilder
+    into: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetVariableNode:
+    step_id: str
+    when: Predicate | None
+    name: str
+    value: Template
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractNode:
+    step_id: str
+    when: Predicate | None
+    extractors: tuple[Extractor, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IfNode:
+    step_id: str
+    when: Predicate | None
+    condition: Predicate
+    then: tuple[Node, ...]
+    else_: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StopNode:
+    step_id: str
+    when: Predicate | None
+
+
+Node = SideEffectNode | SetVariableNode | ExtractNode | IfNode | StopNode
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTrigger:
+    name: str
+    when: Predicate | None
+    extractors: tuple[Extractor, ...]
+    actions: tuple[Node, ...]
+    continue_after: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    triggers: tuple[CompiledTrigger, ...]
+    fingerprint: str
+    """Identifies the trigger set's content: step ids are only stable within one version."""
+
+
+def compile_triggers(trigger_set: TriggerSet) -> Program:
+    canonical = trigger_set.model_dump_json(by_alias=True, exclude_defaults=False)
+    return Program(
+        triggers=tuple(
+            _compile_trigger(trigger) for trigger in trigger_set.triggers if trigger.enabled
+        ),
+        fingerprint=hashlib.sha256(canonical.encode()).hexdigest()[:16],
+    )
+
+
+def _compile_trigger(trigger: Trigger) -> CompiledTrigger:
+    return CompiledTrigger(
+        name=trigger.name,
+        when=compile_conditions(trigger.when),
+        extractors=compile_extractions(trigger.extract),
+        actions=_compile_actions(trigger.actions, trigger.name, trigger.name),
+        continue_after=trigger.continue_,
+    )
+
+
+def _compile_actions(actions: list[Action], trigger: str, parent: str) -> tuple[Node, ...]:
+    return tuple(
+        _compile_action(action, trigger, f"{trigger}/{action.id}" if action.id else f"{parent}/{n}")
+        for n, action in enumerate(actions, start=1)
+    )
+
+
+def _compile_action(action: Action, trigger: str, step_id: str) -> Node:
+    when = compile_conditions(action.when)
+    if isinstance(action, IfAction):
+        condition = compile_conditions(action.condition)
+        assert condition is not None
+        return IfNode(
+            step_id,
+            when,
+            condition,
+            _compile_actions(action.then, trigger, f"{step_id}/then"),
+            _compile_actions(action.else_, trigger, f"{step_id}/else"),
+        )
+    if isinstance(action, SetVariableAction):
+        return SetVariableNode(step_id, when, action.name, parse_template(action.value))
+    if isinstance(action, ExtractAction):
+        return ExtractNode(step_id, when, compile_extractions(action.extract))
+    if isinstance(action, StopAction):
+        return StopNode(step_id, when)
+    into = action.into if isinstance(action, HttpRequestAction) else None
+    return SideEffectNode(step_id, when, _step_builder(action), into)
+
+
+def _step_builder(
+    action: SendSmsAction | MakeCallAction | RecordAction | HttpRequestAction,
+) -> StepBuilder:
+    if isinstance(action, SendSmsAction):
+        return _send_sms_builder(action)
+    if isinstance(action, MakeCallAction):
+        return _make_call_builder(action)
+    if isinstance(action, RecordAction):
+        return _record_builder(action)
+    return _http_request_builder(action)
+
+
+# ---------------------------------------------------------------------------------------------
+# Step builders: render the templates, check what can only be checked once rendered
+# ---------------------------------------------------------------------------------------------
+
+
+def _send_sms_builder(action: SendSmsAction) -> StepBuilder:
+    to = parse_template(action.to)
+    sender = None if action.messaging_service_sid else parse_template(action.from_ or "%To%")
+    body = parse_template(action.body)
+    media = tuple(parse_template(url) for url in action.media_urls)
+
+    def build(context: EvalContext, trigger: str, step_id: str) -> Step | None:
+        rendered_to = context.render(to).strip()
+        rendered_from = context.render(sender).strip() if sender else None
+        rendered_body = context.render(body)
+        urls = tuple(url for url in (context.render(t).strip() for t in media) if url)
+        if not rendered_to:
+            return _skip(context, "send_sms: 'to' is empty after rendering")
+        if sender is not None and not rendered_from:
+            return _skip(context, "send_sms: 'from' is empty after rendering")
+        if not rendered_body and not urls:
+            return _skip(context, "send_sms: the body and media URLs are empty after rendering")
+        if len(rendered_body) > MAX_SMS_BODY_CHARS:
+            context.warn(
+                f"send_sms: the body is {len(rendered_body)} characters; Twilio accepts "
+                f"at most {MAX_SMS_BODY_CHARS}"
+            )
+        return SendSms(
+            step_id=step_id,
+            trigger=trigger,
+            to=rendered_to,
+            from_=rendered_from,
+            messaging_service_sid=action.messaging_service_sid,
+            body=rendered_body,
+            media_urls=urls,
+        )
+
+    return build
+
+
+def _make_call_builder(action: MakeCallAction) -> StepBuilder:
+    to, sender = parse_template(action.to), parse_template(action.from_)
+    say = parse_template(action.say.text) if action.say else None
+    number = parse_template(action.connect_to.number) if action.connect_to else None
+    caller_id = (
+        parse_template(action.connect_to.caller_id)
+        if action.connect_to and action.connect_to.caller_id
+        else None
+    )
+
+    def build(context: EvalContext, trigger: str, step_id: str) -> Step | None:
+        rendered_to, rendered_from = context.render(to).strip(), context.render(sender).strip()
+        if not rendered_to or not rendered_from:
+            return _skip(context, "make_call: 'to' or 'from' is empty after rendering")
+        say_spec = action.say_spec(context.render(say)) if say else None
+        connect_spec = (
+            action.connect_spec(
+                number=context.render(number).strip(),
+                caller_id=context.render(caller_id).strip() if caller_id else None,
+            )
+            if number
+            else None
+        )
+        if connect_spec is not None and not connect_spec.number:
+            return _skip(context, "make_call: 'connect_to.number' is empty after rendering")
+        try:
+            twiml = build_call_twiml(say_spec, connect_spec)
+        except TwimlTooLong as error:
+            return _skip(context, f"make_call: {error}")
+        return MakeCall(
+            step_id=step_id, trigger=trigger, to=rendered_to, from_=rendered_from, twiml=twiml
+        )
+
+    return build
+
+
+def _record_builder(action: RecordAction) -> StepBuilder:
+    item = {name: parse_template(value) for name, value in action.item.items()}
+
+    def build(context: EvalContext, trigger: str, step_id: str) -> Step | None:
+        rendered = {name: context.render(template) for name, template in item.items()}
+        return RecordItem(step_id=step_id, trigger=trigger, table=action.table, item=rendered)
+
+    return build
+
+
+def _http_request_builder(action: HttpRequestAction) -> StepBuilder:
+    url = parse_template(action.url)
+    headers = {name: parse_template(value) for name, value in action.headers.items()}
+    body = parse_template(action.body) if action.body is not None else None
+
+    def build(context: EvalContext, trigger: str, step_id: str) -> Step | None:
+        rendered_url = context.render(url).strip()
+        if not rendered_url.lower().startswith(("http://", "https://")):
+            return _skip(context, f"http_request: {rendered_url[:60]!r} is not an http(s) URL")
+        rendered_headers = {name: context.render(value) for name, value in headers.items()}
+        if any("\r" in value or "\n" in value for value in rendered_headers.values()):
+            return _skip(context, "http_request: a header value contains a line break")
+        return HttpRequest(
+            step_id=step_id,
+            trigger=trigger,
+            method=action.method,
+            url=rendered_url,
+            headers=rendered_headers,
+            body=context.render(body) if body is not None else None,
+            timeout_seconds=action.timeout_seconds,
+        )
+
+    return build
+
+
+def _skip(context: EvalContext, reason: str) -> Step | None:
+    context.error(f"{reason}; step skipped")
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSettings:
+    name: str
+    timezone: str | None = None
+    """IANA zone for ``%now%``/``%date%``/``%time%`` and the time conditions (default UTC)."""
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone) if self.timezone else UTC
+
+
+class EvaluationStatus(StrEnum):
+    COMPLETED = "completed"
+    """Every matching trigger ran to its end (or none matched)."""
+    STOPPED = "stopped"
+    """A ``stop`` action ended the evaluation."""
+    PAUSED = "paused"
+    """A step's outcome is pending; evaluate again (replay) once it is known."""
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    step: Step
+    outcome: StepOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    status: EvaluationStatus
+    matched: tuple[str, ...]
+    variables: Mapping[str, VarValue]
+    """What the matched triggers set: extracted, ``set_variable``, ``http_request`` ``into``."""
+    steps: tuple[StepRecord, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    trigger_set_fingerprint: str
+    paused_at: str | None = None
+
+    @property
+    def plan(self) -> tuple[Step, ...]:
+        return tuple(record.step for record in self.steps)
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == "warning")
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == "error")
+
+
+class _Flow(StrEnum):
+    NEXT = "next"
+    STOP = "stop"
+    PAUSE = "pause"
+
+
+@dataclass(slots=True)
+class _Run:
+    context: EvalContext
+    port: ActionPort
+    steps: list[StepRecord] = field(default_factory=list)
+    paused_at: str | None = None
+
+
+class Engine:
+    """Compiled once per trigger set; ``evaluate`` is cheap and may be called per message."""
+
+    def __init__(self, trigger_set: TriggerSet) -> None:
+        self.program = compile_triggers(trigger_set)
+
+    def evaluate(
+        self,
+        message: Mapping[str, VarValue],
+        *,
+        now: dt.datetime,
+        account: AccountSettings,
+        port: ActionPort,
+        headers: Mapping[str, str] | None = None,
+    ) -> Evaluation:
+        """``message``: the stored Twilio parameters by their Twilio names; ``headers``: the
+        request headers kept with it (``User-Agent`` becomes ``%HTTP_USER_AGENT%``);
+        ``now``: timezone-aware, fixed by the caller (the same on every replay)."""
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("now must be timezone-aware (e.g. datetime.now(UTC))")
+        zone = account.zone
+        context = EvalContext(
+            _base_layer(message, headers or {}, account, now, zone), now=now, zone=zone
+        )
+        run = _Run(context, port)
+        matched: list[str] = []
+        flow = _Flow.NEXT
+        for trigger in self.program.triggers:
+            context.enter_trigger(trigger.name)
+            for extract in trigger.extractors:
+                extract(context, context.local)
+            if trigger.when is not None and not trigger.when(context):
+                continue
+            context.commit_local()
+            matched.append(trigger.name)
+            flow = _run_nodes(trigger.name, trigger.actions, run)
+            if flow is not _Flow.NEXT or not trigger.continue_after:
+                break
+        status = {
+            _Flow.NEXT: EvaluationStatus.COMPLETED,
+            _Flow.STOP: EvaluationStatus.STOPPED,
+            _Flow.PAUSE: EvaluationStatus.PAUSED,
+        }[flow]
+        return Evaluation(
+            status=status,
+            matched=tuple(matched),
+            variables=dict(context.variables),
+            steps=tuple(run.steps),
+            diagnostics=tuple(context.diagnostics),
+            trigger_set_fingerprint=self.program.fingerprint,
+            paused_at=run.paused_at,
+        )
+
+    def dry_run(
+        self,
+        message: Mapping[str, VarValue],
+        *,
+        now: dt.datetime,
+        account: AccountSettings,
+        headers: Mapping[str, str] | None = None,
+        outcomes: Mapping[str, StepOutcome] | None = None,
+    ) -> Evaluation:
+        """Evaluate with a ``DryRunPort``: every step is recorded, none is performed."""
+        return self.evaluate(
+            message, now=now, account=account, port=DryRunPort(outcomes), headers=headers
+        )
+
+
+def _run_nodes(trigger: str, nodes: tuple[Node, ...], run: _Run) -> _Flow:
+    context = run.context
+    for node in nodes:
+        context.step_id = node.step_id
+        if node.when is not None and not node.when(context):
+            continue
+        match node:
+            case StopNode():
+                return _Flow.STOP
+            case SetVariableNode():
+                context.set_variable(node.name, context.render(node.value))
+            case ExtractNode():
+                for extract in node.extractors:
+                    extract(context, context.variables)
+            case IfNode():
+                branch = node.then if node.condition(context) else node.else_
+                flow = _run_nodes(trigger, branch, run)
+                if flow is not _Flow.NEXT:
+                    return flow
+            case SideEffectNode():
+                if _perform(trigger, node, run) is OutcomeStatus.PENDING:
+                    run.paused_at = node.step_id
+                    return _Flow.PAUSE
+    return _Flow.NEXT
+
+
+def _perform(trigger: str, node: SideEffectNode, run: _Run) -> OutcomeStatus | None:
+    context = run.context
+    step = node.build(context, trigger, node.step_id)
+    if step is None:
+        return None
+    outcome = run.port.perform(step)
+    run.steps.append(StepRecord(step, outcome))
+    if outcome.status is OutcomeStatus.FAILED:
+        context.warn(f"{step.kind} failed: {outcome.detail}")
+    elif node.into is not None and outcome.status is OutcomeStatus.DONE:
+        context.set_variable(node.into, dict(outcome.variables))
+    return outcome.status
+
+
+BUILT_IN_VARIABLES = ("now", "date", "time", "account", "trigger")
+
+
+def _base_layer(
+    message: Mapping[str, VarValue],
+    headers: Mapping[str, str],
+    account: AccountSettings,
+    now: dt.datetime,
+    zone: ZoneInfo,
+) -> dict[str, VarValue]:
+    """Message fields by folded name (so ``BODY`` finds ``Body``), headers as CGI-style
+    ``HTTP_*`` names, then the built-ins, which win over a field of the same name."""
+    local_now = now.astimezone(zone)
+    base: dict[str, VarValue] = {fold(name): value for name, value in message.items()}
+    base.update({fold("HTTP_" + name.replace("-", "_")): value for name, value in headers.items()})
+    base.update(
+        {
+            "now": local_now.isoformat(timespec="seconds"),
+            "date": local_now.date().isoformat(),
+            "time": local_now.time().isoformat(timespec="seconds"),
+            "account": account.name,
+        }
+    )
+    return base

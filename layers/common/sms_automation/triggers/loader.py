@@ -1,0 +1,252 @@
+"""Trigger files: YAML -> ``TriggerSet``, with every problem reported as ``file:line: message``.
+
+The YAML is read with PyYAML's safe loader (plain data only: no tags that build objects),
+keeping the node tree so that each pydantic error's location can be traced back to a line.
+Duplicate keys, which YAML would silently collapse, are errors too.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from sms_automation.triggers import model
+from sms_automation.triggers.model import ACTION_TYPES, OPERATORS, TriggerSet
+
+MAX_FILE_BYTES = 1_048_576
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class TriggerFileError(ValueError):
+    """Every problem found in a trigger file, each with its line."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__("\n".join(str(problem) for problem in problems))
+        self.problems = tuple(problems)
+
+
+def load_trigger_file(path: str | Path) -> TriggerSet:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise TriggerFileError(
+            [Problem(str(path), 0, f"cannot read the file: {error.strerror}")]
+        ) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise TriggerFileError(
+            [Problem(str(path), 0, f"the file is {len(raw)} bytes; at most {MAX_FILE_BYTES}")]
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise TriggerFileError([Problem(str(path), 0, f"the file is not UTF-8: {error}")]) from None
+    return parse_trigger_text(text, filename=str(path))
+
+
+def parse_trigger_text(text: str, *, filename: str = "<triggers>") -> TriggerSet:
+    root, data = _read_yaml(text, filename)
+    try:
+        return TriggerSet.model_validate(data)
+    except ValidationError as error:
+        raise TriggerFileError(
+            [_problem(filename, root, data, detail) for detail in error.errors(include_url=False)]
+        ) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# YAML with positions
+# ---------------------------------------------------------------------------------------------
+
+
+def _read_yaml(text: str, filename: str) -> tuple[yaml.Node, Any]:
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            raise TriggerFileError(
+                [Problem(filename, 1, "the file is empty: start with 'version: 1'")]
+            )
+        duplicates = list(_duplicate_keys(root))
+        if duplicates:
+            raise TriggerFileError(
+                [Problem(filename, line, message) for line, message in duplicates]
+            )
+        data = loader.construct_document(root)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else 0
+        problem = " ".join(part for part in (error.context, error.problem) if part)
+        raise TriggerFileError([Problem(filename, line, f"not valid YAML: {problem}")]) from None
+    except yaml.YAMLError as error:
+        raise TriggerFileError([Problem(filename, 0, f"not valid YAML: {error}")]) from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        raise TriggerFileError(
+            [Problem(filename, 1, "the file must be a mapping: 'version: 1' and 'triggers: [...]'")]
+        )
+    return root, data
+
+
+def _duplicate_keys(node: yaml.Node) -> Iterator[tuple[int, str]]:
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                line = key.start_mark.line + 1
+                if key.value in seen:
+                    yield line, f"duplicate key {key.value!r} (first on line {seen[key.value]})"
+                seen.setdefault(key.value, line)
+            yield from _duplicate_keys(value)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _duplicate_keys(item)
+
+
+def _line_of(root: yaml.Node, loc: tuple[int | str, ...], *, key_line: bool) -> int:
+    """The line of the deepest node ``loc`` reaches (skipping pydantic's union tags)."""
+    node = root
+    line = root.start_mark.line + 1
+    for element in loc:
+        if isinstance(node, yaml.MappingNode):
+            entry = next((pair for pair in node.value if pair[0].value == element), None)
+            if entry is None:
+                continue  # a union tag, or a missing key: stay on this mapping
+            line = (entry[0] if key_line else entry[1]).start_mark.line + 1
+            node = entry[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(element, int):
+            if not 0 <= element < len(node.value):
+                break
+            node = node.value[element]
+            line = node.start_mark.line + 1
+    return line
+
+
+# ---------------------------------------------------------------------------------------------
+# Plain explanations
+# ---------------------------------------------------------------------------------------------
+
+
+def _problem(filename: str, root: yaml.Node, data: Any, detail: ErrorDetails) -> Problem:
+    loc = tuple(detail["loc"])
+    kind = detail["type"]
+    context, field_path = _describe(data, loc, absent_last=kind == "missing")
+    last = str(loc[-1]) if loc else ""
+    line = _line_of(root, loc, key_line=kind == "extra_forbidden")
+    if kind == "extra_forbidden":
+        field_path = field_path[:-1]
+        message = f"unknown field {last!r}{_suggestion(last, _KNOWN_KEYS)}"
+    elif kind == "missing":
+        field_path = field_path[:-1]
+        message = f"missing required field {last!r}"
+    elif kind in ("union_tag_invalid", "union_tag_not_found"):
+        message = _union_message(detail)
+        line = _line_of(root, (*loc, "type"), key_line=False)
+    else:
+        message = detail["msg"].removeprefix("Value error, ")
+        if kind == "string_type" and isinstance(detail["input"], bool | int | float):
+            message += f" (got {detail['input']!r}: quote the value in YAML)"
+    where = [*context, ".".join(field_path)] if field_path else context
+    return Problem(filename, line, ": ".join([*filter(None, where), message]))
+
+
+def _union_message(detail: ErrorDetails) -> str:
+    error_context = detail.get("ctx") or {}
+    tag = error_context.get("tag")
+    if tag is None:
+        return f"missing 'type': one of {', '.join(ACTION_TYPES)}"
+    choices = ", ".join(ACTION_TYPES)
+    return f"unknown action type {tag!r}{_suggestion(str(tag), ACTION_TYPES)} (one of {choices})"
+
+
+def _describe(
+    data: Any, loc: tuple[int | str, ...], *, absent_last: bool
+) -> tuple[list[str], list[str]]:
+    """Split ``loc`` into readable context (trigger, action, extraction) and a field path.
+
+    Elements that are not in the data are pydantic's union tags and are skipped, except a last
+    element named by a ``missing`` error (``absent_last``).
+    """
+    context: list[str] = []
+    path: list[str] = []
+    node = data
+    index = 0
+    while index < len(loc):
+        element = loc[index]
+        if isinstance(node, dict) and element in node:
+            child = node[element]
+            following = loc[index + 1] if index + 1 < len(loc) else None
+            if (
+                isinstance(child, list)
+                and isinstance(following, int)
+                and 0 <= following < len(child)
+            ):
+                label = _list_item_label(str(element), following, child[following])
+                if label is None:
+                    path.append(f"{element}[{following + 1}]")
+                else:
+                    context.append(label)
+                    path = []
+                node = child[following]
+                index += 2
+                continue
+            path.append(str(element))
+            node = child
+        elif isinstance(node, list) and isinstance(element, int) and 0 <= element < len(node):
+            if path:
+                path[-1] += f"[{element + 1}]"
+            else:
+                path.append(f"[{element + 1}]")
+            node = node[element]
+        elif absent_last and index == len(loc) - 1:
+            path.append(str(element))
+        index += 1
+    return context, path
+
+
+def _list_item_label(key: str, position: int, item: Any) -> str | None:
+    mapping = item if isinstance(item, dict) else {}
+    if key == "triggers":
+        name = mapping.get("name")
+        return f"trigger {name!r}" if isinstance(name, str) else f"trigger {position + 1}"
+    if key in ("actions", "then", "else"):
+        prefix = "" if key == "actions" else f"{key} "
+        kind = mapping.get("type")
+        return f"{prefix}action {position + 1}" + (f" ({kind})" if isinstance(kind, str) else "")
+    if key == "extract":
+        return f"extract {position + 1}"
+    return None
+
+
+def _suggestion(word: str, vocabulary: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, vocabulary, n=1, cutoff=0.7)
+    return f" — did you mean {close[0]!r}?" if close else ""
+
+
+def _model_keys() -> list[str]:
+    keys: set[str] = set(OPERATORS)
+    for candidate in vars(model).values():
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            for name, info in candidate.model_fields.items():
+                keys.add(info.alias or name)
+    return sorted(keys)
+
+
+_KNOWN_KEYS = _model_keys()

@@ -1,0 +1,573 @@
+"""The trigger language: pydantic models of one account's trigger file (``version: 1``).
+
+These models are the schema (``sms-automation triggers schema`` publishes their JSON Schema);
+they validate everything that can be known before a message arrives. The engine compiles a
+validated ``TriggerSet`` once into plain Python objects and never touches pydantic per message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from sms_automation.triggers.jsonpath import parse_json_path
+from sms_automation.triggers.patterns import compile_pattern
+from sms_automation.triggers.twiml import (
+    MAX_TWIML_CHARS,
+    ConnectSpec,
+    SaySpec,
+    TwimlTooLong,
+    build_call_twiml,
+)
+from sms_automation.triggers.variables import VARIABLE_NAME_PATTERN
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        coerce_numbers_to_str=True,  # `equals: 42` in YAML means the text "42"
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+    )
+
+
+TriggerName = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,79}$",
+        description="Unique in the file; part of every step id, so no '/'.",
+    ),
+]
+VariableName = Annotated[str, Field(pattern=rf"^{VARIABLE_NAME_PATTERN}$", max_length=64)]
+StepLabel = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z][a-z0-9_-]{0,39}$",
+        description="A stable step id for this action, used instead of its position.",
+    ),
+]
+FieldName = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_-]+)*$",
+        description="A message field (Twilio or ThinkAutomation name), a variable or a built-in.",
+    ),
+]
+Text = Annotated[str, Field(max_length=65_536)]
+
+
+def _check_timezone(name: str | None) -> str | None:
+    if name is None:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r}: use an IANA name such as 'Europe/London'"
+        ) from None
+    return name
+
+
+# ---------------------------------------------------------------------------------------------
+# Conditions
+# ---------------------------------------------------------------------------------------------
+
+TEXT_OPERATORS = (
+    "equals",
+    "not_equals",
+    "contains",
+    "not_contains",
+    "starts_with",
+    "not_starts_with",
+    "ends_with",
+)
+LIST_OPERATORS = ("matches_any_of", "not_matches_any_of")
+FLAG_OPERATORS = ("is_blank", "is_not_blank", "is_valid_email")
+NUMBER_OPERATORS = ("less_than", "greater_than", "less_than_or_equal", "greater_than_or_equal")
+LENGTH_OPERATORS = ("length_equals", "length_less_than", "length_greater_than")
+TIME_OPERATORS = ("is_before_time", "is_after_time")
+DATE_OPERATORS = ("is_before_date", "is_after_date")
+OPERATORS = (
+    *TEXT_OPERATORS,
+    *LIST_OPERATORS,
+    "regex",
+    *FLAG_OPERATORS,
+    *NUMBER_OPERATORS,
+    *LENGTH_OPERATORS,
+    *TIME_OPERATORS,
+    *DATE_OPERATORS,
+)
+
+_TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
+
+
+def _time_of_day(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(
+            "write the time as a quoted string such as '17:30' (YAML reads 17:30 unquoted "
+            "as a number)"
+        )
+    if isinstance(value, str) and not _TIME_OF_DAY.match(value):
+        raise ValueError(f"expected a time of day 'HH:MM' or 'HH:MM:SS', got {value!r}")
+    return value
+
+
+class FieldCondition(Model):
+    """``field`` + exactly one operator; text comparisons ignore case unless ``case_sensitive``."""
+
+    field: FieldName
+    case_sensitive: bool = False
+    timezone: str | None = Field(
+        None, description="IANA zone for time/date operators (default: the account's, else UTC)."
+    )
+
+    equals: Text | None = None
+    not_equals: Text | None = None
+    contains: Text | None = None
+    not_contains: Text | None = None
+    starts_with: Text | None = None
+    not_starts_with: Text | None = None
+    ends_with: Text | None = None
+    matches_any_of: list[Text] | None = Field(None, min_length=1)
+    not_matches_any_of: list[Text] | None = Field(None, min_length=1)
+    regex: str | None = Field(None, description="Python regular expression, searched anywhere.")
+    is_blank: Literal[True] | None = None
+    is_not_blank: Literal[True] | None = None
+    is_valid_email: Literal[True] | None = None
+    less_than: float | None = None
+    greater_than: float | None = None
+    less_than_or_equal: float | None = None
+    greater_than_or_equal: float | None = None
+    length_equals: int | None = Field(None, ge=0)
+    length_less_than: int | None = Field(None, ge=0)
+    length_greater_than: int | None = Field(None, ge=0)
+    is_before_time: str | None = Field(None, description="'HH:MM' or 'HH:MM:SS'")
+    is_after_time: str | None = Field(None, description="'HH:MM' or 'HH:MM:SS'")
+    is_before_date: dt.date | None = None
+    is_after_date: dt.date | None = None
+
+    _check_zone = field_validator("timezone")(_check_timezone)
+
+    @field_validator("is_before_time", "is_after_time", mode="before")
+    @classmethod
+    def _quoted_time(cls, value: Any) -> Any:
+        return _time_of_day(value)
+
+    @field_validator("regex")
+    @classmethod
+    def _safe_regex(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            compile_pattern(pattern, case_sensitive=True)
+        return pattern
+
+    @model_validator(mode="after")
+    def _exactly_one_operator(self) -> Self:
+        present = [name for name in OPERATORS if getattr(self, name) is not None]
+        if not present:
+            raise ValueError(
+                f"condition on {self.field!r} has no operator: add one of {', '.join(OPERATORS)}"
+            )
+        if len(present) > 1:
+            raise ValueError(
+                f"condition on {self.field!r} has {len(present)} operators "
+                f"({', '.join(present)}); use one per condition and group them with all/any"
+            )
+        if self.timezone is not None and present[0] not in (*TIME_OPERATORS, *DATE_OPERATORS):
+            raise ValueError("'timezone' only applies to the time and date operators")
+        return self
+
+    @property
+    def operator(self) -> str:
+        return next(name for name in OPERATORS if getattr(self, name) is not None)
+
+    @property
+    def operand(self) -> Any:
+        return getattr(self, self.operator)
+
+
+class AllOf(Model):
+    all: list[Condition] = Field(min_length=1)
+
+
+class AnyOf(Model):
+    any: list[Condition] = Field(min_length=1)
+
+
+class NotGroup(Model):
+    not_: Condition = Field(alias="not")
+
+
+def _condition_tag(value: Any) -> str | None:
+    if isinstance(value, dict):
+        for key, tag in (("all", "all-group"), ("any", "any-group"), ("not", "not-group")):
+            if key in value:
+                return tag
+        return "field-condition"
+    tags: dict[type, str] = {
+        AllOf: "all-group",
+        AnyOf: "any-group",
+        NotGroup: "not-group",
+        FieldCondition: "field-condition",
+    }
+    return tags.get(type(value))
+
+
+Condition = Annotated[
+    Annotated[FieldCondition, Tag("field-condition")]
+    | Annotated[AllOf, Tag("all-group")]
+    | Annotated[AnyOf, Tag("any-group")]
+    | Annotated[NotGroup, Tag("not-group")],
+    Discriminator(
+        _condition_tag,
+        custom_error_type="invalid_condition",
+        custom_error_message="a condition is a mapping: 'field' + an operator, or all/any/not",
+    ),
+]
+Conditions = Annotated[
+    Annotated[Condition, Tag("one-condition")] | Annotated[list[Condition], Tag("condition-list")],
+    Discriminator(lambda value: "condition-list" if isinstance(value, list) else "one-condition"),
+]
+"""A single condition, or a list that must all hold."""
+
+for _group in (AllOf, AnyOf, NotGroup):
+    _group.model_rebuild()
+
+
+# ---------------------------------------------------------------------------------------------
+# Extraction
+# ---------------------------------------------------------------------------------------------
+
+
+class ExtractionBase(Model):
+    field: FieldName = Field("Body", description="Where to extract from (default: the body).")
+    trim: bool = Field(True, description="Strip surrounding whitespace from the extracted text.")
+    default: Text = Field("", description="The value when nothing is found.")
+
+
+class RegexExtraction(ExtractionBase):
+    """Named groups become variables; ``into`` (optional) receives the whole match."""
+
+    regex: str
+    into: VariableName | None = None
+    case_sensitive: bool = False
+
+    @model_validator(mode="after")
+    def _compiles_with_names(self) -> Self:
+        compiled = compile_pattern(self.regex, case_sensitive=self.case_sensitive)
+        if not compiled.groupindex and self.into is None:
+            raise ValueError(
+                "the regex has no named groups ((?P<name>...)) and no 'into': nothing to set"
+            )
+        for name in compiled.groupindex:
+            if not re.fullmatch(VARIABLE_NAME_PATTERN, name):
+                raise ValueError(f"group name {name!r} is not a valid variable name")
+        return self
+
+
+class BetweenMarkers(Model):
+    start: Text = Field(description="Text just before the value ('' = from the beginning).")
+    end: Text = Field("", description="Text just after the value ('' = to the end).")
+
+
+class BetweenExtraction(ExtractionBase):
+    between: BetweenMarkers
+    into: VariableName
+    case_sensitive: bool = False
+
+
+class SplitSpec(Model):
+    delimiter: str = Field(min_length=1)
+    index: int = Field(description="0 is the first part; -1 the last.")
+
+
+class SplitExtraction(ExtractionBase):
+    split: SplitSpec
+    into: VariableName
+
+
+class JsonPathExtraction(ExtractionBase):
+    json_path: str = Field(description="'$', then '.key', '[index]' or '[\"key\"]' steps.")
+    into: VariableName
+
+    @field_validator("json_path")
+    @classmethod
+    def _parses(cls, path: str) -> str:
+        parse_json_path(path)
+        return path
+
+
+def _extraction_tag(value: Any) -> str | None:
+    if isinstance(value, dict):
+        for key in ("regex", "between", "split", "json_path"):
+            if key in value:
+                return key
+        return None
+    tags: dict[type, str] = {
+        RegexExtraction: "regex",
+        BetweenExtraction: "between",
+        SplitExtraction: "split",
+        JsonPathExtraction: "json_path",
+    }
+    return tags.get(type(value))
+
+
+Extraction = Annotated[
+    Annotated[RegexExtraction, Tag("regex")]
+    | Annotated[BetweenExtraction, Tag("between")]
+    | Annotated[SplitExtraction, Tag("split")]
+    | Annotated[JsonPathExtraction, Tag("json_path")],
+    Discriminator(
+        _extraction_tag,
+        custom_error_type="invalid_extraction",
+        custom_error_message="an extraction has one of: regex, between, split, json_path",
+    ),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Actions
+# ---------------------------------------------------------------------------------------------
+
+
+class ActionBase(Model):
+    id: StepLabel | None = None
+    when: Conditions | None = Field(None, description="Run this action only if these hold.")
+
+
+class SendSmsAction(ActionBase):
+    type: Literal["send_sms"]
+    to: Text = Field("%From%", description="Default: the sender of the inbound message.")
+    from_: Text | None = Field(
+        None, alias="from", description="Default: the number that received the message (%To%)."
+    )
+    messaging_service_sid: str | None = Field(None, pattern=r"^MG[0-9a-fA-F]{32}$")
+    body: Text = ""
+    media_urls: list[Text] = Field(default_factory=list, max_length=10)
+
+    @model_validator(mode="after")
+    def _sender_and_content(self) -> Self:
+        if self.from_ is not None and self.messaging_service_sid is not None:
+            raise ValueError("set 'from' or 'messaging_service_sid', not both")
+        if not self.body and not self.media_urls:
+            raise ValueError("send_sms needs a 'body' or 'media_urls'")
+        return self
+
+
+class Say(Model):
+    text: Text = Field(min_length=1)
+    voice: str | None = Field(None, max_length=64, description="e.g. 'Polly.Amy', 'woman'")
+    language: str | None = Field(None, pattern=r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
+    loop: int = Field(1, ge=0, le=100, description="0 repeats until the call ends.")
+
+
+class ConnectTo(Model):
+    number: Text = Field(min_length=1)
+    caller_id: Text | None = None
+    timeout: int = Field(30, ge=5, le=600, description="Seconds to wait for an answer.")
+    record: bool = False
+
+
+class MakeCallAction(ActionBase):
+    type: Literal["make_call"]
+    to: Text = Field(min_length=1)
+    from_: Text = Field("%To%", alias="from")
+    say: Say | None = None
+    connect_to: ConnectTo | None = None
+
+    @model_validator(mode="after")
+    def _fits_inline(self) -> Self:
+        if self.say is None and self.connect_to is None:
+            raise ValueError("make_call needs 'say', 'connect_to' or both")
+        try:  # the templates as written: a lower bound on the rendered size
+            build_call_twiml(self.say_spec(self.say.text if self.say else ""), self.connect_spec())
+        except TwimlTooLong as error:
+            raise ValueError(
+                f"{error}; shorten the 'say' text (Twilio's inline TwiML limit is "
+                f"{MAX_TWIML_CHARS} characters)"
+            ) from None
+        return self
+
+    def say_spec(self, text: str) -> SaySpec | None:
+        if self.say is None:
+            return None
+        return SaySpec(
+            text=text, voice=self.say.voice, language=self.say.language, loop=self.say.loop
+        )
+
+    def connect_spec(
+        self, number: str | None = None, caller_id: str | None = None
+    ) -> ConnectSpec | None:
+        if self.connect_to is None:
+            return None
+        return ConnectSpec(
+            number=self.connect_to.number if number is None else number,
+            caller_id=self.connect_to.caller_id if caller_id is None else caller_id,
+            timeout=self.connect_to.timeout,
+            record=self.connect_to.record,
+        )
+
+
+class RecordAction(ActionBase):
+    type: Literal["record"]
+    table: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_.-]{3,255}$",
+        description="A DynamoDB table name; default: the project's records table.",
+    )
+    item: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]{0,254}$")], Text] = Field(
+        min_length=1, description="Attribute name -> text template."
+    )
+
+
+class HttpRequestAction(ActionBase):
+    type: Literal["http_request"]
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET"
+    url: Text = Field(min_length=1)
+    headers: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")], Text] = Field(
+        default_factory=dict
+    )
+    body: Text | None = None
+    timeout_seconds: float = Field(5.0, gt=0, le=10)
+    into: VariableName | None = Field(
+        None,
+        description="Prefix for the response: %into.status%, %into.body%, %into.json...%, "
+        "%into.headers.<name>%.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if not re.match(r"^(https?://|%)", url, re.IGNORECASE):
+            raise ValueError("the url must start with http:// or https://")
+        return url
+
+
+class SetVariableAction(ActionBase):
+    type: Literal["set_variable"]
+    name: VariableName
+    value: Text
+
+
+class ExtractAction(ActionBase):
+    type: Literal["extract"]
+    extract: list[Extraction] = Field(min_length=1)
+
+
+class IfAction(ActionBase):
+    type: Literal["if"]
+    condition: Conditions
+    then: list[Action] = Field(default_factory=list)
+    else_: list[Action] = Field(default_factory=list, alias="else")
+
+
+class StopAction(ActionBase):
+    type: Literal["stop"]
+
+
+Action = Annotated[
+    SendSmsAction
+    | MakeCallAction
+    | RecordAction
+    | HttpRequestAction
+    | SetVariableAction
+    | ExtractAction
+    | IfAction
+    | StopAction,
+    Field(discriminator="type"),
+]
+IfAction.model_rebuild()
+
+ACTION_TYPES = (
+    "send_sms",
+    "make_call",
+    "record",
+    "http_request",
+    "set_variable",
+    "extract",
+    "if",
+    "stop",
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Triggers
+# ---------------------------------------------------------------------------------------------
+
+
+class Trigger(Model):
+    name: TriggerName
+    description: str = ""
+    enabled: bool = True
+    when: Conditions | None = Field(None, description="Absent: the trigger matches every message.")
+    extract: list[Extraction] = Field(
+        default_factory=list, description="Runs before 'when', so conditions can test the result."
+    )
+    actions: list[Action] = Field(default_factory=list)
+    continue_: bool = Field(
+        False,
+        alias="continue",
+        description="After this trigger runs, go on to the next ones (default: stop here).",
+    )
+
+    @model_validator(mode="after")
+    def _unique_step_ids(self) -> Self:
+        seen: set[str] = set()
+        for action in _walk_actions(self.actions):
+            if action.id is None:
+                continue
+            if action.id in seen:
+                raise ValueError(f"two actions have the id {action.id!r}; step ids must be unique")
+            seen.add(action.id)
+        return self
+
+
+def _walk_actions(actions: list[Action]) -> list[Action]:
+    found: list[Action] = []
+    for action in actions:
+        found.append(action)
+        if isinstance(action, IfAction):
+            found.extend(_walk_actions(action.then))
+            found.extend(_walk_actions(action.else_))
+    return found
+
+
+class TriggerSet(Model):
+    """One account's trigger file."""
+
+    model_config = ConfigDict(title="Trigger file")
+
+    version: Literal[1]
+    triggers: list[Trigger] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Self:
+        seen: dict[str, int] = {}
+        for position, trigger in enumerate(self.triggers, start=1):
+            folded = trigger.name.casefold()
+            if folded in seen:
+                raise ValueError(
+                    f"triggers {seen[folded]} and {position} are both named {trigger.name!r}; "
+                    "trigger names must be unique"
+                )
+            seen[folded] = position
+        return self
+
+
+def json_schema() -> dict[str, Any]:
+    schema = TriggerSet.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema

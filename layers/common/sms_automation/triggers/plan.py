@@ -1,0 +1,120 @@
+"""What the engine asks the outside world to do: rendered steps, their outcomes, the port.
+
+The engine never performs a side effect. For each side-effecting step it builds a fully
+rendered, immutable ``Step`` and hands it to an ``ActionPort``; the outcome it gets back may
+carry variables (an HTTP response) that later steps use. The stream processor supplies the real
+port (Twilio, DynamoDB, HTTP, idempotency records); ``DryRunPort`` records and performs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any, Literal, Protocol
+
+from sms_automation.triggers.variables import VarValue
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendSms:
+    step_id: str
+    trigger: str
+    to: str
+    from_: str | None
+    messaging_service_sid: str | None
+    body: str
+    media_urls: tuple[str, ...] = ()
+    kind: Literal["send_sms"] = "send_sms"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MakeCall:
+    step_id: str
+    trigger: str
+    to: str
+    from_: str
+    twiml: str
+    kind: Literal["make_call"] = "make_call"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordItem:
+    step_id: str
+    trigger: str
+    table: str | None
+    """``None``: the project's own records table."""
+    item: Mapping[str, str]
+    kind: Literal["record"] = "record"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpRequest:
+    step_id: str
+    trigger: str
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: str | None
+    timeout_seconds: float
+    kind: Literal["http_request"] = "http_request"
+
+
+Step = SendSms | MakeCall | RecordItem | HttpRequest
+
+
+def step_as_dict(step: Step) -> dict[str, Any]:
+    data = asdict(step)
+    if "from_" in data:
+        data["from"] = data.pop("from_")
+    return data
+
+
+class OutcomeStatus(StrEnum):
+    DONE = "done"
+    """Performed (or found already performed on a redelivery)."""
+    FAILED = "failed"
+    """Final failure (opted out, invalid number, ...): recorded; evaluation goes on."""
+    PENDING = "pending"
+    """Started, result not yet known (``wait_for_reply``): evaluation pauses at this step."""
+
+
+@dataclass(frozen=True, slots=True)
+class StepOutcome:
+    status: OutcomeStatus
+    variables: Mapping[str, VarValue] = field(default_factory=dict)
+    detail: str = ""
+
+    @classmethod
+    def done(cls, variables: Mapping[str, VarValue] | None = None, detail: str = "") -> StepOutcome:
+        return cls(OutcomeStatus.DONE, dict(variables or {}), detail)
+
+    @classmethod
+    def failed(cls, detail: str) -> StepOutcome:
+        return cls(OutcomeStatus.FAILED, {}, detail)
+
+    @classmethod
+    def pending(cls, detail: str = "") -> StepOutcome:
+        return cls(OutcomeStatus.PENDING, {}, detail)
+
+
+class ActionPort(Protocol):
+    """Performs one side-effecting step, exactly once per ``step.step_id`` for a message.
+
+    Return the outcome; raise to abandon the evaluation (a retryable failure: the stream
+    processor retries the record, and the engine replays to this step again).
+    """
+
+    def perform(self, step: Step) -> StepOutcome: ...
+
+
+class DryRunPort:
+    """Records every step and performs none; ``outcomes`` can script answers by step id."""
+
+    def __init__(self, outcomes: Mapping[str, StepOutcome] | None = None) -> None:
+        self.performed: list[Step] = []
+        self._outcomes = dict(outcomes or {})
+
+    def perform(self, step: Step) -> StepOutcome:
+        self.performed.append(step)
+        return self._outcomes.get(step.step_id, StepOutcome.done(detail="dry run"))
