@@ -1,0 +1,200 @@
+"""``sms-automation triggers``: the JSON Schema, validation and dry runs of trigger files.
+
+Nothing here talks to AWS or Twilio: ``test`` evaluates a file against a message you describe
+and prints what would happen, sending nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sms_automation.triggers import (
+    AccountSettings,
+    Engine,
+    Evaluation,
+    TriggerFileError,
+    TriggerSet,
+    json_schema,
+    load_trigger_file,
+)
+from sms_automation.triggers.plan import MakeCall, SendSms, Step, step_as_dict
+from sms_automation.triggers.variables import to_text
+
+DRY_RUN_MESSAGE_SID = "SM" + "0" * 32
+
+
+def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = groups.add_parser("triggers", help="trigger files: schema, validate, dry-run test")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of a trigger file")
+    schema.set_defaults(func=_schema)
+
+    validate = commands.add_parser("validate", help="check trigger files; errors as file:line")
+    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.set_defaults(func=_validate)
+
+    test = commands.add_parser(
+        "test", help="dry run: which triggers match a message and what they would do"
+    )
+    test.add_argument("file", metavar="FILE")
+    test.add_argument("--from", dest="sender", required=True, help="the sender's number")
+    test.add_argument("--to", dest="receiver", required=True, help="your Twilio number")
+    test.add_argument("--body", required=True, help="the message text")
+    test.add_argument("--media-url", action="append", default=[], metavar="URL")
+    test.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="another message field, e.g. ToCountry=GB (repeatable)",
+    )
+    test.add_argument("--account", default="dry-run", help="the account name (%%account%%)")
+    test.add_argument("--timezone", default=None, help="the account's IANA time zone")
+    test.add_argument("--now", default=None, help="ISO time to evaluate at (default: now)")
+    test.add_argument("--json", action="store_true", help="print the evaluation as JSON")
+    test.set_defaults(func=_test)
+
+
+def _schema(args: argparse.Namespace) -> int:
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    failed = False
+    for path in args.files:
+        try:
+            trigger_set = load_trigger_file(path)
+        except TriggerFileError as error:
+            failed = True
+            for problem in error.problems:
+                print(problem, file=sys.stderr)
+            continue
+        print(f"{path}: ok: {_summary(trigger_set)}")
+    return 1 if failed else 0
+
+
+def _summary(trigger_set: TriggerSet) -> str:
+    enabled = sum(1 for trigger in trigger_set.triggers if trigger.enabled)
+    actions = sum(len(trigger.actions) for trigger in trigger_set.triggers)
+    return (
+        f"{len(trigger_set.triggers)} trigger(s), {enabled} enabled, {actions} top-level action(s)"
+    )
+
+
+def _test(args: argparse.Namespace) -> int:
+    try:
+        trigger_set = load_trigger_file(args.file)
+        account = AccountSettings(args.account, args.timezone)
+        zone = account.zone
+        now = _parse_now(args.now, zone)
+        message = _message(args)
+    except TriggerFileError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except (ValueError, ZoneInfoNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    evaluation = Engine(trigger_set).dry_run(message, now=now, account=account)
+    if args.json:
+        print(json.dumps(_as_json(evaluation), indent=2, ensure_ascii=False))
+    else:
+        print(_report(evaluation))
+    return 0
+
+
+def _parse_now(value: str | None, zone: ZoneInfo) -> dt.datetime:
+    if value is None:
+        return dt.datetime.now(dt.UTC)
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"--now {value!r} is not an ISO date-time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def _message(args: argparse.Namespace) -> dict[str, Any]:
+    message: dict[str, Any] = {
+        "MessageSid": DRY_RUN_MESSAGE_SID,
+        "SmsMessageSid": DRY_RUN_MESSAGE_SID,
+        "SmsSid": DRY_RUN_MESSAGE_SID,
+        "SmsStatus": "received",
+        "ApiVersion": "2010-04-01",
+        "From": args.sender,
+        "To": args.receiver,
+        "Body": args.body,
+        "NumSegments": "1",
+        "NumMedia": str(len(args.media_url)),
+    }
+    for index, url in enumerate(args.media_url):
+        message[f"MediaUrl{index}"] = url
+    for assignment in args.field:
+        name, separator, value = assignment.partition("=")
+        if not separator or not name:
+            raise ValueError(f"--field {assignment!r}: write NAME=VALUE")
+        message[name] = value
+    return message
+
+
+def _report(evaluation: Evaluation) -> str:
+    lines = [f"status: {evaluation.status}"]
+    if evaluation.matched:
+        lines.append(f"matched: {', '.join(evaluation.matched)}")
+    else:
+        lines.append("matched: no trigger")
+    if evaluation.variables:
+        lines.append("variables:")
+        lines += [f"  {name} = {to_text(value)!r}" for name, value in evaluation.variables.items()]
+    lines.append(
+        "actions it would run (dry run: nothing is sent):" if evaluation.plan else "actions: none"
+    )
+    for number, step in enumerate(evaluation.plan, start=1):
+        lines.append(f"  {number}. [{step.step_id}] {_describe_step(step)}")
+    if evaluation.paused_at:
+        lines.append(f"paused at: {evaluation.paused_at}")
+    for diagnostic in evaluation.diagnostics:
+        lines.append(str(diagnostic))
+    return "\n".join(lines)
+
+
+def _describe_step(step: Step) -> str:
+    if isinstance(step, SendSms):
+        sender = step.from_ or f"messaging service {step.messaging_service_sid}"
+        media = f" media={list(step.media_urls)}" if step.media_urls else ""
+        return f"send_sms to {step.to} from {sender}: {step.body!r}{media}"
+    if isinstance(step, MakeCall):
+        return f"make_call to {step.to} from {step.from_}: {step.twiml}"
+    details = {
+        k: v for k, v in step_as_dict(step).items() if k not in ("step_id", "trigger", "kind")
+    }
+    return f"{step.kind} {json.dumps(details, ensure_ascii=False)}"
+
+
+def _as_json(evaluation: Evaluation) -> dict[str, Any]:
+    return {
+        "status": str(evaluation.status),
+        "matched": list(evaluation.matched),
+        "variables": evaluation.variables,
+        "steps": [
+            {**step_as_dict(record.step), "outcome": str(record.outcome.status)}
+            for record in evaluation.steps
+        ],
+        "paused_at": evaluation.paused_at,
+        "diagnostics": [
+            {
+                "severity": d.severity,
+                "message": d.message,
+                "trigger": d.trigger,
+                "step_id": d.step_id,
+            }
+            for d in evaluation.diagnostics
+        ],
+        "trigger_set_fingerprint": evaluation.trigger_set_fingerprint,
+    }
