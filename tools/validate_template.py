@@ -1,3 +1,5 @@
+# aws-sam-translator and cfn-lint ship no type information (and live in .venv-tools only).
+# mypy: disable-error-code="import-untyped,import-not-found"
 """Validate a SAM template offline: SAM transform, then cfn-lint on the SAM and the CloudFormation.
 
     .venv-tools/bin/python tools/validate_template.py template.yaml [--transform-only]
@@ -85,7 +87,9 @@ class StaticManagedPolicyLoader:
     """
 
     def __init__(self, policies: dict[str, str], partition: str = PARTITION) -> None:
-        self._map = {name: f"arn:{partition}:iam::aws:policy/{path}" for name, path in policies.items()}
+        self._map = {
+            name: f"arn:{partition}:iam::aws:policy/{path}" for name, path in policies.items()
+        }
 
     def load(self) -> dict[str, str]:
         return dict(self._map)
@@ -197,7 +201,8 @@ def transform(
 
 def lint(label: str, template_text: str, ignored: dict[str, str]) -> list[str]:
     """cfn-lint findings (all levels, minus the ignored rules) as printable lines."""
-    from cfnlint.api import ManualArgs, lint as cfn_lint
+    from cfnlint.api import ManualArgs
+    from cfnlint.api import lint as cfn_lint
 
     config = ManualArgs(
         regions=LINT_REGIONS,
@@ -250,7 +255,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(transformed, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    args.output.write_text(
+        json.dumps(transformed, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     if args.transform_only:
         print(f"transformed {args.template} -> {args.output}")
         return 0

@@ -1,0 +1,418 @@
+"""House conventions for template.yaml, as functions: template in, list of violations out.
+
+Each checker takes a template dict in long form (``{"Ref": ...}``, ``{"Fn::Sub": ...}``): the raw
+SAM template loaded with tests.support.template.load_template, or the transformed
+CloudFormation JSON. An empty list means the template complies.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sms_automation import keys
+
+SERVERLESS_FUNCTION = "AWS::Serverless::Function"
+LAMBDA_FUNCTION = "AWS::Lambda::Function"
+FUNCTION_TYPES = (SERVERLESS_FUNCTION, LAMBDA_FUNCTION)
+LAYER_LOGICAL_ID = "CommonLayer"
+ARCHITECTURE_REF = {"Ref": "Architecture"}
+RETENTION_REF = {"Ref": "LogRetentionDays"}
+
+# (resource logical id, statement Sid) -> why that statement needs Resource "*".
+# Add an entry only with the reason; a wildcard anywhere else fails the suite.
+WILDCARD_RESOURCE_ALLOWLIST: dict[tuple[str, str], str] = {}
+
+# Access-log variables that identify the caller beyond Twilio's IP and user agent, or that
+# could carry message content; a variable is forbidden if it is one of these or nested under one.
+FORBIDDEN_ACCESS_LOG_VARIABLES = (
+    "$context.identity.caller",
+    "$context.identity.user",
+    "$context.identity.userArn",
+    "$context.identity.accountId",
+    "$context.identity.apiKey",
+    "$context.identity.apiKeyId",
+    "$context.identity.cognitoAuthenticationProvider",
+    "$context.identity.cognitoAuthenticationType",
+    "$context.identity.cognitoIdentityId",
+    "$context.identity.cognitoIdentityPoolId",
+    "$context.identity.clientCert",
+    "$context.authorizer",
+    "$context.requestOverride",
+    "$context.responseOverride",
+    "$input",
+)
+_LOG_VARIABLE = re.compile(r"\$(?:context|input)(?:\.[A-Za-z0-9_]+)*")
+
+
+Template = dict[str, Any]
+
+
+def resources(template: Template, *types: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    for logical_id, resource in sorted(template.get("Resources", {}).items()):
+        if isinstance(resource, dict) and (not types or resource.get("Type") in types):
+            yield logical_id, resource
+
+
+def _properties(resource: dict[str, Any]) -> dict[str, Any]:
+    properties = resource.get("Properties")
+    return properties if isinstance(properties, dict) else {}
+
+
+def _global_function(template: Template) -> dict[str, Any]:
+    globals_section = template.get("Globals", {})
+    function = globals_section.get("Function", {}) if isinstance(globals_section, dict) else {}
+    return function if isinstance(function, dict) else {}
+
+
+def _merge_globals(global_value: Any, own: Any) -> Any:
+    """SAM's Globals rule: maps merge recursively, lists concatenate, anything else overrides."""
+    if isinstance(global_value, dict) and isinstance(own, dict):
+        merged = dict(global_value)
+        for key, value in own.items():
+            merged[key] = _merge_globals(global_value[key], value) if key in merged else value
+        return merged
+    if isinstance(global_value, list) and isinstance(own, list):
+        return global_value + own
+    return own
+
+
+def effective_function_properties(template: Template, resource: dict[str, Any]) -> dict[str, Any]:
+    """Function properties with SAM Globals applied."""
+    if resource.get("Type") != SERVERLESS_FUNCTION:
+        return _properties(resource)
+    merged: dict[str, Any] = _merge_globals(_global_function(template), _properties(resource))
+    return merged
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _ref_target(value: Any) -> str | None:
+    if isinstance(value, dict) and set(value) == {"Ref"} and isinstance(value["Ref"], str):
+        return value["Ref"]
+    return None
+
+
+def _sub_string(value: Any) -> str | None:
+    """The literal or ``Fn::Sub`` string of a name property (None for other intrinsics)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+        return value["Fn::Sub"]
+    return None
+
+
+# --- functions ---------------------------------------------------------------------------------
+
+
+def functions_without_common_layer(template: Template) -> list[str]:
+    """Every function loads the shared layer (the sms_automation package lives only there)."""
+    layer_ids = {
+        logical_id
+        for logical_id, _ in resources(
+            template, "AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion"
+        )
+    }
+    problems = []
+    for logical_id, resource in resources(template, *FUNCTION_TYPES):
+        layers = effective_function_properties(template, resource).get("Layers", [])
+        refs = {_ref_target(layer) for layer in _as_list(layers)}
+        # After the SAM transform the layer's logical id gains a content hash suffix.
+        if not any(ref and ref.startswith(LAYER_LOGICAL_ID) and ref in layer_ids for ref in refs):
+            problems.append(f"{logical_id}: Layers does not include !Ref {LAYER_LOGICAL_ID}")
+    return problems
+
+
+def architecture_not_parameterised(template: Template) -> list[str]:
+    """Functions and the layer follow the Architecture parameter: one build, one architecture."""
+    problems = []
+    for logical_id, resource in resources(template, *FUNCTION_TYPES):
+        architectures = effective_function_properties(template, resource).get("Architectures")
+        if architectures != [ARCHITECTURE_REF]:
+            problems.append(
+                f"{logical_id}: Architectures is {architectures!r}, not [!Ref Architecture]"
+            )
+    for logical_id, resource in resources(template, "AWS::Serverless::LayerVersion"):
+        if _properties(resource).get("CompatibleArchitectures") != [ARCHITECTURE_REF]:
+            problems.append(f"{logical_id}: CompatibleArchitectures is not [!Ref Architecture]")
+        if resource.get("Metadata", {}).get("BuildArchitecture") != ARCHITECTURE_REF:
+            problems.append(
+                f"{logical_id}: Metadata.BuildArchitecture is not !Ref Architecture "
+                "(sam build would compile its native wheels for x86_64)"
+            )
+    return problems
+
+
+def functions_without_log_group(template: Template) -> list[str]:
+    """Every function logs to a template-owned /aws/lambda/<name> group with bounded retention.
+
+    Otherwise Lambda creates the group on first write, with no retention (logs kept forever).
+    """
+    log_groups = dict(resources(template, "AWS::Logs::LogGroup"))
+    problems = []
+    for logical_id, resource in resources(template, *FUNCTION_TYPES):
+        properties = effective_function_properties(template, resource)
+        target = _ref_target(properties.get("LoggingConfig", {}).get("LogGroup"))
+        if target is None or target not in log_groups:
+            problems.append(f"{logical_id}: LoggingConfig.LogGroup is not !Ref to a LogGroup")
+            continue
+        group = _properties(log_groups[target])
+        function_name = _sub_string(properties.get("FunctionName"))
+        group_name = _sub_string(group.get("LogGroupName"))
+        if function_name is None or group_name != f"/aws/lambda/{function_name}":
+            problems.append(
+                f"{logical_id}: log group {target} is named {group_name!r}, "
+                f"not /aws/lambda/<FunctionName {function_name!r}>"
+            )
+        if group.get("RetentionInDays") != RETENTION_REF:
+            problems.append(f"{target}: RetentionInDays is not !Ref LogRetentionDays")
+    return problems
+
+
+def log_groups_without_retention(template: Template) -> list[str]:
+    return [
+        f"{logical_id}: RetentionInDays is not !Ref LogRetentionDays"
+        for logical_id, resource in resources(template, "AWS::Logs::LogGroup")
+        if _properties(resource).get("RetentionInDays") != RETENTION_REF
+    ]
+
+
+def handler_module_path(code_dir: Path, handler: str) -> Path:
+    """``handler.lambda_handler`` -> ``<code_dir>/handler.py``; ``a.b.f`` -> ``a/b.py``."""
+    module, _, _function = handler.rpartition(".")
+    return code_dir.joinpath(*module.split(".")).with_suffix(".py")
+
+
+def functions_without_code(template: Template, root: Path) -> list[str]:
+    """CodeUri exists and holds the module Handler names (else sam build ships an empty zip)."""
+    problems = []
+    for logical_id, resource in resources(template, SERVERLESS_FUNCTION):
+        properties = effective_function_properties(template, resource)
+        code_uri, handler = properties.get("CodeUri"), properties.get("Handler")
+        if not isinstance(code_uri, str) or not isinstance(handler, str) or "." not in handler:
+            problems.append(f"{logical_id}: CodeUri {code_uri!r} / Handler {handler!r} unusable")
+            continue
+        code_dir = root / code_uri
+        if not code_dir.is_dir():
+            problems.append(f"{logical_id}: CodeUri {code_uri} is not a directory")
+        elif not handler_module_path(code_dir, handler).is_file():
+            problems.append(f"{logical_id}: {code_uri} has no module for Handler {handler}")
+    for logical_id, resource in resources(template, "AWS::Serverless::LayerVersion"):
+        content = _properties(resource).get("ContentUri")
+        if not isinstance(content, str) or not (root / content / "sms_automation").is_dir():
+            problems.append(f"{logical_id}: ContentUri {content!r} has no sms_automation package")
+        elif not (root / content / "requirements.txt").is_file():
+            problems.append(f"{logical_id}: ContentUri {content} has no requirements.txt")
+    return problems
+
+
+# --- IAM ---------------------------------------------------------------------------------------
+
+
+def policy_statements(template: Template) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every permission statement: SAM inline Policies, IAM roles, policies and managed policies.
+
+    Trust policies (AssumeRolePolicyDocument) are not permissions and are left out.
+    """
+    documents: list[tuple[str, Any]] = []
+    for logical_id, resource in resources(template):
+        properties = _properties(resource)
+        kind = resource.get("Type")
+        if kind in (SERVERLESS_FUNCTION, "AWS::Serverless::StateMachine"):
+            for policy in _as_list(properties.get("Policies", [])):
+                if isinstance(policy, dict) and "Statement" in policy:
+                    documents.append((logical_id, policy))
+        elif kind == "AWS::IAM::Role":
+            for policy in properties.get("Policies", []):
+                documents.append((logical_id, policy.get("PolicyDocument", {})))
+        elif kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            documents.append((logical_id, properties.get("PolicyDocument", {})))
+    for logical_id, document in documents:
+        for statement in _as_list(document.get("Statement", [])):
+            if isinstance(statement, dict):
+                yield logical_id, statement
+
+
+_SERVICE_WILDCARD = re.compile(r"^[A-Za-z0-9-]+:\*$")
+
+
+def wildcard_actions(template: Template) -> list[str]:
+    """No ``*`` or ``service:*`` action, and no NotAction (an allow-all-but list)."""
+    problems = []
+    for logical_id, statement in policy_statements(template):
+        sid = statement.get("Sid", "<no Sid>")
+        if "NotAction" in statement:
+            problems.append(f"{logical_id}/{sid}: NotAction grants everything not listed")
+        for action in _as_list(statement.get("Action", [])):
+            if action == "*" or (isinstance(action, str) and _SERVICE_WILDCARD.match(action)):
+                problems.append(f"{logical_id}/{sid}: wildcard action {action!r}")
+    return problems
+
+
+def wildcard_resources(
+    template: Template,
+    allowlist: dict[tuple[str, str], str] = WILDCARD_RESOURCE_ALLOWLIST,
+) -> list[str]:
+    """No ``Resource: "*"`` (nor NotResource) outside the allow-list."""
+    problems = []
+    for logical_id, statement in policy_statements(template):
+        sid = statement.get("Sid", "")
+        if "NotResource" in statement:
+            problems.append(f"{logical_id}/{sid or '<no Sid>'}: NotResource")
+        if "*" in _as_list(statement.get("Resource", [])) and (logical_id, sid) not in allowlist:
+            problems.append(
+                f"{logical_id}/{sid or '<no Sid>'}: Resource '*' (add it to "
+                "WILDCARD_RESOURCE_ALLOWLIST with the reason if it is unavoidable)"
+            )
+    return problems
+
+
+# --- data --------------------------------------------------------------------------------------
+
+
+def table_mismatches(template: Template, logical_id: str = "AppTable") -> list[str]:
+    """The table matches the key layout in sms_automation/keys.py and the durability settings."""
+    resource = template.get("Resources", {}).get(logical_id)
+    if not isinstance(resource, dict) or resource.get("Type") != "AWS::DynamoDB::Table":
+        return [f"{logical_id}: no AWS::DynamoDB::Table"]
+    p = _properties(resource)
+    expected: list[tuple[str, Any, Any]] = [
+        (
+            "KeySchema",
+            p.get("KeySchema"),
+            [
+                {"AttributeName": keys.PK, "KeyType": "HASH"},
+                {"AttributeName": keys.SK, "KeyType": "RANGE"},
+            ],
+        ),
+        (
+            "AttributeDefinitions",
+            sorted(p.get("AttributeDefinitions", []), key=lambda a: str(a.get("AttributeName"))),
+            sorted(
+                (
+                    {"AttributeName": name, "AttributeType": "S"}
+                    for name in (keys.PK, keys.SK, keys.GSI1_PK, keys.GSI1_SK)
+                ),
+                key=lambda a: a["AttributeName"],
+            ),
+        ),
+        (
+            "GlobalSecondaryIndexes",
+            p.get("GlobalSecondaryIndexes"),
+            [
+                {
+                    "IndexName": keys.GSI1,
+                    "KeySchema": [
+                        {"AttributeName": keys.GSI1_PK, "KeyType": "HASH"},
+                        {"AttributeName": keys.GSI1_SK, "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        ),
+        ("BillingMode", p.get("BillingMode"), "PAY_PER_REQUEST"),
+        ("StreamSpecification", p.get("StreamSpecification"), {"StreamViewType": "NEW_IMAGE"}),
+        (
+            "TimeToLiveSpecification",
+            p.get("TimeToLiveSpecification"),
+            {"AttributeName": keys.EXPIRES_AT, "Enabled": True},
+        ),
+        (
+            "PointInTimeRecoverySpecification",
+            p.get("PointInTimeRecoverySpecification"),
+            {"PointInTimeRecoveryEnabled": True},
+        ),
+        ("SSESpecification", p.get("SSESpecification"), {"SSEEnabled": True}),
+        ("DeletionPolicy", resource.get("DeletionPolicy"), "Retain"),
+        ("UpdateReplacePolicy", resource.get("UpdateReplacePolicy"), "Retain"),
+    ]
+    return [
+        f"{logical_id}.{name}: {actual!r} != expected {want!r}"
+        for name, actual, want in expected
+        if actual != want
+    ]
+
+
+# --- API ---------------------------------------------------------------------------------------
+
+
+def api_logging_problems(template: Template) -> list[str]:
+    """REST APIs: no execution logs or data traces (they log bodies = phone numbers and text),
+    a JSON access log without caller identity, and no catch-all binary media type."""
+    problems = []
+    for logical_id, resource in resources(template, "AWS::Serverless::Api"):
+        p = _properties(resource)
+        if "*/*" in p.get("BinaryMediaTypes", []):
+            problems.append(f"{logical_id}: BinaryMediaTypes */* base64-encodes form bodies")
+        settings = p.get("MethodSettings") or []
+        if not settings:
+            problems.append(f"{logical_id}: no MethodSettings (throttling, logging off)")
+        for setting in settings:
+            if setting.get("LoggingLevel") != "OFF" or setting.get("DataTraceEnabled") is not False:
+                problems.append(f"{logical_id}: MethodSettings must set LoggingLevel OFF, no trace")
+            for limit in ("ThrottlingBurstLimit", "ThrottlingRateLimit"):
+                if _ref_target(setting.get(limit)) is None:
+                    problems.append(f"{logical_id}: {limit} is not a parameter")
+        access = p.get("AccessLogSetting") or {}
+        fmt = access.get("Format")
+        if not isinstance(fmt, str):
+            problems.append(f"{logical_id}: no AccessLogSetting.Format")
+            continue
+        try:
+            json.loads(re.sub(r"\$context\.[A-Za-z0-9.]+", "x", fmt))
+        except json.JSONDecodeError as error:
+            problems.append(f"{logical_id}: access log format is not JSON ({error})")
+        problems.extend(
+            f"{logical_id}: access log records {variable}"
+            for variable in sorted(set(_LOG_VARIABLE.findall(fmt)))
+            if any(
+                variable == forbidden or variable.startswith(f"{forbidden}.")
+                for forbidden in FORBIDDEN_ACCESS_LOG_VARIABLES
+            )
+        )
+    return problems
+
+
+# --- wiring ------------------------------------------------------------------------------------
+
+
+def missing_outputs(template: Template, names: list[str]) -> list[str]:
+    outputs = template.get("Outputs", {})
+    return [f"Outputs: no {name}" for name in names if name not in outputs]
+
+
+def missing_environment(template: Template, logical_id: str, names: list[str]) -> list[str]:
+    resource = template.get("Resources", {}).get(logical_id)
+    if not isinstance(resource, dict):
+        return [f"{logical_id}: no such resource"]
+    environment = effective_function_properties(template, resource).get("Environment", {})
+    variables = environment.get("Variables", {}) if isinstance(environment, dict) else {}
+    return [f"{logical_id}: environment lacks {name}" for name in names if name not in variables]
+
+
+def secrets_prefix_problems(template: Template) -> list[str]:
+    """One secrets prefix: what functions are told, what they may read, what the CLI writes to."""
+    env = _global_function(template).get("Environment", {}).get("Variables", {})
+    prefix = _sub_string(env.get("SECRETS_PREFIX"))
+    output = _sub_string(template.get("Outputs", {}).get("SecretsPrefix", {}).get("Value"))
+    if prefix is None:
+        return ["Globals.Function: SECRETS_PREFIX is not a string or !Sub"]
+    problems = []
+    if output != prefix:
+        problems.append(f"Outputs.SecretsPrefix {output!r} != SECRETS_PREFIX {prefix!r}")
+    for logical_id, resource in resources(template, SERVERLESS_FUNCTION):
+        for policy in _as_list(_properties(resource).get("Policies", [])):
+            if (
+                not isinstance(policy, dict)
+                or "AWSSecretsManagerGetSecretValuePolicy" not in policy
+            ):
+                continue
+            arn = _sub_string(policy["AWSSecretsManagerGetSecretValuePolicy"].get("SecretArn"))
+            if arn is None or not arn.endswith(f":secret:{prefix}/*"):
+                problems.append(f"{logical_id}: SecretArn {arn!r} is not <...>:secret:{prefix}/*")
+    return problems

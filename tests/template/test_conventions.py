@@ -1,0 +1,390 @@
+"""House conventions over template.yaml, raw and after the SAM transform.
+
+Every checker also meets a deliberately broken mini-template (test_checker_catches), so a
+checker that silently stopped matching anything would fail here rather than pass vacuously.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sms_automation.cli import context
+from tests.support.template import ROOT, table_resource
+from tests.template import checks
+
+pytestmark = pytest.mark.template
+
+Template = dict[str, Any]
+
+# The CLI reads the first three (cli/context.py); the rest are for people and scripts.
+REQUIRED_OUTPUTS = [
+    context.OUTPUT_TABLE,
+    context.OUTPUT_SECRETS_PREFIX,
+    context.OUTPUT_WEBHOOK_BASE_URL,
+    "MessagingRequestUrlPattern",
+    "ApiId",
+    "InboundWebhookFunctionName",
+]
+WEBHOOK_ENVIRONMENT = [
+    "TABLE_NAME",
+    "SECRETS_PREFIX",
+    "PUBLIC_BASE_URL",
+    "MAX_BODY_BYTES",
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "LOG_LEVEL",
+]
+
+RAW_CHECKS: dict[str, Callable[[Template], list[str]]] = {
+    "common layer": checks.functions_without_common_layer,
+    "architecture": checks.architecture_not_parameterised,
+    "function log groups": checks.functions_without_log_group,
+    "log retention": checks.log_groups_without_retention,
+    "code and handler": lambda t: checks.functions_without_code(t, ROOT),
+    "wildcard actions": checks.wildcard_actions,
+    "wildcard resources": checks.wildcard_resources,
+    "table layout": checks.table_mismatches,
+    "api logging": checks.api_logging_problems,
+    "outputs": lambda t: checks.missing_outputs(t, REQUIRED_OUTPUTS),
+    "webhook environment": lambda t: checks.missing_environment(
+        t, "InboundWebhookFunction", WEBHOOK_ENVIRONMENT
+    ),
+    "secrets prefix": checks.secrets_prefix_problems,
+}
+
+# After the transform: SAM-generated roles, policy templates expanded, Globals merged in.
+TRANSFORMED_CHECKS: dict[str, Callable[[Template], list[str]]] = {
+    "common layer": checks.functions_without_common_layer,
+    "architecture": checks.architecture_not_parameterised,
+    "function log groups": checks.functions_without_log_group,
+    "log retention": checks.log_groups_without_retention,
+    "wildcard actions": checks.wildcard_actions,
+    "wildcard resources": checks.wildcard_resources,
+    "table layout": checks.table_mismatches,
+    "outputs": lambda t: checks.missing_outputs(t, REQUIRED_OUTPUTS),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RAW_CHECKS))
+def test_template_follows_convention(name: str, raw_template: Template) -> None:
+    assert RAW_CHECKS[name](raw_template) == []
+
+
+@pytest.mark.parametrize("name", sorted(TRANSFORMED_CHECKS))
+def test_transformed_template_follows_convention(name: str, transformed_template: Template) -> None:
+    assert TRANSFORMED_CHECKS[name](transformed_template) == []
+
+
+def test_transform_has_one_stage_named_by_the_parameter(transformed_template: Template) -> None:
+    stages = [r for _, r in checks.resources(transformed_template, "AWS::ApiGateway::Stage")]
+    assert [s["Properties"]["StageName"] for s in stages] == [{"Ref": "Stage"}]
+
+
+def test_webhook_role_grants_only_what_the_handler_uses(transformed_template: Template) -> None:
+    actions = sorted(
+        action
+        for logical_id, statement in checks.policy_statements(transformed_template)
+        if logical_id == "InboundWebhookFunctionRole"
+        for action in checks._as_list(statement["Action"])
+    )
+    assert actions == ["dynamodb:GetItem", "dynamodb:PutItem", "secretsmanager:GetSecretValue"]
+
+
+# --- every checker can fail ----------------------------------------------------------------------
+
+_DELETE = object()
+FN = "Resources.Fn.Properties"
+TABLE = "Resources.AppTable.Properties"
+API = "Resources.Api.Properties"
+MINI_OUTPUTS = ["SecretsPrefix", "TableName"]
+MINI_ENVIRONMENT = ["TABLE_NAME", "SECRETS_PREFIX", "MAX_BODY_BYTES"]
+
+
+def _mini() -> Template:
+    """A small template that passes every checker; each case below breaks one thing in it."""
+    secret_arn = (
+        "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:"
+        "sms-automation/${AWS::StackName}/*"
+    )
+    return {
+        "Globals": {
+            "Function": {
+                "Architectures": [{"Ref": "Architecture"}],
+                "Layers": [{"Ref": "CommonLayer"}],
+                "Environment": {
+                    "Variables": {
+                        "SECRETS_PREFIX": {"Fn::Sub": "sms-automation/${AWS::StackName}"},
+                        "TABLE_NAME": {"Ref": "AppTable"},
+                    }
+                },
+            }
+        },
+        "Resources": {
+            # The real table (a copy): the table checker is about drift from keys.py.
+            "AppTable": table_resource(),
+            "CommonLayer": {
+                "Type": "AWS::Serverless::LayerVersion",
+                "Metadata": {
+                    "BuildMethod": "python3.12",
+                    "BuildArchitecture": {"Ref": "Architecture"},
+                },
+                "Properties": {
+                    "ContentUri": "layers/common/",
+                    "CompatibleArchitectures": [{"Ref": "Architecture"}],
+                },
+            },
+            "Fn": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {
+                    "FunctionName": {"Fn::Sub": "${AWS::StackName}-fn"},
+                    "CodeUri": "functions/inbound_webhook/",
+                    "Handler": "handler.lambda_handler",
+                    "LoggingConfig": {"LogGroup": {"Ref": "FnLogs"}},
+                    "Environment": {"Variables": {"MAX_BODY_BYTES": "1"}},
+                    "Policies": [
+                        {
+                            "Statement": [
+                                {
+                                    "Sid": "Table",
+                                    "Effect": "Allow",
+                                    "Action": ["dynamodb:GetItem"],
+                                    "Resource": {"Fn::GetAtt": ["AppTable", "Arn"]},
+                                }
+                            ]
+                        },
+                        {
+                            "AWSSecretsManagerGetSecretValuePolicy": {
+                                "SecretArn": {"Fn::Sub": secret_arn}
+                            }
+                        },
+                    ],
+                },
+            },
+            "FnLogs": {
+                "Type": "AWS::Logs::LogGroup",
+                "Properties": {
+                    "LogGroupName": {"Fn::Sub": "/aws/lambda/${AWS::StackName}-fn"},
+                    "RetentionInDays": {"Ref": "LogRetentionDays"},
+                },
+            },
+            "Api": {
+                "Type": "AWS::Serverless::Api",
+                "Properties": {
+                    "MethodSettings": [
+                        {
+                            "ResourcePath": "/*",
+                            "HttpMethod": "*",
+                            "LoggingLevel": "OFF",
+                            "DataTraceEnabled": False,
+                            "ThrottlingBurstLimit": {"Ref": "Burst"},
+                            "ThrottlingRateLimit": {"Ref": "Rate"},
+                        }
+                    ],
+                    "AccessLogSetting": {
+                        "Format": '{"id":"$context.requestId","ua":"$context.identity.userAgent"}'
+                    },
+                },
+            },
+        },
+        "Outputs": {
+            "SecretsPrefix": {"Value": {"Fn::Sub": "sms-automation/${AWS::StackName}"}},
+            "TableName": {"Value": {"Ref": "AppTable"}},
+        },
+    }
+
+
+def _set(path: str, value: Any) -> Callable[[Template], None]:
+    """A mutation: set the item at a dotted path (list indexes as numbers); _DELETE removes it."""
+
+    def mutate(template: Template) -> None:
+        *parents, last = path.split(".")
+        node: Any = template
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        key: Any = int(last) if isinstance(node, list) else last
+        if value is _DELETE:
+            del node[key]
+        else:
+            node[key] = value
+
+    return mutate
+
+
+Checker = Callable[..., list[str]]
+# (case, checker, extra arguments after the template, mutation that must make it complain)
+BROKEN: list[tuple[str, Checker, tuple[Any, ...], Callable[[Template], None]]] = [
+    ("no layer", checks.functions_without_common_layer, (), _set("Globals.Function.Layers", [])),
+    (
+        "hard-coded architecture",
+        checks.architecture_not_parameterised,
+        (),
+        _set("Globals.Function.Architectures", ["x86_64"]),
+    ),
+    (
+        "layer built for the default architecture",
+        checks.architecture_not_parameterised,
+        (),
+        _set("Resources.CommonLayer.Metadata.BuildArchitecture", _DELETE),
+    ),
+    ("no log group", checks.functions_without_log_group, (), _set(f"{FN}.LoggingConfig", {})),
+    (
+        "log group named for another function",
+        checks.functions_without_log_group,
+        (),
+        _set("Resources.FnLogs.Properties.LogGroupName", "/aws/lambda/other"),
+    ),
+    (
+        "log group kept forever",
+        checks.log_groups_without_retention,
+        (),
+        _set("Resources.FnLogs.Properties.RetentionInDays", _DELETE),
+    ),
+    (
+        "handler module missing",
+        checks.functions_without_code,
+        (ROOT,),
+        _set(f"{FN}.Handler", "nothere.lambda_handler"),
+    ),
+    (
+        "code directory missing",
+        checks.functions_without_code,
+        (ROOT,),
+        _set(f"{FN}.CodeUri", "functions/does_not_exist/"),
+    ),
+    (
+        "star action",
+        checks.wildcard_actions,
+        (),
+        _set(f"{FN}.Policies.0.Statement.0.Action", "*"),
+    ),
+    (
+        "service-wide action",
+        checks.wildcard_actions,
+        (),
+        _set(f"{FN}.Policies.0.Statement.0.Action", ["dynamodb:*"]),
+    ),
+    (
+        "star resource",
+        checks.wildcard_resources,
+        (),
+        _set(f"{FN}.Policies.0.Statement.0.Resource", "*"),
+    ),
+    (
+        "wrong partition key",
+        checks.table_mismatches,
+        (),
+        _set(f"{TABLE}.KeySchema.0.AttributeName", "id"),
+    ),
+    (
+        "index renamed",
+        checks.table_mismatches,
+        (),
+        _set(f"{TABLE}.GlobalSecondaryIndexes.0.IndexName", "byAccount"),
+    ),
+    (
+        "stream view changed",
+        checks.table_mismatches,
+        (),
+        _set(f"{TABLE}.StreamSpecification.StreamViewType", "KEYS_ONLY"),
+    ),
+    (
+        "ttl attribute renamed",
+        checks.table_mismatches,
+        (),
+        _set(f"{TABLE}.TimeToLiveSpecification.AttributeName", "ttl"),
+    ),
+    (
+        "table deleted with the stack",
+        checks.table_mismatches,
+        (),
+        _set("Resources.AppTable.DeletionPolicy", "Delete"),
+    ),
+    ("binary */*", checks.api_logging_problems, (), _set(f"{API}.BinaryMediaTypes", ["*/*"])),
+    (
+        "execution logging on",
+        checks.api_logging_problems,
+        (),
+        _set(f"{API}.MethodSettings.0.LoggingLevel", "INFO"),
+    ),
+    (
+        "caller identity in access log",
+        checks.api_logging_problems,
+        (),
+        _set(f"{API}.AccessLogSetting.Format", '{"who":"$context.identity.userArn"}'),
+    ),
+    (
+        "access log not JSON",
+        checks.api_logging_problems,
+        (),
+        _set(f"{API}.AccessLogSetting.Format", "$context.requestId $context.status"),
+    ),
+    (
+        "output missing",
+        checks.missing_outputs,
+        (MINI_OUTPUTS,),
+        _set("Outputs.TableName", _DELETE),
+    ),
+    (
+        "environment variable missing",
+        checks.missing_environment,
+        ("Fn", MINI_ENVIRONMENT),
+        _set("Globals.Function.Environment.Variables.TABLE_NAME", _DELETE),
+    ),
+    (
+        "secrets policy wider than the prefix",
+        checks.secrets_prefix_problems,
+        (),
+        _set(
+            f"{FN}.Policies.1.AWSSecretsManagerGetSecretValuePolicy.SecretArn",
+            {"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:*:*:secret:*"},
+        ),
+    ),
+    (
+        "output prefix differs",
+        checks.secrets_prefix_problems,
+        (),
+        _set("Outputs.SecretsPrefix.Value", "sms-automation"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "checker", "args"), [b[:3] for b in BROKEN], ids=[b[0] for b in BROKEN]
+)
+def test_mini_template_passes(name: str, checker: Checker, args: tuple[Any, ...]) -> None:
+    assert checker(_mini(), *args) == [], f"{name}: the unbroken mini-template already fails"
+
+
+@pytest.mark.parametrize(("name", "checker", "args", "mutate"), BROKEN, ids=[b[0] for b in BROKEN])
+def test_checker_catches(
+    name: str, checker: Checker, args: tuple[Any, ...], mutate: Callable[[Template], None]
+) -> None:
+    template = _mini()
+    mutate(template)
+    assert checker(template, *args), f"{name}: the checker found nothing"
+
+
+def test_every_checker_has_a_broken_case() -> None:
+    """A checker is a public function of checks.py taking the template and returning findings."""
+    checkers = {
+        function
+        for name, function in inspect.getmembers(checks, inspect.isfunction)
+        if function.__module__ == checks.__name__
+        and not name.startswith("_")
+        and next(iter(inspect.signature(function).parameters), None) == "template"
+        and inspect.signature(function).return_annotation == "list[str]"
+    }
+    assert len(checkers) >= 10
+    missing = sorted(f.__name__ for f in checkers - {checker for _, checker, _, _ in BROKEN})
+    assert missing == [], "add a broken mini-template case to BROKEN for these"
+
+
+def test_handler_module_path() -> None:
+    base = Path("code")
+    assert checks.handler_module_path(base, "handler.lambda_handler") == base / "handler.py"
+    assert checks.handler_module_path(base, "app.api.main.handle") == base / "app/api/main.py"
