@@ -1,0 +1,132 @@
+"""``POST /twilio/{account}/sms``: Twilio's Messaging webhook.
+
+Verify ``X-Twilio-Signature``, store the message exactly once, answer empty TwiML. Everything
+else lives in ``sms_automation.inbound``; this module wires AWS clients, logs and metrics.
+The tracer is left out on purpose: X-Ray still records the invocation (``Tracing: Active``)
+and the webhook's cold start stays free of aws-xray-sdk.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+
+from sms_automation.adapters.account_store import CachedAccountDirectory
+from sms_automation.adapters.message_store import DynamoMessageStore
+from sms_automation.inbound.message import first_values
+from sms_automation.inbound.receive import Received, receive_inbound
+from sms_automation.inbound.rejections import WebhookRejected
+from sms_automation.inbound.request import WebhookRequest, parse_webhook_event
+from sms_automation.inbound.responses import empty_twiml, json_error, rejection
+from sms_automation.inbound.settings import WebhookSettings
+from sms_automation.pii import mask_phone
+
+_SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "inbound-webhook"
+logger = Logger(service=_SERVICE)
+metrics = Metrics(
+    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "SmsAutomation", service=_SERVICE
+)
+
+# Twilio waits 15 s for an answer: fail fast enough for one retry inside that budget.
+_AWS_CONFIG = Config(
+    connect_timeout=2, read_timeout=3, retries={"mode": "standard", "max_attempts": 3}
+)
+
+_OUTCOME_METRICS = {
+    "stored": "MessagesReceived",
+    "duplicate": "MessagesDuplicate",
+    "receive_disabled": "MessagesIgnored",
+}
+
+
+@cache
+def _settings() -> WebhookSettings:
+    return WebhookSettings.from_environ(os.environ)
+
+
+@cache
+def _directory() -> CachedAccountDirectory:
+    return CachedAccountDirectory.from_clients(
+        _settings().table_name,
+        boto3.client("dynamodb", config=_AWS_CONFIG),
+        boto3.client("secretsmanager", config=_AWS_CONFIG),
+    )
+
+
+@cache
+def _store() -> DynamoMessageStore:
+    return DynamoMessageStore(_settings().table_name, boto3.client("dynamodb", config=_AWS_CONFIG))
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request: WebhookRequest | None = None
+    try:
+        settings = _settings()
+        request = parse_webhook_event(
+            event,
+            public_base_url=settings.public_base_url,
+            max_body_bytes=settings.max_body_bytes,
+        )
+        _correlate(request)
+        received = receive_inbound(request, _directory(), _store(), datetime.now(UTC))
+    except WebhookRejected as rejected:
+        _record_rejection(rejected, request)
+        return rejection(rejected)
+    except Exception:
+        # Never 200 without a durable write: a 5xx makes Twilio try the fallback URL.
+        logger.exception("inbound webhook failed", extra={"reason": "internal_error"})
+        metrics.add_dimension(name="Reason", value="internal_error")
+        metrics.add_metric(name="MessagesRejected", unit=MetricUnit.Count, value=1)
+        return json_error(500, "internal_error", "the message was not stored; try again")
+    _record_outcome(received, request)
+    return empty_twiml()
+
+
+def _correlate(request: WebhookRequest) -> None:
+    """MessageSid as correlation id: from a form only; JSON is not read before it is trusted."""
+    message_sid = first_values(request.params).get("MessageSid", "")
+    if message_sid:
+        logger.set_correlation_id(message_sid[:64])
+    logger.append_keys(account=request.account_name)
+
+
+def _record_outcome(received: Received, request: WebhookRequest) -> None:
+    metrics.add_metric(name=_OUTCOME_METRICS[received.outcome], unit=MetricUnit.Count, value=1)
+    if received.channel:
+        metrics.add_metadata(key="channel", value=received.channel)
+    fields = first_values(request.params)
+    logger.info(
+        f"inbound message {received.outcome}",
+        extra={
+            "outcome": received.outcome,
+            "message_sid": received.message_sid,
+            "channel": received.channel,
+            "from": mask_phone(fields.get("From")),
+            "to": mask_phone(fields.get("To")),
+        },
+    )
+
+
+def _record_rejection(rejected: WebhookRejected, request: WebhookRequest | None) -> None:
+    metrics.add_dimension(name="Reason", value=rejected.reason)
+    metrics.add_metric(name="MessagesRejected", unit=MetricUnit.Count, value=1)
+    log = logger.error if rejected.status >= 500 else logger.warning
+    log(
+        "inbound webhook rejected",
+        extra={
+            "reason": rejected.reason,
+            "status": rejected.status,
+            "detail": rejected.detail,
+            "account": request.account_name if request else None,
+        },
+    )

@@ -1,0 +1,162 @@
+"""The stored inbound message: every Twilio parameter verbatim, plus typed fields for readers.
+
+Twilio adds parameters without notice, so ``params`` keeps all of them exactly as received;
+the typed fields are derived, never a replacement.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sms_automation import keys
+from sms_automation.inbound.request import KEPT_HEADERS
+
+MESSAGE_SID_PATTERN = re.compile(r"^[A-Za-z0-9]{2,64}$")
+
+# ThinkAutomation's "Twilio SMS Inbound" message text: (label, Twilio parameter or header).
+THINKAUTOMATION_FIELDS: tuple[tuple[str, str], ...] = (
+    ("FROM", "From"),
+    ("BODY", "Body"),
+    ("TOCOUNTRY", "ToCountry"),
+    ("TOSTATE", "ToState"),
+    ("SMSMESSAGESID", "SmsMessageSid"),
+    ("SMSSID", "SmsSid"),
+    ("SMSSTATUS", "SmsStatus"),
+    ("FROMCOUNTRY", "FromCountry"),
+    ("TO", "To"),
+    ("MESSAGESID", "MessageSid"),
+    ("ACCOUNTSID", "AccountSid"),
+    ("HTTP_USER_AGENT", "User-Agent"),
+    ("HTTP_X_TWILIO_SIGNATURE", "X-Twilio-Signature"),
+)
+
+
+def first_values(params: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """One value per name: the first, as Twilio never repeats a messaging parameter."""
+    values: dict[str, str] = {}
+    for name, value in params:
+        values.setdefault(name, value)
+    return values
+
+
+def repeated_values(params: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    """Names that were sent more than once, with every value in order (kept, never dropped)."""
+    seen: dict[str, list[str]] = {}
+    for name, value in params:
+        seen.setdefault(name, []).append(value)
+    return {name: values for name, values in seen.items() if len(values) > 1}
+
+
+def channel_of(address: str, num_media: int) -> str:
+    """``whatsapp:+1...`` -> whatsapp (likewise messenger:, rcs:); otherwise mms or sms."""
+    prefix, sep, _ = address.partition(":")
+    if sep and prefix.isalpha():
+        return prefix.lower()
+    return "mms" if num_media > 0 else "sms"
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or "0")
+    except ValueError:
+        return 0
+
+
+def media_of(params: Mapping[str, str]) -> list[dict[str, str]]:
+    """``MediaUrl{N}`` / ``MediaContentType{N}`` pairs, for N up to ``NumMedia`` (and beyond)."""
+    media = []
+    index = 0
+    declared = _int(params.get("NumMedia"))
+    while index < declared or f"MediaUrl{index}" in params:
+        url = params.get(f"MediaUrl{index}")
+        if url is None:
+            break
+        media.append({"url": url, "content_type": params.get(f"MediaContentType{index}", "")})
+        index += 1
+    return media
+
+
+def _geography(params: Mapping[str, str], side: str) -> dict[str, str]:
+    return {
+        part.lower(): params.get(f"{side}{part}", "")
+        for part in ("City", "State", "Zip", "Country")
+    }
+
+
+def thinkautomation_text(params: Mapping[str, str], headers: Mapping[str, str]) -> str:
+    """ThinkAutomation's message format: ``FROM: ...`` one line a field, in its order."""
+    lines = []
+    for label, source in THINKAUTOMATION_FIELDS:
+        value = headers.get(source, params.get(source, ""))
+        lines.append(f"{label}: {value}")
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """A verified inbound message, ready to be stored once."""
+
+    account: str
+    received_at: str  # ISO-8601 UTC, millisecond precision
+    params: tuple[tuple[str, str], ...]
+    headers: Mapping[str, str]  # Twilio's header names (KEPT_HEADERS) that were present
+
+    @property
+    def fields(self) -> dict[str, str]:
+        return first_values(self.params)
+
+    @property
+    def message_sid(self) -> str:
+        return self.fields.get("MessageSid", "")
+
+    def to_item(self) -> dict[str, Any]:
+        """The DynamoDB item (plain Python values; the store serialises them)."""
+        fields = self.fields
+        num_media = _int(fields.get("NumMedia"))
+        sender = fields.get("From", "")
+        item: dict[str, Any] = {
+            **keys.message_key(self.message_sid),
+            keys.GSI1_PK: keys.account_messages_index_pk(self.account),
+            keys.GSI1_SK: f"{self.received_at}#{self.message_sid}",
+            "kind": keys.KIND_INBOUND_MESSAGE,
+            "account": self.account,
+            "message_sid": self.message_sid,
+            "account_sid": fields.get("AccountSid", ""),
+            "received_at": self.received_at,
+            "params": fields,
+            "headers": dict(self.headers),
+            "from_number": sender,
+            "to_number": fields.get("To", ""),
+            "body": fields.get("Body", ""),
+            "channel": channel_of(sender, num_media),
+            "num_media": num_media,
+            "media": media_of(fields),
+            "num_segments": _int(fields.get("NumSegments")),
+            "from_geo": _geography(fields, "From"),
+            "to_geo": _geography(fields, "To"),
+            "thinkautomation_text": thinkautomation_text(fields, self.headers),
+        }
+        optional = {
+            "opt_out_type": fields.get("OptOutType"),
+            "messaging_service_sid": fields.get("MessagingServiceSid"),
+            "profile_name": fields.get("ProfileName"),
+            "wa_id": fields.get("WaId"),
+        }
+        item.update({name: value for name, value in optional.items() if value})
+        repeated = repeated_values(self.params)
+        if repeated:
+            item["repeated_params"] = repeated
+        return item
+
+
+def kept_headers(header: Any) -> dict[str, str]:
+    """The Twilio headers worth keeping, by their canonical names, when present."""
+    present = {}
+    for name in KEPT_HEADERS:
+        value = header(name)
+        if value is not None:
+            present[name] = value
+    return present
