@@ -1,0 +1,473 @@
+"""``sms-automation accounts ...`` end to end through ``main([...])`` against moto."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from sms_automation.accounts import Account, AccountRegistry, AuthTokens
+from sms_automation.adapters.account_store import (
+    CachedAccountDirectory,
+    DynamoAccountStore,
+    SecretsManagerTokenStore,
+)
+from sms_automation.cli.main import main
+from tests.support.aws import SECRETS_PREFIX, use_dummy_aws_credentials
+from tests.support.template import create_table_kwargs
+
+pytestmark = pytest.mark.integration
+
+SID = "AC0123456789abcdef0123456789abcdef"
+TOKEN = "5f3c0d2b8e6a41f79c1d2e3f4a5b6c7d"  # not a substring of SID: "not in output" bites
+NEW_TOKEN = "fedcba9876543210fedcba9876543210"
+OTHER_TOKEN = "abcdefabcdefabcdefabcdefabcdef00"
+BASE_URL = "https://sms.example.com/prod"
+ACME_URL = f"{BASE_URL}/twilio/acme/sms"
+ACME_SECRET = f"{SECRETS_PREFIX}/accounts/acme"
+
+
+@dataclass
+class Aws:
+    table_name: str
+    dynamodb: Any
+    secretsmanager: Any
+
+    def item(self, name: str) -> dict[str, Any] | None:
+        key = {"pk": {"S": f"ACCOUNT#{name}"}, "sk": {"S": "ACCOUNT"}}
+        item: dict[str, Any] | None = self.dynamodb.get_item(
+            TableName=self.table_name, Key=key, ConsistentRead=True
+        ).get("Item")
+        return item
+
+    def secret_names(self) -> list[str]:
+        return sorted(s["Name"] for s in self.secretsmanager.list_secrets()["SecretList"])
+
+    def tokens(self, name: str) -> AuthTokens:
+        return SecretsManagerTokenStore(self.secretsmanager).get(
+            f"{SECRETS_PREFIX}/accounts/{name}"
+        )
+
+    def directory(self) -> CachedAccountDirectory:
+        return CachedAccountDirectory.from_clients(
+            self.table_name, self.dynamodb, self.secretsmanager
+        )
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def all(self) -> str:
+        return self.out + self.err
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    use_dummy_aws_credentials(monkeypatch)
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
+    with mock_aws():
+        kwargs = create_table_kwargs()
+        dynamodb = boto3.client("dynamodb")
+        dynamodb.create_table(**kwargs)
+        monkeypatch.setenv("SMS_AUTOMATION_TABLE", kwargs["TableName"])
+        monkeypatch.setenv("SMS_AUTOMATION_SECRETS_PREFIX", SECRETS_PREFIX)
+        monkeypatch.setenv("SMS_AUTOMATION_WEBHOOK_BASE_URL", f"{BASE_URL}/")
+        yield Aws(kwargs["TableName"], dynamodb, boto3.client("secretsmanager"))
+
+
+@pytest.fixture
+def cli(
+    aws: Aws, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Run]:
+    """Runs the CLI; ``stdin=`` feeds standard input, ``tty=`` says whether it is a terminal."""
+
+    def run(*argv: str, stdin: str = "", tty: bool = False) -> Run:
+        fake_stdin = io.StringIO(stdin)
+        fake_stdin.isatty = lambda: tty  # type: ignore[method-assign]
+        monkeypatch.setattr("sys.stdin", fake_stdin)
+        capsys.readouterr()
+        try:
+            code = main(list(argv))
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
+
+
+def add_acme(cli: Any, *extra: str) -> Run:
+    result: Run = cli(
+        "accounts", "add", "acme", "--account-sid", SID, "--auth-token-stdin", *extra, stdin=TOKEN
+    )
+    return result
+
+
+# --- add --------------------------------------------------------------------------------------
+
+
+def test_accounts_add_stores_item_and_secret_and_prints_the_messaging_url(
+    cli: Any, aws: Aws
+) -> None:
+    result = add_acme(cli)
+
+    assert result.code == 0, result.err
+    assert ACME_URL in result.out
+    item = aws.item("acme")
+    assert item is not None
+    assert item["kind"] == {"S": "account"}
+    assert item["gsi1pk"] == {"S": "ACCOUNTS"}
+    assert item["account_sid"] == {"S": SID}
+    assert item["receive_enabled"] == {"BOOL": True}
+    assert item["secret_id"] == {"S": ACME_SECRET}
+    assert item["created_at"]["S"].endswith("Z")
+    assert aws.tokens("acme").accepted == (TOKEN,)
+    assert TOKEN not in result.all
+
+
+def test_accounts_add_disabled_starts_with_receiving_off(cli: Any, aws: Aws) -> None:
+    assert add_acme(cli, "--disabled").code == 0
+    assert aws.item("acme")["receive_enabled"] == {"BOOL": False}  # type: ignore[index]
+
+
+def test_accounts_add_reads_the_token_from_the_environment(
+    cli: Any, aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
+    result = cli("accounts", "add", "acme", "--account-sid", SID)
+    assert result.code == 0, result.err
+    assert "TWILIO_AUTH_TOKEN" in result.err
+    assert aws.tokens("acme").current == TOKEN
+
+
+def test_accounts_add_prompts_for_the_token_on_a_terminal(
+    cli: Any, aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prompts: list[str] = []
+
+    def fake_getpass(prompt: str) -> str:
+        prompts.append(prompt)
+        return f"{TOKEN}\n"
+
+    monkeypatch.setattr("getpass.getpass", fake_getpass)
+    result = cli("accounts", "add", "acme", "--account-sid", SID, tty=True)
+    assert result.code == 0, result.err
+    assert prompts == [f"Auth Token for {SID}: "]
+    assert aws.tokens("acme").current == TOKEN
+
+
+def test_accounts_add_without_any_token_source_is_a_usage_error(cli: Any, aws: Aws) -> None:
+    result = cli("accounts", "add", "acme", "--account-sid", SID)
+    assert result.code == 2
+    assert "--auth-token-stdin" in result.err
+    assert aws.item("acme") is None
+    assert aws.secret_names() == []
+
+
+def test_accounts_add_duplicate_fails_and_leaves_the_first_intact(cli: Any, aws: Aws) -> None:
+    assert add_acme(cli).code == 0
+
+    result = cli(
+        "accounts", "add", "acme", "--account-sid", SID, "--auth-token-stdin", stdin=NEW_TOKEN
+    )
+
+    assert result.code == 1
+    assert "error: an account named 'acme' already exists" in result.err
+    assert aws.secret_names() == [ACME_SECRET]
+    assert aws.tokens("acme").accepted == (TOKEN,)
+
+
+def test_accounts_add_leaves_no_secret_when_the_item_write_fails(aws: Aws) -> None:
+    class ItemWriteFails(DynamoAccountStore):
+        def create(self, account: Account) -> None:
+            raise RuntimeError("the table went away")
+
+    registry = AccountRegistry(
+        ItemWriteFails(aws.table_name, aws.dynamodb), SecretsManagerTokenStore(aws.secretsmanager)
+    )
+    with pytest.raises(RuntimeError):
+        registry.add("acme", SID, TOKEN, secrets_prefix=SECRETS_PREFIX)
+
+    assert aws.secret_names() == []
+    assert aws.item("acme") is None
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["accounts", "add", "Acme", "--account-sid", SID], "invalid account name 'Acme'"),
+        (["accounts", "add", "acme", "--account-sid", "AC123"], "invalid Twilio Account SID"),
+        (["accounts", "show", "no_underscores"], "invalid account name"),
+        (["accounts", "remove", "bad-", "--yes"], "invalid account name"),
+    ],
+)
+def test_accounts_invalid_name_or_sid_exits_2_with_the_validation_message(
+    cli: Any, aws: Aws, argv: list[str], message: str
+) -> None:
+    result = cli(*argv, stdin=TOKEN)
+    assert result.code == 2
+    assert message in result.err
+    assert aws.secret_names() == []
+
+
+def test_accounts_add_with_a_whitespace_token_exits_2_without_echoing_it(
+    cli: Any, aws: Aws
+) -> None:
+    result = cli(
+        "accounts",
+        "add",
+        "acme",
+        "--account-sid",
+        SID,
+        "--auth-token-stdin",
+        stdin=f"{TOKEN[:16]} {TOKEN[16:]}",
+    )
+    assert result.code == 2
+    assert "whitespace" in result.err
+    assert TOKEN[:16] not in result.all
+    assert aws.secret_names() == []
+
+
+# --- list / show ------------------------------------------------------------------------------
+
+
+def test_accounts_list_shows_names_sids_receive_and_urls(cli: Any) -> None:
+    add_acme(cli)
+    cli("accounts", "add", "globex", "--account-sid", SID, "--auth-token-stdin", "--disabled",
+        stdin=NEW_TOKEN)  # fmt: skip
+
+    result = cli("accounts", "list")
+
+    assert result.code == 0
+    lines = result.out.splitlines()
+    assert lines[0].split() == ["NAME", "ACCOUNT", "SID", "RECEIVE", "MESSAGING", "REQUEST", "URL"]
+    assert lines[1].split() == ["acme", SID, "on", ACME_URL]
+    assert lines[2].split() == ["globex", SID, "off", f"{BASE_URL}/twilio/globex/sms"]
+
+
+def test_accounts_list_json(cli: Any) -> None:
+    add_acme(cli)
+    result = cli("accounts", "list", "--json")
+    assert json.loads(result.out) == [
+        {
+            "name": "acme",
+            "account_sid": SID,
+            "receive_enabled": True,
+            "messaging_request_url": ACME_URL,
+        }
+    ]
+
+
+def test_accounts_list_when_empty_says_how_to_add(cli: Any) -> None:
+    result = cli("accounts", "list")
+    assert result.code == 0
+    assert "no accounts" in result.out
+    assert json.loads(cli("accounts", "list", "--json").out) == []
+
+
+def details_created(show_json: str) -> str:
+    created: str = json.loads(show_json)["created_at"]
+    return created
+
+
+def test_accounts_show_prints_every_field_but_never_the_token(cli: Any) -> None:
+    add_acme(cli)
+
+    text = cli("accounts", "show", "acme")
+    as_json = cli("accounts", "show", "acme", "--json")
+
+    assert text.code == as_json.code == 0
+    fields = dict(line.split("  ", 1) for line in text.out.splitlines())
+    assert {label: value.strip() for label, value in fields.items()} == {
+        "name": "acme",
+        "account SID": SID,
+        "receive messages": "on",
+        "Messaging Request URL": ACME_URL,
+        "auth token secret": ACME_SECRET,
+        "created": details_created(as_json.out),
+        "updated": details_created(as_json.out),
+        "token set": json.loads(as_json.out)["token_rotated_at"],
+        "previous token": "none (only the current token is accepted)",
+    }
+    details = json.loads(as_json.out)
+    assert details["previous_token_accepted"] is False
+    assert details["messaging_request_url"] == ACME_URL
+    assert details["secret_id"] == ACME_SECRET
+    assert details["token_rotated_at"].endswith("Z")
+    for output in (text.all, as_json.all):
+        assert TOKEN not in output
+
+
+def test_accounts_show_reports_a_missing_secret(cli: Any, aws: Aws) -> None:
+    add_acme(cli)
+    aws.secretsmanager.delete_secret(SecretId=ACME_SECRET, ForceDeleteWithoutRecovery=True)
+
+    result = cli("accounts", "show", "acme")
+
+    assert result.code == 1
+    assert ACME_URL in result.out
+    assert "does not exist" in result.err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["show", "ghost"],
+        ["enable", "ghost"],
+        ["disable", "ghost"],
+        ["remove", "ghost", "--yes"],
+        ["rotate-token", "ghost", "--clear-previous"],
+        ["verify", "ghost"],
+    ],
+)
+def test_accounts_unknown_account_exits_1_pointing_at_list(cli: Any, argv: list[str]) -> None:
+    result = cli("accounts", *argv, stdin=TOKEN)
+    assert result.code == 1
+    assert result.err.strip() == (
+        "error: no account named 'ghost' (see: sms-automation accounts list)"
+    )
+
+
+# --- enable / disable -------------------------------------------------------------------------
+
+
+def test_accounts_disable_then_enable_flips_receiving_and_updated_at(cli: Any, aws: Aws) -> None:
+    add_acme(cli)
+    created = aws.item("acme")
+
+    disabled = cli("accounts", "disable", "acme")
+    after_disable = aws.item("acme")
+    enabled = cli("accounts", "enable", "acme")
+
+    assert disabled.code == enabled.code == 0
+    assert "receive messages off" in disabled.out
+    assert "within 30 s" in disabled.out
+    assert after_disable is not None
+    assert created is not None
+    assert after_disable["receive_enabled"] == {"BOOL": False}
+    assert after_disable["updated_at"]["S"] >= created["updated_at"]["S"]
+    assert aws.item("acme")["receive_enabled"] == {"BOOL": True}  # type: ignore[index]
+    assert aws.directory().find("acme").receive_enabled is True  # type: ignore[union-attr]
+
+
+# --- rotate-token -----------------------------------------------------------------------------
+
+
+def test_accounts_rotate_token_accepts_current_and_previous_then_clears(cli: Any, aws: Aws) -> None:
+    add_acme(cli)
+
+    rotated = cli("accounts", "rotate-token", "acme", "--auth-token-stdin", stdin=NEW_TOKEN)
+
+    assert rotated.code == 0, rotated.err
+    assert "--clear-previous" in rotated.out
+    account = aws.directory().find("acme")
+    assert account is not None
+    assert aws.directory().auth_tokens(account).accepted == (NEW_TOKEN, TOKEN)
+    shown = json.loads(cli("accounts", "show", "acme", "--json").out)
+    assert shown["previous_token_accepted"] is True
+
+    cleared = cli("accounts", "rotate-token", "acme", "--clear-previous")
+
+    assert cleared.code == 0
+    assert aws.tokens("acme").accepted == (NEW_TOKEN,)
+    assert (
+        json.loads(cli("accounts", "show", "acme", "--json").out)["previous_token_accepted"]
+        is False
+    )
+    for output in (rotated.all, cleared.all):
+        assert TOKEN not in output
+        assert NEW_TOKEN not in output
+
+
+def test_accounts_rotate_token_twice_drops_the_older_previous(cli: Any, aws: Aws) -> None:
+    add_acme(cli)
+    cli("accounts", "rotate-token", "acme", "--auth-token-stdin", stdin=NEW_TOKEN)
+    cli("accounts", "rotate-token", "acme", "--auth-token-stdin", stdin=OTHER_TOKEN)
+    assert aws.tokens("acme").accepted == (OTHER_TOKEN, NEW_TOKEN)
+
+
+def test_accounts_rotate_token_to_the_current_token_changes_nothing(cli: Any, aws: Aws) -> None:
+    add_acme(cli)
+    result = cli("accounts", "rotate-token", "acme", "--auth-token-stdin", stdin=TOKEN)
+    assert result.code == 0
+    assert "nothing changed" in result.out
+    assert aws.tokens("acme").accepted == (TOKEN,)
+
+
+def test_accounts_clear_previous_without_a_rotation_is_a_no_op(cli: Any, aws: Aws) -> None:
+    add_acme(cli)
+    result = cli("accounts", "rotate-token", "acme", "--clear-previous")
+    assert result.code == 0
+    assert "no previous token" in result.out
+
+
+def test_accounts_rotate_token_rejects_stdin_with_clear_previous(cli: Any) -> None:
+    add_acme(cli)
+    result = cli(
+        "accounts", "rotate-token", "acme", "--auth-token-stdin", "--clear-previous", stdin=TOKEN
+    )
+    assert result.code == 2
+    assert "not allowed with argument" in result.err
+
+
+def test_accounts_rotate_token_help_explains_the_secondary_token_flow(cli: Any) -> None:
+    result = cli("accounts", "rotate-token", "--help")
+    assert result.code == 0
+    for step in ("secondary Auth Token", "Wait at least 5 minutes", "promote", "--clear-previous"):
+        assert step in result.out
+
+
+# --- remove -----------------------------------------------------------------------------------
+
+
+def test_accounts_remove_yes_deletes_item_and_secret_and_frees_the_name(cli: Any, aws: Aws) -> None:
+    add_acme(cli)
+
+    result = cli("accounts", "remove", "acme", "--yes")
+
+    assert result.code == 0, result.err
+    assert aws.item("acme") is None
+    assert aws.secret_names() == []
+    assert add_acme(cli).code == 0  # the secret name is reusable at once
+
+
+def test_accounts_remove_without_a_terminal_or_yes_refuses(cli: Any, aws: Aws) -> None:
+    add_acme(cli)
+    result = cli("accounts", "remove", "acme")
+    assert result.code == 2
+    assert "--yes" in result.err
+    assert aws.item("acme") is not None
+    assert aws.secret_names() == [ACME_SECRET]
+
+
+@pytest.mark.parametrize(
+    ("answer", "removed"), [("y", True), ("yes", True), ("", False), ("n", False)]
+)
+def test_accounts_remove_asks_on_a_terminal(
+    cli: Any, aws: Aws, monkeypatch: pytest.MonkeyPatch, answer: str, removed: bool
+) -> None:
+    add_acme(cli)
+    questions: list[str] = []
+
+    def fake_input(question: str) -> str:
+        questions.append(question)
+        return answer
+
+    monkeypatch.setattr("builtins.input", fake_input)
+    result = cli("accounts", "remove", "acme", tty=True)
+
+    assert len(questions) == 1
+    assert "'acme'" in questions[0]
+    assert result.code == (0 if removed else 1)
+    assert (aws.item("acme") is None) is removed
+    assert (aws.secret_names() == []) is removed
