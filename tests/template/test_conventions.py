@@ -85,6 +85,13 @@ def test_transform_has_one_stage_named_by_the_parameter(transformed_template: Te
     assert [s["Properties"]["StageName"] for s in stages] == [{"Ref": "Stage"}]
 
 
+def test_webhook_answers_inside_twilios_budget(raw_template: Template) -> None:
+    """Twilio abandons a webhook call after 15 s; the function must give up first."""
+    webhook = raw_template["Resources"]["InboundWebhookFunction"]["Properties"]
+    assert webhook["Timeout"] < 15
+    assert webhook["Environment"]["Variables"]["MAX_BODY_BYTES"] == "65536"
+
+
 def test_webhook_role_grants_only_what_the_handler_uses(transformed_template: Template) -> None:
     actions = sorted(
         action
