@@ -471,3 +471,31 @@ def test_accounts_remove_asks_on_a_terminal(
     assert result.code == (0 if removed else 1)
     assert (aws.item("acme") is None) is removed
     assert (aws.secret_names() == []) is removed
+
+
+def test_accounts_remove_treats_end_of_input_as_no(
+    cli: Any, aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_acme(cli)
+
+    def closed_input(question: str) -> str:
+        raise EOFError
+
+    monkeypatch.setattr("builtins.input", closed_input)
+    result = cli("accounts", "remove", "acme", tty=True)
+
+    assert result.code == 1
+    assert "nothing removed" in result.out
+    assert aws.item("acme") is not None
+
+
+def test_accounts_add_over_a_leftover_secret_fails_and_keeps_it(cli: Any, aws: Aws) -> None:
+    aws.secretsmanager.create_secret(Name=ACME_SECRET, SecretString='{"current": "left-over"}')
+
+    result = add_acme(cli)
+
+    assert result.code == 1
+    assert "already exists but no account uses it" in result.err
+    assert f"delete-secret --secret-id {ACME_SECRET}" in result.err
+    assert aws.item("acme") is None
+    assert aws.tokens("acme").current == "left-over"

@@ -131,6 +131,11 @@ def _describe_failure(error: Exception) -> str:
         return f"no account named {error.name!r} (see: sms-automation accounts list)"
     if isinstance(error, AccountAlreadyExists):
         return f"{error} (see: sms-automation accounts show {error.name})"
+    if isinstance(error, AuthTokenSecretAlreadyExists):
+        return (
+            f"{error}: aws secretsmanager delete-secret --secret-id {error.secret_id} "
+            "--force-delete-without-recovery"
+        )
     if isinstance(error, ClientError):
         details = error.response.get("Error", {})
         return (
@@ -172,7 +177,10 @@ def _read_auth_token(from_stdin: bool, prompt: str) -> str:
 
 
 def _confirm(question: str) -> bool:
-    answer = input(f"{question} [y/N] ")
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        return False
     return answer.strip().lower() in {"y", "yes"}
 
 
