@@ -7,7 +7,9 @@ validated ``TriggerSet`` once into plain Python objects and never touches pydant
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import re
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -568,6 +570,12 @@ class TriggerSet(Model):
 
 
 def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a trigger file (a fresh copy each call; generating it is slow)."""
+    return copy.deepcopy(_json_schema())
+
+
+@functools.cache
+def _json_schema() -> dict[str, Any]:
     schema = TriggerSet.model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema

@@ -13,6 +13,7 @@ exponential time on a crafted message. Two guards:
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 from typing import Any, Final
@@ -39,6 +40,7 @@ class UnsafePattern(ValueError):
     pass
 
 
+@functools.lru_cache(maxsize=4096)  # validation and compilation both ask; parse once
 def compile_pattern(pattern: str, *, case_sensitive: bool) -> re.Pattern[str]:
     """Compile a user pattern, or raise ``ValueError`` with a plain explanation."""
     if len(pattern) > MAX_PATTERN_CHARS:
