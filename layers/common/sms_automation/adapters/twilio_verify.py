@@ -95,9 +95,11 @@ def verify_twilio_account(
     try:
         account = client.api.v2010.accounts(account_sid).fetch()
     except TwilioRestException as error:
-        return _refusal(account_sid, base_url, error.status, error.code, str(error.msg))
+        message = str(error.msg)
+        return classify_error_answer(account_sid, base_url, error.status, error.code, message)
     except TwilioServiceException as error:
-        return _refusal(account_sid, base_url, error.status, error.code, str(error.title))
+        message = str(error.title)
+        return classify_error_answer(account_sid, base_url, error.status, error.code, message)
     except requests.Timeout:
         return unavailable(f"no answer within {timeout:g} s")
     except requests.RequestException as error:
@@ -119,7 +121,7 @@ def verify_twilio_account(
     )
 
 
-def _refusal(
+def classify_error_answer(
     account_sid: str, base_url: str, http_status: object, code: object, message: str
 ) -> AccountVerification:
     """Classifies an HTTP error answer by status and Twilio error code (never by message)."""
