@@ -296,7 +296,7 @@ def test_accounts_show_prints_every_field_but_never_the_token(cli: Any) -> None:
         "auth token secret": ACME_SECRET,
         "created": details_created(as_json.out),
         "updated": details_created(as_json.out),
-        "token set": json.loads(as_json.out)["token_rotated_at"],
+        "current token since": json.loads(as_json.out)["token_rotated_at"],
         "previous token": "none (only the current token is accepted)",
     }
     details = json.loads(as_json.out)

@@ -242,13 +242,10 @@ def list_accounts(args: argparse.Namespace) -> int:
         )
         for a in accounts
     ]
-    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    widths = [max(len(cell) for cell in column) for column in zip(*rows, strict=True)]
     for row in rows:
-        print(
-            "  ".join(
-                [*(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)), row[3]]
-            )
-        )
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        print("  ".join(cells).rstrip())
     return EXIT_OK
 
 
@@ -293,7 +290,7 @@ def _print_show(details: dict[str, Any], tokens: AuthTokens | None) -> None:
         ("updated", details["updated_at"]),
     ]
     if tokens is not None:
-        lines.append(("token set", tokens.rotated_at or "unknown"))
+        lines.append(("current token since", tokens.rotated_at or "unknown"))
         lines.append(
             (
                 "previous token",
