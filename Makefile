@@ -11,6 +11,9 @@ UV := $(VENV)/bin/uv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
+# The layer carries the whole locked runtime set, boto3 included: sam build would pull botocore
+# in anyway (aws-xray-sdk needs it), and a layer botocore under the runtime's boto3 can break.
+EXPORT_FLAGS := --frozen --no-dev --no-hashes --no-emit-project --no-header --quiet
 
 .PHONY: help install tools lock requirements check-requirements lint format typecheck \
         validate-template test test-unit test-integration test-template build clean
@@ -40,15 +43,11 @@ lock: install ## re-resolve uv.lock after editing pyproject.toml, then regenerat
 	$(MAKE) requirements
 
 requirements: install ## regenerate layers/common/requirements.txt from uv.lock
-	$(UV) export --frozen --no-dev --no-hashes --no-emit-project --no-header \
-	  --no-emit-package boto3 --no-emit-package botocore --no-emit-package s3transfer \
-	  --no-emit-package jmespath -o layers/common/requirements.txt --quiet
+	$(UV) export $(EXPORT_FLAGS) -o layers/common/requirements.txt
 
 check-requirements: install ## fail when uv.lock or the layer requirements drift from pyproject.toml
 	$(UV) lock --check
-	@tmp=$$(mktemp); $(UV) export --frozen --no-dev --no-hashes --no-emit-project --no-header \
-	  --no-emit-package boto3 --no-emit-package botocore --no-emit-package s3transfer \
-	  --no-emit-package jmespath -o $$tmp --quiet; \
+	@tmp=$$(mktemp); $(UV) export $(EXPORT_FLAGS) -o $$tmp; \
 	if ! diff -u layers/common/requirements.txt $$tmp; then \
 	  echo "error: layers/common/requirements.txt is out of date: run 'make requirements'"; rm -f $$tmp; exit 1; fi; \
 	rm -f $$tmp
