@@ -2,10 +2,9 @@
 
 Items (``pk`` / ``sk``; ``gsi1pk`` / ``gsi1sk`` on the ``gsi1`` index):
 
-| item            | pk                     | sk        | gsi1pk                      | gsi1sk                  |
-|-----------------|------------------------|-----------|-----------------------------|-------------------------|
-| account         | ``ACCOUNT#{name}``     | ``ACCOUNT`` | ``ACCOUNTS``              | ``{name}``              |
-| inbound message | ``MSG#{MessageSid}``   | ``MSG``   | ``ACCOUNT#{name}#MESSAGES`` | ``{received_at}#{sid}`` |
+- account: ``ACCOUNT#{name}`` / ``ACCOUNT``; gsi1: ``ACCOUNTS`` / ``{name}``
+- inbound message: ``MSG#{MessageSid}`` / ``MSG``;
+  gsi1: ``ACCOUNT#{name}#MESSAGES`` / ``{received_at}#{MessageSid}``
 
 Every item carries ``kind`` (``account``, ``inbound_message``, ...) so stream filters and readers
 never have to parse keys.

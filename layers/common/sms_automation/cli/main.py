@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--stack",
         default=None,
-        help=f"CloudFormation stack to read outputs from (default: ${ENV_STACK} or {DEFAULT_STACK})",
+        help=f"stack whose outputs locate the deployment (${ENV_STACK}, else {DEFAULT_STACK})",
     )
     groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
     for name in COMMAND_GROUPS:
