@@ -98,4 +98,3 @@ class CliContext:
 
     def messaging_request_url(self, account_name: str) -> str:
         return f"{self.webhook_base_url}/twilio/{account_name}/sms"
-
