@@ -109,9 +109,9 @@ def test_condition_fields_by_thinkautomation_name(field: str, value: str) -> Non
 def test_condition_thinkautomation_message_sid_aliases() -> None:
     sid = "SM" + "1" * 32
     for alias in ("MESSAGESID", "SMSMESSAGESID", "SMSSID", "ACCOUNTSID"):
-        fields = {"SmsMessageSid": sid, "SmsSid": sid}
         expected = "AC" + "2" * 32 if alias == "ACCOUNTSID" else sid
-        assert holds({"field": alias, "equals": expected}, **fields), alias
+        condition = {"field": alias, "equals": expected}
+        assert holds(condition, SmsMessageSid=sid, SmsSid=sid), alias
 
 
 def test_condition_http_header_aliases() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sms_automation.triggers.variables import parse_template, render_text, to_text
+from sms_automation.triggers.variables import VarValue, parse_template, render_text, to_text
 
 
 @pytest.mark.parametrize(
@@ -26,7 +26,7 @@ from sms_automation.triggers.variables import parse_template, render_text, to_te
     ],
 )
 def test_render_substitutes_variables(source: str, expected: str) -> None:
-    variables = {
+    variables: dict[str, VarValue] = {
         "name": "Jo",
         "answer": {"Body": "yes"},
         "items": ["a", "b"],

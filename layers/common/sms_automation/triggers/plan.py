@@ -50,6 +50,10 @@ class RecordItem:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HttpRequest:
+    """The port's outcome variables for a response: ``status`` (int), ``body`` (text),
+    ``json`` (the parsed body, when it is JSON) and ``headers`` (name -> value); the engine
+    stores them under the action's ``into`` name (``%crm.status%``)."""
+
     step_id: str
     trigger: str
     method: str
