@@ -10,7 +10,6 @@ from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
 import pytest
-import yaml
 
 from sms_automation.triggers import (
     AccountSettings,
@@ -23,6 +22,7 @@ from sms_automation.triggers import (
     json_schema,
     load_trigger_file,
 )
+from sms_automation.triggers.loader import read_yaml
 from tests.unit.triggers.builders import NOW, OUR_NUMBER, SENDER, message
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "triggers"
@@ -195,7 +195,7 @@ def test_examples_exist_and_each_has_a_scenario() -> None:
 @pytest.mark.parametrize("path", example_files(), ids=lambda path: path.name)
 def test_examples_validate_against_the_models_and_the_json_schema(path: Path) -> None:
     load_trigger_file(path)
-    jsonschema.validate(yaml.safe_load(path.read_text()), json_schema())
+    jsonschema.validate(read_yaml(path.read_text()), json_schema())
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: f"{s.file}:{s.body}")

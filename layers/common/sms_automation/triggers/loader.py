@@ -3,11 +3,17 @@
 The YAML is read with PyYAML's safe loader (plain data only: no tags that build objects),
 keeping the node tree so that each pydantic error's location can be traced back to a line.
 Duplicate keys, which YAML would silently collapse, are errors too.
+
+Plain scalars follow YAML 1.2's core schema rather than PyYAML's YAML 1.1 defaults, so the
+classic surprises do not happen: ``yes``/``no``/``on``/``off`` stay text (only ``true``/``false``
+are booleans), ``17:30`` stays text (not the base-60 number 1050), ``+15005550006`` and ``007``
+stay text (a phone number keeps its ``+``), and dates stay text for the models to read.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,8 +81,45 @@ def parse_trigger_text(text: str, *, filename: str = "<triggers>") -> TriggerSet
 # ---------------------------------------------------------------------------------------------
 
 
+def read_yaml(text: str) -> Any:
+    """Plain data from YAML text, read the way trigger files are read."""
+    return yaml.load(text, Loader=TriggerYamlLoader)  # noqa: S506 (a SafeLoader subclass)
+
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+class TriggerYamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 core-schema booleans and numbers, and no dates."""
+
+    yaml_implicit_resolvers = {  # noqa: RUF012 (PyYAML reads it from the class)
+        first: [
+            resolver
+            for resolver in resolvers
+            if resolver[0] not in (_BOOL_TAG, _INT_TAG, _FLOAT_TAG, _TIMESTAMP_TAG)
+        ]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+TriggerYamlLoader.add_implicit_resolver(
+    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+TriggerYamlLoader.add_implicit_resolver(
+    _INT_TAG, re.compile(r"^-?(?:0|[1-9][0-9]*)$"), list("-0123456789")
+)
+TriggerYamlLoader.add_implicit_resolver(
+    _FLOAT_TAG,
+    re.compile(r"^-?(?:(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[0-9]+[eE][-+]?[0-9]+)$"),
+    list("-.0123456789"),
+)
+
+
 def _read_yaml(text: str, filename: str) -> tuple[yaml.Node, Any]:
-    loader = yaml.SafeLoader(text)
+    loader = TriggerYamlLoader(text)
     try:
         root = loader.get_single_node()
         if root is None:
