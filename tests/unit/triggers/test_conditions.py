@@ -207,7 +207,7 @@ def test_condition_clock_operators_read_a_field() -> None:
         ({"field": "Body"}, "no operator"),
         ({"field": "Body", "equals": "a", "contains": "b"}, "2 operators"),
         ({"field": "Body", "contains": "a", "timezone": "UTC"}, "only applies"),
-        ({"field": "now", "is_after_time": 1020}, "quoted string"),
+        ({"field": "now", "is_after_time": 1020}, "as text such as '17:30'"),
         ({"field": "now", "is_after_time": "25:00"}, "time of day"),
         (
             {"field": "now", "is_after_time": "09:00", "timezone": "Mars/Olympus"},

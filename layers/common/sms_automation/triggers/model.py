@@ -118,11 +118,8 @@ _TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
 
 
 def _time_of_day(value: Any) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError(
-            "write the time as a quoted string such as '17:30' (YAML reads 17:30 unquoted "
-            "as a number)"
-        )
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f"expected a time of day as text such as '17:30', got the number {value}")
     if isinstance(value, str) and not _TIME_OF_DAY.match(value):
         raise ValueError(f"expected a time of day 'HH:MM' or 'HH:MM:SS', got {value!r}")
     return value
