@@ -1,0 +1,365 @@
+"""Send SMS and place calls through Twilio's REST API with the official ``twilio`` client.
+
+``TwilioMessaging`` answers every call with an outcome value (``sms_automation.outbound``):
+``SentMessage`` / ``PlacedCall``, ``FinalFailure``, ``RetryableFailure`` or ``OutcomeUnknown``.
+It raises only ``OutboundRequestInvalid``, before anything is sent, for a request Twilio would
+refuse (a body over 1,600 characters, more than 10 media URLs, TwiML over 4,000 characters).
+Retries follow the rule in ``sms_automation.outbound`` (retry only what cannot happen twice).
+
+How the official client is bent, and why this way
+-------------------------------------------------
+- **API base URL**: ``client.api.base_url``, the public ``Domain.base_url`` attribute every v2010
+  URL is built from (``Domain.absolute_url``); the generated resource code stays untouched.
+  Rewriting ``https://api.twilio.com`` inside the HTTP client would work too, but hides a string
+  replace in the transport. ``edge`` and ``region`` are cleared: ``TWILIO_EDGE`` /
+  ``TWILIO_REGION`` in the environment would otherwise rewrite the host we were given.
+- **Transport**: a ``twilio.http.HttpClient`` of our own, one per attempt, over one shared
+  ``requests.Session`` (connection reuse across attempts and calls). It is needed because, in
+  twilio 9.13, the generated ``create()`` methods take no custom headers (the idempotency
+  token must be added below them), ``TwilioRestException`` drops the answer's headers
+  (``Retry-After``) and ``more_info``, and only the transport can tell "never sent" (connection
+  refused, connect timeout) from "sent, no answer" (read timeout, dropped connection), which
+  the retry rule depends on. It also takes separate connect and read timeouts, lets urllib3
+  retry nothing behind our back, and, unlike ``TwilioHttpClient``, logs nothing itself.
+
+Nothing here puts the auth token in a message or a repr; log lines mask phone numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Final, Self, override
+
+import requests
+from requests.adapters import HTTPAdapter
+from twilio.base.exceptions import (  # type: ignore[import-untyped]
+    TwilioRestException,
+    TwilioServiceException,
+)
+from twilio.http import HttpClient  # type: ignore[import-untyped]
+from twilio.http.response import Response  # type: ignore[import-untyped]
+from twilio.rest import Client  # type: ignore[import-untyped]
+from urllib3.exceptions import ConnectTimeoutError
+
+from sms_automation.outbound import (
+    AttemptFailed,
+    AttemptFailure,
+    CallOutcome,
+    CallRequest,
+    Failure,
+    FetchOutcome,
+    FinalFailure,
+    NoAnswer,
+    NotSent,
+    OutcomeUnknown,
+    PlacedCall,
+    RetryableFailure,
+    RetryPolicy,
+    SentMessage,
+    SmsOutcome,
+    SmsRequest,
+    check_call,
+    check_idempotency_key,
+    check_sms,
+    describe,
+    parse_error_answer,
+    run_with_retries,
+)
+from sms_automation.pii import mask_phone
+
+DEFAULT_API_BASE_URL: Final = "https://api.twilio.com"
+IDEMPOTENCY_HEADER: Final = "I-Twilio-Idempotency-Token"
+DEFAULT_CONNECT_TIMEOUT_SECONDS: Final = 3.05
+DEFAULT_READ_TIMEOUT_SECONDS: Final = 10.0
+
+_logger = logging.getLogger(__name__)
+
+
+class _AttemptTransport(HttpClient):  # type: ignore[misc]
+    """One attempt's HTTP exchange: adds the idempotency token, keeps the answer, and turns a
+    network failure into ``AttemptFailed(NotSent | NoAnswer)``."""
+
+    def __init__(
+        self,
+        session: requests.Session,
+        timeouts: tuple[float, float],
+        idempotency_token: str | None,
+    ) -> None:
+        super().__init__(_logger, is_async=False, timeout=None)
+        self._session = session
+        self._timeouts = timeouts
+        self._idempotency_token = idempotency_token
+        self.answer: requests.Response | None = None
+
+    @override
+    def request(
+        self,
+        method: str,
+        uri: str,
+        params: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Response:
+        headers = dict(headers or {})
+        if self._idempotency_token is not None:
+            headers[IDEMPOTENCY_HEADER] = self._idempotency_token
+        as_json = headers.get("Content-Type") == "application/json"
+        try:
+            answer = self._session.request(
+                method,
+                uri,
+                params=params,
+                data=None if as_json else data,
+                json=data if as_json else None,
+                headers=headers,
+                auth=auth,
+                timeout=self._timeouts if timeout is None else timeout,
+                allow_redirects=allow_redirects,
+            )
+        except requests.RequestException as error:
+            raise AttemptFailed(network_failure(error)) from None
+        self.answer = answer
+        return Response(answer.status_code, answer.text, answer.headers)
+
+
+def network_failure(error: requests.RequestException) -> NotSent | NoAnswer:
+    """``NotSent`` only when no connection was made; anything later may have reached Twilio."""
+    kind = type(error).__name__
+    if isinstance(error, requests.ConnectTimeout):
+        return NotSent(f"connect timeout ({kind})")
+    if isinstance(error, requests.ReadTimeout):
+        return NoAnswer(f"no answer in time ({kind})")
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    if isinstance(error, requests.ConnectionError) and isinstance(reason, ConnectTimeoutError):
+        # NewConnectionError (refused, unreachable, DNS) is a ConnectTimeoutError in urllib3 2
+        return NotSent(f"cannot connect ({type(reason).__name__})")
+    return NoAnswer(f"connection failed after the request was sent ({kind})")
+
+
+class TwilioMessaging:
+    """Outbound SMS and calls for one Twilio account.
+
+    Build one per account and reuse it (it keeps a connection pool); not for concurrent use
+    from several threads. ``sleep``, ``clock`` (monotonic), ``wall_clock`` (for ``Retry-After``
+    dates) and ``random`` are injectable so tests neither wait nor guess.
+    """
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        *,
+        api_base_url: str = DEFAULT_API_BASE_URL,
+        connect_timeout_seconds: float = DEFAULT_CONNECT_TIMEOUT_SECONDS,
+        read_timeout_seconds: float = DEFAULT_READ_TIMEOUT_SECONDS,
+        retry_policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        random: Callable[[], float] = random.random,
+    ) -> None:
+        if connect_timeout_seconds <= 0 or read_timeout_seconds <= 0:
+            raise ValueError("timeouts must be positive")
+        self._account_sid = account_sid
+        self._auth_token = auth_token
+        self._api_base_url = api_base_url.rstrip("/")
+        self._timeouts = (connect_timeout_seconds, read_timeout_seconds)
+        self._policy = retry_policy or RetryPolicy()
+        self._sleep = sleep
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._random = random
+        self._session = requests.Session()
+        no_retries = HTTPAdapter(max_retries=0)  # the retry rule is ours alone
+        self._session.mount("https://", no_retries)
+        self._session.mount("http://", no_retries)
+
+    def __repr__(self) -> str:
+        return f"TwilioMessaging(account_sid={self._account_sid!r}, api={self._api_base_url!r})"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def send_sms(
+        self,
+        *,
+        to: str,
+        body: str = "",
+        from_: str | None = None,
+        messaging_service_sid: str | None = None,
+        media_urls: Sequence[str] = (),
+        status_callback: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> SmsOutcome:
+        """Creates a message (``From`` and/or ``MessagingServiceSid``; body and/or media).
+
+        Raises ``OutboundRequestInvalid`` before sending what Twilio would refuse. Pass an
+        ``idempotency_key`` unique to this message (message, trigger, step): without one an
+        ambiguous failure is ``OutcomeUnknown`` instead of a safe retry.
+        """
+        request = check_sms(
+            SmsRequest(
+                to=to,
+                body=body,
+                from_=from_,
+                messaging_service_sid=messaging_service_sid,
+                media_urls=tuple(media_urls),
+                status_callback=status_callback,
+            )
+        )
+        token = check_idempotency_key(idempotency_key)
+        return self._run(
+            lambda client: _sent_message(self._account(client).messages.create(**_sms(request))),
+            idempotency_token=token,
+            idempotent=token is not None,
+            label=f"message to {mask_phone(to)}",
+        )
+
+    def make_call(
+        self,
+        *,
+        to: str,
+        from_: str,
+        twiml: str,
+        status_callback: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> CallOutcome:
+        """Places a call that runs the inline ``twiml``; the same rules as ``send_sms``."""
+        request = check_call(
+            CallRequest(to=to, from_=from_, twiml=twiml, status_callback=status_callback)
+        )
+        token = check_idempotency_key(idempotency_key)
+        return self._run(
+            lambda client: _placed_call(self._account(client).calls.create(**_call(request))),
+            idempotency_token=token,
+            idempotent=token is not None,
+            label=f"call to {mask_phone(to)}",
+        )
+
+    def fetch_message(self, sid: str) -> FetchOutcome:
+        """The message's current status and delivery error; a read, so always retried."""
+        outcome = self._run(
+            lambda client: _sent_message(self._account(client).messages(sid).fetch()),
+            idempotency_token=None,
+            idempotent=True,
+            label=f"fetch of {sid}",
+        )
+        assert not isinstance(outcome, OutcomeUnknown)  # idempotent: never unknown
+        return outcome
+
+    # --- internals ----------------------------------------------------------------------------
+
+    def _run[T](
+        self,
+        operation: Callable[[Any], T],
+        *,
+        idempotency_token: str | None,
+        idempotent: bool,
+        label: str,
+    ) -> T | Failure:
+        def attempt() -> T:
+            return self._attempt(operation, idempotency_token)
+
+        def log_retry(failure: AttemptFailure, attempts: int, delay: float) -> None:
+            _logger.warning(
+                "twilio %s: attempt %d failed (%s); retrying in %.2f s",
+                label,
+                attempts,
+                describe(failure),
+                delay,
+            )
+
+        outcome = run_with_retries(
+            attempt,
+            policy=self._policy,
+            idempotent=idempotent,
+            sleep=self._sleep,
+            clock=self._clock,
+            random=self._random,
+            on_retry=log_retry,
+        )
+        if isinstance(outcome, FinalFailure | RetryableFailure | OutcomeUnknown):
+            _logger.warning("twilio %s: %s", label, outcome)
+        return outcome
+
+    def _attempt[T](self, operation: Callable[[Any], T], idempotency_token: str | None) -> T:
+        transport = _AttemptTransport(self._session, self._timeouts, idempotency_token)
+        client = Client(self._account_sid, self._auth_token, http_client=transport)
+        client.edge = client.region = None
+        client.api.base_url = self._api_base_url
+        try:
+            return operation(client)
+        except (TwilioRestException, TwilioServiceException):
+            answer = transport.answer
+            assert answer is not None  # the client raises these only for an HTTP answer
+            raise AttemptFailed(
+                parse_error_answer(
+                    answer.status_code,
+                    answer.text,
+                    answer.headers.get("Retry-After"),
+                    self._wall_clock(),
+                )
+            ) from None
+        except (json.JSONDecodeError, _UnreadableAnswer):
+            raise AttemptFailed(NoAnswer("a success answer that is not Twilio API JSON")) from None
+
+    def _account(self, client: Any) -> Any:
+        return client.api.v2010.accounts(self._account_sid)
+
+
+class _UnreadableAnswer(Exception):
+    """A 2xx answer without the resource's SID."""
+
+
+def _sms(request: SmsRequest) -> dict[str, Any]:
+    params: dict[str, Any] = {"to": request.to}
+    optional = {
+        "from_": request.from_,
+        "messaging_service_sid": request.messaging_service_sid,
+        "body": request.body or None,
+        "media_url": list(request.media_urls) or None,
+        "status_callback": request.status_callback,
+    }
+    params.update({name: value for name, value in optional.items() if value is not None})
+    return params
+
+
+def _call(request: CallRequest) -> dict[str, Any]:
+    params: dict[str, Any] = {"to": request.to, "from_": request.from_, "twiml": request.twiml}
+    if request.status_callback is not None:
+        params["status_callback"] = request.status_callback
+    return params
+
+
+def _sent_message(instance: Any) -> SentMessage:
+    if not instance.sid:
+        raise _UnreadableAnswer
+    date_created = instance.date_created
+    return SentMessage(
+        sid=str(instance.sid),
+        status=str(instance.status),
+        date_created=date_created.isoformat() if isinstance(date_created, datetime) else None,
+        error_code=instance.error_code,
+        error_message=instance.error_message,
+        num_segments=instance.num_segments,
+    )
+
+
+def _placed_call(instance: Any) -> PlacedCall:
+    if not instance.sid:
+        raise _UnreadableAnswer
+    return PlacedCall(sid=str(instance.sid), status=str(instance.status))
