@@ -369,3 +369,25 @@ def test_engine_fingerprint_changes_with_the_triggers() -> None:
 def test_engine_is_deterministic_for_the_same_inputs() -> None:
     triggers = trigger_set({"name": "t", "actions": [reply("%now% %Body%")]})
     assert evaluate(triggers) == evaluate(triggers)
+
+
+def test_engine_make_call_connect_number_rendered_empty_is_skipped() -> None:
+    action = {
+        "type": "make_call",
+        "to": "+15005550011",
+        "connect_to": {"number": "%on_call%", "caller_id": "%unset%"},
+    }
+    evaluation = evaluate({"name": "t", "actions": [action]})
+    assert evaluation.plan == ()
+    assert "'connect_to.number' is empty" in evaluation.errors[0].message
+
+
+def test_engine_make_call_caller_id_rendered_empty_is_left_out() -> None:
+    action = {
+        "type": "make_call",
+        "to": "+15005550011",
+        "connect_to": {"number": "%From%", "caller_id": "%unset%"},
+    }
+    (call,) = evaluate({"name": "t", "actions": [action]}).plan
+    assert isinstance(call, MakeCall)
+    assert "callerId" not in call.twiml

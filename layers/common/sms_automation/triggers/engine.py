@@ -243,17 +243,14 @@ def _make_call_builder(action: MakeCallAction) -> StepBuilder:
         rendered_to, rendered_from = context.render(to).strip(), context.render(sender).strip()
         if not rendered_to or not rendered_from:
             return _skip(context, "make_call: 'to' or 'from' is empty after rendering")
-        say_spec = action.say_spec(context.render(say)) if say else None
-        connect_spec = (
-            action.connect_spec(
-                number=context.render(number).strip(),
-                caller_id=context.render(caller_id).strip() if caller_id else None,
-            )
-            if number
-            else None
-        )
-        if connect_spec is not None and not connect_spec.number:
+        rendered_number = context.render(number).strip() if number else None
+        if number is not None and not rendered_number:
             return _skip(context, "make_call: 'connect_to.number' is empty after rendering")
+        say_spec, connect_spec = action.twiml_specs(
+            context.render(say) if say else None,
+            rendered_number,
+            (context.render(caller_id).strip() or None) if caller_id else None,
+        )
         try:
             twiml = build_call_twiml(say_spec, connect_spec)
         except TwimlTooLong as error:

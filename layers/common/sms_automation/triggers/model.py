@@ -391,8 +391,12 @@ class MakeCallAction(ActionBase):
     def _fits_inline(self) -> Self:
         if self.say is None and self.connect_to is None:
             raise ValueError("make_call needs 'say', 'connect_to' or both")
-        try:  # the templates as written: a lower bound on the rendered size
-            build_call_twiml(self.say_spec(self.say.text if self.say else ""), self.connect_spec())
+        # The templates as written are a lower bound on the rendered TwiML's size.
+        say_text = self.say.text if self.say else None
+        number = self.connect_to.number if self.connect_to else None
+        caller_id = self.connect_to.caller_id if self.connect_to else None
+        try:
+            build_call_twiml(*self.twiml_specs(say_text, number, caller_id))
         except TwimlTooLong as error:
             raise ValueError(
                 f"{error}; shorten the 'say' text (Twilio's inline TwiML limit is "
@@ -400,24 +404,18 @@ class MakeCallAction(ActionBase):
             ) from None
         return self
 
-    def say_spec(self, text: str) -> SaySpec | None:
-        if self.say is None:
-            return None
-        return SaySpec(
-            text=text, voice=self.say.voice, language=self.say.language, loop=self.say.loop
-        )
-
-    def connect_spec(
-        self, number: str | None = None, caller_id: str | None = None
-    ) -> ConnectSpec | None:
-        if self.connect_to is None:
-            return None
-        return ConnectSpec(
-            number=self.connect_to.number if number is None else number,
-            caller_id=self.connect_to.caller_id if caller_id is None else caller_id,
-            timeout=self.connect_to.timeout,
-            record=self.connect_to.record,
-        )
+    def twiml_specs(
+        self, say_text: str | None, number: str | None, caller_id: str | None
+    ) -> tuple[SaySpec | None, ConnectSpec | None]:
+        """This call's ``<Say>`` and ``<Dial>`` with the given (rendered) texts."""
+        say = connect = None
+        if self.say is not None and say_text is not None:
+            say = SaySpec(say_text, self.say.voice, self.say.language, self.say.loop)
+        if self.connect_to is not None and number is not None:
+            connect = ConnectSpec(
+                number, caller_id, self.connect_to.timeout, self.connect_to.record
+            )
+        return say, connect
 
 
 class RecordAction(ActionBase):
