@@ -5,6 +5,13 @@ Items (``pk`` / ``sk``; ``gsi1pk`` / ``gsi1sk`` on the ``gsi1`` index):
 - account: ``ACCOUNT#{name}`` / ``ACCOUNT``; gsi1: ``ACCOUNTS`` / ``{name}``
 - inbound message: ``MSG#{MessageSid}`` / ``MSG``;
   gsi1: ``ACCOUNT#{name}#MESSAGES`` / ``{received_at}#{MessageSid}``
+- trigger processing of a message (the pinned trigger version, outcome, action log):
+  ``MSG#{MessageSid}`` / ``RUN``
+- one side-effecting step of it (the idempotency record): ``MSG#{MessageSid}`` / ``STEP#{step id}``
+- trigger set: ``ACCOUNT#{name}`` / ``TRIGGERS#CURRENT`` (pointer to the current version) and
+  ``ACCOUNT#{name}`` / ``TRIGGERS#V{version:08d}`` (each pushed version, kept)
+- outbound message or call we created: ``OUT#{Sid}`` / ``OUT``; each status callback:
+  ``OUT#{Sid}`` / ``STATUS#{status}`` (deduplicated on Sid + status)
 
 Every item carries ``kind`` (``account``, ``inbound_message``, ...) so stream filters and readers
 never have to parse keys.
@@ -21,6 +28,12 @@ EXPIRES_AT: Final = "expires_at"  # the table's TTL attribute (epoch seconds)
 
 KIND_ACCOUNT: Final = "account"
 KIND_INBOUND_MESSAGE: Final = "inbound_message"
+KIND_RUN: Final = "run"
+KIND_STEP: Final = "step"
+KIND_TRIGGER_SET: Final = "trigger_set"
+KIND_TRIGGER_POINTER: Final = "trigger_pointer"
+KIND_OUTBOUND: Final = "outbound"
+KIND_OUTBOUND_STATUS: Final = "outbound_status"
 
 ACCOUNTS_INDEX_PK: Final = "ACCOUNTS"
 
@@ -35,3 +48,33 @@ def message_key(message_sid: str) -> dict[str, str]:
 
 def account_messages_index_pk(account_name: str) -> str:
     return f"ACCOUNT#{account_name}#MESSAGES"
+
+
+def run_key(message_sid: str) -> dict[str, str]:
+    return {PK: f"MSG#{message_sid}", SK: "RUN"}
+
+
+def step_key(message_sid: str, step_id: str) -> dict[str, str]:
+    return {PK: f"MSG#{message_sid}", SK: f"STEP#{step_id}"}
+
+
+STEP_SK_PREFIX: Final = "STEP#"
+
+
+def trigger_pointer_key(account_name: str) -> dict[str, str]:
+    return {PK: f"ACCOUNT#{account_name}", SK: "TRIGGERS#CURRENT"}
+
+
+TRIGGER_VERSION_SK_PREFIX: Final = "TRIGGERS#V"
+
+
+def trigger_version_key(account_name: str, version: int) -> dict[str, str]:
+    return {PK: f"ACCOUNT#{account_name}", SK: f"{TRIGGER_VERSION_SK_PREFIX}{version:08d}"}
+
+
+def outbound_key(sid: str) -> dict[str, str]:
+    return {PK: f"OUT#{sid}", SK: "OUT"}
+
+
+def outbound_status_key(sid: str, status: str) -> dict[str, str]:
+    return {PK: f"OUT#{sid}", SK: f"STATUS#{status}"}
