@@ -1,6 +1,7 @@
 """``sms-automation triggers``: the JSON Schema, validation and dry runs of trigger files.
 
-Nothing here talks to AWS or Twilio: ``test`` evaluates a file against a message you describe
+Nothing here talks to AWS or Twilio (the stored versions, ``push|list|show|rollback``, live in
+``trigger_versions``): ``test`` evaluates a file against a message you describe
 and prints what would happen, sending nothing.
 """
 
@@ -13,6 +14,7 @@ import sys
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sms_automation.cli import trigger_versions
 from sms_automation.triggers import (
     AccountSettings,
     Engine,
@@ -29,7 +31,9 @@ DRY_RUN_MESSAGE_SID = "SM" + "0" * 32
 
 
 def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = groups.add_parser("triggers", help="trigger files: schema, validate, dry-run test")
+    parser = groups.add_parser(
+        "triggers", help="trigger files: schema, validate, dry-run test; push, list, rollback"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
 
     schema = commands.add_parser("schema", help="print the JSON Schema of a trigger file")
@@ -59,6 +63,8 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     test.add_argument("--now", default=None, help="ISO time to evaluate at (default: now)")
     test.add_argument("--json", action="store_true", help="print the evaluation as JSON")
     test.set_defaults(func=_test)
+
+    trigger_versions.register(commands)  # push, list, show, rollback: stored per account
 
 
 def _schema(args: argparse.Namespace) -> int:
