@@ -76,7 +76,24 @@ test-integration: install
 test-template: install
 	$(BIN)/pytest tests/template
 
-test: install check-requirements lint validate-template ## everything CI runs: install, lint, template validation, all tests
+# Twilio's OpenAPI spec and Stoplight Prism (npm, pinned by tools/twilio-spec/package-lock.json)
+# for tests/contract. Without npm: an error in CI (CI set), a warning elsewhere (the tests skip).
+TWILIO_SPEC := tools/twilio-spec
+.PHONY: contract-deps test-contract
+
+$(TWILIO_SPEC)/node_modules/.installed: $(TWILIO_SPEC)/package.json $(TWILIO_SPEC)/package-lock.json
+	@if ! command -v npm >/dev/null; then \
+	  if [ -n "$$CI" ]; then echo "error: npm not found: Node 20+ is needed for the contract tests"; exit 1; fi; \
+	  echo "warning: npm not found: the contract tests will be skipped (install Node 20+)"; exit 0; \
+	fi; \
+	cd $(TWILIO_SPEC) && npm ci --ignore-scripts --no-audit --no-fund && touch node_modules/.installed
+
+contract-deps: $(TWILIO_SPEC)/node_modules/.installed ## Twilio's OpenAPI spec + Prism for the contract tests (npm ci)
+
+test-contract: install contract-deps ## requests and test-server answers against Twilio's OpenAPI spec (Prism)
+	$(BIN)/pytest tests/contract
+
+test: install check-requirements contract-deps lint validate-template ## everything CI runs: install, lint, template validation, all tests
 	$(BIN)/pytest
 
 build: tools ## sam build (x86_64 by default for local runs; ARCH=arm64 for AWS)
