@@ -23,19 +23,19 @@ def to_attributes(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def from_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
-    return {name: _plain(_deserializer.deserialize(value)) for name, value in attributes.items()}
+    return {name: plain(_deserializer.deserialize(value)) for name, value in attributes.items()}
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """DynamoDB numbers come back as Decimal: whole ones become int again."""
     from decimal import Decimal
 
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 

@@ -1,0 +1,299 @@
+"""Performing steps for real: Twilio messages and calls, records in DynamoDB, HTTP requests.
+
+Each method turns what happened into an ``EffectResult`` (done / failed, with variables and
+the SID created) or raises ``NotPerformed`` when the effect certainly did not happen — the
+port then releases the step's claim and the stream retries the record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from sms_automation.adapters.message_store import to_attributes
+from sms_automation.outbound import (
+    FinalFailure,
+    OutcomeUnknown,
+    PlacedCall,
+    RetryableFailure,
+    SentMessage,
+)
+from sms_automation.processing import http_request
+from sms_automation.processing.ledger import StepState
+from sms_automation.processing.port import CannotTell, EffectResult, NotPerformed
+from sms_automation.triggers import HttpRequest, MakeCall, RecordItem, SendSms, Step
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+# Twilio's clock and ours differ a little; a message created this long before our claim is
+# still taken as ours when its recipient, sender and body match.
+CLOCK_SKEW = timedelta(seconds=30)
+SAFE_HTTP_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Messaging(Protocol):
+    """What the effects need from the Twilio adapter (``adapters.twilio_messaging``)."""
+
+    def send_sms(
+        self,
+        *,
+        to: str,
+        body: str = "",
+        from_: str | None = None,
+        messaging_service_sid: str | None = None,
+        media_urls: tuple[str, ...] = (),
+        status_callback: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> SentMessage | FinalFailure | RetryableFailure | OutcomeUnknown: ...
+
+    def make_call(
+        self,
+        *,
+        to: str,
+        from_: str,
+        twiml: str,
+        status_callback: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> PlacedCall | FinalFailure | RetryableFailure | OutcomeUnknown: ...
+
+    def find_message(
+        self,
+        *,
+        to: str,
+        body: str,
+        from_: str | None,
+        messaging_service_sid: str | None,
+        created_after: datetime,
+    ) -> SentMessage | None: ...
+
+    def find_call(self, *, to: str, from_: str, created_after: datetime) -> PlacedCall | None: ...
+
+
+class OutboundRecorder(Protocol):
+    def __call__(
+        self, *, sid: str, kind: str, to: str, from_: str, step_id: str, status: str
+    ) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EffectSettings:
+    status_callback_url: str | None
+    records_table: str
+    allow_private_networks: bool = False
+
+
+def record_id(message_sid: str, step_id: str) -> str:
+    return hashlib.sha256(f"{message_sid}\n{step_id}".encode()).hexdigest()[:32]
+
+
+class Effects:
+    def __init__(
+        self,
+        *,
+        message_sid: str,
+        messaging: Callable[[], Messaging],
+        dynamodb: DynamoDBClient,
+        settings: EffectSettings,
+        record_outbound: OutboundRecorder,
+        clock: Callable[[], datetime],
+        resolver: http_request.Resolver = http_request.resolve,
+    ) -> None:
+        self._message_sid = message_sid
+        self._messaging = messaging  # built on first use: messages without SMS steps need no token
+        self._dynamodb = dynamodb
+        self._settings = settings
+        self._record_outbound = record_outbound
+        self._clock = clock
+        self._resolver = resolver
+
+    # --- perform -------------------------------------------------------------------------------
+
+    def perform(self, step: Step, idempotency_key: str) -> EffectResult:
+        match step:
+            case SendSms():
+                return self._send_sms(step, idempotency_key)
+            case MakeCall():
+                return self._make_call(step, idempotency_key)
+            case RecordItem():
+                return self._record(step)
+            case HttpRequest():
+                return self._http(step)
+
+    def _send_sms(self, step: SendSms, key: str) -> EffectResult:
+        started = self._clock()
+        outcome = self._messaging().send_sms(
+            to=step.to,
+            body=step.body,
+            from_=step.from_,
+            messaging_service_sid=step.messaging_service_sid,
+            media_urls=step.media_urls,
+            status_callback=self._settings.status_callback_url,
+            idempotency_key=key,
+        )
+        if isinstance(outcome, OutcomeUnknown):
+            return self._settle_unknown_sms(step, started, outcome)
+        return self._sms_result(step, outcome)
+
+    def _settle_unknown_sms(
+        self, step: SendSms, started: datetime, outcome: OutcomeUnknown
+    ) -> EffectResult:
+        """Twilio may have created the message (a 5xx, a timeout): look before anything else."""
+        found = self._find_sms(step, started)
+        if found is None:
+            raise NotPerformed(f"Twilio did not create the message ({outcome.detail})")
+        return self._sms_result(step, found)
+
+    def _sms_result(
+        self, step: SendSms, outcome: SentMessage | FinalFailure | RetryableFailure
+    ) -> EffectResult:
+        match outcome:
+            case SentMessage(sid=sid, status=status):
+                self._record_outbound(
+                    sid=sid,
+                    kind="sms",
+                    to=step.to,
+                    from_=step.from_ or step.messaging_service_sid or "",
+                    step_id=step.step_id,
+                    status=status,
+                )
+                return EffectResult(
+                    StepState.DONE, f"message {sid} {status}", {"sid": sid, "status": status}, sid
+                )
+            case FinalFailure():
+                return EffectResult(StepState.FAILED, _final_detail(outcome))
+            case RetryableFailure(detail=detail):
+                raise NotPerformed(f"Twilio did not take the message: {detail}")
+
+    def _make_call(self, step: MakeCall, key: str) -> EffectResult:
+        started = self._clock()
+        outcome = self._messaging().make_call(
+            to=step.to,
+            from_=step.from_,
+            twiml=step.twiml,
+            status_callback=self._settings.status_callback_url,
+            idempotency_key=key,
+        )
+        if isinstance(outcome, OutcomeUnknown):
+            found = self._find_call(step, started)
+            if found is None:
+                raise NotPerformed(f"Twilio did not place the call ({outcome.detail})")
+            outcome = found
+        match outcome:
+            case PlacedCall(sid=sid, status=status):
+                self._record_outbound(
+                    sid=sid,
+                    kind="call",
+                    to=step.to,
+                    from_=step.from_,
+                    step_id=step.step_id,
+                    status=status,
+                )
+                return EffectResult(
+                    StepState.DONE, f"call {sid} {status}", {"sid": sid, "status": status}, sid
+                )
+            case FinalFailure():
+                return EffectResult(StepState.FAILED, _final_detail(outcome))
+            case RetryableFailure(detail=detail):
+                raise NotPerformed(f"Twilio did not take the call: {detail}")
+
+    def _record(self, step: RecordItem) -> EffectResult:
+        """The same item on every replay (its key is derived from message and step)."""
+        table = step.table or self._settings.records_table
+        item: dict[str, Any] = dict(step.item)
+        if step.table is None:
+            item = {
+                "record_id": record_id(self._message_sid, step.step_id),
+                "message_sid": self._message_sid,
+                "trigger": step.trigger,
+                "recorded_at": self._clock().isoformat(timespec="milliseconds"),
+                **item,
+            }
+        try:
+            self._dynamodb.put_item(TableName=table, Item=to_attributes(item))
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in (
+                "ValidationException",
+                "ResourceNotFoundException",
+                "AccessDeniedException",
+            ):
+                return EffectResult(StepState.FAILED, f"could not record to {table}: {code}")
+            raise NotPerformed(f"could not record to {table}: {code}") from error
+        except BotoCoreError as error:
+            raise NotPerformed(f"could not record to {table}: {error}") from error
+        return EffectResult(StepState.DONE, f"recorded to {table}", {"table": table})
+
+    def _http(self, step: HttpRequest) -> EffectResult:
+        try:
+            variables = http_request.send(
+                step,
+                allow_private=self._settings.allow_private_networks,
+                resolver=self._resolver,
+            )
+        except http_request.DestinationRefused as refused:
+            return EffectResult(StepState.FAILED, f"refused: {refused}")
+        except http_request.TransportFailed as failed:
+            if not failed.sent:
+                raise NotPerformed(str(failed)) from failed
+            return EffectResult(StepState.FAILED, str(failed))
+        return EffectResult(
+            StepState.DONE, f"{step.method.upper()} answered {variables['status']}", variables
+        )
+
+    # --- after an interrupted attempt ----------------------------------------------------------
+
+    def find_performed(self, step: Step, since: str) -> EffectResult | None:
+        started = datetime.fromisoformat(since.replace("Z", "+00:00"))
+        match step:
+            case SendSms():
+                found = self._find_sms(step, started)
+                return None if found is None else self._sms_result(step, found)
+            case MakeCall():
+                call = self._find_call(step, started)
+                if call is None:
+                    return None
+                self._record_outbound(
+                    sid=call.sid,
+                    kind="call",
+                    to=step.to,
+                    from_=step.from_,
+                    step_id=step.step_id,
+                    status=call.status,
+                )
+                return EffectResult(
+                    StepState.DONE,
+                    f"call {call.sid} {call.status}",
+                    {"sid": call.sid, "status": call.status},
+                    call.sid,
+                )
+            case RecordItem():
+                return None  # writing the same item again changes nothing
+            case HttpRequest():
+                if step.method.upper() in SAFE_HTTP_METHODS:
+                    return None
+                raise CannotTell(f"a {step.method.upper()} may have reached {step.url}")
+
+    def _find_sms(self, step: SendSms, started: datetime) -> SentMessage | None:
+        return self._messaging().find_message(
+            to=step.to,
+            body=step.body,
+            from_=step.from_,
+            messaging_service_sid=step.messaging_service_sid,
+            created_after=started - CLOCK_SKEW,
+        )
+
+    def _find_call(self, step: MakeCall, started: datetime) -> PlacedCall | None:
+        return self._messaging().find_call(
+            to=step.to, from_=step.from_, created_after=started - CLOCK_SKEW
+        )
+
+
+def _final_detail(failure: FinalFailure) -> str:
+    code = f" (Twilio error {failure.code})" if failure.code is not None else ""
+    return f"{failure.explanation}{code}"

@@ -1,0 +1,157 @@
+"""Process one stored inbound message: pin its trigger version, evaluate, record the run.
+
+Safe to call any number of times for the same message (stream redeliveries, DLQ redrives):
+the run record pins the trigger version on the first attempt, the step ledger answers every
+step already performed, and a finished run is not evaluated again.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sms_automation.processing.runs import DynamoRunStore, Run
+from sms_automation.triggers import AccountSettings, ActionPort, Engine, parse_trigger_text
+
+ENGINE_CACHE_SIZE = 32
+
+
+class StoredTriggers(Protocol):
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def fingerprint(self) -> str: ...
+
+    @property
+    def source(self) -> str: ...
+
+
+class TriggerSource(Protocol):
+    def current(self, account: str) -> StoredTriggers | None: ...
+
+    def version(self, account: str, version: int) -> StoredTriggers | None: ...
+
+
+class EngineCache:
+    """Compiled engines by (account, version): compiling 1,000 triggers takes ~0.5 s."""
+
+    def __init__(self, size: int = ENGINE_CACHE_SIZE) -> None:
+        self._size = size
+        self._engines: OrderedDict[tuple[str, int], Engine] = OrderedDict()
+
+    def get(self, account: str, stored: StoredTriggers) -> Engine:
+        key = (account, stored.version)
+        engine = self._engines.get(key)
+        if engine is None:
+            trigger_set = parse_trigger_text(stored.source, filename=f"{account} v{stored.version}")
+            engine = Engine(trigger_set)
+            self._engines[key] = engine
+            if len(self._engines) > self._size:
+                self._engines.popitem(last=False)
+        self._engines.move_to_end(key)
+        return engine
+
+
+class MissingTriggerVersion(RuntimeError):
+    """The pinned trigger version is gone: retrying cannot help; the record goes to the DLQ."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    run: Run
+    replayed: bool  # an earlier attempt had already started this message
+    steps_performed: int = 0
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def received_at(message: Mapping[str, Any]) -> datetime:
+    return datetime.fromisoformat(str(message["received_at"]).replace("Z", "+00:00"))
+
+
+class MessageProcessor:
+    def __init__(
+        self,
+        *,
+        runs: DynamoRunStore,
+        triggers: TriggerSource,
+        engines: EngineCache,
+        port_for: Callable[[Mapping[str, Any]], ActionPort],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._runs = runs
+        self._triggers = triggers
+        self._engines = engines
+        self._port_for = port_for
+        self._clock = clock
+
+    def process(self, message: Mapping[str, Any]) -> RunResult:
+        sid, account = message["message_sid"], message["account"]
+        existing = self._runs.get(sid)
+        if existing is not None and existing.finished:
+            return RunResult(existing, replayed=True)
+        if existing is None:
+            current = self._triggers.current(account)
+            if current is None:
+                run = self._runs.start(
+                    sid,
+                    account,
+                    trigger_version=0,
+                    fingerprint="",
+                    now=self._now(),
+                    status="no_triggers",
+                )
+                return RunResult(run, replayed=False)
+            version, fingerprint = current.version, current.fingerprint
+        else:
+            version, fingerprint = existing.trigger_version, existing.fingerprint
+        # The first attempt pins the version; a concurrent or later one gets that run back.
+        run = self._runs.start(
+            sid, account, trigger_version=version, fingerprint=fingerprint, now=self._now()
+        )
+        return self._evaluate(message, run, replayed=existing is not None)
+
+    def _evaluate(self, message: Mapping[str, Any], run: Run, *, replayed: bool) -> RunResult:
+        if run.status == "no_triggers":
+            return RunResult(run, replayed=replayed)
+        stored = self._triggers.version(run.account, run.trigger_version)
+        if stored is None:
+            raise MissingTriggerVersion(
+                f"trigger version {run.trigger_version} of {run.account!r} is gone"
+            )
+        engine = self._engines.get(run.account, stored)
+        evaluation = engine.evaluate(
+            dict(message.get("params") or {}),
+            now=received_at(message),
+            account=AccountSettings(run.account),
+            port=self._port_for(message),
+            headers=dict(message.get("headers") or {}),
+        )
+        diagnostics = [
+            {
+                "severity": d.severity,
+                "message": d.message,
+                "trigger": d.trigger or "",
+                "step_id": d.step_id or "",
+            }
+            for d in evaluation.diagnostics
+        ]
+        self._runs.finish(
+            run.message_sid,
+            status=evaluation.status.value,
+            now=self._now(),
+            matched=evaluation.matched,
+            diagnostics=diagnostics,
+            paused_at=evaluation.paused_at,
+        )
+        finished = self._runs.get(run.message_sid) or run
+        return RunResult(finished, replayed=replayed, steps_performed=len(evaluation.steps))
+
+    def _now(self) -> str:
+        return iso(self._clock())

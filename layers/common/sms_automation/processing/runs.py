@@ -1,0 +1,144 @@
+"""The run record of a message: which trigger-set version it was evaluated with, and the result.
+
+The version is pinned on the first attempt, so a redelivery replays the *same* triggers even
+when a new version was pushed meanwhile: the replay then meets the same steps, already recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from sms_automation import keys
+from sms_automation.adapters.message_store import from_attributes, to_attributes
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+FINISHED_STATUSES = frozenset({"completed", "stopped", "no_triggers"})
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    message_sid: str
+    account: str
+    status: str  # running, completed, stopped, paused, no_triggers
+    trigger_version: int = 0
+    fingerprint: str = ""
+    started_at: str = ""
+    finished_at: str = ""
+    attempts: int = 1
+    matched: tuple[str, ...] = ()
+    diagnostics: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
+    paused_at: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+
+def run_from_item(item: Mapping[str, Any]) -> Run:
+    return Run(
+        message_sid=item["message_sid"],
+        account=item["account"],
+        status=item["status"],
+        trigger_version=int(item.get("trigger_version", 0)),
+        fingerprint=item.get("fingerprint", ""),
+        started_at=item.get("started_at", ""),
+        finished_at=item.get("finished_at", ""),
+        attempts=int(item.get("attempts", 1)),
+        matched=tuple(item.get("matched", ())),
+        diagnostics=tuple(item.get("diagnostics", ())),
+        paused_at=item.get("paused_at", ""),
+    )
+
+
+class DynamoRunStore:
+    def __init__(self, table_name: str, client: DynamoDBClient) -> None:
+        self._table = table_name
+        self._client = client
+
+    def get(self, message_sid: str) -> Run | None:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=to_attributes(keys.run_key(message_sid)),
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return run_from_item(from_attributes(item)) if item else None
+
+    def start(
+        self,
+        message_sid: str,
+        account: str,
+        *,
+        trigger_version: int,
+        fingerprint: str,
+        now: str,
+        status: str = "running",
+    ) -> Run:
+        """Pin the trigger version (first attempt wins); a later attempt counts itself."""
+        item = {
+            **keys.run_key(message_sid),
+            "kind": keys.KIND_RUN,
+            "message_sid": message_sid,
+            "account": account,
+            "status": status,
+            "trigger_version": trigger_version,
+            "fingerprint": fingerprint,
+            "started_at": now,
+            "attempts": 1,
+        }
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_attributes(item),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return self._count_attempt(message_sid)
+        return run_from_item(item)
+
+    def _count_attempt(self, message_sid: str) -> Run:
+        response = self._client.update_item(
+            TableName=self._table,
+            Key=to_attributes(keys.run_key(message_sid)),
+            UpdateExpression="SET attempts = attempts + :one",
+            ExpressionAttributeValues=to_attributes({":one": 1}),
+            ReturnValues="ALL_NEW",
+        )
+        return run_from_item(from_attributes(response["Attributes"]))
+
+    def finish(
+        self,
+        message_sid: str,
+        *,
+        status: str,
+        now: str,
+        matched: Sequence[str],
+        diagnostics: Sequence[Mapping[str, Any]],
+        paused_at: str | None,
+    ) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key=to_attributes(keys.run_key(message_sid)),
+            UpdateExpression=(
+                "SET #status = :status, finished_at = :now, matched = :matched, "
+                "diagnostics = :diagnostics, paused_at = :paused"
+            ),
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_attributes(
+                {
+                    ":status": status,
+                    ":now": now,
+                    ":matched": list(matched),
+                    ":diagnostics": [dict(d) for d in diagnostics],
+                    ":paused": paused_at or "",
+                }
+            ),
+        )

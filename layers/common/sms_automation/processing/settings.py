@@ -1,0 +1,39 @@
+"""The trigger processor's configuration: read from the environment once, on first use."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sms_automation.inbound.settings import ConfigurationError
+
+DEFAULT_TWILIO_API_BASE_URL = "https://api.twilio.com"
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorSettings:
+    table_name: str
+    records_table: str
+    webhook_base_url: str  # status callbacks go to {webhook_base_url}/twilio/{account}/status
+    twilio_api_base_url: str = DEFAULT_TWILIO_API_BASE_URL
+    allow_private_networks: bool = False
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> ProcessorSettings:
+        required = ("TABLE_NAME", "RECORDS_TABLE", "WEBHOOK_BASE_URL")
+        missing = [name for name in required if not environ.get(name)]
+        if missing:
+            raise ConfigurationError(f"missing environment variables: {', '.join(missing)}")
+        return cls(
+            table_name=environ["TABLE_NAME"],
+            records_table=environ["RECORDS_TABLE"],
+            webhook_base_url=environ["WEBHOOK_BASE_URL"].rstrip("/"),
+            twilio_api_base_url=(
+                environ.get("TWILIO_API_BASE_URL") or DEFAULT_TWILIO_API_BASE_URL
+            ).rstrip("/"),
+            allow_private_networks=environ.get("HTTP_ALLOW_PRIVATE_NETWORKS", "").lower()
+            in ("1", "true", "yes"),
+        )
+
+    def status_callback_url(self, account: str) -> str:
+        return f"{self.webhook_base_url}/twilio/{account}/status"
