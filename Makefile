@@ -105,3 +105,28 @@ build: tools ## sam build (x86_64 by default for local runs; ARCH=arm64 for AWS)
 
 clean: ## remove venvs and build output
 	rm -rf $(VENV) $(TOOLS_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+
+# ---- the local stack: ministack (local AWS emulator) + the real template (docs/local.md) -------
+EMULATOR_VENV := .venv-emulator
+PORT ?= 4566
+.PHONY: emulator run stop reset e2e
+
+$(EMULATOR_VENV)/.installed: local/requirements-emulator.txt
+	@test -n "$(PYTHON)" || { echo "error: Python 3.12 not found (see tools/find-python.sh)"; exit 1; }
+	@test -x $(EMULATOR_VENV)/bin/python || $(PYTHON) -m venv $(EMULATOR_VENV)
+	$(EMULATOR_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r local/requirements-emulator.txt
+	@touch $@
+
+emulator: $(EMULATOR_VENV)/.installed ## ministack in its own venv (it pins botocore; Python 3.12 like Lambda)
+
+run: install tools emulator ## the whole stack on this machine: build, emulator, deploy, demo account (PORT=4566)
+	@$(BIN)/python -m local run --port $(PORT)
+
+stop: install ## stop a `make run` running in another terminal
+	@$(BIN)/python -m local stop
+
+reset: install ## stop, then delete .local (state, logs, build): the next `make run` starts from scratch
+	@$(BIN)/python -m local reset
+
+e2e: install tools emulator ## end-to-end tests only: deploy to a fresh emulator, real HTTP
+	$(BIN)/pytest -m e2e tests/e2e

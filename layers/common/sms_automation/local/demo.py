@@ -1,0 +1,16 @@
+"""The ``demo`` account that ``make run`` seeds into the local stack.
+
+Local-only test credentials, public on purpose: they open nothing but the local emulator. The
+SID and token have Twilio's shapes; the number is Twilio's magic test number for "a valid,
+SMS-capable From", so nothing real is ever reached with them.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+DEMO_ACCOUNT: Final = "demo"
+DEMO_ACCOUNT_SID: Final = "AC00000000000000000000000000000de0"
+DEMO_AUTH_TOKEN: Final = "10ca1000000000000000000000000de0"  # noqa: S105 (a public test value)
+DEMO_NUMBER: Final = "+15005550006"
+DEMO_CONTACT: Final = "+15005550001"
