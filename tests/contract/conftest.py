@@ -33,19 +33,25 @@ def _installed() -> bool:
     return PRISM_BIN.exists() and SPEC_PATH.exists()
 
 
+def _require(program: str) -> str:
+    """The program's path; without it, skip on a developer machine and fail in CI."""
+    path = shutil.which(program)
+    if path is None:
+        reason = f"`{program}` not found: Node.js 20+ and npm run the contract tests"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}, and CI is set: they must run here")
+        pytest.skip(f"{reason}: install Node 20+, then `make contract-deps`")
+    return path
+
+
 @pytest.fixture(scope="session")
 def twilio_spec_installed() -> Path:
     """The spec's path, after ``npm ci`` in ``tools/twilio-spec`` if it was missing."""
     if _installed():
         return SPEC_PATH
-    npm = shutil.which("npm")
-    if npm is None or shutil.which("node") is None:
-        reason = "Node.js and npm are needed for the contract tests (Twilio spec, Prism)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}, and CI is set: install Node 20+")
-        pytest.skip(f"{reason}: install Node 20+, then `make contract-deps`")
+    _require("node")
     result = subprocess.run(  # noqa: S603 - npm from PATH, fixed arguments, our own directory
-        [npm, *NPM_CI_ARGS],
+        [_require("npm"), *NPM_CI_ARGS],
         cwd=SPEC_TOOLS_DIR,
         capture_output=True,
         text=True,
@@ -60,6 +66,7 @@ def twilio_spec_installed() -> Path:
 def prism(twilio_spec_installed: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prism]:
     """``prism mock --errors`` on 127.0.0.1 (an ephemeral port) serving Twilio's API spec,
     with OpenAPI's default form encoding written out (see ``with_explicit_form_encoding``)."""
+    _require("node")
     spec = tmp_path_factory.mktemp("twilio-spec") / twilio_spec_installed.name
     spec.write_text(json.dumps(with_explicit_form_encoding(load_spec(twilio_spec_installed))))
     with Prism.start(PRISM_BIN, spec) as server:
