@@ -11,20 +11,10 @@ from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from sms_automation.accounts import AccountDirectory
-from sms_automation.inbound.message import (
-    MESSAGE_SID_PATTERN,
-    InboundMessage,
-    first_values,
-    kept_headers,
-)
-from sms_automation.inbound.rejections import (
-    AccountSidMismatch,
-    InvalidSignature,
-    MalformedRequest,
-    UnknownAccount,
-)
-from sms_automation.inbound.request import FORM, WebhookRequest, json_params
-from sms_automation.signature import verify_form, verify_json
+from sms_automation.inbound.authenticate import authenticate
+from sms_automation.inbound.message import MESSAGE_SID_PATTERN, InboundMessage, kept_headers
+from sms_automation.inbound.rejections import MalformedRequest
+from sms_automation.inbound.request import WebhookRequest
 
 Outcome = Literal["stored", "duplicate", "receive_disabled"]
 
@@ -56,25 +46,9 @@ def receive_inbound(
     store: MessageStore,
     now: datetime,
 ) -> Received:
-    account = directory.find(request.account_name)
-    if account is None:
-        raise UnknownAccount(f"no account named {request.account_name!r}")
-
-    tokens = directory.auth_tokens(account).accepted
-    if request.media_type == FORM:
-        check = verify_form(request.url, request.params, request.signature, tokens)
-        params = request.params
-    else:
-        check = verify_json(request.url, request.body, request.signature, tokens)
-        params = json_params(request.body) if check.valid else ()
-    if not check.valid:
-        raise InvalidSignature(f"X-Twilio-Signature is not valid: {check.reason}")
-
-    if any(not name for name, _ in params):
-        raise MalformedRequest("a parameter has an empty name")
-    fields = first_values(params)
-    if fields.get("AccountSid") != account.account_sid:
-        raise AccountSidMismatch("AccountSid does not match this account's Twilio Account SID")
+    authenticated = authenticate(request, directory)
+    account, params = authenticated.account, authenticated.params
+    fields = authenticated.fields
     message_sid = fields.get("MessageSid", "")
     if not MESSAGE_SID_PATTERN.fullmatch(message_sid):
         raise MalformedRequest("MessageSid is missing or malformed")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -144,18 +145,32 @@ def _query_string(event: Mapping[str, Any]) -> str:
     return "?" + urlencode(pairs, quote_via=quote, safe="") if pairs else ""
 
 
+_PATH_PARAMETER = re.compile(r"\{([^{}+]+)\+?\}")
+
+
+def route_path(event: Mapping[str, Any]) -> str:
+    """The route that was called, without the stage: ``/twilio/acme/sms``, ``.../status``.
+
+    API Gateway's resource template (``/twilio/{account}/status``) with the path parameters
+    filled in; a route without a resource (not from API Gateway) is the Messaging webhook's.
+    """
+    parameters = event.get("pathParameters") or {}
+    context = event.get("requestContext") or {}
+    template = event.get("resource") or context.get("resourcePath") or "/twilio/{account}/sms"
+    return _PATH_PARAMETER.sub(lambda match: str(parameters.get(match.group(1), "")), template)
+
+
 def signed_url(event: Mapping[str, Any], headers: Mapping[str, str], public_base_url: str) -> str:
-    """The URL Twilio signed: the number's Messaging Request URL as configured in Twilio.
+    """The URL Twilio signed: as configured in Twilio (a Messaging Request URL, a StatusCallback).
 
     With a public base URL (custom domain, tunnel, local emulator) it is that base plus the
     route; otherwise the API's own address: ``https://{domain}{path}``, where API Gateway's
     ``requestContext.path`` carries the stage (``/dev/twilio/acme/sms``).
     Query strings are rebuilt from API Gateway's parsed parameters, in the order received.
     """
-    account = (event.get("pathParameters") or {}).get("account", "")
     query = _query_string(event)
     if public_base_url:
-        return f"{public_base_url.rstrip('/')}/twilio/{account}/sms{query}"
+        return f"{public_base_url.rstrip('/')}{route_path(event)}{query}"
     context = event.get("requestContext") or {}
     domain = context.get("domainName") or headers.get("host", "")
     path = context.get("path") or event.get("path") or ""

@@ -1,0 +1,135 @@
+"""``POST /twilio/{account}/status``: Twilio's delivery status callbacks for what we sent.
+
+Verify ``X-Twilio-Signature`` exactly as the Messaging webhook does, record the status once,
+answer empty TwiML. The domain is ``sms_automation.outbound_status``; this module wires AWS
+clients, logs and metrics (no tracer, as in the inbound webhook: cold starts stay small).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+
+from sms_automation.adapters.account_store import CachedAccountDirectory
+from sms_automation.adapters.outbound_store import DynamoOutboundStore
+from sms_automation.inbound.message import first_values
+from sms_automation.inbound.rejections import WebhookRejected
+from sms_automation.inbound.request import WebhookRequest, parse_webhook_event
+from sms_automation.inbound.responses import empty_twiml, json_error, rejection
+from sms_automation.inbound.settings import WebhookSettings
+from sms_automation.outbound_status import StatusReceived, receive_status_callback
+
+_SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "status-callback"
+_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "SmsAutomation"
+logger = Logger(service=_SERVICE)
+metrics = Metrics(namespace=_NAMESPACE, service=_SERVICE)
+
+# Twilio waits 15 s for an answer: fail fast enough for one retry inside that budget.
+_AWS_CONFIG = Config(
+    connect_timeout=2, read_timeout=3, retries={"mode": "standard", "max_attempts": 3}
+)
+
+_OUTCOME_METRICS = {"recorded": "StatusCallbacksReceived", "duplicate": "StatusCallbacksDuplicate"}
+
+
+@cache
+def _settings() -> WebhookSettings:
+    return WebhookSettings.from_environ(os.environ)
+
+
+@cache
+def _directory() -> CachedAccountDirectory:
+    return CachedAccountDirectory.from_clients(
+        _settings().table_name,
+        boto3.client("dynamodb", config=_AWS_CONFIG),
+        boto3.client("secretsmanager", config=_AWS_CONFIG),
+    )
+
+
+@cache
+def _store() -> DynamoOutboundStore:
+    return DynamoOutboundStore(_settings().table_name, boto3.client("dynamodb", config=_AWS_CONFIG))
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request: WebhookRequest | None = None
+    try:
+        settings = _settings()
+        request = parse_webhook_event(
+            event,
+            public_base_url=settings.public_base_url,
+            max_body_bytes=settings.max_body_bytes,
+        )
+        _correlate(request)
+        received = receive_status_callback(request, _directory(), _store(), datetime.now(UTC))
+    except WebhookRejected as rejected:
+        _record_rejection(rejected, request)
+        return rejection(rejected)
+    except Exception:
+        # A 5xx makes Twilio retry the callback; recording it again is safe.
+        logger.exception("status callback failed", extra={"reason": "internal_error"})
+        metrics.add_dimension(name="Reason", value="internal_error")
+        metrics.add_metric(name="StatusCallbacksRejected", unit=MetricUnit.Count, value=1)
+        return json_error(500, "internal_error", "the status was not recorded; try again")
+    _record_outcome(received)
+    return empty_twiml()
+
+
+def _correlate(request: WebhookRequest) -> None:
+    fields = first_values(request.params)
+    sid = fields.get("MessageSid") or fields.get("CallSid") or ""
+    if sid:
+        logger.set_correlation_id(sid[:64])
+    logger.append_keys(account=request.account_name)
+
+
+def _record_outcome(received: StatusReceived) -> None:
+    callback = received.callback
+    metrics.add_metric(name=_OUTCOME_METRICS[received.outcome], unit=MetricUnit.Count, value=1)
+    metrics.add_metadata(key="kind", value=callback.kind)
+    if received.outcome == "recorded" and callback.failed:
+        with single_metric(
+            name="OutboundFailed", unit=MetricUnit.Count, value=1, namespace=_NAMESPACE
+        ) as failed:
+            failed.add_dimension(name="service", value=_SERVICE)
+            failed.add_dimension(name="ErrorCode", value=callback.error_code or "none")
+    if received.outcome == "recorded" and not received.recorded.known_sid:
+        metrics.add_metric(name="StatusCallbacksUnknownSid", unit=MetricUnit.Count, value=1)
+    details = {
+        "outcome": received.outcome,
+        "kind": callback.kind,
+        "sid": callback.sid,
+        "status": callback.status,
+        "error_code": callback.error_code,
+        "known_sid": received.recorded.known_sid,
+        "current": received.recorded.current,
+    }
+    if received.recorded.known_sid:
+        logger.info(f"status callback {received.outcome}", extra=details)
+    else:
+        logger.warning("status callback for a Sid we have no record of", extra=details)
+
+
+def _record_rejection(rejected: WebhookRejected, request: WebhookRequest | None) -> None:
+    metrics.add_dimension(name="Reason", value=rejected.reason)
+    metrics.add_metric(name="StatusCallbacksRejected", unit=MetricUnit.Count, value=1)
+    log = logger.error if rejected.status >= 500 else logger.warning
+    log(
+        "status callback rejected",
+        extra={
+            "reason": rejected.reason,
+            "status": rejected.status,
+            "detail": rejected.detail,
+            "account": request.account_name if request else None,
+        },
+    )

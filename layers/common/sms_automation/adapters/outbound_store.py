@@ -1,0 +1,262 @@
+"""Outbound messages and calls in DynamoDB, and the status history Twilio reports for them.
+
+Items (``keys``): ``OUT#{Sid}`` / ``OUT`` summarises one message or call we created (who, from
+which inbound message and step, its current status); ``OUT#{Sid}`` / ``STATUS#{status}`` is one
+status callback, written once.
+
+Every write is safe to repeat and to race:
+
+- ``record_created`` (the stream processor, once Twilio accepted the message or call) sets the
+  creation fields but only fills in the status when no callback has set one: Twilio's first
+  callback can beat the processor's write;
+- ``record_status`` puts the status item on condition that it does not exist, then moves the
+  summary's status forward only when the new one ranks later (a conditional update on
+  ``status_rank``), so out-of-order callbacks never move it back. The update runs for a
+  repeated callback too: a retry after a failure between the two writes completes the second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from sms_automation import keys
+from sms_automation.accounts import utc_timestamp
+from sms_automation.adapters.message_store import from_attributes, to_attributes
+from sms_automation.inbound.rejections import StorageUnavailable
+from sms_automation.outbound_status import OutboundKind, RecordedStatus, status_rank
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+_UNAVAILABLE = "the outbound store is unavailable; try again"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusEvent:
+    status: str
+    received_at: str
+    error_code: str | None
+    params: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundRecord:
+    """A message or call and its status history (oldest first).
+
+    The creation fields are None for a Sid only status callbacks know about."""
+
+    sid: str
+    kind: str | None
+    account: str | None
+    status: str | None
+    status_updated_at: str | None
+    error_code: str | None
+    to: str | None = None
+    from_: str | None = None
+    origin_message_sid: str | None = None
+    origin_step_id: str | None = None
+    created_at: str | None = None
+    history: tuple[StatusEvent, ...] = field(default=())
+
+    @property
+    def known(self) -> bool:
+        return self.created_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class _StatusChange:
+    sid: str
+    status: str
+    kind: OutboundKind
+    account: str
+    error_code: str | None
+    received_at: str
+    params: Mapping[str, str]
+
+
+class DynamoOutboundStore:
+    def __init__(self, table_name: str, client: DynamoDBClient) -> None:
+        self._table = table_name
+        self._client = client
+
+    def record_created(
+        self,
+        sid: str,
+        *,
+        account: str,
+        kind: OutboundKind,
+        to: str,
+        from_: str,
+        origin_message_sid: str,
+        origin_step_id: str,
+        status: str,
+        created_at: datetime,
+    ) -> None:
+        """Record a message or call Twilio accepted (``status``: the one Twilio answered)."""
+        created = utc_timestamp(created_at)
+        self._client.update_item(
+            TableName=self._table,
+            Key=to_attributes(keys.outbound_key(sid)),
+            UpdateExpression=(
+                "SET #kind = :kind, outbound_kind = :outbound_kind, sid = :sid, "
+                "account = :account, to_number = :to, from_number = :from, "
+                "origin_message_sid = :origin, origin_step_id = :step, "
+                "created_at = if_not_exists(created_at, :created), "
+                "#status = if_not_exists(#status, :status), "
+                "status_rank = if_not_exists(status_rank, :rank), "
+                "status_updated_at = if_not_exists(status_updated_at, :created)"
+            ),
+            ExpressionAttributeNames={"#kind": "kind", "#status": "status"},
+            ExpressionAttributeValues=to_attributes(
+                {
+                    ":kind": keys.KIND_OUTBOUND,
+                    ":outbound_kind": kind,
+                    ":sid": sid,
+                    ":account": account,
+                    ":to": to,
+                    ":from": from_,
+                    ":origin": origin_message_sid,
+                    ":step": origin_step_id,
+                    ":created": created,
+                    ":status": status,
+                    ":rank": status_rank(kind, status),
+                }
+            ),
+        )
+
+    def record_status(
+        self,
+        sid: str,
+        status: str,
+        *,
+        kind: OutboundKind,
+        account: str,
+        error_code: str | None,
+        received_at: datetime,
+        params: Mapping[str, str],
+    ) -> RecordedStatus:
+        """Raises ``StorageUnavailable`` when DynamoDB could not make a write durable."""
+        change = _StatusChange(
+            sid, status, kind, account, error_code, utc_timestamp(received_at), params
+        )
+        try:
+            new = self._put_status(change)
+            current, old = self._advance(change)
+        except (ClientError, BotoCoreError) as error:
+            raise StorageUnavailable(_UNAVAILABLE) from error
+        return RecordedStatus(new=new, known_sid="created_at" in old, current=current)
+
+    def get(self, sid: str) -> OutboundRecord | None:
+        """The summary and every status recorded for ``sid``, or None when there is nothing."""
+        paginator = self._client.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self._table,
+            KeyConditionExpression="#pk = :pk",
+            ExpressionAttributeNames={"#pk": keys.PK},
+            ExpressionAttributeValues={":pk": {"S": keys.outbound_key(sid)[keys.PK]}},
+            ConsistentRead=True,
+        )
+        items = [from_attributes(dict(item)) for page in pages for item in page.get("Items", [])]
+        if not items:
+            return None
+        summary = next((item for item in items if item.get("kind") == keys.KIND_OUTBOUND), {})
+        history = sorted(
+            (
+                StatusEvent(
+                    status=item["status"],
+                    received_at=item["received_at"],
+                    error_code=item.get("error_code"),
+                    params=item.get("params", {}),
+                )
+                for item in items
+                if item.get("kind") == keys.KIND_OUTBOUND_STATUS
+            ),
+            key=lambda event: (event.received_at, event.status),
+        )
+        return OutboundRecord(
+            sid=sid,
+            kind=summary.get("outbound_kind"),
+            account=summary.get("account"),
+            status=summary.get("status"),
+            status_updated_at=summary.get("status_updated_at"),
+            error_code=summary.get("error_code"),
+            to=summary.get("to_number"),
+            from_=summary.get("from_number"),
+            origin_message_sid=summary.get("origin_message_sid"),
+            origin_step_id=summary.get("origin_step_id"),
+            created_at=summary.get("created_at"),
+            history=tuple(history),
+        )
+
+    def _put_status(self, change: _StatusChange) -> bool:
+        item: dict[str, Any] = {
+            **keys.outbound_status_key(change.sid, change.status),
+            "kind": keys.KIND_OUTBOUND_STATUS,
+            "outbound_kind": change.kind,
+            "sid": change.sid,
+            "status": change.status,
+            "account": change.account,
+            "received_at": change.received_at,
+            "params": dict(change.params),
+        }
+        if change.error_code is not None:
+            item["error_code"] = change.error_code
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_attributes(item),
+                ConditionExpression="attribute_not_exists(#pk)",
+                ExpressionAttributeNames={"#pk": keys.PK},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == _CONDITION_FAILED:
+                return False
+            raise
+        return True
+
+    def _advance(self, change: _StatusChange) -> tuple[bool, dict[str, Any]]:
+        """Move the summary to the new status if it ranks later; (moved, the summary before)."""
+        values: dict[str, Any] = {
+            ":kind": keys.KIND_OUTBOUND,
+            ":outbound_kind": change.kind,
+            ":sid": change.sid,
+            ":account": change.account,
+            ":status": change.status,
+            ":rank": status_rank(change.kind, change.status),
+            ":at": change.received_at,
+        }
+        update = (
+            "SET #kind = if_not_exists(#kind, :kind), "
+            "outbound_kind = if_not_exists(outbound_kind, :outbound_kind), "
+            "sid = if_not_exists(sid, :sid), account = if_not_exists(account, :account), "
+            "#status = :status, status_rank = :rank, status_updated_at = :at"
+        )
+        if change.error_code is None:
+            update += " REMOVE error_code"
+        else:
+            update += ", error_code = :error_code"
+            values[":error_code"] = change.error_code
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=to_attributes(keys.outbound_key(change.sid)),
+                UpdateExpression=update,
+                ConditionExpression="attribute_not_exists(status_rank) OR status_rank < :rank",
+                ExpressionAttributeNames={"#kind": "kind", "#status": "status"},
+                ExpressionAttributeValues=to_attributes(values),
+                ReturnValues="ALL_OLD",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != _CONDITION_FAILED:
+                raise
+            old: Any = error.response.get("Item") or {}  # the summary that ranked higher
+            return False, from_attributes(dict(old)) if old else {}
+        old_attributes = response.get("Attributes") or {}
+        return True, from_attributes(dict(old_attributes)) if old_attributes else {}

@@ -1,0 +1,188 @@
+"""Delivery status callbacks: Twilio telling us what became of a message or call we created.
+
+Twilio POSTs to the ``StatusCallback`` URL we give each message and call
+(``{WebhookBaseUrl}/twilio/{account}/status``), signed exactly like the Messaging webhook, once
+per status change: ``MessageSid`` + ``MessageStatus`` (+ ``ErrorCode``) for messages,
+``CallSid`` + ``CallStatus`` for calls. Callbacks can arrive more than once and out of order, so:
+
+- each (Sid, status) is recorded once (a repeat changes nothing);
+- the outbound item's current status only moves forward in Twilio's lifecycle (``ranking``):
+  a late ``sent`` never replaces ``delivered``;
+- a callback for a Sid we never recorded is kept all the same, and reported.
+
+This module is the domain: parsing, ranking and the use case over injected ports.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+from typing import Final, Literal, Protocol
+
+from sms_automation.accounts import AccountDirectory
+from sms_automation.inbound.authenticate import authenticate
+from sms_automation.inbound.rejections import MalformedRequest
+from sms_automation.inbound.request import WebhookRequest
+
+OutboundKind = Literal["sms", "call"]
+
+SID_PATTERN: Final = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
+STATUS_PATTERN: Final = re.compile(r"^[a-z][a-z_-]{0,31}$")
+ERROR_CODE_PATTERN: Final = re.compile(r"^[0-9]{1,10}$")
+
+# Twilio's lifecycles, earliest first; statuses of one rank are alternatives (a message ends
+# delivered or undelivered, not both), and the first of them recorded stays.
+_MESSAGE_LIFECYCLE: Final[tuple[tuple[str, ...], ...]] = (
+    ("accepted",),
+    ("scheduled",),
+    ("queued",),
+    ("sending",),
+    ("sent",),
+    ("delivered", "undelivered", "failed", "canceled", "partially_delivered"),
+    ("read",),  # WhatsApp, RCS: after delivered
+)
+_CALL_LIFECYCLE: Final[tuple[tuple[str, ...], ...]] = (
+    ("queued",),
+    ("initiated",),
+    ("ringing",),
+    ("in-progress", "answered"),  # StatusCallbackEvent "answered" arrives as "in-progress"
+    ("completed", "busy", "no-answer", "failed", "canceled"),
+)
+UNKNOWN_STATUS_RANK: Final = 0
+"""Rank of a status Twilio may add later: recorded in the history, but it never replaces a
+known status."""
+
+
+def _ranks(lifecycle: tuple[tuple[str, ...], ...]) -> Mapping[str, int]:
+    return MappingProxyType(
+        {status: 10 * (index + 1) for index, group in enumerate(lifecycle) for status in group}
+    )
+
+
+_RANKS: Final[Mapping[OutboundKind, Mapping[str, int]]] = {
+    "sms": _ranks(_MESSAGE_LIFECYCLE),
+    "call": _ranks(_CALL_LIFECYCLE),
+}
+FAILURE_STATUSES: Final[Mapping[OutboundKind, frozenset[str]]] = {
+    "sms": frozenset({"failed", "undelivered"}),
+    "call": frozenset({"failed", "busy", "no-answer"}),
+}
+
+
+def status_rank(kind: OutboundKind, status: str) -> int:
+    """Where ``status`` sits in the lifecycle of a message or call: later is higher."""
+    return _RANKS[kind].get(status, UNKNOWN_STATUS_RANK)
+
+
+def supersedes(kind: OutboundKind, new: str, current: str | None) -> bool:
+    """Whether ``new`` replaces ``current`` as the current status (``None``: none yet)."""
+    return current is None or status_rank(kind, new) > status_rank(kind, current)
+
+
+def is_failure(kind: OutboundKind, status: str) -> bool:
+    return status in FAILURE_STATUSES[kind]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusCallback:
+    """One status change, as Twilio reported it (``params``: every parameter, verbatim)."""
+
+    kind: OutboundKind
+    sid: str
+    status: str
+    error_code: str | None
+    params: Mapping[str, str]
+
+    @property
+    def rank(self) -> int:
+        return status_rank(self.kind, self.status)
+
+    @property
+    def failed(self) -> bool:
+        return is_failure(self.kind, self.status)
+
+
+def parse_status_callback(fields: Mapping[str, str]) -> StatusCallback:
+    """A message callback has ``MessageSid`` and ``MessageStatus``; a call one ``CallSid`` and
+    ``CallStatus``. Raises ``MalformedRequest`` for anything else."""
+    if "MessageStatus" in fields:
+        kind: OutboundKind = "sms"
+        sid, status = fields.get("MessageSid", ""), fields["MessageStatus"]
+    elif "CallStatus" in fields:
+        kind = "call"
+        sid, status = fields.get("CallSid", ""), fields["CallStatus"]
+    else:
+        raise MalformedRequest(
+            "not a status callback: expected MessageSid and MessageStatus, or CallSid and "
+            "CallStatus"
+        )
+    if not SID_PATTERN.fullmatch(sid):
+        raise MalformedRequest(f"{'MessageSid' if kind == 'sms' else 'CallSid'} is malformed")
+    status = status.strip().lower()
+    if not STATUS_PATTERN.fullmatch(status):
+        raise MalformedRequest("the status is missing or malformed")
+    error_code = fields.get("ErrorCode", "").strip() or None
+    if error_code is not None and not ERROR_CODE_PATTERN.fullmatch(error_code):
+        raise MalformedRequest("ErrorCode is not a number")
+    return StatusCallback(kind, sid, status, error_code, MappingProxyType(dict(fields)))
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedStatus:
+    """What recording one callback did."""
+
+    new: bool  # False: this Sid + status was recorded before (a redelivery)
+    known_sid: bool  # False: no message or call of ours has this Sid (yet)
+    current: bool  # the outbound item's current status is now this one
+
+
+class StatusStore(Protocol):
+    def record_status(
+        self,
+        sid: str,
+        status: str,
+        *,
+        kind: OutboundKind,
+        account: str,
+        error_code: str | None,
+        received_at: datetime,
+        params: Mapping[str, str],
+    ) -> RecordedStatus:
+        """Raises ``StorageUnavailable`` when the write could not be made durable."""
+        ...
+
+
+Outcome = Literal["recorded", "duplicate"]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReceived:
+    outcome: Outcome
+    account: str
+    callback: StatusCallback
+    recorded: RecordedStatus
+
+
+def receive_status_callback(
+    request: WebhookRequest, directory: AccountDirectory, store: StatusStore, now: datetime
+) -> StatusReceived:
+    """Verify the callback like any Twilio webhook, then record it once.
+
+    Recorded whether or not the account receives messages: it reports on what we sent.
+    """
+    authenticated = authenticate(request, directory)
+    callback = parse_status_callback(authenticated.fields)
+    recorded = store.record_status(
+        callback.sid,
+        callback.status,
+        kind=callback.kind,
+        account=authenticated.account.name,
+        error_code=callback.error_code,
+        received_at=now,
+        params=callback.params,
+    )
+    outcome: Outcome = "recorded" if recorded.new else "duplicate"
+    return StatusReceived(outcome, authenticated.account.name, callback, recorded)
