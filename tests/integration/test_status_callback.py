@@ -250,6 +250,46 @@ def test_status_callback_validates_against_the_public_base_url_route(
     assert_empty_twiml(stack.invoke(signed(message_body("sent"), url=url)))
 
 
+def emitted_metrics(output: str) -> dict[str, dict[str, Any]]:
+    """Powertools' EMF lines on stdout: metric name -> the document that carries it."""
+    documents: dict[str, dict[str, Any]] = {}
+    for line in output.splitlines():
+        if '"_aws"' not in line:
+            continue
+        document = json.loads(line)
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            for metric in directive["Metrics"]:
+                documents[metric["Name"]] = document
+    return documents
+
+
+def test_status_callback_counts_failures_by_error_code(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack.created()
+    capsys.readouterr()
+    assert_empty_twiml(stack.invoke(signed(message_body("failed", ErrorCode="30007"))))
+
+    emitted = emitted_metrics(capsys.readouterr().out)
+    assert emitted["OutboundFailed"]["ErrorCode"] == "30007"
+    assert emitted["StatusCallbacksReceived"]["StatusCallbacksReceived"] == [1.0]
+    assert "ErrorCode" not in emitted["StatusCallbacksReceived"]
+
+
+def test_status_callback_counts_duplicates_and_rejections(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = signed(message_body("sent"))
+    stack.invoke(event)
+    capsys.readouterr()
+    stack.invoke(event)
+    assert "StatusCallbacksDuplicate" in emitted_metrics(capsys.readouterr().out)
+
+    stack.invoke(signed(message_body("sent"), token="f" * 32))
+    rejected = emitted_metrics(capsys.readouterr().out)["StatusCallbacksRejected"]
+    assert rejected["Reason"] == "invalid_signature"
+
+
 # --- the store --------------------------------------------------------------------------------
 
 
