@@ -70,6 +70,14 @@ class Prism:
         with self._lock:
             return [line for line in self._lines[mark:] if "[VALIDATOR]" in line]
 
+    def request_violations_since(self, mark: int) -> list[str]:
+        """Only what Prism found wrong with requests (it validates its own answers too)."""
+        return [line for line in self.violations_since(mark) if "error     Request " in line]
+
+    def received_since(self, mark: int, method: str, path: str) -> bool:
+        with self._lock:
+            return any(f"{method.lower()} {path}" in line for line in self._lines[mark:])
+
     def log_tail(self, lines: int = 30) -> str:
         with self._lock:
             return "\n".join(self._lines[-lines:])

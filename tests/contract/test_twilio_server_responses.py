@@ -95,6 +95,25 @@ def test_twilio_server_create_call_answer_matches_the_spec(twilio: TwilioTestSer
     assert_matches_spec(answer, CALLS, "POST")
 
 
+@pytest.mark.parametrize(("collection", "spec_path"), [("Messages", MESSAGES), ("Calls", CALLS)])
+def test_twilio_server_list_answer_matches_the_spec(
+    twilio: TwilioTestServer, collection: str, spec_path: str
+) -> None:
+    call(twilio, "POST", f"{ACCOUNT}/Messages.json", To=RECIPIENT, From=SENDER, Body="hi")
+    call(twilio, "POST", f"{ACCOUNT}/Calls.json", To=RECIPIENT, From=SENDER, Twiml="<Response/>")
+
+    answer = requests.get(
+        f"{twilio.base_url}{ACCOUNT}/{collection}.json",
+        params={"To": RECIPIENT, "From": SENDER, "PageSize": "20"},
+        auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN),
+        timeout=10,
+    )
+
+    assert answer.status_code == 200
+    assert len(answer.json()[collection.lower()]) == 1
+    assert_matches_spec(answer, spec_path, "GET")
+
+
 def test_twilio_server_fetch_account_answer_matches_the_spec(twilio: TwilioTestServer) -> None:
     answer = call(twilio, "GET", f"{ACCOUNT}.json")
 

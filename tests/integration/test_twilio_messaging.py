@@ -10,11 +10,16 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from sms_automation.adapters.twilio_messaging import IDEMPOTENCY_HEADER, TwilioMessaging
+from sms_automation.adapters.twilio_messaging import (
+    IDEMPOTENCY_HEADER,
+    TwilioLookupFailed,
+    TwilioMessaging,
+)
 from sms_automation.outbound import (
     FinalFailure,
     OutboundRequestInvalid,
@@ -333,6 +338,101 @@ def test_make_call_over_the_twiml_limit_is_refused_before_calling_twilio(
         messaging.make_call(to=RECIPIENT, from_=SENDER, twiml=twiml)
 
     assert twilio.requests() == []
+
+
+# --- settling an unknown outcome by looking it up --------------------------------------------
+
+A_MINUTE_AGO = datetime.now(UTC) - timedelta(minutes=1)
+
+
+def test_find_message_finds_the_message_an_unknown_outcome_created(
+    messaging: TwilioMessaging, twilio: TwilioTestServer
+) -> None:
+    send(messaging, to="+15551239999", body="someone else's")
+    twilio.fail_next(SlowAnswerFault(SLOW_ANSWER_SECONDS))
+    unknown = send(messaging, idempotency_key=None)
+    assert isinstance(unknown, OutcomeUnknown)
+
+    found = messaging.find_message(
+        to=RECIPIENT,
+        body="Hello from the tests",
+        from_=SENDER,
+        messaging_service_sid=None,
+        created_after=A_MINUTE_AGO,
+    )
+
+    (message,) = [m for m in twilio.messages() if m["to"] == RECIPIENT]
+    assert found is not None
+    assert found.sid == message["sid"]
+    lookup = twilio.requests()[-1]
+    assert (lookup.method, lookup.query["To"], lookup.query["From"]) == (
+        "GET",
+        [RECIPIENT],
+        [SENDER],
+    )
+
+
+@pytest.mark.parametrize(
+    "mismatch",
+    [
+        {"body": "another text"},
+        {"created_after": datetime.now(UTC) + timedelta(minutes=1)},
+        {"messaging_service_sid": SERVICE_SID},
+        {"to": "+15551239999"},
+    ],
+    ids=["body", "too-old", "service", "recipient"],
+)
+def test_find_message_returns_none_when_nothing_matches(
+    messaging: TwilioMessaging, mismatch: dict[str, Any]
+) -> None:
+    send(messaging)
+    query: dict[str, Any] = {
+        "to": RECIPIENT,
+        "body": "Hello from the tests",
+        "from_": SENDER,
+        "messaging_service_sid": None,
+        "created_after": A_MINUTE_AGO,
+    }
+    query.update(mismatch)
+
+    assert messaging.find_message(**query) is None
+
+
+def test_find_message_through_a_messaging_service(messaging: TwilioMessaging) -> None:
+    sent = send(messaging, from_=None, messaging_service_sid=SERVICE_SID)
+
+    found = messaging.find_message(
+        to=RECIPIENT,
+        body="Hello from the tests",
+        from_=None,
+        messaging_service_sid=SERVICE_SID,
+        created_after=A_MINUTE_AGO,
+    )
+
+    assert found == sent
+
+
+def test_find_call_finds_the_call(messaging: TwilioMessaging) -> None:
+    placed = messaging.make_call(to=RECIPIENT, from_=SENDER, twiml=TWIML)
+
+    found = messaging.find_call(to=RECIPIENT, from_=SENDER, created_after=A_MINUTE_AGO)
+
+    assert found == placed
+
+
+def test_find_message_raises_when_twilio_cannot_be_asked(
+    messaging: TwilioMessaging, twilio: TwilioTestServer
+) -> None:
+    twilio.fail_next(server_error(), server_error(), server_error())
+
+    with pytest.raises(TwilioLookupFailed, match="gave up after 3 attempts"):
+        messaging.find_message(
+            to=RECIPIENT,
+            body="x",
+            from_=SENDER,
+            messaging_service_sid=None,
+            created_after=A_MINUTE_AGO,
+        )
 
 
 # --- what reaches logs and reprs --------------------------------------------------------------

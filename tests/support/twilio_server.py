@@ -8,7 +8,8 @@
 
 Routes (Basic auth with an Account SID and its token, checked on each):
 ``POST /2010-04-01/Accounts/{Sid}/Messages.json``, ``POST .../Calls.json``,
-``GET .../Messages/{MessageSid}.json``, ``GET /2010-04-01/Accounts/{Sid}.json``.
+``GET .../Messages/{MessageSid}.json``, ``GET /2010-04-01/Accounts/{Sid}.json``, and one page
+(newest first, ``To``/``From`` filters) of ``GET .../Messages.json`` and ``GET .../Calls.json``.
 
 It answers the way api.twilio.com does: resources with every field of Twilio's OpenAPI
 response schema (``SM``/``CA`` + 32 hex SIDs, RFC 2822 dates, ``status: queued``), and errors as
@@ -143,6 +144,7 @@ class RecordedRequest:
     path: str
     form: Mapping[str, list[str]]
     headers: Mapping[str, str]
+    query: Mapping[str, list[str]] = field(default_factory=dict)
 
     @property
     def idempotency_token(self) -> str | None:
@@ -252,12 +254,13 @@ def _handler_for(state: _State) -> type[BaseHTTPRequestHandler]:
             self._serve(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
 
         def _serve(self, raw_body: bytes) -> None:
-            path = urlsplit(self.path).path
+            url = urlsplit(self.path)
             recorded = RecordedRequest(
                 self.command,
-                path,
+                url.path,
                 parse_qs(raw_body.decode(), keep_blank_values=True),
                 {name.lower(): value for name, value in self.headers.items()},
+                parse_qs(url.query, keep_blank_values=True),
             )
             with state.lock:
                 state.requests.append(recorded)
@@ -312,6 +315,8 @@ def _route(state: _State, request: RecordedRequest, authorization: str) -> _Answ
         ("Messages", False, "POST"): lambda: _create(state, request, account, "messages"),
         ("Calls", False, "POST"): lambda: _create(state, request, account, "calls"),
         ("Messages", True, "GET"): lambda: _fetch_message(state, request.path, account, sid),
+        ("Messages", False, "GET"): lambda: _list(state, request, account, "messages"),
+        ("Calls", False, "GET"): lambda: _list(state, request, account, "calls"),
     }
     operation = operations.get((collection, sid is not None, request.method))
     if operation is None:
@@ -325,6 +330,42 @@ def _fetch_message(state: _State, path: str, account: str, sid: str) -> _Answer:
     if message is None or message["account_sid"] != account:
         return _not_found(path)
     return _Answer(200, message)
+
+
+def _list(
+    state: _State, request: RecordedRequest, account: str, kind: Literal["messages", "calls"]
+) -> _Answer:
+    """One page, newest first, filtered by ``To`` and ``From`` (the filters the adapter uses)."""
+    wanted = {
+        field_name: values[0]
+        for field_name, values in (
+            ("to", request.query.get("To")),
+            ("from", request.query.get("From")),
+        )
+        if values
+    }
+    page_size = int(request.query.get("PageSize", ["50"])[0])
+    resources = [
+        resource
+        for resource in reversed(getattr(state, kind).values())
+        if resource["account_sid"] == account
+        and all(resource[name] == value for name, value in wanted.items())
+    ][:page_size]
+    uri = f"{request.path}?PageSize={page_size}&Page=0"
+    return _Answer(
+        200,
+        {
+            kind: resources,
+            "end": max(len(resources) - 1, 0),
+            "first_page_uri": uri,
+            "next_page_uri": None,
+            "page": 0,
+            "page_size": page_size,
+            "previous_page_uri": None,
+            "start": 0,
+            "uri": uri,
+        },
+    )
 
 
 def _create(

@@ -37,10 +37,7 @@ from typing import Any, Final, Self, override
 
 import requests
 from requests.adapters import HTTPAdapter
-from twilio.base.exceptions import (  # type: ignore[import-untyped]
-    TwilioRestException,
-    TwilioServiceException,
-)
+from twilio.base.exceptions import TwilioException  # type: ignore[import-untyped]
 from twilio.http import HttpClient  # type: ignore[import-untyped]
 from twilio.http.response import Response  # type: ignore[import-untyped]
 from twilio.rest import Client  # type: ignore[import-untyped]
@@ -76,8 +73,19 @@ DEFAULT_API_BASE_URL: Final = "https://api.twilio.com"
 IDEMPOTENCY_HEADER: Final = "I-Twilio-Idempotency-Token"
 DEFAULT_CONNECT_TIMEOUT_SECONDS: Final = 3.05
 DEFAULT_READ_TIMEOUT_SECONDS: Final = 10.0
+LOOKUP_PAGE_SIZE: Final = 20
+"""How many of the newest messages (calls) to a number ``find_*`` looks through."""
 
 _logger = logging.getLogger(__name__)
+
+
+class TwilioLookupFailed(RuntimeError):
+    """Twilio could not be asked (``find_*``): not the same as "there is no such message"."""
+
+    def __init__(self, outcome: FinalFailure | RetryableFailure) -> None:
+        detail = outcome.message if isinstance(outcome, FinalFailure) else outcome.detail
+        super().__init__(f"cannot look the resource up in Twilio: {detail}")
+        self.outcome = outcome
 
 
 class _AttemptTransport(HttpClient):  # type: ignore[misc]
@@ -261,6 +269,63 @@ class TwilioMessaging:
         assert not isinstance(outcome, OutcomeUnknown)  # idempotent: never unknown
         return outcome
 
+    def find_message(
+        self,
+        *,
+        to: str,
+        body: str,
+        from_: str | None,
+        messaging_service_sid: str | None,
+        created_after: datetime,
+    ) -> SentMessage | None:
+        """The newest message to ``to`` with this body and sender, created at or after
+        ``created_after``: how to settle an ``OutcomeUnknown`` without sending twice.
+
+        Filters by ``To`` (and ``From`` when given) on Twilio's side and by creation time, body
+        and Messaging Service here; not by ``DateSent``, which a queued message does not have
+        yet. Looks through the newest ``LOOKUP_PAGE_SIZE``. Raises ``TwilioLookupFailed`` when
+        Twilio cannot be asked: ``None`` always means "looked, and it is not there".
+        """
+        filters: dict[str, Any] = {"to": to, "limit": LOOKUP_PAGE_SIZE}
+        if from_:
+            filters["from_"] = from_
+        outcome = self._run(
+            lambda client: self._account(client).messages.list(
+                **filters, page_size=LOOKUP_PAGE_SIZE
+            ),
+            idempotency_token=None,
+            idempotent=True,
+            label=f"lookup of messages to {mask_phone(to)}",
+        )
+        instances = _found(outcome)
+        for instance in instances:
+            if (
+                _created_since(instance, created_after)
+                and instance.body == body
+                and (
+                    not messaging_service_sid
+                    or instance.messaging_service_sid == messaging_service_sid
+                )
+            ):
+                return _sent_message(instance)
+        return None
+
+    def find_call(self, *, to: str, from_: str, created_after: datetime) -> PlacedCall | None:
+        """The newest call from ``from_`` to ``to`` created at or after ``created_after``; the
+        same rules as ``find_message``."""
+        outcome = self._run(
+            lambda client: self._account(client).calls.list(
+                to=to, from_=from_, limit=LOOKUP_PAGE_SIZE, page_size=LOOKUP_PAGE_SIZE
+            ),
+            idempotency_token=None,
+            idempotent=True,
+            label=f"lookup of calls to {mask_phone(to)}",
+        )
+        for instance in _found(outcome):
+            if _created_since(instance, created_after):
+                return _placed_call(instance)
+        return None
+
     # --- internals ----------------------------------------------------------------------------
 
     def _run[T](
@@ -303,9 +368,12 @@ class TwilioMessaging:
         client.api.base_url = self._api_base_url
         try:
             return operation(client)
-        except (TwilioRestException, TwilioServiceException):
+        except TwilioException:
+            # TwilioRestException / TwilioServiceException for a resource, a bare
+            # TwilioException("Unable to fetch page") for a list page: an HTTP error answer
             answer = transport.answer
-            assert answer is not None  # the client raises these only for an HTTP answer
+            if answer is None or answer.ok:
+                raise
             raise AttemptFailed(
                 parse_error_answer(
                     answer.status_code,
@@ -323,6 +391,18 @@ class TwilioMessaging:
 
 class _UnreadableAnswer(Exception):
     """A 2xx answer without the resource's SID."""
+
+
+def _found(outcome: list[Any] | Failure) -> list[Any]:
+    if isinstance(outcome, FinalFailure | RetryableFailure):
+        raise TwilioLookupFailed(outcome)
+    assert not isinstance(outcome, OutcomeUnknown)  # reads are idempotent: never unknown
+    return outcome
+
+
+def _created_since(instance: Any, moment: datetime) -> bool:
+    created = instance.date_created
+    return isinstance(created, datetime) and created >= moment
 
 
 def _sms(request: SmsRequest) -> dict[str, Any]:
