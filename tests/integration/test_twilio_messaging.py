@@ -33,6 +33,7 @@ from tests.support.twilio_server import (
     DEFAULT_ACCOUNT_SID,
     DEFAULT_AUTH_TOKEN,
     DropConnectionFault,
+    ErrorAnswerFault,
     SlowAnswerFault,
     TwilioTestServer,
     rate_limited,
@@ -73,7 +74,13 @@ def messaging(twilio: TwilioTestServer, sleeps: Sleeps) -> Iterator[TwilioMessag
         yield instance
 
 
-def adapter(base_url: str, sleep: Sleeps, auth_token: str = DEFAULT_AUTH_TOKEN) -> TwilioMessaging:
+def adapter(
+    base_url: str,
+    sleep: Sleeps,
+    auth_token: str = DEFAULT_AUTH_TOKEN,
+    *,
+    token_honoured: bool = True,  # the test server honours I-Twilio-Idempotency-Token
+) -> TwilioMessaging:
     return TwilioMessaging(
         DEFAULT_ACCOUNT_SID,
         auth_token,
@@ -82,6 +89,7 @@ def adapter(base_url: str, sleep: Sleeps, auth_token: str = DEFAULT_AUTH_TOKEN) 
         retry_policy=RetryPolicy(max_attempts=3, max_elapsed_seconds=8.0),
         sleep=sleep,
         random=lambda: 0.0,
+        idempotency_token_honoured=token_honoured,
     )
 
 
@@ -266,6 +274,32 @@ def test_send_sms_read_timeout_without_token_is_unknown_and_not_resent(
     assert isinstance(outcome, OutcomeUnknown)
     assert len(twilio.requests()) == 1
     assert len(twilio.messages()) == 1  # it was created: resending would have texted twice
+
+
+@pytest.mark.parametrize(
+    "fault", [SlowAnswerFault(SLOW_ANSWER_SECONDS), server_error()], ids=["read-timeout", "500"]
+)
+def test_send_sms_maybe_done_is_unknown_unless_the_token_is_known_to_be_honoured(
+    twilio: TwilioTestServer, sleeps: Sleeps, fault: SlowAnswerFault | ErrorAnswerFault
+) -> None:
+    twilio.fail_next(fault)
+    with adapter(twilio.base_url, sleeps, token_honoured=False) as messaging:  # the default
+        outcome = send(messaging)
+
+    assert isinstance(outcome, OutcomeUnknown)
+    (request,) = twilio.requests()
+    assert request.idempotency_token == "SMinbound/auto-reply/0"  # sent all the same
+
+
+def test_send_sms_not_sent_is_retried_even_when_the_token_is_not_relied_on(
+    twilio: TwilioTestServer, sleeps: Sleeps
+) -> None:
+    twilio.fail_next(rate_limited(retry_after="1"))
+    with adapter(twilio.base_url, sleeps, token_honoured=False) as messaging:
+        outcome = send(messaging)
+
+    assert isinstance(outcome, SentMessage)
+    assert sleeps == [1.0]
 
 
 def test_send_sms_connection_refused_is_a_retryable_failure(sleeps: Sleeps) -> None:

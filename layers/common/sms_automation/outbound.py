@@ -14,16 +14,26 @@ Creating a message or a call is retried only when a repeat cannot make a second 
    Always retried, after ``Retry-After`` when the answer carries one.
 3. **Maybe done**: a 5xx answer, a read timeout or a connection dropped after the request was
    written, an unreadable 2xx answer. Twilio may have created the message. Retried only when
-   the request carries an idempotency token (``I-Twilio-Idempotency-Token``), so that Twilio
-   answers a repeat with the resource it already made. Without a token the outcome is
-   ``OutcomeUnknown`` at once: never resent, because a resend may text or call someone twice.
+   the request carries an idempotency token *and the API is known to honour it* (a repeat is
+   answered with the resource the first one made). Otherwise the outcome is ``OutcomeUnknown``
+   at once: never resent, because a resend may text or call someone twice; the caller settles
+   it by looking the message up (``TwilioMessaging.find_message`` / ``find_call``).
 4. **Final** (any other 4xx: opted out, invalid number, authentication, ...): never retried.
 
-Reads (``fetch``) change nothing and count as idempotent. Retries are bounded by
+Whether a token is honoured is the adapter's setting (``TwilioMessaging(...,
+idempotency_token_honoured=...)``), off by default: the token is sent as
+``I-Twilio-Idempotency-Token`` on every create, but Twilio's published OpenAPI spec for API
+2010-04-01 declares no idempotency mechanism for Messages or Calls (only an ``IdempotencyKey``
+field on Payments and user-defined messages), so against api.twilio.com rule 3 is not relied on.
+The test server and the local sandbox honour the header, and there the setting is on.
+
+Reads (``fetch``, lists) change nothing and count as idempotent. Retries are bounded by
 ``RetryPolicy.max_attempts`` and by ``RetryPolicy.max_elapsed_seconds``: no attempt starts after
 the budget, and a wait (backoff or ``Retry-After``) that would end past it is not taken. What is
-left then is a ``RetryableFailure`` for the caller to retry later, with the *same* idempotency
-key: an attempt that may have been acted on is then answered with the resource it made.
+left then is a ``RetryableFailure``. With the token not relied on, it means the message was
+certainly not created (every attempt was not sent or rate limited); with it relied on, the
+caller must retry with the *same* idempotency key, so that a maybe-done attempt is answered
+with the resource it made.
 """
 
 from __future__ import annotations

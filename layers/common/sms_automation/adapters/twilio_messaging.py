@@ -4,7 +4,8 @@
 ``SentMessage`` / ``PlacedCall``, ``FinalFailure``, ``RetryableFailure`` or ``OutcomeUnknown``.
 It raises only ``OutboundRequestInvalid``, before anything is sent, for a request Twilio would
 refuse (a body over 1,600 characters, more than 10 media URLs, TwiML over 4,000 characters).
-Retries follow the rule in ``sms_automation.outbound`` (retry only what cannot happen twice).
+Retries follow the rule in ``sms_automation.outbound`` (retry only what cannot happen twice);
+``find_message`` / ``find_call`` settle an ``OutcomeUnknown`` by looking in Twilio.
 
 How the official client is bent, and why this way
 -------------------------------------------------
@@ -173,7 +174,13 @@ class TwilioMessaging:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         random: Callable[[], float] = random.random,
+        idempotency_token_honoured: bool = False,
     ) -> None:
+        """``idempotency_token_honoured``: the API answers a create repeated with the same
+        ``I-Twilio-Idempotency-Token`` with the first one's resource, so a create that may have
+        been acted on (5xx, read timeout) can be retried. True for the test server and the local
+        sandbox; left False for api.twilio.com, whose spec documents no such guarantee for
+        Messages or Calls (see ``sms_automation.outbound``)."""
         if connect_timeout_seconds <= 0 or read_timeout_seconds <= 0:
             raise ValueError("timeouts must be positive")
         self._account_sid = account_sid
@@ -185,6 +192,7 @@ class TwilioMessaging:
         self._clock = clock
         self._wall_clock = wall_clock
         self._random = random
+        self._token_honoured = idempotency_token_honoured
         self._session = requests.Session()
         no_retries = HTTPAdapter(max_retries=0)  # the retry rule is ours alone
         self._session.mount("https://", no_retries)
@@ -216,8 +224,9 @@ class TwilioMessaging:
         """Creates a message (``From`` and/or ``MessagingServiceSid``; body and/or media).
 
         Raises ``OutboundRequestInvalid`` before sending what Twilio would refuse. Pass an
-        ``idempotency_key`` unique to this message (message, trigger, step): without one an
-        ambiguous failure is ``OutcomeUnknown`` instead of a safe retry.
+        ``idempotency_key`` unique to this message (message, trigger, step); it is sent as
+        ``I-Twilio-Idempotency-Token``. Without one, or unless the API honours it
+        (``idempotency_token_honoured``), an ambiguous failure is ``OutcomeUnknown``, not a retry.
         """
         request = check_sms(
             SmsRequest(
@@ -233,7 +242,7 @@ class TwilioMessaging:
         return self._run(
             lambda client: _sent_message(self._account(client).messages.create(**_sms(request))),
             idempotency_token=token,
-            idempotent=token is not None,
+            idempotent=token is not None and self._token_honoured,
             label=f"message to {mask_phone(to)}",
         )
 
@@ -254,7 +263,7 @@ class TwilioMessaging:
         return self._run(
             lambda client: _placed_call(self._account(client).calls.create(**_call(request))),
             idempotency_token=token,
-            idempotent=token is not None,
+            idempotent=token is not None and self._token_honoured,
             label=f"call to {mask_phone(to)}",
         )
 
