@@ -32,6 +32,7 @@ from sms_automation.adapters.account_store import CachedAccountDirectory
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.adapters.twilio_messaging import TwilioMessaging
+from sms_automation.outbound_status import OutboundKind
 from sms_automation.processing.effects import Effects, EffectSettings, Messaging
 from sms_automation.processing.ledger import DynamoStepLedger
 from sms_automation.processing.port import LedgerActionPort
@@ -108,7 +109,7 @@ def _port_for(message: Mapping[str, Any]) -> LedgerActionPort:
         return _messaging_for(account)
 
     def record_outbound(
-        *, sid: str, kind: str, to: str, from_: str, step_id: str, status: str
+        *, sid: str, kind: OutboundKind, to: str, from_: str, step_id: str, status: str
     ) -> None:
         outbound.record_created(
             sid,
@@ -119,7 +120,7 @@ def _port_for(message: Mapping[str, Any]) -> LedgerActionPort:
             origin_message_sid=message["message_sid"],
             origin_step_id=step_id,
             status=status,
-            created_at=iso(_now()),
+            created_at=_now(),
         )
 
     effects = Effects(

@@ -23,6 +23,7 @@ from sms_automation.outbound import (
     RetryableFailure,
     SentMessage,
 )
+from sms_automation.outbound_status import OutboundKind
 from sms_automation.processing import http_request
 from sms_automation.processing.ledger import StepState
 from sms_automation.processing.port import CannotTell, EffectResult, NotPerformed
@@ -77,7 +78,7 @@ class Messaging(Protocol):
 
 class OutboundRecorder(Protocol):
     def __call__(
-        self, *, sid: str, kind: str, to: str, from_: str, step_id: str, status: str
+        self, *, sid: str, kind: OutboundKind, to: str, from_: str, step_id: str, status: str
     ) -> None: ...
 
 
