@@ -52,9 +52,13 @@ READ_TIMEOUT = 0.25  # a slow answer waits far longer; nothing else comes near i
 SLOW_ANSWER_SECONDS = 30.0  # released at once when the server stops
 
 
+CREATED_AT = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+"""The test server's clock: every resource is created at this moment."""
+
+
 @pytest.fixture
 def twilio() -> Iterator[TwilioTestServer]:
-    with TwilioTestServer() as server:
+    with TwilioTestServer(clock=lambda: CREATED_AT) as server:
         yield server
 
 
@@ -376,7 +380,7 @@ def test_make_call_over_the_twiml_limit_is_refused_before_calling_twilio(
 
 # --- settling an unknown outcome by looking it up --------------------------------------------
 
-A_MINUTE_AGO = datetime.now(UTC) - timedelta(minutes=1)
+A_MINUTE_AGO = CREATED_AT - timedelta(minutes=1)
 
 
 def test_find_message_finds_the_message_an_unknown_outcome_created(
@@ -410,7 +414,7 @@ def test_find_message_finds_the_message_an_unknown_outcome_created(
     "mismatch",
     [
         {"body": "another text"},
-        {"created_after": datetime.now(UTC) + timedelta(minutes=1)},
+        {"created_after": CREATED_AT + timedelta(seconds=1)},
         {"messaging_service_sid": SERVICE_SID},
         {"to": "+15551239999"},
     ],
