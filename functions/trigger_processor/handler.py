@@ -46,7 +46,9 @@ logger = Logger(service=_SERVICE)
 metrics = Metrics(
     namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "SmsAutomation", service=_SERVICE
 )
-batch = BatchProcessor(event_type=EventType.DynamoDBStreams)
+# Report every failed record, even when all failed: the event source mapping then retries from
+# the first failed record (a raised error would make it bisect and retry the whole batch).
+batch = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 _AWS_CONFIG = Config(
     connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3}
@@ -165,6 +167,10 @@ def record_handler(record: DynamoDBRecord) -> None:
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
+    response = process_partial_response(
         event=event, record_handler=record_handler, processor=batch, context=context
     )
+    # Every invocation reports its failures (0 too): the alarm on them needs a steady series.
+    failed = len(response.get("batchItemFailures", []))
+    metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=failed)
+    return response

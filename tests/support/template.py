@@ -58,18 +58,22 @@ def _template() -> dict[str, Any]:
     return load_template()
 
 
-def table_resource(template: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The ``AppTable`` resource of ``template`` (default: the repository's), as a copy."""
+def table_resource(
+    template: dict[str, Any] | None = None, logical_id: str = TABLE_LOGICAL_ID
+) -> dict[str, Any]:
+    """A table resource of ``template`` (default: the repository's ``AppTable``), as a copy."""
     resources = (template or _template())["Resources"]
-    resource = resources[TABLE_LOGICAL_ID]
+    resource = resources[logical_id]
     if resource.get("Type") != "AWS::DynamoDB::Table":
-        raise TypeError(f"{TABLE_LOGICAL_ID} is a {resource.get('Type')}, not a DynamoDB table")
+        raise TypeError(f"{logical_id} is a {resource.get('Type')}, not a DynamoDB table")
     return copy.deepcopy(resource)
 
 
-def table_definition(template: dict[str, Any] | None = None) -> dict[str, Any]:
+def table_definition(
+    template: dict[str, Any] | None = None, logical_id: str = TABLE_LOGICAL_ID
+) -> dict[str, Any]:
     """The table's CloudFormation ``Properties``, intrinsics left as they are in the template."""
-    properties: dict[str, Any] = table_resource(template)["Properties"]
+    properties: dict[str, Any] = table_resource(template, logical_id)["Properties"]
     return properties
 
 
@@ -81,7 +85,9 @@ def ttl_attribute(template: dict[str, Any] | None = None) -> str:
 
 
 def create_table_kwargs(
-    table_name: str = DEFAULT_TEST_TABLE_NAME, template: dict[str, Any] | None = None
+    table_name: str = DEFAULT_TEST_TABLE_NAME,
+    template: dict[str, Any] | None = None,
+    logical_id: str = TABLE_LOGICAL_ID,
 ) -> dict[str, Any]:
     """``dynamodb.create_table(**kwargs)`` arguments equivalent to the template's ``AppTable``.
 
@@ -91,7 +97,7 @@ def create_table_kwargs(
     ``DeletionProtectionEnabled`` is left out: it depends on the Stage parameter and would only
     get in the way of test teardown.
     """
-    properties = table_definition(template)
+    properties = table_definition(template, logical_id)
     kwargs: dict[str, Any] = {
         "TableName": table_name,
         "AttributeDefinitions": properties["AttributeDefinitions"],

@@ -168,6 +168,7 @@ class _State:
     calls: dict[str, dict[str, Any]] = field(default_factory=dict)
     call_twiml: dict[str, str | None] = field(default_factory=dict)
     by_idempotency_token: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    honour_idempotency_token: bool = True
 
 
 class TwilioTestServer:
@@ -176,10 +177,17 @@ class TwilioTestServer:
         accounts: Mapping[str, str] | None = None,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        honour_idempotency_token: bool = True,
     ) -> None:
-        """``accounts``: Account SID -> auth token (default: one account, ``DEFAULT_*``)."""
+        """``accounts``: Account SID -> auth token (default: one account, ``DEFAULT_*``).
+
+        ``honour_idempotency_token=False`` behaves like api.twilio.com, whose spec promises
+        nothing for the header: every create makes a new message or call.
+        """
         self._state = _State(
-            dict(accounts or {DEFAULT_ACCOUNT_SID: DEFAULT_AUTH_TOKEN}), clock=clock
+            dict(accounts or {DEFAULT_ACCOUNT_SID: DEFAULT_AUTH_TOKEN}),
+            clock=clock,
+            honour_idempotency_token=honour_idempotency_token,
         )
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self._state))
         self._server.daemon_threads = True
@@ -374,7 +382,7 @@ def _create(
     account: str,
     kind: Literal["messages", "calls"],
 ) -> _Answer:
-    token = request.idempotency_token
+    token = request.idempotency_token if state.honour_idempotency_token else None
     if token is not None:
         earlier = state.by_idempotency_token.get((account, kind, token))
         if earlier is not None:

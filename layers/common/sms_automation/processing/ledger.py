@@ -99,9 +99,13 @@ class DynamoStepLedger:
         self._client.update_item(
             TableName=self._table,
             Key=to_attributes(keys.step_key(message_sid, entry.step_id)),
-            UpdateExpression="SET started_at = :now, attempts = attempts + :one",
-            ConditionExpression="#state = :started AND started_at = :seen",
-            ExpressionAttributeNames={"#state": "state"},
+            UpdateExpression="SET #started = :now, #attempts = #attempts + :one",
+            ConditionExpression="#state = :started AND #started = :seen",
+            ExpressionAttributeNames={
+                "#state": "state",
+                "#started": "started_at",
+                "#attempts": "attempts",
+            },
             ExpressionAttributeValues=to_attributes(
                 {":now": now, ":one": 1, ":started": "started", ":seen": entry.started_at}
             ),
@@ -122,10 +126,16 @@ class DynamoStepLedger:
             TableName=self._table,
             Key=to_attributes(keys.step_key(message_sid, step_id)),
             UpdateExpression=(
-                "SET #state = :state, finished_at = :now, detail = :detail, "
-                "variables_json = :variables, resource_sid = :sid"
+                "SET #state = :state, #finished = :now, #detail = :detail, "
+                "#variables = :variables, #sid = :sid"
             ),
-            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeNames={
+                "#state": "state",
+                "#finished": "finished_at",
+                "#detail": "detail",
+                "#variables": "variables_json",
+                "#sid": "resource_sid",
+            },
             ExpressionAttributeValues=to_attributes(
                 {
                     ":state": state.value,

@@ -108,7 +108,8 @@ class DynamoRunStore:
         response = self._client.update_item(
             TableName=self._table,
             Key=to_attributes(keys.run_key(message_sid)),
-            UpdateExpression="SET attempts = attempts + :one",
+            UpdateExpression="SET #attempts = #attempts + :one",
+            ExpressionAttributeNames={"#attempts": "attempts"},
             ExpressionAttributeValues=to_attributes({":one": 1}),
             ReturnValues="ALL_NEW",
         )
@@ -128,10 +129,16 @@ class DynamoRunStore:
             TableName=self._table,
             Key=to_attributes(keys.run_key(message_sid)),
             UpdateExpression=(
-                "SET #status = :status, finished_at = :now, matched = :matched, "
-                "diagnostics = :diagnostics, paused_at = :paused"
+                "SET #status = :status, #finished = :now, #matched = :matched, "
+                "#diagnostics = :diagnostics, #paused = :paused"
             ),
-            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeNames={
+                "#status": "status",
+                "#finished": "finished_at",
+                "#matched": "matched",
+                "#diagnostics": "diagnostics",
+                "#paused": "paused_at",
+            },
             ExpressionAttributeValues=to_attributes(
                 {
                     ":status": status,
