@@ -42,15 +42,6 @@ def status_url(account: str) -> str:
     return f"https://{API_DOMAIN}/{STAGE}/twilio/{account}/status"
 
 
-def as_status_route(event: dict[str, Any]) -> dict[str, Any]:
-    """An event API Gateway delivers for ``/twilio/{account}/status`` (support builds ``/sms``)."""
-    event["resource"] = event["requestContext"]["resourcePath"] = "/twilio/{account}/status"
-    event["path"] = event["path"].removesuffix("/sms") + "/status"
-    context = event["requestContext"]
-    context["path"] = context["path"].removesuffix("/sms") + "/status"
-    return event
-
-
 def message_body(status: str, sid: str = MESSAGE_SID, **extra: str) -> str:
     return urlencode(
         {
@@ -69,7 +60,7 @@ def message_body(status: str, sid: str = MESSAGE_SID, **extra: str) -> str:
 
 def signed(body: str, account: str = "acme", token: str = TEST_AUTH_TOKEN, **kw: Any) -> Any:
     url = kw.pop("url", None) or status_url(account)
-    return as_status_route(signed_webhook_event(account, body, token, url=url, **kw))
+    return signed_webhook_event(account, body, token, url=url, route="status", **kw)
 
 
 class Stack:
@@ -227,7 +218,7 @@ def test_status_callback_answers_400_for_a_signed_request_that_is_no_status_call
 
 
 def test_status_callback_answers_405_for_get(stack: Stack) -> None:
-    event = as_status_route(webhook_event("acme", None, method="GET", content_type=None))
+    event = webhook_event("acme", None, method="GET", content_type=None, route="status")
     assert_error(stack.invoke(event), 405, "method_not_allowed")
 
 

@@ -6,6 +6,7 @@ is sent twice.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,9 +17,11 @@ import pytest
 from moto import mock_aws
 
 from functions.inbound_webhook import handler as inbound
+from functions.status_callback import handler as status_callback
 from functions.trigger_processor import handler as processor
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
+from sms_automation.cli.main import main
 from sms_automation.processing.ledger import DynamoStepLedger, StepState
 from sms_automation.processing.runs import DynamoRunStore
 from sms_automation.triggers import parse_trigger_text
@@ -137,13 +140,13 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
             "TWILIO_API_BASE_URL": twilio.base_url,
         }.items():
             monkeypatch.setenv(name, value)
-        for module in (inbound, processor):
+        for module in (inbound, processor, status_callback):
             clear_cached_dependencies(module)
         _push(app["TableName"], TRIGGERS)
         stream = TableStream(app["TableName"])
         stream.new_records()  # skip the account and trigger writes
         yield World(twilio, app["TableName"], records["TableName"], stream)
-        for module in (inbound, processor):
+        for module in (inbound, processor, status_callback):
             clear_cached_dependencies(module)
 
 
@@ -174,6 +177,35 @@ def test_processor_auto_replies_records_and_logs_each_step(world: World) -> None
     assert (run.status, run.matched, run.trigger_version) == ("completed", ("auto-reply",), 1)
     records = boto3.client("dynamodb").scan(TableName=world.records_table)["Items"]
     assert [r["body"]["S"] for r in records] == ["Hello there"]
+
+
+def test_messages_show_prints_the_action_log_with_delivery_statuses(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.receive("sms_plain")
+    world.deliver()
+    [sms] = world.sms_sent()
+    for status in ("sent", "delivered"):
+        callback = signed_webhook_event(
+            "acme",
+            f"MessageSid={sms['sid']}&MessageStatus={status}&AccountSid={TEST_ACCOUNT_SID}",
+            TEST_AUTH_TOKEN,
+            route="status",
+        )
+        assert status_callback.lambda_handler(callback, FakeLambdaContext())["statusCode"] == 200
+    monkeypatch.setenv("SMS_AUTOMATION_TABLE", world.table)
+    capsys.readouterr()
+
+    assert main(["messages", "show", SMS_SID, "--format", "text"]) == 0
+    text = capsys.readouterr().out
+    assert "triggers: version 1, completed, matched: auto-reply (attempts: 1)" in text
+    assert f"message {sms['sid']} queued [sent → delivered]" in text
+    assert "auto-reply/2" in text
+
+    assert main(["messages", "show", SMS_SID]) == 0
+    log = json.loads(capsys.readouterr().out)["action_log"]
+    assert [s["state"] for s in log["steps"]] == ["done", "done"]
+    assert log["steps"][0]["delivery"]["status"] == "delivered"
 
 
 def test_processor_places_a_call_with_the_rendered_twiml(world: World) -> None:

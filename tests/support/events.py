@@ -33,8 +33,10 @@ def inbound_example(example_id: str) -> dict[str, Any]:
     raise KeyError(example_id)
 
 
-def api_url(account: str, *, domain: str = API_DOMAIN, stage: str = STAGE) -> str:
-    return f"https://{domain}/{stage}/twilio/{account}/sms"
+def api_url(
+    account: str, *, domain: str = API_DOMAIN, stage: str = STAGE, route: str = "sms"
+) -> str:
+    return f"https://{domain}/{stage}/twilio/{account}/{route}"
 
 
 def twilio_signature(url: str, raw_body: str, auth_token: str) -> str:
@@ -53,8 +55,10 @@ def webhook_event(
     domain: str = API_DOMAIN,
     stage: str = STAGE,
     query: dict[str, str] | None = None,
+    route: str = "sms",
 ) -> dict[str, Any]:
-    """An API Gateway REST proxy event as AWS delivers it for ``/twilio/{account}/sms``."""
+    """An API Gateway REST proxy event as AWS delivers it for ``/twilio/{account}/{route}``
+    (``sms``: inbound messages, ``status``: status callbacks)."""
     all_headers = {"Host": domain, "User-Agent": "TwilioProxy/1.1", "X-Forwarded-Proto": "https"}
     if content_type is not None:
         all_headers["Content-Type"] = content_type
@@ -62,8 +66,8 @@ def webhook_event(
     if base64_encoded and body is not None:
         body = base64.b64encode(body.encode("utf-8")).decode("ascii")
     return {
-        "resource": "/twilio/{account}/sms",
-        "path": f"/twilio/{account}/sms",
+        "resource": f"/twilio/{{account}}/{route}",
+        "path": f"/twilio/{account}/{route}",
         "httpMethod": method,
         "headers": all_headers,
         "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
@@ -72,9 +76,9 @@ def webhook_event(
         "pathParameters": {"account": account},
         "stageVariables": None,
         "requestContext": {
-            "resourcePath": "/twilio/{account}/sms",
+            "resourcePath": f"/twilio/{{account}}/{route}",
             "httpMethod": method,
-            "path": f"/{stage}/twilio/{account}/sms",
+            "path": f"/{stage}/twilio/{account}/{route}",
             "stage": stage,
             "domainName": domain,
             "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
@@ -93,7 +97,10 @@ def signed_webhook_event(
     **kwargs: Any,
 ) -> dict[str, Any]:
     signed = url or api_url(
-        account, domain=kwargs.get("domain", API_DOMAIN), stage=kwargs.get("stage", STAGE)
+        account,
+        domain=kwargs.get("domain", API_DOMAIN),
+        stage=kwargs.get("stage", STAGE),
+        route=kwargs.get("route", "sms"),
     )
     headers = {
         "X-Twilio-Signature": twilio_signature(signed, raw_body, auth_token),

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sms_automation.accounts import AccountNotFound
+from sms_automation.action_log import action_log
 from sms_automation.adapters.account_store import DynamoAccountStore
 from sms_automation.adapters.message_store import DynamoMessageStore
 from sms_automation.cli.context import CliContext
@@ -26,13 +27,18 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     listing.set_defaults(func=list_messages)
 
-    show = commands.add_parser("show", help="one message, every Twilio parameter")
+    show = commands.add_parser(
+        "show", help="one message: every Twilio parameter, and what its triggers did"
+    )
     show.add_argument("message_sid", metavar="SID", help="the MessageSid (SM..., MM...)")
     show.add_argument(
         "--format",
-        choices=("json", "thinkautomation"),
+        choices=("json", "text", "thinkautomation"),
         default="json",
-        help="json: the stored item; thinkautomation: the FROM:/BODY:/TO: text",
+        help=(
+            "json: the stored item with its action log; text: a readable summary; "
+            "thinkautomation: the FROM:/BODY:/TO: text"
+        ),
     )
     show.set_defaults(func=show_message)
 
@@ -107,6 +113,43 @@ def show_message(args: argparse.Namespace) -> int:
         return 1
     if args.format == "thinkautomation":
         sys.stdout.write(message["thinkautomation_text"])
+        return 0
+    context: CliContext = args.context
+    message["action_log"] = action_log(context.table_name, context.dynamodb, args.message_sid)
+    if args.format == "text":
+        sys.stdout.write(as_text(message))
     else:
         print(json.dumps(message, ensure_ascii=False, indent=2, sort_keys=True))
     return 0
+
+
+def as_text(message: dict[str, Any]) -> str:
+    lines = [
+        f"{message['message_sid']} ({message['channel']}) received {message['received_at']} "
+        f"by account {message['account']}",
+        f"from {message['from_number']} to {message['to_number']}",
+        f"body: {message['body']}",
+    ]
+    lines += [f"media: {m['content_type']} {m['url']}" for m in message.get("media", [])]
+    log = message["action_log"]
+    run = log["run"]
+    if run is None:
+        lines.append("triggers: not processed yet")
+    elif run["status"] == "no_triggers":
+        lines.append("triggers: none pushed for this account")
+    else:
+        matched = ", ".join(run["matched"]) or "none"
+        lines.append(
+            f"triggers: version {run['trigger_version']}, {run['status']}, matched: {matched}"
+            f" (attempts: {run['attempts']})"
+        )
+    for step in log["steps"]:
+        delivery = step.get("delivery")
+        statuses = " → ".join(e["status"] for e in delivery["history"]) if delivery else ""
+        suffix = f" [{statuses}]" if statuses else ""
+        head = f"  {step['step_id']:<28} {step['kind']:<13} {step['state']:<8}"
+        lines.append(f"{head} {step['detail']}{suffix}")
+    for diagnostic in (run or {}).get("diagnostics", []):
+        where = diagnostic.get("step_id") or diagnostic.get("trigger") or ""
+        lines.append(f"  {diagnostic['severity']}: {where}: {diagnostic['message']}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,42 @@
+"""The action log of an inbound message: how its triggers ran, step by step, and what became
+of each message or call they created. Read-only; shown by ``sms-automation messages show``."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from sms_automation.adapters.outbound_store import DynamoOutboundStore
+from sms_automation.processing.ledger import DynamoStepLedger
+from sms_automation.processing.runs import DynamoRunStore
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+def action_log(table_name: str, client: DynamoDBClient, message_sid: str) -> dict[str, Any]:
+    """``{"run": ... | None, "steps": [...]}``; a step that created a message or call carries
+    its delivery (current status and status history from Twilio's callbacks)."""
+    run = DynamoRunStore(table_name, client).get(message_sid)
+    outbound = DynamoOutboundStore(table_name, client)
+    steps = []
+    for entry in DynamoStepLedger(table_name, client).entries(message_sid):
+        step: dict[str, Any] = asdict(entry)
+        step["state"] = entry.state.value
+        if entry.resource_sid:
+            record = outbound.get(entry.resource_sid)
+            if record is not None:
+                step["delivery"] = {
+                    "status": record.status,
+                    "error_code": record.error_code,
+                    "history": [
+                        {
+                            "status": e.status,
+                            "received_at": e.received_at,
+                            "error_code": e.error_code,
+                        }
+                        for e in record.history
+                    ],
+                }
+        steps.append(step)
+    return {"run": asdict(run) if run else None, "steps": steps}
