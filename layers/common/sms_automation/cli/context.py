@@ -12,11 +12,16 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 import boto3
+from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sqs import SQSClient
+
+    from sms_automation.dlq.invoker import LambdaClient
+    from sms_automation.dlq.stream import StreamsClient
 
 DEFAULT_STACK = "sms-automation"
 
@@ -25,12 +30,20 @@ ENV_TABLE = "SMS_AUTOMATION_TABLE"
 ENV_SECRETS_PREFIX = "SMS_AUTOMATION_SECRETS_PREFIX"
 ENV_WEBHOOK_BASE_URL = "SMS_AUTOMATION_WEBHOOK_BASE_URL"
 ENV_TWILIO_API_BASE_URL = "TWILIO_API_BASE_URL"
+ENV_DLQ_URL = "SMS_AUTOMATION_DLQ_URL"
+ENV_PROCESSOR_FUNCTION = "SMS_AUTOMATION_PROCESSOR_FUNCTION"
 DEFAULT_TWILIO_API_BASE_URL = "https://api.twilio.com"
 
 # Stack outputs the CLI reads (template.yaml must keep these names).
 OUTPUT_TABLE = "TableName"
 OUTPUT_SECRETS_PREFIX = "SecretsPrefix"
 OUTPUT_WEBHOOK_BASE_URL = "WebhookBaseUrl"
+OUTPUT_DLQ_URL = "TriggerProcessorDLQUrl"
+OUTPUT_PROCESSOR_FUNCTION = "TriggerProcessorFunctionName"
+
+# A synchronous invoke of the trigger processor may take its whole timeout (120 s); a retry
+# after a read timeout would run the same batch concurrently, so there is none.
+_INVOKE_CONFIG = Config(read_timeout=150, retries={"mode": "standard", "total_max_attempts": 1})
 
 
 class DeploymentNotFound(RuntimeError):
@@ -89,8 +102,30 @@ class CliContext:
         return self._env.get(ENV_TWILIO_API_BASE_URL) or DEFAULT_TWILIO_API_BASE_URL
 
     @cached_property
+    def dlq_url(self) -> str:
+        return self._setting(ENV_DLQ_URL, OUTPUT_DLQ_URL)
+
+    @cached_property
+    def processor_function_name(self) -> str:
+        return self._setting(ENV_PROCESSOR_FUNCTION, OUTPUT_PROCESSOR_FUNCTION)
+
+    @cached_property
     def dynamodb(self) -> DynamoDBClient:
         return boto3.client("dynamodb")
+
+    @cached_property
+    def dynamodbstreams(self) -> StreamsClient:
+        client: StreamsClient = boto3.client("dynamodbstreams")
+        return client
+
+    @cached_property
+    def sqs(self) -> SQSClient:
+        return boto3.client("sqs")
+
+    @cached_property
+    def lambda_(self) -> LambdaClient:
+        client: LambdaClient = boto3.client("lambda", config=_INVOKE_CONFIG)
+        return client
 
     @cached_property
     def secretsmanager(self) -> SecretsManagerClient:
