@@ -66,7 +66,8 @@ def parse_failed_batch(body: str) -> FailedBatch:
     if not isinstance(document, dict):
         raise MalformedEntry("not a JSON object")
     request = _section(document, "requestContext")
-    response = document.get("responseContext") or {}
+    response = document.get("responseContext")
+    response = {} if response is None else response
     info = _section(document, "DDBStreamBatchInfo")
     if not isinstance(response, dict):
         raise MalformedEntry("responseContext is not an object")
