@@ -27,7 +27,14 @@ from sms_automation.outbound_status import OutboundKind
 from sms_automation.processing import http_request
 from sms_automation.processing.ledger import StepState
 from sms_automation.processing.port import CannotTell, EffectResult, NotPerformed
-from sms_automation.triggers import HttpRequest, MakeCall, RecordItem, SendSms, Step
+from sms_automation.triggers import (
+    HttpRequest,
+    MakeCall,
+    RecordItem,
+    SendSms,
+    Step,
+    WaitForReply,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -125,6 +132,8 @@ class Effects:
                 return self._record(step)
             case HttpRequest():
                 return self._http(step)
+            case WaitForReply():  # the port starts waits (conversations), never as an effect
+                raise TypeError(f"{step.step_id}: a wait is not an effect")
 
     def _send_sms(self, step: SendSms, key: str) -> EffectResult:
         started = self._clock()
@@ -279,6 +288,8 @@ class Effects:
                 if step.method.upper() in SAFE_HTTP_METHODS:
                     return None
                 raise CannotTell(f"a {step.method.upper()} may have reached {step.url}")
+            case WaitForReply():
+                raise TypeError(f"{step.step_id}: a wait is not an effect")
 
     def _find_sms(self, step: SendSms, started: datetime) -> SentMessage | None:
         return self._messaging().find_message(

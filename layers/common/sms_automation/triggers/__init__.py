@@ -25,9 +25,12 @@ from sms_automation.triggers.plan import (
     MakeCall,
     OutcomeStatus,
     RecordItem,
+    ReminderSpec,
     SendSms,
     Step,
     StepOutcome,
+    WaitForReply,
+    WaitOutcome,
 )
 
 __all__ = [
@@ -42,12 +45,15 @@ __all__ = [
     "MakeCall",
     "OutcomeStatus",
     "RecordItem",
+    "ReminderSpec",
     "SendSms",
     "Step",
     "StepOutcome",
     "StepRecord",
     "TriggerFileError",
     "TriggerSet",
+    "WaitForReply",
+    "WaitOutcome",
     "compile_triggers",
     "json_schema",
     "load_trigger_file",

@@ -31,9 +31,11 @@ from zoneinfo import ZoneInfo
 
 from sms_automation.triggers.conditions import Predicate, compile_conditions
 from sms_automation.triggers.context import Diagnostic, EvalContext
+from sms_automation.triggers.durations import parse_duration
 from sms_automation.triggers.extraction import Extractor, compile_extractions
 from sms_automation.triggers.model import (
     Action,
+    ExpectRegex,
     ExtractAction,
     HttpRequestAction,
     IfAction,
@@ -44,17 +46,22 @@ from sms_automation.triggers.model import (
     StopAction,
     Trigger,
     TriggerSet,
+    WaitForReplyAction,
 )
 from sms_automation.triggers.plan import (
+    WAIT_BRANCHES,
     ActionPort,
     DryRunPort,
     HttpRequest,
     MakeCall,
     OutcomeStatus,
     RecordItem,
+    ReminderSpec,
     SendSms,
     Step,
     StepOutcome,
+    WaitForReply,
+    WaitOutcome,
 )
 from sms_automation.triggers.twiml import TwimlTooLong, build_call_twiml
 from sms_automation.triggers.variables import Template, VarValue, fold, parse_template
@@ -109,7 +116,18 @@ class StopNode:
     when: Predicate | None
 
 
-Node = SideEffectNode | SetVariableNode | ExtractNode | IfNode | StopNode
+@dataclass(frozen=True, slots=True)
+class WaitNode:
+    """``wait_for_reply``: a step that pauses, then the branch of its outcome."""
+
+    step_id: str
+    when: Predicate | None
+    build: StepBuilder
+    into: str
+    branches: Mapping[str, tuple[Node, ...]]
+
+
+Node = SideEffectNode | SetVariableNode | ExtractNode | IfNode | StopNode | WaitNode
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +191,17 @@ def _compile_action(action: Action, trigger: str, step_id: str) -> Node:
         return ExtractNode(step_id, when, compile_extractions(action.extract))
     if isinstance(action, StopAction):
         return StopNode(step_id, when)
+    if isinstance(action, WaitForReplyAction):
+        return WaitNode(
+            step_id,
+            when,
+            _wait_for_reply_builder(action),
+            action.into,
+            {
+                name: _compile_actions(branch, trigger, f"{step_id}/{name}")
+                for name, branch in action.branches.items()
+            },
+        )
     into = action.into if isinstance(action, HttpRequestAction) else None
     return SideEffectNode(step_id, when, _step_builder(action), into)
 
@@ -295,6 +324,57 @@ def _http_request_builder(action: HttpRequestAction) -> StepBuilder:
         )
 
     return build
+
+
+def _wait_for_reply_builder(action: WaitForReplyAction) -> StepBuilder:
+    to, sender = parse_template(action.to), parse_template(action.from_ or "%To%")
+    prompt = parse_template(action.prompt) if action.prompt is not None else None
+    until = parse_template(action.until) if action.until is not None else None
+    reprompt = parse_template(action.reprompt) if action.reprompt is not None else None
+    reminders = tuple((parse_duration(r.after), parse_template(r.text)) for r in action.remind)
+    timeout = None if until is not None else parse_duration(action.timeout or "24h")
+    words = tuple(action.expect) if isinstance(action.expect, list) else ()
+    regex = action.expect if isinstance(action.expect, ExpectRegex) else None
+
+    def build(context: EvalContext, trigger: str, step_id: str) -> Step | None:
+        rendered_to, rendered_from = context.render(to).strip(), context.render(sender).strip()
+        if not rendered_to or not rendered_from:
+            return _skip(context, "wait_for_reply: 'to' or 'from' is empty after rendering")
+        deadline = None
+        if until is not None:
+            deadline = _deadline(context, context.render(until).strip())
+            if deadline is None:
+                return None
+        return WaitForReply(
+            step_id=step_id,
+            trigger=trigger,
+            to=rendered_to,
+            from_=rendered_from,
+            prompt=(context.render(prompt) or None) if prompt is not None else None,
+            timeout_seconds=timeout,
+            until=deadline,
+            reminders=tuple(ReminderSpec(after, context.render(text)) for after, text in reminders),
+            expect_words=words,
+            expect_regex=regex.regex if regex is not None else None,
+            expect_case_sensitive=regex.case_sensitive if regex is not None else False,
+            reprompt=context.render(reprompt) if reprompt is not None else None,
+            max_attempts=action.max_attempts,
+            also_run_triggers=action.also_run_triggers,
+        )
+
+    return build
+
+
+def _deadline(context: EvalContext, text: str) -> str | None:
+    """``until`` rendered: an ISO 8601 time (a time without offset is in the account's zone)."""
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        _skip(context, f"wait_for_reply: 'until' {text[:40]!r} is not an ISO 8601 time")
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=context.zone)
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _skip(context: EvalContext, reason: str) -> Step | None:
@@ -462,7 +542,37 @@ def _run_nodes(trigger: str, nodes: tuple[Node, ...], run: _Run) -> _Flow:
                 if _perform(trigger, node, run) is OutcomeStatus.PENDING:
                     run.paused_at = node.step_id
                     return _Flow.PAUSE
+            case WaitNode():
+                flow = _wait(trigger, node, run)
+                if flow is not _Flow.NEXT:
+                    return flow
     return _Flow.NEXT
+
+
+def _wait(trigger: str, node: WaitNode, run: _Run) -> _Flow:
+    """Pause until the port knows the outcome; then its branch, and on after the wait."""
+    context = run.context
+    step = node.build(context, trigger, node.step_id)
+    if step is None:
+        return _Flow.NEXT
+    outcome = run.port.perform(step)
+    run.steps.append(StepRecord(step, outcome))
+    if outcome.status is OutcomeStatus.PENDING:
+        run.paused_at = node.step_id
+        return _Flow.PAUSE
+    if outcome.status is OutcomeStatus.FAILED:
+        context.warn(f"wait_for_reply failed: {outcome.detail}")
+        return _Flow.NEXT
+    context.set_variable(node.into, dict(outcome.variables))
+    try:
+        result = WaitOutcome(str(outcome.variables.get("outcome", "")))
+    except ValueError:
+        context.warn(f"wait_for_reply: unknown outcome {outcome.variables.get('outcome')!r}")
+        return _Flow.NEXT
+    branch = WAIT_BRANCHES.get(result)
+    if branch is None:  # superseded or cancelled: the conversation is over
+        return _Flow.STOP
+    return _run_nodes(trigger, node.branches[branch], run)
 
 
 def _perform(trigger: str, node: SideEffectNode, run: _Run) -> OutcomeStatus | None:

@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from sms_automation.triggers.durations import MAX_WAIT_SECONDS, parse_duration
 from sms_automation.triggers.jsonpath import parse_json_path
 from sms_automation.triggers.patterns import compile_pattern
 from sms_automation.triggers.twiml import (
@@ -475,6 +476,105 @@ class StopAction(ActionBase):
     type: Literal["stop"]
 
 
+def _duration(text: str) -> str:
+    if parse_duration(text) > MAX_WAIT_SECONDS:
+        raise ValueError(f"{text!r} is longer than the longest wait, 30 days ('30d')")
+    return text
+
+
+Duration = Annotated[str, Field(description="A whole number and s, m, h or d: '30m', '2h'.")]
+DEFAULT_WAIT_TIMEOUT = "24h"
+
+
+class Reminder(Model):
+    after: Duration = Field(description="Sent this long after the wait began, if no answer came.")
+    text: Text = Field(min_length=1)
+
+    _check_after = field_validator("after")(_duration)
+
+
+class ExpectRegex(Model):
+    regex: str = Field(description="A valid answer matches this (searched anywhere).")
+    case_sensitive: bool = False
+
+    @field_validator("regex")
+    @classmethod
+    def _safe_regex(cls, pattern: str) -> str:
+        compile_pattern(pattern, case_sensitive=True)
+        return pattern
+
+
+class WaitForReplyAction(ActionBase):
+    """Send ``prompt`` (optional), then wait for the contact's reply; every outcome a branch.
+
+    The actions after this one run once the chosen branch has run (see docs/conversations.md).
+    """
+
+    type: Literal["wait_for_reply"]
+    to: Text = Field("%From%", description="The contact (default: the sender).")
+    from_: Text | None = Field(
+        None, alias="from", description="Our number (default: the one that received, %To%)."
+    )
+    prompt: Text | None = Field(None, description="Sent first; no prompt: just wait.")
+    timeout: Duration | None = Field(
+        None, description=f"How long to wait (default {DEFAULT_WAIT_TIMEOUT}; at most 30d)."
+    )
+    until: Text | None = Field(
+        None, description="An absolute deadline (ISO 8601 after rendering) instead of timeout."
+    )
+    remind: list[Reminder] = Field(default_factory=list, max_length=5)
+    into: VariableName = Field(
+        "answer", description="Receives the reply: %answer.body%, %answer.from%, ..."
+    )
+    expect: list[Text] | ExpectRegex | None = Field(
+        None, description="Valid answers: words (any case) or {regex: ...}; absent: any reply."
+    )
+    reprompt: Text | None = Field(None, description="Sent after an answer that is not valid.")
+    max_attempts: int = Field(3, ge=1, le=10, description="Answers allowed before giving up.")
+    also_run_triggers: bool = Field(
+        False, description="Also run the reply through the triggers (default: consumed)."
+    )
+    on_reply: list[Action] = Field(default_factory=list)
+    on_timeout: list[Action] = Field(default_factory=list)
+    on_delivery_failure: list[Action] = Field(default_factory=list)
+    on_no_valid_answer: list[Action] = Field(default_factory=list)
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout(cls, value: str | None) -> str | None:
+        return None if value is None else _duration(value)
+
+    @field_validator("expect")
+    @classmethod
+    def _words(cls, expect: list[str] | ExpectRegex | None) -> list[str] | ExpectRegex | None:
+        if isinstance(expect, list) and (not expect or any(not w.strip() for w in expect)):
+            raise ValueError("expect needs at least one word, and no empty ones")
+        return expect
+
+    @model_validator(mode="after")
+    def _deadline_and_answers(self) -> Self:
+        if self.timeout is not None and self.until is not None:
+            raise ValueError("set 'timeout' or 'until', not both")
+        if self.reprompt is not None and self.expect is None:
+            raise ValueError("'reprompt' needs 'expect': without it every reply is valid")
+        limit = parse_duration(self.timeout or DEFAULT_WAIT_TIMEOUT) if self.until is None else None
+        for reminder in self.remind:
+            if limit is not None and parse_duration(reminder.after) >= limit:
+                raise ValueError(
+                    f"the reminder after {reminder.after} comes at or after the timeout"
+                )
+        return self
+
+    @property
+    def branches(self) -> dict[str, list[Action]]:
+        return {
+            "on_reply": self.on_reply,
+            "on_timeout": self.on_timeout,
+            "on_delivery_failure": self.on_delivery_failure,
+            "on_no_valid_answer": self.on_no_valid_answer,
+        }
+
+
 Action = Annotated[
     SendSmsAction
     | MakeCallAction
@@ -483,10 +583,12 @@ Action = Annotated[
     | SetVariableAction
     | ExtractAction
     | IfAction
-    | StopAction,
+    | StopAction
+    | WaitForReplyAction,
     Field(discriminator="type"),
 ]
 IfAction.model_rebuild()
+WaitForReplyAction.model_rebuild()
 
 ACTION_TYPES = (
     "send_sms",
@@ -497,6 +599,7 @@ ACTION_TYPES = (
     "extract",
     "if",
     "stop",
+    "wait_for_reply",
 )
 
 
@@ -539,6 +642,9 @@ def _walk_actions(actions: list[Action]) -> list[Action]:
         if isinstance(action, IfAction):
             found.extend(_walk_actions(action.then))
             found.extend(_walk_actions(action.else_))
+        elif isinstance(action, WaitForReplyAction):
+            for branch in action.branches.values():
+                found.extend(_walk_actions(branch))
     return found
 
 

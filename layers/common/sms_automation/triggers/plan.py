@@ -64,7 +64,61 @@ class HttpRequest:
     kind: Literal["http_request"] = "http_request"
 
 
-Step = SendSms | MakeCall | RecordItem | HttpRequest
+@dataclass(frozen=True, slots=True)
+class ReminderSpec:
+    after_seconds: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaitForReply:
+    """Send ``prompt`` (if any) from ``from_`` to ``to``, then wait for the contact's answer.
+
+    The port answers ``pending`` until the wait is over, then ``done`` with the outcome in the
+    variables: ``outcome`` (a ``WaitOutcome``), and for a reply ``body``, ``from``, ``to``,
+    ``sid``, ``received_at``, ``attempts``. The engine runs the branch of that outcome.
+    """
+
+    step_id: str
+    trigger: str
+    to: str
+    from_: str
+    prompt: str | None
+    timeout_seconds: int | None
+    """Counted from when the wait starts; ``None`` when ``until`` is set."""
+    until: str | None
+    """An absolute deadline (ISO 8601, UTC)."""
+    reminders: tuple[ReminderSpec, ...] = ()
+    expect_words: tuple[str, ...] = ()
+    expect_regex: str | None = None
+    expect_case_sensitive: bool = False
+    reprompt: str | None = None
+    max_attempts: int = 3
+    also_run_triggers: bool = False
+    kind: Literal["wait_for_reply"] = "wait_for_reply"
+
+
+class WaitOutcome(StrEnum):
+    REPLIED = "replied"
+    TIMEOUT = "timeout"
+    DELIVERY_FAILED = "delivery_failed"
+    NO_VALID_ANSWER = "no_valid_answer"
+    SUPERSEDED = "superseded"
+    """A newer wait for the same contact and number took over: this conversation ends."""
+    CANCELLED = "cancelled"
+    """Cancelled by an operator (``waits cancel``): this conversation ends."""
+
+
+WAIT_BRANCHES: dict[WaitOutcome, str] = {
+    WaitOutcome.REPLIED: "on_reply",
+    WaitOutcome.TIMEOUT: "on_timeout",
+    WaitOutcome.DELIVERY_FAILED: "on_delivery_failure",
+    WaitOutcome.NO_VALID_ANSWER: "on_no_valid_answer",
+}
+"""The branch each outcome runs; the others end the evaluation (``stopped``)."""
+
+
+Step = SendSms | MakeCall | RecordItem | HttpRequest | WaitForReply
 
 
 def step_as_dict(step: Step) -> dict[str, Any]:
