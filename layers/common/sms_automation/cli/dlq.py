@@ -52,8 +52,6 @@ exit codes:
      a message still failing or not found), or a message of --since still fails
 """
 
-Handler = Callable[[argparse.Namespace], int]
-
 
 def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     group = groups.add_parser(
@@ -149,11 +147,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _reports_aws_errors(handler: Handler) -> Handler:
+def _reports_aws_errors[**P](handler: Callable[P, int]) -> Callable[P, int]:
     @functools.wraps(handler)
-    def wrapper(args: argparse.Namespace) -> int:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> int:
         try:
-            return handler(args)
+            return handler(*args, **kwargs)
         except (ClientError, BotoCoreError) as error:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_FAILED

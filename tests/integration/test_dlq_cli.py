@@ -1,0 +1,342 @@
+"""``sms-automation dlq list|redrive`` end to end in one process, on moto.
+
+A message stored by the real webhook sits on moto's DynamoDB stream; a DLQ entry shaped like
+Lambda's on-failure invocation record describes its stream record; the redrive replays it
+through the real processor handler (called in process instead of ``lambda:Invoke``) against
+a Twilio-like server on 127.0.0.1 that, like api.twilio.com, ignores idempotency tokens.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from functions.inbound_webhook import handler as inbound
+from functions.trigger_processor import handler as processor
+from sms_automation.adapters.trigger_store import DynamoTriggerStore
+from sms_automation.cli import dlq
+from sms_automation.cli.context import CliContext
+from sms_automation.cli.main import build_parser, main
+from sms_automation.dlq.invoker import HandlerInvoker
+from sms_automation.processing.runs import DynamoRunStore
+from sms_automation.triggers import Engine, parse_trigger_text
+from tests.support.aws import (
+    SECRETS_PREFIX,
+    TEST_ACCOUNT_SID,
+    TEST_AUTH_TOKEN,
+    FakeLambdaContext,
+    account_registry,
+    add_account,
+    clear_cached_dependencies,
+    use_dummy_aws_credentials,
+)
+from tests.support.events import inbound_example, signed_webhook_event
+from tests.support.streams import TableStream, stream_event
+from tests.support.template import create_table_kwargs
+from tests.support.twilio_server import TwilioTestServer, server_error
+
+pytestmark = pytest.mark.integration
+
+RECORD_PATH = Path(__file__).resolve().parents[1] / "fixtures" / "dlq_invocation_record.json"
+SMS_SID = "SM11111111111111111111111111111111"
+SENDER = "+14155550101"
+TRIGGERS = """
+version: 1
+triggers:
+  - name: auto-reply
+    actions:
+      - type: send_sms
+        body: "Thanks, we got: %Body%"
+"""
+
+
+@dataclass
+class World:
+    twilio: TwilioTestServer
+    table: str
+    queue_url: str
+    stream: TableStream
+    capsys: pytest.CaptureFixture[str]
+
+    def receive(self, example_id: str = "sms_plain") -> dict[str, Any]:
+        """Twilio posts a signed inbound message; the webhook stores it; its stream record."""
+        body = inbound_example(example_id)["raw_body"]
+        response = inbound.lambda_handler(
+            signed_webhook_event("acme", body, TEST_AUTH_TOKEN), FakeLambdaContext()
+        )
+        assert response["statusCode"] == 200
+        [record] = self.stream.inserts_of_inbound_messages()
+        return record
+
+    def dead_letter(self, *records: dict[str, Any]) -> None:
+        """What Lambda sends the on-failure destination when it gives up on these records."""
+        self.send(json.dumps(invocation_record(list(records))))
+
+    def send(self, body: str) -> None:
+        boto3.client("sqs").send_message(QueueUrl=self.queue_url, MessageBody=body)
+
+    def queue_bodies(self) -> list[str]:
+        sqs = boto3.client("sqs")
+        messages = sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0
+        ).get("Messages", [])
+        return [m["Body"] for m in messages]
+
+    def cli(self, *argv: str) -> tuple[int, str]:
+        self.capsys.readouterr()
+        code = main(list(argv))
+        return code, self.capsys.readouterr().out
+
+    def redrive(self, *argv: str) -> tuple[int, str]:
+        """``dlq redrive`` with lambda:Invoke replaced by the real handler, in process."""
+        self.capsys.readouterr()
+        args = build_parser().parse_args(["dlq", "redrive", *argv])
+        args.context = CliContext()
+        invoker = HandlerInvoker(processor.lambda_handler, FakeLambdaContext())
+        code = dlq.redrive_command(args, invoker=invoker)
+        return code, self.capsys.readouterr().out
+
+    def run_status(self, sid: str = SMS_SID) -> str | None:
+        run = DynamoRunStore(self.table, boto3.client("dynamodb")).get(sid)
+        return None if run is None else run.status
+
+
+def invocation_record(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The documented shape (tests/fixtures), describing these stream records."""
+    document: dict[str, Any] = json.loads(RECORD_PATH.read_text(encoding="utf-8"))
+    stream_arn = records[0]["eventSourceARN"]
+    streams = boto3.client("dynamodbstreams")
+    [shard] = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+    arrivals = [
+        datetime.fromtimestamp(r["dynamodb"]["ApproximateCreationDateTime"], UTC) for r in records
+    ]
+    document["DDBStreamBatchInfo"].update(
+        shardId=shard["ShardId"],
+        startSequenceNumber=records[0]["dynamodb"]["SequenceNumber"],
+        endSequenceNumber=records[-1]["dynamodb"]["SequenceNumber"],
+        approximateArrivalOfFirstRecord=arrivals[0].strftime("%Y-%m-%dT%H:%M:%SZ"),
+        approximateArrivalOfLastRecord=arrivals[-1].strftime("%Y-%m-%dT%H:%M:%SZ"),
+        batchSize=len(records),
+        streamArn=stream_arn,
+    )
+    return document
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Iterator[World]:
+    use_dummy_aws_credentials(monkeypatch)
+    # Like api.twilio.com: a repeated create makes a second message, whatever its headers.
+    real_twilio = TwilioTestServer(
+        {TEST_ACCOUNT_SID: TEST_AUTH_TOKEN}, honour_idempotency_token=False
+    )
+    with mock_aws(), real_twilio as twilio:
+        dynamodb = boto3.client("dynamodb")
+        app = create_table_kwargs()
+        records = create_table_kwargs("records-test", logical_id="RecordsTable")
+        dynamodb.create_table(**app)
+        dynamodb.create_table(**records)
+        queue_url = boto3.client("sqs").create_queue(QueueName="trigger-processor-dlq")["QueueUrl"]
+        add_account(account_registry(app["TableName"], dynamodb, boto3.client("secretsmanager")))
+        for name, value in {
+            "TABLE_NAME": app["TableName"],
+            "RECORDS_TABLE": records["TableName"],
+            "SECRETS_PREFIX": SECRETS_PREFIX,
+            "PUBLIC_BASE_URL": "",
+            "WEBHOOK_BASE_URL": "https://hooks.example.com/dev",
+            "TWILIO_API_BASE_URL": twilio.base_url,
+            "SMS_AUTOMATION_TABLE": app["TableName"],
+            "SMS_AUTOMATION_DLQ_URL": queue_url,
+            "SMS_AUTOMATION_PROCESSOR_FUNCTION": "test-trigger-processor",
+        }.items():
+            monkeypatch.setenv(name, value)
+        for module in (inbound, processor):
+            clear_cached_dependencies(module)
+        DynamoTriggerStore(app["TableName"], dynamodb).push(
+            "acme",
+            TRIGGERS,
+            fingerprint=Engine(parse_trigger_text(TRIGGERS)).program.fingerprint,
+            pushed_at=datetime.now(UTC),
+            trigger_names=("auto-reply",),
+        )
+        stream = TableStream(app["TableName"])
+        stream.new_records()  # skip the account and trigger writes
+        yield World(twilio, app["TableName"], queue_url, stream, capsys)
+        for module in (inbound, processor):
+            clear_cached_dependencies(module)
+
+
+def test_dlq_list_shows_the_failed_batch_with_its_message_sid(world: World) -> None:
+    record = world.receive()
+    world.dead_letter(record)
+
+    code, out = world.cli("dlq", "list", "--json")
+
+    assert code == 0
+    [entry] = [json.loads(line) for line in out.splitlines()]
+    assert entry["condition"] == "RetryAttemptsExhausted"
+    assert entry["attempts"] == 4
+    assert entry["start_sequence_number"] == record["dynamodb"]["SequenceNumber"]
+    assert entry["stream"] == "held"
+    assert entry["messages"] == [{"message_sid": SMS_SID, "account": "acme"}]
+    assert len(world.queue_bodies()) == 1  # listing leaves the entry where it was
+
+
+def test_dlq_list_text_names_the_message_but_never_its_body_or_numbers(world: World) -> None:
+    world.dead_letter(world.receive())
+
+    code, out = world.cli("dlq", "list")
+
+    assert code == 0
+    assert f"message    {SMS_SID} acme" in out
+    assert "RetryAttemptsExhausted after 4 attempts, function error Unhandled" in out
+    assert "Hello" not in out
+    assert "4155550101" not in out
+    assert "5005550006" not in out
+
+
+def test_dlq_redrive_processes_the_message_and_deletes_the_entry(world: World) -> None:
+    world.dead_letter(world.receive())
+
+    code, out = world.redrive("--yes")
+
+    assert code == 0, out
+    [sms] = world.twilio.messages()
+    assert (sms["to"], sms["body"]) == (SENDER, "Thanks, we got: Hello there")
+    assert world.run_status() == "completed"
+    assert f"{SMS_SID} acme processed" in out
+    assert "1 entry: 1 deleted, 0 kept; messages: 1 processed" in out
+    assert world.queue_bodies() == []
+
+
+def test_dlq_redrive_of_a_processed_message_sends_nothing_twice_and_deletes(world: World) -> None:
+    record = world.receive()
+    assert processor.lambda_handler(stream_event([record]), FakeLambdaContext()) == {
+        "batchItemFailures": []
+    }
+    assert len(world.twilio.messages()) == 1
+    world.dead_letter(record)
+
+    code, out = world.redrive("--yes")
+
+    assert code == 0, out
+    assert len(world.twilio.messages()) == 1
+    assert world.queue_bodies() == []
+
+
+def test_dlq_redrive_keeps_an_entry_whose_message_still_fails(world: World) -> None:
+    world.dead_letter(world.receive())
+    world.twilio.fail_next(server_error(500))
+
+    code, out = world.redrive("--yes")
+
+    assert code == dlq.EXIT_LEFT_OVER
+    assert f"{SMS_SID} acme still failing: the processor failed it again" in out
+    assert "kept: 1 of 1 messages not processed" in out
+    assert world.twilio.messages() == []
+    assert len(world.queue_bodies()) == 1
+
+    code, out = world.redrive("--yes")  # Twilio is back: the same entry now goes through
+
+    assert code == 0, out
+    assert len(world.twilio.messages()) == 1
+    assert world.queue_bodies() == []
+
+
+def test_dlq_redrive_reports_the_function_error_and_keeps_the_entry(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.dead_letter(world.receive())
+
+    def broken(event: dict[str, Any], context: Any) -> Any:
+        raise RuntimeError(f"cannot reach {SENDER}")
+
+    monkeypatch.setattr(processor, "lambda_handler", broken)
+    code, out = world.redrive("--yes")
+
+    assert code == dlq.EXIT_LEFT_OVER
+    assert "still failing: RuntimeError: cannot reach +1********01" in out
+    assert len(world.queue_bodies()) == 1
+
+
+def test_dlq_redrive_dry_run_changes_nothing(world: World) -> None:
+    world.dead_letter(world.receive())
+
+    code, out = world.redrive("--dry-run")
+
+    assert code == 0
+    assert f"{SMS_SID} acme would replay: no run yet" in out
+    assert "kept: dry run" in out
+    assert world.twilio.messages() == []
+    assert world.run_status() is None
+    assert len(world.queue_bodies()) == 1
+
+
+def test_dlq_redrive_leaves_a_malformed_entry_in_the_queue(world: World) -> None:
+    world.send('{"Records": []}')
+
+    code, out = world.redrive("--yes")
+
+    assert code == dlq.EXIT_LEFT_OVER
+    assert "kept: malformed: no requestContext" in out
+    assert world.queue_bodies() == ['{"Records": []}']
+    code, out = world.cli("dlq", "list")
+    assert "malformed  no requestContext" in out
+
+
+def test_dlq_redrive_message_gone_from_the_table_is_not_found(world: World) -> None:
+    world.dead_letter(world.receive())
+    boto3.client("dynamodb").delete_item(
+        TableName=world.table, Key={"pk": {"S": f"MSG#{SMS_SID}"}, "sk": {"S": "MSG"}}
+    )
+
+    code, out = world.redrive("--yes")
+
+    assert code == dlq.EXIT_LEFT_OVER
+    assert f"{SMS_SID} acme not found" in out
+    assert len(world.queue_bodies()) == 1
+
+
+def test_dlq_redrive_without_yes_and_without_a_terminal_refuses(world: World) -> None:
+    world.dead_letter(world.receive())
+
+    code, _ = world.redrive()
+
+    assert code == dlq.EXIT_USAGE
+    assert world.twilio.messages() == []
+    assert len(world.queue_bodies()) == 1
+
+
+def test_dlq_redrive_since_replays_unfinished_messages_of_the_window(world: World) -> None:
+    world.receive()  # never processed: no DLQ entry needed (its stream record is long gone)
+
+    code, out = world.redrive("--since", "2000-01-01T00:00:00Z", "--account", "acme", "--yes")
+
+    assert code == 0, out
+    assert f"{SMS_SID} acme processed" in out
+    assert len(world.twilio.messages()) == 1
+
+    code, out = world.redrive("--since", "2000-01-01T00:00:00Z", "--yes")  # every account
+
+    assert code == 0, out
+    assert "no messages" in out  # the finished run is not replayed
+    assert len(world.twilio.messages()) == 1
+
+
+def test_dlq_redrive_since_window_excludes_messages_received_after_until(world: World) -> None:
+    world.receive()
+
+    code, out = world.redrive(
+        "--since", "2000-01-01T00:00:00Z", "--until", "2000-01-02T00:00:00Z", "--yes"
+    )
+
+    assert code == 0, out
+    assert "no messages" in out
+    assert world.twilio.messages() == []
