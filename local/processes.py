@@ -26,6 +26,8 @@ class PortInUse(RuntimeError):
 
 def port_is_free(port: int, host: str = LOOPBACK) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the servers do: a connection of a server just stopped (TIME_WAIT) does not count.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as error:
@@ -37,9 +39,10 @@ def port_is_free(port: int, host: str = LOOPBACK) -> bool:
 
 def require_free_port(port: int, what: str, host: str = LOOPBACK) -> None:
     if not port_is_free(port, host):
-        owners = ", ".join(str(pid) for pid in listening_pids(port)) or "another user's process"
+        pids = sorted(listening_pids(port))
+        owner = f" by PID {', '.join(map(str, pids))}" if pids else ""
         raise PortInUse(
-            f"{host}:{port} is already in use (PID {owners}), so {what} cannot start there. "
+            f"{host}:{port} is already in use{owner}, so {what} cannot start there. "
             f"Stop that process (`make stop` if it is an earlier `make run`) or pick another port."
         )
 

@@ -21,7 +21,7 @@ from typing import Protocol
 from local import sam
 from local.emulator import DEFAULT_PORT, Emulator
 from local.layout import Layout
-from local.processes import pid_alive, stop_group
+from local.processes import pid_alive, require_free_port, stop_group
 from local.seed import cli_environment, seed_demo_account
 from sms_automation.local.demo import DEMO_ACCOUNT, DEMO_ACCOUNT_SID, DEMO_NUMBER
 from sms_automation.local.readiness import stack_outputs, webhook_answers
@@ -76,6 +76,7 @@ class LocalStack:
         """Bring everything up; on any failure, stop what was started and re-raise."""
         self.layout.check_prerequisites()
         refuse_if_running(self.layout)
+        require_free_port(self.port, "the AWS emulator (ministack)")  # before a long build
         self.layout.home.mkdir(parents=True, exist_ok=True)
         try:
             return self._up()
@@ -187,7 +188,7 @@ class LocalStack:
                 process.stop()
             except Exception as error:  # keep stopping the others
                 self.report(f"warning: stopping {process.name} failed: {error}")
-        if self._state is not None or self.layout.state_file.exists():
+        if self._state is not None:  # only the file this stack wrote, never another runner's
             self.layout.state_file.unlink(missing_ok=True)
         self._state = None
 

@@ -98,7 +98,13 @@ def simulate_sms(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except (AccountNotFound, AuthTokenSecretNotFound, ClientError, BotoCoreError) as error:
-        print(f"error: cannot read the account: {error}", file=sys.stderr)
+        print(f"error: cannot read the account from the deployment: {error}", file=sys.stderr)
+        if args.url is None and _local_state(args) is None:
+            print(
+                "hint: no local stack is running (`make run`); for another deployment set its "
+                "AWS configuration, or pass --url, --account-sid and --auth-token-stdin",
+                file=sys.stderr,
+            )
         return EXIT_REFUSED
     form = inbound_sms_form(
         account_sid=target.account_sid,
