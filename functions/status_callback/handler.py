@@ -19,7 +19,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
 from sms_automation.adapters.account_store import CachedAccountDirectory
+from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
+from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow
+from sms_automation.conversations.service import Conversations
 from sms_automation.inbound.message import first_values
 from sms_automation.inbound.rejections import WebhookRejected
 from sms_automation.inbound.request import WebhookRequest, parse_webhook_event
@@ -59,6 +62,42 @@ def _store() -> DynamoOutboundStore:
     return DynamoOutboundStore(_settings().table_name, boto3.client("dynamodb", config=_AWS_CONFIG))
 
 
+@cache
+def _conversations() -> Conversations | None:
+    """Ends a conversation whose prompt failed; None where no wait state machine is deployed."""
+    arn = os.environ.get("WAIT_STATE_MACHINE_ARN", "")
+    if not arn:
+        return None
+
+    def no_sending(message_sid: str, account: str) -> Any:
+        raise RuntimeError("the status callback sends nothing")
+
+    return Conversations(
+        store=DynamoConversationStore(
+            _settings().table_name, boto3.client("dynamodb", config=_AWS_CONFIG)
+        ),
+        workflow=StepFunctionsWaitWorkflow(arn, boto3.client("stepfunctions", config=_AWS_CONFIG)),
+        port_for=no_sending,
+        clock=lambda: datetime.now(UTC),
+    )
+
+
+def _end_conversation_of_failed_prompt(received: StatusReceived) -> None:
+    """A failed/undelivered prompt ends its wait (on a repeated callback too: a retry after a
+    failure here must finish the job)."""
+    callback, conversations = received.callback, _conversations()
+    if conversations is None or callback.kind != "sms" or not callback.failed:
+        return
+    record = _store().get(callback.sid)
+    if record is None or not record.origin_message_sid or not record.origin_step_id:
+        return
+    code = f" (error {callback.error_code})" if callback.error_code else ""
+    if conversations.prompt_failed(
+        record.origin_message_sid, record.origin_step_id, f"the prompt was {callback.status}{code}"
+    ):
+        logger.info("conversation ended: its prompt failed", extra={"sid": callback.sid})
+
+
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -72,6 +111,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         )
         _correlate(request)
         received = receive_status_callback(request, _directory(), _store(), datetime.now(UTC))
+        _end_conversation_of_failed_prompt(received)
     except WebhookRejected as rejected:
         _record_rejection(rejected, request)
         return rejection(rejected)

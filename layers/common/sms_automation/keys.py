@@ -12,6 +12,13 @@ Items (``pk`` / ``sk``; ``gsi1pk`` / ``gsi1sk`` on the ``gsi1`` index):
   ``ACCOUNT#{name}`` / ``TRIGGERS#V{version:08d}`` (each pushed version, kept)
 - outbound message or call we created: ``OUT#{Sid}`` / ``OUT``; each status callback:
   ``OUT#{Sid}`` / ``STATUS#{status}`` (deduplicated on Sid + status)
+- conversation (one ``wait_for_reply`` step of a message: its rendered wait, replies, outcome,
+  execution ARN): ``MSG#{MessageSid}`` / ``WAIT#{step id}``;
+  gsi1: ``ACCOUNT#{name}#WAITS`` / ``{started_at}#{MessageSid}#{step id}``
+- the open wait of a contact on one of our numbers (correlation; TTL ``expires_at``):
+  ``WAIT#{account}#{our number}#{contact}`` / ``WAIT``
+- what became of an inbound message that answered a conversation:
+  ``MSG#{MessageSid}`` / ``REPLY``
 
 Every item carries ``kind`` (``account``, ``inbound_message``, ...) so stream filters and readers
 never have to parse keys.
@@ -34,6 +41,9 @@ KIND_TRIGGER_SET: Final = "trigger_set"
 KIND_TRIGGER_POINTER: Final = "trigger_pointer"
 KIND_OUTBOUND: Final = "outbound"
 KIND_OUTBOUND_STATUS: Final = "outbound_status"
+KIND_CONVERSATION: Final = "conversation"
+KIND_PENDING_WAIT: Final = "pending_wait"
+KIND_CONVERSATION_REPLY: Final = "conversation_reply"
 
 ACCOUNTS_INDEX_PK: Final = "ACCOUNTS"
 
@@ -78,3 +88,22 @@ def outbound_key(sid: str) -> dict[str, str]:
 
 def outbound_status_key(sid: str, status: str) -> dict[str, str]:
     return {PK: f"OUT#{sid}", SK: f"STATUS#{status}"}
+
+
+CONVERSATION_SK_PREFIX: Final = "WAIT#"
+
+
+def conversation_key(message_sid: str, step_id: str) -> dict[str, str]:
+    return {PK: f"MSG#{message_sid}", SK: f"{CONVERSATION_SK_PREFIX}{step_id}"}
+
+
+def account_waits_index_pk(account_name: str) -> str:
+    return f"ACCOUNT#{account_name}#WAITS"
+
+
+def pending_wait_key(account_name: str, our_number: str, contact: str) -> dict[str, str]:
+    return {PK: f"WAIT#{account_name}#{our_number}#{contact}", SK: "WAIT"}
+
+
+def conversation_reply_key(message_sid: str) -> dict[str, str]:
+    return {PK: f"MSG#{message_sid}", SK: "REPLY"}

@@ -15,6 +15,9 @@ blindly**. The effects are asked whether the step was performed (``find_performe
 recent messages or calls to that number, matched on sender, body and creation time); found →
 recorded as done with the SID found; certainly not → performed now; cannot tell (an HTTP
 request that is not a GET) → recorded as failed with "outcome unknown", never repeated.
+
+A ``wait_for_reply`` step is not an effect: it goes to ``waits`` (the conversations), whose
+record of the wait answers ``pending`` until its outcome is known.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sms_automation.processing.ledger import DynamoStepLedger, StepEntry, StepState
-from sms_automation.triggers import Step, StepOutcome
+from sms_automation.triggers import Step, StepOutcome, WaitForReply
+
+WaitStarter = Callable[[WaitForReply], StepOutcome]
 
 
 class NotPerformed(Exception):
@@ -79,7 +84,9 @@ class LedgerActionPort:
         ledger: DynamoStepLedger,
         effects: StepEffects,
         clock: Callable[[], str],
+        waits: WaitStarter | None = None,
     ) -> None:
+        self._waits = waits
         self._message_sid = message_sid
         self._ledger = ledger
         self._effects = effects
@@ -88,6 +95,10 @@ class LedgerActionPort:
         self.unknown_steps: list[str] = []
 
     def perform(self, step: Step) -> StepOutcome:
+        if isinstance(step, WaitForReply):
+            if self._waits is None:
+                return StepOutcome.failed("conversations are not configured here")
+            return self._waits(step)
         existing = self._ledger.claim(self._message_sid, step.step_id, step.kind, self._clock())
         if existing is None:
             return self._perform_claimed(step)

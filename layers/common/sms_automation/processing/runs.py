@@ -18,7 +18,8 @@ from sms_automation.adapters.message_store import from_attributes, to_attributes
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-FINISHED_STATUSES = frozenset({"completed", "stopped", "no_triggers"})
+# conversation_reply: an answer to a conversation, consumed by it (the triggers never saw it).
+FINISHED_STATUSES = frozenset({"completed", "stopped", "no_triggers", "conversation_reply"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,8 @@ class ProcessorSettings:
     webhook_base_url: str  # status callbacks go to {webhook_base_url}/twilio/{account}/status
     twilio_api_base_url: str = DEFAULT_TWILIO_API_BASE_URL
     allow_private_networks: bool = False
+    wait_state_machine_arn: str = ""
+    """The wait-for-reply state machine (``wait_for_reply`` steps); empty: none deployed."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> ProcessorSettings:
@@ -33,6 +35,7 @@ class ProcessorSettings:
             ).rstrip("/"),
             allow_private_networks=environ.get("HTTP_ALLOW_PRIVATE_NETWORKS", "").lower()
             in ("1", "true", "yes"),
+            wait_state_machine_arn=environ.get("WAIT_STATE_MACHINE_ARN", ""),
         )
 
     def status_callback_url(self, account: str) -> str:

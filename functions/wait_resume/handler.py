@@ -1,0 +1,49 @@
+"""Wait-for-reply state machine, last task: the wait is over; replay the message past it.
+
+The replay meets every earlier step in the ledger (nothing is sent twice), the wait with its
+recorded outcome, then runs that outcome's branch and what follows, up to the end or the next
+wait (which starts its own execution). Safe to retry.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from sms_automation.processing.runtime import Runtime
+
+logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or "wait-resume")
+
+
+@cache
+def _runtime() -> Runtime:
+    return Runtime.from_environ(os.environ)
+
+
+def _woken_by(woke: Any) -> str:
+    if isinstance(woke, dict):
+        return str(woke.get("Error") or "the wait")
+    return "the wait"
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    message_sid, step_id = str(event["message_sid"]), str(event["step_id"])
+    logger.set_correlation_id(message_sid)
+    runtime = _runtime()
+    conversation = runtime.conversations.resume(message_sid, step_id, _woken_by(event.get("woke")))
+    result = runtime.replay(message_sid)
+    logger.info(
+        "conversation resumed",
+        extra={
+            "step_id": step_id,
+            "outcome": conversation.status,
+            "status": result.run.status,
+            "paused_at": result.run.paused_at,
+        },
+    )
+    return {"outcome": conversation.status, "run_status": result.run.status}

@@ -1,0 +1,215 @@
+"""A conversation: one ``wait_for_reply`` step of one message, from prompt to outcome. Pure.
+
+Its deadline and reminder times are fixed once, when the wait starts (``open_conversation``),
+and stored: every replay and every Lambda sees the same schedule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from sms_automation.triggers import WaitForReply, WaitOutcome
+from sms_automation.triggers.patterns import compile_pattern
+
+WAITING: Final = "waiting"
+CEILING_SLACK: Final = timedelta(days=1)
+"""The token task's literal ``TimeoutSeconds`` is the longest wait plus this (a backstop)."""
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def wait_id(message_sid: str, step_id: str) -> str:
+    """What people see and type (``waits cancel ID``)."""
+    return f"{message_sid}:{step_id}"
+
+
+def split_wait_id(text: str) -> tuple[str, str]:
+    message_sid, sep, step_id = text.partition(":")
+    if not sep or not re.fullmatch(r"[A-Z]{2}[0-9a-fA-F]{32}", message_sid) or not step_id:
+        raise ValueError(f"{text!r} is not a wait id (MessageSid:step-id, see `waits list`)")
+    return message_sid, step_id
+
+
+def execution_name(message_sid: str, step_id: str) -> str:
+    """One execution per (message, step), ever: a redelivered record cannot start a second.
+
+    Step Functions names allow 80 characters of ``[A-Za-z0-9_-]``; step ids have ``/`` and
+    spaces, so the step id is hashed."""
+    digest = hashlib.sha256(step_id.encode()).hexdigest()[:16]
+    return f"{message_sid}-{digest}"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    sid: str
+    body: str
+    received_at: str
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    message_sid: str
+    step_id: str
+    account: str
+    contact: str
+    our_number: str
+    trigger: str
+    started_at: str
+    deadline: str
+    reminders: tuple[tuple[str, str], ...]
+    """(when, text) of each reminder, sent only while nobody has answered."""
+    prompt: str | None = None
+    reprompt: str | None = None
+    expect_words: tuple[str, ...] = ()
+    expect_regex: str | None = None
+    expect_case_sensitive: bool = False
+    max_attempts: int = 3
+    also_run_triggers: bool = False
+    status: str = WAITING
+    attempts: int = 0
+    replies: tuple[Reply, ...] = ()
+    outcome: Mapping[str, Any] = field(default_factory=dict)
+    resolved_at: str = ""
+    execution_arn: str = ""
+    task_token: str = ""
+
+    @property
+    def id(self) -> str:
+        return wait_id(self.message_sid, self.step_id)
+
+    @property
+    def waiting(self) -> bool:
+        return self.status == WAITING
+
+    def accepts(self, body: str) -> bool:
+        """Whether ``body`` is a valid answer (any reply is, without ``expect``)."""
+        text = body.strip()
+        if self.expect_words:
+            return text.casefold() in {word.strip().casefold() for word in self.expect_words}
+        if self.expect_regex is not None:
+            pattern = compile_pattern(self.expect_regex, case_sensitive=self.expect_case_sensitive)
+            return pattern.search(text) is not None
+        return True
+
+    def next_due(self, now: datetime) -> str:
+        """The next moment the timer must look: the first reminder still ahead, else the
+        deadline (a reminder already due is sent now, so it is not 'ahead')."""
+        ahead = [at for at, _ in self.reminders if parse_iso(at) > now]
+        return min([*ahead, self.deadline], key=parse_iso)
+
+    def first_due(self) -> str:
+        return min([at for at, _ in self.reminders] + [self.deadline], key=parse_iso)
+
+
+def open_conversation(
+    step: WaitForReply, *, message_sid: str, account: str, now: datetime
+) -> Conversation:
+    """The conversation a wait step opens at ``now``: its deadline and reminder times."""
+    started = now.replace(microsecond=0)
+    deadlines = []
+    if step.timeout_seconds is not None:
+        deadlines.append(started + timedelta(seconds=step.timeout_seconds))
+    if step.until is not None:
+        deadlines.append(parse_iso(step.until))
+    deadline = min(deadlines)
+    reminders = tuple(
+        (iso(started + timedelta(seconds=r.after_seconds)), r.text)
+        for r in step.reminders
+        if started + timedelta(seconds=r.after_seconds) < deadline
+    )
+    return Conversation(
+        message_sid=message_sid,
+        step_id=step.step_id,
+        account=account,
+        contact=step.to,
+        our_number=step.from_,
+        trigger=step.trigger,
+        started_at=iso(started),
+        deadline=iso(deadline),
+        reminders=reminders,
+        prompt=step.prompt,
+        reprompt=step.reprompt,
+        expect_words=step.expect_words,
+        expect_regex=step.expect_regex,
+        expect_case_sensitive=step.expect_case_sensitive,
+        max_attempts=step.max_attempts,
+        also_run_triggers=step.also_run_triggers,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyDecision:
+    """What one inbound reply does to a waiting conversation."""
+
+    conversation: Conversation
+    """The conversation after the reply."""
+    reply: Reply
+    resolves: bool
+    reprompt_step_id: str | None = None
+
+
+def decide_reply(
+    conversation: Conversation, *, sid: str, body: str, received_at: str
+) -> ReplyDecision:
+    valid = conversation.accepts(body)
+    reply = Reply(sid, body, received_at, valid)
+    attempts = conversation.attempts + 1
+    after = replace(conversation, attempts=attempts, replies=(*conversation.replies, reply))
+    if valid or attempts >= conversation.max_attempts:
+        outcome = WaitOutcome.REPLIED if valid else WaitOutcome.NO_VALID_ANSWER
+        resolved = replace(
+            after,
+            status=outcome.value,
+            outcome=reply_variables(after, reply, outcome),
+            resolved_at=received_at,
+        )
+        return ReplyDecision(resolved, reply, resolves=True)
+    reprompt = f"{conversation.step_id}/reprompt/{attempts}" if conversation.reprompt else None
+    return ReplyDecision(after, reply, resolves=False, reprompt_step_id=reprompt)
+
+
+def reply_variables(
+    conversation: Conversation, reply: Reply, outcome: WaitOutcome
+) -> dict[str, Any]:
+    """What ``%answer.*%`` holds after a reply."""
+    return {
+        "outcome": outcome.value,
+        "body": reply.body,
+        "from": conversation.contact,
+        "to": conversation.our_number,
+        "sid": reply.sid,
+        "received_at": reply.received_at,
+        "attempts": conversation.attempts,
+    }
+
+
+def outcome_variables(
+    conversation: Conversation, outcome: WaitOutcome, detail: str = ""
+) -> dict[str, Any]:
+    """What ``%answer.*%`` holds after an outcome without a valid reply (the last reply, if
+    any, is still there)."""
+    last = conversation.replies[-1] if conversation.replies else None
+    variables: dict[str, Any] = {
+        "outcome": outcome.value,
+        "body": last.body if last else "",
+        "from": conversation.contact,
+        "to": conversation.our_number,
+        "sid": last.sid if last else "",
+        "received_at": last.received_at if last else "",
+        "attempts": conversation.attempts,
+    }
+    if detail:
+        variables["detail"] = detail
+    return variables

@@ -1,0 +1,262 @@
+"""The conversation use cases, over injected ports (see docs/conversations.md).
+
+Who calls what:
+
+- the stream processor's port, meeting a ``wait_for_reply`` step: ``perform`` (open the
+  conversation once, start its execution once, answer ``pending`` until it has an outcome);
+- the state machine: ``register`` (keep the task token, become the contact's open wait, send the
+  prompt), ``tick`` (reminders, the deadline), ``resume`` (replay the message past the wait);
+- the stream processor, before the triggers: ``route_reply`` (an answer to an open wait);
+- the status callback: ``prompt_failed``; the CLI: ``cancel``.
+
+Every resolution is ``store.resolve`` (conditional on ``waiting``): exactly one wins. The
+outcome lives in DynamoDB; the task token only wakes the execution, so a lost wake-up is
+harmless (the timer branch or the token task's ceiling wakes it anyway).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from sms_automation.adapters.conversation_store import DynamoConversationStore
+from sms_automation.conversations.model import (
+    Conversation,
+    decide_reply,
+    execution_name,
+    iso,
+    open_conversation,
+    outcome_variables,
+    parse_iso,
+)
+from sms_automation.triggers import (
+    ActionPort,
+    OutcomeStatus,
+    SendSms,
+    StepOutcome,
+    WaitForReply,
+    WaitOutcome,
+)
+
+ERROR_NAMES: dict[WaitOutcome, str] = {
+    WaitOutcome.TIMEOUT: "Wait.Timeout",
+    WaitOutcome.DELIVERY_FAILED: "Wait.DeliveryFailed",
+    WaitOutcome.SUPERSEDED: "Wait.Superseded",
+    WaitOutcome.CANCELLED: "Wait.Cancelled",
+}
+
+
+class WaitWorkflow(Protocol):
+    def start(self, name: str, payload: Mapping[str, Any]) -> str: ...
+
+    def wake(self, token: str, output: Mapping[str, Any]) -> bool: ...
+
+    def fail(self, token: str, error_name: str, cause: str) -> bool: ...
+
+
+class ReplyRouting(StrEnum):
+    NOT_A_REPLY = "not_a_reply"
+    """No open wait took it (none, already resolved, lost a race): run the triggers."""
+    CONSUMED = "consumed"
+    """An answer to a conversation: the triggers do not see it."""
+    ALSO_TRIGGERS = "also_triggers"
+    """An answer to a conversation with ``also_run_triggers: true``."""
+
+
+PortFor = Callable[[str, str], ActionPort]
+"""(origin message SID, account) -> the ledger port of that message: what conversations send
+(prompt, reminders, reprompts) is recorded as steps of the message that started them."""
+
+
+class Conversations:
+    def __init__(
+        self,
+        *,
+        store: DynamoConversationStore,
+        workflow: WaitWorkflow | None,
+        port_for: PortFor,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._store = store
+        self._workflow = workflow
+        self._port_for = port_for
+        self._clock = clock
+
+    # --- the processor meets a wait ------------------------------------------------------------
+
+    def perform(self, message_sid: str, account: str, step: WaitForReply) -> StepOutcome:
+        conversation = self._store.get(message_sid, step.step_id) or self._store.create(
+            open_conversation(step, message_sid=message_sid, account=account, now=self._clock())
+        )
+        if not conversation.waiting:
+            return StepOutcome.done(conversation.outcome, f"conversation {conversation.status}")
+        if not conversation.execution_arn:
+            if self._workflow is None:
+                raise RuntimeError("wait_for_reply needs WAIT_STATE_MACHINE_ARN")
+            arn = self._workflow.start(
+                execution_name(message_sid, step.step_id), execution_input(conversation)
+            )
+            self._store.set_execution(message_sid, step.step_id, arn)
+        return StepOutcome.pending(f"waiting for a reply until {conversation.deadline}")
+
+    # --- the state machine ---------------------------------------------------------------------
+
+    def register(self, message_sid: str, step_id: str, token: str) -> None:
+        self._store.set_task_token(message_sid, step_id, token)
+        conversation = self._require(message_sid, step_id)
+        if not conversation.waiting:  # cancelled (or superseded) before the task started
+            self._wake(conversation)
+            return
+        replaced = self._store.open_wait(conversation)
+        if replaced is not None:
+            older = self._store.get(replaced.message_sid, replaced.step_id)
+            if older is not None and older.waiting:
+                self._end(older, WaitOutcome.SUPERSEDED, f"superseded by {conversation.id}")
+        if conversation.prompt:
+            sent = self._send(conversation, f"{step_id}/prompt", conversation.prompt)
+            if sent.status is OutcomeStatus.FAILED:
+                self._end(conversation, WaitOutcome.DELIVERY_FAILED, sent.detail)
+
+    def tick(self, message_sid: str, step_id: str) -> dict[str, Any]:
+        """Send the reminders that are due; at the deadline, time the wait out."""
+        conversation = self._require(message_sid, step_id)
+        now = self._clock()
+        if conversation.waiting:
+            for number, (at, text) in enumerate(conversation.reminders, start=1):
+                if parse_iso(at) <= now:
+                    self._send(conversation, f"{step_id}/remind/{number}", text)
+            if parse_iso(conversation.deadline) <= now:
+                self._end(conversation, WaitOutcome.TIMEOUT, "no answer in time", notify=False)
+        current = self._require(message_sid, step_id)
+        return {
+            "message_sid": message_sid,
+            "step_id": step_id,
+            "next_at": current.next_due(now),
+            "resolved": not current.waiting,
+        }
+
+    def resume(self, message_sid: str, step_id: str, woken_by: str) -> Conversation:
+        """Before the replay: a wait woken without an outcome (the token task's ceiling, a
+        failed branch) times out here."""
+        conversation = self._require(message_sid, step_id)
+        if conversation.waiting:
+            self._end(conversation, WaitOutcome.TIMEOUT, f"woken by {woken_by}", notify=False)
+            conversation = self._require(message_sid, step_id)
+        self._store.close_wait(conversation)
+        return conversation
+
+    # --- replies, delivery failures, cancellation ----------------------------------------------
+
+    def route_reply(self, message: Mapping[str, Any]) -> ReplyRouting:
+        sid = str(message["message_sid"])
+        recorded = self._store.recorded_reply(sid)
+        if recorded is not None:  # a redelivery: finish what the first attempt started
+            conversation = self._require(recorded.message_sid, recorded.step_id)
+            self._follow_up(conversation, recorded.resolves, recorded.reprompt_step_id)
+            return ReplyRouting.CONSUMED if recorded.consumed else ReplyRouting.ALSO_TRIGGERS
+        for _ in range(3):  # a lost race (another reply, a timeout) is looked at again
+            routing = self._try_reply(message, sid)
+            if routing is not None:
+                return routing
+        return ReplyRouting.NOT_A_REPLY
+
+    def _try_reply(self, message: Mapping[str, Any], sid: str) -> ReplyRouting | None:
+        open_wait = self._store.find_open_wait(
+            str(message["account"]), str(message["to_number"]), str(message["from_number"])
+        )
+        if open_wait is None:
+            return ReplyRouting.NOT_A_REPLY
+        conversation = self._store.get(open_wait.message_sid, open_wait.step_id)
+        if conversation is None or not conversation.waiting:
+            if conversation is not None:
+                self._store.close_wait(conversation)
+            return ReplyRouting.NOT_A_REPLY
+        decision = decide_reply(
+            conversation,
+            sid=sid,
+            body=str(message.get("body") or ""),
+            received_at=str(message.get("received_at") or iso(self._clock())),
+        )
+        if not self._store.record_reply(decision, seen_attempts=conversation.attempts):
+            return None
+        after = self._require(conversation.message_sid, conversation.step_id)
+        if not self._follow_up(after, decision.resolves, decision.reprompt_step_id):
+            return ReplyRouting.NOT_A_REPLY  # nobody will carry the conversation on
+        return ReplyRouting.ALSO_TRIGGERS if after.also_run_triggers else ReplyRouting.CONSUMED
+
+    def _follow_up(
+        self, conversation: Conversation, resolves: bool, reprompt_step_id: str | None
+    ) -> bool:
+        if resolves:
+            self._store.close_wait(conversation)
+            return self._wake(conversation)
+        if reprompt_step_id is not None and conversation.reprompt:
+            self._send(conversation, reprompt_step_id, conversation.reprompt)
+        return True
+
+    def prompt_failed(self, message_sid: str, prompt_step_id: str, detail: str) -> bool:
+        """A prompt came back failed/undelivered: its wait ends with ``delivery_failed``."""
+        step_id, sep, _ = prompt_step_id.rpartition("/prompt")
+        if not sep or not step_id:
+            return False
+        conversation = self._store.get(message_sid, step_id)
+        if conversation is None or not conversation.waiting:
+            return False
+        return self._end(conversation, WaitOutcome.DELIVERY_FAILED, detail)
+
+    def cancel(self, message_sid: str, step_id: str) -> bool:
+        conversation = self._store.get(message_sid, step_id)
+        if conversation is None or not conversation.waiting:
+            return False
+        return self._end(conversation, WaitOutcome.CANCELLED, "cancelled by an operator")
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _end(
+        self, conversation: Conversation, outcome: WaitOutcome, detail: str, *, notify: bool = True
+    ) -> bool:
+        variables = outcome_variables(conversation, outcome, detail)
+        if not self._store.resolve(conversation, outcome.value, variables, iso(self._clock())):
+            return False
+        self._store.close_wait(conversation)
+        current = self._store.get(conversation.message_sid, conversation.step_id)
+        if notify and current is not None and current.task_token and self._workflow is not None:
+            self._workflow.fail(current.task_token, ERROR_NAMES[outcome], detail)
+        return True
+
+    def _wake(self, conversation: Conversation) -> bool:
+        current = self._require(conversation.message_sid, conversation.step_id)
+        if not current.task_token or self._workflow is None:
+            return True  # not registered yet: register sees the outcome and wakes itself
+        return self._workflow.wake(current.task_token, {"outcome": current.status})
+
+    def _send(self, conversation: Conversation, step_id: str, body: str) -> StepOutcome:
+        port = self._port_for(conversation.message_sid, conversation.account)
+        return port.perform(
+            SendSms(
+                step_id=step_id,
+                trigger=conversation.trigger,
+                to=conversation.contact,
+                from_=conversation.our_number,
+                messaging_service_sid=None,
+                body=body,
+            )
+        )
+
+    def _require(self, message_sid: str, step_id: str) -> Conversation:
+        conversation = self._store.get(message_sid, step_id)
+        if conversation is None:
+            raise LookupError(f"no conversation {message_sid}:{step_id}")
+        return conversation
+
+
+def execution_input(conversation: Conversation) -> dict[str, Any]:
+    """The execution's input: everything else is read from the table when needed."""
+    keys = {"message_sid": conversation.message_sid, "step_id": conversation.step_id}
+    return {
+        **keys,
+        "account": conversation.account,
+        "timer": {**keys, "next_at": conversation.first_due(), "resolved": False},
+    }

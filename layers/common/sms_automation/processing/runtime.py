@@ -1,0 +1,190 @@
+"""The processing wiring shared by the stream processor and the conversation functions.
+
+One ``Runtime`` per warm Lambda (handlers keep it in a ``functools.cache``): AWS clients,
+the account directory, the trigger processor and the conversations, built from the
+environment on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from functools import cache, cached_property
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from sms_automation.accounts import Account
+from sms_automation.adapters.account_store import CachedAccountDirectory
+from sms_automation.adapters.conversation_store import DynamoConversationStore
+from sms_automation.adapters.message_store import DynamoMessageStore, plain
+from sms_automation.adapters.outbound_store import DynamoOutboundStore
+from sms_automation.adapters.trigger_store import DynamoTriggerStore
+from sms_automation.adapters.twilio_messaging import TwilioMessaging
+from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow
+from sms_automation.conversations.service import Conversations, ReplyRouting
+from sms_automation.outbound_status import OutboundKind
+from sms_automation.processing.effects import Effects, EffectSettings, Messaging
+from sms_automation.processing.ledger import DynamoStepLedger
+from sms_automation.processing.port import LedgerActionPort
+from sms_automation.processing.runner import EngineCache, MessageProcessor, RunResult, iso
+from sms_automation.processing.runs import DynamoRunStore
+from sms_automation.processing.settings import ProcessorSettings
+from sms_automation.triggers import StepOutcome, WaitForReply
+
+AWS_CONFIG = Config(
+    connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3}
+)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@cache
+def _messaging_client(account_sid: str, auth_token: str, api_base_url: str) -> TwilioMessaging:
+    """One client (and connection pool) per account and token; a rotated token gets a new one."""
+    return TwilioMessaging(account_sid, auth_token, api_base_url=api_base_url)
+
+
+class Runtime:
+    def __init__(
+        self, settings: ProcessorSettings, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self.settings = settings
+        self._clock = clock
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Runtime:
+        return cls(ProcessorSettings.from_environ(environ))
+
+    # --- clients -------------------------------------------------------------------------------
+
+    @cached_property
+    def dynamodb(self) -> Any:
+        return boto3.client("dynamodb", config=AWS_CONFIG)
+
+    @cached_property
+    def directory(self) -> CachedAccountDirectory:
+        return CachedAccountDirectory.from_clients(
+            self.settings.table_name,
+            self.dynamodb,
+            boto3.client("secretsmanager", config=AWS_CONFIG),
+        )
+
+    @cached_property
+    def runs(self) -> DynamoRunStore:
+        return DynamoRunStore(self.settings.table_name, self.dynamodb)
+
+    @cached_property
+    def processor(self) -> MessageProcessor:
+        return MessageProcessor(
+            runs=self.runs,
+            triggers=DynamoTriggerStore(self.settings.table_name, self.dynamodb),
+            engines=EngineCache(),
+            port_for=self.port_for,
+            clock=self._clock,
+        )
+
+    @cached_property
+    def conversations(self) -> Conversations:
+        arn = self.settings.wait_state_machine_arn
+        workflow = (
+            StepFunctionsWaitWorkflow(arn, boto3.client("stepfunctions", config=AWS_CONFIG))
+            if arn
+            else None
+        )
+        return Conversations(
+            store=DynamoConversationStore(self.settings.table_name, self.dynamodb),
+            workflow=workflow,
+            port_for=self.ledger_port,
+            clock=self._clock,
+        )
+
+    # --- use cases -----------------------------------------------------------------------------
+
+    def handle_inbound(self, message: Mapping[str, Any]) -> tuple[ReplyRouting, RunResult]:
+        """A new inbound message: an answer to an open conversation, else the triggers."""
+        sid, account = str(message["message_sid"]), str(message["account"])
+        existing = self.runs.get(sid)
+        routing = ReplyRouting.NOT_A_REPLY
+        if existing is None or not existing.finished:
+            routing = self.conversations.route_reply(message)
+        if routing is ReplyRouting.CONSUMED:
+            run = self.runs.start(
+                sid,
+                account,
+                trigger_version=0,
+                fingerprint="",
+                now=iso(self._clock()),
+                status="conversation_reply",
+            )
+            return routing, RunResult(run, replayed=existing is not None)
+        return routing, self.processor.process(message)
+
+    def replay(self, message_sid: str) -> RunResult:
+        """Evaluate a stored message again (after a wait resolved): steps done are not redone."""
+        message = DynamoMessageStore(self.settings.table_name, self.dynamodb).get(message_sid)
+        if message is None:
+            raise LookupError(f"message {message_sid} is gone")
+        return self.processor.process(plain(message))
+
+    # --- ports ---------------------------------------------------------------------------------
+
+    def port_for(self, message: Mapping[str, Any]) -> LedgerActionPort:
+        return self.ledger_port(str(message["message_sid"]), str(message["account"]))
+
+    def ledger_port(self, message_sid: str, account_name: str) -> LedgerActionPort:
+        settings = self.settings
+        outbound = DynamoOutboundStore(settings.table_name, self.dynamodb)
+
+        def messaging() -> Messaging:
+            account = self.directory.find(account_name)
+            if account is None:
+                raise LookupError(f"account {account_name!r} no longer exists")
+            return self._messaging_for(account)
+
+        def record_outbound(
+            *, sid: str, kind: OutboundKind, to: str, from_: str, step_id: str, status: str
+        ) -> None:
+            outbound.record_created(
+                sid,
+                account=account_name,
+                kind=kind,
+                to=to,
+                from_=from_,
+                origin_message_sid=message_sid,
+                origin_step_id=step_id,
+                status=status,
+                created_at=self._clock(),
+            )
+
+        def wait(step: WaitForReply) -> StepOutcome:
+            return self.conversations.perform(message_sid, account_name, step)
+
+        effects = Effects(
+            message_sid=message_sid,
+            messaging=messaging,
+            dynamodb=self.dynamodb,
+            settings=EffectSettings(
+                status_callback_url=settings.status_callback_url(account_name),
+                records_table=settings.records_table,
+                allow_private_networks=settings.allow_private_networks,
+            ),
+            record_outbound=record_outbound,
+            clock=self._clock,
+        )
+        return LedgerActionPort(
+            message_sid,
+            DynamoStepLedger(settings.table_name, self.dynamodb),
+            effects,
+            lambda: iso(self._clock()),
+            waits=wait,
+        )
+
+    def _messaging_for(self, account: Account) -> Messaging:
+        tokens = self.directory.auth_tokens(account)
+        return _messaging_client(
+            account.account_sid, tokens.current, self.settings.twilio_api_base_url
+        )

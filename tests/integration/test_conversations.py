@@ -1,0 +1,437 @@
+"""Conversations end to end in one process: the real state machine definition on moto's
+executor, our register/timer/resume handlers for its Lambda tasks, the real trigger processor
+on moto's DynamoDB stream, the real status callback, a Twilio-like server on 127.0.0.1 that,
+like api.twilio.com, creates a second message for a repeated create.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import count
+from typing import Any
+from urllib.parse import urlencode
+
+import boto3
+import pytest
+import yaml
+from moto import mock_aws
+
+from functions.inbound_webhook import handler as inbound
+from functions.status_callback import handler as status_callback
+from functions.trigger_processor import handler as processor
+from functions.wait_register import handler as wait_register
+from functions.wait_resume import handler as wait_resume
+from functions.wait_timer import handler as wait_timer
+from sms_automation.adapters.conversation_store import DynamoConversationStore
+from sms_automation.adapters.trigger_store import DynamoTriggerStore
+from sms_automation.conversations.model import Conversation, execution_name
+from sms_automation.processing.runs import DynamoRunStore
+from sms_automation.triggers import Engine, parse_trigger_text
+from tests.support.aws import (
+    SECRETS_PREFIX,
+    TEST_ACCOUNT_SID,
+    TEST_AUTH_TOKEN,
+    FakeLambdaContext,
+    account_registry,
+    add_account,
+    clear_cached_dependencies,
+    use_dummy_aws_credentials,
+)
+from tests.support.events import signed_webhook_event
+from tests.support.stepfunctions import (
+    InProcessLambda,
+    create_state_machine,
+    execution_status,
+    function_arn,
+    in_process_lambda,
+    wait_until,
+)
+from tests.support.streams import TableStream, stream_event
+from tests.support.template import create_table_kwargs
+from tests.support.twilio_server import TwilioTestServer
+
+pytestmark = pytest.mark.integration
+
+OUR_NUMBER = "+15005550006"
+ALICE = "+14155550101"
+BOB = "+14155550102"
+HANDLER_MODULES = (inbound, processor, status_callback, wait_register, wait_timer, wait_resume)
+_sids = count(1)
+
+
+def new_sid() -> str:
+    return f"SM{next(_sids):032x}"
+
+
+def triggers(wait: dict[str, Any], *, after: str = "Bye") -> str:
+    wait_action = {"type": "wait_for_reply", "prompt": "Reply YES to confirm", **wait}
+    return yaml.safe_dump(
+        {
+            "version": 1,
+            "triggers": [
+                {
+                    "name": "ask",
+                    "when": {"field": "Body", "starts_with": "book"},
+                    "actions": [wait_action, {"type": "send_sms", "body": after}],
+                },
+                {"name": "echo", "actions": [{"type": "send_sms", "body": "echo %Body%"}]},
+            ],
+        },
+        sort_keys=False,
+    )
+
+
+BRANCHES = {
+    "on_reply": [{"type": "send_sms", "body": "Thanks %answer.body%"}],
+    "on_timeout": [{"type": "send_sms", "body": "No answer"}],
+    "on_delivery_failure": [{"type": "record", "item": {"what": "undelivered"}}],
+    "on_no_valid_answer": [{"type": "send_sms", "body": "Giving up after %answer.attempts%"}],
+}
+
+
+@dataclass
+class World:
+    twilio: TwilioTestServer
+    table: str
+    stream: TableStream
+    lambdas: InProcessLambda
+    state_machine_arn: str
+
+    def push(self, source: str) -> None:
+        trigger_set = parse_trigger_text(source)
+        DynamoTriggerStore(self.table, boto3.client("dynamodb")).push(
+            "acme",
+            source,
+            fingerprint=Engine(trigger_set).program.fingerprint,
+            pushed_at=datetime.now(UTC),
+            trigger_names=tuple(t.name for t in trigger_set.triggers),
+        )
+        self.stream.new_records()
+
+    def receive(self, body: str, sender: str = ALICE) -> str:
+        """The contact texts our number: Twilio posts it, the webhook stores it."""
+        sid = new_sid()
+        raw = urlencode(
+            {
+                "MessageSid": sid,
+                "SmsMessageSid": sid,
+                "AccountSid": TEST_ACCOUNT_SID,
+                "From": sender,
+                "To": OUR_NUMBER,
+                "Body": body,
+                "NumMedia": "0",
+                "ApiVersion": "2010-04-01",
+            }
+        )
+        response = inbound.lambda_handler(
+            signed_webhook_event("acme", raw, TEST_AUTH_TOKEN), FakeLambdaContext()
+        )
+        assert response["statusCode"] == 200
+        return sid
+
+    def deliver(self, records: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        batch = self.stream.inserts_of_inbound_messages() if records is None else records
+        return dict(processor.lambda_handler(stream_event(batch), FakeLambdaContext()))
+
+    def text(self, body: str, sender: str = ALICE) -> str:
+        sid = self.receive(body, sender)
+        assert self.deliver() == {"batchItemFailures": []}
+        return sid
+
+    def bodies(self, to: str = ALICE) -> list[str]:
+        """What we sent ``to``, in the order the Twilio server created it."""
+        return [m["body"] for m in self.twilio.messages() if m["to"] == to]
+
+    def conversation(self, message_sid: str, step_id: str = "ask/1") -> Conversation:
+        found = DynamoConversationStore(self.table, boto3.client("dynamodb")).get(
+            message_sid, step_id
+        )
+        assert found is not None
+        return found
+
+    def registered(self, message_sid: str, step_id: str = "ask/1") -> Conversation:
+        """The register task has returned (the prompt is sent)."""
+        wait_until(
+            lambda: any(
+                (e["message_sid"], e["step_id"]) == (message_sid, step_id)
+                for e in self.lambdas.succeeded("wait-register")
+            ),
+            what=f"the wait {step_id} to be registered",
+        )
+        return self.conversation(message_sid, step_id)
+
+    def finished(self, message_sid: str, step_id: str = "ask/1") -> str:
+        arn = self.conversation(message_sid, step_id).execution_arn
+        return str(
+            wait_until(
+                lambda: (s := execution_status(arn)) != "RUNNING" and s,
+                what=f"execution of {step_id} to end",
+            )
+        )
+
+    def run_status(self, message_sid: str) -> str:
+        run = DynamoRunStore(self.table, boto3.client("dynamodb")).get(message_sid)
+        assert run is not None
+        return run.status
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    use_dummy_aws_credentials(monkeypatch)
+    real_twilio = TwilioTestServer(
+        {TEST_ACCOUNT_SID: TEST_AUTH_TOKEN}, honour_idempotency_token=False
+    )
+    handlers = {
+        "wait-register": wait_register.lambda_handler,
+        "wait-timer": wait_timer.lambda_handler,
+        "wait-resume": wait_resume.lambda_handler,
+    }
+    with (
+        mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
+        real_twilio as twilio,
+        in_process_lambda(monkeypatch, handlers) as lambdas,
+    ):
+        dynamodb = boto3.client("dynamodb")
+        app = create_table_kwargs()
+        records = create_table_kwargs("records-test", logical_id="RecordsTable")
+        dynamodb.create_table(**app)
+        dynamodb.create_table(**records)
+        add_account(account_registry(app["TableName"], dynamodb, boto3.client("secretsmanager")))
+        machine = create_state_machine(
+            "wait-for-reply",
+            {
+                "WaitRegisterFunctionArn": function_arn("wait-register"),
+                "WaitTimerFunctionArn": function_arn("wait-timer"),
+                "WaitResumeFunctionArn": function_arn("wait-resume"),
+            },
+        )
+        for name, value in {
+            "TABLE_NAME": app["TableName"],
+            "RECORDS_TABLE": records["TableName"],
+            "SECRETS_PREFIX": SECRETS_PREFIX,
+            "PUBLIC_BASE_URL": "",
+            "WEBHOOK_BASE_URL": "https://hooks.example.com/dev",
+            "TWILIO_API_BASE_URL": twilio.base_url,
+            "WAIT_STATE_MACHINE_ARN": machine,
+        }.items():
+            monkeypatch.setenv(name, value)
+        for module in HANDLER_MODULES:
+            clear_cached_dependencies(module)
+        stream = TableStream(app["TableName"])
+        stream.new_records()
+        yield World(twilio, app["TableName"], stream, lambdas, machine)
+        for module in HANDLER_MODULES:
+            clear_cached_dependencies(module)
+
+
+def later(seconds: float) -> str:
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="seconds")
+
+
+# --- scenarios ----------------------------------------------------------------------------------
+
+
+def test_reply_before_timeout_runs_on_reply_then_what_follows(world: World) -> None:
+    world.push(triggers({"timeout": "1h", **BRANCHES}))
+    origin = world.text("book me")
+    assert world.run_status(origin) == "paused"
+    world.registered(origin)
+    assert world.bodies() == ["Reply YES to confirm"]
+
+    reply = world.text("yes please")
+
+    assert world.finished(origin) == "SUCCEEDED"
+    assert world.bodies() == ["Reply YES to confirm", "Thanks yes please", "Bye"]
+    assert world.run_status(origin) == "completed"
+    assert world.run_status(reply) == "conversation_reply"  # not run through the triggers
+    conversation = world.conversation(origin)
+    assert conversation.status == "replied"
+    assert conversation.execution_arn.endswith(execution_name(origin, "ask/1"))
+    assert [r.body for r in conversation.replies] == ["yes please"]
+
+
+def test_timeout_runs_on_timeout(world: World) -> None:
+    world.push(triggers({"timeout": "2s", **BRANCHES}))
+    origin = world.text("book me")
+    assert world.finished(origin) == "SUCCEEDED"
+    assert world.bodies() == ["Reply YES to confirm", "No answer", "Bye"]
+    assert world.conversation(origin).status == "timeout"
+
+
+def test_delivery_failure_of_the_prompt_runs_on_delivery_failure(world: World) -> None:
+    world.push(triggers({"timeout": "1h", **BRANCHES}))
+    origin = world.text("book me")
+    world.registered(origin)
+    [prompt] = world.twilio.messages()
+    body = urlencode(
+        {
+            "AccountSid": TEST_ACCOUNT_SID,
+            "MessageSid": prompt["sid"],
+            "MessageStatus": "undelivered",
+            "ErrorCode": "30003",
+            "From": OUR_NUMBER,
+            "To": ALICE,
+        }
+    )
+    event = signed_webhook_event("acme", body, TEST_AUTH_TOKEN, route="status")
+    assert status_callback.lambda_handler(event, FakeLambdaContext())["statusCode"] == 200
+
+    assert world.finished(origin) == "SUCCEEDED"
+    assert world.conversation(origin).status == "delivery_failed"
+    assert world.bodies() == ["Reply YES to confirm", "Bye"]  # the branch recorded, then Bye
+    records = boto3.client("dynamodb").scan(TableName="records-test")["Items"]
+    assert [r["what"]["S"] for r in records] == ["undelivered"]
+
+
+def test_unexpected_answer_is_reprompted_then_a_valid_one_accepted(world: World) -> None:
+    wait = {"timeout": "1h", "expect": ["YES", "NO"], "reprompt": "YES or NO?", **BRANCHES}
+    world.push(triggers(wait))
+    origin = world.text("book me")
+    world.registered(origin)
+
+    world.text("maybe")
+    assert world.bodies() == ["Reply YES to confirm", "YES or NO?"]
+    assert world.conversation(origin).status == "waiting"
+
+    world.text(" No ")
+    assert world.finished(origin) == "SUCCEEDED"
+    assert world.bodies() == ["Reply YES to confirm", "YES or NO?", "Thanks  No ", "Bye"]
+
+
+def test_attempts_used_up_runs_on_no_valid_answer(world: World) -> None:
+    wait = {"timeout": "1h", "expect": ["YES"], "reprompt": "YES?", "max_attempts": 2}
+    world.push(triggers({**wait, **BRANCHES}))
+    origin = world.text("book me")
+    world.registered(origin)
+    world.text("a")
+    world.text("b")
+    assert world.finished(origin) == "SUCCEEDED"
+    assert world.bodies() == ["Reply YES to confirm", "YES?", "Giving up after 2", "Bye"]
+    assert world.conversation(origin).status == "no_valid_answer"
+
+
+def test_two_concurrent_replies_resolve_the_wait_once(world: World) -> None:
+    world.push(triggers({"timeout": "1h", **BRANCHES}))
+    origin = world.text("book me")
+    world.registered(origin)
+    world.receive("first")
+    world.receive("second")
+    records = world.stream.inserts_of_inbound_messages()
+    results: list[dict[str, Any]] = []
+    threads = [
+        threading.Thread(target=lambda r=record: results.append(world.deliver([r])))
+        for record in records
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert results == [{"batchItemFailures": []}] * 2
+    assert world.finished(origin) == "SUCCEEDED"
+    [answer] = [r.body for r in world.conversation(origin).replies]
+    other = "second" if answer == "first" else "first"
+    sent = world.bodies()
+    assert sent.count(f"Thanks {answer}") == 1
+    assert f"echo {other}" in sent  # the loser is a new message
+    assert f"Thanks {other}" not in sent
+
+
+def test_reply_after_timeout_is_a_new_message(world: World) -> None:
+    world.push(triggers({"timeout": "1s", **BRANCHES}))
+    origin = world.text("book me")
+    assert world.finished(origin) == "SUCCEEDED"
+    late = world.text("yes")
+    assert world.run_status(late) == "completed"
+    assert world.bodies()[-1] == "echo yes"
+
+
+def test_two_contacts_waiting_at_once(world: World) -> None:
+    world.push(triggers({"timeout": "1h", **BRANCHES}))
+    alice, bob = world.text("book A", ALICE), world.text("book B", BOB)
+    world.registered(alice)
+    world.registered(bob)
+    world.text("from bob", BOB)
+    assert world.finished(bob) == "SUCCEEDED"
+    assert world.conversation(alice).status == "waiting"
+    world.text("from alice", ALICE)
+    assert world.finished(alice) == "SUCCEEDED"
+    assert world.bodies(ALICE) == ["Reply YES to confirm", "Thanks from alice", "Bye"]
+    assert world.bodies(BOB) == ["Reply YES to confirm", "Thanks from bob", "Bye"]
+
+
+def test_a_wait_inside_a_branch_is_a_second_conversation(world: World) -> None:
+    nested = {
+        "type": "wait_for_reply",
+        "prompt": "And your name, %answer.body%?",
+        "into": "name",
+        "timeout": "1h",
+        "on_reply": [{"type": "send_sms", "body": "See you, %name.body%"}],
+    }
+    world.push(triggers({"timeout": "1h", "on_reply": [nested]}))
+    origin = world.text("book me")
+    world.registered(origin)
+    world.text("yes")
+    world.registered(origin, "ask/1/on_reply/1")
+    assert world.finished(origin) == "SUCCEEDED"
+    assert world.run_status(origin) == "paused"
+    world.text("Jo")
+    assert world.finished(origin, "ask/1/on_reply/1") == "SUCCEEDED"
+    assert world.bodies() == ["Reply YES to confirm", "And your name, yes?", "See you, Jo", "Bye"]
+    assert world.run_status(origin) == "completed"
+
+
+def test_a_reminder_is_sent_while_nobody_answers(world: World) -> None:
+    remind = [{"after": "1s", "text": "Still there?"}]
+    world.push(triggers({"timeout": "3s", "remind": remind, **BRANCHES}))
+    origin = world.text("book me")
+    assert world.finished(origin) == "SUCCEEDED"
+    assert world.bodies() == ["Reply YES to confirm", "Still there?", "No answer", "Bye"]
+
+
+def test_no_reminder_once_the_answer_came(world: World) -> None:
+    remind = [{"after": "2s", "text": "Still there?"}]
+    world.push(triggers({"timeout": "1h", "remind": remind, **BRANCHES}))
+    origin = world.text("book me")
+    world.registered(origin)
+    world.text("yes")
+    assert world.finished(origin) == "SUCCEEDED"
+    assert world.lambdas.invoked("wait-timer") == []  # the timer branch was stopped asleep
+    assert world.bodies() == ["Reply YES to confirm", "Thanks yes", "Bye"]
+
+
+def test_an_absolute_deadline(world: World) -> None:
+    world.push(triggers({"until": later(2), **BRANCHES}))
+    origin = world.text("book me")
+    conversation = world.registered(origin)
+    assert conversation.deadline == later(2).replace("+00:00", "Z") or conversation.deadline
+    assert world.finished(origin) == "SUCCEEDED"
+    assert world.bodies() == ["Reply YES to confirm", "No answer", "Bye"]
+
+
+def test_resume_failing_once_is_retried_without_resending_anything(world: World) -> None:
+    world.push(triggers({"timeout": "1h", **BRANCHES}))
+    origin = world.text("book me")
+    world.registered(origin)
+    world.lambdas.fail_next["wait-resume"] = 1
+    world.text("yes")
+    assert world.finished(origin) == "SUCCEEDED"
+    assert len(world.lambdas.invoked("wait-resume")) == 2
+    assert len(world.lambdas.invoked("wait-register")) == 1
+    assert world.bodies() == ["Reply YES to confirm", "Thanks yes", "Bye"]
+
+
+def test_a_redelivered_origin_starts_no_second_execution(world: World) -> None:
+    world.push(triggers({"timeout": "1h", **BRANCHES}))
+    world.receive("book me")
+    records = world.stream.inserts_of_inbound_messages()
+    world.deliver(records)
+    origin = records[0]["dynamodb"]["NewImage"]["message_sid"]["S"]
+    world.registered(origin)
+    world.deliver(records)
+    sfn = boto3.client("stepfunctions")
+    assert len(sfn.list_executions(stateMachineArn=world.state_machine_arn)["executions"]) == 1
+    assert world.bodies() == ["Reply YES to confirm"]
