@@ -104,7 +104,7 @@ build: tools ## sam build (x86_64 by default for local runs; ARCH=arm64 for AWS)
 	@echo "layer: $$(du -sh .aws-sam/build/CommonLayer | cut -f1) unzipped (Lambda allows 250 MB for function + layers)"
 
 clean: ## remove venvs and build output
-	rm -rf $(VENV) $(TOOLS_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS_VENV) .venv-emulator .local .aws-sam .pytest_cache .mypy_cache .ruff_cache
 
 # ---- the local stack: ministack (local AWS emulator) + the real template (docs/local.md) -------
 EMULATOR_VENV := .venv-emulator
