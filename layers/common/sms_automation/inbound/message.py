@@ -114,16 +114,17 @@ class InboundMessage:
 
     def to_item(self) -> dict[str, Any]:
         """The DynamoDB item (plain Python values; the store serialises them)."""
-        fields = self.fields
+        fields = self.fields  # computed once: it walks every parameter
+        message_sid = fields.get("MessageSid", "")
         num_media = _int(fields.get("NumMedia"))
         sender = fields.get("From", "")
         item: dict[str, Any] = {
-            **keys.message_key(self.message_sid),
+            **keys.message_key(message_sid),
             keys.GSI1_PK: keys.account_messages_index_pk(self.account),
-            keys.GSI1_SK: f"{self.received_at}#{self.message_sid}",
+            keys.GSI1_SK: f"{self.received_at}#{message_sid}",
             "kind": keys.KIND_INBOUND_MESSAGE,
             "account": self.account,
-            "message_sid": self.message_sid,
+            "message_sid": message_sid,
             "account_sid": fields.get("AccountSid", ""),
             "received_at": self.received_at,
             "params": fields,
