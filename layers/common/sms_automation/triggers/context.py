@@ -86,7 +86,8 @@ class EvalContext:
         self.trigger = name
         self.step_id = None
         self._trigger_layer["trigger"] = name
-        self.local.clear()
+        if self.local:  # once per trigger: most have no ``extract:``, and an empty dict is clear
+            self.local.clear()
 
     # -- variables ------------------------------------------------------------------------------
     def set_variable(self, name: str, value: VarValue) -> None:
@@ -108,11 +109,12 @@ class EvalContext:
         return cached
 
     def folded_text(self, ref: VariableRef) -> str:
-        if ref.path or self._overridden(ref.head):
+        head = ref.head  # the overridden test inlined: this runs for most conditions
+        if ref.path or head in self.local or head in self.variables or head in self._trigger_layer:
             return self.text(ref).casefold()
-        cached = self._base_folded.get(ref.head)
+        cached = self._base_folded.get(head)
         if cached is None:
-            cached = self._base_folded[ref.head] = self.text(ref).casefold()
+            cached = self._base_folded[head] = self.text(ref).casefold()
         return cached
 
     def _overridden(self, head: str) -> bool:
