@@ -130,3 +130,8 @@ reset: install ## stop, then delete .local (state, logs, build): the next `make 
 
 e2e: install tools emulator ## end-to-end tests only: deploy to a fresh emulator, real HTTP
 	$(BIN)/pytest -m e2e tests/e2e
+
+# ---- benchmarks: on demand, never part of `make test` (bench/RESULTS.md) ------------------------
+.PHONY: bench
+bench: install ## cold starts, warm webhook, trigger evaluation, each against a floor → bench/RESULTS.md
+	PYTHONPATH=.:layers/common $(BIN)/python -m bench $(BENCH_ARGS)

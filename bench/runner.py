@@ -1,0 +1,203 @@
+"""``make bench``: run every benchmark, write ``bench/results.json`` and the figures block of
+``bench/RESULTS.md`` (the prose around it is kept).
+
+    python -m bench                 # everything (a few minutes)
+    python -m bench --quick         # fewer runs, for a look while working
+    python -m bench --only cold     # cold | warm | triggers
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import cold_start, trigger_eval, warm
+from bench.common import ROOT
+
+RESULTS_JSON = Path(__file__).with_name("results.json")
+RESULTS_MD = Path(__file__).with_name("RESULTS.md")
+BEGIN, END = "<!-- figures:begin (written by make bench) -->", "<!-- figures:end -->"
+
+
+def machine() -> dict[str, Any]:
+    load = os.getloadavg()
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "load_average_1_5_15": [round(value, 2) for value in load],
+    }
+
+
+def commit() -> str:
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            check=False,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "layers", "functions", "bench"],
+            check=False,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return f"{head}{'+uncommitted' if dirty else ''}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer runs (not for RESULTS.md)")
+    parser.add_argument("--only", choices=("cold", "warm", "triggers"), action="append")
+    parser.add_argument("--no-write", action="store_true", help="print, do not write results")
+    args = parser.parse_args(argv)
+    parts = set(args.only or ("cold", "warm", "triggers"))
+    results: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit(),
+        "machine": machine(),
+        "quick": args.quick,
+    }
+    if "cold" in parts:
+        runs = 7 if args.quick else 11
+        print(f"cold starts: {runs} interleaved runs each ...", file=sys.stderr)
+        floor, cold = cold_start.run(list(cold_start.SCENARIOS), runs)
+        rows = cold_start.summarise(floor, cold)
+        for row in rows:
+            row["top_imports_ms"] = cold_start.import_profile(row["function"])
+        results["cold_start"] = {
+            "floor": cold_start.FLOOR_CODE,
+            "floor_samples_ms": [round(s * 1000, 1) for s in floor.samples],
+            "functions": rows,
+        }
+    if "warm" in parts:
+        requests, warmup = (2_000, 200) if args.quick else (10_000, 500)
+        print(f"warm webhook: {requests} requests each ...", file=sys.stderr)
+        results["warm_webhook"] = warm.run(requests, warmup)
+    if "triggers" in parts:
+        print("trigger evaluation ...", file=sys.stderr)
+        results["trigger_evaluation"] = trigger_eval.run()
+    results["machine"]["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
+
+    text = json.dumps(results, indent=2)
+    if args.no_write:
+        print(text)
+        return 0
+    previous = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else {}
+    merged = {**previous, **results}  # a partial run (--only) keeps the other figures
+    RESULTS_JSON.write_text(json.dumps(merged, indent=2) + "\n")
+    write_markdown(merged)
+    print(markdown_figures(merged))
+    return 0
+
+
+def _mark(passed: bool | None) -> str:
+    return "—" if passed is None else ("pass" if passed else "**miss**")
+
+
+def markdown_figures(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    lines = [
+        f"Measured {results['date']} on commit `{results['commit']}`"
+        + (" (quick run)" if results.get("quick") else "")
+        + f": {m['cpu']}, {m['cores']} cores, {m['os']}, {m['implementation']} {m['python']}; "
+        f"load average {m['load_average_1_5_15']} before, {m.get('load_average_after')} after "
+        "(the machine is shared with other test runs).",
+        "",
+    ]
+    cold = results.get("cold_start")
+    if cold:
+        lines += [
+            "### Cold start (median of interleaved runs ÷ the floor's median)",
+            "",
+            f"Floor: a fresh interpreter running `{cold['floor']}`: median "
+            f"{cold['functions'][0]['floor_median_ms']} ms.",
+            "",
+            "| function | first event | median ms | ÷ floor | target | "
+            "| heaviest imports (ms, cumulative) |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for row in cold["functions"]:
+            imports = ", ".join(f"{name} {ms:.0f}" for name, ms in row["top_imports_ms"][:5])
+            served = "served" if row["first_event_served"] else "**not served**"
+            lines.append(
+                f"| `{row['function']}` | {served}: {row['note']} | {row['median_ms']} | "
+                f"{row['ratio']}x | ≤ {row['target']}x | {_mark(row['pass'])} | {imports} |"
+            )
+        lines.append("")
+    hot = results.get("warm_webhook")
+    if hot:
+        f, r = hot["figures"], hot["ratios"]
+        lines += [
+            f"### Warm webhook ({hot['requests_each']:,} requests each, interleaved blocks)",
+            "",
+            "| handler | p50 µs | p99 µs |",
+            "|---|---|---|",
+            f"| ours (`functions/inbound_webhook`) | {f['ours']['p50_us']} | "
+            f"{f['ours']['p99_us']} |",
+            f"| floor (`bench/floor_handler.py`) | {f['floor']['p50_us']} | "
+            f"{f['floor']['p99_us']} |",
+            f"| reference (`bench/reference_handler.py`) | {f['reference']['p50_us']} | "
+            f"{f['reference']['p99_us']} |",
+            "",
+            "| ratio | p50 | p99 | target | |",
+            "|---|---|---|---|---|",
+            f"| ours ÷ floor | {r['vs_floor_p50']}x | {r['vs_floor_p99']}x | "
+            f"≤ {hot['target_vs_floor']}x | {_mark(hot['pass_vs_floor'])} |",
+            f"| ours ÷ reference | {r['vs_reference_p50']}x | {r['vs_reference_p99']}x | "
+            f"≤ {hot['target_vs_reference']}x | {_mark(hot['pass_vs_reference'])} |",
+            "",
+        ]
+    triggers = results.get("trigger_evaluation")
+    if triggers:
+        lines += [
+            "### Trigger evaluation (per message; the last trigger matches)",
+            "",
+            "| triggers | ms per message | µs per trigger | growth x(previous) | hand-written "
+            "loop ms | compiled once, ms | target | |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for row in triggers:
+            growth = f"{row['growth_vs_previous']}x" if row["growth_vs_previous"] else "—"
+            target = f"≤ {row['target_ms']} ms" if row["target_ms"] else ""
+            lines.append(
+                f"| {row['triggers']:,} | {row['per_message_ms']} | {row['per_trigger_us']} | "
+                f"{growth} | {row['hand_written_floor_ms']} | {row['compile_once_ms']} | "
+                f"{target} | {_mark(row['pass'])} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_markdown(results: dict[str, Any]) -> None:
+    block = f"{BEGIN}\n{markdown_figures(results)}\n{END}"
+    text = RESULTS_MD.read_text() if RESULTS_MD.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    head, _, rest = text.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    RESULTS_MD.write_text(head + block + tail)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""The warm webhook: per-request time of the real inbound handler on API Gateway events,
+DynamoDB and Secrets Manager answered by botocore's ``Stubber``, against the standard-library
+floor and the Powertools + ``RequestValidator`` reference, all three in this process, on the same
+events, in interleaved blocks (so load changes reach all three alike).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from contextlib import redirect_stdout
+from typing import Any
+
+import boto3
+from botocore.stub import Stubber
+
+from bench.common import (
+    ACCOUNT,
+    AUTH_TOKEN,
+    ENVIRONMENT,
+    TABLE,
+    account_item,
+    percentile,
+    secret_value,
+    signed_event,
+    sms_body,
+)
+from bench.floor_handler import FloorHandler
+from bench.reference_handler import ReferenceHandler
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+TARGET_VS_FLOOR = 1.3
+TARGET_VS_REFERENCE = 0.75
+
+
+class _Context:
+    function_name = "bench"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    aws_request_id = "00000000-0000-4000-8000-000000000000"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+def _events(count: int) -> list[dict[str, Any]]:
+    return [signed_event(sms_body(f"SM{index:032x}")) for index in range(count)]
+
+
+def _stub_clients_of(inbound: Any) -> Stubber:
+    """The handler creates its clients (its own configuration) through ``boto3.client``; each
+    gets a Stubber: the directory's DynamoDB client answers GetItem (the account), Secrets
+    Manager GetSecretValue (both cached afterwards). Returns the store's client's Stubber."""
+    created: list[Any] = []
+    real_client = boto3.client
+
+    def recording_client(*args: Any, **kwargs: Any) -> Any:
+        client = real_client(*args, **kwargs)
+        created.append(client)
+        return client
+
+    for cached in (inbound._settings, inbound._directory, inbound._store):
+        cached.cache_clear()
+    boto3.client = recording_client
+    try:
+        inbound._directory()  # DynamoDB, then Secrets Manager
+        inbound._store()  # DynamoDB
+    finally:
+        boto3.client = real_client
+    stubs = [Stubber(client) for client in created]
+    for stub in stubs:
+        stub.activate()
+    stubs[0].add_response("get_item", {"Item": account_item()})
+    stubs[1].add_response("get_secret_value", secret_value())
+    return stubs[2]
+
+
+def run(requests: int, warmup: int, block: int = 100) -> dict[str, Any]:
+    os.environ.update(ENVIRONMENT)
+    from functions.inbound_webhook import handler as inbound
+
+    store_stub = _stub_clients_of(inbound)
+
+    dynamodb = boto3.client("dynamodb")  # the floor's and the reference's: a default client
+    dynamo_stub = Stubber(dynamodb)
+    dynamo_stub.activate()
+
+    events = _events(256)
+    context = _Context()
+    devnull = open(os.devnull, "w")  # noqa: SIM115
+    inbound.logger.registered_handler.stream = devnull  # type: ignore[attr-defined]
+    store_stub.add_response("put_item", {})
+    with redirect_stdout(devnull):
+        first = inbound.lambda_handler(events[0], context)
+    assert first["statusCode"] == 200, first
+
+    handlers: dict[str, Handler] = {
+        "ours": inbound.lambda_handler,
+        "floor": FloorHandler(TABLE, {ACCOUNT: AUTH_TOKEN}, dynamodb),
+        "reference": ReferenceHandler(TABLE, {ACCOUNT: AUTH_TOKEN}, dynamodb),
+    }
+    for _ in range(requests + warmup):
+        store_stub.add_response("put_item", {})
+    for _ in range((requests + warmup) * 2):
+        dynamo_stub.add_response("put_item", {})
+
+    samples: dict[str, list[float]] = {name: [] for name in handlers}
+    names = list(handlers)
+    with redirect_stdout(devnull):
+        for name in names:  # warm-up, then check each answers 200
+            for index in range(warmup):
+                response = handlers[name](events[index % len(events)], context)
+                assert response["statusCode"] == 200, (name, response)
+        done = 0
+        while done < requests:
+            size = min(block, requests - done)
+            names = names[1:] + names[:1]
+            for name in names:
+                handler, timings = handlers[name], samples[name]
+                for index in range(done, done + size):
+                    event = events[index % len(events)]
+                    started = time.perf_counter_ns()
+                    handler(event, context)
+                    timings.append((time.perf_counter_ns() - started) / 1000)
+            done += size
+    devnull.close()
+    for stub in (store_stub, dynamo_stub):
+        stub.assert_no_pending_responses()
+    return _summary(samples, requests)
+
+
+def _summary(samples: dict[str, list[float]], requests: int) -> dict[str, Any]:
+    figures = {
+        name: {"p50_us": round(percentile(s, 0.5), 1), "p99_us": round(percentile(s, 0.99), 1)}
+        for name, s in samples.items()
+    }
+    ours, floor, reference = figures["ours"], figures["floor"], figures["reference"]
+    ratios = {
+        "vs_floor_p50": round(ours["p50_us"] / floor["p50_us"], 2),
+        "vs_floor_p99": round(ours["p99_us"] / floor["p99_us"], 2),
+        "vs_reference_p50": round(ours["p50_us"] / reference["p50_us"], 2),
+        "vs_reference_p99": round(ours["p99_us"] / reference["p99_us"], 2),
+    }
+    return {
+        "requests_each": requests,
+        "python": sys.version.split()[0],
+        "figures": figures,
+        "ratios": ratios,
+        "target_vs_floor": TARGET_VS_FLOOR,
+        "target_vs_reference": TARGET_VS_REFERENCE,
+        "pass_vs_floor": ratios["vs_floor_p50"] <= TARGET_VS_FLOOR
+        and ratios["vs_floor_p99"] <= TARGET_VS_FLOOR,
+        "pass_vs_reference": ratios["vs_reference_p50"] <= TARGET_VS_REFERENCE
+        and ratios["vs_reference_p99"] <= TARGET_VS_REFERENCE,
+    }
+
+
+if __name__ == "__main__":  # a quick look: python -m bench.warm
+    import json
+
+    json.dump(run(2000, 200), sys.stdout, indent=2)
