@@ -57,9 +57,13 @@ def test_status_callback_role_grants_only_what_the_handler_uses(
         if logical_id == "StatusCallbackFunctionRole"
         for action in checks._as_list(statement["Action"])
     )
+    # Query, DeleteItem and SendTaskFailure: a failed prompt ends its conversation.
     assert actions == [
+        "dynamodb:DeleteItem",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
+        "dynamodb:Query",
         "dynamodb:UpdateItem",
         "secretsmanager:GetSecretValue",
+        "states:SendTaskFailure",
     ]
