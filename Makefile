@@ -64,8 +64,21 @@ format: install ## apply ruff formatting and safe fixes
 typecheck: install
 	$(BIN)/mypy
 
-validate-template: tools ## SAM transform with aws-sam-translator, then cfn-lint on the result
+validate-template: tools checkov ## SAM transform, cfn-lint on the result, then checkov on it
 	$(TOOLS_VENV)/bin/python tools/validate_template.py template.yaml
+	$(TOOLS_VENV)/bin/python tools/checkov_template.py template.yaml --checkov $(CHECKOV_VENV)/bin/checkov
+
+# checkov cannot share .venv-tools with SAM CLI (conflicting boto3 pins): its own venv.
+CHECKOV_VENV := .venv-checkov
+.PHONY: checkov
+
+$(CHECKOV_VENV)/.installed: tools/requirements-checkov.txt
+	@test -n "$(PYTHON)" || { echo "error: Python 3.12 not found (see tools/find-python.sh)"; exit 1; }
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tools/requirements-checkov.txt
+	@touch $@
+
+checkov: $(CHECKOV_VENV)/.installed ## checkov in its own venv (pinned in tools/requirements-checkov.txt)
 
 test-unit: install
 	$(BIN)/pytest tests/unit
@@ -104,7 +117,7 @@ build: tools ## sam build (x86_64 by default for local runs; ARCH=arm64 for AWS)
 	@echo "layer: $$(du -sh .aws-sam/build/CommonLayer | cut -f1) unzipped (Lambda allows 250 MB for function + layers)"
 
 clean: ## remove venvs and build output
-	rm -rf $(VENV) $(TOOLS_VENV) .venv-emulator .local .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS_VENV) .venv-checkov .venv-emulator .local .aws-sam .pytest_cache .mypy_cache .ruff_cache
 
 # ---- the local stack: ministack (local AWS emulator) + the real template (docs/local.md) -------
 EMULATOR_VENV := .venv-emulator
