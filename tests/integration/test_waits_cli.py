@@ -1,0 +1,60 @@
+"""``waits list`` / ``waits cancel`` and ``conversation_history`` against moto."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from sms_automation.adapters.conversation_store import DynamoConversationStore
+from sms_automation.cli import waits
+from sms_automation.cli.context import CliContext
+from sms_automation.conversations.model import open_conversation
+from sms_automation.triggers import WaitForReply
+from tests.support.aws import use_dummy_aws_credentials
+from tests.support.template import create_table_kwargs
+
+pytestmark = pytest.mark.integration
+SID = "SM" + "a" * 32
+
+
+def test_list_history_and_cancel(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_dummy_aws_credentials(monkeypatch)
+    with mock_aws():
+        kwargs = create_table_kwargs()
+        boto3.client("dynamodb").create_table(**kwargs)
+        monkeypatch.setenv("SMS_AUTOMATION_TABLE", kwargs["TableName"])
+        context = CliContext()
+        step = WaitForReply(
+            step_id="ask/1",
+            trigger="ask",
+            to="+14155550101",
+            from_="+15005550006",
+            prompt="YES?",
+            timeout_seconds=3600,
+            until=None,
+        )
+        DynamoConversationStore(kwargs["TableName"], boto3.client("dynamodb")).create(
+            open_conversation(step, message_sid=SID, account="acme", now=datetime.now(UTC))
+        )
+
+        assert (
+            waits.list_waits(
+                argparse.Namespace(context=context, account="acme", all=False, json=False)
+            )
+            == 0
+        )
+        assert f"{SID}:ask/1  waiting" in capsys.readouterr().out
+
+        cancel = argparse.Namespace(context=context, wait_id=f"{SID}:ask/1")
+        assert waits.cancel_wait(cancel) == 0
+        assert waits.cancel_wait(cancel) == 1  # not waiting any more
+        [history] = waits.conversation_history(context, SID)
+        assert (history["status"], history["prompt"]) == ("cancelled", "YES?")
+        assert history["outcome"]["outcome"] == "cancelled"
+        assert waits.cancel_wait(argparse.Namespace(context=context, wait_id="nope")) == 2
