@@ -196,7 +196,10 @@ def test_verify_active_account_exits_0_with_name_status_and_type(
     assert result.code == 0, result.err
     assert result.out.strip() == f"verified: 'Acme Ltd' ({SID}) is active, type Full"
     expected_auth = "Basic " + base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
-    assert stub.requests == [(ACCOUNT_PATH, expected_auth)]
+    # Then the account's numbers (tests/integration/test_numbers_cli.py): this stub has none.
+    numbers_path = f"/2010-04-01/Accounts/{SID}/IncomingPhoneNumbers.json"
+    assert stub.requests == [(ACCOUNT_PATH, expected_auth), (numbers_path, expected_auth)]
+    assert "warning: could not list the account's numbers: HTTP 404" in result.err
 
 
 def test_verify_json_reports_every_field(
@@ -220,6 +223,7 @@ def test_verify_json_reports_every_field(
         "http_status": 200,
         "twilio_code": None,
         "more_info": None,
+        "numbers_not_connected": None,  # this stub cannot list numbers
     }
 
 

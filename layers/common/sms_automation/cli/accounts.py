@@ -376,11 +376,43 @@ def verify_account(args: argparse.Namespace) -> int:
         base_url=context.twilio_api_base_url,
         timeout=args.timeout,
     )
+    not_connected = None
+    if verification.outcome is VerificationOutcome.VERIFIED:
+        not_connected = _numbers_not_pointing_here(account, tokens.current, context, args.timeout)
     if args.json:
-        _print_json({"name": account.name, **verification.as_dict()})
+        _print_json(
+            {"name": account.name, **verification.as_dict(), "numbers_not_connected": not_connected}
+        )
     else:
         _print_verification(account, verification)
     return _verification_exit_code(verification)
+
+
+def _numbers_not_pointing_here(
+    account: Account, token: str, context: CliContext, timeout: float
+) -> list[str] | None:
+    """Warns (stderr) about each number of the account whose SMS webhook is not this
+    deployment's; the numbers, or None when Twilio would not list them (a warning too)."""
+    from sms_automation.adapters.twilio_numbers import TwilioNumbersError, list_numbers
+    from sms_automation.cli.numbers import not_pointing_here
+
+    expected = context.messaging_request_url(account.name)
+    try:
+        numbers = list_numbers(
+            account.account_sid, token, base_url=context.twilio_api_base_url, timeout=timeout
+        )
+    except TwilioNumbersError as error:
+        print(f"warning: could not list the account's numbers: {error}", file=sys.stderr)
+        return None
+    others = not_pointing_here(numbers, expected)
+    for number in others:
+        print(
+            f"warning: {number.phone_number} does not send to this deployment "
+            f"(SMS webhook: {number.sms_url or 'none'}); fix: "
+            f"sms-automation numbers connect {account.name} {number.phone_number}",
+            file=sys.stderr,
+        )
+    return [number.phone_number for number in others]
 
 
 def _verification_exit_code(verification: AccountVerification) -> int:

@@ -13,7 +13,16 @@ from importlib import import_module
 
 from sms_automation.cli.context import DEFAULT_STACK, ENV_STACK, CliContext, DeploymentNotFound
 
-COMMAND_GROUPS = ("accounts", "messages", "webhook", "triggers", "local", "simulate", "dlq")
+COMMAND_GROUPS = (
+    "accounts",
+    "messages",
+    "webhook",
+    "triggers",
+    "local",
+    "simulate",
+    "dlq",
+    "numbers",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
