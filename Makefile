@@ -122,6 +122,7 @@ clean: ## remove venvs and build output
 # ---- the local stack: ministack (local AWS emulator) + the real template (docs/local.md) -------
 EMULATOR_VENV := .venv-emulator
 PORT ?= 4566
+SANDBOX_PORT ?= 4570
 .PHONY: emulator run stop reset e2e
 
 $(EMULATOR_VENV)/.installed: local/requirements-emulator.txt
@@ -132,8 +133,8 @@ $(EMULATOR_VENV)/.installed: local/requirements-emulator.txt
 
 emulator: $(EMULATOR_VENV)/.installed ## ministack in its own venv (it pins botocore; Python 3.12 like Lambda)
 
-run: install tools emulator ## the whole stack on this machine: build, emulator, deploy, demo account (PORT=4566)
-	@$(BIN)/python -m local run --port $(PORT)
+run: install tools emulator ## the whole stack: emulator, deploy, Twilio sandbox + phone simulator (PORT=4566 SANDBOX_PORT=4570)
+	@$(BIN)/python -m local run --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
 stop: install ## stop a `make run` running in another terminal
 	@$(BIN)/python -m local stop

@@ -15,6 +15,7 @@ from local.emulator import DEFAULT_PORT, EmulatorFailed
 from local.layout import Layout, MissingPrerequisite
 from local.processes import PortInUse, pid_alive
 from local.sam import SamFailed
+from local.sandbox import DEFAULT_SANDBOX_PORT, SandboxFailed
 from local.seed import SeedFailed
 from local.stack import DEFAULT_REGION, AlreadyRunning, LocalStack, stop_leftovers
 from sms_automation.local.demo import DEMO_AUTH_TOKEN, DEMO_CONTACT
@@ -27,6 +28,7 @@ EXPECTED_FAILURES = (
     EmulatorFailed,
     SamFailed,
     SeedFailed,
+    SandboxFailed,
 )
 
 
@@ -41,7 +43,7 @@ def _raise_stop(signum: int, _frame: FrameType | None) -> None:
 def run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _raise_stop)
-    stack = LocalStack(port=args.port, region=args.region)
+    stack = LocalStack(port=args.port, sandbox_port=args.sandbox_port, region=args.region)
     started = time.monotonic()
     try:
         state = stack.up()
@@ -72,10 +74,12 @@ def _print_banner(state: LocalState, stack: LocalStack, seconds: float) -> None:
         f"""
 The stack is up ({seconds:.0f} s: {timings}).
 
+  phone simulator            {state.simulator_url}
+  Twilio sandbox (REST API)  {state.sandbox_url}
   AWS emulator (ministack)   {state.endpoint_url}
   webhook API (stage local)  {state.webhook_base_url}
   demo account               {state.demo_account} ({state.demo_account_sid})
-  demo number                {state.demo_number}
+  demo number                {state.demo_number} (triggers: local/demo/triggers.yaml)
   Messaging Request URL      {url}
   logs                       {stack.layout.logs}
 
@@ -121,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="build, start, deploy, seed; Ctrl-C stops")
     run_parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="emulator port")
+    run_parser.add_argument(
+        "--sandbox-port", type=int, default=DEFAULT_SANDBOX_PORT, help="Twilio sandbox port"
+    )
     run_parser.add_argument("--region", default=DEFAULT_REGION)
     run_parser.set_defaults(func=run)
     commands.add_parser("stop", help="stop a running `make run`").set_defaults(func=stop)

@@ -7,8 +7,10 @@ import os
 import subprocess
 from collections.abc import Mapping
 
-from local.layout import Layout
+from local.layout import ROOT, Layout
 from sms_automation.local.demo import DEMO_ACCOUNT, DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN
+
+DEMO_TRIGGERS = ROOT / "local" / "demo" / "triggers.yaml"
 
 
 class SeedFailed(RuntimeError):
@@ -59,3 +61,12 @@ def seed_demo_account(layout: Layout, env: Mapping[str, str]) -> bool:
     if added.returncode != 0:
         raise SeedFailed(f"sms-automation accounts add {DEMO_ACCOUNT} failed: {added.stderr}")
     return True
+
+
+def push_demo_triggers(layout: Layout, env: Mapping[str, str]) -> None:
+    """``triggers push demo local/demo/triggers.yaml``: a new version only when it changed."""
+    pushed = _cli(layout, env, "triggers", "push", DEMO_ACCOUNT, str(DEMO_TRIGGERS))
+    if pushed.returncode != 0:
+        raise SeedFailed(
+            f"sms-automation triggers push {DEMO_ACCOUNT} failed: {pushed.stderr}{pushed.stdout}"
+        )

@@ -3,8 +3,10 @@
 ``make run`` (``python -m local run``) and the end-to-end tests' session fixture both use
 ``LocalStack``: what the tests prove is what a developer runs.
 
-Managed processes (today the emulator; later the Twilio sandbox and the phone simulator page)
-start in order after the build and stop in reverse order, each detached in its own session.
+Managed processes (the emulator, then the Twilio sandbox, which also serves the phone simulator
+page) start in order after the build and stop in reverse order, each detached in its own
+session. The stack is deployed with ``TwilioApiBaseUrl`` = the sandbox, so nothing it sends
+leaves the machine.
 """
 
 from __future__ import annotations
@@ -22,8 +24,17 @@ from local import sam
 from local.emulator import DEFAULT_PORT, Emulator
 from local.layout import Layout
 from local.processes import pid_alive, require_free_port, stop_group
-from local.seed import cli_environment, seed_demo_account
-from sms_automation.local.demo import DEMO_ACCOUNT, DEMO_ACCOUNT_SID, DEMO_NUMBER
+from local.sandbox import DEFAULT_SANDBOX_PORT, SandboxProcess
+from local.seed import cli_environment, push_demo_triggers, seed_demo_account
+from local.twilio_sandbox.config import SandboxAccount, SandboxConfig, SandboxNumber
+from local.twilio_sandbox.stack_reader import StackTable
+from sms_automation.local.demo import (
+    DEMO_ACCOUNT,
+    DEMO_ACCOUNT_SID,
+    DEMO_AUTH_TOKEN,
+    DEMO_CONTACT,
+    DEMO_NUMBER,
+)
 from sms_automation.local.readiness import stack_outputs, webhook_answers
 from sms_automation.local.state import LocalState, ProcessInfo, StateNotFound, load_state
 
@@ -51,6 +62,7 @@ class ManagedProcess(Protocol):
 class LocalStack:
     layout: Layout = field(default_factory=Layout)
     port: int = DEFAULT_PORT
+    sandbox_port: int = DEFAULT_SANDBOX_PORT
     region: str = DEFAULT_REGION
     stack_name: str = DEFAULT_STACK
     report: Callable[[str], None] = print
@@ -61,6 +73,10 @@ class LocalStack:
     @property
     def endpoint_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def sandbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.sandbox_port}"
 
     def aws_environment(self) -> dict[str, str]:
         return sam.emulator_credentials(self.endpoint_url, self.region)
@@ -77,6 +93,7 @@ class LocalStack:
         self.layout.check_prerequisites()
         refuse_if_running(self.layout)
         require_free_port(self.port, "the AWS emulator (ministack)")  # before a long build
+        require_free_port(self.sandbox_port, "the Twilio sandbox")
         self.layout.home.mkdir(parents=True, exist_ok=True)
         try:
             return self._up()
@@ -93,26 +110,48 @@ class LocalStack:
             with self._step("emulator", f"starting the AWS emulator on {self.endpoint_url}"):
                 processes = {emulator.name: self._start(emulator)}
             api_id = self._deploy()
-        with self._step("seed", f"seeding the {DEMO_ACCOUNT!r} account"):
-            seed_demo_account(self.layout, cli_environment(self.aws_environment(), self.stack_name))
+        cli_env = cli_environment(self.aws_environment(), self.stack_name)
+        with self._step("seed", f"seeding the {DEMO_ACCOUNT!r} account and its triggers"):
+            seed_demo_account(self.layout, cli_env)
+            push_demo_triggers(self.layout, cli_env)
+        webhook_base_url = self._invoke_url(api_id)
+        sandbox = SandboxProcess(self.layout, self._sandbox_config(webhook_base_url))
+        with self._step("sandbox", f"starting the Twilio sandbox on {self.sandbox_url}"):
+            processes[sandbox.name] = self._start(sandbox)
         state = LocalState(
             endpoint_url=self.endpoint_url,
             region=self.region,
             stack_name=self.stack_name,
             api_id=api_id,
-            webhook_base_url=self._invoke_url(api_id),
+            webhook_base_url=webhook_base_url,
             demo_account=DEMO_ACCOUNT,
             demo_account_sid=DEMO_ACCOUNT_SID,
             demo_number=DEMO_NUMBER,
             runner_pid=os.getpid(),
             processes=processes,
             started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            sandbox_url=self.sandbox_url,
+            simulator_url=f"{self.sandbox_url}/simulator",
         )
         with self._step("warm-up", "waiting for the webhook function (cold start)"):
             self._wait_for_webhook(state)
         state.write(self.layout.state_file)
         self._state = state
         return state
+
+    def _sandbox_config(self, webhook_base_url: str) -> SandboxConfig:
+        """The demo account and its number, whose SmsUrl is its Messaging Request URL."""
+        sms_url = f"{webhook_base_url}/twilio/{DEMO_ACCOUNT}/sms"
+        demo = SandboxAccount(
+            name=DEMO_ACCOUNT,
+            account_sid=DEMO_ACCOUNT_SID,
+            auth_token=DEMO_AUTH_TOKEN,
+            numbers=[SandboxNumber(DEMO_NUMBER, sms_url)],
+        )
+        table = StackTable(self.endpoint_url, self.region, self._outputs()["TableName"])
+        return SandboxConfig(
+            port=self.sandbox_port, accounts=[demo], contacts=[DEMO_CONTACT], table=table
+        )
 
     def _start(self, process: ManagedProcess) -> ProcessInfo:
         self._started.append(process)
@@ -132,7 +171,14 @@ class LocalStack:
         instead would need the template to pin it (an emulator-only tag), which AWS ignores.
         """
         # PublicBaseUrl left at its default (empty): SAM CLI refuses an empty override.
-        parameters = {"Stage": STAGE, "Architecture": sam.ARCHITECTURE}
+        parameters = {
+            "Stage": STAGE,
+            "Architecture": sam.ARCHITECTURE,
+            # Everything the stack sends goes to the sandbox; local http_request examples may
+            # call servers on this machine.
+            "TwilioApiBaseUrl": self.sandbox_url,
+            "HttpAllowPrivateNetworks": "true",
+        }
         deploy = {
             "endpoint_url": self.endpoint_url,
             "region": self.region,

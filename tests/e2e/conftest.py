@@ -53,7 +53,12 @@ def _ensure_prerequisites(layout: Layout) -> None:
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalState]:
     layout = Layout(home=tmp_path_factory.mktemp("local-stack"))
     _ensure_prerequisites(layout)
-    stack = LocalStack(layout=layout, port=unused_port(), report=lambda _message: None)
+    stack = LocalStack(
+        layout=layout,
+        port=unused_port(),
+        sandbox_port=unused_port(),
+        report=lambda _message: None,
+    )
     started = time.monotonic()
     try:
         state = stack.up()  # on failure it has already stopped what it started

@@ -118,8 +118,11 @@ def test_local_status_json_reports_ready_with_the_urls(
         "stack",
         "demo account",
         "webhook",
+        "twilio sandbox",
     ]
     assert report["endpoint_url"] == local_stack.endpoint_url
+    assert report["sandbox_url"] == local_stack.sandbox_url
+    assert report["simulator_url"] == f"{local_stack.sandbox_url}/simulator"
     assert report["demo"] == {
         "account": "demo",
         "account_sid": local_stack.demo_account_sid,

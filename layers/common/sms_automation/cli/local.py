@@ -39,7 +39,8 @@ def show_status(args: argparse.Namespace) -> int:
             print(f"not ready: {error}", file=sys.stderr)
         return EXIT_NOT_READY
     checks = check_stack(state)
-    ready = len(checks) == 4 and all(check.ok for check in checks)
+    expected = 5 if state.sandbox_url else 4
+    ready = len(checks) == expected and all(check.ok for check in checks)
     report = _report(state, checks, ready, str(state_file))
     if args.json:
         print(json.dumps(report, indent=2))
@@ -56,6 +57,8 @@ def _report(state: LocalState, checks: list[Check], ready: bool, state_file: str
         "region": state.region,
         "stack_name": state.stack_name,
         "webhook_base_url": state.webhook_base_url,
+        "sandbox_url": state.sandbox_url or None,
+        "simulator_url": state.simulator_url or None,
         "demo": {
             "account": state.demo_account,
             "account_sid": state.demo_account_sid,
@@ -73,6 +76,9 @@ def _print_report(report: dict[str, Any], checks: list[Check]) -> None:
         print(f"{'ok' if check.ok else 'FAILED':<7}{check.name:<14}{check.detail}")
     print()
     print(f"emulator (AWS endpoint)  {report['endpoint_url']}")
+    if report["simulator_url"]:
+        print(f"phone simulator          {report['simulator_url']}")
+        print(f"Twilio sandbox           {report['sandbox_url']}")
     print(f"demo account             {report['demo']['account']} ({report['demo']['account_sid']})")
     print(f"demo number              {report['demo']['number']}")
     print(f"Messaging Request URL    {report['demo']['messaging_request_url']}")

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 READY_PATH: Final = "/_ministack/ready"
+SANDBOX_READY_PATH: Final = "/sandbox/ready"
 _STACK_READY: Final = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE"})
 _AWS_CONFIG: Final = Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 1})
 
@@ -93,7 +94,8 @@ def webhook_answers(url: str, timeout: float = 15.0) -> tuple[bool, str]:
 
 
 def check_stack(state: LocalState) -> list[Check]:
-    """Emulator, stack, demo account, webhook: stops at the first failure (the rest need it)."""
+    """Emulator, stack, demo account, webhook (and the Twilio sandbox when the state names
+    one): stops at the first failure (the rest need it)."""
     checks: list[Check] = []
     context: dict[str, str] = {}  # stack outputs, once the stack check has read them
     steps: list[Callable[[], Check]] = [
@@ -102,6 +104,8 @@ def check_stack(state: LocalState) -> list[Check]:
         lambda: _check_demo_account(state, context),
         lambda: _check_webhook(state),
     ]
+    if state.sandbox_url:
+        steps.append(lambda: _check_sandbox(state))
     for step in steps:
         check = step()
         checks.append(check)
@@ -140,6 +144,17 @@ def _check_demo_account(state: LocalState, context: dict[str, str]) -> Check:
             "demo account", False, f"no account {state.demo_account!r}: `make run` seeds it"
         )
     return Check("demo account", True, f"{account.name} ({account.account_sid})")
+
+
+def _check_sandbox(state: LocalState) -> Check:
+    try:
+        with urllib.request.urlopen(  # noqa: S310 (an http URL from the state file)
+            state.sandbox_url + SANDBOX_READY_PATH, timeout=3.0
+        ) as response:
+            ok = response.status == 200
+    except (urllib.error.URLError, OSError) as error:
+        return Check("twilio sandbox", False, f"no answer at {state.sandbox_url}: {error}")
+    return Check("twilio sandbox", ok, f"answers at {state.sandbox_url}")
 
 
 def _check_webhook(state: LocalState) -> Check:

@@ -44,6 +44,8 @@ class LocalState:
     runner_pid: int
     processes: dict[str, ProcessInfo] = field(default_factory=dict)
     started_at: str = ""
+    sandbox_url: str = ""  # the Twilio sandbox (TwilioApiBaseUrl of the deployed stack)
+    simulator_url: str = ""  # the phone simulator page, served by the sandbox
     schema: int = SCHEMA
 
     def messaging_request_url(self, account: str) -> str:
