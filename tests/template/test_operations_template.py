@@ -446,3 +446,25 @@ def test_transformed_template_keeps_alarms_dashboard_and_log_policies(
         ), kind
     processor = transformed_template["Resources"]["TriggerProcessorFunction"]["Properties"]
     assert "ReservedConcurrentExecutions" in processor
+
+
+@pytest.mark.parametrize("environment", ["default", "prod", "local"])
+def test_samconfig_environments_set_only_valid_template_parameters(
+    raw_template: Template, environment: str
+) -> None:
+    import shlex
+    import tomllib
+
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text(encoding="utf-8"))
+    overrides = config[environment]["deploy"]["parameters"]["parameter_overrides"]
+    parameters = raw_template["Parameters"]
+    for pair in shlex.split(overrides):
+        name, _, value = pair.partition("=")
+        assert name in parameters, f"{environment}: {name} is not a template parameter"
+        declared = parameters[name]
+        if "AllowedValues" in declared:
+            assert value in [str(v) for v in declared["AllowedValues"]], f"{environment}: {name}"
+        if "MinValue" in declared:
+            assert float(value) >= declared["MinValue"], f"{environment}: {name}"
+        if "MaxValue" in declared:
+            assert float(value) <= declared["MaxValue"], f"{environment}: {name}"
