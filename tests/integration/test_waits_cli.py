@@ -10,9 +10,12 @@ import pytest
 from moto import mock_aws
 
 from sms_automation.adapters.conversation_store import DynamoConversationStore
+from sms_automation.adapters.message_store import DynamoMessageStore
 from sms_automation.cli import waits
 from sms_automation.cli.context import CliContext
+from sms_automation.cli.main import main
 from sms_automation.conversations.model import open_conversation
+from sms_automation.inbound.message import InboundMessage
 from sms_automation.triggers import WaitForReply
 from tests.support.aws import use_dummy_aws_credentials
 from tests.support.template import create_table_kwargs
@@ -58,3 +61,11 @@ def test_list_history_and_cancel(
         assert (history["status"], history["prompt"]) == ("cancelled", "YES?")
         assert history["outcome"]["outcome"] == "cancelled"
         assert waits.cancel_wait(argparse.Namespace(context=context, wait_id="nope")) == 2
+
+        params = (("MessageSid", SID), ("From", "+14155550101"), ("To", "+15005550006"))
+        DynamoMessageStore(kwargs["TableName"], boto3.client("dynamodb")).put_new(
+            InboundMessage("acme", "2026-11-26T18:00:00.000Z", params, {}).to_item()
+        )
+        capsys.readouterr()
+        assert main(["messages", "show", SID, "--format", "text"]) == 0
+        assert f"conversation {SID}:ask/1: cancelled, prompt: 'YES?'" in capsys.readouterr().out

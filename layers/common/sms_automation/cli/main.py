@@ -22,6 +22,7 @@ COMMAND_GROUPS = (
     "simulate",
     "dlq",
     "numbers",
+    "waits",
 )
 
 

@@ -13,6 +13,7 @@ from sms_automation.action_log import action_log
 from sms_automation.adapters.account_store import DynamoAccountStore
 from sms_automation.adapters.message_store import DynamoMessageStore
 from sms_automation.cli.context import CliContext
+from sms_automation.cli.waits import conversation_history
 
 _PREVIEW = 40
 
@@ -116,6 +117,7 @@ def show_message(args: argparse.Namespace) -> int:
         return 0
     context: CliContext = args.context
     message["action_log"] = action_log(context.table_name, context.dynamodb, args.message_sid)
+    message["action_log"]["conversations"] = conversation_history(context, args.message_sid)
     if args.format == "text":
         sys.stdout.write(as_text(message))
     else:
@@ -149,6 +151,14 @@ def as_text(message: dict[str, Any]) -> str:
         suffix = f" [{statuses}]" if statuses else ""
         head = f"  {step['step_id']:<28} {step['kind']:<13} {step['state']:<8}"
         lines.append(f"{head} {step['detail']}{suffix}")
+    for conversation in log.get("conversations", []):
+        outcome = conversation["outcome"].get("outcome") or conversation["status"]
+        lines.append(
+            f"  conversation {conversation['id']}: {outcome}, prompt: {conversation['prompt']!r}"
+        )
+        lines += [f"    reply {r['received_at']}: {r['body']!r}" for r in conversation["replies"]]
+        if conversation["execution_arn"]:
+            lines.append(f"    execution: {conversation['execution_arn']}")
     for diagnostic in (run or {}).get("diagnostics", []):
         where = diagnostic.get("step_id") or diagnostic.get("trigger") or ""
         lines.append(f"  {diagnostic['severity']}: {where}: {diagnostic['message']}")
