@@ -147,38 +147,12 @@ class Effects:
             idempotency_key=key,
         )
         if isinstance(outcome, OutcomeUnknown):
-            return self._settle_unknown_sms(step, started, outcome)
-        return self._sms_result(step, outcome)
-
-    def _settle_unknown_sms(
-        self, step: SendSms, started: datetime, outcome: OutcomeUnknown
-    ) -> EffectResult:
-        """Twilio may have created the message (a 5xx, a timeout): look before anything else."""
-        found = self._find_sms(step, started)
-        if found is None:
-            raise NotPerformed(f"Twilio did not create the message ({outcome.detail})")
-        return self._sms_result(step, found)
-
-    def _sms_result(
-        self, step: SendSms, outcome: SentMessage | FinalFailure | RetryableFailure
-    ) -> EffectResult:
-        match outcome:
-            case SentMessage(sid=sid, status=status):
-                self._record_outbound(
-                    sid=sid,
-                    kind="sms",
-                    to=step.to,
-                    from_=step.from_ or step.messaging_service_sid or "",
-                    step_id=step.step_id,
-                    status=status,
-                )
-                return EffectResult(
-                    StepState.DONE, f"message {sid} {status}", {"sid": sid, "status": status}, sid
-                )
-            case FinalFailure():
-                return EffectResult(StepState.FAILED, _final_detail(outcome))
-            case RetryableFailure(detail=detail):
-                raise NotPerformed(f"Twilio did not take the message: {detail}")
+            # Twilio may have created it (a 5xx, no answer): look before anything else.
+            found = self._find_sms(step, started)
+            if found is None:
+                raise NotPerformed(f"Twilio did not create the message ({outcome.detail})")
+            outcome = found
+        return self._created(step, outcome)
 
     def _make_call(self, step: MakeCall, key: str) -> EffectResult:
         started = self._clock()
@@ -194,23 +168,36 @@ class Effects:
             if found is None:
                 raise NotPerformed(f"Twilio did not place the call ({outcome.detail})")
             outcome = found
+        return self._created(step, outcome)
+
+    def _created(
+        self,
+        step: SendSms | MakeCall,
+        outcome: SentMessage | PlacedCall | FinalFailure | RetryableFailure,
+    ) -> EffectResult:
+        """What a create answered (or a lookup found), recorded as the step's result."""
+        kind: OutboundKind = "sms" if isinstance(step, SendSms) else "call"
+        noun = "message" if kind == "sms" else "call"
         match outcome:
-            case PlacedCall(sid=sid, status=status):
+            case SentMessage(sid=sid, status=status) | PlacedCall(sid=sid, status=status):
+                sender = step.from_ if isinstance(step, MakeCall) else step.from_ or ""
+                if isinstance(step, SendSms) and not sender:
+                    sender = step.messaging_service_sid or ""
                 self._record_outbound(
                     sid=sid,
-                    kind="call",
+                    kind=kind,
                     to=step.to,
-                    from_=step.from_,
+                    from_=sender,
                     step_id=step.step_id,
                     status=status,
                 )
                 return EffectResult(
-                    StepState.DONE, f"call {sid} {status}", {"sid": sid, "status": status}, sid
+                    StepState.DONE, f"{noun} {sid} {status}", {"sid": sid, "status": status}, sid
                 )
             case FinalFailure():
                 return EffectResult(StepState.FAILED, _final_detail(outcome))
             case RetryableFailure(detail=detail):
-                raise NotPerformed(f"Twilio did not take the call: {detail}")
+                raise NotPerformed(f"Twilio did not take the {noun}: {detail}")
 
     def _record(self, step: RecordItem) -> EffectResult:
         """The same item on every replay (its key is derived from message and step)."""
@@ -262,26 +249,11 @@ class Effects:
         started = datetime.fromisoformat(since.replace("Z", "+00:00"))
         match step:
             case SendSms():
-                found = self._find_sms(step, started)
-                return None if found is None else self._sms_result(step, found)
+                message = self._find_sms(step, started)
+                return None if message is None else self._created(step, message)
             case MakeCall():
                 call = self._find_call(step, started)
-                if call is None:
-                    return None
-                self._record_outbound(
-                    sid=call.sid,
-                    kind="call",
-                    to=step.to,
-                    from_=step.from_,
-                    step_id=step.step_id,
-                    status=call.status,
-                )
-                return EffectResult(
-                    StepState.DONE,
-                    f"call {call.sid} {call.status}",
-                    {"sid": call.sid, "status": call.status},
-                    call.sid,
-                )
+                return None if call is None else self._created(step, call)
             case RecordItem():
                 return None  # writing the same item again changes nothing
             case HttpRequest():
