@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
@@ -19,16 +19,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
 from sms_automation.adapters.account_store import CachedAccountDirectory
-from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
-from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow
-from sms_automation.conversations.service import Conversations
 from sms_automation.inbound.message import first_values
 from sms_automation.inbound.rejections import WebhookRejected
 from sms_automation.inbound.request import WebhookRequest, parse_webhook_event
 from sms_automation.inbound.responses import empty_twiml, json_error, rejection
 from sms_automation.inbound.settings import WebhookSettings
 from sms_automation.outbound_status import StatusReceived, receive_status_callback
+
+if TYPE_CHECKING:
+    from sms_automation.conversations.service import Conversations
 
 _SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "status-callback"
 _NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "SmsAutomation"
@@ -68,6 +68,11 @@ def _conversations() -> Conversations | None:
     arn = os.environ.get("WAIT_STATE_MACHINE_ARN", "")
     if not arn:
         return None
+    # Imported on the first failed prompt only: conversations pull in the trigger engine and
+    # pydantic, about 0.2 s of a cold start every delivered/sent callback would pay (make bench).
+    from sms_automation.adapters.conversation_store import DynamoConversationStore
+    from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow
+    from sms_automation.conversations.service import Conversations
 
     def no_sending(message_sid: str, account: str) -> Any:
         raise RuntimeError("the status callback sends nothing")
@@ -85,8 +90,11 @@ def _conversations() -> Conversations | None:
 def _end_conversation_of_failed_prompt(received: StatusReceived) -> None:
     """A failed/undelivered prompt ends its wait (on a repeated callback too: a retry after a
     failure here must finish the job)."""
-    callback, conversations = received.callback, _conversations()
-    if conversations is None or callback.kind != "sms" or not callback.failed:
+    callback = received.callback
+    if callback.kind != "sms" or not callback.failed:
+        return
+    conversations = _conversations()
+    if conversations is None:
         return
     record = _store().get(callback.sid)
     if record is None or not record.origin_message_sid or not record.origin_step_id:
