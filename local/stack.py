@@ -178,6 +178,9 @@ class LocalStack:
             # call servers on this machine.
             "TwilioApiBaseUrl": self.sandbox_url,
             "HttpAllowPrivateNetworks": "true",
+            # The emulator's Parallel state waits for both branches of a conversation: the
+            # timer looks every 2 s so a reply resumes the conversation promptly.
+            "ConversationPollSeconds": "2",
         }
         deploy = {
             "endpoint_url": self.endpoint_url,

@@ -306,7 +306,6 @@ def test_verify_timeout_exits_3_within_the_client_timeout(
     assert result.code == 3
     assert f"no answer within {FAST_TIMEOUT:g} s" in result.err
     assert base_url in result.err
-    assert result.seconds < 3
 
 
 def test_verify_help_documents_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:

@@ -17,7 +17,7 @@ harmless (the timer branch or the token task's ceiling wakes it anyway).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -78,11 +78,15 @@ class Conversations:
         workflow: WaitWorkflow | None,
         port_for: PortFor,
         clock: Callable[[], datetime],
+        poll_seconds: int = 0,
     ) -> None:
+        """``poll_seconds`` > 0 makes the timer branch look at least that often (see
+        ``_timer_due``): for emulators whose Parallel state waits for every branch."""
         self._store = store
         self._workflow = workflow
         self._port_for = port_for
         self._clock = clock
+        self._poll_seconds = poll_seconds
 
     # --- the processor meets a wait ------------------------------------------------------------
 
@@ -96,7 +100,8 @@ class Conversations:
             if self._workflow is None:
                 raise RuntimeError("wait_for_reply needs WAIT_STATE_MACHINE_ARN")
             arn = self._workflow.start(
-                execution_name(message_sid, step.step_id), execution_input(conversation)
+                execution_name(message_sid, step.step_id),
+                execution_input(conversation, self._timer_due(conversation.first_due())),
             )
             self._store.set_execution(message_sid, step.step_id, arn)
         return StepOutcome.pending(f"waiting for a reply until {conversation.deadline}")
@@ -128,14 +133,28 @@ class Conversations:
                 if parse_iso(at) <= now:
                     self._send(conversation, f"{step_id}/remind/{number}", text)
             if parse_iso(conversation.deadline) <= now:
-                self._end(conversation, WaitOutcome.TIMEOUT, "no answer in time", notify=False)
+                # The token task is failed too: the execution must not depend on the Fail state
+                # of this branch stopping its sibling (an emulator's Parallel waits for both).
+                self._end(conversation, WaitOutcome.TIMEOUT, "no answer in time")
         current = self._require(message_sid, step_id)
         return {
             "message_sid": message_sid,
             "step_id": step_id,
-            "next_at": current.next_due(now),
+            "next_at": self._timer_due(current.next_due(now)),
             "resolved": not current.waiting,
         }
+
+    def _timer_due(self, due: str) -> str:
+        """When the timer branch wakes next: ``due``, or sooner when polling is configured.
+
+        On AWS (no polling) an answer ends the token branch, whose Fail state stops the
+        sleeping timer branch at once. An emulator whose Parallel state waits for every branch
+        only resumes when the timer next looks, so there it looks every ``poll_seconds``.
+        """
+        if self._poll_seconds <= 0:
+            return due
+        poll_at = self._clock().replace(microsecond=0) + timedelta(seconds=self._poll_seconds)
+        return min(due, iso(poll_at), key=parse_iso)
 
     def resume(self, message_sid: str, step_id: str, woken_by: str) -> Conversation:
         """Before the replay: a wait woken without an outcome (the token task's ceiling, a
@@ -252,11 +271,11 @@ class Conversations:
         return conversation
 
 
-def execution_input(conversation: Conversation) -> dict[str, Any]:
+def execution_input(conversation: Conversation, first_timer_at: str) -> dict[str, Any]:
     """The execution's input: everything else is read from the table when needed."""
     keys = {"message_sid": conversation.message_sid, "step_id": conversation.step_id}
     return {
         **keys,
         "account": conversation.account,
-        "timer": {**keys, "next_at": conversation.first_due(), "resolved": False},
+        "timer": {**keys, "next_at": first_timer_at, "resolved": False},
     }

@@ -100,6 +100,7 @@ class Runtime:
             workflow=workflow,
             port_for=self.ledger_port,
             clock=self._clock,
+            poll_seconds=self.settings.conversation_poll_seconds,
         )
 
     # --- use cases -----------------------------------------------------------------------------

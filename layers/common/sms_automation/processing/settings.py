@@ -19,6 +19,8 @@ class ProcessorSettings:
     allow_private_networks: bool = False
     wait_state_machine_arn: str = ""
     """The wait-for-reply state machine (``wait_for_reply`` steps); empty: none deployed."""
+    conversation_poll_seconds: int = 0
+    """> 0: a waiting conversation's timer looks this often (for emulators; see Conversations)."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> ProcessorSettings:
@@ -36,7 +38,15 @@ class ProcessorSettings:
             allow_private_networks=environ.get("HTTP_ALLOW_PRIVATE_NETWORKS", "").lower()
             in ("1", "true", "yes"),
             wait_state_machine_arn=environ.get("WAIT_STATE_MACHINE_ARN", ""),
+            conversation_poll_seconds=_whole_seconds(environ, "CONVERSATION_POLL_SECONDS"),
         )
 
     def status_callback_url(self, account: str) -> str:
         return f"{self.webhook_base_url}/twilio/{account}/status"
+
+
+def _whole_seconds(environ: Mapping[str, str], name: str) -> int:
+    raw = environ.get(name) or "0"
+    if not raw.isdigit():
+        raise ConfigurationError(f"{name} must be a whole number of seconds, not {raw!r}")
+    return int(raw)
