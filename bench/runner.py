@@ -136,7 +136,7 @@ def markdown_figures(results: dict[str, Any]) -> str:
             f"{cold['functions'][0]['floor_median_ms']} ms.",
             "",
             "| function | first event | median ms | ÷ floor | target | "
-            "| heaviest imports (ms, cumulative) |",
+            "| import time by package (ms, self) |",
             "|---|---|---|---|---|---|---|",
         ]
         for row in cold["functions"]:

@@ -82,6 +82,9 @@ def compile_condition(condition: Condition) -> Predicate:
 def _all(predicates: list[Predicate]) -> Predicate:
     if len(predicates) == 1:
         return predicates[0]
+    if len(predicates) == 2:  # the common "keyword and sender" shape, without a loop
+        first, second = predicates
+        return lambda context: first(context) and second(context)
     ordered = tuple(predicates)
 
     def all_of(context: EvalContext) -> bool:
@@ -152,6 +155,8 @@ def _text_test(
         constant = _normalise(template.literal_text, case_sensitive)
         if case_sensitive:
             return lambda context: test(context.text(ref), constant)
+        if test is operator.contains:  # the most common condition: one call less per test
+            return lambda context: constant in context.folded_text(ref)
         return lambda context: test(context.folded_text(ref), constant)
 
     def evaluate(context: EvalContext) -> bool:
