@@ -170,6 +170,10 @@ def markdown_figures(results: dict[str, Any]) -> str:
             f"≤ {hot['target_vs_reference']}x | {_mark(hot['pass_vs_reference'])} |",
             "",
         ]
+        if hot.get("ours_breakdown_us"):
+            lines += ["Where our request's time goes (each piece alone, median µs):", ""]
+            lines += [f"- {part}: {us}" for part, us in hot["ours_breakdown_us"].items()]
+            lines.append("")
     triggers = results.get("trigger_evaluation")
     if triggers:
         lines += [
