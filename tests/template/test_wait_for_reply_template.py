@@ -73,7 +73,7 @@ def _actions(template: Template, role: str) -> set[str]:
             {"states:StartExecution", "states:SendTaskSuccess", "states:SendTaskFailure"},
         ),
         ("WaitRegisterFunctionRole", {"states:SendTaskSuccess", "states:SendTaskFailure"}),
-        ("WaitTimerFunctionRole", set()),
+        ("WaitTimerFunctionRole", {"states:SendTaskFailure"}),
         ("WaitResumeFunctionRole", {"states:StartExecution"}),
         ("StatusCallbackFunctionRole", {"states:SendTaskFailure"}),
         ("InboundWebhookFunctionRole", set()),
