@@ -47,6 +47,29 @@ def test_inbound_sms_gets_the_auto_reply_through_the_sandbox(local_stack: LocalS
     assert reply["from"] == local_stack.demo_number
 
 
+def test_sandbox_cli_lists_what_the_application_sent(
+    local_stack: LocalState, cli_env: dict[str, str]
+) -> None:
+    contact = "+15005550103"
+    send(local_stack, contact, "CALL")
+    wait_for("the call", lambda: listed(local_stack, "Calls", To=contact) or None)
+    wait_for("the text", lambda: replies_to(local_stack, contact) or None)
+
+    messages = sms_automation(cli_env, "sandbox", "messages", "--to", contact, "--json")
+    calls = sms_automation(cli_env, "sandbox", "calls", "--to", contact, "--json")
+
+    assert messages.returncode == calls.returncode == 0, messages.stderr + calls.stderr
+    [sent] = [json.loads(line) for line in messages.stdout.splitlines()]
+    assert (sent["to"], sent["from"], sent["body"]) == (
+        contact,
+        local_stack.demo_number,
+        "Calling you now.",
+    )
+    assert sent["sid"].startswith("SM")
+    [call] = [json.loads(line) for line in calls.stdout.splitlines()]
+    assert (call["to"], call["sid"][:2]) == (contact, "CA")
+
+
 def test_duplicate_delivery_gets_one_reply(local_stack: LocalState) -> None:
     contact = "+15005550102"
     sid = send(local_stack, contact, "twice")

@@ -23,6 +23,7 @@ COMMAND_GROUPS = (
     "dlq",
     "numbers",
     "waits",
+    "sandbox",
 )
 
 
