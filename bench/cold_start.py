@@ -263,7 +263,7 @@ def summarise(floor: ColdResult, results: list[ColdResult]) -> list[dict[str, An
                 "function": result.name,
                 "median_ms": round(median(result.samples) * 1000, 1) if result.samples else None,
                 "floor_median_ms": round(floor_median * 1000, 1),
-                "ratio": round(ratio, 2),
+                "ratio": round(ratio, 3),
                 "target": TARGET,
                 "pass": bool(result.ok and ratio <= TARGET),
                 "first_event_served": result.ok,
