@@ -56,7 +56,17 @@ def commit() -> str:
             cwd=ROOT,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "layers", "functions", "bench"],
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--",
+                "layers",
+                "functions",
+                "bench",
+                ":(exclude)bench/RESULTS.md",
+                ":(exclude)bench/results.json",
+            ],
             check=False,
             capture_output=True,
             text=True,
