@@ -1,4 +1,4 @@
-"""The test server (``tests.support.twilio_server``) answers as Twilio's OpenAPI spec says.
+"""The Twilio test server and the local sandbox (one implementation) answer as Twilio's OpenAPI spec says.
 
 Each answer validates against the operation's response schema (types, SID patterns, enums,
 RFC 2822 dates) and carries every property the schema declares, as api.twilio.com's answers
@@ -119,6 +119,37 @@ def test_twilio_server_fetch_account_answer_matches_the_spec(twilio: TwilioTestS
 
     assert answer.status_code == 200
     assert_matches_spec(answer, ACCOUNT_PATH, "GET")
+
+
+NUMBERS = "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json"
+NUMBER = "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json"
+
+
+def test_sandbox_list_numbers_answer_matches_the_spec(twilio: TwilioTestServer) -> None:
+    twilio.add_number(DEFAULT_ACCOUNT_SID, SENDER, sms_url="https://hooks.example.com/sms")
+
+    answer = call(twilio, "GET", f"{ACCOUNT}/IncomingPhoneNumbers.json")
+
+    assert answer.status_code == 200
+    assert [n["phone_number"] for n in answer.json()["incoming_phone_numbers"]] == [SENDER]
+    assert_matches_spec(answer, NUMBERS, "GET")
+
+
+def test_sandbox_update_number_answer_matches_the_spec(twilio: TwilioTestServer) -> None:
+    sid = twilio.add_number(DEFAULT_ACCOUNT_SID, SENDER)
+
+    answer = call(
+        twilio,
+        "POST",
+        f"{ACCOUNT}/IncomingPhoneNumbers/{sid}.json",
+        SmsUrl="https://hooks.example.com/twilio/acme/sms",
+        SmsMethod="POST",
+        StatusCallback="https://hooks.example.com/twilio/acme/status",
+    )
+
+    assert answer.status_code == 200
+    assert answer.json()["sms_url"] == "https://hooks.example.com/twilio/acme/sms"
+    assert_matches_spec(answer, NUMBER, "POST")
 
 
 def test_response_validator_rejects_an_answer_off_the_spec(twilio_spec_installed: Path) -> None:
