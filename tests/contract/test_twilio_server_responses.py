@@ -1,4 +1,4 @@
-"""The Twilio test server and the local sandbox (one implementation) answer as Twilio's OpenAPI spec says.
+"""The Twilio test server and the local sandbox (one implementation) answer as Twilio's spec says.
 
 Each answer validates against the operation's response schema (types, SID patterns, enums,
 RFC 2822 dates) and carries every property the schema declares, as api.twilio.com's answers
