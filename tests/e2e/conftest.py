@@ -50,9 +50,16 @@ def _ensure_prerequisites(layout: Layout) -> None:
 
 
 @pytest.fixture(scope="session")
-def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalState]:
+def local_layout(tmp_path_factory: pytest.TempPathFactory) -> Layout:
+    """Where the session's stack keeps its build, logs and state."""
     layout = Layout(home=tmp_path_factory.mktemp("local-stack"))
     _ensure_prerequisites(layout)
+    return layout
+
+
+@pytest.fixture(scope="session")
+def local_stack(local_layout: Layout) -> Iterator[LocalState]:
+    layout = local_layout
     stack = LocalStack(
         layout=layout,
         port=unused_port(),
