@@ -51,30 +51,33 @@ def _events(count: int) -> list[dict[str, Any]]:
 
 def _stub_clients_of(inbound: Any) -> Stubber:
     """The handler creates its clients (its own configuration) through ``boto3.client``; each
-    gets a Stubber: the directory's DynamoDB client answers GetItem (the account), Secrets
-    Manager GetSecretValue (both cached afterwards). Returns the store's client's Stubber."""
-    created: list[Any] = []
+    gets a Stubber. DynamoDB answers GetItem (the account) first, Secrets Manager
+    GetSecretValue (both cached by the handler afterwards). Returns DynamoDB's Stubber, for the
+    PutItem answers."""
+    created: dict[str, Any] = {}
     real_client = boto3.client
 
     def recording_client(*args: Any, **kwargs: Any) -> Any:
         client = real_client(*args, **kwargs)
-        created.append(client)
+        service = client.meta.service_model.service_name
+        assert service not in created, f"a second {service} client"
+        created[service] = client
         return client
 
-    for cached in (inbound._settings, inbound._directory, inbound._store):
+    for cached in (inbound._settings, inbound._dynamodb, inbound._directory, inbound._store):
         cached.cache_clear()
     boto3.client = recording_client
     try:
-        inbound._directory()  # DynamoDB, then Secrets Manager
-        inbound._store()  # DynamoDB
+        inbound._directory()
+        inbound._store()
     finally:
         boto3.client = real_client
-    stubs = [Stubber(client) for client in created]
-    for stub in stubs:
+    stubs = {service: Stubber(client) for service, client in created.items()}
+    for stub in stubs.values():
         stub.activate()
-    stubs[0].add_response("get_item", {"Item": account_item()})
-    stubs[1].add_response("get_secret_value", secret_value())
-    return stubs[2]
+    stubs["dynamodb"].add_response("get_item", {"Item": account_item()})
+    stubs["secretsmanager"].add_response("get_secret_value", secret_value())
+    return stubs["dynamodb"]
 
 
 def run(requests: int, warmup: int, block: int = 100) -> dict[str, Any]:
