@@ -49,17 +49,23 @@ def _settings() -> WebhookSettings:
 
 
 @cache
+def _dynamodb() -> Any:
+    """One DynamoDB client for everything here: a client less to create on a cold start."""
+    return boto3.client("dynamodb", config=_AWS_CONFIG)
+
+
+@cache
 def _directory() -> CachedAccountDirectory:
     return CachedAccountDirectory.from_clients(
         _settings().table_name,
-        boto3.client("dynamodb", config=_AWS_CONFIG),
+        _dynamodb(),
         boto3.client("secretsmanager", config=_AWS_CONFIG),
     )
 
 
 @cache
 def _store() -> DynamoOutboundStore:
-    return DynamoOutboundStore(_settings().table_name, boto3.client("dynamodb", config=_AWS_CONFIG))
+    return DynamoOutboundStore(_settings().table_name, _dynamodb())
 
 
 @cache
@@ -78,9 +84,7 @@ def _conversations() -> Conversations | None:
         raise RuntimeError("the status callback sends nothing")
 
     return Conversations(
-        store=DynamoConversationStore(
-            _settings().table_name, boto3.client("dynamodb", config=_AWS_CONFIG)
-        ),
+        store=DynamoConversationStore(_settings().table_name, _dynamodb()),
         workflow=StepFunctionsWaitWorkflow(arn, boto3.client("stepfunctions", config=_AWS_CONFIG)),
         port_for=no_sending,
         clock=lambda: datetime.now(UTC),
