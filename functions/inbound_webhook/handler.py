@@ -23,9 +23,8 @@ from sms_automation.adapters.account_store import CachedAccountDirectory
 from sms_automation.adapters.message_store import DynamoMessageStore
 from sms_automation.inbound.message import first_values
 from sms_automation.inbound.receive import Received, receive_inbound
-from sms_automation.inbound.rejections import WebhookRejected
-from sms_automation.inbound.request import WebhookRequest, parse_webhook_event
-from sms_automation.inbound.responses import empty_twiml, json_error, rejection
+from sms_automation.inbound.request import WebhookRequest
+from sms_automation.inbound.route import TwilioRoute
 from sms_automation.inbound.settings import WebhookSettings
 from sms_automation.pii import mask_phone
 
@@ -79,38 +78,24 @@ def _store() -> DynamoMessageStore:
     return DynamoMessageStore(_settings().table_name, _dynamodb())
 
 
+_route: TwilioRoute[Received] = TwilioRoute(
+    name="inbound webhook",
+    rejected_metric="MessagesRejected",
+    not_done="the message was not stored; try again",
+    logger=logger,
+    metrics=metrics,
+)
+
+
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request: WebhookRequest | None = None
-    try:
-        settings = _settings()
-        request = parse_webhook_event(
-            event,
-            public_base_url=settings.public_base_url,
-            max_body_bytes=settings.max_body_bytes,
-        )
-        _correlate(request)
-        received = receive_inbound(request, _directory(), _store(), datetime.now(UTC))
-    except WebhookRejected as rejected:
-        _record_rejection(rejected, request)
-        return rejection(rejected)
-    except Exception:
-        # Never 200 without a durable write: a 5xx makes Twilio try the fallback URL.
-        logger.exception("inbound webhook failed", extra={"reason": "internal_error"})
-        metrics.add_dimension(name="Reason", value="internal_error")
-        metrics.add_metric(name="MessagesRejected", unit=MetricUnit.Count, value=1)
-        return json_error(500, "internal_error", "the message was not stored; try again")
-    _record_outcome(received, request)
-    return empty_twiml()
-
-
-def _correlate(request: WebhookRequest) -> None:
-    """MessageSid as correlation id: from a form only; JSON is not read before it is trusted."""
-    message_sid = first_values(request.params).get("MessageSid", "")
-    if message_sid:
-        logger.set_correlation_id(message_sid[:64])
-    logger.append_keys(account=request.account_name)
+    return _route.serve(
+        event,
+        _settings,
+        lambda request: receive_inbound(request, _directory(), _store(), datetime.now(UTC)),
+        _record_outcome,
+    )
 
 
 def _record_outcome(received: Received, request: WebhookRequest) -> None:
@@ -126,20 +111,5 @@ def _record_outcome(received: Received, request: WebhookRequest) -> None:
             "channel": received.channel,
             "from": mask_phone(fields.get("From")),
             "to": mask_phone(fields.get("To")),
-        },
-    )
-
-
-def _record_rejection(rejected: WebhookRejected, request: WebhookRequest | None) -> None:
-    metrics.add_dimension(name="Reason", value=rejected.reason)
-    metrics.add_metric(name="MessagesRejected", unit=MetricUnit.Count, value=1)
-    log = logger.error if rejected.status >= 500 else logger.warning
-    log(
-        "inbound webhook rejected",
-        extra={
-            "reason": rejected.reason,
-            "status": rejected.status,
-            "detail": rejected.detail,
-            "account": request.account_name if request else None,
         },
     )

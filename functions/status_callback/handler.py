@@ -20,10 +20,8 @@ from botocore.config import Config
 
 from sms_automation.adapters.account_store import CachedAccountDirectory
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
-from sms_automation.inbound.message import first_values
-from sms_automation.inbound.rejections import WebhookRejected
-from sms_automation.inbound.request import WebhookRequest, parse_webhook_event
-from sms_automation.inbound.responses import empty_twiml, json_error, rejection
+from sms_automation.inbound.request import WebhookRequest
+from sms_automation.inbound.route import TwilioRoute
 from sms_automation.inbound.settings import WebhookSettings
 from sms_automation.outbound_status import StatusReceived, receive_status_callback
 
@@ -110,39 +108,26 @@ def _end_conversation_of_failed_prompt(received: StatusReceived) -> None:
         logger.info("conversation ended: its prompt failed", extra={"sid": callback.sid})
 
 
+_route: TwilioRoute[StatusReceived] = TwilioRoute(
+    name="status callback",
+    rejected_metric="StatusCallbacksRejected",
+    not_done="the status was not recorded; try again",
+    logger=logger,
+    metrics=metrics,
+)
+
+
+def _receive(request: WebhookRequest) -> StatusReceived:
+    received = receive_status_callback(request, _directory(), _store(), datetime.now(UTC))
+    _end_conversation_of_failed_prompt(received)
+    return received
+
+
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request: WebhookRequest | None = None
-    try:
-        settings = _settings()
-        request = parse_webhook_event(
-            event,
-            public_base_url=settings.public_base_url,
-            max_body_bytes=settings.max_body_bytes,
-        )
-        _correlate(request)
-        received = receive_status_callback(request, _directory(), _store(), datetime.now(UTC))
-        _end_conversation_of_failed_prompt(received)
-    except WebhookRejected as rejected:
-        _record_rejection(rejected, request)
-        return rejection(rejected)
-    except Exception:
-        # A 5xx makes Twilio retry the callback; recording it again is safe.
-        logger.exception("status callback failed", extra={"reason": "internal_error"})
-        metrics.add_dimension(name="Reason", value="internal_error")
-        metrics.add_metric(name="StatusCallbacksRejected", unit=MetricUnit.Count, value=1)
-        return json_error(500, "internal_error", "the status was not recorded; try again")
-    _record_outcome(received)
-    return empty_twiml()
-
-
-def _correlate(request: WebhookRequest) -> None:
-    fields = first_values(request.params)
-    sid = fields.get("MessageSid") or fields.get("CallSid") or ""
-    if sid:
-        logger.set_correlation_id(sid[:64])
-    logger.append_keys(account=request.account_name)
+    # A 5xx makes Twilio retry the callback; recording it again is safe.
+    return _route.serve(event, _settings, _receive, lambda received, _: _record_outcome(received))
 
 
 def _record_outcome(received: StatusReceived) -> None:
@@ -170,18 +155,3 @@ def _record_outcome(received: StatusReceived) -> None:
         logger.info(f"status callback {received.outcome}", extra=details)
     else:
         logger.warning("status callback for a Sid we have no record of", extra=details)
-
-
-def _record_rejection(rejected: WebhookRejected, request: WebhookRequest | None) -> None:
-    metrics.add_dimension(name="Reason", value=rejected.reason)
-    metrics.add_metric(name="StatusCallbacksRejected", unit=MetricUnit.Count, value=1)
-    log = logger.error if rejected.status >= 500 else logger.warning
-    log(
-        "status callback rejected",
-        extra={
-            "reason": rejected.reason,
-            "status": rejected.status,
-            "detail": rejected.detail,
-            "account": request.account_name if request else None,
-        },
-    )

@@ -109,38 +109,57 @@ class Conversations:
     # --- the state machine ---------------------------------------------------------------------
 
     def register(self, message_sid: str, step_id: str, token: str) -> None:
-        self._store.set_task_token(message_sid, step_id, token)
+        """Become the contact's open wait and send the prompt, then keep the token.
+
+        The token is kept last: the timer sends no reminder before it (so never one before the
+        prompt), and an outcome that came meanwhile (a fast reply, a failed prompt, a cancel) is
+        seen right after and wakes the execution at once.
+        """
         conversation = self._require(message_sid, step_id)
-        if not conversation.waiting:  # cancelled (or superseded) before the task started
-            self._wake(conversation)
-            return
-        replaced = self._store.open_wait(conversation)
-        if replaced is not None:
-            older = self._store.get(replaced.message_sid, replaced.step_id)
-            if older is not None and older.waiting:
-                self._end(older, WaitOutcome.SUPERSEDED, f"superseded by {conversation.id}")
-        if conversation.prompt:
-            sent = self._send(conversation, f"{step_id}/prompt", conversation.prompt)
-            if sent.status is OutcomeStatus.FAILED:
-                self._end(conversation, WaitOutcome.DELIVERY_FAILED, sent.detail)
+        if conversation.waiting:
+            replaced = self._store.open_wait(conversation)
+            if replaced is not None:
+                older = self._store.get(replaced.message_sid, replaced.step_id)
+                if older is not None and older.waiting:
+                    self._end(older, WaitOutcome.SUPERSEDED, f"superseded by {conversation.id}")
+            if conversation.prompt:
+                sent = self._send(conversation, f"{step_id}/prompt", conversation.prompt)
+                if sent.status is OutcomeStatus.FAILED:
+                    self._end(conversation, WaitOutcome.DELIVERY_FAILED, sent.detail)
+        self._store.set_task_token(message_sid, step_id, token)
+        current = self._require(message_sid, step_id)
+        if not current.waiting:
+            self._wake(current)
 
     def tick(self, message_sid: str, step_id: str) -> dict[str, Any]:
-        """Send the reminders that are due; at the deadline, time the wait out."""
+        """Send the reminders that are due; at the deadline, time the wait out.
+
+        A reminder waits for the prompt: until the register step has kept the task token (it
+        does so after sending the prompt), a due reminder is held and the timer looks again in
+        a second.
+        """
         conversation = self._require(message_sid, step_id)
         now = self._clock()
+        held = False
         if conversation.waiting:
-            for number, (at, text) in enumerate(conversation.reminders, start=1):
-                if parse_iso(at) <= now:
-                    self._send(conversation, f"{step_id}/remind/{number}", text)
+            due = [
+                (number, text)
+                for number, (at, text) in enumerate(conversation.reminders, start=1)
+                if parse_iso(at) <= now
+            ]
+            held = bool(due) and not conversation.task_token
+            for number, text in due if not held else ():
+                self._send(conversation, f"{step_id}/remind/{number}", text)
             if parse_iso(conversation.deadline) <= now:
                 # The token task is failed too: the execution must not depend on the Fail state
                 # of this branch stopping its sibling (an emulator's Parallel waits for both).
                 self._end(conversation, WaitOutcome.TIMEOUT, "no answer in time")
         current = self._require(message_sid, step_id)
+        soon = iso(now.replace(microsecond=0) + timedelta(seconds=1))
         return {
             "message_sid": message_sid,
             "step_id": step_id,
-            "next_at": self._timer_due(current.next_due(now)),
+            "next_at": soon if held and current.waiting else self._timer_due(current.next_due(now)),
             "resolved": not current.waiting,
         }
 
