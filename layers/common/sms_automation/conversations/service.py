@@ -4,8 +4,8 @@ Who calls what:
 
 - the stream processor's port, meeting a ``wait_for_reply`` step: ``perform`` (open the
   conversation once, start its execution once, answer ``pending`` until it has an outcome);
-- the state machine: ``register`` (keep the task token, become the contact's open wait, send the
-  prompt), ``tick`` (reminders, the deadline), ``resume`` (replay the message past the wait);
+- the state machine: ``register`` (become the contact's open wait, send the prompt, then keep the
+  task token), ``tick`` (reminders, the deadline), ``resume`` (replay the message past the wait);
 - the stream processor, before the triggers: ``route_reply`` (an answer to an open wait);
 - the status callback: ``prompt_failed``; the CLI: ``cancel``.
 
