@@ -83,6 +83,17 @@ def _name_tables(module: ast.Module) -> dict[str, list[str]]:
     return tables
 
 
+def _route_rejections(module: ast.Module) -> set[tuple[str, frozenset[str]]]:
+    """A Twilio webhook route counts its rejections itself (``inbound.route``), by Reason."""
+    return {
+        (rejected, frozenset({"Reason"}))
+        for node in ast.walk(module)
+        if isinstance(node, ast.Call) and _call_name(node) == "TwilioRoute"
+        for rejected in [_keyword(node, "rejected_metric")]
+        if rejected
+    }
+
+
 def metrics_in_source(source: str) -> set[tuple[str, frozenset[str]]]:
     """(metric name, extra dimensions) per ``add_metric``/``single_metric`` call.
 
@@ -92,6 +103,7 @@ def metrics_in_source(source: str) -> set[tuple[str, frozenset[str]]]:
     found: set[tuple[str, frozenset[str]]] = set()
     module = ast.parse(source)
     tables = _name_tables(module)
+    found |= _route_rejections(module)
     for function in ast.walk(module):
         if not isinstance(function, ast.FunctionDef):
             continue
@@ -153,6 +165,7 @@ def test_source_scan_finds_dimensions_and_single_metrics() -> None:
         "    with single_metric(name='Single', unit=1, value=1) as m:\n"
         "        m.add_dimension(name='service', value='s')\n"
         "        m.add_dimension(name='ErrorCode', value='1')\n"
+        "_route = TwilioRoute(name='x', rejected_metric='Refused', logger=l, metrics=m)\n"
     )
     assert metrics_in_source(source) == {
         ("Stored", frozenset()),
@@ -160,6 +173,7 @@ def test_source_scan_finds_dimensions_and_single_metrics() -> None:
         ("Plain", frozenset()),
         ("ByReason", frozenset({"Reason"})),
         ("Single", frozenset({"ErrorCode"})),
+        ("Refused", frozenset({"Reason"})),
     }
 
 
