@@ -29,8 +29,8 @@ from local.processes import unused_port
 from local.stack import LocalStack
 from sms_automation.local.demo import DEMO_AUTH_TOKEN
 from sms_automation.local.inbound_sms import deliver, inbound_sms_form
+from sms_automation.local.sandbox_api import list_resources
 from sms_automation.local.state import LocalState
-from tests.e2e.sandbox import listed
 
 POLL_SECONDS = 0.01
 DEADLINE_SECONDS = 30.0
@@ -51,7 +51,7 @@ def _send(stack: LocalState, contact: str, body: str) -> None:
 def _replies(stack: LocalState, contact: str) -> list[str]:
     return [
         str(m["body"])
-        for m in listed(stack, "Messages", To=contact)
+        for m in list_resources(stack.sandbox_url, "Messages", To=contact)
         if m["direction"] == "outbound-api"
     ]
 

@@ -7,24 +7,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import requests
-
-from sms_automation.local.demo import DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN
+from sms_automation.local.sandbox_api import list_resources
 from sms_automation.local.state import LocalState
 
 DEADLINE_SECONDS = 90.0  # a cold trigger processor and its first Twilio call fit many times over
 
 
 def listed(stack: LocalState, collection: str, **filters: str) -> list[dict[str, Any]]:
-    response = requests.get(
-        f"{stack.sandbox_url}/2010-04-01/Accounts/{DEMO_ACCOUNT_SID}/{collection}.json",
-        params={**filters, "PageSize": "200"},
-        auth=(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN),
-        timeout=10,
-    )
-    response.raise_for_status()
-    resources: list[dict[str, Any]] = response.json()[collection.lower()]
-    return resources
+    return list_resources(stack.sandbox_url, collection, **filters)
 
 
 def wait_for[T](what: str, probe: Callable[[], T | None]) -> T:

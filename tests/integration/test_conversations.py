@@ -25,10 +25,8 @@ from functions.wait_register import handler as wait_register
 from functions.wait_resume import handler as wait_resume
 from functions.wait_timer import handler as wait_timer
 from sms_automation.adapters.conversation_store import DynamoConversationStore
-from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.conversations.model import Conversation, execution_name
 from sms_automation.processing.runs import DynamoRunStore
-from sms_automation.triggers import Engine, parse_trigger_text
 from tests.support.aws import (
     SECRETS_PREFIX,
     TEST_ACCOUNT_SID,
@@ -40,6 +38,7 @@ from tests.support.aws import (
     use_dummy_aws_credentials,
 )
 from tests.support.events import signed_webhook_event
+from tests.support.moto_stack import push_triggers
 from tests.support.stepfunctions import (
     InProcessLambda,
     create_state_machine,
@@ -100,14 +99,7 @@ class World:
     state_machine_arn: str
 
     def push(self, source: str) -> None:
-        trigger_set = parse_trigger_text(source)
-        DynamoTriggerStore(self.table, boto3.client("dynamodb")).push(
-            "acme",
-            source,
-            fingerprint=Engine(trigger_set).program.fingerprint,
-            pushed_at=datetime.now(UTC),
-            trigger_names=tuple(t.name for t in trigger_set.triggers),
-        )
+        push_triggers(self.table, source)
         self.stream.new_records()
 
     def receive(self, body: str, sender: str = ALICE) -> str:

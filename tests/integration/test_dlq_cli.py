@@ -21,26 +21,21 @@ from moto import mock_aws
 
 from functions.inbound_webhook import handler as inbound
 from functions.trigger_processor import handler as processor
-from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.cli import dlq
 from sms_automation.cli.context import CliContext
 from sms_automation.cli.main import build_parser, main
 from sms_automation.dlq.invoker import HandlerInvoker
 from sms_automation.processing.runs import DynamoRunStore
-from sms_automation.triggers import Engine, parse_trigger_text
 from tests.support.aws import (
-    SECRETS_PREFIX,
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,
     FakeLambdaContext,
-    account_registry,
-    add_account,
     clear_cached_dependencies,
     use_dummy_aws_credentials,
 )
 from tests.support.events import inbound_example, signed_webhook_event
+from tests.support.moto_stack import deploy, push_triggers
 from tests.support.streams import TableStream, stream_event
-from tests.support.template import create_table_kwargs
 from tests.support.twilio_server import TwilioTestServer, server_error
 
 pytestmark = pytest.mark.integration
@@ -138,37 +133,20 @@ def world(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -
         {TEST_ACCOUNT_SID: TEST_AUTH_TOKEN}, honour_idempotency_token=False
     )
     with mock_aws(), real_twilio as twilio:
-        dynamodb = boto3.client("dynamodb")
-        app = create_table_kwargs()
-        records = create_table_kwargs("records-test", logical_id="RecordsTable")
-        dynamodb.create_table(**app)
-        dynamodb.create_table(**records)
+        deployed = deploy(monkeypatch, twilio_base_url=twilio.base_url)
         queue_url = boto3.client("sqs").create_queue(QueueName="trigger-processor-dlq")["QueueUrl"]
-        add_account(account_registry(app["TableName"], dynamodb, boto3.client("secretsmanager")))
         for name, value in {
-            "TABLE_NAME": app["TableName"],
-            "RECORDS_TABLE": records["TableName"],
-            "SECRETS_PREFIX": SECRETS_PREFIX,
-            "PUBLIC_BASE_URL": "",
-            "WEBHOOK_BASE_URL": "https://hooks.example.com/dev",
-            "TWILIO_API_BASE_URL": twilio.base_url,
-            "SMS_AUTOMATION_TABLE": app["TableName"],
+            "SMS_AUTOMATION_TABLE": deployed.table,
             "SMS_AUTOMATION_DLQ_URL": queue_url,
             "SMS_AUTOMATION_PROCESSOR_FUNCTION": "test-trigger-processor",
         }.items():
             monkeypatch.setenv(name, value)
         for module in (inbound, processor):
             clear_cached_dependencies(module)
-        DynamoTriggerStore(app["TableName"], dynamodb).push(
-            "acme",
-            TRIGGERS,
-            fingerprint=Engine(parse_trigger_text(TRIGGERS)).program.fingerprint,
-            pushed_at=datetime.now(UTC),
-            trigger_names=("auto-reply",),
-        )
-        stream = TableStream(app["TableName"])
+        push_triggers(deployed.table, TRIGGERS)
+        stream = TableStream(deployed.table)
         stream.new_records()  # skip the account and trigger writes
-        yield World(twilio, app["TableName"], queue_url, stream, capsys)
+        yield World(twilio, deployed.table, queue_url, stream, capsys)
         for module in (inbound, processor):
             clear_cached_dependencies(module)
 

@@ -20,10 +20,8 @@ from moto import mock_aws
 from functions.inbound_webhook import handler
 from sms_automation import keys
 from sms_automation.adapters.message_store import DynamoMessageStore, from_attributes
-from sms_automation.inbound.responses import EMPTY_TWIML
 from sms_automation.signature import url_with_body_hash
 from tests.support.aws import (
-    SECRETS_PREFIX,
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,
     FakeLambdaContext,
@@ -31,10 +29,13 @@ from tests.support.aws import (
     add_account,
     clear_cached_dependencies,
     use_dummy_aws_credentials,
+    use_webhook_environment,
 )
 from tests.support.events import (
     API_DOMAIN,
     api_url,
+    assert_empty_twiml,
+    assert_error,
     inbound_example,
     inbound_examples,
     signed_webhook_event,
@@ -79,26 +80,11 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "SmsAutomationTest")
     with mock_aws():
         deployed = Stack()
-        monkeypatch.setenv("TABLE_NAME", deployed.table_name)
-        monkeypatch.setenv("SECRETS_PREFIX", SECRETS_PREFIX)
-        monkeypatch.setenv("PUBLIC_BASE_URL", "")
-        monkeypatch.setenv("MAX_BODY_BYTES", "65536")
+        use_webhook_environment(monkeypatch, deployed.table_name)
         add_account(deployed.registry, "acme")
         clear_cached_dependencies(handler)
         yield deployed
         clear_cached_dependencies(handler)
-
-
-def assert_empty_twiml(response: dict[str, Any]) -> None:
-    assert response["statusCode"] == 200
-    assert response["headers"]["Content-Type"] == "text/xml"
-    assert response["body"] == EMPTY_TWIML
-
-
-def assert_error(response: dict[str, Any], status: int, reason: str) -> None:
-    assert response["statusCode"] == status
-    assert response["headers"]["Content-Type"] == "application/json"
-    assert json.loads(response["body"])["error"] == reason
 
 
 @pytest.mark.parametrize("example", inbound_examples()["examples"], ids=lambda e: e["id"])

@@ -17,9 +17,7 @@ from moto import mock_aws
 from functions.status_callback import handler
 from sms_automation import keys
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
-from sms_automation.inbound.responses import EMPTY_TWIML
 from tests.support.aws import (
-    SECRETS_PREFIX,
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,
     FakeLambdaContext,
@@ -27,8 +25,16 @@ from tests.support.aws import (
     add_account,
     clear_cached_dependencies,
     use_dummy_aws_credentials,
+    use_webhook_environment,
 )
-from tests.support.events import API_DOMAIN, STAGE, signed_webhook_event, webhook_event
+from tests.support.events import (
+    API_DOMAIN,
+    STAGE,
+    assert_empty_twiml,
+    assert_error,
+    signed_webhook_event,
+    webhook_event,
+)
 from tests.support.template import create_table_kwargs
 
 pytestmark = pytest.mark.integration
@@ -102,25 +108,11 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "SmsAutomationTest")
     with mock_aws():
         deployed = Stack()
-        monkeypatch.setenv("TABLE_NAME", deployed.table_name)
-        monkeypatch.setenv("SECRETS_PREFIX", SECRETS_PREFIX)
-        monkeypatch.setenv("PUBLIC_BASE_URL", "")
-        monkeypatch.setenv("MAX_BODY_BYTES", "65536")
+        use_webhook_environment(monkeypatch, deployed.table_name)
         add_account(deployed.registry, "acme")
         clear_cached_dependencies(handler)
         yield deployed
         clear_cached_dependencies(handler)
-
-
-def assert_empty_twiml(response: dict[str, Any]) -> None:
-    assert response["statusCode"] == 200
-    assert response["headers"]["Content-Type"] == "text/xml"
-    assert response["body"] == EMPTY_TWIML
-
-
-def assert_error(response: dict[str, Any], status: int, reason: str) -> None:
-    assert response["statusCode"] == status
-    assert json.loads(response["body"])["error"] == reason
 
 
 # --- the handler ------------------------------------------------------------------------------

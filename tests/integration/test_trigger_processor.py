@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -20,24 +19,19 @@ from functions.inbound_webhook import handler as inbound
 from functions.status_callback import handler as status_callback
 from functions.trigger_processor import handler as processor
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
-from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.cli.main import main
 from sms_automation.processing.ledger import DynamoStepLedger, StepState
 from sms_automation.processing.runs import DynamoRunStore
-from sms_automation.triggers import parse_trigger_text
 from tests.support.aws import (
-    SECRETS_PREFIX,
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,
     FakeLambdaContext,
-    account_registry,
-    add_account,
     clear_cached_dependencies,
     use_dummy_aws_credentials,
 )
 from tests.support.events import inbound_example, signed_webhook_event
+from tests.support.moto_stack import deploy, push_triggers
 from tests.support.streams import TableStream, stream_event
-from tests.support.template import create_table_kwargs
 from tests.support.twilio_server import (
     DropConnectionFault,
     TwilioTestServer,
@@ -100,23 +94,6 @@ class World:
         return {entry.step_id: entry for entry in ledger.entries(message_sid)}
 
 
-def _push(table: str, source: str) -> None:
-    trigger_set = parse_trigger_text(source)
-    DynamoTriggerStore(table, boto3.client("dynamodb")).push(
-        "acme",
-        source,
-        fingerprint=trigger_set_fingerprint(source),
-        pushed_at=datetime.now(UTC),
-        trigger_names=tuple(t.name for t in trigger_set.triggers),
-    )
-
-
-def trigger_set_fingerprint(source: str) -> str:
-    from sms_automation.triggers import Engine
-
-    return Engine(parse_trigger_text(source)).program.fingerprint
-
-
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     use_dummy_aws_credentials(monkeypatch)
@@ -125,27 +102,13 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         {TEST_ACCOUNT_SID: TEST_AUTH_TOKEN}, honour_idempotency_token=False
     )
     with mock_aws(), real_twilio as twilio:
-        dynamodb = boto3.client("dynamodb")
-        app = create_table_kwargs()
-        records = create_table_kwargs("records-test", logical_id="RecordsTable")
-        dynamodb.create_table(**app)
-        dynamodb.create_table(**records)
-        add_account(account_registry(app["TableName"], dynamodb, boto3.client("secretsmanager")))
-        for name, value in {
-            "TABLE_NAME": app["TableName"],
-            "RECORDS_TABLE": records["TableName"],
-            "SECRETS_PREFIX": SECRETS_PREFIX,
-            "PUBLIC_BASE_URL": "",
-            "WEBHOOK_BASE_URL": "https://hooks.example.com/dev",
-            "TWILIO_API_BASE_URL": twilio.base_url,
-        }.items():
-            monkeypatch.setenv(name, value)
+        deployed = deploy(monkeypatch, twilio_base_url=twilio.base_url)
         for module in (inbound, processor, status_callback):
             clear_cached_dependencies(module)
-        _push(app["TableName"], TRIGGERS)
-        stream = TableStream(app["TableName"])
+        push_triggers(deployed.table, TRIGGERS)
+        stream = TableStream(deployed.table)
         stream.new_records()  # skip the account and trigger writes
-        yield World(twilio, app["TableName"], records["TableName"], stream)
+        yield World(twilio, deployed.table, deployed.records_table, stream)
         for module in (inbound, processor, status_callback):
             clear_cached_dependencies(module)
 
@@ -319,7 +282,6 @@ def test_processor_poison_record_fails_alone(world: World) -> None:
 
 
 def test_processor_without_triggers_records_a_finished_run(world: World) -> None:
-    DynamoTriggerStore(world.table, boto3.client("dynamodb"))  # no push for this account
     boto3.client("dynamodb").delete_item(
         TableName=world.table, Key={"pk": {"S": "ACCOUNT#acme"}, "sk": {"S": "TRIGGERS#CURRENT"}}
     )
@@ -337,7 +299,7 @@ def test_processor_replays_the_pinned_trigger_version(world: World) -> None:
     world.twilio.fail_next(twilio_error(20429, status=429), server_error(503))  # two failures
     world.deliver(records)
 
-    _push(world.table, TRIGGERS.replace("Thanks, we got", "NEW VERSION"))
+    push_triggers(world.table, TRIGGERS.replace("Thanks, we got", "NEW VERSION"))
     world.deliver(records)
 
     [sms] = world.sms_sent()

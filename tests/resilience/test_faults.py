@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -33,23 +32,18 @@ from functions.status_callback import handler as status_callback
 from functions.trigger_processor import handler as processor
 from sms_automation import keys
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
-from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.processing.ledger import DynamoStepLedger, StepState
-from sms_automation.triggers import Engine, parse_trigger_text
 from tests.resilience.faults import CONNECTION_ERROR, AwsFaults
 from tests.support.aws import (
-    SECRETS_PREFIX,
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,
     FakeLambdaContext,
-    account_registry,
-    add_account,
     clear_cached_dependencies,
     use_dummy_aws_credentials,
 )
 from tests.support.events import inbound_example, signed_webhook_event
+from tests.support.moto_stack import deploy, push_triggers
 from tests.support.streams import TableStream, stream_event
-from tests.support.template import create_table_kwargs
 from tests.support.twilio_server import TwilioTestServer
 
 pytestmark = pytest.mark.integration
@@ -93,34 +87,14 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     use_dummy_aws_credentials(monkeypatch)
     twilio = TwilioTestServer({TEST_ACCOUNT_SID: TEST_AUTH_TOKEN}, honour_idempotency_token=False)
     with mock_aws(), twilio:
-        dynamodb = boto3.client("dynamodb")
-        app = create_table_kwargs()
-        records = create_table_kwargs("records-faults", logical_id="RecordsTable")
-        dynamodb.create_table(**app)
-        dynamodb.create_table(**records)
-        add_account(account_registry(app["TableName"], dynamodb, boto3.client("secretsmanager")))
-        trigger_set = parse_trigger_text(TRIGGERS)
-        DynamoTriggerStore(app["TableName"], dynamodb).push(
-            "acme",
-            TRIGGERS,
-            fingerprint=Engine(trigger_set).program.fingerprint,
-            pushed_at=datetime.now(UTC),
-            trigger_names=tuple(t.name for t in trigger_set.triggers),
+        deployed = deploy(
+            monkeypatch, twilio_base_url=twilio.base_url, records_table="records-faults"
         )
-        for name, value in {
-            "TABLE_NAME": app["TableName"],
-            "RECORDS_TABLE": records["TableName"],
-            "SECRETS_PREFIX": SECRETS_PREFIX,
-            "PUBLIC_BASE_URL": "",
-            "WEBHOOK_BASE_URL": "https://hooks.example.com/dev",
-            "TWILIO_API_BASE_URL": twilio.base_url,
-        }.items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.delenv("WAIT_STATE_MACHINE_ARN", raising=False)
+        push_triggers(deployed.table, TRIGGERS)
         for module in MODULES:
             clear_cached_dependencies(module)
         faults = AwsFaults.install(monkeypatch)  # the handlers' clients are created after this
-        yield Stack(app["TableName"], faults, twilio)
+        yield Stack(deployed.table, faults, twilio)
         for module in MODULES:
             clear_cached_dependencies(module)
 

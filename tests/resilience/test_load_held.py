@@ -17,7 +17,6 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -27,22 +26,17 @@ from moto.server import ThreadedMotoServer
 from functions.inbound_webhook import handler as inbound
 from functions.trigger_processor import handler as processor
 from sms_automation import keys
-from sms_automation.adapters.trigger_store import DynamoTriggerStore
-from sms_automation.triggers import Engine, parse_trigger_text
 from tests.support.aws import (
-    SECRETS_PREFIX,
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,
     FakeLambdaContext,
-    account_registry,
-    add_account,
     clear_cached_dependencies,
     use_dummy_aws_credentials,
 )
 from tests.support.events import inbound_example, twilio_signature
 from tests.support.http_gateway import ApiGatewayServer
+from tests.support.moto_stack import deploy, push_triggers
 from tests.support.streams import TableStream, stream_event
-from tests.support.template import create_table_kwargs
 from tests.support.twilio_server import TwilioTestServer
 
 pytestmark = pytest.mark.integration
@@ -101,35 +95,13 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     gateway = ApiGatewayServer({"sms": inbound.lambda_handler})
     try:
         with twilio, gateway:
-            dynamodb = boto3.client("dynamodb")
-            app = create_table_kwargs()
-            records = create_table_kwargs("records-load", logical_id="RecordsTable")
-            dynamodb.create_table(**app)
-            dynamodb.create_table(**records)
-            add_account(
-                account_registry(app["TableName"], dynamodb, boto3.client("secretsmanager"))
+            deployed = deploy(
+                monkeypatch, twilio_base_url=twilio.base_url, records_table="records-load"
             )
-            trigger_set = parse_trigger_text(TRIGGERS)
-            DynamoTriggerStore(app["TableName"], dynamodb).push(
-                "acme",
-                TRIGGERS,
-                fingerprint=Engine(trigger_set).program.fingerprint,
-                pushed_at=datetime.now(UTC),
-                trigger_names=tuple(t.name for t in trigger_set.triggers),
-            )
-            for name, value in {
-                "TABLE_NAME": app["TableName"],
-                "RECORDS_TABLE": records["TableName"],
-                "SECRETS_PREFIX": SECRETS_PREFIX,
-                "PUBLIC_BASE_URL": "",
-                "WEBHOOK_BASE_URL": "https://hooks.example.com/dev",
-                "TWILIO_API_BASE_URL": twilio.base_url,
-            }.items():
-                monkeypatch.setenv(name, value)
-            monkeypatch.delenv("WAIT_STATE_MACHINE_ARN", raising=False)
+            push_triggers(deployed.table, TRIGGERS)
             for module in (inbound, processor):
                 clear_cached_dependencies(module)
-            yield Stack(gateway, twilio, app["TableName"])
+            yield Stack(gateway, twilio, deployed.table)
     finally:
         for module in (inbound, processor):
             clear_cached_dependencies(module)

@@ -69,3 +69,14 @@ def clear_cached_dependencies(module: ModuleType) -> None:
         cache_clear = getattr(value, "cache_clear", None)
         if callable(cache_clear) and getattr(value, "__module__", None) == module.__name__:
             cache_clear()
+
+
+def use_webhook_environment(monkeypatch: pytest.MonkeyPatch, table_name: str) -> None:
+    """The webhook functions' environment as the template sets it (no public base URL)."""
+    for name, value in {
+        "TABLE_NAME": table_name,
+        "SECRETS_PREFIX": SECRETS_PREFIX,
+        "PUBLIC_BASE_URL": "",
+        "MAX_BODY_BYTES": "65536",
+    }.items():
+        monkeypatch.setenv(name, value)

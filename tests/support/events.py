@@ -108,3 +108,18 @@ def signed_webhook_event(
         **kwargs.pop("headers", {}),
     }
     return webhook_event(account, raw_body, headers=headers, **kwargs)
+
+
+def assert_empty_twiml(response: dict[str, Any]) -> None:
+    """What Twilio must get on success: 200, text/xml, an empty ``<Response/>``."""
+    from sms_automation.inbound.responses import EMPTY_TWIML
+
+    assert response["statusCode"] == 200
+    assert response["headers"]["Content-Type"] == "text/xml"
+    assert response["body"] == EMPTY_TWIML
+
+
+def assert_error(response: dict[str, Any], status: int, reason: str) -> None:
+    assert response["statusCode"] == status
+    assert response["headers"]["Content-Type"] == "application/json"
+    assert json.loads(response["body"])["error"] == reason

@@ -4,21 +4,18 @@ sandbox that ``make run`` started — read from its REST API, as any Twilio clie
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any
 
-from sms_automation.local.demo import DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN
+from sms_automation.local.sandbox_api import list_resources
 from sms_automation.local.state import StateNotFound, load_state
 
 # What each listing prints (Twilio's field names); the JSON output carries these fields only.
 MESSAGE_FIELDS = ("sid", "to", "from", "body", "status", "error_code", "date_created", "date_sent")
 CALL_FIELDS = ("sid", "to", "from", "status", "start_time", "end_time", "date_created")
-PAGE_SIZE = 1000
 
 
 def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,20 +32,6 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         listing.set_defaults(func=list_sent, collection=name.capitalize(), fields=fields)
 
 
-def _fetch(sandbox_url: str, collection: str, to: str | None) -> list[dict[str, Any]]:
-    query = {"PageSize": str(PAGE_SIZE), **({"To": to} if to else {})}
-    url = (
-        f"{sandbox_url}/2010-04-01/Accounts/{DEMO_ACCOUNT_SID}/{collection}.json?"
-        + urllib.parse.urlencode(query)
-    )
-    credentials = base64.b64encode(f"{DEMO_ACCOUNT_SID}:{DEMO_AUTH_TOKEN}".encode()).decode()
-    request = urllib.request.Request(url, headers={"Authorization": f"Basic {credentials}"})  # noqa: S310 - the local sandbox's http URL
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-        page: dict[str, Any] = json.load(response)
-    resources: list[dict[str, Any]] = page[collection.lower()]
-    return resources
-
-
 def list_sent(args: argparse.Namespace) -> int:
     try:
         state = load_state()
@@ -59,7 +42,9 @@ def list_sent(args: argparse.Namespace) -> int:
         print("error: the local stack runs without a Twilio sandbox", file=sys.stderr)
         return 1
     try:
-        resources = _fetch(state.sandbox_url, args.collection, args.to)
+        resources = list_resources(
+            state.sandbox_url, args.collection, **({"To": args.to} if args.to else {})
+        )
     except (urllib.error.URLError, OSError) as error:
         print(f"error: the sandbox at {state.sandbox_url} did not answer: {error}", file=sys.stderr)
         return 1

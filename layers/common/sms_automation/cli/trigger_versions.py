@@ -27,8 +27,9 @@ from sms_automation.adapters.trigger_store import (
     TriggerVersionNotFound,
 )
 from sms_automation.cli.context import CliContext
-from sms_automation.triggers import TriggerFileError, compile_triggers, parse_trigger_text
+from sms_automation.triggers import TriggerFileError, parse_trigger_text
 from sms_automation.triggers.loader import MAX_FILE_BYTES, Problem
+from sms_automation.triggers.publish import publish
 
 EXIT_FAILED = 1
 
@@ -160,9 +161,8 @@ def _push(args: argparse.Namespace) -> int:
     account = _existing_account(args)
     store = _store(args)
     previous = store.current(account)
-    fingerprint = compile_triggers(trigger_set).fingerprint
-    names = [trigger.name for trigger in trigger_set.triggers]
-    version = store.push(account, source, fingerprint, datetime.now(UTC), trigger_names=names)
+    published = publish(store, account, source, now=datetime.now(UTC), trigger_set=trigger_set)
+    version, fingerprint, names = published.version, published.fingerprint, published.trigger_names
     print(f"pushed {args.file} to {account}: version {version} (fingerprint {fingerprint})")
     print(f"{len(names)} trigger(s): {', '.join(names) or '-'}")
     if previous is not None and previous.fingerprint == fingerprint:

@@ -146,13 +146,7 @@ class Effects:
             status_callback=self._settings.status_callback_url,
             idempotency_key=key,
         )
-        if isinstance(outcome, OutcomeUnknown):
-            # Twilio may have created it (a 5xx, no answer): look before anything else.
-            found = self._find_sms(step, started)
-            if found is None:
-                raise NotPerformed(f"Twilio did not create the message ({outcome.detail})")
-            outcome = found
-        return self._created(step, outcome)
+        return self._created(step, outcome, started)
 
     def _make_call(self, step: MakeCall, key: str) -> EffectResult:
         started = self._clock()
@@ -163,26 +157,36 @@ class Effects:
             status_callback=self._settings.status_callback_url,
             idempotency_key=key,
         )
-        if isinstance(outcome, OutcomeUnknown):
-            found = self._find_call(step, started)
-            if found is None:
-                raise NotPerformed(f"Twilio did not place the call ({outcome.detail})")
-            outcome = found
-        return self._created(step, outcome)
+        return self._created(step, outcome, started)
+
+    def _found_or_not_performed(
+        self, step: SendSms | MakeCall, started: datetime, outcome: OutcomeUnknown
+    ) -> SentMessage | PlacedCall:
+        """Twilio may have created it (a 5xx, no answer): look before anything else."""
+        found = self._find_created(step, started)
+        if found is None:
+            noun = "message" if isinstance(step, SendSms) else "call"
+            raise NotPerformed(f"Twilio did not create the {noun} ({outcome.detail})")
+        return found
 
     def _created(
         self,
         step: SendSms | MakeCall,
-        outcome: SentMessage | PlacedCall | FinalFailure | RetryableFailure,
+        outcome: SentMessage | PlacedCall | FinalFailure | RetryableFailure | OutcomeUnknown,
+        started: datetime,
     ) -> EffectResult:
         """What a create answered (or a lookup found), recorded as the step's result."""
+        if isinstance(outcome, OutcomeUnknown):
+            outcome = self._found_or_not_performed(step, started, outcome)
         kind: OutboundKind = "sms" if isinstance(step, SendSms) else "call"
         noun = "message" if kind == "sms" else "call"
         match outcome:
             case SentMessage(sid=sid, status=status) | PlacedCall(sid=sid, status=status):
-                sender = step.from_ if isinstance(step, MakeCall) else step.from_ or ""
-                if isinstance(step, SendSms) and not sender:
-                    sender = step.messaging_service_sid or ""
+                sender = (
+                    step.from_
+                    if isinstance(step, MakeCall)
+                    else step.from_ or step.messaging_service_sid or ""
+                )
                 self._record_outbound(
                     sid=sid,
                     kind=kind,
@@ -248,12 +252,9 @@ class Effects:
     def find_performed(self, step: Step, since: str) -> EffectResult | None:
         started = datetime.fromisoformat(since.replace("Z", "+00:00"))
         match step:
-            case SendSms():
-                message = self._find_sms(step, started)
-                return None if message is None else self._created(step, message)
-            case MakeCall():
-                call = self._find_call(step, started)
-                return None if call is None else self._created(step, call)
+            case SendSms() | MakeCall():
+                found = self._find_created(step, started)
+                return None if found is None else self._created(step, found, started)
             case RecordItem():
                 return None  # writing the same item again changes nothing
             case HttpRequest():
@@ -262,6 +263,13 @@ class Effects:
                 raise CannotTell(f"a {step.method.upper()} may have reached {step.url}")
             case WaitForReply():
                 raise TypeError(f"{step.step_id}: a wait is not an effect")
+
+    def _find_created(
+        self, step: SendSms | MakeCall, started: datetime
+    ) -> SentMessage | PlacedCall | None:
+        if isinstance(step, SendSms):
+            return self._find_sms(step, started)
+        return self._find_call(step, started)
 
     def _find_sms(self, step: SendSms, started: datetime) -> SentMessage | None:
         return self._messaging().find_message(

@@ -1,0 +1,37 @@
+"""Publishing a trigger file to an account: validated first (an invalid file is never stored),
+then stored as a new version with its fingerprint and trigger names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sms_automation.adapters.trigger_store import DynamoTriggerStore
+from sms_automation.triggers.engine import compile_triggers
+from sms_automation.triggers.loader import parse_trigger_text
+from sms_automation.triggers.model import TriggerSet
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    version: int
+    fingerprint: str
+    trigger_names: tuple[str, ...]
+
+
+def publish(
+    store: DynamoTriggerStore,
+    account: str,
+    source: str,
+    *,
+    now: datetime,
+    filename: str = "<triggers>",
+    trigger_set: TriggerSet | None = None,
+) -> Published:
+    """Raises ``TriggerFileError`` (nothing stored) or the store's errors. ``trigger_set``: the
+    source already parsed (the CLI parses before it looks the account up)."""
+    trigger_set = trigger_set or parse_trigger_text(source, filename=filename)
+    fingerprint = compile_triggers(trigger_set).fingerprint
+    names = tuple(trigger.name for trigger in trigger_set.triggers)
+    version = store.push(account, source, fingerprint, now, trigger_names=names)
+    return Published(version, fingerprint, names)
