@@ -31,8 +31,6 @@ from sms_automation.accounts import (
     InvalidAccountSid,
     InvalidAuthToken,
     MalformedAuthTokenSecret,
-    validate_account_name,
-    validate_account_sid,
 )
 from sms_automation.adapters.account_store import (
     ACCOUNT_CACHE_SECONDS,
@@ -46,9 +44,11 @@ from sms_automation.adapters.twilio_verify import (
     VerificationOutcome,
     verify_twilio_account,
 )
+from sms_automation.cli import argtypes
 
 if TYPE_CHECKING:
-    from sms_automation.cli.context import CliContext
+    pass
+from sms_automation.cli.context import CliContext
 
 ENV_AUTH_TOKEN: Final = "TWILIO_AUTH_TOKEN"  # noqa: S105 (a variable name)
 
@@ -68,20 +68,6 @@ class UsageError(Exception):
 
 
 # --- argument types ---------------------------------------------------------------------------
-
-
-def _account_name(value: str) -> str:
-    try:
-        return validate_account_name(value)
-    except InvalidAccountName as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def _account_sid(value: str) -> str:
-    try:
-        return validate_account_sid(value)
-    except InvalidAccountSid as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _positive_seconds(value: str) -> float:
@@ -520,8 +506,8 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="add an account and print its Messaging Request URL",
         description="Add a Twilio account. " + _CREDENTIAL_INPUT_HELP,
     )
-    add.add_argument("name", type=_account_name, metavar="NAME", help=name_help)
-    add.add_argument("--account-sid", required=True, type=_account_sid, metavar="AC...")
+    add.add_argument("name", type=argtypes.account_name, metavar="NAME", help=name_help)
+    add.add_argument("--account-sid", required=True, type=argtypes.account_sid, metavar="AC...")
     add.add_argument("--auth-token-stdin", action="store_true", help="read the token from stdin")
     add.add_argument("--disabled", action="store_true", help="add with receiving turned off")
     add.set_defaults(func=add_account)
@@ -531,7 +517,7 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     listing.set_defaults(func=list_accounts)
 
     show = commands.add_parser("show", help="show an account (never its token)")
-    show.add_argument("name", type=_account_name, metavar="NAME", help=name_help)
+    show.add_argument("name", type=argtypes.account_name, metavar="NAME", help=name_help)
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(func=show_account)
 
@@ -540,7 +526,7 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="remove an account and delete its auth token secret",
         description="Remove an account, then delete its secret at once (no recovery window).",
     )
-    remove.add_argument("name", type=_account_name, metavar="NAME", help=name_help)
+    remove.add_argument("name", type=argtypes.account_name, metavar="NAME", help=name_help)
     remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     remove.set_defaults(func=remove_account)
 
@@ -551,7 +537,7 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
             description=f"Turn receiving messages {_on_off(enabled)} for an account; the "
             f"webhook notices within {_ACCOUNT_CACHE}.",
         )
-        toggle.add_argument("name", type=_account_name, metavar="NAME", help=name_help)
+        toggle.add_argument("name", type=argtypes.account_name, metavar="NAME", help=name_help)
         toggle.set_defaults(func=_set_receive(enabled))
 
     rotate = commands.add_parser(
@@ -565,7 +551,7 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         epilog=_ROTATE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    rotate.add_argument("name", type=_account_name, metavar="NAME", help=name_help)
+    rotate.add_argument("name", type=argtypes.account_name, metavar="NAME", help=name_help)
     source = rotate.add_mutually_exclusive_group()
     source.add_argument(
         "--auth-token-stdin", action="store_true", help="read the new token from stdin"
@@ -584,7 +570,7 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         epilog=_VERIFY_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    verify.add_argument("name", type=_account_name, metavar="NAME", help=name_help)
+    verify.add_argument("name", type=argtypes.account_name, metavar="NAME", help=name_help)
     verify.add_argument("--json", action="store_true", help="print JSON")
     verify.add_argument(
         "--timeout",

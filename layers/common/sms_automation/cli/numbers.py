@@ -23,11 +23,11 @@ from sms_automation.adapters.twilio_numbers import (
     list_numbers,
 )
 from sms_automation.adapters.twilio_verify import DEFAULT_TIMEOUT_SECONDS
+from sms_automation.cli import argtypes
 from sms_automation.cli.accounts import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_UNREACHABLE,
-    _account_name,
     _positive_seconds,
     _registry,
     _reports_errors,
@@ -165,7 +165,7 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     commands = numbers.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("account", type=_account_name, metavar="ACCOUNT")
+        parser.add_argument("account", type=argtypes.account_name, metavar="ACCOUNT")
         parser.add_argument("--json", action="store_true", help="print JSON")
         parser.add_argument(
             "--timeout",

@@ -23,12 +23,9 @@ from sms_automation.accounts import (
     AccountNotFound,
     AccountRegistry,
     AuthTokenSecretNotFound,
-    InvalidAccountName,
-    InvalidAccountSid,
-    validate_account_name,
-    validate_account_sid,
 )
 from sms_automation.adapters.account_store import DynamoAccountStore, SecretsManagerTokenStore
+from sms_automation.cli import argtypes
 from sms_automation.cli.context import CliContext
 from sms_automation.local.demo import DEMO_ACCOUNT, DEMO_AUTH_TOKEN
 from sms_automation.local.inbound_sms import deliver, inbound_sms_form
@@ -63,32 +60,22 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     sms.add_argument("--from", dest="from_number", required=True, metavar="N", help="sender")
     sms.add_argument("--to", dest="to_number", metavar="N", help="the account's number")
-    sms.add_argument("--account", type=_account_name, metavar="A", help="account name (demo)")
+    sms.add_argument(
+        "--account", type=argtypes.account_name, metavar="A", help="account name (demo)"
+    )
     sms.add_argument("--body", required=True, metavar="TEXT", help="the message text")
     sms.add_argument(
         "--media-url", action="append", default=[], metavar="U", help="media URL (repeatable)"
     )
     sms.add_argument("--url", metavar="URL", help="Messaging Request URL (default: the account's)")
-    sms.add_argument("--account-sid", type=_account_sid, metavar="AC...", help="AccountSid to send")
+    sms.add_argument(
+        "--account-sid", type=argtypes.account_sid, metavar="AC...", help="AccountSid to send"
+    )
     sms.add_argument(
         "--auth-token-stdin", action="store_true", help="read the signing auth token from stdin"
     )
     sms.add_argument("--json", action="store_true", help="print JSON")
     sms.set_defaults(func=simulate_sms)
-
-
-def _account_name(value: str) -> str:
-    try:
-        return validate_account_name(value)
-    except InvalidAccountName as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def _account_sid(value: str) -> str:
-    try:
-        return validate_account_sid(value)
-    except InvalidAccountSid as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def simulate_sms(args: argparse.Namespace) -> int:
