@@ -48,7 +48,11 @@ def record_handler(record: DynamoDBRecord) -> None:
     logger.append_keys(account=message["account"])
     routing, result = _runtime().handle_inbound(message)
     run = result.run
-    metrics.add_metric(name="MessagesProcessed", unit=MetricUnit.Count, value=1)
+    if message.get("kind") == "automation_run":
+        logger.append_keys(automation=message["automation"], source=message.get("source", ""))
+        metrics.add_metric(name="AutomationRunsProcessed", unit=MetricUnit.Count, value=1)
+    else:
+        metrics.add_metric(name="MessagesProcessed", unit=MetricUnit.Count, value=1)
     if routing is not ReplyRouting.NOT_A_REPLY:
         metrics.add_metric(name="ConversationReplies", unit=MetricUnit.Count, value=1)
     if run.matched:

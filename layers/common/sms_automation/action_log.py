@@ -1,12 +1,15 @@
-"""The action log of an inbound message: how its triggers ran, step by step, and what became
-of each message or call they created. Read-only; shown by ``sms-automation messages show``."""
+"""The action log of an inbound message or automation run: how it ran, step by step, what
+became of each message or call it created, and its conversations. Read-only; shown by
+``sms-automation messages show``, ``sms-automation run --follow`` and the automations API."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
+from sms_automation.conversations.model import Conversation
 from sms_automation.processing.ledger import DynamoStepLedger
 from sms_automation.processing.runs import DynamoRunStore
 
@@ -40,3 +43,31 @@ def action_log(table_name: str, client: DynamoDBClient, message_sid: str) -> dic
                 }
         steps.append(step)
     return {"run": asdict(run) if run else None, "steps": steps}
+
+
+def describe_conversation(conversation: Conversation) -> dict[str, Any]:
+    """One conversation's history, for people and scripts."""
+    return {
+        "id": conversation.id,
+        "status": conversation.status,
+        "contact": conversation.contact,
+        "our_number": conversation.our_number,
+        "started_at": conversation.started_at,
+        "deadline": conversation.deadline,
+        "prompt": conversation.prompt,
+        "replies": [
+            {"sid": r.sid, "body": r.body, "received_at": r.received_at, "valid": r.valid}
+            for r in conversation.replies
+        ],
+        "outcome": dict(conversation.outcome),
+        "resolved_at": conversation.resolved_at,
+        "execution_arn": conversation.execution_arn,
+    }
+
+
+def conversation_history(
+    table_name: str, client: DynamoDBClient, message_sid: str
+) -> list[dict[str, Any]]:
+    """The conversations a message or run started, oldest first."""
+    store = DynamoConversationStore(table_name, client)
+    return [describe_conversation(c) for c in store.for_message(message_sid)]

@@ -19,6 +19,10 @@ Items (``pk`` / ``sk``; ``gsi1pk`` / ``gsi1sk`` on the ``gsi1`` index):
   ``WAIT#{account}#{our number}#{contact}`` / ``WAIT``
 - what became of an inbound message that answered a conversation:
   ``MSG#{MessageSid}`` / ``REPLY``
+- an automation run's origin (who started which automation for whom, with which variables):
+  ``MSG#{run id}`` / ``MSG``, kind ``automation_run``, so its run record, steps and
+  conversations sit beside it exactly as a message's do;
+  gsi1: ``ACCOUNT#{name}#RUNS`` / ``{requested_at}#{run id}``
 
 Every item carries ``kind`` (``account``, ``inbound_message``, ...) so stream filters and readers
 never have to parse keys.
@@ -44,6 +48,7 @@ KIND_OUTBOUND_STATUS: Final = "outbound_status"
 KIND_CONVERSATION: Final = "conversation"
 KIND_PENDING_WAIT: Final = "pending_wait"
 KIND_CONVERSATION_REPLY: Final = "conversation_reply"
+KIND_AUTOMATION_RUN: Final = "automation_run"
 
 ACCOUNTS_INDEX_PK: Final = "ACCOUNTS"
 
@@ -107,3 +112,13 @@ def pending_wait_key(account_name: str, our_number: str, contact: str) -> dict[s
 
 def conversation_reply_key(message_sid: str) -> dict[str, str]:
     return {PK: f"MSG#{message_sid}", SK: "REPLY"}
+
+
+def automation_run_key(run_id: str) -> dict[str, str]:
+    """The origin of a run shares the message key: the processor and the conversations replay
+    a run exactly as they replay a message."""
+    return message_key(run_id)
+
+
+def account_runs_index_pk(account_name: str) -> str:
+    return f"ACCOUNT#{account_name}#RUNS"

@@ -13,10 +13,12 @@ from typing import Any
 
 import boto3
 
+from sms_automation import action_log
+from sms_automation.action_log import describe_conversation as describe
 from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow
 from sms_automation.cli.context import CliContext
-from sms_automation.conversations.model import Conversation, split_wait_id
+from sms_automation.conversations.model import split_wait_id
 from sms_automation.conversations.service import Conversations
 from sms_automation.processing.runtime import utc_now
 
@@ -38,29 +40,9 @@ def _store(context: CliContext) -> DynamoConversationStore:
     return DynamoConversationStore(context.table_name, context.dynamodb)
 
 
-def describe(conversation: Conversation) -> dict[str, Any]:
-    """One conversation's history, for people and scripts."""
-    return {
-        "id": conversation.id,
-        "status": conversation.status,
-        "contact": conversation.contact,
-        "our_number": conversation.our_number,
-        "started_at": conversation.started_at,
-        "deadline": conversation.deadline,
-        "prompt": conversation.prompt,
-        "replies": [
-            {"sid": r.sid, "body": r.body, "received_at": r.received_at, "valid": r.valid}
-            for r in conversation.replies
-        ],
-        "outcome": dict(conversation.outcome),
-        "resolved_at": conversation.resolved_at,
-        "execution_arn": conversation.execution_arn,
-    }
-
-
 def conversation_history(context: CliContext, message_sid: str) -> list[dict[str, Any]]:
     """The conversations ``message_sid`` started (for ``messages show``)."""
-    return [describe(c) for c in _store(context).for_message(message_sid)]
+    return action_log.conversation_history(context.table_name, context.dynamodb, message_sid)
 
 
 def list_waits(args: argparse.Namespace) -> int:

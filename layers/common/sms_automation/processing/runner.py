@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from sms_automation import keys
 from sms_automation.processing.runs import DynamoRunStore, Run
 from sms_automation.triggers import AccountSettings, ActionPort, Engine, parse_trigger_text
 
@@ -67,6 +68,10 @@ class RunResult:
     steps_performed: int = 0
 
 
+def is_automation_run(message: Mapping[str, Any]) -> bool:
+    return message.get("kind") == keys.KIND_AUTOMATION_RUN
+
+
 def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -92,11 +97,15 @@ class MessageProcessor:
         self._clock = clock
 
     def process(self, message: Mapping[str, Any]) -> RunResult:
+        """``message``: a stored inbound message, or an automation run's origin (which names
+        its automation and carries the trigger version pinned when it was started)."""
         sid, account = message["message_sid"], message["account"]
         existing = self._runs.get(sid)
         if existing is not None and existing.finished:
             return RunResult(existing, replayed=True)
-        if existing is None:
+        if existing is None and is_automation_run(message):
+            version, fingerprint = int(message["trigger_version"]), str(message["fingerprint"])
+        elif existing is None:
             current = self._triggers.current(account)
             if current is None:
                 run = self._runs.start(
@@ -126,13 +135,18 @@ class MessageProcessor:
                 f"trigger version {run.trigger_version} of {run.account!r} is gone"
             )
         engine = self._engines.get(run.account, stored)
-        evaluation = engine.evaluate(
-            dict(message.get("params") or {}),
-            now=received_at(message),
-            account=AccountSettings(run.account),
-            port=self._port_for(message),
-            headers=dict(message.get("headers") or {}),
-        )
+        automation = str(message["automation"]) if is_automation_run(message) else None
+        try:
+            evaluation = engine.evaluate(
+                dict(message.get("params") or {}),
+                now=received_at(message),
+                account=AccountSettings(run.account),
+                port=self._port_for(message),
+                headers=dict(message.get("headers") or {}),
+                automation=automation,
+            )
+        except KeyError as error:  # the pinned version had it when the run was started
+            raise MissingTriggerVersion(str(error)) from None
         diagnostics = [
             {
                 "severity": d.severity,

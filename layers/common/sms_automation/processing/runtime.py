@@ -28,7 +28,13 @@ from sms_automation.outbound_status import OutboundKind
 from sms_automation.processing.effects import Effects, EffectSettings, Messaging
 from sms_automation.processing.ledger import DynamoStepLedger
 from sms_automation.processing.port import LedgerActionPort
-from sms_automation.processing.runner import EngineCache, MessageProcessor, RunResult, iso
+from sms_automation.processing.runner import (
+    EngineCache,
+    MessageProcessor,
+    RunResult,
+    is_automation_run,
+    iso,
+)
 from sms_automation.processing.runs import DynamoRunStore
 from sms_automation.processing.settings import ProcessorSettings
 from sms_automation.triggers import StepOutcome, WaitForReply
@@ -106,10 +112,13 @@ class Runtime:
     # --- use cases -----------------------------------------------------------------------------
 
     def handle_inbound(self, message: Mapping[str, Any]) -> tuple[ReplyRouting, RunResult]:
-        """A new inbound message: an answer to an open conversation, else the triggers."""
+        """A new inbound message: an answer to an open conversation, else the triggers.
+        An automation run's origin: its automation."""
         sid, account = str(message["message_sid"]), str(message["account"])
-        existing = self.runs.get(sid)
         routing = ReplyRouting.NOT_A_REPLY
+        if is_automation_run(message):  # started by us: never an answer to a conversation
+            return routing, self.processor.process(message)
+        existing = self.runs.get(sid)
         if existing is None or not existing.finished:
             routing = self.conversations.route_reply(message)
         if routing is ReplyRouting.CONSUMED:
@@ -125,7 +134,8 @@ class Runtime:
         return routing, self.processor.process(message)
 
     def replay(self, message_sid: str) -> RunResult:
-        """Evaluate a stored message again (after a wait resolved): steps done are not redone."""
+        """Evaluate a stored message or run again (after a wait resolved): steps done are not
+        redone."""
         message = DynamoMessageStore(self.settings.table_name, self.dynamodb).get(message_sid)
         if message is None:
             raise LookupError(f"message {message_sid} is gone")

@@ -1,4 +1,4 @@
-"""DynamoDB stream records → the stored inbound message they carry."""
+"""DynamoDB stream records → the stored inbound message (or automation run) they carry."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from sms_automation import keys
 from sms_automation.adapters.message_store import plain
 
+PROCESSED_KINDS = frozenset({keys.KIND_INBOUND_MESSAGE, keys.KIND_AUTOMATION_RUN})
+
 
 class NotAnInboundMessage(ValueError):
     """The event source mapping's filter should have kept this record away."""
@@ -16,7 +18,9 @@ class NotAnInboundMessage(ValueError):
 
 def message_from_image(record: DynamoDBRecord) -> dict[str, Any]:
     image = record.dynamodb.new_image if record.dynamodb else None
-    if not image or image.get("kind") != keys.KIND_INBOUND_MESSAGE:
-        raise NotAnInboundMessage(f"stream record {record.event_id} is not a new inbound message")
+    if not image or image.get("kind") not in PROCESSED_KINDS:
+        raise NotAnInboundMessage(
+            f"stream record {record.event_id} is not a new inbound message or automation run"
+        )
     message: dict[str, Any] = plain(dict(image))
     return message

@@ -35,6 +35,7 @@ from sms_automation.triggers.durations import parse_duration
 from sms_automation.triggers.extraction import Extractor, compile_extractions
 from sms_automation.triggers.model import (
     Action,
+    Automation,
     ExpectRegex,
     ExtractAction,
     HttpRequestAction,
@@ -153,6 +154,17 @@ def compile_triggers(trigger_set: TriggerSet) -> Program:
             _compile_trigger(trigger) for trigger in trigger_set.triggers if trigger.enabled
         ),
         fingerprint=hashlib.sha256(canonical.encode()).hexdigest()[:16],
+    )
+
+
+def compile_automation(automation: Automation) -> CompiledTrigger:
+    """An automation runs like a catch-all trigger of its own: step ids ``<name>/<n>``."""
+    return CompiledTrigger(
+        name=automation.name,
+        when=None,
+        extractors=(),
+        actions=_compile_actions(automation.actions, automation.name, automation.name),
+        continue_after=False,
     )
 
 
@@ -456,6 +468,8 @@ class Engine:
 
     def __init__(self, trigger_set: TriggerSet) -> None:
         self.program = compile_triggers(trigger_set)
+        self._automations = {a.name.casefold(): a for a in trigger_set.automations}
+        self._compiled_automations: dict[str, CompiledTrigger] = {}
 
     def evaluate(
         self,
@@ -465,12 +479,16 @@ class Engine:
         account: AccountSettings,
         port: ActionPort,
         headers: Mapping[str, str] | None = None,
+        automation: str | None = None,
     ) -> Evaluation:
         """``message``: the stored Twilio parameters by their Twilio names; ``headers``: the
         request headers kept with it (``User-Agent`` becomes ``%HTTP_USER_AGENT%``);
-        ``now``: timezone-aware, fixed by the caller (the same on every replay)."""
+        ``now``: timezone-aware, fixed by the caller (the same on every replay).
+        ``automation``: run that automation of the set (its run's variables as ``message``)
+        instead of the triggers; ``KeyError`` when the set has none of that name."""
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("now must be timezone-aware (e.g. datetime.now(UTC))")
+        triggers = self.program.triggers if automation is None else (self._automation(automation),)
         zone = account.zone
         context = EvalContext(
             _base_layer(message, headers or {}, account, now, zone), now=now, zone=zone
@@ -478,7 +496,7 @@ class Engine:
         run = _Run(context, port)
         matched: list[str] = []
         flow = _Flow.NEXT
-        for trigger in self.program.triggers:
+        for trigger in triggers:
             context.enter_trigger(trigger.name)
             for extract in trigger.extractors:
                 extract(context, context.local)
@@ -512,11 +530,27 @@ class Engine:
         account: AccountSettings,
         headers: Mapping[str, str] | None = None,
         outcomes: Mapping[str, StepOutcome] | None = None,
+        automation: str | None = None,
     ) -> Evaluation:
         """Evaluate with a ``DryRunPort``: every step is recorded, none is performed."""
         return self.evaluate(
-            message, now=now, account=account, port=DryRunPort(outcomes), headers=headers
+            message,
+            now=now,
+            account=account,
+            port=DryRunPort(outcomes),
+            headers=headers,
+            automation=automation,
         )
+
+    def _automation(self, name: str) -> CompiledTrigger:
+        folded = name.casefold()
+        compiled = self._compiled_automations.get(folded)
+        if compiled is None:
+            definition = self._automations.get(folded)
+            if definition is None:
+                raise KeyError(f"the trigger set has no automation named {name!r}")
+            compiled = self._compiled_automations[folded] = compile_automation(definition)
+        return compiled
 
 
 def _run_nodes(trigger: str, nodes: tuple[Node, ...], run: _Run) -> _Flow:

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from sms_automation.triggers.durations import MAX_WAIT_SECONDS, parse_duration
+from sms_automation.triggers.inputs import InvalidInput, coerce_input
 from sms_automation.triggers.jsonpath import parse_json_path
 from sms_automation.triggers.patterns import compile_pattern
 from sms_automation.triggers.twiml import (
@@ -625,13 +626,7 @@ class Trigger(Model):
 
     @model_validator(mode="after")
     def _unique_step_ids(self) -> Self:
-        seen: set[str] = set()
-        for action in _walk_actions(self.actions):
-            if action.id is None:
-                continue
-            if action.id in seen:
-                raise ValueError(f"two actions have the id {action.id!r}; step ids must be unique")
-            seen.add(action.id)
+        _unique_step_ids(self.actions)
         return self
 
 
@@ -648,26 +643,166 @@ def _walk_actions(actions: list[Action]) -> list[Action]:
     return found
 
 
+def _unique_step_ids(actions: list[Action]) -> None:
+    seen: set[str] = set()
+    for action in _walk_actions(actions):
+        if action.id is None:
+            continue
+        if action.id in seen:
+            raise ValueError(f"two actions have the id {action.id!r}; step ids must be unique")
+        seen.add(action.id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Automations: named action lists started from outside an SMS (API, EventBridge, schedule, CLI)
+# ---------------------------------------------------------------------------------------------
+
+InputType = Literal["text", "number", "integer", "boolean", "phone", "email", "date", "datetime"]
+RESERVED_INPUT_NAMES = frozenset(
+    name.casefold()
+    for name in (
+        *("From", "To", "contact", "our_number", "run_id", "automation"),
+        *("now", "date", "time", "account", "trigger"),
+    )
+)
+ADDRESS_PATTERN = r"^(whatsapp:)?\+[1-9][0-9]{6,14}$"
+"""A contact or one of our numbers: E.164, or ``whatsapp:`` + E.164."""
+Address = Annotated[str, Field(pattern=ADDRESS_PATTERN, description="E.164, e.g. +15005550006")]
+ScheduleExpression = Annotated[
+    str,
+    Field(
+        pattern=(
+            r"^(rate\([1-9][0-9]{0,5} (minute|minutes|hour|hours|day|days)\)"
+            r"|cron\(\S+( \S+){5}\)"
+            r"|at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\))$"
+        ),
+        description="EventBridge Scheduler: 'rate(1 day)', 'cron(0 8 * * ? *)' or "
+        "'at(2026-12-24T09:00:00)'.",
+    ),
+]
+
+
+class AutomationInput(Model):
+    """A variable the caller supplies when starting the automation (``%name%`` in templates)."""
+
+    name: VariableName
+    type: InputType = "text"
+    required: bool = False
+    default: Text | None = Field(None, description="The value when the caller gives none.")
+    description: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, name: str) -> str:
+        if name.casefold() in RESERVED_INPUT_NAMES:
+            raise ValueError(f"{name!r} is a built-in variable of every run; choose another name")
+        return name
+
+    @model_validator(mode="after")
+    def _default_or_required(self) -> Self:
+        if self.required and self.default is not None:
+            raise ValueError(f"input {self.name!r} is required, so a 'default' is never used")
+        if self.default is not None:
+            try:
+                coerce_input(self.type, self.default)
+            except InvalidInput as error:
+                raise ValueError(f"the default of {self.name!r}: {error}") from None
+        return self
+
+
+class Schedule(Model):
+    """Start the automation on a schedule (EventBridge Scheduler), for one contact."""
+
+    expression: ScheduleExpression
+    timezone: str | None = Field(None, description="IANA zone for cron/at (default UTC).")
+    to: Address = Field(description="The contact.")
+    from_: Address | None = Field(None, alias="from", description="Default: the automation's.")
+    variables: dict[VariableName, Text] = Field(default_factory=dict)
+    enabled: bool = True
+
+    _check_zone = field_validator("timezone")(_check_timezone)
+
+
+class Automation(Model):
+    """A named list of actions started for one contact; ``%From%`` is the contact and ``%To%``
+    our number, as if the contact had written to us, so every action's defaults still fit."""
+
+    name: TriggerName
+    description: str = ""
+    enabled: bool = True
+    from_: Address | None = Field(
+        None, alias="from", description="Our number (default for every start; a start may set it)."
+    )
+    inputs: list[AutomationInput] = Field(default_factory=list, max_length=50)
+    actions: list[Action] = Field(min_length=1)
+    schedules: list[Schedule] = Field(default_factory=list, max_length=10)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        _unique_step_ids(self.actions)
+        names: set[str] = set()
+        for item in self.inputs:
+            if item.name.casefold() in names:
+                raise ValueError(f"two inputs are named {item.name!r}")
+            names.add(item.name.casefold())
+        for position, schedule in enumerate(self.schedules, start=1):
+            if schedule.from_ is None and self.from_ is None:
+                raise ValueError(
+                    f"schedule {position} has no 'from' and the automation has none: "
+                    "set one of them to our number"
+                )
+            declared = {item.name.casefold(): item for item in self.inputs}
+            for name, value in schedule.variables.items():
+                declared_input = declared.get(name.casefold())
+                if declared_input is None:
+                    raise ValueError(f"schedule {position} sets {name!r}, which is not an input")
+                try:
+                    coerce_input(declared_input.type, value)
+                except InvalidInput as error:
+                    raise ValueError(f"schedule {position}, {name!r}: {error}") from None
+            for item in self.inputs:
+                if item.required and item.name.casefold() not in {
+                    name.casefold() for name in schedule.variables
+                }:
+                    raise ValueError(f"schedule {position} does not set the required {item.name!r}")
+        return self
+
+    def input(self, name: str) -> AutomationInput | None:
+        folded = name.casefold()
+        return next((item for item in self.inputs if item.name.casefold() == folded), None)
+
+
 class TriggerSet(Model):
-    """One account's trigger file."""
+    """One account's trigger file: its triggers and its automations."""
 
     model_config = ConfigDict(title="Trigger file")
 
     version: Literal[1]
     triggers: list[Trigger] = Field(default_factory=list)
+    automations: list[Automation] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Self:
-        seen: dict[str, int] = {}
-        for position, trigger in enumerate(self.triggers, start=1):
-            folded = trigger.name.casefold()
-            if folded in seen:
-                raise ValueError(
-                    f"triggers {seen[folded]} and {position} are both named {trigger.name!r}; "
-                    "trigger names must be unique"
-                )
-            seen[folded] = position
+        names: dict[str, list[str]] = {
+            "trigger": [trigger.name for trigger in self.triggers],
+            "automation": [automation.name for automation in self.automations],
+        }
+        for kind, named in names.items():
+            seen: dict[str, int] = {}
+            for position, name in enumerate(named, start=1):
+                folded = name.casefold()
+                if folded in seen:
+                    raise ValueError(
+                        f"{kind}s {seen[folded]} and {position} are both named {name!r}; "
+                        f"{kind} names must be unique"
+                    )
+                seen[folded] = position
         return self
+
+    def automation(self, name: str) -> Automation | None:
+        """The automation called ``name`` (names compare without case)."""
+        folded = name.casefold()
+        return next((a for a in self.automations if a.name.casefold() == folded), None)
 
 
 def json_schema() -> dict[str, Any]:

@@ -1,0 +1,235 @@
+"""Starting an automation and reading a run back: the one path every way to start goes through.
+
+``AutomationStarter.start`` checks the request against the account's *current* trigger file
+and stores the run's origin (its trigger version pinned) once; the trigger processor picks it
+up from the table's stream and runs it like a message. A retry with the same idempotency key
+gets the same run back; with the same key and a different request, a conflict.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sms_automation import action_log
+from sms_automation.accounts import ACCOUNT_NAME_PATTERN, Account
+from sms_automation.adapters.automation_run_store import DynamoAutomationRunStore
+from sms_automation.automations.start import (
+    RUN_ID_PATTERN,
+    PinnedTriggers,
+    RejectionReason,
+    StartRejected,
+    StartRequest,
+    build_origin,
+    check_idempotency_key,
+    request_fingerprint,
+    run_id_for,
+)
+from sms_automation.processing.runs import DynamoRunStore
+from sms_automation.triggers.loader import parse_trigger_text
+from sms_automation.triggers.model import Automation, TriggerSet
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+PARSED_CACHE_SIZE = 32
+
+
+class AccountLookup(Protocol):
+    def get(self, name: str) -> Account | None: ...
+
+
+class StoredTriggers(Protocol):
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def fingerprint(self) -> str: ...
+
+    @property
+    def source(self) -> str: ...
+
+
+class CurrentTriggers(Protocol):
+    def current(self, account: str) -> StoredTriggers | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StartedRun:
+    run_id: str
+    account: str
+    automation: str
+    created: bool
+    """False: the idempotency key named a run that already exists (this is that run)."""
+    requested_at: str
+    trigger_version: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "account": self.account,
+            "automation": self.automation,
+            "created": self.created,
+            "requested_at": self.requested_at,
+            "trigger_version": self.trigger_version,
+        }
+
+
+class ParsedTriggerSets:
+    """Parsed trigger files by (account, version): a version's content never changes."""
+
+    def __init__(self, size: int = PARSED_CACHE_SIZE) -> None:
+        self._size = size
+        self._sets: OrderedDict[tuple[str, int], TriggerSet] = OrderedDict()
+
+    def get(self, account: str, stored: StoredTriggers) -> TriggerSet:
+        key = (account, stored.version)
+        parsed = self._sets.get(key)
+        if parsed is None:
+            parsed = parse_trigger_text(stored.source, filename=f"{account} v{stored.version}")
+            self._sets[key] = parsed
+            if len(self._sets) > self._size:
+                self._sets.popitem(last=False)
+        self._sets.move_to_end(key)
+        return parsed
+
+
+class AutomationStarter:
+    def __init__(
+        self,
+        *,
+        accounts: AccountLookup,
+        triggers: CurrentTriggers,
+        runs: DynamoAutomationRunStore,
+        clock: Callable[[], datetime],
+        parsed: ParsedTriggerSets | None = None,
+    ) -> None:
+        self._accounts = accounts
+        self._triggers = triggers
+        self._runs = runs
+        self._clock = clock
+        self._parsed = parsed or ParsedTriggerSets()
+
+    def find(self, account: str, name: str) -> tuple[Automation, PinnedTriggers]:
+        """The automation in the account's current trigger file, or a 404 ``StartRejected``."""
+        if not ACCOUNT_NAME_PATTERN.fullmatch(account) or self._accounts.get(account) is None:
+            raise StartRejected(
+                RejectionReason.ACCOUNT_NOT_FOUND, f"there is no account {account!r}"
+            )
+        stored = self._triggers.current(account)
+        automation = None
+        if stored is not None:
+            automation = self._parsed.get(account, stored).automation(name)
+        if stored is None or automation is None:
+            raise StartRejected(
+                RejectionReason.AUTOMATION_NOT_FOUND,
+                f"account {account!r} has no automation {name[:80]!r} in its current trigger file",
+            )
+        return automation, PinnedTriggers(stored.version, stored.fingerprint)
+
+    def start(self, request: StartRequest) -> StartedRun:
+        """Raises ``StartRejected`` (nothing stored) or ``RunStoreUnavailable`` (retry)."""
+        check_idempotency_key(request.idempotency_key)
+        automation, pinned = self.find(request.account, request.automation)
+        run_id = run_id_for(request.account, request.idempotency_key)
+        requested_at = _iso(self._clock())
+        origin = build_origin(
+            automation, request, pinned=pinned, run_id=run_id, requested_at=requested_at
+        )
+        existing = self._runs.put_new(origin)
+        if existing is None:
+            return _started(origin, created=True)
+        if existing.get("request_fingerprint") != request_fingerprint(request):
+            raise StartRejected(
+                RejectionReason.IDEMPOTENCY_CONFLICT,
+                "this idempotency key already started a run with a different request "
+                f"(run {existing['run_id']}); use a new key for a new run",
+            )
+        return _started(existing, created=False)
+
+
+def _started(origin: Mapping[str, Any], *, created: bool) -> StartedRun:
+    return StartedRun(
+        run_id=str(origin["run_id"]),
+        account=str(origin["account"]),
+        automation=str(origin["automation"]),
+        created=created,
+        requested_at=str(origin["requested_at"]),
+        trigger_version=int(origin["trigger_version"]),
+    )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a run back
+# ---------------------------------------------------------------------------------------------
+
+QUEUED = "queued"
+"""Stored, not yet picked up by the trigger processor."""
+ENDED_STATUSES = frozenset({"completed", "stopped"})
+
+
+def describe_run(
+    table_name: str, client: DynamoDBClient, run_id: str, *, account: str | None = None
+) -> dict[str, Any] | None:
+    """A run's origin, status and action log; ``None`` when there is no such run (or it
+    belongs to another account than ``account``)."""
+    if not RUN_ID_PATTERN.fullmatch(run_id):
+        return None
+    origin = DynamoAutomationRunStore(table_name, client).get(run_id)
+    if origin is None or (account is not None and origin.get("account") != account):
+        return None
+    run = DynamoRunStore(table_name, client).get(run_id)
+    log = action_log.action_log(table_name, client, run_id)
+    status = run.status if run is not None else QUEUED
+    return {
+        "run_id": run_id,
+        "account": origin["account"],
+        "automation": origin["automation"],
+        "status": status,
+        "ended": status in ENDED_STATUSES,
+        "to": origin["to"],
+        "from": origin["from"],
+        "variables": origin.get("variables", {}),
+        "source": origin.get("source", ""),
+        "requested_by": origin.get("requested_by", ""),
+        "requested_at": origin["requested_at"],
+        "trigger_version": origin["trigger_version"],
+        "finished_at": run.finished_at if run is not None else "",
+        "waiting_at": run.paused_at if run is not None else "",
+        "diagnostics": [dict(d) for d in run.diagnostics] if run is not None else [],
+        "steps": log["steps"],
+        "conversations": action_log.conversation_history(table_name, client, run_id),
+    }
+
+
+def list_runs(
+    table_name: str,
+    client: DynamoDBClient,
+    account: str,
+    *,
+    automation: str | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Recent runs of an account (optionally of one automation), newest first, without logs."""
+    store = DynamoAutomationRunStore(table_name, client)
+    runs = DynamoRunStore(table_name, client)
+    listed = []
+    for origin in store.list_for_account(account, automation=automation, limit=limit):
+        run = runs.get(str(origin["run_id"]))
+        listed.append(
+            {
+                "run_id": origin["run_id"],
+                "automation": origin["automation"],
+                "status": run.status if run is not None else QUEUED,
+                "requested_at": origin["requested_at"],
+                "source": origin.get("source", ""),
+            }
+        )
+    return listed
