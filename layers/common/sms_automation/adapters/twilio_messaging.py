@@ -22,6 +22,10 @@ How the official client is bent, and why this way
   refused, connect timeout) from "sent, no answer" (read timeout, dropped connection), which
   the retry rule depends on. It also takes separate connect and read timeouts, lets urllib3
   retry nothing behind our back, and, unlike ``TwilioHttpClient``, logs nothing itself.
+- **Imported on first use**: ``twilio`` and ``requests`` (with ``charset_normalizer``) cost about
+  30 ms of a cold start (``make bench``), and the functions that import this module (the
+  trigger processor, the conversation functions) often finish their first event without
+  sending anything. They are imported when a ``TwilioMessaging`` is built or first sends.
 
 Nothing here puts the auth token in a message or a repr; log lines mask phone numbers.
 """
@@ -34,15 +38,8 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Final, Self, override
-
-import requests
-from requests.adapters import HTTPAdapter
-from twilio.base.exceptions import TwilioException  # type: ignore[import-untyped]
-from twilio.http import HttpClient  # type: ignore[import-untyped]
-from twilio.http.response import Response  # type: ignore[import-untyped]
-from twilio.rest import Client  # type: ignore[import-untyped]
-from urllib3.exceptions import ConnectTimeoutError
+from functools import cache
+from typing import TYPE_CHECKING, Any, Final, Self, override
 
 from sms_automation.outbound import (
     AttemptFailed,
@@ -70,6 +67,9 @@ from sms_automation.outbound import (
 )
 from sms_automation.pii import mask_phone
 
+if TYPE_CHECKING:
+    import requests
+
 DEFAULT_API_BASE_URL: Final = "https://api.twilio.com"
 IDEMPOTENCY_HEADER: Final = "I-Twilio-Idempotency-Token"
 DEFAULT_CONNECT_TIMEOUT_SECONDS: Final = 3.05
@@ -89,58 +89,70 @@ class TwilioLookupFailed(RuntimeError):
         self.outcome = outcome
 
 
-class _AttemptTransport(HttpClient):  # type: ignore[misc]
-    """One attempt's HTTP exchange: adds the idempotency token, keeps the answer, and turns a
-    network failure into ``AttemptFailed(NotSent | NoAnswer)``."""
+@cache
+def _attempt_transport() -> type[Any]:
+    """``_AttemptTransport``, a ``twilio.http.HttpClient``: defined when first needed."""
+    import requests
+    from twilio.http import HttpClient  # type: ignore[import-untyped]
+    from twilio.http.response import Response  # type: ignore[import-untyped]
 
-    def __init__(
-        self,
-        session: requests.Session,
-        timeouts: tuple[float, float],
-        idempotency_token: str | None,
-    ) -> None:
-        super().__init__(_logger, is_async=False, timeout=None)
-        self._session = session
-        self._timeouts = timeouts
-        self._idempotency_token = idempotency_token
-        self.answer: requests.Response | None = None
+    class _AttemptTransport(HttpClient):  # type: ignore[misc]
+        """One attempt's HTTP exchange: adds the idempotency token, keeps the answer, and turns a
+        network failure into ``AttemptFailed(NotSent | NoAnswer)``."""
 
-    @override
-    def request(
-        self,
-        method: str,
-        uri: str,
-        params: dict[str, Any] | None = None,
-        data: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-        auth: tuple[str, str] | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = False,
-    ) -> Response:
-        headers = dict(headers or {})
-        if self._idempotency_token is not None:
-            headers[IDEMPOTENCY_HEADER] = self._idempotency_token
-        as_json = headers.get("Content-Type") == "application/json"
-        try:
-            answer = self._session.request(
-                method,
-                uri,
-                params=params,
-                data=None if as_json else data,
-                json=data if as_json else None,
-                headers=headers,
-                auth=auth,
-                timeout=self._timeouts if timeout is None else timeout,
-                allow_redirects=allow_redirects,
-            )
-        except requests.RequestException as error:
-            raise AttemptFailed(network_failure(error)) from None
-        self.answer = answer
-        return Response(answer.status_code, answer.text, answer.headers)
+        def __init__(
+            self,
+            session: requests.Session,
+            timeouts: tuple[float, float],
+            idempotency_token: str | None,
+        ) -> None:
+            super().__init__(_logger, is_async=False, timeout=None)
+            self._session = session
+            self._timeouts = timeouts
+            self._idempotency_token = idempotency_token
+            self.answer: requests.Response | None = None
+
+        @override
+        def request(
+            self,
+            method: str,
+            uri: str,
+            params: dict[str, Any] | None = None,
+            data: dict[str, Any] | None = None,
+            headers: dict[str, str] | None = None,
+            auth: tuple[str, str] | None = None,
+            timeout: float | None = None,
+            allow_redirects: bool = False,
+        ) -> Response:
+            headers = dict(headers or {})
+            if self._idempotency_token is not None:
+                headers[IDEMPOTENCY_HEADER] = self._idempotency_token
+            as_json = headers.get("Content-Type") == "application/json"
+            try:
+                answer = self._session.request(
+                    method,
+                    uri,
+                    params=params,
+                    data=None if as_json else data,
+                    json=data if as_json else None,
+                    headers=headers,
+                    auth=auth,
+                    timeout=self._timeouts if timeout is None else timeout,
+                    allow_redirects=allow_redirects,
+                )
+            except requests.RequestException as error:
+                raise AttemptFailed(network_failure(error)) from None
+            self.answer = answer
+            return Response(answer.status_code, answer.text, answer.headers)
+
+    return _AttemptTransport
 
 
 def network_failure(error: requests.RequestException) -> NotSent | NoAnswer:
     """``NotSent`` only when no connection was made; anything later may have reached Twilio."""
+    import requests
+    from urllib3.exceptions import ConnectTimeoutError
+
     kind = type(error).__name__
     if isinstance(error, requests.ConnectTimeout):
         return NotSent(f"connect timeout ({kind})")
@@ -193,6 +205,9 @@ class TwilioMessaging:
         self._wall_clock = wall_clock
         self._random = random
         self._token_honoured = idempotency_token_honoured
+        import requests
+        from requests.adapters import HTTPAdapter
+
         self._session = requests.Session()
         no_retries = HTTPAdapter(max_retries=0)  # the retry rule is ours alone
         self._session.mount("https://", no_retries)
@@ -371,7 +386,10 @@ class TwilioMessaging:
         return outcome
 
     def _attempt[T](self, operation: Callable[[Any], T], idempotency_token: str | None) -> T:
-        transport = _AttemptTransport(self._session, self._timeouts, idempotency_token)
+        from twilio.base.exceptions import TwilioException  # type: ignore[import-untyped]
+        from twilio.rest import Client  # type: ignore[import-untyped]
+
+        transport = _attempt_transport()(self._session, self._timeouts, idempotency_token)
         client = Client(self._account_sid, self._auth_token, http_client=transport)
         client.edge = client.region = None
         client.api.base_url = self._api_base_url
