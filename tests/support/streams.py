@@ -37,13 +37,17 @@ class TableStream:
         return records
 
     def inserts_of_inbound_messages(self) -> list[dict[str, Any]]:
-        """What the event source mapping's filter lets through: INSERTs of inbound messages."""
+        """What the event source mapping's filter lets through: INSERTs of inbound messages
+        and of automation runs' origins."""
         return [
             r
             for r in self.new_records()
             if r["eventName"] == "INSERT"
-            and r["dynamodb"].get("NewImage", {}).get("kind", {}).get("S") == "inbound_message"
+            and r["dynamodb"].get("NewImage", {}).get("kind", {}).get("S") in PROCESSED_KINDS
         ]
+
+
+PROCESSED_KINDS = ("inbound_message", "automation_run")
 
 
 def _lambda_shape(record: dict[str, Any]) -> dict[str, Any]:
