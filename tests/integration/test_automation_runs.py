@@ -93,9 +93,10 @@ def test_a_started_run_prompts_waits_for_the_reply_and_continues(world: World) -
     assert view["status"] == "completed"
     assert view["ended"] is True
     assert [c["status"] for c in view["conversations"]] == ["replied"]
-    # the wait itself is the conversation; the ledger holds the sends
+    # the wait itself is the conversation; the ledger holds its prompt and the sends
     assert sorted(s["step_id"] for s in view["steps"]) == [
         "appointment-reminder/1/on_reply/1",
+        "appointment-reminder/1/prompt",
         "appointment-reminder/2",
     ]
 
