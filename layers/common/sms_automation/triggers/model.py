@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -668,16 +669,28 @@ RESERVED_INPUT_NAMES = frozenset(
 ADDRESS_PATTERN = r"^(whatsapp:)?\+[1-9][0-9]{6,14}$"
 """A contact or one of our numbers: E.164, or ``whatsapp:`` + E.164."""
 Address = Annotated[str, Field(pattern=ADDRESS_PATTERN, description="E.164, e.g. +15005550006")]
+_SCHEDULE_EXPRESSION = re.compile(
+    r"^(rate\([1-9][0-9]{0,5} (minute|minutes|hour|hours|day|days)\)"
+    r"|cron\(\S+( \S+){5}\)"
+    r"|at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\))$"
+)
+
+
+def _schedule_expression(expression: str) -> str:
+    if not _SCHEDULE_EXPRESSION.fullmatch(expression):
+        raise ValueError(
+            f"{expression[:60]!r} is not an EventBridge Scheduler expression: use "
+            "'rate(1 day)', 'cron(0 8 * * ? *)' (six fields) or 'at(2026-12-24T09:00:00)'"
+        )
+    return expression
+
+
 ScheduleExpression = Annotated[
     str,
+    AfterValidator(_schedule_expression),
     Field(
-        pattern=(
-            r"^(rate\([1-9][0-9]{0,5} (minute|minutes|hour|hours|day|days)\)"
-            r"|cron\(\S+( \S+){5}\)"
-            r"|at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\))$"
-        ),
         description="EventBridge Scheduler: 'rate(1 day)', 'cron(0 8 * * ? *)' or "
-        "'at(2026-12-24T09:00:00)'.",
+        "'at(2026-12-24T09:00:00)'."
     ),
 ]
 
