@@ -11,10 +11,14 @@ import pytest
 import yaml
 
 from sms_automation.adapters.account_store import DynamoAccountStore
-from sms_automation.adapters.automation_run_store import DynamoAutomationRunStore
+from sms_automation.adapters.automation_run_store import (
+    DynamoAutomationRunStore,
+    RunStoreUnavailable,
+)
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.automations.service import AutomationStarter, describe_run
 from sms_automation.automations.start import StartRejected, StartRequest, StartSource
+from tests.resilience.faults import AwsFaults
 from tests.support.conversation_world import ALICE, OUR_NUMBER, World
 
 pytestmark = pytest.mark.integration
@@ -41,6 +45,18 @@ REMINDER = {
                 },
                 {"type": "send_sms", "body": "Run %run_id% done"},
             ],
+        }
+    ],
+}
+
+
+NO_WAIT = {
+    "version": 1,
+    "automations": [
+        {
+            "name": "notify",
+            "from": OUR_NUMBER,
+            "actions": [{"type": "send_sms", "body": "one"}, {"type": "send_sms", "body": "two"}],
         }
     ],
 }
@@ -118,6 +134,81 @@ def test_a_rejected_start_stores_nothing(world: World) -> None:
     with pytest.raises(StartRejected) as rejected:
         start(world, variables={"patient": "Ann", "appointment": "tomorrow", "colour": "red"})
     assert rejected.value.status == 400
-    assert [p.field for p in rejected.value.problems] == ["variables.appointment", "variables.colour"]
+    assert [p.field for p in rejected.value.problems] == [
+        "variables.appointment",
+        "variables.colour",
+    ]
     assert world.stream.inserts_of_inbound_messages() == []
     assert world.twilio.messages() == []
+
+
+def test_the_same_key_with_a_different_request_is_a_conflict(world: World) -> None:
+    world.push(yaml.safe_dump(REMINDER))
+    first = start(world, idempotency_key="booking-42")
+    with pytest.raises(StartRejected) as conflict:
+        start(
+            world,
+            idempotency_key="booking-42",
+            variables={"patient": "Bob", "appointment": "2026-12-01T10:00:00Z"},
+        )
+    assert conflict.value.status == 409
+    assert first in conflict.value.message
+    assert len(world.stream.inserts_of_inbound_messages()) == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "says"),
+    [
+        ({"account": "nobody"}, "there is no account 'nobody'"),
+        ({"account": "Not An Account!"}, "there is no account"),
+        ({"automation": "missing"}, "has no automation 'missing'"),
+    ],
+)
+def test_unknown_account_or_automation_is_not_found(
+    world: World, overrides: dict[str, object], says: str
+) -> None:
+    world.push(yaml.safe_dump(REMINDER))
+    with pytest.raises(StartRejected, match=says) as rejected:
+        start(world, **overrides)
+    assert rejected.value.status == 404
+    assert world.stream.inserts_of_inbound_messages() == []
+
+
+def test_an_account_without_a_trigger_file_has_no_automations(world: World) -> None:
+    with pytest.raises(StartRejected) as rejected:
+        start(world)
+    assert rejected.value.status == 404
+
+
+def test_dynamodb_refusing_the_write_starts_nothing_and_a_retry_starts_one_run(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.push(yaml.safe_dump(REMINDER))
+    faults = AwsFaults.install(monkeypatch)
+    faults.fail("dynamodb", "PutItem", error="ProvisionedThroughputExceededException")
+    with pytest.raises(RunStoreUnavailable):
+        start(world, idempotency_key="booking-7")
+    assert world.stream.inserts_of_inbound_messages() == []
+    run_id = start(world, idempotency_key="booking-7")
+    records = world.stream.inserts_of_inbound_messages()
+    assert [r["dynamodb"]["NewImage"]["run_id"]["S"] for r in records] == [run_id]
+
+
+def test_a_run_keeps_the_version_it_started_with(world: World) -> None:
+    """A push between the start and the processing (or a redelivery) does not change the run."""
+    world.push(yaml.safe_dump(REMINDER))
+    run_id = start(world)
+    records = world.stream.inserts_of_inbound_messages()
+    world.push(yaml.safe_dump({"version": 1, "triggers": REMINDER["triggers"]}))
+    assert world.deliver(records) == {"batchItemFailures": []}
+    world.registered(run_id, "appointment-reminder/1")
+    assert world.bodies() == ["Hi Ann, reply YES to confirm 2026-12-01T10:00:00Z"]
+
+
+def test_a_redelivered_run_sends_nothing_twice(world: World) -> None:
+    world.push(yaml.safe_dump(NO_WAIT))
+    start(world, automation="notify", variables={})
+    records = world.stream.inserts_of_inbound_messages()
+    assert world.deliver(records) == {"batchItemFailures": []}
+    assert world.deliver(records) == {"batchItemFailures": []}  # the stream redelivers
+    assert world.bodies() == ["one", "two"]

@@ -22,13 +22,15 @@ def batch() -> FailedBatch:
     return parse_failed_batch(RECORD_PATH.read_text(encoding="utf-8"))
 
 
-def inbound(sequence: int, sid: str, account: str = "acme") -> dict[str, Any]:
+def inbound(
+    sequence: int, sid: str, account: str = "acme", kind: str = "inbound_message"
+) -> dict[str, Any]:
     return {
         "eventName": "INSERT",
         "dynamodb": {
             "Keys": {"pk": {"S": f"MSG#{sid}"}, "sk": {"S": "MSG"}},
             "NewImage": {
-                "kind": {"S": "inbound_message"},
+                "kind": {"S": kind},
                 "message_sid": {"S": sid},
                 "account": {"S": account},
             },
@@ -102,6 +104,7 @@ def test_batch_resolver_keeps_only_inbound_inserts_inside_the_range() -> None:
             other(START + 1),  # a run record: the processor's filter drops it
             other(START + 2, event="MODIFY", kind="inbound_message"),
             inbound(START + 3, "SM2"),
+            inbound(START + 4, "RU1", kind="automation_run"),  # a run's origin: replayed too
             inbound(END + 1, "SM3"),  # after the range
             inbound(END + 2, "SM4"),
         ]
@@ -110,7 +113,7 @@ def test_batch_resolver_keeps_only_inbound_inserts_inside_the_range() -> None:
     resolution = BatchResolver(streams).resolve(batch())
 
     assert resolution.state is StreamState.HELD
-    assert [m.message_sid for m in resolution.messages] == ["SM1", "SM2"]
+    assert [m.message_sid for m in resolution.messages] == ["SM1", "SM2", "RU1"]
 
 
 def test_batch_resolver_reports_a_trimmed_range_as_expired() -> None:

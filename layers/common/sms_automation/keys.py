@@ -49,6 +49,8 @@ KIND_CONVERSATION: Final = "conversation"
 KIND_PENDING_WAIT: Final = "pending_wait"
 KIND_CONVERSATION_REPLY: Final = "conversation_reply"
 KIND_AUTOMATION_RUN: Final = "automation_run"
+PROCESSED_KINDS: Final = frozenset({KIND_INBOUND_MESSAGE, KIND_AUTOMATION_RUN})
+"""What the trigger processor's stream filter lets through (when inserted)."""
 
 ACCOUNTS_INDEX_PK: Final = "ACCOUNTS"
 

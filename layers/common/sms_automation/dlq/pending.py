@@ -1,4 +1,5 @@
-"""Inbound messages of an account received in a time window whose processing never finished.
+"""Inbound messages (and automation runs) of an account received (started) in a time window
+whose processing never finished.
 
 For batches the stream no longer holds (older than 24 hours): the messages stay in the table,
 indexed by account and receive time (``gsi1``), and each one's run record tells whether the
@@ -28,21 +29,22 @@ def unfinished_messages(
 ) -> Iterator[MessageRef]:
     """Oldest first; ``since`` and ``until`` are inclusive (millisecond precision)."""
     runs = DynamoRunStore(table_name, dynamodb)
-    pages = dynamodb.get_paginator("query").paginate(
-        TableName=table_name,
-        IndexName=keys.GSI1,
-        KeyConditionExpression="#pk = :pk AND #sk BETWEEN :since AND :until",
-        ExpressionAttributeNames={"#pk": keys.GSI1_PK, "#sk": keys.GSI1_SK},
-        ExpressionAttributeValues={
-            ":pk": {"S": keys.account_messages_index_pk(account)},
-            ":since": {"S": iso(since)},
-            ":until": {"S": iso(until) + _AFTER_EVERY_SID},
-        },
-        ProjectionExpression="message_sid, account, received_at",
-    )
-    for page in pages:
-        for item in page.get("Items", []):
-            sid = item["message_sid"]["S"]
-            run = runs.get(sid)
-            if run is None or not run.finished:
-                yield MessageRef(sid, account)
+    for index_pk in (keys.account_messages_index_pk(account), keys.account_runs_index_pk(account)):
+        pages = dynamodb.get_paginator("query").paginate(
+            TableName=table_name,
+            IndexName=keys.GSI1,
+            KeyConditionExpression="#pk = :pk AND #sk BETWEEN :since AND :until",
+            ExpressionAttributeNames={"#pk": keys.GSI1_PK, "#sk": keys.GSI1_SK},
+            ExpressionAttributeValues={
+                ":pk": {"S": index_pk},
+                ":since": {"S": iso(since)},
+                ":until": {"S": iso(until) + _AFTER_EVERY_SID},
+            },
+            ProjectionExpression="message_sid, account, received_at",
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                sid = item["message_sid"]["S"]
+                run = runs.get(sid)
+                if run is None or not run.finished:
+                    yield MessageRef(sid, account)

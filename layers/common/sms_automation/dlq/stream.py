@@ -102,12 +102,13 @@ class BatchResolver:
 
 
 def inbound_message_ref(record: Mapping[str, Any]) -> MessageRef | None:
-    """The message a stream record inserted; None for what the processor's filter drops."""
+    """The message (or automation run) a stream record inserted; None for what the
+    processor's filter drops."""
     if record.get("eventName") != "INSERT":
         return None
     change = record.get("dynamodb") or {}
     image = change.get("NewImage") or {}
-    if _string(image, "kind") != keys.KIND_INBOUND_MESSAGE:
+    if _string(image, "kind") not in keys.PROCESSED_KINDS:
         return None
     sid = _string(image, "message_sid") or _string(change.get("Keys") or {}, keys.PK).removeprefix(
         "MSG#"

@@ -9,8 +9,6 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from sms_automation import keys
 from sms_automation.adapters.message_store import plain
 
-PROCESSED_KINDS = frozenset({keys.KIND_INBOUND_MESSAGE, keys.KIND_AUTOMATION_RUN})
-
 
 class NotAnInboundMessage(ValueError):
     """The event source mapping's filter should have kept this record away."""
@@ -18,7 +16,7 @@ class NotAnInboundMessage(ValueError):
 
 def message_from_image(record: DynamoDBRecord) -> dict[str, Any]:
     image = record.dynamodb.new_image if record.dynamodb else None
-    if not image or image.get("kind") not in PROCESSED_KINDS:
+    if not image or image.get("kind") not in keys.PROCESSED_KINDS:
         raise NotAnInboundMessage(
             f"stream record {record.event_id} is not a new inbound message or automation run"
         )
