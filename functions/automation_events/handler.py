@@ -1,0 +1,117 @@
+"""EventBridge → a started automation run: an ``SMS automation start`` event on a bus (the
+example rule in the template), or an EventBridge Scheduler schedule (``schedule_sync``).
+
+Both invoke asynchronously. A rejected start (unknown automation, invalid variables, ...) is
+logged and counted by reason and *not* retried: the same event would be rejected again. Any other
+failure (DynamoDB unavailable: ``RunStoreUnavailable``) raises, so Lambda retries the event and,
+after its retries, sends it to the on-failure destination (AutomationsDLQ). The idempotency key
+(the event's, its id, or the schedule's name and time) makes a retry start one run.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+
+from sms_automation.adapters.account_store import DynamoAccountStore
+from sms_automation.adapters.automation_run_store import DynamoAutomationRunStore
+from sms_automation.adapters.trigger_store import DynamoTriggerStore
+from sms_automation.automations import events
+from sms_automation.automations.service import AutomationStarter, ParsedTriggerSets
+from sms_automation.automations.start import StartRejected, StartRequest
+from sms_automation.pii import mask_phone
+
+_SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "automation-events"
+logger = Logger(service=_SERVICE)
+metrics = Metrics(
+    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "SmsAutomation", service=_SERVICE
+)
+
+_AWS_CONFIG = Config(
+    connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3}
+)
+
+
+@cache
+def _client() -> Any:
+    return boto3.client("dynamodb", config=_AWS_CONFIG)
+
+
+@cache
+def _parsed() -> ParsedTriggerSets:
+    return ParsedTriggerSets()
+
+
+@cache
+def _triggers() -> DynamoTriggerStore:
+    return DynamoTriggerStore(os.environ["TABLE_NAME"], _client())
+
+
+@cache
+def _starter() -> AutomationStarter:
+    table = os.environ["TABLE_NAME"]
+    return AutomationStarter(
+        accounts=DynamoAccountStore(table, _client()),
+        triggers=_triggers(),
+        runs=DynamoAutomationRunStore(table, _client()),
+        clock=lambda: datetime.now(UTC),
+        parsed=_parsed(),
+    )
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    source = "schedule" if events.is_scheduled(event) else "event"
+    logger.append_keys(source=source, event_id=event.get("id"))
+    try:
+        request = _request(event)
+        logger.append_keys(account=request.account, automation=request.automation)
+        started = _starter().start(request)
+    except StartRejected as rejected:
+        _count_rejection(rejected.reason.value)
+        logger.warning(
+            "automation start rejected (not retried)",
+            extra={
+                "reason": rejected.reason.value,
+                "problems": [p.field for p in rejected.problems],
+            },
+        )
+        return {"started": False, **rejected.as_dict()}
+    # Anything else (RunStoreUnavailable, a DynamoDB error) raises: Lambda retries the event.
+    logger.set_correlation_id(started.run_id)
+    if started.created:
+        metrics.add_metric(name="AutomationRunsStarted", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "automation run started" if started.created else "automation run already started",
+        extra={
+            "run_id": started.run_id,
+            "created": started.created,
+            "requested_by": request.requested_by,
+            "to": mask_phone(request.to if isinstance(request.to, str) else None),
+        },
+    )
+    return {"started": True, **started.as_dict()}
+
+
+def _request(event: dict[str, Any]) -> StartRequest:
+    if not events.is_scheduled(event):
+        return events.request_from_event(event)
+    scheduled = events.scheduled_start(event)
+    logger.append_keys(schedule=scheduled.schedule_name)
+    stored = _triggers().current(scheduled.account)
+    current = _parsed().get(scheduled.account, stored) if stored is not None else None
+    return events.request_from_schedule(scheduled, current)
+
+
+def _count_rejection(reason: str) -> None:
+    metrics.add_dimension(name="Reason", value=reason)
+    metrics.add_metric(name="AutomationStartsRejected", unit=MetricUnit.Count, value=1)

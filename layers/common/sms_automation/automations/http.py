@@ -1,0 +1,314 @@
+"""The automations HTTP API: API Gateway (REST, proxy) events in, proxy responses out.
+
+Three routes, every method IAM-authorised (SigV4) by API Gateway before this code runs:
+
+- ``POST /automations/{account}/{name}/runs``: start a run. 201 with the run and a ``Location``
+  (the run's status URL); 200 with the same run for a retry with the same idempotency key.
+- ``GET /automations/{account}/{name}/runs/{run_id}``: the run's status and action log.
+- ``GET /automations/{account}/{name}/runs``: the automation's recent runs (``?limit=``).
+
+The idempotency key may come in the body (``idempotency_key``) or the ``Idempotency-Key``
+header; both may be given only if they are equal (else 400, nothing started).
+
+Pure: the backend (the starter and the run readers) is passed in, as a ``Protocol``; no AWS,
+no clock. Every answer says whether a run was started or a start rejected, for the handler's
+metrics and log.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
+from urllib.parse import quote, unquote
+
+from sms_automation.automations.start import (
+    Problem,
+    RejectionReason,
+    StartRejected,
+    StartRequest,
+    StartSource,
+)
+
+MAX_BODY_BYTES: Final = 64 * 1024
+DEFAULT_LIST_LIMIT: Final = 20
+MAX_LIST_LIMIT: Final = 100
+RETRY_AFTER_SECONDS: Final = 2
+IDEMPOTENCY_HEADER: Final = "idempotency-key"
+JSON_MEDIA_TYPE: Final = "application/json"
+_ACCEPTED_CHARSETS: Final = frozenset({"utf-8", "utf8"})
+_BODY_FIELDS: Final = frozenset({"to", "from", "variables", "idempotency_key"})
+_LIMIT: Final = re.compile(r"^[0-9]{1,4}$")
+
+RUNS_RESOURCE: Final = "/automations/{account}/{name}/runs"
+RUN_RESOURCE: Final = "/automations/{account}/{name}/runs/{run_id}"
+
+
+class StartedRunView(Protocol):
+    @property
+    def run_id(self) -> str: ...
+
+    @property
+    def created(self) -> bool: ...
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+class AutomationsBackend(Protocol):
+    def start(self, request: StartRequest) -> StartedRunView:
+        """Raises ``StartRejected`` (nothing stored) or ``Unavailable`` (retry)."""
+        ...
+
+    def describe(self, account: str, run_id: str) -> dict[str, Any] | None: ...
+
+    def recent(self, account: str, automation: str, limit: int) -> list[dict[str, Any]]: ...
+
+    def account_exists(self, account: str) -> bool: ...
+
+
+class Unavailable(Exception):
+    """The backend could not answer now (DynamoDB throttled or down): nothing was done."""
+
+
+class ApiError(Exception):
+    """A request refused before it reached the starter (size, media type, route, query)."""
+
+    def __init__(self, status: int, error: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    response: dict[str, Any]
+    started: StartedRunView | None = None
+    """Set when a start request was answered with a run (new or an idempotent retry)."""
+    rejected: str | None = None
+    """The reason when a start request was refused (the ``Reason`` metric dimension)."""
+
+
+def handle(event: Mapping[str, Any], backend: AutomationsBackend) -> Answer:
+    """Route one proxy event; never raises for a bad request or an unavailable backend."""
+    method = str(event.get("httpMethod") or "").upper()
+    resource = str(event.get("resource") or "")
+    is_start = method == "POST" and resource == RUNS_RESOURCE
+    try:
+        account, automation = _path(event, "account"), _path(event, "name")
+        if is_start:
+            started = backend.start(start_request(event, account, automation))
+            return Answer(_started_response(event, started), started=started)
+        if method == "GET" and resource == RUN_RESOURCE:
+            return Answer(_run(backend, account, automation, _path(event, "run_id")))
+        if method == "GET" and resource == RUNS_RESOURCE:
+            return Answer(_runs(backend, account, automation, event))
+        raise ApiError(405, "method_not_allowed", f"{method} {resource} is not a route of this API")
+    except StartRejected as rejected:
+        return Answer(
+            json_response(rejected.status, rejected.as_dict()),
+            rejected=rejected.reason.value if is_start else None,
+        )
+    except ApiError as error:
+        body = {"error": error.error, "message": error.message}
+        return Answer(json_response(error.status, body), rejected=error.error if is_start else None)
+    except Unavailable:
+        body = {
+            "error": "storage_unavailable",
+            "message": "the run store is unavailable; nothing was started: try again",
+        }
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return Answer(
+            json_response(503, body, headers),
+            rejected="storage_unavailable" if is_start else None,
+        )
+
+
+# --- starting a run ----------------------------------------------------------------------------
+
+
+def start_request(event: Mapping[str, Any], account: str, automation: str) -> StartRequest:
+    """The request to start ``automation``, or ``ApiError`` (413, 415) / ``StartRejected`` (400)."""
+    headers = _lower_case_headers(event)
+    _require_json(headers)
+    document = _json_object(_raw_body(event))
+    problems = [
+        Problem(name, "not a field of a start request (to, from, variables, idempotency_key)")
+        for name in sorted(set(document) - _BODY_FIELDS)
+    ]
+    key = _idempotency_key(document.get("idempotency_key"), headers.get(IDEMPOTENCY_HEADER))
+    variables = document.get("variables", {})
+    if variables is None:
+        variables = {}
+    if problems:
+        raise StartRejected(
+            RejectionReason.INVALID_REQUEST,
+            "the request body has fields a start request does not have: "
+            + ", ".join(p.field for p in problems),
+            tuple(problems),
+        )
+    return StartRequest(
+        account=account,
+        automation=automation,
+        to=document.get("to"),
+        variables=variables,
+        from_=document.get("from"),
+        idempotency_key=key,
+        source=StartSource.API,
+        requested_by=caller(event),
+    )
+
+
+def caller(event: Mapping[str, Any]) -> str:
+    """The IAM principal API Gateway authenticated (its ARN), for the run's log."""
+    identity = (event.get("requestContext") or {}).get("identity") or {}
+    for name in ("userArn", "caller", "accessKey"):
+        value = identity.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return "unknown"
+
+
+def _idempotency_key(in_body: Any, in_header: str | None) -> Any:
+    if in_header is not None and in_body is not None and in_header != in_body:
+        raise StartRejected(
+            RejectionReason.INVALID_REQUEST,
+            "the Idempotency-Key header and the body's idempotency_key differ: give one, "
+            "or the same in both",
+            (Problem("idempotency_key", "differs from the Idempotency-Key header"),),
+        )
+    return in_header if in_header is not None else in_body
+
+
+def _require_json(headers: Mapping[str, str]) -> None:
+    media_type, _, parameters = headers.get("content-type", "").partition(";")
+    media_type = media_type.strip().lower()
+    charset = ""
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    if media_type != JSON_MEDIA_TYPE or (charset and charset not in _ACCEPTED_CHARSETS):
+        shown = headers.get("content-type") or "(none)"
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"content type {shown[:100]} is not supported: send {JSON_MEDIA_TYPE} (UTF-8)",
+        )
+
+
+def _raw_body(event: Mapping[str, Any]) -> bytes:
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        # Base64 is 4/3 of the bytes it carries: refuse a too-large body before decoding it.
+        if len(body) > (MAX_BODY_BYTES * 4) // 3 + 4:
+            raise _too_large()
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise _invalid("body", "not valid base64") from None
+    else:
+        raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+    if len(raw) > MAX_BODY_BYTES:
+        raise _too_large()
+    return raw
+
+
+def _too_large() -> ApiError:
+    return ApiError(
+        413, "payload_too_large", f"the body is larger than {MAX_BODY_BYTES // 1024} KiB"
+    )
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise _invalid("body", "not JSON in UTF-8") from None
+    if not isinstance(document, dict):
+        raise _invalid("body", 'must be a JSON object: {"to": ..., "variables": {...}}')
+    return document
+
+
+def _invalid(field: str, message: str) -> StartRejected:
+    return StartRejected(
+        RejectionReason.INVALID_REQUEST, f"{field}: {message}", (Problem(field, message),)
+    )
+
+
+def _started_response(event: Mapping[str, Any], started: StartedRunView) -> dict[str, Any]:
+    location = run_location(event, started.run_id)
+    body = {**started.as_dict(), "status_url": location}
+    return json_response(201 if started.created else 200, body, {"Location": location})
+
+
+def run_location(event: Mapping[str, Any], run_id: str) -> str:
+    """The run's status URL as an absolute path: the request's own path (stage, or a custom
+    domain's base path, included) plus the run id."""
+    context = event.get("requestContext") or {}
+    path = str(context.get("path") or event.get("path") or "").rstrip("/")
+    return f"{path}/{quote(run_id, safe='')}"
+
+
+# --- reading runs ------------------------------------------------------------------------------
+
+
+def _run(backend: AutomationsBackend, account: str, automation: str, run_id: str) -> dict[str, Any]:
+    run = backend.describe(account, run_id)
+    if run is None or str(run.get("automation", "")).casefold() != automation.casefold():
+        raise ApiError(
+            404, "run_not_found", f"automation {automation[:80]!r} of {account!r} has no such run"
+        )
+    return json_response(200, run)
+
+
+def _runs(
+    backend: AutomationsBackend, account: str, automation: str, event: Mapping[str, Any]
+) -> dict[str, Any]:
+    limit = list_limit(event.get("queryStringParameters") or {})
+    if not backend.account_exists(account):
+        raise ApiError(404, RejectionReason.ACCOUNT_NOT_FOUND.value, f"no account {account!r}")
+    runs = backend.recent(account, automation, limit)
+    return json_response(200, {"account": account, "automation": automation, "runs": runs})
+
+
+def list_limit(query: Mapping[str, Any]) -> int:
+    value = query.get("limit")
+    if value is None:
+        return DEFAULT_LIST_LIMIT
+    if (
+        not isinstance(value, str)
+        or not _LIMIT.fullmatch(value)
+        or not 1 <= int(value) <= (MAX_LIST_LIMIT)
+    ):
+        raise ApiError(400, "invalid_request", f"limit must be a number from 1 to {MAX_LIST_LIMIT}")
+    return int(value)
+
+
+# --- plumbing ----------------------------------------------------------------------------------
+
+
+def json_response(
+    status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": JSON_MEDIA_TYPE, **(headers or {})},
+        "body": json.dumps(body, default=str),
+    }
+
+
+def _path(event: Mapping[str, Any], name: str) -> str:
+    value = (event.get("pathParameters") or {}).get(name)
+    if not isinstance(value, str) or not value:
+        raise ApiError(404, "not_found", f"the path has no {name}")
+    # API Gateway passes path parameters still percent-encoded ("Daily%20summary").
+    return unquote(value)
+
+
+def _lower_case_headers(event: Mapping[str, Any]) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
