@@ -21,7 +21,6 @@ from botocore.config import Config
 
 from sms_automation.adapters.account_store import CachedAccountDirectory
 from sms_automation.adapters.message_store import DynamoMessageStore
-from sms_automation.inbound.message import first_values
 from sms_automation.inbound.receive import Received, receive_inbound
 from sms_automation.inbound.request import WebhookRequest
 from sms_automation.inbound.route import TwilioRoute
@@ -102,7 +101,7 @@ def _record_outcome(received: Received, request: WebhookRequest) -> None:
     metrics.add_metric(name=_OUTCOME_METRICS[received.outcome], unit=MetricUnit.Count, value=1)
     if received.channel:
         metrics.add_metadata(key="channel", value=received.channel)
-    fields = first_values(request.params)
+    fields = request.fields
     logger.info(
         f"inbound message {received.outcome}",
         extra={

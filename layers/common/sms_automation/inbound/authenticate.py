@@ -7,17 +7,17 @@ parameters returned, to be trusted.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sms_automation.accounts import Account, AccountDirectory
-from sms_automation.inbound.message import first_values
 from sms_automation.inbound.rejections import (
     AccountSidMismatch,
     InvalidSignature,
     MalformedRequest,
     UnknownAccount,
 )
-from sms_automation.inbound.request import FORM, WebhookRequest, json_params
+from sms_automation.inbound.request import FORM, WebhookRequest, first_values, json_params
 from sms_automation.signature import verify_form, verify_json
 
 
@@ -25,10 +25,7 @@ from sms_automation.signature import verify_form, verify_json
 class Authenticated:
     account: Account
     params: tuple[tuple[str, str], ...]  # every parameter, as signed, in the order sent
-
-    @property
-    def fields(self) -> dict[str, str]:
-        return first_values(self.params)
+    fields: Mapping[str, str]  # the first value of each parameter
 
 
 def authenticate(request: WebhookRequest, directory: AccountDirectory) -> Authenticated:
@@ -41,15 +38,16 @@ def authenticate(request: WebhookRequest, directory: AccountDirectory) -> Authen
     tokens = directory.auth_tokens(account).accepted
     if request.media_type == FORM:
         check = verify_form(request.url, request.params, request.signature, tokens)
-        params = request.params
+        params, fields = request.params, request.fields
     else:
         check = verify_json(request.url, request.body, request.signature, tokens)
         params = json_params(request.body) if check.valid else ()
+        fields = first_values(params)
     if not check.valid:
         raise InvalidSignature(f"X-Twilio-Signature is not valid: {check.reason}")
 
     if any(not name for name, _ in params):
         raise MalformedRequest("a parameter has an empty name")
-    if first_values(params).get("AccountSid") != account.account_sid:
+    if fields.get("AccountSid") != account.account_sid:
         raise AccountSidMismatch("AccountSid does not match this account's Twilio Account SID")
-    return Authenticated(account, params)
+    return Authenticated(account, params, fields)

@@ -12,7 +12,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from sms_automation import keys
-from sms_automation.inbound.request import KEPT_HEADERS
+from sms_automation.inbound.request import KEPT_HEADERS, first_values
+
+__all__ = [
+    "MESSAGE_SID_PATTERN",
+    "THINKAUTOMATION_FIELDS",
+    "InboundMessage",
+    "channel_of",
+    "first_values",
+    "kept_headers",
+    "media_of",
+    "repeated_values",
+    "thinkautomation_text",
+]
 
 MESSAGE_SID_PATTERN = re.compile(r"^[A-Za-z0-9]{2,64}$")
 
@@ -32,14 +44,6 @@ THINKAUTOMATION_FIELDS: tuple[tuple[str, str], ...] = (
     ("HTTP_USER_AGENT", "User-Agent"),
     ("HTTP_X_TWILIO_SIGNATURE", "X-Twilio-Signature"),
 )
-
-
-def first_values(params: Sequence[tuple[str, str]]) -> dict[str, str]:
-    """One value per name: the first, as Twilio never repeats a messaging parameter."""
-    values: dict[str, str] = {}
-    for name, value in params:
-        values.setdefault(name, value)
-    return values
 
 
 def repeated_values(params: Sequence[tuple[str, str]]) -> dict[str, list[str]]:

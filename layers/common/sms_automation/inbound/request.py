@@ -10,8 +10,8 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -40,6 +40,8 @@ class WebhookRequest:
     body: bytes
     params: tuple[tuple[str, str], ...]  # form pairs in the order sent; JSON: top-level fields
     headers: Mapping[str, str]  # lower-cased names
+    fields: Mapping[str, str] = field(default_factory=dict)
+    """``first_values(params)`` of a form, computed once; empty for JSON (read once trusted)."""
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -47,6 +49,14 @@ class WebhookRequest:
     @property
     def signature(self) -> str | None:
         return self.header("X-Twilio-Signature")
+
+
+def first_values(params: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """One value per name: the first, as Twilio never repeats a messaging parameter."""
+    values: dict[str, str] = {}
+    for name, value in params:
+        values.setdefault(name, value)
+    return values
 
 
 def lower_case_headers(event: Mapping[str, Any]) -> dict[str, str]:
@@ -197,4 +207,5 @@ def parse_webhook_event(
         body=body,
         params=params,
         headers=headers,
+        fields=first_values(params),
     )

@@ -15,7 +15,6 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from sms_automation.inbound.message import first_values
 from sms_automation.inbound.rejections import WebhookRejected
 from sms_automation.inbound.request import WebhookRequest, parse_webhook_event
 from sms_automation.inbound.responses import empty_twiml, json_error, rejection
@@ -62,7 +61,7 @@ class TwilioRoute[R]:
 
     def _correlate(self, request: WebhookRequest) -> None:
         """The Sid as correlation id: from a form only; JSON is not read before it is trusted."""
-        fields = first_values(request.params)
+        fields = request.fields
         sid = fields.get("MessageSid") or fields.get("CallSid") or ""
         if sid:
             self.logger.set_correlation_id(sid[:64])
