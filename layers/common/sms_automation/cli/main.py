@@ -24,6 +24,8 @@ COMMAND_GROUPS = (
     "numbers",
     "waits",
     "sandbox",
+    "run",
+    "automations",
 )
 
 

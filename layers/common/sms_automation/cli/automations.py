@@ -1,0 +1,305 @@
+"""``sms-automation automations list|runs|show|test``: named automations and their runs.
+
+``list`` reads the account's current (pushed) trigger file; ``runs`` and ``show`` read the runs
+stored by any way of starting (API, event, schedule, CLI); ``test`` is a dry run of an
+automation in a local file, its inputs checked by the same rules as a start. Starting one is
+``sms-automation run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from typing import Any
+from zoneinfo import ZoneInfoNotFoundError
+
+from sms_automation.adapters.account_store import DynamoAccountStore
+from sms_automation.adapters.trigger_store import DynamoTriggerStore
+from sms_automation.automations.service import describe_run, list_runs
+from sms_automation.automations.start import (
+    PinnedTriggers,
+    StartRejected,
+    StartRequest,
+    StartSource,
+)
+from sms_automation.cli.argtypes import account_name
+from sms_automation.cli.context import CliContext
+from sms_automation.cli.run import (
+    CHECK_ONLY,
+    add_start_arguments,
+    checked_origin,
+    print_rejection,
+    variables_from,
+)
+from sms_automation.cli.run_progress import RunProgress, event_line
+from sms_automation.cli.triggers import _as_json, _parse_now, _report
+from sms_automation.triggers import (
+    AccountSettings,
+    Engine,
+    Evaluation,
+    StepOutcome,
+    TriggerFileError,
+    WaitForReply,
+    WaitOutcome,
+    load_trigger_file,
+    parse_trigger_text,
+)
+from sms_automation.triggers.model import Automation
+
+MAX_SCRIPTED_WAITS = 20
+
+
+def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    group = groups.add_parser(
+        "automations", help="named automations: list, runs, show a run, dry-run test"
+    )
+    commands = group.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    listing = commands.add_parser("list", help="the automations in the account's trigger file")
+    listing.add_argument("account", type=account_name, metavar="ACCOUNT")
+    listing.add_argument("--json", action="store_true", help="one JSON object per automation")
+    listing.set_defaults(func=list_automations)
+
+    runs = commands.add_parser("runs", help="an account's runs, newest first")
+    runs.add_argument("account", type=account_name, metavar="ACCOUNT")
+    runs.add_argument("automation", nargs="?", metavar="NAME", help="only this automation's")
+    runs.add_argument("--limit", type=_positive, default=20, help="at most this many (20)")
+    runs.add_argument("--json", action="store_true", help="one JSON object per line")
+    runs.set_defaults(func=show_runs)
+
+    show = commands.add_parser("show", help="one run: status, inputs, steps, conversations")
+    show.add_argument("run_id", metavar="RUN_ID")
+    show.add_argument("--json", action="store_true", help="the run as JSON")
+    show.set_defaults(func=show_run)
+
+    test = commands.add_parser(
+        "test", help="dry run of an automation in a local file: what a start would do"
+    )
+    test.add_argument("file", metavar="FILE")
+    test.add_argument("automation", metavar="NAME")
+    add_start_arguments(test)
+    test.add_argument("--account", default="dry-run", help="the account name (%%account%%)")
+    test.add_argument("--timezone", default=None, help="the account's IANA time zone")
+    test.add_argument("--now", default=None, help="ISO time to evaluate at (default: now)")
+    test.add_argument(
+        "--reply",
+        metavar="TEXT",
+        help="answer every wait_for_reply with TEXT (default: stop at the first wait)",
+    )
+    test.add_argument("--json", action="store_true", help="print the evaluation as JSON")
+    test.set_defaults(func=test_automation)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a positive whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive whole number")
+    return value
+
+
+def list_automations(args: argparse.Namespace) -> int:
+    context: CliContext = args.context
+    if DynamoAccountStore(context.table_name, context.dynamodb).get(args.account) is None:
+        print(f"error: no account named {args.account!r}", file=sys.stderr)
+        return 1
+    stored = DynamoTriggerStore(context.table_name, context.dynamodb).current(args.account)
+    if stored is None:
+        print(f"account {args.account!r} has no trigger file yet (sms-automation triggers push)")
+        return 0
+    automations = parse_trigger_text(stored.source, filename=f"v{stored.version}").automations
+    if args.json:
+        for automation in automations:
+            print(json.dumps(_automation_dict(automation, stored.version), ensure_ascii=False))
+        return 0
+    if not automations:
+        print(f"trigger version {stored.version} of {args.account!r} has no automations")
+        return 0
+    print(f"trigger version {stored.version} of {args.account!r}:")
+    for automation in automations:
+        print(_automation_text(automation))
+    return 0
+
+
+def _automation_dict(automation: Automation, version: int) -> dict[str, Any]:
+    return {
+        "name": automation.name,
+        "enabled": automation.enabled,
+        "description": automation.description,
+        "from": automation.from_,
+        "trigger_version": version,
+        "inputs": [item.model_dump(exclude={"description"}) for item in automation.inputs],
+        "schedules": [
+            schedule.model_dump(by_alias=True, exclude={"variables"})
+            for schedule in automation.schedules
+        ],
+    }
+
+
+def _automation_text(automation: Automation) -> str:
+    state = "enabled" if automation.enabled else "disabled"
+    sender = f", from {automation.from_}" if automation.from_ else ", no 'from' (give --from)"
+    lines = [f"{automation.name} ({state}{sender})"]
+    if automation.description:
+        lines.append(f"  {automation.description}")
+    for item in automation.inputs:
+        need = "required" if item.required else f"default {item.default or ''!r}"
+        about = f": {item.description}" if item.description else ""
+        lines.append(f"  input {item.name} ({item.type}, {need}){about}")
+    for schedule in automation.schedules:
+        zone = f" {schedule.timezone}" if schedule.timezone else ""
+        off = "" if schedule.enabled else " (disabled)"
+        lines.append(f"  schedule {schedule.expression}{zone} for {schedule.to}{off}")
+    return "\n".join(lines)
+
+
+def show_runs(args: argparse.Namespace) -> int:
+    context: CliContext = args.context
+    runs = list_runs(
+        context.table_name,
+        context.dynamodb,
+        args.account,
+        automation=args.automation,
+        limit=args.limit,
+    )
+    if args.json:
+        for run in runs:
+            print(json.dumps(run, ensure_ascii=False))
+        return 0
+    if not runs:
+        print("no runs yet")
+        return 0
+    print(f"{'REQUESTED':<25} {'RUN':<34} {'STATUS':<10} {'SOURCE':<9} AUTOMATION")
+    for run in runs:
+        print(
+            f"{run['requested_at']:<25} {run['run_id']:<34} {run['status']:<10} "
+            f"{run['source']:<9} {run['automation']}"
+        )
+    return 0
+
+
+def show_run(args: argparse.Namespace) -> int:
+    context: CliContext = args.context
+    view = describe_run(context.table_name, context.dynamodb, args.run_id)
+    if view is None:
+        print(
+            f"error: no run {args.run_id!r} (see: sms-automation automations runs ACCOUNT)",
+            file=sys.stderr,
+        )
+        return 1
+    if args.json:
+        print(json.dumps(view, ensure_ascii=False, indent=2, sort_keys=True))
+    else:
+        sys.stdout.write(run_as_text(view))
+    return 0
+
+
+def run_as_text(view: dict[str, Any]) -> str:
+    lines = [
+        f"{view['run_id']}: {view['automation']} for {view['to']} from {view['from']}, "
+        f"account {view['account']}, {view['status']}",
+        f"started by {view['source']} ({view['requested_by'] or 'unknown'}) at "
+        f"{view['requested_at']}, trigger version {view['trigger_version']}",
+    ]
+    lines += [f"input {name} = {value!r}" for name, value in view["variables"].items()]
+    if view["status"] == "paused" and view["waiting_at"]:
+        lines.append(f"waiting at {view['waiting_at']}")
+    lines += [event_line(event) for event in RunProgress().changes(view)]
+    return "\n".join(lines) + "\n"
+
+
+def test_automation(args: argparse.Namespace) -> int:
+    try:
+        trigger_set = load_trigger_file(args.file)
+        account = AccountSettings(args.account, args.timezone)
+        now = _parse_now(args.now, account.zone)
+    except TriggerFileError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except (ValueError, ZoneInfoNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    automation = trigger_set.automation(args.automation)
+    if automation is None:
+        known = ", ".join(a.name for a in trigger_set.automations) or "none"
+        print(
+            f"error: {args.file} has no automation {args.automation!r} (automations: {known})",
+            file=sys.stderr,
+        )
+        return 1
+    variables, cli_problems = variables_from(args.variables)
+    request = StartRequest(
+        account=args.account,
+        automation=automation.name,
+        to=args.to,
+        variables=variables,
+        from_=args.our_number,
+        source=StartSource.CLI,
+    )
+    try:
+        origin = checked_origin(
+            automation,
+            request,
+            cli_problems,
+            pinned=PinnedTriggers(version=0, fingerprint=""),
+            run_id=CHECK_ONLY,
+            requested_at=now.isoformat(),
+        )
+    except StartRejected as rejected:
+        return print_rejection(rejected, as_json=args.json)
+    evaluation = dry_run(Engine(trigger_set), origin, now, account, reply=args.reply)
+    if args.json:
+        print(json.dumps(_as_json(evaluation), indent=2, ensure_ascii=False))
+    else:
+        print(f"run {automation.name!r} for {origin['to']} from {origin['from']}")
+        print(_report(evaluation))
+    return 0
+
+
+def dry_run(
+    engine: Engine,
+    origin: dict[str, Any],
+    now: dt.datetime,
+    account: AccountSettings,
+    *,
+    reply: str | None,
+) -> Evaluation:
+    """The automation evaluated with nothing performed. A wait pauses it, as in a real run;
+    with ``reply``, each wait it reaches is answered with that text instead and it goes on."""
+    outcomes: dict[str, StepOutcome] = {}
+    while True:
+        evaluation = engine.dry_run(
+            origin["params"],
+            now=now,
+            account=account,
+            outcomes=outcomes,
+            automation=origin["automation"],
+        )
+        waits = [
+            record.step
+            for record in evaluation.steps
+            if isinstance(record.step, WaitForReply) and record.step.step_id not in outcomes
+        ]
+        if not waits or len(outcomes) >= MAX_SCRIPTED_WAITS:
+            return evaluation
+        for step in waits:
+            outcomes[step.step_id] = _answer(step, reply, origin)
+
+
+def _answer(step: WaitForReply, reply: str | None, origin: dict[str, Any]) -> StepOutcome:
+    if reply is None:
+        return StepOutcome.pending("dry run: the run waits here for the contact's reply")
+    return StepOutcome.done(
+        {
+            "outcome": WaitOutcome.REPLIED.value,
+            "body": reply,
+            "from": step.to,
+            "to": step.from_ or origin["from"],
+            "attempts": 1,
+        }
+    )
