@@ -138,7 +138,7 @@ def _record_start(started: http.StartedRunView, event: dict[str, Any]) -> None:
         "automation run started" if started.created else "automation run already started",
         extra={
             "run_id": started.run_id,
-            "created": started.created,
+            "new_run": started.created,
             "caller": http.caller(event),
         },
     )

@@ -94,7 +94,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "automation run started" if started.created else "automation run already started",
         extra={
             "run_id": started.run_id,
-            "created": started.created,
+            "new_run": started.created,
             "requested_by": request.requested_by,
             "to": mask_phone(request.to if isinstance(request.to, str) else None),
         },

@@ -32,6 +32,13 @@ WILDCARD_RESOURCE_ALLOWLIST: dict[tuple[str, str], str] = {
         # The raw template's state machine, and the role SAM generates for it.
         for logical_id in ("WaitForReplyStateMachine", "WaitForReplyStateMachineRole")
     },
+    **{
+        (logical_id, "ListSchedules"): (
+            "scheduler:ListSchedules has no resource type: IAM accepts only '*' (the schedule "
+            "sync lists its own group's schedules; it may change only that group's)"
+        )
+        for logical_id in ("ScheduleSyncFunction", "ScheduleSyncFunctionRole")
+    },
 }
 
 # Access-log variables that identify the caller beyond Twilio's IP and user agent, or that

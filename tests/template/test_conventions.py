@@ -80,9 +80,13 @@ def test_transformed_template_follows_convention(name: str, transformed_template
     assert TRANSFORMED_CHECKS[name](transformed_template) == []
 
 
-def test_transform_has_one_stage_named_by_the_parameter(transformed_template: Template) -> None:
+def test_transform_has_one_stage_per_api_named_by_the_parameter(
+    transformed_template: Template,
+) -> None:
+    apis = list(checks.resources(transformed_template, "AWS::ApiGateway::RestApi"))
     stages = [r for _, r in checks.resources(transformed_template, "AWS::ApiGateway::Stage")]
-    assert [s["Properties"]["StageName"] for s in stages] == [{"Ref": "Stage"}]
+    assert len(apis) == 2
+    assert [s["Properties"]["StageName"] for s in stages] == [{"Ref": "Stage"}] * len(apis)
 
 
 def test_webhook_answers_inside_twilios_budget(raw_template: Template) -> None:

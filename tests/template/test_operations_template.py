@@ -24,6 +24,7 @@ pytestmark = pytest.mark.template
 Template = dict[str, Any]
 NAMESPACE = "SmsAutomation"
 TOPIC_REF = {"Ref": "AlarmTopic"}
+SQS_QUEUE = "AWS::SQS::Queue"
 PHONE_IDENTIFIERS = {"PhoneNumber-US", "PhoneNumber-GB", "E164PhoneNumber"}
 
 
@@ -267,15 +268,16 @@ def test_aws_widgets_name_the_stacks_resources(raw_template: Template) -> None:
     for metric in ("Duration", "Errors", "Throttles"):
         assert by_metric[("AWS/Lambda", metric)] == names, f"Lambda {metric}: every function"
     assert by_metric[("AWS/Lambda", "IteratorAge")] == {"<AWS::StackName>-trigger-processor"}
-    api_name = raw_template["Resources"]["WebhookApi"]["Properties"]["Name"]["Fn::Sub"]
-    for metric in ("Count", "4XXError", "5XXError", "Latency"):
-        assert by_metric[("AWS/ApiGateway", metric)] == {
-            api_name.replace("${AWS::StackName}", "<AWS::StackName>"),
-            "<Stage>",
-        }
-    assert by_metric[("AWS/SQS", "ApproximateNumberOfMessagesVisible")] == {
-        "<TriggerProcessorDLQ.QueueName>"
+    api_names = {
+        resource["Properties"]["Name"]["Fn::Sub"].replace("${AWS::StackName}", "<AWS::StackName>")
+        for _, resource in checks.resources(raw_template, "AWS::Serverless::Api")
     }
+    for metric in ("Count", "4XXError", "5XXError", "Latency"):
+        assert by_metric[("AWS/ApiGateway", metric)] == {*api_names, "<Stage>"}
+    queues = {
+        f"<{logical_id}.QueueName>" for logical_id, _ in checks.resources(raw_template, SQS_QUEUE)
+    }
+    assert by_metric[("AWS/SQS", "ApproximateNumberOfMessagesVisible")] == queues
     machines = list(checks.resources(raw_template, "AWS::Serverless::StateMachine"))
     for _, machine in machines:
         name = machine["Properties"]["Name"]["Fn::Sub"].replace("${", "<").replace("}", ">")
@@ -357,12 +359,16 @@ def _watching(raw: Template, namespace: str, metric_name: str) -> list[dict[str,
 
 
 def test_api_dlq_iterator_age_and_state_machine_are_alarmed(raw_template: Template) -> None:
-    (api,) = _watching(raw_template, "AWS/ApiGateway", "5XXError")
-    assert _dimension_values(api)["Stage"] == {"Ref": "Stage"}
-    (dlq,) = _watching(raw_template, "AWS/SQS", "ApproximateNumberOfMessagesVisible")
-    assert _dimension_values(dlq)["QueueName"] == {
-        "Fn::GetAtt": ["TriggerProcessorDLQ", "QueueName"]
+    apis = _watching(raw_template, "AWS/ApiGateway", "5XXError")
+    assert {_dimension_values(api)["ApiName"]["Fn::Sub"] for api in apis} == {
+        resource["Properties"]["Name"]["Fn::Sub"]
+        for _, resource in checks.resources(raw_template, "AWS::Serverless::Api")
     }
+    assert all(_dimension_values(api)["Stage"] == {"Ref": "Stage"} for api in apis)
+    dlqs = _watching(raw_template, "AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert sorted(_dimension_values(dlq)["QueueName"]["Fn::GetAtt"][0] for dlq in dlqs) == sorted(
+        logical_id for logical_id, _ in checks.resources(raw_template, SQS_QUEUE)
+    )
     (age,) = _watching(raw_template, "AWS/Lambda", "IteratorAge")
     assert _dimension_values(age)["FunctionName"] == {
         "Fn::Sub": "${AWS::StackName}-trigger-processor"

@@ -184,3 +184,11 @@ def test_plan_for_no_file_deletes_everything() -> None:
     desired = desired_schedules("acme", trigger_set(automation("daily", "rate(1 day)")))
     plan = plan_sync([], [existing(desired[0])], TARGET)
     assert plan.delete == (desired[0].name,)
+
+
+def test_plan_summary_can_be_logged_as_extra_fields() -> None:
+    """``logging`` refuses an ``extra`` key that is a LogRecord attribute (``created``, ...)."""
+    import logging
+
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", None, None)
+    assert not set(plan_sync([], [], TARGET).summary()) & set(vars(record))

@@ -147,10 +147,10 @@ class SyncPlan:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "created": [s.name for s in self.create],
-            "updated": [s.name for s in self.update],
-            "deleted": list(self.delete),
-            "unchanged": len(self.unchanged),
+            "schedules_created": [s.name for s in self.create],
+            "schedules_updated": [s.name for s in self.update],
+            "schedules_deleted": list(self.delete),
+            "schedules_unchanged": len(self.unchanged),
         }
 
 

@@ -1,0 +1,222 @@
+"""The automations API handler on API Gateway proxy events, against moto: a started run is
+stored once and run by the real trigger processor from the stream (prompt, reply,
+continuation); every refused request stores nothing; DynamoDB refusing the write is a 503."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+from botocore.exceptions import ClientError
+
+from functions.automation_api import handler as api
+from tests.support.aws import FakeLambdaContext, clear_cached_dependencies
+from tests.support.conversation_world import ALICE, OUR_NUMBER, World
+
+pytestmark = pytest.mark.integration
+
+ROLE = "arn:aws:iam::123456789012:role/booking"
+TRIGGERS = {
+    "version": 1,
+    "automations": [
+        {
+            "name": "appointment-reminder",
+            "from": OUR_NUMBER,
+            "inputs": [{"name": "patient", "required": True}],
+            "actions": [
+                {
+                    "type": "wait_for_reply",
+                    "prompt": "Hi %patient%, reply YES to confirm",
+                    "timeout": "1h",
+                    "expect": ["yes", "no"],
+                    "on_reply": [{"type": "send_sms", "body": "Thanks, %answer.body%"}],
+                },
+            ],
+        },
+        {
+            "name": "paused",
+            "enabled": False,
+            "from": OUR_NUMBER,
+            "actions": [{"type": "send_sms", "body": "never"}],
+        },
+    ],
+}
+VALID = {"to": ALICE, "variables": {"patient": "Ann"}}
+
+
+@pytest.fixture
+def stack(world: World) -> Iterator[World]:
+    world.push(yaml.safe_dump(TRIGGERS))
+    clear_cached_dependencies(api)
+    yield world
+    clear_cached_dependencies(api)
+
+
+def call(
+    method: str = "POST",
+    *,
+    account: str = "acme",
+    name: str = "appointment-reminder",
+    body: Any = VALID,
+    raw: str | None = None,
+    headers: dict[str, str] | None = None,
+    run_id: str | None = None,
+    query: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    resource = "/automations/{account}/{name}/runs" + ("/{run_id}" if run_id else "")
+    path = f"/automations/{account}/{name}/runs" + (f"/{run_id}" if run_id else "")
+    parameters = {"account": account, "name": name} | ({"run_id": run_id} if run_id else {})
+    event = {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Content-Type": "application/json", **(headers or {})},
+        "queryStringParameters": query,
+        "pathParameters": parameters,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": f"/dev{path}",
+            "stage": "dev",
+            "identity": {"userArn": ROLE, "caller": "AROAEXAMPLE:booking"},
+        },
+        "body": raw if raw is not None else (json.dumps(body) if method == "POST" else None),
+        "isBase64Encoded": False,
+    }
+    response = api.lambda_handler(event, FakeLambdaContext())
+    return {**response, "json": json.loads(response["body"])}
+
+
+def stored_runs(world: World) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in world.stream.new_records()
+        if r["dynamodb"].get("NewImage", {}).get("kind", {}).get("S") == "automation_run"
+    ]
+
+
+def test_api_start_runs_prompt_reply_and_reports_the_run(stack: World) -> None:
+    started = call(headers={"Idempotency-Key": "booking-1"})
+    assert started["statusCode"] == 201
+    run_id = started["json"]["run_id"]
+    assert started["headers"]["Location"] == (
+        f"/dev/automations/acme/appointment-reminder/runs/{run_id}"
+    )
+
+    queued = call("GET", run_id=run_id)
+    assert queued["statusCode"] == 200
+    assert queued["json"]["status"] == "queued"
+    assert queued["json"]["requested_by"] == ROLE
+    assert queued["json"]["source"] == "api"
+
+    assert stack.deliver() == {"batchItemFailures": []}
+    stack.registered(run_id, "appointment-reminder/1")
+    assert stack.bodies() == ["Hi Ann, reply YES to confirm"]
+    assert call("GET", run_id=run_id)["json"]["status"] == "paused"
+
+    stack.text("yes")
+    assert stack.finished(run_id, "appointment-reminder/1") == "SUCCEEDED"
+    assert stack.bodies() == ["Hi Ann, reply YES to confirm", "Thanks, yes"]
+    done = call("GET", run_id=run_id)["json"]
+    assert done["status"] == "completed"
+    assert done["ended"] is True
+    assert [c["status"] for c in done["conversations"]] == ["replied"]
+
+    listed = call("GET", query={"limit": "10"})
+    assert listed["statusCode"] == 200
+    assert [r["run_id"] for r in listed["json"]["runs"]] == [run_id]
+
+
+def test_api_retry_with_the_same_key_answers_the_same_run(stack: World) -> None:
+    first = call(body={**VALID, "idempotency_key": "booking-2"})
+    again = call(headers={"Idempotency-Key": "booking-2"})
+    assert (first["statusCode"], again["statusCode"]) == (201, 200)
+    assert again["json"]["run_id"] == first["json"]["run_id"]
+    assert again["headers"]["Location"] == first["headers"]["Location"]
+    assert len(stored_runs(stack)) == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "status", "error"),
+    [
+        ({"account": "nobody"}, 404, "account_not_found"),
+        ({"name": "no-such-automation"}, 404, "automation_not_found"),
+        ({"name": "paused"}, 409, "automation_disabled"),
+        ({"body": {"to": "0123", "variables": {"colour": "red"}}}, 400, "invalid_request"),
+        ({"raw": "{not json"}, 400, "invalid_request"),
+        ({"raw": json.dumps({**VALID, "pad": "x" * 70_000})}, 413, "payload_too_large"),
+        ({"headers": {"Content-Type": "text/plain"}}, 415, "unsupported_media_type"),
+        (
+            {"body": {**VALID, "idempotency_key": "a"}, "headers": {"Idempotency-Key": "b"}},
+            400,
+            "invalid_request",
+        ),
+    ],
+    ids=[
+        "unknown account",
+        "unknown automation",
+        "disabled",
+        "invalid",
+        "not json",
+        "too large",
+        "not json media type",
+        "key mismatch",
+    ],
+)
+def test_api_refused_start_stores_nothing(
+    stack: World, overrides: dict[str, Any], status: int, error: str
+) -> None:
+    response = call(**overrides)
+    assert response["statusCode"] == status
+    assert response["json"]["error"] == error
+    assert stored_runs(stack) == []
+    assert stack.twilio.messages() == []
+
+
+def test_api_invalid_request_names_every_problem(stack: World) -> None:
+    response = call(body={"to": "0123", "variables": {"colour": "red"}})
+    assert [p["field"] for p in response["json"]["problems"]] == [
+        "to",
+        "variables.colour",
+        "variables.patient",
+    ]
+
+
+def test_api_same_key_different_request_is_409_and_stores_one(stack: World) -> None:
+    assert call(body={**VALID, "idempotency_key": "k"})["statusCode"] == 201
+    conflict = call(body={"to": ALICE, "variables": {"patient": "Bob"}, "idempotency_key": "k"})
+    assert conflict["statusCode"] == 409
+    assert conflict["json"]["error"] == "idempotency_conflict"
+    assert len(stored_runs(stack)) == 1
+
+
+def test_api_unknown_run_is_404(stack: World) -> None:
+    started = call()["json"]["run_id"]
+    assert call("GET", run_id="RU" + "0" * 32)["statusCode"] == 404
+    assert call("GET", run_id="not-a-run-id")["statusCode"] == 404
+    assert call("GET", run_id=started, name="paused")["statusCode"] == 404
+    assert call("GET", run_id=started, account="nobody")["statusCode"] == 404
+
+
+def test_api_dynamodb_refusing_the_write_is_503_and_nothing_is_stored(
+    stack: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = boto3.client("dynamodb")
+
+    def throttled(**_: Any) -> None:
+        raise ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
+            "PutItem",
+        )
+
+    client.meta.events.register("before-call.dynamodb.PutItem", throttled)
+    monkeypatch.setattr(api, "_backend", lambda: api.DynamoBackend(stack.table, client))
+    response = call()
+    assert response["statusCode"] == 503
+    assert response["headers"]["Retry-After"] == "2"
+    assert response["json"]["error"] == "storage_unavailable"
+    assert stored_runs(stack) == []

@@ -1,0 +1,214 @@
+"""The automation-events handler against moto: an ``SMS automation start`` event (matched by the
+template's own rule pattern on moto's EventBridge) and a scheduler invocation each store one
+run that the real trigger processor runs from the stream; a rejected start stores nothing and
+is not retried; DynamoDB refusing the write raises, so Lambda retries the event."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+from botocore.exceptions import ClientError
+
+from functions.automation_events import handler as automation_events
+from sms_automation.adapters.automation_run_store import RunStoreUnavailable
+from sms_automation.automations.schedules import desired_schedules
+from sms_automation.triggers.loader import parse_trigger_text
+from tests.support.aws import FakeLambdaContext, clear_cached_dependencies
+from tests.support.conversation_world import ALICE, BOB, OUR_NUMBER, World
+from tests.support.template import load_template
+
+pytestmark = pytest.mark.integration
+
+TRIGGERS = {
+    "version": 1,
+    "automations": [
+        {
+            "name": "Daily summary",
+            "from": OUR_NUMBER,
+            "inputs": [{"name": "team", "required": True}],
+            "actions": [{"type": "send_sms", "body": "Summary for %team%"}],
+            "schedules": [
+                {"expression": "cron(0 8 * * ? *)", "to": BOB, "variables": {"team": "ops"}},
+            ],
+        },
+    ],
+}
+EVENT_ID = "6a7e8feb-b491-4cf7-a9f1-bf3703467718"
+
+
+@pytest.fixture
+def stack(world: World) -> Iterator[World]:
+    world.push(yaml.safe_dump(TRIGGERS))
+    clear_cached_dependencies(automation_events)
+    yield world
+    clear_cached_dependencies(automation_events)
+
+
+def bus_event(**detail: Any) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": EVENT_ID,
+        "detail-type": "SMS automation start",
+        "source": "com.example.booking",
+        "account": "123456789012",
+        "time": "2026-01-01T08:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {
+            "account": "acme",
+            "automation": "daily summary",
+            "to": ALICE,
+            "variables": {"team": "sales"},
+            **detail,
+        },
+    }
+
+
+def scheduled_invocation(when: str = "2026-01-01T08:00:00Z") -> dict[str, Any]:
+    file = parse_trigger_text(yaml.safe_dump(TRIGGERS), filename="test")
+    (schedule,) = desired_schedules("acme", file)
+    parsed: dict[str, Any] = json.loads(
+        schedule.input_json().replace("<aws.scheduler.scheduled-time>", when)
+    )
+    return parsed
+
+
+def invoke(event: dict[str, Any]) -> dict[str, Any]:
+    return dict(automation_events.lambda_handler(event, FakeLambdaContext()))
+
+
+def stored_runs(world: World) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in world.stream.inserts_of_inbound_messages()
+        if r["dynamodb"]["NewImage"]["kind"]["S"] == "automation_run"
+    ]
+
+
+def test_template_rule_routes_the_documented_event(stack: World) -> None:
+    """The template's rule pattern on moto's EventBridge (an SQS target stands in for the
+    function): the documented event is delivered, another detail-type is not."""
+    rule = load_template()["Resources"]["AutomationEventsFunction"]["Properties"]["Events"]
+    pattern = rule["StartEvent"]["Properties"]["Pattern"]
+    bus, sqs = boto3.client("events"), boto3.client("sqs")
+    queue = sqs.create_queue(QueueName="rule-target")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+    bus.put_rule(Name="start", EventPattern=json.dumps(pattern))
+    bus.put_targets(Rule="start", Targets=[{"Id": "q", "Arn": queue_arn["Attributes"]["QueueArn"]}])
+    documented = bus_event()
+    bus.put_events(
+        Entries=[
+            {
+                "Source": documented["source"],
+                "DetailType": detail_type,
+                "Detail": json.dumps(documented["detail"]),
+            }
+            for detail_type in ("Booking created", "SMS automation start")
+        ]
+    )
+    received = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    (delivered,) = [json.loads(m["Body"]) for m in received]
+    assert delivered["detail-type"] == "SMS automation start"
+    answer = invoke(delivered)
+    assert answer["started"] is True
+    assert answer["run_id"]
+
+
+def test_event_starts_a_run_the_processor_runs(stack: World) -> None:
+    answer = invoke(bus_event())
+    assert answer["started"] is True
+    records = stored_runs(stack)
+    assert len(records) == 1
+    image = records[0]["dynamodb"]["NewImage"]
+    assert image["source"]["S"] == "event"
+    assert image["idempotency_key"]["S"] == f"event:{EVENT_ID}"
+    assert stack.deliver(records) == {"batchItemFailures": []}
+    assert stack.bodies(ALICE) == ["Summary for sales"]
+    assert stack.run_status(answer["run_id"]) == "completed"
+
+
+def test_event_delivered_twice_starts_one_run(stack: World) -> None:
+    first, again = invoke(bus_event()), invoke(bus_event())
+    assert first["run_id"] == again["run_id"]
+    assert (first["created"], again["created"]) == (True, False)
+    assert len(stored_runs(stack)) == 1
+
+
+@pytest.mark.parametrize(
+    ("detail", "error"),
+    [
+        ({"account": "nobody"}, "account_not_found"),
+        ({"automation": "weekly"}, "automation_not_found"),
+        ({"variables": {"colour": "red"}}, "invalid_request"),
+        ({"to": None}, "invalid_request"),
+    ],
+)
+def test_rejected_event_is_answered_not_raised_and_stores_nothing(
+    stack: World, detail: dict[str, Any], error: str
+) -> None:
+    answer = invoke(bus_event(**detail))
+    assert answer["started"] is False
+    assert answer["error"] == error
+    assert stored_runs(stack) == []
+
+
+def test_schedule_invocation_starts_the_schedule_of_the_current_file(stack: World) -> None:
+    answer = invoke(scheduled_invocation())
+    assert answer["started"] is True
+    (record,) = stored_runs(stack)
+    image = record["dynamodb"]["NewImage"]
+    assert image["source"]["S"] == "schedule"
+    assert image["idempotency_key"]["S"].endswith(":2026-01-01T08:00:00Z")
+    assert stack.deliver([record]) == {"batchItemFailures": []}
+    assert stack.bodies(BOB) == ["Summary for ops"]
+
+
+def test_schedule_reads_the_contact_when_it_fires(stack: World) -> None:
+    changed = json.loads(json.dumps(TRIGGERS))
+    changed["automations"][0]["schedules"][0]["variables"] = {"team": "support"}
+    stack.push(yaml.safe_dump(changed))
+    invoke(scheduled_invocation())
+    assert stack.deliver() == {"batchItemFailures": []}
+    assert stack.bodies(BOB) == ["Summary for support"]
+
+
+def test_schedule_retried_for_the_same_time_starts_one_run(stack: World) -> None:
+    invoke(scheduled_invocation())
+    invoke(scheduled_invocation())
+    invoke(scheduled_invocation(when="2026-01-02T08:00:00Z"))
+    assert len(stored_runs(stack)) == 2
+
+
+def test_schedule_removed_from_the_file_is_rejected(stack: World) -> None:
+    stack.push(yaml.safe_dump({"version": 1}))
+    answer = invoke(scheduled_invocation())
+    assert answer == {
+        "started": False,
+        "error": "automation_not_found",
+        "message": answer["message"],
+    }
+    assert stored_runs(stack) == []
+
+
+def test_dynamodb_refusing_the_write_raises_for_lambda_to_retry(
+    stack: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = boto3.client("dynamodb")
+
+    def throttled(**_: Any) -> None:
+        raise ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
+            "PutItem",
+        )
+
+    client.meta.events.register("before-call.dynamodb.PutItem", throttled)
+    monkeypatch.setattr(automation_events, "_client", lambda: client)
+    clear_cached_dependencies(automation_events)
+    with pytest.raises(RunStoreUnavailable):
+        invoke(bus_event())
+    assert stored_runs(stack) == []

@@ -1,0 +1,175 @@
+"""Automations (issue 8) in template.yaml: the API is SigV4 on every method and invokes its
+function itself, each role grants what its handler uses, the schedule sync may touch only the
+stack's schedule group, and the stream filters and the rule name what the code expects."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from sms_automation import keys
+from sms_automation.automations import events
+from tests.template import checks
+
+pytestmark = pytest.mark.template
+
+Template = dict[str, Any]
+API_PATHS = {
+    ("/automations/{account}/{name}/runs", "post"),
+    ("/automations/{account}/{name}/runs", "get"),
+    ("/automations/{account}/{name}/runs/{run_id}", "get"),
+}
+
+
+def role_actions(template: Template, role: str) -> dict[str, list[dict[str, Any]]]:
+    """Action -> the statements that grant it, for one transformed role."""
+    granted: dict[str, list[dict[str, Any]]] = {}
+    for logical_id, statement in checks.policy_statements(template):
+        if logical_id == role:
+            for action in checks._as_list(statement["Action"]):
+                granted.setdefault(action, []).append(statement)
+    return granted
+
+
+def test_every_automations_api_method_is_aws_iam(transformed_template: Template) -> None:
+    body = transformed_template["Resources"]["AutomationsApi"]["Properties"]["Body"]
+    methods = {
+        (path, method): operation
+        for path, item in body["paths"].items()
+        for method, operation in item.items()
+    }
+    assert set(methods) == API_PATHS, "no OPTIONS (no CORS), no other route"
+    scheme = body["components"]["securitySchemes"]["AWS_IAM"]
+    assert scheme["x-amazon-apigateway-authtype"] == "awsSigv4"
+    for key, operation in methods.items():
+        assert operation["security"] == [{"AWS_IAM": []}], key
+        # The caller's credentials never invoke the function (InvokeRole: NONE).
+        assert "credentials" not in operation["x-amazon-apigateway-integration"], key
+    assert "api_key" not in json.dumps(body)
+
+
+def test_the_automations_api_has_no_key_cors_or_public_route(raw_template: Template) -> None:
+    api = raw_template["Resources"]["AutomationsApi"]["Properties"]
+    assert api["Auth"]["DefaultAuthorizer"] == "AWS_IAM"
+    assert "Cors" not in api
+    assert "ApiKeyRequired" not in api["Auth"]
+    function = raw_template["Resources"]["AutomationApiFunction"]["Properties"]
+    for event in function["Events"].values():
+        assert event["Properties"]["RestApiId"] == {"Ref": "AutomationsApi"}
+        assert "Auth" not in event["Properties"], "no method overrides the default authorizer"
+
+
+def test_api_role_reads_and_starts_runs_only(transformed_template: Template) -> None:
+    granted = role_actions(transformed_template, "AutomationApiFunctionRole")
+    assert sorted(granted) == ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
+
+
+def test_events_role_starts_runs_only(transformed_template: Template) -> None:
+    granted = role_actions(transformed_template, "AutomationEventsFunctionRole")
+    assert sorted(granted) == ["dynamodb:GetItem", "dynamodb:PutItem", "sqs:SendMessage"]
+    (dlq,) = granted["sqs:SendMessage"]
+    assert dlq["Resource"] == {"Fn::GetAtt": ["AutomationsDLQ", "Arn"]}
+
+
+def test_sync_role_manages_only_the_groups_schedules(transformed_template: Template) -> None:
+    granted = role_actions(transformed_template, "ScheduleSyncFunctionRole")
+    scheduler = {action for action in granted if action.startswith("scheduler:")}
+    assert scheduler == {
+        "scheduler:GetSchedule",
+        "scheduler:CreateSchedule",
+        "scheduler:UpdateSchedule",
+        "scheduler:DeleteSchedule",
+        "scheduler:ListSchedules",
+    }
+    group_schedules = {
+        "Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:"
+        "schedule/${AutomationSchedules}/*"
+    }
+    for action in scheduler - {"scheduler:ListSchedules"}:
+        for statement in granted[action]:
+            assert statement["Resource"] == group_schedules, action
+    (pass_role,) = granted["iam:PassRole"]
+    assert pass_role["Resource"] == {"Fn::GetAtt": ["AutomationSchedulerRole", "Arn"]}
+    assert pass_role["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}
+    }
+    assert set(granted) - scheduler == {"iam:PassRole", "dynamodb:GetItem", "sqs:SendMessage"}
+
+
+def test_scheduler_role_may_only_invoke_automation_events(raw_template: Template) -> None:
+    role = raw_template["Resources"]["AutomationSchedulerRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"] == {
+        "aws:SourceAccount": {"Ref": "AWS::AccountId"},
+        "aws:SourceArn": {"Fn::GetAtt": ["AutomationSchedules", "Arn"]},
+    }
+    statements = [
+        statement
+        for policy in role["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+    assert [(s["Action"], s["Resource"]) for s in statements] == [
+        ("lambda:InvokeFunction", {"Fn::GetAtt": ["AutomationEventsFunction", "Arn"]})
+    ]
+
+
+def test_sync_function_targets_what_the_role_allows(raw_template: Template) -> None:
+    variables = raw_template["Resources"]["ScheduleSyncFunction"]["Properties"]["Environment"][
+        "Variables"
+    ]
+    assert variables["SCHEDULE_GROUP_NAME"] == {"Ref": "AutomationSchedules"}
+    assert variables["AUTOMATION_EVENTS_FUNCTION_ARN"] == {
+        "Fn::GetAtt": ["AutomationEventsFunction", "Arn"]
+    }
+    assert variables["SCHEDULER_ROLE_ARN"] == {"Fn::GetAtt": ["AutomationSchedulerRole", "Arn"]}
+
+
+def test_sync_stream_filters_name_the_trigger_pointer(raw_template: Template) -> None:
+    mapping = raw_template["Resources"]["ScheduleSyncFunction"]["Properties"]["Events"][
+        "TriggerPointers"
+    ]["Properties"]
+    patterns = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
+    assert patterns == [
+        {
+            "eventName": ["INSERT", "MODIFY"],
+            "dynamodb": {"NewImage": {"kind": {"S": [keys.KIND_TRIGGER_POINTER]}}},
+        },
+        {
+            "eventName": ["REMOVE"],
+            "dynamodb": {"Keys": {keys.SK: {"S": [keys.trigger_pointer_key("any")[keys.SK]]}}},
+        },
+    ]
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["AutomationsDLQ", "Arn"]
+    }
+
+
+def test_events_rule_and_failures(raw_template: Template) -> None:
+    function = raw_template["Resources"]["AutomationEventsFunction"]["Properties"]
+    rule = function["Events"]["StartEvent"]["Properties"]
+    assert rule["Pattern"] == {"detail-type": [events.DETAIL_TYPE]}
+    assert rule["EventBusName"] == {"Ref": "AutomationsEventBusName"}
+    assert raw_template["Parameters"]["AutomationsEventBusName"]["Default"] == "default"
+    invoke = function["EventInvokeConfig"]
+    assert invoke["DestinationConfig"]["OnFailure"] == {
+        "Type": "SQS",
+        "Destination": {"Fn::GetAtt": ["AutomationsDLQ", "Arn"]},
+    }
+    dlq = raw_template["Resources"]["AutomationsDLQ"]["Properties"]
+    assert dlq["SqsManagedSseEnabled"] is True
+
+
+def test_outputs_name_the_automations_entry_points(raw_template: Template) -> None:
+    names = [
+        "AutomationsApiUrl",
+        "AutomationsApiId",
+        "AutomationRunsUrlPattern",
+        "AutomationEventsFunctionName",
+        "AutomationScheduleGroupName",
+        "AutomationsDLQUrl",
+    ]
+    assert checks.missing_outputs(raw_template, names) == []
