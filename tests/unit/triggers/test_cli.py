@@ -23,6 +23,24 @@ def test_cli_validate_ok_prints_a_summary(capsys: pytest.CaptureFixture[str]) ->
     assert "ok: 4 trigger(s), 4 enabled" in capsys.readouterr().out
 
 
+def test_cli_validate_counts_automations_and_schedules(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "automations.yaml"
+    path.write_text(
+        "version: 1\n"
+        "automations:\n"
+        "  - name: daily\n"
+        '    from: "+15005550006"\n'
+        "    actions: [{type: send_sms, body: Good morning}]\n"
+        '    schedules: [{expression: "cron(0 8 * * ? *)", to: "+14155550101"}]\n'
+    )
+    assert main(["triggers", "validate", str(path)]) == 0
+    assert "0 trigger(s), 0 enabled, 0 top-level action(s); 1 automation(s), 1 schedule(s)" in (
+        capsys.readouterr().out
+    )
+
+
 def test_cli_validate_errors_exit_1_with_file_and_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

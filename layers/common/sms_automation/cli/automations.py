@@ -34,7 +34,7 @@ from sms_automation.cli.run import (
     variables_from,
 )
 from sms_automation.cli.run_progress import RunProgress, event_line
-from sms_automation.cli.triggers import _as_json, _parse_now, _report
+from sms_automation.cli.triggers import evaluation_json, evaluation_report, parse_now
 from sms_automation.triggers import (
     AccountSettings,
     Engine,
@@ -216,7 +216,7 @@ def test_automation(args: argparse.Namespace) -> int:
     try:
         trigger_set = load_trigger_file(args.file)
         account = AccountSettings(args.account, args.timezone)
-        now = _parse_now(args.now, account.zone)
+        now = parse_now(args.now, account.zone)
     except TriggerFileError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
@@ -254,10 +254,10 @@ def test_automation(args: argparse.Namespace) -> int:
         return print_rejection(rejected, as_json=args.json)
     evaluation = dry_run(Engine(trigger_set), origin, now, account, reply=args.reply)
     if args.json:
-        print(json.dumps(_as_json(evaluation), indent=2, ensure_ascii=False))
+        print(json.dumps(evaluation_json(evaluation), indent=2, ensure_ascii=False))
     else:
         print(f"run {automation.name!r} for {origin['to']} from {origin['from']}")
-        print(_report(evaluation))
+        print(evaluation_report(evaluation))
     return 0
 
 

@@ -89,9 +89,13 @@ def _validate(args: argparse.Namespace) -> int:
 def _summary(trigger_set: TriggerSet) -> str:
     enabled = sum(1 for trigger in trigger_set.triggers if trigger.enabled)
     actions = sum(len(trigger.actions) for trigger in trigger_set.triggers)
-    return (
+    summary = (
         f"{len(trigger_set.triggers)} trigger(s), {enabled} enabled, {actions} top-level action(s)"
     )
+    if trigger_set.automations:
+        schedules = sum(len(a.schedules) for a in trigger_set.automations)
+        summary += f"; {len(trigger_set.automations)} automation(s), {schedules} schedule(s)"
+    return summary
 
 
 def _test(args: argparse.Namespace) -> int:
@@ -99,7 +103,7 @@ def _test(args: argparse.Namespace) -> int:
         trigger_set = load_trigger_file(args.file)
         account = AccountSettings(args.account, args.timezone)
         zone = account.zone
-        now = _parse_now(args.now, zone)
+        now = parse_now(args.now, zone)
         message = _message(args)
     except TriggerFileError as error:
         for problem in error.problems:
@@ -110,13 +114,13 @@ def _test(args: argparse.Namespace) -> int:
         return 2
     evaluation = Engine(trigger_set).dry_run(message, now=now, account=account)
     if args.json:
-        print(json.dumps(_as_json(evaluation), indent=2, ensure_ascii=False))
+        print(json.dumps(evaluation_json(evaluation), indent=2, ensure_ascii=False))
     else:
-        print(_report(evaluation))
+        print(evaluation_report(evaluation))
     return 0
 
 
-def _parse_now(value: str | None, zone: ZoneInfo) -> dt.datetime:
+def parse_now(value: str | None, zone: ZoneInfo) -> dt.datetime:
     if value is None:
         return dt.datetime.now(dt.UTC)
     try:
@@ -149,7 +153,7 @@ def _message(args: argparse.Namespace) -> dict[str, Any]:
     return message
 
 
-def _report(evaluation: Evaluation) -> str:
+def evaluation_report(evaluation: Evaluation) -> str:
     lines = [f"status: {evaluation.status}"]
     if evaluation.matched:
         lines.append(f"matched: {', '.join(evaluation.matched)}")
@@ -183,7 +187,7 @@ def _describe_step(step: Step) -> str:
     return f"{step.kind} {json.dumps(details, ensure_ascii=False)}"
 
 
-def _as_json(evaluation: Evaluation) -> dict[str, Any]:
+def evaluation_json(evaluation: Evaluation) -> dict[str, Any]:
     return {
         "status": str(evaluation.status),
         "matched": list(evaluation.matched),
