@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sms_automation.triggers import WaitForReply, WaitOutcome
 from sms_automation.triggers.patterns import compile_pattern
+from sms_automation.triggers.plan import WaitForReply, WaitOutcome
 
 WAITING: Final = "waiting"
 CEILING_SLACK: Final = timedelta(days=1)
