@@ -115,6 +115,7 @@ class LocalStack:
             seed_demo_account(self.layout, cli_env)
             push_demo_triggers(self.layout, cli_env)
         webhook_base_url = self._invoke_url(api_id)
+        automations_api_url = self._invoke_url(self._outputs()["AutomationsApiId"])
         sandbox = SandboxProcess(self.layout, self._sandbox_config(webhook_base_url))
         with self._step("sandbox", f"starting the Twilio sandbox on {self.sandbox_url}"):
             processes[sandbox.name] = self._start(sandbox)
@@ -124,6 +125,7 @@ class LocalStack:
             stack_name=self.stack_name,
             api_id=api_id,
             webhook_base_url=webhook_base_url,
+            automations_api_url=automations_api_url,
             demo_account=DEMO_ACCOUNT,
             demo_account_sid=DEMO_ACCOUNT_SID,
             demo_number=DEMO_NUMBER,

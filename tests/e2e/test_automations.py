@@ -60,7 +60,7 @@ def _sent(stack: LocalState, contact: str, body: str) -> list[str] | None:
 
 @pytest.fixture(scope="module")
 def api_url(local_stack: LocalState) -> str:
-    """The automations API's invoke URL on the emulator.
+    """The automations API's invoke URL on the emulator, as the local stack reports it.
 
     The stack's ``AutomationsApiUrl`` output is the AWS form
     (``https://{id}.execute-api.{region}.amazonaws.com/{stage}``); ministack serves a REST
@@ -71,7 +71,10 @@ def api_url(local_stack: LocalState) -> str:
     aws_url = outputs["AutomationsApiUrl"]
     assert aws_url.startswith(f"https://{api_id}.execute-api."), aws_url
     stage = aws_url.rsplit("/", 1)[1]
-    return f"{local_stack.endpoint_url}/_aws/execute-api/{api_id}/{stage}"
+    assert local_stack.automations_api_url == (
+        f"{local_stack.endpoint_url}/_aws/execute-api/{api_id}/{stage}"
+    )
+    return local_stack.automations_api_url
 
 
 def example(cli_env: dict[str, str], *argv: str) -> tuple[int, int, dict[str, Any]]:

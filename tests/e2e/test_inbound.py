@@ -123,6 +123,8 @@ def test_local_status_json_reports_ready_with_the_urls(
     assert report["endpoint_url"] == local_stack.endpoint_url
     assert report["sandbox_url"] == local_stack.sandbox_url
     assert report["simulator_url"] == f"{local_stack.sandbox_url}/simulator"
+    assert report["automations_api_url"] == local_stack.automations_api_url
+    assert "/_aws/execute-api/" in report["automations_api_url"]
     assert report["demo"] == {
         "account": "demo",
         "account_sid": local_stack.demo_account_sid,

@@ -57,6 +57,7 @@ def _report(state: LocalState, checks: list[Check], ready: bool, state_file: str
         "region": state.region,
         "stack_name": state.stack_name,
         "webhook_base_url": state.webhook_base_url,
+        "automations_api_url": state.automations_api_url or None,
         "sandbox_url": state.sandbox_url or None,
         "simulator_url": state.simulator_url or None,
         "demo": {

@@ -46,6 +46,7 @@ class LocalState:
     started_at: str = ""
     sandbox_url: str = ""  # the Twilio sandbox (TwilioApiBaseUrl of the deployed stack)
     simulator_url: str = ""  # the phone simulator page, served by the sandbox
+    automations_api_url: str = ""  # the automations API stage's invoke URL (IAM; SigV4)
     schema: int = SCHEMA
 
     def messaging_request_url(self, account: str) -> str:
