@@ -23,12 +23,12 @@ from sms_automation.adapters.account_store import CachedAccountDirectory
 from sms_automation.adapters.message_store import DynamoMessageStore
 from sms_automation.inbound.receive import Received, receive_inbound
 from sms_automation.inbound.request import WebhookRequest
-from sms_automation.inbound.route import TwilioRoute
+from sms_automation.inbound.route import TwilioRoute, json_log_message
 from sms_automation.inbound.settings import WebhookSettings
 from sms_automation.pii import mask_phone
 
 _SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "inbound-webhook"
-logger = Logger(service=_SERVICE)
+logger = Logger(service=_SERVICE, json_deserializer=json_log_message)
 metrics = Metrics(
     namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "SmsAutomation", service=_SERVICE
 )

@@ -21,7 +21,7 @@ from botocore.config import Config
 from sms_automation.adapters.account_store import CachedAccountDirectory
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
 from sms_automation.inbound.request import WebhookRequest
-from sms_automation.inbound.route import TwilioRoute
+from sms_automation.inbound.route import TwilioRoute, json_log_message
 from sms_automation.inbound.settings import WebhookSettings
 from sms_automation.outbound_status import StatusReceived, receive_status_callback
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 _SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "status-callback"
 _NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "SmsAutomation"
-logger = Logger(service=_SERVICE)
+logger = Logger(service=_SERVICE, json_deserializer=json_log_message)
 metrics = Metrics(namespace=_NAMESPACE, service=_SERVICE)
 
 # Twilio waits 15 s for an answer: fail fast enough for one retry inside that budget.

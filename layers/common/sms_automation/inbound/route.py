@@ -8,9 +8,10 @@ without the use case having done its work, so Twilio retries or tries the fallba
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -19,6 +20,19 @@ from sms_automation.inbound.rejections import WebhookRejected
 from sms_automation.inbound.request import WebhookRequest, parse_webhook_event
 from sms_automation.inbound.responses import empty_twiml, json_error, rejection
 from sms_automation.inbound.settings import WebhookSettings
+
+# The first character, after blanks, of any text ``json.loads`` can parse (NaN, Infinity too).
+_JSON_STARTS = frozenset('{["-0123456789tfnNI')
+
+
+def json_log_message(message: dict[Any, Any] | str | bool | int | float) -> Any:
+    """The routes' Powertools ``Logger(json_deserializer=...)``: Powertools tries every str log
+    message as JSON (one that parses is logged as an object). ``json.loads``, but text that
+    cannot be JSON is returned at once, without the JSONDecodeError Powertools would catch:
+    the same line, ~7 µs sooner (the warm webhook logs one per message, ``make bench``)."""
+    if isinstance(message, str) and message.lstrip()[:1] not in _JSON_STARTS:
+        return message
+    return json.loads(cast(str, message))  # as Powertools' default, whatever it is given
 
 
 @dataclass(frozen=True, slots=True)
