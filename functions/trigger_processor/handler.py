@@ -1,9 +1,9 @@
 """DynamoDB stream → each new inbound message through its account's triggers, exactly once.
 
-Records go through Powertools' ``BatchProcessor``: a record that fails is reported as a batch
-item failure (the event source mapping retries it, bisecting the batch, then sends it to the
-DLQ) while the records beside it are processed. All the logic is in
-``sms_automation.processing``; this module wires clients, logs and metrics.
+A record that fails is reported as a batch item failure (the event source mapping retries it,
+bisecting the batch, then sends it to the DLQ) while the records beside it are processed
+(a plain loop: Powertools' ``BatchProcessor`` did the same, at a cost in cold start). All the
+logic is in ``sms_automation.processing``; this module wires clients, logs and metrics.
 """
 
 from __future__ import annotations
@@ -14,12 +14,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -32,9 +26,6 @@ logger = Logger(service=_SERVICE)
 metrics = Metrics(
     namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "SmsAutomation", service=_SERVICE
 )
-# Report every failed record, even when all failed: the event source mapping then retries from
-# the first failed record (a raised error would make it bisect and retry the whole batch).
-batch = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
 @cache
@@ -73,11 +64,21 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=batch, context=context
-    )
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Each record on its own; every failed one is reported, even when all failed: the event
+    source mapping then retries from the first failed record (a raised error would make it
+    bisect and retry the whole batch). The records beside a failure are still processed."""
+    failures = []
+    for raw in event.get("Records", []):
+        record = DynamoDBRecord(raw)
+        try:
+            record_handler(record)
+        except Exception:
+            logger.exception("record failed; reported for retry")
+            sequence_number = record.dynamodb.sequence_number if record.dynamodb else None
+            failures.append({"itemIdentifier": sequence_number or record.event_id or ""})
+        finally:
+            logger.remove_keys(["correlation_id", "account", "automation", "source"])
     # Every invocation reports its failures (0 too): the alarm on them needs a steady series.
-    failed = len(response.get("batchItemFailures", []))
-    metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=failed)
-    return response
+    metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=len(failures))
+    return {"batchItemFailures": failures}

@@ -30,7 +30,7 @@ from sms_automation.dlq.queue import DlqEntry, DlqQueue
 from sms_automation.dlq.redrive import DlqRedrive, EntryReport, SurveyedEntry, survey
 from sms_automation.dlq.replay import MessageReport, Outcome, Replayer
 from sms_automation.dlq.stream import BatchResolver, MessageRef, Resolution, StreamState
-from sms_automation.processing.runner import iso
+from sms_automation.processing.runs import iso
 
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 
 from sms_automation import keys
 from sms_automation.dlq.stream import MessageRef
-from sms_automation.processing.runner import iso
-from sms_automation.processing.runs import DynamoRunStore
+from sms_automation.processing.runs import DynamoRunStore, iso
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sms_automation import keys
-from sms_automation.processing.runs import DynamoRunStore, Run
+from sms_automation.processing.runs import DynamoRunStore, Run, is_automation_run, iso
 from sms_automation.triggers import AccountSettings, ActionPort, Engine, parse_trigger_text
 
 ENGINE_CACHE_SIZE = 32
@@ -66,14 +65,6 @@ class RunResult:
     run: Run
     replayed: bool  # an earlier attempt had already started this message
     steps_performed: int = 0
-
-
-def is_automation_run(message: Mapping[str, Any]) -> bool:
-    return message.get("kind") == keys.KIND_AUTOMATION_RUN
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def received_at(message: Mapping[str, Any]) -> datetime:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -20,6 +21,15 @@ if TYPE_CHECKING:
 
 # conversation_reply: an answer to a conversation, consumed by it (the triggers never saw it).
 FINISHED_STATUSES = frozenset({"completed", "stopped", "no_triggers", "conversation_reply"})
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def is_automation_run(message: Mapping[str, Any]) -> bool:
+    """An automation run's origin rather than an inbound message (see ``keys``)."""
+    return message.get("kind") == keys.KIND_AUTOMATION_RUN
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import cache, cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -28,16 +28,14 @@ from sms_automation.outbound_status import OutboundKind
 from sms_automation.processing.effects import Effects, EffectSettings, Messaging
 from sms_automation.processing.ledger import DynamoStepLedger
 from sms_automation.processing.port import LedgerActionPort
-from sms_automation.processing.runner import (
-    EngineCache,
-    MessageProcessor,
-    RunResult,
-    is_automation_run,
-    iso,
-)
-from sms_automation.processing.runs import DynamoRunStore
+from sms_automation.processing.runs import DynamoRunStore, is_automation_run, iso
 from sms_automation.processing.settings import ProcessorSettings
 from sms_automation.triggers import StepOutcome, WaitForReply
+
+if TYPE_CHECKING:
+    # Imported where used: the runner brings the engine, pydantic and YAML, which the
+    # conversation functions need only when a wait resolves (replay), not at a cold start.
+    from sms_automation.processing.runner import MessageProcessor, RunResult
 
 AWS_CONFIG = Config(
     connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3}
@@ -85,6 +83,8 @@ class Runtime:
 
     @cached_property
     def processor(self) -> MessageProcessor:
+        from sms_automation.processing.runner import EngineCache, MessageProcessor
+
         return MessageProcessor(
             runs=self.runs,
             triggers=DynamoTriggerStore(self.settings.table_name, self.dynamodb),
@@ -114,6 +114,8 @@ class Runtime:
     def handle_inbound(self, message: Mapping[str, Any]) -> tuple[ReplyRouting, RunResult]:
         """A new inbound message: an answer to an open conversation, else the triggers.
         An automation run's origin: its automation."""
+        from sms_automation.processing.runner import RunResult  # see TYPE_CHECKING above
+
         sid, account = str(message["message_sid"]), str(message["account"])
         routing = ReplyRouting.NOT_A_REPLY
         if is_automation_run(message):  # started by us: never an answer to a conversation

@@ -47,6 +47,9 @@ class Model(BaseModel):
         validate_by_name=True,
         validate_by_alias=True,
         serialize_by_alias=True,
+        # Validators are built on first use, not at import: a cold start that never parses a
+        # trigger file (most conversation and status functions) does not pay for them.
+        defer_build=True,
     )
 
 
@@ -244,9 +247,6 @@ Conditions = Annotated[
     Discriminator(lambda value: "condition-list" if isinstance(value, list) else "one-condition"),
 ]
 """A single condition, or a list that must all hold."""
-
-for _group in (AllOf, AnyOf, NotGroup):
-    _group.model_rebuild()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -589,8 +589,6 @@ Action = Annotated[
     | WaitForReplyAction,
     Field(discriminator="type"),
 ]
-IfAction.model_rebuild()
-WaitForReplyAction.model_rebuild()
 
 ACTION_TYPES = (
     "send_sms",
