@@ -11,10 +11,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sms_automation.processing.runs import DynamoRunStore, Run, is_automation_run, iso
-from sms_automation.triggers import AccountSettings, ActionPort, Engine, parse_trigger_text
+
+if TYPE_CHECKING:
+    # The engine (pydantic, YAML) is imported when the first trigger file is compiled: a cold
+    # start whose message has no triggers, or is a conversation's answer, never loads it.
+    from sms_automation.triggers import ActionPort, Engine
 
 ENGINE_CACHE_SIZE = 32
 
@@ -47,6 +51,8 @@ class EngineCache:
         key = (account, stored.version)
         engine = self._engines.get(key)
         if engine is None:
+            from sms_automation.triggers import Engine, parse_trigger_text  # see TYPE_CHECKING
+
             trigger_set = parse_trigger_text(stored.source, filename=f"{account} v{stored.version}")
             engine = Engine(trigger_set)
             self._engines[key] = engine
@@ -126,6 +132,8 @@ class MessageProcessor:
                 f"trigger version {run.trigger_version} of {run.account!r} is gone"
             )
         engine = self._engines.get(run.account, stored)
+        from sms_automation.triggers import AccountSettings  # loaded with the engine
+
         automation = str(message["automation"]) if is_automation_run(message) else None
         try:
             evaluation = engine.evaluate(
