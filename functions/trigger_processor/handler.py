@@ -14,12 +14,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sms_automation.conversations.service import ReplyRouting
 from sms_automation.processing.runtime import Runtime
-from sms_automation.processing.stream import message_from_image
+from sms_automation.processing.stream import message_from_record, sequence_number
 
 _SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "trigger-processor"
 logger = Logger(service=_SERVICE)
@@ -33,8 +32,8 @@ def _runtime() -> Runtime:
     return Runtime.from_environ(os.environ)
 
 
-def record_handler(record: DynamoDBRecord) -> None:
-    message = message_from_image(record)
+def record_handler(record: dict[str, Any]) -> None:
+    message = message_from_record(record)
     logger.set_correlation_id(message["message_sid"])
     logger.append_keys(account=message["account"])
     routing, result = _runtime().handle_inbound(message)
@@ -69,14 +68,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     source mapping then retries from the first failed record (a raised error would make it
     bisect and retry the whole batch). The records beside a failure are still processed."""
     failures = []
-    for raw in event.get("Records", []):
-        record = DynamoDBRecord(raw)
+    for record in event.get("Records", []):
         try:
             record_handler(record)
         except Exception:
             logger.exception("record failed; reported for retry")
-            sequence_number = record.dynamodb.sequence_number if record.dynamodb else None
-            failures.append({"itemIdentifier": sequence_number or record.event_id or ""})
+            failures.append({"itemIdentifier": sequence_number(record)})
         finally:
             logger.remove_keys(["correlation_id", "account", "automation", "source"])
     # Every invocation reports its failures (0 too): the alarm on them needs a steady series.

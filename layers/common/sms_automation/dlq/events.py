@@ -2,7 +2,7 @@
 
 A replay sends the message as it is stored *now* (the webhook writes it once; nothing rewrites
 it), as an ``INSERT`` with the item as ``NewImage`` in DynamoDB JSON: exactly what the
-processor's filter and ``message_from_image`` expect.
+processor's filter and ``message_from_record`` expect.
 """
 
 from __future__ import annotations
