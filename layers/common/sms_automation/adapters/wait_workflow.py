@@ -8,7 +8,8 @@ must never hold up the caller (a stream record, a status callback).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
@@ -24,9 +25,16 @@ def _code(error: ClientError) -> str:
 
 
 class StepFunctionsWaitWorkflow:
-    def __init__(self, state_machine_arn: str, client: SFNClient) -> None:
+    def __init__(self, state_machine_arn: str, client: SFNClient | Callable[[], SFNClient]) -> None:
+        """``client``: a Step Functions client, or a function making one on first use (most
+        invocations of the conversation functions never call Step Functions)."""
         self._arn = state_machine_arn
-        self._client = client
+        self._client_or_factory = client
+
+    @cached_property
+    def _client(self) -> SFNClient:
+        given = self._client_or_factory
+        return given() if callable(given) else given
 
     def start(self, name: str, payload: Mapping[str, Any]) -> str:
         """Start the execution ``name`` (or find it started): its ARN."""

@@ -19,22 +19,22 @@ from sms_automation.accounts import Account
 from sms_automation.adapters.account_store import CachedAccountDirectory
 from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.adapters.message_store import DynamoMessageStore, plain
-from sms_automation.adapters.outbound_store import DynamoOutboundStore
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
-from sms_automation.adapters.twilio_messaging import TwilioMessaging
 from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow
 from sms_automation.conversations.service import Conversations, ReplyRouting
-from sms_automation.outbound_status import OutboundKind
-from sms_automation.processing.effects import Effects, EffectSettings, Messaging
-from sms_automation.processing.ledger import DynamoStepLedger
-from sms_automation.processing.port import LedgerActionPort
 from sms_automation.processing.runs import DynamoRunStore, is_automation_run, iso
 from sms_automation.processing.settings import ProcessorSettings
 from sms_automation.triggers import StepOutcome, WaitForReply
 
 if TYPE_CHECKING:
-    # Imported where used: the runner brings the engine, pydantic and YAML, which the
-    # conversation functions need only when a wait resolves (replay), not at a cold start.
+    # Imported where used, to keep them out of cold starts that do not need them: the runner
+    # brings the engine, pydantic and YAML (needed when a message has triggers, or a wait
+    # resolves); the ledger port, effects, outbound records and the Twilio client are needed
+    # only when a step is performed.
+    from sms_automation.adapters.twilio_messaging import TwilioMessaging
+    from sms_automation.outbound_status import OutboundKind
+    from sms_automation.processing.effects import Messaging
+    from sms_automation.processing.port import LedgerActionPort
     from sms_automation.processing.runner import MessageProcessor, RunResult
 
 AWS_CONFIG = Config(
@@ -49,6 +49,8 @@ def utc_now() -> datetime:
 @cache
 def _messaging_client(account_sid: str, auth_token: str, api_base_url: str) -> TwilioMessaging:
     """One client (and connection pool) per account and token; a rotated token gets a new one."""
+    from sms_automation.adapters.twilio_messaging import TwilioMessaging  # see TYPE_CHECKING
+
     return TwilioMessaging(account_sid, auth_token, api_base_url=api_base_url)
 
 
@@ -97,7 +99,7 @@ class Runtime:
     def conversations(self) -> Conversations:
         arn = self.settings.wait_state_machine_arn
         workflow = (
-            StepFunctionsWaitWorkflow(arn, boto3.client("stepfunctions", config=AWS_CONFIG))
+            StepFunctionsWaitWorkflow(arn, lambda: boto3.client("stepfunctions", config=AWS_CONFIG))
             if arn
             else None
         )
@@ -149,6 +151,11 @@ class Runtime:
         return self.ledger_port(str(message["message_sid"]), str(message["account"]))
 
     def ledger_port(self, message_sid: str, account_name: str) -> LedgerActionPort:
+        from sms_automation.adapters.outbound_store import DynamoOutboundStore  # see TYPE_CHECKING
+        from sms_automation.processing.effects import Effects, EffectSettings
+        from sms_automation.processing.ledger import DynamoStepLedger
+        from sms_automation.processing.port import LedgerActionPort
+
         settings = self.settings
         outbound = DynamoOutboundStore(settings.table_name, self.dynamodb)
 
