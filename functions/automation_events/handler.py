@@ -25,9 +25,11 @@ from sms_automation.adapters.account_store import DynamoAccountStore
 from sms_automation.adapters.automation_run_store import DynamoAutomationRunStore
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.automations import events
-from sms_automation.automations.service import AutomationStarter, ParsedTriggerSets
+from sms_automation.automations.service import AutomationStarter
 from sms_automation.automations.start import StartRejected, StartRequest
 from sms_automation.pii import mask_phone
+from sms_automation.triggers.model import TriggerSet
+from sms_automation.triggers.versions import PerVersion, parsed_trigger_files
 
 _SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "automation-events"
 logger = Logger(service=_SERVICE)
@@ -46,8 +48,8 @@ def _client() -> Any:
 
 
 @cache
-def _parsed() -> ParsedTriggerSets:
-    return ParsedTriggerSets()
+def _parsed() -> PerVersion[TriggerSet]:
+    return parsed_trigger_files()
 
 
 @cache

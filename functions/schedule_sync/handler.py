@@ -31,8 +31,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from sms_automation.adapters.scheduler import EventBridgeSchedules, SchedulerTarget
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.automations.schedules import desired_schedules, plan_sync
-from sms_automation.automations.service import ParsedTriggerSets
 from sms_automation.keys import PK
+from sms_automation.triggers.model import TriggerSet
+from sms_automation.triggers.versions import PerVersion, parsed_trigger_files
 
 _SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "schedule-sync"
 logger = Logger(service=_SERVICE)
@@ -63,8 +64,8 @@ def _triggers() -> DynamoTriggerStore:
 
 
 @cache
-def _parsed() -> ParsedTriggerSets:
-    return ParsedTriggerSets()
+def _parsed() -> PerVersion[TriggerSet]:
+    return parsed_trigger_files()
 
 
 def record_handler(record: DynamoDBRecord) -> None:

@@ -8,7 +8,6 @@ gets the same run back; with the same key and a different request, a conflict.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,28 +28,15 @@ from sms_automation.automations.start import (
     run_id_for,
 )
 from sms_automation.processing.runs import DynamoRunStore
-from sms_automation.triggers.loader import parse_trigger_text
 from sms_automation.triggers.model import Automation, TriggerSet
+from sms_automation.triggers.versions import PerVersion, StoredTriggers, parsed_trigger_files
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-PARSED_CACHE_SIZE = 32
-
 
 class AccountLookup(Protocol):
     def get(self, name: str) -> Account | None: ...
-
-
-class StoredTriggers(Protocol):
-    @property
-    def version(self) -> int: ...
-
-    @property
-    def fingerprint(self) -> str: ...
-
-    @property
-    def source(self) -> str: ...
 
 
 class CurrentTriggers(Protocol):
@@ -78,25 +64,6 @@ class StartedRun:
         }
 
 
-class ParsedTriggerSets:
-    """Parsed trigger files by (account, version): a version's content never changes."""
-
-    def __init__(self, size: int = PARSED_CACHE_SIZE) -> None:
-        self._size = size
-        self._sets: OrderedDict[tuple[str, int], TriggerSet] = OrderedDict()
-
-    def get(self, account: str, stored: StoredTriggers) -> TriggerSet:
-        key = (account, stored.version)
-        parsed = self._sets.get(key)
-        if parsed is None:
-            parsed = parse_trigger_text(stored.source, filename=f"{account} v{stored.version}")
-            self._sets[key] = parsed
-            if len(self._sets) > self._size:
-                self._sets.popitem(last=False)
-        self._sets.move_to_end(key)
-        return parsed
-
-
 class AutomationStarter:
     def __init__(
         self,
@@ -105,13 +72,13 @@ class AutomationStarter:
         triggers: CurrentTriggers,
         runs: DynamoAutomationRunStore,
         clock: Callable[[], datetime],
-        parsed: ParsedTriggerSets | None = None,
+        parsed: PerVersion[TriggerSet] | None = None,
     ) -> None:
         self._accounts = accounts
         self._triggers = triggers
         self._runs = runs
         self._clock = clock
-        self._parsed = parsed or ParsedTriggerSets()
+        self._parsed = parsed or parsed_trigger_files()
 
     def find(self, account: str, name: str) -> tuple[Automation, PinnedTriggers]:
         """The automation in the account's current trigger file, or a 404 ``StartRejected``."""
@@ -185,9 +152,9 @@ def describe_run(
     origin = DynamoAutomationRunStore(table_name, client).get(run_id)
     if origin is None or (account is not None and origin.get("account") != account):
         return None
-    run = DynamoRunStore(table_name, client).get(run_id)
-    log = action_log.action_log(table_name, client, run_id)
-    status = run.status if run is not None else QUEUED
+    log = action_log.action_log(table_name, client, run_id)  # reads the run record too
+    run: Mapping[str, Any] = log["run"] or {}
+    status = str(run.get("status") or QUEUED)
     return {
         "run_id": run_id,
         "account": origin["account"],
@@ -201,9 +168,9 @@ def describe_run(
         "requested_by": origin.get("requested_by", ""),
         "requested_at": origin["requested_at"],
         "trigger_version": origin["trigger_version"],
-        "finished_at": run.finished_at if run is not None else "",
-        "waiting_at": run.paused_at if run is not None else "",
-        "diagnostics": [dict(d) for d in run.diagnostics] if run is not None else [],
+        "finished_at": run.get("finished_at", ""),
+        "waiting_at": run.get("paused_at", ""),
+        "diagnostics": [dict(d) for d in run.get("diagnostics", ())],
         "steps": log["steps"],
         "conversations": action_log.conversation_history(table_name, client, run_id),
     }
@@ -219,17 +186,15 @@ def list_runs(
 ) -> list[dict[str, Any]]:
     """Recent runs of an account (optionally of one automation), newest first, without logs."""
     store = DynamoAutomationRunStore(table_name, client)
-    runs = DynamoRunStore(table_name, client)
-    listed = []
-    for origin in store.list_for_account(account, automation=automation, limit=limit):
-        run = runs.get(str(origin["run_id"]))
-        listed.append(
-            {
-                "run_id": origin["run_id"],
-                "automation": origin["automation"],
-                "status": run.status if run is not None else QUEUED,
-                "requested_at": origin["requested_at"],
-                "source": origin.get("source", ""),
-            }
-        )
-    return listed
+    origins = list(store.list_for_account(account, automation=automation, limit=limit))
+    runs = DynamoRunStore(table_name, client).get_many([str(o["run_id"]) for o in origins])
+    return [
+        {
+            "run_id": origin["run_id"],
+            "automation": origin["automation"],
+            "status": runs[origin["run_id"]].status if origin["run_id"] in runs else QUEUED,
+            "requested_at": origin["requested_at"],
+            "source": origin.get("source", ""),
+        }
+        for origin in origins
+    ]

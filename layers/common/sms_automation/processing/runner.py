@@ -7,59 +7,24 @@ step already performed, and a finished run is not evaluated again.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sms_automation.processing.runs import DynamoRunStore, Run, is_automation_run, iso
+from sms_automation.triggers.versions import PerVersion, StoredTriggers
 
 if TYPE_CHECKING:
     # The engine (pydantic, YAML) is imported when the first trigger file is compiled: a cold
     # start whose message has no triggers, or is a conversation's answer, never loads it.
     from sms_automation.triggers import ActionPort, Engine
 
-ENGINE_CACHE_SIZE = 32
-
-
-class StoredTriggers(Protocol):
-    @property
-    def version(self) -> int: ...
-
-    @property
-    def fingerprint(self) -> str: ...
-
-    @property
-    def source(self) -> str: ...
-
 
 class TriggerSource(Protocol):
     def current(self, account: str) -> StoredTriggers | None: ...
 
     def version(self, account: str, version: int) -> StoredTriggers | None: ...
-
-
-class EngineCache:
-    """Compiled engines by (account, version): compiling 1,000 triggers takes ~0.5 s."""
-
-    def __init__(self, size: int = ENGINE_CACHE_SIZE) -> None:
-        self._size = size
-        self._engines: OrderedDict[tuple[str, int], Engine] = OrderedDict()
-
-    def get(self, account: str, stored: StoredTriggers) -> Engine:
-        key = (account, stored.version)
-        engine = self._engines.get(key)
-        if engine is None:
-            from sms_automation.triggers import Engine, parse_trigger_text  # see TYPE_CHECKING
-
-            trigger_set = parse_trigger_text(stored.source, filename=f"{account} v{stored.version}")
-            engine = Engine(trigger_set)
-            self._engines[key] = engine
-            if len(self._engines) > self._size:
-                self._engines.popitem(last=False)
-        self._engines.move_to_end(key)
-        return engine
 
 
 class MissingTriggerVersion(RuntimeError):
@@ -83,7 +48,7 @@ class MessageProcessor:
         *,
         runs: DynamoRunStore,
         triggers: TriggerSource,
-        engines: EngineCache,
+        engines: PerVersion[Engine],
         port_for: Callable[[Mapping[str, Any]], ActionPort],
         clock: Callable[[], datetime],
     ) -> None:

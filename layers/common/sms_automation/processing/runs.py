@@ -81,6 +81,28 @@ class DynamoRunStore:
         item = response.get("Item")
         return run_from_item(from_attributes(item)) if item else None
 
+    def get_many(self, message_sids: Sequence[str]) -> dict[str, Run]:
+        """The run records of these messages or runs that have one (BatchGetItem, 100 a call;
+        keys DynamoDB leaves unprocessed are asked again)."""
+        found: dict[str, Run] = {}
+        unique = list(dict.fromkeys(message_sids))
+        for start in range(0, len(unique), 100):
+            pending: Any = {
+                self._table: {
+                    "Keys": [
+                        to_attributes(keys.run_key(sid)) for sid in unique[start : start + 100]
+                    ],
+                    "ConsistentRead": True,
+                }
+            }
+            while pending:
+                response = self._client.batch_get_item(RequestItems=pending)
+                for item in response.get("Responses", {}).get(self._table, []):
+                    run = run_from_item(from_attributes(item))
+                    found[run.message_sid] = run
+                pending = response.get("UnprocessedKeys") or None
+        return found
+
     def start(
         self,
         message_sid: str,

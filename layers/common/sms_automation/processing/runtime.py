@@ -25,6 +25,7 @@ from sms_automation.conversations.service import Conversations, ReplyRouting
 from sms_automation.processing.runs import DynamoRunStore, is_automation_run, iso
 from sms_automation.processing.settings import ProcessorSettings
 from sms_automation.triggers import StepOutcome, WaitForReply
+from sms_automation.triggers.versions import engines
 
 if TYPE_CHECKING:
     # Imported where used, to keep them out of cold starts that do not need them: the runner
@@ -85,12 +86,12 @@ class Runtime:
 
     @cached_property
     def processor(self) -> MessageProcessor:
-        from sms_automation.processing.runner import EngineCache, MessageProcessor
+        from sms_automation.processing.runner import MessageProcessor
 
         return MessageProcessor(
             runs=self.runs,
             triggers=DynamoTriggerStore(self.settings.table_name, self.dynamodb),
-            engines=EngineCache(),
+            engines=engines(),
             port_for=self.port_for,
             clock=self._clock,
         )
