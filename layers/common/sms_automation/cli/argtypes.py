@@ -25,3 +25,13 @@ def account_sid(value: str) -> str:
         return validate_account_sid(value)
     except InvalidAccountSid as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a positive whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive whole number")
+    return value

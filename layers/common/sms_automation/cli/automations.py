@@ -13,7 +13,6 @@ import datetime as dt
 import json
 import sys
 from typing import Any
-from zoneinfo import ZoneInfoNotFoundError
 
 from sms_automation.adapters.account_store import DynamoAccountStore
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
@@ -21,29 +20,26 @@ from sms_automation.automations.service import describe_run, list_runs
 from sms_automation.automations.start import (
     PinnedTriggers,
     StartRejected,
-    StartRequest,
-    StartSource,
 )
-from sms_automation.cli.argtypes import account_name
+from sms_automation.cli.argtypes import account_name, positive_int
 from sms_automation.cli.context import CliContext
 from sms_automation.cli.run import (
     CHECK_ONLY,
     add_start_arguments,
     checked_origin,
     print_rejection,
+    start_request,
     variables_from,
 )
 from sms_automation.cli.run_progress import RunProgress, event_line
-from sms_automation.cli.triggers import evaluation_json, evaluation_report, parse_now
+from sms_automation.cli.triggers import load_for_dry_run, print_evaluation
 from sms_automation.triggers import (
     AccountSettings,
     Engine,
     Evaluation,
     StepOutcome,
-    TriggerFileError,
     WaitForReply,
     WaitOutcome,
-    load_trigger_file,
     parse_trigger_text,
 )
 from sms_automation.triggers.model import Automation
@@ -65,7 +61,7 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     runs = commands.add_parser("runs", help="an account's runs, newest first")
     runs.add_argument("account", type=account_name, metavar="ACCOUNT")
     runs.add_argument("automation", nargs="?", metavar="NAME", help="only this automation's")
-    runs.add_argument("--limit", type=_positive, default=20, help="at most this many (20)")
+    runs.add_argument("--limit", type=positive_int, default=20, help="at most this many (20)")
     runs.add_argument("--json", action="store_true", help="one JSON object per line")
     runs.set_defaults(func=show_runs)
 
@@ -90,16 +86,6 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     test.add_argument("--json", action="store_true", help="print the evaluation as JSON")
     test.set_defaults(func=test_automation)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("must be a positive whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be a positive whole number")
-    return value
 
 
 def list_automations(args: argparse.Namespace) -> int:
@@ -213,17 +199,10 @@ def run_as_text(view: dict[str, Any]) -> str:
 
 
 def test_automation(args: argparse.Namespace) -> int:
-    try:
-        trigger_set = load_trigger_file(args.file)
-        account = AccountSettings(args.account, args.timezone)
-        now = parse_now(args.now, account.zone)
-    except TriggerFileError as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
-        return 1
-    except (ValueError, ZoneInfoNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    loaded = load_for_dry_run(args)
+    if isinstance(loaded, int):
+        return loaded
+    trigger_set, account, now = loaded
     automation = trigger_set.automation(args.automation)
     if automation is None:
         known = ", ".join(a.name for a in trigger_set.automations) or "none"
@@ -233,14 +212,7 @@ def test_automation(args: argparse.Namespace) -> int:
         )
         return 1
     variables, cli_problems = variables_from(args.variables)
-    request = StartRequest(
-        account=args.account,
-        automation=automation.name,
-        to=args.to,
-        variables=variables,
-        from_=args.our_number,
-        source=StartSource.CLI,
-    )
+    request = start_request(args, automation.name, variables)
     try:
         origin = checked_origin(
             automation,
@@ -253,12 +225,9 @@ def test_automation(args: argparse.Namespace) -> int:
     except StartRejected as rejected:
         return print_rejection(rejected, as_json=args.json)
     evaluation = dry_run(Engine(trigger_set), origin, now, account, reply=args.reply)
-    if args.json:
-        print(json.dumps(evaluation_json(evaluation), indent=2, ensure_ascii=False))
-    else:
+    if not args.json:
         print(f"run {automation.name!r} for {origin['to']} from {origin['from']}")
-        print(evaluation_report(evaluation))
-    return 0
+    return print_evaluation(evaluation, as_json=args.json)
 
 
 def dry_run(

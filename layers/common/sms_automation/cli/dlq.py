@@ -22,6 +22,7 @@ from typing import Any, Final
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sms_automation.adapters.account_store import DynamoAccountStore
+from sms_automation.cli.argtypes import positive_int
 from sms_automation.cli.context import CliContext
 from sms_automation.dlq.batch import FailedBatch
 from sms_automation.dlq.invoker import LambdaInvoker, ProcessorInvoker
@@ -71,7 +72,9 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         epilog=_EXIT_CODES,
     )
     listing.add_argument("--json", action="store_true", help="one JSON object per entry")
-    listing.add_argument("--limit", type=_positive, default=DEFAULT_LIMIT, help="at most N (100)")
+    listing.add_argument(
+        "--limit", type=positive_int, default=DEFAULT_LIMIT, help="at most N (100)"
+    )
     listing.set_defaults(func=list_entries)
 
     redrive = commands.add_parser(
@@ -93,10 +96,12 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     redrive.add_argument("--dry-run", action="store_true", help="show what would be replayed")
     redrive.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    redrive.add_argument("--limit", type=_positive, default=DEFAULT_LIMIT, help="at most N (100)")
+    redrive.add_argument(
+        "--limit", type=positive_int, default=DEFAULT_LIMIT, help="at most N (100)"
+    )
     redrive.add_argument(
         "--visibility-timeout",
-        type=_positive,
+        type=positive_int,
         default=DEFAULT_VISIBILITY_TIMEOUT,
         metavar="SECONDS",
         help="entries stay hidden from others this long while being replayed (900)",
@@ -121,16 +126,6 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 # --- argument types ---------------------------------------------------------------------------
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("must be a positive whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be a positive whole number")
-    return value
 
 
 def _moment(text: str) -> datetime:

@@ -12,6 +12,7 @@ from sms_automation.accounts import AccountNotFound
 from sms_automation.action_log import action_log
 from sms_automation.adapters.account_store import DynamoAccountStore
 from sms_automation.adapters.message_store import DynamoMessageStore
+from sms_automation.cli.argtypes import positive_int
 from sms_automation.cli.context import CliContext
 from sms_automation.cli.waits import conversation_history
 
@@ -24,7 +25,7 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
     listing = commands.add_parser("list", help="newest messages first")
     listing.add_argument("--account", help="only this account (default: every account)")
-    listing.add_argument("--limit", type=_positive, default=20, help="at most this many (20)")
+    listing.add_argument("--limit", type=positive_int, default=20, help="at most this many (20)")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     listing.set_defaults(func=list_messages)
 
@@ -42,13 +43,6 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         ),
     )
     show.set_defaults(func=show_message)
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be a positive whole number")
-    return value
 
 
 def _store(context: CliContext) -> DynamoMessageStore:

@@ -200,17 +200,29 @@ def print_rejection(rejected: StartRejected, *, as_json: bool) -> int:
     return EXIT_INVALID if rejected.reason is RejectionReason.INVALID_REQUEST else EXIT_REJECTED
 
 
-def run_automation(args: argparse.Namespace) -> int:
-    context: CliContext = args.context
-    variables, cli_problems = variables_from(args.variables)
-    request = StartRequest(
+def start_request(
+    args: argparse.Namespace, automation: str, variables: dict[str, str], **extra: Any
+) -> StartRequest:
+    """The start the options of ``add_start_arguments`` describe (``extra``: the key, who)."""
+    return StartRequest(
         account=args.account,
-        automation=args.automation,
+        automation=automation,
         to=args.to,
         variables=variables,
         from_=args.our_number,
-        idempotency_key=args.idempotency_key,
         source=StartSource.CLI,
+        **extra,
+    )
+
+
+def run_automation(args: argparse.Namespace) -> int:
+    context: CliContext = args.context
+    variables, cli_problems = variables_from(args.variables)
+    request = start_request(
+        args,
+        args.automation,
+        variables,
+        idempotency_key=args.idempotency_key,
         requested_by=caller_identity(),
     )
     try:

@@ -98,13 +98,15 @@ def _summary(trigger_set: TriggerSet) -> str:
     return summary
 
 
-def _test(args: argparse.Namespace) -> int:
+def load_for_dry_run(
+    args: argparse.Namespace,
+) -> tuple[TriggerSet, AccountSettings, dt.datetime] | int:
+    """``args.file``, ``--account``/``--timezone`` and ``--now`` read, or the exit code after
+    printing what is wrong (1: the file, 2: an option)."""
     try:
         trigger_set = load_trigger_file(args.file)
         account = AccountSettings(args.account, args.timezone)
-        zone = account.zone
-        now = parse_now(args.now, zone)
-        message = _message(args)
+        return trigger_set, account, parse_now(args.now, account.zone)
     except TriggerFileError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
@@ -112,12 +114,28 @@ def _test(args: argparse.Namespace) -> int:
     except (ValueError, ZoneInfoNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    evaluation = Engine(trigger_set).dry_run(message, now=now, account=account)
-    if args.json:
+
+
+def print_evaluation(evaluation: Evaluation, *, as_json: bool) -> int:
+    if as_json:
         print(json.dumps(evaluation_json(evaluation), indent=2, ensure_ascii=False))
     else:
         print(evaluation_report(evaluation))
     return 0
+
+
+def _test(args: argparse.Namespace) -> int:
+    loaded = load_for_dry_run(args)
+    if isinstance(loaded, int):
+        return loaded
+    trigger_set, account, now = loaded
+    try:
+        message = _message(args)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    evaluation = Engine(trigger_set).dry_run(message, now=now, account=account)
+    return print_evaluation(evaluation, as_json=args.json)
 
 
 def parse_now(value: str | None, zone: ZoneInfo) -> dt.datetime:
