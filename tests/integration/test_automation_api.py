@@ -8,12 +8,11 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 import yaml
-from botocore.exceptions import ClientError
 
 from functions.automation_api import handler as api
+from tests.resilience.faults import AwsFaults
 from tests.support.aws import FakeLambdaContext, clear_cached_dependencies
 from tests.support.conversation_world import ALICE, OUR_NUMBER, World
 
@@ -205,18 +204,21 @@ def test_api_unknown_run_is_404(stack: World) -> None:
 def test_api_dynamodb_refusing_the_write_is_503_and_nothing_is_stored(
     stack: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client = boto3.client("dynamodb")
-
-    def throttled(**_: Any) -> None:
-        raise ClientError(
-            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
-            "PutItem",
-        )
-
-    client.meta.events.register("before-call.dynamodb.PutItem", throttled)
-    monkeypatch.setattr(api, "_backend", lambda: api.DynamoBackend(stack.table, client))
+    AwsFaults.install(monkeypatch).fail("dynamodb", "PutItem")
+    clear_cached_dependencies(api)  # a new client, through the faulty boto3.client
     response = call()
     assert response["statusCode"] == 503
     assert response["headers"]["Retry-After"] == "2"
     assert response["json"]["error"] == "storage_unavailable"
     assert stored_runs(stack) == []
+
+
+def test_api_dynamodb_refusing_a_read_is_503(stack: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    started = call()["json"]["run_id"]
+    AwsFaults.install(monkeypatch).fail(
+        "dynamodb", "GetItem", error="ProvisionedThroughputExceededException", times=10
+    )
+    clear_cached_dependencies(api)
+    response = call("GET", run_id=started)
+    assert response["statusCode"] == 503
+    assert response["headers"]["Retry-After"] == "2"

@@ -12,12 +12,12 @@ from typing import Any
 import boto3
 import pytest
 import yaml
-from botocore.exceptions import ClientError
 
 from functions.automation_events import handler as automation_events
 from sms_automation.adapters.automation_run_store import RunStoreUnavailable
 from sms_automation.automations.schedules import desired_schedules
 from sms_automation.triggers.loader import parse_trigger_text
+from tests.resilience.faults import AwsFaults
 from tests.support.aws import FakeLambdaContext, clear_cached_dependencies
 from tests.support.conversation_world import ALICE, BOB, OUR_NUMBER, World
 from tests.support.template import load_template
@@ -198,17 +198,8 @@ def test_schedule_removed_from_the_file_is_rejected(stack: World) -> None:
 def test_dynamodb_refusing_the_write_raises_for_lambda_to_retry(
     stack: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client = boto3.client("dynamodb")
-
-    def throttled(**_: Any) -> None:
-        raise ClientError(
-            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
-            "PutItem",
-        )
-
-    client.meta.events.register("before-call.dynamodb.PutItem", throttled)
-    monkeypatch.setattr(automation_events, "_client", lambda: client)
-    clear_cached_dependencies(automation_events)
+    AwsFaults.install(monkeypatch).fail("dynamodb", "PutItem")
+    clear_cached_dependencies(automation_events)  # a new client, through the faulty boto3.client
     with pytest.raises(RunStoreUnavailable):
         invoke(bus_event())
     assert stored_runs(stack) == []
