@@ -9,8 +9,8 @@ import json
 import pytest
 import yaml
 
-from sms_automation.cli.main import main
 from tests.integration.test_automation_runs import REMINDER, start
+from tests.support.cli import run_cli as cli
 from tests.support.conversation_world import ALICE, World
 
 pytestmark = pytest.mark.integration
@@ -38,13 +38,6 @@ def cli_world(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
     source["automations"].append(NIGHTLY)
     world.push(yaml.safe_dump(source))
     return world
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def ours(out: str) -> list[str]:

@@ -13,8 +13,8 @@ import yaml
 
 from sms_automation.automations.service import describe_run, list_runs
 from sms_automation.cli import run as cli_run
-from sms_automation.cli.main import main
 from tests.integration.test_automation_runs import REMINDER
+from tests.support.cli import run_cli as cli
 from tests.support.conversation_world import ALICE, World
 
 pytestmark = pytest.mark.integration
@@ -40,13 +40,6 @@ def cli_world(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
     monkeypatch.setenv("SMS_AUTOMATION_TABLE", world.table)
     world.push(yaml.safe_dump(REMINDER))
     return world
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def stored_runs(world: World) -> list[dict[str, object]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sms_automation.cli.main import main
+from tests.support.cli import run_cli as cli
 
 ROOT = Path(__file__).resolve().parents[3]
 DEMO = ROOT / "local" / "demo" / "triggers.yaml"
@@ -18,13 +18,6 @@ DEMO_START = (
     *("automations", "test", str(DEMO), "appointment-reminder", "--to", CONTACT),
     *("--var", "patient=Ann", "--var", "appointment=tomorrow at 10:00"),
 )
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_the_demo_file_validates_with_its_automation(capsys: pytest.CaptureFixture[str]) -> None:
