@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sms_automation import keys
-from sms_automation.adapters.message_store import from_attributes, to_attributes
+from sms_automation.adapters.message_store import from_attributes, newest_first, to_attributes
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -58,24 +59,10 @@ class DynamoAutomationRunStore:
         self, account: str, *, automation: str | None = None, limit: int = 50
     ) -> Iterator[dict[str, Any]]:
         """Newest first; ``automation``: only that one's runs."""
-        paginator = self._client.get_paginator("query")
-        pages = paginator.paginate(
-            TableName=self._table,
-            IndexName=keys.GSI1,
-            KeyConditionExpression="gsi1pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": keys.account_runs_index_pk(account)}},
-            ScanIndexForward=False,
-            PaginationConfig={"PageSize": min(limit, 100)},
+        origins = newest_first(
+            self._client, self._table, keys.account_runs_index_pk(account), limit
         )
-        count = 0
-        for page in pages:
-            for attributes in page.get("Items", []):
-                origin = from_attributes(attributes)
-                if automation and str(origin.get("automation", "")).casefold() != (
-                    automation.casefold()
-                ):
-                    continue
-                yield origin
-                count += 1
-                if count >= limit:
-                    return
+        if automation:
+            folded = automation.casefold()
+            origins = (o for o in origins if str(o.get("automation", "")).casefold() == folded)
+        yield from itertools.islice(origins, limit)

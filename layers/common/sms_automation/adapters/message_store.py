@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -95,15 +96,25 @@ class DynamoMessageStore:
 
     def list_for_account(self, account: str, limit: int = 50) -> Iterator[dict[str, Any]]:
         """Newest first."""
-        paginator = self._client.get_paginator("query")
-        pages = paginator.paginate(
-            TableName=self._table,
-            IndexName=keys.GSI1,
-            KeyConditionExpression="gsi1pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": keys.account_messages_index_pk(account)}},
-            ScanIndexForward=False,
-            PaginationConfig={"MaxItems": limit, "PageSize": min(limit, 100)},
+        yield from itertools.islice(
+            newest_first(self._client, self._table, keys.account_messages_index_pk(account), limit),
+            limit,
         )
-        for page in pages:
-            for attributes in page.get("Items", []):
-                yield from_attributes(attributes)
+
+
+def newest_first(
+    client: DynamoDBClient, table_name: str, index_pk: str, page_size: int
+) -> Iterator[dict[str, Any]]:
+    """The items under ``index_pk`` on ``gsi1`` (its sort keys start with a timestamp), newest
+    first, read page by page as the caller goes on."""
+    pages = client.get_paginator("query").paginate(
+        TableName=table_name,
+        IndexName=keys.GSI1,
+        KeyConditionExpression="gsi1pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": index_pk}},
+        ScanIndexForward=False,
+        PaginationConfig={"PageSize": max(1, min(page_size, 100))},
+    )
+    for page in pages:
+        for attributes in page.get("Items", []):
+            yield from_attributes(attributes)
