@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -21,8 +19,8 @@ from local.layout import ROOT, Layout, MissingPrerequisite
 from local.processes import unused_port
 from local.stack import LocalStack
 from sms_automation.local.state import ENV_STATE_FILE, LocalState
+from tests.support.cli import console_script
 
-CONSOLE_SCRIPT = Path(sys.executable).parent / "sms-automation"
 _TIMINGS: dict[str, float] = {}
 
 
@@ -91,18 +89,7 @@ def cli_env(local_stack: LocalState, tmp_path_factory: pytest.TempPathFactory) -
     return {**keep, **local_stack.environment(), ENV_STATE_FILE: str(state_file)}
 
 
-def sms_automation(
-    env: dict[str, str], *argv: str, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own console script, fixed arguments
-        [str(CONSOLE_SCRIPT), *argv],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+sms_automation = console_script
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

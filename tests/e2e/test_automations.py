@@ -24,9 +24,10 @@ from sms_automation.automations.start import run_id_for
 from sms_automation.local.demo import DEMO_AUTH_TOKEN
 from sms_automation.local.readiness import stack_outputs
 from sms_automation.local.state import LocalState
-from tests.e2e.conftest import CONSOLE_SCRIPT, sms_automation
+from tests.e2e.conftest import sms_automation
 from tests.e2e.sandbox import DEADLINE_SECONDS, wait_for
 from tests.e2e.test_sandbox import replies_to
+from tests.support.cli import CONSOLE_SCRIPT
 
 pytestmark = pytest.mark.e2e
 

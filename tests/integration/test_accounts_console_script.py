@@ -9,9 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.request import Request, urlopen
 
 import boto3
@@ -19,6 +17,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from tests.support.aws import REGION, SECRETS_PREFIX
+from tests.support.cli import console_script
 from tests.support.template import create_table_kwargs
 
 pytestmark = pytest.mark.integration
@@ -26,7 +25,6 @@ pytestmark = pytest.mark.integration
 SID = "AC33333333333333333333333333333333"
 TOKEN = "5f3c0d2b8e6a41f79c1d2e3f4a5b6c7d"
 TABLE = "sms-automation-console-script-test"
-CONSOLE_SCRIPT = Path(sys.executable).parent / "sms-automation"
 
 
 @pytest.fixture
@@ -61,15 +59,7 @@ def environment(moto_server: str) -> dict[str, str]:
 def sms_automation(
     environment: dict[str, str], *argv: str, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own console script, fixed arguments
-        [str(CONSOLE_SCRIPT), *argv],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=60,
-        check=False,
-    )
+    return console_script(environment, *argv, stdin=stdin, timeout=60)
 
 
 def test_console_script_manages_accounts_through_aws_endpoint_url(
