@@ -17,6 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sms_automation.conversations.service import ReplyRouting
+from sms_automation.processing.runs import is_automation_run
 from sms_automation.processing.runtime import Runtime
 from sms_automation.processing.stream import message_from_record, sequence_number
 
@@ -38,7 +39,7 @@ def record_handler(record: dict[str, Any]) -> None:
     logger.append_keys(account=message["account"])
     routing, result = _runtime().handle_inbound(message)
     run = result.run
-    if message.get("kind") == "automation_run":
+    if is_automation_run(message):
         logger.append_keys(automation=message["automation"], source=message.get("source", ""))
         metrics.add_metric(name="AutomationRunsProcessed", unit=MetricUnit.Count, value=1)
     else:
