@@ -1,7 +1,8 @@
 """``POST /twilio/{account}/sms``: Twilio's Messaging webhook.
 
 Verify ``X-Twilio-Signature``, store the message exactly once, answer empty TwiML. Everything
-else lives in ``sms_automation.inbound``; this module wires AWS clients, logs and metrics.
+else lives in ``sms_automation.inbound``; this module wires AWS clients and says what each
+outcome logs and counts (one line per request: ``inbound.request_line``).
 The tracer is left out on purpose: X-Ray still records the invocation (``Tracing: Active``)
 and the webhook's cold start stays free of aws-xray-sdk.
 """
@@ -14,8 +15,6 @@ from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
@@ -23,14 +22,15 @@ from sms_automation.adapters.account_store import CachedAccountDirectory
 from sms_automation.adapters.message_store import DynamoMessageStore
 from sms_automation.inbound.receive import Received, receive_inbound
 from sms_automation.inbound.request import WebhookRequest
-from sms_automation.inbound.route import TwilioRoute, json_log_message
+from sms_automation.inbound.request_line import Count, RequestLines, RequestOutcome
+from sms_automation.inbound.route import TwilioRoute
 from sms_automation.inbound.settings import WebhookSettings
 from sms_automation.pii import mask_phone
 
-_SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "inbound-webhook"
-logger = Logger(service=_SERVICE, json_deserializer=json_log_message)
-metrics = Metrics(
-    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "SmsAutomation", service=_SERVICE
+request_lines = RequestLines(
+    service=os.environ.get("POWERTOOLS_SERVICE_NAME") or "inbound-webhook",
+    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "SmsAutomation",
+    location="inbound_webhook",
 )
 
 # Twilio waits 15 s for an answer: fail fast enough for one retry inside that budget.
@@ -81,34 +81,32 @@ _route: TwilioRoute[Received] = TwilioRoute(
     name="inbound webhook",
     rejected_metric="MessagesRejected",
     not_done="the message was not stored; try again",
-    logger=logger,
-    metrics=metrics,
+    lines=request_lines,
 )
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return _route.serve(
         event,
+        context,
         _settings,
         lambda request: receive_inbound(request, _directory(), _store(), datetime.now(UTC)),
-        _record_outcome,
+        _outcome,
     )
 
 
-def _record_outcome(received: Received, request: WebhookRequest) -> None:
-    metrics.add_metric(name=_OUTCOME_METRICS[received.outcome], unit=MetricUnit.Count, value=1)
-    if received.channel:
-        metrics.add_metadata(key="channel", value=received.channel)
+def _outcome(received: Received, request: WebhookRequest) -> RequestOutcome:
     fields = request.fields
-    logger.info(
-        f"inbound message {received.outcome}",
-        extra={
+    return RequestOutcome(
+        level="INFO",
+        message=f"inbound message {received.outcome}",
+        fields={
+            "account": request.account_name,
             "outcome": received.outcome,
             "message_sid": received.message_sid,
             "channel": received.channel,
             "from": mask_phone(fields.get("From")),
             "to": mask_phone(fields.get("To")),
         },
+        counts=(Count(name=_OUTCOME_METRICS[received.outcome]),),
     )

@@ -2,36 +2,38 @@
 
 Verify ``X-Twilio-Signature`` exactly as the Messaging webhook does, record the status once,
 answer empty TwiML. The domain is ``sms_automation.outbound_status``; this module wires AWS
-clients, logs and metrics (no tracer, as in the inbound webhook: cold starts stay small).
+clients and says what each outcome logs and counts (one line per request, as the inbound
+webhook; no tracer either: cold starts stay small).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
 from sms_automation.adapters.account_store import CachedAccountDirectory
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
 from sms_automation.inbound.request import WebhookRequest
-from sms_automation.inbound.route import TwilioRoute, json_log_message
+from sms_automation.inbound.request_line import Count, RequestLines, RequestOutcome
+from sms_automation.inbound.route import TwilioRoute
 from sms_automation.inbound.settings import WebhookSettings
 from sms_automation.outbound_status import StatusReceived, receive_status_callback
 
 if TYPE_CHECKING:
     from sms_automation.conversations.service import Conversations
 
-_SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "status-callback"
-_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "SmsAutomation"
-logger = Logger(service=_SERVICE, json_deserializer=json_log_message)
-metrics = Metrics(namespace=_NAMESPACE, service=_SERVICE)
+request_lines = RequestLines(
+    service=os.environ.get("POWERTOOLS_SERVICE_NAME") or "status-callback",
+    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "SmsAutomation",
+    location="status_callback",
+)
 
 # Twilio waits 15 s for an answer: fail fast enough for one retry inside that budget.
 _AWS_CONFIG = Config(
@@ -89,69 +91,77 @@ def _conversations() -> Conversations | None:
     )
 
 
-def _end_conversation_of_failed_prompt(received: StatusReceived) -> None:
+def _end_conversation_of_failed_prompt(received: StatusReceived) -> bool:
     """A failed/undelivered prompt ends its wait (on a repeated callback too: a retry after a
-    failure here must finish the job)."""
+    failure here must finish the job). True when this callback ended one."""
     callback = received.callback
     if callback.kind != "sms" or not callback.failed:
-        return
+        return False
     conversations = _conversations()
     if conversations is None:
-        return
+        return False
     record = _store().get(callback.sid)
     if record is None or not record.origin_message_sid or not record.origin_step_id:
-        return
+        return False
     code = f" (error {callback.error_code})" if callback.error_code else ""
-    if conversations.prompt_failed(
+    return conversations.prompt_failed(
         record.origin_message_sid, record.origin_step_id, f"the prompt was {callback.status}{code}"
-    ):
-        logger.info("conversation ended: its prompt failed", extra={"sid": callback.sid})
+    )
 
 
-_route: TwilioRoute[StatusReceived] = TwilioRoute(
+@dataclass(frozen=True, slots=True)
+class _Handled:
+    received: StatusReceived
+    conversation_ended: bool
+
+
+_route: TwilioRoute[_Handled] = TwilioRoute(
     name="status callback",
     rejected_metric="StatusCallbacksRejected",
     not_done="the status was not recorded; try again",
-    logger=logger,
-    metrics=metrics,
+    lines=request_lines,
 )
 
 
-def _receive(request: WebhookRequest) -> StatusReceived:
+def _receive(request: WebhookRequest) -> _Handled:
     received = receive_status_callback(request, _directory(), _store(), datetime.now(UTC))
-    _end_conversation_of_failed_prompt(received)
-    return received
+    return _Handled(received, _end_conversation_of_failed_prompt(received))
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A 5xx makes Twilio retry the callback; recording it again is safe.
-    return _route.serve(event, _settings, _receive, lambda received, _: _record_outcome(received))
+    return _route.serve(event, context, _settings, _receive, _outcome)
 
 
-def _record_outcome(received: StatusReceived) -> None:
+def _outcome(handled: _Handled, request: WebhookRequest) -> RequestOutcome:
+    received = handled.received
     callback = received.callback
-    metrics.add_metric(name=_OUTCOME_METRICS[received.outcome], unit=MetricUnit.Count, value=1)
-    metrics.add_metadata(key="kind", value=callback.kind)
-    if received.outcome == "recorded" and callback.failed:
-        with single_metric(
-            name="OutboundFailed", unit=MetricUnit.Count, value=1, namespace=_NAMESPACE
-        ) as failed:
-            failed.add_dimension(name="service", value=_SERVICE)
-            failed.add_dimension(name="ErrorCode", value=callback.error_code or "none")
-    if received.outcome == "recorded" and not received.recorded.known_sid:
-        metrics.add_metric(name="StatusCallbacksUnknownSid", unit=MetricUnit.Count, value=1)
-    details = {
-        "outcome": received.outcome,
-        "kind": callback.kind,
-        "sid": callback.sid,
-        "status": callback.status,
-        "error_code": callback.error_code,
-        "known_sid": received.recorded.known_sid,
-        "current": received.recorded.current,
-    }
-    if received.recorded.known_sid:
-        logger.info(f"status callback {received.outcome}", extra=details)
-    else:
-        logger.warning("status callback for a Sid we have no record of", extra=details)
+    recorded = received.outcome == "recorded"
+    counts = [Count(name=_OUTCOME_METRICS[received.outcome])]
+    if recorded and callback.failed:
+        counts.append(
+            Count(name="OutboundFailed", dimensions={"ErrorCode": callback.error_code or "none"})
+        )
+    if recorded and not received.recorded.known_sid:
+        counts.append(Count(name="StatusCallbacksUnknownSid"))
+    known = received.recorded.known_sid
+    return RequestOutcome(
+        level="INFO" if known else "WARNING",
+        message=(
+            f"status callback {received.outcome}"
+            if known
+            else "status callback for a Sid we have no record of"
+        ),
+        fields={
+            "account": request.account_name,
+            "outcome": received.outcome,
+            "kind": callback.kind,
+            "sid": callback.sid,
+            "status": callback.status,
+            "error_code": callback.error_code,
+            "known_sid": known,
+            "current": received.recorded.current,
+            "conversation_ended": handled.conversation_ended or None,
+        },
+        counts=tuple(counts),
+    )

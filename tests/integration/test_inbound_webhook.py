@@ -6,7 +6,6 @@ and requests are signed with twilio-python's own validator.
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -322,23 +321,16 @@ def test_webhook_rejects_a_json_body_whose_hash_does_not_match(stack: Stack) -> 
     assert stack.stored_messages() == []
 
 
-@pytest.fixture
-def log_lines(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
-    """What the handler's structured logger writes (it holds the stream it was created with)."""
-    buffer = io.StringIO()
-    monkeypatch.setattr(handler.logger.registered_handler, "stream", buffer)
-    return buffer
-
-
 def test_webhook_logs_hold_no_body_token_signature_or_full_number(
-    stack: Stack, log_lines: io.StringIO
+    stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The handler's log is its standard output (Lambda's): one JSON line per request."""
     example = inbound_example("sms_emoji_multisegment")
     event = signed_webhook_event("acme", example["raw_body"], TEST_AUTH_TOKEN)
     stack.invoke(event)
     stack.invoke(signed_webhook_event("acme", example["raw_body"], "f" * 32))
 
-    output = log_lines.getvalue()
+    output = capsys.readouterr().out
     records = [json.loads(line) for line in output.splitlines()]
     assert [r["message"] for r in records] == ["inbound message stored", "inbound webhook rejected"]
     assert records[0]["correlation_id"] == "SM44444444444444444444444444444444"

@@ -234,7 +234,7 @@ def test_status_callback_validates_against_the_public_base_url_route(
 
 
 def emitted_metrics(output: str) -> dict[str, dict[str, Any]]:
-    """Powertools' EMF lines on stdout: metric name -> the document that carries it."""
+    """The EMF documents on stdout (the request lines): metric name -> the document with it."""
     documents: dict[str, dict[str, Any]] = {}
     for line in output.splitlines():
         if '"_aws"' not in line:
@@ -255,8 +255,21 @@ def test_status_callback_counts_failures_by_error_code(
 
     emitted = emitted_metrics(capsys.readouterr().out)
     assert emitted["OutboundFailed"]["ErrorCode"] == "30007"
-    assert emitted["StatusCallbacksReceived"]["StatusCallbacksReceived"] == [1.0]
-    assert "ErrorCode" not in emitted["StatusCallbacksReceived"]
+    assert dimensions_of(emitted["OutboundFailed"], "OutboundFailed") == [["service", "ErrorCode"]]
+    assert emitted["StatusCallbacksReceived"]["StatusCallbacksReceived"] == 1
+    assert dimensions_of(emitted["StatusCallbacksReceived"], "StatusCallbacksReceived") == [
+        ["service"]
+    ]
+
+
+def dimensions_of(document: dict[str, Any], metric: str) -> list[list[str]]:
+    """The dimension sets an EMF document counts ``metric`` by."""
+    return [
+        names
+        for directive in document["_aws"]["CloudWatchMetrics"]
+        if any(m["Name"] == metric for m in directive["Metrics"])
+        for names in directive["Dimensions"]
+    ]
 
 
 def test_status_callback_counts_duplicates_and_rejections(

@@ -2,8 +2,9 @@
 encrypted topic, every function has its alarms, every function log group masks phone numbers.
 
 The metrics the handlers emit are read from their source (``add_metric`` / ``single_metric`` and
-the dimensions added before them, plus Powertools' ``service`` dimension), so renaming a metric
-in a handler without the dashboard (or the other way round) fails here.
+the dimensions added before them, plus Powertools' ``service`` dimension; the webhooks' request
+lines: ``Count(name=..., dimensions={...})`` and the route's ``rejected_metric`` by Reason), so
+renaming a metric in a handler without the dashboard (or the other way round) fails here.
 """
 
 from __future__ import annotations
@@ -95,6 +96,29 @@ def _route_rejections(module: ast.Module) -> set[tuple[str, frozenset[str]]]:
     }
 
 
+def _count_dimensions(node: ast.Call) -> frozenset[str]:
+    """The keys of a request line ``Count``'s ``dimensions={...}`` literal."""
+    for keyword in node.keywords:
+        if keyword.arg == "dimensions" and isinstance(keyword.value, ast.Dict):
+            return frozenset(
+                key.value
+                for key in keyword.value.keys
+                if isinstance(key, ast.Constant) and isinstance(key.value, str)
+            )
+    return frozenset()
+
+
+def _counted(
+    call: ast.Call, tables: dict[str, list[str]], added: frozenset[str]
+) -> set[tuple[str, frozenset[str]]]:
+    """``add_metric`` (with the dimensions added before it) or a request line's ``Count``."""
+    if _call_name(call) == "add_metric":
+        return {(name, added) for name in _metric_names(call, tables)}
+    if _call_name(call) == "Count":
+        return {(name, _count_dimensions(call)) for name in _metric_names(call, tables)}
+    return set()
+
+
 def metrics_in_source(source: str) -> set[tuple[str, frozenset[str]]]:
     """(metric name, extra dimensions) per ``add_metric``/``single_metric`` call.
 
@@ -128,9 +152,8 @@ def metrics_in_source(source: str) -> set[tuple[str, frozenset[str]]]:
                 )
                 if name and name != "service" and not inside_single:
                     dimensions.add(name)
-            elif _call_name(call) == "add_metric":
-                for name in _metric_names(call, tables):
-                    found.add((name, frozenset(dimensions)))
+            else:
+                found |= _counted(call, tables, frozenset(dimensions))
         for name, block in singles:
             extra = {
                 dimension
@@ -166,7 +189,9 @@ def test_source_scan_finds_dimensions_and_single_metrics() -> None:
         "    with single_metric(name='Single', unit=1, value=1) as m:\n"
         "        m.add_dimension(name='service', value='s')\n"
         "        m.add_dimension(name='ErrorCode', value='1')\n"
-        "_route = TwilioRoute(name='x', rejected_metric='Refused', logger=l, metrics=m)\n"
+        "_route = TwilioRoute(name='x', rejected_metric='Refused', lines=l)\n"
+        "def g():\n"
+        "    return (Count(name=_OUTCOMES[o]), Count(name='ByCode', dimensions={'ErrorCode': c}))\n"
     )
     assert metrics_in_source(source) == {
         ("Stored", frozenset()),
@@ -175,6 +200,7 @@ def test_source_scan_finds_dimensions_and_single_metrics() -> None:
         ("ByReason", frozenset({"Reason"})),
         ("Single", frozenset({"ErrorCode"})),
         ("Refused", frozenset({"Reason"})),
+        ("ByCode", frozenset({"ErrorCode"})),
     }
 
 
@@ -488,3 +514,10 @@ def test_samconfig_environments_set_only_valid_template_parameters(
             assert float(value) >= declared["MinValue"], f"{environment}: {name}"
         if "MaxValue" in declared:
             assert float(value) <= declared["MaxValue"], f"{environment}: {name}"
+
+
+def test_the_log_level_cannot_drop_the_metrics(raw_template: Template) -> None:
+    """Metrics are log lines (EMF) that Lambda counts as INFO: a WARN or ERROR application log
+    level would drop every one of them, and the dashboard and alarms would go blind."""
+    allowed = set(raw_template["Parameters"]["LogLevel"]["AllowedValues"])
+    assert allowed <= {"DEBUG", "INFO"}
