@@ -15,7 +15,6 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
 from sms_automation.adapters.account_store import CachedAccountDirectory
@@ -27,6 +26,8 @@ from sms_automation.inbound.settings import WebhookSettings
 from sms_automation.outbound_status import StatusReceived, receive_status_callback
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
     from sms_automation.conversations.service import Conversations
 
 request_lines = RequestLines(

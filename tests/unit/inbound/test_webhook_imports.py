@@ -1,0 +1,28 @@
+"""The webhooks' cold start: importing a webhook handler as Lambda does (its directory, then the
+layer) loads none of the heavy packages its first request does not need (``make bench``)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+NOT_AT_IMPORT = ("aws_lambda_powertools", "pydantic", "yaml", "twilio", "requests")
+
+
+@pytest.mark.parametrize("function", ["inbound_webhook", "status_callback"])
+def test_a_webhook_imports_without_powertools_pydantic_yaml_or_twilio(function: str) -> None:
+    code = (
+        "import sys\n"
+        f"sys.path[:0] = [{str(ROOT / 'functions' / function)!r}, "
+        f"{str(ROOT / 'layers' / 'common')!r}]\n"
+        "import handler\n"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({NOT_AT_IMPORT!r})))\n"
+    )
+    result = subprocess.run(  # noqa: S603 (our own interpreter and code)
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
