@@ -10,6 +10,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sms_automation import keys
+from sms_automation.adapters.prebuilt_items import NotPlain, plain_attribute, prebuilt_item
 from sms_automation.inbound.rejections import StorageUnavailable
 
 if TYPE_CHECKING:
@@ -23,31 +24,19 @@ def to_attributes(item: dict[str, Any]) -> dict[str, Any]:
     return {name: serialize(value) for name, value in item.items()}
 
 
-_LARGEST_PLAIN_NUMBER = 10**38  # DynamoDB numbers hold 38 digits; beyond, boto3 decides
-
-
-def serialize(value: Any) -> dict[str, Any]:  # noqa: PLR0911 (one return per plain type)
+def serialize(value: Any) -> dict[str, Any]:
     """``TypeSerializer().serialize`` with a fast path for the plain types our items hold.
 
     The webhook serialises every message on its hot path, and boto3's serializer costs about
     three quarters of a warm request's own work there (``make bench``). Exact ``str``, ``bool``,
-    ``int``, ``None``, ``dict`` and ``list`` give the very same AttributeValues; anything else
-    (subclasses, ``Decimal``, sets, tuples, bytes, floats, huge ints) goes to boto3's serializer.
+    ``int``, ``None``, ``dict`` and ``list`` give the very same AttributeValues
+    (``plain_attribute``); a value holding anything else (subclasses, ``Decimal``, sets, tuples,
+    bytes, floats, huge ints) goes to boto3's serializer whole.
     """
-    kind = type(value)
-    if kind is str:
-        return {"S": value}
-    if kind is dict:
-        return {"M": {key: serialize(inner) for key, inner in value.items()}}
-    if kind is list:
-        return {"L": [serialize(inner) for inner in value]}
-    if kind is bool:
-        return {"BOOL": value}
-    if kind is int and -_LARGEST_PLAIN_NUMBER < value < _LARGEST_PLAIN_NUMBER:
-        return {"N": str(value)}
-    if value is None:
-        return {"NULL": True}
-    return cast(dict[str, Any], _serializer.serialize(value))
+    try:
+        return plain_attribute(value)
+    except NotPlain:
+        return cast(dict[str, Any], _serializer.serialize(value))
 
 
 def from_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
@@ -76,7 +65,7 @@ class DynamoMessageStore:
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=to_attributes(item),
+                Item=prebuilt_item(item),
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except ClientError as error:

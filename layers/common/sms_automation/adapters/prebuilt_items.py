@@ -1,0 +1,112 @@
+"""PutItem items we wrote in DynamoDB JSON ourselves, sent without botocore walking them again.
+
+Our serializer already writes wire-format AttributeValues; botocore's JSON serializer then walks
+every one of them again (~90 µs of a warm webhook request for the ~105 AttributeValues of a
+message item, ``python -m bench.warm_whatif``) only to copy them. ``prebuilt_item`` marks an item
+made only of plain values (a ``PrebuiltItem``), and a client wrapped by ``send_prebuilt_items``
+writes such an Item into the request body with ``json.dumps``; everything else (other
+operations, other items, every other parameter, headers, URL, method) is botocore's own work.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+_LARGEST_PLAIN_NUMBER = 10**38  # DynamoDB numbers hold 38 digits; beyond, boto3 decides
+
+
+class NotPlain(TypeError):
+    """A value ``plain_attribute`` leaves to boto3's serializer."""
+
+
+def plain_attribute(value: Any) -> dict[str, Any]:
+    """The AttributeValue of a plain value: exact ``str``, ``dict``, ``list``, ``bool``, ``int``
+    within DynamoDB's 38 digits, ``None``, nested in any way. Anything else (subclasses,
+    ``Decimal``, sets, tuples, bytes, floats, huge ints) raises ``NotPlain``: boto3's
+    ``TypeSerializer`` decides those (``message_store.serialize``)."""
+    kind = type(value)
+    if kind is str:
+        return {"S": value}
+    if kind is dict:
+        return {"M": {key: plain_attribute(inner) for key, inner in value.items()}}
+    if kind is list:
+        return {"L": [plain_attribute(inner) for inner in value]}
+    if kind is bool:
+        return {"BOOL": value}
+    if kind is int and -_LARGEST_PLAIN_NUMBER < value < _LARGEST_PLAIN_NUMBER:
+        return {"N": str(value)}
+    if value is None:
+        return {"NULL": True}
+    raise NotPlain(kind.__name__)
+
+
+class PrebuiltItem(dict[str, Any]):
+    """An Item already in DynamoDB JSON made only of ``S``, ``N``, ``M``, ``L``, ``BOOL`` and
+    ``NULL`` (no ``B``/``BS``, which need base64, nor sets): ``json.dumps`` of it is exactly
+    the JSON botocore would write. Build it with ``prebuilt_item`` only: the wrapped serializer
+    trusts it (botocore neither validates nor re-serializes it; DynamoDB still validates it)."""
+
+    __slots__ = ()
+
+
+def prebuilt_item(item: dict[str, Any]) -> dict[str, Any]:
+    """The item's AttributeValues: a ``PrebuiltItem`` when every value is plain
+    (``plain_attribute``), otherwise the ordinary ``to_attributes(item)`` (a plain dict, which
+    botocore serializes as always)."""
+    try:
+        return PrebuiltItem({name: plain_attribute(value) for name, value in item.items()})
+    except NotPlain:
+        from sms_automation.adapters.message_store import to_attributes  # it imports this module
+
+        return to_attributes(item)
+
+
+class _PrebuiltItemSerializer:
+    """Botocore's serializer, except for the ``Item`` of a PutItem that is a ``PrebuiltItem``."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def serialize_to_request(self, parameters: dict[str, Any], operation_model: Any) -> Any:
+        item = parameters.get("Item")
+        if operation_model.name != "PutItem" or type(item) is not PrebuiltItem:
+            return self._real.serialize_to_request(parameters, operation_model)
+        # Botocore builds the request (headers, URL, method, host prefix, every other
+        # parameter: an ExpressionAttributeValues B is base64-encoded there) with an empty Item;
+        # the Item is then put back in its place, in its order, as botocore would write it.
+        request = self._real.serialize_to_request({**parameters, "Item": {}}, operation_model)
+        body = json.loads(request["body"])
+        if body.get("Item") != {}:  # the model renamed or moved Item: botocore's path
+            return self._real.serialize_to_request(parameters, operation_model)
+        body["Item"] = item
+        # JSONSerializer: json.dumps with its defaults (ensure_ascii, ", " and ": "), UTF-8.
+        request["body"] = json.dumps(body).encode("utf-8")
+        return request
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def send_prebuilt_items(client: Any) -> bool:
+    """Make a DynamoDB client send each PutItem ``PrebuiltItem`` with ``json.dumps``: True when
+    it now does, False (the client unchanged) when it already did or cannot.
+
+    This replaces ``client._serializer``, a private botocore attribute (the object
+    ``BaseClient._convert_to_request_dict`` asks for each request). That is acceptable here
+    because it is guarded and tested: only the JSON protocol is wrapped, only a PutItem whose
+    Item is a ``PrebuiltItem`` takes the other path, and that path still lets botocore build
+    the whole request but the Item; ``tests/unit/test_prebuilt_items.py`` checks the requests
+    are byte for byte botocore's and fails if botocore loses ``_serializer``. Without the
+    attribute, nothing changes: botocore serializes every item itself, as before.
+
+    On a client with ``parameter_validation`` on, botocore's check (inside ``_serializer``) sees
+    the empty Item too: a ``PrebuiltItem`` is valid by construction, and DynamoDB validates it.
+    """
+    real = getattr(client, "_serializer", None)
+    if real is None or isinstance(real, _PrebuiltItemSerializer):
+        return False
+    if client.meta.service_model.resolved_protocol != "json":  # the body would not be JSON
+        return False
+    client._serializer = _PrebuiltItemSerializer(real)
+    return True

@@ -1,0 +1,58 @@
+"""The message store on moto with the webhook's client: PutItem items sent as ``json.dumps``
+(``send_prebuilt_items``) are stored and read back as they were written."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from moto import mock_aws
+
+from sms_automation import keys
+from sms_automation.adapters.message_store import DynamoMessageStore
+from sms_automation.adapters.prebuilt_items import send_prebuilt_items
+from tests.support.aws import use_dummy_aws_credentials
+from tests.support.template import create_table_kwargs
+
+pytestmark = pytest.mark.integration
+
+SID = "SM0123456789abcdef0123456789abcdef"
+ITEM: dict[str, Any] = {
+    **keys.message_key(SID),
+    keys.GSI1_PK: keys.account_messages_index_pk("acme"),
+    keys.GSI1_SK: f"2026-11-26T18:00:00.000Z#{SID}",
+    "message_sid": SID,
+    "body": "Olá 😀 — “quoted” \\ back\nslash",
+    "params": {"Body": "Olá 😀", "NumMedia": "1", "MediaUrl0": "https://example.com/m"},
+    "num_media": 1,
+    "balance": -(10**37),
+    "media": [{"url": "https://example.com/m", "content_type": "image/png"}],
+    "from_geo": {"city": "São Paulo", "state": "", "zip": "", "country": "BR"},
+    "opted_out": False,
+    "profile_name": None,
+    "repeated_params": {"Tag": ["a", "b"]},
+}
+
+
+@pytest.fixture
+def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoMessageStore]:
+    use_dummy_aws_credentials(monkeypatch)
+    with mock_aws():
+        kwargs = create_table_kwargs()
+        boto3.client("dynamodb").create_table(**kwargs)
+        client = boto3.client("dynamodb", config=Config(parameter_validation=False))
+        assert send_prebuilt_items(client)
+        yield DynamoMessageStore(kwargs["TableName"], client)
+
+
+def test_a_prebuilt_item_is_stored_once_and_read_back_as_written(
+    store: DynamoMessageStore,
+) -> None:
+    assert store.put_new(ITEM) is True
+    assert store.get(SID) == ITEM
+    assert store.put_new({**ITEM, "body": "a redelivery"}) is False
+    assert store.get(SID) == ITEM
+    assert list(store.list_for_account("acme")) == [ITEM]
