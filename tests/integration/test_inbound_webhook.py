@@ -369,3 +369,11 @@ def test_webhook_emits_metrics_by_outcome_and_rejection_reason(
     ]
     assert names == ["MessagesReceived", "MessagesDuplicate", "MessagesRejected"]
     assert emf[2]["Reason"] == "invalid_signature"
+
+
+def test_the_webhook_sends_the_message_item_as_the_json_it_built(stack: Stack) -> None:
+    """Its client is already wrapped (``prebuilt_items``): a second wrap changes nothing. Every
+    test above stores through that path on moto."""
+    from sms_automation.adapters.prebuilt_items import send_prebuilt_items
+
+    assert send_prebuilt_items(handler._dynamodb()) is False
