@@ -190,7 +190,7 @@ def _breakdown(
             lambda i: store.put_new(items[i % n])
         ),
         "the request line (outcome, log keys and EMF metric; one write)": _median_us(
-            lambda i: inbound.request_lines.write(outcome, context, "SM1")
+            lambda i: inbound.log_lines.write(outcome, context, "SM1")
         ),
     }
 

@@ -22,20 +22,16 @@ from sms_automation.adapters.message_store import DynamoMessageStore
 from sms_automation.adapters.prebuilt_items import send_prebuilt_items
 from sms_automation.inbound.receive import Received, receive_inbound
 from sms_automation.inbound.request import WebhookRequest
-from sms_automation.inbound.request_line import Count, RequestLines, RequestOutcome
 from sms_automation.inbound.route import TwilioRoute
 from sms_automation.inbound.settings import WebhookSettings
+from sms_automation.log_lines import Count, LogLine, LogLines
 from sms_automation.pii import mask_phone
 
 if TYPE_CHECKING:
     # The type only: importing Powertools costs a cold start ~35 ms (make bench).
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-request_lines = RequestLines(
-    service=os.environ.get("POWERTOOLS_SERVICE_NAME") or "inbound-webhook",
-    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "SmsAutomation",
-    location="inbound_webhook",
-)
+log_lines = LogLines.from_environ(os.environ, "inbound-webhook")
 
 # Twilio waits 15 s for an answer: fail fast enough for one retry inside that budget.
 _AWS_CONFIG = Config(
@@ -87,7 +83,7 @@ _route: TwilioRoute[Received] = TwilioRoute(
     name="inbound webhook",
     rejected_metric="MessagesRejected",
     not_done="the message was not stored; try again",
-    lines=request_lines,
+    lines=log_lines,
 )
 
 
@@ -101,9 +97,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     )
 
 
-def _outcome(received: Received, request: WebhookRequest) -> RequestOutcome:
+def _outcome(received: Received, request: WebhookRequest) -> LogLine:
     fields = request.fields
-    return RequestOutcome(
+    return LogLine(
         level="INFO",
         message=f"inbound message {received.outcome}",
         fields={

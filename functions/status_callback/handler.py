@@ -20,9 +20,9 @@ from botocore.config import Config
 from sms_automation.adapters.account_store import CachedAccountDirectory
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
 from sms_automation.inbound.request import WebhookRequest
-from sms_automation.inbound.request_line import Count, RequestLines, RequestOutcome
 from sms_automation.inbound.route import TwilioRoute
 from sms_automation.inbound.settings import WebhookSettings
+from sms_automation.log_lines import Count, LogLine, LogLines
 from sms_automation.outbound_status import StatusReceived, receive_status_callback
 
 if TYPE_CHECKING:
@@ -30,11 +30,7 @@ if TYPE_CHECKING:
 
     from sms_automation.conversations.service import Conversations
 
-request_lines = RequestLines(
-    service=os.environ.get("POWERTOOLS_SERVICE_NAME") or "status-callback",
-    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "SmsAutomation",
-    location="status_callback",
-)
+log_lines = LogLines.from_environ(os.environ, "status-callback")
 
 # Twilio waits 15 s for an answer: fail fast enough for one retry inside that budget.
 _AWS_CONFIG = Config(
@@ -120,7 +116,7 @@ _route: TwilioRoute[_Handled] = TwilioRoute(
     name="status callback",
     rejected_metric="StatusCallbacksRejected",
     not_done="the status was not recorded; try again",
-    lines=request_lines,
+    lines=log_lines,
 )
 
 
@@ -134,7 +130,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return _route.serve(event, context, _settings, _receive, _outcome)
 
 
-def _outcome(handled: _Handled, request: WebhookRequest) -> RequestOutcome:
+def _outcome(handled: _Handled, request: WebhookRequest) -> LogLine:
     received = handled.received
     callback = received.callback
     recorded = received.outcome == "recorded"
@@ -146,7 +142,7 @@ def _outcome(handled: _Handled, request: WebhookRequest) -> RequestOutcome:
     if recorded and not received.recorded.known_sid:
         counts.append(Count(name="StatusCallbacksUnknownSid"))
     known = received.recorded.known_sid
-    return RequestOutcome(
+    return LogLine(
         level="INFO" if known else "WARNING",
         message=(
             f"status callback {received.outcome}"

@@ -3,29 +3,26 @@
 A record that fails is reported as a batch item failure (the event source mapping retries it,
 bisecting the batch, then sends it to the DLQ) while the records beside it are processed
 (a plain loop: Powertools' ``BatchProcessor`` did the same, at a cost in cold start). All the
-logic is in ``sms_automation.processing``; this module wires clients, logs and metrics.
+logic is in ``sms_automation.processing``; this module wires clients and
+writes one line per record (``log_lines``: its outcome and its metrics) and one per batch.
 """
 
 from __future__ import annotations
 
 import os
 from functools import cache
-from typing import Any
-
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
 
 from sms_automation.conversations.service import ReplyRouting
+from sms_automation.log_lines import Count, LogLine, LogLines
 from sms_automation.processing.runs import is_automation_run
 from sms_automation.processing.runtime import Runtime
 from sms_automation.processing.stream import message_from_record, sequence_number
 
-_SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "trigger-processor"
-logger = Logger(service=_SERVICE)
-metrics = Metrics(
-    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "SmsAutomation", service=_SERVICE
-)
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+log_lines = LogLines.from_environ(os.environ, "trigger-processor")
 
 
 @cache
@@ -33,50 +30,66 @@ def _runtime() -> Runtime:
     return Runtime.from_environ(os.environ)
 
 
-def record_handler(record: dict[str, Any]) -> None:
+def record_handler(record: dict[str, Any], context: LambdaContext | None = None) -> None:
     message = message_from_record(record)
-    logger.set_correlation_id(message["message_sid"])
-    logger.append_keys(account=message["account"])
     routing, result = _runtime().handle_inbound(message)
     run = result.run
+    fields: dict[str, Any] = {"account": message["account"]}
+    counts = []
     if is_automation_run(message):
-        logger.append_keys(automation=message["automation"], source=message.get("source", ""))
-        metrics.add_metric(name="AutomationRunsProcessed", unit=MetricUnit.Count, value=1)
+        fields |= {"automation": message["automation"], "source": message.get("source", "")}
+        counts.append(Count(name="AutomationRunsProcessed"))
     else:
-        metrics.add_metric(name="MessagesProcessed", unit=MetricUnit.Count, value=1)
+        counts.append(Count(name="MessagesProcessed"))
     if routing is not ReplyRouting.NOT_A_REPLY:
-        metrics.add_metric(name="ConversationReplies", unit=MetricUnit.Count, value=1)
+        counts.append(Count(name="ConversationReplies"))
     if run.matched:
-        metrics.add_metric(name="TriggersMatched", unit=MetricUnit.Count, value=len(run.matched))
-    logger.info(
-        "message processed",
-        extra={
-            "status": run.status,
-            "trigger_version": run.trigger_version,
-            "matched": list(run.matched),
-            "replayed": result.replayed,
-            "attempts": run.attempts,
-            "steps": result.steps_performed,
-            "conversation_reply": routing.value,
-        },
-    )
+        counts.append(Count(name="TriggersMatched", value=len(run.matched)))
+    fields |= {
+        "status": run.status,
+        "trigger_version": run.trigger_version,
+        "matched": list(run.matched),
+        "replayed": result.replayed,
+        "attempts": run.attempts,
+        "steps": result.steps_performed,
+        "conversation_reply": routing.value,
+    }
+    processed = LogLine("INFO", "message processed", fields, tuple(counts))
+    log_lines.write(processed, context, message["message_sid"])
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Each record on its own; every failed one is reported, even when all failed: the event
     source mapping then retries from the first failed record (a raised error would make it
     bisect and retry the whole batch). The records beside a failure are still processed."""
     failures = []
-    for record in event.get("Records", []):
+    records = event.get("Records", [])
+    for record in records:
         try:
-            record_handler(record)
-        except Exception:
-            logger.exception("record failed; reported for retry")
+            record_handler(record, context)
+        except Exception as error:
+            account, message_sid = _identity_of(record)
+            failed = LogLine(
+                "ERROR", "record failed; reported for retry", {"account": account}, error=error
+            )
+            log_lines.write(failed, context, message_sid)
             failures.append({"itemIdentifier": sequence_number(record)})
-        finally:
-            logger.remove_keys(["correlation_id", "account", "automation", "source"])
     # Every invocation reports its failures (0 too): the alarm on them needs a steady series.
-    metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=len(failures))
+    batch = LogLine(
+        "INFO",
+        "batch processed",
+        {"records": len(records), "failed": len(failures)},
+        (Count(name="RecordsFailed", value=len(failures)),),
+    )
+    log_lines.write(batch, context)
     return {"batchItemFailures": failures}
+
+
+def _identity_of(record: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The failed record's account and Sid, when it can be read at all (a poison record may
+    not), for its failure line."""
+    try:
+        message = message_from_record(record)
+    except Exception:
+        return None, None
+    return message.get("account"), message.get("message_sid")

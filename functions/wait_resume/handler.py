@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
+from sms_automation.log_lines import LogLine, LogLines
 from sms_automation.processing.runtime import Runtime
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or "wait-resume")
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+log_lines = LogLines.from_environ(os.environ, "wait-resume")
 
 
 @cache
@@ -30,20 +31,16 @@ def _woken_by(woke: Any) -> str:
     return "the wait"
 
 
-@logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     message_sid, step_id = str(event["message_sid"]), str(event["step_id"])
-    logger.set_correlation_id(message_sid)
     runtime = _runtime()
     conversation = runtime.conversations.resume(message_sid, step_id, _woken_by(event.get("woke")))
     result = runtime.replay(message_sid)
-    logger.info(
-        "conversation resumed",
-        extra={
-            "step_id": step_id,
-            "outcome": conversation.status,
-            "status": result.run.status,
-            "paused_at": result.run.paused_at,
-        },
-    )
+    resumed = {
+        "step_id": step_id,
+        "outcome": conversation.status,
+        "status": result.run.status,
+        "paused_at": result.run.paused_at,
+    }
+    log_lines.write(LogLine("INFO", "conversation resumed", resumed), context, message_sid)
     return {"outcome": conversation.status, "run_status": result.run.status}

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
+from sms_automation.log_lines import LogLine, LogLines
 from sms_automation.processing.runtime import Runtime
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or "wait-timer")
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+log_lines = LogLines.from_environ(os.environ, "wait-timer")
 
 
 @cache
@@ -23,10 +24,10 @@ def _runtime() -> Runtime:
     return Runtime.from_environ(os.environ)
 
 
-@logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     message_sid, step_id = str(event["message_sid"]), str(event["step_id"])
-    logger.set_correlation_id(message_sid)
     timer = _runtime().conversations.tick(message_sid, step_id)
-    logger.info("wait timer", extra={"step_id": step_id, **timer})
+    log_lines.write(
+        LogLine("INFO", "wait timer", {"step_id": step_id, **timer}), context, message_sid
+    )
     return timer

@@ -3,7 +3,7 @@
 Parse the API Gateway event, run the use case, and answer: empty TwiML on success, the
 rejection's JSON error when the request is refused, a 500 when anything else fails — never a
 200 without the use case having done its work, so Twilio retries or tries the fallback URL.
-Whatever happens, the request writes one line (``request_line``): its outcome, the Sid as
+Whatever happens, the request writes one line (``log_lines``): its outcome, the Sid as
 correlation id, the account, and its metrics (a rejection is counted by reason); no secret.
 """
 
@@ -15,14 +15,14 @@ from typing import Any
 
 from sms_automation.inbound.rejections import WebhookRejected
 from sms_automation.inbound.request import WebhookRequest, parse_webhook_event
-from sms_automation.inbound.request_line import (
-    Count,
-    LambdaContextLike,
-    RequestLines,
-    RequestOutcome,
-)
 from sms_automation.inbound.responses import empty_twiml, json_error, rejection
 from sms_automation.inbound.settings import WebhookSettings
+from sms_automation.log_lines import (
+    Count,
+    LambdaContextLike,
+    LogLine,
+    LogLines,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,7 @@ class TwilioRoute[R]:
     """Counted with a ``Reason`` dimension for every refused or failed request."""
     not_done: str
     """What a 500 tells the caller was not done."""
-    lines: RequestLines
+    lines: LogLines
 
     def serve(
         self,
@@ -41,7 +41,7 @@ class TwilioRoute[R]:
         context: LambdaContextLike | None,
         settings: Callable[[], WebhookSettings],
         use_case: Callable[[WebhookRequest], R],
-        outcome_of: Callable[[R, WebhookRequest], RequestOutcome],
+        outcome_of: Callable[[R, WebhookRequest], LogLine],
     ) -> dict[str, Any]:
         request: WebhookRequest | None = None
         try:
@@ -56,7 +56,7 @@ class TwilioRoute[R]:
             self._write(self._rejected(rejected, request), context, request)
             return rejection(rejected)
         except Exception as error:
-            failed = RequestOutcome(
+            failed = LogLine(
                 level="ERROR",
                 message=f"{self.name} failed",
                 fields=self._account(request) | {"reason": "internal_error"},
@@ -70,16 +70,14 @@ class TwilioRoute[R]:
 
     def _write(
         self,
-        outcome: RequestOutcome,
+        outcome: LogLine,
         context: LambdaContextLike | None,
         request: WebhookRequest | None,
     ) -> None:
         self.lines.write(outcome, context, _correlation_id(request))
 
-    def _rejected(
-        self, rejected: WebhookRejected, request: WebhookRequest | None
-    ) -> RequestOutcome:
-        return RequestOutcome(
+    def _rejected(self, rejected: WebhookRejected, request: WebhookRequest | None) -> LogLine:
+        return LogLine(
             level="ERROR" if rejected.status >= 500 else "WARNING",
             message=f"{self.name} rejected",
             fields=self._account(request)

@@ -1,4 +1,4 @@
-"""The webhooks' request line: the keys and values a Powertools Logger line would have, and a
+"""One line per unit of work: the keys and values a Powertools Logger line would have, and a
 valid CloudWatch Embedded Metric Format document in the same JSON object."""
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sms_automation.inbound.request_line import (
+from sms_automation.log_lines import (
     Count,
-    RequestLines,
-    RequestOutcome,
+    LogLine,
+    LogLines,
     powertools_timestamp,
 )
 
@@ -34,11 +34,11 @@ class Context:
     aws_request_id: str = "52fdfc07-2182-454f-963f-5f0f9a621d72"
 
 
-def lines(**kwargs: Any) -> RequestLines:
-    return RequestLines("inbound-webhook", "SmsAutomation", location="inbound_webhook", **kwargs)
+def lines(**kwargs: Any) -> LogLines:
+    return LogLines("inbound-webhook", "SmsAutomation", location="inbound_webhook", **kwargs)
 
 
-def written(outcome: RequestOutcome, correlation_id: str | None = "SM1") -> dict[str, Any]:
+def written(outcome: LogLine, correlation_id: str | None = "SM1") -> dict[str, Any]:
     stream = io.StringIO()
     lines(stream=stream, clock=lambda: NOW).write(outcome, Context(), correlation_id)
     text = stream.getvalue()
@@ -48,7 +48,7 @@ def written(outcome: RequestOutcome, correlation_id: str | None = "SM1") -> dict
     return document
 
 
-STORED = RequestOutcome(
+STORED = LogLine(
     level="INFO",
     message="inbound message stored",
     fields={"account": "acme", "outcome": "stored", "channel": "sms", "from": "+1********01"},
@@ -137,7 +137,7 @@ def test_the_line_is_a_valid_emf_document_counting_by_service() -> None:
 
 
 def test_counts_with_other_dimensions_get_their_own_directive() -> None:
-    outcome = RequestOutcome(
+    outcome = LogLine(
         level="INFO",
         message="status callback recorded",
         counts=(
@@ -158,16 +158,44 @@ def test_counts_with_other_dimensions_get_their_own_directive() -> None:
     assert document["ErrorCode"] == "30007"
 
 
+def test_a_count_adds_its_value_and_the_same_metric_twice_adds_up() -> None:
+    outcome = LogLine(
+        "INFO",
+        "batch processed",
+        counts=(
+            Count(name="RecordsFailed", value=0),
+            Count(name="TriggersMatched", value=3),
+            Count(name="TriggersMatched"),
+        ),
+    )
+    document = written(outcome)
+    assert emf_problems(document) == []
+    assert document["RecordsFailed"] == 0
+    assert document["TriggersMatched"] == 4
+    [directive] = document["_aws"]["CloudWatchMetrics"]
+    assert [m["Name"] for m in directive["Metrics"]] == ["RecordsFailed", "TriggersMatched"]
+
+
+def test_from_environ_names_the_lines_as_powertools_would() -> None:
+    environ = {"POWERTOOLS_SERVICE_NAME": "svc", "POWERTOOLS_METRICS_NAMESPACE": "Ns"}
+    document = json.loads(LogLines.from_environ(environ, "wait-timer").encode(STORED, None))
+    assert (document["service"], document["location"]) == ("svc", "wait-timer")
+    assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Ns"
+    default = LogLines.from_environ({}, "wait-timer").encode(STORED, None)
+    assert json.loads(default)["service"] == "wait-timer"
+    assert json.loads(default)["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "SmsAutomation"
+
+
 def test_a_field_named_like_a_metric_or_dimension_is_refused() -> None:
-    clash = RequestOutcome("WARNING", "x", {"Reason": "y"}, (Count("Rejected", {"Reason": "z"}),))
+    clash = LogLine("WARNING", "x", {"Reason": "y"}, (Count("Rejected", {"Reason": "z"}),))
     with pytest.raises(ValueError, match="clash"):
         written(clash)
     with pytest.raises(ValueError, match="two values"):
-        written(RequestOutcome("INFO", "x", {}, (Count("A", {"R": "1"}), Count("B", {"R": "2"}))))
+        written(LogLine("INFO", "x", {}, (Count("A", {"R": "1"}), Count("B", {"R": "2"}))))
 
 
 def test_no_metrics_no_emf_block_and_none_fields_left_out() -> None:
-    document = written(RequestOutcome("INFO", "m", {"kept": 0, "dropped": None}), None)
+    document = written(LogLine("INFO", "m", {"kept": 0, "dropped": None}), None)
     assert "_aws" not in document
     assert "correlation_id" not in document
     assert document["kept"] == 0
@@ -190,7 +218,7 @@ def test_an_error_is_written_as_powertools_writes_an_exception() -> None:
     try:
         raise RuntimeError("the store is down")
     except RuntimeError as error:
-        document = written(RequestOutcome("ERROR", "inbound webhook failed", error=error))
+        document = written(LogLine("ERROR", "inbound webhook failed", error=error))
     assert document["exception_name"] == "RuntimeError"
     assert document["exception"].startswith("Traceback (most recent call last):")
     assert document["exception"].endswith("RuntimeError: the store is down")

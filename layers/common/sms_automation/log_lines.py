@@ -1,17 +1,20 @@
-"""One JSON line per webhook request: what the request did and the metrics it counts, together.
+"""One JSON line per unit of work: what it did and the metrics it counts, together.
 
-A webhook request is one event, so it is written as one line. The line has the keys a Powertools
-``Logger`` line has (``level``, ``location``, ``message``, ``timestamp``, ``service``,
-``cold_start``, ``function_*``, ``correlation_id``, ``xray_trace_id``), then the request's own
-fields, and, in the same JSON object, its metrics in CloudWatch's Embedded Metric Format (an
-``_aws`` block naming the metrics and their dimensions, their values as top-level keys):
-CloudWatch extracts the metrics from the log line and Logs Insights queries its fields.
+A webhook request, a wait task, a stream record: each is one event, so each is written as one
+line. The line has the keys a Powertools ``Logger`` line has (``level``, ``location``,
+``message``, ``timestamp``, ``service``, ``cold_start``, ``function_*``, ``correlation_id``,
+``xray_trace_id``), then the work's own fields, and, in the same JSON object, its metrics in
+CloudWatch's Embedded Metric Format (an ``_aws`` block naming the metrics and their
+dimensions, their values as top-level keys): CloudWatch extracts the metrics from the log line
+and Logs Insights queries its fields.
 
-Why not Powertools' ``Logger`` and ``Metrics`` here: they write a log line and a separate EMF
-line for every message (twice the log events) and cost ~130 µs of a warm request's ~460 µs
-(``make bench``); this is one ``json.dumps``. The other functions keep Powertools.
+Why not Powertools' ``Logger`` and ``Metrics`` in these functions: importing them costs a cold
+start ~35 ms, and they write a log line and a separate EMF line (twice the log events) at
+~130 µs of a warm webhook request's ~460 µs (``make bench``); this is one ``json.dumps``. The
+functions off the latency path (the automations API and events, the schedule sync) keep
+Powertools.
 
-The line is written whatever the log level: it carries the metrics. (Lambda drops JSON lines
+A line is written whatever the log level: it carries the metrics. (Lambda drops JSON lines
 below the function's ``ApplicationLogLevel``, EMF lines included, which is why the template
 allows DEBUG and INFO only.)
 """
@@ -34,15 +37,16 @@ _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=st
 
 @dataclass(frozen=True, slots=True)
 class Count:
-    """A CloudWatch ``Count`` of one, by ``service`` and the given dimensions."""
+    """A CloudWatch ``Count`` metric, by ``service`` and the given dimensions."""
 
     name: str
     dimensions: Mapping[str, str] = field(default_factory=dict)
+    value: int = 1
 
 
 @dataclass(frozen=True, slots=True)
-class RequestOutcome:
-    """What one request did: its log level and message, its fields, what it counts."""
+class LogLine:
+    """What one unit of work did: its log level and message, its fields, what it counts."""
 
     level: Level
     message: str
@@ -64,9 +68,9 @@ class LambdaContextLike(Protocol):
     def aws_request_id(self) -> str: ...
 
 
-class RequestLines:
-    """Writes a function's request lines (to ``sys.stdout`` as it is at write time, unless given
-    a stream): Lambda sends a function's standard output to its log group."""
+class LogLines:
+    """Writes a function's lines (to ``sys.stdout`` as it is at write time, unless given a
+    stream): Lambda sends a function's standard output to its log group."""
 
     def __init__(
         self,
@@ -84,25 +88,35 @@ class RequestLines:
         self._clock = clock
         self._cold_start = True
 
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str], function: str) -> LogLines:
+        """Named as Powertools names its lines: ``POWERTOOLS_SERVICE_NAME`` (else ``function``),
+        ``POWERTOOLS_METRICS_NAMESPACE`` (else ``SmsAutomation``); ``location`` is ``function``."""
+        return cls(
+            service=environ.get("POWERTOOLS_SERVICE_NAME") or function,
+            namespace=environ.get("POWERTOOLS_METRICS_NAMESPACE") or "SmsAutomation",
+            location=function,
+        )
+
     def write(
         self,
-        outcome: RequestOutcome,
+        entry: LogLine,
         context: LambdaContextLike | None,
         correlation_id: str | None = None,
     ) -> None:
-        (self._stream or sys.stdout).write(self.line(outcome, context, correlation_id) + "\n")
+        (self._stream or sys.stdout).write(self.encode(entry, context, correlation_id) + "\n")
 
-    def line(
+    def encode(
         self,
-        outcome: RequestOutcome,
+        entry: LogLine,
         context: LambdaContextLike | None,
         correlation_id: str | None = None,
     ) -> str:
         now = self._clock()
         document: dict[str, Any] = {
-            "level": outcome.level,
+            "level": entry.level,
             "location": self._location,
-            "message": outcome.message,
+            "message": entry.message,
             "timestamp": powertools_timestamp(now),
             "service": self._service,
             "cold_start": self._cold_start,
@@ -115,11 +129,11 @@ class RequestLines:
             document["function_request_id"] = context.aws_request_id
         if correlation_id:
             document["correlation_id"] = correlation_id
-        for key, value in outcome.fields.items():
+        for key, value in entry.fields.items():
             if value is not None:
                 document[key] = value
-        if outcome.error is not None:
-            error = outcome.error
+        if entry.error is not None:
+            error = entry.error
             document["exception"] = "".join(
                 traceback.format_exception(type(error), error, error.__traceback__)
             ).rstrip("\n")
@@ -127,8 +141,8 @@ class RequestLines:
         trace = os.environ.get("_X_AMZN_TRACE_ID")
         if trace:
             document["xray_trace_id"] = trace.split(";")[0].replace("Root=", "")
-        if outcome.counts:
-            self._embed_metrics(document, outcome.counts, now)
+        if entry.counts:
+            self._embed_metrics(document, entry.counts, now)
         return _encode(document)
 
     def _embed_metrics(
@@ -142,7 +156,7 @@ class RequestLines:
             metrics = directives.setdefault(dimensions, [])
             if not any(metric["Name"] == count.name for metric in metrics):
                 metrics.append({"Name": count.name, "Unit": "Count"})
-            top[count.name] = top.get(count.name, 0) + 1
+            top[count.name] = top.get(count.name, 0) + count.value
             for name, value in count.dimensions.items():
                 if top.setdefault(name, value) != value:
                     raise ValueError(f"two values for the dimension {name!r} in one line")

@@ -1,0 +1,40 @@
+"""The cold start of the functions on the message path: importing a handler as Lambda does (its
+directory, then the layer) loads none of the heavy packages its first event does not need
+(``make bench``): no Powertools (``log_lines`` writes their lines), no pydantic or YAML (the
+trigger file is compiled on first use), no twilio or requests (loaded when something is sent)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NOT_AT_IMPORT = ("aws_lambda_powertools", "pydantic", "yaml", "twilio", "requests")
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        "inbound_webhook",
+        "status_callback",
+        "trigger_processor",
+        "wait_register",
+        "wait_resume",
+        "wait_timer",
+    ],
+)
+def test_a_handler_imports_without_powertools_pydantic_yaml_or_twilio(function: str) -> None:
+    code = (
+        "import sys\n"
+        f"sys.path[:0] = [{str(ROOT / 'functions' / function)!r}, "
+        f"{str(ROOT / 'layers' / 'common')!r}]\n"
+        "import handler\n"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({NOT_AT_IMPORT!r})))\n"
+    )
+    result = subprocess.run(  # noqa: S603 (our own interpreter and code)
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
