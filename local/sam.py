@@ -14,10 +14,11 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from local.layer_prune import prune_layer
 from local.layout import Layout, real_python312
 
 ARCHITECTURE = "x86_64"
-BUILD_INPUTS = ("template.yaml", "functions", "layers/common")
+BUILD_INPUTS = ("template.yaml", "functions", "layers/common", "local/layer_prune.py")
 _SKIP_PARTS = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
 _STAMP = ".inputs.sha256"
 
@@ -85,7 +86,8 @@ def _run(layout: Layout, args: list[str], log_name: str, env: Mapping[str, str])
 
 
 def build(layout: Layout) -> bool:
-    """Build for x86_64 into the shared build folder; False when it was already up to date.
+    """Build for x86_64 into the shared build folder, the layer pruned for the emulator
+    (``layer_prune``); False when it was already up to date.
 
     Call inside ``build_lock``.
     """
@@ -113,6 +115,8 @@ def build(layout: Layout) -> bool:
         "sam-build.log",
         _sam_env(),
     )
+    # The emulator unpacks the layer for every worker it starts: see local/layer_prune.py.
+    prune_layer(layout.build_dir / "CommonLayer" / "python")
     stamp.write_text(wanted + "\n")
     return True
 
