@@ -1,7 +1,9 @@
 """Wait-for-reply state machine, timer branch: reminders that are due, then the deadline.
 
-Answers the timer's next state: ``next_at`` (when to look again) and ``resolved`` (the wait is
-over, whoever ended it: the timer branch then stops the execution's wait).
+Answers the timer's next state: ``next_at`` (when to look again), ``resolved`` (the wait is
+over, whoever ended it: the timer branch then stops the execution's wait) and ``doze`` (where
+the timer polls: keep a token until the next look instead of sleeping). Invoked with a
+``doze_token`` (the ``Doze`` state), it keeps that token for whoever resolves the wait.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ def _runtime() -> Runtime:
 
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     message_sid, step_id = str(event["message_sid"]), str(event["step_id"])
+    if "doze_token" in event:
+        _runtime().conversations.doze(message_sid, step_id, str(event["doze_token"]))
+        log_lines.write(
+            LogLine("INFO", "wait timer dozing", {"step_id": step_id}), context, message_sid
+        )
+        return {"dozing": True}
     timer = _runtime().conversations.tick(message_sid, step_id)
     log_lines.write(
         LogLine("INFO", "wait timer", {"step_id": step_id, **timer}), context, message_sid

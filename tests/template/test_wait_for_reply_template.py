@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from sms_automation.conversations.service import DOZE_SECONDS, RESOLVED_ERROR
 from tests.support.template import ROOT
 from tests.template import checks
 
@@ -28,25 +29,40 @@ def _states(states: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
             yield from _states(processor["States"])
 
 
-def test_every_task_token_state_has_a_timeout_and_catches_it() -> None:
+def _token_states() -> dict[str, dict[str, Any]]:
     definition = json.loads(DEFINITION.read_text("utf-8"))
-    token_states = [
-        (name, state)
+    return {
+        name: state
         for name, state in _states(definition["States"])
         if state.get("Type") == "Task"
         and str(state.get("Resource", "")).endswith(".waitForTaskToken")
-    ]
-    assert token_states, "no task-token state found"
-    for name, state in token_states:
+    }
+
+
+def test_every_task_token_state_has_a_timeout_and_catches_it() -> None:
+    token_states = _token_states()
+    assert sorted(token_states) == ["Doze", "WaitForAnswer"]
+    for name, state in token_states.items():
         # A literal: the local emulator ignores TimeoutSecondsPath (docs/conversations.md).
         assert isinstance(state.get("TimeoutSeconds"), int), name
-        assert state["TimeoutSeconds"] > LONGEST_WAIT_SECONDS, name
         caught = [e for catcher in state.get("Catch", []) for e in catcher["ErrorEquals"]]
         assert "States.Timeout" in caught, name
         never_retried = [
             e for r in state.get("Retry", []) if r.get("MaxAttempts") == 0 for e in r["ErrorEquals"]
         ]
         assert "States.Timeout" in never_retried, f"{name}: a timed-out wait must not re-register"
+    assert token_states["WaitForAnswer"]["TimeoutSeconds"] > LONGEST_WAIT_SECONDS
+
+
+def test_the_dozing_timer_naps_as_long_as_the_code_says_and_ends_when_woken() -> None:
+    doze = _token_states()["Doze"]
+    assert doze["TimeoutSeconds"] == DOZE_SECONDS
+    catchers = {e: c["Next"] for c in doze["Catch"] for e in c["ErrorEquals"]}
+    assert catchers == {RESOLVED_ERROR: "TimerEnded", "States.Timeout": "Tick"}
+    never_retried = [
+        e for r in doze.get("Retry", []) if r.get("MaxAttempts") == 0 for e in r["ErrorEquals"]
+    ]
+    assert RESOLVED_ERROR in never_retried
 
 
 def test_every_substitution_is_provided(raw_template: Template) -> None:
@@ -73,6 +89,7 @@ def _actions(template: Template, role: str) -> set[str]:
             {"states:StartExecution", "states:SendTaskSuccess", "states:SendTaskFailure"},
         ),
         ("WaitRegisterFunctionRole", {"states:SendTaskSuccess", "states:SendTaskFailure"}),
+        # SendTaskFailure: the deadline fails the token task; a dozing timer fails its own token.
         ("WaitTimerFunctionRole", {"states:SendTaskFailure"}),
         ("WaitResumeFunctionRole", {"states:StartExecution"}),
         ("StatusCallbackFunctionRole", {"states:SendTaskFailure"}),

@@ -3,11 +3,13 @@ when polling is configured (emulators whose Parallel state waits for every branc
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from sms_automation.conversations.model import Conversation
 from sms_automation.conversations.service import Conversations
 
 NOW = datetime(2026, 11, 26, 18, 0, 0, 250_000, tzinfo=UTC)
@@ -31,3 +33,101 @@ def test_timer_due_is_the_next_poll_when_that_comes_first() -> None:
 @pytest.mark.parametrize("due", ["2026-11-26T18:00:01Z", "2026-11-26T17:00:00Z"])
 def test_timer_due_keeps_a_due_time_before_the_next_poll(due: str) -> None:
     assert service(2)._timer_due(due) == due
+
+
+# --- dozing: where the timer polls, it keeps a token the resolution fails ------------------------
+
+
+@pytest.mark.parametrize(
+    ("poll_seconds", "due", "dozes"),
+    [
+        (0, "2026-11-27T18:00:00Z", False),  # AWS: the timer sleeps until the due time
+        (2, "2026-11-27T18:00:00Z", True),
+        (2, "2026-11-26T18:00:02.250000Z", True),  # exactly a doze away
+        (2, "2026-11-26T18:00:01Z", False),  # sooner than a doze: sleep to it
+        (2, "2026-11-26T17:00:00Z", False),
+    ],
+)
+def test_the_timer_dozes_only_where_it_polls_and_the_due_time_is_a_doze_away(
+    poll_seconds: int, due: str, dozes: bool
+) -> None:
+    assert service(poll_seconds)._dozes(due, NOW) is dozes
+
+
+class RecordingWorkflow:
+    def __init__(self) -> None:
+        self.failed: list[tuple[str, str]] = []
+        self.woken: list[str] = []
+
+    def start(self, name: str, payload: Any) -> str:
+        raise AssertionError("not started here")
+
+    def wake(self, token: str, output: Any) -> bool:
+        self.woken.append(token)
+        return True
+
+    def fail(self, token: str, error_name: str, cause: str) -> bool:
+        self.failed.append((token, error_name))
+        return True
+
+
+class OneConversationStore:
+    """Just enough of the store for ``doze``/``_wake``: one conversation, tokens kept."""
+
+    def __init__(self, status: str) -> None:
+        self.conversation = Conversation(
+            message_sid="SM1",
+            step_id="ask/1",
+            account="acme",
+            contact="+14155550101",
+            our_number="+15005550006",
+            trigger="ask",
+            started_at="2026-11-26T18:00:00Z",
+            deadline="2026-11-27T18:00:00Z",
+            reminders=(),
+            prompt="Reply YES",
+            reprompt=None,
+            status=status,
+            task_token="answer-token",
+        )
+
+    def set_timer_token(self, message_sid: str, step_id: str, token: str) -> None:
+        self.conversation = replace(self.conversation, timer_token=token)
+
+    def get(self, message_sid: str, step_id: str) -> Any:
+        return self.conversation
+
+
+def with_store(status: str) -> tuple[Conversations, OneConversationStore, RecordingWorkflow]:
+    store, workflow = OneConversationStore(status), RecordingWorkflow()
+    unused: Any = None
+    conversations = Conversations(
+        store=store,  # type: ignore[arg-type]
+        workflow=workflow,
+        port_for=unused,
+        clock=lambda: NOW,
+        poll_seconds=2,
+    )
+    return conversations, store, workflow
+
+
+def test_a_dozing_timer_keeps_its_token_while_the_wait_is_open() -> None:
+    conversations, store, workflow = with_store("waiting")
+    conversations.doze("SM1", "ask/1", "timer-token")
+    assert store.conversation.timer_token == "timer-token"
+    assert workflow.failed == []
+
+
+def test_a_timer_dozing_off_after_the_wait_resolved_fails_its_own_token_at_once() -> None:
+    conversations, _, workflow = with_store("replied")
+    conversations.doze("SM1", "ask/1", "timer-token")
+    assert workflow.failed == [("timer-token", "Wait.Resolved")]
+
+
+def test_waking_the_answer_also_fails_the_dozing_timer_token() -> None:
+    conversations, store, workflow = with_store("waiting")
+    conversations.doze("SM1", "ask/1", "timer-token")
+    store.conversation = replace(store.conversation, status="replied")
+    assert conversations._wake(store.conversation) is True
+    assert workflow.woken == ["answer-token"]
+    assert workflow.failed == [("timer-token", "Wait.Resolved")]

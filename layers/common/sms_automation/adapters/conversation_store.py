@@ -68,6 +68,7 @@ def _item(conversation: Conversation) -> dict[str, Any]:
         "resolved_at": conversation.resolved_at,
         "execution_arn": conversation.execution_arn,
         "task_token": conversation.task_token,
+        "timer_token": conversation.timer_token,
     }
     for name in ("prompt", "reprompt", "expect_regex"):
         value = getattr(conversation, name)
@@ -114,6 +115,7 @@ def conversation_from_item(raw: Mapping[str, Any]) -> Conversation:
         resolved_at=item.get("resolved_at", ""),
         execution_arn=item.get("execution_arn", ""),
         task_token=item.get("task_token", ""),
+        timer_token=item.get("timer_token", ""),
     )
 
 
@@ -212,6 +214,9 @@ class DynamoConversationStore:
 
     def set_task_token(self, message_sid: str, step_id: str, token: str) -> None:
         self._update(message_sid, step_id, "SET task_token = :token", {":token": token})
+
+    def set_timer_token(self, message_sid: str, step_id: str, token: str) -> None:
+        self._update(message_sid, step_id, "SET timer_token = :token", {":token": token})
 
     def resolve(
         self, conversation: Conversation, outcome: str, variables: Mapping[str, Any], now: str

@@ -84,6 +84,8 @@ class Conversation:
     resolved_at: str = ""
     execution_arn: str = ""
     task_token: str = ""
+    timer_token: str = ""
+    """The dozing timer's token (only where the timer polls): failed when the wait resolves."""
 
     @property
     def id(self) -> str:

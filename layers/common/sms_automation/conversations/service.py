@@ -5,7 +5,8 @@ Who calls what:
 - the stream processor's port, meeting a ``wait_for_reply`` step: ``perform`` (open the
   conversation once, start its execution once, answer ``pending`` until it has an outcome);
 - the state machine: ``register`` (become the contact's open wait, send the prompt, then keep the
-  task token), ``tick`` (reminders, the deadline), ``resume`` (replay the message past the wait);
+  task token), ``tick`` (reminders, the deadline), ``doze`` (where the timer polls: keep the
+  timer's token until the next look), ``resume`` (replay the message past the wait);
 - the stream processor, before the triggers: ``route_reply`` (an answer to an open wait);
 - the status callback: ``prompt_failed``; the CLI: ``cancel``.
 
@@ -39,6 +40,13 @@ from sms_automation.triggers import (
     WaitForReply,
     WaitOutcome,
 )
+
+DOZE_SECONDS = 2
+"""How long the timer dozes between two looks where it polls: the ``Doze`` state's literal
+``TimeoutSeconds`` (the emulator ignores ``TimeoutSecondsPath``; a template test ties them)."""
+
+RESOLVED_ERROR = "Wait.Resolved"
+"""What a dozing timer's token is failed with when its conversation resolves."""
 
 ERROR_NAMES: dict[WaitOutcome, str] = {
     WaitOutcome.TIMEOUT: "Wait.Timeout",
@@ -101,7 +109,11 @@ class Conversations:
                 raise RuntimeError("wait_for_reply needs WAIT_STATE_MACHINE_ARN")
             arn = self._workflow.start(
                 execution_name(message_sid, step.step_id),
-                execution_input(conversation, self._timer_due(conversation.first_due())),
+                execution_input(
+                    conversation,
+                    self._timer_due(conversation.first_due()),
+                    doze=self._dozes(conversation.first_due(), self._clock()),
+                ),
             )
             self._store.set_execution(message_sid, step.step_id, arn)
         return StepOutcome.pending(f"waiting for a reply until {conversation.deadline}")
@@ -153,15 +165,31 @@ class Conversations:
             if parse_iso(conversation.deadline) <= now:
                 # The token task is failed too: the execution must not depend on the Fail state
                 # of this branch stopping its sibling (an emulator's Parallel waits for both).
-                self._end(conversation, WaitOutcome.TIMEOUT, "no answer in time")
+                self._end(conversation, WaitOutcome.TIMEOUT, "no answer in time", by_timer=True)
         current = self._require(message_sid, step_id)
         soon = iso(now.replace(microsecond=0) + timedelta(seconds=1))
+        ahead = current.next_due(now)
         return {
             "message_sid": message_sid,
             "step_id": step_id,
-            "next_at": soon if held and current.waiting else self._timer_due(current.next_due(now)),
+            "next_at": soon if held and current.waiting else self._timer_due(ahead),
             "resolved": not current.waiting,
+            "doze": current.waiting and not held and self._dozes(ahead, now),
         }
+
+    def doze(self, message_sid: str, step_id: str, token: str) -> None:
+        """Keep the dozing timer's token (where the timer polls): whoever resolves the wait fails
+        it, so the execution goes on at once. Kept first, then looked at: a wait resolved
+        meanwhile is seen here and the token failed at once (as ``register`` does)."""
+        self._store.set_timer_token(message_sid, step_id, token)
+        current = self._require(message_sid, step_id)
+        if not current.waiting and self._workflow is not None:
+            self._workflow.fail(token, RESOLVED_ERROR, f"the conversation is {current.status}")
+
+    def _dozes(self, due: str, now: datetime) -> bool:
+        """Doze (wakeable) rather than sleep (not) until ``due``: only where the timer polls, and
+        when ``due`` is at least a doze away (a sooner look sleeps to the second)."""
+        return self._poll_seconds > 0 and parse_iso(due) >= now + timedelta(seconds=DOZE_SECONDS)
 
     def _timer_due(self, due: str) -> str:
         """When the timer branch wakes next: ``due``, or sooner when polling is configured.
@@ -253,22 +281,43 @@ class Conversations:
     # --- helpers -------------------------------------------------------------------------------
 
     def _end(
-        self, conversation: Conversation, outcome: WaitOutcome, detail: str, *, notify: bool = True
+        self,
+        conversation: Conversation,
+        outcome: WaitOutcome,
+        detail: str,
+        *,
+        notify: bool = True,
+        by_timer: bool = False,
     ) -> bool:
+        """Resolve with ``outcome`` if still waiting. ``notify``: fail the token task (and a
+        dozing timer, unless the timer is the one ending it)."""
         variables = outcome_variables(conversation, outcome, detail)
         if not self._store.resolve(conversation, outcome.value, variables, iso(self._clock())):
             return False
         self._store.close_wait(conversation)
         current = self._store.get(conversation.message_sid, conversation.step_id)
-        if notify and current is not None and current.task_token and self._workflow is not None:
-            self._workflow.fail(current.task_token, ERROR_NAMES[outcome], detail)
+        if notify and current is not None and self._workflow is not None:
+            if current.task_token:
+                self._workflow.fail(current.task_token, ERROR_NAMES[outcome], detail)
+            if not by_timer:
+                self._wake_timer(current)
         return True
 
     def _wake(self, conversation: Conversation) -> bool:
         current = self._require(conversation.message_sid, conversation.step_id)
         if not current.task_token or self._workflow is None:
             return True  # not registered yet: register sees the outcome and wakes itself
-        return self._workflow.wake(current.task_token, {"outcome": current.status})
+        woken = self._workflow.wake(current.task_token, {"outcome": current.status})
+        self._wake_timer(current)
+        return woken
+
+    def _wake_timer(self, current: Conversation) -> None:
+        """Fail a dozing timer's token (where the timer polls): the timer branch ends now, not
+        at its next look. A token already used or timed out is refused, harmlessly."""
+        if current.timer_token and self._workflow is not None:
+            self._workflow.fail(
+                current.timer_token, RESOLVED_ERROR, f"the wait is {current.status}"
+            )
 
     def _send(self, conversation: Conversation, step_id: str, body: str) -> StepOutcome:
         port = self._port_for(conversation.message_sid, conversation.account)
@@ -290,11 +339,13 @@ class Conversations:
         return conversation
 
 
-def execution_input(conversation: Conversation, first_timer_at: str) -> dict[str, Any]:
+def execution_input(
+    conversation: Conversation, first_timer_at: str, *, doze: bool = False
+) -> dict[str, Any]:
     """The execution's input: everything else is read from the table when needed."""
     keys = {"message_sid": conversation.message_sid, "step_id": conversation.step_id}
     return {
         **keys,
         "account": conversation.account,
-        "timer": {**keys, "next_at": first_timer_at, "resolved": False},
+        "timer": {**keys, "next_at": first_timer_at, "resolved": False, "doze": doze},
     }
