@@ -374,6 +374,8 @@ def test_webhook_emits_metrics_by_outcome_and_rejection_reason(
 def test_the_webhook_sends_the_message_item_as_the_json_it_built(stack: Stack) -> None:
     """Its client is already wrapped (``prebuilt_items``): a second wrap changes nothing. Every
     test above stores through that path on moto."""
-    from sms_automation.adapters.prebuilt_items import send_prebuilt_items
+    from sms_automation.adapters.prebuilt_items import _PrebuiltItemSerializer, send_prebuilt_items
 
-    assert send_prebuilt_items(handler._dynamodb()) is False
+    client = handler._dynamodb()
+    assert isinstance(client._serializer, _PrebuiltItemSerializer)
+    assert send_prebuilt_items(client) is False

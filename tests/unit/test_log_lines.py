@@ -190,6 +190,8 @@ def test_a_field_named_like_a_metric_or_dimension_is_refused() -> None:
     clash = LogLine("WARNING", "x", {"Reason": "y"}, (Count("Rejected", {"Reason": "z"}),))
     with pytest.raises(ValueError, match="clash"):
         written(clash)
+    with pytest.raises(ValueError, match="two sets of dimensions"):
+        written(LogLine("INFO", "x", {}, (Count("A"), Count("A", {"R": "1"}))))
     with pytest.raises(ValueError, match="two values"):
         written(LogLine("INFO", "x", {}, (Count("A", {"R": "1"}), Count("B", {"R": "2"}))))
 
@@ -202,15 +204,17 @@ def test_no_metrics_no_emf_block_and_none_fields_left_out() -> None:
     assert "dropped" not in document
 
 
-def test_cold_start_is_true_on_the_first_line_only() -> None:
+def test_cold_start_is_true_on_every_line_of_the_first_invocation_only() -> None:
     stream = io.StringIO()
     writer = lines(stream=stream)
-    for _ in range(3):
-        writer.write(STORED, Context())
+    first, second = Context(), Context(aws_request_id="second-request")
+    for context in (first, first, second, first):
+        writer.write(STORED, context)
     assert [json.loads(x)["cold_start"] for x in stream.getvalue().splitlines()] == [
         True,
+        True,
         False,
-        False,
+        True,  # the same request id: a line of that first invocation
     ]
 
 

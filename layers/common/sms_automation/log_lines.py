@@ -86,7 +86,8 @@ class LogLines:
         self._location = location
         self._stream = stream
         self._clock = clock
-        self._cold_start = True
+        self._first_request: str | None = None
+        self._written = False
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], function: str) -> LogLines:
@@ -119,9 +120,8 @@ class LogLines:
             "message": entry.message,
             "timestamp": powertools_timestamp(now),
             "service": self._service,
-            "cold_start": self._cold_start,
+            "cold_start": self._cold_start(context),
         }
-        self._cold_start = False
         if context is not None:
             document["function_name"] = context.function_name
             document["function_memory_size"] = context.memory_limit_in_mb
@@ -145,14 +145,26 @@ class LogLines:
             self._embed_metrics(document, entry.counts, now)
         return _encode(document)
 
+    def _cold_start(self, context: LambdaContextLike | None) -> bool:
+        """As Powertools says it: true on every line of the process's first invocation."""
+        request_id = context.aws_request_id if context is not None else None
+        if not self._written:
+            self._written, self._first_request = True, request_id
+            return True
+        return request_id is not None and request_id == self._first_request
+
     def _embed_metrics(
         self, document: dict[str, Any], counts: tuple[Count, ...], now: float
     ) -> None:
         """EMF: one directive per set of dimensions; values and dimension values at the top."""
         directives: dict[tuple[str, ...], list[dict[str, str]]] = {}
+        counted_by: dict[str, tuple[str, ...]] = {}
         top: dict[str, Any] = {}
         for count in counts:
             dimensions = ("service", *count.dimensions)
+            if counted_by.setdefault(count.name, dimensions) != dimensions:
+                # One top-level value would count in both sets of dimensions.
+                raise ValueError(f"{count.name!r} counted by two sets of dimensions in one line")
             metrics = directives.setdefault(dimensions, [])
             if not any(metric["Name"] == count.name for metric in metrics):
                 metrics.append({"Name": count.name, "Unit": "Count"})

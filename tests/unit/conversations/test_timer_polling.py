@@ -46,9 +46,11 @@ def test_timer_due_keeps_a_due_time_before_the_next_poll(due: str) -> None:
         (2, "2026-11-26T18:00:02.250000Z", True),  # exactly a doze away
         (2, "2026-11-26T18:00:01Z", False),  # sooner than a doze: sleep to it
         (2, "2026-11-26T17:00:00Z", False),
+        (1, "2026-11-27T18:00:00Z", True),
+        (60, "2026-11-27T18:00:00Z", False),  # a slower poll than a doze sleeps as set
     ],
 )
-def test_the_timer_dozes_only_where_it_polls_and_the_due_time_is_a_doze_away(
+def test_the_timer_dozes_only_where_it_polls_often_and_the_due_time_is_a_doze_away(
     poll_seconds: int, due: str, dozes: bool
 ) -> None:
     assert service(poll_seconds)._dozes(due, NOW) is dozes
@@ -131,3 +133,9 @@ def test_waking_the_answer_also_fails_the_dozing_timer_token() -> None:
     assert conversations._wake(store.conversation) is True
     assert workflow.woken == ["answer-token"]
     assert workflow.failed == [("timer-token", "Wait.Resolved")]
+
+
+def test_a_dozing_timer_is_told_by_an_empty_next_at() -> None:
+    assert service(2)._next_look("2026-11-27T18:00:00Z") == ""
+    assert service(0)._next_look("2026-11-27T18:00:00Z") == "2026-11-27T18:00:00Z"
+    assert service(60)._next_look("2026-11-27T18:00:00Z") == "2026-11-26T18:01:00Z"

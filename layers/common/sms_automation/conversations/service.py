@@ -109,11 +109,7 @@ class Conversations:
                 raise RuntimeError("wait_for_reply needs WAIT_STATE_MACHINE_ARN")
             arn = self._workflow.start(
                 execution_name(message_sid, step.step_id),
-                execution_input(
-                    conversation,
-                    self._timer_due(conversation.first_due()),
-                    doze=self._dozes(conversation.first_due(), self._clock()),
-                ),
+                execution_input(conversation, self._next_look(conversation.first_due())),
             )
             self._store.set_execution(message_sid, step.step_id, arn)
         return StepOutcome.pending(f"waiting for a reply until {conversation.deadline}")
@@ -172,9 +168,8 @@ class Conversations:
         return {
             "message_sid": message_sid,
             "step_id": step_id,
-            "next_at": soon if held and current.waiting else self._timer_due(ahead),
+            "next_at": soon if held and current.waiting else self._next_look(ahead),
             "resolved": not current.waiting,
-            "doze": current.waiting and not held and self._dozes(ahead, now),
         }
 
     def doze(self, message_sid: str, step_id: str, token: str) -> None:
@@ -186,10 +181,19 @@ class Conversations:
         if not current.waiting and self._workflow is not None:
             self._workflow.fail(token, RESOLVED_ERROR, f"the conversation is {current.status}")
 
+    def _next_look(self, due: str) -> str:
+        """The timer's ``next_at``: when to look again, or ``""`` to doze (see ``_dozes``)."""
+        return "" if self._dozes(due, self._clock()) else self._timer_due(due)
+
     def _dozes(self, due: str, now: datetime) -> bool:
-        """Doze (wakeable) rather than sleep (not) until ``due``: only where the timer polls, and
-        when ``due`` is at least a doze away (a sooner look sleeps to the second)."""
-        return self._poll_seconds > 0 and parse_iso(due) >= now + timedelta(seconds=DOZE_SECONDS)
+        """Doze (wakeable) rather than sleep (not) until the next look: only where the timer
+        polls every ``DOZE_SECONDS`` or more often (a doze lasts that long; a slower poll sleeps
+        as set), and when ``due`` is at least a doze away (a sooner look sleeps to the second).
+        Said by an empty ``next_at``, not a new key: a state machine and a timer function of
+        different versions (a deploy, a rollback) still understand each other."""
+        if not 0 < self._poll_seconds <= DOZE_SECONDS:
+            return False
+        return parse_iso(due) >= now + timedelta(seconds=DOZE_SECONDS)
 
     def _timer_due(self, due: str) -> str:
         """When the timer branch wakes next: ``due``, or sooner when polling is configured.
@@ -339,13 +343,12 @@ class Conversations:
         return conversation
 
 
-def execution_input(
-    conversation: Conversation, first_timer_at: str, *, doze: bool = False
-) -> dict[str, Any]:
-    """The execution's input: everything else is read from the table when needed."""
+def execution_input(conversation: Conversation, first_timer_at: str) -> dict[str, Any]:
+    """The execution's input: everything else is read from the table when needed.
+    ``first_timer_at`` is ``""`` when the timer starts by dozing."""
     keys = {"message_sid": conversation.message_sid, "step_id": conversation.step_id}
     return {
         **keys,
         "account": conversation.account,
-        "timer": {**keys, "next_at": first_timer_at, "resolved": False, "doze": doze},
+        "timer": {**keys, "next_at": first_timer_at, "resolved": False},
     }
