@@ -16,6 +16,7 @@ import yaml
 
 from functions.status_callback import handler as status_callback
 from sms_automation.adapters.conversation_store import DynamoConversationStore
+from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow
 from sms_automation.conversations.model import execution_name
 from tests.support.aws import (
     TEST_ACCOUNT_SID,
@@ -270,3 +271,41 @@ def test_a_redelivered_origin_starts_no_second_execution(world: World) -> None:
     sfn = boto3.client("stepfunctions")
     assert len(sfn.list_executions(stateMachineArn=world.state_machine_arn)["executions"]) == 1
     assert world.bodies() == ["Reply YES to confirm"]
+
+
+def test_a_reply_whose_wake_is_refused_while_the_execution_runs_is_still_the_conversations(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The timer ended the race first (a reminder or the deadline at the same instant as the
+    reply), so the token task is over and the wake is refused; the execution still resumes and
+    finds the reply's outcome. The reply must not also run the triggers (no "echo yes")."""
+    world.push(triggers({"timeout": "3s", **BRANCHES}))
+    origin = world.text("book me")
+    world.registered(origin)
+    monkeypatch.setattr(StepFunctionsWaitWorkflow, "wake", lambda self, token, output: False)
+
+    world.text("yes")
+
+    assert world.finished(origin) == "SUCCEEDED"
+    assert world.conversation(origin).status == "replied"
+    assert world.bodies() == ["Reply YES to confirm", "Thanks yes", "Bye"]
+
+
+def test_a_reply_to_a_wait_whose_execution_was_stopped_runs_the_triggers(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nobody will carry a stopped execution's conversation on: the reply is a new message."""
+    world.push(triggers({"timeout": "1h", **BRANCHES}))
+    origin = world.text("book me")
+    world.registered(origin)
+    boto3.client("stepfunctions").stop_execution(
+        executionArn=world.conversation(origin).execution_arn, error="Operator.Stopped"
+    )
+    # What AWS answers for a stopped execution: its token is refused (TaskTimedOut) and it is
+    # ABORTED. moto's executor accepts the token and keeps saying RUNNING.
+    monkeypatch.setattr(StepFunctionsWaitWorkflow, "wake", lambda self, token, output: False)
+    monkeypatch.setattr(StepFunctionsWaitWorkflow, "running", lambda self, arn: False)
+
+    world.text("yes")
+
+    assert world.bodies() == ["Reply YES to confirm", "echo yes"]

@@ -86,7 +86,12 @@ def _actions(template: Template, role: str) -> set[str]:
     [
         (
             "TriggerProcessorFunctionRole",
-            {"states:StartExecution", "states:SendTaskSuccess", "states:SendTaskFailure"},
+            {
+                "states:StartExecution",
+                "states:SendTaskSuccess",
+                "states:SendTaskFailure",
+                "states:DescribeExecution",
+            },
         ),
         ("WaitRegisterFunctionRole", {"states:SendTaskSuccess", "states:SendTaskFailure"}),
         # SendTaskFailure: the deadline fails the token task; a dozing timer fails its own token.

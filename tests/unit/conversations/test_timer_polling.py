@@ -72,6 +72,9 @@ class RecordingWorkflow:
         self.failed.append((token, error_name))
         return True
 
+    def running(self, execution_arn: str) -> bool:
+        raise AssertionError("not asked here")
+
 
 class OneConversationStore:
     """Just enough of the store for ``doze``/``_wake``: one conversation, tokens kept."""

@@ -61,6 +61,16 @@ class StepFunctionsWaitWorkflow:
             raise
         return True
 
+    def running(self, execution_arn: str) -> bool:
+        """Whether the execution is still running (an unknown one is not)."""
+        try:
+            response = self._client.describe_execution(executionArn=execution_arn)
+        except ClientError as error:
+            if _code(error) == "ExecutionDoesNotExist":
+                return False
+            raise
+        return response["status"] == "RUNNING"
+
     def fail(self, token: str, error_name: str, cause: str) -> bool:
         try:
             self._client.send_task_failure(taskToken=token, error=error_name, cause=cause[:32768])

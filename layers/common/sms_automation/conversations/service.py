@@ -63,6 +63,8 @@ class WaitWorkflow(Protocol):
 
     def fail(self, token: str, error_name: str, cause: str) -> bool: ...
 
+    def running(self, execution_arn: str) -> bool: ...
+
 
 class ReplyRouting(StrEnum):
     NOT_A_REPLY = "not_a_reply"
@@ -252,9 +254,19 @@ class Conversations:
         if not self._store.record_reply(decision, seen_attempts=conversation.attempts):
             return None
         after = self._require(conversation.message_sid, conversation.step_id)
-        if not self._follow_up(after, decision.resolves, decision.reprompt_step_id):
+        followed = self._follow_up(after, decision.resolves, decision.reprompt_step_id)
+        if not followed and not self._carried_on(after):
             return ReplyRouting.NOT_A_REPLY  # nobody will carry the conversation on
         return ReplyRouting.ALSO_TRIGGERS if after.also_run_triggers else ReplyRouting.CONSUMED
+
+    def _carried_on(self, conversation: Conversation) -> bool:
+        """The wake was refused: the token task is over. If the execution still runs, it is on
+        its way to resume (the timer ended the race first, at a reminder or the deadline), and
+        the resume finds this reply's outcome: the reply is the conversation's, not the
+        triggers'. An execution that is over (stopped, failed) carries nothing on."""
+        if not conversation.execution_arn or self._workflow is None:
+            return False
+        return self._workflow.running(conversation.execution_arn)
 
     def _follow_up(
         self, conversation: Conversation, resolves: bool, reprompt_step_id: str | None
