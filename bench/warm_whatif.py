@@ -11,21 +11,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from collections.abc import Callable
 from contextlib import redirect_stdout
 
 from bench import warm
-from bench.common import ENVIRONMENT, percentile
+from bench.common import ENVIRONMENT
 
 
-def _median_us(call: Callable[[int], object], runs: int = 4_000) -> float:
-    timings = []
-    for index in range(runs):
-        started = time.perf_counter_ns()
-        call(index)
-        timings.append((time.perf_counter_ns() - started) / 1000)
-    return round(percentile(timings, 0.5), 1)
+def _median_us(call: Callable[[int], object]) -> float:
+    return warm._median_us(call, runs=4_000)
 
 
 def run() -> dict[str, float]:

@@ -30,8 +30,7 @@ def _runtime() -> Runtime:
     return Runtime.from_environ(os.environ)
 
 
-def record_handler(record: dict[str, Any], context: LambdaContext | None = None) -> None:
-    message = message_from_record(record)
+def message_handler(message: dict[str, Any], context: LambdaContext | None = None) -> None:
     routing, result = _runtime().handle_inbound(message)
     run = result.run
     fields: dict[str, Any] = {"account": message["account"]}
@@ -65,14 +64,19 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     failures = []
     records = event.get("Records", [])
     for record in records:
+        message: dict[str, Any] = {}
         try:
-            record_handler(record, context)
+            message = message_from_record(record)
+            message_handler(message, context)
         except Exception as error:
-            account, message_sid = _identity_of(record)
+            # A poison record may not even read as a message: the line says what it can.
             failed = LogLine(
-                "ERROR", "record failed; reported for retry", {"account": account}, error=error
+                "ERROR",
+                "record failed; reported for retry",
+                {"account": message.get("account")},
+                error=error,
             )
-            log_lines.write(failed, context, message_sid)
+            log_lines.write(failed, context, message.get("message_sid"))
             failures.append({"itemIdentifier": sequence_number(record)})
     # Every invocation reports its failures (0 too): the alarm on them needs a steady series.
     batch = LogLine(
@@ -83,13 +87,3 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     )
     log_lines.write(batch, context)
     return {"batchItemFailures": failures}
-
-
-def _identity_of(record: dict[str, Any]) -> tuple[str | None, str | None]:
-    """The failed record's account and Sid, when it can be read at all (a poison record may
-    not), for its failure line."""
-    try:
-        message = message_from_record(record)
-    except Exception:
-        return None, None
-    return message.get("account"), message.get("message_sid")

@@ -1,0 +1,77 @@
+"""What the trigger processor writes: a line per record (its metrics embedded), an ERROR line
+per failed record with what could be read of it, and a line per batch counting the failures
+(the alarm on ``RecordsFailed`` needs one every invocation). The real processor on moto."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from sms_automation.processing.runtime import Runtime
+from tests.support.conversation_world import World
+
+pytestmark = pytest.mark.integration
+
+
+def lines(output: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+def processor_lines(output: str) -> list[dict[str, Any]]:
+    return [line for line in lines(output) if line["service"] == "trigger-processor"]
+
+
+def test_a_batch_with_a_poison_record_writes_a_line_each_and_counts_the_failure(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sid = world.receive("hello")
+    [good] = world.stream.inserts_of_inbound_messages()
+    poison = {**good, "dynamodb": {**good["dynamodb"], "NewImage": {"kind": {"S": "x"}}}}
+    poison["dynamodb"]["SequenceNumber"] = "999"
+    capsys.readouterr()
+
+    assert world.deliver([good, poison]) == {"batchItemFailures": [{"itemIdentifier": "999"}]}
+
+    processed, failed, batch = processor_lines(capsys.readouterr().out)
+    assert (processed["message"], processed["correlation_id"]) == ("message processed", sid)
+    assert processed["MessagesProcessed"] == 1
+    assert (failed["level"], failed["message"]) == ("ERROR", "record failed; reported for retry")
+    assert failed["exception_name"] == "NotAnInboundMessage"
+    assert "account" not in failed
+    assert "correlation_id" not in failed
+    assert batch["message"] == "batch processed"
+    assert (batch["records"], batch["failed"], batch["RecordsFailed"]) == (2, 1, 1)
+
+
+def test_a_record_failing_once_read_names_its_account_and_sid(
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sid = world.receive("hello")
+
+    def unavailable(self: Runtime, message: dict[str, Any]) -> Any:
+        raise RuntimeError("DynamoDB is throttling")
+
+    monkeypatch.setattr(Runtime, "handle_inbound", unavailable)
+    capsys.readouterr()
+
+    assert world.deliver()["batchItemFailures"] != []
+
+    failed, batch = processor_lines(capsys.readouterr().out)
+    assert (failed["account"], failed["correlation_id"]) == ("acme", sid)
+    assert failed["exception"].endswith("RuntimeError: DynamoDB is throttling")
+    assert batch["RecordsFailed"] == 1
+
+
+def test_a_batch_without_failures_still_counts_zero(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.receive("hello")
+    capsys.readouterr()
+    assert world.deliver() == {"batchItemFailures": []}
+    *_, batch = processor_lines(capsys.readouterr().out)
+    assert batch["RecordsFailed"] == 0
+    assert batch["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [
+        {"Name": "RecordsFailed", "Unit": "Count"}
+    ]
