@@ -5,11 +5,11 @@ trigger file is compiled on first use), no twilio or requests (loaded when somet
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.python import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 NOT_AT_IMPORT = ("aws_lambda_powertools", "pydantic", "yaml", "twilio", "requests")
@@ -34,7 +34,4 @@ def test_a_handler_imports_without_powertools_pydantic_yaml_or_twilio(function: 
         "import handler\n"
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({NOT_AT_IMPORT!r})))\n"
     )
-    result = subprocess.run(  # noqa: S603 (our own interpreter and code)
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "[]"
+    assert run_python(code).strip() == "[]"

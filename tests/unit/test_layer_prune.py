@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import botocore
 import twilio
 
 from local.layer_prune import AWS_SERVICES, TWILIO_DOMAINS, prune_layer
+from tests.support.python import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE = [ROOT / "layers" / "common" / "sms_automation", ROOT / "functions"]
@@ -76,12 +75,4 @@ def test_clients_of_every_kept_service_and_twilio_s_api_load_from_a_pruned_copy(
         "client = Client('AC' + '0' * 32, 'token')\n"
         "print(client.api.v2010.accounts('AC' + '0' * 32).messages)\n"
     )
-    result = subprocess.run(  # noqa: S603 (our own interpreter and code)
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(layer), "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "MessageList" in result.stdout
+    assert "MessageList" in run_python(code, pythonpath=layer)
