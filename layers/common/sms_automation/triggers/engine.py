@@ -468,7 +468,7 @@ class Engine:
 
     def __init__(self, trigger_set: TriggerSet) -> None:
         self.program = compile_triggers(trigger_set)
-        self._automations = {a.name.casefold(): a for a in trigger_set.automations}
+        self._trigger_set = trigger_set
         self._compiled_automations: dict[str, CompiledTrigger] = {}
 
     def evaluate(
@@ -546,7 +546,7 @@ class Engine:
         folded = name.casefold()
         compiled = self._compiled_automations.get(folded)
         if compiled is None:
-            definition = self._automations.get(folded)
+            definition = self._trigger_set.automation(name)
             if definition is None:
                 raise KeyError(f"the trigger set has no automation named {name!r}")
             compiled = self._compiled_automations[folded] = compile_automation(definition)

@@ -12,7 +12,9 @@ import re
 from typing import Final
 
 MAX_INPUT_CHARS: Final = 4_096
-_PHONE = re.compile(r"^(whatsapp:)?\+[1-9][0-9]{6,14}$")
+ADDRESS_PATTERN: Final = r"^(whatsapp:)?\+[1-9][0-9]{6,14}$"
+"""A contact or one of our numbers: E.164, or ``whatsapp:`` + E.164."""
+_PHONE = re.compile(ADDRESS_PATTERN)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TRUE, _FALSE = frozenset({"true", "yes", "1"}), frozenset({"false", "no", "0"})
 

@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from sms_automation.triggers.durations import MAX_WAIT_SECONDS, parse_duration
+from sms_automation.triggers.inputs import ADDRESS_PATTERN as _ADDRESS_PATTERN
 from sms_automation.triggers.inputs import InvalidInput, coerce_input
 from sms_automation.triggers.jsonpath import parse_json_path
 from sms_automation.triggers.patterns import compile_pattern
@@ -664,8 +665,8 @@ RESERVED_INPUT_NAMES = frozenset(
         *("now", "date", "time", "account", "trigger"),
     )
 )
-ADDRESS_PATTERN = r"^(whatsapp:)?\+[1-9][0-9]{6,14}$"
-"""A contact or one of our numbers: E.164, or ``whatsapp:`` + E.164."""
+ADDRESS_PATTERN = _ADDRESS_PATTERN
+"""A contact or one of our numbers (the same check as a ``phone`` input)."""
 Address = Annotated[str, Field(pattern=ADDRESS_PATTERN, description="E.164, e.g. +15005550006")]
 _SCHEDULE_EXPRESSION = re.compile(
     r"^(rate\([1-9][0-9]{0,5} (minute|minutes|hour|hours|day|days)\)"
@@ -762,19 +763,17 @@ class Automation(Model):
                     f"schedule {position} has no 'from' and the automation has none: "
                     "set one of them to our number"
                 )
-            declared = {item.name.casefold(): item for item in self.inputs}
             for name, value in schedule.variables.items():
-                declared_input = declared.get(name.casefold())
-                if declared_input is None:
+                declared = self.input(name)
+                if declared is None:
                     raise ValueError(f"schedule {position} sets {name!r}, which is not an input")
                 try:
-                    coerce_input(declared_input.type, value)
+                    coerce_input(declared.type, value)
                 except InvalidInput as error:
                     raise ValueError(f"schedule {position}, {name!r}: {error}") from None
+            given = {name.casefold() for name in schedule.variables}
             for item in self.inputs:
-                if item.required and item.name.casefold() not in {
-                    name.casefold() for name in schedule.variables
-                }:
+                if item.required and item.name.casefold() not in given:
                     raise ValueError(f"schedule {position} does not set the required {item.name!r}")
         return self
 
