@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -21,16 +20,12 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sms_automation.adapters.account_store import DynamoAccountStore
-from sms_automation.adapters.automation_run_store import (
-    DynamoAutomationRunStore,
-    RunStoreUnavailable,
-)
-from sms_automation.adapters.trigger_store import DynamoTriggerStore
+from sms_automation.adapters.automation_run_store import RunStoreUnavailable
 from sms_automation.automations import http
 from sms_automation.automations.service import (
-    AutomationStarter,
     StartedRun,
     describe_run,
+    dynamo_starter,
     list_runs,
 )
 from sms_automation.automations.start import StartRequest
@@ -64,12 +59,7 @@ class DynamoBackend:
         self._table = table_name
         self._client = client
         self._accounts = DynamoAccountStore(table_name, client)
-        self._starter = AutomationStarter(
-            accounts=self._accounts,
-            triggers=DynamoTriggerStore(table_name, client),
-            runs=DynamoAutomationRunStore(table_name, client),
-            clock=lambda: datetime.now(UTC),
-        )
+        self._starter = dynamo_starter(table_name, client)
 
     def start(self, request: StartRequest) -> StartedRun:
         return _available(lambda: self._starter.start(request))

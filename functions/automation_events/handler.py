@@ -11,7 +11,6 @@ after its retries, sends it to the on-failure destination (AutomationsDLQ). The 
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -21,11 +20,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from sms_automation.adapters.account_store import DynamoAccountStore
-from sms_automation.adapters.automation_run_store import DynamoAutomationRunStore
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.automations import events
-from sms_automation.automations.service import AutomationStarter
+from sms_automation.automations.service import AutomationStarter, dynamo_starter
 from sms_automation.automations.start import StartRejected, StartRequest
 from sms_automation.pii import mask_phone
 from sms_automation.triggers.model import TriggerSet
@@ -59,14 +56,7 @@ def _triggers() -> DynamoTriggerStore:
 
 @cache
 def _starter() -> AutomationStarter:
-    table = os.environ["TABLE_NAME"]
-    return AutomationStarter(
-        accounts=DynamoAccountStore(table, _client()),
-        triggers=_triggers(),
-        runs=DynamoAutomationRunStore(table, _client()),
-        clock=lambda: datetime.now(UTC),
-        parsed=_parsed(),
-    )
+    return dynamo_starter(os.environ["TABLE_NAME"], _client(), parsed=_parsed())
 
 
 @metrics.log_metrics

@@ -4,19 +4,12 @@ for the contact, whose reply (through the real webhook) resumes it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import boto3
 import pytest
 import yaml
 
-from sms_automation.adapters.account_store import DynamoAccountStore
-from sms_automation.adapters.automation_run_store import (
-    DynamoAutomationRunStore,
-    RunStoreUnavailable,
-)
-from sms_automation.adapters.trigger_store import DynamoTriggerStore
-from sms_automation.automations.service import AutomationStarter, describe_run
+from sms_automation.adapters.automation_run_store import RunStoreUnavailable
+from sms_automation.automations.service import AutomationStarter, describe_run, dynamo_starter
 from sms_automation.automations.start import StartRejected, StartRequest, StartSource
 from tests.resilience.faults import AwsFaults
 from tests.support.conversation_world import ALICE, OUR_NUMBER, World
@@ -63,13 +56,7 @@ NO_WAIT = {
 
 
 def starter(world: World) -> AutomationStarter:
-    client = boto3.client("dynamodb")
-    return AutomationStarter(
-        accounts=DynamoAccountStore(world.table, client),
-        triggers=DynamoTriggerStore(world.table, client),
-        runs=DynamoAutomationRunStore(world.table, client),
-        clock=lambda: datetime.now(UTC),
-    )
+    return dynamo_starter(world.table, boto3.client("dynamodb"))
 
 
 def start(world: World, **overrides: object) -> str:

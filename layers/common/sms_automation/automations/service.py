@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sms_automation import action_log
 from sms_automation.accounts import ACCOUNT_NAME_PATTERN, Account
+from sms_automation.adapters.account_store import DynamoAccountStore
 from sms_automation.adapters.automation_run_store import DynamoAutomationRunStore
+from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.automations.start import (
     RUN_ID_PATTERN,
     PinnedTriggers,
@@ -116,6 +118,19 @@ class AutomationStarter:
                 f"(run {existing['run_id']}); use a new key for a new run",
             )
         return _started(existing, created=False)
+
+
+def dynamo_starter(
+    table_name: str, client: DynamoDBClient, *, parsed: PerVersion[TriggerSet] | None = None
+) -> AutomationStarter:
+    """The starter on the app table (accounts, trigger files and runs), on the UTC clock."""
+    return AutomationStarter(
+        accounts=DynamoAccountStore(table_name, client),
+        triggers=DynamoTriggerStore(table_name, client),
+        runs=DynamoAutomationRunStore(table_name, client),
+        clock=lambda: datetime.now(UTC),
+        parsed=parsed,
+    )
 
 
 def _started(origin: Mapping[str, Any], *, created: bool) -> StartedRun:

@@ -16,7 +16,6 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from time import monotonic, sleep
 from typing import Any
 
@@ -24,13 +23,13 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sms_automation.adapters.account_store import DynamoAccountStore
-from sms_automation.adapters.automation_run_store import (
-    DynamoAutomationRunStore,
-    RunStoreUnavailable,
+from sms_automation.adapters.automation_run_store import RunStoreUnavailable
+from sms_automation.automations.service import (
+    AutomationStarter,
+    StartedRun,
+    describe_run,
+    dynamo_starter,
 )
-from sms_automation.adapters.trigger_store import DynamoTriggerStore
-from sms_automation.automations.service import AutomationStarter, StartedRun, describe_run
 from sms_automation.automations.start import (
     PinnedTriggers,
     Problem,
@@ -169,16 +168,6 @@ def start(
     return starter.start(request)
 
 
-def automation_starter(context: CliContext) -> AutomationStarter:
-    client = context.dynamodb
-    return AutomationStarter(
-        accounts=DynamoAccountStore(context.table_name, client),
-        triggers=DynamoTriggerStore(context.table_name, client),
-        runs=DynamoAutomationRunStore(context.table_name, client),
-        clock=lambda: datetime.now(UTC),
-    )
-
-
 def caller_identity() -> str:
     """The caller's IAM ARN (what the run records as who started it), else ``"cli"``."""
     try:
@@ -226,7 +215,7 @@ def run_automation(args: argparse.Namespace) -> int:
         requested_by=caller_identity(),
     )
     try:
-        started = start(automation_starter(context), request, cli_problems)
+        started = start(dynamo_starter(context.table_name, context.dynamodb), request, cli_problems)
     except StartRejected as rejected:
         return print_rejection(rejected, as_json=args.json)
     except RunStoreUnavailable as error:
