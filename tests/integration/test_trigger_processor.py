@@ -7,8 +7,9 @@ is sent twice.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -19,9 +20,13 @@ from functions.inbound_webhook import handler as inbound
 from functions.status_callback import handler as status_callback
 from functions.trigger_processor import handler as processor
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
+from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.cli.main import main
 from sms_automation.processing.ledger import DynamoStepLedger, StepState
+from sms_automation.processing.runner import MessageProcessor, MissingTriggerVersion
 from sms_automation.processing.runs import DynamoRunStore
+from sms_automation.triggers import ActionPort, DryRunPort
+from sms_automation.triggers.versions import engines
 from tests.support.aws import (
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,
@@ -304,3 +309,50 @@ def test_processor_replays_the_pinned_trigger_version(world: World) -> None:
 
     [sms] = world.sms_sent()
     assert sms["body"].startswith("Thanks, we got")
+
+
+def processor_of(
+    world: World, port_for: Callable[[Mapping[str, Any]], ActionPort]
+) -> MessageProcessor:
+    dynamodb = boto3.client("dynamodb")
+    return MessageProcessor(
+        runs=DynamoRunStore(world.table, dynamodb),
+        triggers=DynamoTriggerStore(world.table, dynamodb),
+        engines=engines(),
+        port_for=port_for,
+        clock=lambda: datetime.now(UTC),
+    )
+
+
+RUN_ID = "RU" + "0" * 32
+
+
+def automation_run(automation: str) -> dict[str, Any]:
+    """An automation run's origin pinned to version 1 (which has triggers, no automations)."""
+    return {
+        "kind": "automation_run",
+        "message_sid": RUN_ID,
+        "account": "acme",
+        "automation": automation,
+        "trigger_version": 1,
+        "fingerprint": "f" * 16,
+        "params": {"From": "+14155550101", "To": "+15005550006"},
+        "received_at": "2026-01-01T00:00:00.000Z",
+    }
+
+
+def test_a_run_of_an_automation_its_pinned_version_lacks_is_a_missing_version(
+    world: World,
+) -> None:
+    processor = processor_of(world, lambda message: DryRunPort())
+    with pytest.raises(MissingTriggerVersion, match="no automation named 'gone'"):
+        processor.process(automation_run("gone"))
+
+
+def test_a_key_error_from_the_port_is_not_taken_for_a_missing_automation(world: World) -> None:
+    def broken_port(message: Mapping[str, Any]) -> ActionPort:
+        raise KeyError("a bug, not a missing automation")
+
+    inbound_message = {**automation_run("-"), "kind": "inbound_message", "message_sid": SMS_SID}
+    with pytest.raises(KeyError, match="a bug"):  # retried, not sent to the DLQ as gone
+        processor_of(world, broken_port).process(inbound_message)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from sms_automation.triggers import Engine, EvaluationStatus, SendSms, TriggerSet, WaitForReply
+from sms_automation.triggers.engine import UnknownAutomation
 from tests.unit.triggers.builders import ACCOUNT, NOW
 
 CONTACT, OURS = "+447700900123", "+447700900999"
@@ -73,5 +74,5 @@ def test_the_triggers_run_when_no_automation_is_named() -> None:
 
 
 def test_an_unknown_automation_is_a_key_error() -> None:
-    with pytest.raises(KeyError, match="no automation named 'other'"):
+    with pytest.raises(UnknownAutomation, match="no automation named 'other'"):
         Engine(FILE).dry_run(run_variables("Ann"), now=NOW, account=ACCOUNT, automation="other")

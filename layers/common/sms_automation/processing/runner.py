@@ -97,7 +97,8 @@ class MessageProcessor:
                 f"trigger version {run.trigger_version} of {run.account!r} is gone"
             )
         engine = self._engines.get(run.account, stored)
-        from sms_automation.triggers import AccountSettings  # loaded with the engine
+        # Loaded with the engine (above), not at import.
+        from sms_automation.triggers.engine import AccountSettings, UnknownAutomation
 
         automation = str(message["automation"]) if is_automation_run(message) else None
         try:
@@ -109,7 +110,7 @@ class MessageProcessor:
                 headers=dict(message.get("headers") or {}),
                 automation=automation,
             )
-        except KeyError as error:  # the pinned version had it when the run was started
+        except UnknownAutomation as error:  # the pinned version had it when the run started
             raise MissingTriggerVersion(str(error)) from None
         diagnostics = [
             {

@@ -70,6 +70,11 @@ from sms_automation.triggers.variables import Template, VarValue, fold, parse_te
 MAX_SMS_BODY_CHARS = 1_600
 UTC = ZoneInfo("UTC")
 
+
+class UnknownAutomation(KeyError):
+    """``Engine.evaluate`` was asked for an automation the trigger set does not have."""
+
+
 StepBuilder = Callable[[EvalContext, str, str], Step | None]
 """(context, trigger name, step id) -> the rendered step, or None (an error was recorded)."""
 
@@ -485,7 +490,7 @@ class Engine:
         request headers kept with it (``User-Agent`` becomes ``%HTTP_USER_AGENT%``);
         ``now``: timezone-aware, fixed by the caller (the same on every replay).
         ``automation``: run that automation of the set (its run's variables as ``message``)
-        instead of the triggers; ``KeyError`` when the set has none of that name."""
+        instead of the triggers; ``UnknownAutomation`` when the set has none of that name."""
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("now must be timezone-aware (e.g. datetime.now(UTC))")
         triggers = self.program.triggers if automation is None else (self._automation(automation),)
@@ -548,7 +553,7 @@ class Engine:
         if compiled is None:
             definition = self._trigger_set.automation(name)
             if definition is None:
-                raise KeyError(f"the trigger set has no automation named {name!r}")
+                raise UnknownAutomation(f"the trigger set has no automation named {name!r}")
             compiled = self._compiled_automations[folded] = compile_automation(definition)
         return compiled
 
