@@ -26,7 +26,7 @@ from sms_automation.automations.service import AutomationStarter, dynamo_starter
 from sms_automation.automations.start import StartRejected, StartRequest
 from sms_automation.pii import mask_phone
 from sms_automation.triggers.model import TriggerSet
-from sms_automation.triggers.versions import PerVersion, parsed_trigger_files
+from sms_automation.triggers.versions import PerVersion, StoredTriggers, parsed_trigger_files
 
 _SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "automation-events"
 logger = Logger(service=_SERVICE)
@@ -65,9 +65,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     source = "schedule" if events.is_scheduled(event) else "event"
     logger.append_keys(source=source, event_id=event.get("id"))
     try:
-        request = _request(event)
+        request, current = _request(event)
         logger.append_keys(account=request.account, automation=request.automation)
-        started = _starter().start(request)
+        started = _starter().start(request, current)
     except StartRejected as rejected:
         _count_rejection(rejected.reason.value)
         logger.warning(
@@ -94,14 +94,15 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return {"started": True, **started.as_dict()}
 
 
-def _request(event: dict[str, Any]) -> StartRequest:
+def _request(event: dict[str, Any]) -> tuple[StartRequest, StoredTriggers | None]:
+    """The request, and for a schedule the trigger file it was read from (the run's version)."""
     if not events.is_scheduled(event):
-        return events.request_from_event(event)
+        return events.request_from_event(event), None
     scheduled = events.scheduled_start(event)
     logger.append_keys(schedule=scheduled.schedule_name)
     stored = _triggers().current(scheduled.account)
     current = _parsed().get(scheduled.account, stored) if stored is not None else None
-    return events.request_from_schedule(scheduled, current)
+    return events.request_from_schedule(scheduled, current), stored
 
 
 def _count_rejection(reason: str) -> None:

@@ -15,6 +15,7 @@ import yaml
 
 from functions.automation_events import handler as automation_events
 from sms_automation.adapters.automation_run_store import RunStoreUnavailable
+from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.automations.schedules import desired_schedules
 from sms_automation.triggers.loader import parse_trigger_text
 from tests.resilience.faults import AwsFaults
@@ -203,3 +204,20 @@ def test_dynamodb_refusing_the_write_raises_for_lambda_to_retry(
     with pytest.raises(RunStoreUnavailable):
         invoke(bus_event())
     assert stored_runs(stack) == []
+
+
+def test_schedule_reads_the_trigger_file_once_and_pins_that_version(
+    stack: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    versions: list[int] = []
+    read = DynamoTriggerStore.current
+
+    def counted(store: DynamoTriggerStore, account: str) -> Any:
+        stored = read(store, account)
+        versions.append(stored.version if stored is not None else 0)
+        return stored
+
+    monkeypatch.setattr(DynamoTriggerStore, "current", counted)
+    answer = invoke(scheduled_invocation())
+    assert answer["started"] is True
+    assert versions == [answer["trigger_version"]]

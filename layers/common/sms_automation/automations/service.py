@@ -82,13 +82,16 @@ class AutomationStarter:
         self._clock = clock
         self._parsed = parsed or parsed_trigger_files()
 
-    def find(self, account: str, name: str) -> tuple[Automation, PinnedTriggers]:
-        """The automation in the account's current trigger file, or a 404 ``StartRejected``."""
+    def find(
+        self, account: str, name: str, current: StoredTriggers | None = None
+    ) -> tuple[Automation, PinnedTriggers]:
+        """The automation in the account's current trigger file (``current``: already read
+        for this request, not read again), or a 404 ``StartRejected``."""
         if not ACCOUNT_NAME_PATTERN.fullmatch(account) or self._accounts.get(account) is None:
             raise StartRejected(
                 RejectionReason.ACCOUNT_NOT_FOUND, f"there is no account {account!r}"
             )
-        stored = self._triggers.current(account)
+        stored = current if current is not None else self._triggers.current(account)
         automation = None
         if stored is not None:
             automation = self._parsed.get(account, stored).automation(name)
@@ -99,10 +102,13 @@ class AutomationStarter:
             )
         return automation, PinnedTriggers(stored.version, stored.fingerprint)
 
-    def start(self, request: StartRequest) -> StartedRun:
-        """Raises ``StartRejected`` (nothing stored) or ``RunStoreUnavailable`` (retry)."""
+    def start(self, request: StartRequest, current: StoredTriggers | None = None) -> StartedRun:
+        """Raises ``StartRejected`` (nothing stored) or ``RunStoreUnavailable`` (retry).
+
+        ``current``: the trigger file the request was read from (a schedule's), so the run is
+        pinned to that version and the file is not read again."""
         check_idempotency_key(request.idempotency_key)
-        automation, pinned = self.find(request.account, request.automation)
+        automation, pinned = self.find(request.account, request.automation, current)
         run_id = run_id_for(request.account, request.idempotency_key)
         requested_at = _iso(self._clock())
         origin = build_origin(
