@@ -31,6 +31,7 @@ from sms_automation.automations.start import (
     StartRejected,
     StartRequest,
     StartSource,
+    invalid_field,
 )
 from sms_automation.triggers.model import TriggerSet
 
@@ -63,10 +64,10 @@ def is_scheduled(event: Mapping[str, Any]) -> bool:
 def request_from_event(event: Mapping[str, Any]) -> StartRequest:
     """The start request an ``SMS automation start`` event carries."""
     if event.get("detail-type") != DETAIL_TYPE:
-        raise _invalid("detail-type", f"expected {DETAIL_TYPE!r}")
+        raise invalid_field("detail-type", f"expected {DETAIL_TYPE!r}")
     detail = event.get("detail")
     if not isinstance(detail, Mapping):
-        raise _invalid("detail", "must be an object")
+        raise invalid_field("detail", "must be an object")
     problems = [
         Problem(f"detail.{name}", "not a field of the event (see docs/automations-reference.md)")
         for name in sorted(set(detail) - _DETAIL_FIELDS)
@@ -77,12 +78,7 @@ def request_from_event(event: Mapping[str, Any]) -> StartRequest:
     if key is None:
         key = f"event:{event.get('id', '')}" if event.get("id") else None
     variables = detail.get("variables")
-    if problems:
-        raise StartRejected(
-            RejectionReason.INVALID_REQUEST,
-            "the event is not a valid start: " + "; ".join(p.field for p in problems),
-            tuple(problems),
-        )
+    _reject_if(problems, "the event is not a valid start")
     return StartRequest(
         account=account,
         automation=automation,
@@ -105,12 +101,7 @@ def scheduled_start(event: Mapping[str, Any]) -> ScheduledStart:
     position = event.get("schedule")
     if not isinstance(position, int) or isinstance(position, bool) or position < 1:
         problems.append(Problem("schedule", "the schedule's position, a number from 1"))
-    if problems:
-        raise StartRejected(
-            RejectionReason.INVALID_REQUEST,
-            "the schedule's input is not valid: " + "; ".join(p.field for p in problems),
-            tuple(problems),
-        )
+    _reject_if(problems, "the schedule's input is not valid")
     assert isinstance(position, int)
     return ScheduledStart(account, automation, position, name, when)
 
@@ -150,7 +141,10 @@ def _text(value: Any, name: str, problems: list[Problem]) -> str:
     return value
 
 
-def _invalid(name: str, message: str) -> StartRejected:
-    return StartRejected(
-        RejectionReason.INVALID_REQUEST, f"{name}: {message}", (Problem(name, message),)
-    )
+def _reject_if(problems: list[Problem], what: str) -> None:
+    if problems:
+        raise StartRejected(
+            RejectionReason.INVALID_REQUEST,
+            f"{what}: " + "; ".join(p.field for p in problems),
+            tuple(problems),
+        )

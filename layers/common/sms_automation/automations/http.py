@@ -32,6 +32,7 @@ from sms_automation.automations.start import (
     StartRejected,
     StartRequest,
     StartSource,
+    invalid_field,
 )
 
 MAX_BODY_BYTES: Final = 64 * 1024
@@ -210,7 +211,7 @@ def _raw_body(event: Mapping[str, Any]) -> bytes:
         try:
             raw = base64.b64decode(body, validate=True)
         except (binascii.Error, ValueError):
-            raise _invalid("body", "not valid base64") from None
+            raise invalid_field("body", "not valid base64") from None
     else:
         raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
     if len(raw) > MAX_BODY_BYTES:
@@ -228,16 +229,10 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     try:
         document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise _invalid("body", "not JSON in UTF-8") from None
+        raise invalid_field("body", "not JSON in UTF-8") from None
     if not isinstance(document, dict):
-        raise _invalid("body", 'must be a JSON object: {"to": ..., "variables": {...}}')
+        raise invalid_field("body", 'must be a JSON object: {"to": ..., "variables": {...}}')
     return document
-
-
-def _invalid(field: str, message: str) -> StartRejected:
-    return StartRejected(
-        RejectionReason.INVALID_REQUEST, f"{field}: {message}", (Problem(field, message),)
-    )
 
 
 def _started_response(event: Mapping[str, Any], started: StartedRunView) -> dict[str, Any]:

@@ -93,6 +93,13 @@ class StartRejected(Exception):
         return body
 
 
+def invalid_field(name: str, message: str) -> StartRejected:
+    """An invalid request, its one problem the field ``name``."""
+    return StartRejected(
+        RejectionReason.INVALID_REQUEST, f"{name}: {message}", (Problem(name, message),)
+    )
+
+
 def run_id_for(account: str, idempotency_key: str | None) -> str:
     """With a key, the same id for every retry (the conditional write then starts one run)."""
     if idempotency_key is None:
