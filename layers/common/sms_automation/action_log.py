@@ -55,10 +55,7 @@ def describe_conversation(conversation: Conversation) -> dict[str, Any]:
         "started_at": conversation.started_at,
         "deadline": conversation.deadline,
         "prompt": conversation.prompt,
-        "replies": [
-            {"sid": r.sid, "body": r.body, "received_at": r.received_at, "valid": r.valid}
-            for r in conversation.replies
-        ],
+        "replies": [asdict(reply) for reply in conversation.replies],
         "outcome": dict(conversation.outcome),
         "resolved_at": conversation.resolved_at,
         "execution_arn": conversation.execution_arn,

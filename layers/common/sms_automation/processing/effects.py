@@ -159,16 +159,6 @@ class Effects:
         )
         return self._created(step, outcome, started)
 
-    def _found_or_not_performed(
-        self, step: SendSms | MakeCall, started: datetime, outcome: OutcomeUnknown
-    ) -> SentMessage | PlacedCall:
-        """Twilio may have created it (a 5xx, no answer): look before anything else."""
-        found = self._find_created(step, started)
-        if found is None:
-            noun = "message" if isinstance(step, SendSms) else "call"
-            raise NotPerformed(f"Twilio did not create the {noun} ({outcome.detail})")
-        return found
-
     def _created(
         self,
         step: SendSms | MakeCall,
@@ -176,10 +166,14 @@ class Effects:
         started: datetime,
     ) -> EffectResult:
         """What a create answered (or a lookup found), recorded as the step's result."""
-        if isinstance(outcome, OutcomeUnknown):
-            outcome = self._found_or_not_performed(step, started, outcome)
         kind: OutboundKind = "sms" if isinstance(step, SendSms) else "call"
         noun = "message" if kind == "sms" else "call"
+        if isinstance(outcome, OutcomeUnknown):
+            # Twilio may have created it (a 5xx, no answer): look before anything else.
+            found = self._find_created(step, started)
+            if found is None:
+                raise NotPerformed(f"Twilio did not create the {noun} ({outcome.detail})")
+            outcome = found
         match outcome:
             case SentMessage(sid=sid, status=status) | PlacedCall(sid=sid, status=status):
                 sender = (

@@ -17,7 +17,8 @@ class NotAnInboundMessage(ValueError):
 
 def message_from_record(record: Mapping[str, Any]) -> dict[str, Any]:
     image = (record.get("dynamodb") or {}).get("NewImage") or {}
-    kind = image.get("kind", {}).get("S") if isinstance(image.get("kind"), dict) else None
+    kind_attribute = image.get("kind")
+    kind = kind_attribute.get("S") if isinstance(kind_attribute, dict) else None
     if kind not in keys.PROCESSED_KINDS:
         raise NotAnInboundMessage(
             f"stream record {record.get('eventID', '?')} is not a new inbound message or "
