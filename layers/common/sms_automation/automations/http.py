@@ -278,7 +278,7 @@ def list_limit(query: Mapping[str, Any]) -> int:
     if (
         not isinstance(value, str)
         or not _LIMIT.fullmatch(value)
-        or not 1 <= int(value) <= (MAX_LIST_LIMIT)
+        or not 1 <= int(value) <= MAX_LIST_LIMIT
     ):
         raise ApiError(400, "invalid_request", f"limit must be a number from 1 to {MAX_LIST_LIMIT}")
     return int(value)

@@ -80,7 +80,7 @@ class AutomationStarter:
         self._triggers = triggers
         self._runs = runs
         self._clock = clock
-        self._parsed = parsed or parsed_trigger_files()
+        self._parsed = parsed if parsed is not None else parsed_trigger_files()
 
     def find(
         self, account: str, name: str, current: StoredTriggers | None = None
