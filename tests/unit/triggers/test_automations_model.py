@@ -109,6 +109,15 @@ def test_a_file_may_hold_triggers_and_automations_with_the_same_name() -> None:
         ),
         (
             {
+                "inputs": [{"name": "n", "type": "integer", "required": True}],
+                "schedules": [
+                    {"expression": "rate(1 day)", "to": "+447700900123", "variables": {"n": "ten"}}
+                ],
+            },
+            "schedule 1, 'n': expected a whole number",
+        ),
+        (
+            {
                 "from": None,
                 "schedules": [
                     {

@@ -57,6 +57,8 @@ def test_accepted_values_become_their_text(type_: str, value: Any, text: str) ->
         ("date", "2026-13-01", "YYYY-MM-DD"),
         ("datetime", "tomorrow", "ISO 8601"),
         ("datetime", "2026-12-01T10:00:00", "offset"),
+        ("text", b"bytes", "text or a number"),
+        ("colour", "red", "unknown input type"),
     ],
 )
 def test_rejected_values_say_what_was_expected(type_: str, value: Any, says: str) -> None:
