@@ -15,8 +15,8 @@ from enum import StrEnum
 from typing import Any, Final
 
 from sms_automation import keys
-from sms_automation.triggers.inputs import InvalidInput, coerce_input
-from sms_automation.triggers.model import ADDRESS_PATTERN, Automation
+from sms_automation.triggers.inputs import ADDRESS_PATTERN, InvalidInput, coerce_input
+from sms_automation.triggers.model import Automation
 
 MAX_VARIABLES: Final = 50
 IDEMPOTENCY_KEY_PATTERN: Final = re.compile(r"^[\x21-\x7e]{1,255}$")

@@ -26,8 +26,7 @@ from pydantic import (
 )
 
 from sms_automation.triggers.durations import MAX_WAIT_SECONDS, parse_duration
-from sms_automation.triggers.inputs import ADDRESS_PATTERN as _ADDRESS_PATTERN
-from sms_automation.triggers.inputs import InvalidInput, coerce_input
+from sms_automation.triggers.inputs import ADDRESS_PATTERN, InvalidInput, coerce_input
 from sms_automation.triggers.jsonpath import parse_json_path
 from sms_automation.triggers.patterns import compile_pattern
 from sms_automation.triggers.twiml import (
@@ -665,8 +664,7 @@ RESERVED_INPUT_NAMES = frozenset(
         *("now", "date", "time", "account", "trigger"),
     )
 )
-ADDRESS_PATTERN = _ADDRESS_PATTERN
-"""A contact or one of our numbers (the same check as a ``phone`` input)."""
+# A contact or one of our numbers (the same check as a ``phone`` input).
 Address = Annotated[str, Field(pattern=ADDRESS_PATTERN, description="E.164, e.g. +15005550006")]
 _SCHEDULE_EXPRESSION = re.compile(
     r"^(rate\([1-9][0-9]{0,5} (minute|minutes|hour|hours|day|days)\)"
