@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import importlib
-import subprocess
-import sys
+from pathlib import Path
 
 from sms_automation import triggers
+from tests.support.python import run_python
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_every_exported_name_resolves_to_its_module_object() -> None:
@@ -29,11 +31,4 @@ def test_the_step_types_come_without_pydantic_or_yaml() -> None:
         "if m in sys.modules}\n"
         "print(sorted(loaded))\n"
     )
-    result = subprocess.run(  # noqa: S603 (our own interpreter and code)
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONPATH": "layers/common"},
-    )
-    assert result.stdout.strip() == "[]"
+    assert run_python(code, pythonpath=ROOT / "layers" / "common").strip() == "[]"
