@@ -1,9 +1,11 @@
 """``examples/start_automation.py`` (the docs' SigV4 example), run as a script against the real
 automations API handler on moto, behind a local stand-in for API Gateway that checks the SigV4
-signature as IAM authorisation would (403 before the handler for a missing or wrong one)."""
+signature as IAM authorisation would (403 before the handler for a missing or wrong one); and
+the signing snippet of docs/automations.md, run as written against the demo account."""
 
 from __future__ import annotations
 
+import ast
 import hmac
 import json
 import re
@@ -14,6 +16,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import boto3
 import pytest
 import yaml
 from botocore.auth import SigV4Auth
@@ -23,13 +26,21 @@ from botocore.credentials import Credentials
 from functions.automation_api import handler as api
 from sms_automation.automations.http import RUN_RESOURCE, RUNS_RESOURCE
 from tests.integration.test_automation_runs import REMINDER
-from tests.support.aws import FakeLambdaContext, clear_cached_dependencies
+from tests.support.aws import (
+    FakeLambdaContext,
+    account_registry,
+    add_account,
+    clear_cached_dependencies,
+)
 from tests.support.conversation_world import ALICE, World
+from tests.support.moto_stack import push_triggers
 from tests.support.template import ROOT
 
 pytestmark = pytest.mark.integration
 
 SCRIPT = ROOT / "examples" / "start_automation.py"
+GUIDE = ROOT / "docs" / "automations.md"
+DEMO_TRIGGERS = ROOT / "local" / "demo" / "triggers.yaml"
 ACCESS_KEY, SECRET_KEY = "AKIDEXAMPLESIGNER", "example-secret-key"
 CALLER = "arn:aws:iam::123456789012:role/booking"
 STAGE = "/Prod"
@@ -115,16 +126,20 @@ def api_url(world: World) -> Iterator[str]:
     clear_cached_dependencies(api)
 
 
-def example(*argv: str, secret: str = SECRET_KEY) -> subprocess.CompletedProcess[str]:
-    environment = {
+def signer_environment(secret: str = SECRET_KEY, **extra: str) -> dict[str, str]:
+    return {
         "AWS_ACCESS_KEY_ID": ACCESS_KEY,
         "AWS_SECRET_ACCESS_KEY": secret,
         "AWS_REGION": "eu-west-1",
         "PATH": "/usr/bin:/bin",
+        **extra,
     }
+
+
+def example(*argv: str, secret: str = SECRET_KEY) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own script, with arguments from this test
         [sys.executable, str(SCRIPT), *argv],
-        env=environment,
+        env=signer_environment(secret),
         capture_output=True,
         text=True,
         timeout=60,
@@ -192,3 +207,34 @@ def test_invalid_variables_exit_2_with_every_problem(api_url: str, world: World)
         "variables.appointment",
     ]
     assert world.stream.inserts_of_inbound_messages() == []
+
+
+def guide_snippet() -> str:
+    """The one ``python`` block of docs/automations.md that signs a request."""
+    blocks = re.findall(r"^```python\n(.*?)^```$", GUIDE.read_text(encoding="utf-8"), re.M | re.S)
+    (snippet,) = [block for block in blocks if "SigV4Auth" in block]
+    return str(snippet)
+
+
+def test_the_guides_signing_snippet_starts_the_demo_reminder(api_url: str, world: World) -> None:
+    dynamodb = boto3.client("dynamodb")
+    add_account(account_registry(world.table, dynamodb, boto3.client("secretsmanager")), "demo")
+    push_triggers(world.table, DEMO_TRIGGERS.read_text(encoding="utf-8"), account="demo")
+    world.stream.new_records()
+
+    done = subprocess.run(  # noqa: S603 - the guide's own code, as written
+        [sys.executable, "-c", guide_snippet()],
+        env=signer_environment(API_URL=api_url),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    status, answer = done.stdout.split(" ", 1)
+    started = ast.literal_eval(answer)
+    assert (status, started["created"], started["account"]) == ("201", True, "demo")
+    assert started["automation"] == "appointment-reminder"
+    (stored,) = world.stream.inserts_of_inbound_messages()
+    assert stored["dynamodb"]["NewImage"]["requested_by"]["S"] == CALLER
