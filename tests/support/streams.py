@@ -6,6 +6,8 @@ from typing import Any
 
 import boto3
 
+from sms_automation.keys import PROCESSED_KINDS
+
 
 class TableStream:
     """Reads a table's stream from where it was last read (TRIM_HORIZON at first)."""
@@ -45,9 +47,6 @@ class TableStream:
             if r["eventName"] == "INSERT"
             and r["dynamodb"].get("NewImage", {}).get("kind", {}).get("S") in PROCESSED_KINDS
         ]
-
-
-PROCESSED_KINDS = ("inbound_message", "automation_run")
 
 
 def _lambda_shape(record: dict[str, Any]) -> dict[str, Any]:

@@ -148,6 +148,18 @@ def test_sync_stream_filters_name_the_trigger_pointer(raw_template: Template) ->
     }
 
 
+def test_processor_stream_filter_lets_started_runs_through(raw_template: Template) -> None:
+    """A started run is only an origin item in the table: if the trigger processor's filter
+    left ``automation_run`` out, no run would ever be run on AWS."""
+    mapping = raw_template["Resources"]["TriggerProcessorFunction"]["Properties"]["Events"][
+        "NewInboundMessages"
+    ]["Properties"]
+    (pattern,) = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
+    assert pattern["eventName"] == ["INSERT"]
+    assert set(pattern["dynamodb"]["NewImage"]["kind"]["S"]) == keys.PROCESSED_KINDS
+    assert keys.KIND_AUTOMATION_RUN in keys.PROCESSED_KINDS
+
+
 def test_events_rule_and_failures(raw_template: Template) -> None:
     function = raw_template["Resources"]["AutomationEventsFunction"]["Properties"]
     rule = function["Events"]["StartEvent"]["Properties"]
