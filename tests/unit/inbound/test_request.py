@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sms_automation.inbound.rejections import (
     MalformedRequest,
@@ -169,3 +172,32 @@ def test_signed_url_falls_back_to_the_host_header_without_a_domain_name() -> Non
     del event["requestContext"]["domainName"]
     headers = {"host": "tunnel.example.net", "x-forwarded-proto": "https"}
     assert signed_url(event, headers, "") == "https://tunnel.example.net/dev/twilio/acme/sms"
+
+
+_FORM_TEXT = st.text(
+    alphabet=st.sampled_from("ab=&+%2F0Ffz9 .~-_") | st.characters(max_codepoint=0x7F),
+    max_size=40,
+)
+
+
+@given(
+    text=_FORM_TEXT
+    | st.builds(
+        "".join,
+        st.lists(st.sampled_from(["%E2%82%AC", "%FF", "%", "%4", "+", "=", "&", "a"]), max_size=12),
+    )
+)
+def test_form_params_is_strict_parse_qsl_with_blank_values(text: str) -> None:
+    try:
+        expected: object = tuple(
+            parse_qsl(
+                text, keep_blank_values=True, strict_parsing=True, encoding="utf-8", errors="strict"
+            )
+        )
+    except (ValueError, UnicodeDecodeError):  # UnicodeDecodeError is a ValueError too
+        expected = MalformedRequest
+    try:
+        actual: object = form_params(text.encode("ascii"))
+    except MalformedRequest:
+        actual = MalformedRequest
+    assert actual == expected
