@@ -116,9 +116,22 @@ plain_values = st.recursive(
 plain_items = st.dictionaries(st.text(min_size=1, max_size=12), plain_values, max_size=12)
 
 
+# Other parameters whose text or keys look like the place the Item goes.
+item_lookalikes = st.sampled_from(['"Item": {}', "Item", '{"Item": {}}', "#Item", ""]) | st.text(
+    max_size=12
+)
+
+
 @settings(max_examples=300)
-@given(item=plain_items, validation=st.sampled_from(sorted(PLAIN_CLIENTS)))
-def test_a_plain_item_is_sent_as_botocore_sends_it(item: dict[str, Any], validation: str) -> None:
+@given(
+    item=plain_items,
+    validation=st.sampled_from(sorted(PLAIN_CLIENTS)),
+    condition=item_lookalikes,
+    names=st.dictionaries(item_lookalikes, item_lookalikes, max_size=3),
+)
+def test_a_plain_item_is_sent_as_botocore_sends_it(
+    item: dict[str, Any], validation: str, condition: str, names: dict[str, str]
+) -> None:
     item = {"pk": "MSG#SM1", "sk": "MSG", **item}
     attributes = prebuilt_item(item)
     assert type(attributes) is PrebuiltItem
@@ -126,7 +139,8 @@ def test_a_plain_item_is_sent_as_botocore_sends_it(item: dict[str, Any], validat
     params = {
         "TableName": TABLE,
         "Item": attributes,
-        "ConditionExpression": "attribute_not_exists(pk)",
+        "ConditionExpression": f"attribute_not_exists(pk) {condition}",
+        **({"ExpressionAttributeNames": names} if names else {}),
     }
     fast = serialized(WRAPPED_CLIENTS[validation], "PutItem", params)
     botocore = serialized(
@@ -310,3 +324,14 @@ def test_botocore_still_serializes_requests_through_the_client_s_serializer() ->
         assert store.put_new({"pk": "MSG#SM1", "sk": "MSG", "body": "hi"}) is True
         stubber.assert_no_pending_responses()
     assert [parameters["Item"] for parameters in recorder.parameters] == [{}]
+
+
+def test_a_second_empty_item_elsewhere_leaves_the_request_to_botocore() -> None:
+    """Legacy ``Expected`` may hold an attribute named Item with nothing expected of it."""
+    attributes = prebuilt_item(MESSAGE)
+    params = {"TableName": TABLE, "Item": attributes, "Expected": {"Item": {}}}
+    fast = serialized(WRAPPED_CLIENTS["unvalidated"], "PutItem", params)
+    botocore = serialized(
+        PLAIN_CLIENTS["unvalidated"], "PutItem", {**params, "Item": dict(attributes)}
+    )
+    assert fast == botocore

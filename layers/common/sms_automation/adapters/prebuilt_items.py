@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 _LARGEST_PLAIN_NUMBER = 10**38  # DynamoDB numbers hold 38 digits; beyond, boto3 decides
+_EMPTY_ITEM = b'"Item": {}'  # how botocore writes an empty Item: the place ours goes
 
 
 class NotPlain(TypeError):
@@ -76,12 +77,12 @@ class _PrebuiltItemSerializer:
         # parameter: an ExpressionAttributeValues B is base64-encoded there) with an empty Item;
         # the Item is then put back in its place, in its order, as botocore would write it.
         request = self._real.serialize_to_request({**parameters, "Item": {}}, operation_model)
-        body = json.loads(request["body"])
-        if body.get("Item") != {}:  # the model renamed or moved Item: botocore's path
+        body = request["body"]
+        if body.count(_EMPTY_ITEM) != 1:  # the model renamed Item, or another one is empty
             return self._real.serialize_to_request(parameters, operation_model)
-        body["Item"] = item
-        # JSONSerializer: json.dumps with its defaults (ensure_ascii, ", " and ": "), UTF-8.
-        request["body"] = json.dumps(body).encode("utf-8")
+        # JSONSerializer: json.dumps with its defaults (ensure_ascii, ", " and ": "), UTF-8; a
+        # nested value is written as json.dumps writes it alone, so the splice is exact.
+        request["body"] = body.replace(_EMPTY_ITEM, b'"Item": ' + json.dumps(item).encode())
         return request
 
     def __getattr__(self, name: str) -> Any:

@@ -151,9 +151,8 @@ class InboundMessage:
             "wa_id": fields.get("WaId"),
         }
         item.update({name: value for name, value in optional.items() if value})
-        repeated = repeated_values(self.params)
-        if repeated:
-            item["repeated_params"] = repeated
+        if len(fields) < len(self.params):  # a name sent twice: keep every value
+            item["repeated_params"] = repeated_values(self.params)
         return item
 
 
