@@ -13,8 +13,9 @@ import yaml
 
 from functions.automation_api import handler as api
 from tests.resilience.faults import AwsFaults
-from tests.support.aws import FakeLambdaContext, clear_cached_dependencies
+from tests.support.aws import AwsCalls, FakeLambdaContext, clear_cached_dependencies
 from tests.support.conversation_world import ALICE, OUR_NUMBER, World
+from tests.support.template import granted_actions
 
 pytestmark = pytest.mark.integration
 
@@ -222,3 +223,26 @@ def test_api_dynamodb_refusing_a_read_is_503(stack: World, monkeypatch: pytest.M
     response = call("GET", run_id=started)
     assert response["statusCode"] == 503
     assert response["headers"]["Retry-After"] == "2"
+
+
+def test_api_makes_only_the_calls_its_role_grants(
+    stack: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every route over a run with a log, a delivery and a conversation: a start, its retry,
+    the run, the list."""
+    calls = AwsCalls.install(monkeypatch)
+    clear_cached_dependencies(api)  # a new client, through the recording boto3.client
+    with calls.recording():
+        run_id = call(headers={"Idempotency-Key": "booking-5"})["json"]["run_id"]
+        assert call(headers={"Idempotency-Key": "booking-5"})["statusCode"] == 200
+    assert stack.deliver() == {"batchItemFailures": []}
+    stack.registered(run_id, "appointment-reminder/1")
+    stack.text("yes")
+    assert stack.finished(run_id, "appointment-reminder/1") == "SUCCEEDED"
+
+    with calls.recording():
+        assert call("GET", run_id=run_id)["json"]["status"] == "completed"
+        assert [r["status"] for r in call("GET")["json"]["runs"]] == ["completed"]
+
+    assert "dynamodb:PutItem" in calls.made
+    assert calls.made - granted_actions("AutomationApiFunction") == set()

@@ -19,9 +19,9 @@ from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.automations.schedules import desired_schedules
 from sms_automation.triggers.loader import parse_trigger_text
 from tests.resilience.faults import AwsFaults
-from tests.support.aws import FakeLambdaContext, clear_cached_dependencies
+from tests.support.aws import AwsCalls, FakeLambdaContext, clear_cached_dependencies
 from tests.support.conversation_world import ALICE, BOB, OUR_NUMBER, World
-from tests.support.template import load_template
+from tests.support.template import granted_actions, load_template
 
 pytestmark = pytest.mark.integration
 
@@ -221,3 +221,18 @@ def test_schedule_reads_the_trigger_file_once_and_pins_that_version(
     answer = invoke(scheduled_invocation())
     assert answer["started"] is True
     assert versions == [answer["trigger_version"]]
+
+
+def test_events_make_only_the_calls_the_role_grants(
+    stack: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto does not enforce IAM: an event, its redelivery, a schedule, a refused start."""
+    calls = AwsCalls.install(monkeypatch)
+    clear_cached_dependencies(automation_events)  # a new client, through the recording boto3.client
+    with calls.recording():
+        assert invoke(bus_event())["started"] is True
+        assert invoke(bus_event())["created"] is False
+        assert invoke(scheduled_invocation())["started"] is True
+        assert invoke(bus_event(variables={"colour": "red"}))["started"] is False
+    assert "dynamodb:PutItem" in calls.made
+    assert calls.made - granted_actions("AutomationEventsFunction") == set()

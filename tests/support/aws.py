@@ -1,11 +1,16 @@
-"""AWS test helpers: dummy credentials, a Lambda context, accounts created the way the CLI does."""
+"""AWS test helpers: dummy credentials, a Lambda context, accounts created the way the CLI does,
+the AWS operations a handler makes."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, Self
 
+import boto3
 import pytest
 
 from sms_automation.accounts import Account, AccountRegistry
@@ -80,3 +85,46 @@ def use_webhook_environment(monkeypatch: pytest.MonkeyPatch, table_name: str) ->
         "MAX_BODY_BYTES": "65536",
     }.items():
         monkeypatch.setenv(name, value)
+
+
+class AwsCalls:
+    """The operations (``service:Operation``, as IAM names them) that clients created through
+    ``boto3.client`` while installed make inside ``recording()``, from this thread only (the
+    in-process Lambda tasks of the state machine run on their own threads). moto does not
+    enforce IAM: compare what a handler called with what its role grants.
+
+        calls = AwsCalls.install(monkeypatch)
+        clear_cached_dependencies(handler)  # its next client goes through the recorder
+        with calls.recording():
+            handler.lambda_handler(event, context)
+        assert calls.made - granted == set()
+    """
+
+    def __init__(self) -> None:
+        self.made: set[str] = set()
+        self._recording_thread: int | None = None
+
+    @classmethod
+    def install(cls, monkeypatch: pytest.MonkeyPatch) -> Self:
+        calls = cls()
+        real_client = boto3.client
+
+        def client(*args: Any, **kwargs: Any) -> Any:
+            created = real_client(*args, **kwargs)
+            created.meta.events.register("before-call.*.*", calls._record)
+            return created
+
+        monkeypatch.setattr(boto3, "client", client)
+        return calls
+
+    @contextmanager
+    def recording(self) -> Iterator[None]:
+        self._recording_thread = threading.get_ident()
+        try:
+            yield
+        finally:
+            self._recording_thread = None
+
+    def _record(self, model: Any, **_: Any) -> None:
+        if self._recording_thread == threading.get_ident():
+            self.made.add(f"{model.service_model.service_name}:{model.name}")

@@ -58,6 +58,16 @@ def _template() -> dict[str, Any]:
     return load_template()
 
 
+def granted_actions(function: str, template: dict[str, Any] | None = None) -> set[str]:
+    """The actions a function's inline policy statements grant (SAM policy templates aside)."""
+    granted: set[str] = set()
+    for policy in (template or _template())["Resources"][function]["Properties"]["Policies"]:
+        for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
+            action = statement["Action"]
+            granted.update([action] if isinstance(action, str) else action)
+    return granted
+
+
 def table_resource(
     template: dict[str, Any] | None = None, logical_id: str = TABLE_LOGICAL_ID
 ) -> dict[str, Any]:

@@ -63,7 +63,12 @@ def test_the_automations_api_has_no_key_cors_or_public_route(raw_template: Templ
 
 def test_api_role_reads_and_starts_runs_only(transformed_template: Template) -> None:
     granted = role_actions(transformed_template, "AutomationApiFunctionRole")
-    assert sorted(granted) == ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
+    assert sorted(granted) == [
+        "dynamodb:BatchGetItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+    ]
 
 
 def test_events_role_starts_runs_only(transformed_template: Template) -> None:
