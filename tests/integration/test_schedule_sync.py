@@ -15,10 +15,11 @@ import yaml
 from functions.automation_events import handler as automation_events
 from functions.schedule_sync import handler as schedule_sync
 from sms_automation import keys
-from tests.support.aws import FakeLambdaContext, clear_cached_dependencies
+from tests.support.aws import AwsCalls, FakeLambdaContext, clear_cached_dependencies
 from tests.support.conversation_world import BOB, OUR_NUMBER, World
 from tests.support.moto_stack import push_triggers
 from tests.support.streams import stream_event
+from tests.support.template import granted_actions
 
 pytestmark = pytest.mark.integration
 
@@ -156,3 +157,23 @@ def test_a_synced_schedule_fired_starts_its_run(stack: World) -> None:
     assert answer["started"] is True
     assert stack.deliver() == {"batchItemFailures": []}
     assert stack.bodies(BOB) == ["Good morning"]
+
+
+def test_sync_makes_only_the_calls_its_role_grants(
+    stack: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto does not enforce IAM: a create, an update, a delete."""
+    calls = AwsCalls.install(monkeypatch)
+    clear_cached_dependencies(schedule_sync)  # new clients, through the recording boto3.client
+    for document in (
+        daily(AT_EIGHT, HOURLY),
+        daily({**AT_EIGHT, "expression": "cron(30 9 * * ? *)"}),
+    ):
+        push_triggers(stack.table, yaml.safe_dump(document))
+        records = pointer_records(stack)
+        with calls.recording():
+            response = schedule_sync.lambda_handler(stream_event(records), FakeLambdaContext())
+        assert response == {"batchItemFailures": []}
+    changes = {"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"}
+    assert changes <= calls.made
+    assert calls.made - granted_actions("ScheduleSyncFunction") == set()
