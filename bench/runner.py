@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
             "functions": rows,
         }
     if "warm" in parts:
-        requests, warmup = (2_000, 200) if args.quick else (10_000, 500)
+        # The whole run stays inside the account cache's 30 s: the stub answers one GetItem.
+        requests, warmup = (2_000, 200) if args.quick else (20_000, 500)
         print(f"warm webhook: {requests} requests each ...", file=sys.stderr)
         results["warm_webhook"] = warm.run(requests, warmup)
     if "triggers" in parts:
@@ -161,23 +162,32 @@ def markdown_figures(results: dict[str, Any]) -> str:
     if hot:
         f, r = hot["figures"], hot["ratios"]
         lines += [
-            f"### Warm webhook ({hot['requests_each']:,} requests each, interleaved blocks)",
+            f"### Warm webhook ({hot['requests_each']:,} requests each, interleaved blocks of "
+            f"{hot['block']:,})",
             "",
-            "| handler | p50 µs | p99 µs |",
-            "|---|---|---|",
-            f"| ours (`functions/inbound_webhook`) | {f['ours']['p50_us']} | "
-            f"{f['ours']['p99_us']} |",
-            f"| floor (`bench/floor_handler.py`) | {f['floor']['p50_us']} | "
-            f"{f['floor']['p99_us']} |",
-            f"| reference (`bench/reference_handler.py`) | {f['reference']['p50_us']} | "
-            f"{f['reference']['p99_us']} |",
+            f"p50 and p99 of the requests served back to back; the first {hot['after_switch']} "
+            "of each block, run right after another handler, are counted apart (last column).",
             "",
-            "| ratio | p50 | p99 | target | |",
-            "|---|---|---|---|---|",
+            "| handler | p50 µs | p99 µs | after a switch, p50 µs |",
+            "|---|---|---|---|",
+            *(
+                f"| {label} | {f[name]['p50_us']} | {f[name]['p99_us']} | "
+                f"{f[name]['after_switch_p50_us']} |"
+                for name, label in (
+                    ("ours", "ours (`functions/inbound_webhook`)"),
+                    ("floor", "floor (`bench/floor_handler.py`)"),
+                    ("reference", "reference (`bench/reference_handler.py`)"),
+                )
+            ),
+            "",
+            "| ratio | p50 | p99 | target | | after a switch (no target) |",
+            "|---|---|---|---|---|---|",
             f"| ours ÷ floor | {r['vs_floor_p50']}x | {r['vs_floor_p99']}x | "
-            f"≤ {hot['target_vs_floor']}x | {_mark(hot['pass_vs_floor'])} |",
+            f"≤ {hot['target_vs_floor']}x | {_mark(hot['pass_vs_floor'])} | "
+            f"{r.get('vs_floor_after_switch', '—')}x |",
             f"| ours ÷ reference | {r['vs_reference_p50']}x | {r['vs_reference_p99']}x | "
-            f"≤ {hot['target_vs_reference']}x | {_mark(hot['pass_vs_reference'])} |",
+            f"≤ {hot['target_vs_reference']}x | {_mark(hot['pass_vs_reference'])} | "
+            f"{r.get('vs_reference_after_switch', '—')}x |",
             "",
         ]
         if hot.get("ours_breakdown_us"):

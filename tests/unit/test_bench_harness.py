@@ -1,0 +1,49 @@
+"""``make bench``'s harness still measures what bench/RESULTS.md says it measures.
+
+Nothing here is timed (figures are taken on demand, never in ``make test``): a handler that
+changes its AWS calls, its events or its answers must break these, not quietly turn a benchmark
+into the timing of an error. Each runs in a fresh interpreter, as the benchmarks do, so the
+handlers' cached, stubbed clients never meet another test.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.support.python import run_python
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHONPATH = f"{ROOT}:{ROOT / 'layers' / 'common'}"
+
+
+def test_the_warm_webhook_harness_serves_every_request_of_all_three_handlers() -> None:
+    code = (
+        "import json; from bench import warm; from bench.runner import machine, markdown_figures\n"
+        "result = warm.run(requests=40, warmup=5, block=10, after_switch=2)\n"
+        "run = {'date': 'now', 'commit': 'HEAD', 'machine': machine(), 'warm_webhook': result}\n"
+        "print(json.dumps({'result': result, 'markdown': markdown_figures(run)}))"
+    )
+    out = json.loads(run_python(code, pythonpath=PYTHONPATH))
+    result = out["result"]
+    # warm.run asserts every handler answered 200 and every stubbed PutItem was consumed.
+    assert set(result["figures"]) == {"ours", "floor", "reference"}
+    for figures in result["figures"].values():
+        assert 0 < figures["p50_us"] <= figures["p99_us"]
+        assert figures["after_switch_p50_us"] > 0
+    assert (result["block"], result["after_switch"]) == (10, 2)
+    assert set(result["ratios"]) >= {"vs_floor_p99", "vs_reference_p99", "vs_floor_after_switch"}
+    assert "after a switch" in out["markdown"]
+    assert "| ours ÷ floor |" in out["markdown"]
+
+
+def test_every_cold_start_scenario_still_serves_its_first_event() -> None:
+    code = (
+        "import json; from bench import cold_start\n"
+        "floor, results = cold_start.run(list(cold_start.SCENARIOS), runs=1)\n"
+        "print(json.dumps([(r.name, r.ok, r.note, r.response) for r in results]))"
+    )
+    served = json.loads(run_python(code, pythonpath=PYTHONPATH))
+    assert len(served) == 6
+    failed = [(name, note, response) for name, ok, note, response in served if not ok]
+    assert failed == []
