@@ -14,7 +14,7 @@ state folder, then measures over real HTTP:
   been quiet for a while, every distinct message stored once (0 lost) and exactly one auto-reply
   per contact (0 duplicate replies). A sender retries a 429, a 5xx or no answer in 15 s, as
   Twilio does (up to ``BURST_ATTEMPTS`` times, counted). The stage's throttle
-  (``ApiThrottlingRateLimit`` 50/s, burst 100 by default) is raised for the burst unless
+  (``ApiThrottlingRateLimit`` 200/s, burst 500 by default) is raised for the burst unless
   ``--template-throttle``: the figure is the stack's capacity, not the configured cap.
 
 Prints the figures as JSON; nothing here runs in ``make test``.
