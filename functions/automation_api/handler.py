@@ -17,10 +17,10 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 
 from sms_automation.adapters.account_store import DynamoAccountStore
 from sms_automation.adapters.automation_run_store import RunStoreUnavailable
+from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
 from sms_automation.automations import http
 from sms_automation.automations.service import (
     StartedRun,
@@ -40,20 +40,11 @@ metrics = Metrics(
 _AWS_CONFIG = Config(
     connect_timeout=2, read_timeout=3, retries={"mode": "standard", "max_attempts": 3}
 )
-_TRANSIENT_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-        "TransactionConflictException",
-    }
-)
 
 
 class DynamoBackend:
-    """The automations backend on the app table: ``http.Unavailable`` for DynamoDB outages."""
+    """The automations backend on the app table: ``http.Unavailable`` when DynamoDB fails for
+    now (a retry may succeed), ``http.StorageFailed`` when it fails for good (``aws_failures``)."""
 
     def __init__(self, table_name: str, client: Any) -> None:
         self._table = table_name
@@ -82,12 +73,10 @@ def _available[T](call: Callable[[], T]) -> T:
         return call()
     except RunStoreUnavailable as error:
         raise http.Unavailable(str(error)) from error
-    except BotoCoreError as error:
-        raise http.Unavailable("DynamoDB did not answer") from error
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in _TRANSIENT_CODES:
-            raise http.Unavailable("DynamoDB refused the request for now") from error
-        raise
+    except AWS_ERRORS as error:
+        if is_transient(error):
+            raise http.Unavailable("DynamoDB did not answer or refused for now") from error
+        raise http.StorageFailed(error_code(error)) from error
 
 
 @cache
@@ -111,6 +100,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         )
     if answer.started is not None:
         _record_start(answer.started, event)
+    elif answer.storage_failure is not None:
+        if answer.rejected is not None:
+            _count_rejection(answer.rejected)
+        logger.error(
+            "automations API cannot use DynamoDB: not retryable, check the function's role "
+            "and TABLE_NAME",
+            extra={"reason": "storage_failed", "error_code": answer.storage_failure},
+        )
     elif answer.rejected is not None:
         _count_rejection(answer.rejected)
         logger.warning(

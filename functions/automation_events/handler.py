@@ -3,9 +3,16 @@ example rule in the template), or an EventBridge Scheduler schedule (``schedule_
 
 Both invoke asynchronously. A rejected start (unknown automation, invalid variables, ...) is
 logged and counted by reason and *not* retried: the same event would be rejected again. Any other
-failure (DynamoDB unavailable: ``RunStoreUnavailable``) raises, so Lambda retries the event and,
-after its retries, sends it to the on-failure destination (AutomationsDLQ). The idempotency key
-(the event's, its id, or the schedule's name and time) makes a retry start one run.
+failure raises, so Lambda retries the event and, after its retries, sends it to the on-failure
+destination (AutomationsDLQ). The idempotency key (the event's, its id, or the schedule's name
+and time) makes a retry start one run.
+
+DynamoDB failing for now (``RunStoreUnavailable``, throttling, a timeout) raises for the retry.
+DynamoDB failing for good (``AccessDeniedException``, ``ResourceNotFoundException``: a role or
+table misconfigured) logs an ERROR with the error code and raises too: the function's only
+record of a failed event is the on-failure destination, so returning would drop the event
+silently. Its two retries cannot succeed unless the cause is fixed meanwhile; then the event
+waits in AutomationsDLQ (its alarm fires) to be started again once it is.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
+from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.automations import events
 from sms_automation.automations.service import AutomationStarter, dynamo_starter
@@ -78,7 +86,15 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             },
         )
         return {"started": False, **rejected.as_dict()}
-    # Anything else (RunStoreUnavailable, a DynamoDB error) raises: Lambda retries the event.
+    except AWS_ERRORS as error:
+        if not is_transient(error):
+            logger.error(
+                "automation start failed: DynamoDB refused for good (check the function's role "
+                "and TABLE_NAME); the event goes to AutomationsDLQ after Lambda's retries",
+                extra={"reason": "storage_failed", "error_code": error_code(error)},
+            )
+        raise
+    # RunStoreUnavailable (and anything unforeseen) raises as it is: Lambda retries the event.
     logger.set_correlation_id(started.run_id)
     if started.created:
         metrics.add_metric(name="AutomationRunsStarted", unit=MetricUnit.Count, value=1)

@@ -1,10 +1,12 @@
 """The automations API handler on API Gateway proxy events, against moto: a started run is
 stored once and run by the real trigger processor from the stream (prompt, reply,
-continuation); every refused request stores nothing; DynamoDB refusing the write is a 503."""
+continuation); every refused request stores nothing; DynamoDB refusing the write for now is a
+503 (retry), for good (a role or table misconfigured) a 500 not to be retried."""
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +14,7 @@ import pytest
 import yaml
 
 from functions.automation_api import handler as api
-from tests.resilience.faults import AwsFaults
+from tests.resilience.faults import CONNECTION_ERROR, AwsFaults
 from tests.support.aws import AwsCalls, FakeLambdaContext, clear_cached_dependencies
 from tests.support.conversation_world import ALICE, OUR_NUMBER, World
 from tests.support.template import granted_actions
@@ -223,6 +225,61 @@ def test_api_dynamodb_refusing_a_read_is_503(stack: World, monkeypatch: pytest.M
     response = call("GET", run_id=started)
     assert response["statusCode"] == 503
     assert response["headers"]["Retry-After"] == "2"
+
+
+def errors_logged(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize(
+    "error", ["ThrottlingException", "InternalServerError", "ServiceUnavailable", CONNECTION_ERROR]
+)
+def test_api_dynamodb_failing_for_now_is_503_and_nothing_is_stored(
+    stack: World, monkeypatch: pytest.MonkeyPatch, error: str
+) -> None:
+    AwsFaults.install(monkeypatch).fail("dynamodb", "PutItem", error=error)
+    clear_cached_dependencies(api)
+    response = call()
+    assert (response["statusCode"], response["json"]["error"]) == (503, "storage_unavailable")
+    assert response["headers"]["Retry-After"] == "2"
+    assert stored_runs(stack) == []
+
+
+@pytest.mark.parametrize(
+    "error", ["AccessDeniedException", "ResourceNotFoundException", "ValidationException"]
+)
+def test_api_dynamodb_refusing_the_write_for_good_is_500_not_retried_and_nothing_is_stored(
+    stack: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, error: str
+) -> None:
+    faults = AwsFaults.install(monkeypatch)
+    faults.fail("dynamodb", "PutItem", error=error)
+    clear_cached_dependencies(api)
+    caplog.clear()
+    response = call()
+    assert faults.pending() == 0
+    assert (response["statusCode"], response["json"]["error"]) == (500, "storage_failed")
+    assert "Retry-After" not in response["headers"]
+    assert error in response["json"]["message"]
+    assert "nothing was started: do not retry" in response["json"]["message"]
+    [logged] = errors_logged(caplog)
+    assert (vars(logged)["error_code"], vars(logged)["reason"]) == (error, "storage_failed")
+    assert stored_runs(stack) == []
+
+
+def test_api_dynamodb_refusing_a_read_for_good_is_500_and_nothing_is_stored(
+    stack: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The account's read (the role lacks GetItem): a 500 naming the code, the write not tried."""
+    faults = AwsFaults.install(monkeypatch)
+    faults.fail("dynamodb", "GetItem", error="AccessDeniedException")
+    clear_cached_dependencies(api)
+    caplog.clear()
+    response = call()
+    assert (response["statusCode"], response["json"]["error"]) == (500, "storage_failed")
+    assert "AccessDeniedException" in response["json"]["message"]
+    [logged] = errors_logged(caplog)
+    assert vars(logged)["error_code"] == "AccessDeniedException"
+    assert stored_runs(stack) == []
 
 
 def test_api_makes_only_the_calls_its_role_grants(

@@ -1,24 +1,28 @@
 """The automation-events handler against moto: an ``SMS automation start`` event (matched by the
 template's own rule pattern on moto's EventBridge) and a scheduler invocation each store one
 run that the real trigger processor runs from the stream; a rejected start stores nothing and
-is not retried; DynamoDB refusing the write raises, so Lambda retries the event."""
+is not retried; DynamoDB refusing the write, for now or for good, raises, so Lambda retries the
+event and then sends it to AutomationsDLQ (the template's on-failure destination); for good, it
+logs an ERROR naming the error code first."""
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 import yaml
+from botocore.exceptions import ClientError
 
 from functions.automation_events import handler as automation_events
 from sms_automation.adapters.automation_run_store import RunStoreUnavailable
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.automations.schedules import desired_schedules
 from sms_automation.triggers.loader import parse_trigger_text
-from tests.resilience.faults import AwsFaults
+from tests.resilience.faults import CONNECTION_ERROR, AwsFaults
 from tests.support.aws import AwsCalls, FakeLambdaContext, clear_cached_dependencies
 from tests.support.conversation_world import ALICE, BOB, OUR_NUMBER, World
 from tests.support.template import granted_actions, load_template
@@ -203,6 +207,49 @@ def test_dynamodb_refusing_the_write_raises_for_lambda_to_retry(
     clear_cached_dependencies(automation_events)  # a new client, through the faulty boto3.client
     with pytest.raises(RunStoreUnavailable):
         invoke(bus_event())
+    assert stored_runs(stack) == []
+
+
+@pytest.mark.parametrize("error", ["ThrottlingException", "InternalServerError", CONNECTION_ERROR])
+def test_dynamodb_failing_for_now_raises_for_lambda_to_retry_without_an_error_line(
+    stack: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, error: str
+) -> None:
+    AwsFaults.install(monkeypatch).fail("dynamodb", "PutItem", error=error)
+    clear_cached_dependencies(automation_events)
+    caplog.clear()
+    with pytest.raises(RunStoreUnavailable):
+        invoke(bus_event())
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert stored_runs(stack) == []
+
+
+@pytest.mark.parametrize(
+    ("operation", "error"),
+    [
+        ("PutItem", "AccessDeniedException"),
+        ("PutItem", "ResourceNotFoundException"),
+        ("PutItem", "ValidationException"),
+        ("GetItem", "AccessDeniedException"),  # the account's read
+    ],
+)
+def test_dynamodb_refusing_for_good_logs_an_error_and_raises_for_the_dlq(
+    stack: World,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    operation: str,
+    error: str,
+) -> None:
+    """Not swallowed: a returned invocation never reaches AutomationsDLQ, a raised one does
+    (after Lambda's two retries, which fail the same way unless the cause is fixed)."""
+    AwsFaults.install(monkeypatch).fail("dynamodb", operation, error=error)
+    clear_cached_dependencies(automation_events)
+    caplog.clear()
+    with pytest.raises(ClientError) as raised:
+        invoke(bus_event())
+    assert raised.value.response["Error"]["Code"] == error
+    [logged] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert (vars(logged)["error_code"], vars(logged)["reason"]) == (error, "storage_failed")
+    assert "AutomationsDLQ" in logged.getMessage()
     assert stored_runs(stack) == []
 
 

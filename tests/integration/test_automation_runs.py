@@ -7,11 +7,13 @@ from __future__ import annotations
 import boto3
 import pytest
 import yaml
+from botocore.exceptions import ClientError
 
 from sms_automation.adapters.automation_run_store import RunStoreUnavailable
+from sms_automation.adapters.aws_failures import is_transient
 from sms_automation.automations.service import AutomationStarter, describe_run, dynamo_starter
 from sms_automation.automations.start import StartRejected, StartRequest, StartSource
-from tests.resilience.faults import AwsFaults
+from tests.resilience.faults import CONNECTION_ERROR, AwsFaults
 from tests.support.conversation_world import ALICE, OUR_NUMBER, World
 
 pytestmark = pytest.mark.integration
@@ -179,6 +181,33 @@ def test_dynamodb_refusing_the_write_starts_nothing_and_a_retry_starts_one_run(
     run_id = start(world, idempotency_key="booking-7")
     records = world.stream.inserts_of_inbound_messages()
     assert [r["dynamodb"]["NewImage"]["run_id"]["S"] for r in records] == [run_id]
+
+
+@pytest.mark.parametrize(
+    "error", ["AccessDeniedException", "ResourceNotFoundException", "ValidationException"]
+)
+def test_dynamodb_refusing_the_write_for_good_is_not_reported_as_unavailable(
+    world: World, monkeypatch: pytest.MonkeyPatch, error: str
+) -> None:
+    """A misconfigured role or table: botocore's error as it is (no "try again"), nothing stored."""
+    world.push(yaml.safe_dump(REMINDER))
+    AwsFaults.install(monkeypatch).fail("dynamodb", "PutItem", error=error)
+    with pytest.raises(ClientError) as raised:
+        start(world, idempotency_key="booking-8")
+    assert raised.value.response["Error"]["Code"] == error
+    assert not is_transient(raised.value)
+    assert world.stream.inserts_of_inbound_messages() == []
+
+
+@pytest.mark.parametrize("error", ["InternalServerError", CONNECTION_ERROR])
+def test_dynamodb_failing_for_now_is_reported_as_unavailable(
+    world: World, monkeypatch: pytest.MonkeyPatch, error: str
+) -> None:
+    world.push(yaml.safe_dump(REMINDER))
+    AwsFaults.install(monkeypatch).fail("dynamodb", "PutItem", error=error)
+    with pytest.raises(RunStoreUnavailable):
+        start(world, idempotency_key="booking-9")
+    assert world.stream.inserts_of_inbound_messages() == []
 
 
 def test_a_run_keeps_the_version_it_started_with(world: World) -> None:

@@ -14,6 +14,7 @@ import yaml
 from sms_automation.automations.service import describe_run, list_runs
 from sms_automation.cli import run as cli_run
 from tests.integration.test_automation_runs import REMINDER
+from tests.resilience.faults import CONNECTION_ERROR, AwsFaults
 from tests.support.cli import run_cli as cli
 from tests.support.conversation_world import ALICE, World
 
@@ -220,4 +221,77 @@ def test_the_same_idempotency_key_gives_the_same_run_and_a_changed_request_confl
     code, out, err = cli(capsys, *for_bob, "--idempotency-key", "booking-42")
     assert (code, out) == (1, "")
     assert "this idempotency key already started a run with a different request" in err
+    assert len(stored_runs(cli_world)) == 1
+
+
+@pytest.mark.parametrize(
+    ("operation", "error"),
+    [
+        ("PutItem", "AccessDeniedException"),
+        ("PutItem", "ResourceNotFoundException"),
+        ("GetItem", "AccessDeniedException"),  # no read permission: the account's read
+    ],
+)
+def test_aws_refusing_for_good_exits_1_with_one_line_naming_the_code_and_what_to_check(
+    cli_world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    operation: str,
+    error: str,
+) -> None:
+    AwsFaults.install(monkeypatch).fail("dynamodb", operation, error=error)
+
+    code, out, err = cli(capsys, *START)
+
+    assert (code, out) == (1, "")
+    [line] = err.splitlines()
+    assert line.startswith(f"error: AWS refused the request ({error}); nothing was started")
+    assert "credentials" in line
+    assert f"permissions on table {cli_world.table!r}" in line
+    assert "try again" not in line
+    assert stored_runs(cli_world) == []
+
+
+@pytest.mark.parametrize("error", ["ProvisionedThroughputExceededException", CONNECTION_ERROR])
+def test_dynamodb_failing_for_now_exits_1_saying_try_again(
+    cli_world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    error: str,
+) -> None:
+    AwsFaults.install(monkeypatch).fail("dynamodb", "PutItem", error=error)
+
+    code, out, err = cli(capsys, *START)
+
+    assert (code, out) == (1, "")
+    [line] = err.splitlines()
+    assert line.startswith("error: ")
+    assert line.endswith("try again")
+    assert stored_runs(cli_world) == []
+
+
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        ("AccessDeniedException", "error: AWS refused the request (AccessDeniedException)"),
+        ("ThrottlingException", "error: DynamoDB did not answer or refused for now"),
+    ],
+)
+def test_follow_a_failed_read_exits_1_with_one_line_and_the_run_goes_on(
+    cli_world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    error: str,
+    says: str,
+) -> None:
+    faults = AwsFaults.install(monkeypatch)
+    between_polls(monkeypatch, lambda: faults.fail("dynamodb", "GetItem", error=error, times=10))
+
+    code, out, err = cli(capsys, *START, "--follow")
+
+    assert code == 1
+    run_id = out.splitlines()[0]
+    [line] = err.splitlines()
+    assert line.startswith(says)
+    assert f"run {run_id} goes on" in line
     assert len(stored_runs(cli_world)) == 1

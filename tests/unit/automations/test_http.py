@@ -228,6 +228,24 @@ def test_start_unavailable_backend_answers_503_with_retry_after() -> None:
     assert answer.rejected == "storage_unavailable"
 
 
+def test_start_failed_storage_answers_500_not_to_be_retried() -> None:
+    failed = http.StorageFailed("AccessDeniedException")
+    answer = http.handle(event(body={"to": "+1"}), Backend(error=failed))
+    assert answer.response["statusCode"] == 500
+    assert "Retry-After" not in answer.response["headers"]
+    assert body_of(answer)["error"] == "storage_failed"
+    assert "AccessDeniedException" in body_of(answer)["message"]
+    assert "do not retry" in body_of(answer)["message"]
+    assert (answer.rejected, answer.storage_failure) == ("storage_failed", "AccessDeniedException")
+
+
+def test_get_run_failed_storage_answers_500_and_rejects_no_start() -> None:
+    failed = http.StorageFailed("ResourceNotFoundException")
+    answer = http.handle(event("GET", run_id=RUN_ID), Backend(error=failed))
+    assert answer.response["statusCode"] == 500
+    assert (answer.rejected, answer.storage_failure) == (None, "ResourceNotFoundException")
+
+
 def test_get_run_answers_the_run() -> None:
     run = {"run_id": RUN_ID, "account": "acme", "automation": "Reminder", "status": "queued"}
     answer = http.handle(event("GET", run_id=RUN_ID), Backend(runs={RUN_ID: run}))

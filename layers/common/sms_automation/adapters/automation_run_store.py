@@ -6,9 +6,8 @@ import itertools
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from sms_automation import keys
+from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
 from sms_automation.adapters.message_store import from_attributes, newest_first, to_attributes
 
 if TYPE_CHECKING:
@@ -16,7 +15,9 @@ if TYPE_CHECKING:
 
 
 class RunStoreUnavailable(RuntimeError):
-    """DynamoDB did not answer or refused (throttled): nothing was started; try again."""
+    """DynamoDB did not answer or refused for now (throttled, 5xx): nothing was started; try
+    again. Any other DynamoDB error (``AccessDeniedException``, ``ResourceNotFoundException``,
+    ...) is raised as botocore raised it: no retry fixes it (``aws_failures.is_transient``)."""
 
 
 class DynamoAutomationRunStore:
@@ -25,22 +26,25 @@ class DynamoAutomationRunStore:
         self._client = client
 
     def put_new(self, origin: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Store the origin unless its run id exists: ``None`` when stored, else the existing."""
+        """Store the origin unless its run id exists: ``None`` when stored, else the existing.
+
+        Raises ``RunStoreUnavailable`` (transient) or the permanent botocore error as it is."""
         try:
             self._client.put_item(
                 TableName=self._table,
                 Item=to_attributes(dict(origin)),
                 ConditionExpression="attribute_not_exists(pk)",
             )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+        except AWS_ERRORS as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                existing = self.get(str(origin["run_id"]))
+                if existing is None:  # cannot happen: origins are never deleted
+                    gone = "the run was stored and is gone; try again"
+                    raise RunStoreUnavailable(gone) from error
+                return existing
+            if is_transient(error):
                 raise RunStoreUnavailable("the run store is unavailable; try again") from error
-            existing = self.get(str(origin["run_id"]))
-            if existing is None:  # cannot happen: origins are never deleted
-                raise RunStoreUnavailable("the run was stored and is gone; try again") from error
-            return existing
-        except BotoCoreError as error:
-            raise RunStoreUnavailable("the run store is unavailable; try again") from error
+            raise
         return None
 
     def get(self, run_id: str) -> dict[str, Any] | None:

@@ -61,7 +61,8 @@ class StartedRunView(Protocol):
 
 class AutomationsBackend(Protocol):
     def start(self, request: StartRequest) -> StartedRunView:
-        """Raises ``StartRejected`` (nothing stored) or ``Unavailable`` (retry)."""
+        """Raises ``StartRejected`` (nothing stored), ``Unavailable`` (retry) or
+        ``StorageFailed`` (do not retry)."""
         ...
 
     def describe(self, account: str, run_id: str) -> dict[str, Any] | None: ...
@@ -73,6 +74,15 @@ class AutomationsBackend(Protocol):
 
 class Unavailable(Exception):
     """The backend could not answer now (DynamoDB throttled or down): nothing was done."""
+
+
+class StorageFailed(Exception):
+    """The backend's storage refused in a way no retry fixes (a role without a permission, a
+    missing table, a bug): nothing was done. ``code``: the AWS error code, for the log."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 class ApiError(Exception):
@@ -92,6 +102,8 @@ class Answer:
     """Set when a start request was answered with a run (new or an idempotent retry)."""
     rejected: str | None = None
     """The reason when a start request was refused (the ``Reason`` metric dimension)."""
+    storage_failure: str | None = None
+    """The AWS error code when the storage refused for good (500): the handler logs an error."""
 
 
 def handle(event: Mapping[str, Any], backend: AutomationsBackend) -> Answer:
@@ -117,7 +129,14 @@ def handle(event: Mapping[str, Any], backend: AutomationsBackend) -> Answer:
     except ApiError as error:
         body = {"error": error.error, "message": error.message}
         return Answer(json_response(error.status, body), rejected=error.error if is_start else None)
-    except Unavailable:
+    except (Unavailable, StorageFailed) as failure:
+        return _storage_answer(failure, is_start=is_start)
+
+
+def _storage_answer(failure: Unavailable | StorageFailed, *, is_start: bool) -> Answer:
+    """503 and ``Retry-After`` while the store is unavailable; 500, not to be retried, when it
+    refuses for good (misconfigured). Nothing was started either way."""
+    if isinstance(failure, Unavailable):
         body = {
             "error": "storage_unavailable",
             "message": "the run store is unavailable; nothing was started: try again",
@@ -127,6 +146,16 @@ def handle(event: Mapping[str, Any], backend: AutomationsBackend) -> Answer:
             json_response(503, body, headers),
             rejected="storage_unavailable" if is_start else None,
         )
+    body = {
+        "error": "storage_failed",
+        "message": f"the service cannot use its run store ({failure.code}): it is misconfigured "
+        "or failed; nothing was started: do not retry, tell its operator",
+    }
+    return Answer(
+        json_response(500, body),
+        rejected="storage_failed" if is_start else None,
+        storage_failure=failure.code,
+    )
 
 
 # --- starting a run ----------------------------------------------------------------------------

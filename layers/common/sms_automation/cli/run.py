@@ -6,7 +6,8 @@ a rejected request); the run is recorded as started by the CLI, by the caller's 
 It prints the run id; ``--follow`` then prints the run's progress until it ends.
 
 Exit codes: 0 started (and, with ``--follow``, ended); 2 invalid input (every problem named);
-1 unknown account or automation, disabled automation, idempotency conflict, store unavailable;
+1 unknown account or automation, disabled automation, idempotency conflict, AWS failing (one
+line: the error code, and "try again" when a retry may succeed, else what to check);
 3 ``--follow`` gave up at ``--timeout`` with the run still going; 130 Ctrl-C (the run goes on).
 """
 
@@ -24,6 +25,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sms_automation.adapters.automation_run_store import RunStoreUnavailable
+from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
 from sms_automation.automations.service import (
     AutomationStarter,
     StartedRun,
@@ -221,6 +223,9 @@ def run_automation(args: argparse.Namespace) -> int:
     except RunStoreUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_REJECTED
+    except AWS_ERRORS as error:
+        print(aws_failure(error, context, "nothing was started"), file=sys.stderr)
+        return EXIT_REJECTED
     if args.json:
         print(json.dumps(started.as_dict()))
     else:
@@ -266,3 +271,20 @@ def follow(context: CliContext, run_id: str, *, timeout: float, as_json: bool) -
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+    except AWS_ERRORS as error:
+        goes_on = f"run {run_id} goes on: sms-automation automations show {run_id}"
+        print(aws_failure(error, context, goes_on), file=sys.stderr)
+        return EXIT_REJECTED
+
+
+def aws_failure(error: Exception, context: CliContext, outcome: str) -> str:
+    """One line for a failed AWS call: its error code, and "try again" when a retry may
+    succeed, else what to check (a retry fails the same way)."""
+    code = error_code(error)
+    if is_transient(error):
+        return f"error: DynamoDB did not answer or refused for now ({code}); {outcome}: try again"
+    return (
+        f"error: AWS refused the request ({code}); {outcome}. Check your AWS credentials "
+        f"(profile, region), their permissions on table {context.table_name!r}, and that the "
+        "table is the deployment's (--stack, SMS_AUTOMATION_TABLE); trying again will not help"
+    )

@@ -1,0 +1,49 @@
+"""Whether an AWS call that failed may succeed if tried again: the one answer every caller uses.
+
+Transient: throttling, DynamoDB's own errors (any HTTP 5xx), a transaction conflict, and
+botocore giving up on the connection (refused, timed out, dropped). These are worth a retry (a
+503, Lambda's retry, "try again").
+
+Permanent: everything else. ``AccessDeniedException``, ``ResourceNotFoundException``,
+``ValidationException``, missing credentials, a parameter botocore refuses: a misconfigured
+role or table, or a bug. The same call fails the same way until someone changes something, so a
+retry only delays the error.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+TRANSIENT_ERROR_CODES: Final = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TransactionConflictException",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+"""DynamoDB error codes a retry may get past (the 5xx ones are transient by their status too)."""
+
+
+AWS_ERRORS: Final = (ClientError, BotoCoreError)
+"""Every failure of a botocore call: an AWS error answer, or botocore's own."""
+
+
+def error_code(error: BaseException) -> str:
+    """A ``ClientError``'s AWS error code, else the class name (``EndpointConnectionError``)."""
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code") or "Unknown")
+    return type(error).__name__
+
+
+def is_transient(error: BaseException) -> bool:
+    """True when the same call may succeed later; False for every other failure."""
+    if isinstance(error, ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return error_code(error) in TRANSIENT_ERROR_CODES or int(status) >= 500
+    return isinstance(error, BotoConnectionError | HTTPClientError)

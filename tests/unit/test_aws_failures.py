@@ -1,0 +1,85 @@
+"""``aws_failures``: which failed AWS calls a retry may get past (throttling, 5xx, the
+connection) and which it cannot (permissions, a missing table, a bad request, no credentials)."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import (
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ParamValidationError,
+    ReadTimeoutError,
+)
+
+from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
+
+
+def client_error(code: str, status: int = 400) -> ClientError:
+    response = {
+        "Error": {"Code": code, "Message": "m"},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }
+    return ClientError(response, "PutItem")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TransactionConflictException",
+        "InternalServerError",
+        "ServiceUnavailable",
+    ],
+)
+def test_throttling_and_server_error_codes_are_transient(code: str) -> None:
+    assert is_transient(client_error(code))
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "AccessDeniedException",
+        "ResourceNotFoundException",
+        "ValidationException",
+        "UnrecognizedClientException",
+        "ConditionalCheckFailedException",
+        "SomethingNewException",
+    ],
+)
+def test_every_other_code_is_permanent(code: str) -> None:
+    assert not is_transient(client_error(code))
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_any_5xx_answer_is_transient_whatever_its_code(status: int) -> None:
+    assert is_transient(client_error("SomethingNewException", status))
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        EndpointConnectionError(endpoint_url="https://dynamodb.invalid"),
+        ConnectTimeoutError(endpoint_url="https://dynamodb.invalid"),
+        ReadTimeoutError(endpoint_url="https://dynamodb.invalid"),
+    ],
+)
+def test_connection_and_timeout_errors_are_transient(error: Exception) -> None:
+    assert is_transient(error)
+    assert isinstance(error, AWS_ERRORS)
+
+
+@pytest.mark.parametrize(
+    "error", [NoCredentialsError(), ParamValidationError(report="TableName: missing")]
+)
+def test_botocore_errors_no_retry_fixes_are_permanent(error: Exception) -> None:
+    assert not is_transient(error)
+    assert isinstance(error, AWS_ERRORS)
+
+
+def test_error_code_names_the_aws_code_else_the_botocore_error() -> None:
+    assert error_code(client_error("AccessDeniedException")) == "AccessDeniedException"
+    assert error_code(NoCredentialsError()) == "NoCredentialsError"
