@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
 from sms_automation.adapters.message_store import to_attributes
 from sms_automation.outbound import (
     FinalFailure,
@@ -211,17 +210,13 @@ class Effects:
             }
         try:
             self._dynamodb.put_item(TableName=table, Item=to_attributes(item))
-        except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "")
-            if code in (
-                "ValidationException",
-                "ResourceNotFoundException",
-                "AccessDeniedException",
-            ):
-                return EffectResult(StepState.FAILED, f"could not record to {table}: {code}")
-            raise NotPerformed(f"could not record to {table}: {code}") from error
-        except BotoCoreError as error:
-            raise NotPerformed(f"could not record to {table}: {error}") from error
+        except AWS_ERRORS as error:
+            # For now (throttled, unreachable): released, the stream retries. For good (no such
+            # table, no permission, an invalid item): the step failed; a retry would too.
+            detail = f"could not record to {table}: {error_code(error)}"
+            if is_transient(error):
+                raise NotPerformed(detail) from error
+            return EffectResult(StepState.FAILED, detail)
         return EffectResult(StepState.DONE, f"recorded to {table}", {"table": table})
 
     def _http(self, step: HttpRequest) -> EffectResult:

@@ -1,0 +1,76 @@
+"""A record step's DynamoDB write failing: for now (throttled, unreachable) the step is not
+performed and the stream retries it; for good (no table, no permission, an invalid item, or any
+other code ``aws_failures`` does not call transient) the step failed and is not retried."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+from sms_automation.processing.effects import Effects, EffectSettings
+from sms_automation.processing.ledger import StepState
+from sms_automation.processing.port import NotPerformed
+from sms_automation.triggers import RecordItem
+
+STEP = RecordItem(step_id="t/1", trigger="t", table="crm-leads", item={"name": "Ann"})
+
+
+class FailingDynamoDB:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def put_item(self, **_: Any) -> None:
+        raise self.error
+
+
+def effects(error: Exception) -> Effects:
+    def no_messaging() -> Any:
+        raise AssertionError("a record step sends nothing")
+
+    def no_outbound(**_: Any) -> None:
+        raise AssertionError("a record step sends nothing")
+
+    return Effects(
+        message_sid="SM" + "0" * 32,
+        messaging=no_messaging,
+        dynamodb=FailingDynamoDB(error),  # type: ignore[arg-type]
+        settings=EffectSettings(status_callback_url=None, records_table="records"),
+        record_outbound=no_outbound,
+        clock=lambda: datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+
+def client_error(code: str) -> ClientError:
+    response: Any = {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {}}
+    return ClientError(response, "PutItem")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        client_error("ProvisionedThroughputExceededException"),
+        client_error("InternalServerError"),
+        EndpointConnectionError(endpoint_url="https://dynamodb.invalid"),
+    ],
+)
+def test_record_failing_for_now_is_not_performed_for_the_stream_to_retry(error: Exception) -> None:
+    with pytest.raises(NotPerformed, match="could not record to crm-leads"):
+        effects(error).perform(STEP, "key")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "AccessDeniedException",
+        "ResourceNotFoundException",
+        "ValidationException",
+        "ItemCollectionSizeLimitExceededException",
+    ],
+)
+def test_record_refused_for_good_fails_the_step(code: str) -> None:
+    result = effects(client_error(code)).perform(STEP, "key")
+    assert result.state is StepState.FAILED
+    assert result.detail == f"could not record to crm-leads: {code}"
