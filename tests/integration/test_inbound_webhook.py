@@ -267,6 +267,27 @@ def test_webhook_answers_503_and_stores_nothing_when_dynamodb_throttles(
     stubber.assert_no_pending_responses()
 
 
+def test_webhook_answers_500_naming_the_error_when_dynamodb_refuses_for_good(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Access denied (a role without PutItem) is no outage: not a 503 "try again", but a 500
+    whose ERROR line names the refusal, so the alarm points at the cause."""
+    denied = boto3.client("dynamodb")
+    stubber = Stubber(denied)
+    stubber.add_client_error("put_item", "AccessDeniedException", http_status_code=400)
+    stubber.activate()
+    monkeypatch.setattr(handler, "_store", lambda: DynamoMessageStore(stack.table_name, denied))
+
+    response = stack.invoke(signed_webhook_event("acme", SMS["raw_body"], TEST_AUTH_TOKEN))
+
+    assert_error(response, 500, "internal_error")
+    [line] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (line["level"], line["reason"]) == ("ERROR", "internal_error")
+    assert "AccessDeniedException" in line["exception"]
+    assert stack.stored_messages() == []
+    stubber.assert_no_pending_responses()
+
+
 def test_webhook_answers_500_when_the_account_lookup_fails(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:

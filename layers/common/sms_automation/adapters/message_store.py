@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import BotoCoreError, ClientError
 
 from sms_automation import keys
+from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
 from sms_automation.adapters.prebuilt_items import NotPlain, plain_attribute, prebuilt_item
 from sms_automation.inbound.rejections import StorageUnavailable
 
@@ -68,12 +68,12 @@ class DynamoMessageStore:
                 Item=prebuilt_item(item),
                 ConditionExpression="attribute_not_exists(pk)",
             )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        except AWS_ERRORS as error:
+            if error_code(error) == "ConditionalCheckFailedException":
                 return False
-            raise StorageUnavailable("the message store is unavailable; try again") from error
-        except BotoCoreError as error:  # timeouts, connection errors
-            raise StorageUnavailable("the message store is unavailable; try again") from error
+            if is_transient(error):  # throttled, 5xx, no connection: Twilio's retry may store it
+                raise StorageUnavailable("the message store is unavailable; try again") from error
+            raise  # denied, no table, invalid: a 500 whose line names the error, not "try again"
         return True
 
     def get(self, message_sid: str) -> dict[str, Any] | None:

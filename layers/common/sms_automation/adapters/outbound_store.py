@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from sms_automation import keys
 from sms_automation.accounts import utc_timestamp
+from sms_automation.adapters.aws_failures import AWS_ERRORS, is_transient
 from sms_automation.adapters.message_store import from_attributes, to_attributes
 from sms_automation.inbound.rejections import StorageUnavailable
 from sms_automation.outbound_status import OutboundKind, RecordedStatus, status_rank
@@ -148,8 +149,10 @@ class DynamoOutboundStore:
         try:
             new = self._put_status(change)
             current, old = self._advance(change)
-        except (ClientError, BotoCoreError) as error:
-            raise StorageUnavailable(_UNAVAILABLE) from error
+        except AWS_ERRORS as error:
+            if is_transient(error):  # Twilio's retry of the callback may record it
+                raise StorageUnavailable(_UNAVAILABLE) from error
+            raise  # denied, no table, invalid: a 500 whose line names the error, not "try again"
         return RecordedStatus(new=new, known_sid="created_at" in old, current=current)
 
     def get(self, sid: str) -> OutboundRecord | None:
