@@ -4,7 +4,7 @@ the AWS operations a handler makes."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
@@ -17,7 +17,10 @@ from sms_automation.accounts import Account, AccountRegistry
 from sms_automation.adapters.account_store import DynamoAccountStore, SecretsManagerTokenStore
 
 REGION = "us-east-1"
-SECRETS_PREFIX = "sms-automation/test"
+# The stack the tests stand for: template.yaml names secrets (SECRETS_PREFIX) and the
+# wait-for-reply state machine after it, and grants access by those names.
+STACK_NAME = "test"
+SECRETS_PREFIX = f"sms-automation/{STACK_NAME}"
 TEST_ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
 TEST_AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
 
@@ -87,22 +90,126 @@ def use_webhook_environment(monkeypatch: pytest.MonkeyPatch, table_name: str) ->
         monkeypatch.setenv(name, value)
 
 
+ACCOUNT_ID = "123456789012"  # moto's
+# Secret ARNs end in "-" and six random characters; any will do for a policy's "<name>-*" or "/*".
+_SECRET_SUFFIX = "-a1B2c3"
+# The per-item actions IAM authorises a transaction's items with (there is no
+# dynamodb:TransactWriteItems action).
+_TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
+
+
+@dataclass(frozen=True)
+class AwsCall:
+    """One authorisation a request needs: the IAM action (``states:StartExecution``) on the
+    resource ARN IAM checks it against; ``None`` where the request does not name it (a task
+    token), ``"*"`` for an action without resource type (``scheduler:ListSchedules``)."""
+
+    action: str
+    resource: str | None
+
+
+def _table_arn(region: str, table: str, index: str | None = None) -> str:
+    arn = (
+        table
+        if table.startswith("arn:")
+        else f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{table}"
+    )
+    return f"{arn}/index/{index}" if index else arn
+
+
+def _dynamodb(operation: str, params: dict[str, Any], region: str) -> list[AwsCall]:
+    if operation in ("TransactWriteItems", "TransactGetItems"):
+        return [
+            AwsCall(
+                f"dynamodb:{_TRANSACT_ACTIONS[kind]}",
+                _table_arn(region, item[kind]["TableName"]),
+            )
+            for item in params.get("TransactItems", [])
+            for kind in item
+        ]
+    action = f"dynamodb:{operation}"
+    if operation in ("BatchGetItem", "BatchWriteItem"):
+        return [AwsCall(action, _table_arn(region, t)) for t in params.get("RequestItems", {})]
+    table = params.get("TableName")
+    index = params.get("IndexName")
+    return [AwsCall(action, _table_arn(region, table, index) if table else None)]
+
+
+def _states(operation: str, params: dict[str, Any], region: str) -> list[AwsCall]:
+    # SendTask* name a task token, not a resource: None.
+    arn = params.get("stateMachineArn") or params.get("executionArn")
+    return [AwsCall(f"states:{operation}", arn)]
+
+
+def _secretsmanager(operation: str, params: dict[str, Any], region: str) -> list[AwsCall]:
+    secret = params.get("SecretId")
+    if secret and not secret.startswith("arn:"):
+        secret = f"arn:aws:secretsmanager:{region}:{ACCOUNT_ID}:secret:{secret}{_SECRET_SUFFIX}"
+    return [AwsCall(f"secretsmanager:{operation}", secret)]
+
+
+def _scheduler(operation: str, params: dict[str, Any], region: str) -> list[AwsCall]:
+    if operation == "ListSchedules":
+        return [AwsCall("scheduler:ListSchedules", "*")]  # no resource type: IAM wants "*"
+    name, group = params.get("Name"), params.get("GroupName") or "default"
+    arn = f"arn:aws:scheduler:{region}:{ACCOUNT_ID}:schedule/{group}/{name}" if name else None
+    return [AwsCall(f"scheduler:{operation}", arn)]
+
+
+def _sqs(operation: str, params: dict[str, Any], region: str) -> list[AwsCall]:
+    url = params.get("QueueUrl")
+    if not url:
+        return [AwsCall(f"sqs:{operation}", None)]
+    account, name = url.rstrip("/").split("/")[-2:]
+    return [AwsCall(f"sqs:{operation}", f"arn:aws:sqs:{region}:{account}:{name}")]
+
+
+_AUTHORISATIONS: dict[str, Callable[[str, dict[str, Any], str], list[AwsCall]]] = {
+    "dynamodb": _dynamodb,
+    "states": _states,
+    "secretsmanager": _secretsmanager,
+    "scheduler": _scheduler,
+    "sqs": _sqs,
+}
+
+
+def authorisations(
+    service: str, operation: str, params: dict[str, Any], region: str = REGION
+) -> list[AwsCall]:
+    """What IAM checks for one request (``service`` as IAM prefixes it): a DynamoDB transaction
+    is its items' PutItem/UpdateItem/DeleteItem/ConditionCheckItem/GetItem, a Query on an index
+    is on ``table/NAME/index/INDEX``; a service the helper does not know: the action alone."""
+    known = _AUTHORISATIONS.get(service)
+    return known(operation, params, region) if known else [AwsCall(f"{service}:{operation}", None)]
+
+
 class AwsCalls:
     """The operations (``service:Operation``, as IAM names them) that clients created through
-    ``boto3.client`` while installed make inside ``recording()``, from this thread only (the
-    in-process Lambda tasks of the state machine run on their own threads). moto does not
-    enforce IAM: compare what a handler called with what its role grants.
+    ``boto3.client`` while installed make inside ``recording()``, from the thread that entered it
+    only (the in-process Lambda tasks of the state machine run on their own threads: wrap their
+    handlers with ``as_function``). moto does not enforce IAM: compare what a handler called with
+    what its role grants.
 
         calls = AwsCalls.install(monkeypatch)
         clear_cached_dependencies(handler)  # its next client goes through the recorder
-        with calls.recording():
+        with calls.recording("InboundWebhookFunction"):
             handler.lambda_handler(event, context)
-        assert calls.made - granted == set()
+        assert calls.made - granted_actions("InboundWebhookFunction") == set()
+        policy = role_policy("InboundWebhookFunction", stack_name=STACK_NAME, names=...)
+        assert policy.denied(calls.of("InboundWebhookFunction")) == []
     """
 
     def __init__(self) -> None:
         self.made: set[str] = set()
-        self._recording_thread: int | None = None
+        self.by_function: dict[str | None, set[AwsCall]] = {}
+        self._lock = threading.Lock()
+        self._local = threading.local()
 
     @classmethod
     def install(cls, monkeypatch: pytest.MonkeyPatch) -> Self:
@@ -111,20 +218,44 @@ class AwsCalls:
 
         def client(*args: Any, **kwargs: Any) -> Any:
             created = real_client(*args, **kwargs)
-            created.meta.events.register("before-call.*.*", calls._record)
+            created.meta.events.register("before-parameter-build.*.*", calls._record)
             return created
 
         monkeypatch.setattr(boto3, "client", client)
         return calls
 
     @contextmanager
-    def recording(self) -> Iterator[None]:
-        self._recording_thread = threading.get_ident()
+    def recording(self, function: str | None = None) -> Iterator[None]:
+        """Record this thread's calls, as ``function``'s (a logical id of template.yaml)."""
+        outer = getattr(self._local, "function", _NOT_RECORDING)
+        self._local.function = function
         try:
             yield
         finally:
-            self._recording_thread = None
+            self._local.function = outer
 
-    def _record(self, model: Any, **_: Any) -> None:
-        if self._recording_thread == threading.get_ident():
-            self.made.add(f"{model.service_model.service_name}:{model.name}")
+    def as_function(self, function: str, handler: Callable[..., Any]) -> Callable[..., Any]:
+        """``handler``, its calls recorded as ``function``'s on whichever thread it runs."""
+
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            with self.recording(function):
+                return handler(*args, **kwargs)
+
+        return recorded
+
+    def of(self, function: str) -> set[AwsCall]:
+        with self._lock:
+            return set(self.by_function.get(function, set()))
+
+    def _record(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        function = getattr(self._local, "function", _NOT_RECORDING)
+        if function is _NOT_RECORDING:
+            return
+        service = model.service_model.signing_name  # "states", not botocore's "stepfunctions"
+        made = authorisations(service, model.name, params, REGION)
+        with self._lock:
+            self.made.add(f"{service}:{model.name}")
+            self.by_function.setdefault(function, set()).update(made)
+
+
+_NOT_RECORDING: Any = object()

@@ -28,6 +28,7 @@ from sms_automation.conversations.model import Conversation
 from sms_automation.processing.runs import DynamoRunStore
 from tests.support.aws import (
     SECRETS_PREFIX,
+    STACK_NAME,
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,
     FakeLambdaContext,
@@ -163,7 +164,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         dynamodb.create_table(**records)
         add_account(account_registry(app["TableName"], dynamodb, boto3.client("secretsmanager")))
         machine = create_state_machine(
-            "wait-for-reply",
+            f"{STACK_NAME}-wait-for-reply",  # as template.yaml names it
             {
                 "WaitRegisterFunctionArn": function_arn("wait-register"),
                 "WaitTimerFunctionArn": function_arn("wait-timer"),

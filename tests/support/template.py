@@ -9,9 +9,13 @@ template.yaml reaches every integration test and the schema cannot drift between
 from __future__ import annotations
 
 import copy
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -59,13 +63,10 @@ def _template() -> dict[str, Any]:
 
 
 def granted_actions(function: str, template: dict[str, Any] | None = None) -> set[str]:
-    """The actions a function's inline policy statements grant (SAM policy templates aside)."""
-    granted: set[str] = set()
-    for policy in (template or _template())["Resources"][function]["Properties"]["Policies"]:
-        for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
-            action = statement["Action"]
-            granted.update([action] if isinstance(action, str) else action)
-    return granted
+    """The actions a function's policies grant, on whatever resources (SAM policy templates
+    expanded); :func:`role_policy` also checks the resources."""
+    policy = role_policy(function, stack_name="test", template=template)
+    return {action for grant in policy.grants for action in grant.actions}
 
 
 def table_resource(
@@ -139,3 +140,266 @@ def _reject_intrinsics(value: Any, where: str = "create_table kwargs") -> None:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _reject_intrinsics(item, f"{where}[{index}]")
+
+
+# --- a function's role, as IAM would evaluate it --------------------------------------------------
+
+# SAM policy templates (``- DynamoDBCrudPolicy: {TableName: …}``) as SAM expands them: entries of
+# aws-sam-translator's policy_templates.json, copied verbatim (tests/template checks them against
+# the copy in .venv-tools). A template missing here fails loudly: copy its entry from there.
+SAM_POLICY_TEMPLATES_PATH = Path(__file__).with_name("sam_policy_templates.json")
+
+# What a test deployment's pseudo parameters are (moto's account, the tests' region).
+PARTITION = "aws"
+TEST_REGION = "us-east-1"
+TEST_ACCOUNT_ID = "123456789012"
+
+_NO_VALUE = object()  # AWS::NoValue: dropped from the list that holds it
+
+# Where a resource type keeps its physical name, and its ARN (``{name}`` filled in).
+_NAME_PROPERTY = {
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::Serverless::Function": "FunctionName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::Scheduler::ScheduleGroup": "Name",
+    "AWS::Serverless::StateMachine": "Name",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
+}
+_ARN = {
+    ("AWS::DynamoDB::Table", "Arn"): "arn:{p}:dynamodb:{r}:{a}:table/{name}",
+    # The stream's label is a timestamp only AWS knows: any stream of the table.
+    ("AWS::DynamoDB::Table", "StreamArn"): "arn:{p}:dynamodb:{r}:{a}:table/{name}/stream/*",
+    ("AWS::SQS::Queue", "Arn"): "arn:{p}:sqs:{r}:{a}:{name}",
+    ("AWS::Serverless::Function", "Arn"): "arn:{p}:lambda:{r}:{a}:function:{name}",
+    ("AWS::Lambda::Function", "Arn"): "arn:{p}:lambda:{r}:{a}:function:{name}",
+    ("AWS::IAM::Role", "Arn"): "arn:{p}:iam::{a}:role/{name}",
+    ("AWS::Scheduler::ScheduleGroup", "Arn"): "arn:{p}:scheduler:{r}:{a}:schedule-group/{name}",
+    ("AWS::Serverless::StateMachine", "Arn"): "arn:{p}:states:{r}:{a}:stateMachine:{name}",
+    ("AWS::StepFunctions::StateMachine", "Arn"): "arn:{p}:states:{r}:{a}:stateMachine:{name}",
+}
+
+
+@cache
+def sam_policy_templates() -> dict[str, Any]:
+    """The vendored SAM policy templates, by name."""
+    templates: dict[str, Any] = json.loads(SAM_POLICY_TEMPLATES_PATH.read_text("utf-8"))[
+        "Templates"
+    ]
+    return templates
+
+
+# The functions whose arguments are resolved first, then combined.
+_SIMPLE_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
+    "Fn::Join": lambda a: a[0].join(str(item) for item in a[1]),
+    "Fn::Split": lambda a: a[1].split(a[0]),
+    "Fn::Select": lambda a: a[1][int(a[0])],
+    "Fn::Equals": lambda a: a[0] == a[1],
+    "Fn::Not": lambda a: not a[0],
+    "Fn::And": all,
+    "Fn::Or": any,
+}
+
+
+class _Resolver:
+    """CloudFormation intrinsics of a test deployment: pseudo parameters, parameter defaults,
+    conditions, and resources by the physical names the test gave them (``names``, logical id →
+    name), else by their name property (``FunctionName: !Sub ${AWS::StackName}-x``), else by a
+    name made up as CloudFormation would (``<stack>-<LogicalId>-GENERATED``)."""
+
+    def __init__(self, template: dict[str, Any], stack_name: str, names: Mapping[str, str]) -> None:
+        self.template = template
+        self.names = names
+        self.pseudo = {
+            "AWS::Partition": PARTITION,
+            "AWS::Region": TEST_REGION,
+            "AWS::AccountId": TEST_ACCOUNT_ID,
+            "AWS::StackName": stack_name,
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NoValue": _NO_VALUE,
+        }
+
+    def resolve(self, value: Any, refs: Mapping[str, Any] | None = None) -> Any:
+        refs = refs or {}
+        if isinstance(value, list):
+            items = [self.resolve(item, refs) for item in value]
+            return [item for item in items if item is not _NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            [(key, argument)] = value.items()
+            if key == "Ref":
+                return self.ref(argument, refs)
+            if key == "Condition":
+                return self.condition(argument)
+            if key.startswith("Fn::"):
+                return self.function(key, argument, refs)
+        return {key: self.resolve(item, refs) for key, item in value.items()}
+
+    def function(self, name: str, argument: Any, refs: Mapping[str, Any]) -> Any:
+        if name == "Fn::GetAtt":
+            logical_id, attribute = argument
+            return self.attribute(logical_id, attribute)
+        if name == "Fn::Sub":
+            text, variables = (argument, {}) if isinstance(argument, str) else argument
+            scope = {**refs, **{k: self.resolve(v, refs) for k, v in variables.items()}}
+            return re.sub(r"\$\{([^}!][^}]*)\}", lambda m: str(self.sub_name(m[1], scope)), text)
+        if name == "Fn::If":
+            condition, when_true, when_false = argument
+            return self.resolve(when_true if self.condition(condition) else when_false, refs)
+        simple = _SIMPLE_FUNCTIONS.get(name)
+        if simple is None:
+            raise NotImplementedError(f"{name} is not resolved by tests/support/template.py")
+        return simple(self.resolve(argument, refs))
+
+    def sub_name(self, name: str, scope: Mapping[str, Any]) -> Any:
+        if name in scope:
+            return scope[name]
+        if "." in name and name not in self.pseudo:
+            logical_id, attribute = name.split(".", 1)
+            return self.attribute(logical_id, attribute)
+        return self.ref(name, scope)
+
+    def ref(self, name: str, refs: Mapping[str, Any]) -> Any:
+        if name in refs:
+            return refs[name]
+        if name in self.pseudo:
+            return self.pseudo[name]
+        parameter = self.template.get("Parameters", {}).get(name)
+        if parameter is not None:
+            default = parameter.get("Default")
+            if default is None:
+                raise ValueError(f"parameter {name} has no default: the test must give one")
+            if parameter.get("Type") == "CommaDelimitedList":
+                return str(default).split(",")
+            return default
+        return self.physical_name(name)
+
+    def condition(self, name: str) -> bool:
+        return bool(self.resolve(self.template["Conditions"][name]))
+
+    def physical_name(self, logical_id: str) -> str:
+        if logical_id in self.names:
+            return self.names[logical_id]
+        resource = self.template["Resources"][logical_id]
+        name_property = _NAME_PROPERTY.get(resource["Type"])
+        name = resource.get("Properties", {}).get(name_property) if name_property else None
+        if name is None:  # CloudFormation makes one up: stack-LogicalId-RANDOM
+            return f"{self.pseudo['AWS::StackName']}-{logical_id}-GENERATED"
+        return str(self.resolve(name))
+
+    def attribute(self, logical_id: str, attribute: str) -> str:
+        resource_type = self.template["Resources"][logical_id]["Type"]
+        arn = _ARN.get((resource_type, attribute))
+        if arn is None:
+            raise NotImplementedError(f"Fn::GetAtt {logical_id}.{attribute} ({resource_type})")
+        return arn.format(
+            p=PARTITION, r=TEST_REGION, a=TEST_ACCOUNT_ID, name=self.physical_name(logical_id)
+        )
+
+
+def _statements(policy: Any, resolver: _Resolver) -> list[dict[str, Any]]:
+    """One entry of a function's ``Policies``: an inline document, or a SAM policy template."""
+    if isinstance(policy, dict) and "Statement" in policy:
+        statements: list[dict[str, Any]] = resolver.resolve(policy["Statement"])
+        return statements
+    if isinstance(policy, dict) and len(policy) == 1:
+        [(name, parameters)] = policy.items()
+        template = sam_policy_templates().get(name)
+        if template is None:
+            raise KeyError(
+                f"SAM policy template {name} is not in {SAM_POLICY_TEMPLATES_PATH.name}: copy its"
+                " entry from aws-sam-translator's policy_templates.json"
+            )
+        # SAM puts the values (intrinsics included) where the template refers to its
+        # parameters; CloudFormation then resolves the result.
+        values = {key: resolver.resolve(value) for key, value in (parameters or {}).items()}
+        missing = set(template.get("Parameters", {})) - set(values)
+        if missing:
+            raise ValueError(f"{name} lacks its parameters {sorted(missing)}")
+        resolved: list[dict[str, Any]] = resolver.resolve(
+            template["Definition"]["Statement"], values
+        )
+        return resolved
+    raise NotImplementedError(f"a policy the helper cannot read (managed policy?): {policy!r}")
+
+
+def _as_tuple(value: Any) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _pattern(text: str, *, ignore_case: bool) -> re.Pattern[str]:
+    """IAM's wildcards: ``*`` any run of characters (``/`` and ``:`` included), ``?`` one."""
+    body = "".join(
+        ".*" if char == "*" else "." if char == "?" else re.escape(char) for char in text
+    )
+    return re.compile(body, re.IGNORECASE if ignore_case else 0)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One Allow statement: actions (IAM is case-insensitive about them) on resources."""
+
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+
+    def allows(self, action: str, resource: str | None) -> bool:
+        if not any(_pattern(a, ignore_case=True).fullmatch(action) for a in self.actions):
+            return False
+        return resource is None or any(
+            _pattern(r, ignore_case=False).fullmatch(resource) for r in self.resources
+        )
+
+
+class Call(Protocol):
+    @property
+    def action(self) -> str: ...
+
+    @property
+    def resource(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class RolePolicy:
+    """What a function's ``Policies`` allow, as IAM evaluates identity policies: an action on a
+    resource is allowed when an Allow statement names both (wildcards as IAM reads them).
+
+    Only what a function's own code calls is modelled: what SAM adds for the function's events
+    (stream reads, logs, X-Ray) is left out, and so are statements' ``Condition`` blocks (an
+    allowed call is allowed whatever the condition: a looser check, never a false failure).
+    A call whose resource is ``None`` (the request does not name one, e.g. a task token) is
+    allowed when some statement grants its action."""
+
+    function: str
+    grants: tuple[Grant, ...]
+
+    def allows(self, action: str, resource: str | None = None) -> bool:
+        return any(grant.allows(action, resource) for grant in self.grants)
+
+    def denied(self, calls: Iterable[Call]) -> list[Call]:
+        """The calls this role would be refused (AccessDenied on AWS), in a stable order."""
+        refused = [call for call in calls if not self.allows(call.action, call.resource)]
+        return sorted(refused, key=lambda call: (call.action, call.resource or ""))
+
+
+def role_policy(
+    function: str,
+    *,
+    stack_name: str,
+    names: Mapping[str, str] | None = None,
+    template: dict[str, Any] | None = None,
+) -> RolePolicy:
+    """The function's role policy in a test deployment: the stack named ``stack_name`` (its
+    ``!Sub …${AWS::StackName}…`` ARNs), parameters at their defaults, and the resources in
+    ``names`` (logical id → physical name, e.g. ``{"AppTable": "sms-automation-test"}``) as
+    the test created them."""
+    document = template or _template()
+    resolver = _Resolver(document, stack_name, names or {})
+    grants: list[Grant] = []
+    for policy in document["Resources"][function]["Properties"].get("Policies", []):
+        for statement in _statements(policy, resolver):
+            if statement.get("Effect") != "Allow" or {"NotAction", "NotResource"} & set(statement):
+                raise NotImplementedError(f"{function}: only Allow/Action/Resource is modelled")
+            grants.append(Grant(_as_tuple(statement["Action"]), _as_tuple(statement["Resource"])))
+    return RolePolicy(function, tuple(grants))

@@ -1,0 +1,274 @@
+"""Each function's AWS calls against its role in template.yaml, on the paths that make the most
+distinct calls. moto does not enforce IAM: a call the role does not grant passes every other test
+and fails with AccessDenied only on AWS. ``AwsCalls`` records what each handler asks of AWS (the
+action and the ARN IAM checks it against: a table, an index, a secret, the state machine or one
+of its executions) and ``role_policy`` says whether the function's ``Policies`` allow it, SAM
+policy templates included.
+
+The conversation world runs them all in one process: the inbound webhook, the trigger processor
+on the table's stream, the status callback, and the wait-for-reply state machine on moto's
+executor calling wait-register, wait-timer and wait-resume in-process (each recorded as its own
+function, whatever thread the executor runs it on). The automations API and events and the
+schedule sync are covered in their own test modules.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlencode
+
+import pytest
+import yaml
+
+from functions.status_callback import handler as status_callback
+from sms_automation.processing.runtime import Runtime
+from tests.support.aws import (
+    STACK_NAME,
+    TEST_ACCOUNT_SID,
+    TEST_AUTH_TOKEN,
+    AwsCall,
+    AwsCalls,
+    FakeLambdaContext,
+    clear_cached_dependencies,
+)
+from tests.support.conversation_world import ALICE, BOB, HANDLER_MODULES, OUR_NUMBER, World
+from tests.support.events import signed_webhook_event
+from tests.support.stepfunctions import wait_until
+from tests.support.template import role_policy
+
+pytestmark = pytest.mark.integration
+
+CAROL = "+14155550103"
+# The state machine's Lambda tasks, by the function name the ASL invokes them with.
+TASK_FUNCTIONS = {
+    "wait-register": "WaitRegisterFunction",
+    "wait-timer": "WaitTimerFunction",
+    "wait-resume": "WaitResumeFunction",
+}
+
+TRIGGERS = yaml.safe_dump(
+    {
+        "version": 1,
+        "triggers": [
+            {
+                "name": "ask",
+                "when": {"field": "Body", "starts_with": "book"},
+                "actions": [
+                    {
+                        "type": "wait_for_reply",
+                        "prompt": "Reply YES to confirm",
+                        "timeout": "1h",
+                        "on_reply": [
+                            {
+                                "type": "wait_for_reply",
+                                "prompt": "And your name?",
+                                "into": "name",
+                                "timeout": "1h",
+                                "on_reply": [{"type": "send_sms", "body": "See you, %name.body%"}],
+                            }
+                        ],
+                        "on_delivery_failure": [
+                            {"type": "record", "item": {"what": "undelivered"}}
+                        ],
+                    },
+                    {"type": "record", "item": {"what": "booked"}},
+                    {"type": "send_sms", "body": "Bye"},
+                ],
+            },
+            {
+                "name": "remind",
+                "when": {"field": "Body", "starts_with": "remind"},
+                "actions": [
+                    {
+                        "type": "wait_for_reply",
+                        "prompt": "Still coming?",
+                        "timeout": "3s",
+                        "remind": [{"after": "1s", "text": "Still there?"}],
+                        "on_timeout": [{"type": "send_sms", "body": "No answer"}],
+                    }
+                ],
+            },
+            {
+                "name": "echo",
+                "actions": [
+                    {"type": "send_sms", "body": "echo %Body%"},
+                    {"type": "record", "item": {"what": "echoed"}},
+                ],
+            },
+        ],
+    },
+    sort_keys=False,
+)
+
+
+@pytest.fixture
+def calls(world: World, monkeypatch: pytest.MonkeyPatch) -> AwsCalls:
+    """Every handler's calls from now on, as its function's in template.yaml."""
+    recorder = AwsCalls.install(monkeypatch)
+    for module in HANDLER_MODULES:
+        clear_cached_dependencies(module)  # new clients, through the recorder
+    for name, function in TASK_FUNCTIONS.items():
+        world.lambdas.handlers[name] = recorder.as_function(function, world.lambdas.handlers[name])
+    world.push(TRIGGERS)
+    return recorder
+
+
+def text(world: World, calls: AwsCalls, body: str, sender: str = ALICE) -> str:
+    """The contact texts us: the webhook stores it, the processor runs it from the stream."""
+    with calls.recording("InboundWebhookFunction"):
+        sid = world.receive(body, sender)
+    with calls.recording("TriggerProcessorFunction"):
+        assert world.deliver() == {"batchItemFailures": []}
+    return sid
+
+
+def status(calls: AwsCalls, sid: str, to: str, message_status: str, **extra: str) -> None:
+    body = urlencode(
+        {
+            "AccountSid": TEST_ACCOUNT_SID,
+            "MessageSid": sid,
+            "MessageStatus": message_status,
+            "From": OUR_NUMBER,
+            "To": to,
+            **extra,
+        }
+    )
+    event = signed_webhook_event("acme", body, TEST_AUTH_TOKEN, route="status")
+    with calls.recording("StatusCallbackFunction"):
+        assert status_callback.lambda_handler(event, FakeLambdaContext())["statusCode"] == 200
+
+
+def prompt_to(world: World, to: str, body: str) -> str:
+    [sid] = [m["sid"] for m in world.twilio.messages() if m["to"] == to and m["body"] == body]
+    return str(sid)
+
+
+def assert_granted(world: World, calls: AwsCalls, function: str, *expected: str) -> None:
+    """``function`` made (at least) the ``expected`` actions, each allowed by its role."""
+    made = calls.of(function)
+    assert set(expected) <= {call.action for call in made}, f"{function} skipped a path"
+    policy = role_policy(
+        function,
+        stack_name=STACK_NAME,
+        names={"AppTable": world.table, "RecordsTable": "records-test"},
+    )
+    assert policy.denied(made) == [], f"{function}'s role in template.yaml lacks these"
+
+
+def test_every_conversation_function_makes_only_the_calls_its_role_grants(
+    world: World, calls: AwsCalls
+) -> None:
+    # An SMS without a wait: a reply (Twilio), a record (RecordsTable).
+    text(world, calls, "hello", BOB)
+    status(calls, prompt_to(world, BOB, "echo hello"), BOB, "delivered")
+    # A wait: its execution starts (processor), registers and sends the prompt (register).
+    origin = text(world, calls, "book me")
+    world.registered(origin)
+    # The reply wakes it; resume runs the branch, whose own wait starts a second execution.
+    text(world, calls, "yes")
+    world.registered(origin, "ask/1/on_reply/1")
+    assert world.finished(origin) == "SUCCEEDED"
+    # The nested wait's reply; resume then runs what follows the first wait (record, Bye).
+    text(world, calls, "Jo")
+    assert world.finished(origin, "ask/1/on_reply/1") == "SUCCEEDED"
+    assert world.bodies() == ["Reply YES to confirm", "And your name?", "See you, Jo", "Bye"]
+    # Nobody answers: the timer reminds, then times the wait out.
+    reminded = text(world, calls, "remind me", BOB)
+    assert world.finished(reminded, "remind/1") == "SUCCEEDED"
+    assert world.bodies(BOB) == ["echo hello", "Still coming?", "Still there?", "No answer"]
+    # The prompt is never delivered: the status callback ends the conversation.
+    failed = text(world, calls, "book again", CAROL)
+    world.registered(failed)
+    prompt = prompt_to(world, CAROL, "Reply YES to confirm")
+    status(calls, prompt, CAROL, "undelivered", ErrorCode="30003")
+    assert world.finished(failed) == "SUCCEEDED"
+    assert world.conversation(failed).status == "delivery_failed"
+
+    assert_granted(
+        world,
+        calls,
+        "InboundWebhookFunction",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "secretsmanager:GetSecretValue",
+    )
+    assert_granted(
+        world,
+        calls,
+        "TriggerProcessorFunction",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "secretsmanager:GetSecretValue",
+        "states:StartExecution",
+        "states:SendTaskSuccess",
+    )
+    assert AwsCall(
+        "dynamodb:PutItem", "arn:aws:dynamodb:us-east-1:123456789012:table/records-test"
+    ) in calls.of("TriggerProcessorFunction")
+    assert_granted(
+        world,
+        calls,
+        "StatusCallbackFunction",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "secretsmanager:GetSecretValue",
+        "states:SendTaskFailure",
+    )
+    assert_granted(
+        world,
+        calls,
+        "WaitRegisterFunction",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "secretsmanager:GetSecretValue",
+    )
+    assert_granted(
+        world,
+        calls,
+        "WaitTimerFunction",
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+        "secretsmanager:GetSecretValue",
+        "states:SendTaskFailure",
+    )
+    assert_granted(
+        world,
+        calls,
+        "WaitResumeFunction",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "secretsmanager:GetSecretValue",
+        "states:StartExecution",
+    )
+
+
+def test_the_dozing_timer_and_a_refused_wake_make_only_the_calls_their_roles_grant(
+    world: World, calls: AwsCalls, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the timer polls (the local emulator's setting) it dozes in a task whose token the
+    reply fails (processor: SendTaskFailure); a cancel does the same from outside."""
+    monkeypatch.setenv("CONVERSATION_POLL_SECONDS", "2")
+    for module in HANDLER_MODULES:
+        clear_cached_dependencies(module)
+    origin = text(world, calls, "book me")
+    world.registered(origin)
+    wait_until(
+        lambda: any(
+            "doze_token" in event for name, event in world.lambdas.calls if name == "wait-timer"
+        ),
+        what="the timer to doze",
+    )
+    text(world, calls, "yes")
+    world.registered(origin, "ask/1/on_reply/1")
+    assert Runtime.from_environ(os.environ).conversations.cancel(origin, "ask/1/on_reply/1")
+    assert world.finished(origin, "ask/1/on_reply/1") == "SUCCEEDED"
+
+    assert_granted(
+        world, calls, "TriggerProcessorFunction", "states:SendTaskSuccess", "states:SendTaskFailure"
+    )
+    assert_granted(world, calls, "WaitTimerFunction", "dynamodb:GetItem")
+    assert_granted(world, calls, "WaitRegisterFunction", "dynamodb:PutItem")
+    assert_granted(world, calls, "WaitResumeFunction", "states:StartExecution")

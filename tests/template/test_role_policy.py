@@ -1,0 +1,101 @@
+"""The role-policy reader the integration tests check AWS calls with (tests/support/template.py):
+SAM policy templates expanded as SAM does, ARNs matched as IAM matches them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.aws import STACK_NAME, AwsCall, authorisations
+from tests.support.template import (
+    ROOT,
+    SAM_POLICY_TEMPLATES_PATH,
+    load_template,
+    role_policy,
+    sam_policy_templates,
+)
+
+pytestmark = pytest.mark.template
+
+NAMES = {"AppTable": "app", "RecordsTable": "records"}
+TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/app"
+MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:test-wait-for-reply"
+
+
+def functions() -> list[str]:
+    resources: dict[str, Any] = load_template()["Resources"]
+    return [name for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"]
+
+
+def sam_translator_templates() -> Path:
+    found = sorted(
+        (ROOT / ".venv-tools" / "lib").glob(
+            "python*/site-packages/samtranslator/policy_templates_data/policy_templates.json"
+        )
+    )
+    if not found:
+        pytest.skip(".venv-tools has no aws-sam-translator: run `make tools`")
+    return found[-1]
+
+
+def test_the_vendored_sam_policy_templates_are_aws_sam_translators() -> None:
+    theirs = json.loads(sam_translator_templates().read_text("utf-8"))["Templates"]
+    for name, ours in sam_policy_templates().items():
+        assert ours == theirs[name], f"{SAM_POLICY_TEMPLATES_PATH.name}: {name} differs"
+
+
+@pytest.mark.parametrize("function", functions())
+def test_every_functions_policies_are_readable(function: str) -> None:
+    """Every SAM policy template the template uses is vendored, every intrinsic resolves."""
+    assert role_policy(function, stack_name=STACK_NAME, names=NAMES).grants
+
+
+def test_a_sam_policy_template_grants_its_actions_on_its_resource() -> None:
+    policy = role_policy("InboundWebhookFunction", stack_name=STACK_NAME, names=NAMES)
+    secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:sms-automation/{}/x-a1B2c3"
+    assert policy.allows("secretsmanager:GetSecretValue", secret.format("test"))
+    assert not policy.allows("secretsmanager:GetSecretValue", secret.format("other"))
+    assert not policy.allows("secretsmanager:PutSecretValue", secret.format("test"))
+
+
+def test_a_query_on_an_index_needs_the_index_arn() -> None:
+    [query] = authorisations("dynamodb", "Query", {"TableName": "app", "IndexName": "gsi1"})
+    assert query == AwsCall("dynamodb:Query", f"{TABLE}/index/gsi1")
+    table_only = role_policy("StatusCallbackFunction", stack_name=STACK_NAME, names=NAMES)
+    with_index = role_policy("AutomationApiFunction", stack_name=STACK_NAME, names=NAMES)
+    assert table_only.allows("dynamodb:Query", TABLE)
+    assert table_only.denied([query]) == [query]
+    assert with_index.denied([query]) == []
+
+
+def test_a_transaction_needs_each_items_own_action() -> None:
+    items = [
+        {"Update": {"TableName": "app"}},
+        {"Put": {"TableName": "records"}},
+        {"ConditionCheck": {"TableName": "app"}},
+    ]
+    made = authorisations("dynamodb", "TransactWriteItems", {"TransactItems": items})
+    assert made == [
+        AwsCall("dynamodb:UpdateItem", TABLE),
+        AwsCall("dynamodb:PutItem", TABLE.replace("/app", "/records")),
+        AwsCall("dynamodb:ConditionCheckItem", TABLE),
+    ]
+    processor = role_policy("TriggerProcessorFunction", stack_name=STACK_NAME, names=NAMES)
+    assert processor.denied(made) == [AwsCall("dynamodb:ConditionCheckItem", TABLE)]
+
+
+def test_state_machine_and_execution_arns_are_told_apart() -> None:
+    processor = role_policy("TriggerProcessorFunction", stack_name=STACK_NAME, names=NAMES)
+    execution = MACHINE.replace(":stateMachine:", ":execution:") + ":run-1"
+    assert processor.allows("states:StartExecution", MACHINE)
+    assert processor.allows("states:DescribeExecution", execution)
+    assert not processor.allows("states:DescribeExecution", MACHINE)
+    assert not processor.allows("states:StartExecution", MACHINE.replace("test-", "other-"))
+    # A task token names no resource: the action alone is checked.
+    assert processor.allows("states:SendTaskSuccess", None)
+    assert not role_policy("WaitResumeFunction", stack_name=STACK_NAME, names=NAMES).allows(
+        "states:SendTaskSuccess", None
+    )
