@@ -5,6 +5,7 @@ continuation); every refused request stores nothing; DynamoDB refusing the write
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from collections.abc import Iterator
@@ -15,13 +16,22 @@ import yaml
 
 from functions.automation_api import handler as api
 from tests.resilience.faults import CONNECTION_ERROR, AwsFaults
-from tests.support.aws import AwsCalls, FakeLambdaContext, clear_cached_dependencies
+from tests.support.aws import (
+    ACCOUNT_ID,
+    REGION,
+    STACK_NAME,
+    AwsCall,
+    AwsCalls,
+    FakeLambdaContext,
+    clear_cached_dependencies,
+)
 from tests.support.conversation_world import ALICE, OUR_NUMBER, World
-from tests.support.template import granted_actions
+from tests.support.template import load_template, role_policy
 
 pytestmark = pytest.mark.integration
 
 ROLE = "arn:aws:iam::123456789012:role/booking"
+FUNCTION = "AutomationApiFunction"  # its logical id in template.yaml
 TRIGGERS = {
     "version": 1,
     "automations": [
@@ -286,10 +296,10 @@ def test_api_makes_only_the_calls_its_role_grants(
     stack: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every route over a run with a log, a delivery and a conversation: a start, its retry,
-    the run, the list."""
+    the run, the list; each call's action on the table or index it names, against the role."""
     calls = AwsCalls.install(monkeypatch)
     clear_cached_dependencies(api)  # a new client, through the recording boto3.client
-    with calls.recording():
+    with calls.recording(FUNCTION):
         run_id = call(headers={"Idempotency-Key": "booking-5"})["json"]["run_id"]
         assert call(headers={"Idempotency-Key": "booking-5"})["statusCode"] == 200
     assert stack.deliver() == {"batchItemFailures": []}
@@ -297,9 +307,22 @@ def test_api_makes_only_the_calls_its_role_grants(
     stack.text("yes")
     assert stack.finished(run_id, "appointment-reminder/1") == "SUCCEEDED"
 
-    with calls.recording():
+    with calls.recording(FUNCTION):
         assert call("GET", run_id=run_id)["json"]["status"] == "completed"
         assert [r["status"] for r in call("GET")["json"]["runs"]] == ["completed"]
 
-    assert "dynamodb:PutItem" in calls.made
-    assert calls.made - granted_actions("AutomationApiFunction") == set()
+    made = calls.of(FUNCTION)
+    table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{stack.table}"
+    index = AwsCall("dynamodb:Query", f"{table}/index/gsi1")
+    routes = {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}
+    assert routes <= {c.action for c in made}, "a route was skipped"
+    assert index in made, "the list of runs queries the index"
+    names = {"AppTable": stack.table}
+    assert role_policy(FUNCTION, stack_name=STACK_NAME, names=names).denied(made) == []
+
+    # The check can fail: the same calls against a role granting the table but not its index.
+    template = copy.deepcopy(load_template())
+    [statement] = template["Resources"][FUNCTION]["Properties"]["Policies"][0]["Statement"]
+    statement["Resource"] = [{"Fn::GetAtt": ["AppTable", "Arn"]}]
+    table_only = role_policy(FUNCTION, stack_name=STACK_NAME, names=names, template=template)
+    assert table_only.denied(made) == [index]

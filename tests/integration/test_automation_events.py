@@ -23,9 +23,17 @@ from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.automations.schedules import desired_schedules
 from sms_automation.triggers.loader import parse_trigger_text
 from tests.resilience.faults import CONNECTION_ERROR, AwsFaults
-from tests.support.aws import AwsCalls, FakeLambdaContext, clear_cached_dependencies
+from tests.support.aws import (
+    ACCOUNT_ID,
+    REGION,
+    STACK_NAME,
+    AwsCall,
+    AwsCalls,
+    FakeLambdaContext,
+    clear_cached_dependencies,
+)
 from tests.support.conversation_world import ALICE, BOB, OUR_NUMBER, World
-from tests.support.template import granted_actions, load_template
+from tests.support.template import load_template, role_policy
 
 pytestmark = pytest.mark.integration
 
@@ -44,6 +52,7 @@ TRIGGERS = {
     ],
 }
 EVENT_ID = "6a7e8feb-b491-4cf7-a9f1-bf3703467718"
+FUNCTION = "AutomationEventsFunction"  # its logical id in template.yaml
 
 
 @pytest.fixture
@@ -273,13 +282,21 @@ def test_schedule_reads_the_trigger_file_once_and_pins_that_version(
 def test_events_make_only_the_calls_the_role_grants(
     stack: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """moto does not enforce IAM: an event, its redelivery, a schedule, a refused start."""
+    """moto does not enforce IAM: an event, its redelivery, a schedule, a refused start; each
+    call's action on the table it names, against the role."""
     calls = AwsCalls.install(monkeypatch)
     clear_cached_dependencies(automation_events)  # a new client, through the recording boto3.client
-    with calls.recording():
+    with calls.recording(FUNCTION):
         assert invoke(bus_event())["started"] is True
         assert invoke(bus_event())["created"] is False
         assert invoke(scheduled_invocation())["started"] is True
         assert invoke(bus_event(variables={"colour": "red"}))["started"] is False
-    assert "dynamodb:PutItem" in calls.made
-    assert calls.made - granted_actions("AutomationEventsFunction") == set()
+    made = calls.of(FUNCTION)
+    table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{stack.table}"
+    assert {AwsCall("dynamodb:GetItem", table), AwsCall("dynamodb:PutItem", table)} <= made
+    names = {"AppTable": stack.table}
+    assert role_policy(FUNCTION, stack_name=STACK_NAME, names=names).denied(made) == []
+
+    # The check can fail: the same calls against a role granting them on another table.
+    elsewhere = role_policy(FUNCTION, stack_name=STACK_NAME, names={"AppTable": "other"})
+    assert set(elsewhere.denied(made)) == made

@@ -15,17 +15,24 @@ import yaml
 from functions.automation_events import handler as automation_events
 from functions.schedule_sync import handler as schedule_sync
 from sms_automation import keys
-from tests.support.aws import AwsCalls, FakeLambdaContext, clear_cached_dependencies
+from tests.support.aws import (
+    STACK_NAME,
+    AwsCall,
+    AwsCalls,
+    FakeLambdaContext,
+    clear_cached_dependencies,
+)
 from tests.support.conversation_world import BOB, OUR_NUMBER, World
 from tests.support.moto_stack import push_triggers
 from tests.support.streams import stream_event
-from tests.support.template import granted_actions
+from tests.support.template import role_policy
 
 pytestmark = pytest.mark.integration
 
 GROUP = "stack-automations"
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:stack-automation-events"
 ROLE_ARN = "arn:aws:iam::123456789012:role/stack-scheduler"
+FUNCTION = "ScheduleSyncFunction"  # its logical id in template.yaml
 
 
 def daily(*schedules: dict[str, Any], enabled: bool = True) -> dict[str, Any]:
@@ -162,7 +169,8 @@ def test_a_synced_schedule_fired_starts_its_run(stack: World) -> None:
 def test_sync_makes_only_the_calls_its_role_grants(
     stack: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """moto does not enforce IAM: a create, an update, a delete."""
+    """moto does not enforce IAM: a create, an update, a delete; each call's action on the
+    schedule (of the group) or role it names, against the role."""
     calls = AwsCalls.install(monkeypatch)
     clear_cached_dependencies(schedule_sync)  # new clients, through the recording boto3.client
     for document in (
@@ -171,9 +179,29 @@ def test_sync_makes_only_the_calls_its_role_grants(
     ):
         push_triggers(stack.table, yaml.safe_dump(document))
         records = pointer_records(stack)
-        with calls.recording():
+        with calls.recording(FUNCTION):
             response = schedule_sync.lambda_handler(stream_event(records), FakeLambdaContext())
         assert response == {"batchItemFailures": []}
-    changes = {"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"}
-    assert changes <= calls.made
-    assert calls.made - granted_actions("ScheduleSyncFunction") == set()
+    made = calls.of(FUNCTION)
+    on_schedules = {
+        "scheduler:GetSchedule",
+        "scheduler:CreateSchedule",
+        "scheduler:UpdateSchedule",
+        "scheduler:DeleteSchedule",
+    }
+    others = {"scheduler:ListSchedules", "iam:PassRole", "dynamodb:GetItem"}
+    assert on_schedules | others <= {call.action for call in made}
+    assert AwsCall("iam:PassRole", ROLE_ARN) in made
+    names = {
+        "AppTable": stack.table,
+        "AutomationSchedules": GROUP,
+        "AutomationSchedulerRole": ROLE_ARN.rsplit("/", 1)[1],
+    }
+    assert role_policy(FUNCTION, stack_name=STACK_NAME, names=names).denied(made) == []
+
+    # The check can fail: the same calls against a role granting them on another group's
+    # schedules.
+    elsewhere = role_policy(
+        FUNCTION, stack_name=STACK_NAME, names={**names, "AutomationSchedules": "other"}
+    )
+    assert {call.action for call in elsewhere.denied(made)} == on_schedules

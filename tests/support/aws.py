@@ -159,7 +159,12 @@ def _scheduler(operation: str, params: dict[str, Any], region: str) -> list[AwsC
         return [AwsCall("scheduler:ListSchedules", "*")]  # no resource type: IAM wants "*"
     name, group = params.get("Name"), params.get("GroupName") or "default"
     arn = f"arn:aws:scheduler:{region}:{ACCOUNT_ID}:schedule/{group}/{name}" if name else None
-    return [AwsCall(f"scheduler:{operation}", arn)]
+    made = [AwsCall(f"scheduler:{operation}", arn)]
+    # A schedule's target role is passed to the scheduler: IAM checks iam:PassRole on it too.
+    role = params.get("Target", {}).get("RoleArn")
+    if role and operation in ("CreateSchedule", "UpdateSchedule"):
+        made.append(AwsCall("iam:PassRole", role))
+    return made
 
 
 def _sqs(operation: str, params: dict[str, Any], region: str) -> list[AwsCall]:
@@ -190,23 +195,21 @@ def authorisations(
 
 
 class AwsCalls:
-    """The operations (``service:Operation``, as IAM names them) that clients created through
-    ``boto3.client`` while installed make inside ``recording()``, from the thread that entered it
-    only (the in-process Lambda tasks of the state machine run on their own threads: wrap their
-    handlers with ``as_function``). moto does not enforce IAM: compare what a handler called with
-    what its role grants.
+    """The authorisations (IAM action on resource ARN, :func:`authorisations`) that clients
+    created through ``boto3.client`` while installed need inside ``recording()``, from the
+    thread that entered it only (the in-process Lambda tasks of the state machine run on their
+    own threads: wrap their handlers with ``as_function``). moto does not enforce IAM: compare
+    what a handler called with what its role grants.
 
         calls = AwsCalls.install(monkeypatch)
         clear_cached_dependencies(handler)  # its next client goes through the recorder
         with calls.recording("InboundWebhookFunction"):
             handler.lambda_handler(event, context)
-        assert calls.made - granted_actions("InboundWebhookFunction") == set()
         policy = role_policy("InboundWebhookFunction", stack_name=STACK_NAME, names=...)
         assert policy.denied(calls.of("InboundWebhookFunction")) == []
     """
 
     def __init__(self) -> None:
-        self.made: set[str] = set()
         self.by_function: dict[str | None, set[AwsCall]] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -254,7 +257,6 @@ class AwsCalls:
         service = model.service_model.signing_name  # "states", not botocore's "stepfunctions"
         made = authorisations(service, model.name, params, REGION)
         with self._lock:
-            self.made.add(f"{service}:{model.name}")
             self.by_function.setdefault(function, set()).update(made)
 
 

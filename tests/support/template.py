@@ -62,13 +62,6 @@ def _template() -> dict[str, Any]:
     return load_template()
 
 
-def granted_actions(function: str, template: dict[str, Any] | None = None) -> set[str]:
-    """The actions a function's policies grant, on whatever resources (SAM policy templates
-    expanded); :func:`role_policy` also checks the resources."""
-    policy = role_policy(function, stack_name="test", template=template)
-    return {action for grant in policy.grants for action in grant.actions}
-
-
 def table_resource(
     template: dict[str, Any] | None = None, logical_id: str = TABLE_LOGICAL_ID
 ) -> dict[str, Any]:
