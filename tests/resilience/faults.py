@@ -14,10 +14,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Self
 
-import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError
+
+from tests.support.aws import hook_every_client
 
 CONNECTION_ERROR = "connection"
 """``error=CONNECTION_ERROR``: the endpoint cannot be reached (``EndpointConnectionError``)."""
@@ -40,14 +41,7 @@ class AwsFaults:
     @classmethod
     def install(cls, monkeypatch: pytest.MonkeyPatch) -> Self:
         faults = cls()
-        real_client = boto3.client
-
-        def client(*args: Any, **kwargs: Any) -> Any:
-            created = real_client(*args, **kwargs)
-            created.meta.events.register_first("before-call.*.*", faults._answer)
-            return created
-
-        monkeypatch.setattr(boto3, "client", client)
+        hook_every_client(monkeypatch, "before-call.*.*", faults._answer, first=True)
         return faults
 
     def fail(

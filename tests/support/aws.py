@@ -194,6 +194,27 @@ def authorisations(
     return known(operation, params, region) if known else [AwsCall(f"{service}:{operation}", None)]
 
 
+def hook_every_client(
+    monkeypatch: pytest.MonkeyPatch,
+    event_name: str,
+    handler: Callable[..., Any],
+    *,
+    first: bool = False,
+) -> None:
+    """Register ``handler`` for botocore's ``event_name`` on every client ``boto3.client``
+    creates from now on (``first``: ahead of the client's own handlers, ``register_first``).
+    Hooks stack: a second call wraps the first's ``boto3.client``, so both see every client."""
+    real_client = boto3.client
+
+    def client(*args: Any, **kwargs: Any) -> Any:
+        created = real_client(*args, **kwargs)
+        events = created.meta.events
+        (events.register_first if first else events.register)(event_name, handler)
+        return created
+
+    monkeypatch.setattr(boto3, "client", client)
+
+
 class AwsCalls:
     """The authorisations (IAM action on resource ARN, :func:`authorisations`) that clients
     created through ``boto3.client`` while installed need inside ``recording()``, from the
@@ -217,14 +238,7 @@ class AwsCalls:
     @classmethod
     def install(cls, monkeypatch: pytest.MonkeyPatch) -> Self:
         calls = cls()
-        real_client = boto3.client
-
-        def client(*args: Any, **kwargs: Any) -> Any:
-            created = real_client(*args, **kwargs)
-            created.meta.events.register("before-parameter-build.*.*", calls._record)
-            return created
-
-        monkeypatch.setattr(boto3, "client", client)
+        hook_every_client(monkeypatch, "before-parameter-build.*.*", calls._record)
         return calls
 
     @contextmanager
