@@ -311,7 +311,10 @@ def table_mismatches(template: Template, logical_id: str = "AppTable") -> list[s
             sorted(
                 (
                     {"AttributeName": name, "AttributeType": "S"}
-                    for name in (keys.PK, keys.SK, keys.GSI1_PK, keys.GSI1_SK)
+                    for name in (
+                        *(keys.PK, keys.SK, keys.GSI1_PK, keys.GSI1_SK),
+                        *(keys.GSI2_PK, keys.GSI2_SK),
+                    )
                 ),
                 key=lambda a: a["AttributeName"],
             ),
@@ -327,7 +330,15 @@ def table_mismatches(template: Template, logical_id: str = "AppTable") -> list[s
                         {"AttributeName": keys.GSI1_SK, "KeyType": "RANGE"},
                     ],
                     "Projection": {"ProjectionType": "ALL"},
-                }
+                },
+                {
+                    "IndexName": keys.GSI2,
+                    "KeySchema": [
+                        {"AttributeName": keys.GSI2_PK, "KeyType": "HASH"},
+                        {"AttributeName": keys.GSI2_SK, "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                },
             ],
         ),
         ("BillingMode", p.get("BillingMode"), "PAY_PER_REQUEST"),

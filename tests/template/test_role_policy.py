@@ -62,13 +62,15 @@ def test_a_sam_policy_template_grants_its_actions_on_its_resource() -> None:
 
 
 def test_a_query_on_an_index_needs_the_index_arn() -> None:
-    [query] = authorisations("dynamodb", "Query", {"TableName": "app", "IndexName": "gsi1"})
-    assert query == AwsCall("dynamodb:Query", f"{TABLE}/index/gsi1")
+    [query] = authorisations("dynamodb", "Query", {"TableName": "app", "IndexName": "gsi2"})
+    assert query == AwsCall("dynamodb:Query", f"{TABLE}/index/gsi2")
     table_only = role_policy("StatusCallbackFunction", stack_name=STACK_NAME, names=NAMES)
     with_index = role_policy("AutomationApiFunction", stack_name=STACK_NAME, names=NAMES)
     assert table_only.allows("dynamodb:Query", TABLE)
     assert table_only.denied([query]) == [query]
     assert with_index.denied([query]) == []
+    other_index = AwsCall("dynamodb:Query", f"{TABLE}/index/gsi1")
+    assert with_index.denied([other_index]) == [other_index]  # the index it names, no other
 
 
 def test_a_transaction_needs_each_items_own_action() -> None:

@@ -1,6 +1,7 @@
 """The single DynamoDB table's key layout: one place, so no module invents its own.
 
-Items (``pk`` / ``sk``; ``gsi1pk`` / ``gsi1sk`` on the ``gsi1`` index):
+Items (``pk`` / ``sk``; ``gsi1pk`` / ``gsi1sk`` on the ``gsi1`` index; ``gsi2pk`` / ``gsi2sk`` on
+the sparse ``gsi2`` index, which only run origins carry):
 
 - account: ``ACCOUNT#{name}`` / ``ACCOUNT``; gsi1: ``ACCOUNTS`` / ``{name}``
 - inbound message: ``MSG#{MessageSid}`` / ``MSG``;
@@ -22,7 +23,10 @@ Items (``pk`` / ``sk``; ``gsi1pk`` / ``gsi1sk`` on the ``gsi1`` index):
 - an automation run's origin (who started which automation for whom, with which variables):
   ``MSG#{run id}`` / ``MSG``, kind ``automation_run``, so its run record, steps and
   conversations sit beside it exactly as a message's do;
-  gsi1: ``ACCOUNT#{name}#RUNS`` / ``{requested_at}#{run id}``
+  gsi1: ``ACCOUNT#{name}#RUNS`` / ``{requested_at}#{run id}``;
+  gsi2: ``ACCOUNT#{name}#AUTOMATION#{automation, case-folded}#RUNS`` / ``{requested_at}#{run id}``
+  (one automation's runs without reading the account's others; origins stored before gsi2
+  existed carry no gsi2 keys and are listed only account-wide)
 
 Every item carries ``kind`` (``account``, ``inbound_message``, ...) so stream filters and readers
 never have to parse keys.
@@ -35,6 +39,11 @@ SK: Final = "sk"
 GSI1: Final = "gsi1"
 GSI1_PK: Final = "gsi1pk"
 GSI1_SK: Final = "gsi1sk"
+GSI2: Final = "gsi2"
+GSI2_PK: Final = "gsi2pk"
+GSI2_SK: Final = "gsi2sk"
+INDEX_PARTITION_KEYS: Final = {GSI1: GSI1_PK, GSI2: GSI2_PK}
+"""Each index's partition key attribute, by index name."""
 EXPIRES_AT: Final = "expires_at"  # the table's TTL attribute (epoch seconds)
 
 KIND_ACCOUNT: Final = "account"
@@ -124,3 +133,10 @@ def automation_run_key(run_id: str) -> dict[str, str]:
 
 def account_runs_index_pk(account_name: str) -> str:
     return f"ACCOUNT#{account_name}#RUNS"
+
+
+def automation_runs_index_pk(account_name: str, automation: str) -> str:
+    """``gsi2``: one automation's runs. Automation names are case-insensitive
+    (``Triggers.automation`` matches them case-folded), so the key holds the folded name:
+    ``Reminder`` and ``reminder`` are one automation's runs."""
+    return f"ACCOUNT#{account_name}#AUTOMATION#{automation.casefold()}#RUNS"

@@ -76,6 +76,17 @@ def test_the_origin_is_a_run_the_processor_can_replay() -> None:
     assert item["params"]["To"] == item["params"]["our_number"] == OURS
     assert item["received_at"] == item["requested_at"]
     assert item[keys.GSI1_PK] == keys.account_runs_index_pk("acme")
+    assert item[keys.GSI2_PK] == keys.automation_runs_index_pk("acme", "reminder")
+    assert item[keys.GSI1_SK] == item[keys.GSI2_SK] == "2026-11-26T10:00Z#RU" + "a" * 32
+
+
+def test_the_run_index_key_folds_the_automation_name() -> None:
+    assert keys.automation_runs_index_pk("acme", "Daily Summary") == (
+        "ACCOUNT#acme#AUTOMATION#daily summary#RUNS"
+    )
+    assert keys.automation_runs_index_pk("acme", "REMINDER") == (
+        keys.automation_runs_index_pk("acme", "reminder")
+    )
 
 
 def test_the_request_may_choose_our_number() -> None:

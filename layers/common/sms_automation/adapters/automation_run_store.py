@@ -62,11 +62,12 @@ class DynamoAutomationRunStore:
     def list_for_account(
         self, account: str, *, automation: str | None = None, limit: int = 50
     ) -> Iterator[dict[str, Any]]:
-        """Newest first; ``automation``: only that one's runs."""
-        origins = newest_first(
-            self._client, self._table, keys.account_runs_index_pk(account), limit
-        )
+        """Newest first: the account's runs (``gsi1``) or, with ``automation`` (any case), only
+        that automation's (``gsi2``, so the account's other runs are never read). Runs stored
+        before ``gsi2`` existed carry no ``gsi2`` keys: they appear only account-wide."""
         if automation:
-            folded = automation.casefold()
-            origins = (o for o in origins if str(o.get("automation", "")).casefold() == folded)
+            index_pk, index = keys.automation_runs_index_pk(account, automation), keys.GSI2
+        else:
+            index_pk, index = keys.account_runs_index_pk(account), keys.GSI1
+        origins = newest_first(self._client, self._table, index_pk, limit, index=index)
         yield from itertools.islice(origins, limit)

@@ -92,14 +92,20 @@ class DynamoMessageStore:
 
 
 def newest_first(
-    client: DynamoDBClient, table_name: str, index_pk: str, page_size: int
+    client: DynamoDBClient,
+    table_name: str,
+    index_pk: str,
+    page_size: int,
+    *,
+    index: str = keys.GSI1,
 ) -> Iterator[dict[str, Any]]:
-    """The items under ``index_pk`` on ``gsi1`` (its sort keys start with a timestamp), newest
-    first, read page by page as the caller goes on."""
+    """The items under ``index_pk`` on ``index`` (``gsi1`` or ``gsi2``: their sort keys start
+    with a timestamp), newest first, read page by page as the caller goes on."""
     pages = client.get_paginator("query").paginate(
         TableName=table_name,
-        IndexName=keys.GSI1,
-        KeyConditionExpression="gsi1pk = :pk",
+        IndexName=index,
+        KeyConditionExpression="#pk = :pk",
+        ExpressionAttributeNames={"#pk": keys.INDEX_PARTITION_KEYS[index]},
         ExpressionAttributeValues={":pk": {"S": index_pk}},
         ScanIndexForward=False,
         PaginationConfig={"PageSize": max(1, min(page_size, 100))},

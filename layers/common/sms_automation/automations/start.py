@@ -204,6 +204,8 @@ def build_origin(
         "received_at": requested_at,  # the time the processor evaluates with (as a message's)
         keys.GSI1_PK: keys.account_runs_index_pk(request.account),
         keys.GSI1_SK: f"{requested_at}#{run_id}",
+        keys.GSI2_PK: keys.automation_runs_index_pk(request.account, automation.name),
+        keys.GSI2_SK: f"{requested_at}#{run_id}",
     }
 
 
