@@ -22,6 +22,7 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 from urllib.parse import parse_qsl, urlsplit
 
@@ -82,6 +83,9 @@ def claimed_body_hash(url: str) -> str | None:
     return None
 
 
+# A pure function of the URL, which is the same for every webhook of an account's route; small,
+# as a query string can make any number of distinct URLs.
+@lru_cache(maxsize=32)
 def url_variants(url: str) -> tuple[str, ...]:
     """Return the URLs a signature may have been computed over, ``url`` itself first.
 

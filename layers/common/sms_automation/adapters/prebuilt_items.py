@@ -15,6 +15,9 @@ from typing import Any
 
 _LARGEST_PLAIN_NUMBER = 10**38  # DynamoDB numbers hold 38 digits; beyond, boto3 decides
 _EMPTY_ITEM = b'"Item": {}'  # how botocore writes an empty Item: the place ours goes
+# json.dumps' output, without looking for cycles a tree built from plain values cannot have (a
+# cycle never gets here: plain_attribute would recurse without end first): ~25 % faster.
+_encode = json.JSONEncoder(check_circular=False).encode
 
 
 class NotPlain(TypeError):
@@ -30,7 +33,7 @@ def plain_attribute(value: Any) -> dict[str, Any]:
     if kind is str:
         return {"S": value}
     if kind is dict:
-        return {"M": {key: plain_attribute(inner) for key, inner in value.items()}}
+        return {"M": _plain_map(value)}
     if kind is list:
         return {"L": [plain_attribute(inner) for inner in value]}
     if kind is bool:
@@ -40,6 +43,14 @@ def plain_attribute(value: Any) -> dict[str, Any]:
     if value is None:
         return {"NULL": True}
     raise NotPlain(kind.__name__)
+
+
+def _plain_map(values: dict[str, Any]) -> dict[str, Any]:
+    # Most of a message item's values are text: written here without a call each (make bench).
+    return {
+        key: {"S": inner} if type(inner) is str else plain_attribute(inner)
+        for key, inner in values.items()
+    }
 
 
 class PrebuiltItem(dict[str, Any]):
@@ -56,7 +67,7 @@ def prebuilt_item(item: dict[str, Any]) -> dict[str, Any]:
     (``plain_attribute``), otherwise the ordinary ``to_attributes(item)`` (a plain dict, which
     botocore serializes as always)."""
     try:
-        return PrebuiltItem({name: plain_attribute(value) for name, value in item.items()})
+        return PrebuiltItem(_plain_map(item))
     except NotPlain:
         from sms_automation.adapters.message_store import to_attributes  # it imports this module
 
@@ -82,7 +93,7 @@ class _PrebuiltItemSerializer:
             return self._real.serialize_to_request(parameters, operation_model)
         # JSONSerializer: json.dumps with its defaults (ensure_ascii, ", " and ": "), UTF-8; a
         # nested value is written as json.dumps writes it alone, so the splice is exact.
-        request["body"] = body.replace(_EMPTY_ITEM, b'"Item": ' + json.dumps(item).encode())
+        request["body"] = body.replace(_EMPTY_ITEM, b'"Item": ' + _encode(item).encode())
         return request
 
     def __getattr__(self, name: str) -> Any:
