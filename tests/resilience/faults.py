@@ -82,9 +82,13 @@ class AwsFaults:
 
 def _api_parameters(request: Mapping[str, Any]) -> Mapping[str, Any]:
     """The call's parameters as sent: ``before-call`` sees the serialised request, whose body is
-    the parameters' JSON for the JSON protocols (DynamoDB, Secrets Manager)."""
+    the parameters' JSON for the JSON protocols (DynamoDB, Secrets Manager), and already a
+    mapping for the query protocol (CloudFormation)."""
+    body = request.get("body") or b"{}"
+    if isinstance(body, Mapping):
+        return body
     try:
-        parameters = json.loads(request.get("body") or b"{}")
+        parameters = json.loads(body)
     except ValueError:
         return {}
     return parameters if isinstance(parameters, dict) else {}

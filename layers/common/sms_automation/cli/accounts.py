@@ -17,8 +17,6 @@ import textwrap
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from sms_automation.accounts import (
     Account,
     AccountAlreadyExists,
@@ -88,7 +86,8 @@ def _fail(message: str) -> None:
 
 
 def _reports_errors(handler: Handler) -> Handler:
-    """Turns the domain's and AWS's errors into one ``error:`` line and an exit code."""
+    """Turns the domain's errors into one ``error:`` line and an exit code (AWS's errors go
+    on to ``main``, which reports them the same way for every command)."""
 
     @functools.wraps(handler)
     def run(args: argparse.Namespace) -> int:
@@ -103,8 +102,6 @@ def _reports_errors(handler: Handler) -> Handler:
             AuthTokenSecretAlreadyExists,
             AuthTokenSecretNotFound,
             MalformedAuthTokenSecret,
-            ClientError,
-            BotoCoreError,
         ) as error:
             _fail(_describe_failure(error))
             return EXIT_FAILED
@@ -122,14 +119,6 @@ def _describe_failure(error: Exception) -> str:
             f"{error}: aws secretsmanager delete-secret --secret-id {error.secret_id} "
             "--force-delete-without-recovery"
         )
-    if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
-        return (
-            f"AWS {error.operation_name} failed: "
-            f"{details.get('Code', '?')}: {details.get('Message', '')}"
-        )
-    if isinstance(error, BotoCoreError):
-        return f"AWS: {error}"
     return str(error)
 
 

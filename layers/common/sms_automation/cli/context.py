@@ -46,6 +46,10 @@ OUTPUT_PROCESSOR_FUNCTION = "TriggerProcessorFunctionName"
 _INVOKE_CONFIG = Config(read_timeout=150, retries={"mode": "standard", "total_max_attempts": 1})
 
 
+_NO_SUCH_STACK = "ValidationError"
+"""CloudFormation's code for ``Stack with id NAME does not exist``."""
+
+
 class DeploymentNotFound(RuntimeError):
     pass
 
@@ -67,6 +71,8 @@ class CliContext:
         try:
             stacks = cfn.describe_stacks(StackName=self.stack_name)["Stacks"]
         except cfn.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") != _NO_SUCH_STACK:
+                raise  # denied, throttled, expired credentials: main says what to check
             raise DeploymentNotFound(
                 f"stack {self.stack_name!r} not found ({error.response['Error']['Message']}); "
                 f"deploy it, pass --stack NAME, or set {ENV_TABLE}, {ENV_SECRETS_PREFIX} "
@@ -88,6 +94,13 @@ class CliContext:
     @cached_property
     def table_name(self) -> str:
         return self._setting(ENV_TABLE, OUTPUT_TABLE)
+
+    def known_table_name(self) -> str | None:
+        """The table's name if known without an AWS call (set, or already resolved)."""
+        if "table_name" in self.__dict__:  # the cached_property's value
+            return self.table_name
+        outputs: dict[str, str] = self.__dict__.get("_stack_outputs", {})
+        return self._env.get(ENV_TABLE) or outputs.get(OUTPUT_TABLE)
 
     @cached_property
     def secrets_prefix(self) -> str:

@@ -11,15 +11,12 @@ printed.
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import sys
 import textwrap
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
-
-from botocore.exceptions import BotoCoreError, ClientError
 
 from sms_automation.adapters.account_store import DynamoAccountStore
 from sms_automation.cli.argtypes import positive_int
@@ -142,22 +139,9 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _reports_aws_errors[**P](handler: Callable[P, int]) -> Callable[P, int]:
-    @functools.wraps(handler)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> int:
-        try:
-            return handler(*args, **kwargs)
-        except (ClientError, BotoCoreError) as error:
-            print(f"error: {error}", file=sys.stderr)
-            return EXIT_FAILED
-
-    return wrapper
-
-
 # --- list -------------------------------------------------------------------------------------
 
 
-@_reports_aws_errors
 def list_entries(args: argparse.Namespace) -> int:
     context: CliContext = args.context
     queue = DlqQueue(context.dlq_url, context.sqs)
@@ -243,7 +227,6 @@ def _window_command(batch: FailedBatch) -> str:
 # --- redrive ----------------------------------------------------------------------------------
 
 
-@_reports_aws_errors
 def redrive_command(args: argparse.Namespace, invoker: ProcessorInvoker | None = None) -> int:
     """``invoker`` replaces the Lambda invoke (tests call the handler in process)."""
     context: CliContext = args.context

@@ -1,7 +1,8 @@
 """``sms-automation``: the command line for accounts, messages and webhook signatures.
 
 Each command group lives in its own module exposing ``register(subparsers)``; a command's
-handler takes the parsed arguments and returns the process exit code.
+handler takes the parsed arguments and returns the process exit code. An AWS call failing in any
+command that does not report it itself ends here: one line (``cli.aws_errors``), exit 1.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import sys
 from collections.abc import Sequence
 from importlib import import_module
 
+from sms_automation.adapters.aws_failures import AWS_ERRORS
+from sms_automation.cli.aws_errors import aws_failure, command_name
 from sms_automation.cli.context import DEFAULT_STACK, ENV_STACK, CliContext, DeploymentNotFound
 
 COMMAND_GROUPS = (
@@ -55,6 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except DeploymentNotFound as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except AWS_ERRORS as error:
+        print(aws_failure(error, args.context, f"{command_name(args)} failed"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

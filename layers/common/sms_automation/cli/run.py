@@ -25,7 +25,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sms_automation.adapters.automation_run_store import RunStoreUnavailable
-from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
+from sms_automation.adapters.aws_failures import AWS_ERRORS
 from sms_automation.automations.service import (
     AutomationStarter,
     StartedRun,
@@ -42,6 +42,7 @@ from sms_automation.automations.start import (
     build_origin,
 )
 from sms_automation.cli.argtypes import account_name
+from sms_automation.cli.aws_errors import aws_failure
 from sms_automation.cli.context import CliContext
 from sms_automation.cli.run_progress import RunProgress, event_json, event_line
 from sms_automation.triggers.model import Automation
@@ -275,16 +276,3 @@ def follow(context: CliContext, run_id: str, *, timeout: float, as_json: bool) -
         goes_on = f"run {run_id} goes on: sms-automation automations show {run_id}"
         print(aws_failure(error, context, goes_on), file=sys.stderr)
         return EXIT_REJECTED
-
-
-def aws_failure(error: Exception, context: CliContext, outcome: str) -> str:
-    """One line for a failed AWS call: its error code, and "try again" when a retry may
-    succeed, else what to check (a retry fails the same way)."""
-    code = error_code(error)
-    if is_transient(error):
-        return f"error: DynamoDB did not answer or refused for now ({code}); {outcome}: try again"
-    return (
-        f"error: AWS refused the request ({code}); {outcome}. Check your AWS credentials "
-        f"(profile, region), their permissions on table {context.table_name!r}, and that the "
-        "table is the deployment's (--stack, SMS_AUTOMATION_TABLE); trying again will not help"
-    )

@@ -17,15 +17,15 @@ import urllib.error
 from dataclasses import dataclass
 from typing import Final
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from sms_automation.accounts import (
     AccountNotFound,
     AccountRegistry,
     AuthTokenSecretNotFound,
 )
 from sms_automation.adapters.account_store import DynamoAccountStore, SecretsManagerTokenStore
+from sms_automation.adapters.aws_failures import AWS_ERRORS
 from sms_automation.cli import argtypes
+from sms_automation.cli.aws_errors import aws_failure
 from sms_automation.cli.context import CliContext
 from sms_automation.local.demo import DEMO_ACCOUNT, DEMO_AUTH_TOKEN
 from sms_automation.local.inbound_sms import deliver, inbound_sms_form
@@ -84,8 +84,12 @@ def simulate_sms(args: argparse.Namespace) -> int:
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except (AccountNotFound, AuthTokenSecretNotFound, ClientError, BotoCoreError) as error:
-        print(f"error: cannot read the account from the deployment: {error}", file=sys.stderr)
+    except (AccountNotFound, AuthTokenSecretNotFound, *AWS_ERRORS) as error:
+        unread = "cannot read the account from the deployment"
+        if isinstance(error, AWS_ERRORS):
+            print(aws_failure(error, args.context, f"{unread}, nothing sent"), file=sys.stderr)
+        else:
+            print(f"error: {unread}: {error}", file=sys.stderr)
         if args.url is None and _local_state(args) is None:
             print(
                 "hint: no local stack is running (`make run`); for another deployment set its "

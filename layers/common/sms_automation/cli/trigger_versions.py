@@ -15,8 +15,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from sms_automation.accounts import InvalidAccountName, validate_account_name
 from sms_automation.adapters.account_store import DynamoAccountStore
 from sms_automation.adapters.trigger_store import (
@@ -96,17 +94,6 @@ def _reports_errors(handler: Handler) -> Handler:
             ConcurrentTriggerChange,
         ) as error:
             print(f"error: {error}", file=sys.stderr)
-            return EXIT_FAILED
-        except ClientError as error:
-            details = error.response.get("Error", {})
-            print(
-                f"error: AWS {error.operation_name} failed: "
-                f"{details.get('Code', '?')}: {details.get('Message', '')}",
-                file=sys.stderr,
-            )
-            return EXIT_FAILED
-        except BotoCoreError as error:
-            print(f"error: AWS: {error}", file=sys.stderr)
             return EXIT_FAILED
 
     return run
