@@ -2,7 +2,7 @@
 
 Verify ``X-Twilio-Signature``, store the message exactly once, answer empty TwiML. Everything
 else lives in ``sms_automation.inbound``; this module wires AWS clients and says what each
-outcome logs and counts (one line per request: ``inbound.request_line``).
+outcome logs and counts (one line per request, written by ``inbound.route``).
 The tracer is left out on purpose: X-Ray still records the invocation (``Tracing: Active``)
 and the webhook's cold start stays free of aws-xray-sdk.
 """

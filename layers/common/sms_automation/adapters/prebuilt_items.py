@@ -2,10 +2,11 @@
 
 Our serializer already writes wire-format AttributeValues; botocore's JSON serializer then walks
 every one of them again (~90 µs of a warm webhook request for the ~105 AttributeValues of a
-message item, ``python -m bench.warm_whatif``) only to copy them. ``prebuilt_item`` marks an item
+message item, measured before this module) only to copy them. ``prebuilt_item`` marks an item
 made only of plain values (a ``PrebuiltItem``), and a client wrapped by ``send_prebuilt_items``
-writes such an Item into the request body with ``json.dumps``; everything else (other
-operations, other items, every other parameter, headers, URL, method) is botocore's own work.
+writes such an Item's JSON into botocore's request body, where botocore wrote an empty Item;
+everything else (other operations, other items, every other parameter, headers, URL, method)
+is botocore's own work.
 """
 
 from __future__ import annotations
