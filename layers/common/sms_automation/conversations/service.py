@@ -179,9 +179,9 @@ class Conversations:
         it, so the execution goes on at once. Kept first, then looked at: a wait resolved
         meanwhile is seen here and the token failed at once (as ``register`` does)."""
         self._store.set_timer_token(message_sid, step_id, token)
-        current = self._require(message_sid, step_id)
-        if not current.waiting and self._workflow is not None:
-            self._workflow.fail(token, RESOLVED_ERROR, f"the conversation is {current.status}")
+        current = self._require(message_sid, step_id)  # read back consistently: holds ``token``
+        if not current.waiting:
+            self._wake_timer(current)
 
     def _next_look(self, due: str) -> str:
         """The timer's ``next_at``: when to look again, or ``""`` to doze (see ``_dozes``)."""
