@@ -30,7 +30,7 @@ def _runtime() -> Runtime:
     return Runtime.from_environ(os.environ)
 
 
-def message_handler(message: dict[str, Any], context: LambdaContext | None = None) -> None:
+def message_handler(message: dict[str, Any], context: LambdaContext) -> None:
     routing, result = _runtime().handle_inbound(message)
     run = result.run
     fields: dict[str, Any] = {"account": message["account"]}
