@@ -133,15 +133,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 def _outcome(handled: _Handled, request: WebhookRequest) -> LogLine:
     received = handled.received
     callback = received.callback
-    recorded = received.outcome == "recorded"
+    recorded, known = received.outcome == "recorded", received.recorded.known_sid
     counts = [Count(name=_OUTCOME_METRICS[received.outcome])]
     if recorded and callback.failed:
         counts.append(
             Count(name="OutboundFailed", dimensions={"ErrorCode": callback.error_code or "none"})
         )
-    if recorded and not received.recorded.known_sid:
+    if recorded and not known:
         counts.append(Count(name="StatusCallbacksUnknownSid"))
-    known = received.recorded.known_sid
     return LogLine(
         level="INFO" if known else "WARNING",
         message=(
