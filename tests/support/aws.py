@@ -107,58 +107,56 @@ _TRANSACT_ACTIONS = {
 @dataclass(frozen=True)
 class AwsCall:
     """One authorisation a request needs: the IAM action (``states:StartExecution``) on the
-    resource ARN IAM checks it against; ``None`` where the request does not name it (a task
-    token), ``"*"`` for an action without resource type (``scheduler:ListSchedules``)."""
+    resource ARN IAM checks it against; ``"*"`` where the request names no resource
+    (``scheduler:ListSchedules``, or a service this module does not model): only a statement
+    on ``"*"`` allows it; ``None`` for a task token (``states:SendTask*``), which names no
+    resource either but is granted on the state machine."""
 
     action: str
     resource: str | None
 
 
-def _table_arn(region: str, table: str, index: str | None = None) -> str:
+def _table_arn(table: str, index: str | None = None) -> str:
     arn = (
         table
         if table.startswith("arn:")
-        else f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{table}"
+        else f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{table}"
     )
     return f"{arn}/index/{index}" if index else arn
 
 
-def _dynamodb(operation: str, params: dict[str, Any], region: str) -> list[AwsCall]:
+def _dynamodb(operation: str, params: dict[str, Any]) -> list[AwsCall]:
     if operation in ("TransactWriteItems", "TransactGetItems"):
         return [
-            AwsCall(
-                f"dynamodb:{_TRANSACT_ACTIONS[kind]}",
-                _table_arn(region, item[kind]["TableName"]),
-            )
+            AwsCall(f"dynamodb:{_TRANSACT_ACTIONS[kind]}", _table_arn(item[kind]["TableName"]))
             for item in params.get("TransactItems", [])
             for kind in item
         ]
     action = f"dynamodb:{operation}"
     if operation in ("BatchGetItem", "BatchWriteItem"):
-        return [AwsCall(action, _table_arn(region, t)) for t in params.get("RequestItems", {})]
+        return [AwsCall(action, _table_arn(t)) for t in params.get("RequestItems", {})]
     table = params.get("TableName")
-    index = params.get("IndexName")
-    return [AwsCall(action, _table_arn(region, table, index) if table else None)]
+    return [AwsCall(action, _table_arn(table, params.get("IndexName")) if table else "*")]
 
 
-def _states(operation: str, params: dict[str, Any], region: str) -> list[AwsCall]:
-    # SendTask* name a task token, not a resource: None.
-    arn = params.get("stateMachineArn") or params.get("executionArn")
+def _states(operation: str, params: dict[str, Any]) -> list[AwsCall]:
+    if "taskToken" in params:  # SendTask*: None, see AwsCall
+        return [AwsCall(f"states:{operation}", None)]
+    arn = params.get("stateMachineArn") or params.get("executionArn") or "*"
     return [AwsCall(f"states:{operation}", arn)]
 
 
-def _secretsmanager(operation: str, params: dict[str, Any], region: str) -> list[AwsCall]:
-    secret = params.get("SecretId")
-    if secret and not secret.startswith("arn:"):
-        secret = f"arn:aws:secretsmanager:{region}:{ACCOUNT_ID}:secret:{secret}{_SECRET_SUFFIX}"
+def _secretsmanager(operation: str, params: dict[str, Any]) -> list[AwsCall]:
+    secret = params.get("SecretId") or "*"
+    if secret != "*" and not secret.startswith("arn:"):
+        secret = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:{secret}{_SECRET_SUFFIX}"
     return [AwsCall(f"secretsmanager:{operation}", secret)]
 
 
-def _scheduler(operation: str, params: dict[str, Any], region: str) -> list[AwsCall]:
-    if operation == "ListSchedules":
-        return [AwsCall("scheduler:ListSchedules", "*")]  # no resource type: IAM wants "*"
+def _scheduler(operation: str, params: dict[str, Any]) -> list[AwsCall]:
+    # ListSchedules names no schedule: "*", as IAM wants it.
     name, group = params.get("Name"), params.get("GroupName") or "default"
-    arn = f"arn:aws:scheduler:{region}:{ACCOUNT_ID}:schedule/{group}/{name}" if name else None
+    arn = f"arn:aws:scheduler:{REGION}:{ACCOUNT_ID}:schedule/{group}/{name}" if name else "*"
     made = [AwsCall(f"scheduler:{operation}", arn)]
     # A schedule's target role is passed to the scheduler: IAM checks iam:PassRole on it too.
     role = params.get("Target", {}).get("RoleArn")
@@ -167,15 +165,15 @@ def _scheduler(operation: str, params: dict[str, Any], region: str) -> list[AwsC
     return made
 
 
-def _sqs(operation: str, params: dict[str, Any], region: str) -> list[AwsCall]:
+def _sqs(operation: str, params: dict[str, Any]) -> list[AwsCall]:
     url = params.get("QueueUrl")
     if not url:
-        return [AwsCall(f"sqs:{operation}", None)]
+        return [AwsCall(f"sqs:{operation}", "*")]
     account, name = url.rstrip("/").split("/")[-2:]
-    return [AwsCall(f"sqs:{operation}", f"arn:aws:sqs:{region}:{account}:{name}")]
+    return [AwsCall(f"sqs:{operation}", f"arn:aws:sqs:{REGION}:{account}:{name}")]
 
 
-_AUTHORISATIONS: dict[str, Callable[[str, dict[str, Any], str], list[AwsCall]]] = {
+_AUTHORISATIONS: dict[str, Callable[[str, dict[str, Any]], list[AwsCall]]] = {
     "dynamodb": _dynamodb,
     "states": _states,
     "secretsmanager": _secretsmanager,
@@ -184,14 +182,13 @@ _AUTHORISATIONS: dict[str, Callable[[str, dict[str, Any], str], list[AwsCall]]] 
 }
 
 
-def authorisations(
-    service: str, operation: str, params: dict[str, Any], region: str = REGION
-) -> list[AwsCall]:
-    """What IAM checks for one request (``service`` as IAM prefixes it): a DynamoDB transaction
-    is its items' PutItem/UpdateItem/DeleteItem/ConditionCheckItem/GetItem, a Query on an index
-    is on ``table/NAME/index/INDEX``; a service the helper does not know: the action alone."""
+def authorisations(service: str, operation: str, params: dict[str, Any]) -> list[AwsCall]:
+    """What IAM checks for one request (``service`` as IAM prefixes it, in the tests' region):
+    a DynamoDB transaction is its items' PutItem/UpdateItem/DeleteItem/ConditionCheckItem/
+    GetItem, a Query on an index is on ``table/NAME/index/INDEX``; a service this module does
+    not model is its action on ``"*"``, so only a statement on ``"*"`` allows it."""
     known = _AUTHORISATIONS.get(service)
-    return known(operation, params, region) if known else [AwsCall(f"{service}:{operation}", None)]
+    return known(operation, params) if known else [AwsCall(f"{service}:{operation}", "*")]
 
 
 def hook_every_client(
@@ -231,7 +228,7 @@ class AwsCalls:
     """
 
     def __init__(self) -> None:
-        self.by_function: dict[str | None, set[AwsCall]] = {}
+        self._by_function: dict[str, set[AwsCall]] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
 
@@ -242,7 +239,7 @@ class AwsCalls:
         return calls
 
     @contextmanager
-    def recording(self, function: str | None = None) -> Iterator[None]:
+    def recording(self, function: str) -> Iterator[None]:
         """Record this thread's calls, as ``function``'s (a logical id of template.yaml)."""
         outer = getattr(self._local, "function", _NOT_RECORDING)
         self._local.function = function
@@ -262,16 +259,16 @@ class AwsCalls:
 
     def of(self, function: str) -> set[AwsCall]:
         with self._lock:
-            return set(self.by_function.get(function, set()))
+            return set(self._by_function.get(function, set()))
 
     def _record(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         function = getattr(self._local, "function", _NOT_RECORDING)
         if function is _NOT_RECORDING:
             return
         service = model.service_model.signing_name  # "states", not botocore's "stepfunctions"
-        made = authorisations(service, model.name, params, REGION)
+        made = authorisations(service, model.name, params)
         with self._lock:
-            self.by_function.setdefault(function, set()).update(made)
+            self._by_function.setdefault(function, set()).update(made)
 
 
 _NOT_RECORDING: Any = object()

@@ -15,9 +15,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import yaml
+
+from tests.support.aws import ACCOUNT_ID, REGION, AwsCall
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
@@ -142,10 +144,8 @@ def _reject_intrinsics(value: Any, where: str = "create_table kwargs") -> None:
 # the copy in .venv-tools). A template missing here fails loudly: copy its entry from there.
 SAM_POLICY_TEMPLATES_PATH = Path(__file__).with_name("sam_policy_templates.json")
 
-# What a test deployment's pseudo parameters are (moto's account, the tests' region).
+# A test deployment's partition; its region and account are the tests' (tests/support/aws.py).
 PARTITION = "aws"
-TEST_REGION = "us-east-1"
-TEST_ACCOUNT_ID = "123456789012"
 
 _NO_VALUE = object()  # AWS::NoValue: dropped from the list that holds it
 
@@ -206,8 +206,8 @@ class _Resolver:
         self.names = names
         self.pseudo = {
             "AWS::Partition": PARTITION,
-            "AWS::Region": TEST_REGION,
-            "AWS::AccountId": TEST_ACCOUNT_ID,
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT_ID,
             "AWS::StackName": stack_name,
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::NoValue": _NO_VALUE,
@@ -287,9 +287,7 @@ class _Resolver:
         arn = _ARN.get((resource_type, attribute))
         if arn is None:
             raise NotImplementedError(f"Fn::GetAtt {logical_id}.{attribute} ({resource_type})")
-        return arn.format(
-            p=PARTITION, r=TEST_REGION, a=TEST_ACCOUNT_ID, name=self.physical_name(logical_id)
-        )
+        return arn.format(p=PARTITION, r=REGION, a=ACCOUNT_ID, name=self.physical_name(logical_id))
 
 
 def _statements(policy: Any, resolver: _Resolver) -> list[dict[str, Any]]:
@@ -345,14 +343,6 @@ class Grant:
         )
 
 
-class Call(Protocol):
-    @property
-    def action(self) -> str: ...
-
-    @property
-    def resource(self) -> str | None: ...
-
-
 @dataclass(frozen=True)
 class RolePolicy:
     """What a function's ``Policies`` allow, as IAM evaluates identity policies: an action on a
@@ -361,16 +351,16 @@ class RolePolicy:
     Only what a function's own code calls is modelled: what SAM adds for the function's events
     (stream reads, logs, X-Ray) is left out, and so are statements' ``Condition`` blocks (an
     allowed call is allowed whatever the condition: a looser check, never a false failure).
-    A call whose resource is ``None`` (the request does not name one, e.g. a task token) is
-    allowed when some statement grants its action."""
+    A call on ``"*"`` (its request names no resource) is allowed only by a statement on
+    ``"*"``; a task token's call (resource ``None``) by any statement granting its action."""
 
     function: str
     grants: tuple[Grant, ...]
 
-    def allows(self, action: str, resource: str | None = None) -> bool:
+    def allows(self, action: str, resource: str | None) -> bool:
         return any(grant.allows(action, resource) for grant in self.grants)
 
-    def denied(self, calls: Iterable[Call]) -> list[Call]:
+    def denied(self, calls: Iterable[AwsCall]) -> list[AwsCall]:
         """The calls this role would be refused (AccessDenied on AWS), in a stable order."""
         refused = [call for call in calls if not self.allows(call.action, call.resource)]
         return sorted(refused, key=lambda call: (call.action, call.resource or ""))

@@ -13,6 +13,8 @@ from tests.support.aws import STACK_NAME, AwsCall, authorisations
 from tests.support.template import (
     ROOT,
     SAM_POLICY_TEMPLATES_PATH,
+    Grant,
+    RolePolicy,
     load_template,
     role_policy,
     sam_policy_templates,
@@ -97,7 +99,27 @@ def test_state_machine_and_execution_arns_are_told_apart() -> None:
     assert not processor.allows("states:DescribeExecution", MACHINE)
     assert not processor.allows("states:StartExecution", MACHINE.replace("test-", "other-"))
     # A task token names no resource: the action alone is checked.
+    [wake] = authorisations("states", "SendTaskSuccess", {"taskToken": "t", "output": "{}"})
+    assert wake == AwsCall("states:SendTaskSuccess", None)
     assert processor.allows("states:SendTaskSuccess", None)
     assert not role_policy("WaitResumeFunction", stack_name=STACK_NAME, names=NAMES).allows(
         "states:SendTaskSuccess", None
     )
+
+
+def test_a_request_naming_no_resource_needs_a_statement_on_any_resource() -> None:
+    """IAM's rule for an action without resource type; also how a call of a service the
+    recorder does not model is checked: never allowed by a statement on some other ARN."""
+    bus = "arn:aws:events:us-east-1:123456789012:event-bus/default"
+    [put_events] = authorisations("events", "PutEvents", {"Entries": []})
+    [list_tables] = authorisations("dynamodb", "ListTables", {})
+    assert (put_events.resource, list_tables.resource) == ("*", "*")
+    on_arns = RolePolicy("F", (Grant(("events:PutEvents", "dynamodb:*"), (bus, TABLE)),))
+    on_any = RolePolicy("F", (Grant(("events:PutEvents", "dynamodb:*"), ("*",)),))
+    assert on_arns.denied([put_events, list_tables]) == [list_tables, put_events]
+    assert on_any.denied([put_events, list_tables]) == []
+    [list_schedules] = authorisations("scheduler", "ListSchedules", {"GroupName": "g"})
+    webhook = role_policy("InboundWebhookFunction", stack_name=STACK_NAME, names=NAMES)
+    sync = role_policy("ScheduleSyncFunction", stack_name=STACK_NAME, names=NAMES)
+    assert webhook.denied([list_schedules]) == [list_schedules]
+    assert sync.denied([list_schedules]) == []
