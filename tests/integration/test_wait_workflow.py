@@ -6,6 +6,8 @@ import json
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 from moto import mock_aws
 
 from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow
@@ -16,7 +18,7 @@ pytestmark = pytest.mark.integration
 _WAITING = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 3600, "End": True}}}
 
 
-def test_running_is_true_for_a_running_execution_and_false_for_an_unknown_one(
+def test_running_is_true_for_a_running_execution_and_false_for_a_stopped_or_unknown_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     use_dummy_aws_credentials(monkeypatch)
@@ -32,3 +34,19 @@ def test_running_is_true_for_a_running_execution_and_false_for_an_unknown_one(
 
         assert workflow.running(started) is True
         assert workflow.running(workflow.execution_arn("never-started")) is False
+        client.stop_execution(executionArn=started)
+        assert workflow.running(started) is False
+
+
+def test_running_raises_what_it_cannot_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refusal other than an unknown execution (a missing permission) is not a "no": it raises,
+    so the reply is retried rather than taken for a new message."""
+    use_dummy_aws_credentials(monkeypatch)
+    client = boto3.client("stepfunctions")
+    workflow = StepFunctionsWaitWorkflow(
+        "arn:aws:states:us-east-1:123456789012:stateMachine:wait-for-reply", client
+    )
+    with Stubber(client) as stub:
+        stub.add_client_error("describe_execution", service_error_code="AccessDeniedException")
+        with pytest.raises(ClientError, match="AccessDeniedException"):
+            workflow.running(workflow.execution_arn("SM1-ask-1"))
