@@ -209,22 +209,20 @@ def test_schedule_removed_from_the_file_is_rejected(stack: World) -> None:
     assert stored_runs(stack) == []
 
 
-def test_dynamodb_refusing_the_write_raises_for_lambda_to_retry(
-    stack: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    AwsFaults.install(monkeypatch).fail("dynamodb", "PutItem")
-    clear_cached_dependencies(automation_events)  # a new client, through the faulty boto3.client
-    with pytest.raises(RunStoreUnavailable):
-        invoke(bus_event())
-    assert stored_runs(stack) == []
-
-
-@pytest.mark.parametrize("error", ["ThrottlingException", "InternalServerError", CONNECTION_ERROR])
+@pytest.mark.parametrize(
+    "error",
+    [
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "InternalServerError",
+        CONNECTION_ERROR,
+    ],
+)
 def test_dynamodb_failing_for_now_raises_for_lambda_to_retry_without_an_error_line(
     stack: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, error: str
 ) -> None:
     AwsFaults.install(monkeypatch).fail("dynamodb", "PutItem", error=error)
-    clear_cached_dependencies(automation_events)
+    clear_cached_dependencies(automation_events)  # a new client, through the faulty boto3.client
     caplog.clear()
     with pytest.raises(RunStoreUnavailable):
         invoke(bus_event())
