@@ -5,11 +5,12 @@ missing credentials, region and profile are real, in the console script's own pr
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import boto3
 import pytest
@@ -87,30 +88,36 @@ def deployment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Depl
         yield Deployment(kwargs["TableName"], queue_url)
 
 
-# (command, its arguments, the call that fails, stdin)
+class Command(NamedTuple):
+    argv: tuple[str, ...]
+    service: str  # of the call that fails
+    operation: str
+    stdin: str = ""
+
+
 COMMANDS = {
-    "accounts list": (("accounts", "list"), ("dynamodb", "Query"), ""),
-    "accounts add": (
+    "accounts list": Command(("accounts", "list"), "dynamodb", "Query"),
+    "accounts add": Command(
         ("accounts", "add", "globex", "--account-sid", SID, "--auth-token-stdin"),
-        ("dynamodb", "PutItem"),
+        "dynamodb",
+        "PutItem",
         NEW_TOKEN,
     ),
-    "accounts enable": (("accounts", "enable", "acme"), ("dynamodb", "UpdateItem"), ""),
-    "accounts rotate-token": (
+    "accounts enable": Command(("accounts", "enable", "acme"), "dynamodb", "UpdateItem"),
+    "accounts rotate-token": Command(
         ("accounts", "rotate-token", "acme", "--auth-token-stdin"),
-        ("secretsmanager", "PutSecretValue"),
+        "secretsmanager",
+        "PutSecretValue",
         NEW_TOKEN,
     ),
-    "triggers push": (
-        ("triggers", "push", "acme", "triggers.yaml"),
-        ("dynamodb", "TransactWriteItems"),
-        "",
+    "triggers push": Command(
+        ("triggers", "push", "acme", "triggers.yaml"), "dynamodb", "TransactWriteItems"
     ),
-    "triggers list": (("triggers", "list", "acme"), ("dynamodb", "Query"), ""),
-    "dlq list": (("dlq", "list"), ("sqs", "ReceiveMessage"), ""),
-    "messages list": (("messages", "list"), ("dynamodb", "Query"), ""),
-    "automations runs": (("automations", "runs", "acme"), ("dynamodb", "Query"), ""),
-    "waits list": (("waits", "list", "acme"), ("dynamodb", "Query"), ""),
+    "triggers list": Command(("triggers", "list", "acme"), "dynamodb", "Query"),
+    "dlq list": Command(("dlq", "list"), "sqs", "ReceiveMessage"),
+    "messages list": Command(("messages", "list"), "dynamodb", "Query"),
+    "automations runs": Command(("automations", "runs", "acme"), "dynamodb", "Query"),
+    "waits list": Command(("waits", "list", "acme"), "dynamodb", "Query"),
 }
 
 
@@ -123,8 +130,8 @@ def run_failing(
 ) -> str:
     """``command`` with its call failing with ``error`` (every attempt): its one stderr line,
     after checking the exit code, stdout, the lack of a traceback and the unchanged state."""
-    argv, (service, operation), stdin = COMMANDS[command]
-    monkeypatch.setattr("sys.stdin", _Stdin(stdin))
+    argv, service, operation, stdin = COMMANDS[command]
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))  # not a terminal
     before = deployment.state()
     faults = AwsFaults.install(monkeypatch)
     faults.fail(service, operation, error=error, times=100)
@@ -140,17 +147,6 @@ def run_failing(
     assert TEST_AUTH_TOKEN not in err
     assert deployment.state() == before
     return line
-
-
-class _Stdin:
-    def __init__(self, text: str) -> None:
-        self._text = text
-
-    def read(self) -> str:
-        return self._text
-
-    def isatty(self) -> bool:
-        return False
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))
@@ -177,7 +173,7 @@ def test_a_call_failing_for_now_is_one_line_saying_try_again(
     + [
         (command, "ResourceNotFoundException")
         for command, c in COMMANDS.items()
-        if c[1][0] == "dynamodb"
+        if c.service == "dynamodb"
     ],
 )
 def test_a_call_refused_for_good_is_one_line_saying_what_to_check(
@@ -189,15 +185,15 @@ def test_a_call_refused_for_good_is_one_line_saying_what_to_check(
 ) -> None:
     line = run_failing(deployment, monkeypatch, capsys, command, error)
 
-    service, operation = COMMANDS[command][1]
+    refused = COMMANDS[command]
     assert line.startswith(f"error: AWS refused the request ({error}); ")
     assert "Check your AWS credentials (profile, region)" in line
-    if service == "dynamodb":
-        resource = f"table {deployment.table!r} (dynamodb:{operation})"
-    elif service == "sqs":
-        resource = f"the DLQ (sqs:{operation})"
+    if refused.service == "dynamodb":
+        resource = f"table {deployment.table!r} (dynamodb:{refused.operation})"
+    elif refused.service == "sqs":
+        resource = f"the DLQ (sqs:{refused.operation})"
     else:
-        resource = f"the auth token secrets (secretsmanager:{operation})"
+        resource = f"the auth token secrets (secretsmanager:{refused.operation})"
     assert f"their permissions on {resource}" in line
     assert line.endswith(PERMANENT)
 
