@@ -70,13 +70,19 @@ def test_a_reply_fails_the_dozing_timer_token_so_the_timer_ends_at_once(
     assert failed_tokens.count((timer_token, "Wait.Resolved")) == 1
 
 
-def test_a_dozing_timer_still_sends_reminders_and_times_the_wait_out(polling: World) -> None:
+def test_a_dozing_timer_still_sends_reminders_and_times_the_wait_out(
+    polling: World, failed_tokens: list[tuple[str, str]]
+) -> None:
     wait = {"timeout": "5s", "remind": [{"after": "3s", "text": "Still there?"}]}
     polling.push(triggers({**wait, **BRANCHES}))
     origin = polling.text("book me")
     assert polling.finished(origin) == "SUCCEEDED"
     assert polling.bodies() == ["Reply YES to confirm", "Still there?", "No answer", "Bye"]
     assert any("doze_token" in event for event in timer_calls(polling))
+    # The timer ended the wait itself: its own (spent) token is not failed (``by_timer``).
+    timer_token = polling.conversation(origin).timer_token
+    assert timer_token
+    assert (timer_token, "Wait.Resolved") not in failed_tokens
 
 
 def test_a_cancel_while_the_timer_dozes_ends_the_execution(
