@@ -312,8 +312,12 @@ def table_mismatches(template: Template, logical_id: str = "AppTable") -> list[s
                 (
                     {"AttributeName": name, "AttributeType": "S"}
                     for name in (
-                        *(keys.PK, keys.SK, keys.GSI1_PK, keys.GSI1_SK),
-                        *(keys.GSI2_PK, keys.GSI2_SK),
+                        keys.PK,
+                        keys.SK,
+                        keys.GSI1_PK,
+                        keys.GSI1_SK,
+                        keys.GSI2_PK,
+                        keys.GSI2_SK,
                     )
                 ),
                 key=lambda a: a["AttributeName"],
