@@ -54,9 +54,12 @@ class _Resource(NamedTuple):
     where: str  # what says which one is the deployment's
 
 
+_TABLE: Final = _Resource("DynamoDB", "the table", f"--stack, {ENV_TABLE}")
+"""Also what a refusal is checked against when the call's service is not known."""
+
 _RESOURCES: Final = {
-    "dynamodb": _Resource("DynamoDB", "table", f"--stack, {ENV_TABLE}"),
-    "dynamodbstreams": _Resource("DynamoDB", "table", f"--stack, {ENV_TABLE}"),
+    "dynamodb": _TABLE,
+    "dynamodbstreams": _TABLE,
     "sqs": _Resource("SQS", "the DLQ", f"--stack, {ENV_DLQ_URL}"),
     "secretsmanager": _Resource(
         "Secrets Manager", "the auth token secrets", f"--stack, {ENV_SECRETS_PREFIX}"
@@ -105,17 +108,16 @@ def aws_failure(error: Exception, context: CliContext, outcome: str) -> str:
     if is_transient(error):
         who = resource.label if resource else "AWS"
         return f"error: {who} did not answer or refused for now ({code}); {outcome}: try again"
-    if resource is None or resource.what == "table":
+    resource = resource or _TABLE
+    on = resource.what
+    if resource is _TABLE:
         table = context.known_table_name()
         on = f"table {table!r}" if table else "the deployment's table"
-        where, which = f"--stack, {ENV_TABLE}", "the table"
-    else:
-        on, where, which = resource.what, resource.where, resource.what
     action = f" ({_iam_prefix(service)}:{operation})" if service and operation else ""
     return (
         f"error: AWS refused the request ({code}); {outcome}. Check your AWS credentials "
-        f"(profile, region), their permissions on {on}{action}, and that {which} is the "
-        f"deployment's ({where}); {_NOT_AGAIN}"
+        f"(profile, region), their permissions on {on}{action}, and that {resource.what} is "
+        f"the deployment's ({resource.where}); {_NOT_AGAIN}"
     )
 
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.config import Config
 
+from sms_automation.adapters.aws_failures import error_code
+
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -71,7 +73,7 @@ class CliContext:
         try:
             stacks = cfn.describe_stacks(StackName=self.stack_name)["Stacks"]
         except cfn.exceptions.ClientError as error:
-            if error.response.get("Error", {}).get("Code") != _NO_SUCH_STACK:
+            if error_code(error) != _NO_SUCH_STACK:
                 raise  # denied, throttled, expired credentials: main says what to check
             raise DeploymentNotFound(
                 f"stack {self.stack_name!r} not found ({error.response['Error']['Message']}); "
@@ -97,9 +99,7 @@ class CliContext:
 
     def known_table_name(self) -> str | None:
         """The table's name if known without an AWS call (set, or already resolved)."""
-        if "table_name" in self.__dict__:  # the cached_property's value
-            return self.table_name
-        outputs: dict[str, str] = self.__dict__.get("_stack_outputs", {})
+        outputs: dict[str, str] = self.__dict__.get("_stack_outputs", {})  # if read already
         return self._env.get(ENV_TABLE) or outputs.get(OUTPUT_TABLE)
 
     @cached_property

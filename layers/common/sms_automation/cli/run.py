@@ -22,7 +22,6 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 
 from sms_automation.adapters.automation_run_store import RunStoreUnavailable
 from sms_automation.adapters.aws_failures import AWS_ERRORS
@@ -175,7 +174,7 @@ def caller_identity() -> str:
     """The caller's IAM ARN (what the run records as who started it), else ``"cli"``."""
     try:
         return str(boto3.client("sts", config=_STS_CONFIG).get_caller_identity()["Arn"])
-    except (BotoCoreError, ClientError, KeyError):
+    except (*AWS_ERRORS, KeyError):
         return ANONYMOUS_CALLER
 
 
