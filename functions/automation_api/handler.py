@@ -100,16 +100,15 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         )
     if answer.started is not None:
         _record_start(answer.started, event)
-    elif answer.storage_failure is not None:
-        if answer.rejected is not None:
-            _count_rejection(answer.rejected)
+    if answer.rejected is not None:
+        _count_rejection(answer.rejected)
+    if answer.storage_failure is not None:
         logger.error(
             "automations API cannot use DynamoDB: not retryable, check the function's role "
             "and TABLE_NAME",
             extra={"reason": "storage_failed", "error_code": answer.storage_failure},
         )
     elif answer.rejected is not None:
-        _count_rejection(answer.rejected)
         logger.warning(
             "automation start rejected",
             extra={"reason": answer.rejected, "status": answer.response["statusCode"]},
