@@ -6,6 +6,7 @@ when a new version was pushed meanwhile: the replay then meets the same steps, a
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -85,16 +86,9 @@ class DynamoRunStore:
         """The run records of these messages or runs that have one (BatchGetItem, 100 a call;
         keys DynamoDB leaves unprocessed are asked again)."""
         found: dict[str, Run] = {}
-        unique = list(dict.fromkeys(message_sids))
-        for start in range(0, len(unique), 100):
-            pending: Any = {
-                self._table: {
-                    "Keys": [
-                        to_attributes(keys.run_key(sid)) for sid in unique[start : start + 100]
-                    ],
-                    "ConsistentRead": True,
-                }
-            }
+        for batch in itertools.batched(dict.fromkeys(message_sids), 100):
+            run_keys = [to_attributes(keys.run_key(sid)) for sid in batch]
+            pending: Any = {self._table: {"Keys": run_keys, "ConsistentRead": True}}
             while pending:
                 response = self._client.batch_get_item(RequestItems=pending)
                 for item in response.get("Responses", {}).get(self._table, []):
