@@ -192,17 +192,23 @@ def print_rejection(rejected: StartRejected, *, as_json: bool) -> int:
 
 
 def start_request(
-    args: argparse.Namespace, automation: str, variables: dict[str, str], **extra: Any
+    args: argparse.Namespace,
+    automation: str,
+    variables: dict[str, str],
+    *,
+    idempotency_key: str | None = None,
+    requested_by: str = "",
 ) -> StartRequest:
-    """The start the options of ``add_start_arguments`` describe (``extra``: the key, who)."""
+    """The start the options of ``add_start_arguments`` describe (a dry run: no key, no one)."""
     return StartRequest(
         account=args.account,
         automation=automation,
         to=args.to,
         variables=variables,
         from_=args.our_number,
+        idempotency_key=idempotency_key,
         source=StartSource.CLI,
-        **extra,
+        requested_by=requested_by,
     )
 
 
