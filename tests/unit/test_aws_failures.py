@@ -40,6 +40,23 @@ def test_throttling_and_server_error_codes_are_transient(code: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("Throttling", 400),  # CloudFormation (the CLI's stack lookup)
+        ("RequestThrottled", 403),  # SQS (the DLQ commands)
+        ("TooManyRequestsException", 429),  # Lambda (dlq redrive)
+        ("TransactionInProgressException", 400),  # DynamoDB
+        ("SlowDown", 503),
+        ("SomethingNew", 429),  # any 429, whatever its code
+    ],
+)
+def test_other_services_throttling_is_transient_as_botocore_retries_it(
+    code: str, status: int
+) -> None:
+    assert is_transient(client_error(code, status))
+
+
+@pytest.mark.parametrize(
     "code",
     [
         "AccessDeniedException",

@@ -1,8 +1,9 @@
 """Whether an AWS call that failed may succeed if tried again: the one answer every caller uses.
 
-Transient: throttling, DynamoDB's own errors (any HTTP 5xx), a transaction conflict, and
-botocore giving up on the connection (refused, timed out, dropped). These are worth a retry (a
-503, Lambda's retry, "try again").
+Transient: throttling (the codes botocore's standard retry mode retries, any service; any 429),
+DynamoDB's own errors (any HTTP 5xx), a transaction conflict, and botocore giving up on the
+connection (refused, timed out, dropped). These are worth a retry (a 503, Lambda's retry, "try
+again").
 
 Permanent: everything else. ``AccessDeniedException``, ``ResourceNotFoundException``,
 ``ValidationException``, missing credentials, a parameter botocore refuses: a misconfigured
@@ -19,15 +20,30 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 TRANSIENT_ERROR_CODES: Final = frozenset(
     {
-        "ProvisionedThroughputExceededException",
+        # The throttling and timeout codes botocore's standard retry mode retries, for every
+        # service the code and the CLI call (DynamoDB, CloudFormation, SQS, Lambda, ...).
+        "Throttling",
         "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
         "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        # DynamoDB's own: a transaction that lost a race, its server-side errors.
         "TransactionConflictException",
         "InternalServerError",
         "ServiceUnavailable",
     }
 )
-"""DynamoDB error codes a retry may get past (the 5xx ones are transient by their status too)."""
+"""Error codes a retry may get past (a 429 or any 5xx is transient by its status too)."""
 
 
 AWS_ERRORS: Final = (ClientError, BotoCoreError)
@@ -44,6 +60,6 @@ def error_code(error: BaseException) -> str:
 def is_transient(error: BaseException) -> bool:
     """True when the same call may succeed later; False for every other failure."""
     if isinstance(error, ClientError):
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-        return error_code(error) in TRANSIENT_ERROR_CODES or int(status) >= 500
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        return error_code(error) in TRANSIENT_ERROR_CODES or status == 429 or status >= 500
     return isinstance(error, BotoConnectionError | HTTPClientError)
