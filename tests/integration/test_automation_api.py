@@ -321,3 +321,38 @@ def test_api_makes_only_the_calls_its_role_grants(
     statement["Resource"] = [{"Fn::GetAtt": ["AppTable", "Arn"]}]
     table_only = role_policy(FUNCTION, stack_name=STACK_NAME, names=names, template=template)
     assert table_only.denied(made) == [index]
+
+
+def emf_counts(output: str) -> list[tuple[str, dict[str, str]]]:
+    """(metric, its dimensions and their values) of every EMF metric in the handler's output."""
+    counted = []
+    for line in output.splitlines():
+        if not line.startswith("{") or '"_aws"' not in line:
+            continue
+        document = json.loads(line)
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            names = {name for dimensions in directive["Dimensions"] for name in dimensions}
+            for metric in directive["Metrics"]:
+                counted.append((metric["Name"], {name: document[name] for name in names}))
+    return counted
+
+
+def test_api_counts_starts_and_refusals_by_reason_as_the_dashboard_reads_them(
+    stack: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The dashboard's widgets SEARCH ``{SmsAutomation,Reason,service}`` for
+    AutomationStartsRejected and read AutomationRunsStarted by ``service`` (template.yaml)."""
+    capsys.readouterr()
+    assert call()["statusCode"] == 201
+    assert call(name="no-such-automation")["statusCode"] == 404
+    faults = AwsFaults.install(monkeypatch)
+    faults.fail("dynamodb", "PutItem", error="AccessDeniedException")
+    clear_cached_dependencies(api)
+    assert call(body={**VALID, "idempotency_key": "other"})["statusCode"] == 500
+
+    service = {"service": "automation-api"}
+    assert emf_counts(capsys.readouterr().out) == [
+        ("AutomationRunsStarted", service),
+        ("AutomationStartsRejected", service | {"Reason": "automation_not_found"}),
+        ("AutomationStartsRejected", service | {"Reason": "storage_failed"}),
+    ]
