@@ -12,6 +12,7 @@ from typing import Any, Self
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from sms_automation.accounts import Account, AccountRegistry
 from sms_automation.adapters.account_store import DynamoAccountStore, SecretsManagerTokenStore
@@ -272,3 +273,12 @@ class AwsCalls:
 
 
 _NOT_RECORDING: Any = object()
+
+
+def client_error(code: str, status: int = 400, operation: str = "PutItem") -> ClientError:
+    """The ``ClientError`` botocore raises for an AWS error answer with ``code`` and ``status``."""
+    response: Any = {
+        "Error": {"Code": code, "Message": "m"},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }
+    return ClientError(response, operation)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import (
-    ClientError,
     ConnectTimeoutError,
     EndpointConnectionError,
     NoCredentialsError,
@@ -14,14 +13,7 @@ from botocore.exceptions import (
 )
 
 from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
-
-
-def client_error(code: str, status: int = 400) -> ClientError:
-    response = {
-        "Error": {"Code": code, "Message": "m"},
-        "ResponseMetadata": {"HTTPStatusCode": status},
-    }
-    return ClientError(response, "PutItem")
+from tests.support.aws import client_error
 
 
 @pytest.mark.parametrize(

@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import EndpointConnectionError
 
 from sms_automation.processing.effects import Effects, EffectSettings
 from sms_automation.processing.ledger import StepState
 from sms_automation.processing.port import NotPerformed
 from sms_automation.triggers import RecordItem
+from tests.support.aws import client_error
 
 STEP = RecordItem(step_id="t/1", trigger="t", table="crm-leads", item={"name": "Ann"})
 
@@ -41,11 +42,6 @@ def effects(error: Exception) -> Effects:
         record_outbound=no_outbound,
         clock=lambda: datetime(2026, 1, 1, tzinfo=UTC),
     )
-
-
-def client_error(code: str) -> ClientError:
-    response: Any = {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {}}
-    return ClientError(response, "PutItem")
 
 
 @pytest.mark.parametrize(
