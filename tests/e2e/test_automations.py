@@ -1,7 +1,8 @@
-"""Automations started from outside an SMS, on the deployed local stack: by the CLI and by the
-IAM-authorised automations API (``examples/start_automation.py``, SigV4-signed, run as a
-script) → the prompt in the Twilio sandbox's outbox → the contact's reply from the phone
-simulator → the continuation SMS; one run per idempotency key; refused requests start nothing.
+"""Automations started from outside an SMS, on the deployed local stack: by the CLI, by the
+IAM-authorised automations API (``examples/start_automation.py``, SigV4-signed, run as a script)
+and by an EventBridge event on the stack's own bus → the prompt in the Twilio sandbox's outbox →
+the contact's reply from the phone simulator → the continuation SMS; one run per idempotency
+key; refused requests start nothing.
 
 Polls with a bounded deadline; never asserts a time. The demo automation waits two minutes, so
 every conversation here is ended by a reply, never by its timeout.
@@ -17,9 +18,11 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+import boto3
 import pytest
 
 from local.layout import ROOT
+from sms_automation.automations.events import DETAIL_TYPE, SOURCE
 from sms_automation.automations.start import run_id_for
 from sms_automation.local.demo import DEMO_AUTH_TOKEN
 from sms_automation.local.readiness import stack_outputs
@@ -332,6 +335,48 @@ def test_api_retry_with_the_same_idempotency_key_starts_one_run(
     assert bodies.count(prompt("Dee", "next week")) == 1
     assert len(bodies) == 3, bodies
     assert recent_run_ids(cli_env).count(first["run_id"]) == 1
+
+
+# --- an EventBridge event on the stack's own bus ----------------------------------------------
+
+
+def test_event_on_the_stack_bus_prompts_the_contact(
+    local_stack: LocalState, cli_env: dict[str, str]
+) -> None:
+    """The documented ``PutEvents`` (docs/automations-reference.md) on the bus the
+    ``AutomationsEventBusName`` output names: the template's rule delivers it to
+    automation-events, which starts one run; the prompt reaches the sandbox."""
+    contact = "+15005550215"
+    bus = stack_outputs(local_stack)["AutomationsEventBusName"]
+    assert bus != "default"
+    events = boto3.client(
+        "events",
+        endpoint_url=local_stack.endpoint_url,
+        region_name=local_stack.region,
+        aws_access_key_id=cli_env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=cli_env["AWS_SECRET_ACCESS_KEY"],
+    )
+    detail = {
+        "account": "demo",
+        "automation": REMINDER,
+        "to": contact,
+        "variables": {"patient": "Eve", "appointment": "on Friday at 9:00"},
+        "idempotency_key": "e2e-event-booking",
+    }
+    put = events.put_events(
+        Entries=[
+            {
+                "EventBusName": bus,
+                "Source": SOURCE,
+                "DetailType": DETAIL_TYPE,
+                "Detail": json.dumps(detail),
+            }
+        ]
+    )
+    assert put["FailedEntryCount"] == 0, put
+    wait_for_outbox(local_stack, contact, prompt("Eve", "on Friday at 9:00"))
+    run_id = run_id_for("demo", "e2e-event-booking")
+    assert recent_run_ids(cli_env).count(run_id) == 1
 
 
 # --- refused requests ---------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """The automation-events handler against moto: an ``SMS automation start`` event (matched by the
-template's own rule pattern on moto's EventBridge) and a scheduler invocation each store one
-run that the real trigger processor runs from the stream; a rejected start stores nothing and
-is not retried; DynamoDB refusing the write, for now or for good, raises, so Lambda retries the
-event and then sends it to AutomationsDLQ (the template's on-failure destination); for good, it
-logs an ERROR naming the error code first."""
+template's own rule, on the stack's own bus, on moto's EventBridge) and a scheduler invocation
+each store one run that the real trigger processor runs from the stream; a rejected start stores
+nothing and is not retried; DynamoDB refusing the write, for now or for good, raises, so Lambda
+retries the event and then sends it to AutomationsDLQ (the template's on-failure destination);
+for good, it logs an ERROR naming the error code first."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from functions.automation_events import handler as automation_events
 from sms_automation.adapters.automation_run_store import RunStoreUnavailable
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
+from sms_automation.automations.events import DETAIL_TYPE, SOURCE
 from sms_automation.automations.schedules import desired_schedules
 from sms_automation.triggers.loader import parse_trigger_text
 from tests.resilience.faults import CONNECTION_ERROR, AwsFaults
@@ -33,7 +34,7 @@ from tests.support.aws import (
     clear_cached_dependencies,
 )
 from tests.support.conversation_world import ALICE, BOB, OUR_NUMBER, World
-from tests.support.template import load_template, role_policy
+from tests.support.template import load_template, resolved, role_policy
 
 pytestmark = pytest.mark.integration
 
@@ -68,7 +69,7 @@ def bus_event(**detail: Any) -> dict[str, Any]:
         "version": "0",
         "id": EVENT_ID,
         "detail-type": "SMS automation start",
-        "source": "com.example.booking",
+        "source": SOURCE,
         "account": "123456789012",
         "time": "2026-01-01T08:00:00Z",
         "region": "us-east-1",
@@ -104,33 +105,87 @@ def stored_runs(world: World) -> list[dict[str, Any]]:
     ]
 
 
-def test_template_rule_routes_the_documented_event(stack: World) -> None:
-    """The template's rule pattern on moto's EventBridge (an SQS target stands in for the
-    function): the documented event is delivered, another detail-type is not."""
-    rule = load_template()["Resources"]["AutomationEventsFunction"]["Properties"]["Events"]
-    pattern = rule["StartEvent"]["Properties"]["Pattern"]
-    bus, sqs = boto3.client("events"), boto3.client("sqs")
-    queue = sqs.create_queue(QueueName="rule-target")["QueueUrl"]
+def deploy_start_rule(stack_name: str) -> str:
+    """The stack's ``StartEvent`` rule as CloudFormation would create it (its bus, made if
+    missing, and its pattern) on moto's EventBridge, with an SQS queue standing in for the
+    function; the queue's URL."""
+    template = load_template()
+    rule = resolved(
+        template["Resources"]["AutomationEventsFunction"]["Properties"]["Events"]["StartEvent"][
+            "Properties"
+        ],
+        stack_name=stack_name,
+    )
+    bus_name, bus, sqs = rule["EventBusName"], boto3.client("events"), boto3.client("sqs")
+    if bus_name not in {b["Name"] for b in bus.list_event_buses()["EventBuses"]}:
+        bus.create_event_bus(Name=bus_name)
+    queue = sqs.create_queue(QueueName=f"{stack_name}-rule-target")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
-    bus.put_rule(Name="start", EventPattern=json.dumps(pattern))
-    bus.put_targets(Rule="start", Targets=[{"Id": "q", "Arn": queue_arn["Attributes"]["QueueArn"]}])
+    bus.put_rule(Name="start", EventBusName=bus_name, EventPattern=json.dumps(rule["Pattern"]))
+    bus.put_targets(
+        Rule="start",
+        EventBusName=bus_name,
+        Targets=[{"Id": "q", "Arn": queue_arn["Attributes"]["QueueArn"]}],
+    )
+    return queue
+
+
+def stack_bus(stack_name: str) -> str:
+    """The bus the stack's ``AutomationsEventBusName`` output tells users to put events on."""
+    output = load_template()["Outputs"]["AutomationsEventBusName"]["Value"]
+    return str(resolved(output, stack_name=stack_name))
+
+
+def delivered(queue: str) -> list[dict[str, Any]]:
+    received = boto3.client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10)
+    return [json.loads(m["Body"]) for m in received.get("Messages", [])]
+
+
+def test_template_rule_routes_the_documented_event(stack: World) -> None:
+    """The template's rule on moto's EventBridge: the documented event (its source and
+    detail-type) on the stack's bus is delivered; another detail-type or source is not."""
+    queue = deploy_start_rule(STACK_NAME)
     documented = bus_event()
-    bus.put_events(
+    boto3.client("events").put_events(
         Entries=[
             {
-                "Source": documented["source"],
+                "EventBusName": stack_bus(STACK_NAME),
+                "Source": source,
                 "DetailType": detail_type,
                 "Detail": json.dumps(documented["detail"]),
             }
-            for detail_type in ("Booking created", "SMS automation start")
+            for source, detail_type in (
+                (SOURCE, "Booking created"),
+                ("com.example.booking", DETAIL_TYPE),
+                (SOURCE, DETAIL_TYPE),
+            )
         ]
     )
-    received = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
-    (delivered,) = [json.loads(m["Body"]) for m in received]
-    assert delivered["detail-type"] == "SMS automation start"
-    answer = invoke(delivered)
+    (event,) = delivered(queue)
+    assert (event["source"], event["detail-type"]) == (SOURCE, DETAIL_TYPE)
+    answer = invoke(event)
     assert answer["started"] is True
     assert answer["run_id"]
+
+
+def test_two_stacks_never_answer_one_event(stack: World) -> None:
+    """Issue 18 item 5: dev and prod in one AWS account (both at their default parameters).
+    A start event put on dev's bus reaches dev's rule only, so one event is one run in one
+    stack, not two SMS."""
+    dev, prod = deploy_start_rule("sms-automation"), deploy_start_rule("sms-automation-prod")
+    assert stack_bus("sms-automation") != stack_bus("sms-automation-prod")
+    boto3.client("events").put_events(
+        Entries=[
+            {
+                "EventBusName": stack_bus("sms-automation"),
+                "Source": SOURCE,
+                "DetailType": DETAIL_TYPE,
+                "Detail": json.dumps(bus_event()["detail"]),
+            }
+        ]
+    )
+    assert len(delivered(dev)) == 1
+    assert delivered(prod) == []
 
 
 def test_event_starts_a_run_the_processor_runs(stack: World) -> None:

@@ -157,6 +157,7 @@ _NAME_PROPERTY = {
     "AWS::Lambda::Function": "FunctionName",
     "AWS::IAM::Role": "RoleName",
     "AWS::Scheduler::ScheduleGroup": "Name",
+    "AWS::Events::EventBus": "Name",
     "AWS::Serverless::StateMachine": "Name",
     "AWS::StepFunctions::StateMachine": "StateMachineName",
 }
@@ -169,6 +170,7 @@ _ARN = {
     ("AWS::Lambda::Function", "Arn"): "arn:{p}:lambda:{r}:{a}:function:{name}",
     ("AWS::IAM::Role", "Arn"): "arn:{p}:iam::{a}:role/{name}",
     ("AWS::Scheduler::ScheduleGroup", "Arn"): "arn:{p}:scheduler:{r}:{a}:schedule-group/{name}",
+    ("AWS::Events::EventBus", "Arn"): "arn:{p}:events:{r}:{a}:event-bus/{name}",
     ("AWS::Serverless::StateMachine", "Arn"): "arn:{p}:states:{r}:{a}:stateMachine:{name}",
     ("AWS::StepFunctions::StateMachine", "Arn"): "arn:{p}:states:{r}:{a}:stateMachine:{name}",
 }
@@ -201,9 +203,16 @@ class _Resolver:
     name), else by their name property (``FunctionName: !Sub ${AWS::StackName}-x``), else by a
     name made up as CloudFormation would (``<stack>-<LogicalId>-GENERATED``)."""
 
-    def __init__(self, template: dict[str, Any], stack_name: str, names: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        template: dict[str, Any],
+        stack_name: str,
+        names: Mapping[str, str],
+        parameters: Mapping[str, Any] | None = None,
+    ) -> None:
         self.template = template
         self.names = names
+        self.parameters = parameters or {}
         self.pseudo = {
             "AWS::Partition": PARTITION,
             "AWS::Region": REGION,
@@ -259,6 +268,8 @@ class _Resolver:
             return refs[name]
         if name in self.pseudo:
             return self.pseudo[name]
+        if name in self.parameters:
+            return self.parameters[name]
         parameter = self.template.get("Parameters", {}).get(name)
         if parameter is not None:
             default = parameter.get("Default")
@@ -364,6 +375,20 @@ class RolePolicy:
         """The calls this role would be refused (AccessDenied on AWS), in a stable order."""
         refused = [call for call in calls if not self.allows(call.action, call.resource)]
         return sorted(refused, key=lambda call: (call.action, call.resource or ""))
+
+
+def resolved(
+    value: Any,
+    *,
+    stack_name: str,
+    parameters: Mapping[str, Any] | None = None,
+    template: dict[str, Any] | None = None,
+) -> Any:
+    """A piece of the template (a resource's properties, a rule's pattern) with its intrinsics
+    resolved as in the stack ``stack_name``: parameters at their defaults unless ``parameters``
+    gives them (a ``CommaDelimitedList`` as a list), pseudo parameters as in
+    tests/support/aws.py."""
+    return _Resolver(template or _template(), stack_name, {}, parameters).resolve(value)
 
 
 def role_policy(

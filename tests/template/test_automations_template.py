@@ -11,6 +11,8 @@ import pytest
 
 from sms_automation import keys
 from sms_automation.automations import events
+from tests.support.aws import ACCOUNT_ID, REGION
+from tests.support.template import load_template, resolved
 from tests.template import checks
 
 pytestmark = pytest.mark.template
@@ -168,9 +170,9 @@ def test_processor_stream_filter_lets_started_runs_through(raw_template: Templat
 def test_events_rule_and_failures(raw_template: Template) -> None:
     function = raw_template["Resources"]["AutomationEventsFunction"]["Properties"]
     rule = function["Events"]["StartEvent"]["Properties"]
-    assert rule["Pattern"] == {"detail-type": [events.DETAIL_TYPE]}
-    assert rule["EventBusName"] == {"Ref": "AutomationsEventBusName"}
-    assert raw_template["Parameters"]["AutomationsEventBusName"]["Default"] == "default"
+    assert rule["Pattern"] == {"source": [events.SOURCE], "detail-type": [events.DETAIL_TYPE]}
+    assert rule["EventBusName"] == {"Ref": "AutomationsEventBus"}
+    assert raw_template["Resources"]["AutomationsEventBus"]["Type"] == "AWS::Events::EventBus"
     invoke = function["EventInvokeConfig"]
     assert invoke["DestinationConfig"]["OnFailure"] == {
         "Type": "SQS",
@@ -180,11 +182,48 @@ def test_events_rule_and_failures(raw_template: Template) -> None:
     assert dlq["SqsManagedSseEnabled"] is True
 
 
+def bus_policy(stack_name: str, **parameters: Any) -> dict[str, Any]:
+    bus = load_template()["Resources"]["AutomationsEventBus"]["Properties"]
+    return dict(resolved(bus, stack_name=stack_name, parameters=parameters))
+
+
+def test_each_stack_has_its_own_bus() -> None:
+    names = {bus_policy(stack)["Name"] for stack in ("sms-automation", "sms-automation-prod")}
+    assert names == {"sms-automation-automations", "sms-automation-prod-automations"}
+
+
+def test_bus_policy_lets_this_account_put_start_events_only() -> None:
+    """Only this account (and the accounts a parameter lists) may put events on the bus, and
+    nobody may put an event of another source or detail-type (Deny beats any Allow)."""
+    bus = bus_policy("dev")
+    arn = f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/dev-automations"
+    statements = bus["Policy"]["Statement"]
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    assert [(s["Principal"], s["Action"], s["Resource"]) for s in allows] == [
+        ({"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}, "events:PutEvents", arn)
+    ]
+    denies = {
+        key: (s["Principal"], s["Action"], s["Resource"], value)
+        for s in statements
+        if s["Effect"] == "Deny"
+        for key, value in s["Condition"]["StringNotEquals"].items()
+    }
+    assert denies == {
+        "events:source": ("*", "events:PutEvents", arn, events.SOURCE),
+        "events:detail-type": ("*", "events:PutEvents", arn, events.DETAIL_TYPE),
+    }
+    more = bus_policy("dev", AutomationsEventSenderAccounts=["111122223333", "444455556666"])
+    principals = [s["Principal"] for s in more["Policy"]["Statement"] if s["Effect"] == "Allow"]
+    assert principals[1:] == [{"AWS": ["111122223333", "444455556666"]}]
+
+
 def test_outputs_name_the_automations_entry_points(raw_template: Template) -> None:
     names = [
         "AutomationsApiUrl",
         "AutomationsApiId",
         "AutomationRunsUrlPattern",
+        "AutomationsEventBusName",
+        "AutomationsEventBusArn",
         "AutomationEventsFunctionName",
         "AutomationScheduleGroupName",
         "AutomationsDLQUrl",

@@ -20,7 +20,7 @@ def bus_event(**detail: Any) -> dict[str, Any]:
         "version": "0",
         "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
         "detail-type": events.DETAIL_TYPE,
-        "source": "com.example.booking",
+        "source": events.SOURCE,
         "account": "123456789012",
         "time": "2026-01-01T08:00:00Z",
         "region": "us-east-1",
@@ -64,7 +64,7 @@ def test_event_detail_becomes_the_request() -> None:
     assert request.variables == {"patient": "Ann"}
     assert request.idempotency_key == "b-42"
     assert request.source is StartSource.EVENT
-    assert request.requested_by == "events:com.example.booking"
+    assert request.requested_by == "events:sms-automation"
 
 
 def test_event_without_a_key_uses_the_event_id() -> None:
@@ -91,6 +91,8 @@ def test_event_names_every_problem() -> None:
     "event",
     [
         {**bus_event(), "detail-type": "Something else"},
+        {**bus_event(), "source": "com.example.booking"},
+        {**bus_event(), "source": "aws.events"},
         {**bus_event(), "detail": "text"},
         {"detail-type": events.DETAIL_TYPE},
     ],

@@ -4,9 +4,11 @@ Both reach the automation-events function asynchronously. Pure: the invocation i
 ``StartRequest`` (or a ``ScheduledStart`` to resolve against the current trigger file) out, or
 ``StartRejected`` naming every problem.
 
-The event (``detail-type`` ``SMS automation start``, any ``source`` but ``aws.*``)::
+The event (``detail-type`` ``SMS automation start``, ``source`` ``sms-automation``) on the
+stack's own bus (``AutomationsEventBus`` in template.yaml, whose rule and resource policy accept
+only this source and detail-type)::
 
-    {"detail-type": "SMS automation start", "source": "com.example.booking", "id": "...",
+    {"detail-type": "SMS automation start", "source": "sms-automation", "id": "...",
      "detail": {"account": "acme", "automation": "appointment-reminder", "to": "+14155550101",
                 "from": "+15005550006", "variables": {"patient": "Ann"},
                 "idempotency_key": "booking-42"}}
@@ -36,6 +38,7 @@ from sms_automation.automations.start import (
 from sms_automation.triggers.model import TriggerSet
 
 DETAIL_TYPE: Final = "SMS automation start"
+SOURCE: Final = "sms-automation"  # the template's rule and bus policy name it too
 _DETAIL_FIELDS: Final = frozenset(
     {"account", "automation", "to", "from", "variables", "idempotency_key"}
 )
@@ -65,6 +68,8 @@ def request_from_event(event: Mapping[str, Any]) -> StartRequest:
     """The start request an ``SMS automation start`` event carries."""
     if event.get("detail-type") != DETAIL_TYPE:
         raise invalid_field("detail-type", f"expected {DETAIL_TYPE!r}")
+    if event.get("source") != SOURCE:
+        raise invalid_field("source", f"expected {SOURCE!r}")
     detail = event.get("detail")
     if not isinstance(detail, Mapping):
         raise invalid_field("detail", "must be an object")
@@ -87,7 +92,7 @@ def request_from_event(event: Mapping[str, Any]) -> StartRequest:
         from_=detail.get("from"),
         idempotency_key=key,
         source=StartSource.EVENT,
-        requested_by=f"events:{str(event.get('source', ''))[:200]}",
+        requested_by=f"events:{SOURCE}",
     )
 
 
