@@ -37,7 +37,11 @@ _AWS_CONFIG = Config(
     connect_timeout=2, read_timeout=3, retries={"mode": "standard", "max_attempts": 3}
 )
 
-_OUTCOME_METRICS = {"recorded": "StatusCallbacksReceived", "duplicate": "StatusCallbacksDuplicate"}
+_OUTCOME_METRICS = {
+    "recorded": "StatusCallbacksReceived",
+    "duplicate": "StatusCallbacksDuplicate",
+    "other_account": "StatusCallbacksOtherAccount",
+}
 
 
 @cache
@@ -92,7 +96,7 @@ def _end_conversation_of_failed_prompt(received: StatusReceived) -> bool:
     """A failed/undelivered prompt ends its wait (on a repeated callback too: a retry after a
     failure here must finish the job). True when this callback ended one."""
     callback = received.callback
-    if callback.kind != "sms" or not callback.failed:
+    if callback.kind != "sms" or not callback.failed or received.outcome == "other_account":
         return False
     conversations = _conversations()
     if conversations is None:
@@ -130,6 +134,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return _route.serve(event, context, _settings, _receive, _outcome)
 
 
+def _message(received: StatusReceived) -> str:
+    if received.outcome == "other_account":  # answered as an unknown Sid, logged apart
+        return "status callback for a Sid of another account: nothing recorded"
+    if received.recorded.known_sid:
+        return f"status callback {received.outcome}"
+    return "status callback for a Sid we have no record of"
+
+
 def _outcome(handled: _Handled, request: WebhookRequest) -> LogLine:
     received = handled.received
     callback = received.callback
@@ -143,11 +155,7 @@ def _outcome(handled: _Handled, request: WebhookRequest) -> LogLine:
         counts.append(Count(name="StatusCallbacksUnknownSid"))
     return LogLine(
         level="INFO" if known else "WARNING",
-        message=(
-            f"status callback {received.outcome}"
-            if known
-            else "status callback for a Sid we have no record of"
-        ),
+        message=_message(received),
         fields={
             "account": request.account_name,
             "outcome": received.outcome,

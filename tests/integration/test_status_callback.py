@@ -224,6 +224,39 @@ def test_status_callback_for_an_unknown_sid_is_recorded(stack: Stack) -> None:
     assert [event.status for event in record.history] == ["delivered"]
 
 
+OTHER_ACCOUNT_SID, OTHER_TOKEN = "AC" + "b" * 32, "c" * 32
+
+
+def test_status_callback_of_another_account_changes_nothing(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Account beta's callback, validly signed with beta's token on beta's route, for a Sid
+    acme created: answered like a callback for an unknown Sid, but neither acme's summary nor
+    its history changes (nor would a failed prompt end acme's conversation); counted and logged
+    without the numbers."""
+    add_account(stack.registry, "beta", account_sid=OTHER_ACCOUNT_SID, auth_token=OTHER_TOKEN)
+    stack.created(status="sent")
+    before = stack.dynamodb.scan(TableName=stack.table_name)["Items"]
+    capsys.readouterr()
+
+    body = message_body("failed", ErrorCode="30007").replace(TEST_ACCOUNT_SID, OTHER_ACCOUNT_SID)
+    assert_empty_twiml(stack.invoke(signed(body, account="beta", token=OTHER_TOKEN)))
+
+    assert stack.dynamodb.scan(TableName=stack.table_name)["Items"] == before
+    record = stack.outbound.get(MESSAGE_SID)
+    assert record is not None
+    assert (record.status, record.account, record.history) == ("sent", "acme", ())
+    output = capsys.readouterr().out
+    emitted = emitted_metrics(output)
+    assert emitted["StatusCallbacksOtherAccount"]["StatusCallbacksOtherAccount"] == 1
+    assert "OutboundFailed" not in emitted
+    (line,) = [json.loads(x) for x in output.splitlines() if '"status callback' in x]
+    assert line["level"] == "WARNING"
+    assert (line["account"], line["outcome"], line["known_sid"]) == ("beta", "other_account", False)
+    assert "+1555" not in output
+    assert "+1501" not in output
+
+
 def test_status_callback_validates_against_the_public_base_url_route(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,7 +8,9 @@ per status change: ``MessageSid`` + ``MessageStatus`` (+ ``ErrorCode``) for mess
 - each (Sid, status) is recorded once (a repeat changes nothing);
 - the outbound item's current status only moves forward in Twilio's lifecycle (``ranking``):
   a late ``sent`` never replaces ``delivered``;
-- a callback for a Sid we never recorded is kept all the same, and reported.
+- a callback for a Sid we never recorded is kept all the same, and reported;
+- a callback for a Sid another account created (signed by that account's token, on its route)
+  changes nothing: it is answered like one for an unknown Sid, and reported.
 
 This module is the domain: parsing, ranking and the use case over injected ports.
 """
@@ -137,6 +139,7 @@ class RecordedStatus:
     new: bool  # False: this Sid + status was recorded before (a redelivery)
     known_sid: bool  # False: no message or call of ours has this Sid (yet)
     current: bool  # the outbound item's current status is now this one
+    other_account: bool = False  # the Sid is another account's: nothing was written
 
 
 class StatusStore(Protocol):
@@ -155,7 +158,7 @@ class StatusStore(Protocol):
         ...
 
 
-Outcome = Literal["recorded", "duplicate"]
+Outcome = Literal["recorded", "duplicate", "other_account"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,5 +187,7 @@ def receive_status_callback(
         received_at=now,
         params=callback.params,
     )
-    outcome: Outcome = "recorded" if recorded.new else "duplicate"
+    outcome: Outcome = (
+        "other_account" if recorded.other_account else "recorded" if recorded.new else "duplicate"
+    )
     return StatusReceived(outcome, authenticated.account.name, callback, recorded)

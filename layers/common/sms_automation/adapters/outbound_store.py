@@ -9,10 +9,13 @@ Every write is safe to repeat and to race:
 - ``record_created`` (the stream processor, once Twilio accepted the message or call) sets the
   creation fields but only fills in the status when no callback has set one: Twilio's first
   callback can beat the processor's write;
-- ``record_status`` puts the status item on condition that it does not exist, then moves the
-  summary's status forward only when the new one ranks later (a conditional update on
-  ``status_rank``), so out-of-order callbacks never move it back. The update runs for a
-  repeated callback too: a retry after a failure between the two writes completes the second.
+- ``record_status`` moves the summary's status forward only when the new one ranks later (a
+  conditional update on ``status_rank``), so out-of-order callbacks never move it back, then
+  puts the status item on condition that it does not exist. The update runs for a repeated
+  callback too: a retry after a failure between the two writes completes the second.
+- both are for the summary's own account only: the update's condition names the account the
+  callback came in on, and a callback of another account (signed with its own token, for a Sid
+  it did not create) writes nothing at all (``RecordedStatus.other_account``).
 """
 
 from __future__ import annotations
@@ -147,8 +150,10 @@ class DynamoOutboundStore:
             sid, status, kind, account, error_code, utc_timestamp(received_at), params
         )
         try:
-            new = self._put_status(change)
             current, old = self._advance(change)
+            if old.get("account", account) != account:
+                return RecordedStatus(new=False, known_sid=False, current=False, other_account=True)
+            new = self._put_status(change)
         except AWS_ERRORS as error:
             if is_transient(error):  # Twilio's retry of the callback may record it
                 raise StorageUnavailable(_UNAVAILABLE) from error
@@ -224,7 +229,8 @@ class DynamoOutboundStore:
         return True
 
     def _advance(self, change: _StatusChange) -> tuple[bool, dict[str, Any]]:
-        """Move the summary to the new status if it ranks later; (moved, the summary before)."""
+        """Move the summary to the new status if it ranks later and is the callback's account's
+        (or nobody's yet); (moved, the summary before)."""
         values: dict[str, Any] = {
             ":kind": keys.KIND_OUTBOUND,
             ":outbound_kind": change.kind,
@@ -250,7 +256,10 @@ class DynamoOutboundStore:
                 TableName=self._table,
                 Key=to_attributes(keys.outbound_key(change.sid)),
                 UpdateExpression=update,
-                ConditionExpression="attribute_not_exists(status_rank) OR status_rank < :rank",
+                ConditionExpression=(
+                    "(attribute_not_exists(account) OR account = :account) AND "
+                    "(attribute_not_exists(status_rank) OR status_rank < :rank)"
+                ),
                 ExpressionAttributeNames={"#kind": "kind", "#status": "status"},
                 ExpressionAttributeValues=to_attributes(values),
                 ReturnValues="ALL_OLD",
@@ -259,7 +268,7 @@ class DynamoOutboundStore:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != _CONDITION_FAILED:
                 raise
-            old: Any = error.response.get("Item") or {}  # the summary that ranked higher
+            old: Any = error.response.get("Item") or {}  # ranked higher, or another account's
             return False, from_attributes(dict(old)) if old else {}
         old_attributes = response.get("Attributes") or {}
         return True, from_attributes(dict(old_attributes)) if old_attributes else {}
