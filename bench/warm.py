@@ -192,7 +192,7 @@ def _breakdown(
             lambda i: parse_webhook_event(events[i % n], public_base_url="", max_body_bytes=65536)
         ),
         "authenticate (account and tokens cached)": _median_us(
-            lambda i: authenticate(requests[i % n], directory)
+            lambda i: authenticate(requests[i % n], directory, datetime.now(UTC))
         ),
         "InboundMessage.to_item": _median_us(
             lambda i: InboundMessage(

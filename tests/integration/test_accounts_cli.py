@@ -6,6 +6,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -131,7 +132,7 @@ def test_accounts_add_stores_item_and_secret_and_prints_the_messaging_url(
     assert item["receive_enabled"] == {"BOOL": True}
     assert item["secret_id"] == {"S": ACME_SECRET}
     assert item["created_at"]["S"].endswith("Z")
-    assert aws.tokens("acme").accepted == (TOKEN,)
+    assert aws.tokens("acme").accepted_at(datetime.now(UTC)) == (TOKEN,)
     assert TOKEN not in result.all
 
 
@@ -184,7 +185,7 @@ def test_accounts_add_duplicate_fails_and_leaves_the_first_intact(cli: Any, aws:
     assert result.code == 1
     assert "error: an account named 'acme' already exists" in result.err
     assert aws.secret_names() == [ACME_SECRET]
-    assert aws.tokens("acme").accepted == (TOKEN,)
+    assert aws.tokens("acme").accepted_at(datetime.now(UTC)) == (TOKEN,)
 
 
 def test_accounts_add_leaves_no_secret_when_the_item_write_fails(aws: Aws) -> None:
@@ -372,14 +373,14 @@ def test_accounts_rotate_token_accepts_current_and_previous_then_clears(cli: Any
     assert "--clear-previous" in rotated.out
     account = aws.directory().find("acme")
     assert account is not None
-    assert aws.directory().auth_tokens(account).accepted == (NEW_TOKEN, TOKEN)
+    assert aws.directory().auth_tokens(account).accepted_at(datetime.now(UTC)) == (NEW_TOKEN, TOKEN)
     shown = json.loads(cli("accounts", "show", "acme", "--json").out)
     assert shown["previous_token_accepted"] is True
 
     cleared = cli("accounts", "rotate-token", "acme", "--clear-previous")
 
     assert cleared.code == 0
-    assert aws.tokens("acme").accepted == (NEW_TOKEN,)
+    assert aws.tokens("acme").accepted_at(datetime.now(UTC)) == (NEW_TOKEN,)
     assert (
         json.loads(cli("accounts", "show", "acme", "--json").out)["previous_token_accepted"]
         is False
@@ -389,11 +390,79 @@ def test_accounts_rotate_token_accepts_current_and_previous_then_clears(cli: Any
         assert NEW_TOKEN not in output
 
 
+def test_accounts_rotate_token_previous_valid_for_sets_the_window_show_prints(
+    cli: Any, aws: Aws
+) -> None:
+    add_acme(cli)
+    before = datetime.now(UTC)
+    rotated = cli(
+        "accounts",
+        "rotate-token",
+        "acme",
+        "--auth-token-stdin",
+        "--previous-valid-for",
+        "48h",
+        stdin=NEW_TOKEN,
+    )
+    after = datetime.now(UTC)
+
+    assert rotated.code == 0, rotated.err
+    tokens = aws.tokens("acme")
+    until = tokens.previous_accepted_until
+    assert until is not None
+    assert before + timedelta(hours=48) - timedelta(seconds=1) <= until
+    assert until <= after + timedelta(hours=48)
+    assert f"accepted until {tokens.previous_valid_until}" in rotated.out
+    assert tokens.accepted_at(until - timedelta(seconds=1)) == (NEW_TOKEN, TOKEN)
+    assert tokens.accepted_at(until) == (NEW_TOKEN,)
+
+    shown = cli("accounts", "show", "acme")
+    assert f"accepted until {tokens.previous_valid_until}" in shown.out
+    details = json.loads(cli("accounts", "show", "acme", "--json").out)
+    assert details["previous_token_accepted_until"] == tokens.previous_valid_until
+
+
+def test_accounts_show_says_when_the_previous_token_window_ended(cli: Any, aws: Aws) -> None:
+    add_acme(cli)
+    long_ago = datetime.now(UTC) - timedelta(days=2)
+    registry = AccountRegistry(
+        DynamoAccountStore(aws.table_name, aws.dynamodb),
+        SecretsManagerTokenStore(aws.secretsmanager, clock=lambda: long_ago),
+    )
+    registry.rotate_token("acme", NEW_TOKEN)
+
+    shown = cli("accounts", "show", "acme")
+    assert "no longer accepted (its window ended 20" in shown.out
+    assert (
+        json.loads(cli("accounts", "show", "acme", "--json").out)["previous_token_accepted"]
+        is False
+    )
+
+
+@pytest.mark.parametrize("window", ["5m", "31d", "soon", "0h"])
+def test_accounts_rotate_token_refuses_a_window_out_of_bounds(
+    cli: Any, aws: Aws, window: str
+) -> None:
+    add_acme(cli)
+    result = cli(
+        "accounts",
+        "rotate-token",
+        "acme",
+        "--auth-token-stdin",
+        "--previous-valid-for",
+        window,
+        stdin=NEW_TOKEN,
+    )
+    assert result.code == 2
+    assert "--previous-valid-for" in result.err
+    assert aws.tokens("acme").previous is None
+
+
 def test_accounts_rotate_token_twice_drops_the_older_previous(cli: Any, aws: Aws) -> None:
     add_acme(cli)
     cli("accounts", "rotate-token", "acme", "--auth-token-stdin", stdin=NEW_TOKEN)
     cli("accounts", "rotate-token", "acme", "--auth-token-stdin", stdin=OTHER_TOKEN)
-    assert aws.tokens("acme").accepted == (OTHER_TOKEN, NEW_TOKEN)
+    assert aws.tokens("acme").accepted_at(datetime.now(UTC)) == (OTHER_TOKEN, NEW_TOKEN)
 
 
 def test_accounts_rotate_token_to_the_current_token_changes_nothing(cli: Any, aws: Aws) -> None:
@@ -401,7 +470,7 @@ def test_accounts_rotate_token_to_the_current_token_changes_nothing(cli: Any, aw
     result = cli("accounts", "rotate-token", "acme", "--auth-token-stdin", stdin=TOKEN)
     assert result.code == 0
     assert "nothing changed" in result.out
-    assert aws.tokens("acme").accepted == (TOKEN,)
+    assert aws.tokens("acme").accepted_at(datetime.now(UTC)) == (TOKEN,)
 
 
 def test_accounts_clear_previous_without_a_rotation_is_a_no_op(cli: Any, aws: Aws) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -168,6 +169,30 @@ def test_webhook_accepts_current_and_previous_token_during_rotation(stack: Stack
     other = inbound_example("sms_stop")["raw_body"]
     assert_empty_twiml(stack.invoke(signed_webhook_event("acme", other, new_token)))
     assert len(stack.stored_messages()) == 2
+
+
+@pytest.mark.parametrize(("hours_ago", "accepted"), [(23, True), (25, False)])
+def test_webhook_accepts_the_previous_token_for_24_hours_after_the_rotation(
+    stack: Stack, hours_ago: int, accepted: bool
+) -> None:
+    """``rotate-token`` (default window, 24 h) run ``hours_ago``: after the window a signature
+    made with the old token is refused even though nobody ran ``--clear-previous``."""
+    new_token = "abcdef0123456789abcdef0123456789"
+    rotated_at = datetime.now(UTC) - timedelta(hours=hours_ago)
+    registry = account_registry(
+        stack.table_name, stack.dynamodb, stack.secretsmanager, at=rotated_at
+    )
+    registry.rotate_token("acme", new_token)
+    clear_cached_dependencies(handler)
+
+    old = stack.invoke(signed_webhook_event("acme", SMS["raw_body"], TEST_AUTH_TOKEN))
+    if accepted:
+        assert_empty_twiml(old)
+    else:
+        assert_error(old, 403, "invalid_signature")
+    other = inbound_example("sms_stop")["raw_body"]
+    assert_empty_twiml(stack.invoke(signed_webhook_event("acme", other, new_token)))
+    assert len(stack.stored_messages()) == (2 if accepted else 1)
 
 
 def test_webhook_rejects_the_old_token_once_the_rotation_is_finished(stack: Stack) -> None:

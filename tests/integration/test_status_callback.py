@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -225,6 +225,26 @@ def test_status_callback_for_an_unknown_sid_is_recorded(stack: Stack) -> None:
 
 
 OTHER_ACCOUNT_SID, OTHER_TOKEN = "AC" + "b" * 32, "c" * 32
+
+
+@pytest.mark.parametrize(("hours_ago", "accepted"), [(23, True), (25, False)])
+def test_status_callback_accepts_the_previous_token_for_24_hours_after_the_rotation(
+    stack: Stack, hours_ago: int, accepted: bool
+) -> None:
+    rotated_at = datetime.now(UTC) - timedelta(hours=hours_ago)
+    registry = account_registry(
+        stack.table_name, stack.dynamodb, boto3.client("secretsmanager"), at=rotated_at
+    )
+    registry.rotate_token("acme", OTHER_TOKEN)
+    clear_cached_dependencies(handler)
+
+    answer = stack.invoke(signed(message_body("sent"), token=TEST_AUTH_TOKEN))
+    if accepted:
+        assert_empty_twiml(answer)
+    else:
+        assert_error(answer, 403, "invalid_signature")
+        assert stack.outbound.get(MESSAGE_SID) is None
+    assert_empty_twiml(stack.invoke(signed(message_body("delivered"), token=OTHER_TOKEN)))
 
 
 def test_status_callback_of_another_account_changes_nothing(

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from types import ModuleType
 from typing import Any, Self
 
@@ -49,10 +50,14 @@ class FakeLambdaContext:
         return 10_000
 
 
-def account_registry(table_name: str, dynamodb: Any, secretsmanager: Any) -> AccountRegistry:
-    return AccountRegistry(
-        DynamoAccountStore(table_name, dynamodb), SecretsManagerTokenStore(secretsmanager)
-    )
+def account_registry(
+    table_name: str, dynamodb: Any, secretsmanager: Any, *, at: datetime | None = None
+) -> AccountRegistry:
+    """The CLI's registry on these clients; ``at``: a fixed time its writes (a rotation) say."""
+    vault = SecretsManagerTokenStore(secretsmanager)
+    if at is not None:
+        vault = SecretsManagerTokenStore(secretsmanager, clock=lambda: at)
+    return AccountRegistry(DynamoAccountStore(table_name, dynamodb), vault)
 
 
 def add_account(

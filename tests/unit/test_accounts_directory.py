@@ -143,7 +143,7 @@ def test_directory_find_does_not_cache_a_failed_read(
 def test_directory_auth_tokens_are_cached_for_five_minutes(
     directory: CachedAccountDirectory, tokens: CountingTokens, clock: Clock
 ) -> None:
-    assert directory.auth_tokens(ACME).accepted == (TOKEN,)
+    assert directory.auth_tokens(ACME) == AuthTokens(TOKEN)
     tokens.tokens = AuthTokens(NEW_TOKEN, TOKEN)
 
     clock.advance(299)
@@ -151,8 +151,8 @@ def test_directory_auth_tokens_are_cached_for_five_minutes(
     clock.advance(1)
     after = directory.auth_tokens(ACME)
 
-    assert during.accepted == (TOKEN,)
-    assert after.accepted == (NEW_TOKEN, TOKEN)
+    assert during == AuthTokens(TOKEN)
+    assert after == AuthTokens(NEW_TOKEN, TOKEN)
     assert tokens.reads == 2
 
 

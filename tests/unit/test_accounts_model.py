@@ -13,11 +13,13 @@ from sms_automation.accounts import (
     InvalidAccountName,
     InvalidAccountSid,
     InvalidAuthToken,
+    InvalidTokenValidity,
     account_secret_id,
     utc_timestamp,
     validate_account_name,
     validate_account_sid,
     validate_auth_token,
+    validate_token_validity,
 )
 
 TOKEN = "0123456789abcdef0123456789abcdef"
@@ -80,9 +82,46 @@ def test_utc_timestamp_is_iso8601_utc_with_z_whatever_the_input_zone() -> None:
     assert datetime.fromisoformat(utc_timestamp()).tzinfo == UTC
 
 
-def test_auth_tokens_accepted_lists_previous_only_while_rotating() -> None:
-    assert AuthTokens(TOKEN).accepted == (TOKEN,)
-    assert AuthTokens(TOKEN, PREVIOUS).accepted == (TOKEN, PREVIOUS)
+ROTATED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def test_auth_tokens_accept_the_previous_one_only_inside_its_window() -> None:
+    tokens = AuthTokens(TOKEN, PREVIOUS, utc_timestamp(ROTATED), "2026-12-03T09:00:00.000Z")
+    assert tokens.previous_accepted_until == ROTATED + timedelta(hours=48)
+    assert tokens.accepted_at(ROTATED) == (TOKEN, PREVIOUS)
+    assert tokens.accepted_at(ROTATED + timedelta(hours=47, minutes=59)) == (TOKEN, PREVIOUS)
+    assert tokens.accepted_at(ROTATED + timedelta(hours=48)) == (TOKEN,)
+    assert tokens.accepted_at(ROTATED + timedelta(days=400)) == (TOKEN,)
+    assert AuthTokens(TOKEN).accepted_at(ROTATED) == (TOKEN,)
+    assert AuthTokens(TOKEN).previous_accepted_until is None
+
+
+def test_auth_tokens_written_before_the_window_existed_get_the_default_window() -> None:
+    """A secret rotated by an older release has no ``previous_valid_until``: its previous
+    token is accepted for 24 hours after ``rotated_at``, and never when that is unknown."""
+    legacy = AuthTokens(TOKEN, PREVIOUS, utc_timestamp(ROTATED))
+    assert legacy.accepted_at(ROTATED + timedelta(hours=23)) == (TOKEN, PREVIOUS)
+    assert legacy.accepted_at(ROTATED + timedelta(hours=24)) == (TOKEN,)
+    assert AuthTokens(TOKEN, PREVIOUS).accepted_at(ROTATED) == (TOKEN,)
+    assert AuthTokens(TOKEN, PREVIOUS, "not a time").accepted_at(ROTATED) == (TOKEN,)
+
+
+@pytest.mark.parametrize(
+    ("window", "valid"),
+    [
+        (timedelta(minutes=9), False),
+        (timedelta(minutes=10), True),
+        (timedelta(hours=48), True),
+        (timedelta(days=30), True),
+        (timedelta(days=31), False),
+    ],
+)
+def test_token_window_is_bounded(window: timedelta, valid: bool) -> None:
+    if valid:
+        assert validate_token_validity(window) == window
+    else:
+        with pytest.raises(InvalidTokenValidity):
+            validate_token_validity(window)
 
 
 def test_auth_tokens_repr_and_str_never_show_a_token() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -18,6 +18,8 @@ from sms_automation.accounts import (
     InvalidAccountName,
     InvalidAccountSid,
     InvalidAuthToken,
+    InvalidTokenValidity,
+    utc_timestamp,
 )
 
 SID = "AC0123456789abcdef0123456789abcdef"
@@ -81,8 +83,10 @@ class FakeVault:
             raise AuthTokenSecretNotFound(secret_id)
         return self.secrets[secret_id]
 
-    def rotate(self, secret_id: str, new_token: str) -> AuthTokens:
-        self.secrets[secret_id] = AuthTokens(new_token, self.get(secret_id).current)
+    def rotate(self, secret_id: str, new_token: str, previous_valid_for: timedelta) -> AuthTokens:
+        until = utc_timestamp(NOW + previous_valid_for)
+        previous = self.get(secret_id).current
+        self.secrets[secret_id] = AuthTokens(new_token, previous, utc_timestamp(NOW), until)
         return self.secrets[secret_id]
 
     def clear_previous(self, secret_id: str) -> AuthTokens:
@@ -134,7 +138,7 @@ def test_registry_add_writes_the_secret_before_the_item(
         updated_at="2025-01-02T03:04:05.000Z",
     )
     assert records.items["acme"] == account
-    assert vault.secrets[secret_id].accepted == (TOKEN,)
+    assert vault.secrets[secret_id] == AuthTokens(TOKEN)
 
 
 def test_registry_add_can_start_with_receiving_off(registry: AccountRegistry) -> None:
@@ -245,16 +249,31 @@ def test_registry_rotate_then_clear_previous_goes_through_the_accounts_secret(
 ) -> None:
     add(registry)
 
-    assert registry.rotate_token("acme", NEW_TOKEN).accepted == (NEW_TOKEN, TOKEN)
-    assert registry.auth_tokens("acme").accepted == (NEW_TOKEN, TOKEN)
-    assert registry.clear_previous_token("acme").accepted == (NEW_TOKEN,)
+    rotated = registry.rotate_token("acme", NEW_TOKEN)
+    assert rotated.accepted_at(NOW + timedelta(hours=23)) == (NEW_TOKEN, TOKEN)
+    assert rotated.accepted_at(NOW + timedelta(hours=24)) == (NEW_TOKEN,)  # the default window
+    assert registry.auth_tokens("acme") == rotated
+    assert registry.rotate_token("acme", "b" * 32, timedelta(days=3)).accepted_at(
+        NOW + timedelta(days=2)
+    ) == ("b" * 32, NEW_TOKEN)
+    assert registry.clear_previous_token("acme").accepted_at(NOW) == ("b" * 32,)
+
+
+@pytest.mark.parametrize("window", [timedelta(minutes=5), timedelta(days=31)])
+def test_registry_rotate_refuses_a_window_out_of_bounds(
+    registry: AccountRegistry, window: timedelta
+) -> None:
+    add(registry)
+    with pytest.raises(InvalidTokenValidity):
+        registry.rotate_token("acme", NEW_TOKEN, window)
+    assert registry.auth_tokens("acme") == AuthTokens(TOKEN)
 
 
 def test_registry_rotate_rejects_an_invalid_token(registry: AccountRegistry) -> None:
     add(registry)
     with pytest.raises(InvalidAuthToken):
         registry.rotate_token("acme", "with space")
-    assert registry.auth_tokens("acme").accepted == (TOKEN,)
+    assert registry.auth_tokens("acme") == AuthTokens(TOKEN)
 
 
 def test_registry_set_receive_enabled_and_list(registry: AccountRegistry) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -85,8 +85,20 @@ def secretsmanager() -> Iterator[tuple[Any, Stubber]]:
         stubber.assert_no_pending_responses()
 
 
-def secret_string(current: str, previous: str | None = None, rotated_at: str = "t0") -> str:
-    return json.dumps({"current": current, "previous": previous, "rotated_at": rotated_at})
+def secret_string(
+    current: str,
+    previous: str | None = None,
+    rotated_at: str = "t0",
+    previous_valid_until: str | None = None,
+) -> str:
+    return json.dumps(
+        {
+            "current": current,
+            "previous": previous,
+            "rotated_at": rotated_at,
+            "previous_valid_until": previous_valid_until,
+        }
+    )
 
 
 # --- item mapping --------------------------------------------------------------------------
@@ -281,6 +293,9 @@ def test_token_store_get_maps_a_missing_secret(secretsmanager: tuple[Any, Stubbe
         json.dumps({"current": ""}),
         json.dumps({"current": TOKEN, "previous": 7}),
         json.dumps({"current": TOKEN, "rotated_at": 7}),
+        json.dumps({"current": TOKEN, "previous": NEW_TOKEN, "previous_valid_until": 7}),
+        json.dumps({"current": TOKEN, "previous": NEW_TOKEN, "previous_valid_until": "soon"}),
+        json.dumps({"current": TOKEN, "previous": NEW_TOKEN, "previous_valid_until": "2026-01-01"}),
     ],
 )
 def test_auth_tokens_from_secret_string_rejects_other_shapes_without_quoting(text: str) -> None:
@@ -300,13 +315,16 @@ def test_token_store_rotate_moves_current_to_previous(secretsmanager: tuple[Any,
         {},
         {
             "SecretId": SECRET_ID,
-            "SecretString": secret_string(NEW_TOKEN, TOKEN, NOW_TEXT),
+            "SecretString": secret_string(NEW_TOKEN, TOKEN, NOW_TEXT, "2025-06-09T08:09:10.000Z"),
         },
     )
 
-    rotated = SecretsManagerTokenStore(client, clock=lambda: NOW).rotate(SECRET_ID, NEW_TOKEN)
+    store = SecretsManagerTokenStore(client, clock=lambda: NOW)
+    rotated = store.rotate(SECRET_ID, NEW_TOKEN, timedelta(hours=48))
 
-    assert rotated == AuthTokens(NEW_TOKEN, TOKEN, NOW_TEXT)
+    assert rotated == AuthTokens(NEW_TOKEN, TOKEN, NOW_TEXT, "2025-06-09T08:09:10.000Z")
+    assert rotated.accepted_at(NOW + timedelta(hours=47)) == (NEW_TOKEN, TOKEN)
+    assert rotated.accepted_at(NOW + timedelta(hours=48)) == (NEW_TOKEN,)
 
 
 def test_token_store_rotate_to_the_current_token_writes_nothing(
@@ -316,7 +334,8 @@ def test_token_store_rotate_to_the_current_token_writes_nothing(
     stubber.add_response(
         "get_secret_value", {"SecretString": secret_string(TOKEN)}, {"SecretId": SECRET_ID}
     )
-    assert SecretsManagerTokenStore(client).rotate(SECRET_ID, TOKEN).accepted == (TOKEN,)
+    unchanged = SecretsManagerTokenStore(client).rotate(SECRET_ID, TOKEN, timedelta(hours=1))
+    assert unchanged == AuthTokens(TOKEN, None, "t0")
 
 
 def test_token_store_clear_previous_keeps_current_and_its_rotation_time(

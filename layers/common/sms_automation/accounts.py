@@ -1,6 +1,9 @@
 """Accounts: a name (the webhook URL segment), a Twilio Account SID, auth tokens, receive on/off.
 
-The auth tokens live only in AWS Secrets Manager; the DynamoDB item names the secret. This module
+The auth tokens live only in AWS Secrets Manager; the DynamoDB item names the secret. After a
+rotation the previous token is accepted for a bounded window only (``previous_valid_until``,
+stored with the tokens; 24 hours by default), checked against the clock at each verification.
+This module
 is the domain: the model, validation, the errors, the ports the adapters implement
 (``AccountRecords``, ``AuthTokenVault``, ``AccountDirectory``) and ``AccountRegistry``, which keeps
 the item and its secret consistent. It imports nothing beyond the standard library, so the
@@ -10,12 +13,19 @@ webhook's cold start pays nothing for it.
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Final, Protocol
 
 ACCOUNT_NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 ACCOUNT_SID_PATTERN = re.compile(r"^AC[0-9a-fA-F]{32}$")
 _WHITESPACE = re.compile(r"\s")
+
+DEFAULT_PREVIOUS_TOKEN_VALIDITY: Final = timedelta(hours=24)
+"""How long the previous auth token is accepted after ``rotate-token`` unless told otherwise."""
+MIN_PREVIOUS_TOKEN_VALIDITY: Final = timedelta(minutes=10)
+"""Longer than the webhook's token cache (5 minutes): a warm function holding only the old token
+must still find it accepted until its cache turns over."""
+MAX_PREVIOUS_TOKEN_VALIDITY: Final = timedelta(days=30)
 
 
 class InvalidAccountName(ValueError):
@@ -63,9 +73,14 @@ class MalformedAuthTokenSecret(ValueError):
     def __init__(self, secret_id: str) -> None:
         super().__init__(
             f"the secret {secret_id!r} is not an auth token secret: expected a JSON object "
-            '{"current": "...", "previous": "..." | null, "rotated_at": "..."}'
+            '{"current": "...", "previous": "..." | null, "rotated_at": "...", '
+            '"previous_valid_until": "..." | null}'
         )
         self.secret_id = secret_id
+
+
+class InvalidTokenValidity(ValueError):
+    pass
 
 
 def validate_account_name(name: str) -> str:
@@ -105,6 +120,24 @@ def utc_timestamp(now: datetime | None = None) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def parse_utc_timestamp(text: str) -> datetime | None:
+    """A ``utc_timestamp`` (any ISO-8601 time with an offset) back; None when it is not one."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo is not None else None
+
+
+def validate_token_validity(validity: timedelta) -> timedelta:
+    if not MIN_PREVIOUS_TOKEN_VALIDITY <= validity <= MAX_PREVIOUS_TOKEN_VALIDITY:
+        raise InvalidTokenValidity(
+            f"the previous token's window must be from {MIN_PREVIOUS_TOKEN_VALIDITY} (longer "
+            f"than the webhook's token cache) to {MAX_PREVIOUS_TOKEN_VALIDITY.days} days"
+        )
+    return validity
+
+
 @dataclass(frozen=True, slots=True)
 class Account:
     name: str
@@ -117,20 +150,39 @@ class Account:
 
 @dataclass(frozen=True, slots=True)
 class AuthTokens:
-    """The current auth token, and the previous one while a rotation is under way."""
+    """The current auth token, and the previous one while a rotation is under way.
+
+    The previous token is accepted until ``previous_valid_until``; a secret written before that
+    field existed accepts it for ``DEFAULT_PREVIOUS_TOKEN_VALIDITY`` after ``rotated_at`` (and not
+    at all when that is unknown)."""
 
     current: str
     previous: str | None = None
     rotated_at: str | None = None  # when ``current`` became current
+    previous_valid_until: str | None = None
 
     @property
-    def accepted(self) -> tuple[str, ...]:
-        return (self.current,) if not self.previous else (self.current, self.previous)
+    def previous_accepted_until(self) -> datetime | None:
+        """Until when the previous token is accepted (None: there is none, or never)."""
+        if not self.previous:
+            return None
+        if self.previous_valid_until is not None:
+            return parse_utc_timestamp(self.previous_valid_until)
+        rotated = parse_utc_timestamp(self.rotated_at) if self.rotated_at else None
+        return rotated + DEFAULT_PREVIOUS_TOKEN_VALIDITY if rotated else None
+
+    def accepted_at(self, now: datetime) -> tuple[str, ...]:
+        """The tokens a signature made at ``now`` may be verified with: the current one, and
+        the previous one inside its window."""
+        until = self.previous_accepted_until
+        if self.previous and until is not None and now < until:
+            return (self.current, self.previous)
+        return (self.current,)
 
     def __repr__(self) -> str:  # never print a token, even by accident
         return (
             f"AuthTokens(current=***, previous={'***' if self.previous else None}, "
-            f"rotated_at={self.rotated_at!r})"
+            f"rotated_at={self.rotated_at!r}, previous_valid_until={self.previous_valid_until!r})"
         )
 
 
@@ -168,7 +220,9 @@ class AuthTokenVault(Protocol):
     def get(self, secret_id: str) -> AuthTokens:
         """Raises ``AuthTokenSecretNotFound``, ``MalformedAuthTokenSecret``."""
 
-    def rotate(self, secret_id: str, new_token: str) -> AuthTokens: ...
+    def rotate(self, secret_id: str, new_token: str, previous_valid_for: timedelta) -> AuthTokens:
+        """The old current token stays accepted for ``previous_valid_for``."""
+        ...
 
     def clear_previous(self, secret_id: str) -> AuthTokens: ...
 
@@ -242,9 +296,16 @@ class AccountRegistry:
     def auth_tokens(self, name: str) -> AuthTokens:
         return self._vault.get(self.get(name).secret_id)
 
-    def rotate_token(self, name: str, new_token: str) -> AuthTokens:
+    def rotate_token(
+        self,
+        name: str,
+        new_token: str,
+        previous_valid_for: timedelta = DEFAULT_PREVIOUS_TOKEN_VALIDITY,
+    ) -> AuthTokens:
+        """Raises ``InvalidAuthToken``, ``InvalidTokenValidity``, ``AccountNotFound``."""
         validate_auth_token(new_token)
-        return self._vault.rotate(self.get(name).secret_id, new_token)
+        validate_token_validity(previous_valid_for)
+        return self._vault.rotate(self.get(name).secret_id, new_token, previous_valid_for)
 
     def clear_previous_token(self, name: str) -> AuthTokens:
         return self._vault.clear_previous(self.get(name).secret_id)

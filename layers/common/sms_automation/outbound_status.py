@@ -176,7 +176,7 @@ def receive_status_callback(
 
     Recorded whether or not the account receives messages: it reports on what we sent.
     """
-    authenticated = authenticate(request, directory)
+    authenticated = authenticate(request, directory, now)
     callback = parse_status_callback(authenticated.fields)
     recorded = store.record_status(
         callback.sid,

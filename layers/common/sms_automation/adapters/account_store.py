@@ -15,7 +15,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final, Protocol
 
 from sms_automation.accounts import (
@@ -27,6 +27,7 @@ from sms_automation.accounts import (
     AuthTokenSecretAlreadyExists,
     AuthTokenSecretNotFound,
     MalformedAuthTokenSecret,
+    parse_utc_timestamp,
     utc_timestamp,
 )
 from sms_automation.keys import (
@@ -51,7 +52,8 @@ take effect within this time on a warm Lambda."""
 AUTH_TOKEN_CACHE_SECONDS: Final = 300.0
 """How long the webhook trusts a token secret. Rotation rule: keep the previous token accepted
 (do not ``rotate-token --clear-previous`` or promote the secondary token in Twilio) for longer
-than this."""
+than this. The previous token's window (``AuthTokens.previous_accepted_until``) is checked
+against the clock at each verification, so a cached secret never extends it."""
 
 CACHE_MAX_ENTRIES: Final = 1024
 """Bound per cache: unknown names are cached too, and a warm Lambda must not grow without end."""
@@ -168,26 +170,41 @@ class DynamoAccountStore:
 
 def auth_tokens_to_secret_string(tokens: AuthTokens) -> str:
     return json.dumps(
-        {"current": tokens.current, "previous": tokens.previous, "rotated_at": tokens.rotated_at}
+        {
+            "current": tokens.current,
+            "previous": tokens.previous,
+            "rotated_at": tokens.rotated_at,
+            "previous_valid_until": tokens.previous_valid_until,
+        }
     )
 
 
 def auth_tokens_from_secret_string(secret_id: str, secret_string: str) -> AuthTokens:
-    """Parses ``{"current", "previous", "rotated_at"}``; errors never quote the secret."""
+    """Parses ``{"current", "previous", "rotated_at", "previous_valid_until"}`` (the last two
+    optional); errors never quote the secret."""
     try:
         data = json.loads(secret_string)
     except ValueError:
         raise MalformedAuthTokenSecret(secret_id) from None
     if not isinstance(data, dict):
         raise MalformedAuthTokenSecret(secret_id)
-    current, previous, rotated_at = (data.get(k) for k in ("current", "previous", "rotated_at"))
+    current, previous = data.get("current"), data.get("previous")
+    rotated_at, valid_until = data.get("rotated_at"), data.get("previous_valid_until")
     if not isinstance(current, str) or not current:
         raise MalformedAuthTokenSecret(secret_id)
     if previous is not None and not isinstance(previous, str):
         raise MalformedAuthTokenSecret(secret_id)
-    if rotated_at is not None and not isinstance(rotated_at, str):
+    for moment in (rotated_at, valid_until):
+        if moment is not None and not isinstance(moment, str):
+            raise MalformedAuthTokenSecret(secret_id)
+    if valid_until is not None and parse_utc_timestamp(valid_until) is None:
         raise MalformedAuthTokenSecret(secret_id)
-    return AuthTokens(current=current, previous=previous or None, rotated_at=rotated_at)
+    return AuthTokens(
+        current=current,
+        previous=previous or None,
+        rotated_at=rotated_at,
+        previous_valid_until=valid_until if previous else None,
+    )
 
 
 class SecretsManagerTokenStore:
@@ -225,16 +242,21 @@ class SecretsManagerTokenStore:
             raise MalformedAuthTokenSecret(secret_id)
         return auth_tokens_from_secret_string(secret_id, response["SecretString"])
 
-    def rotate(self, secret_id: str, new_token: str) -> AuthTokens:
-        """``new_token`` becomes current, the current one previous (an older previous is dropped).
+    def rotate(self, secret_id: str, new_token: str, previous_valid_for: timedelta) -> AuthTokens:
+        """``new_token`` becomes current, the current one previous (an older previous is dropped),
+        accepted for ``previous_valid_for`` from now.
 
         Rotating to the token that is already current changes nothing.
         """
         tokens = self.get(secret_id)
         if new_token == tokens.current:
             return tokens
+        now = self._clock()
         rotated = AuthTokens(
-            current=new_token, previous=tokens.current, rotated_at=utc_timestamp(self._clock())
+            current=new_token,
+            previous=tokens.current,
+            rotated_at=utc_timestamp(now),
+            previous_valid_until=utc_timestamp(now + previous_valid_for),
         )
         self._put(secret_id, rotated)
         return rotated

@@ -15,9 +15,11 @@ import os
 import sys
 import textwrap
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from sms_automation.accounts import (
+    DEFAULT_PREVIOUS_TOKEN_VALIDITY,
     Account,
     AccountAlreadyExists,
     AccountNotFound,
@@ -29,6 +31,7 @@ from sms_automation.accounts import (
     InvalidAccountSid,
     InvalidAuthToken,
     MalformedAuthTokenSecret,
+    utc_timestamp,
 )
 from sms_automation.adapters.account_store import (
     ACCOUNT_CACHE_SECONDS,
@@ -242,8 +245,10 @@ def show_account(args: argparse.Namespace) -> int:
         token_problem = str(error)
     else:
         token_problem = ""
+        until = tokens.previous_accepted_until
         details["token_rotated_at"] = tokens.rotated_at
-        details["previous_token_accepted"] = tokens.previous is not None
+        details["previous_token_accepted"] = len(tokens.accepted_at(datetime.now(UTC))) > 1
+        details["previous_token_accepted_until"] = utc_timestamp(until) if until else None
     if args.json:
         _print_json({**details, "token_problem": token_problem or None})
     else:
@@ -266,17 +271,19 @@ def _print_show(details: dict[str, Any], tokens: AuthTokens | None) -> None:
     ]
     if tokens is not None:
         lines.append(("current token since", tokens.rotated_at or "unknown"))
-        lines.append(
-            (
-                "previous token",
-                "still accepted (finish with: rotate-token --clear-previous)"
-                if tokens.previous is not None
-                else "none (only the current token is accepted)",
-            )
-        )
+        lines.append(("previous token", _previous_token_state(details)))
     width = max(len(label) for label, _ in lines)
     for label, value in lines:
         print(f"{label.ljust(width)}  {value}")
+
+
+def _previous_token_state(details: dict[str, Any]) -> str:
+    until = details["previous_token_accepted_until"]
+    if details["previous_token_accepted"]:
+        return f"accepted until {until} (end it sooner with: rotate-token --clear-previous)"
+    if until is not None:
+        return f"no longer accepted (its window ended {until})"
+    return "none (only the current token is accepted)"
 
 
 @_reports_errors
@@ -318,6 +325,8 @@ def rotate_token(args: argparse.Namespace) -> int:
     registry = _registry(args)
     account = registry.get(args.name)
     if args.clear_previous:
+        if args.previous_valid_for is not None:
+            raise UsageError("--previous-valid-for starts a rotation; --clear-previous ends one")
         if registry.auth_tokens(account.name).previous is None:
             print(f"{account.name}: no previous token to clear; only the current one is accepted")
             return EXIT_OK
@@ -326,11 +335,15 @@ def rotate_token(args: argparse.Namespace) -> int:
         return EXIT_OK
     new_token = _read_auth_token(args.auth_token_stdin, f"New Auth Token for {account.name}: ")
     before = registry.auth_tokens(account.name)
-    tokens = registry.rotate_token(account.name, new_token)
+    window = args.previous_valid_for or DEFAULT_PREVIOUS_TOKEN_VALIDITY
+    tokens = registry.rotate_token(account.name, new_token, window)
     if tokens == before:
         print(f"{account.name}: that token is already the current one; nothing changed")
         return EXIT_OK
-    print(f"{account.name}: the new token is current; the previous token is still accepted")
+    print(
+        f"{account.name}: the new token is current; the previous token is accepted until "
+        f"{tokens.previous_valid_until}"
+    )
     print(
         f"next: wait at least {_TOKEN_CACHE_MINUTES} minutes, promote the secondary token in "
         "the Twilio Console, then run:"
@@ -465,6 +478,8 @@ Twilio's auth token rotation, without rejecting a single message:
   3. Wait at least {_TOKEN_CACHE_MINUTES} minutes: warm webhook instances cache tokens that long.
   4. Twilio Console: promote the secondary token to primary (Twilio now signs with it).
   5. sms-automation accounts rotate-token NAME --clear-previous
+The previous token is accepted for 24 hours after step 2 (--previous-valid-for: 10m to 30d),
+then refused even without step 5: finish steps 3-4 within that window.
 A second rotation before step 5 drops the older previous token.
 """
 
@@ -549,6 +564,13 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "--clear-previous",
         action="store_true",
         help="stop accepting the previous token (the last step of a rotation)",
+    )
+    rotate.add_argument(
+        "--previous-valid-for",
+        type=argtypes.token_window,
+        metavar="DURATION",
+        help="accept the previous token this long after the rotation, e.g. 90m, 48h, 7d "
+        "(default: 24h)",
     )
     rotate.set_defaults(func=rotate_token)
 

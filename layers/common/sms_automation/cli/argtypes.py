@@ -4,13 +4,17 @@ shows the validation message."""
 from __future__ import annotations
 
 import argparse
+from datetime import timedelta
 
 from sms_automation.accounts import (
     InvalidAccountName,
     InvalidAccountSid,
+    InvalidTokenValidity,
     validate_account_name,
     validate_account_sid,
+    validate_token_validity,
 )
+from sms_automation.triggers.durations import parse_duration
 
 
 def account_name(value: str) -> str:
@@ -24,6 +28,14 @@ def account_sid(value: str) -> str:
     try:
         return validate_account_sid(value)
     except InvalidAccountSid as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def token_window(text: str) -> timedelta:
+    """How long the previous auth token stays accepted: ``90m``, ``48h``, ``7d``."""
+    try:
+        return validate_token_validity(timedelta(seconds=parse_duration(text)))
+    except (ValueError, InvalidTokenValidity) as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 

@@ -1,14 +1,16 @@
 """Is this request from Twilio, for this account? The check every Twilio webhook route shares.
 
-The account is looked up by the URL's name, the signature checked with its current or previous
-auth token, and the signed ``AccountSid`` compared with the account's; only then are the
-parameters returned, to be trusted.
+The account is looked up by the URL's name, the signature checked with its current auth token
+or, inside the window after a rotation (checked against ``now``, not when the tokens were
+cached), its previous one, and the signed ``AccountSid`` compared with the account's; only then
+are the parameters returned, to be trusted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from sms_automation.accounts import Account, AccountDirectory
 from sms_automation.inbound.rejections import (
@@ -28,14 +30,16 @@ class Authenticated:
     fields: Mapping[str, str]  # the first value of each parameter
 
 
-def authenticate(request: WebhookRequest, directory: AccountDirectory) -> Authenticated:
+def authenticate(
+    request: WebhookRequest, directory: AccountDirectory, now: datetime
+) -> Authenticated:
     """Raises ``UnknownAccount``, ``InvalidSignature``, ``MalformedRequest`` (a parameter with an
     empty name) or ``AccountSidMismatch``."""
     account = directory.find(request.account_name)
     if account is None:
         raise UnknownAccount(f"no account named {request.account_name!r}")
 
-    tokens = directory.auth_tokens(account).accepted
+    tokens = directory.auth_tokens(account).accepted_at(now)
     if request.media_type == FORM:
         check = verify_form(request.url, request.params, request.signature, tokens)
         params, fields = request.params, request.fields

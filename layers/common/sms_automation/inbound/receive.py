@@ -46,7 +46,7 @@ def receive_inbound(
     store: MessageStore,
     now: datetime,
 ) -> Received:
-    authenticated = authenticate(request, directory)
+    authenticated = authenticate(request, directory, now)
     account, params = authenticated.account, authenticated.params
     fields = authenticated.fields
     message_sid = fields.get("MessageSid", "")
