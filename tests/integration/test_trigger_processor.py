@@ -185,6 +185,39 @@ def test_processor_places_a_call_with_the_rendered_twiml(world: World) -> None:
     assert world.sms_sent() == []  # the first matching trigger stops evaluation
 
 
+INTO_THE_APP_TABLE = """
+version: 1
+triggers:
+  - name: overwrite-the-account
+    actions:
+      - type: record
+        table: {table}
+        item: {{pk: "ACCOUNT#acme", sk: "ACCOUNT", name: "%Body%"}}
+      - type: send_sms
+        body: "still here"
+"""
+
+
+def test_processor_refuses_a_record_into_the_app_table(world: World) -> None:
+    """A file stored without the CLI's check (an older CLI, a hand-written item): the record
+    step names the app table (TABLE_NAME) and would overwrite the account item. It fails with
+    the reason and writes nothing; the next action still runs."""
+    push_triggers(world.table, INTO_THE_APP_TABLE.format(table=world.table))
+    account_key = {"pk": {"S": "ACCOUNT#acme"}, "sk": {"S": "ACCOUNT"}}
+    dynamodb = boto3.client("dynamodb")
+    before = dynamodb.get_item(TableName=world.table, Key=account_key)["Item"]
+    world.stream.new_records()  # skip the trigger write
+
+    world.receive("sms_plain")
+    assert world.deliver() == {"batchItemFailures": []}
+
+    step = world.steps(SMS_SID)["overwrite-the-account/1"]
+    assert step.state is StepState.FAILED
+    assert "application's own table" in (step.detail or "")
+    assert dynamodb.get_item(TableName=world.table, Key=account_key)["Item"] == before
+    assert [sms["body"] for sms in world.sms_sent()] == ["still here"]
+
+
 def test_processor_redelivery_sends_nothing_twice(world: World) -> None:
     world.receive("sms_plain")
     records = world.stream.inserts_of_inbound_messages()

@@ -227,6 +227,23 @@ def test_triggers_push_of_an_invalid_file_stores_nothing(
     assert store_for(table).list_versions("acme") == []
 
 
+def test_triggers_push_refuses_a_record_into_the_app_table(
+    table: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The CLI knows the deployment's table (here SMS_AUTOMATION_TABLE; else the stack's
+    TableName output): a record naming it is a problem of the file, on its line."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "version: 1\ntriggers:\n  - name: x\n    actions:\n      - type: record\n"
+        f"        table: {table}\n        item: {{pk: ACCOUNT#acme, sk: ACCOUNT}}\n"
+    )
+    code, out, err = run(capsys, "triggers", "push", "acme", str(bad))
+    assert (code, out) == (1, "")
+    assert err.startswith(f"{bad}:6: trigger 'x': action 1 (record): table: {table!r} is the ")
+    assert "application's own table" in err
+    assert store_for(table).list_versions("acme") == []
+
+
 def test_triggers_push_to_an_unknown_account_fails(
     table: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

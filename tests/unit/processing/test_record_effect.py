@@ -70,3 +70,24 @@ def test_record_refused_for_good_fails_the_step(code: str) -> None:
     result = effects(client_error(code)).perform(STEP, "key")
     assert result.state is StepState.FAILED
     assert result.detail == f"could not record to crm-leads: {code}"
+
+
+def test_record_into_the_app_table_fails_the_step_and_writes_nothing() -> None:
+    writes: list[dict[str, Any]] = []
+
+    class RecordingDynamoDB:
+        def put_item(self, **kwargs: Any) -> None:
+            writes.append(kwargs)
+
+    into_app = RecordItem(step_id="t/1", trigger="t", table="app", item={"pk": "ACCOUNT#a"})
+    result = Effects(
+        message_sid="SM" + "0" * 32,
+        messaging=lambda: None,  # type: ignore[arg-type,return-value]
+        dynamodb=RecordingDynamoDB(),  # type: ignore[arg-type]
+        settings=EffectSettings(status_callback_url=None, records_table="records", app_table="app"),
+        record_outbound=lambda **_: None,
+        clock=lambda: datetime(2026, 1, 1, tzinfo=UTC),
+    ).perform(into_app, "key")
+    assert result.state is StepState.FAILED
+    assert result.detail.startswith("refused: 'app' is the application's own table")
+    assert writes == []

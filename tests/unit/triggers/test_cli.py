@@ -54,6 +54,32 @@ def test_cli_validate_errors_exit_1_with_file_and_line(
     assert "auto-reply.yaml: ok" in captured.out
 
 
+RECORD_INTO = (
+    "version: 1\ntriggers:\n  - name: x\n    actions:\n"
+    "      - type: record\n        table: {table}\n        item: {{a: b}}\n"
+)
+
+
+def test_cli_validate_refuses_a_record_into_the_known_app_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Offline, the deployment's table is known from SMS_AUTOMATION_TABLE: a record naming
+    it is refused with its line; another table of the user's is fine."""
+    monkeypatch.setenv("SMS_AUTOMATION_TABLE", "sms-automation-AppTable-1X")
+    into_app, into_crm = tmp_path / "app.yaml", tmp_path / "crm.yaml"
+    into_app.write_text(RECORD_INTO.format(table="sms-automation-AppTable-1X"))
+    into_crm.write_text(RECORD_INTO.format(table="crm-leads"))
+
+    assert main(["triggers", "validate", str(into_app), str(into_crm)]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"{into_app}:6: trigger 'x': action 1 (record): table: ")
+    assert "is the application's own table" in captured.err
+    assert f"{into_crm}: ok" in captured.out
+
+    monkeypatch.delenv("SMS_AUTOMATION_TABLE")
+    assert main(["triggers", "validate", str(into_app)]) == 0  # not known offline: run time
+
+
 def test_cli_test_prints_the_dry_run(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(
         [

@@ -144,7 +144,9 @@ def _no_trigger_set(account: str) -> CommandFailed:
 @_reports_errors
 def _push(args: argparse.Namespace) -> int:
     source = read_source(args.file)
-    trigger_set = parse_trigger_text(source, filename=args.file)  # invalid: never stored
+    context: CliContext = args.context
+    # Invalid (a record into the deployment's own table included): never stored.
+    trigger_set = parse_trigger_text(source, filename=args.file, app_table=context.table_name)
     account = _existing_account(args)
     store = _store(args)
     previous = store.current(account)

@@ -2,7 +2,9 @@
 
 Nothing here talks to AWS or Twilio (the stored versions, ``push|list|show|rollback``, live in
 ``trigger_versions``): ``test`` evaluates a file against a message you describe
-and prints what would happen, sending nothing.
+and prints what would happen, sending nothing. ``validate`` refuses a ``record`` into the
+deployment's own table when that table is known without an AWS call (``SMS_AUTOMATION_TABLE``
+set); ``push`` always does.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sms_automation.cli import trigger_versions
+from sms_automation.cli.context import CliContext
 from sms_automation.triggers import (
     AccountSettings,
     Engine,
@@ -74,9 +77,10 @@ def _schema(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     failed = False
+    app_table = _known_app_table(args)
     for path in args.files:
         try:
-            trigger_set = load_trigger_file(path)
+            trigger_set = load_trigger_file(path, app_table=app_table)
         except TriggerFileError as error:
             failed = True
             for problem in error.problems:
@@ -84,6 +88,13 @@ def _validate(args: argparse.Namespace) -> int:
             continue
         print(f"{path}: ok: {_summary(trigger_set)}")
     return 1 if failed else 0
+
+
+def _known_app_table(args: argparse.Namespace) -> str | None:
+    """The deployment's table when known without an AWS call (``validate`` works offline):
+    a ``record`` naming it is refused here too, not only by ``push`` and at run time."""
+    context: CliContext | None = getattr(args, "context", None)
+    return context.known_table_name() if context is not None else None
 
 
 def _summary(trigger_set: TriggerSet) -> str:

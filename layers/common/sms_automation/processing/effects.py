@@ -34,6 +34,7 @@ from sms_automation.triggers import (
     Step,
     WaitForReply,
 )
+from sms_automation.triggers.model import app_table_refusal
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -93,6 +94,7 @@ class EffectSettings:
     status_callback_url: str | None
     records_table: str
     allow_private_networks: bool = False
+    app_table: str = ""  # the deployment's own table (TABLE_NAME): record never writes to it
 
 
 def record_id(message_sid: str, step_id: str) -> str:
@@ -199,6 +201,8 @@ class Effects:
     def _record(self, step: RecordItem) -> EffectResult:
         """The same item on every replay (its key is derived from message and step)."""
         table = step.table or self._settings.records_table
+        if table == self._settings.app_table:  # accounts, messages, triggers: never a record's
+            return EffectResult(StepState.FAILED, f"refused: {app_table_refusal(table)}")
         item: dict[str, Any] = dict(step.item)
         if step.table is None:
             item = {

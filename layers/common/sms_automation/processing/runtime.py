@@ -192,6 +192,7 @@ class Runtime:
                 status_callback_url=settings.status_callback_url(account_name),
                 records_table=settings.records_table,
                 allow_private_networks=settings.allow_private_networks,
+                app_table=settings.table_name,
             ),
             record_outbound=record_outbound,
             clock=self._clock,

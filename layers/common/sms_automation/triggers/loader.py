@@ -47,7 +47,7 @@ class TriggerFileError(ValueError):
         self.problems = tuple(problems)
 
 
-def load_trigger_file(path: str | Path) -> TriggerSet:
+def load_trigger_file(path: str | Path, *, app_table: str | None = None) -> TriggerSet:
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -63,13 +63,18 @@ def load_trigger_file(path: str | Path) -> TriggerSet:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise TriggerFileError([Problem(str(path), 0, f"the file is not UTF-8: {error}")]) from None
-    return parse_trigger_text(text, filename=str(path))
+    return parse_trigger_text(text, filename=str(path), app_table=app_table)
 
 
-def parse_trigger_text(text: str, *, filename: str = "<triggers>") -> TriggerSet:
+def parse_trigger_text(
+    text: str, *, filename: str = "<triggers>", app_table: str | None = None
+) -> TriggerSet:
+    """``app_table``: the deployment's own table, when known: a ``record`` naming it is a
+    problem of the file."""
     root, data = _read_yaml(text, filename)
+    context = {model.APP_TABLE_CONTEXT: app_table} if app_table else None
     try:
-        return TriggerSet.model_validate(data)
+        return TriggerSet.model_validate(data, context=context)
     except ValidationError as error:
         raise TriggerFileError(
             [_problem(filename, root, data, detail) for detail in error.errors(include_url=False)]

@@ -21,6 +21,7 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -421,16 +422,37 @@ class MakeCallAction(ActionBase):
         return say, connect
 
 
+APP_TABLE_CONTEXT = "app_table"
+"""Validation context key: the deployment's own table, which ``record`` may never write to."""
+
+
+def app_table_refusal(table: str) -> str:
+    return (
+        f"{table!r} is the application's own table (accounts, messages, triggers): record "
+        "writes to the records table or a table of yours, never to it"
+    )
+
+
 class RecordAction(ActionBase):
     type: Literal["record"]
     table: str | None = Field(
         None,
         pattern=r"^[A-Za-z0-9_.-]{3,255}$",
-        description="A DynamoDB table name; default: the project's records table.",
+        description="A DynamoDB table name; default: the project's records table. Never the "
+        "application's own table.",
     )
     item: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]{0,254}$")], Text] = Field(
         min_length=1, description="Attribute name -> text template."
     )
+
+    @field_validator("table")
+    @classmethod
+    def _not_the_app_table(cls, table: str | None, info: ValidationInfo) -> str | None:
+        """Refused when the caller knows the app table (``APP_TABLE_CONTEXT``); the processor
+        refuses it again at run time, when it always knows."""
+        if table is not None and table == (info.context or {}).get(APP_TABLE_CONTEXT):
+            raise ValueError(app_table_refusal(table))
+        return table
 
 
 class HttpRequestAction(ActionBase):
