@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from sms_automation.triggers import TriggerFileError
+from sms_automation.triggers import TriggerFileError, parse_trigger_text
 from sms_automation.triggers.engine import Engine
 from sms_automation.triggers.model import TriggerSet
 from sms_automation.triggers.versions import PerVersion, engines, parsed_trigger_files
@@ -60,3 +60,17 @@ def test_per_version_names_the_account_and_version_of_a_bad_file() -> None:
 def test_the_two_caches_give_the_parsed_file_and_its_engine() -> None:
     assert isinstance(parsed_trigger_files().get("acme", Stored(1)), TriggerSet)
     assert isinstance(engines().get("acme", Stored(1)), Engine)
+
+
+def test_a_stored_file_is_not_refused_by_checks_that_depend_on_the_clock() -> None:
+    """A literal ``until`` past the longest wait is refused at validate and push time; a version
+    stored before that check (or pushed as time went by) still loads at run time, where the
+    engine skips that one wait, instead of failing every trigger of the account."""
+    far = (
+        "version: 1\ntriggers: [{name: ask, actions: "
+        '[{type: wait_for_reply, until: "2999-01-01T00:00:00Z"}]}]\n'
+    )
+    with pytest.raises(TriggerFileError, match="more than 30 days ahead"):
+        parse_trigger_text(far)
+    [parsed] = [parsed_trigger_files().get("acme", Stored(1, far))]
+    assert parsed.triggers[0].name == "ask"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pydantic
@@ -15,7 +16,7 @@ from sms_automation.triggers import (
     WaitForReply,
 )
 from sms_automation.triggers.durations import MAX_WAIT_SECONDS, parse_duration
-from tests.unit.triggers.builders import OUR_NUMBER, SENDER, evaluate, reply, trigger_set
+from tests.unit.triggers.builders import NOW, OUR_NUMBER, SENDER, evaluate, reply, trigger_set
 
 
 def wait(**fields: Any) -> dict[str, Any]:
@@ -176,6 +177,39 @@ def test_until_that_is_not_a_time_skips_the_wait_with_an_error() -> None:
     evaluation = evaluate({"name": "t", "actions": [wait(until="soon"), reply("after")]})
     assert bodies(evaluation) == ["after"]
     assert "not an ISO 8601 time" in evaluation.errors[0].message
+
+
+def test_until_rendered_beyond_the_longest_wait_skips_the_wait_with_an_error() -> None:
+    """``until`` is capped like ``timeout`` (30 days from now, when the wait starts): a
+    rendered deadline past it opens no wait the state machine could not hold."""
+    triggers = {"name": "t", "actions": [wait(until="%at%"), reply("after")]}
+    triggers |= {"extract": [{"regex": r"(?P<at>\S+)"}]}
+    within = (NOW + dt.timedelta(seconds=MAX_WAIT_SECONDS)).isoformat()
+    beyond = (NOW + dt.timedelta(seconds=MAX_WAIT_SECONDS + 1)).isoformat()
+    message = {"From": SENDER, "To": OUR_NUMBER}
+
+    ok = evaluate(triggers, message | {"Body": within}, outcomes={"t/1": StepOutcome.pending()})
+    assert isinstance(ok.plan[-1], WaitForReply)
+
+    refused = evaluate(triggers, message | {"Body": beyond})
+    assert bodies(refused) == ["after"]
+    assert not any(isinstance(step, WaitForReply) for step in refused.plan)
+    assert "more than 30 days ahead" in refused.errors[0].message
+
+
+@pytest.mark.parametrize(
+    "until",
+    ["2999-01-01T00:00:00Z", "2999-01-01T09:00", "2999-01-01"],
+)
+def test_literal_until_beyond_the_longest_wait_is_refused_when_validated(until: str) -> None:
+    with pytest.raises(pydantic.ValidationError, match="more than 30 days ahead"):
+        trigger_set({"name": "t", "actions": [wait(until=until)]})
+
+
+def test_literal_until_within_the_longest_wait_or_a_template_is_accepted() -> None:
+    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(days=29)).isoformat(timespec="seconds")
+    for until in (soon, "%at%", "2999-%month%-01T00:00:00Z"):
+        trigger_set({"name": "t", "actions": [wait(until=until)]})
 
 
 def test_default_timeout_and_regex_expectation() -> None:

@@ -97,7 +97,8 @@ def list_automations(args: argparse.Namespace) -> int:
     if stored is None:
         print(f"account {args.account!r} has no trigger file yet (sms-automation triggers push)")
         return 0
-    automations = parse_trigger_text(stored.source, filename=f"v{stored.version}").automations
+    source, filename = stored.source, f"v{stored.version}"
+    automations = parse_trigger_text(source, filename=filename, stored=True).automations
     if args.json:
         for automation in automations:
             print(json.dumps(_automation_dict(automation, stored.version), ensure_ascii=False))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Final
 
@@ -9,7 +10,28 @@ _DURATION: Final = re.compile(r"^\s*([0-9]{1,7})\s*([smhd])\s*$")
 _UNIT_SECONDS: Final = {"s": 1, "m": 60, "h": 3_600, "d": 86_400}
 
 MAX_WAIT_SECONDS: Final = 30 * 86_400
-"""The longest conversation wait (``timeout`` or ``until``): 30 days."""
+"""The longest conversation wait (``timeout`` or ``until``): 30 days. The wait state machine
+holds a conversation for at most this plus a day (statemachines/wait_for_reply.asl.json)."""
+
+_WIDEST_UTC_OFFSET: Final = dt.timedelta(hours=14)  # UTC+14, the earliest local clock
+
+
+def beyond_longest_wait(deadline: dt.datetime, now: dt.datetime) -> bool:
+    """Whether a wait started at ``now`` until ``deadline`` is longer than the longest wait.
+
+    A ``deadline`` without an offset (a literal checked before the account's zone is known) is
+    read in the zone where it comes earliest, so only a deadline too far in every zone counts.
+    """
+    if deadline.tzinfo is None:
+        deadline = deadline.replace(tzinfo=dt.UTC) - _WIDEST_UTC_OFFSET
+    return deadline - now > dt.timedelta(seconds=MAX_WAIT_SECONDS)
+
+
+def longest_wait_refusal(until: str) -> str:
+    return (
+        f"'until' {until[:40]!r} is more than 30 days ahead: a wait lasts at most 30 days, "
+        "as with 'timeout'"
+    )
 
 
 def parse_duration(text: str) -> int:

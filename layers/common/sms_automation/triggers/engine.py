@@ -31,7 +31,11 @@ from zoneinfo import ZoneInfo
 
 from sms_automation.triggers.conditions import Predicate, compile_conditions
 from sms_automation.triggers.context import Diagnostic, EvalContext
-from sms_automation.triggers.durations import parse_duration
+from sms_automation.triggers.durations import (
+    beyond_longest_wait,
+    longest_wait_refusal,
+    parse_duration,
+)
 from sms_automation.triggers.extraction import Extractor, compile_extractions
 from sms_automation.triggers.model import (
     Action,
@@ -391,6 +395,9 @@ def _deadline(context: EvalContext, text: str) -> str | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=context.zone)
+    if beyond_longest_wait(moment, context.now):
+        _skip(context, f"wait_for_reply: {longest_wait_refusal(text)}")
+        return None
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 

@@ -67,12 +67,13 @@ def load_trigger_file(path: str | Path, *, app_table: str | None = None) -> Trig
 
 
 def parse_trigger_text(
-    text: str, *, filename: str = "<triggers>", app_table: str | None = None
+    text: str, *, filename: str = "<triggers>", app_table: str | None = None, stored: bool = False
 ) -> TriggerSet:
     """``app_table``: the deployment's own table, when known: a ``record`` naming it is a
-    problem of the file."""
+    problem of the file. ``stored``: a version already stored, read to run it (checks that
+    depend on the clock are left to the engine)."""
     root, data = _read_yaml(text, filename)
-    context = {model.APP_TABLE_CONTEXT: app_table} if app_table else None
+    context = {model.APP_TABLE_CONTEXT: app_table, model.STORED_CONTEXT: stored}
     try:
         return TriggerSet.model_validate(data, context=context)
     except ValidationError as error:

@@ -26,7 +26,12 @@ from pydantic import (
     model_validator,
 )
 
-from sms_automation.triggers.durations import MAX_WAIT_SECONDS, parse_duration
+from sms_automation.triggers.durations import (
+    MAX_WAIT_SECONDS,
+    beyond_longest_wait,
+    longest_wait_refusal,
+    parse_duration,
+)
 from sms_automation.triggers.inputs import ADDRESS_PATTERN, InvalidInput, coerce_input
 from sms_automation.triggers.jsonpath import parse_json_path
 from sms_automation.triggers.patterns import compile_pattern
@@ -37,7 +42,7 @@ from sms_automation.triggers.twiml import (
     TwimlTooLong,
     build_call_twiml,
 )
-from sms_automation.triggers.variables import VARIABLE_NAME_PATTERN
+from sms_automation.triggers.variables import VARIABLE_NAME_PATTERN, parse_template
 
 
 class Model(BaseModel):
@@ -424,6 +429,9 @@ class MakeCallAction(ActionBase):
 
 APP_TABLE_CONTEXT = "app_table"
 """Validation context key: the deployment's own table, which ``record`` may never write to."""
+STORED_CONTEXT = "stored"
+"""Validation context key: True when reading a version already stored, which checks that
+depend on the clock (a literal ``until``) must not refuse: the engine checks it at run time."""
 
 
 def app_table_refusal(table: str) -> str:
@@ -528,6 +536,22 @@ class ExpectRegex(Model):
         return pattern
 
 
+def _check_literal_until(until: str) -> None:
+    """A literal ``until`` (no variables) past the longest wait from now is refused here; one
+    rendered from variables is checked when the wait starts (the engine skips it)."""
+    parts = parse_template(until).parts
+    literal = [part for part in parts if isinstance(part, str)]
+    if len(literal) != len(parts):
+        return  # rendered when the wait starts
+    text = "".join(literal).strip()
+    try:
+        deadline = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return  # not a time: the engine skips the wait and says so
+    if beyond_longest_wait(deadline, dt.datetime.now(dt.UTC)):
+        raise ValueError(longest_wait_refusal(text))
+
+
 class WaitForReplyAction(ActionBase):
     """Send ``prompt`` (optional), then wait for the contact's reply; every outcome a branch.
 
@@ -544,7 +568,9 @@ class WaitForReplyAction(ActionBase):
         None, description=f"How long to wait (default {DEFAULT_WAIT_TIMEOUT}; at most 30d)."
     )
     until: Text | None = Field(
-        None, description="An absolute deadline (ISO 8601 after rendering) instead of timeout."
+        None,
+        description="An absolute deadline (ISO 8601 after rendering) instead of timeout; at "
+        "most 30 days after the wait starts.",
     )
     remind: list[Reminder] = Field(default_factory=list, max_length=5)
     into: VariableName = Field(
@@ -576,9 +602,11 @@ class WaitForReplyAction(ActionBase):
         return expect
 
     @model_validator(mode="after")
-    def _deadline_and_answers(self) -> Self:
+    def _deadline_and_answers(self, info: ValidationInfo) -> Self:
         if self.timeout is not None and self.until is not None:
             raise ValueError("set 'timeout' or 'until', not both")
+        if self.until is not None and not (info.context or {}).get(STORED_CONTEXT):
+            _check_literal_until(self.until)
         if self.reprompt is not None and self.expect is None:
             raise ValueError("'reprompt' needs 'expect': without it every reply is valid")
         limit = parse_duration(self.timeout or DEFAULT_WAIT_TIMEOUT) if self.until is None else None

@@ -45,7 +45,9 @@ class PerVersion[T]:
         if key not in self._built:
             from sms_automation.triggers.loader import parse_trigger_text
 
-            parsed = parse_trigger_text(stored.source, filename=f"{account} v{stored.version}")
+            parsed = parse_trigger_text(
+                stored.source, filename=f"{account} v{stored.version}", stored=True
+            )
             self._built[key] = self._build(parsed)
             if len(self._built) > self._size:
                 self._built.popitem(last=False)
