@@ -160,6 +160,7 @@ _NAME_PROPERTY = {
     "AWS::Events::EventBus": "Name",
     "AWS::Serverless::StateMachine": "Name",
     "AWS::StepFunctions::StateMachine": "StateMachineName",
+    "AWS::CloudWatch::Dashboard": "DashboardName",
 }
 _ARN = {
     ("AWS::DynamoDB::Table", "Arn"): "arn:{p}:dynamodb:{r}:{a}:table/{name}",
@@ -209,6 +210,7 @@ class _Resolver:
         stack_name: str,
         names: Mapping[str, str],
         parameters: Mapping[str, Any] | None = None,
+        pseudo: Mapping[str, str] | None = None,
     ) -> None:
         self.template = template
         self.names = names
@@ -220,6 +222,7 @@ class _Resolver:
             "AWS::StackName": stack_name,
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::NoValue": _NO_VALUE,
+            **(pseudo or {}),
         }
 
     def resolve(self, value: Any, refs: Mapping[str, Any] | None = None) -> Any:
@@ -383,12 +386,13 @@ def resolved(
     stack_name: str,
     parameters: Mapping[str, Any] | None = None,
     template: dict[str, Any] | None = None,
+    pseudo: Mapping[str, str] | None = None,
 ) -> Any:
     """A piece of the template (a resource's properties, a rule's pattern) with its intrinsics
     resolved as in the stack ``stack_name``: parameters at their defaults unless ``parameters``
     gives them (a ``CommaDelimitedList`` as a list), pseudo parameters as in
-    tests/support/aws.py."""
-    return _Resolver(template or _template(), stack_name, {}, parameters).resolve(value)
+    tests/support/aws.py unless ``pseudo`` gives them (``{"AWS::Partition": "aws-cn"}``)."""
+    return _Resolver(template or _template(), stack_name, {}, parameters, pseudo).resolve(value)
 
 
 def role_policy(
