@@ -50,3 +50,10 @@ def test_every_override_names_a_template_parameter_with_an_allowed_value(env: st
         assert name in parameters, f"{env}: {name} is not a template parameter"
         allowed = parameters[name].get("AllowedValues")
         assert allowed is None or value in [str(v) for v in allowed], (env, name, value)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_no_environment_reserves_concurrency_a_new_account_lacks(env: str) -> None:
+    reserved = int(overrides(env).get("TriggerProcessorReservedConcurrency", "0"))
+    default = load_template()["Parameters"]["TriggerProcessorReservedConcurrency"]["Default"]
+    assert (reserved, default) == (0, 0)
