@@ -109,12 +109,29 @@ test-contract: install contract-deps ## requests and test-server answers against
 test: install check-requirements contract-deps lint validate-template ## everything CI runs: install, lint, template validation, all tests
 	$(BIN)/pytest
 
-build: tools ## sam build (x86_64 by default for local runs; ARCH=arm64 for AWS)
-	PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(TOOLS_VENV)/bin/sam build \
-	  --parameter-overrides Architecture=$${ARCH:-x86_64}
+# ARCH: the Lambda architecture to build for; unset, the template's default (arm64). The build
+# is pinned to it (tools/deploy.py pin-build): a deploy of it with another architecture is refused.
+build: install tools ## sam build (ARCH=arm64 by default, the template's; ARCH=x86_64 to override)
+	PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(TOOLS_VENV)/bin/sam build $(if $(ARCH),--parameter-overrides Architecture=$(ARCH))
 	@test -d .aws-sam/build/CommonLayer/python/sms_automation || { echo "error: layer lacks python/sms_automation"; exit 1; }
 	@test -f .aws-sam/build/InboundWebhookFunction/handler.py || { echo "error: InboundWebhookFunction lacks handler.py"; exit 1; }
+	@$(BIN)/python tools/deploy.py pin-build
 	@echo "layer: $$(du -sh .aws-sam/build/CommonLayer | cut -f1) unzipped (Lambda allows 250 MB for function + layers)"
+
+# ---- deploy to AWS (docs/deploy.md): CONFIG_ENV = a samconfig.toml environment (default = dev) ---
+CONFIG_ENV ?= default
+.PHONY: deploy aws-account-setup delete-failed-stack
+
+deploy: install tools ## build for the deploy's architecture, one-time account setup, sam deploy (CONFIG_ENV=prod, GUIDED=1, PARAMS="K=V ...")
+	@arch=$$($(BIN)/python tools/deploy.py architecture --config-env $(CONFIG_ENV)) && \
+	  $(MAKE) --no-print-directory build ARCH=$$arch
+	$(BIN)/python tools/deploy.py deploy --config-env $(CONFIG_ENV) $(if $(GUIDED),--guided)
+
+aws-account-setup: install ## once per AWS account and region: API Gateway's CloudWatch Logs role (make deploy does it too)
+	$(BIN)/python tools/deploy.py account-setup --config-env $(CONFIG_ENV)
+
+delete-failed-stack: install ## delete the stack if its first deploy failed (ROLLBACK_COMPLETE), and only then
+	$(BIN)/python tools/deploy.py delete-failed-stack --config-env $(CONFIG_ENV)
 
 clean: ## remove venvs and build output
 	rm -rf $(VENV) $(TOOLS_VENV) .venv-checkov .venv-emulator .local .aws-sam .pytest_cache .mypy_cache .ruff_cache
