@@ -44,15 +44,6 @@ def test_no_two_environments_share_a_stack_or_an_s3_prefix(key: str) -> None:
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_every_override_names_a_template_parameter_with_an_allowed_value(env: str) -> None:
-    parameters = load_template()["Parameters"]
-    for name, value in overrides(env).items():
-        assert name in parameters, f"{env}: {name} is not a template parameter"
-        allowed = parameters[name].get("AllowedValues")
-        assert allowed is None or value in [str(v) for v in allowed], (env, name, value)
-
-
-@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_no_environment_reserves_concurrency_a_new_account_lacks(env: str) -> None:
     reserved = int(overrides(env).get("TriggerProcessorReservedConcurrency", "0"))
     default = load_template()["Parameters"]["TriggerProcessorReservedConcurrency"]["Default"]
