@@ -232,8 +232,10 @@ class Effects:
             )
         except http_request.DestinationRefused as refused:
             return EffectResult(StepState.FAILED, f"refused: {refused}")
+        except http_request.RequestInvalid as invalid:
+            return EffectResult(StepState.FAILED, f"not sent: {invalid}")
         except http_request.TransportFailed as failed:
-            if not failed.sent:
+            if failed.retry_later:
                 raise NotPerformed(str(failed)) from failed
             return EffectResult(StepState.FAILED, str(failed))
         return EffectResult(

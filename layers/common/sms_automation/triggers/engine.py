@@ -37,6 +37,12 @@ from sms_automation.triggers.durations import (
     parse_duration,
 )
 from sms_automation.triggers.extraction import Extractor, compile_extractions
+from sms_automation.triggers.http_rendering import (
+    JsonTemplate,
+    RenderError,
+    header_problem,
+    parse_url_template,
+)
 from sms_automation.triggers.model import (
     Action,
     Automation,
@@ -323,24 +329,35 @@ def _record_builder(action: RecordAction) -> StepBuilder:
 
 
 def _http_request_builder(action: HttpRequestAction) -> StepBuilder:
-    url = parse_template(action.url)
+    """Each rendered value encoded for where it goes (``http_rendering``)."""
+    url = parse_url_template(action.url)
+    query = {name: parse_template(value) for name, value in action.query.items()}
     headers = {name: parse_template(value) for name, value in action.headers.items()}
     body = parse_template(action.body) if action.body is not None else None
+    json_body = JsonTemplate.parse(action.json_body) if action.json_body is not None else None
+    sets_content_type = any(name.lower() == "content-type" for name in action.headers)
 
     def build(context: EvalContext, trigger: str, step_id: str) -> Step | None:
-        rendered_url = context.render(url).strip()
-        if not rendered_url.lower().startswith(("http://", "https://")):
-            return _skip(context, f"http_request: {rendered_url[:60]!r} is not an http(s) URL")
+        try:
+            rendered_url = url.render(context.render, query)
+        except RenderError as error:
+            return _skip(context, f"http_request: {error}")
         rendered_headers = {name: context.render(value) for name, value in headers.items()}
-        if any("\r" in value or "\n" in value for value in rendered_headers.values()):
-            return _skip(context, "http_request: a header value contains a line break")
+        for name, value in rendered_headers.items():
+            if problem := header_problem(name, value):
+                return _skip(context, f"http_request: {problem}")
+        rendered_body = context.render(body) if body is not None else None
+        if json_body is not None:
+            rendered_body = json_body.render(context.render)
+            if not sets_content_type:
+                rendered_headers["Content-Type"] = "application/json"
         return HttpRequest(
             step_id=step_id,
             trigger=trigger,
             method=action.method,
             url=rendered_url,
             headers=rendered_headers,
-            body=context.render(body) if body is not None else None,
+            body=rendered_body,
             timeout_seconds=action.timeout_seconds,
         )
 

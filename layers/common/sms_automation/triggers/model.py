@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    JsonValue,
     Tag,
     ValidationInfo,
     field_validator,
@@ -32,6 +33,7 @@ from sms_automation.triggers.durations import (
     longest_wait_refusal,
     parse_duration,
 )
+from sms_automation.triggers.http_rendering import parse_url_template
 from sms_automation.triggers.inputs import ADDRESS_PATTERN, InvalidInput, coerce_input
 from sms_automation.triggers.jsonpath import parse_json_path
 from sms_automation.triggers.patterns import compile_pattern
@@ -466,11 +468,26 @@ class RecordAction(ActionBase):
 class HttpRequestAction(ActionBase):
     type: Literal["http_request"]
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET"
-    url: Text = Field(min_length=1)
+    url: Text = Field(
+        min_length=1,
+        description="http:// or https:// written out; a %var% in the path, query or fragment "
+        "is percent-encoded as one component; one in the host may hold host-name characters "
+        "only.",
+    )
+    query: dict[Annotated[str, Field(min_length=1, max_length=256)], Text] = Field(
+        default_factory=dict,
+        description="Name -> text template; encoded and appended to the url's query.",
+    )
     headers: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")], Text] = Field(
         default_factory=dict
     )
-    body: Text | None = None
+    body: Text | None = Field(None, description="A text template, sent as it renders.")
+    json_body: JsonValue = Field(
+        None,
+        alias="json",
+        description="Any value whose strings are templates; sent as JSON "
+        "(Content-Type: application/json unless headers set one). Not with 'body'.",
+    )
     timeout_seconds: float = Field(5.0, gt=0, le=10)
     into: VariableName | None = Field(
         None,
@@ -481,9 +498,14 @@ class HttpRequestAction(ActionBase):
     @field_validator("url")
     @classmethod
     def _http_url(cls, url: str) -> str:
-        if not re.match(r"^(https?://|%)", url, re.IGNORECASE):
-            raise ValueError("the url must start with http:// or https://")
+        parse_url_template(url)  # its UrlTemplateError (a ValueError) names the problem
         return url
+
+    @model_validator(mode="after")
+    def _one_body(self) -> Self:
+        if self.body is not None and self.json_body is not None:
+            raise ValueError("give either 'body' (text) or 'json' (a value), not both")
+        return self
 
 
 class SetVariableAction(ActionBase):
