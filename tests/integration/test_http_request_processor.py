@@ -7,8 +7,6 @@ never crashes the record, never stops the reply, and never reaches the logs.
 from __future__ import annotations
 
 import json
-import socketserver
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +28,7 @@ from tests.support.aws import (
     use_dummy_aws_credentials,
 )
 from tests.support.events import inbound_example, signed_webhook_event
+from tests.support.http_servers import HangUpServer, serving
 from tests.support.moto_stack import deploy, push_triggers
 from tests.support.streams import TableStream, stream_event
 from tests.support.twilio_server import TwilioTestServer
@@ -77,11 +76,6 @@ class HookServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
 
-class _HangUp(socketserver.BaseRequestHandler):
-    def handle(self) -> None:
-        self.request.recv(65536)  # reads the request, closes without an answer
-
-
 @dataclass
 class World:
     twilio: TwilioTestServer
@@ -110,35 +104,24 @@ class World:
         return {entry.step_id: entry for entry in ledger.entries(SMS_SID)}
 
 
-def _serve(server: socketserver.BaseServer) -> None:
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-
-
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     use_dummy_aws_credentials(monkeypatch)
-    hook, hangup = HookServer(), socketserver.ThreadingTCPServer(("127.0.0.1", 0), _HangUp)
-    for server in (hook, hangup):
-        _serve(server)
-    with mock_aws(), TwilioTestServer({TEST_ACCOUNT_SID: TEST_AUTH_TOKEN}) as twilio:
+    with (
+        serving(HookServer()) as hook,
+        serving(HangUpServer()) as hangup,
+        mock_aws(),
+        TwilioTestServer({TEST_ACCOUNT_SID: TEST_AUTH_TOKEN}) as twilio,
+    ):
         deployed = deploy(monkeypatch, twilio_base_url=twilio.base_url)
         monkeypatch.setenv("HTTP_ALLOW_PRIVATE_NETWORKS", "true")  # the hook is on 127.0.0.1
         for module in (inbound, processor):
             clear_cached_dependencies(module)
         stream = TableStream(deployed.table)
         stream.new_records()  # skip the account write
-        yield World(
-            twilio,
-            hook,
-            f"http://127.0.0.1:{hangup.server_address[1]}/hook",
-            deployed.table,
-            stream,
-        )
+        yield World(twilio, hook, hangup.url, deployed.table, stream)
         for module in (inbound, processor):
             clear_cached_dependencies(module)
-    for server in (hook, hangup):
-        server.shutdown()
-        server.server_close()
 
 
 def triggers(url: str, **extra: str) -> str:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import socketserver
-import threading
 from collections.abc import Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -19,6 +17,7 @@ from sms_automation.processing.http_request import (
     send,
 )
 from sms_automation.triggers import HttpRequest
+from tests.support.http_servers import HangUpServer, serving
 
 
 def resolver_to(*addresses: str):  # type: ignore[no-untyped-def]
@@ -112,27 +111,14 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def local_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-class _HangUp(socketserver.BaseRequestHandler):
-    def handle(self) -> None:
-        self.request.recv(65536)  # the request arrives; no answer comes back
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _Handler)) as server:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
 
 
 @pytest.fixture
 def hangup_server() -> Iterator[str]:
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _HangUp)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
-    server.shutdown()
-    server.server_close()
+    with serving(HangUpServer()) as server:
+        yield server.url
 
 
 def request(url: str, *, body: str | None = "hello") -> HttpRequest:
@@ -202,16 +188,8 @@ class RecordingServer(ThreadingHTTPServer):
 def two_loopback_servers() -> Iterator[tuple[RecordingServer, RecordingServer]]:
     """One server on 127.0.0.1 and one on 127.0.0.2, on the same port."""
     first = RecordingServer(("127.0.0.1", 0))
-    second = RecordingServer(("127.0.0.2", first.server_address[1]))
-    threads = [
-        threading.Thread(target=s.serve_forever, args=(0.05,), daemon=True) for s in (first, second)
-    ]
-    for thread in threads:
-        thread.start()
-    yield first, second
-    for server in (first, second):
-        server.shutdown()
-        server.server_close()
+    with serving(first), serving(RecordingServer(("127.0.0.2", first.server_address[1]))) as second:
+        yield first, second
 
 
 class RebindingResolver:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ssl
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +18,7 @@ from cryptography.x509.oid import NameOID
 
 from sms_automation.processing.http_request import TransportFailed, send
 from sms_automation.triggers import HttpRequest
+from tests.support.http_servers import serving
 
 HOST = "crm.example"
 
@@ -84,11 +84,8 @@ def tls_server(tmp_path: Path) -> Iterator[TlsServer]:
     context.load_cert_chain(cert, key)
     context.sni_callback = remember_sni  # type: ignore[assignment]
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield world
-    server.shutdown()
-    server.server_close()
+    with serving(server):
+        yield world
 
 
 def to_loopback(host: str, port: int) -> Sequence[str]:

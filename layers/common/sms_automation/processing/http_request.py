@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sms_automation.triggers import HttpRequest
+from sms_automation.triggers.http_rendering import AUTHORITY, HEADER_CONTROL
 
 MAX_RESPONSE_BYTES = 65_536
 MAX_TIMEOUT_SECONDS = 10.0
@@ -44,13 +45,8 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _URL: Final = re.compile(
     r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/?#]*)(?P<rest>.*)", re.DOTALL
 )
-_AUTHORITY: Final = re.compile(
-    r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.?|\[(?P<ipv6>[0-9A-Fa-f:.]+)\])"
-    r"(?::(?P<port>[0-9]{1,5}))?"
-)
 _ENDS_IN_A_NUMBER: Final = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)", re.IGNORECASE)
 _TARGET: Final = re.compile(r"[\x21-\x7e]*")
-_HEADER_CONTROL: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _NAT64: Final = ipaddress.IPv6Network("64:ff9b::/96")
 
 
@@ -90,7 +86,7 @@ def parse_url(url: str) -> Target:
     scheme = match.group("scheme").lower() if match else ""
     if match is None or scheme not in ("http", "https"):
         raise DestinationRefused("only http:// and https:// URLs are allowed")
-    authority = _AUTHORITY.fullmatch(match.group("authority"))
+    authority = AUTHORITY.fullmatch(match.group("authority"))
     if authority is None:
         raise DestinationRefused(
             "the URL's host is not a plain host name or IP address "
@@ -223,7 +219,7 @@ def _encoded_headers(request: HttpRequest) -> dict[str, bytes]:
     """UTF-8 bytes, refused with a control character (a CR or LF would start a new header)."""
     encoded: dict[str, bytes] = {}
     for name, value in request.headers.items():
-        if _HEADER_CONTROL.search(value):
+        if HEADER_CONTROL.search(value):
             raise RequestInvalid(f"header {name!r} holds a control character")
         try:
             encoded[name] = value.encode("utf-8")

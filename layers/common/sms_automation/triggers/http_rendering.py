@@ -36,15 +36,16 @@ Render = Callable[[Template], str]
 
 _SCHEME: Final = re.compile(r"(https?)://", re.IGNORECASE)
 _HOST_TEXT: Final = re.compile(r"[A-Za-z0-9.-]+")
-_AUTHORITY: Final = re.compile(
-    r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.?|\[[0-9A-Fa-f:.]+\])"
+AUTHORITY: Final = re.compile(
+    r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.?|\[(?P<ipv6>[0-9A-Fa-f:.]+)\])"
     r"(?::(?P<port>[0-9]{1,5}))?"
 )
+"""``host[:port]`` as a URL may hold it here: a host name or an IP address, nothing else."""
 _ENDS: Final[dict[Component, str]] = {"host": "/?#", "path": "?#", "query": "#", "fragment": ""}
 _STARTS: Final[dict[str, Component]] = {"/": "path", "?": "query", "#": "fragment"}
 _AUTHORS_SYNTAX: Final = "!#$&'()*+,/:;=?@[]~%"
 """Kept as written in the author's text (with unreserved characters): the URL's own syntax."""
-_CONTROL: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+HEADER_CONTROL: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 """Control characters a header value cannot hold (a tab is allowed)."""
 
 
@@ -80,7 +81,7 @@ class UrlTemplate:
             else:
                 rendered[component].append(encode_component(render(piece)))
         host = "".join(rendered["host"])
-        if not _AUTHORITY.fullmatch(host):
+        if not AUTHORITY.fullmatch(host):
             raise RenderError("the URL's host is not a host name after substitution")
         url_query = "".join(rendered["query"])
         if query:
@@ -160,7 +161,7 @@ def _check_authority(pieces: list[tuple[Component, str | Template]]) -> None:
             literal += piece
         elif ":" in literal.rpartition("]")[2]:
             raise UrlTemplateError("the url's port must be written as digits, not a variable")
-    if not _AUTHORITY.fullmatch(written):
+    if not AUTHORITY.fullmatch(written):
         raise UrlTemplateError(
             "the url's host must be a host name (letters, digits, '.' and '-') or an IP "
             "address, optionally with a :port"
@@ -168,7 +169,7 @@ def _check_authority(pieces: list[tuple[Component, str | Template]]) -> None:
 
 
 def header_problem(name: str, value: str) -> str | None:
-    if _CONTROL.search(value):
+    if HEADER_CONTROL.search(value):
         return (
             f"the value of header {name!r} holds a control character (a line break, ...) "
             "after substitution"
