@@ -80,6 +80,12 @@ def test_text_substituted_in_a_path_segment_stays_one_segment(body: str) -> None
     assert sent_query(step.url) == {"x": ["1"]}
 
 
+@pytest.mark.parametrize("body", [".", ".."])
+def test_a_dot_segment_from_a_variable_cannot_climb_the_path(body: str) -> None:
+    step = request_for(http(url="https://x.example/files/%Body%/x"), Body=body)
+    assert step.url == f"https://x.example/files/{body.replace('.', '%2E')}/x"
+
+
 def test_the_templates_own_text_is_kept_as_written() -> None:
     url = "https://user-api.example.com:8443/v1/a%2Fb/items;v=2?q=50%25&sort=-date&flag#top"
     assert request_for(http(url=url)).url == url

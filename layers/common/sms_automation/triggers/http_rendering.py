@@ -8,7 +8,8 @@ text puts the URL's parts: ``scheme://host[:port]``, then the path, the query, t
   it cannot add a user name, a port, a path or a fragment (``evil.com@127.0.0.1#``).
 - A variable in the path, the query or the fragment is percent-encoded as one component (every
   byte but ``A-Z a-z 0-9 - . _ ~``): ``?phone=%From%`` sends ``phone=%2B1…``, a ``/`` stays in
-  its segment, ``&``, ``=`` and ``#`` cannot add parameters or end the query.
+  its segment (and a value ``..`` is sent as ``%2E%2E``, not as a step up), ``&``, ``=`` and
+  ``#`` cannot add parameters or end the query.
 - The author's own text keeps its ``/ ? & = # %``; only what a URL cannot carry (a space,
   non-ASCII text) is percent-encoded.
 - ``query:`` pairs are encoded the same way and appended to the URL's query.
@@ -78,6 +79,8 @@ class UrlTemplate:
                 rendered[component].append(piece)
             elif component == "host":
                 rendered[component].append(_host_text(render(piece)))
+            elif component == "path" and (text := render(piece)) in (".", ".."):
+                rendered[component].append(text.replace(".", "%2E"))  # not a dot-segment
             else:
                 rendered[component].append(encode_component(render(piece)))
         host = "".join(rendered["host"])
