@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from sms_automation.cli.main import main
 from sms_automation.triggers import HttpRequest
+from sms_automation.triggers.loader import parse_trigger_text
 from tests.unit.triggers.builders import SENDER, evaluate, message, trigger_set
 
 
@@ -129,6 +130,23 @@ def test_a_host_label_from_a_variable_is_allowed() -> None:
 def test_urls_whose_scheme_or_host_is_not_plain_are_refused_when_loaded(url: str, why: str) -> None:
     with pytest.raises(ValidationError, match=why):
         trigger_set(http(url=url))
+
+
+def test_a_stored_version_with_a_url_refused_now_skips_that_step_and_runs_the_rest() -> None:
+    stored = parse_trigger_text(
+        "version: 1\n"
+        "triggers:\n"
+        "  - name: t\n"
+        "    actions:\n"
+        "      - {type: set_variable, name: base, value: 'http://127.0.0.1'}\n"
+        "      - {type: http_request, url: '%base%/admin'}\n"
+        "      - {type: send_sms, body: thanks}\n",
+        stored=True,
+    )
+    evaluation = evaluate(stored)
+    assert [step.kind for step in evaluation.plan] == ["send_sms"]
+    [error] = evaluation.errors
+    assert "start with http:// or https://" in error.message
 
 
 def test_query_mapping_is_encoded_and_appended_to_the_urls_query() -> None:

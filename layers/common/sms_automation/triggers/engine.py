@@ -40,6 +40,7 @@ from sms_automation.triggers.extraction import Extractor, compile_extractions
 from sms_automation.triggers.http_rendering import (
     JsonTemplate,
     RenderError,
+    UrlTemplateError,
     header_problem,
     parse_url_template,
 )
@@ -330,7 +331,11 @@ def _record_builder(action: RecordAction) -> StepBuilder:
 
 def _http_request_builder(action: HttpRequestAction) -> StepBuilder:
     """Each rendered value encoded for where it goes (``http_rendering``)."""
-    url = parse_url_template(action.url)
+    try:
+        url = parse_url_template(action.url)
+    except UrlTemplateError as error:  # a version stored before the url rules: never sent
+        refusal = f"http_request: url: {error}"
+        return lambda context, trigger, step_id: _skip(context, refusal)
     query = {name: parse_template(value) for name, value in action.query.items()}
     headers = {name: parse_template(value) for name, value in action.headers.items()}
     body = parse_template(action.body) if action.body is not None else None
