@@ -47,8 +47,11 @@ class WebAnswer:
         return cls(status, "application/json", json.dumps(value, default=str).encode())
 
 
-PageRoutes = Callable[[str, str, Mapping[str, list[str]], bytes], WebAnswer | None]
-"""(method, path, query, body) -> an answer, or None when the path is not theirs."""
+PageRoutes = Callable[
+    [str, str, Mapping[str, list[str]], bytes, Mapping[str, str]], WebAnswer | None
+]
+"""(method, path, query, body, headers with lower-case names) -> an answer, or None when the
+path is not theirs."""
 
 
 class TwilioSandbox:
@@ -182,8 +185,9 @@ def _handler_for(state: SandboxState, pages: list[PageRoutes]) -> type[BaseHTTPR
             if url.path == READY_PATH:
                 self._write(WebAnswer.json(200, {"ready": True}))
                 return
+            headers = {name.lower(): value for name, value in self.headers.items()}
             for routes in pages:
-                answer = routes(self.command, url.path, query, raw_body)
+                answer = routes(self.command, url.path, query, raw_body, headers)
                 if answer is not None:
                     self._write(answer)
                     return

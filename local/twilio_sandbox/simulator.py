@@ -2,9 +2,13 @@
 
 Sending from the page does what Twilio does when a phone texts one of your numbers: it records
 the inbound message and POSTs Twilio's form, signed with the account's auth token, to the
-number's ``SmsUrl``. The conversation view reads the sandbox's own records (replies, calls with
-their TwiML, delivery statuses); the stack panel reads the stack's table (stored messages with
-their action logs, pending waits) when the sandbox knows it.
+number's ``SmsUrl``. Only the page itself may send (``same_origin_json``): a POST must be
+``application/json`` (which a page on another site cannot send without a CORS preflight, never
+answered here), its ``Origin``, when present, must be the sandbox's own, and its ``Host`` a
+loopback name (a DNS-rebinding page's origin is "same" but its host is not); anything else is
+refused (415, 403) and sends nothing. The conversation view reads the sandbox's own records
+(replies, calls with their TwiML, delivery statuses); the stack panel reads the stack's table
+(stored messages with their action logs, pending waits) when the sandbox knows it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 from urllib.error import URLError
+from urllib.parse import urlsplit
 
 from local.twilio_sandbox.resources import message_resource
 from local.twilio_sandbox.server import TwilioSandbox, WebAnswer
@@ -34,6 +39,24 @@ _SECURITY_HEADERS: Final = {
     "Cache-Control": "no-store",
 }
 MAX_BODY_CHARS: Final = 1600
+_LOOPBACK_NAMES: Final = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def same_origin_json(headers: Mapping[str, str]) -> WebAnswer | None:
+    """The refusal of a state-changing request that is not the page's own JSON, else None.
+
+    ``headers``: lower-case names."""
+    host = headers.get("host", "")
+    hostname = urlsplit(f"//{host}").hostname or ""
+    if hostname not in _LOOPBACK_NAMES:
+        return WebAnswer.json(403, {"error": "the simulator answers on its loopback address only"})
+    origin = headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc.lower() != host.lower():
+        return WebAnswer.json(403, {"error": "cross-origin request refused"})
+    media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        return WebAnswer.json(415, {"error": "send JSON (Content-Type: application/json)"})
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +81,12 @@ class Simulator:
         self._contacts = contacts
 
     def __call__(
-        self, method: str, path: str, query: Mapping[str, list[str]], body: bytes
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, list[str]],
+        body: bytes,
+        headers: Mapping[str, str],
     ) -> WebAnswer | None:
         if path in ASSETS and method == "GET":
             name, content_type = ASSETS[path]
@@ -74,6 +102,8 @@ class Simulator:
         handler = api.get((method, path))
         if handler is None:
             return WebAnswer.json(404, {"error": f"no route {method} {path}"})
+        if method == "POST" and (refused := same_origin_json(headers)) is not None:
+            return refused
         return handler()
 
     def _setup(self) -> WebAnswer:

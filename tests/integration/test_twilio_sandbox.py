@@ -207,7 +207,8 @@ def test_simulator_posts_a_signed_inbound_sms_to_the_numbers_sms_url(
 
     sent = requests.post(
         f"{sandbox.base_url}/simulator/api/send",
-        data=json.dumps({"from": "+15551230009", "to": NUMBER, "body": "<b>hi</b>"}),
+        json={"from": "+15551230009", "to": NUMBER, "body": "<b>hi</b>"},
+        headers={"Origin": sandbox.base_url},  # as the page's own fetch sends it
         timeout=5,
     ).json()
 
@@ -220,3 +221,67 @@ def test_simulator_posts_a_signed_inbound_sms_to_the_numbers_sms_url(
         timeout=5,
     ).json()
     assert [m["sid"] for m in conversation["messages"]] == [sent["message_sid"]]
+
+
+SEND = {"from": "+15551230009", "to": NUMBER, "body": "transfer everything"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        # A page on another site posting a "simple" request (no preflight): text/plain.
+        ({"Content-Type": "text/plain", "Origin": "https://evil.example"}, 403),
+        ({"Content-Type": "text/plain"}, 415),
+        ({"Content-Type": "application/x-www-form-urlencoded"}, 415),
+        ({}, 415),
+        # JSON from another origin (a browser preflights it, but not every client is one).
+        ({"Content-Type": "application/json", "Origin": "https://evil.example"}, 403),
+        ({"Content-Type": "application/json", "Origin": "null"}, 403),
+        # DNS rebinding: same origin, but a name that is not the sandbox's loopback address.
+        (
+            {
+                "Content-Type": "application/json",
+                "Origin": "http://evil.example",
+                "Host": "evil.example",
+            },
+            403,
+        ),
+    ],
+)
+def test_simulator_send_refuses_cross_origin_and_non_json_posts_and_sends_nothing(
+    sandbox: TwilioSandbox, receiver: Receiver, headers: dict[str, str], status: int
+) -> None:
+    sandbox.add_number(SID, NUMBER, f"{receiver.url}/twilio/demo/sms")
+    sandbox.attach(Simulator(sandbox, {SID: SimulatedAccount("demo", SID)}))
+
+    answer = requests.post(
+        f"{sandbox.base_url}/simulator/api/send",
+        data=json.dumps(SEND),
+        headers=headers,
+        timeout=5,
+    )
+
+    assert answer.status_code == status, answer.text
+    assert "error" in answer.json()
+    assert receiver.posts == []
+    assert sandbox.messages() == []
+
+
+def test_simulator_send_accepts_same_origin_json_with_or_without_origin(
+    sandbox: TwilioSandbox, receiver: Receiver
+) -> None:
+    sandbox.add_number(SID, NUMBER, f"{receiver.url}/twilio/demo/sms")
+    sandbox.attach(Simulator(sandbox, {SID: SimulatedAccount("demo", SID)}))
+    localhost = sandbox.base_url.replace("127.0.0.1", "localhost")
+    for origin in ({}, {"Origin": sandbox.base_url}, {"Origin": localhost}):
+        headers = {"Content-Type": "application/json; charset=utf-8", **origin}
+        if origin.get("Origin") == localhost:
+            headers["Host"] = localhost.removeprefix("http://")
+        answer = requests.post(
+            f"{sandbox.base_url}/simulator/api/send",
+            data=json.dumps(SEND),
+            headers=headers,
+            timeout=5,
+        )
+        assert answer.json()["status"] == 200, answer.text
+    assert len(receiver.posts) == 3
