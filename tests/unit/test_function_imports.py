@@ -12,7 +12,7 @@ import pytest
 from tests.support.python import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
-NOT_AT_IMPORT = ("aws_lambda_powertools", "pydantic", "yaml", "twilio", "requests")
+NOT_AT_IMPORT = ("aws_lambda_powertools", "pydantic", "yaml", "twilio", "requests", "re2")
 
 
 @pytest.mark.parametrize(

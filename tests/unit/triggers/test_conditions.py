@@ -214,7 +214,7 @@ def test_condition_clock_operators_read_a_field() -> None:
             "unknown time zone",
         ),
         ({"field": "Body", "regex": "("}, "invalid regular expression"),
-        ({"field": "Body", "regex": "(a+)+$"}, "exponential"),
+        ({"field": "Body", "regex": "(?<=a)b"}, "lookbehind .* not supported: patterns run on RE2"),
         ({"field": "Body", "matches_any_of": []}, "at least 1"),
     ],
 )

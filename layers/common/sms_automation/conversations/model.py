@@ -102,7 +102,7 @@ class Conversation:
             return text.casefold() in {word.strip().casefold() for word in self.expect_words}
         if self.expect_regex is not None:
             pattern = compile_pattern(self.expect_regex, case_sensitive=self.expect_case_sensitive)
-            return pattern.search(text) is not None
+            return pattern.matches(text)
         return True
 
     def next_due(self, now: datetime) -> str:

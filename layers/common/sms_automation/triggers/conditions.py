@@ -26,7 +26,7 @@ from sms_automation.triggers.model import (
     FieldCondition,
     NotGroup,
 )
-from sms_automation.triggers.patterns import bounded_subject, compile_pattern
+from sms_automation.triggers.patterns import UserPattern, bounded_subject, compile_pattern
 from sms_automation.triggers.variables import VariableRef, parse_template
 
 Predicate = Callable[[EvalContext], bool]
@@ -183,14 +183,14 @@ def _any_of(
     return evaluate
 
 
-def _regex(ref: VariableRef, pattern: re.Pattern[str]) -> Predicate:
+def _regex(ref: VariableRef, pattern: UserPattern) -> Predicate:
     def evaluate(context: EvalContext) -> bool:
         subject, cut = bounded_subject(context.text(ref))
         if cut:
             context.warn(
                 f"regex on {ref.name!r}: only the first {len(subject)} characters were searched"
             )
-        return pattern.search(subject) is not None
+        return pattern.matches(subject)
 
     return evaluate
 

@@ -1,63 +1,91 @@
-"""Regular expressions from trigger files: compiled once at load, guarded against blow-ups.
+"""Regular expressions from trigger files: compiled once at load, run in linear time on RE2.
 
-Python's ``re`` backtracks and has no timeout, so a pattern like ``(a+)+$`` can take
-exponential time on a crafted message. Two guards:
+Every user pattern (``when: regex``, ``extract: regex``, ``expect: {regex}``) runs on RE2
+(``google-re2``), whose matching time grows linearly with the text whatever the pattern: there
+is no backtracking for a crafted message to blow up. ``regex_syntax`` rewrites the pattern from
+the Python syntax people write (with its Unicode ``\\w``, ``\\d``, ``\\s``) and refuses, naming
+it, a feature RE2 lacks. Limits, each a clear error at load:
 
-1. At load, a pattern whose unbounded repetition contains another unbounded repetition with
-   nothing required around it (``(a+)+``, ``(a*)*``, ``(\\w+\\s?)*``, ``(a+|b)+``) is refused. A
-   separator that must match (``(\\d+,)*``) keeps a pattern acceptable. This is a heuristic: it
-   catches the classic catastrophic shapes, not every slow pattern.
-2. At evaluation, a pattern only ever sees the first ``MAX_SUBJECT_CHARS`` characters of a value
-   (inbound bodies are at most 64 KiB; longer values are cut and a warning is recorded).
+- a pattern is at most ``MAX_PATTERN_CHARS`` characters;
+- its compiled program must fit ``RE2_MAX_MEM`` (repetition counts multiply a pattern's size:
+  ``\\w{1,40}`` is forty copies of a class of every letter and digit);
+- a pattern only ever sees the first ``MAX_SUBJECT_CHARS`` characters of a value (inbound bodies
+  are at most 64 KiB; longer values are cut and a warning is recorded).
+
+``re2`` is imported on the first compile, so a function that never evaluates a pattern (the
+inbound webhook) never loads it.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
 import re
-from typing import Any, Final
+from collections.abc import Mapping
+from typing import Any, Final, Protocol
+
+from sms_automation.triggers.regex_syntax import UnsupportedPattern, to_re2
 
 MAX_PATTERN_CHARS: Final = 1_000
 MAX_SUBJECT_CHARS: Final = 65_536
+RE2_MAX_MEM: Final = 4 << 20
+"""Memory for one compiled pattern (program and match cache); RE2's own default is 8 MiB."""
 
-_parser: Any = importlib.import_module("re._parser")  # the stdlib's own parser, untyped
-_constants: Any = importlib.import_module("re._constants")
-_UNBOUNDED: Final = _constants.MAXREPEAT
-_BACKTRACKING_REPEATS: Final = (_constants.MAX_REPEAT, _constants.MIN_REPEAT)
-_ALL_REPEATS: Final = (*_BACKTRACKING_REPEATS, _constants.POSSESSIVE_REPEAT)
-_ONE_CHARACTER: Final = (
-    _constants.LITERAL,
-    _constants.NOT_LITERAL,
-    _constants.ANY,
-    _constants.IN,
-    _constants.CATEGORY,
-    _constants.RANGE,
-)
+_LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+"""A code point UTF-8 cannot encode (JSON may carry one); matched as U+FFFD instead."""
 
-
-class UnsafePattern(ValueError):
-    pass
+__all__ = [
+    "MAX_PATTERN_CHARS",
+    "MAX_SUBJECT_CHARS",
+    "PatternMatch",
+    "UnsupportedPattern",
+    "UserPattern",
+    "bounded_subject",
+    "compile_pattern",
+]
 
 
-@functools.lru_cache(maxsize=4096)  # validation and compilation both ask; parse once
-def compile_pattern(pattern: str, *, case_sensitive: bool) -> re.Pattern[str]:
+class PatternMatch(Protocol):
+    """The part of a match the triggers read (``re2``'s match object has it)."""
+
+    def group(self, group: int | str = 0, /) -> str | None: ...
+
+
+class UserPattern:
+    """A user's pattern compiled for RE2: ``search`` for groups, ``matches`` for yes or no."""
+
+    def __init__(self, pattern: str, *, case_sensitive: bool) -> None:
+        self.pattern = pattern
+        self.translated = to_re2(pattern)
+        self._case_sensitive = case_sensitive
+        self._groups = _compile(self.translated, case_sensitive=case_sensitive, captures=True)
+
+    @property
+    def groupindex(self) -> Mapping[str, int]:
+        """Named group -> number, as ``re.Pattern.groupindex``."""
+        return dict(self._groups.groupindex)
+
+    def search(self, text: str) -> PatternMatch | None:
+        """The first match anywhere in ``text`` (``re.search``), with its groups."""
+        found: PatternMatch | None = _run(self._groups.search, text)
+        return found
+
+    def matches(self, text: str) -> bool:
+        """Whether the pattern matches anywhere in ``text``: no groups, so the fastest path."""
+        return _run(self._yes_no.search, text) is not None
+
+    @functools.cached_property
+    def _yes_no(self) -> Any:
+        return _compile(self.translated, case_sensitive=self._case_sensitive, captures=False)
+
+
+@functools.lru_cache(maxsize=4096)  # validation and compilation both ask; compile once
+def compile_pattern(pattern: str, *, case_sensitive: bool) -> UserPattern:
     """Compile a user pattern, or raise ``ValueError`` with a plain explanation."""
     if len(pattern) > MAX_PATTERN_CHARS:
-        raise UnsafePattern(
+        raise UnsupportedPattern(
             f"the pattern is {len(pattern)} characters; at most {MAX_PATTERN_CHARS}"
         )
-    flags = 0 if case_sensitive else re.IGNORECASE
-    try:
-        compiled = re.compile(pattern, flags)
-    except re.error as error:
-        raise ValueError(f"invalid regular expression: {error}") from None
-    if _has_catastrophic_repeat(_parser.parse(pattern, flags)):
-        raise UnsafePattern(
-            "the pattern nests one unbounded repetition inside another (like '(a+)+'), which "
-            "can take exponential time; rewrite it without the nesting, e.g. '(a+)+' -> 'a+'"
-        )
-    return compiled
+    return UserPattern(pattern, case_sensitive=case_sensitive)
 
 
 def bounded_subject(text: str) -> tuple[str, bool]:
@@ -67,66 +95,40 @@ def bounded_subject(text: str) -> tuple[str, bool]:
     return text[:MAX_SUBJECT_CHARS], True
 
 
-def _has_catastrophic_repeat(items: Any) -> bool:
-    for op, argument in items:
-        for sub in _children(op, argument):
-            if _has_catastrophic_repeat(sub):
-                return True
-        if _is_unbounded_backtracking(op, argument) and _starves_on_inner_repeat(list(argument[2])):
-            return True
-    return False
+def _compile(translated: str, *, case_sensitive: bool, captures: bool) -> Any:
+    import re2  # google-re2 has no type information: Any, wrapped by UserPattern
+
+    options = re2.Options()
+    options.max_mem = RE2_MAX_MEM
+    options.case_sensitive = case_sensitive
+    options.never_capture = not captures
+    options.log_errors = False  # the error is raised below; RE2 would also print it to stderr
+    try:
+        return re2.compile(translated, options)
+    except re2.error as error:
+        raise UnsupportedPattern(_explain(error)) from None
 
 
-def _is_unbounded_backtracking(op: Any, argument: Any) -> bool:
-    return op in _BACKTRACKING_REPEATS and argument[1] == _UNBOUNDED
+def _explain(error: Exception) -> str:
+    reason = error.args[0] if error.args else ""
+    if isinstance(reason, bytes):
+        reason = reason.decode("utf-8", "replace")
+    if "pattern too large" in str(reason):
+        return (
+            f"the pattern is too large to run within {RE2_MAX_MEM >> 20} MiB: repetition counts "
+            "multiply its size (\\w{1,40} is 40 copies of a class of every letter and digit); "
+            "use smaller counts, or + and *"
+        )
+    if "invalid repetition size" in str(reason):
+        return (
+            f"invalid regular expression: {reason} (counts nested inside each other multiply, "
+            "and the product may be at most 1000)"
+        )
+    return f"invalid regular expression: {reason}"
 
 
-def _children(op: Any, argument: Any) -> list[Any]:
-    """The sub-patterns nested in one parsed item."""
-    if op in _ALL_REPEATS:
-        children = [argument[2]]
-    elif op == _constants.SUBPATTERN:
-        children = [argument[3]]
-    elif op == _constants.BRANCH:
-        children = list(argument[1])
-    elif op in (_constants.ASSERT, _constants.ASSERT_NOT):
-        children = [argument[1]]
-    elif op == _constants.ATOMIC_GROUP:
-        children = [argument]
-    elif op == _constants.GROUPREF_EXISTS:
-        children = [branch for branch in argument[1:] if branch is not None]
-    else:
-        children = []
-    return children
-
-
-def _starves_on_inner_repeat(items: list[Any]) -> bool:
-    """Whether this sequence can be matched by an inner unbounded repeat alone."""
-    for index, (op, argument) in enumerate(items):
-        others = items[:index] + items[index + 1 :]
-        if any(_min_width(other) > 0 for other in others):
-            continue
-        if _is_unbounded_backtracking(op, argument):
-            return True
-        if op == _constants.SUBPATTERN and _starves_on_inner_repeat(list(argument[3])):
-            return True
-        if op == _constants.BRANCH and any(
-            _starves_on_inner_repeat(list(branch)) for branch in argument[1]
-        ):
-            return True
-    return False
-
-
-def _min_width(item: Any) -> int:
-    op, argument = item
-    if op in _ONE_CHARACTER:
-        return 1
-    if op in _ALL_REPEATS:
-        return int(argument[0]) * sum(_min_width(sub) for sub in argument[2])
-    if op == _constants.SUBPATTERN:
-        return sum(_min_width(sub) for sub in argument[3])
-    if op == _constants.ATOMIC_GROUP:
-        return sum(_min_width(sub) for sub in argument)
-    if op == _constants.BRANCH:
-        return min(sum(_min_width(sub) for sub in branch) for branch in argument[1])
-    return 0
+def _run(search: Any, text: str) -> Any:
+    try:
+        return search(text)
+    except UnicodeEncodeError:  # a lone surrogate: UTF-8 has no bytes for it
+        return search(_LONE_SURROGATE.sub("\ufffd", text))
