@@ -3,7 +3,7 @@
 
     python -m bench                 # everything (a few minutes)
     python -m bench --quick         # fewer runs, for a look while working
-    python -m bench --only cold     # cold | warm | triggers
+    python -m bench --only cold     # cold | warm | triggers | regex
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import cold_start, trigger_eval, warm
+from bench import cold_start, regex_worst_case, trigger_eval, warm
 from bench.common import ROOT
 
 RESULTS_JSON = Path(__file__).with_name("results.json")
@@ -80,10 +80,10 @@ def commit() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer runs (not for RESULTS.md)")
-    parser.add_argument("--only", choices=("cold", "warm", "triggers"), action="append")
+    parser.add_argument("--only", choices=("cold", "warm", "triggers", "regex"), action="append")
     parser.add_argument("--no-write", action="store_true", help="print, do not write results")
     args = parser.parse_args(argv)
-    parts = set(args.only or ("cold", "warm", "triggers"))
+    parts = set(args.only or ("cold", "warm", "triggers", "regex"))
     results: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": commit(),
@@ -110,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     if "triggers" in parts:
         print("trigger evaluation ...", file=sys.stderr)
         results["trigger_evaluation"] = trigger_eval.run()
+    if "regex" in parts:
+        print("user regexes, worst case ...", file=sys.stderr)
+        results["regex_worst_case"] = regex_worst_case.run(repeats=3 if args.quick else 5)
     results["machine"]["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
 
     text = json.dumps(results, indent=2)
@@ -212,7 +215,38 @@ def markdown_figures(results: dict[str, Any]) -> str:
                 f"{target} | {_mark(row['pass'])} |"
             )
         lines.append("")
+    lines += regex_lines(results.get("regex_worst_case"))
     return "\n".join(lines)
+
+
+def regex_lines(regex: dict[str, Any] | None) -> list[str]:
+    if not regex:
+        return []
+    lines = [
+        f"### User regexes on RE2 (worst of {len(regex['bodies'])} bodies of "
+        f"{regex['body_chars']:,} characters; median of {regex['repeats']}, cold automaton)",
+        "",
+        f"Worst case over the corpus: {regex['worst_ms']} ms; {regex['passed']} of "
+        f"{len(regex['patterns'])} patterns within {regex['target_ms']} ms. `import re2`: "
+        f"{regex['import_re2_ms']} ms (`-X importtime`, cumulative, bytecode cached).",
+        "",
+        "| pattern | compile ms | groups (extract) ms | its worst body | yes/no (when, expect) ms "
+        "| its worst body | target | |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in regex["patterns"]:
+        shown = row["pattern"] if len(row["pattern"]) <= 48 else row["pattern"][:45] + "..."
+        shown = shown.replace("|", "\\|")
+        flag = "" if row["case_sensitive"] else " (any case)"
+        lines.append(
+            f"| `{shown}`{flag} | {row['compile_ms']} | {row['worst_groups_ms']} | "
+            f"{row['worst_groups_body']} | {row['worst_yes_no_ms']} | {row['worst_yes_no_body']} "
+            f"| ≤ {row['target_ms']} ms | {_mark(row['pass'])} |"
+        )
+    lines += ["", "Refused at load (nothing runs):", ""]
+    lines += [f"- `{row['pattern']}`: {row['refused']}" for row in regex["refused"]]
+    lines.append("")
+    return lines
 
 
 def write_markdown(results: dict[str, Any]) -> None:

@@ -47,3 +47,23 @@ def test_every_cold_start_scenario_still_serves_its_first_event() -> None:
     assert len(served) == 6
     failed = [(name, note, response) for name, ok, note, response in served if not ok]
     assert failed == []
+
+
+def test_the_regex_worst_case_runs_every_pattern_on_every_body() -> None:
+    code = (
+        "import json; from bench import regex_worst_case; from bench.runner import regex_lines\n"
+        "result = regex_worst_case.run(repeats=1)\n"
+        "print(json.dumps({'result': result, 'markdown': regex_lines(result)}))"
+    )
+    out = json.loads(run_python(code, pythonpath=PYTHONPATH))
+    result = out["result"]
+    # run() measures both paths of every pattern on every body; refusals raise if one compiles.
+    assert len(result["patterns"]) == len({row["pattern"] for row in result["patterns"]}) > 20
+    assert [len(result["bodies"]), result["body_chars"]] == [12, 1_600]
+    for row in result["patterns"]:
+        assert row["worst_groups_body"] in result["bodies"]
+        assert row["worst_yes_no_body"] in result["bodies"]
+    assert {row["pattern"] for row in result["refused"]} >= {r"a{1,1000}", r"(\w+)\s+\1"}
+    assert result["import_re2_ms"] > 0
+    assert any(r"`(x+x+)+y`" in line for line in out["markdown"])
+    assert any(r"`(a\|aa)+$`" in line for line in out["markdown"])

@@ -6,7 +6,7 @@ meaning Python gave it, or refuses it with a message naming the missing feature:
 
 - refused: backreferences (``\\1``, ``(?P=name)``), lookahead and lookbehind, atomic groups,
   possessive quantifiers, conditionals, comments ``(?#...)``, verbose mode and the other inline
-  flags RE2 lacks; a repetition count above 1,000;
+  flags RE2 lacks; repetition counts above ``MAX_REPEAT`` (nested ones multiplied);
 - rewritten to keep Python's meaning: ``\\d``, ``\\w``, ``\\s`` and their negations match Unicode
   (RE2's are ASCII), ``\\Z`` -> ``\\z``, ``$`` also matches before a final newline (unless the
   pattern uses multi-line mode), ``{,n}`` -> ``{0,n}``, ``\\uXXXX``, ``\\UXXXXXXXX`` and
@@ -24,8 +24,10 @@ import re
 import unicodedata
 from typing import Final
 
-MAX_REPEAT: Final = 1_000
-"""RE2's largest repetition count (nested counts multiplied together are held to it too)."""
+MAX_REPEAT: Final = 300
+"""The largest repetition count, and product of counts nested in each other (``(a{1,10}){1,30}``
+is 300). RE2 allows 1,000, but a counted repetition multiplies the work done per character:
+``a{1,1000}`` costs ~20 ms on 1,600 characters, ``a{1,300}`` ~1 ms (bench/RESULTS.md)."""
 
 DOCS: Final = "docs/triggers.md#regular-expressions"
 _WHY: Final = f"patterns run on RE2, a linear-time engine ({DOCS})"
@@ -93,17 +95,27 @@ class _Translator:
         self.out: list[str] = []
         self.after_quantifier = False
         self.multiline = _uses_multiline(pattern)
+        self.group_products = [1]
+        """Per open group (and the whole pattern): the largest repetition product inside."""
+        self.last_atom_product = 1
+        """The repetition product inside the atom a quantifier would repeat (1, or a group's)."""
 
     def run(self) -> str:
         while self.at < len(self.pattern):
             char = self.pattern[self.at]
-            quantifier = False
+            quantifier, inner = False, 1
             if char == "\\":
                 self._escape_outside_class()
             elif char == "[":
                 self._character_class()
             elif char == "(":
                 self._group_opener()
+                self.group_products.append(1)
+            elif char == ")" and len(self.group_products) > 1:
+                self.out.append(char)
+                self.at += 1
+                inner = self.group_products.pop()
+                self.group_products[-1] = max(self.group_products[-1], inner)
             elif char in "*+?":
                 self._repeat_operator(char)
                 quantifier = True
@@ -116,6 +128,8 @@ class _Translator:
                 self.out.append(char)
                 self.at += 1
             self.after_quantifier = quantifier
+            if not quantifier:
+                self.last_atom_product = inner if char == ")" else 1
         return "".join(self.out)
 
     # -- repetition -------------------------------------------------------------------------
@@ -133,12 +147,19 @@ class _Translator:
             self.out.append(r"\{")
             self.at += 1
             return False
-        for count in (counted["low"], counted["high"]):
-            if count and int(count) > MAX_REPEAT:
-                raise unsupported(
-                    f"a repetition count above {MAX_REPEAT} ({counted[0]})",
-                    "Match fewer, or use + or * for 'any number'",
-                )
+        count = max(int(counted["low"] or 0), int(counted["high"] or 0))
+        product = count * self.last_atom_product
+        if product > MAX_REPEAT:
+            what = (
+                f"a repetition count above {MAX_REPEAT} ({counted[0]})"
+                if count > MAX_REPEAT
+                else f"repetition counts nested to a product above {MAX_REPEAT} ({product})"
+            )
+            raise UnsupportedPattern(
+                f"{what} is not supported: each counted repetition multiplies the work done for"
+                f" every character ({DOCS}). Match fewer, or use + or * for 'any number'"
+            )
+        self.group_products[-1] = max(self.group_products[-1], product)
         self.out.append("{" + (counted["low"] or "0") + counted["comma"] + counted["high"] + "}")
         self.at = counted.end()
         return True
