@@ -157,7 +157,7 @@ class FieldCondition(Model):
     ends_with: Text | None = None
     matches_any_of: list[Text] | None = Field(None, min_length=1)
     not_matches_any_of: list[Text] | None = Field(None, min_length=1)
-    regex: str | None = Field(None, description="Python regular expression, searched anywhere.")
+    regex: str | None = Field(None, description="Regular expression (RE2), searched anywhere.")
     is_blank: Literal[True] | None = None
     is_not_blank: Literal[True] | None = None
     is_valid_email: Literal[True] | None = None
@@ -183,8 +183,8 @@ class FieldCondition(Model):
     @field_validator("regex")
     @classmethod
     def _safe_regex(cls, pattern: str | None) -> str | None:
-        if pattern is not None:
-            compile_pattern(pattern, case_sensitive=True)
+        if pattern is not None:  # folding case only grows a program: the stricter check
+            compile_pattern(pattern, case_sensitive=False)
         return pattern
 
     @model_validator(mode="after")
@@ -557,7 +557,7 @@ class ExpectRegex(Model):
     @field_validator("regex")
     @classmethod
     def _safe_regex(cls, pattern: str) -> str:
-        compile_pattern(pattern, case_sensitive=True)
+        compile_pattern(pattern, case_sensitive=False)  # the larger program of the two
         return pattern
 
 
