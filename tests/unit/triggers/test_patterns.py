@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 import re2
 
+from sms_automation.triggers import TriggerFileError, parse_trigger_text
 from sms_automation.triggers.patterns import (
+    MAX_FILE_PROGRAM_SIZE,
     MAX_PATTERN_CHARS,
     MAX_SUBJECT_CHARS,
     UnsupportedPattern,
@@ -276,6 +278,31 @@ def test_pattern_extraction_puts_non_ascii_groups_into_variables() -> None:
     )
     assert evaluation.variables["nom"] == "Zoé"
     assert evaluation.variables["all"] == "NOM : Zoé"
+
+
+def _conditions_file(patterns: list[str]) -> str:
+    conditions = "".join(f"        - {{field: Body, regex: '{pattern}'}}\n" for pattern in patterns)
+    return (
+        "version: 1\ntriggers:\n  - name: many\n    when:\n      any:\n"
+        f"{conditions}    actions: [{{type: send_sms, body: hi}}]\n"
+    )
+
+
+def test_pattern_budget_refuses_a_file_whose_patterns_would_exhaust_memory() -> None:
+    """Each \\w{1,150} compiles to ~200,000 RE2 instructions (~4 MB once matched): ten
+    different ones pass MAX_FILE_PROGRAM_SIZE, and the tenth is the problem, on its line."""
+    patterns = [f"\\w{{1,150}}{index}" for index in range(10)]
+    with pytest.raises(TriggerFileError) as refused:
+        parse_trigger_text(_conditions_file(patterns), filename="t.yaml")
+    (problem,) = refused.value.problems
+    assert problem.line == 15
+    assert f"at most {MAX_FILE_PROGRAM_SIZE:,} for one file" in problem.message
+    assert "RE2 instructions with this one (201,754)" in problem.message
+
+
+def test_pattern_budget_charges_a_repeated_pattern_once() -> None:
+    trigger_set = parse_trigger_text(_conditions_file(["\\w{1,150}"] * 12), filename="t.yaml")
+    assert len(trigger_set.triggers) == 1
 
 
 def test_pattern_subject_is_bounded() -> None:

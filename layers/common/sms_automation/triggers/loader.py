@@ -25,6 +25,7 @@ from pydantic_core import ErrorDetails
 
 from sms_automation.triggers import model
 from sms_automation.triggers.model import ACTION_TYPES, OPERATORS, TriggerSet
+from sms_automation.triggers.patterns import PATTERN_BUDGET_CONTEXT, PatternBudget
 
 MAX_FILE_BYTES = 1_048_576
 
@@ -71,9 +72,14 @@ def parse_trigger_text(
 ) -> TriggerSet:
     """``app_table``: the deployment's own table, when known: a ``record`` naming it is a
     problem of the file. ``stored``: a version already stored, read to run it (checks that
-    depend on the clock are left to the engine)."""
+    depend on the clock are left to the engine). The file's regular expressions share one
+    ``PatternBudget``."""
     root, data = _read_yaml(text, filename)
-    context = {model.APP_TABLE_CONTEXT: app_table, model.STORED_CONTEXT: stored}
+    context = {
+        model.APP_TABLE_CONTEXT: app_table,
+        model.STORED_CONTEXT: stored,
+        PATTERN_BUDGET_CONTEXT: PatternBudget(),
+    }
     try:
         return TriggerSet.model_validate(data, context=context)
     except ValidationError as error:

@@ -36,7 +36,7 @@ from sms_automation.triggers.durations import (
 from sms_automation.triggers.http_rendering import parse_url_template
 from sms_automation.triggers.inputs import ADDRESS_PATTERN, InvalidInput, coerce_input
 from sms_automation.triggers.jsonpath import parse_json_path
-from sms_automation.triggers.patterns import compile_pattern
+from sms_automation.triggers.patterns import validate_pattern
 from sms_automation.triggers.twiml import (
     MAX_TWIML_CHARS,
     ConnectSpec,
@@ -182,9 +182,9 @@ class FieldCondition(Model):
 
     @field_validator("regex")
     @classmethod
-    def _safe_regex(cls, pattern: str | None) -> str | None:
-        if pattern is not None:  # folding case only grows a program: the stricter check
-            compile_pattern(pattern, case_sensitive=False)
+    def _safe_regex(cls, pattern: str | None, info: ValidationInfo) -> str | None:
+        if pattern is not None:
+            validate_pattern(pattern, info.context)
         return pattern
 
     @model_validator(mode="after")
@@ -276,8 +276,8 @@ class RegexExtraction(ExtractionBase):
     case_sensitive: bool = False
 
     @model_validator(mode="after")
-    def _compiles_with_names(self) -> Self:
-        compiled = compile_pattern(self.regex, case_sensitive=self.case_sensitive)
+    def _compiles_with_names(self, info: ValidationInfo) -> Self:
+        compiled = validate_pattern(self.regex, info.context)
         if not compiled.groupindex and self.into is None:
             raise ValueError(
                 "the regex has no named groups ((?P<name>...)) and no 'into': nothing to set"
@@ -556,8 +556,8 @@ class ExpectRegex(Model):
 
     @field_validator("regex")
     @classmethod
-    def _safe_regex(cls, pattern: str) -> str:
-        compile_pattern(pattern, case_sensitive=False)  # the larger program of the two
+    def _safe_regex(cls, pattern: str, info: ValidationInfo) -> str:
+        validate_pattern(pattern, info.context)
         return pattern
 
 

@@ -9,6 +9,10 @@ it, a feature RE2 lacks. Limits, each a clear error at load:
 - a pattern is at most ``MAX_PATTERN_CHARS`` characters;
 - its compiled program must fit ``RE2_MAX_MEM`` (repetition counts multiply a pattern's size:
   ``\\w{1,40}`` is forty copies of a class of every letter and digit);
+- the distinct patterns of one trigger file compile to at most ``MAX_FILE_PROGRAM_SIZE`` RE2
+  instructions together (``PatternBudget``, charged by the models' validators when the loader
+  gives one in the validation context): a compiled instruction costs ~20 bytes once matched, so
+  a file cannot make the processor run out of memory;
 - a pattern only ever sees the first ``MAX_SUBJECT_CHARS`` characters of a value (inbound bodies
   are at most 64 KiB; longer values are cut and a warning is recorded).
 
@@ -29,6 +33,10 @@ MAX_PATTERN_CHARS: Final = 1_000
 MAX_SUBJECT_CHARS: Final = 65_536
 RE2_MAX_MEM: Final = 4 << 20
 """Memory for one compiled pattern (program and match cache); RE2's own default is 8 MiB."""
+MAX_FILE_PROGRAM_SIZE: Final = 2_000_000
+"""RE2 instructions for all the distinct patterns of one trigger file (~40 MB once matched)."""
+PATTERN_BUDGET_CONTEXT: Final = "pattern_budget"
+"""The validation-context key of the file's ``PatternBudget``."""
 
 _LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 """A code point UTF-8 cannot encode (JSON may carry one); matched as U+FFFD instead."""
@@ -36,11 +44,14 @@ _LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 __all__ = [
     "MAX_PATTERN_CHARS",
     "MAX_SUBJECT_CHARS",
+    "PATTERN_BUDGET_CONTEXT",
+    "PatternBudget",
     "PatternMatch",
     "UnsupportedPattern",
     "UserPattern",
     "bounded_subject",
     "compile_pattern",
+    "validate_pattern",
 ]
 
 
@@ -55,9 +66,15 @@ class UserPattern:
 
     def __init__(self, pattern: str, *, case_sensitive: bool) -> None:
         self.pattern = pattern
+        self.case_sensitive = case_sensitive
         self.translated = to_re2(pattern)
-        self._case_sensitive = case_sensitive
         self._groups = _compile(self.translated, case_sensitive=case_sensitive, captures=True)
+
+    @property
+    def program_size(self) -> int:
+        """RE2 instructions of the compiled program: what matching costs grows with it."""
+        size: int = self._groups.programsize
+        return size
 
     @property
     def groupindex(self) -> Mapping[str, int]:
@@ -75,7 +92,30 @@ class UserPattern:
 
     @functools.cached_property
     def _yes_no(self) -> Any:
-        return _compile(self.translated, case_sensitive=self._case_sensitive, captures=False)
+        return _compile(self.translated, case_sensitive=self.case_sensitive, captures=False)
+
+
+class PatternBudget:
+    """The compiled size of one trigger file's distinct patterns, held to
+    ``MAX_FILE_PROGRAM_SIZE``."""
+
+    def __init__(self) -> None:
+        self._charged: set[tuple[str, bool]] = set()
+        self.total = 0
+
+    def charge(self, pattern: UserPattern) -> None:
+        key = (pattern.pattern, pattern.case_sensitive)
+        if key in self._charged:
+            return
+        self._charged.add(key)
+        self.total += pattern.program_size
+        if self.total > MAX_FILE_PROGRAM_SIZE:
+            raise UnsupportedPattern(
+                f"the file's regular expressions compile to {self.total:,} RE2 instructions "
+                f"with this one ({pattern.program_size:,}); at most {MAX_FILE_PROGRAM_SIZE:,} "
+                "for one file: use fewer counted repetitions of \\w, \\d or \\s (each copy "
+                "of \\w is ~1,300 instructions), or + and *"
+            )
 
 
 @functools.lru_cache(maxsize=4096)  # validation and compilation both ask; compile once
@@ -86,6 +126,16 @@ def compile_pattern(pattern: str, *, case_sensitive: bool) -> UserPattern:
             f"the pattern is {len(pattern)} characters; at most {MAX_PATTERN_CHARS}"
         )
     return UserPattern(pattern, case_sensitive=case_sensitive)
+
+
+def validate_pattern(pattern: str, context: Mapping[str, Any] | None) -> UserPattern:
+    """For the models' validators: compile as the processor may (ignoring case, the larger
+    program of the two) and charge the file's ``PatternBudget`` when the context has one."""
+    compiled = compile_pattern(pattern, case_sensitive=False)
+    budget = (context or {}).get(PATTERN_BUDGET_CONTEXT)
+    if isinstance(budget, PatternBudget):
+        budget.charge(compiled)
+    return compiled
 
 
 def bounded_subject(text: str) -> tuple[str, bool]:
