@@ -55,3 +55,9 @@ def test_expect_regex_keeps_unicode_and_case_folding() -> None:
     assert _accepts(r"^(да|da)$", replies) == [True, True, False, False]
     assert _accepts(r"^\d+\s+\w+$", replies) == [False, False, True, False]
     assert _accepts(r"^(да|da)$", replies, case_sensitive=True) == [False, False, False, False]
+
+
+def test_expect_regex_stored_before_re2_that_cannot_run_accepts_any_reply() -> None:
+    """A wait stored when patterns ran on Python's ``re`` (a lookahead): as if without expect,
+    rather than reprompting every answer until the attempts run out."""
+    assert _accepts(r"^(?=.*\d)\w+$", ["abc1", "anything"]) == [True, True]

@@ -305,6 +305,36 @@ def test_pattern_budget_charges_a_repeated_pattern_once() -> None:
     assert len(trigger_set.triggers) == 1
 
 
+STORED_BEFORE_RE2 = r"""version: 1
+triggers:
+  - name: lookahead
+    when: {field: Body, regex: 'stop(?=\s|$)'}
+    actions: [{type: send_sms, body: stopped}]
+  - name: extracts
+    extract: [{regex: '(\w)\1', into: double, default: none}]
+    actions: [{type: send_sms, body: 'double %double%'}]
+"""
+
+
+def test_pattern_a_version_stored_before_re2_loads_and_skips_what_cannot_run() -> None:
+    """A file published when patterns ran on Python's ``re`` may hold a lookahead: refused at
+    publish now, but the stored version still runs (the account's other triggers with it); the
+    pattern's condition is false and its extraction the default, each with the reason."""
+    with pytest.raises(TriggerFileError, match=r"lookahead \(\?=\.\.\.\) is not supported"):
+        parse_trigger_text(STORED_BEFORE_RE2, filename="t.yaml")
+    stored = parse_trigger_text(STORED_BEFORE_RE2, filename="acme v1", stored=True)
+
+    evaluation = evaluate(stored, message(Body="stop now"))
+
+    assert evaluation.matched == ("extracts",)
+    assert evaluation.variables["double"] == "none"
+    warnings = [warning.message for warning in evaluation.warnings]
+    assert any(
+        "regex on 'Body' cannot run, so the condition is false: lookahead" in w for w in warnings
+    )
+    assert any("nothing is extracted: a backreference (\\1)" in w for w in warnings)
+
+
 def test_pattern_subject_is_bounded() -> None:
     assert bounded_subject("abc") == ("abc", False)
     cut, was_cut = bounded_subject("a" * (MAX_SUBJECT_CHARS + 5))

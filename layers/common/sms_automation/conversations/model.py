@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sms_automation.triggers.patterns import compile_pattern
+from sms_automation.triggers.patterns import UnsupportedPattern, compile_pattern
 from sms_automation.triggers.plan import WaitForReply, WaitOutcome
 
 WAITING: Final = "waiting"
@@ -101,7 +101,12 @@ class Conversation:
         if self.expect_words:
             return text.casefold() in {word.strip().casefold() for word in self.expect_words}
         if self.expect_regex is not None:
-            pattern = compile_pattern(self.expect_regex, case_sensitive=self.expect_case_sensitive)
+            try:
+                pattern = compile_pattern(
+                    self.expect_regex, case_sensitive=self.expect_case_sensitive
+                )
+            except UnsupportedPattern:  # a version stored before the RE2 rules: as no expect
+                return True
             return pattern.matches(text)
         return True
 

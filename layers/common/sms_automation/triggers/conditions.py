@@ -26,7 +26,7 @@ from sms_automation.triggers.model import (
     FieldCondition,
     NotGroup,
 )
-from sms_automation.triggers.patterns import UserPattern, bounded_subject, compile_pattern
+from sms_automation.triggers.patterns import UnsupportedPattern, bounded_subject, compile_pattern
 from sms_automation.triggers.variables import VariableRef, parse_template
 
 Predicate = Callable[[EvalContext], bool]
@@ -116,7 +116,7 @@ def _compile_field_condition(condition: FieldCondition) -> Predicate:
     if name in LIST_OPERATORS:
         return _any_of(ref, operand, condition.case_sensitive, negate=name.startswith("not_"))
     if name == "regex":
-        return _regex(ref, compile_pattern(operand, case_sensitive=condition.case_sensitive))
+        return _regex(ref, operand, condition.case_sensitive)
     if name in FLAG_OPERATORS:
         return _flag_test(ref, name)
     if name in _NUMBER_TESTS or name in _LENGTH_TESTS:
@@ -183,7 +183,12 @@ def _any_of(
     return evaluate
 
 
-def _regex(ref: VariableRef, pattern: UserPattern) -> Predicate:
+def _regex(ref: VariableRef, operand: str, case_sensitive: bool) -> Predicate:
+    try:
+        pattern = compile_pattern(operand, case_sensitive=case_sensitive)
+    except UnsupportedPattern as error:  # a version stored before the RE2 rules
+        return _never(f"regex on {ref.name!r} cannot run, so the condition is false: {error}")
+
     def evaluate(context: EvalContext) -> bool:
         subject, cut = bounded_subject(context.text(ref))
         if cut:
@@ -191,6 +196,14 @@ def _regex(ref: VariableRef, pattern: UserPattern) -> Predicate:
                 f"regex on {ref.name!r}: only the first {len(subject)} characters were searched"
             )
         return pattern.matches(subject)
+
+    return evaluate
+
+
+def _never(warning: str) -> Predicate:
+    def evaluate(context: EvalContext) -> bool:
+        context.warn(warning)
+        return False
 
     return evaluate
 

@@ -21,7 +21,7 @@ from sms_automation.triggers.model import (
     RegexExtraction,
     SplitExtraction,
 )
-from sms_automation.triggers.patterns import bounded_subject, compile_pattern
+from sms_automation.triggers.patterns import UnsupportedPattern, bounded_subject, compile_pattern
 from sms_automation.triggers.variables import MISSING, VariableRef, VarValue, _Missing, fold
 
 Extractor = Callable[[EvalContext, MutableMapping[str, VarValue]], None]
@@ -51,9 +51,13 @@ def _finish(extraction: Extraction, value: str | None) -> str:
 
 
 def _regex(source: VariableRef, extraction: RegexExtraction) -> Extractor:
-    pattern = compile_pattern(extraction.regex, case_sensitive=extraction.case_sensitive)
-    groups = tuple(pattern.groupindex)
     into = fold(extraction.into) if extraction.into else None
+    try:
+        pattern = compile_pattern(extraction.regex, case_sensitive=extraction.case_sensitive)
+    except UnsupportedPattern as error:  # a version stored before the RE2 rules
+        warning = f"extract regex cannot run, so nothing is extracted: {error}"
+        return _cannot_run(warning, into, extraction.default)
+    groups = tuple(pattern.groupindex)
 
     def extract(context: EvalContext, target: MutableMapping[str, VarValue]) -> None:
         subject, cut = bounded_subject(context.text(source))
@@ -64,6 +68,15 @@ def _regex(source: VariableRef, extraction: RegexExtraction) -> Extractor:
             target[fold(group)] = _finish(extraction, match.group(group) if match else None)
         if into is not None:
             target[into] = _finish(extraction, match.group(0) if match else None)
+
+    return extract
+
+
+def _cannot_run(warning: str, into: str | None, default: str) -> Extractor:
+    def extract(context: EvalContext, target: MutableMapping[str, VarValue]) -> None:
+        context.warn(warning)
+        if into is not None:
+            target[into] = default
 
     return extract
 

@@ -184,7 +184,7 @@ class FieldCondition(Model):
     @classmethod
     def _safe_regex(cls, pattern: str | None, info: ValidationInfo) -> str | None:
         if pattern is not None:
-            validate_pattern(pattern, info.context)
+            validate_pattern(pattern, info.context, stored_key=STORED_CONTEXT)
         return pattern
 
     @model_validator(mode="after")
@@ -277,7 +277,9 @@ class RegexExtraction(ExtractionBase):
 
     @model_validator(mode="after")
     def _compiles_with_names(self, info: ValidationInfo) -> Self:
-        compiled = validate_pattern(self.regex, info.context)
+        compiled = validate_pattern(self.regex, info.context, stored_key=STORED_CONTEXT)
+        if compiled is None:
+            return self
         if not compiled.groupindex and self.into is None:
             raise ValueError(
                 "the regex has no named groups ((?P<name>...)) and no 'into': nothing to set"
@@ -557,7 +559,7 @@ class ExpectRegex(Model):
     @field_validator("regex")
     @classmethod
     def _safe_regex(cls, pattern: str, info: ValidationInfo) -> str:
-        validate_pattern(pattern, info.context)
+        validate_pattern(pattern, info.context, stored_key=STORED_CONTEXT)
         return pattern
 
 

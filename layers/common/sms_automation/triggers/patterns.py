@@ -128,9 +128,17 @@ def compile_pattern(pattern: str, *, case_sensitive: bool) -> UserPattern:
     return UserPattern(pattern, case_sensitive=case_sensitive)
 
 
-def validate_pattern(pattern: str, context: Mapping[str, Any] | None) -> UserPattern:
+def validate_pattern(
+    pattern: str, context: Mapping[str, Any] | None, *, stored_key: str
+) -> UserPattern | None:
     """For the models' validators: compile as the processor may (ignoring case, the larger
-    program of the two) and charge the file's ``PatternBudget`` when the context has one."""
+    program of the two) and charge the file's ``PatternBudget`` when the context has one.
+
+    ``None`` for a version already stored (``context[stored_key]``): one stored before these
+    rules must still load, so the engine compiles its patterns and a pattern that cannot run
+    makes its condition false, its extraction the default, with the reason as a warning."""
+    if (context or {}).get(stored_key):
+        return None
     compiled = compile_pattern(pattern, case_sensitive=False)
     budget = (context or {}).get(PATTERN_BUDGET_CONTEXT)
     if isinstance(budget, PatternBudget):
