@@ -1,7 +1,10 @@
 """``sms-automation``: the command line for accounts, messages and webhook signatures.
 
 Each command group lives in its own module exposing ``register(subparsers)``; a command's
-handler takes the parsed arguments and returns the process exit code. An AWS call failing in any
+handler takes the parsed arguments and returns the process exit code. The global options
+(``add_global_options``) are accepted before the group and after any subcommand: every parser
+under the top one is a ``CommandParser``, which offers them too (a value given after the
+subcommand wins). An AWS call failing in any
 command that does not report it itself ends here: one line (``cli.aws_errors``), exit 1.
 """
 
@@ -11,6 +14,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from importlib import import_module
+from typing import Any, ClassVar
 
 from sms_automation.adapters.aws_failures import AWS_ERRORS
 from sms_automation.cli.aws_errors import aws_failure, command_name
@@ -32,20 +36,54 @@ COMMAND_GROUPS = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="sms-automation",
-        description="Twilio SMS automation on AWS serverless.",
-    )
+def add_global_options(parser: argparse.ArgumentParser, *, default: Any = None) -> None:
     parser.add_argument(
         "--stack",
-        default=None,
+        default=default,
         help=f"stack whose outputs locate the deployment (${ENV_STACK}, else {DEFAULT_STACK})",
     )
-    groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
+
+
+class CommandParser(argparse.ArgumentParser):
+    """A group's or a subcommand's parser: it also takes the global options, left unset
+    (``SUPPRESS``) when not given so that a value given before the group stays. argparse makes
+    a parser's subcommand parsers of its own class, so the whole tree is of this class; each
+    tree's subclass collects its parsers in ``tree`` (``leaf_commands``)."""
+
+    tree: ClassVar[list[CommandParser]]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.tree.append(self)
+        add_global_options(self, default=argparse.SUPPRESS)
+
+
+class TopParser(argparse.ArgumentParser):
+    def __init__(self) -> None:
+        super().__init__(
+            prog="sms-automation", description="Twilio SMS automation on AWS serverless."
+        )
+        self.commands: list[CommandParser] = []
+        add_global_options(self)
+
+
+def build_parser() -> TopParser:
+    parser = TopParser()
+
+    class TreeParser(CommandParser):
+        tree = parser.commands
+
+    groups = parser.add_subparsers(
+        dest="group", required=True, metavar="COMMAND", parser_class=TreeParser
+    )
     for name in COMMAND_GROUPS:
         import_module(f"sms_automation.cli.{name}").register(groups)
     return parser
+
+
+def leaf_commands(parser: TopParser) -> list[CommandParser]:
+    """Every runnable command of the tree (a parser with a handler), in registration order."""
+    return [command for command in parser.commands if command.get_default("func") is not None]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
