@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from local.twilio_sandbox.resources import STATUS_FOR_CODE
@@ -32,7 +33,16 @@ class DropConnectionFault:
     after_processing: bool = True
 
 
-Fault = ErrorAnswerFault | SlowAnswerFault | DropConnectionFault
+@dataclass(frozen=True, slots=True)
+class HeldRequestFault:
+    """Hold the request (nothing done yet) until ``release`` is set, then serve it as usual:
+    ``arrived`` is set once it is held. For interleaving two callers at a precise point."""
+
+    arrived: threading.Event
+    release: threading.Event
+
+
+Fault = ErrorAnswerFault | SlowAnswerFault | DropConnectionFault | HeldRequestFault
 
 
 def server_error(status: int = 500, code: int = 20500) -> ErrorAnswerFault:

@@ -151,6 +151,7 @@ def _list(state: SandboxState, request: RecordedRequest, account: str, kind: Col
         resource
         for resource in reversed(collection.values())
         if resource["account_sid"] == account
+        and resource["sid"] not in state.unlisted
         and all(resource[name] == value for name, value in wanted.items())
     ]
     return _paged(request, kind, resources, filters)
@@ -214,6 +215,8 @@ def _create(
     callback = request.param("StatusCallback")
     if callback:
         state.status_callbacks[built["sid"]] = callback
+    if state.list_lag:
+        state.unlisted.add(built["sid"])
     if token is not None:
         state.by_idempotency_token[(account, kind, token)] = built
     if state.on_created is not None:

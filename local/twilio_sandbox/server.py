@@ -17,6 +17,7 @@ from local.twilio_sandbox.faults import (
     DropConnectionFault,
     ErrorAnswerFault,
     Fault,
+    HeldRequestFault,
     SlowAnswerFault,
 )
 from local.twilio_sandbox.resources import twilio_error_body
@@ -137,6 +138,17 @@ class TwilioSandbox:
         with self.state.lock:
             self.state.faults.extend(faults)
 
+    def lag_lists(self) -> None:
+        """Like Twilio's list API running behind: what is created from now on is found by a
+        fetch but left out of lists until ``end_list_lag``."""
+        with self.state.lock:
+            self.state.list_lag = True
+
+    def end_list_lag(self) -> None:
+        with self.state.lock:
+            self.state.list_lag = False
+            self.state.unlisted.clear()
+
     def refuse_recipient(self, number: str, code: int) -> None:
         """Creates for ``To == number`` are refused with Twilio error ``code`` (e.g. 21610)."""
         with self.state.lock:
@@ -214,6 +226,11 @@ def _handler_for(state: SandboxState, pages: list[PageRoutes]) -> type[BaseHTTPR
                     if after:
                         route(state, recorded, authorization)
                     self.close_connection = True
+                case HeldRequestFault(arrived=arrived, release=release):
+                    arrived.set()
+                    while not (release.wait(0.05) or state.stopping.is_set()):
+                        pass
+                    self._answer(route(state, recorded, authorization))
                 case SlowAnswerFault(seconds=seconds):
                     answer = route(state, recorded, authorization)
                     state.stopping.wait(seconds)

@@ -77,6 +77,9 @@ class SandboxState:
     numbers: dict[str, dict[str, Any]] = field(default_factory=dict)  # PN SID -> resource
     sent_callbacks: list[SentCallback] = field(default_factory=list)
     by_idempotency_token: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    list_lag: bool = False
+    unlisted: set[str] = field(default_factory=set)
+    """Resource SIDs lists leave out while ``list_lag`` (see ``TwilioSandbox.lag_lists``)."""
     on_created: Callable[[str, dict[str, Any]], None] | None = None
     """Called (under the lock) with ``"messages"`` or ``"calls"`` and each new resource."""
 
