@@ -201,6 +201,7 @@ class SentMessage:
 class PlacedCall:
     sid: str
     status: str
+    date_created: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

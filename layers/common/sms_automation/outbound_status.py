@@ -12,6 +12,12 @@ per status change: ``MessageSid`` + ``MessageStatus`` (+ ``ErrorCode``) for mess
 - a callback for a Sid another account created (signed by that account's token, on its route)
   changes nothing: it is answered like one for an unknown Sid, and reported.
 
+Each create's ``StatusCallback`` names the step that made it (``?step=<the step's idempotency
+key>``, ``step_callback_url``), and Twilio signs that URL, query included: a verified callback
+tells which step a Sid belongs to even when the step never heard Twilio's answer. It is kept on
+the outbound item (``callback_step``) for reconciliation (``processing.effects``). A callback
+URL without it (a number's own ``StatusCallback``, set by ``numbers``) is accepted as before.
+
 This module is the domain: parsing, ranking and the use case over injected ports.
 """
 
@@ -23,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
 from typing import Final, Literal, Protocol
+from urllib.parse import parse_qsl, urlsplit
 
 from sms_automation.accounts import AccountDirectory
 from sms_automation.inbound.authenticate import authenticate
@@ -53,6 +60,9 @@ _CALL_LIFECYCLE: Final[tuple[tuple[str, ...], ...]] = (
     ("in-progress", "answered"),  # StatusCallbackEvent "answered" arrives as "in-progress"
     ("completed", "busy", "no-answer", "failed", "canceled"),
 )
+STEP_PARAM: Final = "step"
+STEP_KEY_PATTERN: Final = re.compile(r"^sms-automation-[0-9a-f]{40}$")
+"""A step's idempotency key (``processing.port.idempotency_key``), as carried by a callback URL."""
 UNKNOWN_STATUS_RANK: Final = 0
 """Rank of a status Twilio may add later: recorded in the history, but it never replaces a
 known status."""
@@ -72,6 +82,39 @@ FAILURE_STATUSES: Final[Mapping[OutboundKind, frozenset[str]]] = {
     "sms": frozenset({"failed", "undelivered"}),
     "call": frozenset({"failed", "busy", "no-answer"}),
 }
+
+
+def step_callback_url(base_url: str, step_key: str) -> str:
+    """The ``StatusCallback`` of a create made by the step whose idempotency key is given."""
+    if not STEP_KEY_PATTERN.fullmatch(step_key):
+        raise ValueError("not a step key")
+    return f"{base_url}?{STEP_PARAM}={step_key}"
+
+
+def callback_step_key(url: str) -> str | None:
+    """The step key a (signed) callback URL carries, or None (absent or malformed)."""
+    for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        if name == STEP_PARAM:
+            return value if STEP_KEY_PATTERN.fullmatch(value) else None
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundOwner:
+    """What we know of the step a message or call belongs to: the step that recorded it
+    (``origin_*``), and the step its status callback URL named (``callback_step``)."""
+
+    origin_message_sid: str | None
+    origin_step_id: str | None
+    callback_step: str | None
+
+    def belongs_to(self, message_sid: str, step_id: str, step_key: str) -> bool | None:
+        """True: that step's; False: another step's; None: no step's as far as we know."""
+        if self.callback_step:
+            return self.callback_step == step_key
+        if self.origin_message_sid or self.origin_step_id:
+            return (self.origin_message_sid, self.origin_step_id) == (message_sid, step_id)
+        return None
 
 
 def status_rank(kind: OutboundKind, status: str) -> int:
@@ -153,8 +196,10 @@ class StatusStore(Protocol):
         error_code: str | None,
         received_at: datetime,
         params: Mapping[str, str],
+        step_key: str | None = None,
     ) -> RecordedStatus:
-        """Raises ``StorageUnavailable`` when the write could not be made durable."""
+        """Raises ``StorageUnavailable`` when the write could not be made durable.
+        ``step_key``: the step the callback URL named (kept once, see the module doc)."""
         ...
 
 
@@ -186,6 +231,7 @@ def receive_status_callback(
         error_code=callback.error_code,
         received_at=now,
         params=callback.params,
+        step_key=callback_step_key(request.url),
     )
     outcome: Outcome = (
         "other_account" if recorded.other_account else "recorded" if recorded.new else "duplicate"

@@ -31,7 +31,7 @@ def effects(error: Exception) -> Effects:
     def no_messaging() -> Any:
         raise AssertionError("a record step sends nothing")
 
-    def no_outbound(**_: Any) -> None:
+    def no_outbound(*_: Any, **__: Any) -> Any:
         raise AssertionError("a record step sends nothing")
 
     return Effects(
@@ -40,6 +40,7 @@ def effects(error: Exception) -> Effects:
         dynamodb=FailingDynamoDB(error),  # type: ignore[arg-type]
         settings=EffectSettings(status_callback_url=None, records_table="records"),
         record_outbound=no_outbound,
+        owners=no_outbound,
         clock=lambda: datetime(2026, 1, 1, tzinfo=UTC),
     )
 

@@ -8,11 +8,14 @@ Every write is safe to repeat and to race:
 
 - ``record_created`` (the stream processor, once Twilio accepted the message or call) sets the
   creation fields but only fills in the status when no callback has set one: Twilio's first
-  callback can beat the processor's write;
+  callback can beat the processor's write. Crediting a Sid found by a lookup to a step
+  (``exclusive``) is conditional: never over a Sid another step recorded or whose callback
+  named another step, so two steps can never both hold one Sid;
 - ``record_status`` moves the summary's status forward only when the new one ranks later (a
   conditional update on ``status_rank``), so out-of-order callbacks never move it back, then
   puts the status item on condition that it does not exist. The update runs for a repeated
-  callback too: a retry after a failure between the two writes completes the second.
+  callback too: a retry after a failure between the two writes completes the second. The step
+  a callback URL names is kept once (``callback_step``);
 - both are for the summary's own account only: the update's condition names the account the
   callback came in on, and a callback of another account (signed with its own token, for a Sid
   it did not create) writes nothing at all (``RecordedStatus.other_account``).
@@ -32,7 +35,12 @@ from sms_automation.accounts import utc_timestamp
 from sms_automation.adapters.aws_failures import AWS_ERRORS, is_transient
 from sms_automation.adapters.message_store import from_attributes, to_attributes
 from sms_automation.inbound.rejections import StorageUnavailable
-from sms_automation.outbound_status import OutboundKind, RecordedStatus, status_rank
+from sms_automation.outbound_status import (
+    OutboundKind,
+    OutboundOwner,
+    RecordedStatus,
+    status_rank,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -101,37 +109,75 @@ class DynamoOutboundStore:
         origin_step_id: str,
         status: str,
         created_at: datetime,
-    ) -> None:
-        """Record a message or call Twilio accepted (``status``: the one Twilio answered)."""
+        step_key: str | None = None,
+        exclusive: bool = False,
+    ) -> bool:
+        """Record a message or call Twilio accepted (``status``: the one Twilio answered).
+
+        ``exclusive`` (a Sid found by a lookup, credited to the step with ``step_key``): only if
+        no other step recorded the Sid and no callback named another step; False when one did.
+        """
         created = utc_timestamp(created_at)
-        self._client.update_item(
+        values: dict[str, Any] = {
+            ":kind": keys.KIND_OUTBOUND,
+            ":outbound_kind": kind,
+            ":sid": sid,
+            ":account": account,
+            ":to": to,
+            ":from": from_,
+            ":origin": origin_message_sid,
+            ":step": origin_step_id,
+            ":created": created,
+            ":status": status,
+            ":rank": status_rank(kind, status),
+        }
+        condition: dict[str, Any] = {}
+        if exclusive:
+            values[":step_key"] = step_key or ""
+            condition["ConditionExpression"] = (
+                "(attribute_not_exists(origin_message_sid) OR "
+                "(origin_message_sid = :origin AND origin_step_id = :step)) AND "
+                "(attribute_not_exists(callback_step) OR callback_step = :step_key)"
+            )
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_attributes(keys.outbound_key(sid)),
+                UpdateExpression=(
+                    "SET #kind = :kind, outbound_kind = :outbound_kind, sid = :sid, "
+                    "account = :account, to_number = :to, from_number = :from, "
+                    "origin_message_sid = :origin, origin_step_id = :step, "
+                    "created_at = if_not_exists(created_at, :created), "
+                    "#status = if_not_exists(#status, :status), "
+                    "status_rank = if_not_exists(status_rank, :rank), "
+                    "status_updated_at = if_not_exists(status_updated_at, :created)"
+                ),
+                ExpressionAttributeNames={"#kind": "kind", "#status": "status"},
+                ExpressionAttributeValues=to_attributes(values),
+                **condition,
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != _CONDITION_FAILED:
+                raise
+            return False
+        return True
+
+    def owner(self, sid: str) -> OutboundOwner | None:
+        """Which step ``sid`` belongs to as far as we know, or None when we have no item."""
+        response = self._client.get_item(
             TableName=self._table,
             Key=to_attributes(keys.outbound_key(sid)),
-            UpdateExpression=(
-                "SET #kind = :kind, outbound_kind = :outbound_kind, sid = :sid, "
-                "account = :account, to_number = :to, from_number = :from, "
-                "origin_message_sid = :origin, origin_step_id = :step, "
-                "created_at = if_not_exists(created_at, :created), "
-                "#status = if_not_exists(#status, :status), "
-                "status_rank = if_not_exists(status_rank, :rank), "
-                "status_updated_at = if_not_exists(status_updated_at, :created)"
-            ),
-            ExpressionAttributeNames={"#kind": "kind", "#status": "status"},
-            ExpressionAttributeValues=to_attributes(
-                {
-                    ":kind": keys.KIND_OUTBOUND,
-                    ":outbound_kind": kind,
-                    ":sid": sid,
-                    ":account": account,
-                    ":to": to,
-                    ":from": from_,
-                    ":origin": origin_message_sid,
-                    ":step": origin_step_id,
-                    ":created": created,
-                    ":status": status,
-                    ":rank": status_rank(kind, status),
-                }
-            ),
+            ConsistentRead=True,
+            ProjectionExpression="origin_message_sid, origin_step_id, callback_step",
+        )
+        item = response.get("Item")
+        if not item:
+            return None
+        found = from_attributes(dict(item))
+        return OutboundOwner(
+            found.get("origin_message_sid") or None,
+            found.get("origin_step_id") or None,
+            found.get("callback_step") or None,
         )
 
     def record_status(
@@ -144,6 +190,7 @@ class DynamoOutboundStore:
         error_code: str | None,
         received_at: datetime,
         params: Mapping[str, str],
+        step_key: str | None = None,
     ) -> RecordedStatus:
         """Raises ``StorageUnavailable`` when DynamoDB could not make a write durable."""
         change = _StatusChange(
@@ -153,6 +200,8 @@ class DynamoOutboundStore:
             current, old = self._advance(change)
             if old.get("account", account) != account:
                 return RecordedStatus(new=False, known_sid=False, current=False, other_account=True)
+            if step_key and old.get("callback_step") is None:
+                self._name_step(sid, step_key, account)
             new = self._put_status(change)
         except AWS_ERRORS as error:
             if is_transient(error):  # Twilio's retry of the callback may record it
@@ -201,6 +250,23 @@ class DynamoOutboundStore:
             created_at=summary.get("created_at"),
             history=tuple(history),
         )
+
+    def _name_step(self, sid: str, step_key: str, account: str) -> None:
+        """Keep the step the callback URL named (the first one: Twilio signs one URL per Sid),
+        on the summary of the callback's own account only."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_attributes(keys.outbound_key(sid)),
+                UpdateExpression="SET callback_step = if_not_exists(callback_step, :step_key)",
+                ConditionExpression="account = :account",
+                ExpressionAttributeValues=to_attributes(
+                    {":step_key": step_key, ":account": account}
+                ),
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != _CONDITION_FAILED:
+                raise
 
     def _put_status(self, change: _StatusChange) -> bool:
         item: dict[str, Any] = {

@@ -5,7 +5,7 @@
 It raises only ``OutboundRequestInvalid``, before anything is sent, for a request Twilio would
 refuse (a body over 1,600 characters, more than 10 media URLs, TwiML over 4,000 characters).
 Retries follow the rule in ``sms_automation.outbound`` (retry only what cannot happen twice);
-``find_message`` / ``find_call`` settle an ``OutcomeUnknown`` by looking in Twilio.
+``find_messages`` / ``find_calls`` list the candidates when settling an ``OutcomeUnknown``.
 
 How the official client is bent, and why this way
 -------------------------------------------------
@@ -302,13 +302,34 @@ class TwilioMessaging:
         messaging_service_sid: str | None,
         created_after: datetime,
     ) -> SentMessage | None:
-        """The newest message to ``to`` with this body and sender, created at or after
-        ``created_after``: how to settle an ``OutcomeUnknown`` without sending twice.
+        """The newest of ``find_messages``, or ``None``."""
+        found = self.find_messages(
+            to=to,
+            body=body,
+            from_=from_,
+            messaging_service_sid=messaging_service_sid,
+            created_after=created_after,
+        )
+        return found[0] if found else None
+
+    def find_messages(
+        self,
+        *,
+        to: str,
+        body: str,
+        from_: str | None,
+        messaging_service_sid: str | None,
+        created_after: datetime,
+    ) -> list[SentMessage]:
+        """The messages to ``to`` with this body and sender created at or after
+        ``created_after``, newest first: the candidates when settling an ``OutcomeUnknown``.
+        Which of them a step made is the caller's question (see ``processing.effects``):
+        Twilio's list says nothing of the step.
 
         Filters by ``To`` (and ``From`` when given) on Twilio's side and by creation time, body
         and Messaging Service here; not by ``DateSent``, which a queued message does not have
         yet. Looks through the newest ``LOOKUP_PAGE_SIZE``. Raises ``TwilioLookupFailed`` when
-        Twilio cannot be asked: ``None`` always means "looked, and it is not there".
+        Twilio cannot be asked: ``[]`` always means "looked, and there is none".
         """
         filters: dict[str, Any] = {"to": to, "limit": LOOKUP_PAGE_SIZE}
         if from_:
@@ -321,22 +342,25 @@ class TwilioMessaging:
             idempotent=True,
             label=f"lookup of messages to {mask_phone(to)}",
         )
-        instances = _found(outcome)
-        for instance in instances:
-            if (
-                _created_since(instance, created_after)
-                and instance.body == body
-                and (
-                    not messaging_service_sid
-                    or instance.messaging_service_sid == messaging_service_sid
-                )
-            ):
-                return _sent_message(instance)
-        return None
+        return [
+            _sent_message(instance)
+            for instance in _found(outcome)
+            if _created_since(instance, created_after)
+            and instance.body == body
+            and (
+                not messaging_service_sid
+                or instance.messaging_service_sid == messaging_service_sid
+            )
+        ]
 
     def find_call(self, *, to: str, from_: str, created_after: datetime) -> PlacedCall | None:
-        """The newest call from ``from_`` to ``to`` created at or after ``created_after``; the
-        same rules as ``find_message``."""
+        """The newest of ``find_calls``, or ``None``."""
+        found = self.find_calls(to=to, from_=from_, created_after=created_after)
+        return found[0] if found else None
+
+    def find_calls(self, *, to: str, from_: str, created_after: datetime) -> list[PlacedCall]:
+        """The calls from ``from_`` to ``to`` created at or after ``created_after``, newest
+        first; the same rules as ``find_messages``."""
         outcome = self._run(
             lambda client: self._account(client).calls.list(
                 to=to, from_=from_, limit=LOOKUP_PAGE_SIZE, page_size=LOOKUP_PAGE_SIZE
@@ -345,10 +369,11 @@ class TwilioMessaging:
             idempotent=True,
             label=f"lookup of calls to {mask_phone(to)}",
         )
-        for instance in _found(outcome):
-            if _created_since(instance, created_after):
-                return _placed_call(instance)
-        return None
+        return [
+            _placed_call(instance)
+            for instance in _found(outcome)
+            if _created_since(instance, created_after)
+        ]
 
     # --- internals ----------------------------------------------------------------------------
 
@@ -469,4 +494,9 @@ def _sent_message(instance: Any) -> SentMessage:
 def _placed_call(instance: Any) -> PlacedCall:
     if not instance.sid:
         raise _UnreadableAnswer
-    return PlacedCall(sid=str(instance.sid), status=str(instance.status))
+    date_created = instance.date_created
+    return PlacedCall(
+        sid=str(instance.sid),
+        status=str(instance.status),
+        date_created=date_created.isoformat() if isinstance(date_created, datetime) else None,
+    )

@@ -2,7 +2,13 @@
 
 Each method turns what happened into an ``EffectResult`` (done / failed, with variables and
 the SID created) or raises ``NotPerformed`` when the effect certainly did not happen — the
-port then releases the step's claim and the stream retries the record.
+port then releases the step's claim and the stream retries the record — or ``MaybePerformed``
+when a create may have happened and nothing found is known to be this step's yet.
+
+Which message or call is a step's (``_reconcile``; the rules are in ``port``'s docstring):
+every create names its step in its ``StatusCallback`` URL, and the outbound item of a Sid keeps
+the step that recorded it and the step its callback named. Twilio's list gives the candidates
+(recipient, sender, body, created since the claim); those items decide among them.
 """
 
 from __future__ import annotations
@@ -22,10 +28,17 @@ from sms_automation.outbound import (
     RetryableFailure,
     SentMessage,
 )
-from sms_automation.outbound_status import OutboundKind
+from sms_automation.outbound_status import OutboundKind, OutboundOwner, step_callback_url
 from sms_automation.processing import http_request
 from sms_automation.processing.ledger import StepState
-from sms_automation.processing.port import CannotTell, EffectResult, NotPerformed
+from sms_automation.processing.port import (
+    SETTLE,
+    CannotTell,
+    EffectResult,
+    MaybePerformed,
+    NotPerformed,
+    idempotency_key,
+)
 from sms_automation.triggers import (
     HttpRequest,
     MakeCall,
@@ -70,7 +83,7 @@ class Messaging(Protocol):
         idempotency_key: str | None = None,
     ) -> PlacedCall | FinalFailure | RetryableFailure | OutcomeUnknown: ...
 
-    def find_message(
+    def find_messages(
         self,
         *,
         to: str,
@@ -78,15 +91,31 @@ class Messaging(Protocol):
         from_: str | None,
         messaging_service_sid: str | None,
         created_after: datetime,
-    ) -> SentMessage | None: ...
+    ) -> list[SentMessage]: ...
 
-    def find_call(self, *, to: str, from_: str, created_after: datetime) -> PlacedCall | None: ...
+    def find_calls(self, *, to: str, from_: str, created_after: datetime) -> list[PlacedCall]: ...
 
 
 class OutboundRecorder(Protocol):
     def __call__(
-        self, *, sid: str, kind: OutboundKind, to: str, from_: str, step_id: str, status: str
-    ) -> None: ...
+        self,
+        *,
+        sid: str,
+        kind: OutboundKind,
+        to: str,
+        from_: str,
+        step_id: str,
+        status: str,
+        step_key: str,
+        exclusive: bool,
+    ) -> bool:
+        """Record the Sid as the step's; ``exclusive``: only if no other step holds it (False
+        when one does)."""
+        ...
+
+
+OutboundOwners = Callable[[str], OutboundOwner | None]
+"""Sid -> which step it belongs to as far as our outbound items know (``None``: no item)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +139,7 @@ class Effects:
         dynamodb: DynamoDBClient,
         settings: EffectSettings,
         record_outbound: OutboundRecorder,
+        owners: OutboundOwners,
         clock: Callable[[], datetime],
         resolver: http_request.Resolver = http_request.resolve,
     ) -> None:
@@ -118,6 +148,7 @@ class Effects:
         self._dynamodb = dynamodb
         self._settings = settings
         self._record_outbound = record_outbound
+        self._owners = owners
         self._clock = clock
         self._resolver = resolver
 
@@ -144,7 +175,7 @@ class Effects:
             from_=step.from_,
             messaging_service_sid=step.messaging_service_sid,
             media_urls=step.media_urls,
-            status_callback=self._settings.status_callback_url,
+            status_callback=self._callback_url(key),
             idempotency_key=key,
         )
         return self._created(step, outcome, started)
@@ -155,10 +186,15 @@ class Effects:
             to=step.to,
             from_=step.from_,
             twiml=step.twiml,
-            status_callback=self._settings.status_callback_url,
+            status_callback=self._callback_url(key),
             idempotency_key=key,
         )
         return self._created(step, outcome, started)
+
+    def _callback_url(self, key: str) -> str | None:
+        """The status callback URL, naming the step (its idempotency key)."""
+        base = self._settings.status_callback_url
+        return step_callback_url(base, key) if base else None
 
     def _created(
         self,
@@ -166,37 +202,68 @@ class Effects:
         outcome: SentMessage | PlacedCall | FinalFailure | RetryableFailure | OutcomeUnknown,
         started: datetime,
     ) -> EffectResult:
-        """What a create answered (or a lookup found), recorded as the step's result."""
-        kind: OutboundKind = "sms" if isinstance(step, SendSms) else "call"
-        noun = "message" if kind == "sms" else "call"
-        if isinstance(outcome, OutcomeUnknown):
-            # Twilio may have created it (a 5xx, no answer): look before anything else.
-            found = self._find_created(step, started)
-            if found is None:
-                raise NotPerformed(f"Twilio did not create the {noun} ({outcome.detail})")
-            outcome = found
+        """What a create answered, recorded as the step's result."""
+        noun = "message" if isinstance(step, SendSms) else "call"
         match outcome:
-            case SentMessage(sid=sid, status=status) | PlacedCall(sid=sid, status=status):
-                sender = (
-                    step.from_
-                    if isinstance(step, MakeCall)
-                    else step.from_ or step.messaging_service_sid or ""
-                )
-                self._record_outbound(
-                    sid=sid,
-                    kind=kind,
-                    to=step.to,
-                    from_=sender,
-                    step_id=step.step_id,
-                    status=status,
-                )
-                return EffectResult(
-                    StepState.DONE, f"{noun} {sid} {status}", {"sid": sid, "status": status}, sid
-                )
+            case OutcomeUnknown(detail=detail):
+                # Twilio may have created it (a 5xx, no answer): look before anything else.
+                found = self._reconcile(step, started)
+                if found is None:
+                    raise MaybePerformed(f"Twilio may have created the {noun} ({detail})")
+                return found
+            case SentMessage() | PlacedCall():
+                self._record_as_steps(step, outcome, exclusive=False)
+                return _done(outcome, noun)
             case FinalFailure():
                 return EffectResult(StepState.FAILED, _final_detail(outcome))
             case RetryableFailure(detail=detail):
                 raise NotPerformed(f"Twilio did not take the {noun}: {detail}")
+
+    def _record_as_steps(
+        self, step: SendSms | MakeCall, created: SentMessage | PlacedCall, *, exclusive: bool
+    ) -> bool:
+        sender = (
+            step.from_ if isinstance(step, MakeCall) else step.from_ or step.messaging_service_sid
+        )
+        return self._record_outbound(
+            sid=created.sid,
+            kind="sms" if isinstance(step, SendSms) else "call",
+            to=step.to,
+            from_=sender or "",
+            step_id=step.step_id,
+            status=created.status,
+            step_key=idempotency_key(self._message_sid, step.step_id),
+            exclusive=exclusive,
+        )
+
+    def _reconcile(self, step: SendSms | MakeCall, since: datetime) -> EffectResult | None:
+        """The step's message or call among Twilio's candidates, credited to it; ``None`` when
+        no candidate can be this step's. Raises ``MaybePerformed`` while a candidate no step
+        holds is too young to take (its maker may be about to record it)."""
+        key = idempotency_key(self._message_sid, step.step_id)
+        noun = "message" if isinstance(step, SendSms) else "call"
+        nobodys: list[SentMessage | PlacedCall] = []
+        for candidate in self._find_created(step, since):  # newest first
+            owner = self._owners(candidate.sid)
+            belongs = (
+                None if owner is None else owner.belongs_to(self._message_sid, step.step_id, key)
+            )
+            if belongs is None:
+                nobodys.append(candidate)
+            elif belongs and self._record_as_steps(step, candidate, exclusive=True):
+                return _done(candidate, noun)
+        settled_before = self._clock() - SETTLE
+        settled = [c for c in nobodys if (_created_at(c) or settled_before) < settled_before]
+        for candidate in reversed(settled):  # the oldest first
+            if self._record_as_steps(step, candidate, exclusive=True):
+                return _done(candidate, noun)
+        young = [c for c in nobodys if c not in settled]
+        if young:
+            raise MaybePerformed(
+                f"{len(young)} {noun}(s) like this step's, created since it was claimed, not yet "
+                "identified (its status callback names the step that made it)"
+            )
+        return None
 
     def _record(self, step: RecordItem) -> EffectResult:
         """The same item on every replay (its key is derived from message and step)."""
@@ -248,8 +315,7 @@ class Effects:
         started = datetime.fromisoformat(since.replace("Z", "+00:00"))
         match step:
             case SendSms() | MakeCall():
-                found = self._find_created(step, started)
-                return None if found is None else self._created(step, found, started)
+                return self._reconcile(step, started)
             case RecordItem():
                 return None  # writing the same item again changes nothing
             case HttpRequest():
@@ -261,24 +327,31 @@ class Effects:
 
     def _find_created(
         self, step: SendSms | MakeCall, started: datetime
-    ) -> SentMessage | PlacedCall | None:
+    ) -> list[SentMessage] | list[PlacedCall]:
         if isinstance(step, SendSms):
-            return self._find_sms(step, started)
-        return self._find_call(step, started)
-
-    def _find_sms(self, step: SendSms, started: datetime) -> SentMessage | None:
-        return self._messaging().find_message(
-            to=step.to,
-            body=step.body,
-            from_=step.from_,
-            messaging_service_sid=step.messaging_service_sid,
-            created_after=started - CLOCK_SKEW,
-        )
-
-    def _find_call(self, step: MakeCall, started: datetime) -> PlacedCall | None:
-        return self._messaging().find_call(
+            return self._messaging().find_messages(
+                to=step.to,
+                body=step.body,
+                from_=step.from_,
+                messaging_service_sid=step.messaging_service_sid,
+                created_after=started - CLOCK_SKEW,
+            )
+        return self._messaging().find_calls(
             to=step.to, from_=step.from_, created_after=started - CLOCK_SKEW
         )
+
+
+def _done(created: SentMessage | PlacedCall, noun: str) -> EffectResult:
+    sid, status = created.sid, created.status
+    return EffectResult(
+        StepState.DONE, f"{noun} {sid} {status}", {"sid": sid, "status": status}, sid
+    )
+
+
+def _created_at(created: SentMessage | PlacedCall) -> datetime | None:
+    if created.date_created is None:
+        return None
+    return datetime.fromisoformat(created.date_created)
 
 
 def _final_detail(failure: FinalFailure) -> str:

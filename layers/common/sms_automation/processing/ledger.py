@@ -2,9 +2,19 @@
 
 A step is *claimed* (``started``) with a conditional put before its side effect, and *finished*
 (``done`` / ``failed``) after it. A redelivered message finds the finished record and gets the
-recorded outcome back instead of a second SMS. A claim with no finish means the previous
-attempt died mid-step: the port decides what that means (see ``port``). A claim is *released*
-(deleted) only when the effect certainly did not happen, so the next attempt may perform it.
+recorded outcome back instead of a second SMS.
+
+A claim is a **lease**: it carries ``lease_until``, the claiming attempt's start plus its
+function's timeout plus a margin (``port.lease_for``). Until then the attempt may still be
+running, and nobody else touches the step; after it, the attempt is certainly over (Lambda
+stopped it), and another attempt may *take the claim over* (``take_over``: a conditional update
+on the ``started_at`` it saw, so of two takers exactly one wins). An attempt that ends with an
+error while holding a claim gives its lease up at once (``abandon``), so the retry need not wait.
+
+A claim is *released* (deleted) only when the effect certainly did not happen, so the next
+attempt may perform it. A claim whose effect may have happened but could not be identified yet
+stays, marked unknown (``record_unknown``: since when, how many looks; the lease given up), and
+the next attempt looks again (``port``).
 """
 
 from __future__ import annotations
@@ -42,6 +52,14 @@ class StepEntry:
     resource_sid: str = ""
     """The Twilio SID (SM..., CA...) the step created, when it created one."""
     attempts: int = 1
+    lease_until: str = ""
+    """While ``started``: until when the attempt holding the claim may still be running."""
+    claimed_at: str = ""
+    """When the step was first claimed: a lookup searches Twilio from then on."""
+    unknown_since: str = ""
+    """While ``started``: since when its outcome is unknown (a create that may have happened)."""
+    looks: int = 0
+    """How many times an unknown outcome was looked up without settling it."""
 
 
 def _conditional_failed(error: ClientError) -> bool:
@@ -59,6 +77,10 @@ def entry_from_item(item: Mapping[str, Any]) -> StepEntry:
         variables=json.loads(item.get("variables_json") or "{}"),
         resource_sid=item.get("resource_sid", ""),
         attempts=int(item.get("attempts", 1)),
+        lease_until=item.get("lease_until", ""),
+        claimed_at=item.get("claimed_at") or item["started_at"],
+        unknown_since=item.get("unknown_since", ""),
+        looks=int(item.get("looks", 0)),
     )
 
 
@@ -67,7 +89,9 @@ class DynamoStepLedger:
         self._table = table_name
         self._client = client
 
-    def claim(self, message_sid: str, step_id: str, kind: str, now: str) -> StepEntry | None:
+    def claim(
+        self, message_sid: str, step_id: str, kind: str, now: str, lease_until: str
+    ) -> StepEntry | None:
         """Claim the step for this attempt: ``None`` when claimed, else the existing record."""
         item = {
             **keys.step_key(message_sid, step_id),
@@ -77,6 +101,8 @@ class DynamoStepLedger:
             "step_kind": kind,
             "state": StepState.STARTED.value,
             "started_at": now,
+            "claimed_at": now,
+            "lease_until": lease_until,
             "attempts": 1,
         }
         try:
@@ -90,26 +116,98 @@ class DynamoStepLedger:
                 raise
             existing = self.get(message_sid, step_id)
             if existing is None:  # released between the two calls: try once more
-                return self.claim(message_sid, step_id, kind, now)
+                return self.claim(message_sid, step_id, kind, now, lease_until)
             return existing
         return None
 
-    def reclaim(self, message_sid: str, entry: StepEntry, now: str) -> None:
-        """Take over a claim left ``started`` by an attempt that died (counts the attempts)."""
+    def take_over(self, message_sid: str, entry: StepEntry, now: str, lease_until: str) -> bool:
+        """Take over a ``started`` claim whose lease ran out (counts the attempts): True when
+        this attempt won it, False when another attempt took it first (or it was finished)."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_attributes(keys.step_key(message_sid, entry.step_id)),
+                UpdateExpression=(
+                    "SET #started = :now, #lease = :lease, #attempts = #attempts + :one"
+                ),
+                ConditionExpression="#state = :started AND #started = :seen",
+                ExpressionAttributeNames={
+                    "#state": "state",
+                    "#started": "started_at",
+                    "#lease": "lease_until",
+                    "#attempts": "attempts",
+                },
+                ExpressionAttributeValues=to_attributes(
+                    {
+                        ":now": now,
+                        ":lease": lease_until,
+                        ":one": 1,
+                        ":started": "started",
+                        ":seen": entry.started_at,
+                    }
+                ),
+            )
+        except ClientError as error:
+            if not _conditional_failed(error):
+                raise
+            return False
+        return True
+
+    def record_unknown(
+        self, message_sid: str, step_id: str, *, held: str, since: str, now: str, detail: str
+    ) -> None:
+        """Keep the claim (held since ``held``) with its outcome unknown since ``since``: one
+        more look, and the lease given up so that the next attempt looks again at once."""
         self._client.update_item(
             TableName=self._table,
-            Key=to_attributes(keys.step_key(message_sid, entry.step_id)),
-            UpdateExpression="SET #started = :now, #attempts = #attempts + :one",
-            ConditionExpression="#state = :started AND #started = :seen",
+            Key=to_attributes(keys.step_key(message_sid, step_id)),
+            UpdateExpression=(
+                "SET #unknown = :since, #looks = if_not_exists(#looks, :zero) + :one, "
+                "#lease = :now, #detail = :detail"
+            ),
+            ConditionExpression="#state = :started AND #started = :held",
             ExpressionAttributeNames={
+                "#unknown": "unknown_since",
+                "#looks": "looks",
+                "#lease": "lease_until",
+                "#detail": "detail",
                 "#state": "state",
                 "#started": "started_at",
-                "#attempts": "attempts",
             },
             ExpressionAttributeValues=to_attributes(
-                {":now": now, ":one": 1, ":started": "started", ":seen": entry.started_at}
+                {
+                    ":since": since,
+                    ":zero": 0,
+                    ":one": 1,
+                    ":now": now,
+                    ":detail": detail,
+                    ":started": "started",
+                    ":held": held,
+                }
             ),
         )
+
+    def abandon(self, message_sid: str, step_id: str, *, held: str, now: str) -> None:
+        """End the lease of a claim held since ``held`` now: this attempt is failing, and the
+        next one may look at the step at once. Nothing when the claim is no longer ours."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_attributes(keys.step_key(message_sid, step_id)),
+                UpdateExpression="SET #lease = :now",
+                ConditionExpression="#state = :started AND #started = :held",
+                ExpressionAttributeNames={
+                    "#lease": "lease_until",
+                    "#state": "state",
+                    "#started": "started_at",
+                },
+                ExpressionAttributeValues=to_attributes(
+                    {":now": now, ":started": "started", ":held": held}
+                ),
+            )
+        except ClientError as error:
+            if not _conditional_failed(error):
+                raise
 
     def finish(
         self,
@@ -147,15 +245,16 @@ class DynamoStepLedger:
             ),
         )
 
-    def release(self, message_sid: str, step_id: str) -> None:
-        """Forget a claim whose effect certainly did not happen (only while still started)."""
+    def release(self, message_sid: str, step_id: str, *, held: str) -> None:
+        """Forget a claim whose effect certainly did not happen (only while still started, and
+        still held since ``held`` by the attempt releasing it)."""
         try:
             self._client.delete_item(
                 TableName=self._table,
                 Key=to_attributes(keys.step_key(message_sid, step_id)),
-                ConditionExpression="#state = :started",
-                ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues=to_attributes({":started": "started"}),
+                ConditionExpression="#state = :started AND #started = :held",
+                ExpressionAttributeNames={"#state": "state", "#started": "started_at"},
+                ExpressionAttributeValues=to_attributes({":started": "started", ":held": held}),
             )
         except ClientError as error:
             if not _conditional_failed(error):

@@ -2,19 +2,40 @@
 
 For each side-effecting step of a message:
 
-1. **Claim** it in the ledger (conditional put). A step already ``done`` or ``failed`` answers
-   its recorded outcome: a redelivered message re-runs nothing.
+1. **Claim** it in the ledger (conditional put) with a **lease**: the claiming function's
+   timeout plus ``LEASE_MARGIN`` (``lease_for``; each function's timeout comes from its
+   ``FUNCTION_TIMEOUT_SECONDS``, the template's ``Timeout``). A step already ``done`` or
+   ``failed`` answers its recorded outcome: a redelivered message re-runs nothing.
 2. **Perform** it. When the effect certainly did not happen (``NotPerformed``: Twilio rate
    limited us, the connection was refused, ...) the claim is released and the error raised, so
    the stream retries the record and the replay performs the step then.
 3. **Finish** it with the outcome.
 
-A claim found still ``started`` means an earlier attempt died between 1 and 3 (a crash, a
-timeout, a failed ledger write after Twilio accepted the message). The rule: **never resend
-blindly**. The effects are asked whether the step was performed (``find_performed``: Twilio's
-recent messages or calls to that number, matched on sender, body and creation time); found →
-recorded as done with the SID found; certainly not → performed now; cannot tell (an HTTP
-request that is not a GET) → recorded as failed with "outcome unknown", never repeated.
+Another attempt meeting a ``started`` claim (a stream retry, a wait's replay, a DLQ redrive):
+
+- **lease still running**: the claiming attempt may be performing the step right now. Nothing
+  is touched; ``ClaimHeld`` (a ``RetryLater``) is raised and the record or task is retried
+  later. An attempt that fails while holding a claim gives its lease up at once (``abandon``),
+  so only a crash or a timeout makes the next attempt wait for the lease.
+- **lease over**: the claim is *taken over* (conditional on the claim it saw: of two takers
+  exactly one wins, the other gets ``ClaimHeld``), then **never resent blindly**: the effects
+  are asked whether the step was performed (``find_performed``).
+
+What the lookup of an SMS or call may credit to a step (``effects``): Twilio's messages to that
+number with the step's sender and body created since the step was first claimed; among them
+first the one whose status callback named this step (every create carries the step's
+idempotency key in its ``StatusCallback`` URL), or the one this step recorded. A Sid that
+another step recorded, or whose callback named another step, is never taken; crediting is a
+conditional write, so two steps never hold one Sid. A message nobody has claimed is taken only
+once it is older than ``SETTLE`` (whoever made it has recorded it by then, or died).
+
+The outcome of a create may be unknown (Twilio answered 5xx or nothing: ``MaybePerformed``).
+The claim is then **kept**, marked unknown (since when, how many looks), and ``OutcomeStillUnknown``
+raised: later attempts look again. Found → done with that Sid. Nothing, ``SETTLE`` after the
+outcome became unknown → Twilio's list would show it by now: performed again. Still not
+settled ``GIVE_UP`` after → recorded as failed, "outcome unknown: not resent". So a lagging
+list never becomes a second SMS. An HTTP request other than a GET whose attempt was
+interrupted cannot be looked up (``CannotTell``): recorded as failed, never repeated.
 
 A ``wait_for_reply`` step is not an effect: it goes to ``waits`` (the conversations), whose
 record of the wait answers ``pending`` until its outcome is known.
@@ -23,22 +44,63 @@ record of the wait answers ``pending`` until its outcome is known.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from datetime import datetime, timedelta
+from typing import Any, Final, Protocol
 
 from sms_automation.processing.ledger import DynamoStepLedger, StepEntry, StepState
+from sms_automation.processing.runs import iso
 from sms_automation.triggers import Step, StepOutcome, WaitForReply
 
 WaitStarter = Callable[[WaitForReply], StepOutcome]
+_logger = logging.getLogger(__name__)
+
+LEASE_MARGIN: Final = timedelta(seconds=60)
+"""Beyond the claiming function's timeout: clocks of two Lambda hosts differ a little, and a
+create sent just before the timeout needs a moment to show in Twilio's list."""
+SETTLE: Final = timedelta(minutes=5)
+"""How long Twilio's list may take to show a message it created (in practice seconds); longer
+than every function's timeout plus ``LEASE_MARGIN``, so an unclaimed message this old was made
+by an attempt that has recorded it or is over."""
+GIVE_UP: Final = timedelta(hours=1)
+"""An outcome still unknown this long after it became unknown is recorded as failed."""
+DEFAULT_FUNCTION_TIMEOUT_SECONDS: Final = 900
+"""Lambda's longest timeout: the lease when a function does not say its own."""
+
+
+def lease_for(function_timeout_seconds: int) -> timedelta:
+    """A claim's lease for a function with this timeout (its template ``Timeout``)."""
+    return timedelta(seconds=function_timeout_seconds) + LEASE_MARGIN
 
 
 class NotPerformed(Exception):
     """The step's effect certainly did not happen; a later attempt may perform it."""
 
 
+class MaybePerformed(Exception):
+    """The effect may have happened (a create answered 5xx or not at all), and no resource
+    found could be identified as this step's yet."""
+
+
 class CannotTell(Exception):
     """Whether an interrupted step's effect happened cannot be established."""
+
+
+class RetryLater(Exception):
+    """The step cannot be settled by this attempt now: the record (or task) is retried later;
+    nothing was performed. The stream retries the record (a batch item failure); the wait
+    state machine retries the task (its ``Retry`` names these classes)."""
+
+
+class ClaimHeld(RetryLater):
+    """Another attempt holds the step's claim and its lease runs: it may be performing it."""
+
+
+class OutcomeStillUnknown(RetryLater):
+    """Whether the step's create happened is not known yet: the claim is kept and a later
+    attempt looks again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +145,18 @@ class LedgerActionPort:
         message_sid: str,
         ledger: DynamoStepLedger,
         effects: StepEffects,
-        clock: Callable[[], str],
+        clock: Callable[[], datetime],
+        *,
+        lease: timedelta,
         waits: WaitStarter | None = None,
     ) -> None:
+        """``lease``: ``lease_for`` the timeout of the function this port runs in."""
         self._waits = waits
         self._message_sid = message_sid
         self._ledger = ledger
         self._effects = effects
         self._clock = clock
+        self._lease = lease
         self.interrupted_steps: list[str] = []
         self.unknown_steps: list[str] = []
 
@@ -99,44 +165,99 @@ class LedgerActionPort:
             if self._waits is None:
                 return StepOutcome.failed("conversations are not configured here")
             return self._waits(step)
-        existing = self._ledger.claim(self._message_sid, step.step_id, step.kind, self._clock())
+        now = self._clock()
+        held, lease_until = iso(now), iso(now + self._lease)
+        existing = self._ledger.claim(self._message_sid, step.step_id, step.kind, held, lease_until)
         if existing is None:
-            return self._perform_claimed(step)
+            return self._holding(step, held, lambda: self._perform_claimed(step, held))
         if existing.state is not StepState.STARTED:
             return recorded_outcome(existing)
-        return self._resume_interrupted(step, existing)
+        if existing.lease_until > held:
+            raise ClaimHeld(
+                f"step {step.step_id} is claimed by another attempt until "
+                f"{existing.lease_until}; retried later"
+            )
+        if not self._ledger.take_over(self._message_sid, existing, held, lease_until):
+            raise ClaimHeld(f"step {step.step_id} was just taken over by another attempt")
+        return self._holding(step, held, lambda: self._resume_interrupted(step, existing, held))
 
-    def _resume_interrupted(self, step: Step, entry: StepEntry) -> StepOutcome:
+    def _holding(self, step: Step, held: str, action: Callable[[], StepOutcome]) -> StepOutcome:
+        """Run ``action`` while holding the claim; a failure gives the lease up at once."""
+        try:
+            return action()
+        except (RetryLater, NotPerformed):
+            raise  # the claim was kept as unknown, or released
+        except BaseException:
+            self._abandon(step, held)
+            raise
+
+    def _abandon(self, step: Step, held: str) -> None:
+        try:
+            self._ledger.abandon(self._message_sid, step.step_id, held=held, now=iso(self._clock()))
+        except Exception as error:  # the original error matters; the lease ends on its own
+            _logger.warning("could not end the lease of %s: %s", step.step_id, type(error).__name__)
+
+    def _resume_interrupted(self, step: Step, entry: StepEntry, held: str) -> StepOutcome:
         self.interrupted_steps.append(step.step_id)
         try:
-            found = self._effects.find_performed(step, since=entry.started_at)
+            found = self._effects.find_performed(step, since=entry.claimed_at)
         except CannotTell as unknown:
             self.unknown_steps.append(step.step_id)
             detail = f"outcome unknown after an interrupted attempt; not repeated ({unknown})"
             self._finish(step, EffectResult(StepState.FAILED, detail))
             return StepOutcome.failed(detail)
+        except MaybePerformed as maybe:
+            return self._still_unknown(step, held, entry, str(maybe))
         if found is not None:
             self._finish(step, found)
             return found.as_outcome()
-        self._ledger.reclaim(self._message_sid, entry, self._clock())
-        return self._perform_claimed(step)
+        if entry.unknown_since and self._clock() < _moment(entry.unknown_since) + SETTLE:
+            return self._still_unknown(step, held, entry, "not in Twilio's list yet")
+        return self._perform_claimed(step, held)
 
-    def _perform_claimed(self, step: Step) -> StepOutcome:
+    def _perform_claimed(self, step: Step, held: str) -> StepOutcome:
         try:
             result = self._effects.perform(step, idempotency_key(self._message_sid, step.step_id))
         except NotPerformed:
-            self._ledger.release(self._message_sid, step.step_id)
+            self._ledger.release(self._message_sid, step.step_id, held=held)
             raise
+        except MaybePerformed as maybe:
+            return self._still_unknown(step, held, None, str(maybe))
         self._finish(step, result)
         return result.as_outcome()
+
+    def _still_unknown(
+        self, step: Step, held: str, entry: StepEntry | None, detail: str
+    ) -> StepOutcome:
+        """Keep the claim as unknown and have a later attempt look again; past ``GIVE_UP``,
+        record the step as failed without resending it."""
+        now = self._clock()
+        since = entry.unknown_since if entry is not None and entry.unknown_since else iso(now)
+        looks = (entry.looks if entry is not None and entry.unknown_since else 0) + 1
+        if now >= _moment(since) + GIVE_UP:
+            self.unknown_steps.append(step.step_id)
+            failed = f"outcome unknown: not resent ({looks} looks since {since}; {detail})"
+            self._finish(step, EffectResult(StepState.FAILED, failed))
+            return StepOutcome.failed(failed)
+        self._ledger.record_unknown(
+            self._message_sid, step.step_id, held=held, since=since, now=iso(now), detail=detail
+        )
+        raise OutcomeStillUnknown(
+            f"step {step.step_id}: whether it was performed is not known yet ({detail}); the "
+            "claim is kept and a later attempt looks again"
+        )
 
     def _finish(self, step: Step, result: EffectResult) -> None:
         self._ledger.finish(
             self._message_sid,
             step.step_id,
             result.state,
-            now=self._clock(),
+            now=iso(self._clock()),
             detail=result.detail,
             variables=result.variables,
             resource_sid=result.resource_sid,
         )
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -155,7 +155,7 @@ class Runtime:
         from sms_automation.adapters.outbound_store import DynamoOutboundStore  # see TYPE_CHECKING
         from sms_automation.processing.effects import Effects, EffectSettings
         from sms_automation.processing.ledger import DynamoStepLedger
-        from sms_automation.processing.port import LedgerActionPort
+        from sms_automation.processing.port import LedgerActionPort, lease_for
 
         settings = self.settings
         outbound = DynamoOutboundStore(settings.table_name, self.dynamodb)
@@ -167,9 +167,17 @@ class Runtime:
             return self._messaging_for(account)
 
         def record_outbound(
-            *, sid: str, kind: OutboundKind, to: str, from_: str, step_id: str, status: str
-        ) -> None:
-            outbound.record_created(
+            *,
+            sid: str,
+            kind: OutboundKind,
+            to: str,
+            from_: str,
+            step_id: str,
+            status: str,
+            step_key: str,
+            exclusive: bool,
+        ) -> bool:
+            return outbound.record_created(
                 sid,
                 account=account_name,
                 kind=kind,
@@ -179,6 +187,8 @@ class Runtime:
                 origin_step_id=step_id,
                 status=status,
                 created_at=self._clock(),
+                step_key=step_key,
+                exclusive=exclusive,
             )
 
         def wait(step: WaitForReply) -> StepOutcome:
@@ -195,13 +205,15 @@ class Runtime:
                 app_table=settings.table_name,
             ),
             record_outbound=record_outbound,
+            owners=outbound.owner,
             clock=self._clock,
         )
         return LedgerActionPort(
             message_sid,
             DynamoStepLedger(settings.table_name, self.dynamodb),
             effects,
-            lambda: iso(self._clock()),
+            self._clock,
+            lease=lease_for(settings.function_timeout_seconds),
             waits=wait,
         )
 

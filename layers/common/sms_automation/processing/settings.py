@@ -21,6 +21,9 @@ class ProcessorSettings:
     """The wait-for-reply state machine (``wait_for_reply`` steps); empty: none deployed."""
     conversation_poll_seconds: int = 0
     """> 0: a waiting conversation's timer looks this often (for emulators; see Conversations)."""
+    function_timeout_seconds: int = 900
+    """This function's timeout (its template ``Timeout``): a step claim's lease is that plus a
+    margin (``processing.port.lease_for``). Unset: Lambda's longest, 900 s."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> ProcessorSettings:
@@ -39,6 +42,7 @@ class ProcessorSettings:
             in ("1", "true", "yes"),
             wait_state_machine_arn=environ.get("WAIT_STATE_MACHINE_ARN", ""),
             conversation_poll_seconds=_whole_seconds(environ, "CONVERSATION_POLL_SECONDS"),
+            function_timeout_seconds=_whole_seconds(environ, "FUNCTION_TIMEOUT_SECONDS") or 900,
         )
 
     def status_callback_url(self, account: str) -> str:
