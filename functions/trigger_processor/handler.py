@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sms_automation.conversations.service import ReplyRouting
 from sms_automation.log_lines import Count, LogLine, LogLines
+from sms_automation.processing.retry_later import RetryLater
 from sms_automation.processing.runs import is_automation_run
 from sms_automation.processing.runtime import Runtime
 from sms_automation.processing.stream import message_from_record, sequence_number
@@ -68,6 +69,15 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         try:
             message = message_from_record(record)
             message_handler(message, context)
+        except RetryLater as later:
+            # Another attempt holds a step, or a step's outcome is still unknown: not an error.
+            deferred = LogLine(
+                "WARNING",
+                "record deferred; reported for retry",
+                {"account": message.get("account"), "reason": str(later)},
+            )
+            log_lines.write(deferred, context, message.get("message_sid"))
+            failures.append({"itemIdentifier": sequence_number(record)})
         except Exception as error:
             # A poison record may not even read as a message: the line says what it can.
             failed = LogLine(

@@ -236,3 +236,4 @@ def test_c_an_unknown_outcome_is_looked_up_again_while_twilios_list_runs_behind(
     step = world.steps()["auto-reply/1"]
     assert (step.state, step.resource_sid) == (StepState.DONE, sms["sid"])
     assert world.origin_step(sms["sid"]) == "auto-reply/1"
+    assert {c.answer for c in world.twilio.sent_callbacks()} == {200}  # signed URL verified

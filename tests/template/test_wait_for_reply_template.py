@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from sms_automation.conversations.service import DOZE_SECONDS, RESOLVED_ERROR
+from sms_automation.processing.port import SETTLE, ClaimHeld, OutcomeStillUnknown, lease_for
 from tests.support.template import ROOT
 from tests.template import checks
 
@@ -106,3 +107,54 @@ def test_step_functions_permissions_are_least_privilege(
 ) -> None:
     granted = {a for a in _actions(transformed_template, role) if a.startswith("states:")}
     assert granted == expected
+
+
+def _retried_for(state: dict[str, Any], error: str) -> float:
+    """How long a state keeps retrying ``error`` (the sum of its retrier's intervals)."""
+    for retrier in state.get("Retry", []):
+        if error in retrier["ErrorEquals"]:
+            interval, rate = retrier.get("IntervalSeconds", 1), retrier.get("BackoffRate", 2.0)
+            return sum(interval * rate**attempt for attempt in range(retrier["MaxAttempts"]))
+    return 0.0
+
+
+@pytest.mark.parametrize("error", [ClaimHeld.__name__, OutcomeStillUnknown.__name__])
+def test_a_step_to_retry_later_is_retried_past_every_lease_and_list_lag(
+    raw_template: Template, error: str
+) -> None:
+    """A function that meets a held claim or a still-unknown outcome fails with the class name
+    as its error; its state retries long enough for any claim's lease to end and for Twilio's
+    list to settle, instead of failing the conversation (``processing.port``)."""
+    timeouts = [
+        int(resource["Properties"]["Timeout"])
+        for resource in raw_template["Resources"].values()
+        if resource["Type"] == "AWS::Serverless::Function"
+    ]
+    needed = (lease_for(max(timeouts)) + SETTLE).total_seconds()
+    states = dict(_states(json.loads(DEFINITION.read_text("utf-8"))["States"]))
+    for name in ("WaitForAnswer", "Tick", "Resume"):
+        assert _retried_for(states[name], error) > needed, name
+        last = states[name]["Retry"][-1]
+        assert last["ErrorEquals"] == ["States.ALL"], f"{name}: States.ALL must come last"
+
+
+def test_each_function_that_claims_steps_knows_its_own_timeout(raw_template: Template) -> None:
+    """A claim's lease is the claiming function's timeout plus a margin: the environment says
+    it, equal to the function's Timeout."""
+    functions = {
+        name: resource["Properties"]
+        for name, resource in raw_template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+    claiming = {
+        "TriggerProcessorFunction",
+        "WaitRegisterFunction",
+        "WaitTimerFunction",
+        "WaitResumeFunction",
+    }
+    for name, properties in functions.items():
+        variables = properties.get("Environment", {}).get("Variables", {})
+        if name in claiming:
+            assert "FUNCTION_TIMEOUT_SECONDS" in variables, name
+        if "FUNCTION_TIMEOUT_SECONDS" in variables:
+            assert int(variables["FUNCTION_TIMEOUT_SECONDS"]) == properties["Timeout"], name

@@ -348,8 +348,7 @@ class TwilioMessaging:
             if _created_since(instance, created_after)
             and instance.body == body
             and (
-                not messaging_service_sid
-                or instance.messaging_service_sid == messaging_service_sid
+                not messaging_service_sid or instance.messaging_service_sid == messaging_service_sid
             )
         ]
 

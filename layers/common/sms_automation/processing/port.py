@@ -51,11 +51,13 @@ from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
 from sms_automation.processing.ledger import DynamoStepLedger, StepEntry, StepState
+from sms_automation.processing.retry_later import ClaimHeld, OutcomeStillUnknown, RetryLater
 from sms_automation.processing.runs import iso
 from sms_automation.triggers import Step, StepOutcome, WaitForReply
 
 WaitStarter = Callable[[WaitForReply], StepOutcome]
 _logger = logging.getLogger(__name__)
+__all__ = ["ClaimHeld", "OutcomeStillUnknown", "RetryLater"]  # re-exported: what callers catch
 
 LEASE_MARGIN: Final = timedelta(seconds=60)
 """Beyond the claiming function's timeout: clocks of two Lambda hosts differ a little, and a
@@ -86,21 +88,6 @@ class MaybePerformed(Exception):
 
 class CannotTell(Exception):
     """Whether an interrupted step's effect happened cannot be established."""
-
-
-class RetryLater(Exception):
-    """The step cannot be settled by this attempt now: the record (or task) is retried later;
-    nothing was performed. The stream retries the record (a batch item failure); the wait
-    state machine retries the task (its ``Retry`` names these classes)."""
-
-
-class ClaimHeld(RetryLater):
-    """Another attempt holds the step's claim and its lease runs: it may be performing it."""
-
-
-class OutcomeStillUnknown(RetryLater):
-    """Whether the step's create happened is not known yet: the claim is kept and a later
-    attempt looks again."""
 
 
 @dataclass(frozen=True, slots=True)
