@@ -1,15 +1,28 @@
 """The step ledger's lease on moto: a claim is taken over once, by one taker; what a released,
-abandoned or unknown claim leaves for the next attempt."""
+abandoned or unknown claim leaves for the next attempt; and the port's rules over it with
+effects whose answers the test scripts (the real effects: test_exactly_once_recovery)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 
 from sms_automation.processing.ledger import DynamoStepLedger, StepState
+from sms_automation.processing.port import (
+    GIVE_UP,
+    EffectResult,
+    LedgerActionPort,
+    MaybePerformed,
+    NotPerformed,
+    OutcomeStillUnknown,
+    lease_for,
+)
+from sms_automation.triggers import OutcomeStatus, SendSms, Step
 from tests.support.aws import use_dummy_aws_credentials
 from tests.support.template import create_table_kwargs
 
@@ -91,3 +104,88 @@ def test_release_and_abandon_touch_only_the_claim_they_hold(ledger: DynamoStepLe
     assert abandoned.lease_until == T2
     ledger.release(SID, STEP, held=T1)
     assert ledger.get(SID, STEP) is None
+
+
+class ScriptedEffects:
+    """Effects whose answers the test scripts: the port's policy over the real ledger."""
+
+    def __init__(self, *answers: Exception | EffectResult | None) -> None:
+        self.answers = list(answers)
+        self.performed = 0
+
+    def _next(self) -> EffectResult | None:
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def perform(self, step: Step, idempotency_key: str) -> EffectResult:
+        self.performed += 1
+        result = self._next()
+        assert result is not None
+        return result
+
+    def find_performed(self, step: Step, since: str) -> EffectResult | None:
+        return self._next()
+
+
+def _port(ledger: DynamoStepLedger, effects: ScriptedEffects, now: list[datetime]) -> Any:
+    return LedgerActionPort(SID, ledger, effects, lambda: now[0], lease=lease_for(120))
+
+
+SMS = SendSms(
+    step_id=STEP,
+    trigger="auto-reply",
+    to="+14155550101",
+    from_="+15005550006",
+    messaging_service_sid=None,
+    body="hi",
+)
+
+
+def test_an_outcome_unknown_for_too_long_is_failed_not_resent(ledger: DynamoStepLedger) -> None:
+    now = [datetime(2026, 12, 6, 12, tzinfo=UTC)]
+    maybe = MaybePerformed("a message like it, not identified")
+    effects = ScriptedEffects(maybe, maybe, maybe)
+    with pytest.raises(OutcomeStillUnknown):
+        _port(ledger, effects, now).perform(SMS)
+    now[0] += timedelta(minutes=30)
+    with pytest.raises(OutcomeStillUnknown):
+        _port(ledger, effects, now).perform(SMS)
+
+    now[0] += GIVE_UP
+    outcome = _port(ledger, effects, now).perform(SMS)
+
+    assert outcome.status is OutcomeStatus.FAILED
+    assert "outcome unknown: not resent (3 looks" in outcome.detail
+    assert effects.performed == 1
+    entry = ledger.get(SID, STEP)
+    assert entry is not None
+    assert entry.state is StepState.FAILED
+
+
+def test_a_step_certainly_not_performed_is_released(ledger: DynamoStepLedger) -> None:
+    now = [datetime(2026, 12, 6, 12, tzinfo=UTC)]
+    with pytest.raises(NotPerformed):
+        _port(ledger, ScriptedEffects(NotPerformed("rate limited")), now).perform(SMS)
+    assert ledger.get(SID, STEP) is None
+
+    done = EffectResult(StepState.DONE, "message SM1 queued", {"sid": "SM1"}, "SM1")
+    outcome = _port(ledger, ScriptedEffects(done), now).perform(SMS)
+    assert outcome.status is OutcomeStatus.DONE
+
+
+def test_an_attempt_failing_while_holding_a_claim_ends_its_lease(
+    ledger: DynamoStepLedger,
+) -> None:
+    now = [datetime(2026, 12, 6, 12, tzinfo=UTC)]
+    with pytest.raises(RuntimeError):
+        _port(ledger, ScriptedEffects(RuntimeError("the ledger write failed")), now).perform(SMS)
+    entry = ledger.get(SID, STEP)
+    assert entry is not None
+    assert entry.lease_until == entry.started_at  # the next attempt need not wait
+
+    found = EffectResult(StepState.DONE, "message SM1 queued", {"sid": "SM1"}, "SM1")
+    effects = ScriptedEffects(found)
+    assert _port(ledger, effects, now).perform(SMS).status is OutcomeStatus.DONE
+    assert effects.performed == 0  # found, not resent

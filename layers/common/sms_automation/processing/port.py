@@ -68,8 +68,6 @@ than every function's timeout plus ``LEASE_MARGIN``, so an unclaimed message thi
 by an attempt that has recorded it or is over."""
 GIVE_UP: Final = timedelta(hours=1)
 """An outcome still unknown this long after it became unknown is recorded as failed."""
-DEFAULT_FUNCTION_TIMEOUT_SECONDS: Final = 900
-"""Lambda's longest timeout: the lease when a function does not say its own."""
 
 
 def lease_for(function_timeout_seconds: int) -> timedelta:
@@ -105,12 +103,15 @@ class EffectResult:
 
 class StepEffects(Protocol):
     def perform(self, step: Step, idempotency_key: str) -> EffectResult:
-        """Do it. Raise ``NotPerformed`` when it certainly did not happen."""
+        """Do it. Raise ``NotPerformed`` when it certainly did not happen, ``MaybePerformed``
+        when it may have and what it made cannot be identified yet."""
         ...
 
     def find_performed(self, step: Step, since: str) -> EffectResult | None:
-        """After an interrupted attempt that started at ``since``: what it did, or ``None``
-        when it certainly did nothing. Raise ``CannotTell`` when that cannot be known."""
+        """For a step first claimed at ``since`` whose outcome is unknown: what it did (credited
+        to it), or ``None`` when nothing found can be its. Raise ``MaybePerformed`` when
+        something found may be its but cannot be identified yet, ``CannotTell`` when whether it
+        happened cannot be known at all."""
         ...
 
 
