@@ -36,7 +36,7 @@ from tests.support.aws import (
 from tests.support.events import inbound_example, signed_webhook_event
 from tests.support.moto_stack import deploy, push_triggers
 from tests.support.streams import TableStream, stream_event
-from tests.support.twilio_server import TwilioTestServer, server_error
+from tests.support.twilio_server import TwilioTestServer, rate_limited
 
 pytestmark = pytest.mark.integration
 
@@ -211,7 +211,8 @@ def test_dlq_redrive_of_a_processed_message_sends_nothing_twice_and_deletes(worl
 
 def test_dlq_redrive_keeps_an_entry_whose_message_still_fails(world: World) -> None:
     world.dead_letter(world.receive())
-    world.twilio.fail_next(server_error(500))
+    # Rate limited until the adapter gives up: certainly not sent, so the step is released.
+    world.twilio.fail_next(*[rate_limited(retry_after="0")] * 3)
 
     code, out = world.redrive("--yes")
 
