@@ -17,7 +17,8 @@ Creating a message or a call is retried only when a repeat cannot make a second 
    the request carries an idempotency token *and the API is known to honour it* (a repeat is
    answered with the resource the first one made). Otherwise the outcome is ``OutcomeUnknown``
    at once: never resent, because a resend may text or call someone twice; the caller settles
-   it by looking the message up (``TwilioMessaging.find_message`` / ``find_call``).
+   it by looking the message up (``TwilioMessaging.find_messages`` / ``find_calls``;
+   which one is the step's: ``processing.port``).
 4. **Final** (any other 4xx: opted out, invalid number, authentication, ...): never retried.
 
 Whether a token is honoured is the adapter's setting (``TwilioMessaging(...,

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 # Twilio's clock and ours differ a little; a message created this long before our claim is
-# still taken as ours when its recipient, sender and body match.
+# still a candidate when its recipient, sender and body match (whose it is: ``_reconcile``).
 CLOCK_SKEW = timedelta(seconds=30)
 SAFE_HTTP_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
