@@ -19,7 +19,7 @@ TEXT = "café au lait"
 
 
 def effects(*, allow_private: bool = True) -> Effects:
-    def nothing(**_: Any) -> Any:
+    def nothing(*_: Any, **__: Any) -> Any:
         raise AssertionError("an http_request step touches neither Twilio nor DynamoDB")
 
     return Effects(
@@ -30,6 +30,7 @@ def effects(*, allow_private: bool = True) -> Effects:
             status_callback_url=None, records_table="records", allow_private_networks=allow_private
         ),
         record_outbound=nothing,
+        owners=nothing,
         clock=lambda: datetime(2026, 1, 1, tzinfo=UTC),
         resolver=lambda host, port: ["127.0.0.1"],
     )

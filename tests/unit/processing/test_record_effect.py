@@ -87,6 +87,7 @@ def test_record_into_the_app_table_fails_the_step_and_writes_nothing() -> None:
         dynamodb=RecordingDynamoDB(),  # type: ignore[arg-type]
         settings=EffectSettings(status_callback_url=None, records_table="records", app_table="app"),
         record_outbound=lambda **_: None,
+        owners=lambda _: None,
         clock=lambda: datetime(2026, 1, 1, tzinfo=UTC),
     ).perform(into_app, "key")
     assert result.state is StepState.FAILED
