@@ -14,6 +14,7 @@ from sms_automation.accounts import (
     validate_account_sid,
     validate_token_validity,
 )
+from sms_automation.time_zones import UnknownTimeZone, time_zone
 from sms_automation.triggers.durations import parse_duration
 
 
@@ -37,6 +38,15 @@ def token_window(text: str) -> timedelta:
         return validate_token_validity(timedelta(seconds=parse_duration(text)))
     except (ValueError, InvalidTokenValidity) as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def time_zone_name(text: str) -> str:
+    """An IANA time zone's name (``--timezone``)."""
+    try:
+        time_zone(text)
+    except UnknownTimeZone as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 def positive_int(text: str) -> int:

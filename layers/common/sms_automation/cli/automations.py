@@ -21,7 +21,7 @@ from sms_automation.automations.start import (
     PinnedTriggers,
     StartRejected,
 )
-from sms_automation.cli.argtypes import account_name, positive_int
+from sms_automation.cli.argtypes import account_name, positive_int, time_zone_name
 from sms_automation.cli.context import CliContext
 from sms_automation.cli.run import (
     CHECK_ONLY,
@@ -77,7 +77,9 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     test.add_argument("automation", metavar="NAME")
     add_start_arguments(test)
     test.add_argument("--account", default="dry-run", help="the account name (%%account%%)")
-    test.add_argument("--timezone", default=None, help="the account's IANA time zone")
+    test.add_argument(
+        "--timezone", type=time_zone_name, default=None, help="the account's IANA time zone"
+    )
     test.add_argument("--now", default=None, help="ISO time to evaluate at (default: now)")
     test.add_argument(
         "--reply",

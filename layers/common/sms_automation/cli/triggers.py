@@ -14,9 +14,10 @@ import datetime as dt
 import json
 import sys
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sms_automation.cli import trigger_versions
+from sms_automation.cli.argtypes import time_zone_name
 from sms_automation.cli.context import CliContext
 from sms_automation.triggers import (
     AccountSettings,
@@ -62,7 +63,9 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="another message field, e.g. ToCountry=GB (repeatable)",
     )
     test.add_argument("--account", default="dry-run", help="the account name (%%account%%)")
-    test.add_argument("--timezone", default=None, help="the account's IANA time zone")
+    test.add_argument(
+        "--timezone", type=time_zone_name, default=None, help="the account's IANA time zone"
+    )
     test.add_argument("--now", default=None, help="ISO time to evaluate at (default: now)")
     test.add_argument("--json", action="store_true", help="print the evaluation as JSON")
     test.set_defaults(func=_test)
@@ -122,7 +125,7 @@ def load_for_dry_run(
         for problem in error.problems:
             print(problem, file=sys.stderr)
         return 1
-    except (ValueError, ZoneInfoNotFoundError) as error:
+    except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

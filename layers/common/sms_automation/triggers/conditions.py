@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from sms_automation.time_zones import time_zone
 from sms_automation.triggers.context import EvalContext
 from sms_automation.triggers.model import (
     FLAG_OPERATORS,
@@ -140,7 +141,7 @@ def _measure_test(ref: VariableRef, name: str, operand: float) -> Predicate:
 
 
 def _clock_condition(ref: VariableRef, name: str, operand: Any, timezone: str | None) -> Predicate:
-    zone = ZoneInfo(timezone) if timezone else None
+    zone = time_zone(timezone) if timezone else None
     if name in TIME_OPERATORS:
         return _clock_test(ref, name, dt.time.fromisoformat(operand), zone, _time_of)
     return _clock_test(ref, name, operand, zone, _date_of)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from sms_automation.time_zones import time_zone
 from sms_automation.triggers.conditions import Predicate, compile_conditions
 from sms_automation.triggers.context import Diagnostic, EvalContext
 from sms_automation.triggers.durations import (
@@ -441,7 +442,7 @@ class AccountSettings:
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone) if self.timezone else UTC
+        return time_zone(self.timezone) if self.timezone else UTC
 
 
 class EvaluationStatus(StrEnum):

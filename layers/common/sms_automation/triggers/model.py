@@ -12,7 +12,6 @@ import datetime as dt
 import functools
 import re
 from typing import Annotated, Any, Literal, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -27,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from sms_automation.time_zones import time_zone
 from sms_automation.triggers.durations import (
     MAX_WAIT_SECONDS,
     beyond_longest_wait,
@@ -89,12 +89,7 @@ Text = Annotated[str, Field(max_length=65_536)]
 def _check_timezone(name: str | None) -> str | None:
     if name is None:
         return None
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"unknown time zone {name!r}: use an IANA name such as 'Europe/London'"
-        ) from None
+    time_zone(name)  # UnknownTimeZone is a ValueError: the line's validation error
     return name
 
 
