@@ -77,7 +77,9 @@ def test_a_dry_run_prints_the_run_then_the_triggers_test_report(
     lines = out.splitlines()
     assert lines[0] == f"run 'appointment-reminder' for {CONTACT} from +15005550007"
     assert lines[1:3] == ["status: paused", "matched: appointment-reminder"]
-    assert lines[-1] == "paused at: appointment-reminder/1"
+    assert lines[-1] == (
+        "paused at: appointment-reminder/1 (waiting for a reply; --reply TEXT answers it)"
+    )
 
 
 def test_invalid_inputs_exit_2_naming_every_problem(capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,7 +9,6 @@ automation in a local file, its inputs checked by the same rules as a start. Sta
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 from typing import Any
@@ -21,7 +20,7 @@ from sms_automation.automations.start import (
     PinnedTriggers,
     StartRejected,
 )
-from sms_automation.cli.argtypes import account_name, positive_int, time_zone_name
+from sms_automation.cli.argtypes import account_name, positive_int
 from sms_automation.cli.context import CliContext
 from sms_automation.cli.run import (
     CHECK_ONLY,
@@ -32,19 +31,14 @@ from sms_automation.cli.run import (
     variables_from,
 )
 from sms_automation.cli.run_progress import RunProgress, event_line
-from sms_automation.cli.triggers import load_for_dry_run, print_evaluation
-from sms_automation.triggers import (
-    AccountSettings,
-    Engine,
-    Evaluation,
-    StepOutcome,
-    WaitForReply,
-    WaitOutcome,
-    parse_trigger_text,
+from sms_automation.cli.triggers import (
+    add_dry_run_options,
+    dry_run,
+    load_for_dry_run,
+    print_dry_run,
 )
+from sms_automation.triggers import Engine, parse_trigger_text
 from sms_automation.triggers.model import Automation
-
-MAX_SCRIPTED_WAITS = 20
 
 
 def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -76,17 +70,7 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     test.add_argument("file", metavar="FILE")
     test.add_argument("automation", metavar="NAME")
     add_start_arguments(test)
-    test.add_argument("--account", default="dry-run", help="the account name (%%account%%)")
-    test.add_argument(
-        "--timezone", type=time_zone_name, default=None, help="the account's IANA time zone"
-    )
-    test.add_argument("--now", default=None, help="ISO time to evaluate at (default: now)")
-    test.add_argument(
-        "--reply",
-        metavar="TEXT",
-        help="answer every wait_for_reply with TEXT (default: stop at the first wait)",
-    )
-    test.add_argument("--json", action="store_true", help="print the evaluation as JSON")
+    add_dry_run_options(test)
     test.set_defaults(func=test_automation)
 
 
@@ -227,51 +211,9 @@ def test_automation(args: argparse.Namespace) -> int:
         )
     except StartRejected as rejected:
         return print_rejection(rejected, as_json=args.json)
-    evaluation = dry_run(Engine(trigger_set), origin, now, account, reply=args.reply)
+    result = dry_run(
+        Engine(trigger_set), origin["params"], args, account, now, automation=origin["automation"]
+    )
     if not args.json:
         print(f"run {automation.name!r} for {origin['to']} from {origin['from']}")
-    return print_evaluation(evaluation, as_json=args.json)
-
-
-def dry_run(
-    engine: Engine,
-    origin: dict[str, Any],
-    now: dt.datetime,
-    account: AccountSettings,
-    *,
-    reply: str | None,
-) -> Evaluation:
-    """The automation evaluated with nothing performed. A wait pauses it, as in a real run;
-    with ``reply``, each wait it reaches is answered with that text instead and it goes on."""
-    outcomes: dict[str, StepOutcome] = {}
-    while True:
-        evaluation = engine.dry_run(
-            origin["params"],
-            now=now,
-            account=account,
-            outcomes=outcomes,
-            automation=origin["automation"],
-        )
-        waits = [
-            record.step
-            for record in evaluation.steps
-            if isinstance(record.step, WaitForReply) and record.step.step_id not in outcomes
-        ]
-        if not waits or len(outcomes) >= MAX_SCRIPTED_WAITS:
-            return evaluation
-        for step in waits:
-            outcomes[step.step_id] = _answer(step, reply, origin)
-
-
-def _answer(step: WaitForReply, reply: str | None, origin: dict[str, Any]) -> StepOutcome:
-    if reply is None:
-        return StepOutcome.pending("dry run: the run waits here for the contact's reply")
-    return StepOutcome.done(
-        {
-            "outcome": WaitOutcome.REPLIED.value,
-            "body": reply,
-            "from": step.to,
-            "to": step.from_ or origin["from"],
-            "attempts": 1,
-        }
-    )
+    return print_dry_run(result, as_json=args.json)

@@ -1,10 +1,12 @@
 """``sms-automation triggers``: the JSON Schema, validation and dry runs of trigger files.
 
 Nothing here talks to AWS or Twilio (the stored versions, ``push|list|show|rollback``, live in
-``trigger_versions``): ``test`` evaluates a file against a message you describe
-and prints what would happen, sending nothing. ``validate`` refuses a ``record`` into the
-deployment's own table when that table is known without an AWS call (``SMS_AUTOMATION_TABLE``
-set); ``push`` always does.
+``trigger_versions``): ``test`` evaluates a file against a message you describe and prints what
+would happen, sending nothing. It pauses at a ``wait_for_reply`` as a real run does, or goes on
+through the conversation with the contact's replies given by ``--reply``
+(``conversations.dry_run``); ``automations test`` shares its options and its report.
+``validate`` refuses a ``record`` into the deployment's own table when that table is known
+without an AWS call (``SMS_AUTOMATION_TABLE`` set); ``push`` always does.
 """
 
 from __future__ import annotations
@@ -13,12 +15,19 @@ import argparse
 import datetime as dt
 import json
 import sys
+from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sms_automation.cli import trigger_versions
 from sms_automation.cli.argtypes import time_zone_name
 from sms_automation.cli.context import CliContext
+from sms_automation.conversations.dry_run import (
+    DRY_RUN_MESSAGE_SID,
+    ConversationDryRun,
+    ScriptedReply,
+    dry_run_with_replies,
+)
 from sms_automation.triggers import (
     AccountSettings,
     Engine,
@@ -28,10 +37,15 @@ from sms_automation.triggers import (
     json_schema,
     load_trigger_file,
 )
-from sms_automation.triggers.plan import MakeCall, SendSms, Step, step_as_dict
-from sms_automation.triggers.variables import to_text
-
-DRY_RUN_MESSAGE_SID = "SM" + "0" * 32
+from sms_automation.triggers.plan import (
+    MakeCall,
+    SendSms,
+    Step,
+    StepOutcome,
+    WaitForReply,
+    step_as_dict,
+)
+from sms_automation.triggers.variables import VarValue, to_text
 
 
 def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -62,15 +76,29 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         metavar="NAME=VALUE",
         help="another message field, e.g. ToCountry=GB (repeatable)",
     )
+    add_dry_run_options(test)
+    test.set_defaults(func=_test)
+
+    trigger_versions.register(commands)  # push, list, show, rollback: stored per account
+
+
+def add_dry_run_options(test: argparse.ArgumentParser) -> None:
+    """The options ``triggers test`` and ``automations test`` share."""
     test.add_argument("--account", default="dry-run", help="the account name (%%account%%)")
     test.add_argument(
         "--timezone", type=time_zone_name, default=None, help="the account's IANA time zone"
     )
     test.add_argument("--now", default=None, help="ISO time to evaluate at (default: now)")
+    test.add_argument(
+        "--reply",
+        dest="replies",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="the contact's next reply to a wait_for_reply, decided by its expect "
+        "(repeatable, in order; without: the run stops at the first wait)",
+    )
     test.add_argument("--json", action="store_true", help="print the evaluation as JSON")
-    test.set_defaults(func=_test)
-
-    trigger_versions.register(commands)  # push, list, show, rollback: stored per account
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -130,11 +158,31 @@ def load_for_dry_run(
         return 2
 
 
-def print_evaluation(evaluation: Evaluation, *, as_json: bool) -> int:
+def dry_run(
+    engine: Engine,
+    message: Mapping[str, VarValue],
+    args: argparse.Namespace,
+    account: AccountSettings,
+    now: dt.datetime,
+    *,
+    automation: str | None = None,
+) -> ConversationDryRun:
+    """The message (or the automation's run) evaluated with nothing performed, through its
+    conversations with ``--reply``'s replies."""
+
+    def evaluate(outcomes: Mapping[str, StepOutcome]) -> Evaluation:
+        return engine.dry_run(
+            message, now=now, account=account, outcomes=outcomes, automation=automation
+        )
+
+    return dry_run_with_replies(evaluate, args.replies, account=account.name, now=now)
+
+
+def print_dry_run(result: ConversationDryRun, *, as_json: bool) -> int:
     if as_json:
-        print(json.dumps(evaluation_json(evaluation), indent=2, ensure_ascii=False))
+        print(json.dumps(dry_run_json(result), indent=2, ensure_ascii=False))
     else:
-        print(evaluation_report(evaluation))
+        print(dry_run_report(result))
     return 0
 
 
@@ -148,8 +196,8 @@ def _test(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    evaluation = Engine(trigger_set).dry_run(message, now=now, account=account)
-    return print_evaluation(evaluation, as_json=args.json)
+    result = dry_run(Engine(trigger_set), message, args, account, now)
+    return print_dry_run(result, as_json=args.json)
 
 
 def parse_now(value: str | None, zone: ZoneInfo) -> dt.datetime:
@@ -185,7 +233,8 @@ def _message(args: argparse.Namespace) -> dict[str, Any]:
     return message
 
 
-def evaluation_report(evaluation: Evaluation) -> str:
+def dry_run_report(result: ConversationDryRun) -> str:
+    evaluation = result.evaluation
     lines = [f"status: {evaluation.status}"]
     if evaluation.matched:
         lines.append(f"matched: {', '.join(evaluation.matched)}")
@@ -199,11 +248,28 @@ def evaluation_report(evaluation: Evaluation) -> str:
     )
     for number, step in enumerate(evaluation.plan, start=1):
         lines.append(f"  {number}. [{step.step_id}] {_describe_step(step)}")
+    if result.replies:
+        lines.append("replies (dry run):")
+        lines += [f"  [{reply.wait}] {_describe_reply(reply)}" for reply in result.replies]
     if evaluation.paused_at:
-        lines.append(f"paused at: {evaluation.paused_at}")
+        waiting = isinstance(evaluation.plan[-1], WaitForReply) if evaluation.plan else False
+        hint = " (waiting for a reply; --reply TEXT answers it)" if waiting else ""
+        lines.append(f"paused at: {evaluation.paused_at}{hint}")
     for diagnostic in evaluation.diagnostics:
         lines.append(str(diagnostic))
+    lines += [
+        f"warning: reply {body!r} not used: no wait was left to answer" for body in result.unused
+    ]
     return "\n".join(lines)
+
+
+def _describe_reply(reply: ScriptedReply) -> str:
+    verdict = [] if reply.valid else ["not an expected answer"]
+    if reply.outcome is not None:
+        verdict.append(reply.outcome)
+    if reply.reprompt is not None:
+        verdict.append(f"reprompt: {reply.reprompt!r}")
+    return f"{reply.body!r}: {'; '.join(verdict)}"
 
 
 def _describe_step(step: Step) -> str:
@@ -213,13 +279,17 @@ def _describe_step(step: Step) -> str:
         return f"send_sms to {step.to} from {sender}: {step.body!r}{media}"
     if isinstance(step, MakeCall):
         return f"make_call to {step.to} from {step.from_}: {step.twiml}"
+    if isinstance(step, WaitForReply):
+        prompt = f"prompt {step.prompt!r}" if step.prompt is not None else "no prompt"
+        return f"wait_for_reply for {step.to} on {step.from_}: {prompt}"
     details = {
         k: v for k, v in step_as_dict(step).items() if k not in ("step_id", "trigger", "kind")
     }
     return f"{step.kind} {json.dumps(details, ensure_ascii=False)}"
 
 
-def evaluation_json(evaluation: Evaluation) -> dict[str, Any]:
+def dry_run_json(result: ConversationDryRun) -> dict[str, Any]:
+    evaluation = result.evaluation
     return {
         "status": str(evaluation.status),
         "matched": list(evaluation.matched),
@@ -239,4 +309,15 @@ def evaluation_json(evaluation: Evaluation) -> dict[str, Any]:
             for d in evaluation.diagnostics
         ],
         "trigger_set_fingerprint": evaluation.trigger_set_fingerprint,
+        "replies": [
+            {
+                "wait": reply.wait,
+                "body": reply.body,
+                "valid": reply.valid,
+                "reprompt": reply.reprompt,
+                "outcome": reply.outcome,
+            }
+            for reply in result.replies
+        ],
+        "unused_replies": list(result.unused),
     }

@@ -166,8 +166,14 @@ class ActionPort(Protocol):
     def perform(self, step: Step) -> StepOutcome: ...
 
 
+DRY_RUN_WAIT = "dry run: the run waits here for the contact's reply"
+
+
 class DryRunPort:
-    """Records every step and performs none; ``outcomes`` can script answers by step id."""
+    """Records every step and performs none; ``outcomes`` can script answers by step id.
+
+    A ``wait_for_reply`` without a scripted outcome is pending, as a real wait is until the
+    contact answers: the evaluation pauses there (``conversations.dry_run`` scripts replies)."""
 
     def __init__(self, outcomes: Mapping[str, StepOutcome] | None = None) -> None:
         self.performed: list[Step] = []
@@ -175,4 +181,9 @@ class DryRunPort:
 
     def perform(self, step: Step) -> StepOutcome:
         self.performed.append(step)
-        return self._outcomes.get(step.step_id, StepOutcome.done(detail="dry run"))
+        scripted = self._outcomes.get(step.step_id)
+        if scripted is not None:
+            return scripted
+        if isinstance(step, WaitForReply):
+            return StepOutcome.pending(DRY_RUN_WAIT)
+        return StepOutcome.done(detail="dry run")
