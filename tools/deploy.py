@@ -321,36 +321,51 @@ def deploy(config_env: str, guided: bool, environ: Mapping[str, str] = os.enviro
     return done.returncode
 
 
+def run_command(args: argparse.Namespace) -> int:
+    if args.command == "architecture":
+        print(wanted_architecture(args.config_env))
+    elif args.command == "pin-build":
+        print(f"build pinned to {pin_build()}: only a deploy for that architecture accepts it")
+    elif args.command == "deploy":
+        return deploy(args.config_env, args.guided)
+    elif args.command == "account-setup":
+        account_setup(samconfig_section(args.config_env).get("region"))
+    else:
+        section = samconfig_section(args.config_env)
+        delete_failed_stack(str(section["stack_name"]), section.get("region"))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tools/deploy.py", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    for name in ("architecture", "deploy", "delete-failed-stack"):
+    for name in ("architecture", "deploy", "delete-failed-stack", "account-setup"):
         command = commands.add_parser(name)
         command.add_argument("--config-env", default="default", type=config_env_name)
         if name == "deploy":
             command.add_argument("--guided", action="store_true")
     commands.add_parser("pin-build")
-    setup = commands.add_parser("account-setup")
-    setup.add_argument("--config-env", default="default", type=config_env_name)
-    args = parser.parse_args(argv)
     try:
-        if args.command == "architecture":
-            print(wanted_architecture(args.config_env))
-            return 0
-        if args.command == "pin-build":
-            print(f"build pinned to {pin_build()}: only a deploy for that architecture accepts it")
-            return 0
-        if args.command == "deploy":
-            return deploy(args.config_env, args.guided)
-        section = samconfig_section(args.config_env)
-        if args.command == "account-setup":
-            account_setup(section.get("region"))
-            return 0
-        delete_failed_stack(str(section["stack_name"]), section.get("region"))
-        return 0
+        return run_command(parser.parse_args(argv))
     except Refused as refused:
         print(f"error: {refused}", file=sys.stderr)
         return 1
+    except Exception as error:
+        if type(error).__module__.split(".")[0] != "botocore":
+            raise
+        print(f"error: {aws_failure(error)}", file=sys.stderr)
+        return 1
+
+
+def aws_failure(error: Exception) -> str:
+    """One line for a failed AWS call: the error code and what to check (not AWS's message)."""
+    response = getattr(error, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return (
+        f"an AWS call failed ({code or type(error).__name__}): check the AWS credentials "
+        f"(AWS_PROFILE, region) and their permissions; the one-time account setup needs "
+        f"iam:GetRole/CreateRole/AttachRolePolicy/PassRole and apigateway:GET/PATCH on the account"
+    )
 
 
 if __name__ == "__main__":
