@@ -53,7 +53,9 @@ def test_readme_outputs_table_lists_every_output(raw_template: dict[str, Any]) -
     assert sorted(_backticked(row[0]) for row in rows) == sorted(raw_template["Outputs"])
 
 
-@pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "guide", [README, *sorted((ROOT / "docs").glob("*.md"))], ids=lambda p: p.name
+)
 def test_commands_run_from_a_fresh_clone_without_a_path_setup(guide: Any) -> None:
     """Bare ``sam`` and ``sms-automation`` are on no PATH: the venvs' own copies are."""
     bare = [
