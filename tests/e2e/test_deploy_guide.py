@@ -140,20 +140,35 @@ def tail(done: subprocess.CompletedProcess[str]) -> str:
     return (done.stdout + done.stderr)[-3000:]
 
 
-def copy_checkout(destination: Path) -> None:
-    """The repository's files as a clone has them (tracked and new, not ignored ones), plus
-    links to its venvs."""
+_NOT_IN_A_CLONE = shutil.ignore_patterns(
+    ".git", ".venv*", ".aws-sam", ".local", "node_modules", "__pycache__", ".*_cache", ".hypothesis"
+)
+
+
+def checkout_files() -> list[Path]:
+    """The files a clone has (tracked and new, not ignored); without git, the tree minus what
+    git ignores here."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],  # noqa: S607
         cwd=ROOT,
         capture_output=True,
-        check=True,
-    ).stdout.split(b"\0")
-    for raw in filter(None, listed):
-        source = ROOT / raw.decode()
-        if not source.is_file():  # deleted in the working tree
-            continue
-        target = destination / raw.decode()
+        check=False,
+    )
+    if listed.returncode == 0:
+        names = filter(None, listed.stdout.decode().split("\0"))
+        return [ROOT / name for name in names if (ROOT / name).is_file()]
+    files: list[Path] = []
+    for folder, dirs, names in os.walk(ROOT):
+        ignored = _NOT_IN_A_CLONE(folder, [*dirs, *names])
+        dirs[:] = [d for d in dirs if d not in ignored]
+        files += [Path(folder) / name for name in names if name not in ignored]
+    return files
+
+
+def copy_checkout(destination: Path) -> None:
+    """The repository as a fresh clone has it, plus links to its venvs."""
+    for source in checkout_files():
+        target = destination / source.relative_to(ROOT)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
         os.utime(target, (_OLD, _OLD))
