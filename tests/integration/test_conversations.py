@@ -129,6 +129,35 @@ def test_unexpected_answer_is_reprompted_then_a_valid_one_accepted(world: World)
     assert world.bodies() == ["Reply YES to confirm", "YES or NO?", "Thanks  No ", "Bye"]
 
 
+def test_expect_mixing_words_and_patterns_accepts_a_reply_matching_any(world: World) -> None:
+    """The stored conversation keeps every entry (words and both patterns, each with its own
+    case rule): the reply handler reads it back from the table to decide."""
+    expect = ["YES", {"regex": r"^\d{1,2}$"}, {"regex": "^OK$", "case_sensitive": True}]
+    wait = {"timeout": "1h", "expect": expect, "reprompt": "YES, OK or a number?", **BRANCHES}
+    world.push(triggers(wait))
+    origin = world.text("book me")
+    world.registered(origin)
+    stored = world.conversation(origin)
+    assert stored.expect_words == ("YES",)
+    assert [(p.regex, p.case_sensitive) for p in stored.expect_patterns] == [
+        (r"^\d{1,2}$", False),
+        ("^OK$", True),
+    ]
+
+    world.text("ok")  # the second pattern is case-sensitive
+    world.text("123")
+    assert world.conversation(origin).status == "waiting"
+    world.text(" 42 ")
+    assert world.finished(origin) == "SUCCEEDED"
+    assert world.bodies() == [
+        "Reply YES to confirm",
+        "YES, OK or a number?",
+        "YES, OK or a number?",
+        "Thanks  42 ",
+        "Bye",
+    ]
+
+
 def test_attempts_used_up_runs_on_no_valid_answer(world: World) -> None:
     wait = {"timeout": "1h", "expect": ["YES"], "reprompt": "YES?", "max_attempts": 2}
     world.push(triggers({**wait, **BRANCHES}))

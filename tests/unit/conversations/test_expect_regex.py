@@ -17,12 +17,13 @@ HANG_GUARD_SECONDS = 20  # not a timing assert: the old engine never finishes, t
 _CHILD = """
 import json, sys
 from sms_automation.conversations.model import Conversation
+from sms_automation.triggers.plan import AnswerPattern
 pattern, case_sensitive, replies = json.loads(sys.stdin.read())
 conversation = Conversation(
     message_sid="SM" + "1" * 32, step_id="t/1", account="acme", contact="+15005550006",
     our_number="+15005550007", trigger="t", started_at="2025-03-14T10:30:00+00:00",
-    deadline="2025-03-15T10:30:00+00:00", reminders=(), expect_regex=pattern,
-    expect_case_sensitive=case_sensitive,
+    deadline="2025-03-15T10:30:00+00:00", reminders=(),
+    expect_patterns=(AnswerPattern(pattern, case_sensitive),),
 )
 print(json.dumps([conversation.accepts(reply) for reply in replies]))
 """

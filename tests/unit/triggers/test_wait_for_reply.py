@@ -16,6 +16,7 @@ from sms_automation.triggers import (
     WaitForReply,
 )
 from sms_automation.triggers.durations import MAX_WAIT_SECONDS, parse_duration
+from sms_automation.triggers.plan import AnswerPattern
 from tests.unit.triggers.builders import NOW, OUR_NUMBER, SENDER, evaluate, reply, trigger_set
 
 
@@ -216,7 +217,8 @@ def test_default_timeout_and_regex_expectation() -> None:
     triggers = {"name": "t", "actions": [wait(expect={"regex": r"^\d+$"})]}
     step = evaluate(triggers, outcomes={"t/1": StepOutcome.pending()}).plan[-1]
     assert isinstance(step, WaitForReply)
-    assert (step.timeout_seconds, step.expect_regex, step.expect_words) == (86400, r"^\d+$", ())
+    assert step.timeout_seconds == 86400
+    assert (step.expect_patterns, step.expect_words) == ((AnswerPattern(r"^\d+$"),), ())
 
 
 @pytest.mark.parametrize(
@@ -227,8 +229,8 @@ def test_default_timeout_and_regex_expectation() -> None:
         ({"timeout": "2 hours"}, "not a duration"),
         ({"reprompt": "again"}, "needs 'expect'"),
         ({"timeout": "1h", "remind": [{"after": "1h", "text": "x"}]}, "at or after the timeout"),
-        ({"expect": []}, "at least one word"),
-        ({"expect": {"regex": r"(\w)\1"}}, r"ExpectRegex.regex\n.*backreference \(\\1\)"),
+        ({"expect": []}, "at least one entry"),
+        ({"expect": {"regex": r"(\w)\1"}}, r"expect.regex.regex\n.*backreference \(\\1\)"),
         ({"max_attempts": 0}, "greater than or equal"),
     ],
 )

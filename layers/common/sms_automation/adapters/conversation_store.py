@@ -28,6 +28,7 @@ from sms_automation.conversations.model import (
     ReplyDecision,
     parse_iso,
 )
+from sms_automation.triggers.plan import AnswerPattern
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -58,7 +59,10 @@ def _item(conversation: Conversation) -> dict[str, Any]:
         "deadline": conversation.deadline,
         "reminders": [{"at": at, "text": text} for at, text in conversation.reminders],
         "expect_words": list(conversation.expect_words),
-        "expect_case_sensitive": conversation.expect_case_sensitive,
+        "expect_patterns": [
+            {"regex": pattern.regex, "case_sensitive": pattern.case_sensitive}
+            for pattern in conversation.expect_patterns
+        ],
         "max_attempts": conversation.max_attempts,
         "also_run_triggers": conversation.also_run_triggers,
         "status": conversation.status,
@@ -70,7 +74,7 @@ def _item(conversation: Conversation) -> dict[str, Any]:
         "task_token": conversation.task_token,
         "timer_token": conversation.timer_token,
     }
-    for name in ("prompt", "reprompt", "expect_regex"):
+    for name in ("prompt", "reprompt"):
         value = getattr(conversation, name)
         if value is not None:
             item[name] = value
@@ -101,8 +105,7 @@ def conversation_from_item(raw: Mapping[str, Any]) -> Conversation:
         prompt=item.get("prompt"),
         reprompt=item.get("reprompt"),
         expect_words=tuple(item.get("expect_words", [])),
-        expect_regex=item.get("expect_regex"),
-        expect_case_sensitive=bool(item.get("expect_case_sensitive", False)),
+        expect_patterns=_patterns(item),
         max_attempts=int(item.get("max_attempts", 3)),
         also_run_triggers=bool(item.get("also_run_triggers", False)),
         status=item["status"],
@@ -403,3 +406,17 @@ def _open_wait(item: Mapping[str, Any]) -> OpenWait:
         message_sid=item["message_sid"],
         step_id=item["step_id"],
     )
+
+
+def _patterns(item: Mapping[str, Any]) -> tuple[AnswerPattern, ...]:
+    """``expect_patterns``; an item stored before words and patterns could mix has its one
+    pattern as ``expect_regex`` and ``expect_case_sensitive``."""
+    if "expect_patterns" in item:
+        return tuple(
+            AnswerPattern(str(p["regex"]), bool(p.get("case_sensitive", False)))
+            for p in item["expect_patterns"]
+        )
+    if item.get("expect_regex") is not None:
+        case_sensitive = bool(item.get("expect_case_sensitive", False))
+        return (AnswerPattern(str(item["expect_regex"]), case_sensitive),)
+    return ()

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sms_automation.triggers.patterns import UnsupportedPattern, compile_pattern
-from sms_automation.triggers.plan import WaitForReply, WaitOutcome
+from sms_automation.triggers.plan import AnswerPattern, WaitForReply, WaitOutcome
 
 WAITING: Final = "waiting"
 CEILING_SLACK: Final = timedelta(days=1)
@@ -73,8 +73,7 @@ class Conversation:
     prompt: str | None = None
     reprompt: str | None = None
     expect_words: tuple[str, ...] = ()
-    expect_regex: str | None = None
-    expect_case_sensitive: bool = False
+    expect_patterns: tuple[AnswerPattern, ...] = ()
     max_attempts: int = 3
     also_run_triggers: bool = False
     status: str = WAITING
@@ -96,19 +95,14 @@ class Conversation:
         return self.status == WAITING
 
     def accepts(self, body: str) -> bool:
-        """Whether ``body`` is a valid answer (any reply is, without ``expect``)."""
+        """Whether ``body`` is a valid answer: one of the words (any case, spaces trimmed) or
+        a match of one of the patterns; any reply is, without ``expect``."""
+        if not self.expect_words and not self.expect_patterns:
+            return True
         text = body.strip()
-        if self.expect_words:
-            return text.casefold() in {word.strip().casefold() for word in self.expect_words}
-        if self.expect_regex is not None:
-            try:
-                pattern = compile_pattern(
-                    self.expect_regex, case_sensitive=self.expect_case_sensitive
-                )
-            except UnsupportedPattern:  # a version stored before the RE2 rules: as no expect
-                return True
-            return pattern.matches(text)
-        return True
+        if text.casefold() in {word.strip().casefold() for word in self.expect_words}:
+            return True
+        return any(_matches(pattern, text) for pattern in self.expect_patterns)
 
     def next_due(self, now: datetime) -> str:
         """The next moment the timer must look: the first reminder still ahead, else the
@@ -118,6 +112,14 @@ class Conversation:
 
     def first_due(self) -> str:
         return min([at for at, _ in self.reminders] + [self.deadline], key=parse_iso)
+
+
+def _matches(pattern: AnswerPattern, text: str) -> bool:
+    try:
+        compiled = compile_pattern(pattern.regex, case_sensitive=pattern.case_sensitive)
+    except UnsupportedPattern:  # a version stored before the RE2 rules: as no expect
+        return True
+    return compiled.matches(text)
 
 
 def open_conversation(
@@ -149,8 +151,7 @@ def open_conversation(
         prompt=step.prompt,
         reprompt=step.reprompt,
         expect_words=step.expect_words,
-        expect_regex=step.expect_regex,
-        expect_case_sensitive=step.expect_case_sensitive,
+        expect_patterns=step.expect_patterns,
         max_attempts=step.max_attempts,
         also_run_triggers=step.also_run_triggers,
     )

@@ -48,7 +48,6 @@ from sms_automation.triggers.http_rendering import (
 from sms_automation.triggers.model import (
     Action,
     Automation,
-    ExpectRegex,
     ExtractAction,
     HttpRequestAction,
     IfAction,
@@ -64,6 +63,7 @@ from sms_automation.triggers.model import (
 from sms_automation.triggers.plan import (
     WAIT_BRANCHES,
     ActionPort,
+    AnswerPattern,
     DryRunPort,
     HttpRequest,
     MakeCall,
@@ -377,8 +377,8 @@ def _wait_for_reply_builder(action: WaitForReplyAction) -> StepBuilder:
     reprompt = parse_template(action.reprompt) if action.reprompt is not None else None
     reminders = tuple((parse_duration(r.after), parse_template(r.text)) for r in action.remind)
     timeout = None if until is not None else parse_duration(action.timeout or "24h")
-    words = tuple(action.expect) if isinstance(action.expect, list) else ()
-    regex = action.expect if isinstance(action.expect, ExpectRegex) else None
+    words = action.expected_words
+    patterns = tuple(AnswerPattern(p.regex, p.case_sensitive) for p in action.expected_patterns)
 
     def build(context: EvalContext, trigger: str, step_id: str) -> Step | None:
         rendered_to, rendered_from = context.render(to).strip(), context.render(sender).strip()
@@ -399,8 +399,7 @@ def _wait_for_reply_builder(action: WaitForReplyAction) -> StepBuilder:
             until=deadline,
             reminders=tuple(ReminderSpec(after, context.render(text)) for after, text in reminders),
             expect_words=words,
-            expect_regex=regex.regex if regex is not None else None,
-            expect_case_sensitive=regex.case_sensitive if regex is not None else False,
+            expect_patterns=patterns,
             reprompt=context.render(reprompt) if reprompt is not None else None,
             max_attempts=action.max_attempts,
             also_run_triggers=action.also_run_triggers,

@@ -558,6 +558,34 @@ class ExpectRegex(Model):
         return pattern
 
 
+def _expect_entry_tag(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "word"
+    if isinstance(value, ExpectRegex) or (isinstance(value, dict) and "regex" in value):
+        return "regex"
+    return None
+
+
+ExpectEntry = Annotated[
+    Annotated[Text, Tag("word")] | Annotated[ExpectRegex, Tag("regex")],
+    Discriminator(
+        _expect_entry_tag,
+        custom_error_type="invalid_expect_entry",
+        custom_error_message="an expect entry is a word or {regex: PATTERN, case_sensitive: ...}",
+    ),
+]
+Expect = Annotated[
+    Annotated[list[ExpectEntry], Tag("list")] | Annotated[ExpectRegex, Tag("regex")],
+    Discriminator(
+        lambda value: "list" if isinstance(value, list) else _expect_entry_tag(value),
+        custom_error_type="invalid_expect",
+        custom_error_message="expect is a list of words and {regex: PATTERN} entries, "
+        "or one {regex: PATTERN}",
+    ),
+]
+"""Valid answers: words and patterns, mixed in a list; or a single pattern."""
+
+
 def _check_literal_until(until: str) -> None:
     """A literal ``until`` (no variables) past the longest wait from now is refused here; one
     rendered from variables is checked when the wait starts (the engine skips it)."""
@@ -598,8 +626,10 @@ class WaitForReplyAction(ActionBase):
     into: VariableName = Field(
         "answer", description="Receives the reply: %answer.body%, %answer.from%, ..."
     )
-    expect: list[Text] | ExpectRegex | None = Field(
-        None, description="Valid answers: words (any case) or {regex: ...}; absent: any reply."
+    expect: Expect | None = Field(
+        None,
+        description="Valid answers: a list of words (any case) and {regex: ...} entries, a reply "
+        "matching any of them is valid; or one {regex: ...}; absent: any reply.",
     )
     reprompt: Text | None = Field(None, description="Sent after an answer that is not valid.")
     max_attempts: int = Field(3, ge=1, le=10, description="Answers allowed before giving up.")
@@ -618,10 +648,26 @@ class WaitForReplyAction(ActionBase):
 
     @field_validator("expect")
     @classmethod
-    def _words(cls, expect: list[str] | ExpectRegex | None) -> list[str] | ExpectRegex | None:
-        if isinstance(expect, list) and (not expect or any(not w.strip() for w in expect)):
-            raise ValueError("expect needs at least one word, and no empty ones")
+    def _words(
+        cls, expect: list[str | ExpectRegex] | ExpectRegex | None
+    ) -> list[str | ExpectRegex] | ExpectRegex | None:
+        if isinstance(expect, list) and (
+            not expect or any(isinstance(w, str) and not w.strip() for w in expect)
+        ):
+            raise ValueError("expect needs at least one entry, and no empty words")
         return expect
+
+    @property
+    def expected_words(self) -> tuple[str, ...]:
+        entries = self.expect if isinstance(self.expect, list) else []
+        return tuple(entry for entry in entries if isinstance(entry, str))
+
+    @property
+    def expected_patterns(self) -> tuple[ExpectRegex, ...]:
+        if isinstance(self.expect, ExpectRegex):
+            return (self.expect,)
+        entries = self.expect or []
+        return tuple(entry for entry in entries if isinstance(entry, ExpectRegex))
 
     @model_validator(mode="after")
     def _deadline_and_answers(self, info: ValidationInfo) -> Self:

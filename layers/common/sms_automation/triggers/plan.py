@@ -70,6 +70,14 @@ class ReminderSpec:
     text: str
 
 
+@dataclass(frozen=True, slots=True)
+class AnswerPattern:
+    """An ``expect`` pattern (RE2, searched anywhere in the trimmed reply)."""
+
+    regex: str
+    case_sensitive: bool = False
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WaitForReply:
     """Send ``prompt`` (if any) from ``from_`` to ``to``, then wait for the contact's answer.
@@ -90,8 +98,9 @@ class WaitForReply:
     """An absolute deadline (ISO 8601, UTC)."""
     reminders: tuple[ReminderSpec, ...] = ()
     expect_words: tuple[str, ...] = ()
-    expect_regex: str | None = None
-    expect_case_sensitive: bool = False
+    expect_patterns: tuple[AnswerPattern, ...] = ()
+    """A reply is valid when it is one of the words or matches one of the patterns (any reply
+    is, with neither)."""
     reprompt: str | None = None
     max_attempts: int = 3
     also_run_triggers: bool = False
