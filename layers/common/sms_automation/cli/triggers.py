@@ -28,6 +28,7 @@ from sms_automation.conversations.dry_run import (
     ScriptedReply,
     dry_run_with_replies,
 )
+from sms_automation.inbound.message import thinkautomation_text
 from sms_automation.triggers import (
     AccountSettings,
     Engine,
@@ -197,7 +198,14 @@ def _test(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     result = dry_run(Engine(trigger_set), message, args, account, now)
-    return print_dry_run(result, as_json=args.json)
+    text = thinkautomation_text(message, {})
+    if args.json:
+        payload = {"thinkautomation_text": text, **dry_run_json(result)}
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        return 0
+    print("message (ThinkAutomation text):")
+    print("".join(f"  {line}\n" for line in text.splitlines()), end="")
+    return print_dry_run(result, as_json=False)
 
 
 def parse_now(value: str | None, zone: ZoneInfo) -> dt.datetime:
@@ -210,8 +218,8 @@ def parse_now(value: str | None, zone: ZoneInfo) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
-def _message(args: argparse.Namespace) -> dict[str, Any]:
-    message: dict[str, Any] = {
+def _message(args: argparse.Namespace) -> dict[str, str]:
+    message: dict[str, str] = {
         "MessageSid": DRY_RUN_MESSAGE_SID,
         "SmsMessageSid": DRY_RUN_MESSAGE_SID,
         "SmsSid": DRY_RUN_MESSAGE_SID,
