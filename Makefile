@@ -150,8 +150,9 @@ $(EMULATOR_VENV)/.installed: local/requirements-emulator.txt
 
 emulator: $(EMULATOR_VENV)/.installed ## ministack in its own venv (it pins botocore; Python 3.12 like Lambda)
 
-run: install tools emulator ## the whole stack: emulator, deploy, Twilio sandbox + phone simulator (PORT=4566 SANDBOX_PORT=4570)
-	@$(BIN)/python -m local run --port $(PORT) --sandbox-port $(SANDBOX_PORT)
+# PUBLIC_URL: a tunnel's https URL to 127.0.0.1:$(PORT), for a real Twilio number (docs/local.md).
+run: install tools emulator ## the whole stack: emulator, deploy, Twilio sandbox + phone simulator (PORT=4566 SANDBOX_PORT=4570 PUBLIC_URL=)
+	@$(BIN)/python -m local run --port $(PORT) --sandbox-port $(SANDBOX_PORT)$(if $(PUBLIC_URL), --public-url '$(PUBLIC_URL)')
 
 stop: install ## stop a `make run` running in another terminal
 	@$(BIN)/python -m local stop

@@ -17,7 +17,13 @@ from local.processes import PortInUse, pid_alive
 from local.sam import SamFailed
 from local.sandbox import DEFAULT_SANDBOX_PORT, SandboxFailed
 from local.seed import SeedFailed
-from local.stack import DEFAULT_REGION, AlreadyRunning, LocalStack, stop_leftovers
+from local.stack import (
+    DEFAULT_REGION,
+    AlreadyRunning,
+    InvalidPublicUrl,
+    LocalStack,
+    stop_leftovers,
+)
 from sms_automation.local.demo import DEMO_AUTH_TOKEN, DEMO_CONTACT
 from sms_automation.local.state import LocalState, StateNotFound, load_state
 
@@ -43,7 +49,16 @@ def _raise_stop(signum: int, _frame: FrameType | None) -> None:
 def run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _raise_stop)
-    stack = LocalStack(port=args.port, sandbox_port=args.sandbox_port, region=args.region)
+    try:
+        stack = LocalStack(
+            port=args.port,
+            sandbox_port=args.sandbox_port,
+            region=args.region,
+            public_url=args.public_url,
+        )
+    except InvalidPublicUrl as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     started = time.monotonic()
     try:
         state = stack.up()
@@ -121,7 +136,7 @@ def reset(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="build, start, deploy, seed; Ctrl-C stops")
@@ -130,10 +145,21 @@ def main(argv: list[str] | None = None) -> int:
         "--sandbox-port", type=int, default=DEFAULT_SANDBOX_PORT, help="Twilio sandbox port"
     )
     run_parser.add_argument("--region", default=DEFAULT_REGION)
+    run_parser.add_argument(
+        "--public-url",
+        default=None,
+        metavar="URL",
+        help="a tunnel's public URL to the emulator's port (make run PUBLIC_URL=...): the "
+        "webhook checks Twilio's signatures against it and sends go to the real Twilio",
+    )
     run_parser.set_defaults(func=run)
     commands.add_parser("stop", help="stop a running `make run`").set_defaults(func=stop)
     commands.add_parser("reset", help="stop, then delete .local").set_defaults(func=reset)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     code: int = args.func(args)
     return code
 

@@ -6,7 +6,9 @@
 Managed processes (the emulator, then the Twilio sandbox, which also serves the phone simulator
 page) start in order after the build and stop in reverse order, each detached in its own
 session. The stack is deployed with ``TwilioApiBaseUrl`` = the sandbox, so nothing it sends
-leaves the machine.
+leaves the machine; unless given a tunnel's ``public_url`` (``make run PUBLIC_URL=...``, for a
+real Twilio number): then the webhook checks signatures against that URL and what the stack
+sends goes to the real Twilio (docs/local.md).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from local import sam
 from local.emulator import DEFAULT_PORT, Emulator
@@ -48,6 +51,27 @@ class AlreadyRunning(RuntimeError):
     pass
 
 
+class InvalidPublicUrl(ValueError):
+    pass
+
+
+def checked_public_url(url: str) -> str:
+    """A tunnel's base URL (``https://abc123.tunnel.example``), without a trailing slash."""
+    parts = urlsplit(url)
+    if (
+        parts.scheme not in ("https", "http")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or any(c.isspace() for c in url)
+    ):
+        raise InvalidPublicUrl(
+            f"PUBLIC_URL {url!r} is not a base URL such as https://abc123.tunnel.example "
+            "(http(s), a host, no query or fragment)"
+        )
+    return url.rstrip("/")
+
+
 class ManagedProcess(Protocol):
     name: str
 
@@ -66,9 +90,15 @@ class LocalStack:
     region: str = DEFAULT_REGION
     stack_name: str = DEFAULT_STACK
     report: Callable[[str], None] = print
+    public_url: str | None = None
+    """A tunnel's public URL to ``endpoint_url`` (``make run PUBLIC_URL=...``), or ``None``."""
     timings: dict[str, float] = field(default_factory=dict)
     _started: list[ManagedProcess] = field(default_factory=list, init=False)
     _state: LocalState | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        if self.public_url is not None:
+            self.public_url = checked_public_url(self.public_url)
 
     @property
     def endpoint_url(self) -> str:
@@ -114,7 +144,7 @@ class LocalStack:
         with self._step("seed", f"seeding the {DEMO_ACCOUNT!r} account and its triggers"):
             seed_demo_account(self.layout, cli_env)
             push_demo_triggers(self.layout, cli_env)
-        webhook_base_url = self._invoke_url(api_id)
+        webhook_base_url = self.webhook_base_url(api_id)
         automations_api_url = self._invoke_url(self._outputs()["AutomationsApiId"])
         sandbox = SandboxProcess(self.layout, self._sandbox_config(webhook_base_url))
         with self._step("sandbox", f"starting the Twilio sandbox on {self.sandbox_url}"):
@@ -136,13 +166,14 @@ class LocalStack:
             simulator_url=f"{self.sandbox_url}/simulator",
         )
         with self._step("warm-up", "waiting for the webhook function (cold start)"):
-            self._wait_for_webhook(state)
+            self._wait_for_webhook(f"{self._invoke_url(api_id)}/twilio/{DEMO_ACCOUNT}/sms")
         state.write(self.layout.state_file)
         self._state = state
         return state
 
     def _sandbox_config(self, webhook_base_url: str) -> SandboxConfig:
-        """The demo account and its number, whose SmsUrl is its Messaging Request URL."""
+        """The demo account and its number, whose SmsUrl is its Messaging Request URL (through
+        the tunnel, with a ``public_url``: the URL the webhook checks signatures against)."""
         sms_url = f"{webhook_base_url}/twilio/{DEMO_ACCOUNT}/sms"
         demo = SandboxAccount(
             name=DEMO_ACCOUNT,
@@ -162,6 +193,32 @@ class LocalStack:
     def _invoke_url(self, api_id: str) -> str:
         return f"{self.endpoint_url}/_aws/execute-api/{api_id}/{STAGE}"
 
+    def webhook_base_url(self, api_id: str) -> str:
+        """The deployed ``PublicBaseUrl``: what Twilio posts to and signs."""
+        base = self.public_url or self.endpoint_url
+        return f"{base}/_aws/execute-api/{api_id}/{STAGE}"
+
+    def deploy_parameters(self, api_id: str | None) -> dict[str, str]:
+        """The template's parameters; ``api_id``: the API's, known after the first deploy.
+
+        ``PublicBaseUrl`` is left at its default (empty) on the first deploy: SAM CLI refuses
+        an empty override. With a ``public_url``, ``TwilioApiBaseUrl`` is left at its default
+        (the real Twilio): a real number's messages are sent for real."""
+        parameters = {
+            "Stage": STAGE,
+            "Architecture": sam.ARCHITECTURE,
+            # Local http_request examples may call servers on this machine.
+            "HttpAllowPrivateNetworks": "true",
+            # The emulator's Parallel state waits for both branches of a conversation: the
+            # timer looks every 2 s so a reply resumes the conversation promptly.
+            "ConversationPollSeconds": "2",
+        }
+        if self.public_url is None:
+            parameters["TwilioApiBaseUrl"] = self.sandbox_url  # nothing leaves the machine
+        if api_id is not None:
+            parameters["PublicBaseUrl"] = self.webhook_base_url(api_id)
+        return parameters
+
     def _deploy(self) -> str:
         """Deploy twice: the webhook must know the URL Twilio signs (PublicBaseUrl), and on the
         emulator that URL holds the REST API's id, which exists only once the API does.
@@ -172,28 +229,18 @@ class LocalStack:
         environment and the outputs (the API keeps its id: checked below). Deriving the id
         instead would need the template to pin it (an emulator-only tag), which AWS ignores.
         """
-        # PublicBaseUrl left at its default (empty): SAM CLI refuses an empty override.
-        parameters = {
-            "Stage": STAGE,
-            "Architecture": sam.ARCHITECTURE,
-            # Everything the stack sends goes to the sandbox; local http_request examples may
-            # call servers on this machine.
-            "TwilioApiBaseUrl": self.sandbox_url,
-            "HttpAllowPrivateNetworks": "true",
-            # The emulator's Parallel state waits for both branches of a conversation: the
-            # timer looks every 2 s so a reply resumes the conversation promptly.
-            "ConversationPollSeconds": "2",
-        }
         deploy = {
             "endpoint_url": self.endpoint_url,
             "region": self.region,
             "stack_name": self.stack_name,
         }
         with self._step("deploy", f"sam deploy {self.stack_name} (create)"):
-            sam.deploy(self.layout, parameters=parameters, **deploy)
+            sam.deploy(self.layout, parameters=self.deploy_parameters(None), **deploy)
             api_id = self._outputs()["ApiId"]
-        parameters["PublicBaseUrl"] = self._invoke_url(api_id)
-        with self._step("deploy-url", "sam deploy (PublicBaseUrl = the API's invoke URL)"):
+        parameters = self.deploy_parameters(api_id)
+        with self._step(
+            "deploy-url", f"sam deploy (PublicBaseUrl = {parameters['PublicBaseUrl']})"
+        ):
             sam.deploy(self.layout, parameters=parameters, **deploy)
             outputs = self._outputs()
         if outputs["ApiId"] != api_id or outputs["WebhookBaseUrl"] != parameters["PublicBaseUrl"]:
@@ -217,8 +264,8 @@ class LocalStack:
         )
         return stack_outputs(probe)
 
-    def _wait_for_webhook(self, state: LocalState) -> None:
-        url = state.messaging_request_url(state.demo_account)
+    def _wait_for_webhook(self, url: str) -> None:
+        """On the emulator's own URL: a tunnel's may not be up yet, and a GET is not signed."""
         deadline = time.monotonic() + WEBHOOK_WARM_UP_SECONDS
         while True:
             ok, detail = webhook_answers(url)

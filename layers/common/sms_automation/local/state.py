@@ -37,7 +37,7 @@ class LocalState:
     region: str
     stack_name: str
     api_id: str
-    webhook_base_url: str  # PublicBaseUrl: the API stage's invoke URL, no trailing slash
+    webhook_base_url: str  # PublicBaseUrl: the API stage's invoke URL (or through the tunnel)
     demo_account: str
     demo_account_sid: str
     demo_number: str
