@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,8 @@ from sms_automation.triggers import (
     json_schema,
     load_trigger_file,
 )
-from sms_automation.triggers.loader import read_yaml
+from sms_automation.triggers.loader import parse_trigger_text, read_yaml
+from sms_automation.triggers.model import WaitForReplyAction
 from tests.unit.triggers.builders import NOW, OUR_NUMBER, SENDER, message
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "triggers"
@@ -209,3 +211,39 @@ def test_examples_dry_run_outcome(scenario: Scenario) -> None:
     )
     assert evaluation.matched == scenario.matched
     scenario.check(evaluation)
+
+
+# --- docs/triggers.md shows each file as it is -------------------------------------------------
+
+DOCS = EXAMPLES.parents[1] / "docs" / "triggers.md"
+_DOC_EXAMPLE = re.compile(
+    r"^### [^\n]*\(\[(?P<file>[\w-]+\.yaml)\]\(\.\./examples/triggers/(?P=file)\)\)\n"
+    r"(?:(?!^#)[^\n]*\n)*?```yaml\n(?P<body>.*?)^```$",
+    re.M | re.S,
+)
+
+
+def _without_header_comments(text: str) -> str:
+    """The file as the docs show it: the leading ``#`` comment lines (how to try it) dropped."""
+    lines = text.splitlines(keepends=True)
+    while lines and lines[0].startswith("#"):
+        lines.pop(0)
+    return "".join(lines)
+
+
+def test_docs_show_every_example_file_exactly() -> None:
+    shown = {match["file"]: match["body"] for match in _DOC_EXAMPLE.finditer(DOCS.read_text())}
+    assert sorted(shown) == sorted(path.name for path in EXAMPLES.glob("*.yaml"))
+    for name, body in shown.items():
+        assert body == _without_header_comments((EXAMPLES / name).read_text()), name
+
+
+def test_the_wait_for_reply_action_in_the_docs_validates() -> None:
+    section = DOCS.read_text().split("### `wait_for_reply`\n", 1)[1]
+    snippet = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    indented = "".join(f"      {line}\n" for line in snippet.splitlines())
+    source = f"version: 1\ntriggers:\n  - name: ask\n    actions:\n{indented}"
+    trigger_set = parse_trigger_text(source, filename="docs/triggers.md")
+    [wait] = trigger_set.triggers[0].actions
+    assert isinstance(wait, WaitForReplyAction)
+    assert wait.expected_words == ("YES", "NO")
