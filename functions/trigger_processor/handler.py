@@ -1,10 +1,14 @@
-"""DynamoDB stream → each new inbound message through its account's triggers, exactly once.
+"""DynamoDB stream → each new inbound message through its account's triggers, exactly once;
+the retry queue → each deferred one again.
 
 A record that fails is reported as a batch item failure (the event source mapping retries it,
 bisecting the batch, then sends it to the DLQ) while the records beside it are processed
-(a plain loop: Powertools' ``BatchProcessor`` did the same, at a cost in cold start). All the
-logic is in ``sms_automation.processing``; this module wires clients and
-writes one line per record (``log_lines``: its outcome and its metrics) and one per batch.
+(a plain loop: Powertools' ``BatchProcessor`` did the same, at a cost in cold start). A record
+that cannot be settled yet (``RetryLater``: a step's claim is held, its outcome unknown) is
+deferred to the retry queue instead (``processing.deferral``), which delivers it back to this
+function later; should that fail, it is reported failed too. All the logic is in
+``sms_automation.processing``; this module wires clients and writes one line per record
+(``log_lines``: its outcome and its metrics) and one per batch.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sms_automation.conversations.service import ReplyRouting
 from sms_automation.log_lines import Count, LogLine, LogLines
+from sms_automation.processing.deferral import Deferral, is_retry_record
 from sms_automation.processing.retry_later import RetryLater
 from sms_automation.processing.runs import is_automation_run
 from sms_automation.processing.runtime import Runtime
@@ -65,28 +70,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     failures = []
     records = event.get("Records", [])
     for record in records:
-        message: dict[str, Any] = {}
-        try:
-            message = message_from_record(record)
-            message_handler(message, context)
-        except RetryLater as later:
-            # Another attempt holds a step, or a step's outcome is still unknown: not an error.
-            deferred = LogLine(
-                "WARNING",
-                "record deferred; reported for retry",
-                {"account": message.get("account"), "reason": str(later)},
-            )
-            log_lines.write(deferred, context, message.get("message_sid"))
-            failures.append({"itemIdentifier": sequence_number(record)})
-        except Exception as error:
-            # A poison record may not even read as a message: the line says what it can.
-            failed = LogLine(
-                "ERROR",
-                "record failed; reported for retry",
-                {"account": message.get("account")},
-                error=error,
-            )
-            log_lines.write(failed, context, message.get("message_sid"))
+        if is_retry_record(record):
+            if not _replay_deferred(record, context):
+                failures.append({"itemIdentifier": str(record.get("messageId", ""))})
+        elif not _process(record, context, earlier=None):
             failures.append({"itemIdentifier": sequence_number(record)})
     # Every invocation reports its failures (0 too): the alarm on them needs a steady series.
     batch = LogLine(
@@ -97,3 +84,62 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     )
     log_lines.write(batch, context)
     return {"batchItemFailures": failures}
+
+
+def _process(record: dict[str, Any], context: LambdaContext, earlier: Deferral | None) -> bool:
+    """Processed (or deferred): True; to be retried by its source: False."""
+    message: dict[str, Any] = {}
+    try:
+        message = message_from_record(record)
+        message_handler(message, context)
+    except RetryLater as later:
+        # Another attempt holds a step, or a step's outcome is still unknown: not an error.
+        deferred = _runtime().deferrals.defer(later, message, record, earlier)
+        fields = {"account": message.get("account"), "reason": str(later)}
+        if deferred.sent:
+            line = LogLine(
+                "WARNING",
+                "record deferred to the retry queue",
+                fields | {"delay_seconds": deferred.delay, "deferrals": _count(deferred.deferral)},
+                (Count(name="RecordsDeferred"),),
+            )
+        else:
+            line = LogLine(
+                "WARNING",
+                "record deferred; reported for retry",
+                fields | {"not_queued": deferred.reason, "deferrals": _count(deferred.deferral)},
+            )
+        log_lines.write(line, context, message.get("message_sid"))
+        return deferred.sent
+    except Exception as error:
+        # A poison record may not even read as a message: the line says what it can.
+        failed = LogLine(
+            "ERROR",
+            "record failed; reported for retry",
+            {"account": message.get("account")},
+            error=error,
+        )
+        log_lines.write(failed, context, message.get("message_sid"))
+        return False
+    return True
+
+
+def _replay_deferred(queued: dict[str, Any], context: LambdaContext) -> bool:
+    """A retry queue message: its message replayed from the table (gone: nothing to do)."""
+    deferral: Deferral | None = None
+    try:
+        deferral = Deferral.from_body(str(queued.get("body", "")))
+        record = _runtime().deferrals.replay_record(deferral)
+    except Exception as error:
+        failed = LogLine("ERROR", "deferred record failed; reported for retry", {}, error=error)
+        log_lines.write(failed, context, deferral.message_sid if deferral else None)
+        return False
+    if record is None:
+        gone = LogLine("WARNING", "deferred message is gone", {"account": deferral.account})
+        log_lines.write(gone, context, deferral.message_sid)
+        return True
+    return _process(record, context, earlier=deferral)
+
+
+def _count(deferral: Deferral | None) -> int:
+    return deferral.deferrals if deferral else 0

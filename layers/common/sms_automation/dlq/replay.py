@@ -15,8 +15,12 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sms_automation import keys
-from sms_automation.dlq.events import SYNTHETIC_SEQUENCE_NUMBER, stream_event, stream_record
+from sms_automation.dlq.events import (
+    SYNTHETIC_SEQUENCE_NUMBER,
+    stored_item,
+    stream_event,
+    stream_record,
+)
 from sms_automation.dlq.invoker import ProcessorInvoker, redact
 from sms_automation.dlq.stream import MessageRef
 from sms_automation.processing.runs import DynamoRunStore
@@ -74,11 +78,7 @@ class Replayer:
         return report
 
     def _replay(self, ref: MessageRef, *, stream_arn: str, dry_run: bool) -> MessageReport:
-        item = self._dynamodb.get_item(
-            TableName=self._table,
-            Key={name: {"S": value} for name, value in keys.message_key(ref.message_sid).items()},
-            ConsistentRead=True,
-        ).get("Item")
+        item = stored_item(self._dynamodb, self._table, ref.message_sid)
         if not item:
             return MessageReport(ref.message_sid, ref.account, Outcome.NOT_FOUND)
         account = str(item.get("account", {}).get("S", "")) or ref.account

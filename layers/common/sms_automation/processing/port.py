@@ -30,12 +30,17 @@ conditional write, so two steps never hold one Sid. A message nobody has claimed
 once it is older than ``SETTLE`` (whoever made it has recorded it by then, or died).
 
 The outcome of a create may be unknown (Twilio answered 5xx or nothing: ``MaybePerformed``).
-The claim is then **kept**, marked unknown (since when, how many looks), and ``OutcomeStillUnknown``
-raised: later attempts look again. Found → done with that Sid. Nothing, ``SETTLE`` after the
-outcome became unknown → Twilio's list would show it by now: performed again. Still not
-settled ``GIVE_UP`` after → recorded as failed, "outcome unknown: not resent". So a lagging
-list never becomes a second SMS. An HTTP request other than a GET whose attempt was
-interrupted cannot be looked up (``CannotTell``): recorded as failed, never repeated.
+The claim is then **kept**, marked unknown (since when, how many looks), and
+``OutcomeStillUnknown`` raised, saying when the next look is due (``next_look``): later
+attempts look again. Found → done with that Sid. Nothing, ``SETTLE`` after the outcome became
+unknown → Twilio's list would show it by now: performed again. Still not settled ``GIVE_UP``
+after → recorded as failed, "outcome unknown: not resent". So a lagging list never becomes a
+second SMS. An HTTP request other than a GET whose attempt was interrupted cannot be looked up
+(``CannotTell``): recorded as failed, never repeated.
+
+Where the work is retried: the stream processor defers the record to its retry queue until
+the ``retry_at`` of the ``RetryLater`` (``processing.deferral``); the wait state machine
+retries its task.
 
 A ``wait_for_reply`` step is not an effect: it goes to ``waits`` (the conversations), whose
 record of the wait answers ``pending`` until its outcome is known.
@@ -68,6 +73,21 @@ than every function's timeout plus ``LEASE_MARGIN``, so an unclaimed message thi
 by an attempt that has recorded it or is over."""
 GIVE_UP: Final = timedelta(hours=1)
 """An outcome still unknown this long after it became unknown is recorded as failed."""
+
+
+LOOK_AGAIN: Final = timedelta(seconds=60)
+"""How soon an unknown outcome is looked at again while Twilio's list may still be behind."""
+
+
+def next_look(now: datetime, unknown_since: datetime) -> datetime:
+    """When an outcome unknown since ``unknown_since`` is worth looking at again: every
+    ``LOOK_AGAIN`` until ``SETTLE`` (when nothing found means not performed), then at
+    ``GIVE_UP`` (a later caller may look sooner: the stream processor's retry queue delays a
+    message 15 minutes at most)."""
+    settled = unknown_since + SETTLE
+    if now < settled:
+        return min(now + LOOK_AGAIN, settled)
+    return max(now, unknown_since + GIVE_UP)
 
 
 def lease_for(function_timeout_seconds: int) -> timedelta:
@@ -163,10 +183,14 @@ class LedgerActionPort:
         if existing.lease_until > held:
             raise ClaimHeld(
                 f"step {step.step_id} is claimed by another attempt until "
-                f"{existing.lease_until}; retried later"
+                f"{existing.lease_until}; retried later",
+                retry_at=_moment(existing.lease_until),
             )
         if not self._ledger.take_over(self._message_sid, existing, held, lease_until):
-            raise ClaimHeld(f"step {step.step_id} was just taken over by another attempt")
+            raise ClaimHeld(
+                f"step {step.step_id} was just taken over by another attempt",
+                retry_at=now + self._lease,  # the taker's lease, about
+            )
         return self._holding(step, held, lambda: self._resume_interrupted(step, existing, held))
 
     def _holding(self, step: Step, held: str, action: Callable[[], StepOutcome]) -> StepOutcome:
@@ -232,7 +256,8 @@ class LedgerActionPort:
         )
         raise OutcomeStillUnknown(
             f"step {step.step_id}: whether it was performed is not known yet ({detail}); the "
-            "claim is kept and a later attempt looks again"
+            "claim is kept and a later attempt looks again",
+            retry_at=next_look(now, _moment(since)),
         )
 
     def _finish(self, step: Step, result: EffectResult) -> None:

@@ -1,21 +1,32 @@
 """What a step that cannot be settled now raises: the work is retried later, nothing was done.
 
-Its own module, without imports: the stream processor's handler catches ``RetryLater`` without
-loading the port (and the engine) on a cold start. The class names are the errors the wait
-state machine's ``Retry`` names (``statemachines/wait_for_reply.asl.json``).
+Its own module, without imports beyond the standard library: the stream processor's handler
+catches ``RetryLater`` without loading the port (and the engine) on a cold start. The class
+names are the errors the wait state machine's ``Retry`` names
+(``statemachines/wait_for_reply.asl.json``).
 """
+
+from __future__ import annotations
+
+from datetime import datetime
 
 
 class RetryLater(Exception):
     """The step cannot be settled by this attempt now: the record (or task) is retried later;
-    nothing was performed. The stream retries the record (a batch item failure); the wait
-    state machine retries the task."""
+    nothing was performed. The stream processor defers the record to its retry queue until
+    ``retry_at`` (``processing.deferral``); the wait state machine retries the task."""
+
+    def __init__(self, message: str, *, retry_at: datetime | None = None) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
+        """When a later attempt can get further (``None``: not known)."""
 
 
 class ClaimHeld(RetryLater):
-    """Another attempt holds the step's claim and its lease runs: it may be performing it."""
+    """Another attempt holds the step's claim and its lease runs: it may be performing it.
+    ``retry_at``: when the lease ends."""
 
 
 class OutcomeStillUnknown(RetryLater):
     """Whether the step's create happened is not known yet: the claim is kept and a later
-    attempt looks again."""
+    attempt looks again. ``retry_at``: when the next look is due."""

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     # only when a step is performed.
     from sms_automation.adapters.twilio_messaging import TwilioMessaging
     from sms_automation.outbound_status import OutboundKind
+    from sms_automation.processing.deferral import Deferrals
     from sms_automation.processing.effects import Messaging
     from sms_automation.processing.port import LedgerActionPort
     from sms_automation.processing.runner import MessageProcessor, RunResult
@@ -110,6 +111,16 @@ class Runtime:
             port_for=self.ledger_port,
             clock=self._clock,
             poll_seconds=self.settings.conversation_poll_seconds,
+        )
+
+    @cached_property
+    def deferrals(self) -> Deferrals:
+        from sms_automation.processing.deferral import Deferrals, RetryQueue  # see TYPE_CHECKING
+
+        url = self.settings.retry_queue_url
+        queue = RetryQueue(url, boto3.client("sqs", config=AWS_CONFIG)) if url else None
+        return Deferrals(
+            queue, table_name=self.settings.table_name, dynamodb=self.dynamodb, clock=self._clock
         )
 
     # --- use cases -----------------------------------------------------------------------------

@@ -21,6 +21,9 @@ class ProcessorSettings:
     """The wait-for-reply state machine (``wait_for_reply`` steps); empty: none deployed."""
     conversation_poll_seconds: int = 0
     """> 0: a waiting conversation's timer looks this often (for emulators; see Conversations)."""
+    retry_queue_url: str = ""
+    """Where the stream processor defers a record that cannot be settled yet
+    (``processing.deferral``); empty: none deployed, the stream retries it."""
     function_timeout_seconds: int = 900
     """This function's timeout (its template ``Timeout``): a step claim's lease is that plus a
     margin (``processing.port.lease_for``). Unset: Lambda's longest, 900 s."""
@@ -42,6 +45,7 @@ class ProcessorSettings:
             in ("1", "true", "yes"),
             wait_state_machine_arn=environ.get("WAIT_STATE_MACHINE_ARN", ""),
             conversation_poll_seconds=_whole_seconds(environ, "CONVERSATION_POLL_SECONDS"),
+            retry_queue_url=environ.get("RETRY_QUEUE_URL", ""),
             function_timeout_seconds=_whole_seconds(environ, "FUNCTION_TIMEOUT_SECONDS") or 900,
         )
 
