@@ -18,48 +18,23 @@ the server created: no duplicate, none lost.
 
 from __future__ import annotations
 
-import os
 import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from functions.inbound_webhook import handler as inbound
-from functions.status_callback import handler as status_callback
-from functions.trigger_processor import handler as processor
-from sms_automation.adapters.outbound_store import DynamoOutboundStore
-from sms_automation.processing.ledger import DynamoStepLedger, StepEntry, StepState
-from sms_automation.processing.runtime import Runtime
-from sms_automation.processing.settings import ProcessorSettings
-from tests.support.aws import (
-    TEST_ACCOUNT_SID,
-    TEST_AUTH_TOKEN,
-    FakeLambdaContext,
-    clear_cached_dependencies,
-    use_dummy_aws_credentials,
-)
-from tests.support.events import inbound_example, signed_webhook_event
-from tests.support.http_gateway import ApiGatewayServer
-from tests.support.moto_stack import deploy, push_triggers
-from tests.support.streams import TableStream, stream_event
+from sms_automation.processing.ledger import StepState
+from tests.support.exactly_once_world import World, running_world
 from tests.support.twilio_server import (
     DropConnectionFault,
     HeldRequestFault,
     SlowAnswerFault,
-    TwilioTestServer,
     server_error,
 )
 
 pytestmark = pytest.mark.integration
 
-SMS_SID = "SM11111111111111111111111111111111"
-CONTACT = "+14155550101"
 TRIGGERS = """
 version: 1
 triggers:
@@ -79,87 +54,10 @@ triggers:
 PAST_SETTLING = timedelta(minutes=6)
 
 
-class Clock:
-    """The processor's and the Twilio server's "now"; moved by the test, thread-safe."""
-
-    def __init__(self) -> None:
-        self._now = datetime.now(UTC).replace(microsecond=0)
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            return self._now
-
-    def advance(self, by: timedelta) -> None:
-        with self._lock:
-            self._now += by
-
-
-@dataclass
-class World:
-    twilio: TwilioTestServer
-    table: str
-    stream: TableStream
-    clock: Clock
-
-    def receive(self, body: str = "Hello there") -> list[dict[str, Any]]:
-        raw = inbound_example("sms_plain")["raw_body"].replace(
-            "Body=Hello+there", f"Body={body.replace(' ', '+')}"
-        )
-        event = signed_webhook_event("acme", raw, TEST_AUTH_TOKEN)
-        assert inbound.lambda_handler(event, FakeLambdaContext())["statusCode"] == 200
-        return self.stream.inserts_of_inbound_messages()
-
-    def deliver(self, records: list[dict[str, Any]]) -> list[dict[str, str]]:
-        """One invocation of the processor by the event source mapping (or a redrive)."""
-        response = processor.lambda_handler(stream_event(records), FakeLambdaContext())
-        return list(response["batchItemFailures"])
-
-    def sms(self) -> list[dict[str, Any]]:
-        return self.twilio.messages()
-
-    def steps(self) -> dict[str, StepEntry]:
-        ledger = DynamoStepLedger(self.table, boto3.client("dynamodb"))
-        return {entry.step_id: entry for entry in ledger.entries(SMS_SID)}
-
-    def origin_step(self, sid: str) -> str | None:
-        record = DynamoOutboundStore(self.table, boto3.client("dynamodb")).get(sid)
-        return None if record is None else record.origin_step_id
-
-    def await_callback(self, sid: str) -> None:
-        """Until the server has posted (and our handler answered) a status callback for sid."""
-        deadline = time.monotonic() + 15
-        while not any(c.resource_sid == sid for c in self.twilio.sent_callbacks()):
-            assert time.monotonic() < deadline, "no status callback arrived"
-            time.sleep(0.05)
-
-
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    use_dummy_aws_credentials(monkeypatch)
-    clock = Clock()
-    # Like api.twilio.com: a repeated create makes a second message, whatever its headers.
-    twilio_server = TwilioTestServer(
-        {TEST_ACCOUNT_SID: TEST_AUTH_TOKEN},
-        clock=clock,
-        honour_idempotency_token=False,
-        status_callbacks=True,
-    )
-    gateway = ApiGatewayServer({"status": status_callback.lambda_handler})
-    with mock_aws(), twilio_server as twilio, gateway:
-        deployed = deploy(monkeypatch, twilio_base_url=twilio.base_url)
-        monkeypatch.setenv("WEBHOOK_BASE_URL", f"{gateway.base_url}/dev")
-        monkeypatch.setenv("FUNCTION_TIMEOUT_SECONDS", "120")
-        for module in (inbound, processor, status_callback):
-            clear_cached_dependencies(module)
-        runtime = Runtime(ProcessorSettings.from_environ(os.environ), clock=clock)
-        monkeypatch.setattr(processor, "_runtime", lambda: runtime)
-        push_triggers(deployed.table, TRIGGERS)
-        stream = TableStream(deployed.table)
-        stream.new_records()  # the account and trigger writes
-        yield World(twilio, deployed.table, stream, clock)
-        for module in (inbound, processor, status_callback):
-            clear_cached_dependencies(module)
+    with running_world(monkeypatch, TRIGGERS) as running:
+        yield running
 
 
 def test_a_the_same_text_twice_is_never_credited_with_the_other_steps_sid(world: World) -> None:

@@ -9,18 +9,24 @@ The conversation world runs them all in one process: the inbound webhook, the tr
 on the table's stream, the status callback, and the wait-for-reply state machine on moto's
 executor calling wait-register, wait-timer and wait-resume in-process (each recorded as its own
 function, whatever thread the executor runs it on). The automations API and events and the
-schedule sync are covered in their own test modules.
+schedule sync are covered in their own test modules. The processor's deferral of a held record
+to its retry queue, and the replay of it, run in the exactly-once world.
 """
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from urllib.parse import urlencode
 
+import boto3
 import pytest
 import yaml
 
 from functions.status_callback import handler as status_callback
+from functions.trigger_processor import handler as processor
+from sms_automation.processing.ledger import DynamoStepLedger
+from sms_automation.processing.runs import iso
 from sms_automation.processing.runtime import Runtime
 from tests.support.aws import (
     STACK_NAME,
@@ -30,9 +36,11 @@ from tests.support.aws import (
     AwsCalls,
     FakeLambdaContext,
     clear_cached_dependencies,
+    hook_every_client,
 )
 from tests.support.conversation_world import ALICE, BOB, HANDLER_MODULES, OUR_NUMBER, World
 from tests.support.events import signed_webhook_event
+from tests.support.exactly_once_world import SMS_SID, running_world
 from tests.support.stepfunctions import wait_until
 from tests.support.template import role_policy
 
@@ -99,6 +107,16 @@ TRIGGERS = yaml.safe_dump(
     },
     sort_keys=False,
 )
+
+# One reply: its step held by a crashed attempt defers the record (the retry queue).
+DEFERRED_TRIGGERS = """
+version: 1
+triggers:
+  - name: reply
+    actions:
+      - type: send_sms
+        body: "Thanks"
+"""
 
 
 @pytest.fixture
@@ -272,3 +290,50 @@ def test_the_dozing_timer_and_a_refused_wake_make_only_the_calls_their_roles_gra
     assert_granted(world, calls, "WaitTimerFunction", "dynamodb:GetItem")
     assert_granted(world, calls, "WaitRegisterFunction", "dynamodb:PutItem")
     assert_granted(world, calls, "WaitResumeFunction", "states:StartExecution")
+
+
+def test_the_processor_deferring_and_replaying_a_record_makes_only_the_calls_its_role_grants(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A held step defers the stream record to the retry queue (sqs:SendMessage); the queue's
+    message comes back and is replayed from the table. Receiving and deleting the queue's
+    messages is the event source mapping's, not the function code's."""
+    with running_world(monkeypatch, DEFERRED_TRIGGERS, retry_queue=True) as deferring:
+        calls = AwsCalls.install(monkeypatch)
+        clear_cached_dependencies(processor)
+        records = deferring.receive()
+        now = deferring.clock()
+        ledger = DynamoStepLedger(deferring.table, boto3.client("dynamodb"))
+        lease_until = iso(now + timedelta(minutes=3))
+        assert ledger.claim(SMS_SID, "reply/1", "send_sms", iso(now), lease_until) is None
+        sent: list[str] = []
+        hook_every_client(
+            monkeypatch,
+            "before-parameter-build.sqs.SendMessage",
+            lambda params, **_: sent.append(params["MessageBody"]),
+        )
+        with calls.recording("TriggerProcessorFunction"):
+            assert deferring.deliver(records) == []
+            deferring.clock.advance(timedelta(minutes=3))
+            queued = {"messageId": "m-1", "eventSource": "aws:sqs", "body": sent[-1]}
+            event = {"Records": [queued]}
+            assert processor.lambda_handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
+        assert len(deferring.sms()) == 1
+
+        made = calls.of("TriggerProcessorFunction")
+        assert {"sqs:SendMessage", "dynamodb:GetItem", "dynamodb:UpdateItem"} <= {
+            call.action for call in made
+        }
+        policy = role_policy(
+            "TriggerProcessorFunction",
+            stack_name=STACK_NAME,
+            names={"AppTable": deferring.table, "RecordsTable": "records-test"},
+        )
+        assert policy.denied(made) == []
+        assert (
+            AwsCall(
+                "sqs:SendMessage",
+                f"arn:aws:sqs:us-east-1:123456789012:{STACK_NAME}-TriggerProcessorRetryQueue-GENERATED",
+            )
+            in made
+        )
