@@ -22,7 +22,7 @@ from sms_automation.log_lines import Count, LogLine, LogLines
 from sms_automation.processing.deferral import Deferral, is_retry_record
 from sms_automation.processing.retry_later import RetryLater
 from sms_automation.processing.runs import is_automation_run
-from sms_automation.processing.runtime import Runtime
+from sms_automation.processing.runtime import OWN, Runtime
 from sms_automation.processing.stream import message_from_record, sequence_number
 
 if TYPE_CHECKING:
@@ -37,7 +37,8 @@ def _runtime() -> Runtime:
 
 
 def message_handler(message: dict[str, Any], context: LambdaContext) -> None:
-    routing, result = _runtime().handle_inbound(message)
+    runtime = _runtime()
+    routing, result = runtime.handle_inbound(message)
     run = result.run
     fields: dict[str, Any] = {"account": message["account"]}
     counts = []
@@ -50,6 +51,9 @@ def message_handler(message: dict[str, Any], context: LambdaContext) -> None:
         counts.append(Count(name="ConversationReplies"))
     if run.matched:
         counts.append(Count(name="TriggersMatched", value=len(run.matched)))
+    if run.status == OWN:
+        counts.append(Count(name="MessagesFromOwnNumber"))
+    counts.extend(runtime.take_sends_capped())
     fields |= {
         "status": run.status,
         "trigger_version": run.trigger_version,

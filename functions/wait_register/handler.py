@@ -27,6 +27,10 @@ def _runtime() -> Runtime:
 
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     message_sid, step_id = str(event["message_sid"]), str(event["step_id"])
-    _runtime().conversations.register(message_sid, step_id, str(event["task_token"]))
-    log_lines.write(LogLine("INFO", "wait registered", {"step_id": step_id}), context, message_sid)
+    runtime = _runtime()
+    runtime.conversations.register(message_sid, step_id, str(event["task_token"]))
+    registered = LogLine(
+        "INFO", "wait registered", {"step_id": step_id}, runtime.take_sends_capped()
+    )
+    log_lines.write(registered, context, message_sid)
     return {"registered": True}

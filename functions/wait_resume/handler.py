@@ -42,5 +42,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "status": result.run.status,
         "paused_at": result.run.paused_at,
     }
-    log_lines.write(LogLine("INFO", "conversation resumed", resumed), context, message_sid)
+    counts = runtime.take_sends_capped()
+    log_lines.write(LogLine("INFO", "conversation resumed", resumed, counts), context, message_sid)
     return {"outcome": conversation.status, "run_status": result.run.status}

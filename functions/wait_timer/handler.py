@@ -34,8 +34,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             LogLine("INFO", "wait timer dozing", {"step_id": step_id}), context, message_sid
         )
         return {"dozing": True}
-    timer = _runtime().conversations.tick(message_sid, step_id)
-    log_lines.write(
-        LogLine("INFO", "wait timer", {"step_id": step_id, **timer}), context, message_sid
+    runtime = _runtime()
+    timer = runtime.conversations.tick(message_sid, step_id)
+    ticked = LogLine(
+        "INFO", "wait timer", {"step_id": step_id, **timer}, runtime.take_sends_capped()
     )
+    log_lines.write(ticked, context, message_sid)
     return timer

@@ -294,6 +294,8 @@ def test_accounts_show_prints_every_field_but_never_the_token(cli: Any) -> None:
         "account SID": SID,
         "receive messages": "on",
         "Messaging Request URL": ACME_URL,
+        "send cap": "10 automatic messages per 10 minutes to one contact from one sender",
+        "own numbers": "none seen yet",
         "auth token secret": ACME_SECRET,
         "created": details_created(as_json.out),
         "updated": details_created(as_json.out),
@@ -307,6 +309,46 @@ def test_accounts_show_prints_every_field_but_never_the_token(cli: Any) -> None:
     assert details["token_rotated_at"].endswith("Z")
     for output in (text.all, as_json.all):
         assert TOKEN not in output
+
+
+def test_accounts_set_changes_the_send_cap_and_show_shows_it(cli: Any) -> None:
+    add_acme(cli)
+
+    both = cli("accounts", "set", "acme", "--send-cap", "3", "--send-window", "60")
+    window_only = cli("accounts", "set", "acme", "--send-window", "30")
+
+    assert both.code == window_only.code == 0
+    assert "send cap 3 automatic messages per 60 minutes" in both.out
+    assert json.loads(cli("accounts", "show", "acme", "--json").out)["send_cap"] == {
+        "count": 3,
+        "window_minutes": 30,
+    }
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (["--send-cap", "0"], "must be a positive whole number"),
+        (["--send-cap", "101"], "--send-cap is 1 to 100, not 101"),
+        (["--send-window", "1441"], "--send-window is 1 to 1440, not 1441"),
+    ],
+)
+def test_accounts_set_refuses_a_cap_out_of_bounds(cli: Any, argv: list[str], error: str) -> None:
+    add_acme(cli)
+
+    result = cli("accounts", "set", "acme", *argv)
+
+    assert result.code == 2
+    assert error in result.err
+
+
+def test_accounts_set_without_a_setting_says_what_to_give(cli: Any) -> None:
+    add_acme(cli)
+
+    result = cli("accounts", "set", "acme")
+
+    assert result.code != 0
+    assert "give --send-cap and/or --send-window" in result.err
 
 
 def test_accounts_show_reports_a_missing_secret(cli: Any, aws: Aws) -> None:
@@ -328,6 +370,7 @@ def test_accounts_show_reports_a_missing_secret(cli: Any, aws: Aws) -> None:
         ["disable", "ghost"],
         ["remove", "ghost", "--yes"],
         ["rotate-token", "ghost", "--clear-previous"],
+        ["set", "ghost", "--send-cap", "5"],
         ["verify", "ghost"],
     ],
 )

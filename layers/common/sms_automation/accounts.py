@@ -1,4 +1,5 @@
-"""Accounts: a name (the webhook URL segment), a Twilio Account SID, auth tokens, receive on/off.
+"""Accounts: a name (the webhook URL segment), a Twilio Account SID, auth tokens, receive on/off,
+the send cap and the account's own numbers (the loop and flood guard, ``send_guard``).
 
 The auth tokens live only in AWS Secrets Manager; the DynamoDB item names the secret. After a
 rotation the previous token is accepted for a bounded window only (``previous_valid_until``,
@@ -15,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final, Protocol
+
+from sms_automation.send_guard import DEFAULT_SEND_CAP, SendCap
 
 ACCOUNT_NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 ACCOUNT_SID_PATTERN = re.compile(r"^AC[0-9a-fA-F]{32}$")
@@ -146,6 +149,14 @@ class Account:
     secret_id: str
     created_at: str
     updated_at: str
+    send_cap: SendCap = DEFAULT_SEND_CAP
+    """Automatic sends to one contact from one sender per rolling window (``send_guard``)."""
+    own_numbers: frozenset[str] = frozenset()
+    """The account's numbers seen so far (each inbound message's ``To``, each number
+    ``numbers connect`` pointed here): a message from one of them runs no triggers."""
+
+    def is_own_number(self, number: str) -> bool:
+        return number in self.own_numbers
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +216,12 @@ class AccountRecords(Protocol):
     def list(self) -> list[Account]: ...
 
     def set_receive_enabled(self, name: str, enabled: bool) -> Account:
+        """Raises ``AccountNotFound``."""
+
+    def set_send_cap(self, name: str, cap: SendCap) -> Account:
+        """Raises ``AccountNotFound``."""
+
+    def add_own_numbers(self, name: str, numbers: frozenset[str]) -> None:
         """Raises ``AccountNotFound``."""
 
     def delete(self, name: str) -> Account:
@@ -292,6 +309,12 @@ class AccountRegistry:
 
     def set_receive_enabled(self, name: str, enabled: bool) -> Account:
         return self._records.set_receive_enabled(validate_account_name(name), enabled)
+
+    def set_send_cap(self, name: str, cap: SendCap) -> Account:
+        return self._records.set_send_cap(validate_account_name(name), cap)
+
+    def add_own_numbers(self, name: str, numbers: frozenset[str]) -> None:
+        self._records.add_own_numbers(validate_account_name(name), numbers)
 
     def auth_tokens(self, name: str) -> AuthTokens:
         return self._vault.get(self.get(name).secret_id)

@@ -27,6 +27,8 @@ the sparse ``gsi2`` index, which only run origins carry):
   gsi2: ``ACCOUNT#{name}#AUTOMATION#{automation, case-folded}#RUNS`` / ``{requested_at}#{run id}``
   (one automation's runs without reading the account's others; origins stored before gsi2
   existed carry no gsi2 keys and are listed only account-wide)
+- the automatic sends counted on one lane (account, sender, contact) for the send cap (see
+  ``send_guard``; TTL ``expires_at``): ``SENDS#{account}#{sender}#{contact}`` / ``SENDS``
 
 Every item carries ``kind`` (``account``, ``inbound_message``, ...) so stream filters and readers
 never have to parse keys.
@@ -58,6 +60,7 @@ KIND_CONVERSATION: Final = "conversation"
 KIND_PENDING_WAIT: Final = "pending_wait"
 KIND_CONVERSATION_REPLY: Final = "conversation_reply"
 KIND_AUTOMATION_RUN: Final = "automation_run"
+KIND_SEND_LANE: Final = "send_lane"
 PROCESSED_KINDS: Final = frozenset({KIND_INBOUND_MESSAGE, KIND_AUTOMATION_RUN})
 """What the trigger processor's stream filter lets through (when inserted)."""
 
@@ -140,3 +143,7 @@ def automation_runs_index_pk(account_name: str, automation: str) -> str:
     (``Triggers.automation`` matches them case-folded), so the key holds the folded name:
     ``Reminder`` and ``reminder`` are one automation's runs."""
     return f"ACCOUNT#{account_name}#AUTOMATION#{automation.casefold()}#RUNS"
+
+
+def send_lane_key(account_name: str, sender: str, contact: str) -> dict[str, str]:
+    return {PK: f"SENDS#{account_name}#{sender}#{contact}", SK: "SENDS"}

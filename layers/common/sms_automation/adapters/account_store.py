@@ -39,6 +39,7 @@ from sms_automation.keys import (
     PK,
     account_key,
 )
+from sms_automation.send_guard import DEFAULT_SEND_CAP, SendCap
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -62,7 +63,14 @@ _SECRET_DESCRIPTION = "Twilio auth tokens (current, previous) for one sms-automa
 
 
 def account_to_item(account: Account) -> dict[str, AttributeValueTypeDef]:
+    """The send cap and own numbers are written only when set (an empty set cannot be)."""
+    settings: dict[str, AttributeValueTypeDef] = {}
+    if account.own_numbers:
+        settings["own_numbers"] = {"SS": sorted(account.own_numbers)}
+    if account.send_cap != DEFAULT_SEND_CAP:
+        settings |= _send_cap_attributes(account.send_cap)
     return {
+        **settings,
         **{key: {"S": value} for key, value in account_key(account.name).items()},
         "kind": {"S": KIND_ACCOUNT},
         GSI1_PK: {"S": ACCOUNTS_INDEX_PK},
@@ -84,6 +92,25 @@ def account_from_item(item: Mapping[str, AttributeValueTypeDef]) -> Account:
         secret_id=item["secret_id"]["S"],
         created_at=item["created_at"]["S"],
         updated_at=item["updated_at"]["S"],
+        send_cap=_send_cap(item),
+        own_numbers=frozenset(item.get("own_numbers", {}).get("SS", ())),
+    )
+
+
+def _send_cap_attributes(cap: SendCap) -> dict[str, AttributeValueTypeDef]:
+    return {
+        "send_cap_count": {"N": str(cap.count)},
+        "send_cap_window_seconds": {"N": str(cap.window_seconds)},
+    }
+
+
+def _send_cap(item: Mapping[str, AttributeValueTypeDef]) -> SendCap:
+    """The account's cap; accounts added before caps existed have the default."""
+    if "send_cap_count" not in item:
+        return DEFAULT_SEND_CAP
+    return SendCap(
+        count=int(item["send_cap_count"]["N"]),
+        window_seconds=int(item["send_cap_window_seconds"]["N"]),
     )
 
 
@@ -153,6 +180,45 @@ class DynamoAccountStore:
         except self._client.exceptions.ConditionalCheckFailedException:
             raise AccountNotFound(name) from None
         return account_from_item(response["Attributes"])
+
+    def set_send_cap(self, name: str, cap: SendCap) -> Account:
+        attributes = _send_cap_attributes(cap)
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=_key(name),
+                UpdateExpression=(
+                    "SET send_cap_count = :count, send_cap_window_seconds = :window, "
+                    "updated_at = :now"
+                ),
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames={"#pk": PK},
+                ExpressionAttributeValues={
+                    ":count": attributes["send_cap_count"],
+                    ":window": attributes["send_cap_window_seconds"],
+                    ":now": {"S": utc_timestamp(self._clock())},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            raise AccountNotFound(name) from None
+        return account_from_item(response["Attributes"])
+
+    def add_own_numbers(self, name: str, numbers: frozenset[str]) -> None:
+        """Adds to the set (``ADD``): concurrent additions all stay."""
+        if not numbers:
+            return
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_key(name),
+                UpdateExpression="ADD own_numbers :numbers",
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames={"#pk": PK},
+                ExpressionAttributeValues={":numbers": {"SS": sorted(numbers)}},
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            raise AccountNotFound(name) from None
 
     def delete(self, name: str) -> Account:
         try:

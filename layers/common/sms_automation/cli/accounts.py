@@ -50,6 +50,7 @@ from sms_automation.cli import argtypes
 if TYPE_CHECKING:
     pass
 from sms_automation.cli.context import CliContext
+from sms_automation.send_guard import MAX_CAP_COUNT, MAX_WINDOW_SECONDS, SendCap
 
 ENV_AUTH_TOKEN: Final = "TWILIO_AUTH_TOKEN"  # noqa: S105 (a variable name)
 
@@ -234,6 +235,8 @@ def show_account(args: argparse.Namespace) -> int:
     account = registry.get(args.name)
     details = {
         **_account_summary(account, context),
+        "send_cap": _cap_details(account.send_cap),
+        "own_numbers": sorted(account.own_numbers),
         "secret_id": account.secret_id,
         "created_at": account.created_at,
         "updated_at": account.updated_at,
@@ -265,6 +268,8 @@ def _print_show(details: dict[str, Any], tokens: AuthTokens | None) -> None:
         ("account SID", details["account_sid"]),
         ("receive messages", _on_off(details["receive_enabled"])),
         ("Messaging Request URL", details["messaging_request_url"]),
+        ("send cap", _describe_send_cap(details["send_cap"])),
+        ("own numbers", ", ".join(details["own_numbers"]) or "none seen yet"),
         ("auth token secret", details["secret_id"]),
         ("created", details["created_at"]),
         ("updated", details["updated_at"]),
@@ -318,6 +323,43 @@ def _set_receive(enabled: bool) -> Handler:
         return EXIT_OK
 
     return run
+
+
+def _describe_send_cap(cap: dict[str, int]) -> str:
+    return (
+        f"{cap['count']} automatic messages per {cap['window_minutes']} minutes to one contact "
+        "from one sender"
+    )
+
+
+def _bounded(name: str, low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = argtypes.positive_int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{name} is {low} to {high}, not {value}")
+        return value
+
+    return parse
+
+
+@_reports_errors
+def set_account(args: argparse.Namespace) -> int:
+    if args.send_cap is None and args.send_window is None:
+        raise UsageError("nothing to set: give --send-cap and/or --send-window")
+    registry = _registry(args)
+    current = registry.get(args.name).send_cap
+    cap = SendCap(
+        count=args.send_cap or current.count,
+        window_seconds=(args.send_window or current.window_minutes) * 60,
+    )
+    account = registry.set_send_cap(args.name, cap)
+    print(f"{account.name}: send cap {_describe_send_cap(_cap_details(account.send_cap))}")
+    print(f"(takes effect within {_ACCOUNT_CACHE}: the functions cache account records)")
+    return EXIT_OK
+
+
+def _cap_details(cap: SendCap) -> dict[str, int]:
+    return {"count": cap.count, "window_minutes": cap.window_minutes}
 
 
 @_reports_errors
@@ -499,7 +541,7 @@ exit codes:
 def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     accounts = groups.add_parser(
         "accounts",
-        help="Twilio accounts: add, list, show, remove, enable, disable, rotate-token, verify",
+        help="Twilio accounts: add, list, show, set, remove, enable, disable, rotate-token, verify",
         description="Twilio accounts the webhook receives messages for. " + _CREDENTIAL_INPUT_HELP,
     )
     commands = accounts.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -573,6 +615,29 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "(default: 24h)",
     )
     rotate.set_defaults(func=rotate_token)
+
+    settings = commands.add_parser(
+        "set",
+        help="change an account's settings: its send cap",
+        description="The send cap (the loop and flood guard, docs/triggers.md): at most COUNT "
+        "automatic messages (trigger replies, conversation prompts and reminders, automations) "
+        "to one contact from one sender per rolling window of MINUTES; one over it is not sent. "
+        "Default: 10 per 10 minutes.",
+    )
+    settings.add_argument("name", type=argtypes.account_name, metavar="NAME", help=name_help)
+    settings.add_argument(
+        "--send-cap",
+        type=_bounded("--send-cap", 1, MAX_CAP_COUNT),
+        metavar="COUNT",
+        help=f"automatic messages per window to one contact from one sender (1-{MAX_CAP_COUNT})",
+    )
+    settings.add_argument(
+        "--send-window",
+        type=_bounded("--send-window", 1, MAX_WINDOW_SECONDS // 60),
+        metavar="MINUTES",
+        help=f"the rolling window, in minutes (1-{MAX_WINDOW_SECONDS // 60})",
+    )
+    settings.set_defaults(func=set_account)
 
     verify = commands.add_parser(
         "verify",

@@ -133,6 +133,8 @@ def as_text(message: dict[str, Any]) -> str:
         lines.append("triggers: not processed yet")
     elif run["status"] == "no_triggers":
         lines.append("triggers: none pushed for this account")
+    elif run["status"] == "own_number":
+        lines.append("triggers: not run: sent from one of the account's own numbers (loop guard)")
     else:
         matched = ", ".join(run["matched"]) or "none"
         lines.append(

@@ -9,6 +9,11 @@ Which message or call is a step's (``_reconcile``; the rules are in ``port``'s d
 every create names its step in its ``StatusCallback`` URL, and the outbound item of a Sid keeps
 the step that recorded it and the step its callback named. Twilio's list gives the candidates
 (recipient, sender, body, created since the claim); those items decide among them.
+
+Every SMS is counted by the send guard first (``send_guard``: the account's cap per sender and
+contact); one over the cap is not sent and the step fails with the reason. A counter that
+cannot answer for now is ``NotPerformed``: the send is retried, never lost and never made
+uncounted.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from sms_automation.processing.port import (
     NotPerformed,
     idempotency_key,
 )
+from sms_automation.send_guard import CounterUnavailable, Lane, SendGuard
 from sms_automation.triggers import (
     HttpRequest,
     MakeCall,
@@ -142,8 +148,12 @@ class Effects:
         owners: OutboundOwners,
         clock: Callable[[], datetime],
         resolver: http_request.Resolver = http_request.resolve,
+        account: str = "",
+        send_guard: SendGuard | None = None,
     ) -> None:
         self._message_sid = message_sid
+        self._account = account
+        self._send_guard = send_guard
         self._messaging = messaging  # built on first use: messages without SMS steps need no token
         self._dynamodb = dynamodb
         self._settings = settings
@@ -168,6 +178,9 @@ class Effects:
                 raise TypeError(f"{step.step_id}: a wait is not an effect")
 
     def _send_sms(self, step: SendSms, key: str) -> EffectResult:
+        refused = self._over_send_cap(step, key)
+        if refused is not None:
+            return refused
         started = self._clock()
         outcome = self._messaging().send_sms(
             to=step.to,
@@ -179,6 +192,17 @@ class Effects:
             idempotency_key=key,
         )
         return self._created(step, outcome, started)
+
+    def _over_send_cap(self, step: SendSms, key: str) -> EffectResult | None:
+        """Count the send on its lane; the step's failed result when it is over the cap."""
+        if self._send_guard is None:
+            return None
+        sender = step.from_ or step.messaging_service_sid or ""
+        try:
+            refusal = self._send_guard.admit(Lane(self._account, sender, step.to), key)
+        except CounterUnavailable as unavailable:
+            raise NotPerformed(str(unavailable)) from None
+        return None if refusal is None else EffectResult(StepState.FAILED, refusal.detail)
 
     def _make_call(self, step: MakeCall, key: str) -> EffectResult:
         started = self._clock()

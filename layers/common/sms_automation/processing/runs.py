@@ -21,7 +21,10 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 # conversation_reply: an answer to a conversation, consumed by it (the triggers never saw it).
-FINISHED_STATUSES = frozenset({"completed", "stopped", "no_triggers", "conversation_reply"})
+# own_number: from one of the account's own numbers; the loop guard ran nothing.
+FINISHED_STATUSES = frozenset(
+    {"completed", "stopped", "no_triggers", "conversation_reply", "own_number"}
+)
 
 
 def iso(moment: datetime) -> str:
@@ -37,7 +40,7 @@ def is_automation_run(message: Mapping[str, Any]) -> bool:
 class Run:
     message_sid: str
     account: str
-    status: str  # running, completed, stopped, paused, no_triggers
+    status: str  # running, completed, stopped, paused, no_triggers, own_number
     trigger_version: int = 0
     fingerprint: str = ""
     started_at: str = ""

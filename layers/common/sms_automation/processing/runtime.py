@@ -1,8 +1,14 @@
 """The processing wiring shared by the stream processor and the conversation functions.
 
 One ``Runtime`` per warm Lambda (handlers keep it in a ``functools.cache``): AWS clients,
-the account directory, the trigger processor and the conversations, built from the
-environment on first use.
+the account directory, the trigger processor, the conversations and the send guard, built from
+the environment on first use.
+
+The loop guard lives here, before any trigger: a message from one of the account's own numbers
+(its ``To``, or any number the account has received on or ``numbers connect`` pointed here) is
+recorded as run ``own_number`` and runs nothing; every inbound ``To`` is remembered as one of
+the account's numbers. Sends over the account's cap are counted for the handlers' metrics
+(``take_sends_capped``: their ``SendsCapped`` count).
 """
 
 from __future__ import annotations
@@ -16,14 +22,18 @@ import boto3
 from botocore.config import Config
 
 from sms_automation.accounts import Account
-from sms_automation.adapters.account_store import CachedAccountDirectory
+from sms_automation.adapters.account_store import CachedAccountDirectory, DynamoAccountStore
 from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.adapters.message_store import DynamoMessageStore, plain
+from sms_automation.adapters.send_counter import DynamoSendCounter
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow
 from sms_automation.conversations.service import Conversations, ReplyRouting
+from sms_automation.log_lines import Count
+from sms_automation.pii import mask_phone
 from sms_automation.processing.runs import DynamoRunStore, is_automation_run, iso
 from sms_automation.processing.settings import ProcessorSettings
+from sms_automation.send_guard import DEFAULT_SEND_CAP, Refusal, SendCap, SendGuard
 from sms_automation.triggers import StepOutcome, WaitForReply
 from sms_automation.triggers.versions import engines
 
@@ -38,6 +48,9 @@ if TYPE_CHECKING:
     from sms_automation.processing.effects import Messaging
     from sms_automation.processing.port import LedgerActionPort
     from sms_automation.processing.runner import MessageProcessor, RunResult
+
+OWN = "own_number"
+"""The run status of a message from one of the account's own numbers (nothing ran)."""
 
 AWS_CONFIG = Config(
     connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3}
@@ -62,6 +75,8 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self._clock = clock
+        self._sends_capped = 0
+        self._known_numbers: set[tuple[str, str]] = set()  # (account, number) stored already
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Runtime:
@@ -79,6 +94,15 @@ class Runtime:
             self.settings.table_name,
             self.dynamodb,
             boto3.client("secretsmanager", config=AWS_CONFIG),
+        )
+
+    @cached_property
+    def send_guard(self) -> SendGuard:
+        return SendGuard(
+            DynamoSendCounter(self.settings.table_name, self.dynamodb),
+            cap=self._send_cap,
+            clock=self._clock,
+            on_refused=self._count_refusal,
         )
 
     @cached_property
@@ -135,6 +159,8 @@ class Runtime:
         if is_automation_run(message):  # started by us: never an answer to a conversation
             return routing, self.processor.process(message)
         existing = self.runs.get(sid)
+        if existing is None and self._from_own_number(message):
+            return routing, self._own_number_run(message)
         if existing is None or not existing.finished:
             routing = self.conversations.route_reply(message)
         if routing is ReplyRouting.CONSUMED:
@@ -149,6 +175,12 @@ class Runtime:
             return routing, RunResult(run, replayed=existing is not None)
         return routing, self.processor.process(message)
 
+    def take_sends_capped(self) -> tuple[Count, ...]:
+        """``SendsCapped``: the sends the cap refused since the last call (none: no count), for
+        the handler's log line."""
+        capped, self._sends_capped = self._sends_capped, 0
+        return (Count(name="SendsCapped", value=capped),) if capped else ()
+
     def replay(self, message_sid: str) -> RunResult:
         """Evaluate a stored message or run again (after a wait resolved): steps done are not
         redone."""
@@ -156,6 +188,57 @@ class Runtime:
         if message is None:
             raise LookupError(f"message {message_sid} is gone")
         return self.processor.process(plain(message))
+
+    # --- the loop and flood guard ---------------------------------------------------------------
+
+    def _from_own_number(self, message: Mapping[str, Any]) -> bool:
+        """Also remembers the message's ``To`` as one of the account's numbers (once)."""
+        name, sender = str(message["account"]), str(message.get("from_number") or "")
+        ours = str(message.get("to_number") or "")
+        account = self.directory.find(name)
+        known = account.own_numbers if account is not None else frozenset()
+        remembered = (name, ours) in self._known_numbers
+        if account is not None and ours and ours not in known and not remembered:
+            DynamoAccountStore(self.settings.table_name, self.dynamodb).add_own_numbers(
+                name, frozenset({ours})
+            )
+            self._known_numbers.add((name, ours))
+        learned = {number for account_name, number in self._known_numbers if account_name == name}
+        return bool(sender) and (sender == ours or sender in known or sender in learned)
+
+    def _own_number_run(self, message: Mapping[str, Any]) -> RunResult:
+        from sms_automation.processing.runner import RunResult  # see TYPE_CHECKING above
+
+        sid, account = str(message["message_sid"]), str(message["account"])
+        now = iso(self._clock())
+        started = self.runs.start(
+            sid, account, trigger_version=0, fingerprint="", now=now, status=OWN
+        )
+        sender = mask_phone(str(message.get("from_number") or ""))
+        self.runs.finish(
+            sid,
+            status=OWN,
+            now=now,
+            matched=(),
+            diagnostics=[
+                {
+                    "severity": "warning",
+                    "message": f"from {sender}, one of the account's own numbers: no triggers "
+                    "run (the loop guard)",
+                    "trigger": "",
+                    "step_id": "",
+                }
+            ],
+            paused_at=None,
+        )
+        return RunResult(self.runs.get(sid) or started, replayed=False)
+
+    def _send_cap(self, account_name: str) -> SendCap:
+        account = self.directory.find(account_name)
+        return account.send_cap if account is not None else DEFAULT_SEND_CAP
+
+    def _count_refusal(self, refusal: Refusal) -> None:
+        self._sends_capped += 1
 
     # --- ports ---------------------------------------------------------------------------------
 
@@ -218,6 +301,8 @@ class Runtime:
             record_outbound=record_outbound,
             owners=outbound.owner,
             clock=self._clock,
+            account=account_name,
+            send_guard=self.send_guard,
         )
         return LedgerActionPort(
             message_sid,
