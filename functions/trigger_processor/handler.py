@@ -53,7 +53,7 @@ def message_handler(message: dict[str, Any], context: LambdaContext) -> None:
         counts.append(Count(name="TriggersMatched", value=len(run.matched)))
     if run.status == OWN:
         counts.append(Count(name="MessagesFromOwnNumber"))
-    counts.extend(runtime.take_sends_capped())
+    counts.append(Count(name="SendsCapped", value=runtime.take_sends_capped()))
     fields |= {
         "status": run.status,
         "trigger_version": run.trigger_version,

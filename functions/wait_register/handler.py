@@ -11,7 +11,7 @@ import os
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sms_automation.log_lines import LogLine, LogLines
+from sms_automation.log_lines import Count, LogLine, LogLines
 from sms_automation.processing.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -30,7 +30,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     runtime = _runtime()
     runtime.conversations.register(message_sid, step_id, str(event["task_token"]))
     registered = LogLine(
-        "INFO", "wait registered", {"step_id": step_id}, runtime.take_sends_capped()
+        "INFO",
+        "wait registered",
+        {"step_id": step_id},
+        (Count(name="SendsCapped", value=runtime.take_sends_capped()),),
     )
     log_lines.write(registered, context, message_sid)
     return {"registered": True}

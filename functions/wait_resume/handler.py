@@ -11,7 +11,7 @@ import os
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sms_automation.log_lines import LogLine, LogLines
+from sms_automation.log_lines import Count, LogLine, LogLines
 from sms_automation.processing.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -42,6 +42,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "status": result.run.status,
         "paused_at": result.run.paused_at,
     }
-    counts = runtime.take_sends_capped()
+    counts = (Count(name="SendsCapped", value=runtime.take_sends_capped()),)
     log_lines.write(LogLine("INFO", "conversation resumed", resumed, counts), context, message_sid)
     return {"outcome": conversation.status, "run_status": result.run.status}

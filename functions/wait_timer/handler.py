@@ -12,7 +12,7 @@ import os
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sms_automation.log_lines import LogLine, LogLines
+from sms_automation.log_lines import Count, LogLine, LogLines
 from sms_automation.processing.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -37,7 +37,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     runtime = _runtime()
     timer = runtime.conversations.tick(message_sid, step_id)
     ticked = LogLine(
-        "INFO", "wait timer", {"step_id": step_id, **timer}, runtime.take_sends_capped()
+        "INFO",
+        "wait timer",
+        {"step_id": step_id, **timer},
+        (Count(name="SendsCapped", value=runtime.take_sends_capped()),),
     )
     log_lines.write(ticked, context, message_sid)
     return timer

@@ -420,6 +420,31 @@ def test_signature_rejection_alarm_watches_the_metric_the_webhook_emits(
     assert '"invalid_signature"' in source
 
 
+def test_the_send_cap_alarm_watches_every_function_that_counts_capped_sends(
+    raw_template: Template,
+) -> None:
+    """An SMS over the send cap can be refused wherever automatic messages are sent: the
+    processor (triggers, automations), the wait tasks (prompts, reminders, what follows a wait).
+    The alarm adds them all, a silent service counting 0 (FILL), never hiding the others."""
+    emitting = {m.service for m in emitted_metrics(raw_template) if m.name == "SendsCapped"}
+    watched = {
+        _dimension_values(metric)["service"]
+        for metric in _watching(raw_template, NAMESPACE, "SendsCapped")
+    }
+    assert (
+        emitting == watched == {"trigger-processor", "wait-register", "wait-timer", "wait-resume"}
+    )
+    alarm = alarms(raw_template)["SendsCappedAlarm"]
+    [expression] = [query["Expression"] for query in alarm["Metrics"] if "Expression" in query]
+    for query in alarm["Metrics"]:
+        if "MetricStat" in query:
+            assert f"FILL({query['Id']}, 0)" in expression
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        1,
+        "GreaterThanOrEqualToThreshold",
+    )
+
+
 # --- logs, limits, outputs ---------------------------------------------------------------------
 
 

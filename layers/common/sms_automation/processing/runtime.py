@@ -29,7 +29,6 @@ from sms_automation.adapters.send_counter import DynamoSendCounter
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow
 from sms_automation.conversations.service import Conversations, ReplyRouting
-from sms_automation.log_lines import Count
 from sms_automation.pii import mask_phone
 from sms_automation.processing.runs import DynamoRunStore, is_automation_run, iso
 from sms_automation.processing.settings import ProcessorSettings
@@ -175,11 +174,10 @@ class Runtime:
             return routing, RunResult(run, replayed=existing is not None)
         return routing, self.processor.process(message)
 
-    def take_sends_capped(self) -> tuple[Count, ...]:
-        """``SendsCapped``: the sends the cap refused since the last call (none: no count), for
-        the handler's log line."""
+    def take_sends_capped(self) -> int:
+        """The sends the cap refused since the last call: the handler's ``SendsCapped``."""
         capped, self._sends_capped = self._sends_capped, 0
-        return (Count(name="SendsCapped", value=capped),) if capped else ()
+        return capped
 
     def replay(self, message_sid: str) -> RunResult:
         """Evaluate a stored message or run again (after a wait resolved): steps done are not
