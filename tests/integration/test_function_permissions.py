@@ -8,9 +8,11 @@ policy templates included.
 The conversation world runs them all in one process: the inbound webhook, the trigger processor
 on the table's stream, the status callback, and the wait-for-reply state machine on moto's
 executor calling wait-register, wait-timer and wait-resume in-process (each recorded as its own
-function, whatever thread the executor runs it on). The automations API and events and the
-schedule sync are covered in their own test modules. The processor's deferral of a held record
-to its retry queue, and the replay of it, run in the exactly-once world.
+function, whatever thread the executor runs it on). Each sending function's calls include the
+send guard's (its counter's read and conditional write; the processor's own-number bookkeeping
+on the account item). The automations API and events and the schedule sync are covered in their
+own test modules. The processor's deferral of a held record to its retry queue, and the replay
+of it, run in the exactly-once world.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ import yaml
 
 from functions.status_callback import handler as status_callback
 from functions.trigger_processor import handler as processor
+from sms_automation.adapters.send_counter import DynamoSendCounter
 from sms_automation.processing.ledger import DynamoStepLedger
 from sms_automation.processing.runs import iso
 from sms_automation.processing.runtime import Runtime
+from sms_automation.send_guard import Lane
 from tests.support.aws import (
     STACK_NAME,
     TEST_ACCOUNT_SID,
@@ -201,6 +205,11 @@ def test_every_conversation_function_makes_only_the_calls_its_role_grants(
     status(calls, prompt, CAROL, "undelivered", ErrorCode="30003")
     assert world.finished(failed) == "SUCCEEDED"
     assert world.conversation(failed).status == "delivery_failed"
+    # Every send was counted by the send guard, in the function that sent it: the reply by the
+    # processor, the prompt by wait-register, the reminder by wait-timer, "No answer" by
+    # wait-resume. Their counter reads and writes are among the calls checked below.
+    lanes = DynamoSendCounter(world.table, boto3.client("dynamodb"))
+    assert len(lanes.read(Lane("acme", OUR_NUMBER, BOB)).slots) == 4
 
     assert_granted(
         world,
