@@ -244,6 +244,9 @@ def test_connect_sets_sms_url_post_status_callback_and_fallback(
     after = cli("numbers", "list", "acme", "--json")
     points = {n["phone_number"]: n["points_here"] for n in json.loads(after.out)["numbers"]}
     assert points["+15005550007"] is True
+    # One of the account's own numbers from now on: a message from it runs no triggers.
+    shown = json.loads(cli("accounts", "show", "acme", "--json").out)
+    assert shown["own_numbers"] == ["+15005550007"]
 
 
 def test_connect_without_fallback_leaves_the_fallback_alone(cli: Any, twilio: TwilioStub) -> None:

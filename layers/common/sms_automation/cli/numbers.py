@@ -3,7 +3,8 @@
 ``numbers list ACCOUNT`` shows every number with its SMS URL, marking those that do not send to
 this deployment; ``numbers connect ACCOUNT NUMBER`` points one at it: ``SmsUrl`` = the account's
 Messaging Request URL (POST), ``StatusCallback`` = its status callback URL, and ``SmsFallbackUrl``
-when ``--fallback-url`` is given. Both use the account's stored credentials and the Twilio API
+when ``--fallback-url`` is given; and records it as one of the account's own numbers (a message
+from it runs no triggers: the loop guard). Both use the account's stored credentials and the Twilio API
 base URL of ``accounts verify`` ($TWILIO_API_BASE_URL, default https://api.twilio.com).
 """
 
@@ -140,6 +141,8 @@ def connect_account_number(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     except TwilioNumbersError as error:
         return _fail(error)
+    # One of the account's own numbers (the loop guard): a message from it runs no triggers.
+    registry.add_own_numbers(account.name, frozenset({number.phone_number}))
     if args.json:
         print(json.dumps({**number.as_dict(), "points_here": number.points_at(sms_url)}, indent=2))
     else:
