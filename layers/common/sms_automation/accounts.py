@@ -155,9 +155,6 @@ class Account:
     """The account's numbers seen so far (each inbound message's ``To``, each number
     ``numbers connect`` pointed here): a message from one of them runs no triggers."""
 
-    def is_own_number(self, number: str) -> bool:
-        return number in self.own_numbers
-
 
 @dataclass(frozen=True, slots=True)
 class AuthTokens:

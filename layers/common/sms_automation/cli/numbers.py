@@ -4,8 +4,9 @@
 this deployment; ``numbers connect ACCOUNT NUMBER`` points one at it: ``SmsUrl`` = the account's
 Messaging Request URL (POST), ``StatusCallback`` = its status callback URL, and ``SmsFallbackUrl``
 when ``--fallback-url`` is given; and records it as one of the account's own numbers (a message
-from it runs no triggers: the loop guard). Both use the account's stored credentials and the Twilio API
-base URL of ``accounts verify`` ($TWILIO_API_BASE_URL, default https://api.twilio.com).
+from it runs no triggers: the loop guard). Both use the account's stored credentials and the
+Twilio API base URL of ``accounts verify`` ($TWILIO_API_BASE_URL, default
+https://api.twilio.com).
 """
 
 from __future__ import annotations

@@ -190,19 +190,25 @@ class Runtime:
     # --- the loop and flood guard ---------------------------------------------------------------
 
     def _from_own_number(self, message: Mapping[str, Any]) -> bool:
-        """Also remembers the message's ``To`` as one of the account's numbers (once)."""
-        name, sender = str(message["account"]), str(message.get("from_number") or "")
-        ours = str(message.get("to_number") or "")
+        name = str(message["account"])
+        sender, ours = (str(message.get(field) or "") for field in ("from_number", "to_number"))
         account = self.directory.find(name)
-        known = account.own_numbers if account is not None else frozenset()
-        remembered = (name, ours) in self._known_numbers
-        if account is not None and ours and ours not in known and not remembered:
-            DynamoAccountStore(self.settings.table_name, self.dynamodb).add_own_numbers(
-                name, frozenset({ours})
-            )
-            self._known_numbers.add((name, ours))
-        learned = {number for account_name, number in self._known_numbers if account_name == name}
-        return bool(sender) and (sender == ours or sender in known or sender in learned)
+        if account is None:
+            return False
+        self._remember_number(account, ours)
+        remembered = {number for owner, number in self._known_numbers if owner == name}
+        return bool(sender) and sender in account.own_numbers | remembered | {ours}
+
+    def _remember_number(self, account: Account, number: str) -> None:
+        """Each number the account receives on is one of its own: stored on the account item
+        once (a warm instance remembers what it stored; the cached account lags 30 s)."""
+        if not number or number in account.own_numbers:
+            return
+        if (account.name, number) in self._known_numbers:
+            return
+        store = DynamoAccountStore(self.settings.table_name, self.dynamodb)
+        store.add_own_numbers(account.name, frozenset({number}))
+        self._known_numbers.add((account.name, number))
 
     def _own_number_run(self, message: Mapping[str, Any]) -> RunResult:
         from sms_automation.processing.runner import RunResult  # see TYPE_CHECKING above
