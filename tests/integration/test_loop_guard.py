@@ -15,7 +15,7 @@ from sms_automation.processing.runs import DynamoRunStore
 from tests.integration import test_trigger_processor as harness
 from tests.support.aws import SECRETS_PREFIX
 from tests.support.moto_stack import WEBHOOK_BASE_URL
-from tests.support.twilio_server import server_error
+from tests.support.twilio_server import rate_limited
 
 pytestmark = pytest.mark.integration
 
@@ -78,7 +78,8 @@ def test_the_cap_is_the_accounts_and_a_replay_is_not_counted_twice(
     assert shown["send_cap"] == {"count": 2, "window_minutes": 5}
     world.receive("sms_plain")
     records = world.stream.inserts_of_inbound_messages()
-    world.twilio.fail_next(server_error(500))
+    # Rate limited on every attempt the adapter makes: certainly not sent, the claim released.
+    world.twilio.fail_next(*(rate_limited(retry_after="0") for _ in range(3)))
     assert world.deliver(records)["batchItemFailures"]  # counted, not sent: retried
     assert world.deliver(records) == {"batchItemFailures": []}  # its slot again, not a second
     bot_answer(world, 1)

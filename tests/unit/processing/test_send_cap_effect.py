@@ -64,6 +64,7 @@ def effects(counter: Any) -> Effects:
         dynamodb=None,  # type: ignore[arg-type]
         settings=EffectSettings(status_callback_url=None, records_table="records"),
         record_outbound=no_outbound,
+        owners=lambda sid: None,
         clock=lambda: NOW,
         account="acme",
         send_guard=SendGuard(counter, lambda account: SendCap(3, 600), lambda: NOW),
