@@ -54,6 +54,10 @@ def message_handler(message: dict[str, Any], context: LambdaContext) -> None:
     if run.status == OWN:
         counts.append(Count(name="MessagesFromOwnNumber"))
     counts.append(Count(name="SendsCapped", value=runtime.take_sends_capped()))
+    opt_outs = runtime.take_opt_out_counts()
+    counts.append(Count(name="OptOuts", value=opt_outs.opt_outs))
+    counts.append(Count(name="OptIns", value=opt_outs.opt_ins))
+    counts.append(Count(name="SendsToOptedOut", value=opt_outs.sends_skipped))
     fields |= {
         "status": run.status,
         "trigger_version": run.trigger_version,

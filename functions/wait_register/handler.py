@@ -33,7 +33,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "INFO",
         "wait registered",
         {"step_id": step_id},
-        (Count(name="SendsCapped", value=runtime.take_sends_capped()),),
+        (
+            Count(name="SendsCapped", value=runtime.take_sends_capped()),
+            Count(name="SendsToOptedOut", value=runtime.take_opt_out_counts().sends_skipped),
+        ),
     )
     log_lines.write(registered, context, message_sid)
     return {"registered": True}

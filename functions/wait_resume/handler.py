@@ -42,6 +42,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "status": result.run.status,
         "paused_at": result.run.paused_at,
     }
-    counts = (Count(name="SendsCapped", value=runtime.take_sends_capped()),)
+    counts = (
+        Count(name="SendsCapped", value=runtime.take_sends_capped()),
+        Count(name="SendsToOptedOut", value=runtime.take_opt_out_counts().sends_skipped),
+    )
     log_lines.write(LogLine("INFO", "conversation resumed", resumed, counts), context, message_sid)
     return {"outcome": conversation.status, "run_status": result.run.status}

@@ -40,7 +40,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "INFO",
         "wait timer",
         {"step_id": step_id, **timer},
-        (Count(name="SendsCapped", value=runtime.take_sends_capped()),),
+        (
+            Count(name="SendsCapped", value=runtime.take_sends_capped()),
+            Count(name="SendsToOptedOut", value=runtime.take_opt_out_counts().sends_skipped),
+        ),
     )
     log_lines.write(ticked, context, message_sid)
     return timer

@@ -19,6 +19,7 @@ from moto import mock_aws
 from functions.inbound_webhook import handler as inbound
 from functions.status_callback import handler as status_callback
 from functions.trigger_processor import handler as processor
+from sms_automation.adapters.contact_store import DynamoContactStore
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.cli.main import main
@@ -341,7 +342,7 @@ def test_processor_crash_after_twilio_accepted_sends_no_second_sms(
 
 def test_processor_poison_record_fails_alone(world: World) -> None:
     world.receive("sms_plain")
-    world.receive("sms_stop")
+    world.receive("sms_short_code")
     good = world.stream.inserts_of_inbound_messages()
     poison = {**good[0], "dynamodb": {**good[0]["dynamodb"], "NewImage": {"kind": {"S": "x"}}}}
     poison["dynamodb"]["SequenceNumber"] = "999"
@@ -349,7 +350,19 @@ def test_processor_poison_record_fails_alone(world: World) -> None:
     response = world.deliver([good[0], poison, good[1]])
 
     assert response["batchItemFailures"] == [{"itemIdentifier": "999"}]
-    assert sorted(m["to"] for m in world.sms_sent()) == ["+14155550101", "+14155550106"]
+    assert sorted(m["to"] for m in world.sms_sent()) == ["+14155550101", "+14155550107"]
+
+
+def test_processor_twilio_stop_gets_no_auto_reply_and_opts_the_contact_out(world: World) -> None:
+    world.receive("sms_stop")  # Twilio's own STOP, with OptOutType=STOP
+
+    assert world.deliver() == {"batchItemFailures": []}
+
+    assert world.sms_sent() == []
+    states = list(
+        DynamoContactStore(world.table, boto3.client("dynamodb")).list_for_account("acme")
+    )
+    assert [(s.contact, s.opted_out, s.keyword) for s in states] == [("+14155550106", True, "STOP")]
 
 
 def test_processor_without_triggers_records_a_finished_run(world: World) -> None:

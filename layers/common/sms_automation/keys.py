@@ -29,6 +29,9 @@ the sparse ``gsi2`` index, which only run origins carry):
   existed carry no gsi2 keys and are listed only account-wide)
 - the automatic sends counted on one lane (account, sender, contact) for the send cap (see
   ``send_guard``; TTL ``expires_at``): ``SENDS#{account}#{sender}#{contact}`` / ``SENDS``
+- a contact's opt-out state towards one sender (our number or messaging service; see
+  ``opt_out``): ``CONTACT#{account}#{sender}#{contact}`` / ``CONTACT``;
+  gsi1: ``ACCOUNT#{name}#CONTACTS`` / ``{contact}#{sender}``
 
 Every item carries ``kind`` (``account``, ``inbound_message``, ...) so stream filters and readers
 never have to parse keys.
@@ -61,6 +64,7 @@ KIND_PENDING_WAIT: Final = "pending_wait"
 KIND_CONVERSATION_REPLY: Final = "conversation_reply"
 KIND_AUTOMATION_RUN: Final = "automation_run"
 KIND_SEND_LANE: Final = "send_lane"
+KIND_CONTACT: Final = "contact"
 PROCESSED_KINDS: Final = frozenset({KIND_INBOUND_MESSAGE, KIND_AUTOMATION_RUN})
 """What the trigger processor's stream filter lets through (when inserted)."""
 
@@ -147,3 +151,11 @@ def automation_runs_index_pk(account_name: str, automation: str) -> str:
 
 def send_lane_key(account_name: str, sender: str, contact: str) -> dict[str, str]:
     return {PK: f"SENDS#{account_name}#{sender}#{contact}", SK: "SENDS"}
+
+
+def contact_key(account_name: str, sender: str, contact: str) -> dict[str, str]:
+    return {PK: f"CONTACT#{account_name}#{sender}#{contact}", SK: "CONTACT"}
+
+
+def account_contacts_index_pk(account_name: str) -> str:
+    return f"ACCOUNT#{account_name}#CONTACTS"

@@ -33,6 +33,7 @@ COMMAND_GROUPS = (
     "sandbox",
     "run",
     "automations",
+    "contacts",
 )
 
 

@@ -7,7 +7,8 @@ Who calls what:
 - the state machine: ``register`` (become the contact's open wait, send the prompt, then keep the
   task token), ``tick`` (reminders, the deadline), ``doze`` (where the timer polls: keep the
   timer's token until the next look), ``resume`` (replay the message past the wait);
-- the stream processor, before the triggers: ``route_reply`` (an answer to an open wait);
+- the stream processor, before the triggers: ``route_reply`` (an answer to an open wait),
+  ``opt_out`` (the contact sent STOP: their open wait ends);
 - the status callback: ``prompt_failed``; the CLI: ``cancel``.
 
 Every resolution is ``store.resolve`` (conditional on ``waiting``): exactly one wins. The
@@ -53,6 +54,7 @@ ERROR_NAMES: dict[WaitOutcome, str] = {
     WaitOutcome.DELIVERY_FAILED: "Wait.DeliveryFailed",
     WaitOutcome.SUPERSEDED: "Wait.Superseded",
     WaitOutcome.CANCELLED: "Wait.Cancelled",
+    WaitOutcome.OPTED_OUT: "Wait.OptedOut",
 }
 
 
@@ -293,6 +295,19 @@ class Conversations:
         if conversation is None or not conversation.waiting:
             return False
         return self._end(conversation, WaitOutcome.CANCELLED, "cancelled by an operator")
+
+    def opt_out(self, message: Mapping[str, Any], keyword: str) -> bool:
+        """The contact opted out: the conversation waiting for them on this number ends
+        (``opted_out``) with no further prompt, reminder or reprompt."""
+        open_wait = self._store.find_open_wait(
+            str(message["account"]), str(message["to_number"]), str(message["from_number"])
+        )
+        if open_wait is None:
+            return False
+        conversation = self._store.get(open_wait.message_sid, open_wait.step_id)
+        if conversation is None or not conversation.waiting:
+            return False
+        return self._end(conversation, WaitOutcome.OPTED_OUT, f"the contact opted out ({keyword})")
 
     # --- helpers -------------------------------------------------------------------------------
 

@@ -14,6 +14,10 @@ Every SMS is counted by the send guard first (``send_guard``: the account's cap 
 contact); one over the cap is not sent and the step fails with the reason. A counter that
 cannot answer for now is ``NotPerformed``: the send is retried, never lost and never made
 uncounted.
+
+No SMS or call goes to a contact who opted out (``opt_out``: STOP to the sender, or Twilio's
+21610 for an earlier send): the step fails with the reason, before Twilio is called. A 21610
+answer marks the contact opted out.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
 from sms_automation.adapters.message_store import to_attributes
+from sms_automation.opt_out import REJECTED_BY_TWILIO, ContactRecords, ContactState, opted_out
 from sms_automation.outbound import (
     FinalFailure,
     OutcomeUnknown,
@@ -44,6 +49,7 @@ from sms_automation.processing.port import (
     NotPerformed,
     idempotency_key,
 )
+from sms_automation.processing.runs import iso
 from sms_automation.send_guard import CounterUnavailable, Lane, SendGuard
 from sms_automation.triggers import (
     HttpRequest,
@@ -150,10 +156,14 @@ class Effects:
         resolver: http_request.Resolver = http_request.resolve,
         account: str = "",
         send_guard: SendGuard | None = None,
+        contacts: ContactRecords | None = None,
+        on_opted_out: Callable[[], None] = lambda: None,
     ) -> None:
         self._message_sid = message_sid
         self._account = account
         self._send_guard = send_guard
+        self._contacts = contacts
+        self._on_opted_out = on_opted_out  # counts a send not made (the handlers' metric)
         self._messaging = messaging  # built on first use: messages without SMS steps need no token
         self._dynamodb = dynamodb
         self._settings = settings
@@ -178,7 +188,8 @@ class Effects:
                 raise TypeError(f"{step.step_id}: a wait is not an effect")
 
     def _send_sms(self, step: SendSms, key: str) -> EffectResult:
-        refused = self._over_send_cap(step, key)
+        # An opted-out contact first: a send not made must not use up the cap.
+        refused = self._to_opted_out(step) or self._over_send_cap(step, key)
         if refused is not None:
             return refused
         started = self._clock()
@@ -204,7 +215,39 @@ class Effects:
             raise NotPerformed(str(unavailable)) from None
         return None if refusal is None else EffectResult(StepState.FAILED, refusal.detail)
 
+    def _to_opted_out(self, step: SendSms | MakeCall) -> EffectResult | None:
+        """The step's failed result when its contact opted out of its sender."""
+        if self._contacts is None:
+            return None
+        senders = (
+            (step.from_,)
+            if isinstance(step, MakeCall)
+            else (step.from_, step.messaging_service_sid)
+        )
+        state = opted_out(self._contacts, self._account, [s or "" for s in senders], step.to)
+        if state is None:
+            return None
+        self._on_opted_out()
+        return EffectResult(StepState.FAILED, state.refusal())
+
+    def _mark_opted_out(self, step: SendSms | MakeCall, failure: FinalFailure) -> None:
+        """Twilio refused with 21610: the contact replied STOP to the sender."""
+        sender = (
+            step.from_ if isinstance(step, MakeCall) else step.from_ or step.messaging_service_sid
+        )
+        if self._contacts is None or str(failure.code) != REJECTED_BY_TWILIO or not sender:
+            return
+        now = iso(self._clock())
+        self._contacts.record(
+            ContactState(
+                self._account, sender, step.to, True, REJECTED_BY_TWILIO, now, self._message_sid
+            )
+        )
+
     def _make_call(self, step: MakeCall, key: str) -> EffectResult:
+        refused = self._to_opted_out(step)
+        if refused is not None:
+            return refused
         started = self._clock()
         outcome = self._messaging().make_call(
             to=step.to,
@@ -239,6 +282,7 @@ class Effects:
                 self._record_as_steps(step, outcome, exclusive=False)
                 return _done(outcome, noun)
             case FinalFailure():
+                self._mark_opted_out(step, outcome)
                 return EffectResult(StepState.FAILED, _final_detail(outcome))
             case RetryableFailure(detail=detail):
                 raise NotPerformed(f"Twilio did not take the {noun}: {detail}")

@@ -1,5 +1,8 @@
 """Process one stored inbound message: pin its trigger version, evaluate, record the run.
 
+An opt-out keyword (``opt_out.is_opt_out``) is evaluated only against the triggers that ask for
+it (``on_opt_out``); when none does, the run is ``opted_out`` and nothing runs.
+
 Safe to call any number of times for the same message (stream redeliveries, DLQ redrives):
 the run record pins the trigger version on the first attempt, the step ledger answers every
 step already performed, and a finished run is not evaluated again.
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from sms_automation.opt_out import is_opt_out
 from sms_automation.processing.runs import DynamoRunStore, Run, is_automation_run, iso
 from sms_automation.triggers.versions import PerVersion, StoredTriggers
 
@@ -25,6 +29,10 @@ class TriggerSource(Protocol):
     def current(self, account: str) -> StoredTriggers | None: ...
 
     def version(self, account: str, version: int) -> StoredTriggers | None: ...
+
+
+OPTED_OUT = "opted_out"
+"""The run status of an opt-out keyword that no trigger asked for (nothing ran)."""
 
 
 class MissingTriggerVersion(RuntimeError):
@@ -76,7 +84,7 @@ class MessageProcessor:
                     trigger_version=0,
                     fingerprint="",
                     now=self._now(),
-                    status="no_triggers",
+                    status=OPTED_OUT if is_opt_out(message) else "no_triggers",
                 )
                 return RunResult(run, replayed=False)
             version, fingerprint = current.version, current.fingerprint
@@ -89,7 +97,7 @@ class MessageProcessor:
         return self._evaluate(message, run, replayed=existing is not None)
 
     def _evaluate(self, message: Mapping[str, Any], run: Run, *, replayed: bool) -> RunResult:
-        if run.status == "no_triggers":
+        if run.status in {"no_triggers", OPTED_OUT}:
             return RunResult(run, replayed=replayed)
         stored = self._triggers.version(run.account, run.trigger_version)
         if stored is None:
@@ -101,6 +109,17 @@ class MessageProcessor:
         from sms_automation.triggers.engine import AccountSettings, UnknownAutomation
 
         automation = str(message["automation"]) if is_automation_run(message) else None
+        opt_out = automation is None and is_opt_out(message)
+        if opt_out and not engine.runs_on_opt_out:
+            self._runs.finish(
+                run.message_sid,
+                status=OPTED_OUT,
+                now=self._now(),
+                matched=[],
+                diagnostics=[],
+                paused_at=None,
+            )
+            return RunResult(self._runs.get(run.message_sid) or run, replayed=replayed)
         try:
             evaluation = engine.evaluate(
                 dict(message.get("params") or {}),
@@ -109,6 +128,7 @@ class MessageProcessor:
                 port=self._port_for(message),
                 headers=dict(message.get("headers") or {}),
                 automation=automation,
+                opt_out=opt_out,
             )
         except UnknownAutomation as error:  # the pinned version had it when the run started
             raise MissingTriggerVersion(str(error)) from None

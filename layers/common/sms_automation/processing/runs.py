@@ -22,8 +22,17 @@ if TYPE_CHECKING:
 
 # conversation_reply: an answer to a conversation, consumed by it (the triggers never saw it).
 # own_number: from one of the account's own numbers; the loop guard ran nothing.
+# opted_out / opted_in: an opt-out or opt-in keyword that ran nothing (see ``opt_out``).
 FINISHED_STATUSES = frozenset(
-    {"completed", "stopped", "no_triggers", "conversation_reply", "own_number"}
+    {
+        "completed",
+        "stopped",
+        "no_triggers",
+        "conversation_reply",
+        "own_number",
+        "opted_out",
+        "opted_in",
+    }
 )
 
 
@@ -40,7 +49,7 @@ def is_automation_run(message: Mapping[str, Any]) -> bool:
 class Run:
     message_sid: str
     account: str
-    status: str  # running, completed, stopped, paused, no_triggers, own_number
+    status: str  # running, paused, or one of FINISHED_STATUSES
     trigger_version: int = 0
     fingerprint: str = ""
     started_at: str = ""

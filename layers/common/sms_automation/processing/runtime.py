@@ -9,11 +9,21 @@ The loop guard lives here, before any trigger: a message from one of the account
 recorded as run ``own_number`` and runs nothing; every inbound ``To`` is remembered as one of
 the account's numbers. Sends over the account's cap are counted for the handlers' metrics
 (``take_sends_capped``: their ``SendsCapped`` count).
+
+Opt-out handling comes before any trigger (``handle_inbound``; the rule is ``opt_out``): an
+opt-out keyword records the contact opted out of our number (or messaging service), ends the
+conversation waiting for them and runs only the triggers with ``on_opt_out`` (none: run
+``opted_out``; see ``runner``); an opt-in keyword from a
+contact who had opted out re-subscribes them (run ``opted_in``); from anyone else it is an
+ordinary message. Every send checks the contact first (``effects``); opt-outs, opt-ins and sends
+not made are counted for the handlers' metrics (``take_opt_out_counts``).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
@@ -23,12 +33,14 @@ from botocore.config import Config
 
 from sms_automation.accounts import Account
 from sms_automation.adapters.account_store import CachedAccountDirectory, DynamoAccountStore
+from sms_automation.adapters.contact_store import DynamoContactStore
 from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.adapters.message_store import DynamoMessageStore, plain
 from sms_automation.adapters.send_counter import DynamoSendCounter
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow
 from sms_automation.conversations.service import Conversations, ReplyRouting
+from sms_automation.opt_out import ContactState, Keyword, keyword_of, sender_of
 from sms_automation.pii import mask_phone
 from sms_automation.processing.runs import DynamoRunStore, is_automation_run, iso
 from sms_automation.processing.settings import ProcessorSettings
@@ -50,6 +62,17 @@ if TYPE_CHECKING:
 
 OWN = "own_number"
 """The run status of a message from one of the account's own numbers (nothing ran)."""
+
+OPTED_IN = "opted_in"
+"""The run status of an opt-in keyword that re-subscribed the contact (nothing ran)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OptOutCounts:
+    opt_outs: int
+    opt_ins: int
+    sends_skipped: int
+
 
 AWS_CONFIG = Config(
     connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3}
@@ -76,6 +99,8 @@ class Runtime:
         self._clock = clock
         self._sends_capped = 0
         self._known_numbers: set[tuple[str, str]] = set()  # (account, number) stored already
+        self._sends_to_opted_out = 0
+        self._counts: Counter[Keyword] = Counter()
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Runtime:
@@ -103,6 +128,10 @@ class Runtime:
             clock=self._clock,
             on_refused=self._count_refusal,
         )
+
+    @cached_property
+    def contacts(self) -> DynamoContactStore:
+        return DynamoContactStore(self.settings.table_name, self.dynamodb)
 
     @cached_property
     def runs(self) -> DynamoRunStore:
@@ -161,6 +190,19 @@ class Runtime:
         if existing is None and self._from_own_number(message):
             return routing, self._own_number_run(message)
         if existing is None or not existing.finished:
+            subscription = self._subscription(message)
+            if subscription is Keyword.OPT_OUT:  # only the triggers that ask for it (runner)
+                return routing, self.processor.process(message)
+            if subscription is Keyword.OPT_IN:
+                run = self.runs.start(
+                    sid,
+                    account,
+                    trigger_version=0,
+                    fingerprint="",
+                    now=iso(self._clock()),
+                    status=OPTED_IN,
+                )
+                return routing, RunResult(run, replayed=existing is not None)
             routing = self.conversations.route_reply(message)
         if routing is ReplyRouting.CONSUMED:
             run = self.runs.start(
@@ -178,6 +220,44 @@ class Runtime:
         """The sends the cap refused since the last call: the handler's ``SendsCapped``."""
         capped, self._sends_capped = self._sends_capped, 0
         return capped
+
+    def take_opt_out_counts(self) -> OptOutCounts:
+        """Opt-outs and opt-ins recorded, and sends not made to opted-out contacts, since the
+        last call (the handlers' ``OptOuts``, ``OptIns`` and ``SendsToOptedOut`` metrics)."""
+        counts = OptOutCounts(
+            self._counts[Keyword.OPT_OUT], self._counts[Keyword.OPT_IN], self._sends_to_opted_out
+        )
+        self._counts.clear()
+        self._sends_to_opted_out = 0
+        return counts
+
+    def _subscription(self, message: Mapping[str, Any]) -> Keyword | None:
+        """Record an opt-out (and end the contact's waiting conversation) or a
+        re-subscription; ``None`` for an ordinary message. Safe to repeat (the record is
+        conditional on the message time)."""
+        found = keyword_of(str(message.get("body") or ""), message.get("opt_out_type"))
+        account, sender = str(message["account"]), sender_of(message)
+        contact = str(message.get("from_number") or "")
+        if found is None or found[0] is Keyword.HELP or not sender or not contact:
+            return None
+        keyword, word = found
+        sid = str(message["message_sid"])
+        if keyword is Keyword.OPT_IN:
+            current = self.contacts.get(account, sender, contact)
+            if current is None or not (current.opted_out or current.message_sid == sid):
+                return None  # a YES from a contact who had not opted out: an ordinary message
+        received = str(message.get("received_at") or iso(self._clock()))
+        state = ContactState(
+            account, sender, contact, keyword is Keyword.OPT_OUT, word, received, sid
+        )
+        if self.contacts.record(state):
+            self._counts[keyword] += 1
+        if keyword is Keyword.OPT_OUT:
+            self.conversations.opt_out(message, word)
+        return keyword
+
+    def _count_send_to_opted_out(self) -> None:
+        self._sends_to_opted_out += 1
 
     def replay(self, message_sid: str) -> RunResult:
         """Evaluate a stored message or run again (after a wait resolved): steps done are not
@@ -307,6 +387,8 @@ class Runtime:
             clock=self._clock,
             account=account_name,
             send_guard=self.send_guard,
+            contacts=self.contacts,
+            on_opted_out=self._count_send_to_opted_out,
         )
         return LedgerActionPort(
             message_sid,

@@ -155,6 +155,7 @@ class CompiledTrigger:
     extractors: tuple[Extractor, ...]
     actions: tuple[Node, ...]
     continue_after: bool
+    on_opt_out: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +193,7 @@ def _compile_trigger(trigger: Trigger) -> CompiledTrigger:
         extractors=compile_extractions(trigger.extract),
         actions=_compile_actions(trigger.actions, trigger.name, trigger.name),
         continue_after=trigger.continue_,
+        on_opt_out=trigger.on_opt_out,
     )
 
 
@@ -502,6 +504,8 @@ class Engine:
 
     def __init__(self, trigger_set: TriggerSet) -> None:
         self.program = compile_triggers(trigger_set)
+        self.runs_on_opt_out = any(trigger.on_opt_out for trigger in self.program.triggers)
+        """A trigger asks for opt-out keywords: an opt-out is evaluated, not just recorded."""
         self._trigger_set = trigger_set
         self._compiled_automations: dict[str, CompiledTrigger] = {}
 
@@ -514,15 +518,20 @@ class Engine:
         port: ActionPort,
         headers: Mapping[str, str] | None = None,
         automation: str | None = None,
+        opt_out: bool = False,
     ) -> Evaluation:
         """``message``: the stored Twilio parameters by their Twilio names; ``headers``: the
         request headers kept with it (``User-Agent`` becomes ``%HTTP_USER_AGENT%``);
         ``now``: timezone-aware, fixed by the caller (the same on every replay).
         ``automation``: run that automation of the set (its run's variables as ``message``)
-        instead of the triggers; ``UnknownAutomation`` when the set has none of that name."""
+        instead of the triggers; ``UnknownAutomation`` when the set has none of that name.
+        ``opt_out``: the message is an opt-out keyword; only triggers with ``on_opt_out`` are
+        considered."""
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("now must be timezone-aware (e.g. datetime.now(UTC))")
         triggers = self.program.triggers if automation is None else (self._automation(automation),)
+        if opt_out and automation is None:
+            triggers = tuple(trigger for trigger in triggers if trigger.on_opt_out)
         zone = account.zone
         context = EvalContext(
             _base_layer(message, headers or {}, account, now, zone), now=now, zone=zone

@@ -740,6 +740,11 @@ class Trigger(Model):
         alias="continue",
         description="After this trigger runs, go on to the next ones (default: stop here).",
     )
+    on_opt_out: bool = Field(
+        False,
+        description="Also consider this trigger for an opt-out keyword (STOP, UNSUBSCRIBE, ...);"
+        " by default an opt-out runs no trigger (docs/triggers.md, Opt-out).",
+    )
 
     @model_validator(mode="after")
     def _unique_step_ids(self) -> Self:

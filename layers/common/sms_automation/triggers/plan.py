@@ -116,6 +116,9 @@ class WaitOutcome(StrEnum):
     """A newer wait for the same contact and number took over: this conversation ends."""
     CANCELLED = "cancelled"
     """Cancelled by an operator (``waits cancel``): this conversation ends."""
+    OPTED_OUT = "opted_out"
+    """The contact sent an opt-out keyword (STOP, ...): this conversation ends, nothing more
+    is sent."""
 
 
 WAIT_BRANCHES: dict[WaitOutcome, str] = {
