@@ -296,6 +296,7 @@ def test_accounts_show_prints_every_field_but_never_the_token(cli: Any) -> None:
         "Messaging Request URL": ACME_URL,
         "send cap": "10 automatic messages per 10 minutes to one contact from one sender",
         "own numbers": "none seen yet",
+        "time zone": "UTC",
         "auth token secret": ACME_SECRET,
         "created": details_created(as_json.out),
         "updated": details_created(as_json.out),
@@ -348,7 +349,7 @@ def test_accounts_set_without_a_setting_says_what_to_give(cli: Any) -> None:
     result = cli("accounts", "set", "acme")
 
     assert result.code != 0
-    assert "give --send-cap and/or --send-window" in result.err
+    assert "give --send-cap, --send-window and/or --timezone" in result.err
 
 
 def test_accounts_show_reports_a_missing_secret(cli: Any, aws: Aws) -> None:
@@ -611,3 +612,76 @@ def test_accounts_add_over_a_leftover_secret_fails_and_keeps_it(cli: Any, aws: A
     assert f"delete-secret --secret-id {ACME_SECRET}" in result.err
     assert aws.item("acme") is None
     assert aws.tokens("acme").current == "left-over"
+
+
+# --- time zone --------------------------------------------------------------------------------
+
+
+def test_accounts_add_with_a_time_zone_stores_and_shows_it(cli: Any, aws: Aws) -> None:
+    added = add_acme(cli, "--timezone", "America/New_York")
+
+    assert added.code == 0, added.err
+    assert "time zone: America/New_York" in added.out
+    item = aws.item("acme")
+    assert item is not None
+    assert item["timezone"] == {"S": "America/New_York"}
+    text = cli("accounts", "show", "acme")
+    assert "time zone              America/New_York" in text.out
+    assert json.loads(cli("accounts", "show", "acme", "--json").out)["timezone"] == (
+        "America/New_York"
+    )
+
+
+def test_accounts_set_timezone_changes_it_and_updated_at(cli: Any, aws: Aws) -> None:
+    add_acme(cli)
+    before = aws.item("acme")
+    assert before is not None
+
+    result = cli("accounts", "set", "acme", "--timezone", "Asia/Tokyo")
+
+    assert result.code == 0, result.err
+    assert "acme: time zone Asia/Tokyo" in result.out
+    after = aws.item("acme")
+    assert after is not None
+    assert after["timezone"] == {"S": "Asia/Tokyo"}
+    assert after["updated_at"]["S"] >= before["updated_at"]["S"]
+    assert json.loads(cli("accounts", "show", "acme", "--json").out)["timezone"] == "Asia/Tokyo"
+    assert aws.directory().find("acme") == DynamoAccountStore(aws.table_name, aws.dynamodb).get(
+        "acme"
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["accounts", "add", "acme", "--account-sid", SID, "--timezone", "Mars/Base"],
+        ["accounts", "set", "acme", "--timezone", "Mars/Base"],
+    ],
+)
+def test_accounts_refuse_an_unknown_time_zone_naming_it(
+    cli: Any, aws: Aws, argv: list[str]
+) -> None:
+    result = cli(*argv, stdin=TOKEN)
+
+    assert result.code == 2
+    assert "unknown time zone 'Mars/Base' (an IANA name such as Europe/London)" in result.err
+    assert aws.item("acme") is None
+
+
+def test_accounts_set_timezone_of_an_unknown_account_fails(cli: Any) -> None:
+    result = cli("accounts", "set", "nobody", "--timezone", "Asia/Tokyo")
+    assert result.code == 1
+    assert "no account named 'nobody'" in result.err
+
+
+def test_an_account_item_stored_without_a_time_zone_reads_as_utc(cli: Any, aws: Aws) -> None:
+    add_acme(cli)
+    item = aws.item("acme")
+    assert item is not None
+    assert "timezone" not in item  # as every account added before zones existed
+
+    account = DynamoAccountStore(aws.table_name, aws.dynamodb).get("acme")
+
+    assert account is not None
+    assert account.timezone is None
+    assert json.loads(cli("accounts", "show", "acme", "--json").out)["timezone"] == "UTC"

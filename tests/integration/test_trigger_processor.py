@@ -400,6 +400,7 @@ def processor_of(
         engines=engines(),
         port_for=port_for,
         clock=lambda: datetime.now(UTC),
+        account_zone=lambda _account: None,
     )
 
 

@@ -188,10 +188,10 @@ def test_dynamo_store_set_receive_enabled_updates_flag_and_timestamp(
         {
             "TableName": TABLE,
             "Key": ACME_KEY,
-            "UpdateExpression": "SET receive_enabled = :enabled, updated_at = :now",
+            "UpdateExpression": "SET #a0 = :v0, updated_at = :now",
             "ConditionExpression": "attribute_exists(#pk)",
-            "ExpressionAttributeNames": {"#pk": "pk"},
-            "ExpressionAttributeValues": {":enabled": {"BOOL": False}, ":now": {"S": NOW_TEXT}},
+            "ExpressionAttributeNames": {"#pk": "pk", "#a0": "receive_enabled"},
+            "ExpressionAttributeValues": {":v0": {"BOOL": False}, ":now": {"S": NOW_TEXT}},
             "ReturnValues": "ALL_NEW",
         },
     )

@@ -1,5 +1,7 @@
 """Accounts: a name (the webhook URL segment), a Twilio Account SID, auth tokens, receive on/off,
-the send cap and the account's own numbers (the loop and flood guard, ``send_guard``).
+the send cap and the account's own numbers (the loop and flood guard, ``send_guard``), and the
+account's time zone (an IANA name; none set reads as UTC): the zone of every time
+condition, ``%now%``/``%date%``/``%time%``, conversation ``until`` and schedule that names none.
 
 The auth tokens live only in AWS Secrets Manager; the DynamoDB item names the secret. After a
 rotation the previous token is accepted for a bounded window only (``previous_valid_until``,
@@ -7,8 +9,9 @@ stored with the tokens; 24 hours by default), checked against the clock at each 
 This module
 is the domain: the model, validation, the errors, the ports the adapters implement
 (``AccountRecords``, ``AuthTokenVault``, ``AccountDirectory``) and ``AccountRegistry``, which keeps
-the item and its secret consistent. It imports nothing beyond the standard library, so the
-webhook's cold start pays nothing for it.
+the item and its secret consistent. It imports nothing beyond the standard library (and the
+standard-library-only ``send_guard`` and ``time_zones``), so the webhook's cold start pays nothing
+for it.
 """
 
 import re
@@ -18,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Final, Protocol
 
 from sms_automation.send_guard import DEFAULT_SEND_CAP, SendCap
+from sms_automation.time_zones import time_zone
 
 ACCOUNT_NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 ACCOUNT_SID_PATTERN = re.compile(r"^AC[0-9a-fA-F]{32}$")
@@ -154,6 +158,15 @@ class Account:
     own_numbers: frozenset[str] = frozenset()
     """The account's numbers seen so far (each inbound message's ``To``, each number
     ``numbers connect`` pointed here): a message from one of them runs no triggers."""
+    timezone: str | None = None
+    """The account's IANA time zone; None (accounts added before zones existed, or added
+    without one) is UTC."""
+
+
+def validate_timezone(name: str) -> str:
+    """``name`` when it is an IANA zone; ``UnknownTimeZone`` (a ``ValueError`` naming it)."""
+    time_zone(name)
+    return name
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +234,9 @@ class AccountRecords(Protocol):
     def add_own_numbers(self, name: str, numbers: frozenset[str]) -> None:
         """Raises ``AccountNotFound``."""
 
+    def set_timezone(self, name: str, timezone: str) -> Account:
+        """Raises ``AccountNotFound``."""
+
     def delete(self, name: str) -> Account:
         """Raises ``AccountNotFound``; returns the deleted account."""
 
@@ -271,11 +287,15 @@ class AccountRegistry:
         *,
         secrets_prefix: str,
         receive_enabled: bool = True,
+        timezone: str | None = None,
     ) -> Account:
-        """Raises ``AccountAlreadyExists``, ``AuthTokenSecretAlreadyExists``, ``Invalid*``."""
+        """Raises ``AccountAlreadyExists``, ``AuthTokenSecretAlreadyExists``, ``Invalid*``,
+        ``UnknownTimeZone``."""
         validate_account_name(name)
         validate_account_sid(account_sid)
         validate_auth_token(auth_token)
+        if timezone is not None:
+            validate_timezone(timezone)
         if self._records.get(name) is not None:
             raise AccountAlreadyExists(name)
         now = utc_timestamp(self._clock())
@@ -286,6 +306,7 @@ class AccountRegistry:
             secret_id=account_secret_id(secrets_prefix, name),
             created_at=now,
             updated_at=now,
+            timezone=timezone,
         )
         self._vault.create(account.secret_id, auth_token)
         try:
@@ -312,6 +333,10 @@ class AccountRegistry:
 
     def add_own_numbers(self, name: str, numbers: frozenset[str]) -> None:
         self._records.add_own_numbers(validate_account_name(name), numbers)
+
+    def set_timezone(self, name: str, timezone: str) -> Account:
+        """Raises ``UnknownTimeZone``, ``AccountNotFound``."""
+        return self._records.set_timezone(validate_account_name(name), validate_timezone(timezone))
 
     def auth_tokens(self, name: str) -> AuthTokens:
         return self._vault.get(self.get(name).secret_id)

@@ -63,12 +63,15 @@ _SECRET_DESCRIPTION = "Twilio auth tokens (current, previous) for one sms-automa
 
 
 def account_to_item(account: Account) -> dict[str, AttributeValueTypeDef]:
-    """The send cap and own numbers are written only when set (an empty set cannot be)."""
+    """The send cap, own numbers and time zone are written only when set (an empty set cannot
+    be)."""
     settings: dict[str, AttributeValueTypeDef] = {}
     if account.own_numbers:
         settings["own_numbers"] = {"SS": sorted(account.own_numbers)}
     if account.send_cap != DEFAULT_SEND_CAP:
         settings |= _send_cap_attributes(account.send_cap)
+    if account.timezone:
+        settings["timezone"] = {"S": account.timezone}
     return {
         **settings,
         **{key: {"S": value} for key, value in account_key(account.name).items()},
@@ -94,6 +97,7 @@ def account_from_item(item: Mapping[str, AttributeValueTypeDef]) -> Account:
         updated_at=item["updated_at"]["S"],
         send_cap=_send_cap(item),
         own_numbers=frozenset(item.get("own_numbers", {}).get("SS", ())),
+        timezone=item.get("timezone", {}).get("S") or None,  # none stored: UTC
     )
 
 
@@ -164,40 +168,27 @@ class DynamoAccountStore:
         return [account_from_item(item) for page in pages for item in page["Items"]]
 
     def set_receive_enabled(self, name: str, enabled: bool) -> Account:
-        try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key=_key(name),
-                UpdateExpression="SET receive_enabled = :enabled, updated_at = :now",
-                ConditionExpression="attribute_exists(#pk)",
-                ExpressionAttributeNames={"#pk": PK},
-                ExpressionAttributeValues={
-                    ":enabled": {"BOOL": enabled},
-                    ":now": {"S": utc_timestamp(self._clock())},
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except self._client.exceptions.ConditionalCheckFailedException:
-            raise AccountNotFound(name) from None
-        return account_from_item(response["Attributes"])
+        return self._update(name, {"receive_enabled": {"BOOL": enabled}})
 
     def set_send_cap(self, name: str, cap: SendCap) -> Account:
-        attributes = _send_cap_attributes(cap)
+        return self._update(name, _send_cap_attributes(cap))
+
+    def set_timezone(self, name: str, timezone: str) -> Account:
+        return self._update(name, {"timezone": {"S": timezone}})
+
+    def _update(self, name: str, attributes: Mapping[str, AttributeValueTypeDef]) -> Account:
+        """Sets ``attributes`` (and ``updated_at``) on an existing account item."""
+        names = {f"#a{i}": attribute for i, attribute in enumerate(attributes)}
+        values = {f":v{i}": value for i, value in enumerate(attributes.values())}
+        assignments = ", ".join(f"#a{i} = :v{i}" for i in range(len(attributes)))
         try:
             response = self._client.update_item(
                 TableName=self._table,
                 Key=_key(name),
-                UpdateExpression=(
-                    "SET send_cap_count = :count, send_cap_window_seconds = :window, "
-                    "updated_at = :now"
-                ),
+                UpdateExpression=f"SET {assignments}, updated_at = :now",
                 ConditionExpression="attribute_exists(#pk)",
-                ExpressionAttributeNames={"#pk": PK},
-                ExpressionAttributeValues={
-                    ":count": attributes["send_cap_count"],
-                    ":window": attributes["send_cap_window_seconds"],
-                    ":now": {"S": utc_timestamp(self._clock())},
-                },
+                ExpressionAttributeNames={"#pk": PK, **names},
+                ExpressionAttributeValues={**values, ":now": {"S": utc_timestamp(self._clock())}},
                 ReturnValues="ALL_NEW",
             )
         except self._client.exceptions.ConditionalCheckFailedException:

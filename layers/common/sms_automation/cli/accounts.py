@@ -1,4 +1,5 @@
-"""``sms-automation accounts``: add, list, show, remove, enable, disable, rotate-token, verify.
+"""``sms-automation accounts``: add, list, show, set, remove, enable, disable, rotate-token,
+verify.
 
 Auth tokens are read from stdin (``--auth-token-stdin``), ``TWILIO_AUTH_TOKEN`` or a hidden
 prompt, never from a command-line flag (it would land in shell history and ``ps``), and are
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     pass
 from sms_automation.cli.context import CliContext
 from sms_automation.send_guard import MAX_CAP_COUNT, MAX_WINDOW_SECONDS, SendCap
+from sms_automation.time_zones import UnknownTimeZone
 
 ENV_AUTH_TOKEN: Final = "TWILIO_AUTH_TOKEN"  # noqa: S105 (a variable name)
 
@@ -97,7 +99,13 @@ def _reports_errors(handler: Handler) -> Handler:
     def run(args: argparse.Namespace) -> int:
         try:
             return handler(args)
-        except (UsageError, InvalidAccountName, InvalidAccountSid, InvalidAuthToken) as error:
+        except (
+            UsageError,
+            InvalidAccountName,
+            InvalidAccountSid,
+            InvalidAuthToken,
+            UnknownTimeZone,
+        ) as error:
             _fail(str(error))
             return EXIT_USAGE
         except (
@@ -193,9 +201,11 @@ def add_account(args: argparse.Namespace) -> int:
         token,
         secrets_prefix=context.secrets_prefix,
         receive_enabled=not args.disabled,
+        timezone=args.timezone,
     )
     print(f"added account {account.name!r} ({account.account_sid})")
     print(f"receive messages: {_on_off(account.receive_enabled)}")
+    print(f"time zone: {_describe_zone(account)}")
     print("Messaging Request URL (Twilio Console > Phone Numbers > a number > Messaging,")
     print('"A message comes in", Webhook, HTTP POST):')
     print(f"  {context.messaging_request_url(account.name)}")
@@ -237,6 +247,7 @@ def show_account(args: argparse.Namespace) -> int:
         **_account_summary(account, context),
         "send_cap": _cap_details(account.send_cap),
         "own_numbers": sorted(account.own_numbers),
+        "timezone": account.timezone or "UTC",
         "secret_id": account.secret_id,
         "created_at": account.created_at,
         "updated_at": account.updated_at,
@@ -270,6 +281,7 @@ def _print_show(details: dict[str, Any], tokens: AuthTokens | None) -> None:
         ("Messaging Request URL", details["messaging_request_url"]),
         ("send cap", _describe_send_cap(details["send_cap"])),
         ("own numbers", ", ".join(details["own_numbers"]) or "none seen yet"),
+        ("time zone", details["timezone"]),
         ("auth token secret", details["secret_id"]),
         ("created", details["created_at"]),
         ("updated", details["updated_at"]),
@@ -342,18 +354,26 @@ def _bounded(name: str, low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def _describe_zone(account: Account) -> str:
+    return account.timezone or "UTC (none set; change it with: accounts set NAME --timezone ZONE)"
+
+
 @_reports_errors
 def set_account(args: argparse.Namespace) -> int:
-    if args.send_cap is None and args.send_window is None:
-        raise UsageError("nothing to set: give --send-cap and/or --send-window")
+    if args.send_cap is None and args.send_window is None and args.timezone is None:
+        raise UsageError("nothing to set: give --send-cap, --send-window and/or --timezone")
     registry = _registry(args)
-    current = registry.get(args.name).send_cap
-    cap = SendCap(
-        count=args.send_cap or current.count,
-        window_seconds=(args.send_window or current.window_minutes) * 60,
-    )
-    account = registry.set_send_cap(args.name, cap)
-    print(f"{account.name}: send cap {_describe_send_cap(_cap_details(account.send_cap))}")
+    if args.send_cap is not None or args.send_window is not None:
+        current = registry.get(args.name).send_cap
+        cap = SendCap(
+            count=args.send_cap or current.count,
+            window_seconds=(args.send_window or current.window_minutes) * 60,
+        )
+        account = registry.set_send_cap(args.name, cap)
+        print(f"{account.name}: send cap {_describe_send_cap(_cap_details(account.send_cap))}")
+    if args.timezone is not None:
+        account = registry.set_timezone(args.name, args.timezone)
+        print(f"{account.name}: time zone {account.timezone}")
     print(f"(takes effect within {_ACCOUNT_CACHE}: the functions cache account records)")
     return EXIT_OK
 
@@ -546,6 +566,10 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     commands = accounts.add_subparsers(dest="command", required=True, metavar="COMMAND")
     name_help = "the account's name (lowercase letters, digits, hyphens; a URL segment)"
+    zone_help = (
+        "the account's IANA time zone (e.g. Europe/London): time conditions, %%now%%/%%date%%/"
+        "%%time%%, conversation 'until' and schedules that name no zone use it (default UTC)"
+    )
 
     add = commands.add_parser(
         "add",
@@ -556,6 +580,7 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     add.add_argument("--account-sid", required=True, type=argtypes.account_sid, metavar="AC...")
     add.add_argument("--auth-token-stdin", action="store_true", help="read the token from stdin")
     add.add_argument("--disabled", action="store_true", help="add with receiving turned off")
+    add.add_argument("--timezone", type=argtypes.time_zone_name, metavar="ZONE", help=zone_help)
     add.set_defaults(func=add_account)
 
     listing = commands.add_parser("list", help="list accounts and their Messaging Request URLs")
@@ -618,11 +643,13 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
     settings = commands.add_parser(
         "set",
-        help="change an account's settings: its send cap",
+        help="change an account's settings: its send cap, its time zone",
         description="The send cap (the loop and flood guard, docs/triggers.md): at most COUNT "
         "automatic messages (trigger replies, conversation prompts and reminders, automations) "
         "to one contact from one sender per rolling window of MINUTES; one over it is not sent. "
-        "Default: 10 per 10 minutes.",
+        "Default: 10 per 10 minutes. The time zone: time conditions, %%now%%/%%date%%/%%time%%, "
+        "conversation 'until' without an offset and automation schedules that name no zone are "
+        "evaluated in it (default UTC).",
     )
     settings.add_argument("name", type=argtypes.account_name, metavar="NAME", help=name_help)
     settings.add_argument(
@@ -636,6 +663,9 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         type=_bounded("--send-window", 1, MAX_WINDOW_SECONDS // 60),
         metavar="MINUTES",
         help=f"the rolling window, in minutes (1-{MAX_WINDOW_SECONDS // 60})",
+    )
+    settings.add_argument(
+        "--timezone", type=argtypes.time_zone_name, metavar="ZONE", help=zone_help
     )
     settings.set_defaults(func=set_account)
 

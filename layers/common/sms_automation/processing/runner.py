@@ -6,6 +6,9 @@ it (``on_opt_out``); when none does, the run is ``opted_out`` and nothing runs.
 Safe to call any number of times for the same message (stream redeliveries, DLQ redrives):
 the run record pins the trigger version on the first attempt, the step ledger answers every
 step already performed, and a finished run is not evaluated again.
+
+Time conditions, ``%now%``/``%date%``/``%time%`` and a conversation's ``until`` without an offset
+are evaluated in the account's time zone (``account_zone``; an account without one is UTC).
 """
 
 from __future__ import annotations
@@ -59,12 +62,15 @@ class MessageProcessor:
         engines: PerVersion[Engine],
         port_for: Callable[[Mapping[str, Any]], ActionPort],
         clock: Callable[[], datetime],
+        account_zone: Callable[[str], str | None],
     ) -> None:
+        """``account_zone``: an account's IANA time zone by name (None: UTC)."""
         self._runs = runs
         self._triggers = triggers
         self._engines = engines
         self._port_for = port_for
         self._clock = clock
+        self._account_zone = account_zone
 
     def process(self, message: Mapping[str, Any]) -> RunResult:
         """``message``: a stored inbound message, or an automation run's origin (which names
@@ -124,7 +130,7 @@ class MessageProcessor:
             evaluation = engine.evaluate(
                 dict(message.get("params") or {}),
                 now=received_at(message),
-                account=AccountSettings(run.account),
+                account=AccountSettings(run.account, self._account_zone(run.account)),
                 port=self._port_for(message),
                 headers=dict(message.get("headers") or {}),
                 automation=automation,

@@ -147,6 +147,7 @@ class Runtime:
             engines=engines(),
             port_for=self.port_for,
             clock=self._clock,
+            account_zone=self.account_zone,
         )
 
     @cached_property
@@ -174,6 +175,11 @@ class Runtime:
         return Deferrals(
             queue, table_name=self.settings.table_name, dynamodb=self.dynamodb, clock=self._clock
         )
+
+    def account_zone(self, name: str) -> str | None:
+        """The account's time zone (cached with its record, ``ACCOUNT_CACHE_SECONDS``)."""
+        account = self.directory.find(name)
+        return account.timezone if account is not None else None
 
     # --- use cases -----------------------------------------------------------------------------
 
