@@ -1,9 +1,11 @@
-"""DynamoDB stream (an account's trigger pointer changed) → its EventBridge Scheduler schedules.
+"""DynamoDB stream (an account's trigger pointer or account item changed) → its EventBridge
+Scheduler schedules.
 
-INSERT/MODIFY of a pointer (a push or a rollback): the account's schedules become what its
-*current* trigger file says (read again, so a late or repeated record still converges);
-REMOVE: they are deleted. Records go through ``BatchProcessor`` (a failed record is retried,
-bisected, then described in AutomationsDLQ). The logic is in
+INSERT/MODIFY of a pointer (a push or a rollback), or MODIFY of the account item (its time zone,
+the zone of every schedule that names none, may have changed): the account's schedules become
+what its *current* trigger file and account say (read again, so a late or repeated record still
+converges); REMOVE of the pointer: they are deleted. Records go through ``BatchProcessor`` (a
+failed record is retried, bisected, then described in AutomationsDLQ). The logic is in
 ``sms_automation.automations.schedules``; this module wires clients, logs and metrics.
 """
 
@@ -28,6 +30,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from sms_automation.adapters.account_store import DynamoAccountStore
 from sms_automation.adapters.scheduler import EventBridgeSchedules, SchedulerTarget
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.automations.schedules import desired_schedules, plan_sync
@@ -64,6 +67,11 @@ def _triggers() -> DynamoTriggerStore:
 
 
 @cache
+def _accounts() -> DynamoAccountStore:
+    return DynamoAccountStore(os.environ["TABLE_NAME"], boto3.client("dynamodb"))
+
+
+@cache
 def _parsed() -> PerVersion[TriggerSet]:
     return parsed_trigger_files()
 
@@ -75,11 +83,13 @@ def record_handler(record: DynamoDBRecord) -> None:
         raise ValueError(f"stream record {record.event_id} is not an account's trigger pointer")
     account = partition.removeprefix(_ACCOUNT_PREFIX)
     logger.append_keys(account=account)
-    current = None
+    current, zone = None, None
     if record.event_name is not DynamoDBRecordEventName.REMOVE:
         stored = _triggers().current(account)
         current = _parsed().get(account, stored) if stored is not None else None
-    desired = desired_schedules(account, current)
+        found = _accounts().get(account) if current is not None else None
+        zone = found.timezone if found is not None else None
+    desired = desired_schedules(account, current, zone)
     plan = plan_sync(desired, _schedules().existing(account), _target().function_arn)
     _schedules().apply(plan)
     metrics.add_metric(name="SchedulesChanged", unit=MetricUnit.Count, value=plan.changes)

@@ -15,6 +15,7 @@ import yaml
 from functions.automation_events import handler as automation_events
 from functions.schedule_sync import handler as schedule_sync
 from sms_automation import keys
+from sms_automation.adapters.account_store import DynamoAccountStore
 from tests.support.aws import (
     STACK_NAME,
     AwsCall,
@@ -68,11 +69,16 @@ def stack(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
 
 
 def pointer_records(world: World) -> list[dict[str, Any]]:
-    """What the sync mapping's filter lets through: pointer INSERT/MODIFY, pointer REMOVE."""
+    """What the sync mapping's filter lets through: pointer INSERT/MODIFY, account MODIFY,
+    pointer REMOVE."""
     return [
         r
         for r in world.stream.new_records()
         if r["dynamodb"].get("NewImage", {}).get("kind", {}).get("S") == keys.KIND_TRIGGER_POINTER
+        or (
+            r["eventName"] == "MODIFY"
+            and r["dynamodb"]["NewImage"].get("kind", {}).get("S") == keys.KIND_ACCOUNT
+        )
         or (
             r["eventName"] == "REMOVE"
             and r["dynamodb"]["Keys"]["sk"]["S"] == keys.trigger_pointer_key("x")["sk"]
@@ -109,6 +115,36 @@ def test_push_creates_the_schedules(stack: World) -> None:
     assert eight["Target"]["RoleArn"] == ROLE_ARN
     assert eight["FlexibleTimeWindow"] == {"Mode": "OFF"}
     assert BOB not in eight["Target"]["Input"]
+
+
+def sync(world: World) -> None:
+    records = pointer_records(world)
+    assert records
+    response = schedule_sync.lambda_handler(stream_event(records), FakeLambdaContext())
+    assert response == {"batchItemFailures": []}
+
+
+def zones_by_expression() -> dict[str, str]:
+    return {
+        s["ScheduleExpression"]: s["ScheduleExpressionTimezone"]
+        for s in schedules_in_group().values()
+    }
+
+
+def test_a_schedule_without_a_zone_runs_in_the_accounts_and_follows_its_changes(
+    stack: World,
+) -> None:
+    accounts = DynamoAccountStore(stack.table, boto3.client("dynamodb"))
+    push_and_sync(stack, daily(AT_EIGHT, HOURLY))
+    assert zones_by_expression() == {"cron(0 8 * * ? *)": "Europe/London", "rate(1 hour)": "UTC"}
+
+    accounts.set_timezone("acme", "Asia/Tokyo")  # accounts set acme --timezone Asia/Tokyo
+    sync(stack)
+
+    assert zones_by_expression() == {
+        "cron(0 8 * * ? *)": "Europe/London",  # its own zone wins
+        "rate(1 hour)": "Asia/Tokyo",
+    }
 
 
 def test_change_updates_and_removal_deletes(stack: World) -> None:

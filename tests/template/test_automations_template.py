@@ -145,6 +145,10 @@ def test_sync_stream_filters_name_the_trigger_pointer(raw_template: Template) ->
             "dynamodb": {"NewImage": {"kind": {"S": [keys.KIND_TRIGGER_POINTER]}}},
         },
         {
+            "eventName": ["MODIFY"],
+            "dynamodb": {"NewImage": {"kind": {"S": [keys.KIND_ACCOUNT]}}},
+        },
+        {
             "eventName": ["REMOVE"],
             "dynamodb": {"Keys": {keys.SK: {"S": [keys.trigger_pointer_key("any")[keys.SK]]}}},
         },

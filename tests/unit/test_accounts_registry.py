@@ -21,6 +21,7 @@ from sms_automation.accounts import (
     InvalidTokenValidity,
     utc_timestamp,
 )
+from sms_automation.time_zones import UnknownTimeZone
 
 SID = "AC0123456789abcdef0123456789abcdef"
 TOKEN = "0123456789abcdef0123456789abcdef"
@@ -58,6 +59,13 @@ class FakeRecords:
         if name not in self.items:
             raise AccountNotFound(name)
         self.items[name] = replace(self.items[name], receive_enabled=enabled)
+        return self.items[name]
+
+    def set_timezone(self, name: str, timezone: str) -> Account:
+        self.log.append(f"records.set_timezone {name}")
+        if name not in self.items:
+            raise AccountNotFound(name)
+        self.items[name] = replace(self.items[name], timezone=timezone)
         return self.items[name]
 
     def delete(self, name: str) -> Account:
@@ -285,3 +293,31 @@ def test_registry_set_receive_enabled_and_list(registry: AccountRegistry) -> Non
         ("acme", True),
         ("zeta", False),
     ]
+
+
+def test_registry_time_zone_is_set_at_add_and_changed_later(registry: AccountRegistry) -> None:
+    assert add(registry, "zeta").timezone is None  # none: UTC
+    added = registry.add("acme", SID, TOKEN, secrets_prefix=PREFIX, timezone="Asia/Tokyo")
+
+    assert added.timezone == "Asia/Tokyo"
+    assert registry.set_timezone("zeta", "Europe/London").timezone == "Europe/London"
+    assert [(a.name, a.timezone) for a in registry.list()] == [
+        ("acme", "Asia/Tokyo"),
+        ("zeta", "Europe/London"),
+    ]
+
+
+def test_registry_refuses_an_unknown_time_zone_before_writing(
+    registry: AccountRegistry, log: list[str]
+) -> None:
+    add(registry, "acme")
+    log.clear()
+
+    for attempt in (
+        lambda: registry.add("zeta", SID, TOKEN, secrets_prefix=PREFIX, timezone="Mars/Base"),
+        lambda: registry.set_timezone("acme", "Mars/Base"),
+    ):
+        with pytest.raises(UnknownTimeZone, match=r"unknown time zone 'Mars/Base'"):
+            attempt()
+    assert log == []
+    assert registry.get("acme").timezone is None

@@ -3,7 +3,8 @@
 Pure: the trigger file in, the schedules it wants out (``desired_schedules``); those and the
 ones that exist in, what to create, update and delete out (``plan_sync``). The adapter
 (``adapters.scheduler``) lists and applies; the sync function runs it on every change of an
-account's trigger pointer.
+account's trigger pointer or account item. A schedule that names no ``timezone`` runs in the
+account's time zone (UTC when the account has none).
 
 A schedule's name is ``{account}.{automation slug}.{hash}.{n}``: the account (or, past
 ``ACCOUNT_PART_MAX`` characters, its head and a hash), a slug of the automation's name, eight
@@ -90,9 +91,12 @@ class DesiredSchedule:
         )
 
 
-def desired_schedules(account: str, trigger_set: TriggerSet | None) -> list[DesiredSchedule]:
+def desired_schedules(
+    account: str, trigger_set: TriggerSet | None, account_zone: str | None = None
+) -> list[DesiredSchedule]:
     """One schedule per ``schedules`` entry of every automation; disabled ones (or of a
-    disabled automation) are kept, with state DISABLED, so they are seen and not forgotten."""
+    disabled automation) are kept, with state DISABLED, so they are seen and not forgotten.
+    A schedule that names no ``timezone`` is in the account's (``account_zone``), else UTC."""
     if trigger_set is None:
         return []
     desired = []
@@ -105,7 +109,7 @@ def desired_schedules(account: str, trigger_set: TriggerSet | None) -> list[Desi
                     automation=automation.name,
                     position=position,
                     expression=schedule.expression,
-                    timezone=schedule.timezone or "UTC",
+                    timezone=schedule.timezone or account_zone or "UTC",
                     state=ENABLED if automation.enabled and schedule.enabled else DISABLED,
                 )
             )

@@ -847,7 +847,9 @@ class Schedule(Model):
     """Start the automation on a schedule (EventBridge Scheduler), for one contact."""
 
     expression: ScheduleExpression
-    timezone: str | None = Field(None, description="IANA zone for cron/at (default UTC).")
+    timezone: str | None = Field(
+        None, description="IANA zone for cron/at (default: the account's, else UTC)."
+    )
     to: Address = Field(description="The contact.")
     from_: Address | None = Field(None, alias="from", description="Default: the automation's.")
     variables: dict[VariableName, Text] = Field(default_factory=dict)
