@@ -651,6 +651,16 @@ def test_accounts_set_timezone_changes_it_and_updated_at(cli: Any, aws: Aws) -> 
     )
 
 
+def test_accounts_set_changes_the_send_cap_and_the_time_zone_together(cli: Any) -> None:
+    add_acme(cli)
+
+    result = cli("accounts", "set", "acme", "--send-cap", "5", "--timezone", "Europe/Paris")
+
+    assert result.code == 0, result.err
+    details = json.loads(cli("accounts", "show", "acme", "--json").out)
+    assert (details["send_cap"]["count"], details["timezone"]) == (5, "Europe/Paris")
+
+
 @pytest.mark.parametrize(
     "argv",
     [
