@@ -8,7 +8,7 @@ Twilio adapter against a Twilio-like server on 127.0.0.1.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -19,7 +19,9 @@ from moto import mock_aws
 
 from functions.inbound_webhook import handler as inbound
 from functions.trigger_processor import handler as processor
+from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.cli.main import main
+from sms_automation.processing.runs import DynamoRunStore
 from tests.support.aws import (
     SECRETS_PREFIX,
     TEST_ACCOUNT_SID,
@@ -56,18 +58,25 @@ class _FixedClock(datetime):
         return cls.fromtimestamp(moment.timestamp(), tz)
 
 
+def _nothing() -> None:
+    pass
+
+
 @dataclass
 class World:
     twilio: TwilioTestServer
     table: str
     stream: TableStream
 
-    def receive_and_process(self, account: str, message_sid: str) -> str:
+    def receive_and_process(
+        self, account: str, message_sid: str, *, before_processing: Callable[[], None] = _nothing
+    ) -> str:
         """``account`` receives "Hello there" at ``INSTANT``; the processor answers: its body."""
         self.stream.new_records()  # only this message's records below
         body = inbound_example("sms_plain")["raw_body"].replace(SMS_PLAIN_SID, message_sid)
         event = signed_webhook_event(account, body, TEST_AUTH_TOKEN)
         assert inbound.lambda_handler(event, FakeLambdaContext())["statusCode"] == 200
+        before_processing()
         batch = stream_event(self.stream.inserts_of_inbound_messages())
         assert processor.lambda_handler(batch, FakeLambdaContext()) == {"batchItemFailures": []}
         reply = self.twilio.messages()[-1]
@@ -113,3 +122,39 @@ def test_an_account_without_a_zone_is_evaluated_in_utc(world: World) -> None:
     assert "timezone" not in item  # as an account added before zones existed
 
     assert world.receive_and_process("acme", "SM" + "c" * 32) == CLOSED_AT_1AM
+
+
+def test_the_zone_is_pinned_by_the_first_attempt(world: World) -> None:
+    """An attempt that pinned the run in New York and died before evaluating; the account moves
+    to Tokyo; the retry still decides as New York did (as a replay after a wait would)."""
+    sid = "SM" + "d" * 32
+    dynamodb = boto3.client("dynamodb")
+    current = DynamoTriggerStore(world.table, dynamodb).current("acme")
+    assert current is not None
+
+    def first_attempt_then_the_zone_changes() -> None:
+        DynamoRunStore(world.table, dynamodb).start(
+            sid,
+            "acme",
+            trigger_version=current.version,
+            fingerprint=current.fingerprint,
+            now=INSTANT.isoformat(),
+            timezone="America/New_York",
+        )
+        assert main(["accounts", "set", "acme", "--timezone", "Asia/Tokyo"]) == 0
+
+    reply = world.receive_and_process(
+        "acme", sid, before_processing=first_attempt_then_the_zone_changes
+    )
+
+    assert reply == CLOSED_AT_8PM
+    run = DynamoRunStore(world.table, dynamodb).get(sid)
+    assert run is not None
+    assert (run.timezone, run.attempts) == ("America/New_York", 2)
+
+
+def test_a_run_records_the_zone_it_was_evaluated_in(world: World) -> None:
+    world.receive_and_process("kobe", "SM" + "e" * 32)
+    run = DynamoRunStore(world.table, boto3.client("dynamodb")).get("SM" + "e" * 32)
+    assert run is not None
+    assert run.timezone == "Asia/Tokyo"

@@ -8,7 +8,9 @@ the run record pins the trigger version on the first attempt, the step ledger an
 step already performed, and a finished run is not evaluated again.
 
 Time conditions, ``%now%``/``%date%``/``%time%`` and a conversation's ``until`` without an offset
-are evaluated in the account's time zone (``account_zone``; an account without one is UTC).
+are evaluated in the account's time zone (``account_zone``; an account without one is UTC),
+pinned on the run by its first attempt: a later attempt or a replay after a wait decides the same
+way even if the account's zone changed meanwhile.
 """
 
 from __future__ import annotations
@@ -96,9 +98,14 @@ class MessageProcessor:
             version, fingerprint = current.version, current.fingerprint
         else:
             version, fingerprint = existing.trigger_version, existing.fingerprint
-        # The first attempt pins the version; a concurrent or later one gets that run back.
+        # The first attempt pins the version and zone; a concurrent or later one gets that run back.
         run = self._runs.start(
-            sid, account, trigger_version=version, fingerprint=fingerprint, now=self._now()
+            sid,
+            account,
+            trigger_version=version,
+            fingerprint=fingerprint,
+            now=self._now(),
+            timezone=self._account_zone(account) or "",
         )
         return self._evaluate(message, run, replayed=existing is not None)
 
@@ -130,7 +137,7 @@ class MessageProcessor:
             evaluation = engine.evaluate(
                 dict(message.get("params") or {}),
                 now=received_at(message),
-                account=AccountSettings(run.account, self._account_zone(run.account)),
+                account=AccountSettings(run.account, run.timezone or None),
                 port=self._port_for(message),
                 headers=dict(message.get("headers") or {}),
                 automation=automation,

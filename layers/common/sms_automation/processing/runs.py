@@ -58,6 +58,9 @@ class Run:
     matched: tuple[str, ...] = ()
     diagnostics: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
     paused_at: str = ""
+    timezone: str = ""
+    """The account's time zone when the run started ("" = UTC), pinned like the trigger version:
+    every attempt and replay evaluates in it, whatever the account says later."""
 
     @property
     def finished(self) -> bool:
@@ -77,6 +80,7 @@ def run_from_item(item: Mapping[str, Any]) -> Run:
         matched=tuple(item.get("matched", ())),
         diagnostics=tuple(item.get("diagnostics", ())),
         paused_at=item.get("paused_at", ""),
+        timezone=item.get("timezone", ""),
     )
 
 
@@ -118,8 +122,10 @@ class DynamoRunStore:
         fingerprint: str,
         now: str,
         status: str = "running",
+        timezone: str = "",
     ) -> Run:
-        """Pin the trigger version (first attempt wins); a later attempt counts itself."""
+        """Pin the trigger version and time zone (first attempt wins); a later attempt counts
+        itself."""
         item = {
             **keys.run_key(message_sid),
             "kind": keys.KIND_RUN,
@@ -130,6 +136,7 @@ class DynamoRunStore:
             "fingerprint": fingerprint,
             "started_at": now,
             "attempts": 1,
+            **({"timezone": timezone} if timezone else {}),
         }
         try:
             self._client.put_item(
