@@ -297,6 +297,8 @@ def test_accounts_show_prints_every_field_but_never_the_token(cli: Any) -> None:
         "send cap": "10 automatic messages per 10 minutes to one contact from one sender",
         "own numbers": "none seen yet",
         "time zone": "UTC",
+        "help text": "none (HELP is an ordinary message)",
+        "opt-out keywords": "Twilio's only",
         "auth token secret": ACME_SECRET,
         "created": details_created(as_json.out),
         "updated": details_created(as_json.out),
@@ -349,7 +351,10 @@ def test_accounts_set_without_a_setting_says_what_to_give(cli: Any) -> None:
     result = cli("accounts", "set", "acme")
 
     assert result.code != 0
-    assert "give --send-cap, --send-window and/or --timezone" in result.err
+    assert (
+        "give --send-cap, --send-window, --timezone, --help-text or --opt-out-keywords"
+        in result.err
+    )
 
 
 def test_accounts_show_reports_a_missing_secret(cli: Any, aws: Aws) -> None:

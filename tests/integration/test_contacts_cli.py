@@ -35,6 +35,7 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         add_account(account_registry(kwargs["TableName"], dynamodb, boto3.client("secretsmanager")))
         monkeypatch.setenv("SMS_AUTOMATION_TABLE", kwargs["TableName"])
         monkeypatch.setenv("SMS_AUTOMATION_SECRETS_PREFIX", SECRETS_PREFIX)
+        monkeypatch.setenv("SMS_AUTOMATION_WEBHOOK_BASE_URL", "https://hooks.example.com/dev")
         yield kwargs["TableName"]
 
 
@@ -120,3 +121,22 @@ def test_unknown_account_contact_or_bad_number(
         return
     assert main(argv) == code
     assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_accounts_set_the_help_text_and_opt_out_keywords(
+    table: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["accounts", "set", "acme", "--help-text", " Acme: reply STOP to opt out "]) == 0
+    assert main(["accounts", "set", "acme", "--opt-out-keywords", "halt, basta ,"]) == 0
+    capsys.readouterr()
+
+    assert main(["accounts", "show", "acme", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["help_text"] == "Acme: reply STOP to opt out"
+    assert shown["opt_out_keywords"] == ["BASTA", "HALT"]
+
+    assert main(["accounts", "set", "acme", "--help-text", "", "--opt-out-keywords", ""]) == 0
+    capsys.readouterr()
+    assert main(["accounts", "show", "acme", "--json"]) == 0
+    cleared = json.loads(capsys.readouterr().out)
+    assert (cleared["help_text"], cleared["opt_out_keywords"]) == ("", [])

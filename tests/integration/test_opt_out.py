@@ -14,6 +14,7 @@ from sms_automation.automations.service import dynamo_starter
 from sms_automation.automations.start import StartRequest, StartSource
 from sms_automation.opt_out import ContactState
 from sms_automation.processing.ledger import DynamoStepLedger, StepState
+from tests.support.aws import account_registry
 from tests.support.conversation_world import ALICE, BOB, OUR_NUMBER, World
 
 pytestmark = pytest.mark.integration
@@ -190,3 +191,43 @@ def test_an_opt_out_runs_only_the_triggers_that_ask_for_it(world: World) -> None
     state, detail = step(world, sid, "log-opt-out/2")  # the contact has opted out: not sent
     assert (state, detail[:9]) == (StepState.FAILED, "not sent:")
     assert world.bodies() == []
+
+
+def settings(world: World, *, help_text: str = "", keywords: frozenset[str] = frozenset()) -> None:
+    registry = account_registry(
+        world.table, boto3.client("dynamodb"), boto3.client("secretsmanager")
+    )
+    registry.set_opt_out_settings("acme", help_text=help_text, opt_out_keywords=keywords)
+
+
+def test_help_is_answered_with_the_account_help_text_once(world: World) -> None:
+    settings(world, help_text="Acme alerts. Reply STOP to opt out.")
+    world.push(yaml.safe_dump(TRIGGERS))
+    world.receive(" help ")
+    records = world.stream.inserts_of_inbound_messages()
+
+    assert world.deliver(records) == {"batchItemFailures": []}
+    assert world.deliver(records) == {"batchItemFailures": []}  # a redelivery sends nothing
+
+    assert world.bodies() == ["Acme alerts. Reply STOP to opt out."]  # and no echo
+    sid = records[0]["dynamodb"]["NewImage"]["message_sid"]["S"]
+    assert world.run_status(sid) == "help"
+
+
+def test_help_without_a_help_text_is_an_ordinary_message(world: World) -> None:
+    world.push(yaml.safe_dump(TRIGGERS))
+    world.text("HELP")
+    assert world.bodies() == ["echo HELP"]
+
+
+def test_the_account_own_opt_out_keywords(world: World) -> None:
+    settings(world, keywords=frozenset({"HALT"}))
+    world.push(yaml.safe_dump(TRIGGERS))
+
+    sid = world.text(" Halt")
+
+    assert world.run_status(sid) == "opted_out"
+    assert world.bodies() == []
+    state = contact(world)
+    assert state is not None
+    assert (state.opted_out, state.keyword) == (True, "HALT")

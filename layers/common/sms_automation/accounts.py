@@ -161,6 +161,10 @@ class Account:
     timezone: str | None = None
     """The account's IANA time zone; None (accounts added before zones existed, or added
     without one) is UTC."""
+    help_text: str = ""
+    """The answer to HELP / INFO (``opt_out``); empty: HELP is an ordinary message."""
+    opt_out_keywords: frozenset[str] = frozenset()
+    """Opt-out keywords of this account's own, besides Twilio's (upper case, trimmed)."""
 
 
 def validate_timezone(name: str) -> str:
@@ -235,6 +239,11 @@ class AccountRecords(Protocol):
         """Raises ``AccountNotFound``."""
 
     def set_timezone(self, name: str, timezone: str) -> Account:
+        """Raises ``AccountNotFound``."""
+
+    def set_opt_out_settings(
+        self, name: str, *, help_text: str, opt_out_keywords: frozenset[str]
+    ) -> Account:
         """Raises ``AccountNotFound``."""
 
     def delete(self, name: str) -> Account:
@@ -337,6 +346,13 @@ class AccountRegistry:
     def set_timezone(self, name: str, timezone: str) -> Account:
         """Raises ``UnknownTimeZone``, ``AccountNotFound``."""
         return self._records.set_timezone(validate_account_name(name), validate_timezone(timezone))
+
+    def set_opt_out_settings(
+        self, name: str, *, help_text: str, opt_out_keywords: frozenset[str]
+    ) -> Account:
+        return self._records.set_opt_out_settings(
+            validate_account_name(name), help_text=help_text, opt_out_keywords=opt_out_keywords
+        )
 
     def auth_tokens(self, name: str) -> AuthTokens:
         return self._vault.get(self.get(name).secret_id)

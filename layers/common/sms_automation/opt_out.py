@@ -65,10 +65,11 @@ def keyword_of(
     return None
 
 
-def is_opt_out(message: Mapping[str, Any]) -> bool:
-    """A stored inbound message that is an opt-out keyword."""
-    found = keyword_of(str(message.get("body") or ""), message.get("opt_out_type"))
-    return found is not None and found[0] is Keyword.OPT_OUT
+def keyword_of_message(
+    message: Mapping[str, Any], extra_opt_out: Iterable[str] = ()
+) -> tuple[Keyword, str] | None:
+    """``keyword_of`` a stored inbound message (its body and Twilio's ``OptOutType``)."""
+    return keyword_of(str(message.get("body") or ""), message.get("opt_out_type"), extra_opt_out)
 
 
 def sender_of(message: Mapping[str, Any]) -> str:

@@ -72,6 +72,10 @@ def account_to_item(account: Account) -> dict[str, AttributeValueTypeDef]:
         settings |= _send_cap_attributes(account.send_cap)
     if account.timezone:
         settings["timezone"] = {"S": account.timezone}
+    if account.help_text:
+        settings["help_text"] = {"S": account.help_text}
+    if account.opt_out_keywords:
+        settings["opt_out_keywords"] = {"SS": sorted(account.opt_out_keywords)}
     return {
         **settings,
         **{key: {"S": value} for key, value in account_key(account.name).items()},
@@ -98,6 +102,8 @@ def account_from_item(item: Mapping[str, AttributeValueTypeDef]) -> Account:
         send_cap=_send_cap(item),
         own_numbers=frozenset(item.get("own_numbers", {}).get("SS", ())),
         timezone=item.get("timezone", {}).get("S") or None,  # none stored: UTC
+        help_text=item.get("help_text", {}).get("S", ""),
+        opt_out_keywords=frozenset(item.get("opt_out_keywords", {}).get("SS", ())),
     )
 
 
@@ -189,6 +195,37 @@ class DynamoAccountStore:
                 ConditionExpression="attribute_exists(#pk)",
                 ExpressionAttributeNames={"#pk": PK, **names},
                 ExpressionAttributeValues={**values, ":now": {"S": utc_timestamp(self._clock())}},
+                ReturnValues="ALL_NEW",
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            raise AccountNotFound(name) from None
+        return account_from_item(response["Attributes"])
+
+    def set_opt_out_settings(
+        self, name: str, *, help_text: str, opt_out_keywords: frozenset[str]
+    ) -> Account:
+        """Empty values remove the attribute (DynamoDB keeps no empty set)."""
+        sets, removes = ["updated_at = :now"], []
+        values: dict[str, AttributeValueTypeDef] = {":now": {"S": utc_timestamp(self._clock())}}
+        if help_text:
+            sets.append("help_text = :help")
+            values[":help"] = {"S": help_text}
+        else:
+            removes.append("help_text")
+        if opt_out_keywords:
+            sets.append("opt_out_keywords = :keywords")
+            values[":keywords"] = {"SS": sorted(opt_out_keywords)}
+        else:
+            removes.append("opt_out_keywords")
+        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=_key(name),
+                UpdateExpression=update,
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames={"#pk": PK},
+                ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
             )
         except self._client.exceptions.ConditionalCheckFailedException:

@@ -248,6 +248,8 @@ def show_account(args: argparse.Namespace) -> int:
         "send_cap": _cap_details(account.send_cap),
         "own_numbers": sorted(account.own_numbers),
         "timezone": account.timezone or "UTC",
+        "help_text": account.help_text,
+        "opt_out_keywords": sorted(account.opt_out_keywords),
         "secret_id": account.secret_id,
         "created_at": account.created_at,
         "updated_at": account.updated_at,
@@ -282,6 +284,8 @@ def _print_show(details: dict[str, Any], tokens: AuthTokens | None) -> None:
         ("send cap", _describe_send_cap(details["send_cap"])),
         ("own numbers", ", ".join(details["own_numbers"]) or "none seen yet"),
         ("time zone", details["timezone"]),
+        ("help text", details["help_text"] or "none (HELP is an ordinary message)"),
+        ("opt-out keywords", _describe_keywords(frozenset(details["opt_out_keywords"]))),
         ("auth token secret", details["secret_id"]),
         ("created", details["created_at"]),
         ("updated", details["updated_at"]),
@@ -337,6 +341,25 @@ def _set_receive(enabled: bool) -> Handler:
     return run
 
 
+def _describe_keywords(keywords: frozenset[str]) -> str:
+    return ", ".join(sorted(keywords)) + " (and Twilio's)" if keywords else "Twilio's only"
+
+
+def _keywords(value: str) -> frozenset[str]:
+    """``--opt-out-keywords HALT,BASTA``: trimmed, upper case; empty clears them."""
+    words = frozenset(" ".join(word.split()).upper() for word in value.split(","))
+    words -= {""}
+    if any(len(word) > 40 for word in words) or len(words) > 20:
+        raise argparse.ArgumentTypeError("at most 20 keywords of at most 40 characters each")
+    return words
+
+
+def _help_text(value: str) -> str:
+    if len(value) > 320:
+        raise argparse.ArgumentTypeError("at most 320 characters (two SMS segments)")
+    return value.strip()
+
+
 def _describe_send_cap(cap: dict[str, int]) -> str:
     return (
         f"{cap['count']} automatic messages per {cap['window_minutes']} minutes to one contact "
@@ -360,11 +383,17 @@ def _describe_zone(account: Account) -> str:
 
 @_reports_errors
 def set_account(args: argparse.Namespace) -> int:
-    if args.send_cap is None and args.send_window is None and args.timezone is None:
-        raise UsageError("nothing to set: give --send-cap, --send-window and/or --timezone")
+    opt_out_settings = args.help_text is not None or args.opt_out_keywords is not None
+    wanted = (args.send_cap, args.send_window, args.timezone)
+    if all(value is None for value in wanted) and not opt_out_settings:
+        raise UsageError(
+            "nothing to set: give --send-cap, --send-window, --timezone, --help-text or "
+            "--opt-out-keywords"
+        )
     registry = _registry(args)
+    account = registry.get(args.name)
     if args.send_cap is not None or args.send_window is not None:
-        current = registry.get(args.name).send_cap
+        current = account.send_cap
         cap = SendCap(
             count=args.send_cap or current.count,
             window_seconds=(args.send_window or current.window_minutes) * 60,
@@ -374,6 +403,16 @@ def set_account(args: argparse.Namespace) -> int:
     if args.timezone is not None:
         account = registry.set_timezone(args.name, args.timezone)
         print(f"{account.name}: time zone {account.timezone}")
+    if opt_out_settings:
+        account = registry.set_opt_out_settings(
+            args.name,
+            help_text=account.help_text if args.help_text is None else args.help_text,
+            opt_out_keywords=(
+                account.opt_out_keywords if args.opt_out_keywords is None else args.opt_out_keywords
+            ),
+        )
+        print(f"{account.name}: help text {account.help_text!r}")
+        print(f"{account.name}: opt-out keywords {_describe_keywords(account.opt_out_keywords)}")
     print(f"(takes effect within {_ACCOUNT_CACHE}: the functions cache account records)")
     return EXIT_OK
 
@@ -643,7 +682,7 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
     settings = commands.add_parser(
         "set",
-        help="change an account's settings: its send cap, its time zone",
+        help="change an account's settings: send cap, time zone, HELP answer, opt-out keywords",
         description="The send cap (the loop and flood guard, docs/triggers.md): at most COUNT "
         "automatic messages (trigger replies, conversation prompts and reminders, automations) "
         "to one contact from one sender per rolling window of MINUTES; one over it is not sent. "
@@ -666,6 +705,20 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     settings.add_argument(
         "--timezone", type=argtypes.time_zone_name, metavar="ZONE", help=zone_help
+    )
+    settings.add_argument(
+        "--help-text",
+        type=_help_text,
+        metavar="TEXT",
+        help='the answer to HELP / INFO (docs/triggers.md, Opt-out); "" removes it (HELP is then '
+        "an ordinary message)",
+    )
+    settings.add_argument(
+        "--opt-out-keywords",
+        type=_keywords,
+        metavar="WORD,WORD",
+        help="opt-out keywords of this account's own, besides Twilio's STOP, UNSUBSCRIBE, ...; "
+        '"" removes them',
     )
     settings.set_defaults(func=set_account)
 

@@ -1,7 +1,8 @@
 """Process one stored inbound message: pin its trigger version, evaluate, record the run.
 
-An opt-out keyword (``opt_out.is_opt_out``) is evaluated only against the triggers that ask for
-it (``on_opt_out``); when none does, the run is ``opted_out`` and nothing runs.
+An opt-out keyword (``opt_out``; the caller says whether a message is one) is evaluated only
+against the triggers that ask for it (``on_opt_out``); when none does, the run is ``opted_out``
+and nothing runs.
 
 Safe to call any number of times for the same message (stream redeliveries, DLQ redrives):
 the run record pins the trigger version on the first attempt, the step ledger answers every
@@ -20,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sms_automation.opt_out import is_opt_out
 from sms_automation.processing.runs import DynamoRunStore, Run, is_automation_run, iso
 from sms_automation.triggers.versions import PerVersion, StoredTriggers
 
@@ -74,9 +74,10 @@ class MessageProcessor:
         self._clock = clock
         self._account_zone = account_zone
 
-    def process(self, message: Mapping[str, Any]) -> RunResult:
+    def process(self, message: Mapping[str, Any], *, opt_out: bool = False) -> RunResult:
         """``message``: a stored inbound message, or an automation run's origin (which names
-        its automation and carries the trigger version pinned when it was started)."""
+        its automation and carries the trigger version pinned when it was started).
+        ``opt_out``: the message is an opt-out keyword."""
         sid, account = message["message_sid"], message["account"]
         existing = self._runs.get(sid)
         if existing is not None and existing.finished:
@@ -92,7 +93,7 @@ class MessageProcessor:
                     trigger_version=0,
                     fingerprint="",
                     now=self._now(),
-                    status=OPTED_OUT if is_opt_out(message) else "no_triggers",
+                    status=OPTED_OUT if opt_out else "no_triggers",
                 )
                 return RunResult(run, replayed=False)
             version, fingerprint = current.version, current.fingerprint
@@ -107,9 +108,11 @@ class MessageProcessor:
             now=self._now(),
             timezone=self._account_zone(account) or "",
         )
-        return self._evaluate(message, run, replayed=existing is not None)
+        return self._evaluate(message, run, replayed=existing is not None, opt_out=opt_out)
 
-    def _evaluate(self, message: Mapping[str, Any], run: Run, *, replayed: bool) -> RunResult:
+    def _evaluate(
+        self, message: Mapping[str, Any], run: Run, *, replayed: bool, opt_out: bool
+    ) -> RunResult:
         if run.status in {"no_triggers", OPTED_OUT}:
             return RunResult(run, replayed=replayed)
         stored = self._triggers.version(run.account, run.trigger_version)
@@ -122,7 +125,7 @@ class MessageProcessor:
         from sms_automation.triggers.engine import AccountSettings, UnknownAutomation
 
         automation = str(message["automation"]) if is_automation_run(message) else None
-        opt_out = automation is None and is_opt_out(message)
+        opt_out = opt_out and automation is None
         if opt_out and not engine.runs_on_opt_out:
             self._runs.finish(
                 run.message_sid,

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 # conversation_reply: an answer to a conversation, consumed by it (the triggers never saw it).
 # own_number: from one of the account's own numbers; the loop guard ran nothing.
-# opted_out / opted_in: an opt-out or opt-in keyword that ran nothing (see ``opt_out``).
+# opted_out / opted_in / help: an opt-out, opt-in or HELP keyword that ran nothing (``opt_out``).
 FINISHED_STATUSES = frozenset(
     {
         "completed",
@@ -32,6 +32,7 @@ FINISHED_STATUSES = frozenset(
         "own_number",
         "opted_out",
         "opted_in",
+        "help",
     }
 )
 

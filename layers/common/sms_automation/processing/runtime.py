@@ -11,12 +11,13 @@ the account's numbers. Sends over the account's cap are counted for the handlers
 (``take_sends_capped``: their ``SendsCapped`` count).
 
 Opt-out handling comes before any trigger (``handle_inbound``; the rule is ``opt_out``): an
-opt-out keyword records the contact opted out of our number (or messaging service), ends the
-conversation waiting for them and runs only the triggers with ``on_opt_out`` (none: run
-``opted_out``; see ``runner``); an opt-in keyword from a
-contact who had opted out re-subscribes them (run ``opted_in``); from anyone else it is an
-ordinary message. Every send checks the contact first (``effects``); opt-outs, opt-ins and sends
-not made are counted for the handlers' metrics (``take_opt_out_counts``).
+opt-out keyword (Twilio's, or one of the account's own) records the contact opted out of our
+number (or messaging service), ends the conversation waiting for them and runs only the
+triggers with ``on_opt_out`` (none: run ``opted_out``; see ``runner``); an opt-in keyword from
+a contact who had opted out re-subscribes them (run ``opted_in``); from anyone else it is an
+ordinary message. HELP is answered with the account's help text, once (run ``help``), when it
+has one. Every send checks the contact first (``effects``); opt-outs, opt-ins and sends not
+made are counted for the handlers' metrics (``take_opt_out_counts``).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from sms_automation.adapters.send_counter import DynamoSendCounter
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow
 from sms_automation.conversations.service import Conversations, ReplyRouting
-from sms_automation.opt_out import ContactState, Keyword, keyword_of, sender_of
+from sms_automation.opt_out import ContactState, Keyword, keyword_of_message, sender_of
 from sms_automation.pii import mask_phone
 from sms_automation.processing.runs import DynamoRunStore, is_automation_run, iso
 from sms_automation.processing.settings import ProcessorSettings
@@ -65,6 +66,9 @@ OWN = "own_number"
 
 OPTED_IN = "opted_in"
 """The run status of an opt-in keyword that re-subscribed the contact (nothing ran)."""
+HELP_ANSWERED = "help"
+"""The run status of HELP answered with the account's help text (no trigger ran)."""
+HELP_STEP = "help-text"
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,15 +202,18 @@ class Runtime:
         if existing is None or not existing.finished:
             subscription = self._subscription(message)
             if subscription is Keyword.OPT_OUT:  # only the triggers that ask for it (runner)
-                return routing, self.processor.process(message)
-            if subscription is Keyword.OPT_IN:
+                return routing, self.processor.process(message, opt_out=True)
+            if subscription is Keyword.HELP:
+                self._answer_help(message)
+            if subscription is not None:
+                status = OPTED_IN if subscription is Keyword.OPT_IN else HELP_ANSWERED
                 run = self.runs.start(
                     sid,
                     account,
                     trigger_version=0,
                     fingerprint="",
                     now=iso(self._clock()),
-                    status=OPTED_IN,
+                    status=status,
                 )
                 return routing, RunResult(run, replayed=existing is not None)
             routing = self.conversations.route_reply(message)
@@ -241,12 +248,15 @@ class Runtime:
         """Record an opt-out (and end the contact's waiting conversation) or a
         re-subscription; ``None`` for an ordinary message. Safe to repeat (the record is
         conditional on the message time)."""
-        found = keyword_of(str(message.get("body") or ""), message.get("opt_out_type"))
+        settings = self.directory.find(str(message["account"]))
+        found = keyword_of_message(message, settings.opt_out_keywords if settings else ())
         account, sender = str(message["account"]), sender_of(message)
         contact = str(message.get("from_number") or "")
-        if found is None or found[0] is Keyword.HELP or not sender or not contact:
+        if found is None or not sender or not contact:
             return None
         keyword, word = found
+        if keyword is Keyword.HELP:
+            return keyword if settings is not None and settings.help_text else None
         sid = str(message["message_sid"])
         if keyword is Keyword.OPT_IN:
             current = self.contacts.get(account, sender, contact)
@@ -262,6 +272,32 @@ class Runtime:
             self.conversations.opt_out(message, word)
         return keyword
 
+    def _answer_help(self, message: Mapping[str, Any]) -> None:
+        """The account's help text to the contact, once (the step ledger's ``help-text``
+        step: a trigger's step ids always hold a ``/``, so it is no trigger's)."""
+        from sms_automation.triggers import SendSms
+
+        account = self.directory.find(str(message["account"]))
+        if account is None or not account.help_text:
+            return
+        service = str(message.get("messaging_service_sid") or "")
+        step = SendSms(
+            step_id=HELP_STEP,
+            trigger="",
+            to=str(message["from_number"]),
+            from_=None if service else str(message["to_number"]),
+            messaging_service_sid=service or None,
+            body=account.help_text,
+        )
+        self.port_for(message).perform(step)
+
+    def _is_opt_out(self, message: Mapping[str, Any]) -> bool:
+        if is_automation_run(message):
+            return False
+        account = self.directory.find(str(message["account"]))
+        found = keyword_of_message(message, account.opt_out_keywords if account else ())
+        return found is not None and found[0] is Keyword.OPT_OUT
+
     def _count_send_to_opted_out(self) -> None:
         self._sends_to_opted_out += 1
 
@@ -271,7 +307,8 @@ class Runtime:
         message = DynamoMessageStore(self.settings.table_name, self.dynamodb).get(message_sid)
         if message is None:
             raise LookupError(f"message {message_sid} is gone")
-        return self.processor.process(plain(message))
+        stored = plain(message)
+        return self.processor.process(stored, opt_out=self._is_opt_out(stored))
 
     # --- the loop and flood guard ---------------------------------------------------------------
 
