@@ -29,6 +29,7 @@ from sms_automation.conversations.dry_run import (
     dry_run_with_replies,
 )
 from sms_automation.inbound.message import thinkautomation_text
+from sms_automation.opt_out import Keyword, keyword_of
 from sms_automation.triggers import (
     AccountSettings,
     Engine,
@@ -169,14 +170,32 @@ def dry_run(
     automation: str | None = None,
 ) -> ConversationDryRun:
     """The message (or the automation's run) evaluated with nothing performed, through its
-    conversations with ``--reply``'s replies."""
+    conversations with ``--reply``'s replies. An opt-out keyword is evaluated as the processor
+    evaluates it: against the triggers with ``on_opt_out`` only."""
+    opt_out = automation is None and opt_out_keyword(message) is not None
 
     def evaluate(outcomes: Mapping[str, StepOutcome]) -> Evaluation:
         return engine.dry_run(
-            message, now=now, account=account, outcomes=outcomes, automation=automation
+            message,
+            now=now,
+            account=account,
+            outcomes=outcomes,
+            automation=automation,
+            opt_out=opt_out,
         )
 
     return dry_run_with_replies(evaluate, args.replies, account=account.name, now=now)
+
+
+def opt_out_keyword(message: Mapping[str, VarValue]) -> str | None:
+    """The opt-out word a described message is (Twilio's keywords or its ``OptOutType``), as
+    the processor decides it before any trigger; ``None`` for any other message."""
+    found = keyword_of(str(message.get("Body") or ""), _text_or_none(message.get("OptOutType")))
+    return found[1] if found is not None and found[0] is Keyword.OPT_OUT else None
+
+
+def _text_or_none(value: VarValue | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def print_dry_run(result: ConversationDryRun, *, as_json: bool) -> int:
@@ -199,12 +218,22 @@ def _test(args: argparse.Namespace) -> int:
         return 2
     result = dry_run(Engine(trigger_set), message, args, account, now)
     text = thinkautomation_text(message, {})
+    keyword = opt_out_keyword(message)
     if args.json:
-        payload = {"thinkautomation_text": text, **dry_run_json(result)}
+        payload = {
+            "thinkautomation_text": text,
+            "opt_out_keyword": keyword,
+            **dry_run_json(result),
+        }
         print(json.dumps(payload, indent=2, ensure_ascii=False))
         return 0
     print("message (ThinkAutomation text):")
     print("".join(f"  {line}\n" for line in text.splitlines()), end="")
+    if keyword is not None:
+        print(
+            f"opt-out keyword {keyword}: only triggers with on_opt_out run "
+            "(a real run also records the contact as opted out)"
+        )
     return print_dry_run(result, as_json=False)
 
 

@@ -574,6 +574,7 @@ class Engine:
         headers: Mapping[str, str] | None = None,
         outcomes: Mapping[str, StepOutcome] | None = None,
         automation: str | None = None,
+        opt_out: bool = False,
     ) -> Evaluation:
         """Evaluate with a ``DryRunPort``: every step is recorded, none is performed."""
         return self.evaluate(
@@ -583,6 +584,7 @@ class Engine:
             port=DryRunPort(outcomes),
             headers=headers,
             automation=automation,
+            opt_out=opt_out,
         )
 
     def _automation(self, name: str) -> CompiledTrigger:
