@@ -23,6 +23,7 @@ from sms_automation.accounts import (
 from sms_automation.adapters.account_store import (
     DynamoAccountStore,
     SecretsManagerTokenStore,
+    TokensOnFirstRead,
     account_from_item,
     account_to_item,
     auth_tokens_from_secret_string,
@@ -275,6 +276,28 @@ def test_token_store_get_parses_the_secret(secretsmanager: tuple[Any, Stubber]) 
         {"SecretId": SECRET_ID},
     )
     assert SecretsManagerTokenStore(client).get(SECRET_ID) == AuthTokens(NEW_TOKEN, TOKEN, "t1")
+
+
+def test_tokens_on_first_read_build_their_client_only_when_a_token_is_read(
+    secretsmanager: tuple[Any, Stubber],
+) -> None:
+    client, stubber = secretsmanager
+    built: list[Any] = []
+
+    def make_client() -> Any:
+        built.append(client)
+        return client
+
+    tokens = TokensOnFirstRead(make_client)
+    assert built == []  # a function that never reads a token never builds the client
+    for _ in range(2):
+        stubber.add_response(
+            "get_secret_value",
+            {"SecretString": secret_string(NEW_TOKEN, TOKEN, "t1")},
+            {"SecretId": SECRET_ID},
+        )
+        assert tokens.get(SECRET_ID) == AuthTokens(NEW_TOKEN, TOKEN, "t1")
+    assert built == [client]  # once
 
 
 def test_token_store_get_maps_a_missing_secret(secretsmanager: tuple[Any, Stubber]) -> None:

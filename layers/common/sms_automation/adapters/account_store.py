@@ -414,6 +414,24 @@ class _ExpiringCache[V]:
         return value
 
 
+class TokensOnFirstRead:
+    """An ``AuthTokenReader`` whose Secrets Manager client is built on the first token read.
+
+    The trigger processor and the wait functions read account items on every message (time
+    zone, own numbers, send cap, opt-out keywords) but tokens only when they send: building the
+    client up front cost each of their cold starts ~40 ms (its service model and endpoint rules
+    loaded) for nothing on a message that sends nothing."""
+
+    def __init__(self, make_client: Callable[[], SecretsManagerClient]) -> None:
+        self._make_client = make_client
+        self._store: SecretsManagerTokenStore | None = None
+
+    def get(self, secret_id: str) -> AuthTokens:
+        if self._store is None:
+            self._store = SecretsManagerTokenStore(self._make_client())
+        return self._store.get(secret_id)
+
+
 class CachedAccountDirectory:
     """The webhook's ``AccountDirectory``: DynamoDB + Secrets Manager behind in-process caches.
 

@@ -33,7 +33,11 @@ import boto3
 from botocore.config import Config
 
 from sms_automation.accounts import Account
-from sms_automation.adapters.account_store import CachedAccountDirectory, DynamoAccountStore
+from sms_automation.adapters.account_store import (
+    CachedAccountDirectory,
+    DynamoAccountStore,
+    TokensOnFirstRead,
+)
 from sms_automation.adapters.contact_store import DynamoContactStore
 from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.adapters.message_store import DynamoMessageStore, plain
@@ -118,10 +122,9 @@ class Runtime:
 
     @cached_property
     def directory(self) -> CachedAccountDirectory:
-        return CachedAccountDirectory.from_clients(
-            self.settings.table_name,
-            self.dynamodb,
-            boto3.client("secretsmanager", config=AWS_CONFIG),
+        return CachedAccountDirectory(
+            DynamoAccountStore(self.settings.table_name, self.dynamodb),
+            TokensOnFirstRead(lambda: boto3.client("secretsmanager", config=AWS_CONFIG)),
         )
 
     @cached_property
