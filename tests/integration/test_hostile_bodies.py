@@ -44,6 +44,7 @@ from tests.support.aws import (
     use_dummy_aws_credentials,
 )
 from tests.support.events import inbound_example, signed_webhook_event
+from tests.support.hang_guard import run_guarded
 from tests.support.moto_stack import deploy, push_triggers
 from tests.support.streams import TableStream, stream_event
 from tests.support.twilio_server import TwilioTestServer
@@ -52,9 +53,6 @@ pytestmark = pytest.mark.integration
 
 SENDER = "+14155550101"
 MESSAGE_SID = "SM11111111111111111111111111111111"  # the plain example's
-HANG_GUARD_SECONDS = 60.0
-"""Far above any sane evaluation (milliseconds); only a stalled pipeline reaches it."""
-
 CANARY = "Qz7canary"
 """In every body: letters and digits only, so it shows in any escaping a log line may apply."""
 
@@ -223,25 +221,6 @@ def _form(body: str) -> str:
     return raw.replace("Body=Hello+there", "Body=" + quote(body, safe="").replace("%20", "+"))
 
 
-def _run_guarded(target: Any) -> Any:
-    """``target()`` in a thread, failing the test if it has not returned by the hang guard."""
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = target()
-        except BaseException as error:  # re-raised below, in the test's thread
-            outcome["error"] = error
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(HANG_GUARD_SECONDS)
-    assert not thread.is_alive(), f"the pipeline stalled (> {HANG_GUARD_SECONDS:.0f} s)"
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
-
-
 def _fragments(body: str) -> list[str]:
     """Pieces of the body that must not appear in any log line, raw or JSON-escaped."""
     piece = body[:40]
@@ -269,8 +248,8 @@ def test_hostile_body_runs_every_action_once_and_leaks_nothing(
         return processor.lambda_handler(stream_event([record]), FakeLambdaContext())
 
     # Processed in full, twice over (a redelivery): no failure, nothing repeated.
-    assert _run_guarded(deliver) == {"batchItemFailures": []}
-    assert _run_guarded(deliver) == {"batchItemFailures": []}
+    assert run_guarded(deliver) == {"batchItemFailures": []}
+    assert run_guarded(deliver) == {"batchItemFailures": []}
 
     steps = {
         entry.step_id: entry

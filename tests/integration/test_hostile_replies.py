@@ -9,20 +9,14 @@ the real webhook, processor and wait functions, the Twilio test server over real
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 import yaml
 
 from tests.support.conversation_world import World
+from tests.support.hang_guard import run_guarded
 from tests.support.stepfunctions import wait_until
 
 pytestmark = pytest.mark.integration
-
-HANG_GUARD_SECONDS = 60.0
-"""Far above any sane evaluation (milliseconds); only a stalled pipeline reaches it."""
 
 HOSTILE_REPLIES = {
     "nested-repeat-1600": "x" * 1_600,
@@ -61,34 +55,15 @@ TRIGGERS = yaml.safe_dump(
 )
 
 
-def _guarded(action: Callable[[], Any]) -> Any:
-    """``action()`` in a thread, failing the test if it has not returned by the hang guard."""
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = action()
-        except BaseException as error:  # re-raised below, in the test's thread
-            outcome["error"] = error
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(HANG_GUARD_SECONDS)
-    assert not thread.is_alive(), f"the pipeline stalled (> {HANG_GUARD_SECONDS:.0f} s)"
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
-
-
 @pytest.mark.parametrize("reply", HOSTILE_REPLIES.values(), ids=HOSTILE_REPLIES.keys())
 def test_hostile_reply_is_checked_reprompted_and_the_wait_goes_on(world: World, reply: str) -> None:
     world.push(TRIGGERS)
     origin = world.text("book me")
     world.registered(origin)
 
-    _guarded(lambda: world.text(reply))
+    run_guarded(lambda: world.text(reply))
     wait_until(lambda: len(world.bodies()) == 2, what="the reprompt")
-    _guarded(lambda: world.text("ok then yes"))
+    run_guarded(lambda: world.text("ok then yes"))
 
     assert world.finished(origin) == "SUCCEEDED"
     assert world.bodies() == ["Reply YES to confirm", "Please answer YES", "Thanks", "Bye"]
