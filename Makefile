@@ -52,10 +52,11 @@ check-requirements: install ## fail when uv.lock or the layer requirements drift
 	  echo "error: layers/common/requirements.txt is out of date: run 'make requirements'"; rm -f $$tmp; exit 1; fi; \
 	rm -f $$tmp
 
-lint: install ## ruff (lint + format check) and mypy
+lint: install ## ruff (lint + format check), mypy, and the import contracts (pyproject's [tool.importlinter])
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	PYTHONPATH=layers/common $(BIN)/lint-imports --no-cache --no-logo
 
 format: install ## apply ruff formatting and safe fixes
 	$(BIN)/ruff format .
