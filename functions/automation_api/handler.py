@@ -19,16 +19,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
 from sms_automation.adapters.account_store import DynamoAccountStore
-from sms_automation.adapters.automation_run_store import RunStoreUnavailable
 from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
 from sms_automation.automations import http
-from sms_automation.automations.service import (
-    StartedRun,
-    describe_run,
-    dynamo_starter,
-    list_runs,
-)
+from sms_automation.automations.service import RunStoreUnavailable, StartedRun
 from sms_automation.automations.start import StartRequest
+from sms_automation.composition.automations import describe_run, dynamo_starter, list_runs
 
 _SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "automation-api"
 logger = Logger(service=_SERVICE)

@@ -30,8 +30,9 @@ from botocore.config import Config
 from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.automations import events
-from sms_automation.automations.service import AutomationStarter, dynamo_starter
+from sms_automation.automations.service import AutomationStarter
 from sms_automation.automations.start import StartRejected, StartRequest
+from sms_automation.composition.automations import dynamo_starter
 from sms_automation.pii import mask_phone
 from sms_automation.triggers.model import TriggerSet
 from sms_automation.triggers.versions import PerVersion, StoredTriggers, parsed_trigger_files

@@ -11,9 +11,9 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sms_automation.action_log import action_log
 from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.adapters.message_store import DynamoMessageStore
+from sms_automation.composition.action_log import action_log
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -18,10 +18,10 @@ import yaml
 from botocore.exceptions import ClientError
 
 from functions.automation_events import handler as automation_events
-from sms_automation.adapters.automation_run_store import RunStoreUnavailable
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.automations.events import DETAIL_TYPE, SOURCE
 from sms_automation.automations.schedules import desired_schedules
+from sms_automation.automations.service import RunStoreUnavailable
 from sms_automation.triggers.loader import parse_trigger_text
 from tests.resilience.faults import CONNECTION_ERROR, AwsFaults
 from tests.support.aws import (

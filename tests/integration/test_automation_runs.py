@@ -9,10 +9,10 @@ import pytest
 import yaml
 from botocore.exceptions import ClientError
 
-from sms_automation.adapters.automation_run_store import RunStoreUnavailable
 from sms_automation.adapters.aws_failures import is_transient
-from sms_automation.automations.service import AutomationStarter, describe_run, dynamo_starter
+from sms_automation.automations.service import AutomationStarter, RunStoreUnavailable
 from sms_automation.automations.start import StartRejected, StartRequest, StartSource
+from sms_automation.composition.automations import describe_run, dynamo_starter
 from tests.resilience.faults import CONNECTION_ERROR, AwsFaults
 from tests.support.conversation_world import ALICE, OUR_NUMBER, World
 

@@ -1,48 +1,103 @@
 """The action log of an inbound message or automation run: how it ran, step by step, what
 became of each message or call it created, and its conversations. Read-only; shown by
-``sms-automation messages show``, ``sms-automation run --follow`` and the automations API."""
+``sms-automation messages show``, ``sms-automation run --follow`` and the automations API.
+
+It reads four records through ports (``typing.Protocol``): the run, its step ledger, the
+deliveries of what it created and its conversations; ``composition.action_log`` builds it on
+the app table.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
-
-from sms_automation.adapters.conversation_store import DynamoConversationStore
-from sms_automation.adapters.outbound_store import DynamoOutboundStore
-from sms_automation.conversations.model import Conversation
-from sms_automation.processing.ledger import DynamoStepLedger
-from sms_automation.processing.runs import DynamoRunStore
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+    from sms_automation.conversations.model import Conversation
+    from sms_automation.processing.ledger import StepEntry
+    from sms_automation.processing.runs import Run
 
 
-def action_log(table_name: str, client: DynamoDBClient, message_sid: str) -> dict[str, Any]:
-    """``{"run": ... | None, "steps": [...]}``; a step that created a message or call carries
-    its delivery (current status and status history from Twilio's callbacks)."""
-    run = DynamoRunStore(table_name, client).get(message_sid)
-    outbound = DynamoOutboundStore(table_name, client)
-    steps = []
-    for entry in DynamoStepLedger(table_name, client).entries(message_sid):
-        step: dict[str, Any] = asdict(entry)
-        step["state"] = entry.state.value
-        if entry.resource_sid:
-            record = outbound.get(entry.resource_sid)
-            if record is not None:
-                step["delivery"] = {
-                    "status": record.status,
-                    "error_code": record.error_code,
-                    "history": [
-                        {
-                            "status": e.status,
-                            "received_at": e.received_at,
-                            "error_code": e.error_code,
-                        }
-                        for e in record.history
-                    ],
-                }
-        steps.append(step)
-    return {"run": asdict(run) if run else None, "steps": steps}
+class RunRecords(Protocol):
+    def get(self, message_sid: str) -> Run | None: ...
+
+
+class StepRecords(Protocol):
+    def entries(self, message_sid: str) -> list[StepEntry]: ...
+
+
+class DeliveryEvent(Protocol):
+    @property
+    def status(self) -> str: ...
+    @property
+    def received_at(self) -> str: ...
+    @property
+    def error_code(self) -> str | None: ...
+
+
+class Delivery(Protocol):
+    """A message or call a step created, as Twilio's status callbacks left it."""
+
+    @property
+    def status(self) -> str | None: ...
+    @property
+    def error_code(self) -> str | None: ...
+    @property
+    def history(self) -> Sequence[DeliveryEvent]: ...
+
+
+class Deliveries(Protocol):
+    def get(self, sid: str) -> Delivery | None: ...
+
+
+class ConversationRecords(Protocol):
+    def for_message(self, message_sid: str) -> list[Conversation]: ...
+
+
+class ActionLog:
+    def __init__(
+        self,
+        *,
+        runs: RunRecords,
+        steps: StepRecords,
+        deliveries: Deliveries,
+        conversations: ConversationRecords,
+    ) -> None:
+        self._runs = runs
+        self._steps = steps
+        self._deliveries = deliveries
+        self._conversations = conversations
+
+    def of(self, message_sid: str) -> dict[str, Any]:
+        """``{"run": ... | None, "steps": [...]}``; a step that created a message or call
+        carries its delivery (current status and status history from Twilio's callbacks)."""
+        run = self._runs.get(message_sid)
+        steps = []
+        for entry in self._steps.entries(message_sid):
+            step: dict[str, Any] = asdict(entry)
+            step["state"] = entry.state.value
+            if entry.resource_sid:
+                delivery = self._deliveries.get(entry.resource_sid)
+                if delivery is not None:
+                    step["delivery"] = describe_delivery(delivery)
+            steps.append(step)
+        return {"run": asdict(run) if run else None, "steps": steps}
+
+    def conversations(self, message_sid: str) -> list[dict[str, Any]]:
+        """The conversations a message or run started, oldest first."""
+        return [describe_conversation(c) for c in self._conversations.for_message(message_sid)]
+
+
+def describe_delivery(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "status": delivery.status,
+        "error_code": delivery.error_code,
+        "history": [
+            {"status": e.status, "received_at": e.received_at, "error_code": e.error_code}
+            for e in delivery.history
+        ],
+    }
 
 
 def describe_conversation(conversation: Conversation) -> dict[str, Any]:
@@ -60,11 +115,3 @@ def describe_conversation(conversation: Conversation) -> dict[str, Any]:
         "resolved_at": conversation.resolved_at,
         "execution_arn": conversation.execution_arn,
     }
-
-
-def conversation_history(
-    table_name: str, client: DynamoDBClient, message_sid: str
-) -> list[dict[str, Any]]:
-    """The conversations a message or run started, oldest first."""
-    store = DynamoConversationStore(table_name, client)
-    return [describe_conversation(c) for c in store.for_message(message_sid)]

@@ -9,18 +9,18 @@ from typing import TYPE_CHECKING, Any
 from sms_automation import keys
 from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
 from sms_automation.adapters.message_store import from_attributes, newest_first, to_attributes
+from sms_automation.automations.service import RunStoreUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
-class RunStoreUnavailable(RuntimeError):
-    """DynamoDB did not answer or refused for now (throttled, 5xx): nothing was started; try
-    again. Any other DynamoDB error (``AccessDeniedException``, ``ResourceNotFoundException``,
-    ...) is raised as botocore raised it: no retry fixes it (``aws_failures.is_transient``)."""
-
-
 class DynamoAutomationRunStore:
+    """``automations.service.RunOrigins`` on the app table. ``RunStoreUnavailable`` when
+    DynamoDB did not answer or refused for now (throttled, 5xx); any other DynamoDB error
+    (``AccessDeniedException``, ``ResourceNotFoundException``, ...) is raised as botocore raised
+    it: no retry fixes it (``aws_failures.is_transient``)."""
+
     def __init__(self, table_name: str, client: DynamoDBClient) -> None:
         self._table = table_name
         self._client = client

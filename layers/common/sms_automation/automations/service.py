@@ -4,20 +4,19 @@
 and stores the run's origin (its trigger version pinned) once; the trigger processor picks it
 up from the table's stream and runs it like a message. A retry with the same idempotency key
 gets the same run back; with the same key and a different request, a conflict.
+
+Both sides work through ports (``typing.Protocol``); ``composition.automations`` builds them on
+the app table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sms_automation import action_log
 from sms_automation.accounts import ACCOUNT_NAME_PATTERN, Account
-from sms_automation.adapters.account_store import DynamoAccountStore
-from sms_automation.adapters.automation_run_store import DynamoAutomationRunStore
-from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.automations.start import (
     RUN_ID_PATTERN,
     PinnedTriggers,
@@ -29,12 +28,16 @@ from sms_automation.automations.start import (
     request_fingerprint,
     run_id_for,
 )
-from sms_automation.processing.runs import DynamoRunStore
 from sms_automation.triggers.model import Automation, TriggerSet
 from sms_automation.triggers.versions import PerVersion, StoredTriggers, parsed_trigger_files
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+    from sms_automation.action_log import ActionLog
+
+
+class RunStoreUnavailable(RuntimeError):
+    """The run store did not answer or refused for now (throttled, 5xx): nothing was started;
+    try again. Any other store error is raised as the store raised it: no retry fixes it."""
 
 
 class AccountLookup(Protocol):
@@ -43,6 +46,34 @@ class AccountLookup(Protocol):
 
 class CurrentTriggers(Protocol):
     def current(self, account: str) -> StoredTriggers | None: ...
+
+
+class RunOrigins(Protocol):
+    """Automation runs' origins (what was asked, by whom, pinned to which trigger version)."""
+
+    def put_new(self, origin: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Store the origin unless its run id exists: ``None`` when stored, else the existing.
+        Raises ``RunStoreUnavailable`` when the store fails for now (nothing stored)."""
+        ...
+
+    def get(self, run_id: str) -> dict[str, Any] | None: ...
+
+    def list_for_account(
+        self, account: str, *, automation: str | None = None, limit: int = 50
+    ) -> Iterable[dict[str, Any]]:
+        """Newest first; with ``automation`` (any case), only that automation's runs."""
+        ...
+
+
+class RunStatus(Protocol):
+    @property
+    def status(self) -> str: ...
+
+
+class RunStatuses(Protocol):
+    """The processor's run records (how far each run got), by run id."""
+
+    def get_many(self, message_sids: Sequence[str]) -> Mapping[str, RunStatus]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +103,7 @@ class AutomationStarter:
         *,
         accounts: AccountLookup,
         triggers: CurrentTriggers,
-        runs: DynamoAutomationRunStore,
+        runs: RunOrigins,
         clock: Callable[[], datetime],
         parsed: PerVersion[TriggerSet] | None = None,
     ) -> None:
@@ -126,19 +157,6 @@ class AutomationStarter:
         return _started(existing, created=False)
 
 
-def dynamo_starter(
-    table_name: str, client: DynamoDBClient, *, parsed: PerVersion[TriggerSet] | None = None
-) -> AutomationStarter:
-    """The starter on the app table (accounts, trigger files and runs), on the UTC clock."""
-    return AutomationStarter(
-        accounts=DynamoAccountStore(table_name, client),
-        triggers=DynamoTriggerStore(table_name, client),
-        runs=DynamoAutomationRunStore(table_name, client),
-        clock=lambda: datetime.now(UTC),
-        parsed=parsed,
-    )
-
-
 def _started(origin: Mapping[str, Any], *, created: bool) -> StartedRun:
     return StartedRun(
         run_id=str(origin["run_id"]),
@@ -163,59 +181,59 @@ QUEUED = "queued"
 ENDED_STATUSES = frozenset({"completed", "stopped"})
 
 
-def describe_run(
-    table_name: str, client: DynamoDBClient, run_id: str, *, account: str | None = None
-) -> dict[str, Any] | None:
-    """A run's origin, status and action log; ``None`` when there is no such run (or it
-    belongs to another account than ``account``)."""
-    if not RUN_ID_PATTERN.fullmatch(run_id):
-        return None
-    origin = DynamoAutomationRunStore(table_name, client).get(run_id)
-    if origin is None or (account is not None and origin.get("account") != account):
-        return None
-    log = action_log.action_log(table_name, client, run_id)  # reads the run record too
-    run: Mapping[str, Any] = log["run"] or {}
-    status = str(run.get("status") or QUEUED)
-    return {
-        "run_id": run_id,
-        "account": origin["account"],
-        "automation": origin["automation"],
-        "status": status,
-        "ended": status in ENDED_STATUSES,
-        "to": origin["to"],
-        "from": origin["from"],
-        "variables": origin.get("variables", {}),
-        "source": origin.get("source", ""),
-        "requested_by": origin.get("requested_by", ""),
-        "requested_at": origin["requested_at"],
-        "trigger_version": origin["trigger_version"],
-        "finished_at": run.get("finished_at", ""),
-        "waiting_at": run.get("paused_at", ""),
-        "diagnostics": [dict(d) for d in run.get("diagnostics", ())],
-        "steps": log["steps"],
-        "conversations": action_log.conversation_history(table_name, client, run_id),
-    }
+class AutomationRuns:
+    """Runs read back: one with its status and action log, or an account's recent ones."""
 
+    def __init__(self, *, origins: RunOrigins, statuses: RunStatuses, log: ActionLog) -> None:
+        self._origins = origins
+        self._statuses = statuses
+        self._log = log
 
-def list_runs(
-    table_name: str,
-    client: DynamoDBClient,
-    account: str,
-    *,
-    automation: str | None = None,
-    limit: int = 50,
-) -> list[dict[str, Any]]:
-    """Recent runs of an account (optionally of one automation), newest first, without logs."""
-    store = DynamoAutomationRunStore(table_name, client)
-    origins = list(store.list_for_account(account, automation=automation, limit=limit))
-    runs = DynamoRunStore(table_name, client).get_many([str(o["run_id"]) for o in origins])
-    return [
-        {
-            "run_id": origin["run_id"],
+    def describe(self, run_id: str, *, account: str | None = None) -> dict[str, Any] | None:
+        """A run's origin, status and action log; ``None`` when there is no such run (or it
+        belongs to another account than ``account``)."""
+        if not RUN_ID_PATTERN.fullmatch(run_id):
+            return None
+        origin = self._origins.get(run_id)
+        if origin is None or (account is not None and origin.get("account") != account):
+            return None
+        log = self._log.of(run_id)  # reads the run record too
+        run: Mapping[str, Any] = log["run"] or {}
+        status = str(run.get("status") or QUEUED)
+        return {
+            "run_id": run_id,
+            "account": origin["account"],
             "automation": origin["automation"],
-            "status": runs[origin["run_id"]].status if origin["run_id"] in runs else QUEUED,
-            "requested_at": origin["requested_at"],
+            "status": status,
+            "ended": status in ENDED_STATUSES,
+            "to": origin["to"],
+            "from": origin["from"],
+            "variables": origin.get("variables", {}),
             "source": origin.get("source", ""),
+            "requested_by": origin.get("requested_by", ""),
+            "requested_at": origin["requested_at"],
+            "trigger_version": origin["trigger_version"],
+            "finished_at": run.get("finished_at", ""),
+            "waiting_at": run.get("paused_at", ""),
+            "diagnostics": [dict(d) for d in run.get("diagnostics", ())],
+            "steps": log["steps"],
+            "conversations": self._log.conversations(run_id),
         }
-        for origin in origins
-    ]
+
+    def recent(
+        self, account: str, *, automation: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """Recent runs of an account (optionally of one automation), newest first, without
+        logs."""
+        origins = list(self._origins.list_for_account(account, automation=automation, limit=limit))
+        runs = self._statuses.get_many([str(o["run_id"]) for o in origins])
+        return [
+            {
+                "run_id": origin["run_id"],
+                "automation": origin["automation"],
+                "status": runs[origin["run_id"]].status if origin["run_id"] in runs else QUEUED,
+                "requested_at": origin["requested_at"],
+                "source": origin.get("source", ""),
+            }
+            for origin in origins
+        ]

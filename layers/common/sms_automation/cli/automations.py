@@ -15,7 +15,6 @@ from typing import Any
 
 from sms_automation.adapters.account_store import DynamoAccountStore
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
-from sms_automation.automations.service import describe_run, list_runs
 from sms_automation.automations.start import (
     PinnedTriggers,
     StartRejected,
@@ -37,6 +36,7 @@ from sms_automation.cli.triggers import (
     load_for_dry_run,
     print_dry_run,
 )
+from sms_automation.composition.automations import describe_run, list_runs
 from sms_automation.triggers import Engine, parse_trigger_text
 from sms_automation.triggers.model import Automation
 

@@ -9,12 +9,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from sms_automation.accounts import AccountNotFound
-from sms_automation.action_log import action_log
 from sms_automation.adapters.account_store import DynamoAccountStore
 from sms_automation.adapters.message_store import DynamoMessageStore
 from sms_automation.cli.argtypes import positive_int
 from sms_automation.cli.context import CliContext
 from sms_automation.cli.waits import conversation_history
+from sms_automation.composition.action_log import action_log
 
 _PREVIEW = 40
 

@@ -23,13 +23,11 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from sms_automation.adapters.automation_run_store import RunStoreUnavailable
 from sms_automation.adapters.aws_failures import AWS_ERRORS
 from sms_automation.automations.service import (
     AutomationStarter,
+    RunStoreUnavailable,
     StartedRun,
-    describe_run,
-    dynamo_starter,
 )
 from sms_automation.automations.start import (
     PinnedTriggers,
@@ -44,6 +42,7 @@ from sms_automation.cli.argtypes import account_name
 from sms_automation.cli.aws_errors import aws_failure
 from sms_automation.cli.context import CliContext
 from sms_automation.cli.run_progress import RunProgress, event_json, event_line
+from sms_automation.composition.automations import describe_run, dynamo_starter
 from sms_automation.triggers.model import Automation
 
 POLL_SECONDS = 1.0

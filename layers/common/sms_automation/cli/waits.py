@@ -13,11 +13,11 @@ from typing import Any
 
 import boto3
 
-from sms_automation import action_log
 from sms_automation.action_log import describe_conversation as describe
 from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow
 from sms_automation.cli.context import CliContext
+from sms_automation.composition import action_log
 from sms_automation.conversations.model import split_wait_id
 from sms_automation.conversations.service import Conversations
 from sms_automation.processing.runtime import utc_now

@@ -3,13 +3,30 @@ then stored as a new version with its fingerprint and trigger names."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.triggers.engine import compile_triggers
 from sms_automation.triggers.loader import parse_trigger_text
 from sms_automation.triggers.model import TriggerSet
+
+
+class TriggerFiles(Protocol):
+    """An account's trigger files, one version after another."""
+
+    def push(
+        self,
+        account: str,
+        source_text: str,
+        fingerprint: str,
+        pushed_at: datetime,
+        *,
+        trigger_names: Sequence[str] = (),
+    ) -> int:
+        """Store ``source_text`` as the account's next version and make it current: its number."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +37,7 @@ class Published:
 
 
 def publish(
-    store: DynamoTriggerStore,
+    store: TriggerFiles,
     account: str,
     source: str,
     *,
