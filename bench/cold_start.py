@@ -83,7 +83,7 @@ def _status_callback() -> Scenario:
 
 
 def _trigger_processor() -> Scenario:
-    from sms_automation.adapters.message_store import to_attributes
+    from sms_automation.adapters.dynamo_json import to_attributes
     from sms_automation.inbound.message import InboundMessage
     from tests.support.events import inbound_example
 
@@ -116,7 +116,7 @@ def item_attr(value: str) -> dict[str, str]:
 
 def _conversation(*, waiting: bool) -> dict[str, Any]:
     from sms_automation.adapters.conversation_store import _item
-    from sms_automation.adapters.message_store import to_attributes
+    from sms_automation.adapters.dynamo_json import to_attributes
     from sms_automation.conversations.model import Conversation
 
     resolved: dict[str, Any] = (
@@ -141,7 +141,7 @@ _SID = "SM11111111111111111111111111111111"
 
 
 def _wait(function: str) -> Scenario:
-    from sms_automation.adapters.message_store import to_attributes
+    from sms_automation.adapters.dynamo_json import to_attributes
     from sms_automation.inbound.message import InboundMessage
     from tests.support.events import inbound_example
 

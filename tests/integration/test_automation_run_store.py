@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from sms_automation import keys
 from sms_automation.adapters.automation_run_store import DynamoAutomationRunStore
-from sms_automation.adapters.message_store import to_attributes
+from sms_automation.adapters.dynamo_json import to_attributes
 from sms_automation.automations.start import (
     PinnedTriggers,
     StartRequest,

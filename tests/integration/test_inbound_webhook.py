@@ -19,7 +19,8 @@ from moto import mock_aws
 
 from functions.inbound_webhook import handler
 from sms_automation import keys
-from sms_automation.adapters.message_store import DynamoMessageStore, from_attributes
+from sms_automation.adapters.dynamo_json import from_attributes
+from sms_automation.adapters.message_store import DynamoMessageStore
 from sms_automation.signature import url_with_body_hash
 from tests.support.aws import (
     TEST_ACCOUNT_SID,

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from sms_automation.adapters.lambda_invoker import LambdaInvoker
 from sms_automation.dlq.invoker import (
     HandlerInvoker,
     InvocationResult,
-    LambdaInvoker,
     redact,
     result_from_response,
 )

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from sms_automation.adapters.dynamo_stream import DynamoStreamRecords
 from sms_automation.dlq.batch import FailedBatch, parse_failed_batch
-from sms_automation.dlq.stream import BatchResolver, MessageRef, StreamState
+from sms_automation.dlq.ports import MessageRef
+from sms_automation.dlq.stream import BatchResolver, Resolution, StreamState
 
 RECORD_PATH = Path(__file__).resolve().parents[1] / "fixtures" / "dlq_invocation_record.json"
 START = 800000000003126276362
@@ -20,6 +22,11 @@ END = 800000000003126276399
 
 def batch() -> FailedBatch:
     return parse_failed_batch(RECORD_PATH.read_text(encoding="utf-8"))
+
+
+def resolve(streams: FakeStreams) -> Resolution:
+    """The batch resolved through the DynamoDB Streams adapter on a fake client."""
+    return BatchResolver(DynamoStreamRecords(streams)).resolve(batch())
 
 
 def inbound(
@@ -79,7 +86,7 @@ class FakeStreams:
 def test_batch_resolver_reads_the_range_from_its_start_sequence_number() -> None:
     streams = FakeStreams([inbound(START, "SM1"), inbound(END, "SM2", "globex")])
 
-    resolution = BatchResolver(streams).resolve(batch())
+    resolution = resolve(streams)
 
     assert streams.iterator_requests == [
         {
@@ -110,21 +117,21 @@ def test_batch_resolver_keeps_only_inbound_inserts_inside_the_range() -> None:
         ]
     )
 
-    resolution = BatchResolver(streams).resolve(batch())
+    resolution = resolve(streams)
 
     assert resolution.state is StreamState.HELD
     assert [m.message_sid for m in resolution.messages] == ["SM1", "SM2", "RU1"]
 
 
 def test_batch_resolver_reports_a_trimmed_range_as_expired() -> None:
-    resolution = BatchResolver(FakeStreams([], error="TrimmedDataAccessException")).resolve(batch())
+    resolution = resolve(FakeStreams([], error="TrimmedDataAccessException"))
     assert resolution.state is StreamState.EXPIRED
     assert resolution.messages == ()
     assert "no longer holds" in resolution.detail
 
 
 def test_batch_resolver_reports_a_deleted_shard_as_expired() -> None:
-    resolution = BatchResolver(FakeStreams([], error="ResourceNotFoundException")).resolve(batch())
+    resolution = resolve(FakeStreams([], error="ResourceNotFoundException"))
     assert resolution.state is StreamState.EXPIRED
 
 
@@ -132,10 +139,10 @@ def test_batch_resolver_raises_other_stream_errors() -> None:
     """An access error must reach the operator, not read as 'expired'."""
     streams = FakeStreams([], error="AccessDeniedException")
     with pytest.raises(ClientError, match="AccessDeniedException"):
-        BatchResolver(streams).resolve(batch())
+        resolve(streams)
 
 
 def test_batch_resolver_open_shard_ending_before_the_range_is_incomplete() -> None:
-    resolution = BatchResolver(FakeStreams([inbound(START, "SM1")])).resolve(batch())
+    resolution = resolve(FakeStreams([inbound(START, "SM1")]))
     assert resolution.state is StreamState.INCOMPLETE
     assert [m.message_sid for m in resolution.messages] == ["SM1"]

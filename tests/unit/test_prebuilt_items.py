@@ -18,7 +18,8 @@ from botocore.stub import Stubber
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sms_automation.adapters.message_store import DynamoMessageStore, to_attributes
+from sms_automation.adapters.dynamo_json import to_attributes
+from sms_automation.adapters.message_store import DynamoMessageStore
 from sms_automation.adapters.prebuilt_items import (
     PrebuiltItem,
     prebuilt_item,

@@ -30,6 +30,7 @@ from sms_automation.accounts import (
     parse_utc_timestamp,
     utc_timestamp,
 )
+from sms_automation.adapters.dynamo_json import key_attributes
 from sms_automation.keys import (
     ACCOUNTS_INDEX_PK,
     GSI1,
@@ -78,7 +79,7 @@ def account_to_item(account: Account) -> dict[str, AttributeValueTypeDef]:
         settings["opt_out_keywords"] = {"SS": sorted(account.opt_out_keywords)}
     return {
         **settings,
-        **{key: {"S": value} for key, value in account_key(account.name).items()},
+        **key_attributes(account_key(account.name)),
         "kind": {"S": KIND_ACCOUNT},
         GSI1_PK: {"S": ACCOUNTS_INDEX_PK},
         GSI1_SK: {"S": account.name},
@@ -125,7 +126,7 @@ def _send_cap(item: Mapping[str, AttributeValueTypeDef]) -> SendCap:
 
 
 def _key(name: str) -> dict[str, AttributeValueTypeDef]:
-    return {key: {"S": value} for key, value in account_key(name).items()}
+    return key_attributes(account_key(name))
 
 
 class DynamoAccountStore:

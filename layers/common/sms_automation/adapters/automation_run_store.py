@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from sms_automation import keys
 from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
-from sms_automation.adapters.message_store import from_attributes, newest_first, to_attributes
+from sms_automation.adapters.dynamo_json import from_attributes, to_attributes
+from sms_automation.adapters.message_store import newest_first
 from sms_automation.automations.service import RunStoreUnavailable
 
 if TYPE_CHECKING:

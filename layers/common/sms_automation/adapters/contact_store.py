@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sms_automation import keys
 from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code
-from sms_automation.adapters.message_store import from_attributes, to_attributes
+from sms_automation.adapters.dynamo_json import from_attributes, to_attributes
 from sms_automation.opt_out import ContactState
 
 if TYPE_CHECKING:

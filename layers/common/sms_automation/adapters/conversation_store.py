@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from sms_automation import keys
-from sms_automation.adapters.message_store import from_attributes, plain, to_attributes
+from sms_automation.adapters.dynamo_json import from_attributes, plain, to_attributes
 from sms_automation.conversations.model import (
     WAITING,
     Conversation,

@@ -4,56 +4,16 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, cast
-
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from typing import TYPE_CHECKING, Any
 
 from sms_automation import keys
 from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
-from sms_automation.adapters.prebuilt_items import NotPlain, plain_attribute, prebuilt_item
+from sms_automation.adapters.dynamo_json import from_attributes, to_attributes
+from sms_automation.adapters.prebuilt_items import prebuilt_item
 from sms_automation.inbound.rejections import StorageUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def to_attributes(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: serialize(value) for name, value in item.items()}
-
-
-def serialize(value: Any) -> dict[str, Any]:
-    """``TypeSerializer().serialize`` with a fast path for the plain types our items hold.
-
-    The webhook serialises every message on its hot path, and boto3's serializer costs about
-    three quarters of a warm request's own work there (``make bench``). Exact ``str``, ``bool``,
-    ``int``, ``None``, ``dict`` and ``list`` give the very same AttributeValues
-    (``plain_attribute``); a value holding anything else (subclasses, ``Decimal``, sets, tuples,
-    bytes, floats, huge ints) goes to boto3's serializer whole.
-    """
-    try:
-        return plain_attribute(value)
-    except NotPlain:
-        return cast(dict[str, Any], _serializer.serialize(value))
-
-
-def from_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
-    return {name: plain(_deserializer.deserialize(value)) for name, value in attributes.items()}
-
-
-def plain(value: Any) -> Any:
-    """DynamoDB numbers come back as Decimal: whole ones become int again."""
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
 
 
 class DynamoMessageStore:

@@ -14,44 +14,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-_LARGEST_PLAIN_NUMBER = 10**38  # DynamoDB numbers hold 38 digits; beyond, boto3 decides
+from sms_automation.adapters.dynamo_json import NotPlain, plain_attributes, to_attributes
+
 _EMPTY_ITEM = b'"Item": {}'  # how botocore writes an empty Item: the place ours goes
 # json.dumps' output, without looking for cycles a tree built from plain values cannot have (a
 # cycle never gets here: plain_attribute would recurse without end first): ~25 % faster.
 _encode = json.JSONEncoder(check_circular=False).encode
-
-
-class NotPlain(TypeError):
-    """A value ``plain_attribute`` leaves to boto3's serializer."""
-
-
-def plain_attribute(value: Any) -> dict[str, Any]:
-    """The AttributeValue of a plain value: exact ``str``, ``dict``, ``list``, ``bool``, ``int``
-    within DynamoDB's 38 digits, ``None``, nested in any way. Anything else (subclasses,
-    ``Decimal``, sets, tuples, bytes, floats, huge ints) raises ``NotPlain``: boto3's
-    ``TypeSerializer`` decides those (``message_store.serialize``)."""
-    kind = type(value)
-    if kind is str:
-        return {"S": value}
-    if kind is dict:
-        return {"M": _plain_map(value)}
-    if kind is list:
-        return {"L": [plain_attribute(inner) for inner in value]}
-    if kind is bool:
-        return {"BOOL": value}
-    if kind is int and -_LARGEST_PLAIN_NUMBER < value < _LARGEST_PLAIN_NUMBER:
-        return {"N": str(value)}
-    if value is None:
-        return {"NULL": True}
-    raise NotPlain(kind.__name__)
-
-
-def _plain_map(values: dict[str, Any]) -> dict[str, Any]:
-    # Most of a message item's values are text: written here without a call each (make bench).
-    return {
-        key: {"S": inner} if type(inner) is str else plain_attribute(inner)
-        for key, inner in values.items()
-    }
 
 
 class PrebuiltItem(dict[str, Any]):
@@ -65,13 +33,11 @@ class PrebuiltItem(dict[str, Any]):
 
 def prebuilt_item(item: dict[str, Any]) -> dict[str, Any]:
     """The item's AttributeValues: a ``PrebuiltItem`` when every value is plain
-    (``plain_attribute``), otherwise the ordinary ``to_attributes(item)`` (a plain dict, which
-    botocore serializes as always)."""
+    (``dynamo_json.plain_attribute``), otherwise the ordinary ``to_attributes(item)`` (a plain
+    dict, which botocore serializes as always)."""
     try:
-        return PrebuiltItem(_plain_map(item))
+        return PrebuiltItem(plain_attributes(item))
     except NotPlain:
-        from sms_automation.adapters.message_store import to_attributes  # it imports this module
-
         return to_attributes(item)
 
 

@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 
 from sms_automation import keys
 from sms_automation.accounts import utc_timestamp
+from sms_automation.adapters.dynamo_json import key_attributes
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -112,14 +113,10 @@ def check_source_size(source: str) -> None:
         raise TriggerSourceTooLarge(size)
 
 
-def _attributes(key: Mapping[str, str]) -> dict[str, AttributeValueTypeDef]:
-    return {name: {"S": value} for name, value in key.items()}
-
-
 def version_to_item(stored: StoredTriggerSet) -> dict[str, AttributeValueTypeDef]:
     info = stored.info
     item: dict[str, AttributeValueTypeDef] = {
-        **_attributes(keys.trigger_version_key(info.account, info.version)),
+        **key_attributes(keys.trigger_version_key(info.account, info.version)),
         "kind": {"S": keys.KIND_TRIGGER_SET},
         "account": {"S": info.account},
         "version": {"N": str(info.version)},
@@ -153,7 +150,7 @@ def version_from_item(item: Mapping[str, AttributeValueTypeDef]) -> StoredTrigge
 
 def pointer_to_item(info: TriggerVersionInfo) -> dict[str, AttributeValueTypeDef]:
     return {
-        **_attributes(keys.trigger_pointer_key(info.account)),
+        **key_attributes(keys.trigger_pointer_key(info.account)),
         "kind": {"S": keys.KIND_TRIGGER_POINTER},
         "account": {"S": info.account},
         "version": {"N": str(info.version)},
@@ -216,7 +213,7 @@ class DynamoTriggerStore:
     def current_version(self, account: str) -> int | None:
         response = self._client.get_item(
             TableName=self._table,
-            Key=_attributes(keys.trigger_pointer_key(account)),
+            Key=key_attributes(keys.trigger_pointer_key(account)),
             ConsistentRead=True,
             ProjectionExpression="#version",
             ExpressionAttributeNames={"#version": "version"},
@@ -232,7 +229,7 @@ class DynamoTriggerStore:
     def version(self, account: str, version: int) -> StoredTriggerSet | None:
         response = self._client.get_item(
             TableName=self._table,
-            Key=_attributes(keys.trigger_version_key(account, version)),
+            Key=key_attributes(keys.trigger_version_key(account, version)),
             ConsistentRead=True,
         )
         item = response.get("Item")

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
-    from sms_automation.dlq.invoker import LambdaClient
-    from sms_automation.dlq.stream import StreamsClient
+    from sms_automation.adapters.dynamo_stream import StreamsClient
+    from sms_automation.adapters.lambda_invoker import LambdaClient
 
 DEFAULT_STACK = "sms-automation"
 

@@ -19,16 +19,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from sms_automation.adapters.account_store import DynamoAccountStore
+from sms_automation.adapters.dlq_queue import SqsDlqQueue
+from sms_automation.adapters.dynamo_stream import DynamoStreamRecords
+from sms_automation.adapters.lambda_invoker import LambdaInvoker
+from sms_automation.adapters.replay_sources import DynamoReceivedMessages, DynamoStoredMessages
 from sms_automation.cli.argtypes import positive_int
 from sms_automation.cli.context import CliContext
 from sms_automation.dlq.batch import FailedBatch
-from sms_automation.dlq.invoker import LambdaInvoker, ProcessorInvoker
+from sms_automation.dlq.invoker import ProcessorInvoker
 from sms_automation.dlq.pending import unfinished_messages
-from sms_automation.dlq.queue import DlqEntry, DlqQueue
+from sms_automation.dlq.ports import MessageRef
+from sms_automation.dlq.queue import DlqEntry
 from sms_automation.dlq.redrive import DlqRedrive, EntryReport, SurveyedEntry, survey
 from sms_automation.dlq.replay import MessageReport, Outcome, Replayer
-from sms_automation.dlq.stream import BatchResolver, MessageRef, Resolution, StreamState
-from sms_automation.processing.runs import iso
+from sms_automation.dlq.stream import BatchResolver, Resolution, StreamState
+from sms_automation.processing.runs import DynamoRunStore, iso
 
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
@@ -144,8 +149,9 @@ def _now() -> datetime:
 
 def list_entries(args: argparse.Namespace) -> int:
     context: CliContext = args.context
-    queue = DlqQueue(context.dlq_url, context.sqs)
-    entries = survey(queue, BatchResolver(context.dynamodbstreams), limit=args.limit)
+    queue = SqsDlqQueue(context.dlq_url, context.sqs)
+    resolver = BatchResolver(DynamoStreamRecords(context.dynamodbstreams))
+    entries = survey(queue, resolver, limit=args.limit)
     if args.json:
         for surveyed in entries:
             print(json.dumps(_entry_json(surveyed), sort_keys=True))
@@ -240,12 +246,16 @@ def redrive_command(args: argparse.Namespace, invoker: ProcessorInvoker | None =
         if refused is not None:
             return refused
     replayer = Replayer(
-        table_name=context.table_name, dynamodb=context.dynamodb, invoker=invoker, clock=_now
+        messages=DynamoStoredMessages(context.table_name, context.dynamodb),
+        runs=DynamoRunStore(context.table_name, context.dynamodb),
+        invoker=invoker,
+        clock=_now,
     )
     if args.since is not None:
         return _redrive_window(args, context, replayer)
-    queue = DlqQueue(context.dlq_url, context.sqs)
-    redrive = DlqRedrive(queue, BatchResolver(context.dynamodbstreams), replayer)
+    queue = SqsDlqQueue(context.dlq_url, context.sqs)
+    resolver = BatchResolver(DynamoStreamRecords(context.dynamodbstreams))
+    redrive = DlqRedrive(queue, resolver, replayer)
     reports = redrive.run(
         dry_run=args.dry_run, visibility_timeout=args.visibility_timeout, limit=args.limit
     )
@@ -327,10 +337,10 @@ def _redrive_window(args: argparse.Namespace, context: CliContext, replayer: Rep
 def _window_messages(
     context: CliContext, accounts: Sequence[str], *, since: datetime, until: datetime
 ) -> Iterator[MessageRef]:
+    received = DynamoReceivedMessages(context.table_name, context.dynamodb)
+    runs = DynamoRunStore(context.table_name, context.dynamodb)
     for account in accounts:
-        yield from unfinished_messages(
-            context.table_name, context.dynamodb, account, since=since, until=until
-        )
+        yield from unfinished_messages(received, runs, account, since=since, until=until)
 
 
 def _print_messages(reports: Iterable[MessageReport]) -> None:

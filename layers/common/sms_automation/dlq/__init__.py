@@ -6,4 +6,8 @@ resolves the range to message SIDs while the stream still holds it (``stream``, 
 picks unfinished messages by receive time after that (``pending``), rebuilds stream records
 from the current table items (``events``) and invokes the processor with them (``invoker``,
 ``redrive``). Processing is idempotent: a replay never performs a step twice.
+
+Nothing here calls AWS: the queue, the stream, the table and the processor are ports
+(``ports``, ``invoker.ProcessorInvoker``); SQS, DynamoDB Streams, DynamoDB and Lambda are in
+``adapters`` (``dlq_queue``, ``dynamo_stream``, ``replay_sources``, ``lambda_invoker``).
 """

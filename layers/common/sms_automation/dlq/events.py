@@ -3,7 +3,7 @@
 A replay (a DLQ redrive, a record deferred to the processor's retry queue) sends the message
 as it is stored *now* (the webhook writes it once; nothing rewrites it), as an ``INSERT`` with
 the item as ``NewImage`` in DynamoDB JSON: exactly what the processor's filter and
-``message_from_record`` expect.
+``message_from_record`` expect. The item is read by ``adapters.replay_sources``.
 """
 
 from __future__ import annotations
@@ -11,28 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sms_automation import keys
 
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
-
 # A record replayed by time (no stream record known) gets this sequence number.
 SYNTHETIC_SEQUENCE_NUMBER = "0"
-
-
-def stored_item(dynamodb: DynamoDBClient, table_name: str, message_sid: str) -> dict[str, Any]:
-    """The message's (or automation run's) item as stored now (DynamoDB JSON); ``{}`` when it
-    is gone."""
-    return dict(
-        dynamodb.get_item(
-            TableName=table_name,
-            Key={name: {"S": value} for name, value in keys.message_key(message_sid).items()},
-            ConsistentRead=True,
-        ).get("Item")
-        or {}
-    )
 
 
 def stream_record(

@@ -1,6 +1,6 @@
-"""Invoking the trigger processor with a stream event: the port and its two adapters.
+"""Invoking the trigger processor with a stream event: the port and its in-process adapter.
 
-:class:`LambdaInvoker` calls the deployed function synchronously (``RequestResponse``);
+``adapters.lambda_invoker.LambdaInvoker`` calls the deployed function synchronously;
 :class:`HandlerInvoker` calls a handler in this process (tests, local runs). Both answer with
 the records the processor reported as failed and the function's own error, if any.
 """
@@ -33,36 +33,6 @@ class ProcessorInvoker(Protocol):
     def invoke(self, event: Mapping[str, Any]) -> InvocationResult: ...
 
 
-class LambdaClient(Protocol):
-    """The one Lambda call used here (a boto3 ``lambda`` client)."""
-
-    def invoke(
-        self, *, FunctionName: str, InvocationType: str, Payload: bytes
-    ) -> Mapping[str, Any]: ...
-
-
-class LambdaInvoker:
-    def __init__(self, client: LambdaClient, function_name: str) -> None:
-        self._client = client
-        self.function_name = function_name
-
-    def invoke(self, event: Mapping[str, Any]) -> InvocationResult:
-        response = self._client.invoke(
-            FunctionName=self.function_name,
-            InvocationType="RequestResponse",
-            Payload=json.dumps(event).encode(),
-        )
-        raw = response["Payload"].read()
-        try:
-            payload = json.loads(raw) if raw else None
-        except ValueError:
-            payload = None
-        error_kind = response.get("FunctionError")
-        if error_kind:
-            return InvocationResult(function_error=_function_error(payload, str(error_kind)))
-        return result_from_response(payload)
-
-
 class HandlerInvoker:
     """A Lambda handler called in this process, as the Lambda service would call it."""
 
@@ -93,13 +63,6 @@ def result_from_response(response: Any) -> InvocationResult:
             for failure in failures
         )
     )
-
-
-def _function_error(payload: Any, kind: str) -> str:
-    if isinstance(payload, dict) and payload.get("errorMessage"):
-        name = payload.get("errorType") or kind
-        return redact(f"{name}: {payload['errorMessage']}")
-    return f"{kind} function error"
 
 
 def redact(text: str) -> str:

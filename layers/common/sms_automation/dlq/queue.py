@@ -1,24 +1,16 @@
-"""The DLQ in SQS: receive every entry (hidden while we work on it), release or delete it.
+"""A DLQ entry: one message of the queue, with the failed batch it describes (or why not).
 
-Receiving hides a message for the visibility timeout; :meth:`DlqQueue.release` makes it visible
-again at once, so listing or a dry run leaves the queue as it found it (only SQS's receive count
-moves). An entry is deleted only by :meth:`DlqQueue.delete`, after a successful replay.
+The queue itself is a port (``ports.DlqQueue``; in SQS: ``adapters.dlq_queue``). Receiving
+hides an entry for the visibility timeout; ``release`` makes it visible again at once, so
+listing or a dry run leaves the queue as it found it. An entry is deleted only after a
+successful replay.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sms_automation.dlq.batch import FailedBatch, MalformedEntry, parse_failed_batch
-
-if TYPE_CHECKING:
-    from mypy_boto3_sqs import SQSClient
-
-_MAX_PER_RECEIVE = 10  # SQS's limit per ReceiveMessage
-# Long polling asks every SQS server, so one empty answer means the queue has nothing visible.
-_WAIT_SECONDS = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,41 +21,8 @@ class DlqEntry:
     problem: str = ""
 
 
-class DlqQueue:
-    def __init__(self, queue_url: str, client: SQSClient) -> None:
-        self._url = queue_url
-        self._client = client
-
-    def receive_all(self, *, visibility_timeout: int, limit: int) -> Iterator[DlqEntry]:
-        """Every visible entry, at most ``limit``, each hidden for ``visibility_timeout`` s."""
-        seen: set[str] = set()
-        while len(seen) < limit:
-            response = self._client.receive_message(
-                QueueUrl=self._url,
-                MaxNumberOfMessages=min(_MAX_PER_RECEIVE, limit - len(seen)),
-                VisibilityTimeout=visibility_timeout,
-                WaitTimeSeconds=_WAIT_SECONDS,
-            )
-            fresh = [m for m in response.get("Messages", []) if m["MessageId"] not in seen]
-            if not fresh:  # nothing visible, or only what we hold already (a short timeout)
-                return
-            for message in fresh:
-                seen.add(message["MessageId"])
-                yield _entry(
-                    message["MessageId"], message["ReceiptHandle"], message.get("Body", "")
-                )
-
-    def release(self, entry: DlqEntry) -> None:
-        """Visible again now: the next ``dlq list`` or redrive sees it."""
-        self._client.change_message_visibility(
-            QueueUrl=self._url, ReceiptHandle=entry.receipt_handle, VisibilityTimeout=0
-        )
-
-    def delete(self, entry: DlqEntry) -> None:
-        self._client.delete_message(QueueUrl=self._url, ReceiptHandle=entry.receipt_handle)
-
-
-def _entry(message_id: str, receipt_handle: str, body: str) -> DlqEntry:
+def dlq_entry(message_id: str, receipt_handle: str, body: str) -> DlqEntry:
+    """The entry of a received message; a malformed one says why in ``problem``."""
     try:
         batch = parse_failed_batch(body)
     except MalformedEntry as error:

@@ -8,12 +8,10 @@ done, and whatever an error or Ctrl-C leaves unhandled is made visible again too
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import suppress
 from dataclasses import dataclass
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from sms_automation.dlq.queue import DlqEntry, DlqQueue
+from sms_automation.dlq.ports import DlqQueue
+from sms_automation.dlq.queue import DlqEntry
 from sms_automation.dlq.replay import MessageReport, Outcome, Replayer
 from sms_automation.dlq.stream import BatchResolver, Resolution, StreamState
 
@@ -42,7 +40,7 @@ def survey(queue: DlqQueue, resolver: BatchResolver, *, limit: int) -> list[Surv
     try:
         return [SurveyedEntry(e, resolver.resolve(e.batch) if e.batch else None) for e in entries]
     finally:
-        _release_all(queue, entries)
+        queue.release_all(entries)
 
 
 class DlqRedrive:
@@ -64,7 +62,7 @@ class DlqRedrive:
                 pending.remove(entry)
                 yield report
         finally:
-            _release_all(self._queue, pending)
+            self._queue.release_all(pending)
 
     def _redrive(self, entry: DlqEntry, *, dry_run: bool) -> EntryReport:
         batch = entry.batch
@@ -95,10 +93,3 @@ def _kept_because(
     if unprocessed:
         return f"{len(unprocessed)} of {len(messages)} messages not processed"
     return ""
-
-
-def _release_all(queue: DlqQueue, entries: list[DlqEntry]) -> None:
-    """Best effort: an entry not released shows up again when its visibility timeout ends."""
-    for entry in entries:
-        with suppress(ClientError, BotoCoreError):
-            queue.release(entry)

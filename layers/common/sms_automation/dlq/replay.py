@@ -13,20 +13,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from sms_automation.dlq.events import (
-    SYNTHETIC_SEQUENCE_NUMBER,
-    stored_item,
-    stream_event,
-    stream_record,
-)
-from sms_automation.dlq.invoker import ProcessorInvoker, redact
-from sms_automation.dlq.stream import MessageRef
-from sms_automation.processing.runs import DynamoRunStore
+from sms_automation.dlq.events import SYNTHETIC_SEQUENCE_NUMBER, stream_event, stream_record
+from sms_automation.dlq.ports import MessageRef
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+    from sms_automation.dlq.invoker import ProcessorInvoker
+    from sms_automation.dlq.ports import RunStates, StoredMessages
 
 FAILED_AGAIN = "the processor failed it again (its log group has the error; correlation id = SID)"
 
@@ -50,14 +42,13 @@ class Replayer:
     def __init__(
         self,
         *,
-        table_name: str,
-        dynamodb: DynamoDBClient,
+        messages: StoredMessages,
+        runs: RunStates,
         invoker: ProcessorInvoker | None,  # None: dry runs only
         clock: Callable[[], datetime],
     ) -> None:
-        self._table = table_name
-        self._dynamodb = dynamodb
-        self._runs = DynamoRunStore(table_name, dynamodb)
+        self._messages = messages
+        self._runs = runs
         self._invoker = invoker
         self._clock = clock
         self._done: dict[str, MessageReport] = {}
@@ -78,10 +69,10 @@ class Replayer:
         return report
 
     def _replay(self, ref: MessageRef, *, stream_arn: str, dry_run: bool) -> MessageReport:
-        item = stored_item(self._dynamodb, self._table, ref.message_sid)
-        if not item:
+        stored = self._messages.get(ref.message_sid)
+        if stored is None:
             return MessageReport(ref.message_sid, ref.account, Outcome.NOT_FOUND)
-        account = str(item.get("account", {}).get("S", "")) or ref.account
+        account = stored.account or ref.account
         if dry_run:
             run = self._runs.get(ref.message_sid)
             state = "no run yet" if run is None else f"run {run.status}"
@@ -90,13 +81,9 @@ class Replayer:
             raise RuntimeError("a replay needs an invoker; only dry runs go without")
         sequence_number = ref.sequence_number or SYNTHETIC_SEQUENCE_NUMBER
         record = stream_record(
-            item, sequence_number=sequence_number, stream_arn=stream_arn, now=self._clock()
+            stored.image, sequence_number=sequence_number, stream_arn=stream_arn, now=self._clock()
         )
-        try:
-            result = self._invoker.invoke(stream_event([record]))
-        except (ClientError, BotoCoreError) as error:
-            detail = redact(f"the invoke failed: {error}")
-            return MessageReport(ref.message_sid, account, Outcome.STILL_FAILING, detail)
+        result = self._invoker.invoke(stream_event([record]))
         if result.function_error:
             return MessageReport(
                 ref.message_sid, account, Outcome.STILL_FAILING, result.function_error

@@ -29,7 +29,8 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from sms_automation.dlq.events import stored_item, stream_record
+from sms_automation.adapters.replay_sources import stored_item
+from sms_automation.dlq.events import stream_record
 from sms_automation.processing.retry_later import RetryLater
 
 if TYPE_CHECKING:

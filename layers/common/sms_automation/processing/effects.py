@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
-from sms_automation.adapters.message_store import to_attributes
+from sms_automation.adapters.dynamo_json import to_attributes
 from sms_automation.opt_out import REJECTED_BY_TWILIO, ContactRecords, ContactState, opted_out
 from sms_automation.outbound import (
     FinalFailure,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from sms_automation import keys
-from sms_automation.adapters.message_store import from_attributes, to_attributes
+from sms_automation.adapters.dynamo_json import from_attributes, to_attributes
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

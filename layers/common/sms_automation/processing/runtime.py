@@ -40,7 +40,8 @@ from sms_automation.adapters.account_store import (
 )
 from sms_automation.adapters.contact_store import DynamoContactStore
 from sms_automation.adapters.conversation_store import DynamoConversationStore
-from sms_automation.adapters.message_store import DynamoMessageStore, plain
+from sms_automation.adapters.dynamo_json import plain
+from sms_automation.adapters.message_store import DynamoMessageStore
 from sms_automation.adapters.send_counter import DynamoSendCounter
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sms_automation import keys
-from sms_automation.adapters.message_store import from_attributes
+from sms_automation.adapters.dynamo_json import from_attributes
 
 
 class NotAnInboundMessage(ValueError):

@@ -1,0 +1,69 @@
+"""What a replay reads from the app table: a message's item as stored now
+(``dlq.ports.StoredMessages``, ``stored_item`` for the processor's retry queue too) and an
+account's messages by receive time (``dlq.ports.ReceivedMessages``, on ``gsi1``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sms_automation import keys
+from sms_automation.adapters.dynamo_json import key_attributes, string_value
+from sms_automation.dlq.ports import StoredMessage
+from sms_automation.processing.runs import iso
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_AFTER_EVERY_SID = "#\uffff"  # sorts after "{received_at}#{sid}" for any sid
+
+
+def stored_item(dynamodb: DynamoDBClient, table_name: str, message_sid: str) -> dict[str, Any]:
+    """The message's (or automation run's) item as stored now (DynamoDB JSON); ``{}`` when it
+    is gone."""
+    return dict(
+        dynamodb.get_item(
+            TableName=table_name,
+            Key=key_attributes(keys.message_key(message_sid)),
+            ConsistentRead=True,
+        ).get("Item")
+        or {}
+    )
+
+
+class DynamoStoredMessages:
+    def __init__(self, table_name: str, client: DynamoDBClient) -> None:
+        self._table = table_name
+        self._client = client
+
+    def get(self, message_sid: str) -> StoredMessage | None:
+        item = stored_item(self._client, self._table, message_sid)
+        return StoredMessage(string_value(item, "account"), item) if item else None
+
+
+class DynamoReceivedMessages:
+    def __init__(self, table_name: str, client: DynamoDBClient) -> None:
+        self._table = table_name
+        self._client = client
+
+    def received_between(self, account: str, since: datetime, until: datetime) -> Iterator[str]:
+        for index_pk in (
+            keys.account_messages_index_pk(account),
+            keys.account_runs_index_pk(account),
+        ):
+            pages = self._client.get_paginator("query").paginate(
+                TableName=self._table,
+                IndexName=keys.GSI1,
+                KeyConditionExpression="#pk = :pk AND #sk BETWEEN :since AND :until",
+                ExpressionAttributeNames={"#pk": keys.GSI1_PK, "#sk": keys.GSI1_SK},
+                ExpressionAttributeValues={
+                    ":pk": {"S": index_pk},
+                    ":since": {"S": iso(since)},
+                    ":until": {"S": iso(until) + _AFTER_EVERY_SID},
+                },
+                ProjectionExpression="message_sid, account, received_at",
+            )
+            for page in pages:
+                for item in page.get("Items", []):
+                    yield item["message_sid"]["S"]
