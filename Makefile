@@ -56,7 +56,7 @@ lint: install ## ruff (lint + format check), mypy, and the import contracts (pyp
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	PYTHONPATH=layers/common $(BIN)/lint-imports --no-cache --no-logo
+	PYTHONPATH=layers/common:cli:local $(BIN)/lint-imports --no-cache --no-logo
 
 format: install ## apply ruff formatting and safe fixes
 	$(BIN)/ruff format .
@@ -112,12 +112,12 @@ test: install check-requirements contract-deps lint validate-template ## everyth
 
 # ARCH: the Lambda architecture to build for; unset, the template's default (arm64). The build
 # is pinned to it (tools/deploy.py pin-build): a deploy of it with another architecture is refused.
-build: install tools ## sam build (ARCH=arm64 by default, the template's; ARCH=x86_64 to override)
+build: install tools ## sam build (ARCH=arm64 by default, ARCH=x86_64 to override), then the layer's size and largest packages
 	PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(TOOLS_VENV)/bin/sam build $(if $(ARCH),--parameter-overrides Architecture=$(ARCH))
 	@test -d .aws-sam/build/CommonLayer/python/sms_automation || { echo "error: layer lacks python/sms_automation"; exit 1; }
 	@test -f .aws-sam/build/InboundWebhookFunction/handler.py || { echo "error: InboundWebhookFunction lacks handler.py"; exit 1; }
 	@$(BIN)/python tools/deploy.py pin-build
-	@echo "layer: $$(du -sh .aws-sam/build/CommonLayer | cut -f1) unzipped (Lambda allows 250 MB for function + layers)"
+	$(BIN)/python tools/layer_size.py .aws-sam/build/CommonLayer
 
 # ---- deploy to AWS (docs/deploy.md): CONFIG_ENV = a samconfig.toml environment (default = dev) ---
 CONFIG_ENV ?= default
@@ -153,13 +153,13 @@ emulator: $(EMULATOR_VENV)/.installed ## ministack in its own venv (it pins boto
 
 # PUBLIC_URL: a tunnel's https URL to 127.0.0.1:$(PORT), for a real Twilio number (docs/local.md).
 run: install tools emulator ## the whole stack: emulator, deploy, Twilio sandbox + phone simulator (PORT=4566 SANDBOX_PORT=4570 PUBLIC_URL=)
-	@$(BIN)/python -m local run --port $(PORT) --sandbox-port $(SANDBOX_PORT)$(if $(PUBLIC_URL), --public-url '$(PUBLIC_URL)')
+	@$(BIN)/python -m sms_automation_local run --port $(PORT) --sandbox-port $(SANDBOX_PORT)$(if $(PUBLIC_URL), --public-url '$(PUBLIC_URL)')
 
 stop: install ## stop a `make run` running in another terminal
-	@$(BIN)/python -m local stop
+	@$(BIN)/python -m sms_automation_local stop
 
 reset: install ## stop, then delete .local (state, logs, build): the next `make run` starts from scratch
-	@$(BIN)/python -m local reset
+	@$(BIN)/python -m sms_automation_local reset
 
 e2e: install tools emulator ## end-to-end tests only: deploy to a fresh emulator, real HTTP
 	$(BIN)/pytest -m e2e tests/e2e

@@ -1,8 +1,8 @@
 """The local-stack rows of issue 7, on demand: ``python -m bench.local_stack [--n 200]``.
 
-Brings the stack up exactly as ``make run`` does (``local.stack.LocalStack``: ministack, the
-real template, the Twilio sandbox, the demo account and triggers) on free ports with its own
-state folder, then measures over real HTTP:
+Brings the stack up exactly as ``make run`` does (``sms_automation_local.stack.LocalStack``:
+ministack, the real template, the Twilio sandbox, the demo account and triggers) on free ports
+with its own state folder, then measures over real HTTP:
 
 - signed webhook → auto-reply visible in the sandbox (one new contact per message, polled every
   10 ms: figures carry up to 10 ms of polling granularity);
@@ -37,15 +37,15 @@ from typing import Any
 
 import boto3
 
-from local import sam
-from local.layout import Layout
-from local.processes import unused_port
-from local.stack import LocalStack
 from sms_automation import keys
-from sms_automation.local.demo import DEMO_AUTH_TOKEN
-from sms_automation.local.inbound_sms import deliver, inbound_sms_form
-from sms_automation.local.sandbox_api import PAGE_SIZE, list_resources
-from sms_automation.local.state import LocalState
+from sms_automation_local import sam
+from sms_automation_local.demo import DEMO_AUTH_TOKEN
+from sms_automation_local.inbound_sms import deliver, inbound_sms_form
+from sms_automation_local.layout import Layout
+from sms_automation_local.processes import unused_port
+from sms_automation_local.stack import LocalStack
+from sms_automation_local.state import LocalState
+from sms_automation_local.twilio_sandbox_client import PAGE_SIZE, list_resources
 
 POLL_SECONDS = 0.01
 DEADLINE_SECONDS = 30.0

@@ -1,6 +1,7 @@
 """The local stack for the end-to-end tests: brought up once per session by the same code as
-``make run`` (``local.stack.LocalStack``), on a free port with its own state folder, so a
-developer's running ``make run`` is left alone; torn down at the end, every process stopped.
+``make run`` (``sms_automation_local.stack.LocalStack``), on a free port with its own state
+folder, so a developer's running ``make run`` is left alone; torn down at the end, every process
+stopped.
 
 A prerequisite missing outside CI skips the tests (with the command to fix it); with ``CI`` set
 it fails them. A build, emulator or deploy failure always fails them: they prove it deploys.
@@ -15,10 +16,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from local.layout import ROOT, Layout, MissingPrerequisite
-from local.processes import unused_port
-from local.stack import LocalStack
-from sms_automation.local.state import ENV_STATE_FILE, LocalState
+from sms_automation_local.layout import ROOT, Layout, MissingPrerequisite
+from sms_automation_local.processes import unused_port
+from sms_automation_local.stack import LocalStack
+from sms_automation_local.state import ENV_STATE_FILE, LocalState
 from tests.support.cli import console_script
 
 _TIMINGS: dict[str, float] = {}

@@ -21,14 +21,14 @@ from typing import Any
 import boto3
 import pytest
 
-from local.layout import ROOT
 from sms_automation.automations.events import DETAIL_TYPE, SOURCE
 from sms_automation.automations.start import run_id_for
-from sms_automation.local.demo import DEMO_AUTH_TOKEN
-from sms_automation.local.readiness import stack_outputs
-from sms_automation.local.state import LocalState
+from sms_automation_local.demo import DEMO_AUTH_TOKEN
+from sms_automation_local.layout import ROOT
+from sms_automation_local.readiness import stack_outputs
+from sms_automation_local.state import LocalState
 from tests.e2e.conftest import sms_automation
-from tests.e2e.sandbox import DEADLINE_SECONDS, wait_for
+from tests.e2e.polling import DEADLINE_SECONDS, wait_for
 from tests.e2e.test_sandbox import replies_to
 from tests.support.cli import CONSOLE_SCRIPT
 

@@ -9,11 +9,11 @@ from threading import Barrier
 
 import pytest
 
-from sms_automation.local.demo import DEMO_AUTH_TOKEN
-from sms_automation.local.inbound_sms import deliver, inbound_sms_form
-from sms_automation.local.state import LocalState
+from sms_automation_local.demo import DEMO_AUTH_TOKEN
+from sms_automation_local.inbound_sms import deliver, inbound_sms_form
+from sms_automation_local.state import LocalState
 from tests.e2e.conftest import sms_automation
-from tests.e2e.sandbox import wait_for
+from tests.e2e.polling import wait_for
 from tests.e2e.test_sandbox import replies_to, send
 
 pytestmark = pytest.mark.e2e

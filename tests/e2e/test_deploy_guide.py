@@ -31,16 +31,16 @@ from typing import Any
 import boto3
 import pytest
 
-from local.emulator import Emulator
-from local.layout import ROOT, Layout
-from local.processes import unused_port
-from local.sam import emulator_credentials
-from local.sandbox import SandboxProcess
-from local.twilio_sandbox.config import SandboxAccount, SandboxConfig, SandboxNumber
-from sms_automation.local.demo import DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN
-from sms_automation.local.readiness import webhook_answers
-from sms_automation.local.sandbox_api import list_resources
-from tests.e2e.sandbox import wait_for
+from sms_automation_local.demo import DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN
+from sms_automation_local.emulator import Emulator
+from sms_automation_local.layout import ROOT, Layout
+from sms_automation_local.processes import unused_port
+from sms_automation_local.readiness import webhook_answers
+from sms_automation_local.sam import emulator_credentials
+from sms_automation_local.twilio_sandbox.config import SandboxAccount, SandboxConfig, SandboxNumber
+from sms_automation_local.twilio_sandbox.process import SandboxProcess
+from sms_automation_local.twilio_sandbox_client import list_resources
+from tests.e2e.polling import wait_for
 from tests.e2e.stack_proxy import stack_proxy
 from tests.support.docs import DEPLOY_GUIDE, README, commands, guide_block
 from tests.support.template import load_template

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from sms_automation.local.demo import DEMO_AUTH_TOKEN, DEMO_CONTACT
-from sms_automation.local.inbound_sms import deliver, inbound_sms_form
-from sms_automation.local.state import LocalState
+from sms_automation_local.demo import DEMO_AUTH_TOKEN, DEMO_CONTACT
+from sms_automation_local.inbound_sms import deliver, inbound_sms_form
+from sms_automation_local.state import LocalState
 from tests.e2e.conftest import sms_automation
 
 pytestmark = pytest.mark.e2e

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from sms_automation.local.state import LocalState
+from sms_automation_local.state import LocalState
 from tests.e2e.conftest import sms_automation
-from tests.e2e.sandbox import wait_for
+from tests.e2e.polling import wait_for
 from tests.e2e.test_sandbox import replies_to, send
 
 pytestmark = pytest.mark.e2e

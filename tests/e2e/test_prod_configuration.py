@@ -9,9 +9,9 @@ import tomllib
 import boto3
 import pytest
 
-from local import sam
-from local.layout import ROOT, Layout
-from sms_automation.local.state import LocalState
+from sms_automation_local import sam
+from sms_automation_local.layout import ROOT, Layout
+from sms_automation_local.state import LocalState
 
 pytestmark = pytest.mark.e2e
 

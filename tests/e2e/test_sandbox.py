@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from sms_automation.local.demo import DEMO_AUTH_TOKEN
-from sms_automation.local.inbound_sms import deliver, inbound_sms_form
-from sms_automation.local.state import LocalState
+from sms_automation_local.demo import DEMO_AUTH_TOKEN
+from sms_automation_local.inbound_sms import deliver, inbound_sms_form
+from sms_automation_local.state import LocalState
+from sms_automation_local.twilio_sandbox_client import list_resources
 from tests.e2e.conftest import sms_automation
-from tests.e2e.sandbox import listed, wait_for
+from tests.e2e.polling import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +35,11 @@ def send(stack: LocalState, contact: str, body: str, message_sid: str | None = N
 
 
 def replies_to(stack: LocalState, contact: str) -> list[dict[str, Any]]:
-    return [m for m in listed(stack, "Messages", To=contact) if m["direction"] == "outbound-api"]
+    return [
+        m
+        for m in list_resources(stack.sandbox_url, "Messages", To=contact)
+        if m["direction"] == "outbound-api"
+    ]
 
 
 def test_inbound_sms_gets_the_auto_reply_through_the_sandbox(local_stack: LocalState) -> None:
@@ -52,7 +57,9 @@ def test_sandbox_cli_lists_what_the_application_sent(
 ) -> None:
     contact = "+15005550103"
     send(local_stack, contact, "CALL")
-    wait_for("the call", lambda: listed(local_stack, "Calls", To=contact) or None)
+    wait_for(
+        "the call", lambda: list_resources(local_stack.sandbox_url, "Calls", To=contact) or None
+    )
     wait_for("the text", lambda: replies_to(local_stack, contact) or None)
 
     messages = sms_automation(cli_env, "sandbox", "messages", "--to", contact, "--json")
@@ -86,7 +93,10 @@ def test_keyword_places_a_call_with_the_expected_twiml(local_stack: LocalState) 
 
     send(local_stack, contact, "CALL")
 
-    call = wait_for("the call", lambda: next(iter(listed(local_stack, "Calls", To=contact)), None))
+    call = wait_for(
+        "the call",
+        lambda: next(iter(list_resources(local_stack.sandbox_url, "Calls", To=contact)), None),
+    )
     assert call["from"] == local_stack.demo_number
     twiml = wait_for("the call's TwiML", lambda: _twiml_of(local_stack, call["sid"]))
     assert "<Say>Hello from the demo. Connecting you to our support line.</Say>" in twiml

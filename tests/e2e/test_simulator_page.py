@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from local.layout import ROOT
-from sms_automation.local.state import LocalState
-from tests.e2e.sandbox import DEADLINE_SECONDS
+from sms_automation_local.layout import ROOT
+from sms_automation_local.state import LocalState
+from tests.e2e.polling import DEADLINE_SECONDS
 
 pytestmark = pytest.mark.e2e
 

@@ -19,7 +19,7 @@ from sms_automation.adapters.account_store import (
     DynamoAccountStore,
     SecretsManagerTokenStore,
 )
-from sms_automation.cli.main import main
+from sms_automation_cli.main import main
 from tests.support.aws import SECRETS_PREFIX, use_dummy_aws_credentials
 from tests.support.template import create_table_kwargs
 

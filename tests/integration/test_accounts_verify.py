@@ -21,7 +21,7 @@ import pytest
 from moto import mock_aws
 
 from sms_automation.adapters.twilio_verify import VerificationOutcome, verify_twilio_account
-from sms_automation.cli.main import main
+from sms_automation_cli.main import main
 from tests.support.aws import SECRETS_PREFIX, account_registry, use_dummy_aws_credentials
 from tests.support.template import create_table_kwargs
 

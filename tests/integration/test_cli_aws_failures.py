@@ -16,7 +16,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from sms_automation.cli.context import ENV_TABLE
+from sms_automation_cli.context import ENV_TABLE
 from tests.resilience.faults import CONNECTION_ERROR, AwsFaults
 from tests.support.aws import (
     SECRETS_PREFIX,

@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from functions.inbound_webhook import handler
-from sms_automation.cli.main import main
+from sms_automation_cli.main import main
 from tests.support.aws import (
     SECRETS_PREFIX,
     TEST_AUTH_TOKEN,

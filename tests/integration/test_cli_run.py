@@ -11,8 +11,8 @@ import boto3
 import pytest
 import yaml
 
-from sms_automation.cli import run as cli_run
 from sms_automation.composition.automations import describe_run, list_runs
+from sms_automation_cli import run as cli_run
 from tests.integration.test_automation_runs import REMINDER
 from tests.resilience.faults import CONNECTION_ERROR, AwsFaults
 from tests.support.cli import run_cli as cli

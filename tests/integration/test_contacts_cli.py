@@ -11,8 +11,8 @@ import pytest
 from moto import mock_aws
 
 from sms_automation.adapters.contact_store import DynamoContactStore
-from sms_automation.cli.main import main
 from sms_automation.opt_out import ContactState
+from sms_automation_cli.main import main
 from tests.support.aws import (
     SECRETS_PREFIX,
     account_registry,

@@ -21,11 +21,11 @@ from moto import mock_aws
 
 from functions.inbound_webhook import handler as inbound
 from functions.trigger_processor import handler as processor
-from sms_automation.cli import dlq
-from sms_automation.cli.context import CliContext
-from sms_automation.cli.main import build_parser, main
 from sms_automation.dlq.invoker import HandlerInvoker
 from sms_automation.processing.runs import DynamoRunStore
+from sms_automation_cli import dlq
+from sms_automation_cli.context import CliContext
+from sms_automation_cli.main import build_parser, main
 from tests.support.aws import (
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,

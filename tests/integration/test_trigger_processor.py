@@ -22,13 +22,13 @@ from functions.trigger_processor import handler as processor
 from sms_automation.adapters.contact_store import DynamoContactStore
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
-from sms_automation.cli.main import main
 from sms_automation.processing.ledger import DynamoStepLedger, StepState
 from sms_automation.processing.port import idempotency_key
 from sms_automation.processing.runner import MessageProcessor, MissingTriggerVersion
 from sms_automation.processing.runs import DynamoRunStore
 from sms_automation.triggers import ActionPort, DryRunPort
 from sms_automation.triggers.versions import engines
+from sms_automation_cli.main import main
 from tests.support.aws import (
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,

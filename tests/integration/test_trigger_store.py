@@ -20,8 +20,8 @@ from sms_automation.adapters.trigger_store import (
     TriggerSourceTooLarge,
     TriggerVersionNotFound,
 )
-from sms_automation.cli.main import main
 from sms_automation.triggers import compile_triggers, parse_trigger_text
+from sms_automation_cli.main import main
 from tests.support.aws import (
     SECRETS_PREFIX,
     account_registry,

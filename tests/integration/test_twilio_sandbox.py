@@ -15,9 +15,9 @@ from urllib.parse import parse_qsl
 import pytest
 import requests
 
-from local.twilio_sandbox import TwilioSandbox
-from local.twilio_sandbox.simulator import SimulatedAccount, Simulator
 from sms_automation.signature import verify_form
+from sms_automation_local.twilio_sandbox import TwilioSandbox
+from sms_automation_local.twilio_sandbox.simulator import SimulatedAccount, Simulator
 
 pytestmark = pytest.mark.integration
 

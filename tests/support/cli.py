@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sms_automation.cli.main import main
+from sms_automation_cli.main import main
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

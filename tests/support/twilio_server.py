@@ -1,5 +1,5 @@
 """A Twilio-like REST API on 127.0.0.1 for tests: the local stack's Twilio sandbox
-(``local/twilio_sandbox``) with the test defaults.
+(``local/sms_automation_local/twilio_sandbox``) with the test defaults.
 
     with TwilioTestServer() as twilio:            # ephemeral port; twilio.base_url
         twilio.fail_next(server_error(), rate_limited(retry_after="2"))
@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Final
 
-from local.twilio_sandbox import (
+from sms_automation_local.twilio_sandbox import (
     API_VERSION,
     IDEMPOTENCY_HEADER,
     DropConnectionFault,
@@ -35,7 +35,7 @@ from local.twilio_sandbox import (
     twilio_error,
     twilio_error_body,
 )
-from local.twilio_sandbox.resources import MESSAGING_SERVICE_SENDER
+from sms_automation_local.twilio_sandbox.resources import MESSAGING_SERVICE_SENDER
 
 DEFAULT_ACCOUNT_SID: Final = "AC" + "0123456789abcdef" * 2
 DEFAULT_AUTH_TOKEN: Final = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"

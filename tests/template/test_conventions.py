@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from sms_automation.cli import context
+from sms_automation_cli import context
 from tests.support.template import ROOT, table_resource
 from tests.template import checks
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sms_automation.cli import context
+from sms_automation_cli import context
 from tests.support.template import load_template
 
 pytestmark = pytest.mark.template

@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from sms_automation.cli.main import main
 from sms_automation.signature import body_sha256, compute_signature, url_with_body_hash
+from sms_automation_cli.main import main
 
 URL = "https://mycompany.com/myapp.php?foo=1&bar=2"
 TOKEN = "12345"

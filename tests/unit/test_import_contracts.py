@@ -13,15 +13,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYER = ROOT / "layers" / "common"
+TOOLING = (ROOT / "cli", ROOT / "local")
 
 
 def lint_imports(layer: Path) -> subprocess.CompletedProcess[str]:
-    """``lint-imports`` with the repository's contracts over the package found in ``layer``."""
+    """``lint-imports`` with the repository's contracts over the package found in ``layer`` (and
+    the CLI's and the local stack's, which they cover too)."""
     command = Path(sys.executable).parent / "lint-imports"
     return subprocess.run(  # noqa: S603 (the venv's own lint-imports, our own arguments)
         [command, "--config", ROOT / "pyproject.toml", "--no-cache", "--no-logo"],
         cwd=ROOT,
-        env={"PATH": os.defpath, "PYTHONPATH": str(layer)},
+        env={"PATH": os.defpath, "PYTHONPATH": os.pathsep.join(map(str, (layer, *TOOLING)))},
         capture_output=True,
         text=True,
         check=False,
@@ -48,7 +50,7 @@ def test_import_contracts_are_kept_by_the_layer() -> None:
         ),
         (
             "adapters/scheduler.py",
-            "from sms_automation.cli import main",
+            "from sms_automation_cli import main",
             "What Lambda runs never imports the CLI or the local tooling BROKEN",
         ),
         (

@@ -1,5 +1,5 @@
 """The local stack's pruned layer keeps every AWS service model and Twilio domain the code
-uses (``local/layer_prune.py``): a client for each loads from a pruned copy."""
+uses (``local/sms_automation_local/layer_prune.py``): a client for each loads from a pruned copy."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import botocore
 import twilio
 
-from local.layer_prune import AWS_SERVICES, TWILIO_DOMAINS, prune_layer
+from sms_automation_local.layer_prune import AWS_SERVICES, TWILIO_DOMAINS, prune_layer
 from tests.support.python import run_python
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from local.__main__ import build_parser
-from local.stack import STAGE, InvalidPublicUrl, LocalStack
+from sms_automation_local.__main__ import build_parser
+from sms_automation_local.stack import STAGE, InvalidPublicUrl, LocalStack
 
 ROOT = Path(__file__).resolve().parents[2]
 TUNNEL = "https://abc123.tunnel.example"
@@ -72,7 +72,7 @@ def test_make_run_passes_public_url_through() -> None:
     [command] = [
         line
         for line in _make_dry_run(f"PUBLIC_URL={TUNNEL}").splitlines()
-        if "-m local run" in line
+        if "-m sms_automation_local run" in line
     ]
     assert command.endswith(f"--public-url '{TUNNEL}'")
     assert "--public-url" not in _make_dry_run()

@@ -7,7 +7,7 @@ import argparse
 
 import pytest
 
-from sms_automation.cli.argtypes import positive_int
+from sms_automation_cli.argtypes import positive_int
 from tests.support.cli import run_cli
 
 

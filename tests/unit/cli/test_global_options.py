@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sms_automation.cli.main import CommandParser, build_parser, leaf_commands
+from sms_automation_cli.main import CommandParser, build_parser, leaf_commands
 from tests.support.cli import run_cli
 
 LEAVES = leaf_commands(build_parser())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sms_automation.cli.run_progress import RunProgress, event_line
+from sms_automation_cli.run_progress import RunProgress, event_line
 
 AT = "2026-11-26T21:09:03.340Z"
 LATER = "2026-11-26T21:09:41.000Z"

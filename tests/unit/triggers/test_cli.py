@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sms_automation.cli.main import main
+from sms_automation_cli.main import main
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "triggers"
 

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from sms_automation.cli.main import main
 from sms_automation.triggers import HttpRequest
 from sms_automation.triggers.loader import parse_trigger_text
+from sms_automation_cli.main import main
 from tests.unit.triggers.builders import SENDER, evaluate, message, trigger_set
 
 

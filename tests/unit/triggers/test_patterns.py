@@ -42,7 +42,7 @@ HOSTILE_BODIES = {
 
 _CHILD = """
 import contextlib, io, json, sys
-from sms_automation.cli.main import main
+from sms_automation_cli.main import main
 results = []
 for argv in json.loads(sys.stdin.read()):
     out, err = io.StringIO(), io.StringIO()
@@ -56,7 +56,7 @@ print(json.dumps(results))
 def _cli(*commands: list[str]) -> list[tuple[int, str, str]]:
     """``sms-automation`` commands run in a fresh interpreter, with a hang guard: (exit code,
     standard output, standard error) of each."""
-    path = os.pathsep.join([str(ROOT / "layers" / "common"), str(ROOT)])
+    path = os.pathsep.join(str(ROOT / folder) for folder in ("layers/common", "cli", "local", "."))
     try:
         child = subprocess.run(  # noqa: S603 (our own interpreter and CLI)
             [sys.executable, "-c", _CHILD],
@@ -153,7 +153,7 @@ def test_pattern_a_feature_re2_lacks_is_refused_by_name(pattern: str, feature: s
 def test_pattern_refusals_reach_validate_with_the_feature_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from sms_automation.cli.main import main
+    from sms_automation_cli.main import main
 
     path = _trigger_file(tmp_path, condition=r"^(?=.*\d)\w+$", extract=r"(?P<n>\d+)")
     assert main(["triggers", "validate", str(path)]) == 1

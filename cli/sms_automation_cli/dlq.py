@@ -1,0 +1,360 @@
+"""``sms-automation dlq list|redrive``: stream batches the trigger processor gave up on.
+
+An entry of the DLQ describes a batch (shard, sequence range, why it was dropped), not its
+messages. ``list`` reads each range back from the table's stream (held for 24 hours) to name
+the messages it covers; ``redrive`` replays them through the deployed processor from their
+current table items and deletes an entry only when all its messages were processed. Replays
+are safe: the processor performs no step twice. Message bodies and phone numbers are never
+printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from sms_automation.adapters.account_store import DynamoAccountStore
+from sms_automation.adapters.dlq_queue import SqsDlqQueue
+from sms_automation.adapters.dynamo_stream import DynamoStreamRecords
+from sms_automation.adapters.lambda_invoker import LambdaInvoker
+from sms_automation.adapters.replay_sources import DynamoReceivedMessages, DynamoStoredMessages
+from sms_automation.dlq.batch import FailedBatch
+from sms_automation.dlq.invoker import ProcessorInvoker
+from sms_automation.dlq.pending import unfinished_messages
+from sms_automation.dlq.ports import MessageRef
+from sms_automation.dlq.queue import DlqEntry
+from sms_automation.dlq.redrive import DlqRedrive, EntryReport, SurveyedEntry, survey
+from sms_automation.dlq.replay import MessageReport, Outcome, Replayer
+from sms_automation.dlq.stream import BatchResolver, Resolution, StreamState
+from sms_automation.processing.runs import DynamoRunStore, iso
+from sms_automation_cli.argtypes import positive_int
+from sms_automation_cli.context import CliContext
+
+EXIT_OK: Final = 0
+EXIT_FAILED: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_LEFT_OVER: Final = 3
+
+DEFAULT_LIMIT: Final = 100
+DEFAULT_VISIBILITY_TIMEOUT: Final = 900
+# A message is received a moment before the stream records its write.
+_WINDOW_BEFORE = timedelta(minutes=5)
+_WINDOW_AFTER = timedelta(minutes=1)
+
+_EXIT_CODES = """\
+exit codes:
+  0  done (redrive: every entry replayed and deleted, or nothing to do; always for --dry-run)
+  1  AWS or the deployment could not be reached, or the confirmation was declined
+  2  usage error (also: no --yes and no terminal to ask on)
+  3  something is left: an entry stays in the queue (malformed, stream records expired,
+     a message still failing or not found), or a message of --since still fails
+"""
+
+
+def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    group = groups.add_parser(
+        "dlq",
+        help="stream batches the trigger processor gave up on: list, redrive",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_EXIT_CODES,
+    )
+    commands = group.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    listing = commands.add_parser(
+        "list",
+        help="each failed batch: when, why, attempts, range, its messages",
+        description="List the DLQ's entries (the queue is left as it was).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_EXIT_CODES,
+    )
+    listing.add_argument("--json", action="store_true", help="one JSON object per entry")
+    listing.add_argument(
+        "--limit", type=positive_int, default=DEFAULT_LIMIT, help="at most N (100)"
+    )
+    listing.set_defaults(func=list_entries)
+
+    redrive = commands.add_parser(
+        "redrive",
+        help="replay the entries' messages through the processor; delete what processed",
+        description=textwrap.dedent(
+            """\
+            Replay each entry's messages through the trigger processor (a synchronous invoke
+            of the deployed function), from their current table items. An entry is deleted
+            only when every one of its messages processed; the others stay in the queue.
+
+            Entries older than 24 hours can no longer be read back from the stream: replay
+            them by receive time with --since/--until (inbound messages whose processing
+            never finished, per account). Those entries stay in the queue until its 14-day
+            retention drops them, or until you delete them (e.g. in the SQS console)."""
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_EXIT_CODES,
+    )
+    redrive.add_argument("--dry-run", action="store_true", help="show what would be replayed")
+    redrive.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    redrive.add_argument(
+        "--limit", type=positive_int, default=DEFAULT_LIMIT, help="at most N (100)"
+    )
+    redrive.add_argument(
+        "--visibility-timeout",
+        type=positive_int,
+        default=DEFAULT_VISIBILITY_TIMEOUT,
+        metavar="SECONDS",
+        help="entries stay hidden from others this long while being replayed (900)",
+    )
+    redrive.add_argument(
+        "--since",
+        type=_moment,
+        metavar="TIME",
+        help="instead of the entries: unfinished messages received at or after TIME (ISO 8601)",
+    )
+    redrive.add_argument(
+        "--until", type=_moment, metavar="TIME", help="with --since: up to TIME (default: now)"
+    )
+    redrive.add_argument(
+        "--account",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --since: only this account (repeatable; default: every account)",
+    )
+    redrive.set_defaults(func=redrive_command)
+
+
+# --- argument types ---------------------------------------------------------------------------
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            "must be an ISO 8601 time, e.g. 2025-06-05T18:00:00Z (UTC when no offset)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- list -------------------------------------------------------------------------------------
+
+
+def list_entries(args: argparse.Namespace) -> int:
+    context: CliContext = args.context
+    queue = SqsDlqQueue(context.dlq_url, context.sqs)
+    resolver = BatchResolver(DynamoStreamRecords(context.dynamodbstreams))
+    entries = survey(queue, resolver, limit=args.limit)
+    if args.json:
+        for surveyed in entries:
+            print(json.dumps(_entry_json(surveyed), sort_keys=True))
+        return EXIT_OK
+    if not entries:
+        print("the DLQ is empty")
+        return EXIT_OK
+    for surveyed in entries:
+        _print_entry(surveyed.entry, surveyed.resolution)
+    print(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}")
+    return EXIT_OK
+
+
+def _entry_json(surveyed: SurveyedEntry) -> dict[str, Any]:
+    entry, resolution = surveyed.entry, surveyed.resolution
+    document: dict[str, Any] = {"entry": entry.message_id}
+    if entry.batch is None:
+        document["malformed"] = entry.problem
+        return document
+    batch = entry.batch
+    document.update(
+        failed_at=iso(batch.failed_at),
+        condition=batch.condition,
+        attempts=batch.attempts,
+        function_error=batch.function_error,
+        shard_id=batch.shard_id,
+        start_sequence_number=batch.start_sequence_number,
+        end_sequence_number=batch.end_sequence_number,
+        first_arrival=iso(batch.first_arrival),
+        last_arrival=iso(batch.last_arrival),
+        batch_size=batch.batch_size,
+        stream_arn=batch.stream_arn,
+    )
+    if resolution is not None:
+        document.update(
+            stream=resolution.state.value,
+            stream_detail=resolution.detail,
+            messages=[
+                {"message_sid": m.message_sid, "account": m.account} for m in resolution.messages
+            ],
+        )
+    return document
+
+
+def _print_entry(entry: DlqEntry, resolution: Resolution | None) -> None:
+    print(f"entry {entry.message_id}")
+    batch = entry.batch
+    if batch is None:
+        print(f"  malformed  {entry.problem} (left in the queue)")
+        return
+    error = f", function error {batch.function_error}" if batch.function_error else ""
+    print(
+        f"  failed     {iso(batch.failed_at)}: {batch.condition} after "
+        f"{batch.attempts} attempt{'s' if batch.attempts != 1 else ''}{error}"
+    )
+    print(
+        f"  batch      {batch.shard_id} {batch.start_sequence_number}..{batch.end_sequence_number}"
+        f" ({batch.batch_size} record{'s' if batch.batch_size != 1 else ''}, arrived "
+        f"{iso(batch.first_arrival)} to {iso(batch.last_arrival)})"
+    )
+    if resolution is None:
+        return
+    if resolution.state is StreamState.EXPIRED:
+        print(f"  stream     {resolution.detail}")
+        print(f"             replay by receive time: {_window_command(batch)}")
+        return
+    state = "holds it" if resolution.state is StreamState.HELD else resolution.detail
+    print(f"  stream     {state}")
+    for message in resolution.messages:
+        print(f"  message    {message.message_sid} {message.account or '?'}")
+
+
+def _window_command(batch: FailedBatch) -> str:
+    since = iso(batch.first_arrival - _WINDOW_BEFORE)
+    until = iso(batch.last_arrival + _WINDOW_AFTER)
+    return f"sms-automation dlq redrive --since {since} --until {until}"
+
+
+# --- redrive ----------------------------------------------------------------------------------
+
+
+def redrive_command(args: argparse.Namespace, invoker: ProcessorInvoker | None = None) -> int:
+    """``invoker`` replaces the Lambda invoke (tests call the handler in process)."""
+    context: CliContext = args.context
+    if (args.until is not None or args.account) and args.since is None:
+        print("error: --until and --account go with --since", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.dry_run and invoker is None:
+        invoker = LambdaInvoker(context.lambda_, context.processor_function_name)
+    if not args.dry_run and not args.yes:
+        refused = _confirmation_refused(_question(args, context))
+        if refused is not None:
+            return refused
+    replayer = Replayer(
+        messages=DynamoStoredMessages(context.table_name, context.dynamodb),
+        runs=DynamoRunStore(context.table_name, context.dynamodb),
+        invoker=invoker,
+        clock=_now,
+    )
+    if args.since is not None:
+        return _redrive_window(args, context, replayer)
+    queue = SqsDlqQueue(context.dlq_url, context.sqs)
+    resolver = BatchResolver(DynamoStreamRecords(context.dynamodbstreams))
+    redrive = DlqRedrive(queue, resolver, replayer)
+    reports = redrive.run(
+        dry_run=args.dry_run, visibility_timeout=args.visibility_timeout, limit=args.limit
+    )
+    return _print_redrive(reports, dry_run=args.dry_run)
+
+
+def _question(args: argparse.Namespace, context: CliContext) -> str:
+    function = context.processor_function_name
+    if args.since is not None:
+        until = iso(args.until or _now())
+        return (
+            f"Replay the unfinished messages received {iso(args.since)} to {until} "
+            f"through {function}?"
+        )
+    return f"Replay the messages of the DLQ's entries through {function}?"
+
+
+def _confirmation_refused(question: str) -> int | None:
+    if not sys.stdin.isatty():
+        print("error: no terminal to confirm on; pass --yes (or --dry-run)", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() in {"y", "yes"}:
+        return None
+    print("nothing replayed")
+    return EXIT_FAILED
+
+
+def _print_redrive(reports: Iterable[EntryReport], *, dry_run: bool) -> int:
+    deleted = kept = 0
+    outcomes: list[MessageReport] = []
+    for report in reports:
+        status = "deleted" if report.deleted else f"kept: {report.kept_because}"
+        print(f"entry {report.entry.message_id}: {status}")
+        if report.resolution is not None and report.resolution.state is StreamState.EXPIRED:
+            assert report.entry.batch is not None
+            print(f"  replay by receive time: {_window_command(report.entry.batch)}")
+        _print_messages(report.messages)
+        outcomes.extend(report.messages)
+        deleted += report.deleted
+        kept += not report.deleted
+    if deleted + kept == 0:
+        print("the DLQ is empty")
+        return EXIT_OK
+    total = deleted + kept
+    print(
+        f"{total} entr{'y' if total == 1 else 'ies'}: {deleted} deleted, {kept} kept; "
+        f"{_tally(outcomes)}"
+    )
+    return EXIT_OK if dry_run or kept == 0 else EXIT_LEFT_OVER
+
+
+def _redrive_window(args: argparse.Namespace, context: CliContext, replayer: Replayer) -> int:
+    until = args.until or _now()
+    if until < args.since:
+        print("error: --until is before --since", file=sys.stderr)
+        return EXIT_USAGE
+    accounts: Sequence[str] = args.account or [
+        a.name for a in DynamoAccountStore(context.table_name, context.dynamodb).list()
+    ]
+    stream_arn = context.dynamodb.describe_table(TableName=context.table_name)["Table"].get(
+        "LatestStreamArn", ""
+    )
+    reports = replayer.replay(
+        _window_messages(context, accounts, since=args.since, until=until),
+        stream_arn=stream_arn,
+        dry_run=args.dry_run,
+    )
+    _print_messages(reports)
+    print(f"received {iso(args.since)} to {iso(until)}: {_tally(reports)}")
+    print("DLQ entries are left as they are (see: sms-automation dlq redrive --help)")
+    failed = any(r.outcome in (Outcome.STILL_FAILING, Outcome.NOT_FOUND) for r in reports)
+    return EXIT_LEFT_OVER if failed and not args.dry_run else EXIT_OK
+
+
+def _window_messages(
+    context: CliContext, accounts: Sequence[str], *, since: datetime, until: datetime
+) -> Iterator[MessageRef]:
+    received = DynamoReceivedMessages(context.table_name, context.dynamodb)
+    runs = DynamoRunStore(context.table_name, context.dynamodb)
+    for account in accounts:
+        yield from unfinished_messages(received, runs, account, since=since, until=until)
+
+
+def _print_messages(reports: Iterable[MessageReport]) -> None:
+    for report in reports:
+        label = report.outcome.value.replace("_", " ")
+        detail = f": {report.detail}" if report.detail else ""
+        print(f"  {report.message_sid} {report.account or '?'} {label}{detail}")
+
+
+def _tally(reports: Sequence[MessageReport]) -> str:
+    if not reports:
+        return "no messages"
+    counts = dict.fromkeys(Outcome, 0)
+    for report in reports:
+        counts[report.outcome] += 1
+    parts = [f"{n} {o.value.replace('_', ' ')}" for o, n in counts.items() if n]
+    return "messages: " + ", ".join(parts)
