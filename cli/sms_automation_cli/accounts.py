@@ -9,7 +9,6 @@ never printed.
 from __future__ import annotations
 
 import argparse
-import functools
 import getpass
 import json
 import os
@@ -17,28 +16,19 @@ import sys
 import textwrap
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from sms_automation.accounts import (
     DEFAULT_PREVIOUS_TOKEN_VALIDITY,
     Account,
-    AccountAlreadyExists,
-    AccountNotFound,
-    AccountRegistry,
     AuthTokens,
-    AuthTokenSecretAlreadyExists,
     AuthTokenSecretNotFound,
-    InvalidAccountName,
-    InvalidAccountSid,
-    InvalidAuthToken,
     MalformedAuthTokenSecret,
     utc_timestamp,
 )
 from sms_automation.adapters.account_store import (
     ACCOUNT_CACHE_SECONDS,
     AUTH_TOKEN_CACHE_SECONDS,
-    DynamoAccountStore,
-    SecretsManagerTokenStore,
 )
 from sms_automation.adapters.twilio_verify import (
     DEFAULT_TIMEOUT_SECONDS,
@@ -46,105 +36,25 @@ from sms_automation.adapters.twilio_verify import (
     VerificationOutcome,
     verify_twilio_account,
 )
-from sms_automation_cli import argtypes
-
-if TYPE_CHECKING:
-    pass
 from sms_automation.send_guard import MAX_CAP_COUNT, MAX_WINDOW_SECONDS, SendCap
-from sms_automation.time_zones import UnknownTimeZone
+from sms_automation_cli import argtypes
+from sms_automation_cli.account_registry import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+    Handler,
+    UsageError,
+    command_context,
+    fail,
+    open_registry,
+    reports_errors,
+)
 from sms_automation_cli.context import CliContext
 
 ENV_AUTH_TOKEN: Final = "TWILIO_AUTH_TOKEN"  # noqa: S105 (a variable name)
 
-EXIT_OK: Final = 0
-EXIT_FAILED: Final = 1
-EXIT_USAGE: Final = 2
-EXIT_UNREACHABLE: Final = 3
-
 _ACCOUNT_CACHE = f"{ACCOUNT_CACHE_SECONDS:g} s"
 _TOKEN_CACHE_MINUTES = f"{AUTH_TOKEN_CACHE_SECONDS / 60:g}"
-
-Handler = Callable[[argparse.Namespace], int]
-
-
-class UsageError(Exception):
-    """A command that cannot run as given (exit 2)."""
-
-
-# --- argument types ---------------------------------------------------------------------------
-
-
-def _positive_seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = 0.0
-    if not seconds > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {value!r}")
-    return seconds
-
-
-# --- plumbing ---------------------------------------------------------------------------------
-
-
-def _fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
-
-
-def _reports_errors(handler: Handler) -> Handler:
-    """Turns the domain's errors into one ``error:`` line and an exit code (AWS's errors go
-    on to ``main``, which reports them the same way for every command)."""
-
-    @functools.wraps(handler)
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return handler(args)
-        except (
-            UsageError,
-            InvalidAccountName,
-            InvalidAccountSid,
-            InvalidAuthToken,
-            UnknownTimeZone,
-        ) as error:
-            _fail(str(error))
-            return EXIT_USAGE
-        except (
-            AccountNotFound,
-            AccountAlreadyExists,
-            AuthTokenSecretAlreadyExists,
-            AuthTokenSecretNotFound,
-            MalformedAuthTokenSecret,
-        ) as error:
-            _fail(_describe_failure(error))
-            return EXIT_FAILED
-
-    return run
-
-
-def _describe_failure(error: Exception) -> str:
-    if isinstance(error, AccountNotFound):
-        return f"no account named {error.name!r} (see: sms-automation accounts list)"
-    if isinstance(error, AccountAlreadyExists):
-        return f"{error} (see: sms-automation accounts show {error.name})"
-    if isinstance(error, AuthTokenSecretAlreadyExists):
-        return (
-            f"{error}: aws secretsmanager delete-secret --secret-id {error.secret_id} "
-            "--force-delete-without-recovery"
-        )
-    return str(error)
-
-
-def _context(args: argparse.Namespace) -> CliContext:
-    context: CliContext = args.context
-    return context
-
-
-def _registry(args: argparse.Namespace) -> AccountRegistry:
-    context = _context(args)
-    return AccountRegistry(
-        DynamoAccountStore(context.table_name, context.dynamodb, consistent_reads=True),
-        SecretsManagerTokenStore(context.secretsmanager),
-    )
 
 
 def _read_auth_token(from_stdin: bool, prompt: str) -> str:
@@ -191,11 +101,11 @@ def _account_summary(account: Account, context: CliContext) -> dict[str, Any]:
 # --- commands ---------------------------------------------------------------------------------
 
 
-@_reports_errors
+@reports_errors
 def add_account(args: argparse.Namespace) -> int:
-    context = _context(args)
+    context = command_context(args)
     token = _read_auth_token(args.auth_token_stdin, f"Auth Token for {args.account_sid}: ")
-    account = _registry(args).add(
+    account = open_registry(args).add(
         args.name,
         args.account_sid,
         token,
@@ -212,10 +122,10 @@ def add_account(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_reports_errors
+@reports_errors
 def list_accounts(args: argparse.Namespace) -> int:
-    context = _context(args)
-    accounts = [_account_summary(account, context) for account in _registry(args).list()]
+    context = command_context(args)
+    accounts = [_account_summary(account, context) for account in open_registry(args).list()]
     if args.json:
         _print_json(accounts)
         return EXIT_OK
@@ -238,10 +148,10 @@ def list_accounts(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_reports_errors
+@reports_errors
 def show_account(args: argparse.Namespace) -> int:
-    context = _context(args)
-    registry = _registry(args)
+    context = command_context(args)
+    registry = open_registry(args)
     account = registry.get(args.name)
     details = {
         **_account_summary(account, context),
@@ -270,7 +180,7 @@ def show_account(args: argparse.Namespace) -> int:
     else:
         _print_show(details, tokens)
     if token_problem:
-        _fail(token_problem)
+        fail(token_problem)
         return EXIT_FAILED
     return EXIT_OK
 
@@ -307,9 +217,9 @@ def _previous_token_state(details: dict[str, Any]) -> str:
     return "none (only the current token is accepted)"
 
 
-@_reports_errors
+@reports_errors
 def remove_account(args: argparse.Namespace) -> int:
-    registry = _registry(args)
+    registry = open_registry(args)
     account = registry.get(args.name)
     if not args.yes:
         if not sys.stdin.isatty():
@@ -331,9 +241,9 @@ def remove_account(args: argparse.Namespace) -> int:
 
 
 def _set_receive(enabled: bool) -> Handler:
-    @_reports_errors
+    @reports_errors
     def run(args: argparse.Namespace) -> int:
-        account = _registry(args).set_receive_enabled(args.name, enabled)
+        account = open_registry(args).set_receive_enabled(args.name, enabled)
         print(f"{account.name}: receive messages {_on_off(account.receive_enabled)}")
         print(f"(takes effect within {_ACCOUNT_CACHE}: the webhook caches account records)")
         return EXIT_OK
@@ -381,7 +291,7 @@ def _describe_zone(account: Account) -> str:
     return account.timezone or "UTC (none set; change it with: accounts set NAME --timezone ZONE)"
 
 
-@_reports_errors
+@reports_errors
 def set_account(args: argparse.Namespace) -> int:
     opt_out_settings = args.help_text is not None or args.opt_out_keywords is not None
     wanted = (args.send_cap, args.send_window, args.timezone)
@@ -390,7 +300,7 @@ def set_account(args: argparse.Namespace) -> int:
             "nothing to set: give --send-cap, --send-window, --timezone, --help-text or "
             "--opt-out-keywords"
         )
-    registry = _registry(args)
+    registry = open_registry(args)
     account = registry.get(args.name)
     if args.send_cap is not None or args.send_window is not None:
         current = account.send_cap
@@ -421,9 +331,9 @@ def _cap_details(cap: SendCap) -> dict[str, int]:
     return {"count": cap.count, "window_minutes": cap.window_minutes}
 
 
-@_reports_errors
+@reports_errors
 def rotate_token(args: argparse.Namespace) -> int:
-    registry = _registry(args)
+    registry = open_registry(args)
     account = registry.get(args.name)
     if args.clear_previous:
         if args.previous_valid_for is not None:
@@ -453,10 +363,10 @@ def rotate_token(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_reports_errors
+@reports_errors
 def verify_account(args: argparse.Namespace) -> int:
-    context = _context(args)
-    registry = _registry(args)
+    context = command_context(args)
+    registry = open_registry(args)
     account = registry.get(args.name)
     tokens = registry.auth_tokens(account.name)
     verification = verify_twilio_account(
@@ -523,7 +433,7 @@ def _print_verification(account: Account, verification: AccountVerification) -> 
         )
         return
     if outcome is VerificationOutcome.WRONG_CREDENTIALS:
-        _fail(f"Twilio rejected the stored credentials for {sid} ({answer})")
+        fail(f"Twilio rejected the stored credentials for {sid} ({answer})")
         print(
             "hint: copy the Auth Token again from the Twilio Console (Account > API keys & "
             f"tokens) and store it with: sms-automation accounts rotate-token {account.name}\n"
@@ -532,19 +442,19 @@ def _print_verification(account: Account, verification: AccountVerification) -> 
             file=sys.stderr,
         )
     elif outcome is VerificationOutcome.ACCOUNT_INACTIVE:
-        _fail(
+        fail(
             f"the Twilio account {verification.friendly_name!r} ({sid}) is "
             f"{verification.status}: it cannot send or receive messages"
         )
     elif outcome is VerificationOutcome.ACCOUNT_NOT_FOUND:
-        _fail(
+        fail(
             f"Twilio has no account {sid} ({answer}); check the Account SID "
             f"(remove and add {account.name!r} again with the right one)"
         )
     elif outcome is VerificationOutcome.REJECTED:
-        _fail(f"Twilio refused the request for {sid} ({answer})")
+        fail(f"Twilio refused the request for {sid} ({answer})")
     else:
-        _fail(
+        fail(
             f"could not reach Twilio at {verification.base_url}: {answer}; nothing was "
             "verified, retry later"
         )
@@ -733,7 +643,7 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     verify.add_argument("--json", action="store_true", help="print JSON")
     verify.add_argument(
         "--timeout",
-        type=_positive_seconds,
+        type=argtypes.positive_seconds,
         default=DEFAULT_TIMEOUT_SECONDS,
         metavar="SECONDS",
         help=f"give up on Twilio after this long (default: {DEFAULT_TIMEOUT_SECONDS:g})",

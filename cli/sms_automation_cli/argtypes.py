@@ -4,7 +4,9 @@ shows the validation message."""
 from __future__ import annotations
 
 import argparse
+import re
 from datetime import timedelta
+from typing import Final
 
 from sms_automation.accounts import (
     InvalidAccountName,
@@ -16,6 +18,8 @@ from sms_automation.accounts import (
 )
 from sms_automation.time_zones import UnknownTimeZone, time_zone
 from sms_automation.triggers.durations import parse_duration
+
+_E164: Final = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
 def account_name(value: str) -> str:
@@ -57,3 +61,23 @@ def positive_int(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError("must be a positive whole number")
     return value
+
+
+def positive_seconds(text: str) -> float:
+    """A timeout: any positive number of seconds (``2.5``)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return seconds
+
+
+def e164_number(text: str) -> str:
+    """A phone number in E.164 form (``+14155550100``)."""
+    if not _E164.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"expected an E.164 number like +14155550100, got {text!r}"
+        )
+    return text

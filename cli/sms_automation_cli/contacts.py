@@ -20,8 +20,7 @@ from sms_automation.adapters.contact_store import DynamoContactStore
 from sms_automation.opt_out import ContactState
 from sms_automation.processing.runs import iso
 from sms_automation_cli import argtypes
-from sms_automation_cli.accounts import EXIT_FAILED, EXIT_OK, _registry, _reports_errors
-from sms_automation_cli.numbers import _e164
+from sms_automation_cli.account_registry import EXIT_FAILED, EXIT_OK, open_registry, reports_errors
 
 if TYPE_CHECKING:
     from sms_automation_cli.context import CliContext
@@ -32,7 +31,7 @@ BY_OPERATOR = "operator"
 
 def _store(args: argparse.Namespace) -> DynamoContactStore:
     context: CliContext = args.context
-    _registry(args).get(args.account)  # an unknown account: one error line, exit 1
+    open_registry(args).get(args.account)  # an unknown account: one error line, exit 1
     return DynamoContactStore(context.table_name, context.dynamodb)
 
 
@@ -59,7 +58,7 @@ def _print(states: list[ContactState], as_json: bool) -> None:
         )
 
 
-@_reports_errors
+@reports_errors
 def list_contacts(args: argparse.Namespace) -> int:
     states = list(_store(args).list_for_account(args.account))
     if not states and not args.json:
@@ -69,7 +68,7 @@ def list_contacts(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_reports_errors
+@reports_errors
 def show_contact(args: argparse.Namespace) -> int:
     states = _store(args).for_contact(args.account, args.number)
     if not states:
@@ -79,7 +78,7 @@ def show_contact(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_reports_errors
+@reports_errors
 def set_contact(args: argparse.Namespace) -> int:
     store = _store(args)
     senders = (
@@ -117,7 +116,9 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     def common(parser: argparse.ArgumentParser, *, number: bool) -> None:
         parser.add_argument("account", type=argtypes.account_name, metavar="ACCOUNT")
         if number:
-            parser.add_argument("number", type=_e164, metavar="NUMBER", help="the contact, E.164")
+            parser.add_argument(
+                "number", type=argtypes.e164_number, metavar="NUMBER", help="the contact, E.164"
+            )
         parser.add_argument("--json", action="store_true", help="print JSON")
 
     listing = commands.add_parser("list", help="every contact with an opt-out state")

@@ -26,19 +26,17 @@ from sms_automation.adapters.twilio_numbers import (
 )
 from sms_automation.adapters.twilio_verify import DEFAULT_TIMEOUT_SECONDS
 from sms_automation_cli import argtypes
-from sms_automation_cli.accounts import (
+from sms_automation_cli.account_registry import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_UNREACHABLE,
-    _positive_seconds,
-    _registry,
-    _reports_errors,
+    open_registry,
+    reports_errors,
 )
 
 if TYPE_CHECKING:
     from sms_automation_cli.context import CliContext
 
-_E164: Final = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _URL: Final = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 
 
@@ -48,14 +46,6 @@ def status_callback_url(context: CliContext, account_name: str) -> str:
 
 def not_pointing_here(numbers: list[PhoneNumber], messaging_request_url: str) -> list[PhoneNumber]:
     return [number for number in numbers if not number.points_at(messaging_request_url)]
-
-
-def _e164(value: str) -> str:
-    if not _E164.fullmatch(value):
-        raise argparse.ArgumentTypeError(
-            f"expected an E.164 number like +14155550100, got {value!r}"
-        )
-    return value
 
 
 def _url(value: str) -> str:
@@ -69,10 +59,10 @@ def _fail(error: TwilioNumbersError) -> int:
     return EXIT_UNREACHABLE if error.unreachable else EXIT_FAILED
 
 
-@_reports_errors
+@reports_errors
 def list_account_numbers(args: argparse.Namespace) -> int:
     context: CliContext = args.context
-    registry = _registry(args)
+    registry = open_registry(args)
     account = registry.get(args.account)
     expected = context.messaging_request_url(account.name)
     try:
@@ -115,10 +105,10 @@ def list_account_numbers(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_reports_errors
+@reports_errors
 def connect_account_number(args: argparse.Namespace) -> int:
     context: CliContext = args.context
-    registry = _registry(args)
+    registry = open_registry(args)
     account = registry.get(args.account)
     sms_url = context.messaging_request_url(account.name)
     callback_url = status_callback_url(context, account.name)
@@ -173,7 +163,7 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         parser.add_argument("--json", action="store_true", help="print JSON")
         parser.add_argument(
             "--timeout",
-            type=_positive_seconds,
+            type=argtypes.positive_seconds,
             default=DEFAULT_TIMEOUT_SECONDS,
             metavar="SECONDS",
             help=f"give up on Twilio after this long (default: {DEFAULT_TIMEOUT_SECONDS:g})",
@@ -195,7 +185,9 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     common(connect)
-    connect.add_argument("number", type=_e164, metavar="NUMBER", help="E.164, e.g. +14155550100")
+    connect.add_argument(
+        "number", type=argtypes.e164_number, metavar="NUMBER", help="E.164, e.g. +14155550100"
+    )
     connect.add_argument(
         "--fallback-url",
         type=_url,

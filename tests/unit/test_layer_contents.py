@@ -5,34 +5,11 @@ lives under layers/common. (``make build`` checks the built layer too: tools/lay
 
 from __future__ import annotations
 
-import ast
-
+from tests.support.imports import imported_modules
 from tests.support.template import ROOT
 
 LAMBDA_CODE = (ROOT / "layers" / "common", ROOT / "functions")
 NOT_FOR_LAMBDA = ("sms_automation_cli", "sms_automation_local")
-
-
-def imported_modules(source: str) -> set[str]:
-    """Every module a source imports: ``import``/``from`` statements anywhere in it, and the
-    string given to ``import_module``/``__import__``."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-        elif (
-            isinstance(node, ast.Call)
-            and getattr(node.func, "attr", getattr(node.func, "id", None))
-            in ("import_module", "__import__")
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-            and isinstance(node.args[0].value, str)
-        ):
-            found.add(node.args[0].value)
-    return found
 
 
 def not_for_lambda(modules: set[str]) -> set[str]:
