@@ -1,15 +1,40 @@
 """The Lambda layer carries only what Lambda runs: nothing the functions load (layers/common,
 functions/) imports the command line (``sms_automation_cli``) or the local stack
 (``sms_automation_local``), whether at the top of a module or inside a function, and neither
-lives under layers/common. (``make build`` checks the built layer too: tools/layer_size.py.)"""
+lives under layers/common. (The import contract ``layer-without-tooling`` holds the same for
+the layer's package; ``make build`` checks the built layer: tools/layer_size.py.)"""
 
 from __future__ import annotations
 
-from tests.support.imports import imported_modules
+import ast
+
 from tests.support.template import ROOT
 
 LAMBDA_CODE = (ROOT / "layers" / "common", ROOT / "functions")
 NOT_FOR_LAMBDA = ("sms_automation_cli", "sms_automation_local")
+
+
+def imported_modules(source: str) -> set[str]:
+    """Every module a source imports: ``import``/``from`` statements anywhere in it (inside
+    functions too), and the string given to ``import_module``/``__import__``. (A relative import
+    stays inside its own package: skipped.)"""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", None))
+            in ("import_module", "__import__")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.add(node.args[0].value)
+    return found
 
 
 def not_for_lambda(modules: set[str]) -> set[str]:
