@@ -16,12 +16,13 @@ import re2
 
 from sms_automation.triggers import TriggerFileError, parse_trigger_text
 from sms_automation.triggers.patterns import (
-    MAX_FILE_PROGRAM_SIZE,
+    MAX_FILE_PATTERN_MEMORY,
     MAX_PATTERN_CHARS,
     MAX_SUBJECT_CHARS,
     UnsupportedPattern,
     bounded_subject,
     compile_pattern,
+    pattern_memory,
 )
 from sms_automation.triggers.regex_syntax import to_re2
 from tests.unit.triggers.builders import evaluate, message
@@ -219,6 +220,18 @@ def test_pattern_named_groups_hold_non_ascii_text_and_spans() -> None:
     assert compiled.groupindex == {"greeting": 1, "name": 2}
 
 
+def test_pattern_unnamed_groups_capture_nothing_named_groups_and_the_match_do() -> None:
+    """Only named groups and the whole match are read (extract's variables and ``into``), and
+    every group RE2 must report sends it to its slowest engine over the match: an unnamed group
+    is rewritten to ``(?:...)``, a named one (and ``(?i:...)``, ``(?:...)``) is kept."""
+    assert to_re2(r"(a|b)(?P<code>\d+)(?i:x)(?:y)") == r"(?:a|b)(?P<code>\p{Nd}+)(?i:x)(?:y)"
+    compiled = compile_pattern(r"(\w+\s?){1,3}(?P<code>\d{4})(.)", case_sensitive=True)
+    match = compiled.search("see you 1234!")
+    assert match is not None
+    assert (match.group(0), match.group("code")) == ("see you 1234!", "1234")
+    assert compiled.groupindex == {"code": 1}
+
+
 def _all_characters() -> str:
     return "".join(chr(cp) for cp in range(sys.maxunicode + 1) if not 0xD800 <= cp <= 0xDFFF)
 
@@ -289,15 +302,47 @@ def _conditions_file(patterns: list[str]) -> str:
 
 
 def test_pattern_budget_refuses_a_file_whose_patterns_would_exhaust_memory() -> None:
-    """Each \\w{1,150} compiles to ~200,000 RE2 instructions (~4 MB once matched): ten
-    different ones pass MAX_FILE_PROGRAM_SIZE, and the tenth is the problem, on its line."""
-    patterns = [f"\\w{{1,150}}{index}" for index in range(10)]
+    """Each \\w{1,150} compiles to ~200,000 RE2 instructions and runs with the most memory a
+    pattern gets (40 MiB): six different ones fit MAX_FILE_PATTERN_MEMORY (256 MiB), the
+    seventh is refused, on its line."""
+    patterns = [f"\\w{{1,150}}{index}" for index in range(7)]
     with pytest.raises(TriggerFileError) as refused:
         parse_trigger_text(_conditions_file(patterns), filename="t.yaml")
     (problem,) = refused.value.problems
-    assert problem.line == 15
-    assert f"at most {MAX_FILE_PROGRAM_SIZE:,} for one file" in problem.message
-    assert "RE2 instructions with this one (201,754)" in problem.message
+    assert problem.line == 12
+    assert f"at most {MAX_FILE_PATTERN_MEMORY >> 20} MiB for one file" in problem.message
+    assert "need 280 MiB to run with this one (40 MiB, 201,754 RE2 instructions)" in (
+        problem.message
+    )
+
+
+def test_pattern_budget_lets_a_file_of_a_thousand_ordinary_patterns_load() -> None:
+    """A small program runs with little memory (64 KiB), so routing on many senders fits."""
+    patterns = [f"^\\+1{index:04d}" for index in range(1_000)]
+    trigger_set = parse_trigger_text(_conditions_file(patterns), filename="t.yaml")
+    assert len(trigger_set.triggers) == 1
+
+
+def test_pattern_memory_grows_with_the_program_within_bounds() -> None:
+    """A large program's automaton needs more memory than a flat 4 MiB (in less, RE2 falls back
+    to its slow NFA: bench/RESULTS.md), a small one's little; each is charged to its file, twice
+    when named groups make ``matches`` run a second program without them."""
+    small = compile_pattern(r"^\+1555", case_sensitive=True)
+    word_run = compile_pattern(r"\w{1,10}!", case_sensitive=True)
+    issue_s = compile_pattern(r"^(\w+\s?){1,40}$", case_sensitive=True)
+    named = compile_pattern(r"(?P<name>\w+)\s+(?P<code>\d{4,8})", case_sensitive=True)
+    assert small.memory == small.memory_held == 64 << 10
+    assert 8 << 20 <= word_run.memory == word_run.memory_held < 16 << 20
+    assert 32 << 20 <= issue_s.memory == issue_s.memory_held <= 40 << 20
+    assert named.memory_held == 2 * named.memory
+    assert pattern_memory(10**9) == 40 << 20
+    body = "é" * 1_599 + "!"
+    found = word_run.search(body)
+    assert found is not None
+    assert found.group(0) == "é" * 10 + "!"
+    assert word_run.matches(body)
+    assert not issue_s.matches(body)
+    assert issue_s.matches("see you at 10 ok")
 
 
 def test_pattern_budget_charges_a_repeated_pattern_once() -> None:

@@ -9,10 +9,13 @@ it, a feature RE2 lacks. Limits, each a clear error at load:
 - a pattern is at most ``MAX_PATTERN_CHARS`` characters;
 - its compiled program must fit ``RE2_MAX_MEM`` (repetition counts multiply a pattern's size:
   ``\\w{1,40}`` is forty copies of a class of every letter and digit);
-- the distinct patterns of one trigger file compile to at most ``MAX_FILE_PROGRAM_SIZE`` RE2
-  instructions together (``PatternBudget``, charged by the models' validators when the loader
-  gives one in the validation context): a compiled instruction costs ~20 bytes once matched, so
-  a file cannot make the processor run out of memory;
+- it then runs with ``pattern_memory(program size)`` for RE2 (program, reversed program and the
+  automata RE2 builds lazily while matching, kept as long as the compiled pattern): what a large
+  program needs for its automaton to fit (``\\w{1,10}!`` and ``^(\\w+\\s?){1,40}$`` fall back
+  to RE2's slow NFA at a flat 4 MiB), little for a small one;
+- the distinct patterns of one trigger file may together be given at most
+  ``MAX_FILE_PATTERN_MEMORY`` (``PatternBudget``, charged by the models' validators when the
+  loader gives one in the validation context): the worst case a file can make the processor hold;
 - a pattern only ever sees the first ``MAX_SUBJECT_CHARS`` characters of a value (inbound bodies
   are at most 64 KiB; longer values are cut and a warning is recorded).
 
@@ -32,9 +35,16 @@ from sms_automation.triggers.regex_syntax import UnsupportedPattern, to_re2
 MAX_PATTERN_CHARS: Final = 1_000
 MAX_SUBJECT_CHARS: Final = 65_536
 RE2_MAX_MEM: Final = 4 << 20
-"""Memory for one compiled pattern (program and match cache); RE2's own default is 8 MiB."""
-MAX_FILE_PROGRAM_SIZE: Final = 2_000_000
-"""RE2 instructions for all the distinct patterns of one trigger file (~40 MB once matched)."""
+"""Compiling: the largest program accepted is the one RE2 fits in this (its default is 8 MiB)."""
+MEMORY_PER_INSTRUCTION: Final = 640
+"""Running: RE2 memory given per program instruction. A DFA state holds one int per
+instruction it may be at and a pointer per byte class, so the automaton of a large program
+needs more; measured: ``\\w{1,10}!`` (13,400 instructions) needs 8 MiB, ``^(\\w+\\s?){1,40}$``
+(54,600) 32 MiB, to stay out of the NFA on the bench's bodies (bench/RESULTS.md)."""
+MIN_PATTERN_MEMORY: Final = 64 << 10
+MAX_PATTERN_MEMORY: Final = 40 << 20
+MAX_FILE_PATTERN_MEMORY: Final = 256 << 20
+"""RE2 memory for all the distinct patterns of one trigger file (the processor has 512 MB)."""
 PATTERN_BUDGET_CONTEXT: Final = "pattern_budget"
 """The validation-context key of the file's ``PatternBudget``."""
 
@@ -42,6 +52,7 @@ _LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 """A code point UTF-8 cannot encode (JSON may carry one); matched as U+FFFD instead."""
 
 __all__ = [
+    "MAX_FILE_PATTERN_MEMORY",
     "MAX_PATTERN_CHARS",
     "MAX_SUBJECT_CHARS",
     "PATTERN_BUDGET_CONTEXT",
@@ -51,6 +62,7 @@ __all__ = [
     "UserPattern",
     "bounded_subject",
     "compile_pattern",
+    "pattern_memory",
     "validate_pattern",
 ]
 
@@ -61,20 +73,34 @@ class PatternMatch(Protocol):
     def group(self, group: int | str = 0, /) -> str | None: ...
 
 
+def pattern_memory(program_size: int) -> int:
+    """The RE2 memory a compiled program of ``program_size`` instructions runs with."""
+    wanted = program_size * MEMORY_PER_INSTRUCTION
+    return min(MAX_PATTERN_MEMORY, max(MIN_PATTERN_MEMORY, wanted))
+
+
 class UserPattern:
-    """A user's pattern compiled for RE2: ``search`` for groups, ``matches`` for yes or no."""
+    """A user's pattern compiled for RE2: ``search`` for named groups and the whole match,
+    ``matches`` for yes or no (the same compiled program when there are no named groups)."""
 
     def __init__(self, pattern: str, *, case_sensitive: bool) -> None:
         self.pattern = pattern
         self.case_sensitive = case_sensitive
         self.translated = to_re2(pattern)
-        self._groups = _compile(self.translated, case_sensitive=case_sensitive, captures=True)
+        sized = _compile(self.translated, case_sensitive, captures=True, max_mem=RE2_MAX_MEM)
+        self.program_size: int = sized.programsize
+        """RE2 instructions of the compiled program: what matching costs grows with it."""
+        self.memory = pattern_memory(self.program_size)
+        """RE2 memory for each of its compiled programs (``pattern_memory``)."""
+        self._groups = _ready(
+            _compile(self.translated, case_sensitive, captures=True, max_mem=self.memory)
+        )
 
     @property
-    def program_size(self) -> int:
-        """RE2 instructions of the compiled program: what matching costs grows with it."""
-        size: int = self._groups.programsize
-        return size
+    def memory_held(self) -> int:
+        """The most RE2 memory this pattern can hold: one compiled program, two with named
+        groups (``matches`` then runs one without them)."""
+        return self.memory * (2 if self._groups.groupindex else 1)
 
     @property
     def groupindex(self) -> Mapping[str, int]:
@@ -92,12 +118,16 @@ class UserPattern:
 
     @functools.cached_property
     def _yes_no(self) -> Any:
-        return _compile(self.translated, case_sensitive=self.case_sensitive, captures=False)
+        if not self._groups.groupindex:  # no group to report: the same program
+            return self._groups
+        return _ready(
+            _compile(self.translated, self.case_sensitive, captures=False, max_mem=self.memory)
+        )
 
 
 class PatternBudget:
-    """The compiled size of one trigger file's distinct patterns, held to
-    ``MAX_FILE_PROGRAM_SIZE``."""
+    """The RE2 memory of one trigger file's distinct patterns, held to
+    ``MAX_FILE_PATTERN_MEMORY``."""
 
     def __init__(self) -> None:
         self._charged: set[tuple[str, bool]] = set()
@@ -108,13 +138,14 @@ class PatternBudget:
         if key in self._charged:
             return
         self._charged.add(key)
-        self.total += pattern.program_size
-        if self.total > MAX_FILE_PROGRAM_SIZE:
+        self.total += pattern.memory_held
+        if self.total > MAX_FILE_PATTERN_MEMORY:
             raise UnsupportedPattern(
-                f"the file's regular expressions compile to {self.total:,} RE2 instructions "
-                f"with this one ({pattern.program_size:,}); at most {MAX_FILE_PROGRAM_SIZE:,} "
-                "for one file: use fewer counted repetitions of \\w, \\d or \\s (each copy "
-                "of \\w is ~1,300 instructions), or + and *"
+                f"the file's regular expressions need {self.total >> 20} MiB to run with this "
+                f"one ({pattern.memory_held >> 20} MiB, {pattern.program_size:,} RE2 "
+                f"instructions); at most {MAX_FILE_PATTERN_MEMORY >> 20} MiB for one file: use "
+                "fewer counted repetitions of \\w, \\d or \\s (each copy of \\w is ~1,300 "
+                "instructions), or + and *"
             )
 
 
@@ -153,11 +184,11 @@ def bounded_subject(text: str) -> tuple[str, bool]:
     return text[:MAX_SUBJECT_CHARS], True
 
 
-def _compile(translated: str, *, case_sensitive: bool, captures: bool) -> Any:
+def _compile(translated: str, case_sensitive: bool, *, captures: bool, max_mem: int) -> Any:
     import re2  # google-re2 has no type information: Any, wrapped by UserPattern
 
     options = re2.Options()
-    options.max_mem = RE2_MAX_MEM
+    options.max_mem = max_mem
     options.case_sensitive = case_sensitive
     options.never_capture = not captures
     options.log_errors = False  # the error is raised below; RE2 would also print it to stderr
@@ -165,6 +196,14 @@ def _compile(translated: str, *, case_sensitive: bool, captures: bool) -> Any:
         return re2.compile(translated, options)
     except re2.error as error:
         raise UnsupportedPattern(_explain(error)) from None
+
+
+def _ready(compiled: Any) -> Any:
+    """RE2 builds the reversed program (which finds where a match starts) on the first match:
+    build it now, at load, so the first matching message does not pay for it (~8 ms for
+    ``\\w{1,10}!``, ~30 ms for ``^(\\w+\\s?){1,40}$``: bench/RESULTS.md)."""
+    compiled.reverseprogramsize  # noqa: B018 (the size is not needed, the program is)
+    return compiled
 
 
 def _explain(error: Exception) -> str:

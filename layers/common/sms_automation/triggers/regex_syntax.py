@@ -11,6 +11,10 @@ meaning Python gave it, or refuses it with a message naming the missing feature:
   (RE2's are ASCII), ``\\Z`` -> ``\\z``, ``$`` also matches before a final newline (unless the
   pattern uses multi-line mode), ``{,n}`` -> ``{0,n}``, ``\\uXXXX``, ``\\UXXXXXXXX`` and
   ``\\N{name}`` -> ``\\x{...}``, ``[\\b]`` (backspace) -> ``\\x08``;
+- rewritten because nothing reads it: an unnamed group ``(...)`` becomes ``(?:...)``. The
+  triggers read named groups and the whole match only, and every capturing group RE2 must
+  report makes it run its slowest engine (the NFA) over the match: ``(.*){1,100}x`` costs
+  ~10 ms on a 1,600-character body with the group captured, ~0.2 ms without (bench/RESULTS.md);
 - left as RE2 reads it: ``\\b`` and ``\\B``, which RE2 computes on ASCII letters, digits and
   ``_`` only. Next to a non-ASCII letter written in the pattern (``café\\b``) it could never
   behave as written, so that is refused with the Unicode-aware spelling to use instead.
@@ -176,7 +180,8 @@ class _Translator:
             for flag in flags:
                 if flag not in _RE2_FLAGS:
                     raise unsupported(_FLAG_NAMES.get(flag, f"the inline flag (?{flag})"))
-        self.out.append("(")
+        # an unnamed group captures nothing anyone reads (see the module docstring)
+        self.out.append("(" if rest.startswith("?") else "(?:")
         self.at += 1
 
     # -- escapes ----------------------------------------------------------------------------
