@@ -36,11 +36,13 @@ MAX_PATTERN_CHARS: Final = 1_000
 MAX_SUBJECT_CHARS: Final = 65_536
 RE2_MAX_MEM: Final = 4 << 20
 """Compiling: the largest program accepted is the one RE2 fits in this (its default is 8 MiB)."""
-MEMORY_PER_INSTRUCTION: Final = 640
-"""Running: RE2 memory given per program instruction. A DFA state holds one int per
-instruction it may be at and a pointer per byte class, so the automaton of a large program
-needs more; measured: ``\\w{1,10}!`` (13,400 instructions) needs 8 MiB, ``^(\\w+\\s?){1,40}$``
-(54,600) 32 MiB, to stay out of the NFA on the bench's bodies (bench/RESULTS.md)."""
+MEMORY_PER_INSTRUCTION: Final = 2 << 10
+"""Running: RE2 memory given per program instruction. A DFA state holds an int per instruction
+it may be at and a pointer per byte class, and a program can have a state per instruction, so
+a larger program needs more; measured on the bench's bodies, what keeps the automaton out of
+RE2's slow NFA: ``a{1,300}$`` (605 instructions) 1 MiB, ``\\w{1,10}!`` (13,400) 8 MiB,
+``^(\\w+\\s?){1,40}$`` (54,600) 32 MiB (bench/RESULTS.md). A small program needs little: its
+NFA is fast too."""
 MIN_PATTERN_MEMORY: Final = 64 << 10
 MAX_PATTERN_MEMORY: Final = 40 << 20
 MAX_FILE_PATTERN_MEMORY: Final = 256 << 20
