@@ -106,11 +106,13 @@ class UserPattern:
 
     @property
     def groupindex(self) -> Mapping[str, int]:
-        """Named group -> number, as ``re.Pattern.groupindex``."""
+        """Named group -> number, as ``re.Pattern.groupindex`` (unnamed groups are not counted:
+        they capture nothing, ``regex_syntax``)."""
         return dict(self._groups.groupindex)
 
     def search(self, text: str) -> PatternMatch | None:
-        """The first match anywhere in ``text`` (``re.search``), with its groups."""
+        """The first match anywhere in ``text`` (``re.search``): its named groups and the whole
+        match (group 0)."""
         found: PatternMatch | None = _run(self._groups.search, text)
         return found
 
