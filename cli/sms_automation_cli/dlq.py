@@ -23,6 +23,7 @@ from sms_automation.adapters.dlq_queue import SqsDlqQueue
 from sms_automation.adapters.dynamo_stream import DynamoStreamRecords
 from sms_automation.adapters.lambda_invoker import LambdaInvoker
 from sms_automation.adapters.replay_sources import DynamoReceivedMessages, DynamoStoredMessages
+from sms_automation.adapters.run_store import DynamoRunStore
 from sms_automation.dlq.batch import FailedBatch
 from sms_automation.dlq.invoker import ProcessorInvoker
 from sms_automation.dlq.pending import unfinished_messages
@@ -31,7 +32,7 @@ from sms_automation.dlq.queue import DlqEntry
 from sms_automation.dlq.redrive import DlqRedrive, EntryReport, SurveyedEntry, survey
 from sms_automation.dlq.replay import MessageReport, Outcome, Replayer
 from sms_automation.dlq.stream import BatchResolver, Resolution, StreamState
-from sms_automation.processing.runs import DynamoRunStore, iso
+from sms_automation.processing.runs import iso
 from sms_automation_cli.argtypes import positive_int
 from sms_automation_cli.context import CliContext
 

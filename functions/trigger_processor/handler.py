@@ -17,13 +17,13 @@ import os
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from sms_automation.adapters.stream_records import message_from_record, sequence_number
+from sms_automation.composition.runtime import OWN, Runtime
 from sms_automation.conversations.service import ReplyRouting
 from sms_automation.log_lines import Count, LogLine, LogLines
 from sms_automation.processing.deferral import Deferral, is_retry_record
 from sms_automation.processing.retry_later import RetryLater
 from sms_automation.processing.runs import is_automation_run
-from sms_automation.processing.runtime import OWN, Runtime
-from sms_automation.processing.stream import message_from_record, sequence_number
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

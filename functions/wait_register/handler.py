@@ -11,8 +11,8 @@ import os
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from sms_automation.composition.runtime import Runtime
 from sms_automation.log_lines import Count, LogLine, LogLines
-from sms_automation.processing.runtime import Runtime
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -19,8 +19,8 @@ from moto import mock_aws
 
 from functions.inbound_webhook import handler as inbound
 from functions.trigger_processor import handler as processor
+from sms_automation.adapters.run_store import DynamoRunStore
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
-from sms_automation.processing.runs import DynamoRunStore
 from sms_automation_cli.main import main
 from tests.support.aws import (
     SECRETS_PREFIX,

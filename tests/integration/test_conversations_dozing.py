@@ -9,7 +9,7 @@ import os
 import pytest
 
 from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow
-from sms_automation.processing.runtime import Runtime
+from sms_automation.composition.runtime import Runtime
 from tests.integration.test_conversations import BRANCHES, triggers
 from tests.support.aws import clear_cached_dependencies
 from tests.support.conversation_world import HANDLER_MODULES, World

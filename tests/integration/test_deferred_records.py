@@ -21,8 +21,9 @@ import boto3
 import pytest
 
 from functions.trigger_processor import handler as processor
+from sms_automation.adapters.step_ledger import DynamoStepLedger
 from sms_automation.processing.deferral import MAX_DEFERRALS
-from sms_automation.processing.ledger import DynamoStepLedger, StepState
+from sms_automation.processing.ledger import StepState
 from sms_automation.processing.runs import iso
 from tests.support.aws import FakeLambdaContext, hook_every_client
 from tests.support.exactly_once_world import SMS_SID, World, running_world

@@ -21,8 +21,8 @@ from moto import mock_aws
 
 from functions.inbound_webhook import handler as inbound
 from functions.trigger_processor import handler as processor
+from sms_automation.adapters.run_store import DynamoRunStore
 from sms_automation.dlq.invoker import HandlerInvoker
-from sms_automation.processing.runs import DynamoRunStore
 from sms_automation_cli import dlq
 from sms_automation_cli.context import CliContext
 from sms_automation_cli.main import build_parser, main

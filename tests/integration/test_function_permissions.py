@@ -28,9 +28,9 @@ import yaml
 from functions.status_callback import handler as status_callback
 from functions.trigger_processor import handler as processor
 from sms_automation.adapters.send_counter import DynamoSendCounter
-from sms_automation.processing.ledger import DynamoStepLedger
+from sms_automation.adapters.step_ledger import DynamoStepLedger
+from sms_automation.composition.runtime import Runtime
 from sms_automation.processing.runs import iso
-from sms_automation.processing.runtime import Runtime
 from sms_automation.send_guard import Lane
 from tests.support.aws import (
     STACK_NAME,

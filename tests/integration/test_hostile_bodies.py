@@ -33,8 +33,9 @@ from moto import mock_aws
 
 from functions.inbound_webhook import handler as inbound
 from functions.trigger_processor import handler as processor
-from sms_automation.processing.ledger import DynamoStepLedger, StepState
-from sms_automation.processing.runs import DynamoRunStore
+from sms_automation.adapters.run_store import DynamoRunStore
+from sms_automation.adapters.step_ledger import DynamoStepLedger
+from sms_automation.processing.ledger import StepState
 from sms_automation.triggers.twiml import xml_safe
 from tests.support.aws import (
     TEST_ACCOUNT_SID,

@@ -19,7 +19,8 @@ from moto import mock_aws
 
 from functions.inbound_webhook import handler as inbound
 from functions.trigger_processor import handler as processor
-from sms_automation.processing.ledger import DynamoStepLedger, StepEntry, StepState
+from sms_automation.adapters.step_ledger import DynamoStepLedger
+from sms_automation.processing.ledger import StepEntry, StepState
 from tests.support.aws import (
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,

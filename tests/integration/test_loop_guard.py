@@ -9,8 +9,8 @@ import json
 import boto3
 import pytest
 
+from sms_automation.adapters.run_store import DynamoRunStore
 from sms_automation.processing.ledger import StepState
-from sms_automation.processing.runs import DynamoRunStore
 from sms_automation_cli.main import main
 from tests.integration import test_trigger_processor as harness
 from tests.support.aws import SECRETS_PREFIX

@@ -10,10 +10,11 @@ import pytest
 import yaml
 
 from sms_automation.adapters.contact_store import DynamoContactStore
+from sms_automation.adapters.step_ledger import DynamoStepLedger
 from sms_automation.automations.start import StartRequest, StartSource
 from sms_automation.composition.automations import dynamo_starter
 from sms_automation.opt_out import ContactState
-from sms_automation.processing.ledger import DynamoStepLedger, StepState
+from sms_automation.processing.ledger import StepState
 from tests.support.aws import account_registry
 from tests.support.conversation_world import ALICE, BOB, OUR_NUMBER, World
 

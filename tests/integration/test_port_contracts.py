@@ -5,6 +5,7 @@ the fakes are only as true as this suite."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,17 +16,28 @@ from moto import mock_aws
 
 from sms_automation import keys
 from sms_automation.adapters.automation_run_store import DynamoAutomationRunStore
+from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.adapters.dlq_queue import SqsDlqQueue
 from sms_automation.adapters.dynamo_json import to_attributes
+from sms_automation.adapters.record_table import DynamoRecordTables
 from sms_automation.adapters.replay_sources import DynamoReceivedMessages, DynamoStoredMessages
+from sms_automation.adapters.run_store import DynamoRunStore
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
+from sms_automation.conversations.model import OpenWait, decide_reply, open_conversation
+from sms_automation.conversations.ports import ConversationStore
 from sms_automation.dlq.ports import DlqQueue, ReceivedMessages, StoredMessages
+from sms_automation.processing.ports import RecordRefused, RecordTables, RunStore
 from sms_automation.processing.runs import iso
+from sms_automation.triggers import WaitForReply
+from sms_automation.triggers.plan import AnswerPattern, ReminderSpec
 from tests.support.aws import use_dummy_aws_credentials
 from tests.support.fakes import (
+    InMemoryConversationStore,
     InMemoryDlqQueue,
     InMemoryReceivedMessages,
+    InMemoryRecordTables,
     InMemoryRunOrigins,
+    InMemoryRunStore,
     InMemoryStoredMessages,
     InMemoryTriggerFiles,
 )
@@ -237,3 +249,222 @@ def test_received_messages_of_one_account_in_an_inclusive_window_oldest_first(
     assert list(received.received_between("acme", AT.replace(minute=1), AT.replace(hour=10))) == [
         "SM2"
     ]
+
+
+# --- processing.ports: the run store, the record tables; conversations.ports: the store ---
+
+SID, OTHER = "SM" + "1" * 32, "SM" + "2" * 32
+T0, T1 = "2026-12-06T12:00:00.000Z", "2026-12-06T12:01:00.000Z"
+
+
+def _either(request: pytest.FixtureRequest, fake: Any, adapter: Any) -> Any:
+    """The fake, or the adapter on the moto table (``aws``)."""
+    if request.param == "in_memory":
+        return fake()
+    request.getfixturevalue("aws")
+    return adapter(TABLE, boto3.client("dynamodb"))
+
+
+# --- the run store -------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["dynamodb", "in_memory"])
+def runs(request: pytest.FixtureRequest) -> RunStore:
+    return _either(request, InMemoryRunStore, DynamoRunStore)  # type: ignore[no-any-return]
+
+
+def test_run_store_first_start_pins_and_a_later_one_counts_itself(runs: RunStore) -> None:
+    assert runs.get(SID) is None
+    first = runs.start(
+        SID, "acme", trigger_version=3, fingerprint="fp3", now=T0, timezone="Europe/Paris"
+    )
+    later = runs.start(SID, "acme", trigger_version=4, fingerprint="fp4", now=T1)
+
+    assert (first.status, first.trigger_version, first.attempts, first.timezone) == (
+        "running",
+        3,
+        1,
+        "Europe/Paris",
+    )
+    assert (later.trigger_version, later.fingerprint, later.started_at, later.attempts) == (
+        3,
+        "fp3",
+        T0,
+        2,
+    )
+    assert later.timezone == "Europe/Paris"
+    assert runs.get(SID) == later
+
+
+def test_run_store_finish_records_the_result(runs: RunStore) -> None:
+    runs.start(SID, "acme", trigger_version=1, fingerprint="fp1", now=T0)
+    diagnostic = {"severity": "warning", "message": "m", "trigger": "t", "step_id": "t/1"}
+    runs.finish(
+        SID, status="paused", now=T1, matched=["t"], diagnostics=[diagnostic], paused_at="t/2"
+    )
+    run = runs.get(SID)
+    assert run is not None
+    assert (run.status, run.finished_at, run.matched, run.paused_at, run.finished) == (
+        "paused",
+        T1,
+        ("t",),
+        "t/2",
+        False,
+    )
+    assert [dict(d) for d in run.diagnostics] == [diagnostic]
+
+    runs.finish(SID, status="completed", now=T1, matched=["t"], diagnostics=[], paused_at=None)
+    done = runs.get(SID)
+    assert done is not None
+    assert done.finished
+    assert done.paused_at == ""
+
+
+def test_run_store_starts_a_finished_status_as_given(runs: RunStore) -> None:
+    run = runs.start(SID, "acme", trigger_version=0, fingerprint="", now=T0, status="own_number")
+    assert run.finished
+    assert run.timezone == ""
+    assert run.finished_at == ""
+
+
+# --- the record tables ---------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["dynamodb", "in_memory"])
+def records(request: pytest.FixtureRequest) -> RecordTables:
+    if request.param == "in_memory":
+        return InMemoryRecordTables()
+    request.getfixturevalue("aws")
+    client = boto3.client("dynamodb")
+    client.create_table(
+        TableName="crm-leads",
+        KeySchema=[{"AttributeName": "record_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "record_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return DynamoRecordTables(client)
+
+
+def test_record_tables_put_the_same_item_twice_as_once(records: RecordTables) -> None:
+    records.put("crm-leads", {"record_id": "r1", "name": "Ann"})
+    records.put("crm-leads", {"record_id": "r1", "name": "Ann"})
+
+
+def test_record_tables_refuse_a_missing_table_for_good(records: RecordTables) -> None:
+    if isinstance(records, InMemoryRecordTables):
+        records.refuse("ResourceNotFoundException", transient=False)
+    with pytest.raises(RecordRefused) as refused:
+        records.put("no-such-table", {"record_id": "r1"})
+    assert (refused.value.code, refused.value.transient) == ("ResourceNotFoundException", False)
+
+
+# --- the conversation store ----------------------------------------------------------------------
+
+WAIT = WaitForReply(
+    step_id="ask/1",
+    trigger="ask",
+    to="+14155550101",
+    from_="+15005550006",
+    prompt="Yes or no?",
+    timeout_seconds=3600,
+    until=None,
+    reminders=(ReminderSpec(600, "Still there?"),),
+    expect_words=("yes", "no"),
+    expect_patterns=(AnswerPattern("^y", case_sensitive=True),),
+    reprompt="Please answer yes or no",
+    max_attempts=2,
+)
+STARTED = datetime(2026, 12, 6, 12, tzinfo=UTC)
+
+
+@pytest.fixture(params=["dynamodb", "in_memory"])
+def store(request: pytest.FixtureRequest) -> ConversationStore:
+    return _either(request, InMemoryConversationStore, DynamoConversationStore)  # type: ignore[no-any-return]
+
+
+def _conversation(sid: str = SID) -> Any:
+    return open_conversation(WAIT, message_sid=sid, account="acme", now=STARTED)
+
+
+def test_conversation_store_creates_once_and_reads_back_whole(store: ConversationStore) -> None:
+    first = _conversation()
+    assert store.create(first) == first
+    assert store.create(replace(first, deadline="2030-01-01T00:00:00Z")) == first
+    assert store.get(SID, "ask/1") == first
+    assert store.get(SID, "ask/2") is None
+
+
+def test_conversation_store_keeps_execution_and_tokens(store: ConversationStore) -> None:
+    store.create(_conversation())
+    store.set_execution(SID, "ask/1", "arn:execution")
+    store.set_task_token(SID, "ask/1", "token-1")
+    store.set_timer_token(SID, "ask/1", "timer-1")
+    kept = store.get(SID, "ask/1")
+    assert kept is not None
+    assert (kept.execution_arn, kept.task_token, kept.timer_token) == (
+        "arn:execution",
+        "token-1",
+        "timer-1",
+    )
+
+
+def test_conversation_store_resolves_only_while_waiting(store: ConversationStore) -> None:
+    conversation = store.create(_conversation())
+    assert store.resolve(conversation, "timeout", {"outcome": "timeout"}, T1)
+    assert not store.resolve(conversation, "cancelled", {"outcome": "cancelled"}, T1)
+    resolved = store.get(SID, "ask/1")
+    assert resolved is not None
+    assert (resolved.status, resolved.outcome, resolved.resolved_at) == (
+        "timeout",
+        {"outcome": "timeout"},
+        T1,
+    )
+
+
+def test_conversation_store_counts_a_reply_once(store: ConversationStore) -> None:
+    conversation = store.create(_conversation())
+    decision = decide_reply(conversation, sid=OTHER, body="maybe", received_at=T1)
+    assert store.record_reply(decision, seen_attempts=0)
+    assert not store.record_reply(decision, seen_attempts=1)  # the same reply again
+    after = store.get(SID, "ask/1")
+    assert after is not None
+    assert (after.attempts, after.status, [r.body for r in after.replies]) == (
+        1,
+        "waiting",
+        ["maybe"],
+    )
+    recorded = store.recorded_reply(OTHER)
+    assert recorded is not None
+    assert (recorded.message_sid, recorded.step_id, recorded.resolves, recorded.consumed) == (
+        SID,
+        "ask/1",
+        False,
+        True,
+    )
+    assert recorded.reprompt_step_id == decision.reprompt_step_id
+    assert store.recorded_reply(SID) is None
+
+
+def test_conversation_store_refuses_a_reply_decided_on_stale_attempts(
+    store: ConversationStore,
+) -> None:
+    conversation = store.create(_conversation())
+    first = decide_reply(conversation, sid=OTHER, body="maybe", received_at=T1)
+    second = decide_reply(conversation, sid="SM" + "3" * 32, body="yes", received_at=T1)
+    assert store.record_reply(first, seen_attempts=0)
+    assert not store.record_reply(second, seen_attempts=0)  # decided on what it saw: stale
+    assert store.recorded_reply("SM" + "3" * 32) is None
+
+
+def test_conversation_store_keeps_one_open_wait_per_contact(store: ConversationStore) -> None:
+    older, newer = _conversation(SID), _conversation(OTHER)
+    assert store.open_wait(older) is None
+    assert store.open_wait(older) is None  # the same one again replaces nothing
+    assert store.open_wait(newer) == OpenWait("acme", WAIT.from_, WAIT.to, SID, "ask/1")
+    assert store.find_open_wait("acme", WAIT.from_, WAIT.to) == OpenWait(
+        "acme", WAIT.from_, WAIT.to, OTHER, "ask/1"
+    )
+    store.close_wait(older)  # no longer its wait: kept
+    assert store.find_open_wait("acme", WAIT.from_, WAIT.to) is not None
+    store.close_wait(newer)
+    assert store.find_open_wait("acme", WAIT.from_, WAIT.to) is None

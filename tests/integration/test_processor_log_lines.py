@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sms_automation.processing.runtime import Runtime
+from sms_automation.composition.runtime import Runtime
 from tests.support.conversation_world import World
 
 pytestmark = pytest.mark.integration

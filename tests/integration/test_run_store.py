@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from sms_automation.processing.runs import DynamoRunStore
+from sms_automation.adapters.run_store import DynamoRunStore
 from tests.support.aws import use_dummy_aws_credentials
 from tests.support.template import create_table_kwargs
 

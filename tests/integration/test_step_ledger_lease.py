@@ -1,6 +1,7 @@
-"""The step ledger's lease on moto: a claim is taken over once, by one taker; what a released,
-abandoned or unknown claim leaves for the next attempt; and the port's rules over it with
-effects whose answers the test scripts (the real effects: test_exactly_once_recovery)."""
+"""The step ledger's contract, held by the adapter on moto and by the unit tests' in-memory fake
+alike: a claim is taken over once, by one taker; what a released, abandoned or unknown claim
+leaves for the next attempt; and the port's rules over it with effects whose answers the test
+scripts (the real effects: test_exactly_once_recovery)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from sms_automation.processing.ledger import DynamoStepLedger, StepState
+from sms_automation.adapters.step_ledger import DynamoStepLedger
+from sms_automation.processing.ledger import StepState
 from sms_automation.processing.port import (
     GIVE_UP,
     EffectResult,
@@ -22,8 +24,10 @@ from sms_automation.processing.port import (
     OutcomeStillUnknown,
     lease_for,
 )
+from sms_automation.processing.ports import ClaimLost, StepLedger
 from sms_automation.triggers import OutcomeStatus, SendSms, Step
 from tests.support.aws import use_dummy_aws_credentials
+from tests.support.fakes import InMemoryStepLedger
 from tests.support.template import create_table_kwargs
 
 pytestmark = pytest.mark.integration
@@ -33,8 +37,12 @@ T0, T1, T2 = "2026-12-06T12:00:00.000Z", "2026-12-06T12:03:01.000Z", "2026-12-06
 LEASE = "2026-12-06T12:03:00.000Z"
 
 
-@pytest.fixture
-def ledger(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoStepLedger]:
+@pytest.fixture(params=["dynamodb", "in_memory"])
+def ledger(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[StepLedger]:
+    """Each rule holds for the adapter (on moto) and for the unit tests' fake alike."""
+    if request.param == "in_memory":
+        yield InMemoryStepLedger()
+        return
     use_dummy_aws_credentials(monkeypatch)
     with mock_aws():
         table = create_table_kwargs()
@@ -43,7 +51,47 @@ def ledger(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoStepLedger]:
         yield DynamoStepLedger(table["TableName"], client)
 
 
-def test_a_claim_carries_its_lease_and_first_claim_time(ledger: DynamoStepLedger) -> None:
+def test_a_claim_no_longer_held_cannot_be_marked_unknown(ledger: StepLedger) -> None:
+    ledger.claim(SID, STEP, "send_sms", T0, LEASE)
+    entry = ledger.get(SID, STEP)
+    assert entry is not None
+    assert ledger.take_over(SID, entry, T1, "2026-12-06T12:06:01.000Z")
+    with pytest.raises(ClaimLost):
+        ledger.record_unknown(SID, STEP, held=T0, since=T0, now=T2, detail="HTTP 500")
+    ledger.finish(SID, STEP, StepState.DONE, now=T2, detail="sent", variables={"sid": "SM1"})
+    with pytest.raises(ClaimLost):
+        ledger.record_unknown(SID, STEP, held=T1, since=T1, now=T2, detail="HTTP 500")
+
+
+def test_a_finished_step_keeps_its_outcome_and_no_claim_changes_it(ledger: StepLedger) -> None:
+    ledger.claim(SID, STEP, "send_sms", T0, LEASE)
+    at = datetime(2026, 12, 6, 12, tzinfo=UTC)
+    ledger.finish(
+        SID,
+        STEP,
+        StepState.DONE,
+        now=T1,
+        detail="sent",
+        variables={"sid": "SM1", "at": at},
+        resource_sid="SM1",
+    )
+    entry = ledger.get(SID, STEP)
+    assert entry is not None
+    assert ledger.claim(SID, STEP, "send_sms", T2, LEASE) == entry
+    assert not ledger.take_over(SID, entry, T2, LEASE)
+    ledger.release(SID, STEP, held=T0)
+    ledger.abandon(SID, STEP, held=T0, now=T2)
+    assert ledger.get(SID, STEP) == entry
+    assert (entry.state, entry.finished_at, entry.detail, entry.resource_sid) == (
+        StepState.DONE,
+        T1,
+        "sent",
+        "SM1",
+    )
+    assert entry.variables == {"sid": "SM1", "at": "2026-12-06 12:00:00+00:00"}  # JSON, as stored
+
+
+def test_a_claim_carries_its_lease_and_first_claim_time(ledger: StepLedger) -> None:
     assert ledger.claim(SID, STEP, "send_sms", T0, LEASE) is None
     entry = ledger.claim(SID, STEP, "send_sms", T1, "later")
     assert entry is not None
@@ -55,7 +103,7 @@ def test_a_claim_carries_its_lease_and_first_claim_time(ledger: DynamoStepLedger
     )
 
 
-def test_of_two_takers_of_one_expired_claim_exactly_one_wins(ledger: DynamoStepLedger) -> None:
+def test_of_two_takers_of_one_expired_claim_exactly_one_wins(ledger: StepLedger) -> None:
     ledger.claim(SID, STEP, "send_sms", T0, LEASE)
     seen_by_both = ledger.get(SID, STEP)
     assert seen_by_both is not None
@@ -70,7 +118,7 @@ def test_of_two_takers_of_one_expired_claim_exactly_one_wins(ledger: DynamoStepL
 
 
 def test_an_unknown_outcome_keeps_the_claim_and_gives_the_lease_up(
-    ledger: DynamoStepLedger,
+    ledger: StepLedger,
 ) -> None:
     ledger.claim(SID, STEP, "send_sms", T0, LEASE)
     ledger.record_unknown(SID, STEP, held=T0, since=T0, now=T0, detail="HTTP 500")
@@ -86,7 +134,7 @@ def test_an_unknown_outcome_keeps_the_claim_and_gives_the_lease_up(
     )
 
 
-def test_release_and_abandon_touch_only_the_claim_they_hold(ledger: DynamoStepLedger) -> None:
+def test_release_and_abandon_touch_only_the_claim_they_hold(ledger: StepLedger) -> None:
     ledger.claim(SID, STEP, "send_sms", T0, LEASE)
     entry = ledger.get(SID, STEP)
     assert entry is not None
@@ -129,7 +177,7 @@ class ScriptedEffects:
         return self._next()
 
 
-def _port(ledger: DynamoStepLedger, effects: ScriptedEffects, now: list[datetime]) -> Any:
+def _port(ledger: StepLedger, effects: ScriptedEffects, now: list[datetime]) -> Any:
     return LedgerActionPort(SID, ledger, effects, lambda: now[0], lease=lease_for(120))
 
 
@@ -143,7 +191,7 @@ SMS = SendSms(
 )
 
 
-def test_an_outcome_unknown_for_too_long_is_failed_not_resent(ledger: DynamoStepLedger) -> None:
+def test_an_outcome_unknown_for_too_long_is_failed_not_resent(ledger: StepLedger) -> None:
     now = [datetime(2026, 12, 6, 12, tzinfo=UTC)]
     maybe = MaybePerformed("a message like it, not identified")
     effects = ScriptedEffects(maybe, maybe, maybe)
@@ -164,7 +212,7 @@ def test_an_outcome_unknown_for_too_long_is_failed_not_resent(ledger: DynamoStep
     assert entry.state is StepState.FAILED
 
 
-def test_a_step_certainly_not_performed_is_released(ledger: DynamoStepLedger) -> None:
+def test_a_step_certainly_not_performed_is_released(ledger: StepLedger) -> None:
     now = [datetime(2026, 12, 6, 12, tzinfo=UTC)]
     with pytest.raises(NotPerformed):
         _port(ledger, ScriptedEffects(NotPerformed("rate limited")), now).perform(SMS)
@@ -176,7 +224,7 @@ def test_a_step_certainly_not_performed_is_released(ledger: DynamoStepLedger) ->
 
 
 def test_an_attempt_failing_while_holding_a_claim_ends_its_lease(
-    ledger: DynamoStepLedger,
+    ledger: StepLedger,
 ) -> None:
     now = [datetime(2026, 12, 6, 12, tzinfo=UTC)]
     with pytest.raises(RuntimeError):

@@ -21,11 +21,12 @@ from functions.status_callback import handler as status_callback
 from functions.trigger_processor import handler as processor
 from sms_automation.adapters.contact_store import DynamoContactStore
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
+from sms_automation.adapters.run_store import DynamoRunStore
+from sms_automation.adapters.step_ledger import DynamoStepLedger
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
-from sms_automation.processing.ledger import DynamoStepLedger, StepState
+from sms_automation.processing.ledger import StepState
 from sms_automation.processing.port import idempotency_key
 from sms_automation.processing.runner import MessageProcessor, MissingTriggerVersion
-from sms_automation.processing.runs import DynamoRunStore
 from sms_automation.triggers import ActionPort, DryRunPort
 from sms_automation.triggers.versions import engines
 from sms_automation_cli.main import main

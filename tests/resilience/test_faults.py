@@ -32,7 +32,8 @@ from functions.status_callback import handler as status_callback
 from functions.trigger_processor import handler as processor
 from sms_automation import keys
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
-from sms_automation.processing.ledger import DynamoStepLedger, StepState
+from sms_automation.adapters.step_ledger import DynamoStepLedger
+from sms_automation.processing.ledger import StepState
 from tests.resilience.faults import CONNECTION_ERROR, AwsFaults
 from tests.support.aws import (
     TEST_ACCOUNT_SID,

@@ -24,8 +24,8 @@ from functions.wait_register import handler as wait_register
 from functions.wait_resume import handler as wait_resume
 from functions.wait_timer import handler as wait_timer
 from sms_automation.adapters.conversation_store import DynamoConversationStore
+from sms_automation.adapters.run_store import DynamoRunStore
 from sms_automation.conversations.model import Conversation
-from sms_automation.processing.runs import DynamoRunStore
 from tests.support.aws import (
     SECRETS_PREFIX,
     STACK_NAME,

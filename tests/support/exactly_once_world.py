@@ -24,8 +24,9 @@ from functions.inbound_webhook import handler as inbound
 from functions.status_callback import handler as status_callback
 from functions.trigger_processor import handler as processor
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
-from sms_automation.processing.ledger import DynamoStepLedger, StepEntry
-from sms_automation.processing.runtime import Runtime
+from sms_automation.adapters.step_ledger import DynamoStepLedger
+from sms_automation.composition.runtime import Runtime
+from sms_automation.processing.ledger import StepEntry
 from sms_automation.processing.settings import ProcessorSettings
 from tests.support.aws import (
     STACK_NAME,

@@ -1,20 +1,38 @@
 """In-memory implementations of the domain's ports, for unit tests. Each one keeps the contract
-its DynamoDB, SQS or Lambda adapter keeps; ``tests/integration/test_port_contracts.py`` runs the
+its DynamoDB, SQS, Step Functions or Lambda adapter keeps (the same conditions decide the same
+races; the stores of the processing core and the conversations lock each change, as DynamoDB
+serialises the writes of one item, so two attempts on two threads meet what they would on the
+table); ``tests/integration/test_port_contracts.py`` and ``test_step_ledger_lease.py`` run the
 same checks against both, so a fake cannot drift from what it stands in for."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+import json
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sms_automation.accounts import Account
 from sms_automation.automations.service import RunStoreUnavailable
+from sms_automation.conversations.model import (
+    WAITING,
+    Conversation,
+    OpenWait,
+    RecordedReply,
+    ReplyDecision,
+)
 from sms_automation.dlq.invoker import InvocationResult
 from sms_automation.dlq.ports import StoredMessage
 from sms_automation.dlq.queue import DlqEntry, dlq_entry
+from sms_automation.opt_out import ContactState
+from sms_automation.processing.ledger import StepEntry, StepState
+from sms_automation.processing.port import EffectResult
+from sms_automation.processing.ports import ClaimLost, RecordRefused
+from sms_automation.processing.runs import Run
+from sms_automation.triggers import Step
 
 
 class InMemoryAccounts:
@@ -219,3 +237,384 @@ class RecordingInvoker:
         self.events.append(event)
         sid = event["Records"][0]["dynamodb"]["NewImage"]["message_sid"]["S"]
         return self.answers.get(sid, InvocationResult())
+
+
+def _json_round_trip(value: Mapping[str, Any]) -> dict[str, Any]:
+    """What the adapters store as JSON comes back as JSON gives it (strings for odd values)."""
+    loaded: dict[str, Any] = json.loads(json.dumps(dict(value), default=str))
+    return loaded
+
+
+class InMemoryRunStore:
+    """``processing.ports.RunStore``: the first ``start`` pins, a later one counts itself."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, Run] = {}
+        self._lock = threading.Lock()
+
+    def get(self, message_sid: str) -> Run | None:
+        return self.runs.get(message_sid)
+
+    def start(
+        self,
+        message_sid: str,
+        account: str,
+        *,
+        trigger_version: int,
+        fingerprint: str,
+        now: str,
+        status: str = "running",
+        timezone: str = "",
+    ) -> Run:
+        with self._lock:
+            existing = self.runs.get(message_sid)
+            if existing is not None:
+                run = replace(existing, attempts=existing.attempts + 1)
+            else:
+                run = Run(
+                    message_sid=message_sid,
+                    account=account,
+                    status=status,
+                    trigger_version=trigger_version,
+                    fingerprint=fingerprint,
+                    started_at=now,
+                    timezone=timezone,
+                )
+            self.runs[message_sid] = run
+            return run
+
+    def finish(
+        self,
+        message_sid: str,
+        *,
+        status: str,
+        now: str,
+        matched: Sequence[str],
+        diagnostics: Sequence[Mapping[str, Any]],
+        paused_at: str | None,
+    ) -> None:
+        with self._lock:
+            self.runs[message_sid] = replace(
+                self.runs[message_sid],
+                status=status,
+                finished_at=now,
+                matched=tuple(matched),
+                diagnostics=tuple(dict(d) for d in diagnostics),
+                paused_at=paused_at or "",
+            )
+
+
+class InMemoryStepLedger:
+    """``processing.ports.StepLedger``: conditional on the claim seen, like the table's writes."""
+
+    def __init__(self) -> None:
+        self.steps: dict[tuple[str, str], StepEntry] = {}
+        self._lock = threading.Lock()
+
+    def claim(
+        self, message_sid: str, step_id: str, kind: str, now: str, lease_until: str
+    ) -> StepEntry | None:
+        with self._lock:
+            existing = self.steps.get((message_sid, step_id))
+            if existing is not None:
+                return existing
+            self.steps[(message_sid, step_id)] = StepEntry(
+                step_id=step_id,
+                kind=kind,
+                state=StepState.STARTED,
+                started_at=now,
+                claimed_at=now,
+                lease_until=lease_until,
+            )
+            return None
+
+    def take_over(self, message_sid: str, entry: StepEntry, now: str, lease_until: str) -> bool:
+        with self._lock:
+            current = self._held(message_sid, entry.step_id, entry.started_at)
+            if current is None:
+                return False
+            self.steps[(message_sid, entry.step_id)] = replace(
+                current, started_at=now, lease_until=lease_until, attempts=current.attempts + 1
+            )
+            return True
+
+    def record_unknown(
+        self, message_sid: str, step_id: str, *, held: str, since: str, now: str, detail: str
+    ) -> None:
+        with self._lock:
+            current = self._held(message_sid, step_id, held)
+            if current is None:
+                raise ClaimLost(f"step {step_id} is no longer held since {held}")
+            self.steps[(message_sid, step_id)] = replace(
+                current,
+                unknown_since=since,
+                looks=current.looks + 1,
+                lease_until=now,
+                detail=detail,
+            )
+
+    def abandon(self, message_sid: str, step_id: str, *, held: str, now: str) -> None:
+        with self._lock:
+            current = self._held(message_sid, step_id, held)
+            if current is not None:
+                self.steps[(message_sid, step_id)] = replace(current, lease_until=now)
+
+    def finish(
+        self,
+        message_sid: str,
+        step_id: str,
+        state: StepState,
+        *,
+        now: str,
+        detail: str = "",
+        variables: Mapping[str, Any] | None = None,
+        resource_sid: str = "",
+    ) -> None:
+        with self._lock:
+            self.steps[(message_sid, step_id)] = replace(
+                self.steps[(message_sid, step_id)],
+                state=state,
+                finished_at=now,
+                detail=detail,
+                variables=_json_round_trip(variables or {}),
+                resource_sid=resource_sid,
+            )
+
+    def release(self, message_sid: str, step_id: str, *, held: str) -> None:
+        with self._lock:
+            if self._held(message_sid, step_id, held) is not None:
+                del self.steps[(message_sid, step_id)]
+
+    def get(self, message_sid: str, step_id: str) -> StepEntry | None:
+        return self.steps.get((message_sid, step_id))
+
+    def entries(self, message_sid: str) -> list[StepEntry]:
+        return [entry for (sid, _), entry in sorted(self.steps.items()) if sid == message_sid]
+
+    def _held(self, message_sid: str, step_id: str, held: str) -> StepEntry | None:
+        current = self.steps.get((message_sid, step_id))
+        if current is None or current.state is not StepState.STARTED:
+            return None
+        return current if current.started_at == held else None
+
+
+class InMemoryRecordTables:
+    """``processing.ports.RecordTables``: tables of items keyed by their ``record_id`` (or the
+    whole item); ``refuse`` makes the next put fail as the adapter says a failure."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, list[dict[str, Any]]] = {}
+        self.refusal: RecordRefused | None = None
+
+    def refuse(self, code: str, *, transient: bool) -> None:
+        self.refusal = RecordRefused(code, transient=transient)
+
+    def put(self, table: str, item: Mapping[str, Any]) -> None:
+        if self.refusal is not None:
+            raise self.refusal
+        rows = self.tables.setdefault(table, [])
+        key = item.get("record_id")
+        rows[:] = [row for row in rows if key is None or row.get("record_id") != key]
+        rows.append(dict(item))
+
+
+class InMemoryConversationStore:
+    """``conversations.ports.ConversationStore``: resolved once, a reply counted once."""
+
+    def __init__(self) -> None:
+        self.conversations: dict[tuple[str, str], Conversation] = {}
+        self.replies: dict[str, RecordedReply] = {}
+        self.waits: dict[tuple[str, str, str], OpenWait] = {}
+        self._lock = threading.Lock()
+
+    def create(self, conversation: Conversation) -> Conversation:
+        with self._lock:
+            key = (conversation.message_sid, conversation.step_id)
+            return self.conversations.setdefault(key, conversation)
+
+    def get(self, message_sid: str, step_id: str) -> Conversation | None:
+        return self.conversations.get((message_sid, step_id))
+
+    def set_execution(self, message_sid: str, step_id: str, execution_arn: str) -> None:
+        self._set(message_sid, step_id, execution_arn=execution_arn)
+
+    def set_task_token(self, message_sid: str, step_id: str, token: str) -> None:
+        self._set(message_sid, step_id, task_token=token)
+
+    def set_timer_token(self, message_sid: str, step_id: str, token: str) -> None:
+        self._set(message_sid, step_id, timer_token=token)
+
+    def resolve(
+        self, conversation: Conversation, outcome: str, variables: Mapping[str, Any], now: str
+    ) -> bool:
+        with self._lock:
+            key = (conversation.message_sid, conversation.step_id)
+            current = self.conversations.get(key)
+            if current is None or current.status != WAITING:
+                return False
+            self.conversations[key] = replace(
+                current, status=outcome, outcome=_json_round_trip(variables), resolved_at=now
+            )
+            return True
+
+    def record_reply(self, decision: ReplyDecision, *, seen_attempts: int) -> bool:
+        after = decision.conversation
+        key = (after.message_sid, after.step_id)
+        with self._lock:
+            current = self.conversations.get(key)
+            if current is None or current.status != WAITING or current.attempts != seen_attempts:
+                return False
+            if decision.reply.sid in self.replies:
+                return False
+            self.conversations[key] = replace(
+                current,
+                status=after.status,
+                attempts=after.attempts,
+                replies=after.replies,
+                outcome=_json_round_trip(after.outcome),
+                resolved_at=after.resolved_at,
+            )
+            self.replies[decision.reply.sid] = RecordedReply(
+                message_sid=after.message_sid,
+                step_id=after.step_id,
+                resolves=decision.resolves,
+                reprompt_step_id=decision.reprompt_step_id or None,
+                consumed=not after.also_run_triggers,
+            )
+            return True
+
+    def recorded_reply(self, reply_sid: str) -> RecordedReply | None:
+        return self.replies.get(reply_sid)
+
+    def open_wait(self, conversation: Conversation) -> OpenWait | None:
+        pointer = OpenWait(
+            conversation.account,
+            conversation.our_number,
+            conversation.contact,
+            conversation.message_sid,
+            conversation.step_id,
+        )
+        with self._lock:
+            replaced = self.waits.get(_wait_key(pointer))
+            self.waits[_wait_key(pointer)] = pointer
+        if replaced is None or (replaced.message_sid, replaced.step_id) == (
+            conversation.message_sid,
+            conversation.step_id,
+        ):
+            return None
+        return replaced
+
+    def find_open_wait(self, account: str, our_number: str, contact: str) -> OpenWait | None:
+        return self.waits.get((account, our_number, contact))
+
+    def close_wait(self, conversation: Conversation) -> None:
+        key = (conversation.account, conversation.our_number, conversation.contact)
+        with self._lock:
+            current = self.waits.get(key)
+            mine = (conversation.message_sid, conversation.step_id)
+            if current is not None and (current.message_sid, current.step_id) == mine:
+                del self.waits[key]
+
+    def _set(self, message_sid: str, step_id: str, **changes: str) -> None:
+        with self._lock:
+            key = (message_sid, step_id)
+            self.conversations[key] = replace(self.conversations[key], **changes)  # type: ignore[arg-type]
+
+
+def _wait_key(wait: OpenWait) -> tuple[str, str, str]:
+    return (wait.account, wait.our_number, wait.contact)
+
+
+@dataclass
+class FakeWaitWorkflow:
+    """``conversations.ports.WaitWorkflow``: an execution per name (a second start of a name is
+    the first's), a task token answers once (as Step Functions refuses a used token)."""
+
+    started: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    woken: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    stopped: set[str] = field(default_factory=set)
+    _used: set[str] = field(default_factory=set)
+
+    def start(self, name: str, payload: Mapping[str, Any]) -> str:
+        self.started.setdefault(name, payload)
+        return f"arn:aws:states:us-east-1:123456789012:execution:wait:{name}"
+
+    def wake(self, token: str, output: Mapping[str, Any]) -> bool:
+        if not self._use(token):
+            return False
+        self.woken.append((token, output))
+        return True
+
+    def fail(self, token: str, error_name: str, cause: str) -> bool:
+        if not self._use(token):
+            return False
+        self.failed.append((token, error_name))
+        return True
+
+    def running(self, execution_arn: str) -> bool:
+        name = execution_arn.rpartition(":")[2]
+        return name in self.started and name not in self.stopped
+
+    def expire(self, token: str) -> None:
+        """The task of ``token`` is over (timed out, or its branch ended): it answers no more."""
+        self._used.add(token)
+
+    def stop(self, execution_arn: str, *tokens: str) -> None:
+        """An operator stopped the execution: it runs no more, nor do its tasks' tokens."""
+        self.stopped.add(execution_arn.rpartition(":")[2])
+        self._used.update(tokens)
+
+    def _use(self, token: str) -> bool:
+        if token in self._used:
+            return False
+        self._used.add(token)
+        return True
+
+
+class RecordingEffects:
+    """``processing.port.StepEffects``: performs every step it is given (a Sid per step), in
+    order; ``refuse_next`` makes the next perform raise instead; ``found`` is what a lookup
+    after an interruption finds; ``during`` runs inside a perform (to hold it there)."""
+
+    def __init__(self) -> None:
+        self.performed: list[Step] = []
+        self.keys: list[str] = []
+        self.looked_up: list[tuple[str, str]] = []
+        self.found: Callable[[Step], EffectResult | None] = lambda step: None
+        self.during: Callable[[Step], None] = lambda step: None
+        self._refusals: list[BaseException] = []
+
+    def refuse_next(self, error: BaseException) -> None:
+        self._refusals.append(error)
+
+    def perform(self, step: Step, idempotency_key: str) -> EffectResult:
+        if self._refusals:
+            raise self._refusals.pop(0)
+        self.during(step)
+        self.performed.append(step)
+        self.keys.append(idempotency_key)
+        sid = f"SM{len(self.performed):032d}"
+        return EffectResult(StepState.DONE, f"message {sid} queued", {"sid": sid}, sid)
+
+    def find_performed(self, step: Step, since: str) -> EffectResult | None:
+        self.looked_up.append((step.step_id, since))
+        return self.found(step)
+
+
+class InMemoryContactRecords:
+    """``opt_out.ContactRecords``: a state is kept unless the one held is as new or newer."""
+
+    def __init__(self) -> None:
+        self.states: dict[tuple[str, str, str], ContactState] = {}
+
+    def get(self, account: str, sender: str, contact: str) -> ContactState | None:
+        return self.states.get((account, sender, contact))
+
+    def record(self, state: ContactState) -> bool:
+        key = (state.account, state.sender, state.contact)
+        held = self.states.get(key)
+        if held is not None and held.changed_at >= state.changed_at:
+            return False
+        self.states[key] = state
+        return True

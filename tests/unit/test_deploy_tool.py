@@ -140,26 +140,3 @@ def test_make_build_defaults_to_the_templates_architecture() -> None:
     assert "Architecture" not in plain  # the template's default (arm64), as the deploy's
     assert "Architecture=x86_64" in x86
     assert "pin-build" in make_dry_run("build")
-
-
-def test_an_aws_failure_ends_with_one_line_naming_it(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    import socket
-
-    with socket.socket() as probe:  # a port where nothing listens
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
-    for name, value in {
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{closed}",
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_MAX_ATTEMPTS": "1",
-    }.items():
-        monkeypatch.setenv(name, value)
-
-    assert tool.main(["delete-failed-stack", "--config-env", "prod"]) == 1
-
-    [line] = capsys.readouterr().err.splitlines()
-    assert line.startswith("error: an AWS call failed (EndpointConnectionError)")

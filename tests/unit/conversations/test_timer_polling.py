@@ -3,7 +3,6 @@ when polling is configured (emulators whose Parallel state waits for every branc
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +10,7 @@ import pytest
 
 from sms_automation.conversations.model import Conversation
 from sms_automation.conversations.service import Conversations
+from tests.support.fakes import FakeWaitWorkflow, InMemoryConversationStore
 
 NOW = datetime(2026, 11, 26, 18, 0, 0, 250_000, tzinfo=UTC)
 
@@ -56,31 +56,11 @@ def test_the_timer_dozes_only_where_it_polls_often_and_the_due_time_is_a_doze_aw
     assert service(poll_seconds)._dozes(due, NOW) is dozes
 
 
-class RecordingWorkflow:
-    def __init__(self) -> None:
-        self.failed: list[tuple[str, str]] = []
-        self.woken: list[str] = []
-
-    def start(self, name: str, payload: Any) -> str:
-        raise AssertionError("not started here")
-
-    def wake(self, token: str, output: Any) -> bool:
-        self.woken.append(token)
-        return True
-
-    def fail(self, token: str, error_name: str, cause: str) -> bool:
-        self.failed.append((token, error_name))
-        return True
-
-    def running(self, execution_arn: str) -> bool:
-        raise AssertionError("not asked here")
-
-
-class OneConversationStore:
-    """Just enough of the store for ``doze``/``_wake``: one conversation, tokens kept."""
-
-    def __init__(self, status: str) -> None:
-        self.conversation = Conversation(
+def with_store(status: str) -> tuple[Conversations, InMemoryConversationStore, FakeWaitWorkflow]:
+    """One conversation whose answer task keeps ``answer-token``, in the in-memory store."""
+    store, workflow = InMemoryConversationStore(), FakeWaitWorkflow()
+    store.create(
+        Conversation(
             message_sid="SM1",
             step_id="ask/1",
             account="acme",
@@ -95,31 +75,24 @@ class OneConversationStore:
             status=status,
             task_token="answer-token",
         )
-
-    def set_timer_token(self, message_sid: str, step_id: str, token: str) -> None:
-        self.conversation = replace(self.conversation, timer_token=token)
-
-    def get(self, message_sid: str, step_id: str) -> Any:
-        return self.conversation
-
-
-def with_store(status: str) -> tuple[Conversations, OneConversationStore, RecordingWorkflow]:
-    store, workflow = OneConversationStore(status), RecordingWorkflow()
+    )
     unused: Any = None
     conversations = Conversations(
-        store=store,  # type: ignore[arg-type]
-        workflow=workflow,
-        port_for=unused,
-        clock=lambda: NOW,
-        poll_seconds=2,
+        store=store, workflow=workflow, port_for=unused, clock=lambda: NOW, poll_seconds=2
     )
     return conversations, store, workflow
+
+
+def kept(store: InMemoryConversationStore) -> Conversation:
+    conversation = store.get("SM1", "ask/1")
+    assert conversation is not None
+    return conversation
 
 
 def test_a_dozing_timer_keeps_its_token_while_the_wait_is_open() -> None:
     conversations, store, workflow = with_store("waiting")
     conversations.doze("SM1", "ask/1", "timer-token")
-    assert store.conversation.timer_token == "timer-token"
+    assert kept(store).timer_token == "timer-token"
     assert workflow.failed == []
 
 
@@ -132,9 +105,9 @@ def test_a_timer_dozing_off_after_the_wait_resolved_fails_its_own_token_at_once(
 def test_waking_the_answer_also_fails_the_dozing_timer_token() -> None:
     conversations, store, workflow = with_store("waiting")
     conversations.doze("SM1", "ask/1", "timer-token")
-    store.conversation = replace(store.conversation, status="replied")
-    assert conversations._wake(store.conversation) is True
-    assert workflow.woken == ["answer-token"]
+    assert store.resolve(kept(store), "replied", {"outcome": "replied"}, "2026-11-26T18:00:01Z")
+    assert conversations._wake(kept(store)) is True
+    assert workflow.woken == [("answer-token", {"outcome": "replied"})]
     assert workflow.failed == [("timer-token", "Wait.Resolved")]
 
 

@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
+from sms_automation.adapters.record_table import DynamoRecordTables
 from sms_automation.processing.effects import Effects, EffectSettings
 from sms_automation.processing.ledger import StepState
 from sms_automation.processing.port import NotPerformed
 from sms_automation.triggers import RecordItem
 from tests.support.aws import client_error
+from tests.support.fakes import InMemoryRecordTables
 
 STEP = RecordItem(step_id="t/1", trigger="t", table="crm-leads", item={"name": "Ann"})
 
@@ -37,7 +39,7 @@ def effects(error: Exception) -> Effects:
     return Effects(
         message_sid="SM" + "0" * 32,
         messaging=no_messaging,
-        dynamodb=FailingDynamoDB(error),  # type: ignore[arg-type]
+        records=DynamoRecordTables(FailingDynamoDB(error)),  # type: ignore[arg-type]
         settings=EffectSettings(status_callback_url=None, records_table="records"),
         record_outbound=no_outbound,
         owners=no_outbound,
@@ -74,17 +76,12 @@ def test_record_refused_for_good_fails_the_step(code: str) -> None:
 
 
 def test_record_into_the_app_table_fails_the_step_and_writes_nothing() -> None:
-    writes: list[dict[str, Any]] = []
-
-    class RecordingDynamoDB:
-        def put_item(self, **kwargs: Any) -> None:
-            writes.append(kwargs)
-
+    records = InMemoryRecordTables()
     into_app = RecordItem(step_id="t/1", trigger="t", table="app", item={"pk": "ACCOUNT#a"})
     result = Effects(
         message_sid="SM" + "0" * 32,
         messaging=lambda: None,  # type: ignore[arg-type,return-value]
-        dynamodb=RecordingDynamoDB(),  # type: ignore[arg-type]
+        records=records,
         settings=EffectSettings(status_callback_url=None, records_table="records", app_table="app"),
         record_outbound=lambda **_: None,
         owners=lambda _: None,
@@ -92,4 +89,4 @@ def test_record_into_the_app_table_fails_the_step_and_writes_nothing() -> None:
     ).perform(into_app, "key")
     assert result.state is StepState.FAILED
     assert result.detail.startswith("refused: 'app' is the application's own table")
-    assert writes == []
+    assert records.tables == {}

@@ -15,6 +15,7 @@ from sms_automation.processing.ledger import StepState
 from sms_automation.processing.port import NotPerformed
 from sms_automation.send_guard import CounterUnavailable, Lane, LaneCount, SendCap, SendGuard
 from sms_automation.triggers import SendSms
+from tests.support.fakes import InMemoryRecordTables
 
 STEP = SendSms(
     step_id="t/1",
@@ -61,7 +62,7 @@ def effects(counter: Any) -> Effects:
     return Effects(
         message_sid="SM" + "0" * 32,
         messaging=no_messaging,
-        dynamodb=None,  # type: ignore[arg-type]
+        records=InMemoryRecordTables(),
         settings=EffectSettings(status_callback_url=None, records_table="records"),
         record_outbound=no_outbound,
         owners=lambda sid: None,

@@ -1,4 +1,5 @@
-"""Conversations, open waits and reply decisions in the app table (layout: ``keys``).
+"""Conversations, open waits and reply decisions in the app table (layout: ``keys``): the
+``conversations.ports.ConversationStore`` of the deployed functions.
 
 Exactly-once rules, all enforced by DynamoDB conditions:
 
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -24,6 +24,8 @@ from sms_automation.adapters.dynamo_json import from_attributes, plain, to_attri
 from sms_automation.conversations.model import (
     WAITING,
     Conversation,
+    OpenWait,
+    RecordedReply,
     Reply,
     ReplyDecision,
     parse_iso,
@@ -120,28 +122,6 @@ def conversation_from_item(raw: Mapping[str, Any]) -> Conversation:
         task_token=item.get("task_token", ""),
         timer_token=item.get("timer_token", ""),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class OpenWait:
-    """The open wait of a contact on one of our numbers: which conversation answers go to."""
-
-    account: str
-    our_number: str
-    contact: str
-    message_sid: str
-    step_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedReply:
-    """A reply's decision as first recorded (a redelivered reply finds it again)."""
-
-    message_sid: str
-    step_id: str
-    resolves: bool
-    reprompt_step_id: str | None
-    consumed: bool
 
 
 class DynamoConversationStore:

@@ -1,6 +1,7 @@
 """What a replay reads from the app table: a message's item as stored now
-(``dlq.ports.StoredMessages``, ``stored_item`` for the processor's retry queue too) and an
-account's messages by receive time (``dlq.ports.ReceivedMessages``, on ``gsi1``)."""
+(``dlq.ports.StoredMessages``; as a stream record again for the processor's retry queue,
+``processing.ports.StoredRecords``) and an account's messages by receive time
+(``dlq.ports.ReceivedMessages``, on ``gsi1``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sms_automation import keys
 from sms_automation.adapters.dynamo_json import key_attributes, string_value
+from sms_automation.dlq.events import stream_record
 from sms_automation.dlq.ports import StoredMessage
 from sms_automation.processing.runs import iso
 
@@ -40,6 +42,20 @@ class DynamoStoredMessages:
     def get(self, message_sid: str) -> StoredMessage | None:
         item = stored_item(self._client, self._table, message_sid)
         return StoredMessage(string_value(item, "account"), item) if item else None
+
+
+class StoredStreamRecords:
+    def __init__(self, table_name: str, client: DynamoDBClient) -> None:
+        self._table = table_name
+        self._client = client
+
+    def replay_record(
+        self, message_sid: str, *, sequence_number: str, stream_arn: str, now: datetime
+    ) -> dict[str, Any] | None:
+        item = stored_item(self._client, self._table, message_sid)
+        if not item:
+            return None
+        return stream_record(item, sequence_number=sequence_number, stream_arn=stream_arn, now=now)
 
 
 class DynamoReceivedMessages:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from sms_automation.action_log import ActionLog
 from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
-from sms_automation.processing.ledger import DynamoStepLedger
-from sms_automation.processing.runs import DynamoRunStore
+from sms_automation.adapters.run_store import DynamoRunStore
+from sms_automation.adapters.step_ledger import DynamoStepLedger
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

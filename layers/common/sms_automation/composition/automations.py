@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from sms_automation.adapters.account_store import DynamoAccountStore
 from sms_automation.adapters.automation_run_store import DynamoAutomationRunStore
+from sms_automation.adapters.run_store import DynamoRunStore
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.automations.service import AutomationRuns, AutomationStarter
 from sms_automation.composition.action_log import dynamo_action_log
-from sms_automation.processing.runs import DynamoRunStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

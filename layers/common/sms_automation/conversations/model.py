@@ -221,3 +221,25 @@ def outcome_variables(
     if detail:
         variables["detail"] = detail
     return variables
+
+
+@dataclass(frozen=True, slots=True)
+class OpenWait:
+    """The open wait of a contact on one of our numbers: which conversation answers go to."""
+
+    account: str
+    our_number: str
+    contact: str
+    message_sid: str
+    step_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedReply:
+    """A reply's decision as first recorded (a redelivered reply finds it again)."""
+
+    message_sid: str
+    step_id: str
+    resolves: bool
+    reprompt_step_id: str | None
+    consumed: bool

@@ -21,9 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.conversations.model import (
     Conversation,
     decide_reply,
@@ -42,6 +41,9 @@ from sms_automation.triggers import (
     WaitOutcome,
 )
 
+if TYPE_CHECKING:
+    from sms_automation.conversations.ports import ConversationStore, WaitWorkflow
+
 DOZE_SECONDS = 2
 """How long the timer dozes between two looks where it polls: the ``Doze`` state's literal
 ``TimeoutSeconds`` (the emulator ignores ``TimeoutSecondsPath``; a template test ties them)."""
@@ -58,16 +60,6 @@ ERROR_NAMES: dict[WaitOutcome, str] = {
 }
 
 
-class WaitWorkflow(Protocol):
-    def start(self, name: str, payload: Mapping[str, Any]) -> str: ...
-
-    def wake(self, token: str, output: Mapping[str, Any]) -> bool: ...
-
-    def fail(self, token: str, error_name: str, cause: str) -> bool: ...
-
-    def running(self, execution_arn: str) -> bool: ...
-
-
 class ReplyRouting(StrEnum):
     NOT_A_REPLY = "not_a_reply"
     """No open wait took it (none, already resolved, lost a race): run the triggers."""
@@ -79,14 +71,16 @@ class ReplyRouting(StrEnum):
 
 PortFor = Callable[[str, str], ActionPort]
 """(origin message SID, account) -> the ledger port of that message: what conversations send
-(prompt, reminders, reprompts) is recorded as steps of the message that started them."""
+(prompt, reminders, reprompts) is recorded as steps of the message that started them. Only
+``send_sms`` steps go through it; the engine's port hands ``wait_for_reply`` steps to
+``perform`` (``processing.port.EnginePort``), so neither side builds the other."""
 
 
 class Conversations:
     def __init__(
         self,
         *,
-        store: DynamoConversationStore,
+        store: ConversationStore,
         workflow: WaitWorkflow | None,
         port_for: PortFor,
         clock: Callable[[], datetime],

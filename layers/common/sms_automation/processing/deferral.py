@@ -7,8 +7,8 @@ it could get further, and the message's remaining actions would wait in the DLQ 
 Instead the processor sends a **deferral** to its retry queue (``TriggerProcessorRetryQueue``),
 delayed until the ``retry_at`` the error gives (the lease's end, the next look; SQS delays
 900 s at most), and counts the record processed. The queue delivers it back to the processor,
-which replays the message from its table item, as a DLQ redrive does (``dlq.events``): the
-ledger performs no step twice, so a replay only does what is left.
+which replays the message from its table item (``ports.StoredRecords``), as a DLQ redrive
+does: the ledger performs no step twice, so a replay only does what is left.
 
 A replay still held is deferred again, at most ``MAX_DEFERRALS`` times and for
 ``MAX_DEFERRED_FOR`` (past ``port.GIVE_UP``, when an unknown outcome is settled for good):
@@ -29,13 +29,10 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from sms_automation.adapters.replay_sources import stored_item
-from sms_automation.dlq.events import stream_record
 from sms_automation.processing.retry_later import RetryLater
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_sqs import SQSClient
+    from sms_automation.processing.ports import RetryQueue, StoredRecords
 
 MAX_DELAY_SECONDS: Final = 900  # SQS's longest DelaySeconds
 UNKNOWN_DELAY_SECONDS: Final = 60  # a RetryLater that does not say when
@@ -99,19 +96,6 @@ def delay_seconds(later: RetryLater, now: datetime) -> int:
     return max(1, min(MAX_DELAY_SECONDS, seconds))
 
 
-class RetryQueue:
-    """The processor's retry queue (``sqs:SendMessage`` only)."""
-
-    def __init__(self, queue_url: str, client: SQSClient) -> None:
-        self._url = queue_url
-        self._client = client
-
-    def send(self, deferral: Deferral, delay: int) -> None:
-        self._client.send_message(
-            QueueUrl=self._url, MessageBody=deferral.body(), DelaySeconds=delay
-        )
-
-
 @dataclass(frozen=True, slots=True)
 class Deferred:
     """What became of a ``RetryLater``: sent (``delay`` s), or not (``reason``: the record is
@@ -131,13 +115,11 @@ class Deferrals:
         self,
         queue: RetryQueue | None,  # None: no retry queue deployed; the source retries
         *,
-        table_name: str,
-        dynamodb: DynamoDBClient,
+        records: StoredRecords,
         clock: Callable[[], datetime],
     ) -> None:
         self._queue = queue
-        self._table = table_name
-        self._dynamodb = dynamodb
+        self._records = records
         self._clock = clock
 
     def defer(
@@ -167,7 +149,7 @@ class Deferrals:
             return Deferred(deferral, reason="no retry queue")
         delay = delay_seconds(later, now)
         try:
-            self._queue.send(deferral, delay)
+            self._queue.send(deferral.body(), delay)
         except Exception as error:  # any failure: the record's source retries it
             return Deferred(deferral, reason=f"the retry queue refused it ({type(error).__name__})")
         return Deferred(deferral, delay)
@@ -175,11 +157,8 @@ class Deferrals:
     def replay_record(self, deferral: Deferral) -> dict[str, Any] | None:
         """The stream record to process again, rebuilt from the message's item as stored now;
         ``None`` when the message is gone."""
-        item = stored_item(self._dynamodb, self._table, deferral.message_sid)
-        if not item:
-            return None
-        return stream_record(
-            item,
+        return self._records.replay_record(
+            deferral.message_sid,
             sequence_number=deferral.sequence_number,
             stream_arn=deferral.stream_arn,
             now=self._clock(),

@@ -26,10 +26,8 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
-from sms_automation.adapters.dynamo_json import to_attributes
 from sms_automation.opt_out import REJECTED_BY_TWILIO, ContactRecords, ContactState, opted_out
 from sms_automation.outbound import (
     FinalFailure,
@@ -49,6 +47,7 @@ from sms_automation.processing.port import (
     NotPerformed,
     idempotency_key,
 )
+from sms_automation.processing.ports import RecordRefused, RecordTables
 from sms_automation.processing.runs import iso
 from sms_automation.send_guard import CounterUnavailable, Lane, SendGuard
 from sms_automation.triggers import (
@@ -60,9 +59,6 @@ from sms_automation.triggers import (
     WaitForReply,
 )
 from sms_automation.triggers.model import app_table_refusal
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
 
 # Twilio's clock and ours differ a little; a message created this long before our claim is
 # still a candidate when its recipient, sender and body match (whose it is: ``_reconcile``).
@@ -148,7 +144,7 @@ class Effects:
         *,
         message_sid: str,
         messaging: Callable[[], Messaging],
-        dynamodb: DynamoDBClient,
+        records: RecordTables,
         settings: EffectSettings,
         record_outbound: OutboundRecorder,
         owners: OutboundOwners,
@@ -165,7 +161,7 @@ class Effects:
         self._contacts = contacts
         self._on_opted_out = on_opted_out  # counts a send not made (the handlers' metric)
         self._messaging = messaging  # built on first use: messages without SMS steps need no token
-        self._dynamodb = dynamodb
+        self._records = records
         self._settings = settings
         self._record_outbound = record_outbound
         self._owners = owners
@@ -348,12 +344,12 @@ class Effects:
                 **item,
             }
         try:
-            self._dynamodb.put_item(TableName=table, Item=to_attributes(item))
-        except AWS_ERRORS as error:
+            self._records.put(table, item)
+        except RecordRefused as error:
             # For now (throttled, unreachable): released, the stream retries. For good (no such
             # table, no permission, an invalid item): the step failed; a retry would too.
-            detail = f"could not record to {table}: {error_code(error)}"
-            if is_transient(error):
+            detail = f"could not record to {table}: {error.code}"
+            if error.transient:
                 raise NotPerformed(detail) from error
             return EffectResult(StepState.FAILED, detail)
         return EffectResult(StepState.DONE, f"recorded to {table}", {"table": table})

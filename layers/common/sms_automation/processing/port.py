@@ -42,8 +42,11 @@ Where the work is retried: the stream processor defers the record to its retry q
 the ``retry_at`` of the ``RetryLater`` (``processing.deferral``); the wait state machine
 retries its task.
 
-A ``wait_for_reply`` step is not an effect: it goes to ``waits`` (the conversations), whose
-record of the wait answers ``pending`` until its outcome is known.
+A ``wait_for_reply`` step is not an effect and never meets the ledger: the engine's port
+(``EnginePort``) hands it to ``waits`` (the conversations), whose record of the wait answers
+``pending`` until its outcome is known, and every other step to the ledger port. The
+conversations send their prompts and reminders through the ledger port alone, so the two sides
+are handed to each other by the composition (``composition.runtime``), never built by one another.
 """
 
 from __future__ import annotations
@@ -53,12 +56,16 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from sms_automation.processing.ledger import DynamoStepLedger, StepEntry, StepState
+from sms_automation.processing.ledger import StepEntry, StepState
 from sms_automation.processing.retry_later import ClaimHeld, OutcomeStillUnknown, RetryLater
 from sms_automation.processing.runs import iso
 from sms_automation.triggers import Step, StepOutcome, WaitForReply
+
+if TYPE_CHECKING:
+    from sms_automation.processing.ports import StepLedger
+    from sms_automation.triggers import ActionPort
 
 WaitStarter = Callable[[WaitForReply], StepOutcome]
 _logger = logging.getLogger(__name__)
@@ -151,15 +158,13 @@ class LedgerActionPort:
     def __init__(
         self,
         message_sid: str,
-        ledger: DynamoStepLedger,
+        ledger: StepLedger,
         effects: StepEffects,
         clock: Callable[[], datetime],
         *,
         lease: timedelta,
-        waits: WaitStarter | None = None,
     ) -> None:
         """``lease``: ``lease_for`` the timeout of the function this port runs in."""
-        self._waits = waits
         self._message_sid = message_sid
         self._ledger = ledger
         self._effects = effects
@@ -169,10 +174,8 @@ class LedgerActionPort:
         self.unknown_steps: list[str] = []
 
     def perform(self, step: Step) -> StepOutcome:
-        if isinstance(step, WaitForReply):
-            if self._waits is None:
-                return StepOutcome.failed("conversations are not configured here")
-            return self._waits(step)
+        if isinstance(step, WaitForReply):  # the engine's port hands waits elsewhere
+            raise TypeError(f"{step.step_id}: a wait is not a ledger step")
         now = self._clock()
         held, lease_until = iso(now), iso(now + self._lease)
         existing = self._ledger.claim(self._message_sid, step.step_id, step.kind, held, lease_until)
@@ -270,6 +273,22 @@ class LedgerActionPort:
             variables=result.variables,
             resource_sid=result.resource_sid,
         )
+
+
+class EnginePort:
+    """The engine's ``ActionPort`` for one message: a wait to ``waits`` (the conversations;
+    ``None`` where they are not deployed), every other step to ``steps`` (the ledger port)."""
+
+    def __init__(self, steps: ActionPort, waits: WaitStarter | None) -> None:
+        self._steps = steps
+        self._waits = waits
+
+    def perform(self, step: Step) -> StepOutcome:
+        if not isinstance(step, WaitForReply):
+            return self._steps.perform(step)
+        if self._waits is None:
+            return StepOutcome.failed("conversations are not configured here")
+        return self._waits(step)
 
 
 def _moment(text: str) -> datetime:

@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sms_automation.processing.runs import DynamoRunStore, Run, is_automation_run, iso
+from sms_automation.processing.runs import Run, is_automation_run, iso
 from sms_automation.triggers.versions import PerVersion, StoredTriggers
 
 if TYPE_CHECKING:
     # The engine (pydantic, YAML) is imported when the first trigger file is compiled: a cold
     # start whose message has no triggers, or is a conversation's answer, never loads it.
+    from sms_automation.processing.ports import RunStore
     from sms_automation.triggers import ActionPort, Engine
 
 
@@ -59,7 +60,7 @@ class MessageProcessor:
     def __init__(
         self,
         *,
-        runs: DynamoRunStore,
+        runs: RunStore,
         triggers: TriggerSource,
         engines: PerVersion[Engine],
         port_for: Callable[[Mapping[str, Any]], ActionPort],

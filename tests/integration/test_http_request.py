@@ -19,6 +19,8 @@ from sms_automation.processing.http_request import (
 from sms_automation.triggers import HttpRequest
 from tests.support.http_servers import HangUpServer, serving
 
+pytestmark = pytest.mark.integration  # real sockets: a local server, a closed port
+
 
 def resolver_to(*addresses: str):  # type: ignore[no-untyped-def]
     def resolve(host: str, port: int) -> Sequence[str]:

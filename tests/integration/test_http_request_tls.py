@@ -20,6 +20,8 @@ from sms_automation.processing.http_request import TransportFailed, send
 from sms_automation.triggers import HttpRequest
 from tests.support.http_servers import serving
 
+pytestmark = pytest.mark.integration  # real sockets: a local server, a closed port
+
 HOST = "crm.example"
 
 

@@ -14,6 +14,9 @@ from sms_automation.processing.effects import Effects, EffectSettings
 from sms_automation.processing.ledger import StepState
 from sms_automation.processing.port import NotPerformed
 from sms_automation.triggers import HttpRequest
+from tests.support.fakes import InMemoryRecordTables
+
+pytestmark = pytest.mark.integration  # real sockets: a local server, a closed port
 
 TEXT = "café au lait"
 
@@ -25,7 +28,7 @@ def effects(*, allow_private: bool = True) -> Effects:
     return Effects(
         message_sid="SM" + "0" * 32,
         messaging=nothing,
-        dynamodb=None,  # type: ignore[arg-type]
+        records=InMemoryRecordTables(),
         settings=EffectSettings(
             status_callback_url=None, records_table="records", allow_private_networks=allow_private
         ),

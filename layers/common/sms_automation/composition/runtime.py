@@ -1,0 +1,321 @@
+"""The processing wiring shared by the stream processor and the conversation functions.
+
+One ``Runtime`` per warm Lambda (handlers keep it in a ``functools.cache``): AWS clients,
+the account directory, the trigger processor, the conversations and the send guard, built from
+the environment on first use. This is where each port of ``processing.ports`` and
+``conversations.ports`` gets its adapter: the run store, the step ledger, the record tables,
+the retry queue, the conversation store and the wait workflow.
+
+What a message goes through before its triggers (the loop guard, opt-out, opt-in and HELP
+keywords, answers to conversations) is ``processing.intake``, built here. Sends over the
+account's cap are counted for the handlers' metrics (``take_sends_capped``: their
+``SendsCapped`` count); so are opt-outs, opt-ins and sends not made to opted-out contacts
+(``take_opt_out_counts``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+from sms_automation.accounts import Account
+from sms_automation.adapters.account_store import (
+    CachedAccountDirectory,
+    DynamoAccountStore,
+    TokensOnFirstRead,
+)
+from sms_automation.adapters.contact_store import DynamoContactStore
+from sms_automation.adapters.conversation_store import DynamoConversationStore
+from sms_automation.adapters.dynamo_json import plain
+from sms_automation.adapters.message_store import DynamoMessageStore
+from sms_automation.adapters.run_store import DynamoRunStore
+from sms_automation.adapters.send_counter import DynamoSendCounter
+from sms_automation.adapters.trigger_store import DynamoTriggerStore
+from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow
+from sms_automation.conversations.service import Conversations, ReplyRouting
+from sms_automation.opt_out import Keyword
+from sms_automation.processing.intake import OWN, Intake
+from sms_automation.processing.settings import ProcessorSettings
+from sms_automation.send_guard import DEFAULT_SEND_CAP, Refusal, SendCap, SendGuard
+from sms_automation.triggers import StepOutcome, WaitForReply
+from sms_automation.triggers.versions import engines
+
+if TYPE_CHECKING:
+    # Imported where used, to keep them out of cold starts that do not need them: the runner
+    # brings the engine, pydantic and YAML (needed when a message has triggers, or a wait
+    # resolves); the ledger port, effects, outbound records and the Twilio client are needed
+    # only when a step is performed.
+    from sms_automation.adapters.twilio_messaging import TwilioMessaging
+    from sms_automation.outbound_status import OutboundKind
+    from sms_automation.processing.deferral import Deferrals
+    from sms_automation.processing.effects import Messaging
+    from sms_automation.processing.port import EnginePort, LedgerActionPort
+    from sms_automation.processing.runner import MessageProcessor, RunResult
+
+__all__ = ["OWN", "OptOutCounts", "Runtime", "utc_now"]  # OWN: the handler's loop-guard metric
+
+
+@dataclass(frozen=True, slots=True)
+class OptOutCounts:
+    opt_outs: int
+    opt_ins: int
+    sends_skipped: int
+
+
+AWS_CONFIG = Config(
+    connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3}
+)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@cache
+def _messaging_client(account_sid: str, auth_token: str, api_base_url: str) -> TwilioMessaging:
+    """One client (and connection pool) per account and token; a rotated token gets a new one."""
+    from sms_automation.adapters.twilio_messaging import TwilioMessaging  # see TYPE_CHECKING
+
+    return TwilioMessaging(account_sid, auth_token, api_base_url=api_base_url)
+
+
+class Runtime:
+    def __init__(
+        self, settings: ProcessorSettings, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self.settings = settings
+        self._clock = clock
+        self._sends_capped = 0
+        self._sends_to_opted_out = 0
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Runtime:
+        return cls(ProcessorSettings.from_environ(environ))
+
+    # --- clients -------------------------------------------------------------------------------
+
+    @cached_property
+    def dynamodb(self) -> Any:
+        return boto3.client("dynamodb", config=AWS_CONFIG)
+
+    @cached_property
+    def directory(self) -> CachedAccountDirectory:
+        return CachedAccountDirectory(
+            DynamoAccountStore(self.settings.table_name, self.dynamodb),
+            TokensOnFirstRead(lambda: boto3.client("secretsmanager", config=AWS_CONFIG)),
+        )
+
+    @cached_property
+    def send_guard(self) -> SendGuard:
+        return SendGuard(
+            DynamoSendCounter(self.settings.table_name, self.dynamodb),
+            cap=self._send_cap,
+            clock=self._clock,
+            on_refused=self._count_refusal,
+        )
+
+    @cached_property
+    def contacts(self) -> DynamoContactStore:
+        return DynamoContactStore(self.settings.table_name, self.dynamodb)
+
+    @cached_property
+    def runs(self) -> DynamoRunStore:
+        return DynamoRunStore(self.settings.table_name, self.dynamodb)
+
+    @cached_property
+    def processor(self) -> MessageProcessor:
+        from sms_automation.processing.runner import MessageProcessor
+
+        return MessageProcessor(
+            runs=self.runs,
+            triggers=DynamoTriggerStore(self.settings.table_name, self.dynamodb),
+            engines=engines(),
+            port_for=self.port_for,
+            clock=self._clock,
+            account_zone=self.account_zone,
+        )
+
+    @cached_property
+    def intake(self) -> Intake:
+        messages = DynamoMessageStore(self.settings.table_name, self.dynamodb)
+
+        def stored_message(message_sid: str) -> dict[str, Any] | None:
+            item = messages.get(message_sid)
+            return None if item is None else plain(item)
+
+        return Intake(
+            runs=self.runs,
+            processor=lambda: self.processor,
+            conversations=lambda: self.conversations,
+            directory=self.directory,
+            contacts=self.contacts,
+            own_numbers=DynamoAccountStore(self.settings.table_name, self.dynamodb),
+            stored_message=stored_message,
+            port_for=self.port_for,
+            clock=self._clock,
+        )
+
+    @cached_property
+    def conversations(self) -> Conversations:
+        arn = self.settings.wait_state_machine_arn
+        workflow = (
+            StepFunctionsWaitWorkflow(arn, lambda: boto3.client("stepfunctions", config=AWS_CONFIG))
+            if arn
+            else None
+        )
+        return Conversations(
+            store=DynamoConversationStore(self.settings.table_name, self.dynamodb),
+            workflow=workflow,
+            port_for=self.ledger_port,
+            clock=self._clock,
+            poll_seconds=self.settings.conversation_poll_seconds,
+        )
+
+    @cached_property
+    def deferrals(self) -> Deferrals:
+        from sms_automation.adapters.replay_sources import StoredStreamRecords
+        from sms_automation.adapters.retry_queue import SqsRetryQueue  # see TYPE_CHECKING
+        from sms_automation.processing.deferral import Deferrals
+
+        url = self.settings.retry_queue_url
+        queue = SqsRetryQueue(url, boto3.client("sqs", config=AWS_CONFIG)) if url else None
+        return Deferrals(
+            queue,
+            records=StoredStreamRecords(self.settings.table_name, self.dynamodb),
+            clock=self._clock,
+        )
+
+    def account_zone(self, name: str) -> str | None:
+        """The account's time zone (cached with its record, ``ACCOUNT_CACHE_SECONDS``)."""
+        account = self.directory.find(name)
+        return account.timezone if account is not None else None
+
+    # --- use cases -----------------------------------------------------------------------------
+
+    def handle_inbound(self, message: Mapping[str, Any]) -> tuple[ReplyRouting, RunResult]:
+        """A new inbound message: an answer to an open conversation, else the triggers.
+        An automation run's origin: its automation (``processing.intake``)."""
+        return self.intake.handle(message)
+
+    def replay(self, message_sid: str) -> RunResult:
+        """Evaluate a stored message or run again (after a wait resolved): steps done are not
+        redone."""
+        return self.intake.replay(message_sid)
+
+    def take_sends_capped(self) -> int:
+        """The sends the cap refused since the last call: the handler's ``SendsCapped``."""
+        capped, self._sends_capped = self._sends_capped, 0
+        return capped
+
+    def take_opt_out_counts(self) -> OptOutCounts:
+        """Opt-outs and opt-ins recorded, and sends not made to opted-out contacts, since the
+        last call (the handlers' ``OptOuts``, ``OptIns`` and ``SendsToOptedOut`` metrics)."""
+        keywords = self.intake.take_keyword_counts()
+        counts = OptOutCounts(
+            keywords[Keyword.OPT_OUT], keywords[Keyword.OPT_IN], self._sends_to_opted_out
+        )
+        self._sends_to_opted_out = 0
+        return counts
+
+    def _count_send_to_opted_out(self) -> None:
+        self._sends_to_opted_out += 1
+
+    def _send_cap(self, account_name: str) -> SendCap:
+        account = self.directory.find(account_name)
+        return account.send_cap if account is not None else DEFAULT_SEND_CAP
+
+    def _count_refusal(self, refusal: Refusal) -> None:
+        self._sends_capped += 1
+
+    # --- ports ---------------------------------------------------------------------------------
+
+    def port_for(self, message: Mapping[str, Any]) -> EnginePort:
+        """The engine's port for this message: its waits to the conversations, every other
+        step through its ledger port."""
+        from sms_automation.processing.port import EnginePort  # see TYPE_CHECKING
+
+        message_sid, account_name = str(message["message_sid"]), str(message["account"])
+
+        def wait(step: WaitForReply) -> StepOutcome:
+            return self.conversations.perform(message_sid, account_name, step)
+
+        return EnginePort(self.ledger_port(message_sid, account_name), waits=wait)
+
+    def ledger_port(self, message_sid: str, account_name: str) -> LedgerActionPort:
+        from sms_automation.adapters.outbound_store import DynamoOutboundStore  # see TYPE_CHECKING
+        from sms_automation.adapters.record_table import DynamoRecordTables
+        from sms_automation.adapters.step_ledger import DynamoStepLedger
+        from sms_automation.processing.effects import Effects, EffectSettings
+        from sms_automation.processing.port import LedgerActionPort, lease_for
+
+        settings = self.settings
+        outbound = DynamoOutboundStore(settings.table_name, self.dynamodb)
+
+        def messaging() -> Messaging:
+            account = self.directory.find(account_name)
+            if account is None:
+                raise LookupError(f"account {account_name!r} no longer exists")
+            return self._messaging_for(account)
+
+        def record_outbound(
+            *,
+            sid: str,
+            kind: OutboundKind,
+            to: str,
+            from_: str,
+            step_id: str,
+            status: str,
+            step_key: str,
+            exclusive: bool,
+        ) -> bool:
+            return outbound.record_created(
+                sid,
+                account=account_name,
+                kind=kind,
+                to=to,
+                from_=from_,
+                origin_message_sid=message_sid,
+                origin_step_id=step_id,
+                status=status,
+                created_at=self._clock(),
+                step_key=step_key,
+                exclusive=exclusive,
+            )
+
+        effects = Effects(
+            message_sid=message_sid,
+            messaging=messaging,
+            records=DynamoRecordTables(self.dynamodb),
+            settings=EffectSettings(
+                status_callback_url=settings.status_callback_url(account_name),
+                records_table=settings.records_table,
+                allow_private_networks=settings.allow_private_networks,
+                app_table=settings.table_name,
+            ),
+            record_outbound=record_outbound,
+            owners=outbound.owner,
+            clock=self._clock,
+            account=account_name,
+            send_guard=self.send_guard,
+            contacts=self.contacts,
+            on_opted_out=self._count_send_to_opted_out,
+        )
+        return LedgerActionPort(
+            message_sid,
+            DynamoStepLedger(settings.table_name, self.dynamodb),
+            effects,
+            self._clock,
+            lease=lease_for(settings.function_timeout_seconds),
+        )
+
+    def _messaging_for(self, account: Account) -> Messaging:
+        tokens = self.directory.auth_tokens(account)
+        return _messaging_client(
+            account.account_sid, tokens.current, self.settings.twilio_api_base_url
+        )

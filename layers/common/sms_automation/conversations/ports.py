@@ -1,0 +1,78 @@
+"""What the conversations need from the outside, as ``typing.Protocol`` ports.
+
+``adapters.conversation_store`` (DynamoDB) and ``adapters.wait_workflow`` (Step Functions)
+implement them for the deployed functions; the unit tests' in-memory fakes
+(``tests/support/fakes.py``) implement the same contracts, held to them by one suite run against
+both (``tests/integration/test_port_contracts.py``). Sending goes through an
+``ActionPort`` (the message's ledger port, ``service.PortFor``), so what a conversation sends is
+a recorded step like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from sms_automation.conversations.model import Conversation, OpenWait, RecordedReply, ReplyDecision
+
+
+class ConversationStore(Protocol):
+    """Conversations, the contacts' open waits and the replies' decisions. Exactly once: a
+    conversation is created once per (message, step), resolved once (``resolve`` only while
+    ``waiting``), and a reply is counted once (``record_reply`` conditional on the attempts seen
+    and on the reply not being decided yet)."""
+
+    def create(self, conversation: Conversation) -> Conversation:
+        """Store a new conversation; when one exists for that step, that one."""
+        ...
+
+    def get(self, message_sid: str, step_id: str) -> Conversation | None: ...
+
+    def set_execution(self, message_sid: str, step_id: str, execution_arn: str) -> None: ...
+
+    def set_task_token(self, message_sid: str, step_id: str, token: str) -> None: ...
+
+    def set_timer_token(self, message_sid: str, step_id: str, token: str) -> None: ...
+
+    def resolve(
+        self, conversation: Conversation, outcome: str, variables: Mapping[str, Any], now: str
+    ) -> bool:
+        """Record the outcome if still waiting; False if it was not."""
+        ...
+
+    def record_reply(self, decision: ReplyDecision, *, seen_attempts: int) -> bool:
+        """Count the reply and record its decision, atomically; False when the conversation
+        moved on (attempts or status changed) or the reply was decided already."""
+        ...
+
+    def recorded_reply(self, reply_sid: str) -> RecordedReply | None: ...
+
+    def open_wait(self, conversation: Conversation) -> OpenWait | None:
+        """Make it the contact's open wait on our number; the other conversation's wait it
+        replaced, if any."""
+        ...
+
+    def find_open_wait(self, account: str, our_number: str, contact: str) -> OpenWait | None: ...
+
+    def close_wait(self, conversation: Conversation) -> None:
+        """Remove the contact's open wait if it is still this conversation's."""
+        ...
+
+
+class WaitWorkflow(Protocol):
+    """The executions that wait (Step Functions' ``WaitForReplyStateMachine``)."""
+
+    def start(self, name: str, payload: Mapping[str, Any]) -> str:
+        """Start the execution ``name`` (once: a second start of the same name is the first's);
+        its ARN."""
+        ...
+
+    def wake(self, token: str, output: Mapping[str, Any]) -> bool:
+        """Succeed the task ``token``; False when the token is used or timed out."""
+        ...
+
+    def fail(self, token: str, error_name: str, cause: str) -> bool:
+        """Fail the task ``token``; False when the token is used or timed out."""
+        ...
+
+    def running(self, execution_arn: str) -> bool: ...

@@ -1,0 +1,269 @@
+"""What happens to a message as it comes in, before and around its triggers.
+
+The loop guard comes first: a message from one of the account's own numbers (its ``To``, or any
+number the account has received on or ``numbers connect`` pointed here) is recorded as run
+``own_number`` and runs nothing; every inbound ``To`` is remembered as one of the account's
+numbers.
+
+Opt-out handling comes before any trigger (the rule is ``opt_out``): an opt-out keyword
+(Twilio's, or one of the account's own) records the contact opted out of our number (or
+messaging service), ends the conversation waiting for them and runs only the triggers with
+``on_opt_out`` (none: run ``opted_out``; see ``runner``); an opt-in keyword from a contact who
+had opted out re-subscribes them (run ``opted_in``); from anyone else it is an ordinary message.
+HELP is answered with the account's help text, once (run ``help``), when it has one. Opt-outs
+and opt-ins recorded are counted for the handlers' metrics (``take_keyword_counts``).
+
+Then an answer to an open conversation goes to it (run ``conversation_reply``, unless it asks
+for the triggers too); anything else, and an automation run's origin, to the triggers.
+
+Every collaborator is a port (``ports``, ``accounts``, ``opt_out``) or a function handed in by
+the composition (``composition.runtime``); the processor and the conversations are asked for
+on first use, so a message that needs neither never builds them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sms_automation.accounts import Account
+from sms_automation.conversations.service import ReplyRouting
+from sms_automation.opt_out import (
+    ContactRecords,
+    ContactState,
+    Keyword,
+    keyword_of_message,
+    sender_of,
+)
+from sms_automation.pii import mask_phone
+from sms_automation.processing.runs import is_automation_run, iso
+
+if TYPE_CHECKING:
+    # The runner is imported where used (see ``composition.runtime``).
+    from sms_automation.processing.ports import RunStore
+    from sms_automation.processing.runner import RunResult
+    from sms_automation.triggers import ActionPort
+
+OWN = "own_number"
+"""The run status of a message from one of the account's own numbers (nothing ran)."""
+
+OPTED_IN = "opted_in"
+"""The run status of an opt-in keyword that re-subscribed the contact (nothing ran)."""
+HELP_ANSWERED = "help"
+"""The run status of HELP answered with the account's help text (no trigger ran)."""
+HELP_STEP = "help-text"
+
+
+class Processor(Protocol):
+    """``runner.MessageProcessor``."""
+
+    def process(self, message: Mapping[str, Any], *, opt_out: bool = False) -> RunResult: ...
+
+
+class ConversationRouting(Protocol):
+    """What intake asks of ``conversations.service.Conversations``."""
+
+    def route_reply(self, message: Mapping[str, Any]) -> ReplyRouting: ...
+
+    def opt_out(self, message: Mapping[str, Any], keyword: str) -> bool: ...
+
+
+class AccountFinder(Protocol):
+    """The account directory (cached account records)."""
+
+    def find(self, name: str) -> Account | None: ...
+
+
+class OwnNumbers(Protocol):
+    """Where an account's own numbers are stored (``accounts.AccountRecords``)."""
+
+    def add_own_numbers(self, name: str, numbers: frozenset[str]) -> None: ...
+
+
+class Intake:
+    def __init__(
+        self,
+        *,
+        runs: RunStore,
+        processor: Callable[[], Processor],
+        conversations: Callable[[], ConversationRouting],
+        directory: AccountFinder,
+        contacts: ContactRecords,
+        own_numbers: OwnNumbers,
+        stored_message: Callable[[str], Mapping[str, Any] | None],
+        port_for: Callable[[Mapping[str, Any]], ActionPort],
+        clock: Callable[[], datetime],
+    ) -> None:
+        """``stored_message``: a message's or run's stored item as plain values (None: gone);
+        ``port_for``: the engine's port of a message (HELP's answer is a step of it)."""
+        self._runs = runs
+        self._processor = processor
+        self._conversations = conversations
+        self._directory = directory
+        self._contacts = contacts
+        self._own_numbers = own_numbers
+        self._stored_message = stored_message
+        self._port_for = port_for
+        self._clock = clock
+        self._known_numbers: set[tuple[str, str]] = set()  # (account, number) stored already
+        self._counts: Counter[Keyword] = Counter()
+
+    def take_keyword_counts(self) -> Counter[Keyword]:
+        """Opt-outs and opt-ins recorded since the last call."""
+        counts, self._counts = self._counts, Counter()
+        return counts
+
+    def handle(self, message: Mapping[str, Any]) -> tuple[ReplyRouting, RunResult]:
+        """A new inbound message: an answer to an open conversation, else the triggers.
+        An automation run's origin: its automation."""
+        from sms_automation.processing.runner import RunResult  # see TYPE_CHECKING
+
+        sid, account = str(message["message_sid"]), str(message["account"])
+        routing = ReplyRouting.NOT_A_REPLY
+        if is_automation_run(message):  # started by us: never an answer to a conversation
+            return routing, self._processor().process(message)
+        existing = self._runs.get(sid)
+        if existing is None and self._from_own_number(message):
+            return routing, self._own_number_run(message)
+        if existing is None or not existing.finished:
+            subscription = self._subscription(message)
+            if subscription is Keyword.OPT_OUT:  # only the triggers that ask for it (runner)
+                return routing, self._processor().process(message, opt_out=True)
+            if subscription is Keyword.HELP:
+                self._answer_help(message)
+            if subscription is not None:
+                status = OPTED_IN if subscription is Keyword.OPT_IN else HELP_ANSWERED
+                run = self._runs.start(
+                    sid,
+                    account,
+                    trigger_version=0,
+                    fingerprint="",
+                    now=iso(self._clock()),
+                    status=status,
+                )
+                return routing, RunResult(run, replayed=existing is not None)
+            routing = self._conversations().route_reply(message)
+        if routing is ReplyRouting.CONSUMED:
+            run = self._runs.start(
+                sid,
+                account,
+                trigger_version=0,
+                fingerprint="",
+                now=iso(self._clock()),
+                status="conversation_reply",
+            )
+            return routing, RunResult(run, replayed=existing is not None)
+        return routing, self._processor().process(message)
+
+    def _subscription(self, message: Mapping[str, Any]) -> Keyword | None:
+        """Record an opt-out (and end the contact's waiting conversation) or a
+        re-subscription; ``None`` for an ordinary message. Safe to repeat (the record is
+        conditional on the message time)."""
+        settings = self._directory.find(str(message["account"]))
+        found = keyword_of_message(message, settings.opt_out_keywords if settings else ())
+        account, sender = str(message["account"]), sender_of(message)
+        contact = str(message.get("from_number") or "")
+        if found is None or not sender or not contact:
+            return None
+        keyword, word = found
+        if keyword is Keyword.HELP:
+            return keyword if settings is not None and settings.help_text else None
+        sid = str(message["message_sid"])
+        if keyword is Keyword.OPT_IN:
+            current = self._contacts.get(account, sender, contact)
+            if current is None or not (current.opted_out or current.message_sid == sid):
+                return None  # a YES from a contact who had not opted out: an ordinary message
+        received = str(message.get("received_at") or iso(self._clock()))
+        state = ContactState(
+            account, sender, contact, keyword is Keyword.OPT_OUT, word, received, sid
+        )
+        if self._contacts.record(state):
+            self._counts[keyword] += 1
+        if keyword is Keyword.OPT_OUT:
+            self._conversations().opt_out(message, word)
+        return keyword
+
+    def _answer_help(self, message: Mapping[str, Any]) -> None:
+        """The account's help text to the contact, once (the step ledger's ``help-text``
+        step: a trigger's step ids always hold a ``/``, so it is no trigger's)."""
+        from sms_automation.triggers import SendSms
+
+        account = self._directory.find(str(message["account"]))
+        if account is None or not account.help_text:
+            return
+        service = str(message.get("messaging_service_sid") or "")
+        step = SendSms(
+            step_id=HELP_STEP,
+            trigger="",
+            to=str(message["from_number"]),
+            from_=None if service else str(message["to_number"]),
+            messaging_service_sid=service or None,
+            body=account.help_text,
+        )
+        self._port_for(message).perform(step)
+
+    def _is_opt_out(self, message: Mapping[str, Any]) -> bool:
+        if is_automation_run(message):
+            return False
+        account = self._directory.find(str(message["account"]))
+        found = keyword_of_message(message, account.opt_out_keywords if account else ())
+        return found is not None and found[0] is Keyword.OPT_OUT
+
+    def replay(self, message_sid: str) -> RunResult:
+        """Evaluate a stored message or run again (after a wait resolved): steps done are not
+        redone."""
+        stored = self._stored_message(message_sid)
+        if stored is None:
+            raise LookupError(f"message {message_sid} is gone")
+        return self._processor().process(stored, opt_out=self._is_opt_out(stored))
+
+    # --- the loop and flood guard ---------------------------------------------------------------
+
+    def _from_own_number(self, message: Mapping[str, Any]) -> bool:
+        name = str(message["account"])
+        sender, ours = (str(message.get(field) or "") for field in ("from_number", "to_number"))
+        account = self._directory.find(name)
+        if account is None:
+            return False
+        self._remember_number(account, ours)
+        remembered = {number for owner, number in self._known_numbers if owner == name}
+        return bool(sender) and sender in account.own_numbers | remembered | {ours}
+
+    def _remember_number(self, account: Account, number: str) -> None:
+        """Each number the account receives on is one of its own: stored on the account item
+        once (a warm instance remembers what it stored; the cached account lags 30 s)."""
+        if not number or number in account.own_numbers:
+            return
+        if (account.name, number) in self._known_numbers:
+            return
+        self._own_numbers.add_own_numbers(account.name, frozenset({number}))
+        self._known_numbers.add((account.name, number))
+
+    def _own_number_run(self, message: Mapping[str, Any]) -> RunResult:
+        from sms_automation.processing.runner import RunResult  # see TYPE_CHECKING
+
+        sid, account = str(message["message_sid"]), str(message["account"])
+        now = iso(self._clock())
+        started = self._runs.start(
+            sid, account, trigger_version=0, fingerprint="", now=now, status=OWN
+        )
+        sender = mask_phone(str(message.get("from_number") or ""))
+        self._runs.finish(
+            sid,
+            status=OWN,
+            now=now,
+            matched=(),
+            diagnostics=[
+                {
+                    "severity": "warning",
+                    "message": f"from {sender}, one of the account's own numbers: no triggers "
+                    "run (the loop guard)",
+                    "trigger": "",
+                    "step_id": "",
+                }
+            ],
+            paused_at=None,
+        )
+        return RunResult(self._runs.get(sid) or started, replayed=False)

@@ -1,0 +1,131 @@
+"""What the processing core needs from the outside, as ``typing.Protocol`` ports.
+
+The adapters (``adapters.run_store``, ``adapters.step_ledger``, ``adapters.record_table``,
+``adapters.retry_queue``, ``adapters.stream_records``) implement them over DynamoDB and SQS; the
+unit tests' in-memory fakes (``tests/support/fakes.py``) implement the same contracts, held to
+them by one suite run against both (``tests/integration/test_port_contracts.py``,
+``test_step_ledger_lease.py``). The domain imports this module, never an adapter; which
+implementation goes where is decided by the composition (``composition.runtime``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from sms_automation.processing.ledger import StepEntry, StepState
+from sms_automation.processing.runs import Run
+
+
+class RunStore(Protocol):
+    """One run record per message (``runs``): the first ``start`` pins it, a later one counts
+    itself and gets the pinned record back."""
+
+    def get(self, message_sid: str) -> Run | None: ...
+
+    def start(
+        self,
+        message_sid: str,
+        account: str,
+        *,
+        trigger_version: int,
+        fingerprint: str,
+        now: str,
+        status: str = "running",
+        timezone: str = "",
+    ) -> Run: ...
+
+    def finish(
+        self,
+        message_sid: str,
+        *,
+        status: str,
+        now: str,
+        matched: Sequence[str],
+        diagnostics: Sequence[Mapping[str, Any]],
+        paused_at: str | None,
+    ) -> None: ...
+
+
+class ClaimLost(Exception):
+    """The claim a ledger change was conditional on is no longer the caller's (another attempt
+    took it over, or it was finished or released)."""
+
+
+class StepLedger(Protocol):
+    """One record per side-effecting step (the rules: ``ledger``). Every change but ``finish``
+    is conditional on the claim its caller holds (``held``: the ``started_at`` it saw)."""
+
+    def claim(
+        self, message_sid: str, step_id: str, kind: str, now: str, lease_until: str
+    ) -> StepEntry | None:
+        """``None`` when this attempt claimed the step, else the record that was there."""
+        ...
+
+    def take_over(self, message_sid: str, entry: StepEntry, now: str, lease_until: str) -> bool:
+        """True for the one attempt that takes over ``entry`` (still as it was seen)."""
+        ...
+
+    def record_unknown(
+        self, message_sid: str, step_id: str, *, held: str, since: str, now: str, detail: str
+    ) -> None:
+        """Keep the claim with its outcome unknown (one more look, the lease given up);
+        ``ClaimLost`` when the claim held since ``held`` is no longer there."""
+        ...
+
+    def abandon(self, message_sid: str, step_id: str, *, held: str, now: str) -> None:
+        """End the lease now; nothing when the claim is no longer the caller's."""
+        ...
+
+    def finish(
+        self,
+        message_sid: str,
+        step_id: str,
+        state: StepState,
+        *,
+        now: str,
+        detail: str = "",
+        variables: Mapping[str, Any] | None = None,
+        resource_sid: str = "",
+    ) -> None: ...
+
+    def release(self, message_sid: str, step_id: str, *, held: str) -> None:
+        """Forget the claim (only while started and held since ``held``; else nothing)."""
+        ...
+
+    def get(self, message_sid: str, step_id: str) -> StepEntry | None: ...
+
+
+class RecordRefused(Exception):
+    """A record step's write failed: ``transient`` (throttled, unreachable: a later attempt may
+    succeed) or for good (no such table, no permission, an invalid item). ``code`` names why
+    (an AWS error code or the exception's class), nothing of the item."""
+
+    def __init__(self, code: str, *, transient: bool) -> None:
+        super().__init__(code)
+        self.code = code
+        self.transient = transient
+
+
+class RecordTables(Protocol):
+    """Where ``record`` steps write their items (a customer's own tables)."""
+
+    def put(self, table: str, item: Mapping[str, Any]) -> None:
+        """Write ``item`` (the same one on every replay); ``RecordRefused`` when it failed."""
+        ...
+
+
+class RetryQueue(Protocol):
+    """The processor's retry queue (``deferral``): a deferral's body, delayed."""
+
+    def send(self, body: str, delay_seconds: int) -> None: ...
+
+
+class StoredRecords(Protocol):
+    """A message or automation run as a stream record again, rebuilt from its item as stored
+    now (what the processor's filter and ``message_from_record`` expect); ``None`` when the
+    item is gone."""
+
+    def replay_record(
+        self, message_sid: str, *, sequence_number: str, stream_arn: str, now: datetime
+    ) -> dict[str, Any] | None: ...
