@@ -31,7 +31,7 @@ TRIGGERS = {
                     "type": "wait_for_reply",
                     "prompt": "Reply YES to confirm",
                     "timeout": "1h",
-                    "remind": [{"after": "2s", "text": "Still there?"}],
+                    "remind": [{"after": "30m", "text": "Still there?"}],
                     "on_reply": [{"type": "send_sms", "body": "Thanks %answer.body%"}],
                     "on_timeout": [{"type": "send_sms", "body": "No answer"}],
                 },
