@@ -1,5 +1,6 @@
 """``PerVersion``: what is built from a stored trigger-file version, built once per (account,
-version) and kept until it is the least recently used of more than ``size``."""
+version) and kept until it is the least recently used of more than ``size`` (the memory bound:
+``test_pattern_memory.py``)."""
 
 from __future__ import annotations
 

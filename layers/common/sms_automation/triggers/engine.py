@@ -22,6 +22,7 @@ the same steps come up with the same ids and the same rendered content.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping
@@ -59,6 +60,12 @@ from sms_automation.triggers.model import (
     Trigger,
     TriggerSet,
     WaitForReplyAction,
+)
+from sms_automation.triggers.patterns import (
+    HeldPatterns,
+    UnsupportedPattern,
+    collecting_patterns,
+    compile_pattern,
 )
 from sms_automation.triggers.plan import (
     WAIT_BRANCHES,
@@ -381,6 +388,7 @@ def _wait_for_reply_builder(action: WaitForReplyAction) -> StepBuilder:
     timeout = None if until is not None else parse_duration(action.timeout or "24h")
     words = action.expected_words
     patterns = tuple(AnswerPattern(p.regex, p.case_sensitive) for p in action.expected_patterns)
+    _compile_answers(patterns)
 
     def build(context: EvalContext, trigger: str, step_id: str) -> Step | None:
         rendered_to, rendered_from = context.render(to).strip(), context.render(sender).strip()
@@ -408,6 +416,15 @@ def _wait_for_reply_builder(action: WaitForReplyAction) -> StepBuilder:
         )
 
     return build
+
+
+def _compile_answers(patterns: tuple[AnswerPattern, ...]) -> None:
+    """Compile the answer patterns with the engine, which keeps them (``Engine.memory_held``):
+    a conversation checking a reply shares them instead of compiling them per reply. One that
+    cannot run is left to the conversation (it then accepts any reply)."""
+    for pattern in patterns:
+        with contextlib.suppress(UnsupportedPattern):
+            compile_pattern(pattern.regex, case_sensitive=pattern.case_sensitive)
 
 
 def _deadline(context: EvalContext, text: str) -> str | None:
@@ -503,11 +520,20 @@ class Engine:
     """Compiled once per trigger set; ``evaluate`` is cheap and may be called per message."""
 
     def __init__(self, trigger_set: TriggerSet) -> None:
-        self.program = compile_triggers(trigger_set)
+        self._patterns = HeldPatterns()
+        """Every pattern the engine's predicates and extractors use, kept as long as it lives."""
+        with collecting_patterns(into=self._patterns):
+            self.program = compile_triggers(trigger_set)
         self.runs_on_opt_out = any(trigger.on_opt_out for trigger in self.program.triggers)
         """A trigger asks for opt-out keywords: an opt-out is evaluated, not just recorded."""
         self._trigger_set = trigger_set
         self._compiled_automations: dict[str, CompiledTrigger] = {}
+
+    @property
+    def memory_held(self) -> int:
+        """The most RE2 memory the engine's compiled patterns can hold (their automata grow
+        as messages are matched); an automation compiled on first use adds its own."""
+        return self._patterns.memory_held
 
     def evaluate(
         self,
@@ -594,7 +620,9 @@ class Engine:
             definition = self._trigger_set.automation(name)
             if definition is None:
                 raise UnknownAutomation(f"the trigger set has no automation named {name!r}")
-            compiled = self._compiled_automations[folded] = compile_automation(definition)
+            with collecting_patterns(into=self._patterns):
+                compiled = compile_automation(definition)
+            self._compiled_automations[folded] = compiled
         return compiled
 
 

@@ -20,6 +20,7 @@ from pydantic import (
     Discriminator,
     Field,
     JsonValue,
+    ModelWrapValidatorHandler,
     Tag,
     ValidationInfo,
     field_validator,
@@ -36,7 +37,7 @@ from sms_automation.triggers.durations import (
 from sms_automation.triggers.http_rendering import parse_url_template
 from sms_automation.triggers.inputs import ADDRESS_PATTERN, InvalidInput, coerce_input
 from sms_automation.triggers.jsonpath import parse_json_path
-from sms_automation.triggers.patterns import validate_pattern
+from sms_automation.triggers.patterns import collecting_patterns, keep_alive, validate_pattern
 from sms_automation.triggers.twiml import (
     MAX_TWIML_CHARS,
     ConnectSpec,
@@ -913,6 +914,16 @@ class TriggerSet(Model):
     version: Literal[1]
     triggers: list[Trigger] = Field(default_factory=list)
     automations: list[Automation] = Field(default_factory=list)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_validated_patterns(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        """The patterns validation compiled live as long as the parsed file: an engine built
+        from it shares them instead of compiling them again (``patterns.keep_alive``)."""
+        with collecting_patterns() as held:
+            trigger_set = handler(data)
+        keep_alive(trigger_set, held)
+        return trigger_set
 
     @model_validator(mode="after")
     def _unique_names(self) -> Self:

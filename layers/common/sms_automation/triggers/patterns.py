@@ -19,15 +19,24 @@ it, a feature RE2 lacks. Limits, each a clear error at load:
 - a pattern only ever sees the first ``MAX_SUBJECT_CHARS`` characters of a value (inbound bodies
   are at most 64 KiB; longer values are cut and a warning is recorded).
 
+A compiled pattern lives as long as what uses it (an engine's predicates, a parsed file that
+validated it) and no longer: ``compile_pattern`` shares one still alive (a ``WeakValueDictionary``)
+but keeps none itself, and RE2's own module cache is emptied after each compile. So what drops
+an engine (``versions.PerVersion``, which keeps the process within
+``PROCESS_PATTERN_MEMORY``) frees its automata. ``collecting_patterns`` tells what a piece of
+code compiled or shared (an engine's weight); ``keep_alive`` ties patterns to an owner.
+
 ``re2`` is imported on the first compile, so a function that never evaluates a pattern (the
 inbound webhook) never loads it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
-from collections.abc import Mapping
+import weakref
+from collections.abc import Iterator, Mapping
 from typing import Any, Final, Protocol
 
 from sms_automation.triggers.regex_syntax import UnsupportedPattern, to_re2
@@ -47,6 +56,11 @@ MIN_PATTERN_MEMORY: Final = 64 << 10
 MAX_PATTERN_MEMORY: Final = 40 << 20
 MAX_FILE_PATTERN_MEMORY: Final = 256 << 20
 """RE2 memory for all the distinct patterns of one trigger file (the processor has 512 MB)."""
+PROCESS_PATTERN_MEMORY: Final = MAX_FILE_PATTERN_MEMORY
+"""RE2 memory the compiled engines kept by one process may hold together (``PerVersion``):
+the one-file maximum, so the largest file always fits, and half the processor's 512 MB, the
+other half for Python, the SDK and the parsed files. A stored file over it still loads,
+alone."""
 PATTERN_BUDGET_CONTEXT: Final = "pattern_budget"
 """The validation-context key of the file's ``PatternBudget``."""
 
@@ -58,12 +72,16 @@ __all__ = [
     "MAX_PATTERN_CHARS",
     "MAX_SUBJECT_CHARS",
     "PATTERN_BUDGET_CONTEXT",
+    "PROCESS_PATTERN_MEMORY",
+    "HeldPatterns",
     "PatternBudget",
     "PatternMatch",
     "UnsupportedPattern",
     "UserPattern",
     "bounded_subject",
+    "collecting_patterns",
     "compile_pattern",
+    "keep_alive",
     "pattern_memory",
     "validate_pattern",
 ]
@@ -153,14 +171,68 @@ class PatternBudget:
             )
 
 
-@functools.lru_cache(maxsize=4096)  # validation and compilation both ask; compile once
+_alive: weakref.WeakValueDictionary[tuple[str, bool], UserPattern] = weakref.WeakValueDictionary()
+"""Every compiled pattern something still uses, to share it: validation and the engine built
+from the validated file, two versions of one account, a conversation and its engine."""
+_collecting: list[HeldPatterns] = []
+_kept: dict[int, HeldPatterns] = {}
+
+
 def compile_pattern(pattern: str, *, case_sensitive: bool) -> UserPattern:
-    """Compile a user pattern, or raise ``ValueError`` with a plain explanation."""
-    if len(pattern) > MAX_PATTERN_CHARS:
-        raise UnsupportedPattern(
-            f"the pattern is {len(pattern)} characters; at most {MAX_PATTERN_CHARS}"
-        )
-    return UserPattern(pattern, case_sensitive=case_sensitive)
+    """Compile a user pattern, or raise ``ValueError`` with a plain explanation.
+
+    The same compiled pattern while one is alive anywhere; nothing here keeps it alive."""
+    compiled = _alive.get((pattern, case_sensitive))
+    if compiled is None:
+        if len(pattern) > MAX_PATTERN_CHARS:
+            raise UnsupportedPattern(
+                f"the pattern is {len(pattern)} characters; at most {MAX_PATTERN_CHARS}"
+            )
+        compiled = UserPattern(pattern, case_sensitive=case_sensitive)
+        _alive[(pattern, case_sensitive)] = compiled
+    for held in _collecting:
+        held.add(compiled)
+    return compiled
+
+
+class HeldPatterns:
+    """Distinct compiled patterns, kept alive by this object."""
+
+    def __init__(self) -> None:
+        self._patterns: dict[tuple[str, bool], UserPattern] = {}
+        self.memory_held = 0
+        """The most RE2 memory these patterns can hold together (``UserPattern.memory_held``)."""
+
+    def add(self, pattern: UserPattern) -> None:
+        key = (pattern.pattern, pattern.case_sensitive)
+        if key not in self._patterns:
+            self._patterns[key] = pattern
+            self.memory_held += pattern.memory_held
+
+    def __len__(self) -> int:
+        return len(self._patterns)
+
+
+@contextlib.contextmanager
+def collecting_patterns(into: HeldPatterns | None = None) -> Iterator[HeldPatterns]:
+    """Every pattern ``compile_pattern`` gives (compiled or shared) inside the block, added
+    to ``into`` (or a new ``HeldPatterns``)."""
+    held = into if into is not None else HeldPatterns()
+    _collecting.append(held)
+    try:
+        yield held
+    finally:
+        _collecting.remove(held)
+
+
+def keep_alive(owner: object, held: HeldPatterns) -> None:
+    """Keep ``held``'s patterns alive exactly as long as ``owner`` (which must be weakly
+    referable): a parsed file keeps what its validation compiled, so an engine built from it
+    shares them instead of compiling them again."""
+    if not held:
+        return
+    _kept[id(owner)] = held
+    weakref.finalize(owner, _kept.pop, id(owner), None)
 
 
 def validate_pattern(
@@ -200,6 +272,8 @@ def _compile(translated: str, case_sensitive: bool, *, captures: bool, max_mem: 
         return re2.compile(translated, options)
     except re2.error as error:
         raise UnsupportedPattern(_explain(error)) from None
+    finally:
+        re2.purge()  # its module cache would keep 128 compiled patterns (and their automata)
 
 
 def _ready(compiled: Any) -> Any:
