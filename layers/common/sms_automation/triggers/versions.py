@@ -8,9 +8,10 @@ YAML or the engine.
 What is kept is bounded twice: at most ``size`` versions, and at most ``memory`` of RE2 memory
 for the compiled patterns they hold (their weight: the summed ``memory_held`` of the distinct
 patterns a built engine uses, ``Engine.memory_held``; a pattern two kept versions share counts
-in each, so the sum is an upper bound). RE2 grows each pattern's automaton lazily, up to that, as message bodies (anyone can send one) drive it; dropping a
-version frees its patterns, as nothing else keeps them. The version just asked for is always
-kept, even alone over ``memory`` (a stored file skips the file budget: it must still load).
+in each, so the sum is an upper bound). RE2 grows each pattern's automaton lazily, up to that,
+as message bodies (anyone can send one) drive it; dropping a version frees its patterns, as
+nothing else keeps them. The version just asked for is always kept, even alone over ``memory``
+(a stored file skips the file budget: it must still load).
 """
 
 from __future__ import annotations
