@@ -167,6 +167,72 @@ def _wait(function: str) -> Scenario:
     )
 
 
+def _automation_api() -> Scenario:
+    path = "/automations/acme/reminder/runs"
+    resource = "/automations/{account}/{name}/runs"
+    return Scenario(
+        event={
+            "resource": resource,
+            "path": path,
+            "httpMethod": "POST",
+            "headers": {"Content-Type": "application/json"},
+            "queryStringParameters": None,
+            "pathParameters": {"account": "acme", "name": "reminder"},
+            "requestContext": {
+                "resourcePath": resource,
+                "httpMethod": "POST",
+                "path": f"/dev{path}",
+                "stage": "dev",
+                "identity": {"userArn": "arn:aws:iam::123456789012:role/bench"},
+            },
+            "body": json.dumps({"to": "+14155550101", "idempotency_key": "bench-1"}),
+            "isBase64Encoded": False,
+        },
+        aws={"dynamodb.GetItem": [{}]},
+        succeeded=lambda response: response.get("statusCode") == 404,
+        note="a start for an unknown account: GetItem, 404",
+    )
+
+
+def _automation_events() -> Scenario:
+    return Scenario(
+        event={
+            "version": "0",
+            "id": "00000000-0000-4000-8000-000000000001",
+            "detail-type": "SMS automation start",
+            "source": "sms-automation",
+            "account": "123456789012",
+            "time": "2026-01-01T08:00:00Z",
+            "region": "us-east-1",
+            "resources": [],
+            "detail": {"account": "acme", "automation": "reminder", "to": "+14155550101"},
+        },
+        aws={"dynamodb.GetItem": [{}]},
+        succeeded=lambda response: response.get("started") is False,
+        note="a bus event for an unknown account: GetItem, rejected",
+    )
+
+
+def _schedule_sync() -> Scenario:
+    record = {
+        "eventID": "1",
+        "eventName": "REMOVE",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "Keys": {"pk": item_attr("ACCOUNT#acme"), "sk": item_attr("TRIGGERS#CURRENT")},
+            "SequenceNumber": "100",
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+    }
+    return Scenario(
+        event={"Records": [record]},
+        aws={"scheduler.ListSchedules": [{"Schedules": []}]},
+        succeeded=lambda response: response == {"batchItemFailures": []},
+        note="a trigger pointer removed, no schedules: ListSchedules",
+    )
+
+
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "inbound_webhook": _inbound,
     "status_callback": _status_callback,
@@ -174,6 +240,9 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "wait_register": lambda: _wait("wait_register"),
     "wait_resume": lambda: _wait("wait_resume"),
     "wait_timer": lambda: _wait("wait_timer"),
+    "automation_api": _automation_api,
+    "automation_events": _automation_events,
+    "schedule_sync": _schedule_sync,
 }
 
 

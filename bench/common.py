@@ -29,6 +29,9 @@ ENVIRONMENT = {
     "PUBLIC_BASE_URL": "",
     "WEBHOOK_BASE_URL": "https://hooks.example.com/dev",
     "TWILIO_API_BASE_URL": "http://127.0.0.1:9",
+    "SCHEDULE_GROUP_NAME": "sms-automation-bench",
+    "AUTOMATION_EVENTS_FUNCTION_ARN": "arn:aws:lambda:us-east-1:123456789012:function:events",
+    "SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/bench-scheduler",
     "POWERTOOLS_METRICS_NAMESPACE": "SmsAutomationBench",
     "LOG_LEVEL": "INFO",
 }

@@ -164,6 +164,7 @@ def markdown_figures(results: dict[str, Any]) -> str:
     hot = results.get("warm_webhook")
     if hot:
         f, r = hot["figures"], hot["ratios"]
+        budget = hot.get("target_p99_us", warm.TARGET_P99_US)  # (figures of before the budget)
         lines += [
             f"### Warm webhook ({hot['requests_each']:,} requests each, interleaved blocks of "
             f"{hot['block']:,})",
@@ -183,13 +184,14 @@ def markdown_figures(results: dict[str, Any]) -> str:
                 )
             ),
             "",
-            "| ratio | p50 | p99 | target | | after a switch (no target) |",
-            "|---|---|---|---|---|---|",
+            f"Budget: ours p99 ≤ {budget:,.0f} µs of handler time: "
+            f"{f['ours']['p99_us']} µs, {_mark(f['ours']['p99_us'] <= budget)}.",
+            "",
+            "| ratio (no target) | p50 | p99 | after a switch |",
+            "|---|---|---|---|",
             f"| ours ÷ floor | {r['vs_floor_p50']}x | {r['vs_floor_p99']}x | "
-            f"≤ {hot['target_vs_floor']}x | {_mark(hot['pass_vs_floor'])} | "
             f"{r.get('vs_floor_after_switch', '—')}x |",
             f"| ours ÷ reference | {r['vs_reference_p50']}x | {r['vs_reference_p99']}x | "
-            f"≤ {hot['target_vs_reference']}x | {_mark(hot['pass_vs_reference'])} | "
             f"{r.get('vs_reference_after_switch', '—')}x |",
             "",
         ]

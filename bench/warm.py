@@ -36,8 +36,9 @@ from bench.floor_handler import FloorHandler
 from bench.reference_handler import ReferenceHandler
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-TARGET_VS_FLOOR = 1.3
-TARGET_VS_REFERENCE = 0.75
+TARGET_P99_US = 1000.0
+"""The budget (issue 14): a warm request's p99 handler time within Lambda's 1 ms billing unit.
+The ratios to the floor and the reference are shown for comparison, without a target."""
 BLOCK = 500  # requests of one handler before the next one's turn
 AFTER_SWITCH = 5  # a block's first requests: counted apart (see the module's docstring)
 
@@ -71,12 +72,17 @@ def _stub_clients_of(inbound: Any) -> Stubber:
         created[service] = client
         return client
 
-    for cached in (inbound._settings, inbound._dynamodb, inbound._directory, inbound._store):
+    for cached in (
+        inbound.composition._settings,
+        inbound.composition._dynamodb,
+        inbound.composition._directory,
+        inbound.composition._store,
+    ):
         cached.cache_clear()
     boto3.client = recording_client
     try:
-        inbound._directory()
-        inbound._store()
+        inbound.composition._directory()
+        inbound.composition._store()
     finally:
         boto3.client = real_client
     stubs = {service: Stubber(client) for service, client in created.items()}
@@ -170,12 +176,12 @@ def _breakdown(
     from sms_automation.inbound.receive import Received
     from sms_automation.inbound.request import parse_webhook_event
 
-    settings = inbound._settings()
+    settings = inbound.composition._settings()
     requests = [
         parse_webhook_event(e, public_base_url="", max_body_bytes=settings.max_body_bytes)
         for e in events
     ]
-    directory, store = inbound._directory(), inbound._store()
+    directory, store = inbound.composition._directory(), inbound.composition._store()
     items = [
         InboundMessage(
             "acme", "2026-01-01T00:00:00.000Z", r.params, kept_headers(r.header)
@@ -183,7 +189,7 @@ def _breakdown(
         for r in requests
     ]
     n = len(events)
-    outcome = inbound._outcome(Received("stored", "acme", "SM1", "sms"), requests[0])
+    outcome = inbound.composition._outcome(Received("stored", "acme", "SM1", "sms"), requests[0])
     for _ in range(2 * 2_000):  # the whole handler, put_new
         store_stub.add_response("put_item", {})
     return {
@@ -206,7 +212,7 @@ def _breakdown(
             lambda i: store.put_new(items[i % n])
         ),
         "the request line (outcome, log keys and EMF metric; one write)": _median_us(
-            lambda i: inbound.log_lines.write(outcome, context, "SM1")
+            lambda i: inbound.composition.log_lines.write(outcome, context, "SM1")
         ),
     }
 
@@ -249,12 +255,8 @@ def _summary(
         "python": sys.version.split()[0],
         "figures": figures,
         "ratios": ratios,
-        "target_vs_floor": TARGET_VS_FLOOR,
-        "target_vs_reference": TARGET_VS_REFERENCE,
-        "pass_vs_floor": ratios["vs_floor_p50"] <= TARGET_VS_FLOOR
-        and ratios["vs_floor_p99"] <= TARGET_VS_FLOOR,
-        "pass_vs_reference": ratios["vs_reference_p50"] <= TARGET_VS_REFERENCE
-        and ratios["vs_reference_p99"] <= TARGET_VS_REFERENCE,
+        "target_p99_us": TARGET_P99_US,
+        "pass": ours["p99_us"] <= TARGET_P99_US,
     }
 
 

@@ -24,7 +24,6 @@ from sms_automation.accounts import (
     AuthTokens,
     AuthTokenSecretNotFound,
     MalformedAuthTokenSecret,
-    utc_timestamp,
 )
 from sms_automation.adapters.account_store import (
     ACCOUNT_CACHE_SECONDS,
@@ -36,7 +35,8 @@ from sms_automation.adapters.twilio_verify import (
     VerificationOutcome,
     verify_twilio_account,
 )
-from sms_automation.send_guard import MAX_CAP_COUNT, MAX_WINDOW_SECONDS, SendCap
+from sms_automation.edge.timestamps import utc_timestamp
+from sms_automation.send_cap import MAX_CAP_COUNT, MAX_WINDOW_SECONDS, SendCap
 from sms_automation_cli import argtypes
 from sms_automation_cli.account_registry import (
     EXIT_FAILED,

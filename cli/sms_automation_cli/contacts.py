@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sms_automation.adapters.contact_store import DynamoContactStore
+from sms_automation.edge.timestamps import utc_timestamp
 from sms_automation.opt_out import ContactState
-from sms_automation.processing.runs import iso
 from sms_automation_cli import argtypes
 from sms_automation_cli.account_registry import EXIT_FAILED, EXIT_OK, open_registry, reports_errors
 
@@ -94,7 +94,7 @@ def set_contact(args: argparse.Namespace) -> int:
         )
         return EXIT_FAILED
     opted_out = args.command == "opt-out"
-    now = iso(datetime.now(UTC))
+    now = utc_timestamp(datetime.now(UTC))
     keyword = "operator opt-out" if opted_out else "operator opt-in"
     for sender in senders:
         state = ContactState(

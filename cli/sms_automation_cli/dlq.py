@@ -32,7 +32,7 @@ from sms_automation.dlq.queue import DlqEntry
 from sms_automation.dlq.redrive import DlqRedrive, EntryReport, SurveyedEntry, survey
 from sms_automation.dlq.replay import MessageReport, Outcome, Replayer
 from sms_automation.dlq.stream import BatchResolver, Resolution, StreamState
-from sms_automation.processing.runs import iso
+from sms_automation.edge.timestamps import utc_timestamp
 from sms_automation_cli.argtypes import positive_int
 from sms_automation_cli.context import CliContext
 
@@ -174,15 +174,15 @@ def _entry_json(surveyed: SurveyedEntry) -> dict[str, Any]:
         return document
     batch = entry.batch
     document.update(
-        failed_at=iso(batch.failed_at),
+        failed_at=utc_timestamp(batch.failed_at),
         condition=batch.condition,
         attempts=batch.attempts,
         function_error=batch.function_error,
         shard_id=batch.shard_id,
         start_sequence_number=batch.start_sequence_number,
         end_sequence_number=batch.end_sequence_number,
-        first_arrival=iso(batch.first_arrival),
-        last_arrival=iso(batch.last_arrival),
+        first_arrival=utc_timestamp(batch.first_arrival),
+        last_arrival=utc_timestamp(batch.last_arrival),
         batch_size=batch.batch_size,
         stream_arn=batch.stream_arn,
     )
@@ -205,13 +205,13 @@ def _print_entry(entry: DlqEntry, resolution: Resolution | None) -> None:
         return
     error = f", function error {batch.function_error}" if batch.function_error else ""
     print(
-        f"  failed     {iso(batch.failed_at)}: {batch.condition} after "
+        f"  failed     {utc_timestamp(batch.failed_at)}: {batch.condition} after "
         f"{batch.attempts} attempt{'s' if batch.attempts != 1 else ''}{error}"
     )
     print(
         f"  batch      {batch.shard_id} {batch.start_sequence_number}..{batch.end_sequence_number}"
         f" ({batch.batch_size} record{'s' if batch.batch_size != 1 else ''}, arrived "
-        f"{iso(batch.first_arrival)} to {iso(batch.last_arrival)})"
+        f"{utc_timestamp(batch.first_arrival)} to {utc_timestamp(batch.last_arrival)})"
     )
     if resolution is None:
         return
@@ -226,8 +226,8 @@ def _print_entry(entry: DlqEntry, resolution: Resolution | None) -> None:
 
 
 def _window_command(batch: FailedBatch) -> str:
-    since = iso(batch.first_arrival - _WINDOW_BEFORE)
-    until = iso(batch.last_arrival + _WINDOW_AFTER)
+    since = utc_timestamp(batch.first_arrival - _WINDOW_BEFORE)
+    until = utc_timestamp(batch.last_arrival + _WINDOW_AFTER)
     return f"sms-automation dlq redrive --since {since} --until {until}"
 
 
@@ -266,9 +266,9 @@ def redrive_command(args: argparse.Namespace, invoker: ProcessorInvoker | None =
 def _question(args: argparse.Namespace, context: CliContext) -> str:
     function = context.processor_function_name
     if args.since is not None:
-        until = iso(args.until or _now())
+        until = utc_timestamp(args.until or _now())
         return (
-            f"Replay the unfinished messages received {iso(args.since)} to {until} "
+            f"Replay the unfinished messages received {utc_timestamp(args.since)} to {until} "
             f"through {function}?"
         )
     return f"Replay the messages of the DLQ's entries through {function}?"
@@ -329,7 +329,7 @@ def _redrive_window(args: argparse.Namespace, context: CliContext, replayer: Rep
         dry_run=args.dry_run,
     )
     _print_messages(reports)
-    print(f"received {iso(args.since)} to {iso(until)}: {_tally(reports)}")
+    print(f"received {utc_timestamp(args.since)} to {utc_timestamp(until)}: {_tally(reports)}")
     print("DLQ entries are left as they are (see: sms-automation dlq redrive --help)")
     failed = any(r.outcome in (Outcome.STILL_FAILING, Outcome.NOT_FOUND) for r in reports)
     return EXIT_LEFT_OVER if failed and not args.dry_run else EXIT_OK

@@ -17,9 +17,9 @@ from sms_automation.action_log import describe_conversation as describe
 from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow
 from sms_automation.composition import action_log
-from sms_automation.composition.runtime import utc_now
 from sms_automation.conversations.model import split_wait_id
 from sms_automation.conversations.service import Conversations
+from sms_automation.edge.timestamps import utc_now
 from sms_automation_cli.context import CliContext
 
 

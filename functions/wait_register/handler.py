@@ -1,42 +1,15 @@
-"""Wait-for-reply state machine, token task: keep the token, open the wait, send the prompt.
-
-Invoked by ``lambda:invoke.waitForTaskToken``: whatever this returns is ignored; the task ends
-when the conversation wakes it (``SendTaskSuccess``/``SendTaskFailure``) or at its ceiling.
-A retry after a failure sends nothing twice (the prompt is a ledger step).
-"""
+"""Wait-for-reply state machine, token task: keep the token, open the wait, send the
+prompt (``sms_automation.composition.wait_register``)."""
 
 from __future__ import annotations
 
-import os
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sms_automation.composition.runtime import Runtime
-from sms_automation.log_lines import Count, LogLine, LogLines
+from sms_automation.composition import wait_register as composition
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-log_lines = LogLines.from_environ(os.environ, "wait-register")
-
-
-@cache
-def _runtime() -> Runtime:
-    return Runtime.from_environ(os.environ)
-
 
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    message_sid, step_id = str(event["message_sid"]), str(event["step_id"])
-    runtime = _runtime()
-    runtime.conversations.register(message_sid, step_id, str(event["task_token"]))
-    registered = LogLine(
-        "INFO",
-        "wait registered",
-        {"step_id": step_id},
-        (
-            Count(name="SendsCapped", value=runtime.take_sends_capped()),
-            Count(name="SendsToOptedOut", value=runtime.take_opt_out_counts().sends_skipped),
-        ),
-    )
-    log_lines.write(registered, context, message_sid)
-    return {"registered": True}
+    return composition.handle(event, context)

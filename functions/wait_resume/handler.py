@@ -1,50 +1,15 @@
-"""Wait-for-reply state machine, last task: the wait is over; replay the message past it.
-
-The replay meets every earlier step in the ledger (nothing is sent twice), the wait with its
-recorded outcome, then runs that outcome's branch and what follows, up to the end or the next
-wait (which starts its own execution). Safe to retry.
-"""
+"""Wait-for-reply state machine, last task: the wait is over; replay the message past it
+(``sms_automation.composition.wait_resume``)."""
 
 from __future__ import annotations
 
-import os
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sms_automation.composition.runtime import Runtime
-from sms_automation.log_lines import Count, LogLine, LogLines
+from sms_automation.composition import wait_resume as composition
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-log_lines = LogLines.from_environ(os.environ, "wait-resume")
-
-
-@cache
-def _runtime() -> Runtime:
-    return Runtime.from_environ(os.environ)
-
-
-def _woken_by(woke: Any) -> str:
-    if isinstance(woke, dict):
-        return str(woke.get("Error") or "the wait")
-    return "the wait"
-
 
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    message_sid, step_id = str(event["message_sid"]), str(event["step_id"])
-    runtime = _runtime()
-    conversation = runtime.conversations.resume(message_sid, step_id, _woken_by(event.get("woke")))
-    result = runtime.replay(message_sid)
-    resumed = {
-        "step_id": step_id,
-        "outcome": conversation.status,
-        "status": result.run.status,
-        "paused_at": result.run.paused_at,
-    }
-    counts = (
-        Count(name="SendsCapped", value=runtime.take_sends_capped()),
-        Count(name="SendsToOptedOut", value=runtime.take_opt_out_counts().sends_skipped),
-    )
-    log_lines.write(LogLine("INFO", "conversation resumed", resumed, counts), context, message_sid)
-    return {"outcome": conversation.status, "run_status": result.run.status}
+    return composition.handle(event, context)

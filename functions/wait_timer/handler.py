@@ -1,49 +1,15 @@
-"""Wait-for-reply state machine, timer branch: reminders that are due, then the deadline.
-
-Answers the timer's next state: ``next_at`` (when to look again), ``resolved`` (the wait is
-over, whoever ended it: the timer branch then stops the execution's wait) and ``doze`` (where
-the timer polls: keep a token until the next look instead of sleeping). Invoked with a
-``doze_token`` (the ``Doze`` state), it keeps that token for whoever resolves the wait.
-"""
+"""Wait-for-reply state machine, timer branch: reminders that are due, then the deadline
+(``sms_automation.composition.wait_timer``)."""
 
 from __future__ import annotations
 
-import os
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sms_automation.composition.runtime import Runtime
-from sms_automation.log_lines import Count, LogLine, LogLines
+from sms_automation.composition import wait_timer as composition
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-log_lines = LogLines.from_environ(os.environ, "wait-timer")
-
-
-@cache
-def _runtime() -> Runtime:
-    return Runtime.from_environ(os.environ)
-
 
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    message_sid, step_id = str(event["message_sid"]), str(event["step_id"])
-    if "doze_token" in event:
-        _runtime().conversations.doze(message_sid, step_id, str(event["doze_token"]))
-        log_lines.write(
-            LogLine("INFO", "wait timer dozing", {"step_id": step_id}), context, message_sid
-        )
-        return {"dozing": True}
-    runtime = _runtime()
-    timer = runtime.conversations.tick(message_sid, step_id)
-    ticked = LogLine(
-        "INFO",
-        "wait timer",
-        {"step_id": step_id, **timer},
-        (
-            Count(name="SendsCapped", value=runtime.take_sends_capped()),
-            Count(name="SendsToOptedOut", value=runtime.take_opt_out_counts().sends_skipped),
-        ),
-    )
-    log_lines.write(ticked, context, message_sid)
-    return timer
+    return composition.handle(event, context)

@@ -92,7 +92,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         monkeypatch.setenv("SMS_AUTOMATION_TABLE", deployed.table)
         monkeypatch.setenv("SMS_AUTOMATION_SECRETS_PREFIX", SECRETS_PREFIX)
         monkeypatch.setenv("SMS_AUTOMATION_WEBHOOK_BASE_URL", "https://hooks.example.com/dev/")
-        monkeypatch.setattr(inbound, "datetime", _FixedClock)
+        monkeypatch.setattr(inbound.composition, "datetime", _FixedClock)
         for module in (inbound, processor):
             clear_cached_dependencies(module)
         monkeypatch.setattr("sys.stdin", io.StringIO(TEST_AUTH_TOKEN))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import json
-import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -225,8 +224,10 @@ def test_api_dynamodb_refusing_a_read_is_503(stack: World, monkeypatch: pytest.M
     assert response["headers"]["Retry-After"] == "2"
 
 
-def errors_logged(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [record for record in caplog.records if record.levelno >= logging.ERROR]
+def errors_logged(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    """The function's ERROR lines written since the last read."""
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line[:1] == "{"]
+    return [line for line in lines if line["level"] == "ERROR"]
 
 
 @pytest.mark.parametrize(
@@ -254,36 +255,36 @@ def test_api_dynamodb_failing_for_now_is_503_and_nothing_is_stored(
     "error", ["AccessDeniedException", "ResourceNotFoundException", "ValidationException"]
 )
 def test_api_dynamodb_refusing_the_write_for_good_is_500_not_retried_and_nothing_is_stored(
-    stack: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, error: str
+    stack: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], error: str
 ) -> None:
     faults = AwsFaults.install(monkeypatch)
     faults.fail("dynamodb", "PutItem", error=error)
     clear_cached_dependencies(api)
-    caplog.clear()
+    capsys.readouterr()
     response = call()
     assert faults.pending() == 0
     assert (response["statusCode"], response["json"]["error"]) == (500, "storage_failed")
     assert "Retry-After" not in response["headers"]
     assert error in response["json"]["message"]
     assert "nothing was started: do not retry" in response["json"]["message"]
-    [logged] = errors_logged(caplog)
-    assert (vars(logged)["error_code"], vars(logged)["reason"]) == (error, "storage_failed")
+    [logged] = errors_logged(capsys)
+    assert (logged["error_code"], logged["reason"]) == (error, "storage_failed")
     assert stored_runs(stack) == []
 
 
 def test_api_dynamodb_refusing_a_read_for_good_is_500_and_nothing_is_stored(
-    stack: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    stack: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The account's read (the role lacks GetItem): a 500 naming the code, the write not tried."""
     faults = AwsFaults.install(monkeypatch)
     faults.fail("dynamodb", "GetItem", error="AccessDeniedException")
     clear_cached_dependencies(api)
-    caplog.clear()
+    capsys.readouterr()
     response = call()
     assert (response["statusCode"], response["json"]["error"]) == (500, "storage_failed")
     assert "AccessDeniedException" in response["json"]["message"]
-    [logged] = errors_logged(caplog)
-    assert vars(logged)["error_code"] == "AccessDeniedException"
+    [logged] = errors_logged(capsys)
+    assert logged["error_code"] == "AccessDeniedException"
     assert stored_runs(stack) == []
 
 

@@ -8,7 +8,6 @@ for good, it logs an ERROR naming the error code first."""
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -91,6 +90,12 @@ def scheduled_invocation(when: str = "2026-01-01T08:00:00Z") -> dict[str, Any]:
         schedule.input_json().replace("<aws.scheduler.scheduled-time>", when)
     )
     return parsed
+
+
+def log_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    """The function's JSON lines written since the last read."""
+    out = capsys.readouterr().out
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
 def invoke(event: dict[str, Any]) -> dict[str, Any]:
@@ -274,14 +279,14 @@ def test_schedule_removed_from_the_file_is_rejected(stack: World) -> None:
     ],
 )
 def test_dynamodb_failing_for_now_raises_for_lambda_to_retry_without_an_error_line(
-    stack: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, error: str
+    stack: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], error: str
 ) -> None:
     AwsFaults.install(monkeypatch).fail("dynamodb", "PutItem", error=error)
     clear_cached_dependencies(automation_events)  # a new client, through the faulty boto3.client
-    caplog.clear()
+    capsys.readouterr()
     with pytest.raises(RunStoreUnavailable):
         invoke(bus_event())
-    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert [line for line in log_lines(capsys) if line["level"] == "ERROR"] == []
     assert stored_runs(stack) == []
 
 
@@ -297,7 +302,7 @@ def test_dynamodb_failing_for_now_raises_for_lambda_to_retry_without_an_error_li
 def test_dynamodb_refusing_for_good_logs_an_error_and_raises_for_the_dlq(
     stack: World,
     monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
     operation: str,
     error: str,
 ) -> None:
@@ -305,13 +310,13 @@ def test_dynamodb_refusing_for_good_logs_an_error_and_raises_for_the_dlq(
     (after Lambda's two retries, which fail the same way unless the cause is fixed)."""
     AwsFaults.install(monkeypatch).fail("dynamodb", operation, error=error)
     clear_cached_dependencies(automation_events)
-    caplog.clear()
+    capsys.readouterr()
     with pytest.raises(ClientError) as raised:
         invoke(bus_event())
     assert raised.value.response["Error"]["Code"] == error
-    [logged] = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert (vars(logged)["error_code"], vars(logged)["reason"]) == (error, "storage_failed")
-    assert "AutomationsDLQ" in logged.getMessage()
+    [logged] = [line for line in log_lines(capsys) if line["level"] == "ERROR"]
+    assert (logged["error_code"], logged["reason"]) == (error, "storage_failed")
+    assert "AutomationsDLQ" in logged["message"]
     assert stored_runs(stack) == []
 
 

@@ -22,9 +22,9 @@ import pytest
 
 from functions.trigger_processor import handler as processor
 from sms_automation.adapters.step_ledger import DynamoStepLedger
+from sms_automation.edge.timestamps import utc_timestamp
 from sms_automation.processing.deferral import MAX_DEFERRALS
 from sms_automation.processing.ledger import StepState
-from sms_automation.processing.runs import iso
 from tests.support.aws import FakeLambdaContext, hook_every_client
 from tests.support.exactly_once_world import SMS_SID, World, running_world
 from tests.support.twilio_server import DropConnectionFault, HeldRequestFault, server_error
@@ -116,7 +116,10 @@ def claimed_by_a_crashed_attempt(world: World) -> None:
     """An attempt claimed the reply and died (a timeout) before sending: its lease runs on."""
     now = world.clock()
     ledger = DynamoStepLedger(world.table, boto3.client("dynamodb"))
-    assert ledger.claim(SMS_SID, STEP, "send_sms", iso(now), iso(now + LEASE)) is None
+    assert (
+        ledger.claim(SMS_SID, STEP, "send_sms", utc_timestamp(now), utc_timestamp(now + LEASE))
+        is None
+    )
 
 
 def test_a_held_claim_defers_the_record_until_the_lease_ends_with_no_pii(

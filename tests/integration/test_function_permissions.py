@@ -30,7 +30,7 @@ from functions.trigger_processor import handler as processor
 from sms_automation.adapters.send_counter import DynamoSendCounter
 from sms_automation.adapters.step_ledger import DynamoStepLedger
 from sms_automation.composition.runtime import Runtime
-from sms_automation.processing.runs import iso
+from sms_automation.edge.timestamps import utc_timestamp
 from sms_automation.send_guard import Lane
 from tests.support.aws import (
     STACK_NAME,
@@ -313,8 +313,8 @@ def test_the_processor_deferring_and_replaying_a_record_makes_only_the_calls_its
         records = deferring.receive()
         now = deferring.clock()
         ledger = DynamoStepLedger(deferring.table, boto3.client("dynamodb"))
-        lease_until = iso(now + timedelta(minutes=3))
-        assert ledger.claim(SMS_SID, "reply/1", "send_sms", iso(now), lease_until) is None
+        lease_until = utc_timestamp(now + timedelta(minutes=3))
+        assert ledger.claim(SMS_SID, "reply/1", "send_sms", utc_timestamp(now), lease_until) is None
         sent: list[str] = []
         hook_every_client(
             monkeypatch,

@@ -284,7 +284,9 @@ def test_webhook_answers_503_and_stores_nothing_when_dynamodb_throttles(
         "put_item", "ProvisionedThroughputExceededException", http_status_code=400
     )
     stubber.activate()
-    monkeypatch.setattr(handler, "_store", lambda: DynamoMessageStore(stack.table_name, throttled))
+    monkeypatch.setattr(
+        handler.composition, "_store", lambda: DynamoMessageStore(stack.table_name, throttled)
+    )
 
     response = stack.invoke(signed_webhook_event("acme", SMS["raw_body"], TEST_AUTH_TOKEN))
 
@@ -302,7 +304,9 @@ def test_webhook_answers_500_naming_the_error_when_dynamodb_refuses_for_good(
     stubber = Stubber(denied)
     stubber.add_client_error("put_item", "AccessDeniedException", http_status_code=400)
     stubber.activate()
-    monkeypatch.setattr(handler, "_store", lambda: DynamoMessageStore(stack.table_name, denied))
+    monkeypatch.setattr(
+        handler.composition, "_store", lambda: DynamoMessageStore(stack.table_name, denied)
+    )
 
     response = stack.invoke(signed_webhook_event("acme", SMS["raw_body"], TEST_AUTH_TOKEN))
 
@@ -320,7 +324,7 @@ def test_webhook_answers_500_when_the_account_lookup_fails(
     def broken_directory() -> Any:
         raise ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, "GetItem")
 
-    monkeypatch.setattr(handler, "_directory", broken_directory)
+    monkeypatch.setattr(handler.composition, "_directory", broken_directory)
     response = stack.invoke(signed_webhook_event("acme", SMS["raw_body"], TEST_AUTH_TOKEN))
     assert_error(response, 500, "internal_error")
 
@@ -423,6 +427,6 @@ def test_the_webhook_sends_the_message_item_as_the_json_it_built(stack: Stack) -
     test above stores through that path on moto."""
     from sms_automation.adapters.prebuilt_items import _PrebuiltItemSerializer, send_prebuilt_items
 
-    client = handler._dynamodb()
+    client = handler.composition._dynamodb()
     assert isinstance(client._serializer, _PrebuiltItemSerializer)
     assert send_prebuilt_items(client) is False

@@ -26,8 +26,8 @@ from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.conversations.model import OpenWait, decide_reply, open_conversation
 from sms_automation.conversations.ports import ConversationStore
 from sms_automation.dlq.ports import DlqQueue, ReceivedMessages, StoredMessages
+from sms_automation.edge.timestamps import utc_timestamp
 from sms_automation.processing.ports import RecordRefused, RecordTables, RunStore
-from sms_automation.processing.runs import iso
 from sms_automation.triggers import WaitForReply
 from sms_automation.triggers.plan import AnswerPattern, ReminderSpec
 from tests.support.aws import use_dummy_aws_credentials
@@ -207,11 +207,11 @@ def message_item(account: str, at: datetime, sid: str) -> dict[str, Any]:
     return {
         **keys.message_key(sid),
         keys.GSI1_PK: keys.account_messages_index_pk(account),
-        keys.GSI1_SK: f"{iso(at)}#{sid}",
+        keys.GSI1_SK: f"{utc_timestamp(at)}#{sid}",
         "kind": "inbound_message",
         "message_sid": sid,
         "account": account,
-        "received_at": iso(at),
+        "received_at": utc_timestamp(at),
     }
 
 

@@ -14,14 +14,8 @@ from botocore.exceptions import EndpointConnectionError
 from moto import mock_aws
 
 from sms_automation.adapters.send_counter import DynamoSendCounter
-from sms_automation.send_guard import (
-    CounterUnavailable,
-    Lane,
-    LaneCount,
-    Refusal,
-    SendCap,
-    SendGuard,
-)
+from sms_automation.send_cap import SendCap
+from sms_automation.send_guard import CounterUnavailable, Lane, LaneCount, Refusal, SendGuard
 from tests.support.aws import client_error, use_dummy_aws_credentials
 from tests.support.template import create_table_kwargs
 

@@ -78,8 +78,13 @@ def add_account(
 
 
 def clear_cached_dependencies(module: ModuleType) -> None:
-    """Forget a handler's cached settings and clients (``functools.cache``): a cold start."""
-    for value in vars(module).values():
+    """Forget a handler's cached settings and clients (``functools.cache``), its own and its
+    composition's (``sms_automation.composition``): a cold start."""
+    for value in list(vars(module).values()):
+        if isinstance(value, ModuleType) and value.__name__.startswith(
+            "sms_automation.composition."
+        ):
+            clear_cached_dependencies(value)
         cache_clear = getattr(value, "cache_clear", None)
         if callable(cache_clear) and getattr(value, "__module__", None) == module.__name__:
             cache_clear()

@@ -26,8 +26,8 @@ from functions.trigger_processor import handler as processor
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
 from sms_automation.adapters.step_ledger import DynamoStepLedger
 from sms_automation.composition.runtime import Runtime
+from sms_automation.edge.settings import ProcessorSettings
 from sms_automation.processing.ledger import StepEntry
-from sms_automation.processing.settings import ProcessorSettings
 from tests.support.aws import (
     STACK_NAME,
     TEST_ACCOUNT_SID,
@@ -127,7 +127,7 @@ def running_world(
         for module in (inbound, processor, status_callback):
             clear_cached_dependencies(module)
         runtime = Runtime(ProcessorSettings.from_environ(os.environ), clock=clock)
-        monkeypatch.setattr(processor, "_runtime", lambda: runtime)
+        monkeypatch.setattr(processor.composition, "_runtime", lambda: runtime)
         push_triggers(deployed.table, triggers)
         stream = TableStream(deployed.table)
         stream.new_records()  # the account and trigger writes

@@ -1,7 +1,8 @@
 """Operations (issue 6): the dashboard shows what the code really emits, every alarm notifies the
 encrypted topic, every function has its alarms, every function log group masks phone numbers.
 
-The metrics the handlers emit are read from their source (``add_metric`` / ``single_metric`` and
+The metrics the handlers emit are read from their source and their composition's
+(``sms_automation.composition``: ``add_metric`` / ``single_metric`` and
 the dimensions added before them, plus Powertools' ``service`` dimension; the webhooks' request
 lines: ``Count(name=..., dimensions={...})`` and the route's ``rejected_metric`` by Reason), so
 renaming a metric in a handler without the dashboard (or the other way round) fails here.
@@ -13,6 +14,7 @@ import ast
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +28,7 @@ Template = dict[str, Any]
 NAMESPACE = "SmsAutomation"
 TOPIC_REF = {"Ref": "AlarmTopic"}
 SQS_QUEUE = "AWS::SQS::Queue"
+APP = ROOT / "layers" / "common" / "sms_automation" / "composition"
 PHONE_IDENTIFIERS = {"PhoneNumber-US", "PhoneNumber-GB", "E164PhoneNumber"}
 
 
@@ -173,9 +176,26 @@ def emitted_metrics(raw: Template) -> set[EmittedMetric]:
         properties = checks.effective_function_properties(raw, resource)
         service = properties["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
         handler = checks.handler_module_path(ROOT / properties["CodeUri"], properties["Handler"])
-        for name, dimensions in metrics_in_source(handler.read_text(encoding="utf-8")):
-            emitted.add(EmittedMetric(name, service, dimensions))
+        for source in (handler, *composition_modules(handler)):
+            for name, dimensions in metrics_in_source(source.read_text(encoding="utf-8")):
+                emitted.add(EmittedMetric(name, service, dimensions))
     return emitted
+
+
+def composition_modules(module: Path) -> list[Path]:
+    """The ``sms_automation.composition`` modules a handler calls, and those they import: where its
+    lines and metrics are written."""
+    found = []
+    for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module == "sms_automation.composition":
+            found += [APP / f"{alias.name}.py" for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+            "sms_automation.composition."
+        ):
+            found.append(APP / f"{(node.module or '').rpartition('.')[2]}.py")
+    return [
+        path for composition in found for path in (composition, *composition_modules(composition))
+    ]
 
 
 def test_source_scan_finds_dimensions_and_single_metrics() -> None:

@@ -15,12 +15,12 @@ from sms_automation.accounts import (
     InvalidAuthToken,
     InvalidTokenValidity,
     account_secret_id,
-    utc_timestamp,
     validate_account_name,
     validate_account_sid,
     validate_auth_token,
     validate_token_validity,
 )
+from sms_automation.edge.timestamps import utc_timestamp
 
 TOKEN = "0123456789abcdef0123456789abcdef"
 PREVIOUS = "fedcba9876543210fedcba9876543210"

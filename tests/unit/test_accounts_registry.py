@@ -19,8 +19,8 @@ from sms_automation.accounts import (
     InvalidAccountSid,
     InvalidAuthToken,
     InvalidTokenValidity,
-    utc_timestamp,
 )
+from sms_automation.edge.timestamps import utc_timestamp
 from sms_automation.time_zones import UnknownTimeZone
 
 SID = "AC0123456789abcdef0123456789abcdef"

@@ -1,7 +1,9 @@
-"""The cold start of the functions on the message path: importing a handler as Lambda does (its
-directory, then the layer) loads none of the heavy packages its first event does not need
-(``make bench``): no Powertools (``log_lines`` writes their lines), no pydantic or YAML (the
-trigger file is compiled on first use), no twilio or requests (loaded when something is sent)."""
+"""The cold start of every function: importing a handler as Lambda does (its directory, then the
+layer) loads none of the heavy packages its first event does not need (``make bench``): no
+Powertools (``edge.log_lines`` writes every line, ``edge.batch`` settles every batch:
+docs/decisions/0001-edge-stack.md), no pydantic or YAML (a trigger file is compiled on first
+use), no twilio or requests (loaded when something is sent), no zoneinfo (loaded when a time
+zone is read)."""
 
 from __future__ import annotations
 
@@ -12,26 +14,30 @@ import pytest
 from tests.support.python import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
-NOT_AT_IMPORT = ("aws_lambda_powertools", "pydantic", "yaml", "twilio", "requests", "re2")
-
-
-@pytest.mark.parametrize(
-    "function",
-    [
-        "inbound_webhook",
-        "status_callback",
-        "trigger_processor",
-        "wait_register",
-        "wait_resume",
-        "wait_timer",
-    ],
+NOT_AT_IMPORT = (
+    "aws_lambda_powertools",
+    "pydantic",
+    "yaml",
+    "twilio",
+    "requests",
+    "re2",
+    "zoneinfo",
 )
+FUNCTIONS = sorted(path.name for path in (ROOT / "functions").iterdir() if path.is_dir())
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
 def test_a_handler_imports_without_powertools_pydantic_yaml_or_twilio(function: str) -> None:
+    assert imported_at_cold_start(function, NOT_AT_IMPORT) == "[]"
+
+
+def imported_at_cold_start(function: str, packages: tuple[str, ...]) -> str:
+    """Which of ``packages`` importing the function's handler loads, as a sorted list."""
     code = (
         "import sys\n"
         f"sys.path[:0] = [{str(ROOT / 'functions' / function)!r}, "
         f"{str(ROOT / 'layers' / 'common')!r}]\n"
         "import handler\n"
-        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({NOT_AT_IMPORT!r})))\n"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({packages!r})))\n"
     )
-    assert run_python(code).strip() == "[]"
+    return run_python(code).strip()

@@ -16,7 +16,7 @@ from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sms_automation.log_lines import (
+from sms_automation.edge.log_lines import (
     Count,
     LogLine,
     LogLines,

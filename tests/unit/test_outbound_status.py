@@ -1,6 +1,9 @@
-"""Status callbacks, the pure part: parsing, lifecycle ranking, failures."""
+"""Status callbacks, the pure part: parsing, lifecycle ranking, failures, and the wait a failed
+prompt ends."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pytest
 
@@ -8,6 +11,10 @@ from sms_automation.inbound.rejections import MalformedRequest
 from sms_automation.outbound_status import (
     UNKNOWN_STATUS_RANK,
     OutboundKind,
+    Outcome,
+    RecordedStatus,
+    StatusReceived,
+    end_conversation_of_failed_prompt,
     is_failure,
     parse_status_callback,
     status_rank,
@@ -159,3 +166,80 @@ def test_parse_status_callback_rejects_what_is_not_a_status_callback(
 ) -> None:
     with pytest.raises(MalformedRequest):
         parse_status_callback(fields)
+
+
+# --- a failed prompt ends its wait (end_conversation_of_failed_prompt), with in-memory fakes ---
+
+
+@dataclass(frozen=True)
+class Sent:
+    origin_message_sid: str | None
+    origin_step_id: str | None
+
+
+class SentMemory:
+    def __init__(self, records: dict[str, Sent]) -> None:
+        self.records = records
+
+    def get(self, sid: str) -> Sent | None:
+        return self.records.get(sid)
+
+
+class WaitsMemory:
+    def __init__(self) -> None:
+        self.failed: list[tuple[str, str, str]] = []
+
+    def prompt_failed(self, message_sid: str, prompt_step_id: str, detail: str) -> bool:
+        self.failed.append((message_sid, prompt_step_id, detail))
+        return True
+
+
+PROMPT = Sent("SM" + "c" * 32, "t/2/prompt")
+
+
+def received(status: str, outcome: Outcome = "recorded", **extra: str) -> StatusReceived:
+    callback = parse_status_callback(message_fields(status, **extra))
+    return StatusReceived(outcome, "acme", callback, RecordedStatus(True, True, True))
+
+
+def test_a_failed_prompt_ends_its_wait_naming_the_status_and_error() -> None:
+    waits = WaitsMemory()
+    ended = end_conversation_of_failed_prompt(
+        received("undelivered", ErrorCode="30003"), SentMemory({MESSAGE_SID: PROMPT}), lambda: waits
+    )
+    assert ended
+    assert waits.failed == [
+        (PROMPT.origin_message_sid, "t/2/prompt", "the prompt was undelivered (error 30003)")
+    ]
+
+
+def test_a_repeated_failed_callback_still_ends_the_wait() -> None:
+    waits = WaitsMemory()
+    repeated = received("failed", outcome="duplicate")
+    assert end_conversation_of_failed_prompt(
+        repeated, SentMemory({MESSAGE_SID: PROMPT}), lambda: waits
+    )
+    assert waits.failed == [(PROMPT.origin_message_sid, "t/2/prompt", "the prompt was failed")]
+
+
+@pytest.mark.parametrize(
+    ("callback", "sent"),
+    [
+        (received("delivered"), {MESSAGE_SID: PROMPT}),  # not a failure
+        (received("failed", outcome="other_account"), {MESSAGE_SID: PROMPT}),  # not ours
+        (received("failed"), {}),  # a Sid we have no record of
+        (received("failed"), {MESSAGE_SID: Sent(None, None)}),  # not sent by a step
+    ],
+)
+def test_anything_else_ends_no_wait(callback: StatusReceived, sent: dict[str, Sent]) -> None:
+    waits = WaitsMemory()
+    assert not end_conversation_of_failed_prompt(callback, SentMemory(sent), lambda: waits)
+    assert waits.failed == []
+
+
+def test_without_a_wait_state_machine_nothing_is_read() -> None:
+    class Unreadable:
+        def get(self, sid: str) -> Sent | None:
+            raise AssertionError("read although no conversation can wait")
+
+    assert not end_conversation_of_failed_prompt(received("failed"), Unreadable(), lambda: None)

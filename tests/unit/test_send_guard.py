@@ -8,14 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sms_automation.send_cap import DEFAULT_SEND_CAP, SendCap
 from sms_automation.send_guard import (
-    DEFAULT_SEND_CAP,
     WRITE_ATTEMPTS,
     CounterUnavailable,
     Lane,
     LaneCount,
     Refusal,
-    SendCap,
     SendGuard,
     decide,
     slot_of,

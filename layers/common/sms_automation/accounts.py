@@ -10,8 +10,8 @@ This module
 is the domain: the model, validation, the errors, the ports the adapters implement
 (``AccountRecords``, ``AuthTokenVault``, ``AccountDirectory``) and ``AccountRegistry``, which keeps
 the item and its secret consistent. It imports nothing beyond the standard library (and the
-standard-library-only ``send_guard`` and ``time_zones``), so the webhook's cold start pays nothing
-for it.
+standard-library-only ``send_cap``; ``time_zones``, which loads ``zoneinfo``, only when a zone is
+validated), so the webhook's cold start pays nothing for it.
 """
 
 import re
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final, Protocol
 
-from sms_automation.send_guard import DEFAULT_SEND_CAP, SendCap
-from sms_automation.time_zones import time_zone
+from sms_automation.edge.timestamps import parse_utc_timestamp, utc_timestamp
+from sms_automation.send_cap import DEFAULT_SEND_CAP, SendCap
 
 ACCOUNT_NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 ACCOUNT_SID_PATTERN = re.compile(r"^AC[0-9a-fA-F]{32}$")
@@ -121,21 +121,6 @@ def account_secret_id(secrets_prefix: str, name: str) -> str:
     return f"{secrets_prefix.rstrip('/')}/accounts/{name}"
 
 
-def utc_timestamp(now: datetime | None = None) -> str:
-    """ISO-8601 UTC with a ``Z``, to the millisecond: sorts as text, parses everywhere."""
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_utc_timestamp(text: str) -> datetime | None:
-    """A ``utc_timestamp`` (any ISO-8601 time with an offset) back; None when it is not one."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo is not None else None
-
-
 def validate_token_validity(validity: timedelta) -> timedelta:
     if not MIN_PREVIOUS_TOKEN_VALIDITY <= validity <= MAX_PREVIOUS_TOKEN_VALIDITY:
         raise InvalidTokenValidity(
@@ -169,6 +154,8 @@ class Account:
 
 def validate_timezone(name: str) -> str:
     """``name`` when it is an IANA zone; ``UnknownTimeZone`` (a ``ValueError`` naming it)."""
+    from sms_automation.time_zones import time_zone  # zoneinfo: only when a zone is set
+
     time_zone(name)
     return name
 

@@ -75,6 +75,11 @@ def account_key(name: str) -> dict[str, str]:
     return {PK: f"ACCOUNT#{name}", SK: "ACCOUNT"}
 
 
+def account_of_partition(partition: str) -> str | None:
+    """The account an ``ACCOUNT#{name}`` partition (its item, its trigger pointer) belongs to."""
+    return partition.removeprefix("ACCOUNT#") if partition.startswith("ACCOUNT#") else None
+
+
 def message_key(message_sid: str) -> dict[str, str]:
     return {PK: f"MSG#{message_sid}", SK: "MSG"}
 

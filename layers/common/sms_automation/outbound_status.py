@@ -24,7 +24,7 @@ This module is the domain: parsing, ranking and the use case over injected ports
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
@@ -237,3 +237,45 @@ def receive_status_callback(
         "other_account" if recorded.other_account else "recorded" if recorded.new else "duplicate"
     )
     return StatusReceived(outcome, authenticated.account.name, callback, recorded)
+
+
+class SentRecord(Protocol):
+    """What we sent, as far as a failed prompt needs it: the step that sent it."""
+
+    @property
+    def origin_message_sid(self) -> str | None: ...
+    @property
+    def origin_step_id(self) -> str | None: ...
+
+
+class SentRecords(Protocol):
+    def get(self, sid: str) -> SentRecord | None: ...
+
+
+class WaitingConversations(Protocol):
+    def prompt_failed(self, message_sid: str, prompt_step_id: str, detail: str) -> bool:
+        """The wait the prompt opened ends (``delivery_failed``); True when this call ended it."""
+        ...
+
+
+def end_conversation_of_failed_prompt(
+    received: StatusReceived,
+    sent: SentRecords,
+    conversations: Callable[[], WaitingConversations | None],
+) -> bool:
+    """A failed or undelivered SMS prompt ends its wait, on a repeated callback too (a retry
+    after a failure must finish the job). True when this callback ended one. ``conversations``
+    is asked for only then (None: no wait state machine deployed)."""
+    callback = received.callback
+    if callback.kind != "sms" or not callback.failed or received.outcome == "other_account":
+        return False
+    waiting = conversations()
+    if waiting is None:
+        return False
+    record = sent.get(callback.sid)
+    if record is None or not record.origin_message_sid or not record.origin_step_id:
+        return False
+    code = f" (error {callback.error_code})" if callback.error_code else ""
+    return waiting.prompt_failed(
+        record.origin_message_sid, record.origin_step_id, f"the prompt was {callback.status}{code}"
+    )

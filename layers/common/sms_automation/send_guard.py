@@ -23,36 +23,10 @@ from datetime import datetime
 from typing import Final, Protocol
 
 from sms_automation.pii import mask_phone
+from sms_automation.send_cap import SendCap
 
-MAX_CAP_COUNT: Final = 100
-"""The largest cap an account may set: it bounds the counter item (one slot per send)."""
-MAX_WINDOW_SECONDS: Final = 24 * 3600
 WRITE_ATTEMPTS: Final = 5
 """How often a lane written meanwhile by a concurrent send is read and decided again."""
-
-
-@dataclass(frozen=True, slots=True)
-class SendCap:
-    count: int
-    window_seconds: int
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.count <= MAX_CAP_COUNT:
-            raise ValueError(f"a send cap is 1 to {MAX_CAP_COUNT} messages, not {self.count}")
-        if not 60 <= self.window_seconds <= MAX_WINDOW_SECONDS or self.window_seconds % 60:
-            raise ValueError(
-                f"a send cap's window is whole minutes, 1 to {MAX_WINDOW_SECONDS // 60}"
-            )
-
-    @property
-    def window_minutes(self) -> int:
-        return self.window_seconds // 60
-
-    def describe(self) -> str:
-        return f"{self.count} per {self.window_minutes} minutes"
-
-
-DEFAULT_SEND_CAP: Final = SendCap(count=10, window_seconds=600)
 
 
 @dataclass(frozen=True, slots=True)

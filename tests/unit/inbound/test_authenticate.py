@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sms_automation.accounts import Account, AuthTokens, utc_timestamp
+from sms_automation.accounts import Account, AuthTokens
 from sms_automation.adapters.account_store import CachedAccountDirectory
+from sms_automation.edge.timestamps import utc_timestamp
 from sms_automation.inbound.authenticate import authenticate
 from sms_automation.inbound.rejections import InvalidSignature
 from sms_automation.inbound.request import WebhookRequest, parse_webhook_event

@@ -11,11 +11,11 @@ import pytest
 
 from sms_automation.accounts import Account
 from sms_automation.conversations.service import ReplyRouting
+from sms_automation.edge.timestamps import utc_timestamp
 from sms_automation.opt_out import Keyword
 from sms_automation.processing.intake import HELP_STEP, OWN, Intake
 from sms_automation.processing.port import EnginePort, LedgerActionPort, lease_for
 from sms_automation.processing.runner import RunResult
-from sms_automation.processing.runs import iso
 from sms_automation.triggers import ActionPort, SendSms
 from tests.support.fakes import (
     InMemoryContactRecords,
@@ -42,7 +42,11 @@ class TriggersRan:
             return RunResult(existing, replayed=True)
         self.processed.append((str(message["body"]), opt_out))
         run = self.runs.start(
-            str(message["message_sid"]), "acme", trigger_version=1, fingerprint="", now=iso(NOW)
+            str(message["message_sid"]),
+            "acme",
+            trigger_version=1,
+            fingerprint="",
+            now=utc_timestamp(NOW),
         )
         return RunResult(run, replayed=False)
 
@@ -80,7 +84,15 @@ class World:
         self.triggers = TriggersRan(self.runs)
         self.conversations = OpenConversations()
         self.accounts = AccountItems(
-            Account("acme", "AC" + "0" * 32, True, "secret", iso(NOW), iso(NOW), **account)
+            Account(
+                "acme",
+                "AC" + "0" * 32,
+                True,
+                "secret",
+                utc_timestamp(NOW),
+                utc_timestamp(NOW),
+                **account,
+            )
         )
         self.contacts = InMemoryContactRecords()
         self.ledger = InMemoryStepLedger()
@@ -113,7 +125,7 @@ def message(
         "from_number": sender,
         "to_number": OURS,
         "body": body,
-        "received_at": iso(at),
+        "received_at": utc_timestamp(at),
     }
 
 

@@ -13,7 +13,8 @@ import pytest
 from sms_automation.processing.effects import Effects, EffectSettings
 from sms_automation.processing.ledger import StepState
 from sms_automation.processing.port import NotPerformed
-from sms_automation.send_guard import CounterUnavailable, Lane, LaneCount, SendCap, SendGuard
+from sms_automation.send_cap import SendCap
+from sms_automation.send_guard import CounterUnavailable, Lane, LaneCount, SendGuard
 from sms_automation.triggers import SendSms
 from tests.support.fakes import InMemoryRecordTables
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sms_automation.edge.timestamps import utc_timestamp
 from sms_automation.processing.ledger import StepState
 from sms_automation.processing.port import (
     GIVE_UP,
@@ -25,7 +26,6 @@ from sms_automation.processing.port import (
     lease_for,
     next_look,
 )
-from sms_automation.processing.runs import iso
 from sms_automation.triggers import OutcomeStatus, SendSms, StepOutcome, WaitForReply
 from tests.support.fakes import InMemoryStepLedger, RecordingEffects
 
@@ -103,7 +103,9 @@ def test_step_port_releases_a_step_certainly_not_performed(
 def test_step_port_leaves_a_claim_whose_lease_runs_to_its_holder(
     ledger: InMemoryStepLedger, effects: RecordingEffects
 ) -> None:
-    ledger.claim(SID, SMS.step_id, SMS.kind, iso(T0), iso(T0 + LEASE))  # an attempt, running
+    ledger.claim(
+        SID, SMS.step_id, SMS.kind, utc_timestamp(T0), utc_timestamp(T0 + LEASE)
+    )  # an attempt, running
     with pytest.raises(ClaimHeld) as held:
         Attempt(ledger, effects, T0 + timedelta(seconds=30)).port.perform(SMS)
     assert held.value.retry_at == T0 + LEASE
@@ -114,7 +116,9 @@ def test_step_port_leaves_a_claim_whose_lease_runs_to_its_holder(
 def test_step_port_takes_over_an_interrupted_step_and_credits_what_it_finds(
     ledger: InMemoryStepLedger, effects: RecordingEffects
 ) -> None:
-    ledger.claim(SID, SMS.step_id, SMS.kind, iso(T0), iso(T0 + LEASE))  # then the attempt died
+    ledger.claim(
+        SID, SMS.step_id, SMS.kind, utc_timestamp(T0), utc_timestamp(T0 + LEASE)
+    )  # then the attempt died
     effects.found = lambda step: EffectResult(StepState.DONE, "found", {"sid": "SM9"}, "SM9")
     later = Attempt(ledger, effects, T0 + LEASE + timedelta(seconds=1))
 
@@ -122,7 +126,7 @@ def test_step_port_takes_over_an_interrupted_step_and_credits_what_it_finds(
 
     assert (outcome.status, outcome.variables) == (OutcomeStatus.DONE, {"sid": "SM9"})
     assert effects.performed == []  # found, never resent
-    assert effects.looked_up == [(SMS.step_id, iso(T0))]  # searched from the first claim
+    assert effects.looked_up == [(SMS.step_id, utc_timestamp(T0))]  # searched from the first claim
     assert later.port.interrupted_steps == [SMS.step_id]
     entry = ledger.get(SID, SMS.step_id)
     assert entry is not None
@@ -132,7 +136,7 @@ def test_step_port_takes_over_an_interrupted_step_and_credits_what_it_finds(
 def test_step_port_fails_an_interrupted_step_it_cannot_tell_about(
     ledger: InMemoryStepLedger, effects: RecordingEffects
 ) -> None:
-    ledger.claim(SID, SMS.step_id, SMS.kind, iso(T0), iso(T0 + LEASE))
+    ledger.claim(SID, SMS.step_id, SMS.kind, utc_timestamp(T0), utc_timestamp(T0 + LEASE))
 
     def cannot_tell(step: object) -> EffectResult | None:
         raise CannotTell("a POST may have reached it")
@@ -157,9 +161,9 @@ def test_step_port_keeps_an_unknown_outcome_and_looks_again_until_it_settles(
     assert entry is not None
     assert (entry.state, entry.unknown_since, entry.looks, entry.lease_until) == (
         StepState.STARTED,
-        iso(T0),
+        utc_timestamp(T0),
         1,
-        iso(T0),  # the lease given up: the next attempt looks at once
+        utc_timestamp(T0),  # the lease given up: the next attempt looks at once
     )
 
     with pytest.raises(OutcomeStillUnknown):  # not in Twilio's list yet, before SETTLE
@@ -201,7 +205,7 @@ def test_step_port_gives_the_lease_up_when_its_attempt_fails(
 
     outcome = Attempt(ledger, effects, T0 + timedelta(seconds=1)).port.perform(SMS)
     assert outcome.status is OutcomeStatus.DONE  # taken over at once, not after the lease
-    assert effects.looked_up == [(SMS.step_id, iso(T0))]
+    assert effects.looked_up == [(SMS.step_id, utc_timestamp(T0))]
 
 
 def test_step_port_performs_once_when_two_attempts_meet_the_step_at_the_same_moment(

@@ -27,10 +27,9 @@ from sms_automation.accounts import (
     AuthTokenSecretAlreadyExists,
     AuthTokenSecretNotFound,
     MalformedAuthTokenSecret,
-    parse_utc_timestamp,
-    utc_timestamp,
 )
 from sms_automation.adapters.dynamo_json import key_attributes
+from sms_automation.edge.timestamps import parse_utc_timestamp, utc_timestamp
 from sms_automation.keys import (
     ACCOUNTS_INDEX_PK,
     GSI1,
@@ -40,7 +39,7 @@ from sms_automation.keys import (
     PK,
     account_key,
 )
-from sms_automation.send_guard import DEFAULT_SEND_CAP, SendCap
+from sms_automation.send_cap import DEFAULT_SEND_CAP, SendCap
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

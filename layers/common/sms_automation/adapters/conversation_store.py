@@ -28,8 +28,8 @@ from sms_automation.conversations.model import (
     RecordedReply,
     Reply,
     ReplyDecision,
-    parse_iso,
 )
+from sms_automation.edge.timestamps import parse_timestamp
 from sms_automation.triggers.plan import AnswerPattern
 
 if TYPE_CHECKING:
@@ -322,7 +322,7 @@ class DynamoConversationStore:
     def open_wait(self, conversation: Conversation) -> OpenWait | None:
         """Make this conversation the contact's open wait on our number; the wait it replaced
         (another conversation's), if any."""
-        expires = int(parse_iso(conversation.deadline).timestamp()) + POINTER_GRACE_SECONDS
+        expires = int(parse_timestamp(conversation.deadline).timestamp()) + POINTER_GRACE_SECONDS
         item = {
             **keys.pending_wait_key(
                 conversation.account, conversation.our_number, conversation.contact

@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from sms_automation import keys
-from sms_automation.accounts import utc_timestamp
 from sms_automation.adapters.aws_failures import AWS_ERRORS, is_transient
 from sms_automation.adapters.dynamo_json import from_attributes, to_attributes
+from sms_automation.edge.timestamps import utc_timestamp
 from sms_automation.inbound.rejections import StorageUnavailable
 from sms_automation.outbound_status import (
     OutboundKind,

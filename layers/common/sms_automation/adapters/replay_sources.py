@@ -13,7 +13,7 @@ from sms_automation import keys
 from sms_automation.adapters.dynamo_json import key_attributes, string_value
 from sms_automation.dlq.events import stream_record
 from sms_automation.dlq.ports import StoredMessage
-from sms_automation.processing.runs import iso
+from sms_automation.edge.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -75,8 +75,8 @@ class DynamoReceivedMessages:
                 ExpressionAttributeNames={"#pk": keys.GSI1_PK, "#sk": keys.GSI1_SK},
                 ExpressionAttributeValues={
                     ":pk": {"S": index_pk},
-                    ":since": {"S": iso(since)},
-                    ":until": {"S": iso(until) + _AFTER_EVERY_SID},
+                    ":since": {"S": utc_timestamp(since)},
+                    ":until": {"S": utc_timestamp(until) + _AFTER_EVERY_SID},
                 },
                 ProjectionExpression="message_sid, account, received_at",
             )

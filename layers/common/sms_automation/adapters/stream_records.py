@@ -25,8 +25,3 @@ def message_from_record(record: Mapping[str, Any]) -> dict[str, Any]:
             "automation run"
         )
     return from_attributes(dict(image))
-
-
-def sequence_number(record: Mapping[str, Any]) -> str:
-    """What a batch item failure names (the event source mapping retries from it)."""
-    return str((record.get("dynamodb") or {}).get("SequenceNumber") or record.get("eventID", ""))

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Final
 from botocore.exceptions import ClientError
 
 from sms_automation import keys
-from sms_automation.accounts import utc_timestamp
 from sms_automation.adapters.dynamo_json import key_attributes
+from sms_automation.edge.timestamps import utc_timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

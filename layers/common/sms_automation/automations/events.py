@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sms_automation.automations.schedules import SCHEDULE_KIND, find_schedule
 from sms_automation.automations.start import (
@@ -35,7 +35,9 @@ from sms_automation.automations.start import (
     StartSource,
     invalid_field,
 )
-from sms_automation.triggers.model import TriggerSet
+
+if TYPE_CHECKING:
+    from sms_automation.triggers.model import TriggerSet
 
 DETAIL_TYPE: Final = "SMS automation start"
 SOURCE: Final = "sms-automation"  # the template's rule and bus policy name it too

@@ -21,11 +21,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from sms_automation.triggers.model import Automation, Schedule, TriggerSet
+if TYPE_CHECKING:
+    from sms_automation.triggers.model import Automation, Schedule, TriggerSet
+
 
 MAX_NAME_LENGTH: Final = 64
 ACCOUNT_PART_MAX: Final = 26
@@ -189,3 +191,37 @@ def _same(desired: DesiredSchedule, existing: ExistingSchedule, target_arn: str)
         and json.loads(desired.input_json()) == existing_input
         and existing.target_arn == target_arn
     )
+
+
+class Schedules(Protocol):
+    """An account's schedules where they run (adapter: ``adapters.scheduler``)."""
+
+    def existing(self, account: str) -> list[ExistingSchedule]: ...
+
+    def apply(self, plan: SyncPlan) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Synced:
+    desired: int
+    plan: SyncPlan
+
+
+def sync_account(
+    account: str,
+    *,
+    removed: bool,
+    current_triggers: Callable[[str], TriggerSet | None],
+    account_zone: Callable[[str], str | None],
+    schedules: Schedules,
+    target_arn: str,
+) -> Synced:
+    """The account's schedules made what its *current* trigger file and account say (read
+    again, so a late or repeated change still converges); none once its pointer is removed.
+    The account's zone is the zone of every schedule that names none."""
+    current = None if removed else current_triggers(account)
+    zone = account_zone(account) if current is not None else None
+    desired = desired_schedules(account, current, zone)
+    plan = plan_sync(desired, schedules.existing(account), target_arn)
+    schedules.apply(plan)
+    return Synced(len(desired), plan)

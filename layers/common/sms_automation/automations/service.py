@@ -28,11 +28,12 @@ from sms_automation.automations.start import (
     request_fingerprint,
     run_id_for,
 )
-from sms_automation.triggers.model import Automation, TriggerSet
+from sms_automation.edge.timestamps import utc_timestamp
 from sms_automation.triggers.versions import PerVersion, StoredTriggers, parsed_trigger_files
 
 if TYPE_CHECKING:
     from sms_automation.action_log import ActionLog
+    from sms_automation.triggers.model import Automation, TriggerSet
 
 
 class RunStoreUnavailable(RuntimeError):
@@ -141,7 +142,7 @@ class AutomationStarter:
         check_idempotency_key(request.idempotency_key)
         automation, pinned = self.find(request.account, request.automation, current)
         run_id = run_id_for(request.account, request.idempotency_key)
-        requested_at = _iso(self._clock())
+        requested_at = utc_timestamp(self._clock())
         origin = build_origin(
             automation, request, pinned=pinned, run_id=run_id, requested_at=requested_at
         )
@@ -166,10 +167,6 @@ def _started(origin: Mapping[str, Any], *, created: bool) -> StartedRun:
         requested_at=str(origin["requested_at"]),
         trigger_version=int(origin["trigger_version"]),
     )
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,11 +12,13 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sms_automation import keys
 from sms_automation.triggers.inputs import ADDRESS_PATTERN, InvalidInput, coerce_input
-from sms_automation.triggers.model import Automation
+
+if TYPE_CHECKING:
+    from sms_automation.triggers.model import Automation
 
 MAX_VARIABLES: Final = 50
 IDEMPOTENCY_KEY_PATTERN: Final = re.compile(r"^[\x21-\x7e]{1,255}$")

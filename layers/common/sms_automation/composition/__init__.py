@@ -1,7 +1,11 @@
-"""The composition root of what the functions and the CLI share: domain services built on
-their DynamoDB adapters. It may import anything in the layer; the domain and the adapters never
-import it (pyproject's import contracts).
+"""The composition root: domain services built on their adapters, for the functions and the CLI.
+It may import anything in the layer; the domain and the adapters never import it (pyproject's
+import contracts).
 
-``runtime`` wires the trigger processor and the conversation functions (the processing core,
-the intake, the conversations, the deferrals); ``automations`` and ``action_log`` the
-automations API, its events and the CLI's views."""
+One module per function (``functions/<name>/handler.py`` calls ``handle`` of its namesake here:
+``trigger_processor``, ``wait_register``, ...): which settings, clients and adapters it builds
+(once per warm Lambda, on first use), which use case it calls, and what each outcome logs and
+counts. ``runtime`` wires the trigger processor and the conversation functions (the processing
+core, the intake, the conversations, the deferrals); ``automations`` and ``action_log`` the
+automations API, its events and the CLI's views.
+"""

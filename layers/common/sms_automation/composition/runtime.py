@@ -17,12 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
-
-import boto3
-from botocore.config import Config
 
 from sms_automation.accounts import Account
 from sms_automation.adapters.account_store import (
@@ -35,14 +32,15 @@ from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.adapters.dynamo_json import plain
 from sms_automation.adapters.message_store import DynamoMessageStore
 from sms_automation.adapters.run_store import DynamoRunStore
-from sms_automation.adapters.send_counter import DynamoSendCounter
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow
 from sms_automation.conversations.service import Conversations, ReplyRouting
+from sms_automation.edge import aws
+from sms_automation.edge.settings import ProcessorSettings
+from sms_automation.edge.timestamps import utc_now
 from sms_automation.opt_out import Keyword
 from sms_automation.processing.intake import OWN, Intake
-from sms_automation.processing.settings import ProcessorSettings
-from sms_automation.send_guard import DEFAULT_SEND_CAP, Refusal, SendCap, SendGuard
+from sms_automation.send_cap import DEFAULT_SEND_CAP, SendCap
 from sms_automation.triggers import StepOutcome, WaitForReply
 from sms_automation.triggers.versions import engines
 
@@ -50,13 +48,14 @@ if TYPE_CHECKING:
     # Imported where used, to keep them out of cold starts that do not need them: the runner
     # brings the engine, pydantic and YAML (needed when a message has triggers, or a wait
     # resolves); the ledger port, effects, outbound records and the Twilio client are needed
-    # only when a step is performed.
+    # only when a step is performed; the send guard and its counter when a message is sent.
     from sms_automation.adapters.twilio_messaging import TwilioMessaging
     from sms_automation.outbound_status import OutboundKind
     from sms_automation.processing.deferral import Deferrals
     from sms_automation.processing.effects import Messaging
     from sms_automation.processing.port import EnginePort, LedgerActionPort
     from sms_automation.processing.runner import MessageProcessor, RunResult
+    from sms_automation.send_guard import Refusal, SendGuard
 
 __all__ = ["OWN", "OptOutCounts", "Runtime", "utc_now"]  # OWN: the handler's loop-guard metric
 
@@ -66,15 +65,6 @@ class OptOutCounts:
     opt_outs: int
     opt_ins: int
     sends_skipped: int
-
-
-AWS_CONFIG = Config(
-    connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3}
-)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @cache
@@ -102,17 +92,20 @@ class Runtime:
 
     @cached_property
     def dynamodb(self) -> Any:
-        return boto3.client("dynamodb", config=AWS_CONFIG)
+        return aws.client("dynamodb")
 
     @cached_property
     def directory(self) -> CachedAccountDirectory:
         return CachedAccountDirectory(
             DynamoAccountStore(self.settings.table_name, self.dynamodb),
-            TokensOnFirstRead(lambda: boto3.client("secretsmanager", config=AWS_CONFIG)),
+            TokensOnFirstRead(lambda: aws.client("secretsmanager")),
         )
 
     @cached_property
     def send_guard(self) -> SendGuard:
+        from sms_automation.adapters.send_counter import DynamoSendCounter  # see TYPE_CHECKING
+        from sms_automation.send_guard import SendGuard
+
         return SendGuard(
             DynamoSendCounter(self.settings.table_name, self.dynamodb),
             cap=self._send_cap,
@@ -165,9 +158,7 @@ class Runtime:
     def conversations(self) -> Conversations:
         arn = self.settings.wait_state_machine_arn
         workflow = (
-            StepFunctionsWaitWorkflow(arn, lambda: boto3.client("stepfunctions", config=AWS_CONFIG))
-            if arn
-            else None
+            StepFunctionsWaitWorkflow(arn, lambda: aws.client("stepfunctions")) if arn else None
         )
         return Conversations(
             store=DynamoConversationStore(self.settings.table_name, self.dynamodb),
@@ -184,7 +175,7 @@ class Runtime:
         from sms_automation.processing.deferral import Deferrals
 
         url = self.settings.retry_queue_url
-        queue = SqsRetryQueue(url, boto3.client("sqs", config=AWS_CONFIG)) if url else None
+        queue = SqsRetryQueue(url, aws.client("sqs")) if url else None
         return Deferrals(
             queue,
             records=StoredStreamRecords(self.settings.table_name, self.dynamodb),

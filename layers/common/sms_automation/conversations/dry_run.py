@@ -16,7 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sms_automation.conversations.model import decide_reply, iso, open_conversation
+from sms_automation.conversations.model import decide_reply, open_conversation
+from sms_automation.edge.timestamps import utc_timestamp_seconds
 from sms_automation.triggers import (
     Evaluation,
     EvaluationStatus,
@@ -78,7 +79,7 @@ def dry_run_with_replies(
                 conversation,
                 sid=dry_run_reply_sid(len(transcript) + 1),
                 body=body,
-                received_at=iso(now),
+                received_at=utc_timestamp_seconds(now),
             )
             conversation = decision.conversation
             transcript.append(

@@ -13,20 +13,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sms_automation.triggers.patterns import UnsupportedPattern, compile_pattern
+from sms_automation.edge.timestamps import parse_timestamp, utc_timestamp_seconds
 from sms_automation.triggers.plan import AnswerPattern, WaitForReply, WaitOutcome
 
 WAITING: Final = "waiting"
 CEILING_SLACK: Final = timedelta(days=1)
 """The token task's literal ``TimeoutSeconds`` is the longest wait plus this (a backstop)."""
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def parse_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def wait_id(message_sid: str, step_id: str) -> str:
@@ -107,14 +99,18 @@ class Conversation:
     def next_due(self, now: datetime) -> str:
         """The next moment the timer must look: the first reminder still ahead, else the
         deadline (a reminder already due is sent now, so it is not 'ahead')."""
-        ahead = [at for at, _ in self.reminders if parse_iso(at) > now]
-        return min([*ahead, self.deadline], key=parse_iso)
+        ahead = [at for at, _ in self.reminders if parse_timestamp(at) > now]
+        return min([*ahead, self.deadline], key=parse_timestamp)
 
     def first_due(self) -> str:
-        return min([at for at, _ in self.reminders] + [self.deadline], key=parse_iso)
+        return min([at for at, _ in self.reminders] + [self.deadline], key=parse_timestamp)
 
 
 def _matches(pattern: AnswerPattern, text: str) -> bool:
+    # Imported for the first answer checked: the pattern rules (RE2's syntax) are a cold start's
+    # cost every message would pay, where few are answers to an ``expect``.
+    from sms_automation.triggers.patterns import UnsupportedPattern, compile_pattern
+
     try:
         compiled = compile_pattern(pattern.regex, case_sensitive=pattern.case_sensitive)
     except UnsupportedPattern:  # a version stored before the RE2 rules: as no expect
@@ -131,10 +127,10 @@ def open_conversation(
     if step.timeout_seconds is not None:
         deadlines.append(started + timedelta(seconds=step.timeout_seconds))
     if step.until is not None:
-        deadlines.append(parse_iso(step.until))
+        deadlines.append(parse_timestamp(step.until))
     deadline = min(deadlines)
     reminders = tuple(
-        (iso(started + timedelta(seconds=r.after_seconds)), r.text)
+        (utc_timestamp_seconds(started + timedelta(seconds=r.after_seconds)), r.text)
         for r in step.reminders
         if started + timedelta(seconds=r.after_seconds) < deadline
     )
@@ -145,8 +141,8 @@ def open_conversation(
         contact=step.to,
         our_number=step.from_,
         trigger=step.trigger,
-        started_at=iso(started),
-        deadline=iso(deadline),
+        started_at=utc_timestamp_seconds(started),
+        deadline=utc_timestamp_seconds(deadline),
         reminders=reminders,
         prompt=step.prompt,
         reprompt=step.reprompt,

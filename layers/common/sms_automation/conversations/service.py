@@ -27,11 +27,10 @@ from sms_automation.conversations.model import (
     Conversation,
     decide_reply,
     execution_name,
-    iso,
     open_conversation,
     outcome_variables,
-    parse_iso,
 )
+from sms_automation.edge.timestamps import parse_timestamp, utc_timestamp_seconds
 from sms_automation.triggers import (
     ActionPort,
     OutcomeStatus,
@@ -151,17 +150,17 @@ class Conversations:
             due = [
                 (number, text)
                 for number, (at, text) in enumerate(conversation.reminders, start=1)
-                if parse_iso(at) <= now
+                if parse_timestamp(at) <= now
             ]
             held = bool(due) and not conversation.task_token
             for number, text in due if not held else ():
                 self._send(conversation, f"{step_id}/remind/{number}", text)
-            if parse_iso(conversation.deadline) <= now:
+            if parse_timestamp(conversation.deadline) <= now:
                 # The token task is failed too: the execution must not depend on the Fail state
                 # of this branch stopping its sibling (an emulator's Parallel waits for both).
                 self._end(conversation, WaitOutcome.TIMEOUT, "no answer in time", by_timer=True)
         current = self._require(message_sid, step_id)
-        soon = iso(now.replace(microsecond=0) + timedelta(seconds=1))
+        soon = utc_timestamp_seconds(now.replace(microsecond=0) + timedelta(seconds=1))
         ahead = current.next_due(now)
         return {
             "message_sid": message_sid,
@@ -191,7 +190,7 @@ class Conversations:
         different versions (a deploy, a rollback) still understand each other."""
         if not 0 < self._poll_seconds <= DOZE_SECONDS:
             return False
-        return parse_iso(due) >= now + timedelta(seconds=DOZE_SECONDS)
+        return parse_timestamp(due) >= now + timedelta(seconds=DOZE_SECONDS)
 
     def _timer_due(self, due: str) -> str:
         """When the timer branch wakes next: ``due``, or sooner when polling is configured.
@@ -203,7 +202,7 @@ class Conversations:
         if self._poll_seconds <= 0:
             return due
         poll_at = self._clock().replace(microsecond=0) + timedelta(seconds=self._poll_seconds)
-        return min(due, iso(poll_at), key=parse_iso)
+        return min(due, utc_timestamp_seconds(poll_at), key=parse_timestamp)
 
     def resume(self, message_sid: str, step_id: str, woken_by: str) -> Conversation:
         """Before the replay: a wait woken without an outcome (the token task's ceiling, a
@@ -245,7 +244,7 @@ class Conversations:
             conversation,
             sid=sid,
             body=str(message.get("body") or ""),
-            received_at=str(message.get("received_at") or iso(self._clock())),
+            received_at=str(message.get("received_at") or utc_timestamp_seconds(self._clock())),
         )
         if not self._store.record_reply(decision, seen_attempts=conversation.attempts):
             return None
@@ -317,7 +316,9 @@ class Conversations:
         """Resolve with ``outcome`` if still waiting. ``notify``: fail the token task (and a
         dozing timer, unless the timer is the one ending it)."""
         variables = outcome_variables(conversation, outcome, detail)
-        if not self._store.resolve(conversation, outcome.value, variables, iso(self._clock())):
+        if not self._store.resolve(
+            conversation, outcome.value, variables, utc_timestamp_seconds(self._clock())
+        ):
             return False
         self._store.close_wait(conversation)
         current = self._store.get(conversation.message_sid, conversation.step_id)

@@ -7,10 +7,11 @@ until the signature holds for the account's current or previous auth token.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from sms_automation.accounts import AccountDirectory
+from sms_automation.edge.timestamps import utc_timestamp
 from sms_automation.inbound.authenticate import authenticate
 from sms_automation.inbound.message import MESSAGE_SID_PATTERN, InboundMessage, kept_headers
 from sms_automation.inbound.rejections import MalformedRequest
@@ -36,10 +37,6 @@ class Received:
     channel: str = ""
 
 
-def timestamp(now: datetime) -> str:
-    return now.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def receive_inbound(
     request: WebhookRequest,
     directory: AccountDirectory,
@@ -58,7 +55,7 @@ def receive_inbound(
 
     message = InboundMessage(
         account=account.name,
-        received_at=timestamp(now),
+        received_at=utc_timestamp(now),
         params=params,
         headers=kept_headers(request.header),
     )

@@ -13,16 +13,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sms_automation.inbound.rejections import WebhookRejected
-from sms_automation.inbound.request import WebhookRequest, parse_webhook_event
-from sms_automation.inbound.responses import empty_twiml, json_error, rejection
-from sms_automation.inbound.settings import WebhookSettings
-from sms_automation.log_lines import (
+from sms_automation.edge.log_lines import (
     Count,
     LambdaContextLike,
     LogLine,
     LogLines,
 )
+from sms_automation.edge.settings import WebhookSettings
+from sms_automation.inbound.rejections import WebhookRejected
+from sms_automation.inbound.request import WebhookRequest, parse_webhook_event
+from sms_automation.inbound.responses import empty_twiml, json_error, rejection
 
 
 @dataclass(frozen=True, slots=True)

@@ -163,8 +163,3 @@ class Deferrals:
             stream_arn=deferral.stream_arn,
             now=self._clock(),
         )
-
-
-def is_retry_record(record: Mapping[str, Any]) -> bool:
-    """A retry queue message (SQS), not a stream record."""
-    return record.get("eventSource") == "aws:sqs"

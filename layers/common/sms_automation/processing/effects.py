@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from sms_automation.edge.timestamps import utc_timestamp
 from sms_automation.opt_out import REJECTED_BY_TWILIO, ContactRecords, ContactState, opted_out
 from sms_automation.outbound import (
     FinalFailure,
@@ -48,7 +49,6 @@ from sms_automation.processing.port import (
     idempotency_key,
 )
 from sms_automation.processing.ports import RecordRefused, RecordTables
-from sms_automation.processing.runs import iso
 from sms_automation.send_guard import CounterUnavailable, Lane, SendGuard
 from sms_automation.triggers import (
     HttpRequest,
@@ -233,7 +233,7 @@ class Effects:
         )
         if self._contacts is None or str(failure.code) != REJECTED_BY_TWILIO or not sender:
             return
-        now = iso(self._clock())
+        now = utc_timestamp(self._clock())
         self._contacts.record(
             ContactState(
                 self._account, sender, step.to, True, REJECTED_BY_TWILIO, now, self._message_sid

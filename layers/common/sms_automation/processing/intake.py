@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sms_automation.accounts import Account
 from sms_automation.conversations.service import ReplyRouting
+from sms_automation.edge.timestamps import utc_timestamp
 from sms_automation.opt_out import (
     ContactRecords,
     ContactState,
@@ -38,7 +39,7 @@ from sms_automation.opt_out import (
     sender_of,
 )
 from sms_automation.pii import mask_phone
-from sms_automation.processing.runs import is_automation_run, iso
+from sms_automation.processing.runs import is_automation_run
 
 if TYPE_CHECKING:
     # The runner is imported where used (see ``composition.runtime``).
@@ -140,7 +141,7 @@ class Intake:
                     account,
                     trigger_version=0,
                     fingerprint="",
-                    now=iso(self._clock()),
+                    now=utc_timestamp(self._clock()),
                     status=status,
                 )
                 return routing, RunResult(run, replayed=existing is not None)
@@ -151,7 +152,7 @@ class Intake:
                 account,
                 trigger_version=0,
                 fingerprint="",
-                now=iso(self._clock()),
+                now=utc_timestamp(self._clock()),
                 status="conversation_reply",
             )
             return routing, RunResult(run, replayed=existing is not None)
@@ -175,7 +176,7 @@ class Intake:
             current = self._contacts.get(account, sender, contact)
             if current is None or not (current.opted_out or current.message_sid == sid):
                 return None  # a YES from a contact who had not opted out: an ordinary message
-        received = str(message.get("received_at") or iso(self._clock()))
+        received = str(message.get("received_at") or utc_timestamp(self._clock()))
         state = ContactState(
             account, sender, contact, keyword is Keyword.OPT_OUT, word, received, sid
         )
@@ -245,7 +246,7 @@ class Intake:
         from sms_automation.processing.runner import RunResult  # see TYPE_CHECKING
 
         sid, account = str(message["message_sid"]), str(message["account"])
-        now = iso(self._clock())
+        now = utc_timestamp(self._clock())
         started = self._runs.start(
             sid, account, trigger_version=0, fingerprint="", now=now, status=OWN
         )

@@ -58,9 +58,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
+from sms_automation.edge.timestamps import utc_timestamp
 from sms_automation.processing.ledger import StepEntry, StepState
 from sms_automation.processing.retry_later import ClaimHeld, OutcomeStillUnknown, RetryLater
-from sms_automation.processing.runs import iso
 from sms_automation.triggers import Step, StepOutcome, WaitForReply
 
 if TYPE_CHECKING:
@@ -177,7 +177,7 @@ class LedgerActionPort:
         if isinstance(step, WaitForReply):  # the engine's port hands waits elsewhere
             raise TypeError(f"{step.step_id}: a wait is not a ledger step")
         now = self._clock()
-        held, lease_until = iso(now), iso(now + self._lease)
+        held, lease_until = utc_timestamp(now), utc_timestamp(now + self._lease)
         existing = self._ledger.claim(self._message_sid, step.step_id, step.kind, held, lease_until)
         if existing is None:
             return self._holding(step, held, lambda: self._perform_claimed(step, held))
@@ -208,7 +208,9 @@ class LedgerActionPort:
 
     def _abandon(self, step: Step, held: str) -> None:
         try:
-            self._ledger.abandon(self._message_sid, step.step_id, held=held, now=iso(self._clock()))
+            self._ledger.abandon(
+                self._message_sid, step.step_id, held=held, now=utc_timestamp(self._clock())
+            )
         except Exception as error:  # the original error matters; the lease ends on its own
             _logger.warning("could not end the lease of %s: %s", step.step_id, type(error).__name__)
 
@@ -247,7 +249,9 @@ class LedgerActionPort:
         """Keep the claim as unknown and have a later attempt look again; past ``GIVE_UP``,
         record the step as failed without resending it."""
         now = self._clock()
-        since = entry.unknown_since if entry is not None and entry.unknown_since else iso(now)
+        since = (
+            entry.unknown_since if entry is not None and entry.unknown_since else utc_timestamp(now)
+        )
         looks = (entry.looks if entry is not None and entry.unknown_since else 0) + 1
         if now >= _moment(since) + GIVE_UP:
             self.unknown_steps.append(step.step_id)
@@ -255,7 +259,12 @@ class LedgerActionPort:
             self._finish(step, EffectResult(StepState.FAILED, failed))
             return StepOutcome.failed(failed)
         self._ledger.record_unknown(
-            self._message_sid, step.step_id, held=held, since=since, now=iso(now), detail=detail
+            self._message_sid,
+            step.step_id,
+            held=held,
+            since=since,
+            now=utc_timestamp(now),
+            detail=detail,
         )
         raise OutcomeStillUnknown(
             f"step {step.step_id}: whether it was performed is not known yet ({detail}); the "
@@ -268,7 +277,7 @@ class LedgerActionPort:
             self._message_sid,
             step.step_id,
             result.state,
-            now=iso(self._clock()),
+            now=utc_timestamp(self._clock()),
             detail=result.detail,
             variables=result.variables,
             resource_sid=result.resource_sid,

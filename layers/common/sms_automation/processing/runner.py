@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sms_automation.processing.runs import Run, is_automation_run, iso
+from sms_automation.edge.timestamps import utc_timestamp
+from sms_automation.processing.runs import Run, is_automation_run
 from sms_automation.triggers.versions import PerVersion, StoredTriggers
 
 if TYPE_CHECKING:
@@ -170,4 +171,4 @@ class MessageProcessor:
         return RunResult(finished, replayed=replayed, steps_performed=len(evaluation.steps))
 
     def _now(self) -> str:
-        return iso(self._clock())
+        return utc_timestamp(self._clock())

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sms_automation import keys
@@ -28,10 +27,6 @@ FINISHED_STATUSES = frozenset(
         "help",
     }
 )
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def is_automation_run(message: Mapping[str, Any]) -> bool:

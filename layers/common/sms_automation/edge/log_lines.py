@@ -8,11 +8,10 @@ CloudWatch's Embedded Metric Format (an ``_aws`` block naming the metrics and th
 dimensions, their values as top-level keys): CloudWatch extracts the metrics from the log line
 and Logs Insights queries its fields.
 
-Why not Powertools' ``Logger`` and ``Metrics`` in these functions: importing them costs a cold
-start ~35 ms, and they write a log line and a separate EMF line (twice the log events) at
-~130 µs of a warm webhook request's ~460 µs (``make bench``); this is one ``json.dumps``. The
-functions off the latency path (the automations API and events, the schedule sync) keep
-Powertools.
+All nine functions write their lines here, and only here (docs/decisions/0001-edge-stack.md
+has the measurements: Powertools' ``Logger`` and ``Metrics`` write the same keys but a log line
+and a separate EMF line per unit of work, cost a cold start ~8 ms more and a warm request
+~0.1 ms more; this is one ``json.dumps`` and one write).
 
 A line is written whatever the log level: it carries the metrics. (Lambda drops JSON lines
 below the function's ``ApplicationLogLevel``, EMF lines included, which is why the template

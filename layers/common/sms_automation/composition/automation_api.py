@@ -1,0 +1,123 @@
+"""The automations API (IAM-authorised): start a run, read a run, list an automation's runs.
+
+Routing, parsing and every answer live in ``automations.http``; this module builds the
+DynamoDB-backed backend (once per warm Lambda, on first use) and says what each answer logs and
+counts: one line per request (a start, a refusal by reason, a storage failure).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from sms_automation.adapters.account_store import DynamoAccountStore
+from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
+from sms_automation.automations import http
+from sms_automation.automations.service import RunStoreUnavailable, StartedRun
+from sms_automation.automations.start import StartRequest
+from sms_automation.composition.automations import describe_run, dynamo_starter, list_runs
+from sms_automation.edge import aws
+from sms_automation.edge.log_lines import Count, LambdaContextLike, LogLine, LogLines
+from sms_automation.edge.settings import AutomationSettings
+
+log_lines = LogLines.from_environ(os.environ, "automation-api")
+
+
+class DynamoBackend:
+    """The automations backend on the app table: ``http.Unavailable`` when DynamoDB fails for
+    now (a retry may succeed), ``http.StorageFailed`` when it fails for good (``aws_failures``)."""
+
+    def __init__(self, table_name: str, client: Any) -> None:
+        self._table = table_name
+        self._client = client
+        self._accounts = DynamoAccountStore(table_name, client)
+        self._starter = dynamo_starter(table_name, client)
+
+    def start(self, request: StartRequest) -> StartedRun:
+        return _available(lambda: self._starter.start(request))
+
+    def describe(self, account: str, run_id: str) -> dict[str, Any] | None:
+        return _available(lambda: describe_run(self._table, self._client, run_id, account=account))
+
+    def recent(self, account: str, automation: str, limit: int) -> list[dict[str, Any]]:
+        table, client = self._table, self._client
+        return _available(
+            lambda: list_runs(table, client, account, automation=automation, limit=limit)
+        )
+
+    def account_exists(self, account: str) -> bool:
+        return _available(lambda: self._accounts.get(account) is not None)
+
+
+def _available[T](call: Callable[[], T]) -> T:
+    try:
+        return call()
+    except RunStoreUnavailable as error:
+        raise http.Unavailable(str(error)) from error
+    except AWS_ERRORS as error:
+        if is_transient(error):
+            raise http.Unavailable("DynamoDB did not answer or refused for now") from error
+        raise http.StorageFailed(error_code(error)) from error
+
+
+@cache
+def _backend() -> DynamoBackend:
+    # API Gateway gives up after 29 s; a caller retries a 503 with the same idempotency key.
+    table = AutomationSettings.from_environ(os.environ).table_name
+    return DynamoBackend(table, aws.client("dynamodb", aws.ANSWERING))
+
+
+def handle(event: dict[str, Any], context: LambdaContextLike) -> dict[str, Any]:
+    path = event.get("pathParameters") or {}
+    fields = {"account": path.get("account"), "automation": path.get("name")}
+    try:
+        answer = http.handle(event, _backend())
+    except Exception as error:
+        counts = _rejection("internal_error") if _is_start(event) else ()
+        failed = fields | {"reason": "internal_error"}
+        line = LogLine("ERROR", "automations API request failed", failed, counts, error)
+        log_lines.write(line, context)
+        return http.json_response(
+            500, {"error": "internal_error", "message": "nothing was started; try again"}
+        )
+    written = _line(answer, event, fields)
+    if written is not None:  # a read that was answered writes nothing
+        line, correlation_id = written
+        log_lines.write(line, context, correlation_id)
+    return answer.response
+
+
+def _line(
+    answer: http.Answer, event: dict[str, Any], fields: dict[str, Any]
+) -> tuple[LogLine, str | None] | None:
+    """What the answer logs and counts, and its correlation id (the run's)."""
+    if answer.started is not None:
+        started = answer.started
+        counts: tuple[Count, ...] = (
+            (Count(name="AutomationRunsStarted"),) if started.created else ()
+        )
+        run = {"run_id": started.run_id, "new_run": started.created, "caller": http.caller(event)}
+        message = "automation run started" if started.created else "automation run already started"
+        return LogLine("INFO", message, fields | run, counts), started.run_id
+    counts = _rejection(answer.rejected) if answer.rejected is not None else ()
+    if answer.storage_failure is not None:
+        message = (
+            "automations API cannot use DynamoDB: not retryable, check the function's role "
+            "and TABLE_NAME"
+        )
+        failed = {"reason": "storage_failed", "error_code": answer.storage_failure}
+        return LogLine("ERROR", message, fields | failed, counts), None
+    if answer.rejected is not None:
+        rejected = {"reason": answer.rejected, "status": answer.response["statusCode"]}
+        return LogLine("WARNING", "automation start rejected", fields | rejected, counts), None
+    return None
+
+
+def _rejection(reason: str) -> tuple[Count, ...]:
+    return (Count(name="AutomationStartsRejected", dimensions={"Reason": reason}),)
+
+
+def _is_start(event: dict[str, Any]) -> bool:
+    return str(event.get("httpMethod") or "").upper() == "POST"

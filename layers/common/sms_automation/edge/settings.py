@@ -1,0 +1,129 @@
+"""Each function's configuration, in one place: typed, read from the environment once (its
+composition caches it), on first use, and checked. A missing or malformed variable is a
+``ConfigurationError`` naming it, never a ``KeyError`` deep in a use case."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_MAX_BODY_BYTES = 65_536
+DEFAULT_TWILIO_API_BASE_URL = "https://api.twilio.com"
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+def _required(environ: Mapping[str, str], *names: str) -> None:
+    missing = [name for name in names if not environ.get(name)]
+    if missing:
+        raise ConfigurationError(f"missing environment variables: {', '.join(missing)}")
+
+
+def _whole_seconds(environ: Mapping[str, str], name: str) -> int:
+    raw = environ.get(name) or "0"
+    if not raw.isdigit():
+        raise ConfigurationError(f"{name} must be a whole number of seconds, not {raw!r}")
+    return int(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSettings:
+    """The inbound webhook and the status callback."""
+
+    table_name: str
+    secrets_prefix: str
+    public_base_url: str  # empty: derive the signed URL from the request
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> WebhookSettings:
+        _required(environ, "TABLE_NAME", "SECRETS_PREFIX")
+        raw_limit = environ.get("MAX_BODY_BYTES") or str(DEFAULT_MAX_BODY_BYTES)
+        if not raw_limit.isdigit() or int(raw_limit) <= 0:
+            raise ConfigurationError("MAX_BODY_BYTES must be a positive whole number of bytes")
+        public_base_url = environ.get("PUBLIC_BASE_URL", "").strip()
+        if public_base_url and not public_base_url.startswith(("https://", "http://")):
+            raise ConfigurationError("PUBLIC_BASE_URL must start with https:// (or http://)")
+        return cls(
+            table_name=environ["TABLE_NAME"],
+            secrets_prefix=environ["SECRETS_PREFIX"],
+            public_base_url=public_base_url.rstrip("/"),
+            max_body_bytes=int(raw_limit),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorSettings:
+    """The trigger processor and the wait-for-reply tasks."""
+
+    table_name: str
+    records_table: str
+    webhook_base_url: str  # status callbacks go to {webhook_base_url}/twilio/{account}/status
+    twilio_api_base_url: str = DEFAULT_TWILIO_API_BASE_URL
+    allow_private_networks: bool = False
+    wait_state_machine_arn: str = ""
+    """The wait-for-reply state machine (``wait_for_reply`` steps); empty: none deployed."""
+    conversation_poll_seconds: int = 0
+    """> 0: a waiting conversation's timer looks this often (for emulators; see Conversations)."""
+    retry_queue_url: str = ""
+    """Where the stream processor defers a record that cannot be settled yet
+    (``processing.deferral``); empty: none deployed, the stream retries it."""
+    function_timeout_seconds: int = 900
+    """This function's timeout (its template ``Timeout``): a step claim's lease is that plus a
+    margin (``processing.port.lease_for``). Unset: Lambda's longest, 900 s."""
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> ProcessorSettings:
+        _required(environ, "TABLE_NAME", "RECORDS_TABLE", "WEBHOOK_BASE_URL")
+        return cls(
+            table_name=environ["TABLE_NAME"],
+            records_table=environ["RECORDS_TABLE"],
+            webhook_base_url=environ["WEBHOOK_BASE_URL"].rstrip("/"),
+            twilio_api_base_url=(
+                environ.get("TWILIO_API_BASE_URL") or DEFAULT_TWILIO_API_BASE_URL
+            ).rstrip("/"),
+            allow_private_networks=environ.get("HTTP_ALLOW_PRIVATE_NETWORKS", "").lower()
+            in ("1", "true", "yes"),
+            wait_state_machine_arn=environ.get("WAIT_STATE_MACHINE_ARN", ""),
+            conversation_poll_seconds=_whole_seconds(environ, "CONVERSATION_POLL_SECONDS"),
+            retry_queue_url=environ.get("RETRY_QUEUE_URL", ""),
+            function_timeout_seconds=_whole_seconds(environ, "FUNCTION_TIMEOUT_SECONDS") or 900,
+        )
+
+    def status_callback_url(self, account: str) -> str:
+        return f"{self.webhook_base_url}/twilio/{account}/status"
+
+
+@dataclass(frozen=True, slots=True)
+class AutomationSettings:
+    """The automations API and the automation events."""
+
+    table_name: str
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> AutomationSettings:
+        _required(environ, "TABLE_NAME")
+        return cls(table_name=environ["TABLE_NAME"])
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSyncSettings:
+    """The schedule sync: the table it reads, and where its schedules point."""
+
+    table_name: str
+    schedule_group: str
+    automation_events_arn: str
+    scheduler_role_arn: str
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> ScheduleSyncSettings:
+        names = (
+            "TABLE_NAME",
+            "SCHEDULE_GROUP_NAME",
+            "AUTOMATION_EVENTS_FUNCTION_ARN",
+            "SCHEDULER_ROLE_ARN",
+        )
+        _required(environ, *names)
+        return cls(*(environ[name] for name in names))
