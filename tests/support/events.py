@@ -55,6 +55,7 @@ def webhook_event(
     domain: str = API_DOMAIN,
     stage: str = STAGE,
     query: dict[str, str] | None = None,
+    raw_query: str | None = None,
     route: str = "sms",
 ) -> dict[str, Any]:
     """An API Gateway REST proxy event as AWS delivers it for ``/twilio/{account}/{route}``
@@ -65,6 +66,14 @@ def webhook_event(
     all_headers.update(headers or {})
     if base64_encoded and body is not None:
         body = base64.b64encode(body.encode("utf-8")).decode("ascii")
+    multi_query: dict[str, list[str]] | None = (
+        {k: [v] for k, v in query.items()} if query else None
+    )
+    if raw_query is not None:
+        multi_query = {}
+        for name, value in parse_qsl(raw_query, keep_blank_values=True):
+            multi_query.setdefault(name, []).append(value)
+        query = {k: v[-1] for k, v in multi_query.items()}
     return {
         "resource": f"/twilio/{{account}}/{route}",
         "path": f"/twilio/{account}/{route}",
@@ -72,7 +81,7 @@ def webhook_event(
         "headers": all_headers,
         "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
         "queryStringParameters": query,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+        "multiValueQueryStringParameters": multi_query or None,
         "pathParameters": {"account": account},
         "stageVariables": None,
         "requestContext": {
