@@ -23,7 +23,7 @@ class FloorHandler:
         self._dynamodb = dynamodb
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        if event.get("httpMethod") != "POST":
+        if event["requestContext"]["http"]["method"] != "POST":
             return {"statusCode": 405, "body": ""}
         body = event.get("body") or ""
         if event.get("isBase64Encoded"):
@@ -32,11 +32,10 @@ class FloorHandler:
         key = self._keys.get(event["pathParameters"]["account"])
         if key is None:
             return {"statusCode": 404, "body": ""}
-        context_ = event["requestContext"]
-        url = f"https://{context_['domainName']}{context_['path']}"
+        url = f"https://{event['requestContext']['domainName']}{event['rawPath']}"
         signed = url + "".join(name + value for name, value in sorted(params))
         expected = base64.b64encode(hmac.digest(key, signed.encode(), hashlib.sha1))
-        signature = (event.get("headers") or {}).get("X-Twilio-Signature", "").encode()
+        signature = (event.get("headers") or {}).get("x-twilio-signature", "").encode()
         if not hmac.compare_digest(expected, signature):
             return {"statusCode": 403, "body": ""}
         fields = dict(params)

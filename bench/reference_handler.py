@@ -1,5 +1,5 @@
 """A straightforward webhook as most projects would write it: Powertools'
-``APIGatewayRestResolver`` for routing, twilio-python's ``RequestValidator`` for the signature,
+``APIGatewayHttpResolver`` (HTTP API, payload 2.0) for routing, twilio-python's ``RequestValidator`` for the signature,
 ``put_item`` for storage (the same item as the floor). The auth token is already in memory.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
 TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
@@ -17,7 +17,7 @@ TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 class ReferenceHandler:
     def __init__(self, table: str, tokens: dict[str, str], dynamodb: Any) -> None:
         self._validators = {account: RequestValidator(token) for account, token in tokens.items()}
-        app = APIGatewayRestResolver()
+        app = APIGatewayHttpResolver()
 
         @app.post("/twilio/<account>/sms")
         def sms(account: str) -> Response[str]:
@@ -26,8 +26,7 @@ class ReferenceHandler:
                 return Response(404, "application/json", '{"error": "unknown_account"}')
             event = app.current_event
             params = {k: v[0] for k, v in parse_qs(event.decoded_body or "", True).items()}
-            context = event.request_context
-            url = f"https://{context.domain_name}{context.path}"
+            url = f"https://{event.request_context.domain_name}{event.raw_path}"
             if not validator.validate(url, params, event.headers.get("X-Twilio-Signature", "")):
                 return Response(403, "application/json", '{"error": "invalid_signature"}')
             dynamodb.put_item(

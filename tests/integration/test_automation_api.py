@@ -9,6 +9,7 @@ import copy
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import yaml
@@ -25,6 +26,7 @@ from tests.support.aws import (
     clear_cached_dependencies,
 )
 from tests.support.conversation_world import ALICE, OUR_NUMBER, World
+from tests.support.events import automations_api_event
 from tests.support.template import load_template, role_policy
 
 pytestmark = pytest.mark.integration
@@ -78,26 +80,16 @@ def call(
     run_id: str | None = None,
     query: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    resource = "/automations/{account}/{name}/runs" + ("/{run_id}" if run_id else "")
-    path = f"/automations/{account}/{name}/runs" + (f"/{run_id}" if run_id else "")
-    parameters = {"account": account, "name": name} | ({"run_id": run_id} if run_id else {})
-    event = {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": {"Content-Type": "application/json", **(headers or {})},
-        "queryStringParameters": query,
-        "pathParameters": parameters,
-        "requestContext": {
-            "resourcePath": resource,
-            "httpMethod": method,
-            "path": f"/dev{path}",
-            "stage": "dev",
-            "identity": {"userArn": ROLE, "caller": "AROAEXAMPLE:booking"},
-        },
-        "body": raw if raw is not None else (json.dumps(body) if method == "POST" else None),
-        "isBase64Encoded": False,
-    }
+    event = automations_api_event(
+        method,
+        account,
+        name,
+        run_id=run_id,
+        headers={"Content-Type": "application/json", **(headers or {})},
+        body=raw if raw is not None else (json.dumps(body) if method == "POST" else None),
+        raw_query=urlencode(query or {}),
+        caller_arn=ROLE,
+    )
     response = api.lambda_handler(event, FakeLambdaContext())
     return {**response, "json": json.loads(response["body"])}
 
@@ -115,7 +107,7 @@ def test_api_start_runs_prompt_reply_and_reports_the_run(stack: World) -> None:
     assert started["statusCode"] == 201
     run_id = started["json"]["run_id"]
     assert started["headers"]["Location"] == (
-        f"/dev/automations/acme/appointment-reminder/runs/{run_id}"
+        f"/automations/acme/appointment-reminder/runs/{run_id}"
     )
 
     queued = call("GET", run_id=run_id)

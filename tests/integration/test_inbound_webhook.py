@@ -109,7 +109,7 @@ def test_webhook_accepts_a_base64_encoded_body(stack: Stack) -> None:
     assert len(stack.stored_messages()) == 1
 
 
-def test_webhook_validates_against_the_stage_path(stack: Stack) -> None:
+def test_webhook_validates_against_a_named_stages_path(stack: Stack) -> None:
     event = signed_webhook_event("acme", SMS["raw_body"], TEST_AUTH_TOKEN, stage="prod")
     assert_empty_twiml(stack.invoke(event))
 
@@ -131,7 +131,7 @@ def test_webhook_validates_against_the_public_base_url_when_configured(
 
 
 def test_webhook_accepts_a_url_signed_with_the_default_port(stack: Stack) -> None:
-    url = f"https://{API_DOMAIN}:443/dev/twilio/acme/sms"
+    url = f"https://{API_DOMAIN}:443/twilio/acme/sms"
     assert_empty_twiml(
         stack.invoke(signed_webhook_event("acme", SMS["raw_body"], TEST_AUTH_TOKEN, url=url))
     )
@@ -390,7 +390,7 @@ def test_webhook_logs_hold_no_body_token_signature_or_full_number(
     for secret in (
         TEST_AUTH_TOKEN,
         "f" * 32,
-        event["headers"]["X-Twilio-Signature"],
+        event["headers"]["x-twilio-signature"],
         params["Body"],
         "Reminder",
         params["From"],

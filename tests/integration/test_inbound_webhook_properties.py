@@ -144,7 +144,7 @@ def test_webhook_stores_any_validly_signed_message_once(
     from urllib.parse import urlencode
 
     raw = urlencode([("MessageSid", sid), ("AccountSid", TEST_ACCOUNT_SID), *body.items()])
-    signed = "https://abc123defg.execute-api.us-east-1.amazonaws.com/dev/twilio/acme/sms"
+    signed = "https://abc123defg.execute-api.us-east-1.amazonaws.com/twilio/acme/sms"
     event = webhook_event(
         "acme", raw, headers={"X-Twilio-Signature": twilio_signature(signed, raw, TEST_AUTH_TOKEN)}
     )

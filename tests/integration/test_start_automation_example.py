@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import unquote
 
 import boto3
 import pytest
@@ -33,6 +34,7 @@ from tests.support.aws import (
     clear_cached_dependencies,
 )
 from tests.support.conversation_world import ALICE, World
+from tests.support.events import http_api_event
 from tests.support.moto_stack import push_triggers
 from tests.support.template import ROOT
 
@@ -43,7 +45,6 @@ GUIDE = ROOT / "docs" / "automations.md"
 DEMO_TRIGGERS = ROOT / "local" / "demo" / "triggers.yaml"
 ACCESS_KEY, SECRET_KEY = "AKIDEXAMPLESIGNER", "example-secret-key"
 CALLER = "arn:aws:iam::123456789012:role/booking"
-STAGE = "/Prod"
 _AUTHORIZATION = re.compile(
     r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/\d{8}/(?P<region>[^/]+)/execute-api/"
     r"aws4_request, SignedHeaders=(?P<signed>[a-z0-9;-]+), Signature=(?P<signature>[0-9a-f]{64})$"
@@ -82,20 +83,23 @@ class ApiGatewayStandIn(BaseHTTPRequestHandler):
         if not signed_correctly(method, url, headers, body):
             self._send(403, {"message": "Missing Authentication Token"}, {})
             return
-        parts = self.path.removeprefix(STAGE).strip("/").split("/")
+        path, _, raw_query = self.path.partition("?")
+        parts = path.strip("/").split("/")
         params = {"account": parts[1], "name": parts[2]}
         if len(parts) == 5:
             params["run_id"] = parts[4]
-        event = {
-            "httpMethod": method,
-            "resource": RUN_RESOURCE if "run_id" in params else RUNS_RESOURCE,
-            "path": self.path.removeprefix(STAGE),
-            "pathParameters": params,
-            "headers": dict(self.headers.items()),
-            "body": body.decode() if body else None,
-            "isBase64Encoded": False,
-            "requestContext": {"path": self.path, "identity": {"userArn": CALLER}},
-        }
+        template = RUN_RESOURCE if "run_id" in params else RUNS_RESOURCE
+        iam = {"userArn": CALLER, "callerId": "AROAEXAMPLE:booking", "accessKey": ACCESS_KEY}
+        event = http_api_event(
+            method,
+            f"{method} {template}",
+            path,
+            path_parameters={k: unquote(v) for k, v in params.items()},
+            headers=dict(self.headers.items()),
+            body=body.decode() if body else None,
+            raw_query=raw_query,
+            authorizer={"iam": iam},
+        )
         response = api.lambda_handler(event, FakeLambdaContext())
         self._send(response["statusCode"], json.loads(response["body"]), response["headers"])
 
@@ -120,7 +124,7 @@ def api_url(world: World) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), ApiGatewayStandIn)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}{STAGE}"
+    yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
     clear_cached_dependencies(api)

@@ -28,8 +28,7 @@ from tests.support.aws import (
     use_webhook_environment,
 )
 from tests.support.events import (
-    API_DOMAIN,
-    STAGE,
+    api_url,
     assert_empty_twiml,
     assert_error,
     signed_webhook_event,
@@ -45,7 +44,7 @@ CREATED = datetime(2026, 11, 26, 18, 0, tzinfo=UTC)
 
 
 def status_url(account: str) -> str:
-    return f"https://{API_DOMAIN}/{STAGE}/twilio/{account}/status"
+    return api_url(account, route="status")
 
 
 def message_body(status: str, sid: str = MESSAGE_SID, **extra: str) -> str:

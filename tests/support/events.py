@@ -1,4 +1,4 @@
-"""Builders for API Gateway (REST proxy) events carrying Twilio webhook requests.
+"""Builders for API Gateway HTTP API (payload format 2.0) events carrying Twilio webhook requests.
 
 Requests are signed with twilio-python's own ``RequestValidator``, an implementation
 independent of ours, so a test that passes proves we agree with Twilio's library.
@@ -10,15 +10,17 @@ import base64
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from twilio.request_validator import RequestValidator
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 FORM = "application/x-www-form-urlencoded"
 
-API_DOMAIN = "abc123defg.execute-api.us-east-1.amazonaws.com"
-STAGE = "dev"
+API_ID = "abc123defg"
+API_DOMAIN = f"{API_ID}.execute-api.us-east-1.amazonaws.com"
+STAGE = "$default"
+"""The stack's HTTP APIs serve their ``$default`` stage: no stage segment in URLs or rawPath."""
 
 
 def inbound_examples() -> dict[str, Any]:
@@ -33,15 +35,79 @@ def inbound_example(example_id: str) -> dict[str, Any]:
     raise KeyError(example_id)
 
 
+def stage_prefix(stage: str) -> str:
+    """The path segment a stage adds: none for ``$default``, ``/{stage}`` for a named one."""
+    return "" if stage == "$default" else f"/{stage}"
+
+
 def api_url(
     account: str, *, domain: str = API_DOMAIN, stage: str = STAGE, route: str = "sms"
 ) -> str:
-    return f"https://{domain}/{stage}/twilio/{account}/{route}"
+    return f"https://{domain}{stage_prefix(stage)}/twilio/{account}/{route}"
 
 
 def twilio_signature(url: str, raw_body: str, auth_token: str) -> str:
     params = dict(parse_qsl(raw_body, keep_blank_values=True))
     return str(RequestValidator(auth_token).compute_signature(url, params))
+
+
+def http_api_event(
+    method: str,
+    route_key: str,
+    raw_path: str,
+    *,
+    path_parameters: dict[str, str] | None,
+    headers: dict[str, str],
+    body: str | None,
+    base64_encoded: bool = False,
+    raw_query: str = "",
+    domain: str = API_DOMAIN,
+    stage: str = STAGE,
+    authorizer: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An HTTP API (API Gateway v2) Lambda proxy event, payload format 2.0, as AWS documents it:
+    lower-case header names, ``rawPath`` with a named stage's segment (none for ``$default``),
+    ``rawQueryString`` as sent, parsed parameters with repeated values joined by commas."""
+    query: dict[str, list[str]] = {}
+    for name, value in parse_qsl(raw_query, keep_blank_values=True):
+        query.setdefault(name, []).append(value)
+    path = f"{stage_prefix(stage)}{raw_path}"
+    lower = {name.lower(): value for name, value in headers.items()}
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": path,
+        "rawQueryString": raw_query,
+        "headers": lower,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": domain.split(".", 1)[0],
+            "domainName": domain,
+            "domainPrefix": domain.split(".", 1)[0],
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.7",
+                "userAgent": lower.get("user-agent", ""),
+            },
+            "requestId": "JKJaXmPLvHcESHA=",
+            "routeKey": route_key,
+            "stage": stage,
+            "time": "07/Dec/2026:00:00:00 +0000",
+            "timeEpoch": 1796601600000,
+        },
+        "isBase64Encoded": base64_encoded,
+    }
+    if query:
+        event["queryStringParameters"] = {k: ",".join(v) for k, v in query.items()}
+    if path_parameters:
+        event["pathParameters"] = path_parameters
+    if authorizer is not None:
+        event["requestContext"]["authorizer"] = authorizer
+    if body is not None:
+        event["body"] = body
+    return event
 
 
 def webhook_event(
@@ -58,43 +124,33 @@ def webhook_event(
     raw_query: str | None = None,
     route: str = "sms",
 ) -> dict[str, Any]:
-    """An API Gateway REST proxy event as AWS delivers it for ``/twilio/{account}/{route}``
-    (``sms``: inbound messages, ``status``: status callbacks)."""
-    all_headers = {"Host": domain, "User-Agent": "TwilioProxy/1.1", "X-Forwarded-Proto": "https"}
+    """The HTTP API event AWS delivers for ``/twilio/{account}/{route}`` (``sms``: inbound
+    messages, ``status``: status callbacks); ``raw_query`` as sent, or ``query`` encoded."""
+    all_headers = {
+        "Host": domain,
+        "User-Agent": "TwilioProxy/1.1",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Port": "443",
+    }
     if content_type is not None:
         all_headers["Content-Type"] = content_type
     all_headers.update(headers or {})
     if base64_encoded and body is not None:
         body = base64.b64encode(body.encode("utf-8")).decode("ascii")
-    multi_query: dict[str, list[str]] | None = (
-        {k: [v] for k, v in query.items()} if query else None
+    if raw_query is None:
+        raw_query = urlencode(query or {})
+    return http_api_event(
+        method,
+        f"ANY /twilio/{{account}}/{route}",
+        f"/twilio/{account}/{route}",
+        path_parameters={"account": account},
+        headers=all_headers,
+        body=body,
+        base64_encoded=base64_encoded,
+        raw_query=raw_query,
+        domain=domain,
+        stage=stage,
     )
-    if raw_query is not None:
-        multi_query = {}
-        for name, value in parse_qsl(raw_query, keep_blank_values=True):
-            multi_query.setdefault(name, []).append(value)
-        query = {k: v[-1] for k, v in multi_query.items()}
-    return {
-        "resource": f"/twilio/{{account}}/{route}",
-        "path": f"/twilio/{account}/{route}",
-        "httpMethod": method,
-        "headers": all_headers,
-        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": multi_query or None,
-        "pathParameters": {"account": account},
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": f"/twilio/{{account}}/{route}",
-            "httpMethod": method,
-            "path": f"/{stage}/twilio/{account}/{route}",
-            "stage": stage,
-            "domainName": domain,
-            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-        },
-        "body": body,
-        "isBase64Encoded": base64_encoded,
-    }
 
 
 def signed_webhook_event(
@@ -132,3 +188,50 @@ def assert_error(response: dict[str, Any], status: int, reason: str) -> None:
     assert response["statusCode"] == status
     assert response["headers"]["Content-Type"] == "application/json"
     assert json.loads(response["body"])["error"] == reason
+
+
+def automations_api_event(
+    method: str,
+    account: str,
+    name: str,
+    *,
+    run_id: str | None = None,
+    headers: dict[str, str] | None = None,
+    body: str | None = None,
+    base64_encoded: bool = False,
+    raw_query: str = "",
+    caller_arn: str | None = "arn:aws:iam::123456789012:role/booking",
+    stage: str = STAGE,
+    encoded_name: str | None = None,
+) -> dict[str, Any]:
+    """The HTTP API event of an IAM-authorised call to the automations API: ``authorizer.iam``
+    holds the principal API Gateway authenticated, as AWS documents for payload 2.0.
+    ``encoded_name``: the name as it appears in the path (percent-encoded), default ``name``."""
+    template = "/automations/{account}/{name}/runs" + ("/{run_id}" if run_id else "")
+    in_path = encoded_name if encoded_name is not None else name
+    path = f"/automations/{account}/{in_path}/runs" + (f"/{run_id}" if run_id else "")
+    parameters = {"account": account, "name": name} | ({"run_id": run_id} if run_id else {})
+    iam = (
+        {
+            "accessKey": "ASIAEXAMPLE",
+            "accountId": "123456789012",
+            "callerId": "AROAEXAMPLE:booking",
+            "principalOrgId": None,
+            "userArn": caller_arn,
+            "userId": "AROAEXAMPLE:booking",
+        }
+        if caller_arn is not None
+        else None
+    )
+    return http_api_event(
+        method,
+        f"{method} {template}",
+        path,
+        path_parameters=parameters,
+        headers=headers or {},
+        body=body,
+        base64_encoded=base64_encoded,
+        raw_query=raw_query,
+        stage=stage,
+        authorizer={"iam": iam} if iam is not None else None,
+    )

@@ -120,7 +120,7 @@ def running_world(
     gateway = ApiGatewayServer({"status": status_callback.lambda_handler})
     with mock_aws(), twilio_server as twilio, gateway:
         deployed = deploy(monkeypatch, twilio_base_url=twilio.base_url)
-        monkeypatch.setenv("WEBHOOK_BASE_URL", f"{gateway.base_url}/dev")
+        monkeypatch.setenv("WEBHOOK_BASE_URL", gateway.base_url)
         monkeypatch.setenv("FUNCTION_TIMEOUT_SECONDS", "120")
         queues = create_retry_queues() if retry_queue else {}
         monkeypatch.setenv("RETRY_QUEUE_URL", queues.get("TriggerProcessorRetryQueue", ""))

@@ -1,14 +1,15 @@
-"""A tiny API Gateway (REST, Lambda proxy) on 127.0.0.1 in front of our real handlers.
+"""A tiny API Gateway HTTP API (payload 2.0, ``$default`` stage) on 127.0.0.1 in front of our
+real handlers.
 
     with ApiGatewayServer({"sms": inbound.lambda_handler}) as gateway:
-        url = gateway.url("acme", "sms")      # http://127.0.0.1:PORT/dev/twilio/acme/sms
+        url = gateway.url("acme", "sms")      # http://127.0.0.1:PORT/twilio/acme/sms
         ...                                   # POST signed webhooks to it over real HTTP
 
-Each request to ``/{stage}/twilio/{account}/{route}`` becomes the proxy event API Gateway sends
-(``resource``, ``pathParameters``, headers and multi-value headers, query string, a text or
-base64 body, ``requestContext`` with the stage path and the host as domain, and the
-``X-Forwarded-Proto`` API Gateway adds, here ``http``), and the handler's proxy response goes
-back as the HTTP answer. Other paths get API Gateway's 403 ``Missing Authentication Token``.
+Each request to ``/twilio/{account}/{route}`` becomes the event an HTTP API sends (``routeKey``,
+``rawPath``, ``rawQueryString`` as sent, lower-case headers with the ``X-Forwarded-Proto`` API
+Gateway adds, here ``http``, ``pathParameters``, a base64 body, ``requestContext`` with the host
+as domain), and the handler's response goes back as the HTTP answer. Other paths get an HTTP
+API's 404 ``Not Found``.
 
 Handler invocations are serialised with one lock (``serialise=True``, the default): our handlers
 keep Powertools' Logger and Metrics in module globals, which are not thread-safe, and Lambda runs
@@ -22,27 +23,24 @@ from __future__ import annotations
 import base64
 import re
 import threading
-import uuid
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from tests.support.aws import FakeLambdaContext
+from tests.support.events import http_api_event
 
 Handler = Callable[[dict[str, Any], Any], Mapping[str, Any]]
 
-_ROUTE = re.compile(r"^/(?P<stage>[^/]+)/twilio/(?P<account>[^/]+)/(?P<route>[^/]+)$")
+_ROUTE = re.compile(r"^/twilio/(?P<account>[^/]+)/(?P<route>[^/]+)$")
 
 
 class ApiGatewayServer:
-    def __init__(
-        self, handlers: Mapping[str, Handler], *, stage: str = "dev", serialise: bool = True
-    ) -> None:
+    def __init__(self, handlers: Mapping[str, Handler], *, serialise: bool = True) -> None:
         """``handlers``: route (``sms``, ``status``) -> Lambda handler."""
         self._handlers = dict(handlers)
-        self._stage = stage
         self._lock: threading.Lock | None = threading.Lock() if serialise else None
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._request_handler())
         self._server.daemon_threads = True
@@ -56,7 +54,7 @@ class ApiGatewayServer:
         return f"http://{host!s}:{port}"
 
     def url(self, account: str, route: str = "sms") -> str:
-        return f"{self.base_url}/{self._stage}/twilio/{account}/{route}"
+        return f"{self.base_url}/twilio/{account}/{route}"
 
     def start(self) -> Self:
         self._thread.start()
@@ -74,7 +72,7 @@ class ApiGatewayServer:
         self.stop()
 
     def invoke(self, event: dict[str, Any]) -> Mapping[str, Any]:
-        handler = self._handlers[event["resource"].rsplit("/", 1)[-1]]
+        handler = self._handlers[event["routeKey"].rsplit("/", 1)[-1]]
         with self._lock or nullcontext():
             return handler(event, FakeLambdaContext())
 
@@ -102,9 +100,7 @@ class ApiGatewayServer:
                 event = gateway.event_for(self.command, self.path, self.headers.items(), body)
                 if event is None:
                     self._answer(
-                        403,
-                        {"Content-Type": "application/json"},
-                        b'{"message":"Missing Authentication Token"}',
+                        404, {"Content-Type": "application/json"}, b'{"message":"Not Found"}'
                     )
                     return
                 response = gateway.invoke(event)
@@ -132,51 +128,22 @@ class ApiGatewayServer:
     def event_for(
         self, method: str, target: str, headers: Any, body: bytes | None
     ) -> dict[str, Any] | None:
-        """The REST proxy event for a request, or None for a path with no route."""
+        """The HTTP API event for a request, or None for a path with no route."""
         url = urlsplit(target)
         match = _ROUTE.fullmatch(url.path)
-        if match is None or match["stage"] != self._stage or match["route"] not in self._handlers:
+        if match is None or match["route"] not in self._handlers:
             return None
-        multi: dict[str, list[str]] = {}
-        for name, value in headers:
-            multi.setdefault(name, []).append(value)
-        multi["X-Forwarded-Proto"] = ["http"]
-        single = {name: values[-1] for name, values in multi.items()}
-        query: dict[str, list[str]] = {}
-        for name, value in parse_qsl(url.query, keep_blank_values=True):
-            query.setdefault(name, []).append(value)
-        text, encoded = _body(body)
+        single = {name.lower(): value for name, value in headers}
+        single["x-forwarded-proto"] = "http"
         route = match["route"]
-        resource = f"/twilio/{{account}}/{route}"
-        path = f"/twilio/{match['account']}/{route}"
-        return {
-            "resource": resource,
-            "path": path,
-            "httpMethod": method,
-            "headers": single,
-            "multiValueHeaders": multi,
-            "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
-            "multiValueQueryStringParameters": query or None,
-            "pathParameters": {"account": match["account"]},
-            "stageVariables": None,
-            "requestContext": {
-                "resourcePath": resource,
-                "httpMethod": method,
-                "path": f"/{self._stage}{path}",
-                "stage": self._stage,
-                "domainName": single.get("Host", urlsplit(self.base_url).netloc),
-                "requestId": str(uuid.uuid4()),
-            },
-            "body": text,
-            "isBase64Encoded": encoded,
-        }
-
-
-def _body(body: bytes | None) -> tuple[str | None, bool]:
-    """API Gateway passes text bodies as they are, anything else base64-encoded."""
-    if body is None:
-        return None, False
-    try:
-        return body.decode("utf-8"), False
-    except UnicodeDecodeError:
-        return base64.b64encode(body).decode("ascii"), True
+        return http_api_event(
+            method,
+            f"ANY /twilio/{{account}}/{route}",
+            url.path,
+            path_parameters={"account": match["account"]},
+            headers=single,
+            body=base64.b64encode(body).decode("ascii") if body is not None else None,
+            base64_encoded=body is not None,
+            raw_query=url.query,
+            domain=single.get("host", urlsplit(self.base_url).netloc),
+        )

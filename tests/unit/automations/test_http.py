@@ -7,6 +7,7 @@ import base64
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -17,6 +18,7 @@ from sms_automation.automations.start import (
     StartRequest,
     StartSource,
 )
+from tests.support.events import automations_api_event
 
 ROLE = "arn:aws:iam::123456789012:role/booking"
 RUN_ID = "RU" + "a" * 32
@@ -71,26 +73,25 @@ def event(
     query: dict[str, str] | None = None,
     name: str = "reminder",
     base64_encoded: bool = False,
+    stage: str = "$default",
 ) -> dict[str, Any]:
-    resource = http.RUN_RESOURCE if run_id else http.RUNS_RESOURCE
     all_headers = {"Content-Type": content_type} if content_type else {}
     all_headers.update(headers or {})
     text = raw if raw is not None else (json.dumps(body) if body is not None else None)
     if base64_encoded and text is not None:
         text = base64.b64encode(text.encode()).decode()
-    path = f"/automations/acme/{name}/runs" + (f"/{run_id}" if run_id else "")
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": all_headers,
-        "queryStringParameters": query,
-        "pathParameters": {"account": "acme", "name": name}
-        | ({"run_id": run_id} if run_id else {}),
-        "requestContext": {"path": f"/dev{path}", "identity": {"userArn": ROLE}},
-        "body": text,
-        "isBase64Encoded": base64_encoded,
-    }
+    return automations_api_event(
+        method,
+        "acme",
+        name,
+        run_id=run_id,
+        headers=all_headers,
+        body=text,
+        base64_encoded=base64_encoded,
+        raw_query=urlencode(query or {}),
+        caller_arn=ROLE,
+        stage=stage,
+    )
 
 
 def body_of(answer: http.Answer) -> dict[str, Any]:
@@ -102,7 +103,7 @@ def test_start_answers_201_with_the_run_and_its_location() -> None:
     backend = Backend()
     answer = http.handle(event(body={"to": "+14155550101", "variables": {"a": "1"}}), backend)
     assert answer.response["statusCode"] == 201
-    assert answer.response["headers"]["Location"] == f"/dev/automations/acme/reminder/runs/{RUN_ID}"
+    assert answer.response["headers"]["Location"] == f"/automations/acme/reminder/runs/{RUN_ID}"
     assert body_of(answer)["status_url"] == answer.response["headers"]["Location"]
     assert answer.started is backend.started
     (request,) = backend.requests
@@ -122,10 +123,19 @@ def test_start_retry_of_an_existing_run_answers_200() -> None:
     assert body_of(answer)["run_id"] == RUN_ID
 
 
-def test_start_decodes_a_percent_encoded_name() -> None:
+@pytest.mark.parametrize(
+    ("path_parameter", "automation"),
+    [
+        ("Daily summary", "Daily summary"),
+        ("50%25 off", "50% off"),
+        ("Daily%20summary", "Daily summary"),
+    ],
+    ids=["decoded-by-the-http-api", "percent-25-left-encoded", "still-encoded"],
+)
+def test_start_names_the_automation_the_path_named(path_parameter: str, automation: str) -> None:
     backend = Backend()
-    http.handle(event(body={"to": "+1"}, name="Daily%20summary"), backend)
-    assert backend.requests[0].automation == "Daily summary"
+    http.handle(event(body={"to": "+1"}, name=path_parameter), backend)
+    assert backend.requests[0].automation == automation
 
 
 def test_start_reads_a_base64_body() -> None:
@@ -302,6 +312,17 @@ def test_other_methods_are_405() -> None:
     assert answer.rejected is None
 
 
+def test_location_keeps_a_named_stages_segment_as_aws_puts_it_in_raw_path() -> None:
+    answer = http.handle(event(body={"to": "+14155550101"}, stage="prod"), Backend())
+    location = answer.response["headers"]["Location"]
+    assert location == f"/prod/automations/acme/reminder/runs/{RUN_ID}"
+
+
+def test_caller_is_the_iam_principal_of_the_payload_2_authorizer() -> None:
+    assert http.caller(event()) == ROLE
+
+
 def test_caller_falls_back_to_the_caller_id() -> None:
-    assert http.caller({"requestContext": {"identity": {"caller": "AIDA123"}}}) == "AIDA123"
+    iam = {"callerId": "AIDA123", "userArn": None}
+    assert http.caller({"requestContext": {"authorizer": {"iam": iam}}}) == "AIDA123"
     assert http.caller({}) == "unknown"

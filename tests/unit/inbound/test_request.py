@@ -149,7 +149,7 @@ def test_json_params_rejects_anything_but_an_object(body: bytes) -> None:
         json_params(body)
 
 
-def test_signed_url_is_the_api_url_with_stage_by_default() -> None:
+def test_signed_url_is_the_api_url_by_default() -> None:
     event = webhook_event("acme", "a=b")
     assert signed_url(event, {}, "") == api_url("acme")
 
@@ -171,7 +171,7 @@ def test_signed_url_falls_back_to_the_host_header_without_a_domain_name() -> Non
     event = webhook_event("acme", "a=b")
     del event["requestContext"]["domainName"]
     headers = {"host": "tunnel.example.net", "x-forwarded-proto": "https"}
-    assert signed_url(event, headers, "") == "https://tunnel.example.net/dev/twilio/acme/sms"
+    assert signed_url(event, headers, "") == "https://tunnel.example.net/twilio/acme/sms"
 
 
 _FORM_TEXT = st.text(
@@ -201,3 +201,15 @@ def test_form_params_is_strict_parse_qsl_with_blank_values(text: str) -> None:
     except MalformedRequest:
         actual = MalformedRequest
     assert actual == expected
+
+
+def test_form_params_refuses_more_fields_than_the_limit_with_a_400() -> None:
+    assert len(form_params(b"&".join([b"a=1"] * 5), max_fields=5)) == 5
+    with pytest.raises(MalformedRequest, match="more than 5 fields"):
+        form_params(b"&".join([b"a=1"] * 6), max_fields=5)
+
+
+def test_parse_refuses_a_flood_of_tiny_fields_within_the_size_limit() -> None:
+    body = "&".join(["a="] * 2000)  # 6 KB: under the size limit, over the field limit
+    with pytest.raises(MalformedRequest, match="more than 1000 fields"):
+        parse(webhook_event("acme", body))

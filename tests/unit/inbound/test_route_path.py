@@ -1,4 +1,4 @@
-"""The signed URL's route comes from the event's resource, so every Twilio route shares it."""
+"""The signed URL's route is the HTTP API's rawPath without a stage, so every route shares it."""
 
 from __future__ import annotations
 
@@ -6,29 +6,29 @@ from sms_automation.inbound.request import route_path, signed_url
 from tests.support.events import webhook_event
 
 
-def _status_event() -> dict[str, object]:
-    event = webhook_event("acme", "a=b")
-    event["resource"] = "/twilio/{account}/status"
-    event["requestContext"]["resourcePath"] = "/twilio/{account}/status"
-    event["requestContext"]["path"] = "/dev/twilio/acme/status"
-    return event
-
-
-def test_route_path_fills_the_resource_template_with_path_parameters() -> None:
-    assert route_path(_status_event()) == "/twilio/acme/status"
+def test_route_path_is_the_raw_path_of_the_default_stage() -> None:
+    assert route_path(webhook_event("acme", "a=b", route="status")) == "/twilio/acme/status"
     assert route_path(webhook_event("acme", "a=b")) == "/twilio/acme/sms"
 
 
-def test_route_path_falls_back_to_the_request_contexts_resource_path() -> None:
-    event = _status_event()
-    del event["resource"]
+def test_route_path_takes_a_named_stages_segment_off_as_aws_puts_it_in_raw_path() -> None:
+    event = webhook_event("acme", "a=b", stage="prod", route="status")
+    assert event["rawPath"] == "/prod/twilio/acme/status"
     assert route_path(event) == "/twilio/acme/status"
 
 
-def test_route_path_without_a_resource_is_the_messaging_route() -> None:
-    assert route_path({"pathParameters": {"account": "acme"}}) == "/twilio/acme/sms"
+def test_route_path_keeps_a_segment_that_only_starts_like_the_stage() -> None:
+    event = webhook_event("acme", "a=b", stage="tw")
+    event["rawPath"] = "/twilio/acme/sms"  # "/tw" is a prefix of "/twilio", not a segment
+    assert route_path(event) == "/twilio/acme/sms"
 
 
 def test_signed_url_of_the_status_route_with_a_public_base_url() -> None:
-    url = signed_url(_status_event(), {}, "https://sms.example.com")
+    url = signed_url(webhook_event("acme", "a=b", route="status"), {}, "https://sms.example.com")
     assert url == "https://sms.example.com/twilio/acme/status"
+
+
+def test_signed_url_of_a_named_stage_without_a_public_base_url_keeps_the_stage() -> None:
+    event = webhook_event("acme", "a=b", stage="prod")
+    url = signed_url(event, {}, "")
+    assert url == "https://abc123defg.execute-api.us-east-1.amazonaws.com/prod/twilio/acme/sms"

@@ -1,6 +1,6 @@
-"""The automations HTTP API: API Gateway (REST, proxy) events in, proxy responses out.
+"""The automations HTTP API: API Gateway HTTP API events (payload format 2.0) in, responses out.
 
-Three routes, every method IAM-authorised (SigV4) by API Gateway before this code runs:
+Three routes, every one IAM-authorised (SigV4) by API Gateway before this code runs:
 
 - ``POST /automations/{account}/{name}/runs``: start a run. 201 with the run and a ``Location``
   (the run's status URL); 200 with the same run for a retry with the same idempotency key.
@@ -108,8 +108,8 @@ class Answer:
 
 def handle(event: Mapping[str, Any], backend: AutomationsBackend) -> Answer:
     """Route one proxy event; never raises for a bad request or an unavailable backend."""
-    method = str(event.get("httpMethod") or "").upper()
-    resource = str(event.get("resource") or "")
+    method = http_method(event)
+    resource = route_template(event)
     is_start = method == "POST" and resource == RUNS_RESOURCE
     try:
         account, automation = _path(event, "account"), _path(event, "name")
@@ -193,10 +193,23 @@ def start_request(event: Mapping[str, Any], account: str, automation: str) -> St
     )
 
 
+def http_method(event: Mapping[str, Any]) -> str:
+    """The request's method, upper-case (``requestContext.http.method``), or "" when absent."""
+    http = (event.get("requestContext") or {}).get("http") or {}
+    return str(http.get("method") or "").upper()
+
+
+def route_template(event: Mapping[str, Any]) -> str:
+    """The matched route's path template: ``routeKey`` (``POST /automations/...``) less its
+    method, so ``RUNS_RESOURCE`` or ``RUN_RESOURCE``; "" for a ``$default`` route."""
+    return str(event.get("routeKey") or "").partition(" ")[2]
+
+
 def caller(event: Mapping[str, Any]) -> str:
-    """The IAM principal API Gateway authenticated (its ARN), for the run's log."""
-    identity = (event.get("requestContext") or {}).get("identity") or {}
-    for name in ("userArn", "caller", "accessKey"):
+    """The IAM principal API Gateway authenticated (its ARN), for the run's log: payload 2.0's
+    ``requestContext.authorizer.iam``."""
+    identity = ((event.get("requestContext") or {}).get("authorizer") or {}).get("iam") or {}
+    for name in ("userArn", "callerId", "accessKey"):
         value = identity.get(name)
         if isinstance(value, str) and value:
             return value
@@ -271,10 +284,9 @@ def _started_response(event: Mapping[str, Any], started: StartedRunView) -> dict
 
 
 def run_location(event: Mapping[str, Any], run_id: str) -> str:
-    """The run's status URL as an absolute path: the request's own path (stage, or a custom
-    domain's base path, included) plus the run id."""
-    context = event.get("requestContext") or {}
-    path = str(context.get("path") or event.get("path") or "").rstrip("/")
+    """The run's status URL as an absolute path: the request's own ``rawPath`` (a named stage's
+    segment included, as AWS sends it; none on the stack's ``$default`` stage) plus the run id."""
+    path = str(event.get("rawPath") or "").rstrip("/")
     return f"{path}/{quote(run_id, safe='')}"
 
 
@@ -330,7 +342,8 @@ def _path(event: Mapping[str, Any], name: str) -> str:
     value = (event.get("pathParameters") or {}).get(name)
     if not isinstance(value, str) or not value:
         raise ApiError(404, "not_found", f"the path has no {name}")
-    # API Gateway passes path parameters still percent-encoded ("Daily%20summary").
+    # An HTTP API decodes path parameters except "%25" ("Daily%20summary" arrives as "Daily
+    # summary", "50%25" as "50%25"): unquoting finishes the job, a no-op without a "%".
     return unquote(value)
 
 

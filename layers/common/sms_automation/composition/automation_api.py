@@ -64,7 +64,7 @@ def _available[T](call: Callable[[], T]) -> T:
 
 @cache
 def _backend() -> DynamoBackend:
-    # API Gateway gives up after 29 s; a caller retries a 503 with the same idempotency key.
+    # The integration waits 20 s (template.yaml); a caller retries a 503 with the same key.
     table = AutomationSettings.from_environ(os.environ).table_name
     return DynamoBackend(table, aws.client("dynamodb", aws.ANSWERING))
 
@@ -120,4 +120,4 @@ def _rejection(reason: str) -> tuple[Count, ...]:
 
 
 def _is_start(event: dict[str, Any]) -> bool:
-    return str(event.get("httpMethod") or "").upper() == "POST"
+    return http.http_method(event) == "POST"

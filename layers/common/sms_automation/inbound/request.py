@@ -1,7 +1,8 @@
-"""Turn an API Gateway (REST, proxy) event into the request Twilio sent: raw body, params, URL.
+"""Turn an HTTP API event (API Gateway v2, payload format 2.0) into the request Twilio sent.
 
-Pure functions of the event: no AWS, no clock. Everything here runs before the signature is
-checked, so it trusts nothing and fails with a ``WebhookRejected`` that says what was wrong.
+Raw body, form params and the URL Twilio signed. Pure functions of the event: no AWS, no clock.
+Everything here runs before the signature is checked, so it trusts nothing and fails with a
+``WebhookRejected`` that says what was wrong.
 """
 
 from __future__ import annotations
@@ -9,11 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import parse_qsl
 
 from sms_automation.inbound.rejections import (
     MalformedRequest,
@@ -25,6 +25,8 @@ from sms_automation.inbound.rejections import (
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 _ACCEPTED_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+MAX_FORM_FIELDS = 1000
+"""Twilio's richest webhook (an MMS with ten media) has well under 100 fields."""
 
 # The headers kept with every stored message (Twilio's names).
 KEPT_HEADERS = ("User-Agent", "X-Twilio-Signature", "I-Twilio-Idempotency-Token")
@@ -60,12 +62,18 @@ def first_values(params: Sequence[tuple[str, str]]) -> dict[str, str]:
 
 
 def lower_case_headers(event: Mapping[str, Any]) -> dict[str, str]:
-    """Header names are case-insensitive; API Gateway keeps the client's case, emulators don't."""
+    """Header names are case-insensitive: HTTP APIs lower-case them, a test or a proxy may not."""
     return {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
 
 
+def http_method(event: Mapping[str, Any]) -> str:
+    """The request's method, upper-case (``requestContext.http.method``), or "" when absent."""
+    http = (event.get("requestContext") or {}).get("http") or {}
+    return str(http.get("method") or "").upper()
+
+
 def ensure_post(event: Mapping[str, Any]) -> None:
-    method = str(event.get("httpMethod") or "").upper()
+    method = http_method(event)
     if method != "POST":
         raise MethodNotAllowed(f"method {method or '(none)'} is not allowed: Twilio POSTs")
 
@@ -114,37 +122,30 @@ def raw_body(event: Mapping[str, Any], max_bytes: int) -> bytes:
     return data
 
 
-def form_params(body: bytes) -> tuple[tuple[str, str], ...]:
-    """Every ``key=value`` pair in order, blank values kept, nothing trimmed.
-
-    Exactly ``parse_qsl(text, keep_blank_values=True, strict_parsing=True, errors="strict")``
-    (a property test holds it to that), in half its time: a name or value is unquoted only when
-    it holds an escape, and nothing is checked twice (``make bench``, warm webhook).
-    """
+def form_params(body: bytes, max_fields: int = MAX_FORM_FIELDS) -> tuple[tuple[str, str], ...]:
+    """Every ``key=value`` pair in order, blank values kept, nothing trimmed: ``parse_qsl``,
+    strict (a pair without ``=`` or an escape that is not UTF-8 is a 400), at most
+    ``max_fields`` pairs (Twilio sends a few dozen; a flood of tiny pairs is a 400 too)."""
     try:
         text = body.decode("ascii")  # a urlencoded body is ASCII; UTF-8 hides in %XX escapes
     except UnicodeDecodeError as error:
         raise MalformedRequest("the form body is not valid UTF-8 once decoded") from error
-    if not text:
-        return ()
-    pairs = []
-    for pair in text.split("&"):
-        name, equals, value = pair.partition("=")
-        if not equals:
-            raise MalformedRequest("the form body is not application/x-www-form-urlencoded")
-        pairs.append((_form_decoded(name), _form_decoded(value)))
-    return tuple(pairs)
-
-
-def _form_decoded(text: str) -> str:
-    if "+" in text:
-        text = text.replace("+", " ")
-    if "%" not in text:
-        return text
     try:
-        return unquote(text, encoding="utf-8", errors="strict")
-    except UnicodeDecodeError as error:
+        pairs = parse_qsl(
+            text,
+            keep_blank_values=True,
+            strict_parsing=True,
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=max_fields,
+        )
+    except UnicodeDecodeError as error:  # a ValueError too: caught first
         raise MalformedRequest("the form body is not valid UTF-8 once decoded") from error
+    except ValueError as error:
+        if text.count("&") + 1 > max_fields:
+            raise MalformedRequest(f"the form body has more than {max_fields} fields") from error
+        raise MalformedRequest("the form body is not application/x-www-form-urlencoded") from error
+    return tuple(pairs)
 
 
 def json_params(body: bytes) -> tuple[tuple[str, str], ...]:
@@ -163,46 +164,37 @@ def json_params(body: bytes) -> tuple[tuple[str, str], ...]:
     )
 
 
-def _query_string(event: Mapping[str, Any]) -> str:
-    multi = event.get("multiValueQueryStringParameters") or {}
-    if multi:
-        pairs = [(k, v) for k, values in multi.items() for v in (values or [])]
-    else:
-        pairs = list((event.get("queryStringParameters") or {}).items())
-    return "?" + urlencode(pairs, quote_via=quote, safe="") if pairs else ""
-
-
-_PATH_PARAMETER = re.compile(r"\{([^{}+]+)\+?\}")
-
-
 def route_path(event: Mapping[str, Any]) -> str:
-    """The route that was called, without the stage: ``/twilio/acme/sms``, ``.../status``.
+    """The path that was called, without a stage: ``/twilio/acme/sms``, ``.../status``.
 
-    API Gateway's resource template (``/twilio/{account}/status``) with the path parameters
-    filled in; a route without a resource (not from API Gateway) is the Messaging webhook's.
+    ``rawPath`` as the HTTP API received it. The stack serves the ``$default`` stage, whose
+    rawPath has no stage segment (on AWS and the emulator alike); a named stage's segment, which
+    AWS puts in rawPath, is taken off so a public base URL is followed by the route alone.
     """
-    parameters = event.get("pathParameters") or {}
-    context = event.get("requestContext") or {}
-    template = event.get("resource") or context.get("resourcePath") or "/twilio/{account}/sms"
-    return _PATH_PARAMETER.sub(lambda match: str(parameters.get(match.group(1), "")), template)
+    path = str(event.get("rawPath") or "")
+    stage = str((event.get("requestContext") or {}).get("stage") or "$default")
+    prefix = f"/{stage}"
+    if stage != "$default" and (path == prefix or path.startswith(prefix + "/")):
+        path = path[len(prefix) :]
+    return path
 
 
 def signed_url(event: Mapping[str, Any], headers: Mapping[str, str], public_base_url: str) -> str:
     """The URL Twilio signed: as configured in Twilio (a Messaging Request URL, a StatusCallback).
 
     With a public base URL (custom domain, tunnel, local emulator) it is that base plus the
-    route; otherwise the API's own address: ``https://{domain}{path}``, where API Gateway's
-    ``requestContext.path`` carries the stage (``/dev/twilio/acme/sms``).
-    Query strings are rebuilt from API Gateway's parsed parameters, in the order received.
+    route; otherwise the API's own address: ``https://{domain}{rawPath}``. The query string is
+    ``rawQueryString``, byte for byte as received: re-encoding parsed parameters would sign a
+    different URL (``a=1&b=2&a=3``, ``debug``, ``a+b``, ``%7E`` all change).
     """
-    query = _query_string(event)
+    raw_query = str(event.get("rawQueryString") or "")
+    query = f"?{raw_query}" if raw_query else ""
     if public_base_url:
         return f"{public_base_url.rstrip('/')}{route_path(event)}{query}"
     context = event.get("requestContext") or {}
     domain = context.get("domainName") or headers.get("host", "")
-    path = context.get("path") or event.get("path") or ""
     scheme = headers.get("x-forwarded-proto", "https")
-    return f"{scheme}://{domain}{path}{query}"
+    return f"{scheme}://{domain}{event.get('rawPath') or ''}{query}"
 
 
 def parse_webhook_event(
