@@ -1,6 +1,7 @@
 """A straightforward webhook as most projects would write it: Powertools'
-``APIGatewayHttpResolver`` (HTTP API, payload 2.0) for routing, twilio-python's ``RequestValidator`` for the signature,
-``put_item`` for storage (the same item as the floor). The auth token is already in memory.
+``APIGatewayHttpResolver`` (HTTP API, payload 2.0) for routing, twilio-python's
+``RequestValidator`` for the signature, ``put_item`` for storage (the same item as the floor).
+The auth token is already in memory.
 """
 
 from __future__ import annotations
