@@ -93,7 +93,7 @@ The stack is up ({seconds:.0f} s: {timings}).
   phone simulator            {state.simulator_url}
   Twilio sandbox (REST API)  {state.sandbox_url}
   AWS emulator (ministack)   {state.endpoint_url}
-  webhook API (stage local)  {state.webhook_base_url}
+  webhook API (HTTP API)     {state.webhook_base_url}
   automations API (SigV4)    {state.automations_api_url}/automations/{{account}}/{{name}}/runs
   demo account               {state.demo_account} ({state.demo_account_sid})
   demo number                {state.demo_number} (triggers: local/demo/triggers.yaml)

@@ -191,12 +191,13 @@ class LocalStack:
         return process.start()
 
     def _invoke_url(self, api_id: str) -> str:
-        return f"{self.endpoint_url}/_aws/execute-api/{api_id}/{STAGE}"
+        """An HTTP API's URL on the emulator: its ``$default`` stage has no path segment."""
+        return f"{self.endpoint_url}/_aws/execute-api/{api_id}"
 
     def webhook_base_url(self, api_id: str) -> str:
         """The deployed ``PublicBaseUrl``: what Twilio posts to and signs."""
         base = self.public_url or self.endpoint_url
-        return f"{base}/_aws/execute-api/{api_id}/{STAGE}"
+        return f"{base}/_aws/execute-api/{api_id}"
 
     def deploy_parameters(self, api_id: str | None) -> dict[str, str]:
         """The template's parameters; ``api_id``: the API's, known after the first deploy.
@@ -221,11 +222,12 @@ class LocalStack:
 
     def _deploy(self) -> str:
         """Deploy twice: the webhook must know the URL Twilio signs (PublicBaseUrl), and on the
-        emulator that URL holds the REST API's id, which exists only once the API does.
+        emulator that URL holds the HTTP API's id, which exists only once the API does.
 
-        On AWS the handler derives the URL from the request (domain name + stage); the emulator
-        sends neither requestContext.domainName nor X-Forwarded-Proto, so the local stack sets
-        PublicBaseUrl to the API's invoke URL. The second deploy changes only the function's
+        On AWS the handler derives the URL from the request (domain name + rawPath); the
+        emulator's requestContext.domainName has no port (``{id}.execute-api.localhost``) and it
+        sends no X-Forwarded-Proto, so the local stack sets PublicBaseUrl to the API's invoke
+        URL. The second deploy changes only the function's
         environment and the outputs (the API keeps its id: checked below). Deriving the id
         instead would need the template to pin it (an emulator-only tag), which AWS ignores.
         """

@@ -1,11 +1,12 @@
 """A "custom domain" in front of the stacks deployed to the emulator: ``POST /{stack}/{path}`` is
-forwarded to that stack's webhook API (``/_aws/execute-api/{ApiId}/{Stage}/{path}``), looked up
-when the request arrives.
+forwarded to that stack's webhook API (``/_aws/execute-api/{ApiId}/{path}``: its ``$default``
+stage), looked up when the request arrives.
 
-On AWS the webhook derives the URL Twilio signed from the request; the emulator sends no domain
-name, so a stack deployed there needs ``PublicBaseUrl``, and the API's own URL holds an id that
-exists only after the first deploy. A base URL per stack name is known before it: the guide's
-deploy commands run once, as written, with ``PublicBaseUrl=http://127.0.0.1:{port}/{stack}``.
+On AWS the webhook derives the URL Twilio signed from the request; the emulator's domain name
+has no port, so a stack deployed there needs ``PublicBaseUrl``, and the API's own URL holds an
+id that exists only after the first deploy. A base URL per stack name is known before it: the
+guide's deploy commands run once, as written, with
+``PublicBaseUrl=http://127.0.0.1:{port}/{stack}``.
 """
 
 from __future__ import annotations
@@ -31,8 +32,7 @@ def _handler(endpoint_url: str, cloudformation: Any) -> type[BaseHTTPRequestHand
     def invoke_base(stack_name: str) -> str:
         [stack] = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-        parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
-        return f"{endpoint_url}/_aws/execute-api/{outputs['ApiId']}/{parameters['Stage']}"
+        return f"{endpoint_url}/_aws/execute-api/{outputs['ApiId']}"
 
     class Forward(BaseHTTPRequestHandler):
         def do_POST(self) -> None:

@@ -67,16 +67,17 @@ def api_url(local_stack: LocalState) -> str:
     """The automations API's invoke URL on the emulator, as the local stack reports it.
 
     The stack's ``AutomationsApiUrl`` output is the AWS form
-    (``https://{id}.execute-api.{region}.amazonaws.com/{stage}``); ministack serves a REST
-    API stage at ``{endpoint}/_aws/execute-api/{id}/{stage}``, as it does the webhook API.
+    (``https://{id}.execute-api.{region}.amazonaws.com``: the ``$default`` stage, no stage
+    segment); ministack serves an HTTP API's ``$default`` stage at
+    ``{endpoint}/_aws/execute-api/{id}``, as it does the webhook API.
     """
     outputs = stack_outputs(local_stack)
     api_id = outputs["AutomationsApiId"]
     aws_url = outputs["AutomationsApiUrl"]
-    assert aws_url.startswith(f"https://{api_id}.execute-api."), aws_url
-    stage = aws_url.rsplit("/", 1)[1]
-    assert local_stack.automations_api_url == (
-        f"{local_stack.endpoint_url}/_aws/execute-api/{api_id}/{stage}"
+    assert re.fullmatch(rf"https://{api_id}\.execute-api\.[a-z0-9-]+\.amazonaws\.com", aws_url)
+    assert outputs["AutomationRunsUrlPattern"] == f"{aws_url}/automations/{{account}}/{{name}}/runs"
+    assert (
+        local_stack.automations_api_url == f"{local_stack.endpoint_url}/_aws/execute-api/{api_id}"
     )
     return local_stack.automations_api_url
 
@@ -388,7 +389,7 @@ def test_api_refuses_an_unsigned_request_and_starts_nothing(
     """No ``Authorization`` header: API Gateway's 403 before our function runs.
 
     Limitation of the emulator: ministack 1.5.33 enforces only the *presence* of the
-    ``Authorization`` header on AWS_IAM methods; it does not verify the SigV4 signature nor the
+    ``Authorization`` header on AWS_IAM routes; it does not verify the SigV4 signature nor the
     caller's ``execute-api:Invoke`` permission (any signed request passes, which is why the
     other tests sign with the dummy ``test``/``test`` credentials). A wrong signature or a
     missing permission is refused on AWS only; the signature check is covered by the integration

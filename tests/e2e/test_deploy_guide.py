@@ -309,8 +309,7 @@ def warm_up_the_webhook(guide: Guide, stack_name: str) -> None:
     can take longer than the 15 s Twilio (and the sandbox) wait for an answer."""
     stack = guide.stack(stack_name)
     api_id = next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == "ApiId")
-    stage = next(p["ParameterValue"] for p in stack["Parameters"] if p["ParameterKey"] == "Stage")
-    url = f"{guide.endpoint_url}/_aws/execute-api/{api_id}/{stage}/twilio/acme/sms"
+    url = f"{guide.endpoint_url}/_aws/execute-api/{api_id}/twilio/acme/sms"
     wait_for("the webhook function", lambda: webhook_answers(url, timeout=120)[0] or None)
 
 

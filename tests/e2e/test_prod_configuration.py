@@ -48,5 +48,9 @@ def test_prod_configuration_deploys_to_the_emulator(
     [stack] = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     assert stack["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-    assert outputs["MessagingRequestUrlPattern"].endswith("/prod/twilio/{account}/sms")
+    # The HTTP API's $default stage: the Stage parameter (prod) is not part of the URL.
+    assert outputs["MessagingRequestUrlPattern"] == (
+        f"https://{outputs['ApiId']}.execute-api.{local_stack.region}.amazonaws.com"
+        "/twilio/{account}/sms"
+    )
     assert {"TableName", "DashboardUrl", "AlarmTopicArn", "TriggerProcessorDLQUrl"} <= set(outputs)

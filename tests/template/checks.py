@@ -371,40 +371,124 @@ def table_mismatches(template: Template, logical_id: str = "AppTable") -> list[s
 # --- API ---------------------------------------------------------------------------------------
 
 
+HTTP_API = "AWS::ApiGatewayV2::Api"
+HTTP_API_STAGE = "AWS::ApiGatewayV2::Stage"
+HTTP_API_INTEGRATION = "AWS::ApiGatewayV2::Integration"
+HTTP_API_ROUTE = "AWS::ApiGatewayV2::Route"
+LAMBDA_PERMISSION = "AWS::Lambda::Permission"
+# SAM's API types: the local emulator ignores an HttpApi's generated OpenAPI body (no route), and
+# a REST API costs 3.5 times as much (docs/cost.md).
+GENERATED_API_TYPES = (
+    "AWS::Serverless::Api",
+    "AWS::Serverless::HttpApi",
+    "AWS::ApiGateway::RestApi",
+)
+
+
 def api_logging_problems(template: Template) -> list[str]:
-    """REST APIs: no execution logs or data traces (they log bodies = phone numbers and text),
-    a JSON access log without caller identity, and no catch-all binary media type."""
-    problems = []
-    for logical_id, resource in resources(template, "AWS::Serverless::Api"):
-        p = _properties(resource)
-        if "*/*" in p.get("BinaryMediaTypes", []):
-            problems.append(f"{logical_id}: BinaryMediaTypes */* base64-encodes form bodies")
-        settings = p.get("MethodSettings") or []
-        if not settings:
-            problems.append(f"{logical_id}: no MethodSettings (throttling, logging off)")
-        for setting in settings:
-            if setting.get("LoggingLevel") != "OFF" or setting.get("DataTraceEnabled") is not False:
-                problems.append(f"{logical_id}: MethodSettings must set LoggingLevel OFF, no trace")
-            for limit in ("ThrottlingBurstLimit", "ThrottlingRateLimit"):
-                if _ref_target(setting.get(limit)) is None:
-                    problems.append(f"{logical_id}: {limit} is not a parameter")
-        access = p.get("AccessLogSetting") or {}
-        fmt = access.get("Format")
-        if not isinstance(fmt, str):
-            problems.append(f"{logical_id}: no AccessLogSetting.Format")
-            continue
-        try:
-            json.loads(re.sub(r"\$context\.[A-Za-z0-9.]+", "x", fmt))
-        except json.JSONDecodeError as error:
-            problems.append(f"{logical_id}: access log format is not JSON ({error})")
-        problems.extend(
-            f"{logical_id}: access log records {variable}"
-            for variable in sorted(set(_LOG_VARIABLE.findall(fmt)))
-            if any(
-                variable == forbidden or variable.startswith(f"{forbidden}.")
-                for forbidden in FORBIDDEN_ACCESS_LOG_VARIABLES
-            )
+    """HTTP APIs: declared explicitly, each served by one ``$default`` stage that throttles every
+    route by parameters and writes a JSON access log (to a group with retention) without
+    caller identity, bodies or anything an authorizer adds."""
+    problems = [
+        f"{logical_id}: {resource['Type']} (declare AWS::ApiGatewayV2::* resources)"
+        for logical_id, resource in resources(template, *GENERATED_API_TYPES)
+    ]
+    stages_of: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for logical_id, resource in resources(template, HTTP_API_STAGE):
+        stages_of.setdefault(str(_ref_target(_properties(resource).get("ApiId"))), []).append(
+            (logical_id, _properties(resource))
         )
+    for api_id, api in resources(template, HTTP_API):
+        if _properties(api).get("ProtocolType") != "HTTP":
+            problems.append(f"{api_id}: ProtocolType is not HTTP")
+        if "Body" in _properties(api) or "BodyS3Location" in _properties(api):
+            problems.append(f"{api_id}: an OpenAPI body (the emulator ignores its routes)")
+        stages = stages_of.get(api_id, [])
+        if len(stages) != 1:
+            problems.append(f"{api_id}: {len(stages)} stages, not one $default stage")
+        for logical_id, p in stages:
+            problems.extend(_stage_problems(template, logical_id, p))
+    return problems
+
+
+def _stage_problems(template: Template, logical_id: str, p: dict[str, Any]) -> list[str]:
+    problems = []
+    if p.get("StageName") != "$default" or p.get("AutoDeploy") is not True:
+        problems.append(f"{logical_id}: not the auto-deployed $default stage")
+    settings = p.get("DefaultRouteSettings") or {}
+    for limit in ("ThrottlingBurstLimit", "ThrottlingRateLimit"):
+        if _ref_target(settings.get(limit)) is None:
+            problems.append(f"{logical_id}: {limit} is not a parameter")
+    access = p.get("AccessLogSettings") or {}
+    destination = access.get("DestinationArn")
+    group = destination.get("Fn::GetAtt", [None])[0] if isinstance(destination, dict) else None
+    group_properties = _properties(template.get("Resources", {}).get(group) or {})
+    if "RetentionInDays" not in group_properties:
+        problems.append(f"{logical_id}: access log group {group!r} without retention")
+    fmt = access.get("Format")
+    if not isinstance(fmt, str):
+        problems.append(f"{logical_id}: no AccessLogSettings.Format")
+        return problems
+    try:
+        json.loads(re.sub(r"\$context\.[A-Za-z0-9.]+", "x", fmt))
+    except json.JSONDecodeError as error:
+        problems.append(f"{logical_id}: access log format is not JSON ({error})")
+    problems.extend(
+        f"{logical_id}: access log records {variable}"
+        for variable in sorted(set(_LOG_VARIABLE.findall(fmt)))
+        if any(
+            variable == forbidden or variable.startswith(f"{forbidden}.")
+            for forbidden in FORBIDDEN_ACCESS_LOG_VARIABLES
+        )
+    )
+    return problems
+
+
+def http_api_routes(template: Template) -> dict[str, dict[str, Any]]:
+    """Route key -> {api, authorization, function, payload} of every HTTP API route."""
+    all_resources = template.get("Resources", {})
+    routes = {}
+    for _, route in resources(template, HTTP_API_ROUTE):
+        p = _properties(route)
+        target = _sub_string(p.get("Target")) or ""
+        integration = _properties(
+            all_resources.get(target.removeprefix("integrations/${")[:-1]) or {}
+        )
+        function = integration.get("IntegrationUri", {}).get("Fn::GetAtt", [None])[0]
+        routes[p["RouteKey"]] = {
+            "api": _ref_target(p.get("ApiId")),
+            "authorization": p.get("AuthorizationType"),
+            "function": function,
+            "integration_api": _ref_target(integration.get("ApiId")),
+            "integration_type": integration.get("IntegrationType"),
+            "payload": integration.get("PayloadFormatVersion"),
+        }
+    return routes
+
+
+def http_api_wiring_problems(template: Template) -> list[str]:
+    """Every route reaches a Lambda function through an AWS_PROXY payload 2.0 integration of its
+    own API, and that function lets exactly this API invoke it (a Lambda::Permission whose
+    SourceArn names the API)."""
+    problems = []
+    permitted = {
+        (_ref_target(p.get("FunctionName")), api)
+        for _, permission in resources(template, LAMBDA_PERMISSION)
+        for p in [_properties(permission)]
+        if p.get("Principal") == "apigateway.amazonaws.com"
+        and p.get("Action") == "lambda:InvokeFunction"
+        for api in re.findall(r":\$\{(\w+)\}/", _sub_string(p.get("SourceArn")) or "")
+    }
+    for key, route in sorted(http_api_routes(template).items()):
+        if route["function"] is None:
+            problems.append(f"{key}: its Target is not integrations/${{<an integration>}}")
+            continue
+        if route["integration_api"] != route["api"]:
+            problems.append(f"{key}: its integration belongs to another API")
+        if (route["integration_type"], route["payload"]) != ("AWS_PROXY", "2.0"):
+            problems.append(f"{key}: not an AWS_PROXY integration with payload format 2.0")
+        if (route["function"], route["api"]) not in permitted:
+            problems.append(f"{key}: {route['function']} has no permission for {route['api']}")
     return problems
 
 

@@ -35,32 +35,37 @@ def role_actions(template: Template, role: str) -> dict[str, list[dict[str, Any]
     return granted
 
 
-def test_every_automations_api_method_is_aws_iam(transformed_template: Template) -> None:
-    body = transformed_template["Resources"]["AutomationsApi"]["Properties"]["Body"]
-    methods = {
-        (path, method): operation
-        for path, item in body["paths"].items()
-        for method, operation in item.items()
+def test_every_automations_api_route_is_aws_iam(raw_template: Template) -> None:
+    routes = {
+        key: route
+        for key, route in checks.http_api_routes(raw_template).items()
+        if route["api"] == "AutomationsApi"
     }
-    assert set(methods) == API_PATHS, "no OPTIONS (no CORS), no other route"
-    scheme = body["components"]["securitySchemes"]["AWS_IAM"]
-    assert scheme["x-amazon-apigateway-authtype"] == "awsSigv4"
-    for key, operation in methods.items():
-        assert operation["security"] == [{"AWS_IAM": []}], key
-        # The caller's credentials never invoke the function (InvokeRole: NONE).
-        assert "credentials" not in operation["x-amazon-apigateway-integration"], key
-    assert "api_key" not in json.dumps(body)
+    assert {
+        (path, method.lower()) for method, path in (key.split(" ", 1) for key in routes)
+    } == API_PATHS, "no OPTIONS (no CORS), no $default route, no other route"
+    for key, route in routes.items():
+        assert route["authorization"] == "AWS_IAM", key
+        assert route["function"] == "AutomationApiFunction", key
 
 
-def test_the_automations_api_has_no_key_cors_or_public_route(raw_template: Template) -> None:
+def test_the_automations_api_has_no_key_cors_authorizer_or_public_route(
+    raw_template: Template,
+) -> None:
     api = raw_template["Resources"]["AutomationsApi"]["Properties"]
-    assert api["Auth"]["DefaultAuthorizer"] == "AWS_IAM"
-    assert "Cors" not in api
-    assert "ApiKeyRequired" not in api["Auth"]
-    function = raw_template["Resources"]["AutomationApiFunction"]["Properties"]
-    for event in function["Events"].values():
-        assert event["Properties"]["RestApiId"] == {"Ref": "AutomationsApi"}
-        assert "Auth" not in event["Properties"], "no method overrides the default authorizer"
+    assert "CorsConfiguration" not in api
+    assert "Body" not in api
+    for _, route in checks.resources(raw_template, checks.HTTP_API_ROUTE):
+        properties = route["Properties"]
+        assert "ApiKeyRequired" not in properties
+        assert "AuthorizerId" not in properties
+    # API Gateway invokes the function under its own resource permission: the integration
+    # carries no credentials, so callers never need lambda:InvokeFunction.
+    integration = raw_template["Resources"]["AutomationApiIntegration"]["Properties"]
+    assert "CredentialsArn" not in integration
+    permission = raw_template["Resources"]["AutomationApiPermission"]["Properties"]
+    assert permission["Principal"] == "apigateway.amazonaws.com"
+    assert "${AutomationsApi}/" in permission["SourceArn"]["Fn::Sub"]
 
 
 def test_api_role_reads_and_starts_runs_only(transformed_template: Template) -> None:

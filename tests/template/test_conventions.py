@@ -50,6 +50,7 @@ RAW_CHECKS: dict[str, Callable[[Template], list[str]]] = {
     "wildcard resources": checks.wildcard_resources,
     "table layout": checks.table_mismatches,
     "api logging": checks.api_logging_problems,
+    "http api wiring": checks.http_api_wiring_problems,
     "outputs": lambda t: checks.missing_outputs(t, REQUIRED_OUTPUTS),
     "webhook environment": lambda t: checks.missing_environment(
         t, "InboundWebhookFunction", WEBHOOK_ENVIRONMENT
@@ -80,13 +81,26 @@ def test_transformed_template_follows_convention(name: str, transformed_template
     assert TRANSFORMED_CHECKS[name](transformed_template) == []
 
 
-def test_transform_has_one_stage_per_api_named_by_the_parameter(
+def test_transform_keeps_two_http_apis_each_on_its_default_stage(
     transformed_template: Template,
 ) -> None:
-    apis = list(checks.resources(transformed_template, "AWS::ApiGateway::RestApi"))
-    stages = [r for _, r in checks.resources(transformed_template, "AWS::ApiGateway::Stage")]
-    assert len(apis) == 2
-    assert [s["Properties"]["StageName"] for s in stages] == [{"Ref": "Stage"}] * len(apis)
+    apis = [logical_id for logical_id, _ in checks.resources(transformed_template, checks.HTTP_API)]
+    stages = [r for _, r in checks.resources(transformed_template, checks.HTTP_API_STAGE)]
+    assert apis == ["AutomationsApi", "WebhookApi"]
+    assert [s["Properties"]["StageName"] for s in stages] == ["$default"] * len(apis)
+    assert list(checks.resources(transformed_template, *checks.GENERATED_API_TYPES)) == []
+    assert list(checks.resources(transformed_template, "AWS::ApiGateway::Stage")) == []
+
+
+def test_the_webhook_routes_are_open_to_twilio_and_signed_by_it(raw_template: Template) -> None:
+    """No authorizer on the webhooks (Twilio cannot sign SigV4): the handlers check
+    X-Twilio-Signature; each route reaches its own function."""
+    routes = checks.http_api_routes(raw_template)
+    webhooks = {key: r for key, r in routes.items() if r["api"] == "WebhookApi"}
+    assert {key: (r["authorization"], r["function"]) for key, r in webhooks.items()} == {
+        "ANY /twilio/{account}/sms": ("NONE", "InboundWebhookFunction"),
+        "ANY /twilio/{account}/status": ("NONE", "StatusCallbackFunction"),
+    }
 
 
 def test_webhook_answers_inside_twilios_budget(raw_template: Template) -> None:
@@ -111,7 +125,7 @@ def test_webhook_role_grants_only_what_the_handler_uses(transformed_template: Te
 _DELETE = object()
 FN = "Resources.Fn.Properties"
 TABLE = "Resources.AppTable.Properties"
-API = "Resources.Api.Properties"
+STAGE = "Resources.ApiStage.Properties"
 MINI_OUTPUTS = ["SecretsPrefix", "TableName"]
 MINI_ENVIRONMENT = ["TABLE_NAME", "SECRETS_PREFIX", "MAX_BODY_BYTES"]
 
@@ -183,21 +197,54 @@ def _mini() -> Template:
                     "RetentionInDays": {"Ref": "LogRetentionDays"},
                 },
             },
-            "Api": {
-                "Type": "AWS::Serverless::Api",
+            "Api": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {"ProtocolType": "HTTP"}},
+            "ApiStage": {
+                "Type": "AWS::ApiGatewayV2::Stage",
                 "Properties": {
-                    "MethodSettings": [
-                        {
-                            "ResourcePath": "/*",
-                            "HttpMethod": "*",
-                            "LoggingLevel": "OFF",
-                            "DataTraceEnabled": False,
-                            "ThrottlingBurstLimit": {"Ref": "Burst"},
-                            "ThrottlingRateLimit": {"Ref": "Rate"},
-                        }
-                    ],
-                    "AccessLogSetting": {
-                        "Format": '{"id":"$context.requestId","ua":"$context.identity.userAgent"}'
+                    "ApiId": {"Ref": "Api"},
+                    "StageName": "$default",
+                    "AutoDeploy": True,
+                    "DefaultRouteSettings": {
+                        "ThrottlingBurstLimit": {"Ref": "Burst"},
+                        "ThrottlingRateLimit": {"Ref": "Rate"},
+                    },
+                    "AccessLogSettings": {
+                        "DestinationArn": {"Fn::GetAtt": ["ApiLogs", "Arn"]},
+                        "Format": '{"id":"$context.requestId","ua":"$context.identity.userAgent"}',
+                    },
+                },
+            },
+            "ApiLogs": {
+                "Type": "AWS::Logs::LogGroup",
+                "Properties": {"RetentionInDays": {"Ref": "LogRetentionDays"}},
+            },
+            "FnIntegration": {
+                "Type": "AWS::ApiGatewayV2::Integration",
+                "Properties": {
+                    "ApiId": {"Ref": "Api"},
+                    "IntegrationType": "AWS_PROXY",
+                    "IntegrationUri": {"Fn::GetAtt": ["Fn", "Arn"]},
+                    "PayloadFormatVersion": "2.0",
+                },
+            },
+            "FnRoute": {
+                "Type": "AWS::ApiGatewayV2::Route",
+                "Properties": {
+                    "ApiId": {"Ref": "Api"},
+                    "RouteKey": "POST /fn",
+                    "AuthorizationType": "AWS_IAM",
+                    "Target": {"Fn::Sub": "integrations/${FnIntegration}"},
+                },
+            },
+            "FnPermission": {
+                "Type": "AWS::Lambda::Permission",
+                "Properties": {
+                    "Action": "lambda:InvokeFunction",
+                    "FunctionName": {"Ref": "Fn"},
+                    "Principal": "apigateway.amazonaws.com",
+                    "SourceArn": {
+                        "Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:"
+                        "${AWS::AccountId}:${Api}/*/*/fn"
                     },
                 },
             },
@@ -327,24 +374,65 @@ BROKEN: list[tuple[str, Checker, tuple[Any, ...], Callable[[Template], None]]] =
         (),
         _set("Resources.AppTable.DeletionPolicy", "Delete"),
     ),
-    ("binary */*", checks.api_logging_problems, (), _set(f"{API}.BinaryMediaTypes", ["*/*"])),
     (
-        "execution logging on",
+        "a SAM API whose routes the emulator ignores",
         checks.api_logging_problems,
         (),
-        _set(f"{API}.MethodSettings.0.LoggingLevel", "INFO"),
+        _set("Resources.Generated", {"Type": "AWS::Serverless::HttpApi", "Properties": {}}),
+    ),
+    (
+        "a named stage",
+        checks.api_logging_problems,
+        (),
+        _set(f"{STAGE}.StageName", "dev"),
+    ),
+    (
+        "throttling not a parameter",
+        checks.api_logging_problems,
+        (),
+        _set(f"{STAGE}.DefaultRouteSettings.ThrottlingRateLimit", 100),
+    ),
+    (
+        "access log kept forever",
+        checks.api_logging_problems,
+        (),
+        _set("Resources.ApiLogs.Properties.RetentionInDays", _DELETE),
     ),
     (
         "caller identity in access log",
         checks.api_logging_problems,
         (),
-        _set(f"{API}.AccessLogSetting.Format", '{"who":"$context.identity.userArn"}'),
+        _set(f"{STAGE}.AccessLogSettings.Format", '{"who":"$context.identity.userArn"}'),
+    ),
+    (
+        "authorizer claims in access log",
+        checks.api_logging_problems,
+        (),
+        _set(f"{STAGE}.AccessLogSettings.Format", '{"who":"$context.authorizer.claims.sub"}'),
     ),
     (
         "access log not JSON",
         checks.api_logging_problems,
         (),
-        _set(f"{API}.AccessLogSetting.Format", "$context.requestId $context.status"),
+        _set(f"{STAGE}.AccessLogSettings.Format", "$context.requestId $context.status"),
+    ),
+    (
+        "route's function may not be invoked by the API",
+        checks.http_api_wiring_problems,
+        (),
+        _set("Resources.FnPermission", _DELETE),
+    ),
+    (
+        "payload format 1.0",
+        checks.http_api_wiring_problems,
+        (),
+        _set("Resources.FnIntegration.Properties.PayloadFormatVersion", "1.0"),
+    ),
+    (
+        "route without an integration",
+        checks.http_api_wiring_problems,
+        (),
+        _set("Resources.FnRoute.Properties.Target", "arn:aws:lambda:fn"),
     ),
     (
         "output missing",

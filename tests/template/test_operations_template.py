@@ -314,12 +314,12 @@ def test_aws_widgets_name_the_stacks_resources(raw_template: Template) -> None:
     for metric in ("Duration", "Errors", "Throttles"):
         assert by_metric[("AWS/Lambda", metric)] == names, f"Lambda {metric}: every function"
     assert by_metric[("AWS/Lambda", "IteratorAge")] == {"<AWS::StackName>-trigger-processor"}
-    api_names = {
-        resource["Properties"]["Name"]["Fn::Sub"].replace("${AWS::StackName}", "<AWS::StackName>")
-        for _, resource in checks.resources(raw_template, "AWS::Serverless::Api")
+    # HTTP APIs' metrics (4xx, 5xx: REST APIs name them 4XXError, 5XXError) per ApiId.
+    api_ids = {
+        f"<{logical_id}>" for logical_id, _ in checks.resources(raw_template, checks.HTTP_API)
     }
-    for metric in ("Count", "4XXError", "5XXError", "Latency"):
-        assert by_metric[("AWS/ApiGateway", metric)] == {*api_names, "<Stage>"}
+    for metric in ("Count", "4xx", "5xx", "Latency"):
+        assert by_metric[("AWS/ApiGateway", metric)] == api_ids
     queues = {
         f"<{logical_id}.QueueName>" for logical_id, _ in checks.resources(raw_template, SQS_QUEUE)
     }
@@ -405,12 +405,11 @@ def _watching(raw: Template, namespace: str, metric_name: str) -> list[dict[str,
 
 
 def test_api_dlq_iterator_age_and_state_machine_are_alarmed(raw_template: Template) -> None:
-    apis = _watching(raw_template, "AWS/ApiGateway", "5XXError")
-    assert {_dimension_values(api)["ApiName"]["Fn::Sub"] for api in apis} == {
-        resource["Properties"]["Name"]["Fn::Sub"]
-        for _, resource in checks.resources(raw_template, "AWS::Serverless::Api")
-    }
-    assert all(_dimension_values(api)["Stage"] == {"Ref": "Stage"} for api in apis)
+    apis = _watching(raw_template, "AWS/ApiGateway", "5xx")
+    assert sorted(_dimension_values(api)["ApiId"]["Ref"] for api in apis) == [
+        logical_id for logical_id, _ in checks.resources(raw_template, checks.HTTP_API)
+    ]
+    assert all(set(_dimension_values(api)) == {"ApiId"} for api in apis)
     dlqs = _watching(raw_template, "AWS/SQS", "ApproximateNumberOfMessagesVisible")
     assert sorted(_dimension_values(dlq)["QueueName"]["Fn::GetAtt"][0] for dlq in dlqs) == sorted(
         logical_id for logical_id, _ in checks.resources(raw_template, SQS_QUEUE)

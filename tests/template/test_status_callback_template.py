@@ -24,11 +24,14 @@ STATUS_ENVIRONMENT = [
 
 
 def test_status_callback_is_routed_on_the_webhook_api(raw_template: Template) -> None:
+    routes = {
+        key: (route["api"], route["authorization"])
+        for key, route in checks.http_api_routes(raw_template).items()
+        if route["function"] == "StatusCallbackFunction"
+    }
+    assert routes == {"ANY /twilio/{account}/status": ("WebhookApi", "NONE")}
     function = raw_template["Resources"]["StatusCallbackFunction"]["Properties"]
-    routes = [event["Properties"] for event in function["Events"].values()]
-    assert routes == [
-        {"RestApiId": {"Ref": "WebhookApi"}, "Path": "/twilio/{account}/status", "Method": "ANY"}
-    ]
+    assert "Events" not in function
 
 
 def test_status_callback_answers_inside_twilios_budget(raw_template: Template) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from sms_automation_local.__main__ import build_parser
-from sms_automation_local.stack import STAGE, InvalidPublicUrl, LocalStack
+from sms_automation_local.stack import InvalidPublicUrl, LocalStack
 
 ROOT = Path(__file__).resolve().parents[2]
 TUNNEL = "https://abc123.tunnel.example"
@@ -21,7 +21,7 @@ def test_without_a_public_url_the_webhook_checks_the_invoke_url_and_sends_to_the
     stack = LocalStack(port=4566, sandbox_port=4570)
     assert stack.deploy_parameters(api_id=None).get("PublicBaseUrl") is None  # first deploy
     parameters = stack.deploy_parameters(api_id="a1b2c3")
-    assert parameters["PublicBaseUrl"] == f"http://127.0.0.1:4566/_aws/execute-api/a1b2c3/{STAGE}"
+    assert parameters["PublicBaseUrl"] == "http://127.0.0.1:4566/_aws/execute-api/a1b2c3"
     assert parameters["TwilioApiBaseUrl"] == "http://127.0.0.1:4570"
 
 
@@ -29,7 +29,7 @@ def test_without_a_public_url_the_webhook_checks_the_invoke_url_and_sends_to_the
 def test_with_a_public_url_the_webhook_checks_the_tunnel_s_url(given: str) -> None:
     stack = LocalStack(port=4566, sandbox_port=4570, public_url=given)
     parameters = stack.deploy_parameters(api_id="a1b2c3")
-    assert parameters["PublicBaseUrl"] == f"{TUNNEL}/_aws/execute-api/a1b2c3/{STAGE}"
+    assert parameters["PublicBaseUrl"] == f"{TUNNEL}/_aws/execute-api/a1b2c3"
     assert "TwilioApiBaseUrl" not in parameters  # the template's default: api.twilio.com
     assert stack.webhook_base_url("a1b2c3") == parameters["PublicBaseUrl"]
 
