@@ -422,11 +422,7 @@ def test_webhook_emits_metrics_by_outcome_and_rejection_reason(
     assert emf[2]["Reason"] == "invalid_signature"
 
 
-def test_the_webhook_sends_the_message_item_as_the_json_it_built(stack: Stack) -> None:
-    """Its client is already wrapped (``prebuilt_items``): a second wrap changes nothing. Every
-    test above stores through that path on moto."""
-    from sms_automation.adapters.prebuilt_items import _PrebuiltItemSerializer, send_prebuilt_items
-
-    client = handler.composition._dynamodb()
-    assert isinstance(client._serializer, _PrebuiltItemSerializer)
-    assert send_prebuilt_items(client) is False
+def test_the_webhooks_client_validates_its_parameters(stack: Stack) -> None:
+    """botocore's client as configured, parameter validation on: every test above stores
+    through it on moto."""
+    assert handler.composition._dynamodb().meta.config.parameter_validation is True

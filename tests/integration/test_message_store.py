@@ -1,5 +1,5 @@
-"""The message store on moto with the webhook's client: PutItem items sent as ``json.dumps``
-(``send_prebuilt_items``) are stored and read back as they were written."""
+"""The message store on moto with botocore's own client: a message item (text in any script,
+numbers up to 38 digits, maps, lists, None) is stored once and read back as it was written."""
 
 from __future__ import annotations
 
@@ -8,12 +8,10 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.config import Config
 from moto import mock_aws
 
 from sms_automation import keys
 from sms_automation.adapters.message_store import DynamoMessageStore
-from sms_automation.adapters.prebuilt_items import send_prebuilt_items
 from tests.support.aws import use_dummy_aws_credentials
 from tests.support.template import create_table_kwargs
 
@@ -43,12 +41,11 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoMessageStore]:
     with mock_aws():
         kwargs = create_table_kwargs()
         boto3.client("dynamodb").create_table(**kwargs)
-        client = boto3.client("dynamodb", config=Config(parameter_validation=False))
-        assert send_prebuilt_items(client)
+        client = boto3.client("dynamodb")
         yield DynamoMessageStore(kwargs["TableName"], client)
 
 
-def test_a_prebuilt_item_is_stored_once_and_read_back_as_written(
+def test_a_message_item_is_stored_once_and_read_back_as_written(
     store: DynamoMessageStore,
 ) -> None:
     assert store.put_new(ITEM) is True

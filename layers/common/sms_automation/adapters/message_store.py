@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from sms_automation import keys
 from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
 from sms_automation.adapters.dynamo_json import from_attributes, to_attributes
-from sms_automation.adapters.prebuilt_items import prebuilt_item
 from sms_automation.inbound.rejections import StorageUnavailable
 
 if TYPE_CHECKING:
@@ -25,7 +24,7 @@ class DynamoMessageStore:
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=prebuilt_item(item),
+                Item=to_attributes(item),
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except AWS_ERRORS as error:

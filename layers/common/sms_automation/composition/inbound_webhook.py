@@ -13,11 +13,8 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from botocore.config import Config
-
 from sms_automation.adapters.account_store import CachedAccountDirectory
 from sms_automation.adapters.message_store import DynamoMessageStore
-from sms_automation.adapters.prebuilt_items import send_prebuilt_items
 from sms_automation.edge import aws
 from sms_automation.edge.log_lines import Count, LambdaContextLike, LogLine, LogLines
 from sms_automation.edge.settings import WebhookSettings
@@ -27,8 +24,6 @@ from sms_automation.inbound.route import TwilioRoute
 from sms_automation.pii import mask_phone
 
 log_lines = LogLines.from_environ(os.environ, "inbound-webhook")
-
-_UNVALIDATED = Config(parameter_validation=False)
 
 _OUTCOME_METRICS = {
     "stored": "MessagesReceived",
@@ -45,14 +40,8 @@ def _settings() -> WebhookSettings:
 @cache
 def _dynamodb() -> Any:
     """One client for the account lookup and the message store (one client less to create on a
-    cold start). Our code builds every request (the message item through our serializer, which
-    only emits well-formed AttributeValues) and DynamoDB validates each one anyway: botocore's
-    client-side check of the message item would double a warm request's cost (``make bench``).
-    An invalid request still fails, as a ``ValidationException`` from DynamoDB instead of a
-    ``ParamValidationError``: 503 (store) or 500 (lookup) either way."""
-    client = aws.client("dynamodb", aws.ANSWERING.merge(_UNVALIDATED))
-    send_prebuilt_items(client)  # the message item goes out as the JSON we built (make bench)
-    return client
+    cold start), botocore's own in every respect (parameter validation on)."""
+    return aws.client("dynamodb", aws.ANSWERING)
 
 
 @cache
