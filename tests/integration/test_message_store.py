@@ -53,3 +53,20 @@ def test_a_message_item_is_stored_once_and_read_back_as_written(
     assert store.put_new({**ITEM, "body": "a redelivery"}) is False
     assert store.get(SID) == ITEM
     assert list(store.list_for_account("acme")) == [ITEM]
+
+
+def test_gsi1_holds_the_message_s_keys_only_and_the_listing_reads_the_item_by_key(
+    store: DynamoMessageStore,
+) -> None:
+    """The ~2 KB message item is not copied into gsi1 (keys only: docs/cost.md); listing the
+    account's messages still answers with whole items."""
+    assert store.put_new(ITEM) is True
+    [indexed] = boto3.client("dynamodb").query(
+        TableName=create_table_kwargs()["TableName"],
+        IndexName=keys.GSI1,
+        KeyConditionExpression="#pk = :pk",
+        ExpressionAttributeNames={"#pk": keys.GSI1_PK},
+        ExpressionAttributeValues={":pk": {"S": keys.account_messages_index_pk("acme")}},
+    )["Items"]
+    assert set(indexed) == {keys.PK, keys.SK, keys.GSI1_PK, keys.GSI1_SK}
+    assert list(store.list_for_account("acme")) == [ITEM]

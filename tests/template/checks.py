@@ -333,7 +333,7 @@ def table_mismatches(template: Template, logical_id: str = "AppTable") -> list[s
                         {"AttributeName": keys.GSI1_PK, "KeyType": "HASH"},
                         {"AttributeName": keys.GSI1_SK, "KeyType": "RANGE"},
                     ],
-                    "Projection": {"ProjectionType": "ALL"},
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
                 },
                 {
                     "IndexName": keys.GSI2,
@@ -341,7 +341,7 @@ def table_mismatches(template: Template, logical_id: str = "AppTable") -> list[s
                         {"AttributeName": keys.GSI2_PK, "KeyType": "HASH"},
                         {"AttributeName": keys.GSI2_SK, "KeyType": "RANGE"},
                     ],
-                    "Projection": {"ProjectionType": "ALL"},
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
                 },
             ],
         ),

@@ -170,8 +170,24 @@ def test_dynamo_store_list_queries_gsi1_across_pages(dynamodb: tuple[Any, Stubbe
         "ExpressionAttributeValues": {":accounts": {"S": "ACCOUNTS"}},
     }
     last_key = {**ACME_KEY, "gsi1pk": {"S": "ACCOUNTS"}, "gsi1sk": {"S": "acme"}}
-    stubber.add_response("query", {"Items": [ACME_ITEM], "LastEvaluatedKey": last_key}, query)
-    stubber.add_response("query", {"Items": [zeta_item]}, {**query, "ExclusiveStartKey": last_key})
+    zeta_key = {"pk": zeta_item["pk"], "sk": zeta_item["sk"]}
+    # The index holds keys only: each page's accounts are then read by key.
+    stubber.add_response("query", {"Items": [last_key], "LastEvaluatedKey": last_key}, query)
+    stubber.add_response(
+        "batch_get_item",
+        {"Responses": {TABLE: [ACME_ITEM]}},
+        {"RequestItems": {TABLE: {"Keys": [ACME_KEY]}}},
+    )
+    stubber.add_response(
+        "query",
+        {"Items": [{**zeta_key, "gsi1pk": {"S": "ACCOUNTS"}, "gsi1sk": {"S": "zeta"}}]},
+        {**query, "ExclusiveStartKey": last_key},
+    )
+    stubber.add_response(
+        "batch_get_item",
+        {"Responses": {TABLE: [zeta_item]}},
+        {"RequestItems": {TABLE: {"Keys": [zeta_key]}}},
+    )
 
     accounts = DynamoAccountStore(TABLE, client).list()
 

@@ -84,6 +84,11 @@ def message_key(message_sid: str) -> dict[str, str]:
     return {PK: f"MSG#{message_sid}", SK: "MSG"}
 
 
+def message_sid_of(message_pk: str) -> str:
+    """The MessageSid (or run id) of a message's (or run origin's) ``pk``: ``MSG#{sid}``."""
+    return message_pk.removeprefix("MSG#")
+
+
 def account_messages_index_pk(account_name: str) -> str:
     return f"ACCOUNT#{account_name}#MESSAGES"
 

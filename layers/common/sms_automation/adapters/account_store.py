@@ -29,6 +29,7 @@ from sms_automation.accounts import (
     MalformedAuthTokenSecret,
 )
 from sms_automation.adapters.dynamo_json import key_attributes
+from sms_automation.adapters.index_reads import indexed_items
 from sms_automation.edge.timestamps import parse_utc_timestamp, utc_timestamp
 from sms_automation.keys import (
     ACCOUNTS_INDEX_PK,
@@ -171,7 +172,7 @@ class DynamoAccountStore:
             ExpressionAttributeNames={"#gsi1pk": GSI1_PK},
             ExpressionAttributeValues={":accounts": {"S": ACCOUNTS_INDEX_PK}},
         )
-        return [account_from_item(item) for page in pages for item in page["Items"]]
+        return [account_from_item(item) for item in indexed_items(self._client, self._table, pages)]
 
     def set_receive_enabled(self, name: str, enabled: bool) -> Account:
         return self._update(name, {"receive_enabled": {"BOOL": enabled}})

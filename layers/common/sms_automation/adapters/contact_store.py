@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sms_automation import keys
 from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code
 from sms_automation.adapters.dynamo_json import from_attributes, to_attributes
+from sms_automation.adapters.index_reads import indexed_items
 from sms_automation.opt_out import ContactState
 
 if TYPE_CHECKING:
@@ -80,9 +81,8 @@ class DynamoContactStore:
             ExpressionAttributeNames={"#pk": keys.GSI1_PK},
             ExpressionAttributeValues={":pk": {"S": keys.account_contacts_index_pk(account)}},
         )
-        for page in pages:
-            for item in page.get("Items", []):
-                yield _state(from_attributes(item))
+        for item in indexed_items(self._client, self._table, pages):
+            yield _state(from_attributes(item))
 
     def for_contact(self, account: str, contact: str) -> list[ContactState]:
         return [state for state in self.list_for_account(account) if state.contact == contact]

@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 
 from sms_automation import keys
 from sms_automation.adapters.dynamo_json import from_attributes, plain, to_attributes
+from sms_automation.adapters.index_reads import indexed_items
 from sms_automation.conversations.model import (
     WAITING,
     Conversation,
@@ -188,9 +189,8 @@ class DynamoConversationStore:
             ScanIndexForward=False,
             PaginationConfig={"MaxItems": limit},
         )
-        for page in pages:
-            for item in page.get("Items", []):
-                yield conversation_from_item(from_attributes(item))
+        for item in indexed_items(self._client, self._table, pages):
+            yield conversation_from_item(from_attributes(item))
 
     def set_execution(self, message_sid: str, step_id: str, execution_arn: str) -> None:
         self._update(message_sid, step_id, "SET execution_arn = :arn", {":arn": execution_arn})

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sms_automation import keys
 from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
 from sms_automation.adapters.dynamo_json import from_attributes, to_attributes
+from sms_automation.adapters.index_reads import indexed_items
 from sms_automation.inbound.rejections import StorageUnavailable
 
 if TYPE_CHECKING:
@@ -59,7 +60,8 @@ def newest_first(
     index: str = keys.GSI1,
 ) -> Iterator[dict[str, Any]]:
     """The items under ``index_pk`` on ``index`` (``gsi1`` or ``gsi2``: their sort keys start
-    with a timestamp), newest first, read page by page as the caller goes on."""
+    with a timestamp), newest first, read page by page as the caller goes on (the index holds
+    keys only: ``index_reads``)."""
     pages = client.get_paginator("query").paginate(
         TableName=table_name,
         IndexName=index,
@@ -69,6 +71,5 @@ def newest_first(
         ScanIndexForward=False,
         PaginationConfig={"PageSize": max(1, min(page_size, 100))},
     )
-    for page in pages:
-        for attributes in page.get("Items", []):
-            yield from_attributes(attributes)
+    for attributes in indexed_items(client, table_name, pages):
+        yield from_attributes(attributes)

@@ -72,14 +72,19 @@ class DynamoReceivedMessages:
                 TableName=self._table,
                 IndexName=keys.GSI1,
                 KeyConditionExpression="#pk = :pk AND #sk BETWEEN :since AND :until",
-                ExpressionAttributeNames={"#pk": keys.GSI1_PK, "#sk": keys.GSI1_SK},
                 ExpressionAttributeValues={
                     ":pk": {"S": index_pk},
                     ":since": {"S": utc_timestamp(since)},
                     ":until": {"S": utc_timestamp(until) + _AFTER_EVERY_SID},
                 },
-                ProjectionExpression="message_sid, account, received_at",
+                # The index holds keys only: the message (or run) id is its table key's.
+                ProjectionExpression="#table_pk",
+                ExpressionAttributeNames={
+                    "#pk": keys.GSI1_PK,
+                    "#sk": keys.GSI1_SK,
+                    "#table_pk": keys.PK,
+                },
             )
             for page in pages:
                 for item in page.get("Items", []):
-                    yield item["message_sid"]["S"]
+                    yield keys.message_sid_of(item[keys.PK]["S"])
