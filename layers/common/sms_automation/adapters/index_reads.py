@@ -58,10 +58,13 @@ def items_by_key(
         if attempt:
             time.sleep(pause)
             pause *= 2
-        response = client.batch_get_item(RequestItems={table_name: {"Keys": wanted}})
+        response: Mapping[str, Any] = client.batch_get_item(
+            RequestItems={table_name: {"Keys": wanted}}
+        )
         for item in response.get("Responses", {}).get(table_name, []):
             found[_identity(item)] = item
-        wanted = list(response.get("UnprocessedKeys", {}).get(table_name, {}).get("Keys", []))
+        unprocessed = response.get("UnprocessedKeys", {}).get(table_name, {})
+        wanted = list(unprocessed.get("Keys", []))
     if wanted:
         raise ClientError(
             {
