@@ -54,7 +54,7 @@ URL_HINTS = (
     "a proxy, tunnel or custom domain changes the host: use the public URL Twilio calls, "
     "not the one the server sees",
     "a port: only the default port (added) and the given port (removed) are tried",
-    "the API Gateway stage path (e.g. /Prod) missing or added",
+    "a stage path (e.g. /Prod) added: the stack's HTTP APIs serve their $default stage, none",
     "the query string must be byte for byte the configured one, same order and encoding",
 )
 FORM_HINTS = (
