@@ -411,7 +411,7 @@ def test_api_refuses_an_unsigned_request_and_starts_nothing(
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=30)
     assert refused.value.code == 403
-    assert json.load(refused.value) == {"message": "Missing Authentication Token"}
+    assert json.load(refused.value) == {"message": "Forbidden"}  # an HTTP API's IAM refusal
 
     assert recent_run_ids(cli_env) == before
     status, answer = read_by_api(cli_env, api_url, run_id_for("demo", key))
