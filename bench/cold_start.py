@@ -168,26 +168,17 @@ def _wait(function: str) -> Scenario:
 
 
 def _automation_api() -> Scenario:
-    path = "/automations/acme/reminder/runs"
-    resource = "/automations/{account}/{name}/runs"
+    from tests.support.events import automations_api_event
+
     return Scenario(
-        event={
-            "resource": resource,
-            "path": path,
-            "httpMethod": "POST",
-            "headers": {"Content-Type": "application/json"},
-            "queryStringParameters": None,
-            "pathParameters": {"account": "acme", "name": "reminder"},
-            "requestContext": {
-                "resourcePath": resource,
-                "httpMethod": "POST",
-                "path": f"/dev{path}",
-                "stage": "dev",
-                "identity": {"userArn": "arn:aws:iam::123456789012:role/bench"},
-            },
-            "body": json.dumps({"to": "+14155550101", "idempotency_key": "bench-1"}),
-            "isBase64Encoded": False,
-        },
+        event=automations_api_event(
+            "POST",
+            "acme",
+            "reminder",
+            headers={"Content-Type": "application/json"},
+            body=json.dumps({"to": "+14155550101", "idempotency_key": "bench-1"}),
+            caller_arn="arn:aws:iam::123456789012:role/bench",
+        ),
         aws={"dynamodb.GetItem": [{}]},
         succeeded=lambda response: response.get("statusCode") == 404,
         note="a start for an unknown account: GetItem, 404",
