@@ -565,3 +565,24 @@ def test_the_log_level_cannot_drop_the_metrics(raw_template: Template) -> None:
     level would drop every one of them, and the dashboard and alarms would go blind."""
     allowed = set(raw_template["Parameters"]["LogLevel"]["AllowedValues"])
     assert allowed <= {"DEBUG", "INFO"}
+
+
+def test_tracing_is_one_parameter_off_by_default(transformed_template: Template) -> None:
+    """X-Ray's cost is opt-in: Lambda's Active sampling (1/s + 5 %) cannot be lowered and would
+    trace nearly every request at an even volume (docs/cost.md); ``Tracing=Active`` turns it on
+    for every function and the state machine at once."""
+    parameter = transformed_template["Parameters"]["Tracing"]
+    assert parameter["Default"] == "PassThrough"
+    assert set(parameter["AllowedValues"]) == {"PassThrough", "Active"}
+    resources = transformed_template["Resources"].items()
+    functions = {name: r for name, r in resources if r["Type"] == "AWS::Lambda::Function"}
+    assert functions
+    for name, function in functions.items():
+        assert function["Properties"]["TracingConfig"] == {"Mode": {"Ref": "Tracing"}}, name
+    machines = [r for _, r in resources if r["Type"] == "AWS::StepFunctions::StateMachine"]
+    assert [m["Properties"]["TracingConfiguration"] for m in machines] == [
+        {"Enabled": {"Fn::If": ["IsTracingActive", True, False]}}
+    ]
+    assert transformed_template["Conditions"]["IsTracingActive"] == {
+        "Fn::Equals": [{"Ref": "Tracing"}, "Active"]
+    }
