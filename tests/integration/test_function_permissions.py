@@ -346,3 +346,43 @@ def test_the_processor_deferring_and_replaying_a_record_makes_only_the_calls_its
             )
             in made
         )
+
+
+def test_the_console_api_makes_only_the_calls_its_role_grants(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every console route over an answered conversation (the table, gsi1 and the items behind
+    it), against ConsoleApiFunction's read-only role; a role without gsi1 would be refused."""
+    import copy
+
+    from functions.console_api import handler as console
+    from tests.integration.test_console_api import MESSAGE, MESSAGES, SUMMARY, THREAD
+    from tests.integration.test_console_api import TRIGGERS as CONSOLE_TRIGGERS
+    from tests.integration.test_console_api import call as console_call
+    from tests.support.template import load_template
+
+    world.push(yaml.safe_dump(CONSOLE_TRIGGERS))
+    book = world.text("book")
+    world.registered(book)
+    world.text("yes")
+    calls = AwsCalls.install(monkeypatch)
+    clear_cached_dependencies(console)
+    with calls.recording("ConsoleApiFunction"):
+        for route, path in [(MESSAGES, {}), (THREAD, {"contact": ALICE}),
+                            (MESSAGE, {"sid": book}), (SUMMARY, {})]:  # fmt: skip
+            assert console_call(route, "[viewer]", account="acme", **path)["statusCode"] == 200
+        assert console_call("/console/api/accounts", "[admin]")["statusCode"] == 200
+    clear_cached_dependencies(console)
+    made = calls.of("ConsoleApiFunction")
+    names = {"AppTable": world.table}
+    assert {c.action for c in made} == {"dynamodb:BatchGetItem", "dynamodb:GetItem",
+                                        "dynamodb:Query"}  # fmt: skip
+    assert role_policy("ConsoleApiFunction", stack_name=STACK_NAME, names=names).denied(made) == []
+    template = copy.deepcopy(load_template())
+    [statement] = template["Resources"]["ConsoleApiFunction"]["Properties"]["Policies"][0][
+        "Statement"
+    ]
+    statement["Resource"] = [{"Fn::GetAtt": ["AppTable", "Arn"]}]
+    table_only = role_policy("ConsoleApiFunction", stack_name=STACK_NAME, names=names,
+                             template=template)  # fmt: skip
+    assert table_only.denied(made), "the listings query gsi1: a role without it is refused"

@@ -10,7 +10,7 @@ import base64
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from twilio.request_validator import RequestValidator
 
@@ -234,4 +234,34 @@ def automations_api_event(
         raw_query=raw_query,
         stage=stage,
         authorizer={"iam": iam} if iam is not None else None,
+    )
+
+
+def console_api_event(
+    route: str,
+    path_parameters: dict[str, str] | None = None,
+    *,
+    groups: str | None = "[viewer]",
+    raw_query: str = "",
+    email: str = "ann@example.com",
+) -> dict[str, Any]:
+    """A console API event as API Gateway passes it after its JWT authorizer accepted the
+    token: the claims under ``authorizer.jwt.claims``, ``cognito:groups`` stringified as AWS
+    does (``"[admin account:acme]"``); ``groups`` None: a user in no group (no claim)."""
+    raw_path = route
+    for name, value in (path_parameters or {}).items():
+        raw_path = raw_path.replace("{" + name + "}", quote(value, safe=""))
+    claims: dict[str, Any] = {"email": email, "token_use": "id", "sub": "0f1e2d3c"}
+    if groups is not None:
+        claims["cognito:groups"] = groups
+    return http_api_event(
+        "GET",
+        f"GET {route}",
+        raw_path,
+        path_parameters=path_parameters,
+        headers={"authorization": "Bearer eyJ.redacted.sig"},
+        body=None,
+        raw_query=raw_query,
+        stage="$default",
+        authorizer={"jwt": {"claims": claims, "scopes": None}},
     )

@@ -81,12 +81,12 @@ def test_transformed_template_follows_convention(name: str, transformed_template
     assert TRANSFORMED_CHECKS[name](transformed_template) == []
 
 
-def test_transform_keeps_two_http_apis_each_on_its_default_stage(
+def test_transform_keeps_three_http_apis_each_on_its_default_stage(
     transformed_template: Template,
 ) -> None:
     apis = [logical_id for logical_id, _ in checks.resources(transformed_template, checks.HTTP_API)]
     stages = [r for _, r in checks.resources(transformed_template, checks.HTTP_API_STAGE)]
-    assert apis == ["AutomationsApi", "WebhookApi"]
+    assert apis == ["AutomationsApi", "ConsoleApi", "WebhookApi"]
     assert [s["Properties"]["StageName"] for s in stages] == ["$default"] * len(apis)
     assert list(checks.resources(transformed_template, *checks.GENERATED_API_TYPES)) == []
     assert list(checks.resources(transformed_template, "AWS::ApiGateway::Stage")) == []

@@ -98,7 +98,7 @@ class ProcessorSettings:
 
 @dataclass(frozen=True, slots=True)
 class AutomationSettings:
-    """The automations API and the automation events."""
+    """The automations API, the automation events and the console API (the app table only)."""
 
     table_name: str
 

@@ -1,0 +1,93 @@
+"""The console's reads on the app table (``console.reads`` ports): an account's message index
+one bounded page at a time, the day's count, contacts' opt-out state and open conversations.
+
+The message index (``gsi1``, keys only: ``index_reads``) is queried under the account's own
+partition key; a page resumes after a sort key the caller gives, never after a table key it
+gives, so no cursor can start a read in another account's partition.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final
+
+from sms_automation import keys
+from sms_automation.adapters.contact_store import DynamoContactStore
+from sms_automation.adapters.conversation_store import DynamoConversationStore
+from sms_automation.adapters.dynamo_json import from_attributes
+from sms_automation.adapters.index_reads import items_by_key
+from sms_automation.console.reads import IndexPage
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+MAX_COUNT_PAGES: Final = 20
+
+
+class DynamoMessageIndex:
+    def __init__(self, table_name: str, client: DynamoDBClient) -> None:
+        self._table = table_name
+        self._client = client
+
+    def page(
+        self, account: str, *, after: str | None, since: str | None, until: str | None, size: int
+    ) -> IndexPage:
+        request = self._request(account, since, until)
+        request["Limit"] = max(1, min(size, 100))
+        if after is not None:
+            partition = keys.account_messages_index_pk(account)
+            sid = after.rpartition("#")[2]
+            start = {keys.GSI1_PK: partition, keys.GSI1_SK: after, **keys.message_key(sid)}
+            request["ExclusiveStartKey"] = {name: {"S": value} for name, value in start.items()}
+        response = self._client.query(**request)
+        index_items = response.get("Items", [])
+        item_keys = [{keys.PK: i[keys.PK], keys.SK: i[keys.SK]} for i in index_items]
+        items = [from_attributes(i) for i in items_by_key(self._client, self._table, item_keys)]
+        more = "LastEvaluatedKey" in response and index_items
+        end_key = index_items[-1][keys.GSI1_SK]["S"] if more else None
+        return IndexPage(items=items, end_key=end_key)
+
+    def count(self, account: str, since: str, until: str) -> int:
+        request = self._request(account, since, until)
+        request["Select"] = "COUNT"
+        total = 0
+        for _ in range(MAX_COUNT_PAGES):
+            response = self._client.query(**request)
+            total += int(response.get("Count", 0))
+            if "LastEvaluatedKey" not in response:
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return total
+
+    def _request(self, account: str, since: str | None, until: str | None) -> dict[str, Any]:
+        condition = "#pk = :pk"
+        values: dict[str, Any] = {":pk": {"S": keys.account_messages_index_pk(account)}}
+        if since or until:
+            condition += " AND #sk BETWEEN :since AND :until"
+            values[":since"] = {"S": since or "0"}
+            values[":until"] = {"S": until or "~"}
+        return {
+            "TableName": self._table,
+            "IndexName": keys.GSI1,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": {"#pk": keys.GSI1_PK, "#sk": keys.GSI1_SK}
+            if (since or until)
+            else {"#pk": keys.GSI1_PK},
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+        }
+
+
+class DynamoContactOptOut:
+    def __init__(self, table_name: str, client: DynamoDBClient) -> None:
+        self._contacts = DynamoContactStore(table_name, client)
+
+    def opted_out(self, account: str, contact: str) -> bool:
+        return any(state.opted_out for state in self._contacts.for_contact(account, contact))
+
+
+class DynamoOpenConversations:
+    def __init__(self, table_name: str, client: DynamoDBClient) -> None:
+        self._conversations = DynamoConversationStore(table_name, client)
+
+    def waiting(self, account: str, limit: int) -> int:
+        return sum(1 for c in self._conversations.for_account(account, limit=limit) if c.waiting)

@@ -1,0 +1,322 @@
+"""The console's read use cases, over ports (``typing.Protocol``): what each route answers.
+
+Every use case takes the ``access.Principal`` first and checks the account against its scope
+before reading anything (``AccessDenied``). Listings are bounded: a page scans at most
+``MAX_SCANNED`` index entries whatever the filters, and says where it stopped (``scanned_to``,
+the time of the last entry scanned, with ``next_cursor`` to go on), so a search that matches
+nothing costs the same as one that matches everything. Never an auth token: an account is
+shown by its name, numbers, receive switch and time zone only.
+
+The inbox lists what the account's message index holds (inbound messages); what the project
+sent appears in a contact's thread, from each message's action log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+from sms_automation.accounts import Account
+from sms_automation.console.access import Principal
+from sms_automation.console.queries import BadRequest, Cursor, MessageQuery
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+MAX_SCANNED: Final = 300
+"""Index entries one inbox page or thread reads at most, matching or not."""
+SUMMARY_MAX_MESSAGES: Final = 100
+"""Messages of a day whose action logs the summary reads for sent / failed."""
+SUMMARY_MAX_CONVERSATIONS: Final = 500
+TWILIO_ERROR_URL: Final = "https://www.twilio.com/docs/api/errors/{code}"
+FAILED_STATES: Final = frozenset({"failed", "undelivered", "canceled"})
+
+
+class NotFound(Exception):
+    """Nothing of that name in this account (404)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IndexPage:
+    items: list[dict[str, Any]]
+    """The messages, newest first, each with its index sort key ``gsi1sk``."""
+    end_key: str | None
+    """The sort key of the page's last index entry when more follow; None at the end."""
+
+
+class AccountReader(Protocol):
+    def list(self) -> list[Account]: ...
+
+    def get(self, name: str) -> Account | None: ...
+
+
+class MessageIndex(Protocol):
+    def page(
+        self, account: str, *, after: str | None, since: str | None, until: str | None, size: int
+    ) -> IndexPage:
+        """Messages of ``account`` newest first, after the sort key ``after``, within the
+        sort-key bounds ``since`` / ``until``."""
+        ...
+
+    def count(self, account: str, since: str, until: str) -> int: ...
+
+
+class MessageRecords(Protocol):
+    def get(self, message_sid: str) -> dict[str, Any] | None: ...
+
+
+class ActionLogs(Protocol):
+    def of(self, message_sid: str) -> dict[str, Any]: ...
+
+    def conversations(self, message_sid: str) -> list[dict[str, Any]]: ...
+
+
+class ContactStates(Protocol):
+    def opted_out(self, account: str, contact: str) -> bool: ...
+
+
+class OpenConversations(Protocol):
+    def waiting(self, account: str, limit: int) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleReads:
+    accounts: AccountReader
+    index: MessageIndex
+    messages: MessageRecords
+    action_logs: ActionLogs
+    contacts: ContactStates
+    conversations: OpenConversations
+
+    def me(self, principal: Principal) -> dict[str, Any]:
+        return principal.as_dict()
+
+    def account_list(self, principal: Principal) -> dict[str, Any]:
+        visible = [a for a in self.accounts.list() if principal.may_read(a.name)]
+        return {"items": [account_view(a) for a in sorted(visible, key=lambda a: a.name)]}
+
+    def inbox(self, principal: Principal, account: str, query: MessageQuery) -> dict[str, Any]:
+        self._account(principal, account)
+        if query.cursor is not None and query.cursor.account != account:
+            principal.require_account(query.cursor.account)
+            raise BadRequest("the cursor belongs to another account's listing")
+        after = query.cursor.after if query.cursor else None
+        found: list[dict[str, Any]] = []
+        scanned_to = None
+        for item, position in self._scan(account, after, query.since, query.until):
+            if position is None:
+                return {"items": found, "next_cursor": None, "scanned_to": scanned_to}
+            after, scanned_to = position, item.get("received_at") or scanned_to
+            if matches(item, query):
+                found.append(message_view(item))
+            if len(found) >= query.limit:
+                return _page(found, account, after, scanned_to)
+        return _page(found, account, after, scanned_to)  # the scan budget ran out: go on later
+
+    def _scan(
+        self, account: str, after: str | None, since: str | None, until: str | None
+    ) -> Iterator[tuple[dict[str, Any], str | None]]:
+        """Up to ``MAX_SCANNED`` messages with the sort key to resume after each; a final
+        ``({}, None)`` when the listing ends within the budget."""
+        scanned = 0
+        while scanned < MAX_SCANNED:
+            size = min(100, MAX_SCANNED - scanned)
+            page = self.index.page(account, after=after, since=since, until=until, size=size)
+            for item in page.items:
+                scanned += 1
+                after = str(item.get("gsi1sk", after))
+                yield item, after
+            if page.end_key is None:
+                yield {}, None
+                return
+            after = page.end_key
+
+    def thread(self, principal: Principal, account: str, contact: str) -> dict[str, Any]:
+        self._account(principal, account)
+        inbound = [
+            item
+            for item, position in self._scan(account, None, None, None)
+            if position is not None and item.get("from_number") == contact
+        ]
+        entries: dict[str, dict[str, Any]] = {}
+        for item in inbound:
+            sid = str(item.get("message_sid", ""))
+            entries.setdefault(sid, _thread_entry(sid, "inbound", item, "received", "message"))
+        for item in inbound:
+            for entry in self._sent_for(str(item.get("message_sid", "")), contact):
+                existing = entries.get(entry["sid"])
+                if existing is not None and entry["kind"] == "conversation_answer":
+                    existing["kind"], existing["status"] = entry["kind"], entry["status"]
+                else:
+                    entries.setdefault(entry["sid"], entry)
+        ordered = sorted(entries.values(), key=lambda e: (str(e["at"] or ""), e["sid"]))
+        opted_out = self.contacts.opted_out(account, contact)
+        return {"items": ordered, "opted_out": opted_out, "scanned_messages": MAX_SCANNED}
+
+    def _sent_for(self, message_sid: str, contact: str) -> Iterator[dict[str, Any]]:
+        """What a message's run sent the contact (a conversation's prompt shown with its text)
+        and the answers its conversations got."""
+        conversations = [
+            c for c in self.action_logs.conversations(message_sid) if c.get("contact") == contact
+        ]
+        # The prompt is sent by the step "{conversation's step}/prompt" (conversations.service).
+        prompts = {
+            str(c["id"]).partition(":")[2] + "/prompt": c for c in conversations if c.get("prompt")
+        }
+        prompted: set[str] = set()
+        for step in self.action_logs.of(message_sid).get("steps", []):
+            sid = step.get("resource_sid")
+            if not (sid and str(sid).startswith(("SM", "MM"))):
+                continue
+            status = (step.get("delivery") or {}).get("status") or step.get("state")
+            at = step.get("finished_at") or step.get("started_at")
+            conversation = prompts.get(str(step.get("step_id")))
+            if conversation is not None:
+                prompted.add(str(conversation["id"]))
+            kind = "message" if conversation is None else "conversation_prompt"
+            body = None if conversation is None else conversation["prompt"]
+            yield {"sid": sid, "direction": "outbound", "body": body, "at": at,
+                   "status": status, "kind": kind}  # fmt: skip
+        for conversation in conversations:
+            if conversation.get("prompt") and str(conversation["id"]) not in prompted:
+                yield _thread_entry(str(conversation["id"]), "outbound", {
+                    "body": conversation["prompt"], "received_at": conversation["started_at"]
+                }, str(conversation.get("status")), "conversation_prompt")  # fmt: skip
+            for reply in conversation.get("replies", []):
+                status = "valid" if reply.get("valid") else "invalid"
+                yield _thread_entry(str(reply["sid"]), "inbound", reply, status,
+                                    "conversation_answer")  # fmt: skip
+
+    def message(self, principal: Principal, account: str, message_sid: str) -> dict[str, Any]:
+        self._account(principal, account)
+        item = self.messages.get(message_sid)
+        if item is None or item.get("account") != account:
+            raise NotFound(f"account {account!r} has no message {message_sid!r}")
+        steps = [step_view(step) for step in self.action_logs.of(message_sid).get("steps", [])]
+        return {
+            "sid": message_sid,
+            "parameters": dict(item.get("params") or {}),
+            "text": item.get("thinkautomation_text", ""),
+            "steps": steps,
+        }
+
+    def summary(
+        self, principal: Principal, account: str, day: date | None, now: datetime
+    ) -> dict[str, Any]:
+        from sms_automation.time_zones import time_zone  # zoneinfo: only when a summary is asked
+
+        record = self._account(principal, account)
+        zone = time_zone(record.timezone or "UTC")
+        day = day or now.astimezone(zone).date()
+        since, until = day_bounds(day, zone)
+        received = self.index.count(account, since, until)
+        sent = failed = counted = 0
+        for item, position in self._scan(account, None, since, until):
+            if position is None or counted >= SUMMARY_MAX_MESSAGES:
+                break
+            counted += 1
+            for step in self.action_logs.of(str(item.get("message_sid", ""))).get("steps", []):
+                if step.get("resource_sid"):
+                    status = (step.get("delivery") or {}).get("status")
+                    failed, sent = (
+                        (failed + 1, sent) if status in FAILED_STATES else (failed, sent + 1)
+                    )
+                elif step.get("kind") == "send_sms" and step.get("state") == "failed":
+                    failed += 1
+        return {
+            "date": day.isoformat(),
+            "time_zone": zone.key,
+            "received": received,
+            "sent": sent,
+            "failed": failed,
+            "open_conversations": self.conversations.waiting(account, SUMMARY_MAX_CONVERSATIONS),
+            "complete": counted < SUMMARY_MAX_MESSAGES or received <= SUMMARY_MAX_MESSAGES,
+        }
+
+    def _account(self, principal: Principal, account: str) -> Account:
+        principal.require_account(account)  # before any read: no existence oracle
+        record = self.accounts.get(account)
+        if record is None:
+            raise NotFound(f"no account {account!r}")
+        return record
+
+
+def account_view(account: Account) -> dict[str, Any]:
+    """What the console shows of an account: never its SID's secret, never a token."""
+    return {
+        "name": account.name,
+        "numbers": sorted(account.own_numbers),
+        "receive": account.receive_enabled,
+        "time_zone": account.timezone or "UTC",
+    }
+
+
+def message_view(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "sid": item.get("message_sid", ""),
+        "direction": "inbound",
+        "from": item.get("from_number", ""),
+        "to": item.get("to_number", ""),
+        "body": str(item.get("body", "")),
+        "at": item.get("received_at", ""),
+        "status": "received",
+        "channel": item.get("channel", "sms"),
+    }
+
+
+def step_view(step: Mapping[str, Any]) -> dict[str, Any]:
+    delivery = step.get("delivery") or {}
+    code = delivery.get("error_code")
+    return {
+        "step": step.get("step_id", ""),
+        "state": step.get("state", ""),
+        "detail": step.get("detail", ""),
+        "twilio_sid": step.get("resource_sid") or None,
+        "error_code": code,
+        "error_url": TWILIO_ERROR_URL.format(code=code) if str(code or "").isdigit() else None,
+    }
+
+
+def matches(item: Mapping[str, Any], query: MessageQuery) -> bool:
+    if query.contact and item.get("from_number") != query.contact:
+        return False
+    if query.number and item.get("to_number") != query.number:
+        return False
+    if query.channel and item.get("channel") != query.channel:
+        return False
+    return not query.text or query.text in str(item.get("body", "")).casefold()
+
+
+def day_bounds(day: date, zone: ZoneInfo) -> tuple[str, str]:
+    """The UTC sort-key bounds of ``day`` in ``zone``: from its first millisecond up to (not
+    including) the next day's."""
+    start = datetime.combine(day, time(), zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
+    last = end - timedelta(milliseconds=1)
+    return _stamp(start), _stamp(last) + "~"
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _page(
+    found: list[dict[str, Any]], account: str, after: str | None, scanned_to: str | None
+) -> dict[str, Any]:
+    cursor = Cursor(account, after).encode() if after else None
+    return {"items": found, "next_cursor": cursor, "scanned_to": scanned_to}
+
+
+def _thread_entry(
+    sid: str, direction: str, item: Mapping[str, Any], status: str, kind: str
+) -> dict[str, Any]:
+    return {
+        "sid": sid,
+        "direction": direction,
+        "body": str(item.get("body", "")),
+        "at": item.get("received_at", ""),
+        "status": status,
+        "kind": kind,
+    }
