@@ -21,6 +21,7 @@ from functions.inbound_webhook import handler
 from sms_automation import keys
 from sms_automation.adapters.dynamo_json import from_attributes
 from sms_automation.adapters.message_store import DynamoMessageStore
+from sms_automation.inbound.message import message_view
 from sms_automation.signature import url_with_body_hash
 from tests.support.aws import (
     TEST_ACCOUNT_SID,
@@ -43,6 +44,7 @@ from tests.support.events import (
     twilio_signature,
     webhook_event,
 )
+from tests.support.item_size import item_size
 from tests.support.template import create_table_kwargs
 
 pytestmark = pytest.mark.integration
@@ -68,7 +70,7 @@ class Stack:
     def stored_messages(self) -> list[dict[str, Any]]:
         items = self.dynamodb.scan(TableName=self.table_name)["Items"]
         return [
-            from_attributes(item)
+            message_view(from_attributes(item))
             for item in items
             if item.get("kind", {}).get("S") == keys.KIND_INBOUND_MESSAGE
         ]
@@ -101,6 +103,19 @@ def test_webhook_stores_each_message_shape_verbatim(stack: Stack, example: dict[
     assert item["headers"]["X-Twilio-Signature"]
     assert item["headers"]["I-Twilio-Idempotency-Token"]
     assert item["thinkautomation_text"].startswith("FROM: ")
+
+
+def test_webhook_stores_a_typical_form_in_one_write_unit(stack: Stack) -> None:
+    """The stored item holds each value once (docs/cost.md: 1 WRU, not 2)."""
+    assert_empty_twiml(stack.invoke(signed_webhook_event("acme", SMS["raw_body"], TEST_AUTH_TOKEN)))
+    [raw] = [
+        from_attributes(item)
+        for item in stack.dynamodb.scan(TableName=stack.table_name)["Items"]
+        if item.get("kind", {}).get("S") == keys.KIND_INBOUND_MESSAGE
+    ]
+    assert item_size(raw) <= 1024
+    assert "thinkautomation_text" not in raw
+    assert "from_number" not in raw
 
 
 def test_webhook_accepts_a_base64_encoded_body(stack: Stack) -> None:

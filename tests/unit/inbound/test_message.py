@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -11,9 +12,11 @@ from sms_automation.inbound.message import (
     InboundMessage,
     channel_of,
     media_of,
+    message_view,
     thinkautomation_text,
 )
-from tests.support.events import inbound_example, inbound_examples
+from tests.support.events import FIXTURES, inbound_example, inbound_examples
+from tests.support.item_size import item_size, write_units
 
 HEADERS = {"User-Agent": "TwilioProxy/1.1", "X-Twilio-Signature": "c2lnbmF0dXJl"}
 
@@ -23,9 +26,14 @@ def message(example_id: str, account: str = "acme") -> InboundMessage:
     return InboundMessage(account, "2026-11-26T18:00:00.000Z", params, HEADERS)  # type: ignore[arg-type]
 
 
+def read(example_id: str) -> dict[str, Any]:
+    """The stored item as its readers see it."""
+    return message_view(message(example_id).to_item())
+
+
 @pytest.mark.parametrize("example", inbound_examples()["examples"], ids=lambda e: e["id"])
 def test_item_keeps_every_param_verbatim_and_derives_the_channel(example: dict[str, Any]) -> None:
-    item = message(example["id"]).to_item()
+    item = read(example["id"])
     assert item["params"] == dict(example["params"])
     assert item["channel"] == example["channel"]
     assert item["kind"] == keys.KIND_INBOUND_MESSAGE
@@ -39,14 +47,14 @@ def test_item_indexes_the_message_under_its_account_by_time() -> None:
 
 
 def test_item_lists_mms_media_in_order() -> None:
-    item = message("mms_two_images").to_item()
+    item = read("mms_two_images")
     assert item["num_media"] == 2
     assert [m["content_type"] for m in item["media"]] == ["image/jpeg", "image/png"]
     assert item["media"][1]["url"].endswith("/Media/ME00000000000000000000000000000002")
 
 
 def test_item_types_whatsapp_fields() -> None:
-    item = message("whatsapp_text").to_item()
+    item = read("whatsapp_text")
     assert item["from_number"] == "whatsapp:+14155550103"
     assert item["profile_name"] == "Zoë 🌻"
     assert item["wa_id"] == "14155550103"
@@ -54,11 +62,11 @@ def test_item_types_whatsapp_fields() -> None:
 
 
 def test_item_records_opt_out_type_for_stop() -> None:
-    assert message("sms_stop").to_item()["opt_out_type"] == "STOP"
+    assert read("sms_stop")["opt_out_type"] == "STOP"
 
 
 def test_item_keeps_geography_and_segments() -> None:
-    item = message("sms_plain").to_item()
+    item = read("sms_plain")
     assert item["from_geo"] == {"city": "BROOKLYN", "state": "NY", "zip": "11201", "country": "US"}
     assert item["to_geo"]["city"] == ""
     assert item["num_segments"] == 1
@@ -114,6 +122,70 @@ def test_thinkautomation_text_matches_the_documented_format() -> None:
     )
 
 
-def test_thinkautomation_text_is_stored_with_the_item() -> None:
-    item = message("sms_stop").to_item()
+def test_thinkautomation_text_is_read_with_the_item() -> None:
+    item = read("sms_stop")
     assert "BODY: STOP\n" in item["thinkautomation_text"]
+
+
+# --- one write unit (docs/cost.md) and what the readers see ------------------------------------
+
+TYPED_COPIES = json.loads((FIXTURES / "stored_messages_typed_copies.json").read_text("utf-8"))
+TWILIO_HEADERS: dict[str, str] = TYPED_COPIES["headers"]
+
+
+def test_item_size_counts_names_and_values_as_dynamodb_does() -> None:
+    assert item_size({"ab": "héllo"}) == 2 + 6
+    assert item_size({"m": {"k": "v"}, "l": ["x", "yz"]}) == (1 + 3 + 1 + 1 + 1) + (1 + 3 + 2 + 3)
+    assert item_size({"n": 12345, "b": True, "z": None}) == (1 + 4) + 2 + 2
+
+
+@pytest.mark.parametrize("example_id", ["sms_plain", "sms_stop", "whatsapp_text"])
+def test_a_typical_inbound_form_is_stored_in_one_write_unit(example_id: str) -> None:
+    """All of Twilio's parameters and the kept headers, once: under 1 KB as DynamoDB counts it
+    (the typed copies made the same message ~2 KB, two write units)."""
+    params = tuple(tuple(pair) for pair in inbound_example(example_id)["params"])
+    item = InboundMessage("acme", "2026-11-26T18:00:00.000Z", params, TWILIO_HEADERS).to_item()  # type: ignore[arg-type]
+    assert item_size(item) <= 1024
+    assert write_units(item) == 1
+    assert write_units(TYPED_COPIES["items"][example_id]) == 2
+
+
+@pytest.mark.parametrize("example_id", sorted(TYPED_COPIES["items"]))
+def test_readers_see_every_field_the_typed_copies_gave_them(example_id: str) -> None:
+    """What the old item stored is what the new item reads as: no reader loses a field."""
+    params = tuple(tuple(pair) for pair in inbound_example(example_id)["params"])
+    stored = InboundMessage("acme", "2026-11-26T18:00:00.000Z", params, TWILIO_HEADERS).to_item()  # type: ignore[arg-type]
+    assert message_view(stored) == TYPED_COPIES["items"][example_id]
+
+
+@pytest.mark.parametrize("example_id", sorted(TYPED_COPIES["items"]))
+def test_an_item_stored_with_typed_copies_reads_as_it_was_written(example_id: str) -> None:
+    old = TYPED_COPIES["items"][example_id]
+    assert message_view(old) == old
+
+
+def test_what_an_item_stores_wins_over_what_is_derived() -> None:
+    old = {**TYPED_COPIES["items"]["sms_plain"], "channel": "legacy", "body": "as stored"}
+    assert message_view(old)["channel"] == "legacy"
+    assert message_view(old)["body"] == "as stored"
+
+
+def test_an_automation_run_is_read_as_it_is() -> None:
+    run = {"kind": keys.KIND_AUTOMATION_RUN, "params": {"From": "+14155550101"}}
+    assert message_view(run) == run
+
+
+def test_the_item_stores_no_typed_copies() -> None:
+    item = message("sms_plain").to_item()
+    assert set(item) == {
+        keys.PK,
+        keys.SK,
+        keys.GSI1_PK,
+        keys.GSI1_SK,
+        "kind",
+        "account",
+        "message_sid",
+        "received_at",
+        "params",
+        "headers",
+    }

@@ -1,4 +1,5 @@
-"""Inbound messages in DynamoDB: written once (conditional put keyed by MessageSid), read back."""
+"""Inbound messages in DynamoDB: written once (conditional put keyed by MessageSid), read back
+as their readers see them (``inbound.message.message_view``: typed fields derived on read)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sms_automation import keys
 from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
 from sms_automation.adapters.dynamo_json import from_attributes, to_attributes
 from sms_automation.adapters.index_reads import indexed_items
+from sms_automation.inbound.message import message_view
 from sms_automation.inbound.rejections import StorageUnavailable
 
 if TYPE_CHECKING:
@@ -41,14 +43,14 @@ class DynamoMessageStore:
             TableName=self._table, Key=to_attributes(keys.message_key(message_sid))
         )
         attributes = response.get("Item")
-        return from_attributes(attributes) if attributes else None
+        return message_view(from_attributes(attributes)) if attributes else None
 
     def list_for_account(self, account: str, limit: int = 50) -> Iterator[dict[str, Any]]:
         """Newest first."""
-        yield from itertools.islice(
-            newest_first(self._client, self._table, keys.account_messages_index_pk(account), limit),
-            limit,
+        items = newest_first(
+            self._client, self._table, keys.account_messages_index_pk(account), limit
         )
+        yield from (message_view(item) for item in itertools.islice(items, limit))
 
 
 def newest_first(

@@ -1,6 +1,7 @@
-"""DynamoDB stream records (as Lambda delivers them) → the stored inbound message or automation
-run they carry. Plain dictionaries and boto3's deserializer: Powertools' stream data classes
-cost ~60 ms of a cold start for two lookups."""
+"""DynamoDB stream records (as Lambda delivers them) → the stored inbound message (as its readers
+see it: ``inbound.message.message_view``) or automation run they carry. Plain dictionaries and
+boto3's deserializer: Powertools' stream data classes cost ~60 ms of a cold start for two
+lookups."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from sms_automation import keys
 from sms_automation.adapters.dynamo_json import from_attributes
+from sms_automation.inbound.message import message_view
 
 
 class NotAnInboundMessage(ValueError):
@@ -24,4 +26,4 @@ def message_from_record(record: Mapping[str, Any]) -> dict[str, Any]:
             f"stream record {record.get('eventID', '?')} is not a new inbound message or "
             "automation run"
         )
-    return from_attributes(dict(image))
+    return message_view(from_attributes(dict(image)))

@@ -1,7 +1,12 @@
-"""The stored inbound message: every Twilio parameter verbatim, plus typed fields for readers.
+"""The stored inbound message: every Twilio parameter verbatim, once; typed fields on read.
 
-Twilio adds parameters without notice, so ``params`` keeps all of them exactly as received;
-the typed fields are derived, never a replacement.
+Twilio adds parameters without notice, so ``params`` keeps all of them exactly as received.
+The item stores each value once (``params``, the kept ``headers``, the keys, the message's
+id and the receive time: under 1 KB, one write unit, for a typical form); the typed fields
+readers use (``from_number``, ``body``, ``channel``, ``media``, ``thinkautomation_text``...)
+are derived from them by ``message_view`` when the item is read, never a replacement. Items
+written before (typed copies stored) read the same: what an item stores wins over what is
+derived.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ __all__ = [
     "first_values",
     "kept_headers",
     "media_of",
+    "message_view",
     "repeated_values",
     "thinkautomation_text",
 ]
@@ -116,44 +122,68 @@ class InboundMessage:
     def message_sid(self) -> str:
         return self.fields.get("MessageSid", "")
 
+    @property
+    def channel(self) -> str:
+        fields = self.fields
+        return channel_of(fields.get("From", ""), _int(fields.get("NumMedia")))
+
     def to_item(self) -> dict[str, Any]:
-        """The DynamoDB item (plain Python values; the store serialises them)."""
+        """The DynamoDB item (plain Python values; the store serialises them): each value
+        once. Readers see it through ``message_view``."""
         fields = self.fields  # computed once: it walks every parameter
         message_sid = fields.get("MessageSid", "")
-        num_media = _int(fields.get("NumMedia"))
-        sender = fields.get("From", "")
         item: dict[str, Any] = {
             **keys.message_key(message_sid),
             keys.GSI1_PK: keys.account_messages_index_pk(self.account),
             keys.GSI1_SK: f"{self.received_at}#{message_sid}",
             "kind": keys.KIND_INBOUND_MESSAGE,
             "account": self.account,
-            "message_sid": message_sid,
-            "account_sid": fields.get("AccountSid", ""),
+            "message_sid": message_sid,  # the id raw stream images and DLQ tools read
             "received_at": self.received_at,
             "params": fields,
             "headers": dict(self.headers),
-            "from_number": sender,
-            "to_number": fields.get("To", ""),
-            "body": fields.get("Body", ""),
-            "channel": channel_of(sender, num_media),
-            "num_media": num_media,
-            "media": media_of(fields),
-            "num_segments": _int(fields.get("NumSegments")),
-            "from_geo": _geography(fields, "From"),
-            "to_geo": _geography(fields, "To"),
-            "thinkautomation_text": thinkautomation_text(fields, self.headers),
         }
-        optional = {
-            "opt_out_type": fields.get("OptOutType"),
-            "messaging_service_sid": fields.get("MessagingServiceSid"),
-            "profile_name": fields.get("ProfileName"),
-            "wa_id": fields.get("WaId"),
-        }
-        item.update({name: value for name, value in optional.items() if value})
         if len(fields) < len(self.params):  # a name sent twice: keep every value
             item["repeated_params"] = repeated_values(self.params)
         return item
+
+
+def _typed_fields(params: Mapping[str, str], headers: Mapping[str, str]) -> dict[str, Any]:
+    num_media = _int(params.get("NumMedia"))
+    sender = params.get("From", "")
+    typed: dict[str, Any] = {
+        "message_sid": params.get("MessageSid", ""),
+        "account_sid": params.get("AccountSid", ""),
+        "from_number": sender,
+        "to_number": params.get("To", ""),
+        "body": params.get("Body", ""),
+        "channel": channel_of(sender, num_media),
+        "num_media": num_media,
+        "media": media_of(params),
+        "num_segments": _int(params.get("NumSegments")),
+        "from_geo": _geography(params, "From"),
+        "to_geo": _geography(params, "To"),
+        "thinkautomation_text": thinkautomation_text(params, headers),
+    }
+    optional = {
+        "opt_out_type": params.get("OptOutType"),
+        "messaging_service_sid": params.get("MessagingServiceSid"),
+        "profile_name": params.get("ProfileName"),
+        "wa_id": params.get("WaId"),
+    }
+    typed.update({name: value for name, value in optional.items() if value})
+    return typed
+
+
+def message_view(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored inbound message as its readers see it: the item plus the typed fields derived
+    from its ``params`` and ``headers``. What the item stores wins (items written with typed
+    copies read as they were); other kinds (automation runs) come back as they are."""
+    if item.get("kind") != keys.KIND_INBOUND_MESSAGE:
+        return dict(item)
+    params = {str(k): str(v) for k, v in (item.get("params") or {}).items()}
+    headers = {str(k): str(v) for k, v in (item.get("headers") or {}).items()}
+    return {**_typed_fields(params, headers), **item}
 
 
 def kept_headers(header: Any) -> dict[str, str]:

@@ -61,4 +61,4 @@ def receive_inbound(
     )
     item = message.to_item()
     stored = store.put_new(item)
-    return Received("stored" if stored else "duplicate", account.name, message_sid, item["channel"])
+    return Received("stored" if stored else "duplicate", account.name, message_sid, message.channel)
