@@ -16,6 +16,7 @@ from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.adapters.dynamo_json import from_attributes
 from sms_automation.adapters.index_reads import items_by_key
 from sms_automation.console.reads import IndexPage
+from sms_automation.inbound.message import message_view
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -41,7 +42,8 @@ class DynamoMessageIndex:
         response = self._client.query(**request)
         index_items = response.get("Items", [])
         item_keys = [{keys.PK: i[keys.PK], keys.SK: i[keys.SK]} for i in index_items]
-        items = [from_attributes(i) for i in items_by_key(self._client, self._table, item_keys)]
+        found = items_by_key(self._client, self._table, item_keys)
+        items = [message_view(from_attributes(item)) for item in found]  # typed fields on read
         more = "LastEvaluatedKey" in response and index_items
         end_key = index_items[-1][keys.GSI1_SK]["S"] if more else None
         return IndexPage(items=items, end_key=end_key)
