@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -34,6 +34,7 @@ ENV_WEBHOOK_BASE_URL = "SMS_AUTOMATION_WEBHOOK_BASE_URL"
 ENV_TWILIO_API_BASE_URL = "TWILIO_API_BASE_URL"
 ENV_DLQ_URL = "SMS_AUTOMATION_DLQ_URL"
 ENV_PROCESSOR_FUNCTION = "SMS_AUTOMATION_PROCESSOR_FUNCTION"
+ENV_USER_POOL = "SMS_AUTOMATION_USER_POOL_ID"
 DEFAULT_TWILIO_API_BASE_URL = "https://api.twilio.com"
 
 # Stack outputs the CLI reads (template.yaml must keep these names).
@@ -42,6 +43,7 @@ OUTPUT_SECRETS_PREFIX = "SecretsPrefix"
 OUTPUT_WEBHOOK_BASE_URL = "WebhookBaseUrl"
 OUTPUT_DLQ_URL = "TriggerProcessorDLQUrl"
 OUTPUT_PROCESSOR_FUNCTION = "TriggerProcessorFunctionName"
+OUTPUT_USER_POOL = "UserPoolId"
 
 # A synchronous invoke of the trigger processor may take its whole timeout (120 s); a retry
 # after a read timeout would run the same batch concurrently, so there is none.
@@ -121,6 +123,15 @@ class CliContext:
     @cached_property
     def processor_function_name(self) -> str:
         return self._setting(ENV_PROCESSOR_FUNCTION, OUTPUT_PROCESSOR_FUNCTION)
+
+    @cached_property
+    def user_pool_id(self) -> str:
+        """The console's Cognito user pool (``sms-automation console``)."""
+        return self._setting(ENV_USER_POOL, OUTPUT_USER_POOL)
+
+    @cached_property
+    def cognito(self) -> Any:
+        return boto3.client("cognito-idp")
 
     @cached_property
     def dynamodb(self) -> DynamoDBClient:

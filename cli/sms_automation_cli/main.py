@@ -34,6 +34,7 @@ COMMAND_MODULES = (  # each registers one command group (``local_status``: ``loc
     "run",
     "automations",
     "contacts",
+    "console",
 )
 
 
