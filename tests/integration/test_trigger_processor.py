@@ -437,3 +437,51 @@ def test_a_key_error_from_the_port_is_not_taken_for_a_missing_automation(world: 
     inbound_message = {**automation_run("-"), "kind": "inbound_message", "message_sid": SMS_SID}
     with pytest.raises(KeyError, match="a bug"):  # retried, not sent to the DLQ as gone
         processor_of(world, broken_port).process(inbound_message)
+
+
+def _dynamodb_calls() -> list[tuple[str, str, bool]]:
+    """From now on, every DynamoDB call a new client makes: (operation, the item's sort key,
+    strongly consistent). The processor's clients are built anew (its cache cleared)."""
+    calls: list[tuple[str, str, bool]] = []
+
+    def record(model: Any, params: Mapping[str, Any], **_: Any) -> None:
+        body = json.loads(params.get("body") or "{}")
+        key = body.get("Key") or body.get("Item") or {}
+        calls.append((model.name, key.get("sk", {}).get("S", ""), bool(body.get("ConsistentRead"))))
+
+    boto3.setup_default_session()
+    boto3.DEFAULT_SESSION.events.register("before-call.dynamodb", record)
+    clear_cached_dependencies(processor)
+    return calls
+
+
+def test_a_warm_processor_s_dynamodb_calls_per_ordinary_message(world: World) -> None:
+    """What docs/cost.md counts per inbound message when no trigger matches: the run record
+    (read by the intake and by the evaluation, written when started and when finished), the
+    conversation lookups, the trigger pointer. The account item is cached 30 s and the trigger
+    version (immutable) once per warm instance: the first message reads them, the next does
+    not; the finished run comes back from its update, not from another read."""
+    call_me_only = TRIGGERS.partition("  - name: auto-reply")[0]
+    push_triggers(world.table, call_me_only)
+    world.stream.new_records()
+    for index in range(2):
+        world.receive("sms_plain", **{SMS_SID: f"SM{index:032d}"})
+    calls = _dynamodb_calls()
+    assert world.deliver() == {"batchItemFailures": []}
+    assert world.sms_sent() == []
+    first_only = {
+        ("GetItem", "ACCOUNT", False),  # the account, cached 30 s
+        ("UpdateItem", "ACCOUNT", False),  # the number received on, remembered once
+        ("GetItem", "TRIGGERS#V00000002", True),  # the version the pointer names, kept
+    }
+    warm = [
+        ("GetItem", "RUN", True),
+        ("GetItem", "REPLY", True),
+        ("GetItem", "WAIT", True),
+        ("GetItem", "RUN", True),
+        ("GetItem", "TRIGGERS#CURRENT", True),
+        ("PutItem", "RUN", False),
+        ("UpdateItem", "RUN", False),
+    ]
+    assert [call for call in calls if call not in first_only] == warm + warm
+    assert sorted(set(calls) - set(warm)) == sorted(first_only)

@@ -17,6 +17,7 @@ from sms_automation.adapters.trigger_store import (
     MAX_SOURCE_BYTES,
     ConcurrentTriggerChange,
     DynamoTriggerStore,
+    KeptTriggerVersions,
     TriggerSourceTooLarge,
     TriggerVersionNotFound,
 )
@@ -99,6 +100,43 @@ def test_trigger_store_push_keeps_every_version_and_points_at_the_newest(table: 
     assert first.source == FIRST
     assert first.fingerprint == compile_triggers(parse_trigger_text(FIRST)).fingerprint
     assert [info.version for info in store.list_versions("acme")] == [2, 1]
+
+
+def test_kept_versions_read_the_pointer_every_time_and_each_version_once(table: str) -> None:
+    """The processor's source: a push applies to the very next message, and the immutable
+    version item is read once per warm instance, not twice per message."""
+    store = store_for(table)
+    reads: list[str] = []
+    boto3.setup_default_session()
+    boto3.DEFAULT_SESSION.events.register(
+        "before-call.dynamodb.GetItem",
+        lambda params, **_: reads.append(json.loads(params["body"])["Key"]["sk"]["S"]),
+    )
+    kept = KeptTriggerVersions(DynamoTriggerStore(table, boto3.client("dynamodb")))
+    assert kept.current("acme") is None
+    assert kept.version("acme", 1) is None
+    assert push_text(store, FIRST) == 1
+    for _ in range(3):
+        current = kept.current("acme")
+        assert current is not None
+        assert (current.version, current.source) == (1, FIRST)
+    assert push_text(store, SECOND) == 2
+    current = kept.current("acme")
+    assert current is not None
+    assert (current.version, current.source) == (2, SECOND)
+    pinned = kept.version("acme", 1)
+    assert pinned is not None
+    assert pinned.source == FIRST
+    assert reads == [
+        "TRIGGERS#CURRENT",  # nothing pushed yet
+        "TRIGGERS#V00000001",  # not there: asked again later
+        "TRIGGERS#CURRENT",
+        "TRIGGERS#V00000001",
+        "TRIGGERS#CURRENT",
+        "TRIGGERS#CURRENT",
+        "TRIGGERS#CURRENT",
+        "TRIGGERS#V00000002",
+    ]
 
 
 def test_trigger_store_versions_are_per_account(table: str) -> None:

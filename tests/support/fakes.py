@@ -292,9 +292,9 @@ class InMemoryRunStore:
         matched: Sequence[str],
         diagnostics: Sequence[Mapping[str, Any]],
         paused_at: str | None,
-    ) -> None:
+    ) -> Run:
         with self._lock:
-            self.runs[message_sid] = replace(
+            finished = replace(
                 self.runs[message_sid],
                 status=status,
                 finished_at=now,
@@ -302,6 +302,8 @@ class InMemoryRunStore:
                 diagnostics=tuple(dict(d) for d in diagnostics),
                 paused_at=paused_at or "",
             )
+            self.runs[message_sid] = finished
+            return finished
 
 
 class InMemoryStepLedger:

@@ -120,8 +120,9 @@ class DynamoRunStore:
         matched: Sequence[str],
         diagnostics: Sequence[Mapping[str, Any]],
         paused_at: str | None,
-    ) -> None:
-        self._client.update_item(
+    ) -> Run:
+        """The finished record from the update's own answer (``ALL_NEW`` costs no read)."""
+        response = self._client.update_item(
             TableName=self._table,
             Key=to_attributes(keys.run_key(message_sid)),
             UpdateExpression=(
@@ -144,4 +145,6 @@ class DynamoRunStore:
                     ":paused": paused_at or "",
                 }
             ),
+            ReturnValues="ALL_NEW",
         )
+        return run_from_item(from_attributes(response["Attributes"]))

@@ -339,3 +339,36 @@ def _lost_the_race(error: ClientError) -> bool:
     # Without reasons (some emulators) a cancelled transaction of two conditional puts can only
     # have failed on a condition.
     return not reasons or bool(codes & _CONCURRENCY_REASONS)
+
+
+VERSIONS_KEPT: Final = 64
+"""Trigger versions a warm processor keeps read (each at most ``MAX_SOURCE_BYTES``)."""
+
+
+class KeptTriggerVersions:
+    """The processor's trigger source: the pointer is read strongly consistent for every
+    message (a push applies to the very next one), the version it names only once per warm
+    instance. A version item never changes once written, so the kept copy is the stored one;
+    without it every message read its version twice (``current``, then the evaluation's
+    ``version``): at least 2 read units (4 KB each) per message (docs/cost.md)."""
+
+    def __init__(self, store: DynamoTriggerStore, kept: int = VERSIONS_KEPT) -> None:
+        self._store = store
+        self._kept = kept
+        self._versions: dict[tuple[str, int], StoredTriggerSet] = {}
+
+    def current(self, account: str) -> StoredTriggerSet | None:
+        number = self._store.current_version(account)
+        return None if number is None else self.version(account, number)
+
+    def version(self, account: str, version: int) -> StoredTriggerSet | None:
+        key = (account, version)
+        found = self._versions.get(key)
+        if found is not None:
+            return found
+        found = self._store.version(account, version)
+        if found is not None:  # a missing version is asked again next time
+            if len(self._versions) >= self._kept:
+                del self._versions[next(iter(self._versions))]
+            self._versions[key] = found
+        return found

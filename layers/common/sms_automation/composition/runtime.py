@@ -32,7 +32,7 @@ from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.adapters.dynamo_json import plain
 from sms_automation.adapters.message_store import DynamoMessageStore
 from sms_automation.adapters.run_store import DynamoRunStore
-from sms_automation.adapters.trigger_store import DynamoTriggerStore
+from sms_automation.adapters.trigger_store import DynamoTriggerStore, KeptTriggerVersions
 from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow
 from sms_automation.conversations.service import Conversations, ReplyRouting
 from sms_automation.edge import aws
@@ -127,7 +127,9 @@ class Runtime:
 
         return MessageProcessor(
             runs=self.runs,
-            triggers=DynamoTriggerStore(self.settings.table_name, self.dynamodb),
+            triggers=KeptTriggerVersions(
+                DynamoTriggerStore(self.settings.table_name, self.dynamodb)
+            ),
             engines=engines(),
             port_for=self.port_for,
             clock=self._clock,

@@ -247,11 +247,9 @@ class Intake:
 
         sid, account = str(message["message_sid"]), str(message["account"])
         now = utc_timestamp(self._clock())
-        started = self._runs.start(
-            sid, account, trigger_version=0, fingerprint="", now=now, status=OWN
-        )
+        self._runs.start(sid, account, trigger_version=0, fingerprint="", now=now, status=OWN)
         sender = mask_phone(str(message.get("from_number") or ""))
-        self._runs.finish(
+        finished = self._runs.finish(
             sid,
             status=OWN,
             now=now,
@@ -267,4 +265,4 @@ class Intake:
             ],
             paused_at=None,
         )
-        return RunResult(self._runs.get(sid) or started, replayed=False)
+        return RunResult(finished, replayed=False)

@@ -44,7 +44,9 @@ class RunStore(Protocol):
         matched: Sequence[str],
         diagnostics: Sequence[Mapping[str, Any]],
         paused_at: str | None,
-    ) -> None: ...
+    ) -> Run:
+        """The finished record, as written (no second read)."""
+        ...
 
 
 class ClaimLost(Exception):

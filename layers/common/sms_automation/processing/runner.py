@@ -129,7 +129,7 @@ class MessageProcessor:
         automation = str(message["automation"]) if is_automation_run(message) else None
         opt_out = opt_out and automation is None
         if opt_out and not engine.runs_on_opt_out:
-            self._runs.finish(
+            finished = self._runs.finish(
                 run.message_sid,
                 status=OPTED_OUT,
                 now=self._now(),
@@ -137,7 +137,7 @@ class MessageProcessor:
                 diagnostics=[],
                 paused_at=None,
             )
-            return RunResult(self._runs.get(run.message_sid) or run, replayed=replayed)
+            return RunResult(finished, replayed=replayed)
         try:
             evaluation = engine.evaluate(
                 dict(message.get("params") or {}),
@@ -159,7 +159,7 @@ class MessageProcessor:
             }
             for d in evaluation.diagnostics
         ]
-        self._runs.finish(
+        finished = self._runs.finish(
             run.message_sid,
             status=evaluation.status.value,
             now=self._now(),
@@ -167,7 +167,6 @@ class MessageProcessor:
             diagnostics=diagnostics,
             paused_at=evaluation.paused_at,
         )
-        finished = self._runs.get(run.message_sid) or run
         return RunResult(finished, replayed=replayed, steps_performed=len(evaluation.steps))
 
     def _now(self) -> str:
