@@ -84,7 +84,7 @@ def _status_callback() -> Scenario:
 
 def _trigger_processor() -> Scenario:
     from sms_automation.adapters.dynamo_json import to_attributes
-    from sms_automation.inbound.message import InboundMessage
+    from sms_automation.webhooks.inbound_message import InboundMessage
     from tests.support.events import inbound_example
 
     params = tuple((name, value) for name, value in inbound_example("sms_plain")["params"])
@@ -142,7 +142,7 @@ _SID = "SM11111111111111111111111111111111"
 
 def _wait(function: str) -> Scenario:
     from sms_automation.adapters.dynamo_json import to_attributes
-    from sms_automation.inbound.message import InboundMessage
+    from sms_automation.webhooks.inbound_message import InboundMessage
     from tests.support.events import inbound_example
 
     params = tuple((name, value) for name, value in inbound_example("sms_plain")["params"])

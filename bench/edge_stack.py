@@ -60,7 +60,7 @@ CANDIDATES = {
         "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver\n"
         "APIGatewayHttpResolver()\n"
     ),
-    "inbound.route (import: our Twilio route)": "import sms_automation.inbound.route\n",
+    "webhooks.route (import: our Twilio route)": "import sms_automation.webhooks.route\n",
     "Powertools package alone (LambdaContext type)": (
         "from aws_lambda_powertools.utilities.typing import LambdaContext\n"
     ),

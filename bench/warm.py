@@ -189,10 +189,10 @@ def _breakdown(inbound: Any, events: list[dict[str, Any]], context: Any) -> dict
     """Where our warm request's time goes: each piece on its own, median µs."""
     from datetime import UTC, datetime
 
-    from sms_automation.inbound.authenticate import authenticate
-    from sms_automation.inbound.message import InboundMessage, kept_headers
-    from sms_automation.inbound.receive import Received
-    from sms_automation.inbound.request import parse_webhook_event
+    from sms_automation.webhooks.authenticate import authenticate
+    from sms_automation.webhooks.inbound_message import InboundMessage, kept_headers
+    from sms_automation.webhooks.receive_message import Received
+    from sms_automation.webhooks.request import parse_webhook_event
 
     settings = inbound.composition._settings()
     requests = [

@@ -27,7 +27,7 @@ COMMAND_MODULES = (  # each registers one command group (``local_status``: ``loc
     "triggers",
     "local_status",
     "simulate",
-    "dlq",
+    "dead_letters",
     "numbers",
     "waits",
     "sandbox_outbox",

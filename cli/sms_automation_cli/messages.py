@@ -128,18 +128,18 @@ def as_text(message: dict[str, Any]) -> str:
     ]
     lines += [f"media: {m['content_type']} {m['url']}" for m in message.get("media", [])]
     log = message["action_log"]
-    run = log["run"]
-    if run is None:
-        lines.append("triggers: not processed yet")
-    elif run["status"] == "no_triggers":
-        lines.append("triggers: none pushed for this account")
-    elif run["status"] == "own_number":
-        lines.append("triggers: not run: sent from one of the account's own numbers (loop guard)")
+    evaluation = log["evaluation"]
+    if evaluation is None:
+        lines.append("evaluation: not yet")
+    elif evaluation["status"] == "no_triggers":
+        lines.append("evaluation: no triggers pushed for this account")
+    elif evaluation["status"] == "own_number":
+        lines.append("evaluation: none: sent from one of the account's own numbers (loop guard)")
     else:
-        matched = ", ".join(run["matched"]) or "none"
+        matched = ", ".join(evaluation["matched"]) or "none"
         lines.append(
-            f"triggers: version {run['trigger_version']}, {run['status']}, matched: {matched}"
-            f" (attempts: {run['attempts']})"
+            f"evaluation: trigger version {evaluation['trigger_version']}, {evaluation['status']},"
+            f" matched: {matched} (attempts: {evaluation['attempts']})"
         )
     for step in log["steps"]:
         delivery = step.get("delivery")
@@ -155,7 +155,7 @@ def as_text(message: dict[str, Any]) -> str:
         lines += [f"    reply {r['received_at']}: {r['body']!r}" for r in conversation["replies"]]
         if conversation["execution_arn"]:
             lines.append(f"    execution: {conversation['execution_arn']}")
-    for diagnostic in (run or {}).get("diagnostics", []):
+    for diagnostic in (evaluation or {}).get("diagnostics", []):
         where = diagnostic.get("step_id") or diagnostic.get("trigger") or ""
         lines.append(f"  {diagnostic['severity']}: {where}: {diagnostic['message']}")
     return "\n".join(lines) + "\n"

@@ -25,7 +25,6 @@ from sms_automation.conversations.dry_run import (
     ScriptedReply,
     dry_run_with_replies,
 )
-from sms_automation.inbound.message import thinkautomation_text
 from sms_automation.opt_out import Keyword, keyword_of
 from sms_automation.triggers import (
     AccountSettings,
@@ -45,6 +44,7 @@ from sms_automation.triggers.plan import (
     step_as_dict,
 )
 from sms_automation.triggers.variables import VarValue, to_text
+from sms_automation.webhooks.inbound_message import thinkautomation_text
 from sms_automation_cli import trigger_versions
 from sms_automation_cli.argtypes import time_zone_name
 from sms_automation_cli.context import CliContext

@@ -1,6 +1,6 @@
 """``sms-automation webhook sign|verify``: compute and check X-Twilio-Signature offline.
 
-Both commands call :mod:`sms_automation.signature`, the code the webhook Lambda runs, so a
+Both commands call :mod:`sms_automation.webhooks.signature`, the code the webhook Lambda runs, so a
 verdict here is the Lambda's verdict for the same URL, body and token. Exit codes:
 0 valid (or signed), 1 invalid, 2 usage error (bad arguments, unreadable file, no token).
 """
@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import parse_qsl
 
-from sms_automation.signature import (
+from sms_automation.webhooks.signature import (
     REASON_BODY_HASH_MISMATCH,
     REASON_BODY_HASH_MISSING,
     REASON_MISSING_SIGNATURE,

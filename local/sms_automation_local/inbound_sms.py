@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlencode, urlsplit
 
-from sms_automation.signature import compute_signature
+from sms_automation.webhooks.signature import compute_signature
 
 FORM: Final = "application/x-www-form-urlencoded"
 API_VERSION: Final = "2010-04-01"

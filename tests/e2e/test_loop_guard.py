@@ -26,7 +26,7 @@ def finished_log(cli_env: dict[str, str], message_sid: str) -> dict[str, Any] | 
     if shown.returncode != 0:
         return None
     log: dict[str, Any] = json.loads(shown.stdout)["action_log"]
-    run = log["run"]
+    run = log["evaluation"]
     return log if run is not None and run["status"] in FINISHED else None
 
 
@@ -57,6 +57,6 @@ def test_a_message_from_the_accounts_own_number_runs_no_triggers(
 
     log = wait_for("the message processed", lambda sid=sid: finished_log(cli_env, sid))
 
-    assert (log["run"]["status"], log["steps"]) == ("own_number", [])
-    assert "one of the account's own numbers" in log["run"]["diagnostics"][0]["message"]
+    assert (log["evaluation"]["status"], log["steps"]) == ("own_number", [])
+    assert "one of the account's own numbers" in log["evaluation"]["diagnostics"][0]["message"]
     assert replies_to(local_stack, local_stack.demo_number) == []

@@ -38,7 +38,7 @@ from twilio.request_validator import RequestValidator
 from functions.inbound_webhook import handler as inbound
 from functions.status_callback import handler as status_callback
 from sms_automation import keys
-from sms_automation.signature import url_with_body_hash
+from sms_automation.webhooks.signature import url_with_body_hash
 from tests.fuzz import openapi_strategies as spec
 from tests.support.aws import (
     SECRETS_PREFIX,

@@ -19,7 +19,7 @@ from moto import mock_aws
 
 from functions.inbound_webhook import handler as inbound
 from functions.trigger_processor import handler as processor
-from sms_automation.adapters.run_store import DynamoRunStore
+from sms_automation.adapters.evaluation_store import DynamoEvaluationStore
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation_cli.main import main
 from tests.support.aws import (
@@ -133,7 +133,7 @@ def test_the_zone_is_pinned_by_the_first_attempt(world: World) -> None:
     assert current is not None
 
     def first_attempt_then_the_zone_changes() -> None:
-        DynamoRunStore(world.table, dynamodb).start(
+        DynamoEvaluationStore(world.table, dynamodb).start(
             sid,
             "acme",
             trigger_version=current.version,
@@ -148,13 +148,13 @@ def test_the_zone_is_pinned_by_the_first_attempt(world: World) -> None:
     )
 
     assert reply == CLOSED_AT_8PM
-    run = DynamoRunStore(world.table, dynamodb).get(sid)
+    run = DynamoEvaluationStore(world.table, dynamodb).get(sid)
     assert run is not None
     assert (run.timezone, run.attempts) == ("America/New_York", 2)
 
 
 def test_a_run_records_the_zone_it_was_evaluated_in(world: World) -> None:
     world.receive_and_process("kobe", "SM" + "e" * 32)
-    run = DynamoRunStore(world.table, boto3.client("dynamodb")).get("SM" + "e" * 32)
+    run = DynamoEvaluationStore(world.table, boto3.client("dynamodb")).get("SM" + "e" * 32)
     assert run is not None
     assert run.timezone == "Asia/Tokyo"

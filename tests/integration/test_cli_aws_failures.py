@@ -114,7 +114,7 @@ COMMANDS = {
         ("triggers", "push", "acme", "triggers.yaml"), "dynamodb", "TransactWriteItems"
     ),
     "triggers list": Command(("triggers", "list", "acme"), "dynamodb", "Query"),
-    "dlq list": Command(("dlq", "list"), "sqs", "ReceiveMessage"),
+    "dead-letters list": Command(("dead-letters", "list"), "sqs", "ReceiveMessage"),
     "messages list": Command(("messages", "list"), "dynamodb", "Query"),
     "automations runs": Command(("automations", "runs", "acme"), "dynamodb", "Query"),
     "waits list": Command(("waits", "list", "acme"), "dynamodb", "Query"),

@@ -33,7 +33,7 @@ from moto import mock_aws
 
 from functions.inbound_webhook import handler as inbound
 from functions.trigger_processor import handler as processor
-from sms_automation.adapters.run_store import DynamoRunStore
+from sms_automation.adapters.evaluation_store import DynamoEvaluationStore
 from sms_automation.adapters.step_ledger import DynamoStepLedger
 from sms_automation.processing.ledger import StepState
 from sms_automation.triggers.twiml import xml_safe
@@ -257,7 +257,7 @@ def test_hostile_body_runs_every_action_once_and_leaks_nothing(
         for entry in DynamoStepLedger(world.table, boto3.client("dynamodb")).entries(message_sid)
     }
     assert StepState.STARTED not in {entry.state for entry in steps.values()}, steps
-    run = DynamoRunStore(world.table, boto3.client("dynamodb")).get(message_sid)
+    run = DynamoEvaluationStore(world.table, boto3.client("dynamodb")).get(message_sid)
     assert run is not None
     assert run.status == "completed"
 

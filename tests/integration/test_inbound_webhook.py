@@ -21,8 +21,8 @@ from functions.inbound_webhook import handler
 from sms_automation import keys
 from sms_automation.adapters.dynamo_json import from_attributes
 from sms_automation.adapters.message_store import DynamoMessageStore
-from sms_automation.inbound.message import message_view
-from sms_automation.signature import url_with_body_hash
+from sms_automation.webhooks.inbound_message import message_view
+from sms_automation.webhooks.signature import url_with_body_hash
 from tests.support.aws import (
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,

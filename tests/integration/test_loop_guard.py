@@ -9,7 +9,7 @@ import json
 import boto3
 import pytest
 
-from sms_automation.adapters.run_store import DynamoRunStore
+from sms_automation.adapters.evaluation_store import DynamoEvaluationStore
 from sms_automation.processing.ledger import StepState
 from sms_automation_cli.main import main
 from tests.integration import test_trigger_processor as harness
@@ -109,7 +109,7 @@ def test_a_message_from_one_of_the_accounts_own_numbers_runs_no_triggers(
     assert world.deliver() == {"batchItemFailures": []}
 
     assert [m["to"] for m in world.sms_sent()] == [OTHER_BOT]
-    runs = DynamoRunStore(world.table, boto3.client("dynamodb"))
+    runs = DynamoEvaluationStore(world.table, boto3.client("dynamodb"))
     for sid in (f"SM{1:032d}", f"SM{2:032d}"):
         run = runs.get(sid)
         assert run is not None

@@ -17,27 +17,27 @@ from moto import mock_aws
 from sms_automation import keys
 from sms_automation.adapters.automation_run_store import DynamoAutomationRunStore
 from sms_automation.adapters.conversation_store import DynamoConversationStore
-from sms_automation.adapters.dlq_queue import SqsDlqQueue
+from sms_automation.adapters.dead_letter_queue import SqsDeadLetterQueue
 from sms_automation.adapters.dynamo_json import to_attributes
+from sms_automation.adapters.evaluation_store import DynamoEvaluationStore
 from sms_automation.adapters.record_table import DynamoRecordTables
 from sms_automation.adapters.replay_sources import DynamoReceivedMessages, DynamoStoredMessages
-from sms_automation.adapters.run_store import DynamoRunStore
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.conversations.model import OpenWait, decide_reply, open_conversation
 from sms_automation.conversations.ports import ConversationStore
-from sms_automation.dlq.ports import DlqQueue, ReceivedMessages, StoredMessages
+from sms_automation.dead_letters.ports import DeadLetterQueue, ReceivedMessages, StoredMessages
 from sms_automation.edge.timestamps import utc_timestamp
-from sms_automation.processing.ports import RecordRefused, RecordTables, RunStore
+from sms_automation.processing.ports import EvaluationStore, RecordRefused, RecordTables
 from sms_automation.triggers import WaitForReply
 from sms_automation.triggers.plan import AnswerPattern, ReminderSpec
 from tests.support.aws import use_dummy_aws_credentials
 from tests.support.fakes import (
     InMemoryConversationStore,
-    InMemoryDlqQueue,
+    InMemoryDeadLetterQueue,
+    InMemoryEvaluationStore,
     InMemoryReceivedMessages,
     InMemoryRecordTables,
     InMemoryRunOrigins,
-    InMemoryRunStore,
     InMemoryStoredMessages,
     InMemoryTriggerFiles,
 )
@@ -48,7 +48,7 @@ pytestmark = pytest.mark.integration
 TABLE = create_table_kwargs()["TableName"]
 NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
 RECORD = (
-    Path(__file__).resolve().parents[1] / "fixtures" / "dlq_invocation_record.json"
+    Path(__file__).resolve().parents[1] / "fixtures" / "dead_letter_invocation_record.json"
 ).read_text(encoding="utf-8")
 
 
@@ -133,13 +133,15 @@ def test_trigger_files_push_the_next_version_and_make_it_current(trigger_files: 
     assert trigger_files.current("globex") is None
 
 
-# --- dlq.ports.DlqQueue -------------------------------------------------------------------------
+# --- dead_letters.ports.DeadLetterQueue -----------------------------------------------------------
 
 
 @pytest.fixture(params=["in_memory", "sqs"])
-def dlq(request: pytest.FixtureRequest, aws: None) -> tuple[DlqQueue, Callable[[str], None]]:
+def dead_letter_queue(
+    request: pytest.FixtureRequest, aws: None
+) -> tuple[DeadLetterQueue, Callable[[str], None]]:
     if request.param == "in_memory":
-        queue = InMemoryDlqQueue()
+        queue = InMemoryDeadLetterQueue()
         return queue, queue.send
     sqs = boto3.client("sqs")
     url = sqs.create_queue(QueueName="dlq")["QueueUrl"]
@@ -147,13 +149,13 @@ def dlq(request: pytest.FixtureRequest, aws: None) -> tuple[DlqQueue, Callable[[
     def send(body: str) -> None:
         sqs.send_message(QueueUrl=url, MessageBody=body)
 
-    return SqsDlqQueue(url, sqs), send
+    return SqsDeadLetterQueue(url, sqs), send
 
 
-def test_dlq_received_entries_stay_hidden_until_released(
-    dlq: tuple[DlqQueue, Callable[[str], None]],
+def test_dead_letter_queue_received_entries_stay_hidden_until_released(
+    dead_letter_queue: tuple[DeadLetterQueue, Callable[[str], None]],
 ) -> None:
-    queue, send = dlq
+    queue, send = dead_letter_queue
     send(RECORD)
     send("not json")
 
@@ -168,10 +170,10 @@ def test_dlq_received_entries_stay_hidden_until_released(
     ]
 
 
-def test_dlq_deleted_entries_are_gone_and_release_all_brings_back_the_rest(
-    dlq: tuple[DlqQueue, Callable[[str], None]],
+def test_dead_letter_queue_deleted_entries_are_gone_and_release_all_brings_back_the_rest(
+    dead_letter_queue: tuple[DeadLetterQueue, Callable[[str], None]],
 ) -> None:
-    queue, send = dlq
+    queue, send = dead_letter_queue
     for _ in range(3):
         send(RECORD)
     first, *rest = queue.receive_all(visibility_timeout=300, limit=10)
@@ -184,15 +186,17 @@ def test_dlq_deleted_entries_are_gone_and_release_all_brings_back_the_rest(
     assert len(list(queue.receive_all(visibility_timeout=300, limit=1))) == 0
 
 
-def test_dlq_receive_all_stops_at_the_limit(dlq: tuple[DlqQueue, Callable[[str], None]]) -> None:
-    queue, send = dlq
+def test_dead_letter_queue_receive_all_stops_at_the_limit(
+    dead_letter_queue: tuple[DeadLetterQueue, Callable[[str], None]],
+) -> None:
+    queue, send = dead_letter_queue
     for _ in range(3):
         send(RECORD)
 
     assert len(list(queue.receive_all(visibility_timeout=300, limit=2))) == 2
 
 
-# --- dlq.ports.StoredMessages + ReceivedMessages -------------------------------------------------
+# --- dead_letters.ports.StoredMessages + ReceivedMessages -----------------------------------------
 
 AT = datetime(2026, 11, 26, 9, tzinfo=UTC)
 RECEIVED = [
@@ -265,20 +269,22 @@ def _either(request: pytest.FixtureRequest, fake: Any, adapter: Any) -> Any:
     return adapter(TABLE, boto3.client("dynamodb"))
 
 
-# --- the run store -------------------------------------------------------------------------------
+# --- the evaluation store ------------------------------------------------------------------------
 
 
 @pytest.fixture(params=["dynamodb", "in_memory"])
-def runs(request: pytest.FixtureRequest) -> RunStore:
-    return _either(request, InMemoryRunStore, DynamoRunStore)  # type: ignore[no-any-return]
+def evaluations(request: pytest.FixtureRequest) -> EvaluationStore:
+    return _either(request, InMemoryEvaluationStore, DynamoEvaluationStore)  # type: ignore[no-any-return]
 
 
-def test_run_store_first_start_pins_and_a_later_one_counts_itself(runs: RunStore) -> None:
-    assert runs.get(SID) is None
-    first = runs.start(
+def test_evaluation_store_first_start_pins_and_a_later_one_counts_itself(
+    evaluations: EvaluationStore,
+) -> None:
+    assert evaluations.get(SID) is None
+    first = evaluations.start(
         SID, "acme", trigger_version=3, fingerprint="fp3", now=T0, timezone="Europe/Paris"
     )
-    later = runs.start(SID, "acme", trigger_version=4, fingerprint="fp4", now=T1)
+    later = evaluations.start(SID, "acme", trigger_version=4, fingerprint="fp4", now=T1)
 
     assert (first.status, first.trigger_version, first.attempts, first.timezone) == (
         "running",
@@ -293,16 +299,16 @@ def test_run_store_first_start_pins_and_a_later_one_counts_itself(runs: RunStore
         2,
     )
     assert later.timezone == "Europe/Paris"
-    assert runs.get(SID) == later
+    assert evaluations.get(SID) == later
 
 
-def test_run_store_finish_records_the_result(runs: RunStore) -> None:
-    runs.start(SID, "acme", trigger_version=1, fingerprint="fp1", now=T0)
+def test_evaluation_store_finish_records_the_result(evaluations: EvaluationStore) -> None:
+    evaluations.start(SID, "acme", trigger_version=1, fingerprint="fp1", now=T0)
     diagnostic = {"severity": "warning", "message": "m", "trigger": "t", "step_id": "t/1"}
-    runs.finish(
+    evaluations.finish(
         SID, status="paused", now=T1, matched=["t"], diagnostics=[diagnostic], paused_at="t/2"
     )
-    run = runs.get(SID)
+    run = evaluations.get(SID)
     assert run is not None
     assert (run.status, run.finished_at, run.matched, run.paused_at, run.finished) == (
         "paused",
@@ -313,15 +319,19 @@ def test_run_store_finish_records_the_result(runs: RunStore) -> None:
     )
     assert [dict(d) for d in run.diagnostics] == [diagnostic]
 
-    runs.finish(SID, status="completed", now=T1, matched=["t"], diagnostics=[], paused_at=None)
-    done = runs.get(SID)
+    evaluations.finish(
+        SID, status="completed", now=T1, matched=["t"], diagnostics=[], paused_at=None
+    )
+    done = evaluations.get(SID)
     assert done is not None
     assert done.finished
     assert done.paused_at == ""
 
 
-def test_run_store_starts_a_finished_status_as_given(runs: RunStore) -> None:
-    run = runs.start(SID, "acme", trigger_version=0, fingerprint="", now=T0, status="own_number")
+def test_evaluation_store_starts_a_finished_status_as_given(evaluations: EvaluationStore) -> None:
+    run = evaluations.start(
+        SID, "acme", trigger_version=0, fingerprint="", now=T0, status="own_number"
+    )
     assert run.finished
     assert run.timezone == ""
     assert run.finished_at == ""

@@ -20,8 +20,8 @@ from functions.inbound_webhook import handler as inbound
 from functions.status_callback import handler as status_callback
 from functions.trigger_processor import handler as processor
 from sms_automation.adapters.contact_store import DynamoContactStore
+from sms_automation.adapters.evaluation_store import DynamoEvaluationStore
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
-from sms_automation.adapters.run_store import DynamoRunStore
 from sms_automation.adapters.step_ledger import DynamoStepLedger
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.processing.ledger import StepState
@@ -148,7 +148,7 @@ def test_processor_auto_replies_records_and_logs_each_step(world: World) -> None
     assert steps["auto-reply/1"].resource_sid == sms["sid"]
     outbound = DynamoOutboundStore(world.table, boto3.client("dynamodb")).get(sms["sid"])
     assert outbound is not None
-    run = DynamoRunStore(world.table, boto3.client("dynamodb")).get(SMS_SID)
+    run = DynamoEvaluationStore(world.table, boto3.client("dynamodb")).get(SMS_SID)
     assert run is not None
     assert (run.status, run.matched, run.trigger_version) == ("completed", ("auto-reply",), 1)
     records = boto3.client("dynamodb").scan(TableName=world.records_table)["Items"]
@@ -174,7 +174,7 @@ def test_messages_show_prints_the_action_log_with_delivery_statuses(
 
     assert main(["messages", "show", SMS_SID, "--format", "text"]) == 0
     text = capsys.readouterr().out
-    assert "triggers: version 1, completed, matched: auto-reply (attempts: 1)" in text
+    assert "evaluation: trigger version 1, completed, matched: auto-reply (attempts: 1)" in text
     assert f"message {sms['sid']} queued [sent → delivered]" in text
     assert "auto-reply/2" in text
 
@@ -372,7 +372,7 @@ def test_processor_without_triggers_records_a_finished_run(world: World) -> None
     )
     world.receive("sms_plain")
     assert world.deliver() == {"batchItemFailures": []}
-    run = DynamoRunStore(world.table, boto3.client("dynamodb")).get(SMS_SID)
+    run = DynamoEvaluationStore(world.table, boto3.client("dynamodb")).get(SMS_SID)
     assert run is not None
     assert run.status == "no_triggers"
     assert world.sms_sent() == []
@@ -396,7 +396,7 @@ def processor_of(
 ) -> MessageProcessor:
     dynamodb = boto3.client("dynamodb")
     return MessageProcessor(
-        runs=DynamoRunStore(world.table, dynamodb),
+        evaluations=DynamoEvaluationStore(world.table, dynamodb),
         triggers=DynamoTriggerStore(world.table, dynamodb),
         engines=engines(),
         port_for=port_for,

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 import pytest
 import requests
 
-from sms_automation.signature import verify_form
+from sms_automation.webhooks.signature import verify_form
 from sms_automation_local.twilio_sandbox import TwilioSandbox
 from sms_automation_local.twilio_sandbox.simulator import SimulatedAccount, Simulator
 

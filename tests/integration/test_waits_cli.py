@@ -12,8 +12,8 @@ from moto import mock_aws
 from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.adapters.message_store import DynamoMessageStore
 from sms_automation.conversations.model import open_conversation
-from sms_automation.inbound.message import InboundMessage
 from sms_automation.triggers import WaitForReply
+from sms_automation.webhooks.inbound_message import InboundMessage
 from sms_automation_cli import waits
 from sms_automation_cli.context import CliContext
 from sms_automation_cli.main import main

@@ -24,7 +24,7 @@ from functions.wait_register import handler as wait_register
 from functions.wait_resume import handler as wait_resume
 from functions.wait_timer import handler as wait_timer
 from sms_automation.adapters.conversation_store import DynamoConversationStore
-from sms_automation.adapters.run_store import DynamoRunStore
+from sms_automation.adapters.evaluation_store import DynamoEvaluationStore
 from sms_automation.conversations.model import Conversation
 from tests.support.aws import (
     SECRETS_PREFIX,
@@ -136,7 +136,7 @@ class World:
         )
 
     def run_status(self, message_sid: str) -> str:
-        run = DynamoRunStore(self.table, boto3.client("dynamodb")).get(message_sid)
+        run = DynamoEvaluationStore(self.table, boto3.client("dynamodb")).get(message_sid)
         assert run is not None
         return run.status
 

@@ -177,7 +177,7 @@ def signed_webhook_event(
 
 def assert_empty_twiml(response: dict[str, Any]) -> None:
     """What Twilio must get on success: 200, text/xml, an empty ``<Response/>``."""
-    from sms_automation.inbound.responses import EMPTY_TWIML
+    from sms_automation.webhooks.responses import EMPTY_TWIML
 
     assert response["statusCode"] == 200
     assert response["headers"]["Content-Type"] == "text/xml"

@@ -24,14 +24,14 @@ from sms_automation.conversations.model import (
     RecordedReply,
     ReplyDecision,
 )
-from sms_automation.dlq.invoker import InvocationResult
-from sms_automation.dlq.ports import StoredMessage
-from sms_automation.dlq.queue import DlqEntry, dlq_entry
+from sms_automation.dead_letters.invoker import InvocationResult
+from sms_automation.dead_letters.ports import StoredMessage
+from sms_automation.dead_letters.queue import DeadLetter, dead_letter
 from sms_automation.opt_out import ContactState
+from sms_automation.processing.evaluations import EvaluationRecord
 from sms_automation.processing.ledger import StepEntry, StepState
 from sms_automation.processing.port import EffectResult
 from sms_automation.processing.ports import ClaimLost, RecordRefused
-from sms_automation.processing.runs import Run
 from sms_automation.triggers import Step
 
 
@@ -124,8 +124,8 @@ class InMemoryRunOrigins:
 
 
 @dataclass(frozen=True, slots=True)
-class RunRecord:
-    """What the processor's run record tells (``processing.runs.Run``'s status)."""
+class RecordedStatus:
+    """What a message's evaluation tells (``processing.evaluations.EvaluationRecord.status``)."""
 
     status: str
     finished_statuses: frozenset[str] = frozenset({"completed", "stopped", "no_triggers"})
@@ -135,21 +135,21 @@ class RunRecord:
         return self.status in self.finished_statuses
 
 
-class InMemoryRunStates:
-    """``dlq.ports.RunStates`` and ``automations.service.RunStatuses``."""
+class InMemoryEvaluationStates:
+    """``dead_letters.ports.EvaluationStates`` and ``automations.service.RunStatuses``."""
 
     def __init__(self, **statuses: str) -> None:
-        self.runs = {sid: RunRecord(status) for sid, status in statuses.items()}
+        self.runs = {sid: RecordedStatus(status) for sid, status in statuses.items()}
 
-    def get(self, message_sid: str) -> RunRecord | None:
+    def get(self, message_sid: str) -> RecordedStatus | None:
         return self.runs.get(message_sid)
 
-    def get_many(self, message_sids: Sequence[str]) -> dict[str, RunRecord]:
+    def get_many(self, message_sids: Sequence[str]) -> dict[str, RecordedStatus]:
         return {sid: self.runs[sid] for sid in message_sids if sid in self.runs}
 
 
 class InMemoryStoredMessages:
-    """``dlq.ports.StoredMessages``: items in DynamoDB JSON, as the table holds them."""
+    """``dead_letters.ports.StoredMessages``: items in DynamoDB JSON, as the table holds them."""
 
     def __init__(self, *images: Mapping[str, Any]) -> None:
         self.images = {str(image["message_sid"]["S"]): dict(image) for image in images}
@@ -162,8 +162,8 @@ class InMemoryStoredMessages:
 
 
 class InMemoryReceivedMessages:
-    """``dlq.ports.ReceivedMessages``: (account, received at, SID), inclusive window, oldest
-    first."""
+    """``dead_letters.ports.ReceivedMessages``: (account, received at, SID), inclusive window,
+    oldest first."""
 
     def __init__(self, *received: tuple[str, datetime, str]) -> None:
         self.received = sorted(received, key=lambda r: (r[1], r[2]))
@@ -183,9 +183,9 @@ class _Held:
     receipts: int = 0
 
 
-class InMemoryDlqQueue:
-    """``dlq.ports.DlqQueue``: entries hidden when received (they stay hidden: no clock runs
-    here), visible again when released, gone when deleted. ``failing_releases``: receipt
+class InMemoryDeadLetterQueue:
+    """``dead_letters.ports.DeadLetterQueue``: entries hidden when received (they stay hidden: no
+    clock runs here), visible again when released, gone when deleted. ``failing_releases``: receipt
     handles whose release fails, as SQS can."""
 
     def __init__(self, *bodies: str) -> None:
@@ -195,7 +195,7 @@ class InMemoryDlqQueue:
     def send(self, body: str) -> None:
         self._held.append(_Held(f"m{len(self._held) + 1}", body))
 
-    def receive_all(self, *, visibility_timeout: int, limit: int) -> Iterator[DlqEntry]:
+    def receive_all(self, *, visibility_timeout: int, limit: int) -> Iterator[DeadLetter]:
         received = 0
         for held in self._held:
             if received >= limit:
@@ -204,17 +204,17 @@ class InMemoryDlqQueue:
                 continue
             held.hidden, held.receipts = True, held.receipts + 1
             received += 1
-            yield dlq_entry(held.message_id, f"{held.message_id}/{held.receipts}", held.body)
+            yield dead_letter(held.message_id, f"{held.message_id}/{held.receipts}", held.body)
 
-    def release(self, entry: DlqEntry) -> None:
+    def release(self, entry: DeadLetter) -> None:
         if entry.receipt_handle in self.failing_releases:
             raise ConnectionError("the queue did not answer")
         self._find(entry).hidden = False
 
-    def delete(self, entry: DlqEntry) -> None:
+    def delete(self, entry: DeadLetter) -> None:
         self._find(entry).deleted = True
 
-    def release_all(self, entries: Iterable[DlqEntry]) -> None:
+    def release_all(self, entries: Iterable[DeadLetter]) -> None:
         for entry in entries:
             if entry.receipt_handle not in self.failing_releases:
                 self.release(entry)
@@ -222,13 +222,13 @@ class InMemoryDlqQueue:
     def visible(self) -> list[str]:
         return [h.message_id for h in self._held if not h.hidden and not h.deleted]
 
-    def _find(self, entry: DlqEntry) -> _Held:
+    def _find(self, entry: DeadLetter) -> _Held:
         return next(h for h in self._held if h.message_id == entry.message_id)
 
 
 @dataclass
 class RecordingInvoker:
-    """``dlq.invoker.ProcessorInvoker``: records each event, answers what it is told."""
+    """``dead_letters.invoker.ProcessorInvoker``: records each event, answers what it is told."""
 
     answers: dict[str, InvocationResult] = field(default_factory=dict)
     events: list[Mapping[str, Any]] = field(default_factory=list)
@@ -245,15 +245,15 @@ def _json_round_trip(value: Mapping[str, Any]) -> dict[str, Any]:
     return loaded
 
 
-class InMemoryRunStore:
-    """``processing.ports.RunStore``: the first ``start`` pins, a later one counts itself."""
+class InMemoryEvaluationStore:
+    """``processing.ports.EvaluationStore``: the first ``start`` pins, a later one counts itself."""
 
     def __init__(self) -> None:
-        self.runs: dict[str, Run] = {}
+        self.evaluations: dict[str, EvaluationRecord] = {}
         self._lock = threading.Lock()
 
-    def get(self, message_sid: str) -> Run | None:
-        return self.runs.get(message_sid)
+    def get(self, message_sid: str) -> EvaluationRecord | None:
+        return self.evaluations.get(message_sid)
 
     def start(
         self,
@@ -265,13 +265,13 @@ class InMemoryRunStore:
         now: str,
         status: str = "running",
         timezone: str = "",
-    ) -> Run:
+    ) -> EvaluationRecord:
         with self._lock:
-            existing = self.runs.get(message_sid)
+            existing = self.evaluations.get(message_sid)
             if existing is not None:
                 run = replace(existing, attempts=existing.attempts + 1)
             else:
-                run = Run(
+                run = EvaluationRecord(
                     message_sid=message_sid,
                     account=account,
                     status=status,
@@ -280,7 +280,7 @@ class InMemoryRunStore:
                     started_at=now,
                     timezone=timezone,
                 )
-            self.runs[message_sid] = run
+            self.evaluations[message_sid] = run
             return run
 
     def finish(
@@ -292,17 +292,17 @@ class InMemoryRunStore:
         matched: Sequence[str],
         diagnostics: Sequence[Mapping[str, Any]],
         paused_at: str | None,
-    ) -> Run:
+    ) -> EvaluationRecord:
         with self._lock:
             finished = replace(
-                self.runs[message_sid],
+                self.evaluations[message_sid],
                 status=status,
                 finished_at=now,
                 matched=tuple(matched),
                 diagnostics=tuple(dict(d) for d in diagnostics),
                 paused_at=paused_at or "",
             )
-            self.runs[message_sid] = finished
+            self.evaluations[message_sid] = finished
             return finished
 
 

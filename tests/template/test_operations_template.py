@@ -89,7 +89,7 @@ def _name_tables(module: ast.Module) -> dict[str, list[str]]:
 
 
 def _route_rejections(module: ast.Module) -> set[tuple[str, frozenset[str]]]:
-    """A Twilio webhook route counts its rejections itself (``inbound.route``), by Reason."""
+    """A Twilio webhook route counts its rejections itself (``webhooks.route``), by Reason."""
     return {
         (rejected, frozenset({"Reason"}))
         for node in ast.walk(module)
@@ -435,7 +435,7 @@ def test_signature_rejection_alarm_watches_the_metric_the_webhook_emits(
     assert EmittedMetric(
         "MessagesRejected", dimensions["service"], frozenset({"Reason"})
     ) in emitted_metrics(raw_template)
-    source = (ROOT / "layers/common/sms_automation/inbound/rejections.py").read_text()
+    source = (ROOT / "layers/common/sms_automation/webhooks/rejections.py").read_text()
     assert '"invalid_signature"' in source
 
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from sms_automation.action_log import ActionLog
 from sms_automation.conversations.model import Conversation
+from sms_automation.processing.evaluations import EvaluationRecord
 from sms_automation.processing.ledger import StepEntry, StepState
-from sms_automation.processing.runs import Run
 
 
 @dataclass(frozen=True)
@@ -26,15 +26,15 @@ class Delivered:
 
 
 class Records:
-    """The run records, step ledger, outbound records and conversations of one table."""
+    """The evaluations, step ledger, outbound records and conversations of one table."""
 
     def __init__(self) -> None:
-        self.runs: dict[str, Run] = {}
+        self.evaluations: dict[str, EvaluationRecord] = {}
         self.steps: dict[str, list[StepEntry]] = {}
         self.deliveries: dict[str, Delivered] = {}
 
-    def get(self, sid: str) -> Run | None:
-        return self.runs.get(sid)
+    def get(self, sid: str) -> EvaluationRecord | None:
+        return self.evaluations.get(sid)
 
     def entries(self, message_sid: str) -> list[StepEntry]:
         return list(self.steps.get(message_sid, []))
@@ -53,17 +53,17 @@ class Deliveries:
 
 def log_of(records: Records) -> ActionLog:
     return ActionLog(
-        runs=records, steps=records, deliveries=Deliveries(records), conversations=records
+        evaluations=records, steps=records, deliveries=Deliveries(records), conversations=records
     )
 
 
 def test_action_log_of_an_unknown_message_is_empty() -> None:
-    assert log_of(Records()).of("SM1") == {"run": None, "steps": []}
+    assert log_of(Records()).of("SM1") == {"evaluation": None, "steps": []}
 
 
 def test_action_log_steps_carry_the_delivery_of_what_they_created() -> None:
     records = Records()
-    records.runs["SM1"] = Run("SM1", "acme", "completed", trigger_version=2)
+    records.evaluations["SM1"] = EvaluationRecord("SM1", "acme", "completed", trigger_version=2)
     records.steps["SM1"] = [
         StepEntry("t0.a0", "send_sms", StepState.DONE, "t1", resource_sid="SMout"),
         StepEntry("t0.a1", "http_request", StepState.FAILED, "t2", detail="503"),
@@ -74,8 +74,8 @@ def test_action_log_steps_carry_the_delivery_of_what_they_created() -> None:
 
     log = log_of(records).of("SM1")
 
-    assert log["run"]["status"] == "completed"
-    assert log["run"]["trigger_version"] == 2
+    assert log["evaluation"]["status"] == "completed"
+    assert log["evaluation"]["trigger_version"] == 2
     sent, called = log["steps"]
     assert (sent["state"], called["state"], called["detail"]) == ("done", "failed", "503")
     assert sent["delivery"] == {

@@ -36,7 +36,7 @@ def test_throttling_and_server_error_codes_are_transient(code: str) -> None:
     [
         ("Throttling", 400),  # CloudFormation (the CLI's stack lookup)
         ("RequestThrottled", 403),  # SQS (the DLQ commands)
-        ("TooManyRequestsException", 429),  # Lambda (dlq redrive)
+        ("TooManyRequestsException", 429),  # Lambda (dead-letters redrive)
         ("TransactionInProgressException", 400),  # DynamoDB
         ("SlowDown", 503),
         ("SomethingNew", 429),  # any 429, whatever its code

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from sms_automation.signature import body_sha256, compute_signature, url_with_body_hash
+from sms_automation.webhooks.signature import body_sha256, compute_signature, url_with_body_hash
 from sms_automation_cli.main import main
 
 URL = "https://mycompany.com/myapp.php?foo=1&bar=2"

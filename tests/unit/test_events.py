@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sms_automation.inbound.request import parse_webhook_event
-from sms_automation.signature import verify_form
+from sms_automation.webhooks.request import parse_webhook_event
+from sms_automation.webhooks.signature import verify_form
 from tests.support.aws import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 
 EVENTS = sorted((Path(__file__).resolve().parents[2] / "events").glob("*.json"))

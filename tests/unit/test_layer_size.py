@@ -34,7 +34,7 @@ def layer(tmp_path: Path) -> Path:
     python = tmp_path / "CommonLayer" / "python"
     _file(python / "botocore" / "data" / "dynamodb" / "service-2.json", 3_000_000)
     _file(python / "botocore" / "client.py", 500_000)
-    _file(python / "sms_automation" / "signature.py", 20_000)
+    _file(python / "sms_automation" / "webhooks" / "signature.py", 20_000)
     _file(python / "twilio" / "rest" / "api" / "__init__.py", 1_200_000)
     _file(python / "typing_extensions.py", 100_000)
     _file(python / "boto3-1.44.5.dist-info" / "RECORD", 5_000)

@@ -2,7 +2,7 @@
 became of each message or call it created, and its conversations. Read-only; shown by
 ``sms-automation messages show``, ``sms-automation run --follow`` and the automations API.
 
-It reads four records through ports (``typing.Protocol``): the run, its step ledger, the
+It reads four records through ports (``typing.Protocol``): the evaluation, its step ledger, the
 deliveries of what it created and its conversations; ``composition.action_log`` builds it on
 the app table.
 """
@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from sms_automation.conversations.model import Conversation
+    from sms_automation.processing.evaluations import EvaluationRecord
     from sms_automation.processing.ledger import StepEntry
-    from sms_automation.processing.runs import Run
 
 
-class RunRecords(Protocol):
-    def get(self, message_sid: str) -> Run | None: ...
+class EvaluationRecords(Protocol):
+    def get(self, message_sid: str) -> EvaluationRecord | None: ...
 
 
 class StepRecords(Protocol):
@@ -59,20 +59,20 @@ class ActionLog:
     def __init__(
         self,
         *,
-        runs: RunRecords,
+        evaluations: EvaluationRecords,
         steps: StepRecords,
         deliveries: Deliveries,
         conversations: ConversationRecords,
     ) -> None:
-        self._runs = runs
+        self._evaluations = evaluations
         self._steps = steps
         self._deliveries = deliveries
         self._conversations = conversations
 
     def of(self, message_sid: str) -> dict[str, Any]:
-        """``{"run": ... | None, "steps": [...]}``; a step that created a message or call
+        """``{"evaluation": ... | None, "steps": [...]}``; a step that created a message or call
         carries its delivery (current status and status history from Twilio's callbacks)."""
-        run = self._runs.get(message_sid)
+        evaluation = self._evaluations.get(message_sid)
         steps = []
         for entry in self._steps.entries(message_sid):
             step: dict[str, Any] = asdict(entry)
@@ -82,7 +82,7 @@ class ActionLog:
                 if delivery is not None:
                     step["delivery"] = describe_delivery(delivery)
             steps.append(step)
-        return {"run": asdict(run) if run else None, "steps": steps}
+        return {"evaluation": asdict(evaluation) if evaluation else None, "steps": steps}
 
     def conversations(self, message_sid: str) -> list[dict[str, Any]]:
         """The conversations a message or run started, oldest first."""

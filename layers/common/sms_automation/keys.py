@@ -6,8 +6,10 @@ the sparse ``gsi2`` index, which only run origins carry):
 - account: ``ACCOUNT#{name}`` / ``ACCOUNT``; gsi1: ``ACCOUNTS`` / ``{name}``
 - inbound message: ``MSG#{MessageSid}`` / ``MSG``;
   gsi1: ``ACCOUNT#{name}#MESSAGES`` / ``{received_at}#{MessageSid}``
-- trigger processing of a message (the pinned trigger version, outcome, action log):
-  ``MSG#{MessageSid}`` / ``RUN``
+- the evaluation of a message (or of an automation run) against its triggers: the pinned
+  trigger version and time zone, status, matched triggers, diagnostics:
+  ``MSG#{MessageSid}`` / ``RUN`` (the stored ``RUN`` sort key and kind ``run`` predate the name
+  "evaluation" and stay: existing tables must still read)
 - one side-effecting step of it (the idempotency record): ``MSG#{MessageSid}`` / ``STEP#{step id}``
 - trigger set: ``ACCOUNT#{name}`` / ``TRIGGERS#CURRENT`` (pointer to the current version) and
   ``ACCOUNT#{name}`` / ``TRIGGERS#V{version:08d}`` (each pushed version, kept)
@@ -21,7 +23,7 @@ the sparse ``gsi2`` index, which only run origins carry):
 - what became of an inbound message that answered a conversation:
   ``MSG#{MessageSid}`` / ``REPLY``
 - an automation run's origin (who started which automation for whom, with which variables):
-  ``MSG#{run id}`` / ``MSG``, kind ``automation_run``, so its run record, steps and
+  ``MSG#{run id}`` / ``MSG``, kind ``automation_run``, so its evaluation, steps and
   conversations sit beside it exactly as a message's do;
   gsi1: ``ACCOUNT#{name}#RUNS`` / ``{requested_at}#{run id}``;
   gsi2: ``ACCOUNT#{name}#AUTOMATION#{automation, case-folded}#RUNS`` / ``{requested_at}#{run id}``
@@ -53,7 +55,7 @@ EXPIRES_AT: Final = "expires_at"  # the table's TTL attribute (epoch seconds)
 
 KIND_ACCOUNT: Final = "account"
 KIND_INBOUND_MESSAGE: Final = "inbound_message"
-KIND_RUN: Final = "run"
+KIND_EVALUATION: Final = "run"  # stored value: kept from before the name "evaluation"
 KIND_STEP: Final = "step"
 KIND_TRIGGER_SET: Final = "trigger_set"
 KIND_TRIGGER_POINTER: Final = "trigger_pointer"
@@ -93,7 +95,9 @@ def account_messages_index_pk(account_name: str) -> str:
     return f"ACCOUNT#{account_name}#MESSAGES"
 
 
-def run_key(message_sid: str) -> dict[str, str]:
+def evaluation_key(message_sid: str) -> dict[str, str]:
+    """A message's evaluation. The stored sort key stays ``RUN`` (its name before "evaluation"):
+    existing tables must still read."""
     return {PK: f"MSG#{message_sid}", SK: "RUN"}
 
 

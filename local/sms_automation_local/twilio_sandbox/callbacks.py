@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import urlencode, urlsplit
 
-from sms_automation.signature import compute_signature
+from sms_automation.webhooks.signature import compute_signature
 from sms_automation_local.twilio_sandbox.resources import API_VERSION, ERROR_MESSAGES, rfc2822
 from sms_automation_local.twilio_sandbox.state import DeliveryFailure, SandboxState, SentCallback
 

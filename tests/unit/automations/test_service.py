@@ -19,8 +19,8 @@ from sms_automation.automations.start import RejectionReason, StartRejected, Sta
 from sms_automation.triggers.publish import publish
 from tests.support.fakes import (
     InMemoryAccounts,
+    InMemoryEvaluationStates,
     InMemoryRunOrigins,
-    InMemoryRunStates,
     InMemoryTriggerFiles,
 )
 
@@ -134,20 +134,20 @@ class FakeLog:
         self.run = run
 
     def of(self, message_sid: str) -> dict[str, Any]:
-        return {"run": self.run, "steps": [{"step_id": "a0", "state": "done"}]}
+        return {"evaluation": self.run, "steps": [{"step_id": "a0", "state": "done"}]}
 
     def conversations(self, message_sid: str) -> list[dict[str, Any]]:
         return []
 
 
-def runs_reader(world: World, statuses: InMemoryRunStates, log: FakeLog) -> AutomationRuns:
+def runs_reader(world: World, statuses: InMemoryEvaluationStates, log: FakeLog) -> AutomationRuns:
     return AutomationRuns(origins=world.origins, statuses=statuses, log=log)
 
 
 def test_runs_describe_a_queued_run_until_the_processor_picks_it_up(world: World) -> None:
     run_id = world.starter.start(request()).run_id
 
-    view = runs_reader(world, InMemoryRunStates(), FakeLog(None)).describe(run_id)
+    view = runs_reader(world, InMemoryEvaluationStates(), FakeLog(None)).describe(run_id)
 
     assert view is not None
     assert (view["status"], view["ended"], view["steps"][0]["step_id"]) == ("queued", False, "a0")
@@ -157,7 +157,7 @@ def test_runs_describe_a_finished_run(world: World) -> None:
     run_id = world.starter.start(request()).run_id
     log = FakeLog({"status": "completed", "finished_at": "t9", "diagnostics": ()})
 
-    view = runs_reader(world, InMemoryRunStates(), log).describe(run_id, account="acme")
+    view = runs_reader(world, InMemoryEvaluationStates(), log).describe(run_id, account="acme")
 
     assert view is not None
     assert (view["status"], view["ended"], view["finished_at"]) == ("completed", True, "t9")
@@ -165,7 +165,7 @@ def test_runs_describe_a_finished_run(world: World) -> None:
 
 def test_runs_describe_hides_another_account_s_run_and_bad_ids(world: World) -> None:
     run_id = world.starter.start(request()).run_id
-    reader = runs_reader(world, InMemoryRunStates(), FakeLog(None))
+    reader = runs_reader(world, InMemoryEvaluationStates(), FakeLog(None))
 
     assert reader.describe(run_id, account="globex") is None
     assert reader.describe("not a run id") is None
@@ -176,8 +176,8 @@ def test_runs_recent_newest_first_with_their_status(world: World) -> None:
     world.now = NOW.replace(minute=31)
     newer = world.starter.start(request("k2")).run_id
 
-    recent = runs_reader(world, InMemoryRunStates(**{older: "completed"}), FakeLog(None)).recent(
-        "acme", automation="NOTIFY"
-    )
+    recent = runs_reader(
+        world, InMemoryEvaluationStates(**{older: "completed"}), FakeLog(None)
+    ).recent("acme", automation="NOTIFY")
 
     assert [(r["run_id"], r["status"]) for r in recent] == [(newer, "queued"), (older, "completed")]

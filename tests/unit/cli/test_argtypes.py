@@ -27,8 +27,8 @@ def test_positive_int_refuses_anything_else(text: str) -> None:
     [
         ("messages", "list", "--limit", "x"),
         ("automations", "runs", "acme", "--limit", "0"),
-        ("dlq", "list", "--limit", "-1"),
-        ("dlq", "redrive", "--visibility-timeout", "0"),
+        ("dead-letters", "list", "--limit", "-1"),
+        ("dead-letters", "redrive", "--visibility-timeout", "0"),
     ],
 )
 def test_a_command_given_a_bad_count_exits_2_naming_the_option(

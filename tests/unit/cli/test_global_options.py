@@ -13,7 +13,7 @@ LEAVES = leaf_commands(build_parser())
 
 def test_every_command_is_found() -> None:
     names = {" ".join(leaf.prog.split()[1:]) for leaf in LEAVES}
-    assert {"messages list", "triggers test", "automations test", "dlq redrive"} <= names
+    assert {"messages list", "triggers test", "automations test", "dead-letters redrive"} <= names
     assert len(names) >= 30  # the walk found the whole tree, not only a few groups
 
 
@@ -29,7 +29,7 @@ def test_every_command_offers_the_global_options_after_it(leaf: CommandParser) -
         (["--stack", "before", "messages", "list"], "before"),
         (["--stack", "before", "messages", "list", "--stack", "after"], "after"),
         (["messages", "list"], None),
-        (["dlq", "redrive", "--stack=after"], "after"),
+        (["dead-letters", "redrive", "--stack=after"], "after"),
         (
             ["triggers", "test", "f.yaml", "--from", "1", "--to", "2", "--body", "x", "--stack=s"],
             "s",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sms_automation.inbound.message import THINKAUTOMATION_FIELDS
+from sms_automation.webhooks.inbound_message import THINKAUTOMATION_FIELDS
 from tests.support.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -15,11 +15,11 @@ from sms_automation.edge.timestamps import utc_timestamp
 from sms_automation.opt_out import Keyword
 from sms_automation.processing.intake import HELP_STEP, OWN, Intake
 from sms_automation.processing.port import EnginePort, LedgerActionPort, lease_for
-from sms_automation.processing.runner import RunResult
+from sms_automation.processing.runner import EvaluationResult
 from sms_automation.triggers import ActionPort, SendSms
 from tests.support.fakes import (
     InMemoryContactRecords,
-    InMemoryRunStore,
+    InMemoryEvaluationStore,
     InMemoryStepLedger,
     RecordingEffects,
 )
@@ -32,23 +32,23 @@ class TriggersRan:
     """The processor, as far as intake sees it: each message it evaluated (and how); a finished
     run is answered as it is, as ``runner.MessageProcessor`` does."""
 
-    def __init__(self, runs: InMemoryRunStore) -> None:
-        self.runs = runs
+    def __init__(self, evaluations: InMemoryEvaluationStore) -> None:
+        self.evaluations = evaluations
         self.processed: list[tuple[str, bool]] = []
 
-    def process(self, message: Mapping[str, Any], *, opt_out: bool = False) -> RunResult:
-        existing = self.runs.get(str(message["message_sid"]))
+    def process(self, message: Mapping[str, Any], *, opt_out: bool = False) -> EvaluationResult:
+        existing = self.evaluations.get(str(message["message_sid"]))
         if existing is not None and existing.finished:
-            return RunResult(existing, replayed=True)
+            return EvaluationResult(existing, replayed=True)
         self.processed.append((str(message["body"]), opt_out))
-        run = self.runs.start(
+        run = self.evaluations.start(
             str(message["message_sid"]),
             "acme",
             trigger_version=1,
             fingerprint="",
             now=utc_timestamp(NOW),
         )
-        return RunResult(run, replayed=False)
+        return EvaluationResult(run, replayed=False)
 
 
 class OpenConversations:
@@ -80,8 +80,8 @@ class AccountItems:
 
 class World:
     def __init__(self, **account: Any) -> None:
-        self.runs = InMemoryRunStore()
-        self.triggers = TriggersRan(self.runs)
+        self.evaluations = InMemoryEvaluationStore()
+        self.triggers = TriggersRan(self.evaluations)
         self.conversations = OpenConversations()
         self.accounts = AccountItems(
             Account(
@@ -99,7 +99,7 @@ class World:
         self.effects = RecordingEffects()
         self.stored: dict[str, dict[str, Any]] = {}
         self.intake = Intake(
-            runs=self.runs,
+            evaluations=self.evaluations,
             processor=lambda: self.triggers,
             conversations=lambda: self.conversations,
             directory=self.accounts,
@@ -137,8 +137,8 @@ def world() -> World:
 def test_intake_runs_nothing_for_a_message_from_one_of_the_accounts_own_numbers() -> None:
     world = World(own_numbers=frozenset({"+15005550999"}))
     _, result = world.intake.handle(message("hi", sender="+15005550999"))
-    assert (result.run.status, result.run.finished) == (OWN, True)
-    assert "one of the account's own numbers" in result.run.diagnostics[0]["message"]
+    assert (result.evaluation.status, result.evaluation.finished) == (OWN, True)
+    assert "one of the account's own numbers" in result.evaluation.diagnostics[0]["message"]
     assert world.triggers.processed == []
 
 
@@ -147,7 +147,7 @@ def test_intake_remembers_each_number_the_account_receives_on_once(world: World)
     world.intake.handle(message("hi again", sid="SM" + "2" * 32))
     assert world.accounts.stored_numbers == [frozenset({OURS})]
     _, looped = world.intake.handle(message("echo", sid="SM" + "3" * 32, sender=OURS))
-    assert looped.run.status == OWN
+    assert looped.evaluation.status == OWN
 
 
 def test_intake_records_an_opt_out_ends_the_wait_and_runs_only_opt_out_triggers(
@@ -174,7 +174,7 @@ def test_intake_re_subscribes_a_contact_who_opted_out(world: World) -> None:
     world.intake.handle(message("STOP", sid="SM" + "1" * 32))
     later = NOW.replace(minute=5)
     _, result = world.intake.handle(message("START", sid="SM" + "2" * 32, at=later))
-    assert result.run.status == "opted_in"
+    assert result.evaluation.status == "opted_in"
     state = world.contacts.get("acme", OURS, CONTACT)
     assert state is not None
     assert state.opted_out is False
@@ -185,7 +185,7 @@ def test_intake_answers_help_once_with_the_accounts_text() -> None:
     _, first = world.intake.handle(message("HELP"))
     _, again = world.intake.handle(message("HELP"))  # a redelivery
 
-    assert (first.run.status, again.run.finished) == ("help", True)
+    assert (first.evaluation.status, again.evaluation.finished) == ("help", True)
     assert [(s.step_id, s.body) for s in world.effects.performed if isinstance(s, SendSms)] == [
         (HELP_STEP, "Acme: reply STOP to end")
     ]
@@ -195,7 +195,7 @@ def test_intake_answers_help_once_with_the_accounts_text() -> None:
 def test_intake_leaves_an_answer_consumed_by_a_conversation_to_it(world: World) -> None:
     world.conversations.routing = ReplyRouting.CONSUMED
     routing, result = world.intake.handle(message("yes"))
-    assert (routing, result.run.status) == (ReplyRouting.CONSUMED, "conversation_reply")
+    assert (routing, result.evaluation.status) == (ReplyRouting.CONSUMED, "conversation_reply")
     assert world.triggers.processed == []
 
 

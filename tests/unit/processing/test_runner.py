@@ -16,7 +16,7 @@ from sms_automation.processing.port import EnginePort, LedgerActionPort, NotPerf
 from sms_automation.processing.runner import MessageProcessor, MissingTriggerVersion
 from sms_automation.triggers import ActionPort, SendSms
 from sms_automation.triggers.versions import engines
-from tests.support.fakes import InMemoryRunStore, InMemoryStepLedger, RecordingEffects
+from tests.support.fakes import InMemoryEvaluationStore, InMemoryStepLedger, RecordingEffects
 
 SID = "SM" + "1" * 32
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -83,14 +83,14 @@ class VersionedTriggers:
 
 class World:
     def __init__(self) -> None:
-        self.runs = InMemoryRunStore()
+        self.evaluations = InMemoryEvaluationStore()
         self.ledger = InMemoryStepLedger()
         self.effects = RecordingEffects()
         self.triggers = VersionedTriggers()
         self.zones: dict[str, str | None] = {"acme": None}
         self.clock = NOW
         self.processor = MessageProcessor(
-            runs=self.runs,
+            evaluations=self.evaluations,
             triggers=self.triggers,
             engines=engines(),
             port_for=self.port_for,
@@ -131,7 +131,11 @@ def sent_bodies(world: World) -> list[str]:
 
 def test_processor_without_triggers_records_no_triggers_and_performs_nothing(world: World) -> None:
     result = world.processor.process(message())
-    assert (result.run.status, result.run.finished, result.replayed) == ("no_triggers", True, False)
+    assert (result.evaluation.status, result.evaluation.finished, result.replayed) == (
+        "no_triggers",
+        True,
+        False,
+    )
     assert world.effects.performed == []
 
 
@@ -139,11 +143,11 @@ def test_processor_performs_the_matched_steps_once_and_records_the_run(world: Wo
     world.triggers.push("acme", REPLY.format(body="Thanks"))
     first = world.processor.process(message())
     again = world.processor.process(message())  # a stream redelivery
-    assert first.run.status == "completed"
-    assert first.run.matched == ("auto-reply",)
-    assert (first.run.trigger_version, first.steps_performed) == (1, 1)
+    assert first.evaluation.status == "completed"
+    assert first.evaluation.matched == ("auto-reply",)
+    assert (first.evaluation.trigger_version, first.steps_performed) == (1, 1)
     assert again.replayed
-    assert again.run == world.runs.get(SID)
+    assert again.evaluation == world.evaluations.get(SID)
     assert sent_bodies(world) == ["Thanks"]
     assert world.ledger.get(SID, "auto-reply/1").state is StepState.DONE  # type: ignore[union-attr]
 
@@ -156,7 +160,11 @@ def test_processor_replays_the_pinned_version_after_a_newer_push(world: World) -
     world.triggers.push("acme", REPLY.format(body="second version"))
 
     result = world.processor.process(message())
-    assert (result.run.trigger_version, result.run.attempts, result.replayed) == (1, 2, True)
+    assert (result.evaluation.trigger_version, result.evaluation.attempts, result.replayed) == (
+        1,
+        2,
+        True,
+    )
     assert sent_bodies(world) == ["first version"]
 
 
@@ -174,15 +182,15 @@ def test_processor_refuses_a_run_whose_pinned_version_is_gone(world: World) -> N
 def test_processor_finishes_an_opt_out_no_trigger_asks_for_as_opted_out(world: World) -> None:
     world.triggers.push("acme", REPLY.format(body="Thanks"))
     result = world.processor.process(message("STOP"), opt_out=True)
-    assert result.run.status == "opted_out"
-    assert result.run.finished
+    assert result.evaluation.status == "opted_out"
+    assert result.evaluation.finished
     assert world.effects.performed == []
 
 
 def test_processor_runs_only_the_opt_out_triggers_for_an_opt_out(world: World) -> None:
     world.triggers.push("acme", OPT_OUT_ANSWER)
     result = world.processor.process(message("STOP"), opt_out=True)
-    assert result.run.matched == ("goodbye",)
+    assert result.evaluation.matched == ("goodbye",)
     assert sent_bodies(world) == ["You are unsubscribed"]
 
 
@@ -196,7 +204,7 @@ def test_processor_keeps_the_first_attempts_time_zone(world: World) -> None:
     world.clock = NOW + timedelta(minutes=5)
 
     result = world.processor.process(message())
-    assert result.run.timezone == "Europe/Paris"
+    assert result.evaluation.timezone == "Europe/Paris"
     assert sent_bodies(world) == ["it is 10:30:00"]  # received 09:30 UTC, in Paris
 
 
@@ -205,8 +213,8 @@ def test_processor_counts_each_attempt_on_the_run(world: World) -> None:
     world.effects.refuse_next(NotPerformed("not now"))
     with pytest.raises(NotPerformed):
         world.processor.process(message())
-    assert world.runs.get(SID).status == "running"  # type: ignore[union-attr]
+    assert world.evaluations.get(SID).status == "running"  # type: ignore[union-attr]
     assert world.ledger.get(SID, "auto-reply/1") is None  # released: nothing was sent
 
     world.processor.process(message())
-    assert world.runs.get(SID).attempts == 2  # type: ignore[union-attr]
+    assert world.evaluations.get(SID).attempts == 2  # type: ignore[union-attr]

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from sms_automation.outbound_status import (
+from sms_automation.processing.port import idempotency_key
+from sms_automation.webhooks.receive_status import (
     STEP_KEY_PATTERN,
     OutboundOwner,
     callback_step_key,
     step_callback_url,
 )
-from sms_automation.processing.port import idempotency_key
 
 BASE = "https://hooks.example.com/dev/twilio/acme/status"
 KEY = idempotency_key("SM" + "1" * 32, "auto-reply/1")

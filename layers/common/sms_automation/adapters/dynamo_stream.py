@@ -1,4 +1,4 @@
-"""``dlq.ports.StreamRecords`` on DynamoDB Streams: a shard read from a sequence number on,
+"""``dead_letters.ports.StreamRecords`` on DynamoDB Streams: a shard read from a sequence number on,
 each record reduced to its sequence number and the message (or automation run) it inserted.
 
 After 24 hours GetShardIterator answers ``TrimmedDataAccessException`` (or the closed shard is
@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 
 from sms_automation import keys
 from sms_automation.adapters.dynamo_json import string_value
-from sms_automation.dlq.ports import MessageRef, StreamPosition, StreamRecordsGone
+from sms_automation.dead_letters.ports import MessageRef, StreamPosition, StreamRecordsGone
 
 _PAGE = 1000  # GetRecords' maximum
 _MAX_EMPTY_PAGES = 3  # an open shard answers empty pages past its newest record

@@ -1,4 +1,4 @@
-"""``dlq.invoker.ProcessorInvoker`` on AWS Lambda: the deployed trigger processor invoked
+"""``dead_letters.invoker.ProcessorInvoker`` on AWS Lambda: the deployed trigger processor invoked
 synchronously (``RequestResponse``). A failed invoke (denied, throttled, no connection) is a
 still-failing message, its error redacted, like a function error."""
 
@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sms_automation.dlq.invoker import InvocationResult, redact, result_from_response
+from sms_automation.dead_letters.invoker import InvocationResult, redact, result_from_response
 
 
 class LambdaClient(Protocol):

@@ -11,8 +11,8 @@ from sms_automation import keys
 from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
 from sms_automation.adapters.dynamo_json import from_attributes, to_attributes
 from sms_automation.adapters.index_reads import indexed_items
-from sms_automation.inbound.message import message_view
-from sms_automation.inbound.rejections import StorageUnavailable
+from sms_automation.webhooks.inbound_message import message_view
+from sms_automation.webhooks.rejections import StorageUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -34,13 +34,13 @@ from sms_automation import keys
 from sms_automation.adapters.aws_failures import AWS_ERRORS, is_transient
 from sms_automation.adapters.dynamo_json import from_attributes, to_attributes
 from sms_automation.edge.timestamps import utc_timestamp
-from sms_automation.inbound.rejections import StorageUnavailable
-from sms_automation.outbound_status import (
+from sms_automation.webhooks.receive_status import (
     OutboundKind,
     OutboundOwner,
     RecordedStatus,
     status_rank,
 )
+from sms_automation.webhooks.rejections import StorageUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

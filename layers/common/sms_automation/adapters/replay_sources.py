@@ -1,7 +1,7 @@
 """What a replay reads from the app table: a message's item as stored now
-(``dlq.ports.StoredMessages``; as a stream record again for the processor's retry queue,
+(``dead_letters.ports.StoredMessages``; as a stream record again for the processor's retry queue,
 ``processing.ports.StoredRecords``) and an account's messages by receive time
-(``dlq.ports.ReceivedMessages``, on ``gsi1``)."""
+(``dead_letters.ports.ReceivedMessages``, on ``gsi1``)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from sms_automation import keys
 from sms_automation.adapters.dynamo_json import key_attributes, string_value
-from sms_automation.dlq.events import stream_record
-from sms_automation.dlq.ports import StoredMessage
+from sms_automation.dead_letters.events import stream_record
+from sms_automation.dead_letters.ports import StoredMessage
 from sms_automation.edge.timestamps import utc_timestamp
 
 if TYPE_CHECKING:

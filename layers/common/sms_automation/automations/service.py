@@ -72,7 +72,7 @@ class RunStatus(Protocol):
 
 
 class RunStatuses(Protocol):
-    """The processor's run records (how far each run got), by run id."""
+    """The runs' evaluations (how far each run got), by run id."""
 
     def get_many(self, message_sids: Sequence[str]) -> Mapping[str, RunStatus]: ...
 
@@ -194,9 +194,9 @@ class AutomationRuns:
         origin = self._origins.get(run_id)
         if origin is None or (account is not None and origin.get("account") != account):
             return None
-        log = self._log.of(run_id)  # reads the run record too
-        run: Mapping[str, Any] = log["run"] or {}
-        status = str(run.get("status") or QUEUED)
+        log = self._log.of(run_id)  # reads the evaluation too
+        evaluation: Mapping[str, Any] = log["evaluation"] or {}
+        status = str(evaluation.get("status") or QUEUED)
         return {
             "run_id": run_id,
             "account": origin["account"],
@@ -210,9 +210,9 @@ class AutomationRuns:
             "requested_by": origin.get("requested_by", ""),
             "requested_at": origin["requested_at"],
             "trigger_version": origin["trigger_version"],
-            "finished_at": run.get("finished_at", ""),
-            "waiting_at": run.get("paused_at", ""),
-            "diagnostics": [dict(d) for d in run.get("diagnostics", ())],
+            "finished_at": evaluation.get("finished_at", ""),
+            "waiting_at": evaluation.get("paused_at", ""),
+            "diagnostics": [dict(d) for d in evaluation.get("diagnostics", ())],
             "steps": log["steps"],
             "conversations": self._log.conversations(run_id),
         }

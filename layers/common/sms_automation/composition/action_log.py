@@ -1,4 +1,4 @@
-"""``action_log.ActionLog`` on the app table: the run record, the step ledger, the outbound
+"""``action_log.ActionLog`` on the app table: the evaluation, the step ledger, the outbound
 records and the conversations of a message or automation run."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from sms_automation.action_log import ActionLog
 from sms_automation.adapters.conversation_store import DynamoConversationStore
+from sms_automation.adapters.evaluation_store import DynamoEvaluationStore
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
-from sms_automation.adapters.run_store import DynamoRunStore
 from sms_automation.adapters.step_ledger import DynamoStepLedger
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def dynamo_action_log(table_name: str, client: DynamoDBClient) -> ActionLog:
     return ActionLog(
-        runs=DynamoRunStore(table_name, client),
+        evaluations=DynamoEvaluationStore(table_name, client),
         steps=DynamoStepLedger(table_name, client),
         deliveries=DynamoOutboundStore(table_name, client),
         conversations=DynamoConversationStore(table_name, client),

@@ -1,5 +1,5 @@
 """``automations.service`` on the app table: the starter (accounts, trigger files and run
-origins, on the UTC clock) and the run readers (origins, run records and action logs)."""
+origins, on the UTC clock) and the run readers (origins, evaluations and action logs)."""
 
 from __future__ import annotations
 
@@ -31,14 +31,14 @@ def dynamo_starter(
 
 
 def dynamo_runs(table_name: str, client: DynamoDBClient) -> AutomationRuns:
-    # Imported for the first run read: a start never reads action logs or run records, and they
+    # Imported for the first run read: a start never reads action logs or evaluations, and they
     # bring the conversations' and outbound stores (~45 ms of a cold start, make bench).
-    from sms_automation.adapters.run_store import DynamoRunStore
+    from sms_automation.adapters.evaluation_store import DynamoEvaluationStore
     from sms_automation.composition.action_log import dynamo_action_log
 
     return AutomationRuns(
         origins=DynamoAutomationRunStore(table_name, client),
-        statuses=DynamoRunStore(table_name, client),
+        statuses=DynamoEvaluationStore(table_name, client),
         log=dynamo_action_log(table_name, client),
     )
 

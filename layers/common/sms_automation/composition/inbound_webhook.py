@@ -1,9 +1,9 @@
 """The inbound webhook, ``POST /twilio/{account}/sms``: Twilio's Messaging webhook.
 
 Verify ``X-Twilio-Signature``, store the message exactly once, answer empty TwiML
-(``inbound.receive``, served by ``inbound.route``). This module builds the clients, the account
-directory and the message store (once per warm Lambda, on first use) and says what each outcome
-logs and counts: one line per request.
+(``webhooks.receive_message``, served by ``webhooks.route``). This module builds the clients, the
+account directory and the message store (once per warm Lambda, on first use) and says what each
+outcome logs and counts: one line per request.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from sms_automation.adapters.message_store import DynamoMessageStore
 from sms_automation.edge import aws
 from sms_automation.edge.log_lines import Count, LambdaContextLike, LogLine, LogLines
 from sms_automation.edge.settings import WebhookSettings
-from sms_automation.inbound.receive import Received, receive_inbound
-from sms_automation.inbound.request import WebhookRequest
-from sms_automation.inbound.route import TwilioRoute
 from sms_automation.pii import mask_phone
+from sms_automation.webhooks.receive_message import Received, receive_inbound
+from sms_automation.webhooks.request import WebhookRequest
+from sms_automation.webhooks.route import TwilioRoute
 
 log_lines = LogLines.from_environ(os.environ, "inbound-webhook")
 

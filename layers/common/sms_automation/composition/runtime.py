@@ -30,8 +30,8 @@ from sms_automation.adapters.account_store import (
 from sms_automation.adapters.contact_store import DynamoContactStore
 from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.adapters.dynamo_json import plain
+from sms_automation.adapters.evaluation_store import DynamoEvaluationStore
 from sms_automation.adapters.message_store import DynamoMessageStore
-from sms_automation.adapters.run_store import DynamoRunStore
 from sms_automation.adapters.trigger_store import DynamoTriggerStore, KeptTriggerVersions
 from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow
 from sms_automation.conversations.service import Conversations, ReplyRouting
@@ -50,12 +50,12 @@ if TYPE_CHECKING:
     # resolves); the ledger port, effects, outbound records and the Twilio client are needed
     # only when a step is performed; the send guard and its counter when a message is sent.
     from sms_automation.adapters.twilio_messaging import TwilioMessaging
-    from sms_automation.outbound_status import OutboundKind
     from sms_automation.processing.deferral import Deferrals
     from sms_automation.processing.effects import Messaging
     from sms_automation.processing.port import EnginePort, LedgerActionPort
-    from sms_automation.processing.runner import MessageProcessor, RunResult
+    from sms_automation.processing.runner import EvaluationResult, MessageProcessor
     from sms_automation.send_guard import Refusal, SendGuard
+    from sms_automation.webhooks.receive_status import OutboundKind
 
 __all__ = ["OWN", "OptOutCounts", "Runtime", "utc_now"]  # OWN: the handler's loop-guard metric
 
@@ -118,15 +118,15 @@ class Runtime:
         return DynamoContactStore(self.settings.table_name, self.dynamodb)
 
     @cached_property
-    def runs(self) -> DynamoRunStore:
-        return DynamoRunStore(self.settings.table_name, self.dynamodb)
+    def evaluations(self) -> DynamoEvaluationStore:
+        return DynamoEvaluationStore(self.settings.table_name, self.dynamodb)
 
     @cached_property
     def processor(self) -> MessageProcessor:
         from sms_automation.processing.runner import MessageProcessor
 
         return MessageProcessor(
-            runs=self.runs,
+            evaluations=self.evaluations,
             triggers=KeptTriggerVersions(
                 DynamoTriggerStore(self.settings.table_name, self.dynamodb)
             ),
@@ -145,7 +145,7 @@ class Runtime:
             return None if item is None else plain(item)
 
         return Intake(
-            runs=self.runs,
+            evaluations=self.evaluations,
             processor=lambda: self.processor,
             conversations=lambda: self.conversations,
             directory=self.directory,
@@ -191,12 +191,12 @@ class Runtime:
 
     # --- use cases -----------------------------------------------------------------------------
 
-    def handle_inbound(self, message: Mapping[str, Any]) -> tuple[ReplyRouting, RunResult]:
+    def handle_inbound(self, message: Mapping[str, Any]) -> tuple[ReplyRouting, EvaluationResult]:
         """A new inbound message: an answer to an open conversation, else the triggers.
         An automation run's origin: its automation (``processing.intake``)."""
         return self.intake.handle(message)
 
-    def replay(self, message_sid: str) -> RunResult:
+    def replay(self, message_sid: str) -> EvaluationResult:
         """Evaluate a stored message or run again (after a wait resolved): steps done are not
         redone."""
         return self.intake.replay(message_sid)

@@ -2,10 +2,10 @@
 for what we sent.
 
 Verify ``X-Twilio-Signature`` exactly as the Messaging webhook does, record the status once
-(``outbound_status.receive_status_callback``), end the wait of a failed prompt
-(``outbound_status.end_conversation_of_failed_prompt``), answer empty TwiML. This module builds
-the clients and stores (once per warm Lambda, on first use) and says what each outcome logs and
-counts: one line per request. A 5xx makes Twilio retry the callback; recording it again is safe.
+(``webhooks.receive_status.receive_status_callback``), end the wait of a failed prompt
+(``webhooks.receive_status.end_conversation_of_failed_prompt``), answer empty TwiML. This module
+builds the clients and stores (once per warm Lambda, on first use) and says what each outcome logs
+and counts: one line per request. A 5xx makes Twilio retry the callback; recording it again is safe.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from sms_automation.adapters.outbound_store import DynamoOutboundStore
 from sms_automation.edge import aws
 from sms_automation.edge.log_lines import Count, LambdaContextLike, LogLine, LogLines
 from sms_automation.edge.settings import WebhookSettings
-from sms_automation.inbound.request import WebhookRequest
-from sms_automation.inbound.route import TwilioRoute
-from sms_automation.outbound_status import (
+from sms_automation.webhooks.receive_status import (
     StatusReceived,
     end_conversation_of_failed_prompt,
     receive_status_callback,
 )
+from sms_automation.webhooks.request import WebhookRequest
+from sms_automation.webhooks.route import TwilioRoute
 
 if TYPE_CHECKING:
     from sms_automation.conversations.service import Conversations

@@ -19,8 +19,8 @@ from sms_automation.composition.runtime import OWN, Runtime
 from sms_automation.conversations.service import ReplyRouting
 from sms_automation.edge.batch import Record, is_queue_message, settle_each
 from sms_automation.edge.log_lines import Count, LambdaContextLike, LogLine, LogLines
+from sms_automation.processing.evaluations import is_automation_run
 from sms_automation.processing.retry_later import RetryLater
-from sms_automation.processing.runs import is_automation_run
 
 if TYPE_CHECKING:
     # Imported when a record is deferred or a deferral comes back (``_replay_deferred``).
@@ -63,7 +63,7 @@ def process_message(message: dict[str, Any], context: LambdaContextLike) -> None
     """One message (or automation run) through its triggers, and its line."""
     runtime = _runtime()
     routing, result = runtime.handle_inbound(message)
-    run = result.run
+    evaluation = result.evaluation
     fields: dict[str, Any] = {"account": message["account"]}
     counts = []
     if is_automation_run(message):
@@ -73,9 +73,9 @@ def process_message(message: dict[str, Any], context: LambdaContextLike) -> None
         counts.append(Count(name="MessagesProcessed"))
     if routing is not ReplyRouting.NOT_A_REPLY:
         counts.append(Count(name="ConversationReplies"))
-    if run.matched:
-        counts.append(Count(name="TriggersMatched", value=len(run.matched)))
-    if run.status == OWN:
+    if evaluation.matched:
+        counts.append(Count(name="TriggersMatched", value=len(evaluation.matched)))
+    if evaluation.status == OWN:
         counts.append(Count(name="MessagesFromOwnNumber"))
     counts.append(Count(name="SendsCapped", value=runtime.take_sends_capped()))
     opt_outs = runtime.take_opt_out_counts()
@@ -83,11 +83,11 @@ def process_message(message: dict[str, Any], context: LambdaContextLike) -> None
     counts.append(Count(name="OptIns", value=opt_outs.opt_ins))
     counts.append(Count(name="SendsToOptedOut", value=opt_outs.sends_skipped))
     fields |= {
-        "status": run.status,
-        "trigger_version": run.trigger_version,
-        "matched": list(run.matched),
+        "status": evaluation.status,
+        "trigger_version": evaluation.trigger_version,
+        "matched": list(evaluation.matched),
         "replayed": result.replayed,
-        "attempts": run.attempts,
+        "attempts": evaluation.attempts,
         "steps": result.steps_performed,
         "conversation_reply": routing.value,
     }

@@ -31,12 +31,12 @@ def handle(event: dict[str, Any], context: LambdaContextLike) -> dict[str, Any]:
     resumed = {
         "step_id": step_id,
         "outcome": conversation.status,
-        "status": result.run.status,
-        "paused_at": result.run.paused_at,
+        "status": result.evaluation.status,
+        "paused_at": result.evaluation.paused_at,
     }
     line = LogLine("INFO", "conversation resumed", resumed, sends_not_made(runtime))
     log_lines.write(line, context, message_sid)
-    return {"outcome": conversation.status, "run_status": result.run.status}
+    return {"outcome": conversation.status, "run_status": result.evaluation.status}
 
 
 def _woken_by(woke: Any) -> str:

@@ -37,7 +37,6 @@ from sms_automation.outbound import (
     RetryableFailure,
     SentMessage,
 )
-from sms_automation.outbound_status import OutboundKind, OutboundOwner, step_callback_url
 from sms_automation.processing import http_request
 from sms_automation.processing.ledger import StepState
 from sms_automation.processing.port import (
@@ -59,6 +58,7 @@ from sms_automation.triggers import (
     WaitForReply,
 )
 from sms_automation.triggers.model import app_table_refusal
+from sms_automation.webhooks.receive_status import OutboundKind, OutboundOwner, step_callback_url
 
 # Twilio's clock and ours differ a little; a message created this long before our claim is
 # still a candidate when its recipient, sender and body match (whose it is: ``_reconcile``).

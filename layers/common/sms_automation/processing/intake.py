@@ -1,20 +1,20 @@
 """What happens to a message as it comes in, before and around its triggers.
 
 The loop guard comes first: a message from one of the account's own numbers (its ``To``, or any
-number the account has received on or ``numbers connect`` pointed here) is recorded as run
-``own_number`` and runs nothing; every inbound ``To`` is remembered as one of the account's
+number the account has received on or ``numbers connect`` pointed here) gets the evaluation
+status ``own_number`` and runs nothing; every inbound ``To`` is remembered as one of the account's
 numbers.
 
 Opt-out handling comes before any trigger (the rule is ``opt_out``): an opt-out keyword
 (Twilio's, or one of the account's own) records the contact opted out of our number (or
 messaging service), ends the conversation waiting for them and runs only the triggers with
-``on_opt_out`` (none: run ``opted_out``; see ``runner``); an opt-in keyword from a contact who
-had opted out re-subscribes them (run ``opted_in``); from anyone else it is an ordinary message.
-HELP is answered with the account's help text, once (run ``help``), when it has one. Opt-outs
-and opt-ins recorded are counted for the handlers' metrics (``take_keyword_counts``).
+``on_opt_out`` (none: evaluation ``opted_out``; see ``runner``); an opt-in keyword from a contact
+who had opted out re-subscribes them (evaluation ``opted_in``); from anyone else it is an ordinary
+message. HELP is answered with the account's help text, once (evaluation ``help``), when it has
+one. Opt-outs and opt-ins recorded are counted for the handlers' metrics (``take_keyword_counts``).
 
-Then an answer to an open conversation goes to it (run ``conversation_reply``, unless it asks
-for the triggers too); anything else, and an automation run's origin, to the triggers.
+Then an answer to an open conversation goes to it (evaluation ``conversation_reply``, unless it
+asks for the triggers too); anything else, and an automation run's origin, to the triggers.
 
 Every collaborator is a port (``ports``, ``accounts``, ``opt_out``) or a function handed in by
 the composition (``composition.runtime``); the processor and the conversations are asked for
@@ -39,28 +39,28 @@ from sms_automation.opt_out import (
     sender_of,
 )
 from sms_automation.pii import mask_phone
-from sms_automation.processing.runs import is_automation_run
+from sms_automation.processing.evaluations import is_automation_run
 
 if TYPE_CHECKING:
     # The runner is imported where used (see ``composition.runtime``).
-    from sms_automation.processing.ports import RunStore
-    from sms_automation.processing.runner import RunResult
+    from sms_automation.processing.ports import EvaluationStore
+    from sms_automation.processing.runner import EvaluationResult
     from sms_automation.triggers import ActionPort
 
 OWN = "own_number"
-"""The run status of a message from one of the account's own numbers (nothing ran)."""
+"""The evaluation status of a message from one of the account's own numbers (nothing ran)."""
 
 OPTED_IN = "opted_in"
-"""The run status of an opt-in keyword that re-subscribed the contact (nothing ran)."""
+"""The evaluation status of an opt-in keyword that re-subscribed the contact (nothing ran)."""
 HELP_ANSWERED = "help"
-"""The run status of HELP answered with the account's help text (no trigger ran)."""
+"""The evaluation status of HELP answered with the account's help text (no trigger ran)."""
 HELP_STEP = "help-text"
 
 
 class Processor(Protocol):
     """``runner.MessageProcessor``."""
 
-    def process(self, message: Mapping[str, Any], *, opt_out: bool = False) -> RunResult: ...
+    def process(self, message: Mapping[str, Any], *, opt_out: bool = False) -> EvaluationResult: ...
 
 
 class ConversationRouting(Protocol):
@@ -87,7 +87,7 @@ class Intake:
     def __init__(
         self,
         *,
-        runs: RunStore,
+        evaluations: EvaluationStore,
         processor: Callable[[], Processor],
         conversations: Callable[[], ConversationRouting],
         directory: AccountFinder,
@@ -99,7 +99,7 @@ class Intake:
     ) -> None:
         """``stored_message``: a message's or run's stored item as plain values (None: gone);
         ``port_for``: the engine's port of a message (HELP's answer is a step of it)."""
-        self._runs = runs
+        self._evaluations = evaluations
         self._processor = processor
         self._conversations = conversations
         self._directory = directory
@@ -116,16 +116,16 @@ class Intake:
         counts, self._counts = self._counts, Counter()
         return counts
 
-    def handle(self, message: Mapping[str, Any]) -> tuple[ReplyRouting, RunResult]:
+    def handle(self, message: Mapping[str, Any]) -> tuple[ReplyRouting, EvaluationResult]:
         """A new inbound message: an answer to an open conversation, else the triggers.
         An automation run's origin: its automation."""
-        from sms_automation.processing.runner import RunResult  # see TYPE_CHECKING
+        from sms_automation.processing.runner import EvaluationResult  # see TYPE_CHECKING
 
         sid, account = str(message["message_sid"]), str(message["account"])
         routing = ReplyRouting.NOT_A_REPLY
         if is_automation_run(message):  # started by us: never an answer to a conversation
             return routing, self._processor().process(message)
-        existing = self._runs.get(sid)
+        existing = self._evaluations.get(sid)
         if existing is None and self._from_own_number(message):
             return routing, self._own_number_run(message)
         if existing is None or not existing.finished:
@@ -136,7 +136,7 @@ class Intake:
                 self._answer_help(message)
             if subscription is not None:
                 status = OPTED_IN if subscription is Keyword.OPT_IN else HELP_ANSWERED
-                run = self._runs.start(
+                evaluation = self._evaluations.start(
                     sid,
                     account,
                     trigger_version=0,
@@ -144,10 +144,10 @@ class Intake:
                     now=utc_timestamp(self._clock()),
                     status=status,
                 )
-                return routing, RunResult(run, replayed=existing is not None)
+                return routing, EvaluationResult(evaluation, replayed=existing is not None)
             routing = self._conversations().route_reply(message)
         if routing is ReplyRouting.CONSUMED:
-            run = self._runs.start(
+            evaluation = self._evaluations.start(
                 sid,
                 account,
                 trigger_version=0,
@@ -155,7 +155,7 @@ class Intake:
                 now=utc_timestamp(self._clock()),
                 status="conversation_reply",
             )
-            return routing, RunResult(run, replayed=existing is not None)
+            return routing, EvaluationResult(evaluation, replayed=existing is not None)
         return routing, self._processor().process(message)
 
     def _subscription(self, message: Mapping[str, Any]) -> Keyword | None:
@@ -212,7 +212,7 @@ class Intake:
         found = keyword_of_message(message, account.opt_out_keywords if account else ())
         return found is not None and found[0] is Keyword.OPT_OUT
 
-    def replay(self, message_sid: str) -> RunResult:
+    def replay(self, message_sid: str) -> EvaluationResult:
         """Evaluate a stored message or run again (after a wait resolved): steps done are not
         redone."""
         stored = self._stored_message(message_sid)
@@ -242,14 +242,16 @@ class Intake:
         self._own_numbers.add_own_numbers(account.name, frozenset({number}))
         self._known_numbers.add((account.name, number))
 
-    def _own_number_run(self, message: Mapping[str, Any]) -> RunResult:
-        from sms_automation.processing.runner import RunResult  # see TYPE_CHECKING
+    def _own_number_run(self, message: Mapping[str, Any]) -> EvaluationResult:
+        from sms_automation.processing.runner import EvaluationResult  # see TYPE_CHECKING
 
         sid, account = str(message["message_sid"]), str(message["account"])
         now = utc_timestamp(self._clock())
-        self._runs.start(sid, account, trigger_version=0, fingerprint="", now=now, status=OWN)
+        self._evaluations.start(
+            sid, account, trigger_version=0, fingerprint="", now=now, status=OWN
+        )
         sender = mask_phone(str(message.get("from_number") or ""))
-        finished = self._runs.finish(
+        finished = self._evaluations.finish(
             sid,
             status=OWN,
             now=now,
@@ -265,4 +267,4 @@ class Intake:
             ],
             paused_at=None,
         )
-        return RunResult(finished, replayed=False)
+        return EvaluationResult(finished, replayed=False)

@@ -1,6 +1,6 @@
 """What the processing core needs from the outside, as ``typing.Protocol`` ports.
 
-The adapters (``adapters.run_store``, ``adapters.step_ledger``, ``adapters.record_table``,
+The adapters (``adapters.evaluation_store``, ``adapters.step_ledger``, ``adapters.record_table``,
 ``adapters.retry_queue``, ``adapters.stream_records``) implement them over DynamoDB and SQS; the
 unit tests' in-memory fakes (``tests/support/fakes.py``) implement the same contracts, held to
 them by one suite run against both (``tests/integration/test_port_contracts.py``,
@@ -13,15 +13,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from sms_automation.processing.evaluations import EvaluationRecord
 from sms_automation.processing.ledger import StepEntry, StepState
-from sms_automation.processing.runs import Run
 
 
-class RunStore(Protocol):
-    """One run record per message (``runs``): the first ``start`` pins it, a later one counts
+class EvaluationStore(Protocol):
+    """One evaluation per message (``evaluations``): the first ``start`` pins it, a later one counts
     itself and gets the pinned record back."""
 
-    def get(self, message_sid: str) -> Run | None: ...
+    def get(self, message_sid: str) -> EvaluationRecord | None: ...
 
     def start(
         self,
@@ -33,7 +33,7 @@ class RunStore(Protocol):
         now: str,
         status: str = "running",
         timezone: str = "",
-    ) -> Run: ...
+    ) -> EvaluationRecord: ...
 
     def finish(
         self,
@@ -44,7 +44,7 @@ class RunStore(Protocol):
         matched: Sequence[str],
         diagnostics: Sequence[Mapping[str, Any]],
         paused_at: str | None,
-    ) -> Run:
+    ) -> EvaluationRecord:
         """The finished record, as written (no second read)."""
         ...
 

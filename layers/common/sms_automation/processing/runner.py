@@ -1,17 +1,17 @@
-"""Process one stored inbound message: pin its trigger version, evaluate, record the run.
+"""Process one stored inbound message: pin its trigger version, evaluate, record the evaluation.
 
 An opt-out keyword (``opt_out``; the caller says whether a message is one) is evaluated only
-against the triggers that ask for it (``on_opt_out``); when none does, the run is ``opted_out``
-and nothing runs.
+against the triggers that ask for it (``on_opt_out``); when none does, the
+evaluation is ``opted_out`` and nothing runs.
 
-Safe to call any number of times for the same message (stream redeliveries, DLQ redrives):
-the run record pins the trigger version on the first attempt, the step ledger answers every
-step already performed, and a finished run is not evaluated again.
+Safe to call any number of times for the same message (stream redeliveries, dead-letter redrives):
+the evaluation pins the trigger version on the first attempt, the step ledger answers every
+step already performed, and a message whose evaluation finished is not evaluated again.
 
 Time conditions, ``%now%``/``%date%``/``%time%`` and a conversation's ``until`` without an offset
 are evaluated in the account's time zone (``account_zone``; an account without one is UTC),
-pinned on the run by its first attempt: a later attempt or a replay after a wait decides the same
-way even if the account's zone changed meanwhile.
+pinned on the evaluation by its first attempt: a later attempt or a replay after a wait decides
+the same way even if the account's zone changed meanwhile.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sms_automation.edge.timestamps import utc_timestamp
-from sms_automation.processing.runs import Run, is_automation_run
+from sms_automation.processing.evaluations import EvaluationRecord, is_automation_run
 from sms_automation.triggers.versions import PerVersion, StoredTriggers
 
 if TYPE_CHECKING:
     # The engine (pydantic, YAML) is imported when the first trigger file is compiled: a cold
     # start whose message has no triggers, or is a conversation's answer, never loads it.
-    from sms_automation.processing.ports import RunStore
+    from sms_automation.processing.ports import EvaluationStore
     from sms_automation.triggers import ActionPort, Engine
 
 
@@ -39,16 +39,17 @@ class TriggerSource(Protocol):
 
 
 OPTED_OUT = "opted_out"
-"""The run status of an opt-out keyword that no trigger asked for (nothing ran)."""
+"""The evaluation status of an opt-out keyword that no trigger asked for (nothing ran)."""
 
 
 class MissingTriggerVersion(RuntimeError):
-    """The pinned trigger version is gone: retrying cannot help; the record goes to the DLQ."""
+    """The pinned trigger version is gone: retrying cannot help; the record becomes a dead
+    letter."""
 
 
 @dataclass(frozen=True, slots=True)
-class RunResult:
-    run: Run
+class EvaluationResult:
+    evaluation: EvaluationRecord
     replayed: bool  # an earlier attempt had already started this message
     steps_performed: int = 0
 
@@ -61,7 +62,7 @@ class MessageProcessor:
     def __init__(
         self,
         *,
-        runs: RunStore,
+        evaluations: EvaluationStore,
         triggers: TriggerSource,
         engines: PerVersion[Engine],
         port_for: Callable[[Mapping[str, Any]], ActionPort],
@@ -69,27 +70,27 @@ class MessageProcessor:
         account_zone: Callable[[str], str | None],
     ) -> None:
         """``account_zone``: an account's IANA time zone by name (None: UTC)."""
-        self._runs = runs
+        self._evaluations = evaluations
         self._triggers = triggers
         self._engines = engines
         self._port_for = port_for
         self._clock = clock
         self._account_zone = account_zone
 
-    def process(self, message: Mapping[str, Any], *, opt_out: bool = False) -> RunResult:
+    def process(self, message: Mapping[str, Any], *, opt_out: bool = False) -> EvaluationResult:
         """``message``: a stored inbound message, or an automation run's origin (which names
         its automation and carries the trigger version pinned when it was started).
         ``opt_out``: the message is an opt-out keyword."""
         sid, account = message["message_sid"], message["account"]
-        existing = self._runs.get(sid)
+        existing = self._evaluations.get(sid)
         if existing is not None and existing.finished:
-            return RunResult(existing, replayed=True)
+            return EvaluationResult(existing, replayed=True)
         if existing is None and is_automation_run(message):
             version, fingerprint = int(message["trigger_version"]), str(message["fingerprint"])
         elif existing is None:
             current = self._triggers.current(account)
             if current is None:
-                run = self._runs.start(
+                evaluation = self._evaluations.start(
                     sid,
                     account,
                     trigger_version=0,
@@ -97,12 +98,13 @@ class MessageProcessor:
                     now=self._now(),
                     status=OPTED_OUT if opt_out else "no_triggers",
                 )
-                return RunResult(run, replayed=False)
+                return EvaluationResult(evaluation, replayed=False)
             version, fingerprint = current.version, current.fingerprint
         else:
             version, fingerprint = existing.trigger_version, existing.fingerprint
-        # The first attempt pins the version and zone; a concurrent or later one gets that run back.
-        run = self._runs.start(
+        # The first attempt pins the version and zone; a concurrent or later one gets that
+        # evaluation back.
+        evaluation = self._evaluations.start(
             sid,
             account,
             trigger_version=version,
@@ -110,45 +112,50 @@ class MessageProcessor:
             now=self._now(),
             timezone=self._account_zone(account) or "",
         )
-        return self._evaluate(message, run, replayed=existing is not None, opt_out=opt_out)
+        return self._evaluate(message, evaluation, replayed=existing is not None, opt_out=opt_out)
 
     def _evaluate(
-        self, message: Mapping[str, Any], run: Run, *, replayed: bool, opt_out: bool
-    ) -> RunResult:
-        if run.status in {"no_triggers", OPTED_OUT}:
-            return RunResult(run, replayed=replayed)
-        stored = self._triggers.version(run.account, run.trigger_version)
+        self,
+        message: Mapping[str, Any],
+        evaluation: EvaluationRecord,
+        *,
+        replayed: bool,
+        opt_out: bool,
+    ) -> EvaluationResult:
+        if evaluation.status in {"no_triggers", OPTED_OUT}:
+            return EvaluationResult(evaluation, replayed=replayed)
+        stored = self._triggers.version(evaluation.account, evaluation.trigger_version)
         if stored is None:
             raise MissingTriggerVersion(
-                f"trigger version {run.trigger_version} of {run.account!r} is gone"
+                f"trigger version {evaluation.trigger_version} of {evaluation.account!r} is gone"
             )
-        engine = self._engines.get(run.account, stored)
+        engine = self._engines.get(evaluation.account, stored)
         # Loaded with the engine (above), not at import.
         from sms_automation.triggers.engine import AccountSettings, UnknownAutomation
 
         automation = str(message["automation"]) if is_automation_run(message) else None
         opt_out = opt_out and automation is None
         if opt_out and not engine.runs_on_opt_out:
-            finished = self._runs.finish(
-                run.message_sid,
+            finished = self._evaluations.finish(
+                evaluation.message_sid,
                 status=OPTED_OUT,
                 now=self._now(),
                 matched=[],
                 diagnostics=[],
                 paused_at=None,
             )
-            return RunResult(finished, replayed=replayed)
+            return EvaluationResult(finished, replayed=replayed)
         try:
-            evaluation = engine.evaluate(
+            evaluated = engine.evaluate(
                 dict(message.get("params") or {}),
                 now=received_at(message),
-                account=AccountSettings(run.account, run.timezone or None),
+                account=AccountSettings(evaluation.account, evaluation.timezone or None),
                 port=self._port_for(message),
                 headers=dict(message.get("headers") or {}),
                 automation=automation,
                 opt_out=opt_out,
             )
-        except UnknownAutomation as error:  # the pinned version had it when the run started
+        except UnknownAutomation as error:  # the pinned version had it when the evaluation started
             raise MissingTriggerVersion(str(error)) from None
         diagnostics = [
             {
@@ -157,17 +164,17 @@ class MessageProcessor:
                 "trigger": d.trigger or "",
                 "step_id": d.step_id or "",
             }
-            for d in evaluation.diagnostics
+            for d in evaluated.diagnostics
         ]
-        finished = self._runs.finish(
-            run.message_sid,
-            status=evaluation.status.value,
+        finished = self._evaluations.finish(
+            evaluation.message_sid,
+            status=evaluated.status.value,
             now=self._now(),
-            matched=evaluation.matched,
+            matched=evaluated.matched,
             diagnostics=diagnostics,
-            paused_at=evaluation.paused_at,
+            paused_at=evaluated.paused_at,
         )
-        return RunResult(finished, replayed=replayed, steps_performed=len(evaluation.steps))
+        return EvaluationResult(finished, replayed=replayed, steps_performed=len(evaluated.steps))
 
     def _now(self) -> str:
         return utc_timestamp(self._clock())

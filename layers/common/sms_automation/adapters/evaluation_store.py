@@ -1,0 +1,153 @@
+"""Messages' evaluations in the app table (``processing.ports.EvaluationStore``): the first
+attempt's put pins the trigger version and time zone (conditional on no record), a later
+attempt counts itself."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from sms_automation import keys
+from sms_automation.adapters.dynamo_json import from_attributes, to_attributes
+from sms_automation.processing.evaluations import EvaluationRecord
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+# The item keeps the format it had when evaluations were called "run records" (sort key ``RUN``,
+# kind ``run``, the attribute names below): existing tables must still read.
+def evaluation_from_item(item: Mapping[str, Any]) -> EvaluationRecord:
+    return EvaluationRecord(
+        message_sid=item["message_sid"],
+        account=item["account"],
+        status=item["status"],
+        trigger_version=int(item.get("trigger_version", 0)),
+        fingerprint=item.get("fingerprint", ""),
+        started_at=item.get("started_at", ""),
+        finished_at=item.get("finished_at", ""),
+        attempts=int(item.get("attempts", 1)),
+        matched=tuple(item.get("matched", ())),
+        diagnostics=tuple(item.get("diagnostics", ())),
+        paused_at=item.get("paused_at", ""),
+        timezone=item.get("timezone", ""),
+    )
+
+
+class DynamoEvaluationStore:
+    def __init__(self, table_name: str, client: DynamoDBClient) -> None:
+        self._table = table_name
+        self._client = client
+
+    def get(self, message_sid: str) -> EvaluationRecord | None:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=to_attributes(keys.evaluation_key(message_sid)),
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return evaluation_from_item(from_attributes(item)) if item else None
+
+    def get_many(self, message_sids: Sequence[str]) -> dict[str, EvaluationRecord]:
+        """The evaluations of these messages or automation runs that have one (BatchGetItem, 100
+        a call; keys DynamoDB leaves unprocessed are asked again)."""
+        found: dict[str, EvaluationRecord] = {}
+        for batch in itertools.batched(dict.fromkeys(message_sids), 100):
+            evaluation_keys = [to_attributes(keys.evaluation_key(sid)) for sid in batch]
+            pending: Any = {self._table: {"Keys": evaluation_keys, "ConsistentRead": True}}
+            while pending:
+                response = self._client.batch_get_item(RequestItems=pending)
+                for item in response.get("Responses", {}).get(self._table, []):
+                    evaluation = evaluation_from_item(from_attributes(item))
+                    found[evaluation.message_sid] = evaluation
+                pending = response.get("UnprocessedKeys") or None
+        return found
+
+    def start(
+        self,
+        message_sid: str,
+        account: str,
+        *,
+        trigger_version: int,
+        fingerprint: str,
+        now: str,
+        status: str = "running",
+        timezone: str = "",
+    ) -> EvaluationRecord:
+        """Pin the trigger version and time zone (first attempt wins); a later attempt counts
+        itself."""
+        item = {
+            **keys.evaluation_key(message_sid),
+            "kind": keys.KIND_EVALUATION,
+            "message_sid": message_sid,
+            "account": account,
+            "status": status,
+            "trigger_version": trigger_version,
+            "fingerprint": fingerprint,
+            "started_at": now,
+            "attempts": 1,
+            **({"timezone": timezone} if timezone else {}),
+        }
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_attributes(item),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return self._count_attempt(message_sid)
+        return evaluation_from_item(item)
+
+    def _count_attempt(self, message_sid: str) -> EvaluationRecord:
+        response = self._client.update_item(
+            TableName=self._table,
+            Key=to_attributes(keys.evaluation_key(message_sid)),
+            UpdateExpression="SET #attempts = #attempts + :one",
+            ExpressionAttributeNames={"#attempts": "attempts"},
+            ExpressionAttributeValues=to_attributes({":one": 1}),
+            ReturnValues="ALL_NEW",
+        )
+        return evaluation_from_item(from_attributes(response["Attributes"]))
+
+    def finish(
+        self,
+        message_sid: str,
+        *,
+        status: str,
+        now: str,
+        matched: Sequence[str],
+        diagnostics: Sequence[Mapping[str, Any]],
+        paused_at: str | None,
+    ) -> EvaluationRecord:
+        """The finished record from the update's own answer (``ALL_NEW`` costs no read)."""
+        response = self._client.update_item(
+            TableName=self._table,
+            Key=to_attributes(keys.evaluation_key(message_sid)),
+            UpdateExpression=(
+                "SET #status = :status, #finished = :now, #matched = :matched, "
+                "#diagnostics = :diagnostics, #paused = :paused"
+            ),
+            ExpressionAttributeNames={
+                "#status": "status",
+                "#finished": "finished_at",
+                "#matched": "matched",
+                "#diagnostics": "diagnostics",
+                "#paused": "paused_at",
+            },
+            ExpressionAttributeValues=to_attributes(
+                {
+                    ":status": status,
+                    ":now": now,
+                    ":matched": list(matched),
+                    ":diagnostics": [dict(d) for d in diagnostics],
+                    ":paused": paused_at or "",
+                }
+            ),
+            ReturnValues="ALL_NEW",
+        )
+        return evaluation_from_item(from_attributes(response["Attributes"]))

@@ -1,1 +1,0 @@
-"""Inbound messages: Twilio's webhook request, in; a stored message, exactly once, out."""
