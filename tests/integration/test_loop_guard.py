@@ -118,4 +118,4 @@ def test_a_message_from_one_of_the_accounts_own_numbers_runs_no_triggers(
     lines = capsys.readouterr().out.splitlines()
     assert sum('"MessagesFromOwnNumber":1' in line for line in lines) == 2
     assert main(["messages", "show", f"SM{2:032d}", "--format", "text"]) == 0
-    assert "not run: sent from one of the account's own numbers" in capsys.readouterr().out
+    assert "evaluation: none: sent from one of the account's own numbers" in capsys.readouterr().out
