@@ -253,7 +253,7 @@ def test_the_log_names_route_outcome_and_user_never_a_number_or_a_body(
 def receive_in_globex(stack: World) -> str:
     """A message stored for account globex (the webhook's item, written as it writes it)."""
     from sms_automation.adapters.message_store import DynamoMessageStore
-    from sms_automation.inbound.message import InboundMessage
+    from sms_automation.webhooks.inbound_message import InboundMessage
     from tests.support.conversation_world import new_sid
 
     sid = new_sid()

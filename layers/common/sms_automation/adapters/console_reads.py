@@ -16,7 +16,7 @@ from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.adapters.dynamo_json import from_attributes
 from sms_automation.adapters.index_reads import items_by_key
 from sms_automation.console.reads import IndexPage
-from sms_automation.inbound.message import message_view
+from sms_automation.webhooks.inbound_message import message_view
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

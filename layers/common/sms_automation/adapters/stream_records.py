@@ -10,7 +10,7 @@ from typing import Any
 
 from sms_automation import keys
 from sms_automation.adapters.dynamo_json import from_attributes
-from sms_automation.inbound.message import message_view
+from sms_automation.webhooks.inbound_message import message_view
 
 
 class NotAnInboundMessage(ValueError):
