@@ -156,8 +156,8 @@ class ConsoleReads:
         return {"items": ordered, "opted_out": opted_out, "scanned_messages": MAX_SCANNED}
 
     def _sent_for(self, message_sid: str, contact: str) -> Iterator[dict[str, Any]]:
-        """What a message's run sent the contact (a conversation's prompt shown with its text)
-        and the answers its conversations got."""
+        """What a message's evaluation sent the contact (a conversation's prompt shown with its
+        text) and the answers its conversations got."""
         conversations = [
             c for c in self.action_logs.conversations(message_sid) if c.get("contact") == contact
         ]
