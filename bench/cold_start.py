@@ -140,7 +140,7 @@ def _conversation(*, waiting: bool) -> dict[str, Any]:
 _SID = "SM11111111111111111111111111111111"
 
 
-def _wait(function: str) -> Scenario:
+def _conversation_task(function: str) -> Scenario:
     from sms_automation.adapters.dynamo_json import to_attributes
     from sms_automation.webhooks.inbound_message import InboundMessage
     from tests.support.events import inbound_example
@@ -150,14 +150,16 @@ def _wait(function: str) -> Scenario:
         InboundMessage("acme", "2026-01-01T00:00:00.000Z", params, {}).to_item()
     )
     get_items = {
-        "wait_register": [{"Item": _conversation(waiting=True)}],
-        "wait_timer": [{"Item": _conversation(waiting=True)}],
-        "wait_resume": [{"Item": _conversation(waiting=False)}, {"Item": message}, {}],
+        "conversation_register": [{"Item": _conversation(waiting=True)}],
+        "conversation_timer": [{"Item": _conversation(waiting=True)}],
+        "conversation_resume": [{"Item": _conversation(waiting=False)}, {"Item": message}, {}],
     }[function]
     notes = {
-        "wait_register": "the token kept, the wait opened (no prompt)",
-        "wait_timer": "a waiting conversation, nothing due yet",
-        "wait_resume": "a timed-out conversation closed, the message replayed (no triggers)",
+        "conversation_register": "the token kept, the conversation opened (no prompt)",
+        "conversation_timer": "a waiting conversation, nothing due yet",
+        "conversation_resume": (
+            "a timed-out conversation closed, the message replayed (no triggers)"
+        ),
     }
     return Scenario(
         event={"message_sid": _SID, "step_id": "t/1", "task_token": "token", "woke": {}},
@@ -228,9 +230,9 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "inbound_webhook": _inbound,
     "status_callback": _status_callback,
     "trigger_processor": _trigger_processor,
-    "wait_register": lambda: _wait("wait_register"),
-    "wait_resume": lambda: _wait("wait_resume"),
-    "wait_timer": lambda: _wait("wait_timer"),
+    "conversation_register": lambda: _conversation_task("conversation_register"),
+    "conversation_resume": lambda: _conversation_task("conversation_resume"),
+    "conversation_timer": lambda: _conversation_task("conversation_timer"),
     "automation_api": _automation_api,
     "automation_events": _automation_events,
     "schedule_sync": _schedule_sync,

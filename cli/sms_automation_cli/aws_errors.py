@@ -67,7 +67,7 @@ _RESOURCES: Final = {
     "lambda": _Resource(
         "Lambda", "the trigger processor function", f"--stack, {ENV_PROCESSOR_FUNCTION}"
     ),
-    "stepfunctions": _Resource("Step Functions", "the wait-for-reply state machine", "--stack"),
+    "stepfunctions": _Resource("Step Functions", "the conversation state machine", "--stack"),
     "cloudformation": _Resource("CloudFormation", "the stack", "--stack"),
 }
 """The services the CLI calls, by botocore name."""

@@ -29,7 +29,7 @@ COMMAND_MODULES = (  # each registers one command group (``local_status``: ``loc
     "simulate",
     "dead_letters",
     "numbers",
-    "waits",
+    "conversations",
     "sandbox_outbox",
     "run",
     "automations",

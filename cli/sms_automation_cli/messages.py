@@ -14,7 +14,7 @@ from sms_automation.adapters.message_store import DynamoMessageStore
 from sms_automation.composition.action_log import action_log
 from sms_automation_cli.argtypes import positive_int
 from sms_automation_cli.context import CliContext
-from sms_automation_cli.waits import conversation_history
+from sms_automation_cli.conversations import conversation_history
 
 _PREVIEW = 40
 

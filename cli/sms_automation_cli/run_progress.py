@@ -81,10 +81,10 @@ class RunProgress:
     def _conversation_events(
         self, conversation: Mapping[str, Any], steps: Mapping[str, Mapping[str, Any]]
     ) -> list[dict[str, Any]]:
-        wait_id = conversation["id"]
-        step_id = wait_id.split(":", 1)[-1]
-        known = wait_id in self.conversations
-        before_status, replies_reported = self.conversations.get(wait_id, ("", 0))
+        conversation_id = conversation["id"]
+        step_id = conversation_id.split(":", 1)[-1]
+        known = conversation_id in self.conversations
+        before_status, replies_reported = self.conversations.get(conversation_id, ("", 0))
         events: list[dict[str, Any]] = []
         if not known:
             prompt = steps.get(f"{step_id}/prompt", {})
@@ -119,7 +119,7 @@ class RunProgress:
                     "outcome": outcome,
                 }
             )
-        self.conversations[wait_id] = (status, len(conversation["replies"]))
+        self.conversations[conversation_id] = (status, len(conversation["replies"]))
         return events
 
 

@@ -287,7 +287,7 @@ def dry_run_report(result: ConversationDryRun) -> str:
         lines.append(f"  {number}. [{step.step_id}] {_describe_step(step)}")
     if result.replies:
         lines.append("replies (dry run):")
-        lines += [f"  [{reply.wait}] {_describe_reply(reply)}" for reply in result.replies]
+        lines += [f"  [{reply.conversation}] {_describe_reply(reply)}" for reply in result.replies]
     if evaluation.paused_at:
         waiting = isinstance(evaluation.plan[-1], WaitForReply) if evaluation.plan else False
         hint = " (waiting for a reply; --reply TEXT answers it)" if waiting else ""
@@ -295,7 +295,8 @@ def dry_run_report(result: ConversationDryRun) -> str:
     for diagnostic in evaluation.diagnostics:
         lines.append(str(diagnostic))
     lines += [
-        f"warning: reply {body!r} not used: no wait was left to answer" for body in result.unused
+        f"warning: reply {body!r} not used: no conversation was left to answer"
+        for body in result.unused
     ]
     return "\n".join(lines)
 
@@ -348,7 +349,7 @@ def dry_run_json(result: ConversationDryRun) -> dict[str, Any]:
         "trigger_set_fingerprint": evaluation.trigger_set_fingerprint,
         "replies": [
             {
-                "wait": reply.wait,
+                "conversation": reply.conversation,
                 "body": reply.body,
                 "valid": reply.valid,
                 "reprompt": reply.reprompt,

@@ -326,7 +326,7 @@ def test_api_retry_with_the_same_idempotency_key_starts_one_run(
     reply_from_simulator(local_stack, contact, "YES")
     wait_for_outbox(local_stack, contact, "Thank you Dee, see you next week.")
     # Processing is in order: once a later message from the contact got the auto-reply, a
-    # second run of this start (a second prompt, a second open wait) would have shown itself.
+    # second run of this start (a second prompt, a second conversation) would have shown itself.
     reply_from_simulator(local_stack, contact, "thanks")
     bodies = wait_for_outbox(
         local_stack,

@@ -249,7 +249,7 @@ def table() -> Iterator[str]:
                 "MAX_BODY_BYTES": str(MAX_BODY_BYTES),
             }.items():
                 monkeypatch.setenv(name, value)
-            monkeypatch.delenv("WAIT_STATE_MACHINE_ARN", raising=False)
+            monkeypatch.delenv("CONVERSATION_STATE_MACHINE_ARN", raising=False)
             for module in HANDLERS.values():
                 clear_cached_dependencies(module)
             yield kwargs["TableName"]

@@ -1,5 +1,5 @@
 """Automation runs through the real pipeline: the starter stores the origin, the real trigger
-processor runs it from moto's stream, the wait-for-reply state machine on moto's executor waits
+processor runs it from moto's stream, the conversation state machine on moto's executor waits
 for the contact, whose reply (through the real webhook) resumes it."""
 
 from __future__ import annotations

@@ -117,7 +117,7 @@ COMMANDS = {
     "dead-letters list": Command(("dead-letters", "list"), "sqs", "ReceiveMessage"),
     "messages list": Command(("messages", "list"), "dynamodb", "Query"),
     "automations runs": Command(("automations", "runs", "acme"), "dynamodb", "Query"),
-    "waits list": Command(("waits", "list", "acme"), "dynamodb", "Query"),
+    "conversations list": Command(("conversations", "list", "acme"), "dynamodb", "Query"),
 }
 
 

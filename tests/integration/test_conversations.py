@@ -16,7 +16,7 @@ import yaml
 
 from functions.status_callback import handler as status_callback
 from sms_automation.adapters.conversation_store import DynamoConversationStore
-from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow
+from sms_automation.adapters.conversation_workflow import StepFunctionsConversationWorkflow
 from sms_automation.conversations.model import execution_name
 from tests.support.aws import (
     TEST_ACCOUNT_SID,
@@ -264,7 +264,7 @@ def test_no_reminder_once_the_answer_came(world: World) -> None:
     world.registered(origin)
     world.text("yes")
     assert world.finished(origin) == "SUCCEEDED"
-    assert world.lambdas.invoked("wait-timer") == []  # the timer branch was stopped asleep
+    assert world.lambdas.invoked("conversation-timer") == []  # the timer branch was stopped asleep
     assert world.bodies() == ["Reply YES to confirm", "Thanks yes", "Bye"]
 
 
@@ -281,11 +281,11 @@ def test_resume_failing_once_is_retried_without_resending_anything(world: World)
     world.push(triggers({"timeout": "1h", **BRANCHES}))
     origin = world.text("book me")
     world.registered(origin)
-    world.lambdas.fail_next["wait-resume"] = 1
+    world.lambdas.fail_next["conversation-resume"] = 1
     world.text("yes")
     assert world.finished(origin) == "SUCCEEDED"
-    assert len(world.lambdas.invoked("wait-resume")) == 2
-    assert len(world.lambdas.invoked("wait-register")) == 1
+    assert len(world.lambdas.invoked("conversation-resume")) == 2
+    assert len(world.lambdas.invoked("conversation-register")) == 1
     assert world.bodies() == ["Reply YES to confirm", "Thanks yes", "Bye"]
 
 
@@ -311,7 +311,9 @@ def test_a_reply_whose_wake_is_refused_while_the_execution_runs_is_still_the_con
     world.push(triggers({"timeout": "3s", **BRANCHES}))
     origin = world.text("book me")
     world.registered(origin)
-    monkeypatch.setattr(StepFunctionsWaitWorkflow, "wake", lambda self, token, output: False)
+    monkeypatch.setattr(
+        StepFunctionsConversationWorkflow, "wake", lambda self, token, output: False
+    )
 
     world.text("yes")
 
@@ -332,8 +334,10 @@ def test_a_reply_to_a_wait_whose_execution_was_stopped_runs_the_triggers(
     )
     # What AWS answers for a stopped execution: its token is refused (TaskTimedOut) and it is
     # ABORTED. moto's executor accepts the token and keeps saying RUNNING.
-    monkeypatch.setattr(StepFunctionsWaitWorkflow, "wake", lambda self, token, output: False)
-    monkeypatch.setattr(StepFunctionsWaitWorkflow, "running", lambda self, arn: False)
+    monkeypatch.setattr(
+        StepFunctionsConversationWorkflow, "wake", lambda self, token, output: False
+    )
+    monkeypatch.setattr(StepFunctionsConversationWorkflow, "running", lambda self, arn: False)
 
     world.text("yes")
 

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow
+from sms_automation.adapters.conversation_workflow import StepFunctionsConversationWorkflow
 from sms_automation.composition.runtime import Runtime
 from tests.integration.test_conversations import BRANCHES, triggers
 from tests.support.aws import clear_cached_dependencies
@@ -27,7 +27,7 @@ def polling(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
 
 
 def timer_calls(world: World) -> list[dict[str, object]]:
-    return [event for name, event in world.lambdas.calls if name == "wait-timer"]
+    return [event for name, event in world.lambdas.calls if name == "conversation-timer"]
 
 
 def dozing(world: World) -> None:
@@ -41,13 +41,15 @@ def dozing(world: World) -> None:
 def failed_tokens(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """(token, error) of every SendTaskFailure our code makes, as it goes to Step Functions."""
     failed: list[tuple[str, str]] = []
-    real = StepFunctionsWaitWorkflow.fail
+    real = StepFunctionsConversationWorkflow.fail
 
-    def recording(self: StepFunctionsWaitWorkflow, token: str, error: str, cause: str) -> bool:
+    def recording(
+        self: StepFunctionsConversationWorkflow, token: str, error: str, cause: str
+    ) -> bool:
         failed.append((token, error))
         return real(self, token, error, cause)
 
-    monkeypatch.setattr(StepFunctionsWaitWorkflow, "fail", recording)
+    monkeypatch.setattr(StepFunctionsConversationWorkflow, "fail", recording)
     return failed
 
 
@@ -67,7 +69,7 @@ def test_a_reply_fails_the_dozing_timer_token_so_the_timer_ends_at_once(
     assert polling.bodies() == ["Reply YES to confirm", "Thanks yes", "Bye"]
     timer_token = polling.conversation(origin).timer_token
     assert timer_token
-    assert failed_tokens.count((timer_token, "Wait.Resolved")) == 1
+    assert failed_tokens.count((timer_token, "Conversation.Resolved")) == 1
 
 
 def test_a_dozing_timer_still_sends_reminders_and_times_the_wait_out(
@@ -82,7 +84,7 @@ def test_a_dozing_timer_still_sends_reminders_and_times_the_wait_out(
     # The timer ended the wait itself: its own (spent) token is not failed (``by_timer``).
     timer_token = polling.conversation(origin).timer_token
     assert timer_token
-    assert (timer_token, "Wait.Resolved") not in failed_tokens
+    assert (timer_token, "Conversation.Resolved") not in failed_tokens
 
 
 def test_a_cancel_while_the_timer_dozes_ends_the_execution(
@@ -98,4 +100,4 @@ def test_a_cancel_while_the_timer_dozes_ends_the_execution(
     assert polling.conversation(origin).status == "cancelled"
     assert polling.bodies() == ["Reply YES to confirm"]  # a cancelled wait stops its run
     assert polling.run_status(origin) == "stopped"
-    assert (polling.conversation(origin).timer_token, "Wait.Resolved") in failed_tokens
+    assert (polling.conversation(origin).timer_token, "Conversation.Resolved") in failed_tokens

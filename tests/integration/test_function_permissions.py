@@ -6,13 +6,13 @@ of its executions) and ``role_policy`` says whether the function's ``Policies`` 
 policy templates included.
 
 The conversation world runs them all in one process: the inbound webhook, the trigger processor
-on the table's stream, the status callback, and the wait-for-reply state machine on moto's
-executor calling wait-register, wait-timer and wait-resume in-process (each recorded as its own
-function, whatever thread the executor runs it on). Each sending function's calls include the
-send guard's (its counter's read and conditional write; the processor's own-number bookkeeping
-on the account item). The automations API and events and the schedule sync are covered in their
-own test modules. The processor's deferral of a held record to its retry queue, and the replay
-of it, run in the exactly-once world.
+on the table's stream, the status callback, and the conversation state machine on moto's
+executor calling conversation-register, conversation-timer and conversation-resume in-process
+(each recorded as its own function, whatever thread the executor runs it on). Each sending
+function's calls include the send guard's (its counter's read and conditional write; the
+processor's own-number bookkeeping on the account item). The automations API and events and
+the schedule sync are covered in their own test modules. The processor's deferral of a held
+record to its retry queue, and the replay of it, run in the exactly-once world.
 """
 
 from __future__ import annotations
@@ -53,9 +53,9 @@ pytestmark = pytest.mark.integration
 CAROL = "+14155550103"
 # The state machine's Lambda tasks, by the function name the ASL invokes them with.
 TASK_FUNCTIONS = {
-    "wait-register": "WaitRegisterFunction",
-    "wait-timer": "WaitTimerFunction",
-    "wait-resume": "WaitResumeFunction",
+    "conversation-register": "ConversationRegisterFunction",
+    "conversation-timer": "ConversationTimerFunction",
+    "conversation-resume": "ConversationResumeFunction",
 }
 
 TRIGGERS = yaml.safe_dump(
@@ -206,8 +206,9 @@ def test_every_conversation_function_makes_only_the_calls_its_role_grants(
     assert world.finished(failed) == "SUCCEEDED"
     assert world.conversation(failed).status == "delivery_failed"
     # Every send was counted by the send guard, in the function that sent it: the reply by the
-    # processor, the prompt by wait-register, the reminder by wait-timer, "No answer" by
-    # wait-resume. Their counter reads and writes are among the calls checked below.
+    # processor, the prompt by conversation-register, the reminder by conversation-timer,
+    # "No answer" by conversation-resume. Their counter reads and writes are among the calls
+    # checked below.
     lanes = DynamoSendCounter(world.table, boto3.client("dynamodb"))
     assert len(lanes.read(Lane("acme", OUR_NUMBER, BOB)).slots) == 4
 
@@ -246,7 +247,7 @@ def test_every_conversation_function_makes_only_the_calls_its_role_grants(
     assert_granted(
         world,
         calls,
-        "WaitRegisterFunction",
+        "ConversationRegisterFunction",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
@@ -255,7 +256,7 @@ def test_every_conversation_function_makes_only_the_calls_its_role_grants(
     assert_granted(
         world,
         calls,
-        "WaitTimerFunction",
+        "ConversationTimerFunction",
         "dynamodb:GetItem",
         "dynamodb:UpdateItem",
         "secretsmanager:GetSecretValue",
@@ -264,7 +265,7 @@ def test_every_conversation_function_makes_only_the_calls_its_role_grants(
     assert_granted(
         world,
         calls,
-        "WaitResumeFunction",
+        "ConversationResumeFunction",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "secretsmanager:GetSecretValue",
@@ -284,7 +285,9 @@ def test_the_dozing_timer_and_a_refused_wake_make_only_the_calls_their_roles_gra
     world.registered(origin)
     wait_until(
         lambda: any(
-            "doze_token" in event for name, event in world.lambdas.calls if name == "wait-timer"
+            "doze_token" in event
+            for name, event in world.lambdas.calls
+            if name == "conversation-timer"
         ),
         what="the timer to doze",
     )
@@ -296,9 +299,9 @@ def test_the_dozing_timer_and_a_refused_wake_make_only_the_calls_their_roles_gra
     assert_granted(
         world, calls, "TriggerProcessorFunction", "states:SendTaskSuccess", "states:SendTaskFailure"
     )
-    assert_granted(world, calls, "WaitTimerFunction", "dynamodb:GetItem")
-    assert_granted(world, calls, "WaitRegisterFunction", "dynamodb:PutItem")
-    assert_granted(world, calls, "WaitResumeFunction", "states:StartExecution")
+    assert_granted(world, calls, "ConversationTimerFunction", "dynamodb:GetItem")
+    assert_granted(world, calls, "ConversationRegisterFunction", "dynamodb:PutItem")
+    assert_granted(world, calls, "ConversationResumeFunction", "states:StartExecution")
 
 
 def test_the_processor_deferring_and_replaying_a_record_makes_only_the_calls_its_role_grants(

@@ -1,5 +1,5 @@
 """Opt-out compliance through the real pipeline: the webhook, the trigger processor on moto's
-stream, the wait-for-reply state machine on moto's executor, the Twilio-like server on
+stream, the conversation state machine on moto's executor, the Twilio-like server on
 127.0.0.1. STOP records the contact and runs nothing; every later send to them is skipped with
 the reason before Twilio is called; START lets texts flow again."""
 

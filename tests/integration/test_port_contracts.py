@@ -23,7 +23,7 @@ from sms_automation.adapters.evaluation_store import DynamoEvaluationStore
 from sms_automation.adapters.record_table import DynamoRecordTables
 from sms_automation.adapters.replay_sources import DynamoReceivedMessages, DynamoStoredMessages
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
-from sms_automation.conversations.model import OpenWait, decide_reply, open_conversation
+from sms_automation.conversations.model import OpenConversation, decide_reply, open_conversation
 from sms_automation.conversations.ports import ConversationStore
 from sms_automation.dead_letters.ports import DeadLetterQueue, ReceivedMessages, StoredMessages
 from sms_automation.edge.timestamps import utc_timestamp
@@ -466,15 +466,17 @@ def test_conversation_store_refuses_a_reply_decided_on_stale_attempts(
     assert store.recorded_reply("SM" + "3" * 32) is None
 
 
-def test_conversation_store_keeps_one_open_wait_per_contact(store: ConversationStore) -> None:
+def test_conversation_store_keeps_one_open_conversation_per_contact(
+    store: ConversationStore,
+) -> None:
     older, newer = _conversation(SID), _conversation(OTHER)
-    assert store.open_wait(older) is None
-    assert store.open_wait(older) is None  # the same one again replaces nothing
-    assert store.open_wait(newer) == OpenWait("acme", WAIT.from_, WAIT.to, SID, "ask/1")
-    assert store.find_open_wait("acme", WAIT.from_, WAIT.to) == OpenWait(
+    assert store.claim_contact(older) is None
+    assert store.claim_contact(older) is None  # the same one again replaces nothing
+    assert store.claim_contact(newer) == OpenConversation("acme", WAIT.from_, WAIT.to, SID, "ask/1")
+    assert store.find_open_conversation("acme", WAIT.from_, WAIT.to) == OpenConversation(
         "acme", WAIT.from_, WAIT.to, OTHER, "ask/1"
     )
-    store.close_wait(older)  # no longer its wait: kept
-    assert store.find_open_wait("acme", WAIT.from_, WAIT.to) is not None
-    store.close_wait(newer)
-    assert store.find_open_wait("acme", WAIT.from_, WAIT.to) is None
+    store.release_contact(older)  # no longer its wait: kept
+    assert store.find_open_conversation("acme", WAIT.from_, WAIT.to) is not None
+    store.release_contact(newer)
+    assert store.find_open_conversation("acme", WAIT.from_, WAIT.to) is None

@@ -20,7 +20,7 @@ from sms_automation.adapters.account_store import DynamoAccountStore, SecretsMan
 
 REGION = "us-east-1"
 # The stack the tests stand for: template.yaml names secrets (SECRETS_PREFIX) and the
-# wait-for-reply state machine after it, and grants access by those names.
+# conversation state machine after it, and grants access by those names.
 STACK_NAME = "test"
 SECRETS_PREFIX = f"sms-automation/{STACK_NAME}"
 TEST_ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"

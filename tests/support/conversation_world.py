@@ -17,12 +17,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from functions.conversation_register import handler as conversation_register
+from functions.conversation_resume import handler as conversation_resume
+from functions.conversation_timer import handler as conversation_timer
 from functions.inbound_webhook import handler as inbound
 from functions.status_callback import handler as status_callback
 from functions.trigger_processor import handler as processor
-from functions.wait_register import handler as wait_register
-from functions.wait_resume import handler as wait_resume
-from functions.wait_timer import handler as wait_timer
 from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.adapters.evaluation_store import DynamoEvaluationStore
 from sms_automation.conversations.model import Conversation
@@ -54,7 +54,14 @@ from tests.support.twilio_server import TwilioTestServer
 OUR_NUMBER = "+15005550006"
 ALICE = "+14155550101"
 BOB = "+14155550102"
-HANDLER_MODULES = (inbound, processor, status_callback, wait_register, wait_timer, wait_resume)
+HANDLER_MODULES = (
+    inbound,
+    processor,
+    status_callback,
+    conversation_register,
+    conversation_timer,
+    conversation_resume,
+)
 _sids = count(1)
 
 
@@ -120,7 +127,7 @@ class World:
         wait_until(
             lambda: any(
                 (e["message_sid"], e["step_id"]) == (message_sid, step_id)
-                for e in self.lambdas.succeeded("wait-register")
+                for e in self.lambdas.succeeded("conversation-register")
             ),
             what=f"the wait {step_id} to be registered",
         )
@@ -148,9 +155,9 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         {TEST_ACCOUNT_SID: TEST_AUTH_TOKEN}, honour_idempotency_token=False
     )
     handlers = {
-        "wait-register": wait_register.lambda_handler,
-        "wait-timer": wait_timer.lambda_handler,
-        "wait-resume": wait_resume.lambda_handler,
+        "conversation-register": conversation_register.lambda_handler,
+        "conversation-timer": conversation_timer.lambda_handler,
+        "conversation-resume": conversation_resume.lambda_handler,
     }
     with (
         mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
@@ -164,11 +171,11 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         dynamodb.create_table(**records)
         add_account(account_registry(app["TableName"], dynamodb, boto3.client("secretsmanager")))
         machine = create_state_machine(
-            f"{STACK_NAME}-wait-for-reply",  # as template.yaml names it
+            f"{STACK_NAME}-conversation",  # as template.yaml names it
             {
-                "WaitRegisterFunctionArn": function_arn("wait-register"),
-                "WaitTimerFunctionArn": function_arn("wait-timer"),
-                "WaitResumeFunctionArn": function_arn("wait-resume"),
+                "ConversationRegisterFunctionArn": function_arn("conversation-register"),
+                "ConversationTimerFunctionArn": function_arn("conversation-timer"),
+                "ConversationResumeFunctionArn": function_arn("conversation-resume"),
             },
         )
         for name, value in {
@@ -178,7 +185,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
             "PUBLIC_BASE_URL": "",
             "WEBHOOK_BASE_URL": "https://hooks.example.com/dev",
             "TWILIO_API_BASE_URL": twilio.base_url,
-            "WAIT_STATE_MACHINE_ARN": machine,
+            "CONVERSATION_STATE_MACHINE_ARN": machine,
         }.items():
             monkeypatch.setenv(name, value)
         for module in HANDLER_MODULES:

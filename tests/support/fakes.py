@@ -20,7 +20,7 @@ from sms_automation.automations.service import RunStoreUnavailable
 from sms_automation.conversations.model import (
     WAITING,
     Conversation,
-    OpenWait,
+    OpenConversation,
     RecordedReply,
     ReplyDecision,
 )
@@ -426,7 +426,7 @@ class InMemoryConversationStore:
     def __init__(self) -> None:
         self.conversations: dict[tuple[str, str], Conversation] = {}
         self.replies: dict[str, RecordedReply] = {}
-        self.waits: dict[tuple[str, str, str], OpenWait] = {}
+        self.open_conversations: dict[tuple[str, str, str], OpenConversation] = {}
         self._lock = threading.Lock()
 
     def create(self, conversation: Conversation) -> Conversation:
@@ -488,8 +488,8 @@ class InMemoryConversationStore:
     def recorded_reply(self, reply_sid: str) -> RecordedReply | None:
         return self.replies.get(reply_sid)
 
-    def open_wait(self, conversation: Conversation) -> OpenWait | None:
-        pointer = OpenWait(
+    def claim_contact(self, conversation: Conversation) -> OpenConversation | None:
+        pointer = OpenConversation(
             conversation.account,
             conversation.our_number,
             conversation.contact,
@@ -497,8 +497,8 @@ class InMemoryConversationStore:
             conversation.step_id,
         )
         with self._lock:
-            replaced = self.waits.get(_wait_key(pointer))
-            self.waits[_wait_key(pointer)] = pointer
+            replaced = self.open_conversations.get(_contact_key(pointer))
+            self.open_conversations[_contact_key(pointer)] = pointer
         if replaced is None or (replaced.message_sid, replaced.step_id) == (
             conversation.message_sid,
             conversation.step_id,
@@ -506,16 +506,18 @@ class InMemoryConversationStore:
             return None
         return replaced
 
-    def find_open_wait(self, account: str, our_number: str, contact: str) -> OpenWait | None:
-        return self.waits.get((account, our_number, contact))
+    def find_open_conversation(
+        self, account: str, our_number: str, contact: str
+    ) -> OpenConversation | None:
+        return self.open_conversations.get((account, our_number, contact))
 
-    def close_wait(self, conversation: Conversation) -> None:
+    def release_contact(self, conversation: Conversation) -> None:
         key = (conversation.account, conversation.our_number, conversation.contact)
         with self._lock:
-            current = self.waits.get(key)
+            current = self.open_conversations.get(key)
             mine = (conversation.message_sid, conversation.step_id)
             if current is not None and (current.message_sid, current.step_id) == mine:
-                del self.waits[key]
+                del self.open_conversations[key]
 
     def _set(self, message_sid: str, step_id: str, **changes: str) -> None:
         with self._lock:
@@ -523,14 +525,14 @@ class InMemoryConversationStore:
             self.conversations[key] = replace(self.conversations[key], **changes)  # type: ignore[arg-type]
 
 
-def _wait_key(wait: OpenWait) -> tuple[str, str, str]:
+def _contact_key(wait: OpenConversation) -> tuple[str, str, str]:
     return (wait.account, wait.our_number, wait.contact)
 
 
 @dataclass
-class FakeWaitWorkflow:
-    """``conversations.ports.WaitWorkflow``: an execution per name (a second start of a name is
-    the first's), a task token answers once (as Step Functions refuses a used token)."""
+class FakeConversationWorkflow:
+    """``conversations.ports.ConversationWorkflow``: an execution per name (a second start of a
+    name is the first's), a task token answers once (as Step Functions refuses a used token)."""
 
     started: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     woken: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)

@@ -50,7 +50,7 @@ def deploy(
         "TWILIO_API_BASE_URL": twilio_base_url,
     }.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("WAIT_STATE_MACHINE_ARN", raising=False)
+    monkeypatch.delenv("CONVERSATION_STATE_MACHINE_ARN", raising=False)
     return MotoStack(app["TableName"], records["TableName"])
 
 

@@ -24,7 +24,7 @@ import pytest
 from tests.support.aws import REGION, FakeLambdaContext
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFINITION = ROOT / "statemachines" / "wait_for_reply.asl.json"
+DEFINITION = ROOT / "statemachines" / "conversation.asl.json"
 ACCOUNT_ID = "123456789012"
 _LAMBDA_UTILS = "moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils"
 
@@ -103,7 +103,7 @@ def create_state_machine(name: str, substitutions: dict[str, str]) -> str:
     response = sfn.create_state_machine(
         name=name,
         definition=definition(substitutions),
-        roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/wait-for-reply",
+        roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/conversation",
         type="STANDARD",
     )
     return str(response["stateMachineArn"])

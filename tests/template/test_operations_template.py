@@ -451,7 +451,14 @@ def test_the_send_cap_alarm_watches_every_function_that_counts_capped_sends(
         for metric in _watching(raw_template, NAMESPACE, "SendsCapped")
     }
     assert (
-        emitting == watched == {"trigger-processor", "wait-register", "wait-timer", "wait-resume"}
+        emitting
+        == watched
+        == {
+            "trigger-processor",
+            "conversation-register",
+            "conversation-timer",
+            "conversation-resume",
+        }
     )
     alarm = alarms(raw_template)["SendsCappedAlarm"]
     [expression] = [query["Expression"] for query in alarm["Metrics"] if "Expression" in query]

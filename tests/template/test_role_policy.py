@@ -24,7 +24,7 @@ pytestmark = pytest.mark.template
 
 NAMES = {"AppTable": "app", "RecordsTable": "records"}
 TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/app"
-MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:test-wait-for-reply"
+MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:test-conversation"
 
 
 def functions() -> list[str]:
@@ -102,7 +102,7 @@ def test_state_machine_and_execution_arns_are_told_apart() -> None:
     [wake] = authorisations("states", "SendTaskSuccess", {"taskToken": "t", "output": "{}"})
     assert wake == AwsCall("states:SendTaskSuccess", None)
     assert processor.allows("states:SendTaskSuccess", None)
-    assert not role_policy("WaitResumeFunction", stack_name=STACK_NAME, names=NAMES).allows(
+    assert not role_policy("ConversationResumeFunction", stack_name=STACK_NAME, names=NAMES).allows(
         "states:SendTaskSuccess", None
     )
 

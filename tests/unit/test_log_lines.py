@@ -178,11 +178,11 @@ def test_a_count_adds_its_value_and_the_same_metric_twice_adds_up() -> None:
 
 def test_from_environ_names_the_lines_as_powertools_would() -> None:
     environ = {"POWERTOOLS_SERVICE_NAME": "svc", "POWERTOOLS_METRICS_NAMESPACE": "Ns"}
-    document = json.loads(LogLines.from_environ(environ, "wait-timer").encode(STORED, None))
-    assert (document["service"], document["location"]) == ("svc", "wait-timer")
+    document = json.loads(LogLines.from_environ(environ, "conversation-timer").encode(STORED, None))
+    assert (document["service"], document["location"]) == ("svc", "conversation-timer")
     assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Ns"
-    default = LogLines.from_environ({}, "wait-timer").encode(STORED, None)
-    assert json.loads(default)["service"] == "wait-timer"
+    default = LogLines.from_environ({}, "conversation-timer").encode(STORED, None)
+    assert json.loads(default)["service"] == "conversation-timer"
     assert json.loads(default)["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "SmsAutomation"
 
 

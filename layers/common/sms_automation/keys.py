@@ -18,7 +18,7 @@ the sparse ``gsi2`` index, which only run origins carry):
 - conversation (one ``wait_for_reply`` step of a message: its rendered wait, replies, outcome,
   execution ARN): ``MSG#{MessageSid}`` / ``WAIT#{step id}``;
   gsi1: ``ACCOUNT#{name}#WAITS`` / ``{started_at}#{MessageSid}#{step id}``
-- the open wait of a contact on one of our numbers (correlation; TTL ``expires_at``):
+- the open conversation of a contact on one of our numbers (correlation; TTL ``expires_at``):
   ``WAIT#{account}#{our number}#{contact}`` / ``WAIT``
 - what became of an inbound message that answered a conversation:
   ``MSG#{MessageSid}`` / ``REPLY``
@@ -62,7 +62,7 @@ KIND_TRIGGER_POINTER: Final = "trigger_pointer"
 KIND_OUTBOUND: Final = "outbound"
 KIND_OUTBOUND_STATUS: Final = "outbound_status"
 KIND_CONVERSATION: Final = "conversation"
-KIND_PENDING_WAIT: Final = "pending_wait"
+KIND_OPEN_CONVERSATION: Final = "pending_wait"
 KIND_CONVERSATION_REPLY: Final = "conversation_reply"
 KIND_AUTOMATION_RUN: Final = "automation_run"
 KIND_SEND_LANE: Final = "send_lane"
@@ -134,11 +134,11 @@ def conversation_key(message_sid: str, step_id: str) -> dict[str, str]:
     return {PK: f"MSG#{message_sid}", SK: f"{CONVERSATION_SK_PREFIX}{step_id}"}
 
 
-def account_waits_index_pk(account_name: str) -> str:
+def account_conversations_index_pk(account_name: str) -> str:
     return f"ACCOUNT#{account_name}#WAITS"
 
 
-def pending_wait_key(account_name: str, our_number: str, contact: str) -> dict[str, str]:
+def open_conversation_key(account_name: str, our_number: str, contact: str) -> dict[str, str]:
     return {PK: f"WAIT#{account_name}#{our_number}#{contact}", SK: "WAIT"}
 
 

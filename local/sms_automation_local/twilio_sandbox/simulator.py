@@ -8,7 +8,7 @@ answered here), its ``Origin``, when present, must be the sandbox's own, and its
 loopback name (a DNS-rebinding page's origin is "same" but its host is not); anything else is
 refused (415, 403) and sends nothing. The conversation view reads the sandbox's own records
 (replies, calls with their TwiML, delivery statuses); the stack panel reads the stack's table
-(stored messages with their action logs, pending waits) when the sandbox knows it.
+(stored messages with their action logs, open conversations) when the sandbox knows it.
 """
 
 from __future__ import annotations
@@ -212,7 +212,7 @@ class Simulator:
     def _stack(self, query: Mapping[str, list[str]]) -> WebAnswer:
         contact, number = _one(query, "contact"), _one(query, "number")
         if self._reader is None:
-            return WebAnswer.json(200, {"available": False, "messages": [], "waits": []})
+            return WebAnswer.json(200, {"available": False, "messages": [], "conversations": []})
         with self._sandbox.state.lock:
             resource = self._sandbox.state.number(number)
             account_sid = resource["account_sid"] if resource else None
@@ -221,11 +221,17 @@ class Simulator:
             return WebAnswer.json(400, {"error": "contact= and a sandbox number= are required"})
         try:
             stored = self._reader.stored_messages(name, contact)
-            waits = self._reader.waits(name, contact)
+            conversations = self._reader.conversations(name, contact)
         except READ_ERRORS as error:
             return WebAnswer.json(502, {"error": f"cannot read the stack's table: {error}"})
         return WebAnswer.json(
-            200, {"available": True, "account": name, "messages": stored, "waits": waits}
+            200,
+            {
+                "available": True,
+                "account": name,
+                "messages": stored,
+                "conversations": conversations,
+            },
         )
 
 

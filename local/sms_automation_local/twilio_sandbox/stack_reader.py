@@ -65,7 +65,7 @@ class StackReader:
                 break
         return found
 
-    def waits(self, account: str, contact: str) -> list[dict[str, Any]]:
+    def conversations(self, account: str, contact: str) -> list[dict[str, Any]]:
         """The conversations with ``contact`` (pending ones first), newest first."""
         store = DynamoConversationStore(self._table.table_name, self._client)
         conversations = [c for c in store.for_account(account, limit=50) if c.contact == contact]

@@ -90,7 +90,7 @@ def test_an_unexpected_reply_is_reprompted_and_the_wait_goes_on(
     assert _sent(evaluation) == []  # not the "cancelled" branch
     assert evaluation["replies"] == [
         {
-            "wait": "confirm-appointment/1",
+            "conversation": "confirm-appointment/1",
             "body": "maybe",
             "valid": False,
             "reprompt": "Please reply YES or NO.",
@@ -105,7 +105,7 @@ def test_the_text_report_lists_the_replies(capsys: pytest.CaptureFixture[str]) -
     assert code == 0
     assert "  [confirm-appointment/1] 'maybe': not an expected answer; reprompt: " in out
     assert "  [confirm-appointment/1] 'yes': replied" in out
-    assert "warning: reply 'thanks' not used: no wait was left to answer" in out
+    assert "warning: reply 'thanks' not used: no conversation was left to answer" in out
 
 
 def test_automations_test_reprompts_instead_of_taking_the_cancelled_branch(

@@ -17,7 +17,7 @@ from sms_automation.processing.port import EffectResult, LedgerActionPort, NotPe
 from sms_automation.triggers import OutcomeStatus, SendSms, WaitForReply
 from sms_automation.triggers.plan import ReminderSpec
 from tests.support.fakes import (
-    FakeWaitWorkflow,
+    FakeConversationWorkflow,
     InMemoryConversationStore,
     InMemoryStepLedger,
     RecordingEffects,
@@ -44,7 +44,7 @@ ASK = WaitForReply(
 class World:
     def __init__(self) -> None:
         self.store = InMemoryConversationStore()
-        self.workflow = FakeWaitWorkflow()
+        self.workflow = FakeConversationWorkflow()
         self.ledger = InMemoryStepLedger()
         self.effects = RecordingEffects()
         self.now = T0
@@ -114,7 +114,7 @@ def test_conversations_register_sends_the_prompt_once_as_a_step_of_the_message(
 
     assert world.sent() == [("ask/1/prompt", "Yes or no?")]
     assert world.ledger.get(SID, "ask/1/prompt") is not None
-    assert world.store.find_open_wait("acme", OURS, CONTACT) is not None
+    assert world.store.find_open_conversation("acme", OURS, CONTACT) is not None
     assert world.status() == WAITING
 
 
@@ -136,7 +136,7 @@ def test_conversations_a_prompt_refused_for_good_ends_the_wait_and_wakes_it(worl
 
     assert world.status() == "delivery_failed"
     assert world.workflow.woken == [(f"token-{SID}", {"outcome": "delivery_failed"})]
-    assert world.store.find_open_wait("acme", OURS, CONTACT) is None
+    assert world.store.find_open_conversation("acme", OURS, CONTACT) is None
 
 
 def test_conversations_a_valid_answer_resolves_the_wait_and_wakes_it_once(world: World) -> None:
@@ -150,7 +150,7 @@ def test_conversations_a_valid_answer_resolves_the_wait_and_wakes_it_once(world:
     assert conversation is not None
     assert conversation.attempts == 1  # the redelivery counted nothing
     assert world.workflow.woken == [(f"token-{SID}", {"outcome": "replied"})]
-    assert world.store.find_open_wait("acme", OURS, CONTACT) is None
+    assert world.store.find_open_conversation("acme", OURS, CONTACT) is None
 
 
 def test_conversations_a_reply_whose_wake_is_refused_while_the_execution_runs_stays_theirs(
@@ -186,7 +186,7 @@ def test_conversations_reprompt_an_invalid_answer_then_give_up(world: World) -> 
     ]
 
 
-def test_conversations_a_message_without_an_open_wait_is_not_a_reply(world: World) -> None:
+def test_conversations_a_message_without_an_open_conversation_is_not_a_reply(world: World) -> None:
     assert world.service.route_reply(reply("yes")) is ReplyRouting.NOT_A_REPLY
     world.started()
     world.service.cancel(SID, ASK.step_id)
@@ -226,7 +226,7 @@ def test_conversations_a_newer_wait_for_the_contact_supersedes_the_older(world: 
 
     assert world.status() == "superseded"
     assert world.status(newer_sid) == WAITING
-    assert world.workflow.failed == [(f"token-{SID}", "Wait.Superseded")]
+    assert world.workflow.failed == [(f"token-{SID}", "Conversation.Superseded")]
     assert world.service.route_reply(reply("yes")) is ReplyRouting.CONSUMED
     assert world.status(newer_sid) == "replied"
 
@@ -244,7 +244,7 @@ def test_conversations_tick_reminds_when_due_and_times_out_at_the_deadline(world
     assert last["resolved"] is True
     assert world.status() == "timeout"
     assert world.sent() == [("ask/1/prompt", "Yes or no?"), ("ask/1/remind/1", "Still there?")]
-    assert world.workflow.failed == [(f"token-{SID}", "Wait.Timeout")]
+    assert world.workflow.failed == [(f"token-{SID}", "Conversation.Timeout")]
 
 
 def test_conversations_tick_holds_a_due_reminder_until_the_prompt_is_sent(world: World) -> None:
@@ -259,7 +259,7 @@ def test_conversations_an_opt_out_ends_the_contacts_wait(world: World) -> None:
     world.started()
     assert world.service.opt_out(reply("STOP"), "STOP")
     assert world.status() == "opted_out"
-    assert world.workflow.failed == [(f"token-{SID}", "Wait.OptedOut")]
+    assert world.workflow.failed == [(f"token-{SID}", "Conversation.OptedOut")]
     assert not world.service.opt_out(reply("STOP"), "STOP")  # nothing left to end
 
 
@@ -269,7 +269,7 @@ def test_conversations_a_failed_prompt_ends_its_wait_once(world: World) -> None:
     assert not world.service.prompt_failed(SID, "ask/1/prompt", "undelivered (30003)")
     assert not world.service.prompt_failed(SID, "ask/1/remind/1", "not a prompt")
     assert world.status() == "delivery_failed"
-    assert world.workflow.failed == [(f"token-{SID}", "Wait.DeliveryFailed")]
+    assert world.workflow.failed == [(f"token-{SID}", "Conversation.DeliveryFailed")]
 
 
 def test_conversations_resume_times_out_a_wait_woken_without_an_outcome(world: World) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from sms_automation.conversations.model import Conversation
 from sms_automation.conversations.service import Conversations
-from tests.support.fakes import FakeWaitWorkflow, InMemoryConversationStore
+from tests.support.fakes import FakeConversationWorkflow, InMemoryConversationStore
 
 NOW = datetime(2026, 11, 26, 18, 0, 0, 250_000, tzinfo=UTC)
 
@@ -56,9 +56,11 @@ def test_the_timer_dozes_only_where_it_polls_often_and_the_due_time_is_a_doze_aw
     assert service(poll_seconds)._dozes(due, NOW) is dozes
 
 
-def with_store(status: str) -> tuple[Conversations, InMemoryConversationStore, FakeWaitWorkflow]:
+def with_store(
+    status: str,
+) -> tuple[Conversations, InMemoryConversationStore, FakeConversationWorkflow]:
     """One conversation whose answer task keeps ``answer-token``, in the in-memory store."""
-    store, workflow = InMemoryConversationStore(), FakeWaitWorkflow()
+    store, workflow = InMemoryConversationStore(), FakeConversationWorkflow()
     store.create(
         Conversation(
             message_sid="SM1",
@@ -99,7 +101,7 @@ def test_a_dozing_timer_keeps_its_token_while_the_wait_is_open() -> None:
 def test_a_timer_dozing_off_after_the_wait_resolved_fails_its_own_token_at_once() -> None:
     conversations, _, workflow = with_store("replied")
     conversations.doze("SM1", "ask/1", "timer-token")
-    assert workflow.failed == [("timer-token", "Wait.Resolved")]
+    assert workflow.failed == [("timer-token", "Conversation.Resolved")]
 
 
 def test_waking_the_answer_also_fails_the_dozing_timer_token() -> None:
@@ -108,7 +110,7 @@ def test_waking_the_answer_also_fails_the_dozing_timer_token() -> None:
     assert store.resolve(kept(store), "replied", {"outcome": "replied"}, "2026-11-26T18:00:01Z")
     assert conversations._wake(kept(store)) is True
     assert workflow.woken == [("answer-token", {"outcome": "replied"})]
-    assert workflow.failed == [("timer-token", "Wait.Resolved")]
+    assert workflow.failed == [("timer-token", "Conversation.Resolved")]
 
 
 def test_a_dozing_timer_is_told_by_an_empty_next_at() -> None:

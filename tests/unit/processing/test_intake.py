@@ -113,7 +113,7 @@ class World:
     def port_for(self, message: Mapping[str, Any]) -> ActionPort:
         sid = str(message["message_sid"])
         steps = LedgerActionPort(sid, self.ledger, self.effects, lambda: NOW, lease=lease_for(60))
-        return EnginePort(steps, waits=None)
+        return EnginePort(steps, conversations=None)
 
 
 def message(

@@ -106,7 +106,7 @@ class World:
             lambda: self.clock,
             lease=lease_for(60),
         )
-        return EnginePort(ledger_port, waits=None)
+        return EnginePort(ledger_port, conversations=None)
 
 
 def message(body: str = "hello", sid: str = SID) -> dict[str, Any]:

@@ -252,7 +252,7 @@ def test_engine_port_hands_waits_to_the_conversations_and_steps_to_the_ledger(
         waited.append(step)
         return StepOutcome.pending("waiting")
 
-    port = EnginePort(Attempt(ledger, effects, T0).port, waits=waits)
+    port = EnginePort(Attempt(ledger, effects, T0).port, conversations=waits)
     assert port.perform(WAIT).status is OutcomeStatus.PENDING
     assert port.perform(SMS).status is OutcomeStatus.DONE
     assert (waited, effects.performed, list(ledger.steps)) == ([WAIT], [SMS], [(SID, SMS.step_id)])
@@ -261,7 +261,7 @@ def test_engine_port_hands_waits_to_the_conversations_and_steps_to_the_ledger(
 def test_engine_port_fails_a_wait_where_conversations_are_not_deployed(
     ledger: InMemoryStepLedger, effects: RecordingEffects
 ) -> None:
-    outcome = EnginePort(Attempt(ledger, effects, T0).port, waits=None).perform(WAIT)
+    outcome = EnginePort(Attempt(ledger, effects, T0).port, conversations=None).perform(WAIT)
     assert (outcome.status, outcome.detail) == (
         OutcomeStatus.FAILED,
         "conversations are not configured here",

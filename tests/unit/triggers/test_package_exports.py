@@ -26,7 +26,7 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
 def test_the_step_types_come_without_pydantic_or_yaml() -> None:
     code = (
         "import sys\n"
-        "from sms_automation.triggers import WaitForReply, WaitOutcome\n"
+        "from sms_automation.triggers import WaitForReply, ConversationOutcome\n"
         "loaded = {m for m in ('pydantic', 'yaml', 'sms_automation.triggers.engine') "
         "if m in sys.modules}\n"
         "print(sorted(loaded))\n"

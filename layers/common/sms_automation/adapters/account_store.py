@@ -418,7 +418,7 @@ class _ExpiringCache[V]:
 class TokensOnFirstRead:
     """An ``AuthTokenReader`` whose Secrets Manager client is built on the first token read.
 
-    The trigger processor and the wait functions read account items on every message (time
+    The trigger processor and the conversation functions read account items on every message (time
     zone, own numbers, send cap, opt-out keywords) but tokens only when they send: building the
     client up front cost each of their cold starts ~40 ms (its service model and endpoint rules
     loaded) for nothing on a message that sends nothing."""

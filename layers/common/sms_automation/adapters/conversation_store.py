@@ -1,4 +1,4 @@
-"""Conversations, open waits and reply decisions in the app table (layout: ``keys``): the
+"""Conversations, open conversation and reply decisions in the app table (layout: ``keys``): the
 ``conversations.ports.ConversationStore`` of the deployed functions.
 
 Exactly-once rules, all enforced by DynamoDB conditions:
@@ -25,7 +25,7 @@ from sms_automation.adapters.index_reads import indexed_items
 from sms_automation.conversations.model import (
     WAITING,
     Conversation,
-    OpenWait,
+    OpenConversation,
     RecordedReply,
     Reply,
     ReplyDecision,
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 POINTER_GRACE_SECONDS = 3_600
-"""Open-wait items expire (TTL) this long after the deadline: the timer resolves first."""
+"""Open-conversation items expire (TTL) this long after the deadline: the timer resolves first."""
 
 
 def _conditional_failed(error: ClientError) -> bool:
@@ -49,7 +49,7 @@ def _item(conversation: Conversation) -> dict[str, Any]:
     item: dict[str, Any] = {
         **keys.conversation_key(conversation.message_sid, conversation.step_id),
         "kind": keys.KIND_CONVERSATION,
-        keys.GSI1_PK: keys.account_waits_index_pk(conversation.account),
+        keys.GSI1_PK: keys.account_conversations_index_pk(conversation.account),
         keys.GSI1_SK: f"{conversation.started_at}#{conversation.message_sid}#"
         f"{conversation.step_id}",
         "message_sid": conversation.message_sid,
@@ -185,7 +185,9 @@ class DynamoConversationStore:
             TableName=self._table,
             IndexName=keys.GSI1,
             KeyConditionExpression="gsi1pk = :pk",
-            ExpressionAttributeValues=to_attributes({":pk": keys.account_waits_index_pk(account)}),
+            ExpressionAttributeValues=to_attributes(
+                {":pk": keys.account_conversations_index_pk(account)}
+            ),
             ScanIndexForward=False,
             PaginationConfig={"MaxItems": limit},
         )
@@ -317,17 +319,17 @@ class DynamoConversationStore:
             consumed=bool(item.get("consumed", True)),
         )
 
-    # --- open waits (correlation) --------------------------------------------------------------
+    # --- open conversation (correlation) ------------------------------------------------------
 
-    def open_wait(self, conversation: Conversation) -> OpenWait | None:
-        """Make this conversation the contact's open wait on our number; the wait it replaced
-        (another conversation's), if any."""
+    def claim_contact(self, conversation: Conversation) -> OpenConversation | None:
+        """Make this conversation the contact's open conversation on our number; the other
+        conversation it replaced, if any."""
         expires = int(parse_timestamp(conversation.deadline).timestamp()) + POINTER_GRACE_SECONDS
         item = {
-            **keys.pending_wait_key(
+            **keys.open_conversation_key(
                 conversation.account, conversation.our_number, conversation.contact
             ),
-            "kind": keys.KIND_PENDING_WAIT,
+            "kind": keys.KIND_OPEN_CONVERSATION,
             "account": conversation.account,
             "our_number": conversation.our_number,
             "contact": conversation.contact,
@@ -342,29 +344,31 @@ class DynamoConversationStore:
         old = response.get("Attributes")
         if not old:
             return None
-        replaced = _open_wait(from_attributes(old))
+        replaced = _open_conversation(from_attributes(old))
         same = (replaced.message_sid, replaced.step_id) == (
             conversation.message_sid,
             conversation.step_id,
         )
         return None if same else replaced
 
-    def find_open_wait(self, account: str, our_number: str, contact: str) -> OpenWait | None:
+    def find_open_conversation(
+        self, account: str, our_number: str, contact: str
+    ) -> OpenConversation | None:
         response = self._client.get_item(
             TableName=self._table,
-            Key=to_attributes(keys.pending_wait_key(account, our_number, contact)),
+            Key=to_attributes(keys.open_conversation_key(account, our_number, contact)),
             ConsistentRead=True,
         )
         item = response.get("Item")
-        return _open_wait(from_attributes(item)) if item else None
+        return _open_conversation(from_attributes(item)) if item else None
 
-    def close_wait(self, conversation: Conversation) -> None:
-        """Remove the contact's open wait if it is still this conversation's."""
+    def release_contact(self, conversation: Conversation) -> None:
+        """Remove the contact's open conversation if it is still this conversation's."""
         try:
             self._client.delete_item(
                 TableName=self._table,
                 Key=to_attributes(
-                    keys.pending_wait_key(
+                    keys.open_conversation_key(
                         conversation.account, conversation.our_number, conversation.contact
                     )
                 ),
@@ -378,8 +382,8 @@ class DynamoConversationStore:
                 raise
 
 
-def _open_wait(item: Mapping[str, Any]) -> OpenWait:
-    return OpenWait(
+def _open_conversation(item: Mapping[str, Any]) -> OpenConversation:
+    return OpenConversation(
         account=item["account"],
         our_number=item["our_number"],
         contact=item["contact"],

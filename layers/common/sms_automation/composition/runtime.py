@@ -4,7 +4,7 @@ One ``Runtime`` per warm Lambda (handlers keep it in a ``functools.cache``): AWS
 the account directory, the trigger processor, the conversations and the send guard, built from
 the environment on first use. This is where each port of ``processing.ports`` and
 ``conversations.ports`` gets its adapter: the run store, the step ledger, the record tables,
-the retry queue, the conversation store and the wait workflow.
+the retry queue, the conversation store and the conversation workflow.
 
 What a message goes through before its triggers (the loop guard, opt-out, opt-in and HELP
 keywords, answers to conversations) is ``processing.intake``, built here. Sends over the
@@ -29,11 +29,11 @@ from sms_automation.adapters.account_store import (
 )
 from sms_automation.adapters.contact_store import DynamoContactStore
 from sms_automation.adapters.conversation_store import DynamoConversationStore
+from sms_automation.adapters.conversation_workflow import StepFunctionsConversationWorkflow
 from sms_automation.adapters.dynamo_json import plain
 from sms_automation.adapters.evaluation_store import DynamoEvaluationStore
 from sms_automation.adapters.message_store import DynamoMessageStore
 from sms_automation.adapters.trigger_store import DynamoTriggerStore, KeptTriggerVersions
-from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow
 from sms_automation.conversations.service import Conversations, ReplyRouting
 from sms_automation.edge import aws
 from sms_automation.edge.settings import ProcessorSettings
@@ -158,9 +158,11 @@ class Runtime:
 
     @cached_property
     def conversations(self) -> Conversations:
-        arn = self.settings.wait_state_machine_arn
+        arn = self.settings.conversation_state_machine_arn
         workflow = (
-            StepFunctionsWaitWorkflow(arn, lambda: aws.client("stepfunctions")) if arn else None
+            StepFunctionsConversationWorkflow(arn, lambda: aws.client("stepfunctions"))
+            if arn
+            else None
         )
         return Conversations(
             store=DynamoConversationStore(self.settings.table_name, self.dynamodb),
@@ -197,8 +199,8 @@ class Runtime:
         return self.intake.handle(message)
 
     def replay(self, message_sid: str) -> EvaluationResult:
-        """Evaluate a stored message or run again (after a wait resolved): steps done are not
-        redone."""
+        """Evaluate a stored message or run again (after a conversation resolved): steps
+        done are not redone."""
         return self.intake.replay(message_sid)
 
     def take_sends_capped(self) -> int:
@@ -229,16 +231,18 @@ class Runtime:
     # --- ports ---------------------------------------------------------------------------------
 
     def port_for(self, message: Mapping[str, Any]) -> EnginePort:
-        """The engine's port for this message: its waits to the conversations, every other
-        step through its ledger port."""
+        """The engine's port for this message: its ``wait_for_reply`` steps to the conversations,
+        every other step through its ledger port."""
         from sms_automation.processing.port import EnginePort  # see TYPE_CHECKING
 
         message_sid, account_name = str(message["message_sid"]), str(message["account"])
 
-        def wait(step: WaitForReply) -> StepOutcome:
+        def start_conversation(step: WaitForReply) -> StepOutcome:
             return self.conversations.perform(message_sid, account_name, step)
 
-        return EnginePort(self.ledger_port(message_sid, account_name), waits=wait)
+        return EnginePort(
+            self.ledger_port(message_sid, account_name), conversations=start_conversation
+        )
 
     def ledger_port(self, message_sid: str, account_name: str) -> LedgerActionPort:
         from sms_automation.adapters.outbound_store import DynamoOutboundStore  # see TYPE_CHECKING

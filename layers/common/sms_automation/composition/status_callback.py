@@ -2,7 +2,7 @@
 for what we sent.
 
 Verify ``X-Twilio-Signature`` exactly as the Messaging webhook does, record the status once
-(``webhooks.receive_status.receive_status_callback``), end the wait of a failed prompt
+(``webhooks.receive_status.receive_status_callback``), end the conversation of a failed prompt
 (``webhooks.receive_status.end_conversation_of_failed_prompt``), answer empty TwiML. This module
 builds the clients and stores (once per warm Lambda, on first use) and says what each outcome logs
 and counts: one line per request. A 5xx makes Twilio retry the callback; recording it again is safe.
@@ -66,14 +66,14 @@ def _store() -> DynamoOutboundStore:
 
 @cache
 def _conversations() -> Conversations | None:
-    """Ends a conversation whose prompt failed; None where no wait state machine is deployed."""
-    arn = os.environ.get("WAIT_STATE_MACHINE_ARN", "")
+    """Ends a conversation whose prompt failed; None without a conversation state machine."""
+    arn = os.environ.get("CONVERSATION_STATE_MACHINE_ARN", "")
     if not arn:
         return None
     # Imported on the first failed prompt only: conversations pull in the trigger engine and
     # pydantic, about 0.2 s of a cold start every delivered/sent callback would pay (make bench).
     from sms_automation.adapters.conversation_store import DynamoConversationStore
-    from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow
+    from sms_automation.adapters.conversation_workflow import StepFunctionsConversationWorkflow
     from sms_automation.conversations.service import Conversations
 
     def no_sending(message_sid: str, account: str) -> Any:
@@ -81,7 +81,7 @@ def _conversations() -> Conversations | None:
 
     return Conversations(
         store=DynamoConversationStore(_settings().table_name, _dynamodb()),
-        workflow=StepFunctionsWaitWorkflow(arn, aws.client("stepfunctions", aws.ANSWERING)),
+        workflow=StepFunctionsConversationWorkflow(arn, aws.client("stepfunctions", aws.ANSWERING)),
         port_for=no_sending,
         clock=lambda: datetime.now(UTC),
     )

@@ -2,5 +2,5 @@
 
 ``model`` is the pure domain (schedule, answers, outcomes); ``service`` the use cases over the
 ``ports`` (implemented by the DynamoDB store in ``adapters.conversation_store`` and Step
-Functions in ``adapters.wait_workflow``) and the step ledger for every SMS it sends.
+Functions in ``adapters.conversation_workflow``) and the step ledger for every SMS it sends.
 """

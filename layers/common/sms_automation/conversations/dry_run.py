@@ -36,14 +36,14 @@ def dry_run_reply_sid(number: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ScriptedReply:
-    wait: str
-    """The step id of the wait it answered."""
+    conversation: str
+    """The step id of the conversation (its ``wait_for_reply``) it answered."""
     body: str
     valid: bool
     reprompt: str | None
-    """What the wait would send back (it goes on), or ``None``."""
+    """What the conversation would send back (it goes on), or ``None``."""
     outcome: str | None
-    """The wait's outcome when this reply ended it, else ``None``."""
+    """The conversation's outcome when this reply ended it, else ``None``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ class ConversationDryRun:
     evaluation: Evaluation
     replies: tuple[ScriptedReply, ...]
     unused: tuple[str, ...]
-    """Replies given after no wait was left to answer."""
+    """Replies given after no conversation was left to answer."""
 
 
 Evaluate = Callable[[Mapping[str, StepOutcome]], Evaluation]
@@ -66,12 +66,12 @@ def dry_run_with_replies(
     transcript: list[ScriptedReply] = []
     while True:
         evaluation = evaluate(outcomes)
-        wait = _open_wait(evaluation)
-        if wait is None or not remaining:
-            unused = () if wait is not None else tuple(remaining)
+        step = _waiting_step(evaluation)
+        if step is None or not remaining:
+            unused = () if step is not None else tuple(remaining)
             return ConversationDryRun(evaluation, tuple(transcript), unused)
         conversation = open_conversation(
-            wait, message_sid=DRY_RUN_MESSAGE_SID, account=account, now=now
+            step, message_sid=DRY_RUN_MESSAGE_SID, account=account, now=now
         )
         while remaining:
             body = remaining.popleft()
@@ -84,7 +84,7 @@ def dry_run_with_replies(
             conversation = decision.conversation
             transcript.append(
                 ScriptedReply(
-                    wait=wait.step_id,
+                    conversation=step.step_id,
                     body=body,
                     valid=decision.reply.valid,
                     reprompt=conversation.reprompt if decision.reprompt_step_id else None,
@@ -92,16 +92,16 @@ def dry_run_with_replies(
                 )
             )
             if decision.resolves:
-                outcomes[wait.step_id] = StepOutcome.done(
+                outcomes[step.step_id] = StepOutcome.done(
                     conversation.outcome, f"dry run: conversation {conversation.status}"
                 )
                 break
-        else:  # the replies ran out with this wait still open: it stays paused
+        else:  # the replies ran out with this conversation still open: it stays paused
             return ConversationDryRun(evaluation, tuple(transcript), ())
 
 
-def _open_wait(evaluation: Evaluation) -> WaitForReply | None:
-    """The wait the evaluation paused at, if it paused at a wait."""
+def _waiting_step(evaluation: Evaluation) -> WaitForReply | None:
+    """The ``wait_for_reply`` step the evaluation paused at, if it paused at one."""
     if evaluation.status is not EvaluationStatus.PAUSED or not evaluation.steps:
         return None
     last = evaluation.steps[-1]

@@ -1,7 +1,7 @@
 """A conversation: one ``wait_for_reply`` step of one message, from prompt to outcome. Pure.
 
-Its deadline and reminder times are fixed once, when the wait starts (``open_conversation``),
-and stored: every replay and every Lambda sees the same schedule.
+Its deadline and reminder times are fixed once, when the conversation starts
+(``open_conversation``), and stored: every replay and every Lambda sees the same schedule.
 """
 
 from __future__ import annotations
@@ -14,22 +14,24 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sms_automation.edge.timestamps import parse_timestamp, utc_timestamp_seconds
-from sms_automation.triggers.plan import AnswerPattern, WaitForReply, WaitOutcome
+from sms_automation.triggers.plan import AnswerPattern, ConversationOutcome, WaitForReply
 
 WAITING: Final = "waiting"
 CEILING_SLACK: Final = timedelta(days=1)
-"""The token task's literal ``TimeoutSeconds`` is the longest wait plus this (a backstop)."""
+"""The token task's literal ``TimeoutSeconds`` is the longest conversation plus this (backstop)."""
 
 
-def wait_id(message_sid: str, step_id: str) -> str:
-    """What people see and type (``waits cancel ID``)."""
+def conversation_id(message_sid: str, step_id: str) -> str:
+    """What people see and type (``conversations cancel ID``)."""
     return f"{message_sid}:{step_id}"
 
 
-def split_wait_id(text: str) -> tuple[str, str]:
+def split_conversation_id(text: str) -> tuple[str, str]:
     message_sid, sep, step_id = text.partition(":")
     if not sep or not re.fullmatch(r"[A-Z]{2}[0-9a-fA-F]{32}", message_sid) or not step_id:
-        raise ValueError(f"{text!r} is not a wait id (MessageSid:step-id, see `waits list`)")
+        raise ValueError(
+            f"{text!r} is not a conversation id (MessageSid:step-id, see `conversations list`)"
+        )
     return message_sid, step_id
 
 
@@ -76,11 +78,11 @@ class Conversation:
     execution_arn: str = ""
     task_token: str = ""
     timer_token: str = ""
-    """The dozing timer's token (only where the timer polls): failed when the wait resolves."""
+    """The dozing timer's token (where the timer polls): failed when the conversation resolves."""
 
     @property
     def id(self) -> str:
-        return wait_id(self.message_sid, self.step_id)
+        return conversation_id(self.message_sid, self.step_id)
 
     @property
     def waiting(self) -> bool:
@@ -121,7 +123,7 @@ def _matches(pattern: AnswerPattern, text: str) -> bool:
 def open_conversation(
     step: WaitForReply, *, message_sid: str, account: str, now: datetime
 ) -> Conversation:
-    """The conversation a wait step opens at ``now``: its deadline and reminder times."""
+    """The conversation a ``wait_for_reply`` step opens at ``now``: its deadline, reminder times."""
     started = now.replace(microsecond=0)
     deadlines = []
     if step.timeout_seconds is not None:
@@ -172,7 +174,7 @@ def decide_reply(
     attempts = conversation.attempts + 1
     after = replace(conversation, attempts=attempts, replies=(*conversation.replies, reply))
     if valid or attempts >= conversation.max_attempts:
-        outcome = WaitOutcome.REPLIED if valid else WaitOutcome.NO_VALID_ANSWER
+        outcome = ConversationOutcome.REPLIED if valid else ConversationOutcome.NO_VALID_ANSWER
         resolved = replace(
             after,
             status=outcome.value,
@@ -185,7 +187,7 @@ def decide_reply(
 
 
 def reply_variables(
-    conversation: Conversation, reply: Reply, outcome: WaitOutcome
+    conversation: Conversation, reply: Reply, outcome: ConversationOutcome
 ) -> dict[str, Any]:
     """What ``%answer.*%`` holds after a reply."""
     return {
@@ -200,7 +202,7 @@ def reply_variables(
 
 
 def outcome_variables(
-    conversation: Conversation, outcome: WaitOutcome, detail: str = ""
+    conversation: Conversation, outcome: ConversationOutcome, detail: str = ""
 ) -> dict[str, Any]:
     """What ``%answer.*%`` holds after an outcome without a valid reply (the last reply, if
     any, is still there)."""
@@ -220,8 +222,8 @@ def outcome_variables(
 
 
 @dataclass(frozen=True, slots=True)
-class OpenWait:
-    """The open wait of a contact on one of our numbers: which conversation answers go to."""
+class OpenConversation:
+    """A contact's open conversation on one of our numbers: which conversation answers go to."""
 
     account: str
     our_number: str

@@ -1,6 +1,6 @@
 """What the conversations need from the outside, as ``typing.Protocol`` ports.
 
-``adapters.conversation_store`` (DynamoDB) and ``adapters.wait_workflow`` (Step Functions)
+``adapters.conversation_store`` (DynamoDB) and ``adapters.conversation_workflow`` (Step Functions)
 implement them for the deployed functions; the unit tests' in-memory fakes
 (``tests/support/fakes.py``) implement the same contracts, held to them by one suite run against
 both (``tests/integration/test_port_contracts.py``). Sending goes through an
@@ -13,11 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from sms_automation.conversations.model import Conversation, OpenWait, RecordedReply, ReplyDecision
+from sms_automation.conversations.model import (
+    Conversation,
+    OpenConversation,
+    RecordedReply,
+    ReplyDecision,
+)
 
 
 class ConversationStore(Protocol):
-    """Conversations, the contacts' open waits and the replies' decisions. Exactly once: a
+    """Conversations, the contacts' open conversation and the replies' decisions. Exactly once: a
     conversation is created once per (message, step), resolved once (``resolve`` only while
     ``waiting``), and a reply is counted once (``record_reply`` conditional on the attempts seen
     and on the reply not being decided yet)."""
@@ -47,20 +52,22 @@ class ConversationStore(Protocol):
 
     def recorded_reply(self, reply_sid: str) -> RecordedReply | None: ...
 
-    def open_wait(self, conversation: Conversation) -> OpenWait | None:
-        """Make it the contact's open wait on our number; the other conversation's wait it
+    def claim_contact(self, conversation: Conversation) -> OpenConversation | None:
+        """Make it the contact's open conversation on our number; the other conversation it
         replaced, if any."""
         ...
 
-    def find_open_wait(self, account: str, our_number: str, contact: str) -> OpenWait | None: ...
+    def find_open_conversation(
+        self, account: str, our_number: str, contact: str
+    ) -> OpenConversation | None: ...
 
-    def close_wait(self, conversation: Conversation) -> None:
-        """Remove the contact's open wait if it is still this conversation's."""
+    def release_contact(self, conversation: Conversation) -> None:
+        """Remove the contact's open conversation if it is still this conversation's."""
         ...
 
 
-class WaitWorkflow(Protocol):
-    """The executions that wait (Step Functions' ``WaitForReplyStateMachine``)."""
+class ConversationWorkflow(Protocol):
+    """The executions that wait (Step Functions' ``ConversationStateMachine``)."""
 
     def start(self, name: str, payload: Mapping[str, Any]) -> str:
         """Start the execution ``name`` (once: a second start of the same name is the first's);

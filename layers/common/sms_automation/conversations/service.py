@@ -4,11 +4,12 @@ Who calls what:
 
 - the stream processor's port, meeting a ``wait_for_reply`` step: ``perform`` (open the
   conversation once, start its execution once, answer ``pending`` until it has an outcome);
-- the state machine: ``register`` (become the contact's open wait, send the prompt, then keep the
-  task token), ``tick`` (reminders, the deadline), ``doze`` (where the timer polls: keep the
-  timer's token until the next look), ``resume`` (replay the message past the wait);
-- the stream processor, before the triggers: ``route_reply`` (an answer to an open wait),
-  ``opt_out`` (the contact sent STOP: their open wait ends);
+- the state machine: ``register`` (become the contact's open conversation, send the prompt,
+  then keep the task token), ``tick`` (reminders, the deadline), ``doze`` (where the timer
+  polls: keep the timer's token until the next look), ``resume`` (replay the message past the
+  ``wait_for_reply`` step);
+- the stream processor, before the triggers: ``route_reply`` (an answer to an open conversation),
+  ``opt_out`` (the contact sent STOP: their open conversation ends);
 - the status callback: ``prompt_failed``; the CLI: ``cancel``.
 
 Every resolution is ``store.resolve`` (conditional on ``waiting``): exactly one wins. The
@@ -33,35 +34,35 @@ from sms_automation.conversations.model import (
 from sms_automation.edge.timestamps import parse_timestamp, utc_timestamp_seconds
 from sms_automation.triggers import (
     ActionPort,
+    ConversationOutcome,
     OutcomeStatus,
     SendSms,
     StepOutcome,
     WaitForReply,
-    WaitOutcome,
 )
 
 if TYPE_CHECKING:
-    from sms_automation.conversations.ports import ConversationStore, WaitWorkflow
+    from sms_automation.conversations.ports import ConversationStore, ConversationWorkflow
 
 DOZE_SECONDS = 2
 """How long the timer dozes between two looks where it polls: the ``Doze`` state's literal
 ``TimeoutSeconds`` (the emulator ignores ``TimeoutSecondsPath``; a template test ties them)."""
 
-RESOLVED_ERROR = "Wait.Resolved"
+RESOLVED_ERROR = "Conversation.Resolved"
 """What a dozing timer's token is failed with when its conversation resolves."""
 
-ERROR_NAMES: dict[WaitOutcome, str] = {
-    WaitOutcome.TIMEOUT: "Wait.Timeout",
-    WaitOutcome.DELIVERY_FAILED: "Wait.DeliveryFailed",
-    WaitOutcome.SUPERSEDED: "Wait.Superseded",
-    WaitOutcome.CANCELLED: "Wait.Cancelled",
-    WaitOutcome.OPTED_OUT: "Wait.OptedOut",
+ERROR_NAMES: dict[ConversationOutcome, str] = {
+    ConversationOutcome.TIMEOUT: "Conversation.Timeout",
+    ConversationOutcome.DELIVERY_FAILED: "Conversation.DeliveryFailed",
+    ConversationOutcome.SUPERSEDED: "Conversation.Superseded",
+    ConversationOutcome.CANCELLED: "Conversation.Cancelled",
+    ConversationOutcome.OPTED_OUT: "Conversation.OptedOut",
 }
 
 
 class ReplyRouting(StrEnum):
     NOT_A_REPLY = "not_a_reply"
-    """No open wait took it (none, already resolved, lost a race): run the triggers."""
+    """No open conversation took it (none, already resolved, lost a race): run the triggers."""
     CONSUMED = "consumed"
     """An answer to a conversation: the triggers do not see it."""
     ALSO_TRIGGERS = "also_triggers"
@@ -80,7 +81,7 @@ class Conversations:
         self,
         *,
         store: ConversationStore,
-        workflow: WaitWorkflow | None,
+        workflow: ConversationWorkflow | None,
         port_for: PortFor,
         clock: Callable[[], datetime],
         poll_seconds: int = 0,
@@ -93,7 +94,7 @@ class Conversations:
         self._clock = clock
         self._poll_seconds = poll_seconds
 
-    # --- the processor meets a wait ------------------------------------------------------------
+    # --- the processor meets a wait_for_reply step ------------------------------------------
 
     def perform(self, message_sid: str, account: str, step: WaitForReply) -> StepOutcome:
         conversation = self._store.get(message_sid, step.step_id) or self._store.create(
@@ -103,7 +104,7 @@ class Conversations:
             return StepOutcome.done(conversation.outcome, f"conversation {conversation.status}")
         if not conversation.execution_arn:
             if self._workflow is None:
-                raise RuntimeError("wait_for_reply needs WAIT_STATE_MACHINE_ARN")
+                raise RuntimeError("wait_for_reply needs CONVERSATION_STATE_MACHINE_ARN")
             arn = self._workflow.start(
                 execution_name(message_sid, step.step_id),
                 execution_input(conversation, self._next_look(conversation.first_due())),
@@ -114,7 +115,7 @@ class Conversations:
     # --- the state machine ---------------------------------------------------------------------
 
     def register(self, message_sid: str, step_id: str, token: str) -> None:
-        """Become the contact's open wait and send the prompt, then keep the token.
+        """Become the contact's open conversation and send the prompt, then keep the token.
 
         The token is kept last: the timer sends no reminder before it (so never one before the
         prompt), and an outcome that came meanwhile (a fast reply, a failed prompt, a cancel) is
@@ -122,22 +123,24 @@ class Conversations:
         """
         conversation = self._require(message_sid, step_id)
         if conversation.waiting:
-            replaced = self._store.open_wait(conversation)
+            replaced = self._store.claim_contact(conversation)
             if replaced is not None:
                 older = self._store.get(replaced.message_sid, replaced.step_id)
                 if older is not None and older.waiting:
-                    self._end(older, WaitOutcome.SUPERSEDED, f"superseded by {conversation.id}")
+                    self._end(
+                        older, ConversationOutcome.SUPERSEDED, f"superseded by {conversation.id}"
+                    )
             if conversation.prompt:
                 sent = self._send(conversation, f"{step_id}/prompt", conversation.prompt)
                 if sent.status is OutcomeStatus.FAILED:
-                    self._end(conversation, WaitOutcome.DELIVERY_FAILED, sent.detail)
+                    self._end(conversation, ConversationOutcome.DELIVERY_FAILED, sent.detail)
         self._store.set_task_token(message_sid, step_id, token)
         current = self._require(message_sid, step_id)
         if not current.waiting:
             self._wake(current)
 
     def tick(self, message_sid: str, step_id: str) -> dict[str, Any]:
-        """Send the reminders that are due; at the deadline, time the wait out.
+        """Send the reminders that are due; at the deadline, time the conversation out.
 
         A reminder waits for the prompt: until the register step has kept the task token (it
         does so after sending the prompt), a due reminder is held and the timer looks again in
@@ -158,7 +161,9 @@ class Conversations:
             if parse_timestamp(conversation.deadline) <= now:
                 # The token task is failed too: the execution must not depend on the Fail state
                 # of this branch stopping its sibling (an emulator's Parallel waits for both).
-                self._end(conversation, WaitOutcome.TIMEOUT, "no answer in time", by_timer=True)
+                self._end(
+                    conversation, ConversationOutcome.TIMEOUT, "no answer in time", by_timer=True
+                )
         current = self._require(message_sid, step_id)
         soon = utc_timestamp_seconds(now.replace(microsecond=0) + timedelta(seconds=1))
         ahead = current.next_due(now)
@@ -170,9 +175,9 @@ class Conversations:
         }
 
     def doze(self, message_sid: str, step_id: str, token: str) -> None:
-        """Keep the dozing timer's token (where the timer polls): whoever resolves the wait fails
-        it, so the execution goes on at once. Kept first, then looked at: a wait resolved
-        meanwhile is seen here and the token failed at once (as ``register`` does)."""
+        """Keep the dozing timer's token (where the timer polls): whoever resolves the conversation
+        fails it, so the execution goes on at once. Kept first, then looked at: a conversation
+        resolved meanwhile is seen here and the token failed at once (as ``register`` does)."""
         self._store.set_timer_token(message_sid, step_id, token)
         current = self._require(message_sid, step_id)  # read back consistently: holds ``token``
         if not current.waiting:
@@ -205,13 +210,15 @@ class Conversations:
         return min(due, utc_timestamp_seconds(poll_at), key=parse_timestamp)
 
     def resume(self, message_sid: str, step_id: str, woken_by: str) -> Conversation:
-        """Before the replay: a wait woken without an outcome (the token task's ceiling, a
+        """Before the replay: a conversation woken without an outcome (the token task's ceiling, a
         failed branch) times out here."""
         conversation = self._require(message_sid, step_id)
         if conversation.waiting:
-            self._end(conversation, WaitOutcome.TIMEOUT, f"woken by {woken_by}", notify=False)
+            self._end(
+                conversation, ConversationOutcome.TIMEOUT, f"woken by {woken_by}", notify=False
+            )
             conversation = self._require(message_sid, step_id)
-        self._store.close_wait(conversation)
+        self._store.release_contact(conversation)
         return conversation
 
     # --- replies, delivery failures, cancellation ----------------------------------------------
@@ -230,15 +237,15 @@ class Conversations:
         return ReplyRouting.NOT_A_REPLY
 
     def _try_reply(self, message: Mapping[str, Any], sid: str) -> ReplyRouting | None:
-        open_wait = self._store.find_open_wait(
+        claim_contact = self._store.find_open_conversation(
             str(message["account"]), str(message["to_number"]), str(message["from_number"])
         )
-        if open_wait is None:
+        if claim_contact is None:
             return ReplyRouting.NOT_A_REPLY
-        conversation = self._store.get(open_wait.message_sid, open_wait.step_id)
+        conversation = self._store.get(claim_contact.message_sid, claim_contact.step_id)
         if conversation is None or not conversation.waiting:
             if conversation is not None:
-                self._store.close_wait(conversation)
+                self._store.release_contact(conversation)
             return ReplyRouting.NOT_A_REPLY
         decision = decide_reply(
             conversation,
@@ -267,47 +274,49 @@ class Conversations:
         self, conversation: Conversation, resolves: bool, reprompt_step_id: str | None
     ) -> bool:
         if resolves:
-            self._store.close_wait(conversation)
+            self._store.release_contact(conversation)
             return self._wake(conversation)
         if reprompt_step_id is not None and conversation.reprompt:
             self._send(conversation, reprompt_step_id, conversation.reprompt)
         return True
 
     def prompt_failed(self, message_sid: str, prompt_step_id: str, detail: str) -> bool:
-        """A prompt came back failed/undelivered: its wait ends with ``delivery_failed``."""
+        """A prompt came back failed/undelivered: its conversation ends with ``delivery_failed``."""
         step_id, sep, _ = prompt_step_id.rpartition("/prompt")
         if not sep or not step_id:
             return False
         conversation = self._store.get(message_sid, step_id)
         if conversation is None or not conversation.waiting:
             return False
-        return self._end(conversation, WaitOutcome.DELIVERY_FAILED, detail)
+        return self._end(conversation, ConversationOutcome.DELIVERY_FAILED, detail)
 
     def cancel(self, message_sid: str, step_id: str) -> bool:
         conversation = self._store.get(message_sid, step_id)
         if conversation is None or not conversation.waiting:
             return False
-        return self._end(conversation, WaitOutcome.CANCELLED, "cancelled by an operator")
+        return self._end(conversation, ConversationOutcome.CANCELLED, "cancelled by an operator")
 
     def opt_out(self, message: Mapping[str, Any], keyword: str) -> bool:
         """The contact opted out: the conversation waiting for them on this number ends
         (``opted_out``) with no further prompt, reminder or reprompt."""
-        open_wait = self._store.find_open_wait(
+        claim_contact = self._store.find_open_conversation(
             str(message["account"]), str(message["to_number"]), str(message["from_number"])
         )
-        if open_wait is None:
+        if claim_contact is None:
             return False
-        conversation = self._store.get(open_wait.message_sid, open_wait.step_id)
+        conversation = self._store.get(claim_contact.message_sid, claim_contact.step_id)
         if conversation is None or not conversation.waiting:
             return False
-        return self._end(conversation, WaitOutcome.OPTED_OUT, f"the contact opted out ({keyword})")
+        return self._end(
+            conversation, ConversationOutcome.OPTED_OUT, f"the contact opted out ({keyword})"
+        )
 
     # --- helpers -------------------------------------------------------------------------------
 
     def _end(
         self,
         conversation: Conversation,
-        outcome: WaitOutcome,
+        outcome: ConversationOutcome,
         detail: str,
         *,
         notify: bool = True,
@@ -320,7 +329,7 @@ class Conversations:
             conversation, outcome.value, variables, utc_timestamp_seconds(self._clock())
         ):
             return False
-        self._store.close_wait(conversation)
+        self._store.release_contact(conversation)
         current = self._store.get(conversation.message_sid, conversation.step_id)
         if notify and current is not None and self._workflow is not None:
             if current.task_token:
@@ -342,7 +351,7 @@ class Conversations:
         at its next look. A token already used or timed out is refused, harmlessly."""
         if current.timer_token and self._workflow is not None:
             self._workflow.fail(
-                current.timer_token, RESOLVED_ERROR, f"the wait is {current.status}"
+                current.timer_token, RESOLVED_ERROR, f"the conversation is {current.status}"
             )
 
     def _send(self, conversation: Conversation, step_id: str, body: str) -> StepOutcome:

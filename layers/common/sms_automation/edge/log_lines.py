@@ -1,7 +1,7 @@
 """One JSON line per unit of work: what it did and the metrics it counts, together.
 
-A webhook request, a wait task, a stream record: each is one event, so each is written as one
-line. The line has the keys a Powertools ``Logger`` line has (``level``, ``location``,
+A webhook request, a conversation task, a stream record: each is one event, so each is written
+as one line. The line has the keys a Powertools ``Logger`` line has (``level``, ``location``,
 ``message``, ``timestamp``, ``service``, ``cold_start``, ``function_*``, ``correlation_id``,
 ``xray_trace_id``), then the work's own fields, and, in the same JSON object, its metrics in
 CloudWatch's Embedded Metric Format (an ``_aws`` block naming the metrics and their

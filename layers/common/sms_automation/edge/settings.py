@@ -56,15 +56,15 @@ class WebhookSettings:
 
 @dataclass(frozen=True, slots=True)
 class ProcessorSettings:
-    """The trigger processor and the wait-for-reply tasks."""
+    """The trigger processor and the conversation tasks."""
 
     table_name: str
     records_table: str
     webhook_base_url: str  # status callbacks go to {webhook_base_url}/twilio/{account}/status
     twilio_api_base_url: str = DEFAULT_TWILIO_API_BASE_URL
     allow_private_networks: bool = False
-    wait_state_machine_arn: str = ""
-    """The wait-for-reply state machine (``wait_for_reply`` steps); empty: none deployed."""
+    conversation_state_machine_arn: str = ""
+    """The conversation state machine (``wait_for_reply`` steps); empty: none deployed."""
     conversation_poll_seconds: int = 0
     """> 0: a waiting conversation's timer looks this often (for emulators; see Conversations)."""
     retry_queue_url: str = ""
@@ -86,7 +86,7 @@ class ProcessorSettings:
             ).rstrip("/"),
             allow_private_networks=environ.get("HTTP_ALLOW_PRIVATE_NETWORKS", "").lower()
             in ("1", "true", "yes"),
-            wait_state_machine_arn=environ.get("WAIT_STATE_MACHINE_ARN", ""),
+            conversation_state_machine_arn=environ.get("CONVERSATION_STATE_MACHINE_ARN", ""),
             conversation_poll_seconds=_whole_seconds(environ, "CONVERSATION_POLL_SECONDS"),
             retry_queue_url=environ.get("RETRY_QUEUE_URL", ""),
             function_timeout_seconds=_whole_seconds(environ, "FUNCTION_TIMEOUT_SECONDS") or 900,

@@ -180,7 +180,7 @@ class Effects:
                 return self._record(step)
             case HttpRequest():
                 return self._http(step)
-            case WaitForReply():  # the port starts waits (conversations), never as an effect
+            case WaitForReply():  # the port starts conversations, never as an effect
                 raise TypeError(f"{step.step_id}: a wait is not an effect")
 
     def _send_sms(self, step: SendSms, key: str) -> EffectResult:

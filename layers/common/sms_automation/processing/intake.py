@@ -213,8 +213,8 @@ class Intake:
         return found is not None and found[0] is Keyword.OPT_OUT
 
     def replay(self, message_sid: str) -> EvaluationResult:
-        """Evaluate a stored message or run again (after a wait resolved): steps done are not
-        redone."""
+        """Evaluate a stored message or run again (after a conversation resolved): steps
+        done are not redone."""
         stored = self._stored_message(message_sid)
         if stored is None:
             raise LookupError(f"message {message_sid} is gone")

@@ -11,7 +11,7 @@ For each side-effecting step of a message:
    the stream retries the record and the replay performs the step then.
 3. **Finish** it with the outcome.
 
-Another attempt meeting a ``started`` claim (a stream retry, a wait's replay, a DLQ redrive):
+Another attempt meeting a ``started`` claim (a stream retry, a conversation's replay, a redrive):
 
 - **lease still running**: the claiming attempt may be performing the step right now. Nothing
   is touched; ``ClaimHeld`` (a ``RetryLater``) is raised and the record or task is retried
@@ -39,11 +39,11 @@ second SMS. An HTTP request other than a GET whose attempt was interrupted canno
 (``CannotTell``): recorded as failed, never repeated.
 
 Where the work is retried: the stream processor defers the record to its retry queue until
-the ``retry_at`` of the ``RetryLater`` (``processing.deferral``); the wait state machine
+the ``retry_at`` of the ``RetryLater`` (``processing.deferral``); the conversation state machine
 retries its task.
 
 A ``wait_for_reply`` step is not an effect and never meets the ledger: the engine's port
-(``EnginePort``) hands it to ``waits`` (the conversations), whose record of the wait answers
+(``EnginePort``) hands it to ``conversations``, whose record of the conversation answers
 ``pending`` until its outcome is known, and every other step to the ledger port. The
 conversations send their prompts and reminders through the ledger port alone, so the two sides
 are handed to each other by the composition (``composition.runtime``), never built by one another.
@@ -67,7 +67,7 @@ if TYPE_CHECKING:
     from sms_automation.processing.ports import StepLedger
     from sms_automation.triggers import ActionPort
 
-WaitStarter = Callable[[WaitForReply], StepOutcome]
+ConversationStarter = Callable[[WaitForReply], StepOutcome]
 _logger = logging.getLogger(__name__)
 __all__ = ["ClaimHeld", "OutcomeStillUnknown", "RetryLater"]  # re-exported: what callers catch
 
@@ -174,7 +174,7 @@ class LedgerActionPort:
         self.unknown_steps: list[str] = []
 
     def perform(self, step: Step) -> StepOutcome:
-        if isinstance(step, WaitForReply):  # the engine's port hands waits elsewhere
+        if isinstance(step, WaitForReply):  # the engine's port hands conversations elsewhere
             raise TypeError(f"{step.step_id}: a wait is not a ledger step")
         now = self._clock()
         held, lease_until = utc_timestamp(now), utc_timestamp(now + self._lease)
@@ -285,19 +285,19 @@ class LedgerActionPort:
 
 
 class EnginePort:
-    """The engine's ``ActionPort`` for one message: a wait to ``waits`` (the conversations;
+    """The engine's ``ActionPort`` for one message: a ``wait_for_reply`` step to ``conversations`` (
     ``None`` where they are not deployed), every other step to ``steps`` (the ledger port)."""
 
-    def __init__(self, steps: ActionPort, waits: WaitStarter | None) -> None:
+    def __init__(self, steps: ActionPort, conversations: ConversationStarter | None) -> None:
         self._steps = steps
-        self._waits = waits
+        self._conversations = conversations
 
     def perform(self, step: Step) -> StepOutcome:
         if not isinstance(step, WaitForReply):
             return self._steps.perform(step)
-        if self._waits is None:
+        if self._conversations is None:
             return StepOutcome.failed("conversations are not configured here")
-        return self._waits(step)
+        return self._conversations(step)
 
 
 def _moment(text: str) -> datetime:

@@ -2,8 +2,8 @@
 
 Its own module, without imports beyond the standard library: the stream processor's handler
 catches ``RetryLater`` without loading the port (and the engine) on a cold start. The class
-names are the errors the wait state machine's ``Retry`` names
-(``statemachines/wait_for_reply.asl.json``).
+names are the errors the conversation state machine's ``Retry`` names
+(``statemachines/conversation.asl.json``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime
 class RetryLater(Exception):
     """The step cannot be settled by this attempt now: the record (or task) is retried later;
     nothing was performed. The stream processor defers the record to its retry queue until
-    ``retry_at`` (``processing.deferral``); the wait state machine retries the task."""
+    ``retry_at`` (``processing.deferral``); the conversation state machine retries the task."""
 
     def __init__(self, message: str, *, retry_at: datetime | None = None) -> None:
         super().__init__(message)

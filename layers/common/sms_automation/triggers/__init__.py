@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from sms_automation.triggers.model import TriggerSet, json_schema
     from sms_automation.triggers.plan import (
         ActionPort,
+        ConversationOutcome,
         DryRunPort,
         HttpRequest,
         MakeCall,
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
         Step,
         StepOutcome,
         WaitForReply,
-        WaitOutcome,
     )
 
 _MODULE_OF = {
@@ -74,7 +74,7 @@ _MODULE_OF = {
             "Step",
             "StepOutcome",
             "WaitForReply",
-            "WaitOutcome",
+            "ConversationOutcome",
         ),
         "plan",
     ),
@@ -83,6 +83,7 @@ _MODULE_OF = {
 __all__ = [
     "AccountSettings",
     "ActionPort",
+    "ConversationOutcome",
     "Diagnostic",
     "DryRunPort",
     "Engine",
@@ -100,7 +101,6 @@ __all__ = [
     "TriggerFileError",
     "TriggerSet",
     "WaitForReply",
-    "WaitOutcome",
     "compile_triggers",
     "json_schema",
     "load_trigger_file",

@@ -10,8 +10,8 @@ _DURATION: Final = re.compile(r"^\s*([0-9]{1,7})\s*([smhd])\s*$")
 _UNIT_SECONDS: Final = {"s": 1, "m": 60, "h": 3_600, "d": 86_400}
 
 MAX_WAIT_SECONDS: Final = 30 * 86_400
-"""The longest conversation wait (``timeout`` or ``until``): 30 days. The wait state machine
-holds a conversation for at most this plus a day (statemachines/wait_for_reply.asl.json)."""
+"""The longest conversation wait (``timeout`` or ``until``): 30 days. The conversation state machine
+holds a conversation for at most this plus a day (statemachines/conversation.asl.json)."""
 
 _WIDEST_UTC_OFFSET: Final = dt.timedelta(hours=14)  # UTC+14, the earliest local clock
 

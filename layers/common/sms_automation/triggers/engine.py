@@ -71,6 +71,7 @@ from sms_automation.triggers.plan import (
     WAIT_BRANCHES,
     ActionPort,
     AnswerPattern,
+    ConversationOutcome,
     DryRunPort,
     HttpRequest,
     MakeCall,
@@ -81,7 +82,6 @@ from sms_automation.triggers.plan import (
     Step,
     StepOutcome,
     WaitForReply,
-    WaitOutcome,
 )
 from sms_automation.triggers.twiml import TwimlTooLong, build_call_twiml
 from sms_automation.triggers.variables import Template, VarValue, fold, parse_template
@@ -672,7 +672,7 @@ def _wait(trigger: str, node: WaitNode, run: _Run) -> _Flow:
         return _Flow.NEXT
     context.set_variable(node.into, dict(outcome.variables))
     try:
-        result = WaitOutcome(str(outcome.variables.get("outcome", "")))
+        result = ConversationOutcome(str(outcome.variables.get("outcome", "")))
     except ValueError:
         context.warn(f"wait_for_reply: unknown outcome {outcome.variables.get('outcome')!r}")
         return _Flow.NEXT

@@ -83,7 +83,7 @@ class WaitForReply:
     """Send ``prompt`` (if any) from ``from_`` to ``to``, then wait for the contact's answer.
 
     The port answers ``pending`` until the wait is over, then ``done`` with the outcome in the
-    variables: ``outcome`` (a ``WaitOutcome``), and for a reply ``body``, ``from``, ``to``,
+    variables: ``outcome`` (a ``ConversationOutcome``), and for a reply ``body``, ``from``, ``to``,
     ``sid``, ``received_at``, ``attempts``. The engine runs the branch of that outcome.
     """
 
@@ -107,7 +107,7 @@ class WaitForReply:
     kind: Literal["wait_for_reply"] = "wait_for_reply"
 
 
-class WaitOutcome(StrEnum):
+class ConversationOutcome(StrEnum):
     REPLIED = "replied"
     TIMEOUT = "timeout"
     DELIVERY_FAILED = "delivery_failed"
@@ -115,17 +115,17 @@ class WaitOutcome(StrEnum):
     SUPERSEDED = "superseded"
     """A newer wait for the same contact and number took over: this conversation ends."""
     CANCELLED = "cancelled"
-    """Cancelled by an operator (``waits cancel``): this conversation ends."""
+    """Cancelled by an operator (``conversations cancel``): this conversation ends."""
     OPTED_OUT = "opted_out"
     """The contact sent an opt-out keyword (STOP, ...): this conversation ends, nothing more
     is sent."""
 
 
-WAIT_BRANCHES: dict[WaitOutcome, str] = {
-    WaitOutcome.REPLIED: "on_reply",
-    WaitOutcome.TIMEOUT: "on_timeout",
-    WaitOutcome.DELIVERY_FAILED: "on_delivery_failure",
-    WaitOutcome.NO_VALID_ANSWER: "on_no_valid_answer",
+WAIT_BRANCHES: dict[ConversationOutcome, str] = {
+    ConversationOutcome.REPLIED: "on_reply",
+    ConversationOutcome.TIMEOUT: "on_timeout",
+    ConversationOutcome.DELIVERY_FAILED: "on_delivery_failure",
+    ConversationOutcome.NO_VALID_ANSWER: "on_no_valid_answer",
 }
 """The branch each outcome runs; the others end the evaluation (``stopped``)."""
 

@@ -254,7 +254,7 @@ class SentRecords(Protocol):
 
 class WaitingConversations(Protocol):
     def prompt_failed(self, message_sid: str, prompt_step_id: str, detail: str) -> bool:
-        """The wait the prompt opened ends (``delivery_failed``); True when this call ended it."""
+        """The prompt's conversation ends (``delivery_failed``); True when this call ended it."""
         ...
 
 
@@ -263,9 +263,9 @@ def end_conversation_of_failed_prompt(
     sent: SentRecords,
     conversations: Callable[[], WaitingConversations | None],
 ) -> bool:
-    """A failed or undelivered SMS prompt ends its wait, on a repeated callback too (a retry
+    """A failed or undelivered SMS prompt ends its conversation, on a repeated callback too (a retry
     after a failure must finish the job). True when this callback ended one. ``conversations``
-    is asked for only then (None: no wait state machine deployed)."""
+    is asked for only then (None: no conversation state machine deployed)."""
     callback = received.callback
     if callback.kind != "sms" or not callback.failed or received.outcome == "other_account":
         return False

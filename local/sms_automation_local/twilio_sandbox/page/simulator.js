@@ -58,12 +58,14 @@ function renderStack(data) {
   $("stack-status").textContent = data.available
     ? `account ${data.account}: ${data.messages.length} stored message(s) from this contact`
     : "the stack's table is not known to this sandbox";
-  const waits = data.waits.map((w) => {
-    const item = el("li", null, `${w.status}: ${w.trigger} / ${w.step_id} until ${w.deadline}`);
-    if (w.prompt) item.appendChild(el("div", "meta", `prompt: ${w.prompt}`));
+  const conversations = data.conversations.map((c) => {
+    const item = el("li", null, `${c.status}: ${c.trigger} / ${c.step_id} until ${c.deadline}`);
+    if (c.prompt) item.appendChild(el("div", "meta", `prompt: ${c.prompt}`));
     return item;
   });
-  $("waits").replaceChildren(...(waits.length ? waits : [el("li", null, "none")]));
+  $("conversations").replaceChildren(
+    ...(conversations.length ? conversations : [el("li", null, "none")]),
+  );
   const stored = data.messages.map((m) => {
     const item = el("li");
     item.appendChild(el("strong", null, m.body));

@@ -1,11 +1,11 @@
-"""Wait-for-reply state machine, timer branch: reminders that are due, then the deadline
-(``sms_automation.composition.wait_timer``)."""
+"""Conversation state machine, timer branch: reminders that are due, then the deadline
+(``sms_automation.composition.conversation_timer``)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sms_automation.composition import wait_timer as composition
+from sms_automation.composition import conversation_timer as composition
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

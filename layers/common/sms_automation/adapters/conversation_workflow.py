@@ -1,4 +1,4 @@
-"""The wait-for-reply state machine, as the conversations see it: start, wake, give up.
+"""The conversation state machine, as the conversations see it: start, wake, give up.
 
 ``SendTaskSuccess``/``SendTaskFailure`` answer ``False`` for the final errors (the task timed
 out, the execution is gone, the token is not one): retrying them can never succeed, so they
@@ -24,7 +24,7 @@ def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-class StepFunctionsWaitWorkflow:
+class StepFunctionsConversationWorkflow:
     def __init__(self, state_machine_arn: str, client: SFNClient | Callable[[], SFNClient]) -> None:
         """``client``: a Step Functions client, or a function making one on first use (most
         invocations of the conversation functions never call Step Functions)."""

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from sms_automation.adapters.wait_workflow import StepFunctionsWaitWorkflow
+from sms_automation.adapters.conversation_workflow import StepFunctionsConversationWorkflow
 from tests.support.aws import use_dummy_aws_credentials
 
 pytestmark = pytest.mark.integration
@@ -25,11 +25,11 @@ def test_running_is_true_for_a_running_execution_and_false_for_a_stopped_or_unkn
     with mock_aws():
         client = boto3.client("stepfunctions")
         machine = client.create_state_machine(
-            name="wait-for-reply",
+            name="conversation",
             definition=json.dumps(_WAITING),
             roleArn="arn:aws:iam::123456789012:role/states",
         )["stateMachineArn"]
-        workflow = StepFunctionsWaitWorkflow(machine, client)
+        workflow = StepFunctionsConversationWorkflow(machine, client)
         started = workflow.start("SM1-ask-1", {"message_sid": "SM1"})
 
         assert workflow.running(started) is True
@@ -43,8 +43,8 @@ def test_running_raises_what_it_cannot_answer(monkeypatch: pytest.MonkeyPatch) -
     so the reply is retried rather than taken for a new message."""
     use_dummy_aws_credentials(monkeypatch)
     client = boto3.client("stepfunctions")
-    workflow = StepFunctionsWaitWorkflow(
-        "arn:aws:states:us-east-1:123456789012:stateMachine:wait-for-reply", client
+    workflow = StepFunctionsConversationWorkflow(
+        "arn:aws:states:us-east-1:123456789012:stateMachine:conversation", client
     )
     with Stubber(client) as stub:
         stub.add_client_error("describe_execution", service_error_code="AccessDeniedException")

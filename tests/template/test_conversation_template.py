@@ -1,4 +1,4 @@
-"""The wait-for-reply state machine: its definition's timeouts, and who may touch it."""
+"""The conversation state machine: its definition's timeouts, and who may touch it."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from tests.template import checks
 pytestmark = pytest.mark.template
 
 Template = dict[str, Any]
-DEFINITION = ROOT / "statemachines" / "wait_for_reply.asl.json"
+DEFINITION = ROOT / "statemachines" / "conversation.asl.json"
 LONGEST_WAIT_SECONDS = 30 * 86_400
 
 
@@ -68,7 +68,7 @@ def test_the_dozing_timer_naps_as_long_as_the_code_says_and_ends_when_woken() ->
 
 def test_every_substitution_is_provided(raw_template: Template) -> None:
     text = DEFINITION.read_text("utf-8")
-    machine = raw_template["Resources"]["WaitForReplyStateMachine"]["Properties"]
+    machine = raw_template["Resources"]["ConversationStateMachine"]["Properties"]
     placeholders = {part.split("}", 1)[0] for part in text.split("${")[1:]}
     assert placeholders == set(machine["DefinitionSubstitutions"])
 
@@ -94,10 +94,10 @@ def _actions(template: Template, role: str) -> set[str]:
                 "states:DescribeExecution",
             },
         ),
-        ("WaitRegisterFunctionRole", {"states:SendTaskSuccess", "states:SendTaskFailure"}),
+        ("ConversationRegisterFunctionRole", {"states:SendTaskSuccess", "states:SendTaskFailure"}),
         # SendTaskFailure: the deadline fails the token task; a dozing timer fails its own token.
-        ("WaitTimerFunctionRole", {"states:SendTaskFailure"}),
-        ("WaitResumeFunctionRole", {"states:StartExecution"}),
+        ("ConversationTimerFunctionRole", {"states:SendTaskFailure"}),
+        ("ConversationResumeFunctionRole", {"states:StartExecution"}),
         ("StatusCallbackFunctionRole", {"states:SendTaskFailure"}),
         ("InboundWebhookFunctionRole", set()),
     ],
@@ -148,9 +148,9 @@ def test_each_function_that_claims_steps_knows_its_own_timeout(raw_template: Tem
     }
     claiming = {
         "TriggerProcessorFunction",
-        "WaitRegisterFunction",
-        "WaitTimerFunction",
-        "WaitResumeFunction",
+        "ConversationRegisterFunction",
+        "ConversationTimerFunction",
+        "ConversationResumeFunction",
     }
     for name, properties in functions.items():
         variables = properties.get("Environment", {}).get("Variables", {})

@@ -1,4 +1,4 @@
-"""Wait-for-reply state machine, last task: the wait is over; replay the message past it.
+"""Conversation state machine, last task: the conversation is over; replay the message past it.
 
 The replay meets every earlier step in the ledger (nothing is sent twice), the wait with its
 recorded outcome, then runs that outcome's branch and what follows, up to the end or the next
@@ -11,11 +11,11 @@ import os
 from functools import cache
 from typing import Any
 
+from sms_automation.composition.conversation_tasks import sends_not_made
 from sms_automation.composition.runtime import Runtime
-from sms_automation.composition.wait_tasks import sends_not_made
 from sms_automation.edge.log_lines import LambdaContextLike, LogLine, LogLines
 
-log_lines = LogLines.from_environ(os.environ, "wait-resume")
+log_lines = LogLines.from_environ(os.environ, "conversation-resume")
 
 
 @cache
@@ -41,5 +41,5 @@ def handle(event: dict[str, Any], context: LambdaContextLike) -> dict[str, Any]:
 
 def _woken_by(woke: Any) -> str:
     if isinstance(woke, dict):
-        return str(woke.get("Error") or "the wait")
-    return "the wait"
+        return str(woke.get("Error") or "the conversation")
+    return "the conversation"

@@ -1,4 +1,4 @@
-"""What the three wait-for-reply tasks' lines share: the sends a task did not make (over the
+"""What the three conversation tasks' lines share: the sends a task did not make (over the
 account's cap, to an opted-out contact), counted on every line."""
 
 from __future__ import annotations
