@@ -170,7 +170,9 @@ def test_attempts_used_up_runs_on_no_valid_answer(world: World) -> None:
     assert world.conversation(origin).status == "no_valid_answer"
 
 
-def test_two_replies_resolve_the_wait_once(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_replies_resolve_the_conversation_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Both replies read the conversation while it still waits (the second reads a stale copy,
     as a concurrent Lambda would); the transaction lets one count, the other is a new message.
     (moto's in-process DynamoDB does not isolate concurrent transactions, so the race is staged
@@ -226,7 +228,7 @@ def test_two_contacts_waiting_at_once(world: World) -> None:
     assert world.bodies(BOB) == ["Reply YES to confirm", "Thanks from bob", "Bye"]
 
 
-def test_a_wait_inside_a_branch_is_a_second_conversation(world: World) -> None:
+def test_a_conversation_inside_a_branch_is_a_second_one(world: World) -> None:
     nested = {
         "type": "wait_for_reply",
         "prompt": "And your name, %answer.body%?",
@@ -322,7 +324,7 @@ def test_a_reply_whose_wake_is_refused_while_the_execution_runs_is_still_the_con
     assert world.bodies() == ["Reply YES to confirm", "Thanks yes", "Bye"]
 
 
-def test_a_reply_to_a_wait_whose_execution_was_stopped_runs_the_triggers(
+def test_a_reply_to_a_conversation_whose_execution_was_stopped_runs_the_triggers(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Nobody will carry a stopped execution's conversation on: the reply is a new message."""

@@ -72,7 +72,7 @@ def test_a_reply_fails_the_dozing_timer_token_so_the_timer_ends_at_once(
     assert failed_tokens.count((timer_token, "Conversation.Resolved")) == 1
 
 
-def test_a_dozing_timer_still_sends_reminders_and_times_the_wait_out(
+def test_a_dozing_timer_still_sends_reminders_and_times_the_conversation_out(
     polling: World, failed_tokens: list[tuple[str, str]]
 ) -> None:
     wait = {"timeout": "5s", "remind": [{"after": "3s", "text": "Still there?"}]}

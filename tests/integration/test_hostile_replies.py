@@ -56,7 +56,9 @@ TRIGGERS = yaml.safe_dump(
 
 
 @pytest.mark.parametrize("reply", HOSTILE_REPLIES.values(), ids=HOSTILE_REPLIES.keys())
-def test_hostile_reply_is_checked_reprompted_and_the_wait_goes_on(world: World, reply: str) -> None:
+def test_hostile_reply_is_checked_reprompted_and_the_conversation_goes_on(
+    world: World, reply: str
+) -> None:
     world.push(TRIGGERS)
     origin = world.text("book me")
     world.registered(origin)

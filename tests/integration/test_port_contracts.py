@@ -476,7 +476,7 @@ def test_conversation_store_keeps_one_open_conversation_per_contact(
     assert store.find_open_conversation("acme", WAIT.from_, WAIT.to) == OpenConversation(
         "acme", WAIT.from_, WAIT.to, OTHER, "ask/1"
     )
-    store.release_contact(older)  # no longer its wait: kept
+    store.release_contact(older)  # no longer its open conversation: kept
     assert store.find_open_conversation("acme", WAIT.from_, WAIT.to) is not None
     store.release_contact(newer)
     assert store.find_open_conversation("acme", WAIT.from_, WAIT.to) is None

@@ -129,7 +129,7 @@ class World:
                 (e["message_sid"], e["step_id"]) == (message_sid, step_id)
                 for e in self.lambdas.succeeded("conversation-register")
             ),
-            what=f"the wait {step_id} to be registered",
+            what=f"the conversation {step_id} to be registered",
         )
         return self.conversation(message_sid, step_id)
 

@@ -542,7 +542,7 @@ class FakeConversationWorkflow:
 
     def start(self, name: str, payload: Mapping[str, Any]) -> str:
         self.started.setdefault(name, payload)
-        return f"arn:aws:states:us-east-1:123456789012:execution:wait:{name}"
+        return f"arn:aws:states:us-east-1:123456789012:execution:conversation:{name}"
 
     def wake(self, token: str, output: Mapping[str, Any]) -> bool:
         if not self._use(token):

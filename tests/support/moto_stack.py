@@ -34,7 +34,7 @@ def deploy(
     records_table: str = "records-test",
 ) -> MotoStack:
     """Tables, the ``acme`` account (its token in Secrets Manager) and the processor's and
-    webhooks' environment, as the template sets it; no wait state machine."""
+    webhooks' environment, as the template sets it; no conversation state machine."""
     dynamodb = boto3.client("dynamodb")
     app = create_table_kwargs()
     records = create_table_kwargs(records_table, logical_id="RecordsTable")

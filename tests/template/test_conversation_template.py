@@ -51,7 +51,9 @@ def test_every_task_token_state_has_a_timeout_and_catches_it() -> None:
         never_retried = [
             e for r in state.get("Retry", []) if r.get("MaxAttempts") == 0 for e in r["ErrorEquals"]
         ]
-        assert "States.Timeout" in never_retried, f"{name}: a timed-out wait must not re-register"
+        assert "States.Timeout" in never_retried, (
+            f"{name}: a timed-out conversation must not re-register"
+        )
     assert token_states["WaitForAnswer"]["TimeoutSeconds"] > LONGEST_WAIT_SECONDS
 
 

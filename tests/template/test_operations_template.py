@@ -443,8 +443,9 @@ def test_the_send_cap_alarm_watches_every_function_that_counts_capped_sends(
     raw_template: Template,
 ) -> None:
     """An SMS over the send cap can be refused wherever automatic messages are sent: the
-    processor (triggers, automations), the wait tasks (prompts, reminders, what follows a wait).
-    The alarm adds them all, a silent service counting 0 (FILL), never hiding the others."""
+    processor (triggers, automations), the conversation tasks (prompts, reminders, what
+    follows a conversation). The alarm adds them all, a silent service counting 0 (FILL), never
+    hiding the others."""
     emitting = {m.service for m in emitted_metrics(raw_template) if m.name == "SendsCapped"}
     watched = {
         _dimension_values(metric)["service"]

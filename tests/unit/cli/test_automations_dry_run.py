@@ -28,7 +28,7 @@ def test_the_demo_file_validates_with_its_automation(capsys: pytest.CaptureFixtu
     assert names == ["appointment-reminder"]
 
 
-def test_a_dry_run_pauses_at_the_wait_with_the_prompt_rendered(
+def test_a_dry_run_pauses_at_the_conversation_with_the_prompt_rendered(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     code, out, err = cli(capsys, *DEMO_START, "--json")

@@ -39,7 +39,9 @@ def _sent(evaluation: dict[str, Any]) -> list[str]:
     return [step["body"] for step in evaluation["steps"] if step["kind"] == "send_sms"]
 
 
-def test_triggers_test_stops_at_a_wait_and_says_paused(capsys: pytest.CaptureFixture[str]) -> None:
+def test_triggers_test_stops_at_a_conversation_and_says_paused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     evaluation = _json(capsys, *BOOK)
 
     assert evaluation["status"] == "paused"
@@ -81,7 +83,7 @@ def test_triggers_test_replies_go_through_the_conversation(
     assert _sent(evaluation) == sent
 
 
-def test_an_unexpected_reply_is_reprompted_and_the_wait_goes_on(
+def test_an_unexpected_reply_is_reprompted_and_the_conversation_goes_on(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     evaluation = _json(capsys, *BOOK, "--reply", "maybe")
@@ -126,7 +128,7 @@ def test_automations_test_follows_the_replies_in_order(capsys: pytest.CaptureFix
     assert [r["valid"] for r in evaluation["replies"]] == [False, True]
 
 
-def test_replies_answer_successive_waits_and_max_attempts_counts(
+def test_replies_answer_successive_conversations_and_max_attempts_counts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = tmp_path / "two-waits.yaml"

@@ -1,5 +1,5 @@
 """The conversation use cases over in-memory ports (``tests/support/fakes.py``: the conversation
-store, the wait workflow, the step ledger; the same contracts as DynamoDB and Step Functions):
+store and workflow, the step ledger; the same contracts as DynamoDB and Step Functions):
 opened and started once, resolved once, every SMS a ledger step of the message."""
 
 from __future__ import annotations
@@ -94,7 +94,9 @@ def world() -> World:
     return World()
 
 
-def test_conversations_open_and_start_a_wait_once_however_often_it_is_met(world: World) -> None:
+def test_conversations_open_and_start_a_conversation_once_however_often_it_is_met(
+    world: World,
+) -> None:
     first = world.service.perform(SID, "acme", ASK)
     again = world.service.perform(SID, "acme", ASK)
 
@@ -129,7 +131,9 @@ def test_conversations_register_again_a_prompt_twilio_did_not_take(world: World)
     assert world.status() == WAITING
 
 
-def test_conversations_a_prompt_refused_for_good_ends_the_wait_and_wakes_it(world: World) -> None:
+def test_conversations_a_prompt_refused_for_good_ends_the_conversation_and_wakes_it(
+    world: World,
+) -> None:
     refused = EffectResult(StepState.FAILED, "invalid number (Twilio error 21211)")
     world.effects.perform = lambda step, key: refused  # type: ignore[method-assign]
     world.started()
@@ -139,7 +143,9 @@ def test_conversations_a_prompt_refused_for_good_ends_the_wait_and_wakes_it(worl
     assert world.store.find_open_conversation("acme", OURS, CONTACT) is None
 
 
-def test_conversations_a_valid_answer_resolves_the_wait_and_wakes_it_once(world: World) -> None:
+def test_conversations_a_valid_answer_resolves_the_conversation_and_wakes_it_once(
+    world: World,
+) -> None:
     world.started()
     routing = world.service.route_reply(reply("yes"))
     redelivered = world.service.route_reply(reply("yes"))
@@ -193,7 +199,7 @@ def test_conversations_a_message_without_an_open_conversation_is_not_a_reply(wor
     assert world.service.route_reply(reply("yes")) is ReplyRouting.NOT_A_REPLY
 
 
-def test_conversations_two_answers_at_the_same_moment_resolve_the_wait_once(
+def test_conversations_two_answers_at_the_same_moment_resolve_the_conversation_once(
     world: World,
 ) -> None:
     world.started()
@@ -219,7 +225,9 @@ def test_conversations_two_answers_at_the_same_moment_resolve_the_wait_once(
     assert len(world.workflow.woken) == 1
 
 
-def test_conversations_a_newer_wait_for_the_contact_supersedes_the_older(world: World) -> None:
+def test_conversations_a_newer_conversation_for_the_contact_supersedes_the_older(
+    world: World,
+) -> None:
     newer_sid = "SM" + "2" * 32
     world.started()
     world.started(sid=newer_sid)
@@ -255,7 +263,7 @@ def test_conversations_tick_holds_a_due_reminder_until_the_prompt_is_sent(world:
     assert world.sent() == []
 
 
-def test_conversations_an_opt_out_ends_the_contacts_wait(world: World) -> None:
+def test_conversations_an_opt_out_ends_the_contacts_conversation(world: World) -> None:
     world.started()
     assert world.service.opt_out(reply("STOP"), "STOP")
     assert world.status() == "opted_out"
@@ -263,7 +271,7 @@ def test_conversations_an_opt_out_ends_the_contacts_wait(world: World) -> None:
     assert not world.service.opt_out(reply("STOP"), "STOP")  # nothing left to end
 
 
-def test_conversations_a_failed_prompt_ends_its_wait_once(world: World) -> None:
+def test_conversations_a_failed_prompt_ends_its_conversation_once(world: World) -> None:
     world.started()
     assert world.service.prompt_failed(SID, "ask/1/prompt", "undelivered (30003)")
     assert not world.service.prompt_failed(SID, "ask/1/prompt", "undelivered (30003)")
@@ -272,7 +280,9 @@ def test_conversations_a_failed_prompt_ends_its_wait_once(world: World) -> None:
     assert world.workflow.failed == [(f"token-{SID}", "Conversation.DeliveryFailed")]
 
 
-def test_conversations_resume_times_out_a_wait_woken_without_an_outcome(world: World) -> None:
+def test_conversations_resume_times_out_a_conversation_woken_without_an_outcome(
+    world: World,
+) -> None:
     world.started()
     resumed = world.service.resume(SID, ASK.step_id, "the token task's ceiling")
     assert resumed.status == "timeout"

@@ -91,14 +91,14 @@ def kept(store: InMemoryConversationStore) -> Conversation:
     return conversation
 
 
-def test_a_dozing_timer_keeps_its_token_while_the_wait_is_open() -> None:
+def test_a_dozing_timer_keeps_its_token_while_the_conversation_is_open() -> None:
     conversations, store, workflow = with_store("waiting")
     conversations.doze("SM1", "ask/1", "timer-token")
     assert kept(store).timer_token == "timer-token"
     assert workflow.failed == []
 
 
-def test_a_timer_dozing_off_after_the_wait_resolved_fails_its_own_token_at_once() -> None:
+def test_a_timer_dozing_off_after_the_conversation_resolved_fails_its_own_token_at_once() -> None:
     conversations, _, workflow = with_store("replied")
     conversations.doze("SM1", "ask/1", "timer-token")
     assert workflow.failed == [("timer-token", "Conversation.Resolved")]

@@ -150,7 +150,7 @@ def test_intake_remembers_each_number_the_account_receives_on_once(world: World)
     assert looped.evaluation.status == OWN
 
 
-def test_intake_records_an_opt_out_ends_the_wait_and_runs_only_opt_out_triggers(
+def test_intake_records_an_opt_out_ends_the_conversation_and_runs_only_opt_out_triggers(
     world: World,
 ) -> None:
     world.intake.handle(message("STOP"))

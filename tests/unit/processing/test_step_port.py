@@ -235,7 +235,7 @@ def test_step_port_performs_once_when_two_attempts_meet_the_step_at_the_same_mom
     assert kinds == ["ClaimHeld", "StepOutcome"]
 
 
-def test_step_port_never_claims_a_wait(
+def test_step_port_never_claims_a_conversation(
     ledger: InMemoryStepLedger, effects: RecordingEffects
 ) -> None:
     with pytest.raises(TypeError, match="a wait is not a ledger step"):
@@ -243,22 +243,22 @@ def test_step_port_never_claims_a_wait(
     assert ledger.steps == {}
 
 
-def test_engine_port_hands_waits_to_the_conversations_and_steps_to_the_ledger(
+def test_engine_port_hands_conversations_to_the_conversations_and_steps_to_the_ledger(
     ledger: InMemoryStepLedger, effects: RecordingEffects
 ) -> None:
     waited: list[WaitForReply] = []
 
-    def waits(step: WaitForReply) -> StepOutcome:
+    def start_conversation(step: WaitForReply) -> StepOutcome:
         waited.append(step)
         return StepOutcome.pending("waiting")
 
-    port = EnginePort(Attempt(ledger, effects, T0).port, conversations=waits)
+    port = EnginePort(Attempt(ledger, effects, T0).port, conversations=start_conversation)
     assert port.perform(WAIT).status is OutcomeStatus.PENDING
     assert port.perform(SMS).status is OutcomeStatus.DONE
     assert (waited, effects.performed, list(ledger.steps)) == ([WAIT], [SMS], [(SID, SMS.step_id)])
 
 
-def test_engine_port_fails_a_wait_where_conversations_are_not_deployed(
+def test_engine_port_fails_a_conversation_where_conversations_are_not_deployed(
     ledger: InMemoryStepLedger, effects: RecordingEffects
 ) -> None:
     outcome = EnginePort(Attempt(ledger, effects, T0).port, conversations=None).perform(WAIT)

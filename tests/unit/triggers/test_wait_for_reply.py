@@ -72,7 +72,7 @@ def test_durations_refused(text: str) -> None:
         parse_duration(text)
 
 
-def test_wait_pauses_with_the_rendered_step() -> None:
+def test_conversation_pauses_with_the_rendered_step() -> None:
     evaluation = evaluate(APPOINTMENT, outcomes={"confirm/2": StepOutcome.pending()})
     assert evaluation.status is EvaluationStatus.PAUSED
     assert evaluation.paused_at == "confirm/2"
@@ -106,14 +106,14 @@ def test_wait_pauses_with_the_rendered_step() -> None:
         (StepOutcome.failed("could not start"), ["Hello", "Bye"]),
     ],
 )
-def test_wait_runs_the_branch_of_the_recorded_outcome(
+def test_conversation_runs_the_branch_of_the_recorded_outcome(
     outcome: StepOutcome, expected: list[str]
 ) -> None:
     evaluation = evaluate(APPOINTMENT, outcomes={"confirm/2": outcome})
     assert bodies(evaluation) == expected
 
 
-def test_wait_branch_step_ids_are_stable() -> None:
+def test_conversation_branch_step_ids_are_stable() -> None:
     evaluation = evaluate(APPOINTMENT, outcomes={"confirm/2": done("replied", body="yes")})
     assert [step.step_id for step in evaluation.plan] == [
         "confirm/1",
@@ -129,7 +129,7 @@ def test_superseded_or_cancelled_stops_the_evaluation() -> None:
     assert evaluation.status is EvaluationStatus.STOPPED
 
 
-def test_nested_wait_in_a_branch_pauses_there() -> None:
+def test_nested_conversation_in_a_branch_pauses_there() -> None:
     triggers = {
         "name": "t",
         "actions": [
@@ -174,13 +174,15 @@ def test_until_is_rendered_in_the_accounts_zone_and_kept_in_utc() -> None:
     assert (step.until, step.timeout_seconds) == ("2025-03-14T11:00:00Z", None)
 
 
-def test_until_that_is_not_a_time_skips_the_wait_with_an_error() -> None:
+def test_until_that_is_not_a_time_skips_the_conversation_with_an_error() -> None:
     evaluation = evaluate({"name": "t", "actions": [wait(until="soon"), reply("after")]})
     assert bodies(evaluation) == ["after"]
     assert "not an ISO 8601 time" in evaluation.errors[0].message
 
 
-def test_until_rendered_beyond_the_longest_wait_skips_the_wait_with_an_error() -> None:
+def test_until_rendered_beyond_the_longest_conversation_skips_the_conversation_with_an_error() -> (
+    None
+):
     """``until`` is capped like ``timeout`` (30 days from now, when the wait starts): a
     rendered deadline past it opens no wait the state machine could not hold."""
     triggers = {"name": "t", "actions": [wait(until="%at%"), reply("after")]}
@@ -202,12 +204,14 @@ def test_until_rendered_beyond_the_longest_wait_skips_the_wait_with_an_error() -
     "until",
     ["2999-01-01T00:00:00Z", "2999-01-01T09:00", "2999-01-01"],
 )
-def test_literal_until_beyond_the_longest_wait_is_refused_when_validated(until: str) -> None:
+def test_literal_until_beyond_the_longest_conversation_is_refused_when_validated(
+    until: str,
+) -> None:
     with pytest.raises(pydantic.ValidationError, match="more than 30 days ahead"):
         trigger_set({"name": "t", "actions": [wait(until=until)]})
 
 
-def test_literal_until_within_the_longest_wait_or_a_template_is_accepted() -> None:
+def test_literal_until_within_the_longest_conversation_or_a_template_is_accepted() -> None:
     soon = (dt.datetime.now(dt.UTC) + dt.timedelta(days=29)).isoformat(timespec="seconds")
     for until in (soon, "%at%", "2999-%month%-01T00:00:00Z"):
         trigger_set({"name": "t", "actions": [wait(until=until)]})
@@ -251,6 +255,6 @@ def test_step_ids_must_be_unique_across_branches() -> None:
         )
 
 
-def test_longest_wait_is_thirty_days() -> None:
+def test_longest_conversation_is_thirty_days() -> None:
     assert parse_duration("30d") == MAX_WAIT_SECONDS
     trigger_set({"name": "t", "actions": [wait(timeout="30d")]})

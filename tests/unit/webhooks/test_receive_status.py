@@ -185,7 +185,7 @@ class SentMemory:
         return self.records.get(sid)
 
 
-class WaitsMemory:
+class ConversationsMemory:
     def __init__(self) -> None:
         self.failed: list[tuple[str, str, str]] = []
 
@@ -202,24 +202,28 @@ def received(status: str, outcome: Outcome = "recorded", **extra: str) -> Status
     return StatusReceived(outcome, "acme", callback, RecordedStatus(True, True, True))
 
 
-def test_a_failed_prompt_ends_its_wait_naming_the_status_and_error() -> None:
-    waits = WaitsMemory()
+def test_a_failed_prompt_ends_its_conversation_naming_the_status_and_error() -> None:
+    conversations = ConversationsMemory()
     ended = end_conversation_of_failed_prompt(
-        received("undelivered", ErrorCode="30003"), SentMemory({MESSAGE_SID: PROMPT}), lambda: waits
+        received("undelivered", ErrorCode="30003"),
+        SentMemory({MESSAGE_SID: PROMPT}),
+        lambda: conversations,
     )
     assert ended
-    assert waits.failed == [
+    assert conversations.failed == [
         (PROMPT.origin_message_sid, "t/2/prompt", "the prompt was undelivered (error 30003)")
     ]
 
 
-def test_a_repeated_failed_callback_still_ends_the_wait() -> None:
-    waits = WaitsMemory()
+def test_a_repeated_failed_callback_still_ends_the_conversation() -> None:
+    conversations = ConversationsMemory()
     repeated = received("failed", outcome="duplicate")
     assert end_conversation_of_failed_prompt(
-        repeated, SentMemory({MESSAGE_SID: PROMPT}), lambda: waits
+        repeated, SentMemory({MESSAGE_SID: PROMPT}), lambda: conversations
     )
-    assert waits.failed == [(PROMPT.origin_message_sid, "t/2/prompt", "the prompt was failed")]
+    assert conversations.failed == [
+        (PROMPT.origin_message_sid, "t/2/prompt", "the prompt was failed")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -231,13 +235,15 @@ def test_a_repeated_failed_callback_still_ends_the_wait() -> None:
         (received("failed"), {MESSAGE_SID: Sent(None, None)}),  # not sent by a step
     ],
 )
-def test_anything_else_ends_no_wait(callback: StatusReceived, sent: dict[str, Sent]) -> None:
-    waits = WaitsMemory()
-    assert not end_conversation_of_failed_prompt(callback, SentMemory(sent), lambda: waits)
-    assert waits.failed == []
+def test_anything_else_ends_no_conversation(
+    callback: StatusReceived, sent: dict[str, Sent]
+) -> None:
+    conversations = ConversationsMemory()
+    assert not end_conversation_of_failed_prompt(callback, SentMemory(sent), lambda: conversations)
+    assert conversations.failed == []
 
 
-def test_without_a_wait_state_machine_nothing_is_read() -> None:
+def test_without_a_conversation_state_machine_nothing_is_read() -> None:
     class Unreadable:
         def get(self, sid: str) -> Sent | None:
             raise AssertionError("read although no conversation can wait")
