@@ -466,6 +466,25 @@ def test_conversation_store_refuses_a_reply_decided_on_stale_attempts(
     assert store.recorded_reply("SM" + "3" * 32) is None
 
 
+def test_conversation_items_keep_the_stored_format_of_the_wait_names(aws: None) -> None:
+    """The code says conversation; what it stores keeps its format (docs/conversations.md#names),
+    so a table written before the rename reads as before."""
+    client = boto3.client("dynamodb")
+    table = create_table_kwargs()["TableName"]
+    store = DynamoConversationStore(table, client)
+    store.claim_contact(store.create(_conversation()))
+
+    items = {
+        (item["pk"]["S"], item["sk"]["S"]): item for item in client.scan(TableName=table)["Items"]
+    }
+    conversation = items[(f"MSG#{SID}", "WAIT#ask/1")]
+    contact = items[(f"WAIT#acme#{WAIT.from_}#{WAIT.to}", "WAIT")]
+    assert conversation["gsi1pk"]["S"] == "ACCOUNT#acme#WAITS"
+    assert conversation["status"]["S"] == "waiting"
+    assert contact["kind"]["S"] == "pending_wait"
+    assert [c.id for c in store.for_account("acme")] == [f"{SID}:ask/1"]
+
+
 def test_conversation_store_keeps_one_open_conversation_per_contact(
     store: ConversationStore,
 ) -> None:
