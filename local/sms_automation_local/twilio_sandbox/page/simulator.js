@@ -63,7 +63,7 @@ function renderStack(data) {
     if (c.prompt) item.appendChild(el("div", "meta", `prompt: ${c.prompt}`));
     return item;
   });
-  $("conversations").replaceChildren(
+  $("stack-conversations").replaceChildren(
     ...(conversations.length ? conversations : [el("li", null, "none")]),
   );
   const stored = data.messages.map((m) => {
