@@ -10,8 +10,8 @@ step already performed, and a message whose evaluation finished is not evaluated
 
 Time conditions, ``%now%``/``%date%``/``%time%`` and a conversation's ``until`` without an offset
 are evaluated in the account's time zone (``account_zone``; an account without one is UTC),
-pinned on the evaluation by its first attempt: a later attempt or a replay after a conversation decides
-the same way even if the account's zone changed meanwhile.
+pinned on the evaluation by its first attempt: a later attempt or a replay after a conversation
+decides the same way even if the account's zone changed meanwhile.
 """
 
 from __future__ import annotations
