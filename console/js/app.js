@@ -1,0 +1,172 @@
+// The console's entry: config, sign-in, hash routes, today's strip, and polling (docs/console.md).
+//   #/inbox/{account}?contact=&number=&text=&since=&until=&channel=
+//   #/thread/{account}/{contact}      #/message/{account}/{sid}
+
+import { Api, ApiError } from "./api.js";
+import { Auth, AuthError } from "./auth.js";
+import { loadConfig } from "./config.js";
+import { el, show } from "./dom.js";
+import { renderDetail } from "./detail.js";
+import { renderInbox } from "./inbox.js";
+import { renderSignIn } from "./signin.js";
+import { renderThread } from "./thread.js";
+
+const main = document.getElementById("main");
+const status = document.getElementById("status");
+
+/** The hash's route: its path segments (decoded) and its query. */
+export function parseRoute(hash) {
+  const [path, search = ""] = hash.replace(/^#\/?/, "").split("?");
+  const segments = path.split("/").filter(Boolean).map((s) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return "";
+    }
+  });
+  return { segments, query: Object.fromEntries(new URLSearchParams(search)) };
+}
+
+class Console {
+  constructor(config) {
+    this.config = config;
+    this.auth = new Auth(config);
+    this.api = new Api(config, this.auth);
+    this.account = null;
+    this.accountList = null;
+    this.page = {};
+    this.timer = null;
+    this.generation = 0;
+  }
+
+  start() {
+    window.addEventListener("hashchange", () => this.go());
+    document.addEventListener("visibilitychange", () => this.schedule());
+    document.getElementById("sign-out").addEventListener("click", () => this.signOut());
+    this.go();
+  }
+
+  say(message, error = false) {
+    status.textContent = message;
+    status.classList.toggle("error", error);
+  }
+
+  setAccount(name) {
+    this.account = name;
+  }
+
+  async accounts() {
+    if (!this.accountList) {
+      const data = await this.api.get(["accounts"]);
+      this.accountList = Array.isArray(data.items) ? data.items : [];
+    }
+    return this.accountList;
+  }
+
+  /** Run an action; an expired session goes back to sign-in, other failures are said. */
+  async guard(action) {
+    try {
+      return await action();
+    } catch (error) {
+      if (error instanceof AuthError || (error instanceof ApiError && error.status === 401)) {
+        this.auth.forget();
+        this.go();
+      } else if (error instanceof ApiError && error.status === 403) {
+        this.say("You are not allowed to see this.", true);
+      } else {
+        this.say(error.message || "Something failed.", true);
+      }
+      return undefined;
+    }
+  }
+
+  async go() {
+    const generation = ++this.generation;
+    this.stop();
+    this.page = {};
+    this.say("");
+    if (!this.auth.signedIn) {
+      document.getElementById("session").hidden = true;
+      document.getElementById("today").hidden = true;
+      renderSignIn(main, this.auth, () => this.signedIn());
+      return;
+    }
+    this.showSession();
+    const { segments, query } = parseRoute(location.hash);
+    const [page, account, key] = segments;
+    const page_ = await this.guard(async () => {
+      if (page === "thread" && account && key) return renderThread(main, this, account, key);
+      if (page === "message" && account && key) return renderDetail(main, this, account, key);
+      return renderInbox(main, this, page === "inbox" ? account : this.account, query);
+    });
+    if (generation !== this.generation) return; // another route started meanwhile
+    this.page = page_ || {};
+    main.querySelector("h1")?.focus();
+    await this.refreshToday();
+    this.schedule();
+  }
+
+  async signedIn() {
+    this.accountList = null;
+    await this.go();
+  }
+
+  showSession() {
+    const claims = this.auth.claims;
+    document.getElementById("who").textContent = typeof claims.email === "string" ? claims.email : "";
+    document.getElementById("session").hidden = false;
+  }
+
+  async refreshToday() {
+    const strip = document.getElementById("today");
+    if (!this.account) {
+      strip.hidden = true;
+      return;
+    }
+    const figures = await this.guard(() => this.api.get(["accounts", this.account, "summary"]));
+    if (!figures) return;
+    for (const name of ["received", "sent", "failed"]) {
+      document.getElementById(`today-${name}`).textContent = String(figures[name] ?? "–");
+    }
+    document.getElementById("today-open").textContent = String(figures.open_conversations ?? "–");
+    strip.setAttribute("aria-label", `today's figures for ${this.account}`);
+    strip.hidden = false;
+  }
+
+  /** Poll the open page and the strip every pollSeconds while the tab is visible. */
+  schedule() {
+    this.stop();
+    if (document.hidden || !this.auth.signedIn) return;
+    this.timer = setTimeout(async () => {
+      await this.guard(async () => {
+        await this.page.refresh?.();
+        await this.refreshToday();
+      });
+      this.schedule();
+    }, this.config.pollSeconds * 1000);
+  }
+
+  stop() {
+    clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  async signOut() {
+    this.stop();
+    await this.auth.signOut();
+    this.accountList = null;
+    this.account = null;
+    location.hash = "#/";
+    this.go();
+  }
+}
+
+async function boot() {
+  try {
+    new Console(await loadConfig()).start();
+  } catch (error) {
+    show(main, el("h1", {}, "The console is not configured"), el("p", {}, String(error.message)));
+  }
+}
+
+if (main) boot();
