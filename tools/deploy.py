@@ -18,6 +18,9 @@
   the account has a CloudWatch Logs role in that region (account-wide; the stack does not own
   it). ``account-setup`` creates the role ``APIGatewayCloudWatchLogs`` and sets it when none is
   set; it changes nothing when one is.
+- **The web console.** After a successful ``sam deploy``, ``deploy`` uploads ``console/`` to the
+  stack's ``ConsoleBucketName`` bucket with the ``config.json`` the page reads (API URL, region,
+  user pool and client, from the stack's outputs) and prints ``ConsoleUrl`` (docs/console.md).
 - **A failed first deploy.** CloudFormation leaves a stack whose creation failed in
   ``ROLLBACK_COMPLETE``: it holds nothing and cannot be updated. ``deploy`` says so (with the
   reasons) and ``delete-failed-stack`` deletes such a stack, and only such a stack.
@@ -42,12 +45,15 @@ from typing import Any, Final
 
 import yaml
 
+from sms_automation_cli.console_site import ConsoleNotPublishable, config_from_outputs, publish
+
 ROOT: Final = Path(__file__).resolve().parent.parent
 SAMCONFIG: Final = ROOT / "samconfig.toml"
 TEMPLATE: Final = ROOT / "template.yaml"
 BUILD_DIR: Final = ROOT / ".aws-sam" / "build"
 SAM: Final = ROOT / ".venv-tools" / "bin" / "sam"
 LAYER: Final = "CommonLayer"
+CONSOLE_DIR: Final = ROOT / "console"
 
 CLOUDWATCH_ROLE: Final = "APIGatewayCloudWatchLogs"
 CLOUDWATCH_POLICY: Final = (
@@ -318,7 +324,26 @@ def deploy(config_env: str, guided: bool, environ: Mapping[str, str] = os.enviro
     )
     if done.returncode != 0 and stack_status(stack_name, region) == ROLLED_BACK:
         refuse_rolled_back(stack_name, config_env, region)
+    if done.returncode == 0:
+        publish_console(stack_name, region)
     return done.returncode
+
+
+def stack_outputs(stack_name: str, region: str | None) -> dict[str, str]:
+    stacks = _client("cloudformation", region).describe_stacks(StackName=stack_name)["Stacks"]
+    return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+
+
+def publish_console(
+    stack_name: str, region: str | None, report: Callable[[str], None] = print
+) -> str:
+    """Upload console/ and its config.json to the deployed stack's bucket; its URL."""
+    s3 = _client("s3", region)
+    outputs = stack_outputs(stack_name, region)
+    config = config_from_outputs(outputs, s3.meta.region_name)
+    keys = publish(s3, outputs["ConsoleBucketName"], config, CONSOLE_DIR)
+    report(f"console: {len(keys)} files published; open {outputs['ConsoleUrl']}")
+    return outputs["ConsoleUrl"]
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -347,7 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("pin-build")
     try:
         return run_command(parser.parse_args(argv))
-    except Refused as refused:
+    except (Refused, ConsoleNotPublishable) as refused:
         print(f"error: {refused}", file=sys.stderr)
         return 1
     except Exception as error:
