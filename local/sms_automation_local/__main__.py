@@ -12,7 +12,7 @@ import sys
 import time
 from types import FrameType
 
-from sms_automation_local.demo import DEMO_AUTH_TOKEN, DEMO_CONTACT
+from sms_automation_local.demo import DEMO_AUTH_TOKEN, DEMO_CONSOLE_PASSWORD, DEMO_CONTACT
 from sms_automation_local.emulator import DEFAULT_PORT, EmulatorFailed
 from sms_automation_local.layout import Layout, MissingPrerequisite
 from sms_automation_local.processes import PortInUse, pid_alive
@@ -82,6 +82,15 @@ def run(args: argparse.Namespace) -> int:
         print("==> stopped; every process started here is gone")
 
 
+def _console_lines(state: LocalState) -> str:
+    if not state.console_url:
+        return ""
+    return (
+        f"  web console                {state.console_url}\n"
+        f"  console demo login         {state.console_email} / {DEMO_CONSOLE_PASSWORD}\n"
+    )
+
+
 def _print_banner(state: LocalState, stack: LocalStack, seconds: float) -> None:
     env = " ".join(f"{k}={shlex.quote(v)}" for k, v in state.environment().items())
     timings = ", ".join(f"{name} {value:.1f} s" for name, value in stack.timings.items())
@@ -91,7 +100,7 @@ def _print_banner(state: LocalState, stack: LocalStack, seconds: float) -> None:
 The stack is up ({seconds:.0f} s: {timings}).
 
   phone simulator            {state.simulator_url}
-  Twilio sandbox (REST API)  {state.sandbox_url}
+{_console_lines(state)}  Twilio sandbox (REST API)  {state.sandbox_url}
   AWS emulator (ministack)   {state.endpoint_url}
   webhook API (HTTP API)     {state.webhook_base_url}
   automations API (SigV4)    {state.automations_api_url}/automations/{{account}}/{{name}}/runs

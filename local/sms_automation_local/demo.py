@@ -14,3 +14,6 @@ DEMO_ACCOUNT_SID: Final = "AC00000000000000000000000000000de0"
 DEMO_AUTH_TOKEN: Final = "10ca1000000000000000000000000de0"  # noqa: S105 (a public test value)
 DEMO_NUMBER: Final = "+15005550006"
 DEMO_CONTACT: Final = "+15005550001"
+# The local web console's demo admin (make run creates it with a permanent password).
+DEMO_CONSOLE_EMAIL: Final = "admin@example.com"
+DEMO_CONSOLE_PASSWORD: Final = "Demo-console-1"  # noqa: S105 (a public local-only value)

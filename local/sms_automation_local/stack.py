@@ -24,6 +24,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from sms_automation_local import sam
+from sms_automation_local.console import LocalConsole, deploy_console
 from sms_automation_local.demo import (
     DEMO_ACCOUNT,
     DEMO_ACCOUNT_SID,
@@ -35,7 +36,12 @@ from sms_automation_local.emulator import DEFAULT_PORT, Emulator
 from sms_automation_local.layout import Layout
 from sms_automation_local.processes import pid_alive, require_free_port, stop_group
 from sms_automation_local.readiness import stack_outputs, webhook_answers
-from sms_automation_local.seed import cli_environment, push_demo_triggers, seed_demo_account
+from sms_automation_local.seed import (
+    add_console_admin,
+    cli_environment,
+    push_demo_triggers,
+    seed_demo_account,
+)
 from sms_automation_local.state import LocalState, ProcessInfo, StateNotFound, load_state
 from sms_automation_local.twilio_sandbox.config import SandboxAccount, SandboxConfig, SandboxNumber
 from sms_automation_local.twilio_sandbox.process import DEFAULT_SANDBOX_PORT, SandboxProcess
@@ -144,9 +150,18 @@ class LocalStack:
         with self._step("seed", f"seeding the {DEMO_ACCOUNT!r} account and its triggers"):
             seed_demo_account(self.layout, cli_env)
             push_demo_triggers(self.layout, cli_env)
+        with self._step("console", "publishing the web console and its demo admin"):
+            console = deploy_console(
+                self.endpoint_url,
+                self.region,
+                self._outputs(),
+                lambda email: add_console_admin(self.layout, cli_env, email),
+            )
+            if console is None:
+                self.report("    the template has no console (no ConsoleApiUrl/UserPoolId)")
         webhook_base_url = self.webhook_base_url(api_id)
         automations_api_url = self._invoke_url(self._outputs()["AutomationsApiId"])
-        sandbox = SandboxProcess(self.layout, self._sandbox_config(webhook_base_url))
+        sandbox = SandboxProcess(self.layout, self._sandbox_config(webhook_base_url, console))
         with self._step("sandbox", f"starting the Twilio sandbox on {self.sandbox_url}"):
             processes[sandbox.name] = self._start(sandbox)
         state = LocalState(
@@ -164,6 +179,8 @@ class LocalStack:
             started_at=datetime.now(UTC).isoformat(timespec="seconds"),
             sandbox_url=self.sandbox_url,
             simulator_url=f"{self.sandbox_url}/simulator",
+            console_url=console.url if console else "",
+            console_email=console.email if console else "",
         )
         with self._step("warm-up", "waiting for the webhook function (cold start)"):
             self._wait_for_webhook(f"{self._invoke_url(api_id)}/twilio/{DEMO_ACCOUNT}/sms")
@@ -171,7 +188,9 @@ class LocalStack:
         self._state = state
         return state
 
-    def _sandbox_config(self, webhook_base_url: str) -> SandboxConfig:
+    def _sandbox_config(
+        self, webhook_base_url: str, console: LocalConsole | None = None
+    ) -> SandboxConfig:
         """The demo account and its number, whose SmsUrl is its Messaging Request URL (through
         the tunnel, with a ``public_url``: the URL the webhook checks signatures against)."""
         sms_url = f"{webhook_base_url}/twilio/{DEMO_ACCOUNT}/sms"
@@ -183,7 +202,11 @@ class LocalStack:
         )
         table = StackTable(self.endpoint_url, self.region, self._outputs()["TableName"])
         return SandboxConfig(
-            port=self.sandbox_port, accounts=[demo], contacts=[DEMO_CONTACT], table=table
+            port=self.sandbox_port,
+            accounts=[demo],
+            contacts=[DEMO_CONTACT],
+            table=table,
+            console=console.for_simulator() if console else None,
         )
 
     def _start(self, process: ManagedProcess) -> ProcessInfo:

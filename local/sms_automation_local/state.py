@@ -47,6 +47,8 @@ class LocalState:
     sandbox_url: str = ""  # the Twilio sandbox (TwilioApiBaseUrl of the deployed stack)
     simulator_url: str = ""  # the phone simulator page, served by the sandbox
     automations_api_url: str = ""  # the automations API stage's invoke URL (IAM; SigV4)
+    console_url: str = ""  # the web console, served by the emulator's S3 ("" if none)
+    console_email: str = ""  # its demo admin (password: demo.DEMO_CONSOLE_PASSWORD)
     schema: int = SCHEMA
 
     def messaging_request_url(self, account: str) -> str:

@@ -35,6 +35,7 @@ def build(config: SandboxConfig) -> TwilioSandbox:
             {a.account_sid: SimulatedAccount(a.name, a.account_sid) for a in config.accounts},
             reader=StackReader(config.table) if config.table else None,
             contacts=tuple(config.contacts),
+            console=config.console,
         )
     )
     return sandbox

@@ -44,6 +44,8 @@ class SandboxConfig:
         default_factory=lambda: dict(DEFAULT_FAILURES)
     )
     table: StackTable | None = None
+    console: dict[str, str] | None = None
+    """The local web console's ``url``, ``email`` and ``password`` (the simulator links to it)."""
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,4 +71,5 @@ class SandboxConfig:
             contacts=list(data.get("contacts", [])),
             delivery_failures=dict(data.get("delivery_failures", DEFAULT_FAILURES)),
             table=table,
+            console=data.get("console"),
         )

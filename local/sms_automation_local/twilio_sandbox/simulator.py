@@ -73,12 +73,14 @@ class Simulator:
         *,
         reader: StackReader | None = None,
         contacts: tuple[str, ...] = (),
+        console: Mapping[str, str] | None = None,
     ) -> None:
         """``accounts``: Account SID -> the stack's name for it."""
         self._sandbox = sandbox
         self._accounts = dict(accounts)
         self._reader = reader
         self._contacts = contacts
+        self._console = dict(console) if console else None
 
     def __call__(
         self,
@@ -122,7 +124,13 @@ class Simulator:
                 for number, f in self._sandbox.state.delivery_failures.items()
             }
         return WebAnswer.json(
-            200, {"numbers": numbers, "contacts": list(self._contacts), "failing": failing}
+            200,
+            {
+                "numbers": numbers,
+                "contacts": list(self._contacts),
+                "failing": failing,
+                "console": self._console,
+            },
         )
 
     def _account_name(self, account_sid: str) -> str | None:

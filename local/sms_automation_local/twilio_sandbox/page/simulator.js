@@ -117,6 +117,14 @@ async function send(event) {
   await refresh();
 }
 
+function showConsoleLink(console_) {
+  // The local web console (make run publishes it on the emulator); only an http(s) URL is linked.
+  if (!console_ || !/^https?:\/\//.test(console_.url)) return;
+  $("console-url").href = console_.url;
+  $("console-login").textContent = `demo login ${console_.email} / ${console_.password}`;
+  $("console-link").hidden = false;
+}
+
 async function setup() {
   const data = await getJson("/simulator/api/setup");
   $("number").replaceChildren(
@@ -132,6 +140,7 @@ async function setup() {
     ...failing.map(([number, label]) => Object.assign(el("option", null, label), { value: number })),
   );
   if (!$("contact").value && data.contacts.length) $("contact").value = data.contacts[0];
+  showConsoleLink(data.console);
   $("send-form").addEventListener("submit", send);
   $("contact").addEventListener("change", refresh);
   $("number").addEventListener("change", refresh);
