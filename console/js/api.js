@@ -10,7 +10,7 @@ export class ApiError extends Error {
 }
 
 export class Api {
-  constructor(config, auth, fetchImpl = fetch) {
+  constructor(config, auth, fetchImpl = (...args) => fetch(...args)) {
     this.base = `${config.apiUrl}/console/api`;
     this.auth = auth;
     this.fetch = fetchImpl;

@@ -92,6 +92,7 @@ class Console {
       return;
     }
     this.showSession();
+    show(main, el("p", {}, "Loading…"));
     const { segments, query } = parseRoute(location.hash);
     const [page, account, key] = segments;
     const page_ = await this.guard(async () => {
@@ -100,6 +101,11 @@ class Console {
       return renderInbox(main, this, page === "inbox" ? account : this.account, query);
     });
     if (generation !== this.generation) return; // another route started meanwhile
+    if (!page_) {
+      if (!this.auth.signedIn) return; // guard went back to sign-in
+      const retry = el("button", { type: "button", onclick: () => this.go() }, "Try again");
+      show(main, el("h1", { tabindex: "-1" }, "This page could not be loaded"), el("p", {}, status.textContent), retry);
+    }
     this.page = page_ || {};
     main.querySelector("h1")?.focus();
     await this.refreshToday();

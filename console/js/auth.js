@@ -13,7 +13,7 @@ export class AuthError extends Error {
 }
 
 export class Auth {
-  constructor(config, fetchImpl = fetch, storage = sessionStorage) {
+  constructor(config, fetchImpl = (...args) => fetch(...args), storage = sessionStorage) {
     this.config = config;
     this.fetch = fetchImpl;
     this.storage = storage;

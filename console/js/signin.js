@@ -42,6 +42,7 @@ function renderNewPassword(main, auth, challenge, onSignedIn) {
     "form",
     { className: "signin" },
     el("p", {}, "This is your first sign-in: choose your own password."),
+    el("input", { type: "email", name: "username", autocomplete: "username", value: challenge.username, hidden: true, readonly: true }),
     el("label", { for: "new-password" }, "New password", password),
     el("label", { for: "new-password-again" }, "New password again", again),
     submit,
