@@ -3,7 +3,7 @@
 
     python -m bench                 # everything (a few minutes)
     python -m bench --quick         # fewer runs, for a look while working
-    python -m bench --only cold     # cold | warm | triggers | regex
+    python -m bench --only cold     # cold | warm | triggers | regex | console
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import cold_start, regex_worst_case, trigger_eval, warm
+from bench import cold_start, console_load, regex_worst_case, trigger_eval, warm
 from bench.common import ROOT
 
 RESULTS_JSON = Path(__file__).with_name("results.json")
@@ -80,10 +80,12 @@ def commit() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer runs (not for RESULTS.md)")
-    parser.add_argument("--only", choices=("cold", "warm", "triggers", "regex"), action="append")
+    parser.add_argument(
+        "--only", choices=("cold", "warm", "triggers", "regex", "console"), action="append"
+    )
     parser.add_argument("--no-write", action="store_true", help="print, do not write results")
     args = parser.parse_args(argv)
-    parts = set(args.only or ("cold", "warm", "triggers", "regex"))
+    parts = set(args.only or ("cold", "warm", "triggers", "regex", "console"))
     results: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": commit(),
@@ -113,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     if "regex" in parts:
         print("user regexes, worst case ...", file=sys.stderr)
         results["regex_worst_case"] = regex_worst_case.run(repeats=3 if args.quick else 5)
+    if "console" in parts:
+        print("console first load ...", file=sys.stderr)
+        results["console_first_load"] = console_load.run()
     results["machine"]["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
 
     text = json.dumps(results, indent=2)
@@ -222,6 +227,8 @@ def markdown_figures(results: dict[str, Any]) -> str:
             )
         lines.append("")
     lines += regex_lines(results.get("regex_worst_case"))
+    if results.get("console_first_load"):
+        lines += ["", *console_load.markdown(results["console_first_load"])]
     return "\n".join(lines)
 
 

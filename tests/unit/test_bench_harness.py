@@ -67,3 +67,15 @@ def test_the_regex_worst_case_runs_every_pattern_on_every_body() -> None:
     assert result["import_re2_ms"] > 0
     assert any(r"`(x+x+)+y`" in line for line in out["markdown"])
     assert any(r"`(a\|aa)+$`" in line for line in out["markdown"])
+
+
+def test_the_console_first_load_counts_every_file_the_page_fetches() -> None:
+    code = "import json; from bench import console_load\nprint(json.dumps(console_load.run()))"
+    result = json.loads(run_python(code, pythonpath=PYTHONPATH))
+    loaded = {row["file"] for row in result["files"]}
+    # Every module is imported on the first load (no lazy import): all of console/ is fetched.
+    served = {p.relative_to(ROOT / "console").as_posix() for p in (ROOT / "console").rglob("*")}
+    assert loaded == {p for p in served if "." in p.rsplit("/", 1)[-1]} | {"config.json"}
+    assert result["requests"] == len(loaded)
+    assert 0 < result["gzip_bytes"] < result["bytes"]
+    assert result["target_gzip_bytes"] == 300 * 1024

@@ -1,0 +1,86 @@
+"""The console's first load of the inbox: every file the browser fetches, raw and gzipped.
+
+The browser loads ``index.html``, then what it links (the stylesheet, ``js/app.js``), then every
+module those import (statically: the console has no lazy imports), then ``config.json``. Each
+file is compressed on its own, as CloudFront does for a response (``Compress: true``; gzip level
+6 here, brotli would be smaller). The API's JSON answers are not counted: they are data, a few
+KB per page of 25 messages. Target (issue 16): ≤ 300 KB compressed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from bench.common import ROOT
+
+CONSOLE = ROOT / "console"
+TARGET_GZIP_BYTES = 300 * 1024
+IMPORT = re.compile(r"""^\s*(?:import|export)\b[^;]*?\bfrom\s+["'](\./[^"']+)["']""", re.M)
+SAMPLE_CONFIG = (
+    b'{"apiUrl": "https://abcdef1234.execute-api.eu-west-1.amazonaws.com", "region": '
+    b'"eu-west-1", "userPoolId": "eu-west-1_AbCdEfGhI", "userPoolClientId": '
+    b'"1a2b3c4d5e6f7g8h9i0j1k2l3m", "pollSeconds": 15}\n'
+)
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "script" and attributes.get("src"):
+            self.found.append(attributes["src"] or "")
+        if tag == "link" and attributes.get("rel") == "stylesheet" and attributes.get("href"):
+            self.found.append(attributes["href"] or "")
+
+
+def first_load(directory: Path = CONSOLE) -> list[Path]:
+    """index.html, what it links, and every module reachable by import, in fetch order."""
+    links = _Links()
+    links.feed((directory / "index.html").read_text())
+    loaded = [directory / "index.html"]
+    queue = [directory / link for link in links.found]
+    while queue:
+        path = queue.pop(0).resolve()
+        if path in loaded:
+            continue
+        loaded.append(path)
+        if path.suffix == ".js":
+            queue += [path.parent / target for target in IMPORT.findall(path.read_text())]
+    return loaded
+
+
+def run(directory: Path = CONSOLE) -> dict[str, Any]:
+    files = [(p.relative_to(directory).as_posix(), p.read_bytes()) for p in first_load(directory)]
+    files.append(("config.json", SAMPLE_CONFIG))
+    rows = [
+        {"file": name, "bytes": len(body), "gzip_bytes": len(gzip.compress(body, 6, mtime=0))}
+        for name, body in files
+    ]
+    total_gzip = sum(row["gzip_bytes"] for row in rows)
+    return {
+        "requests": len(rows),
+        "bytes": sum(row["bytes"] for row in rows),
+        "gzip_bytes": total_gzip,
+        "target_gzip_bytes": TARGET_GZIP_BYTES,
+        "pass": total_gzip <= TARGET_GZIP_BYTES,
+        "files": rows,
+    }
+
+
+def markdown(result: dict[str, Any]) -> list[str]:
+    return [
+        "### Console: first load of the inbox",
+        "",
+        f"{result['requests']} requests, {result['bytes']:,} bytes, "
+        f"{result['gzip_bytes']:,} bytes gzipped (each file on its own, level 6); target ≤ "
+        f"{result['target_gzip_bytes']:,}: {'pass' if result['pass'] else '**miss**'}. "
+        "The API's JSON answers come on top (a page of 25 messages: a few KB).",
+        "",
+    ]
