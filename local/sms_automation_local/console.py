@@ -9,13 +9,15 @@ cannot add the ``X-Forwarded-Proto`` header the emulator wants). It is the templ
 the same publishing code as ``make deploy``; only the CloudFront headers policy is not in
 front of it (the page's meta Content-Security-Policy still is).
 
-The demo admin is added by the real ``sms-automation console add-user`` (the role's group is the
-console API's business), then given a permanent password so the first sign-in needs no mail.
+The demo admin is created in the pool as an admin would be invited (``AdminCreateUser``, no
+mail), put in the template's ``admin`` group (the role the console API reads from
+``cognito:groups``) and given a permanent password, so the first sign-in needs no mail and no
+new-password step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -56,11 +58,11 @@ def console_config(endpoint_url: str, region: str, outputs: Mapping[str, str]) -
     )
 
 
+ADMIN_GROUP = "admin"
+
+
 def deploy_console(
-    endpoint_url: str,
-    region: str,
-    outputs: Mapping[str, str],
-    add_user: Callable[[str], None],
+    endpoint_url: str, region: str, outputs: Mapping[str, str]
 ) -> LocalConsole | None:
     """Publish the console and ensure the demo admin; ``None`` when the stack has no console."""
     if any(not outputs.get(name) for name in CONSOLE_OUTPUTS):
@@ -72,17 +74,29 @@ def deploy_console(
         console_config(endpoint_url, region, outputs),
         ROOT / "console",
     )
-    ensure_demo_admin(_client("cognito-idp", endpoint_url, region), outputs["UserPoolId"], add_user)
+    ensure_demo_admin(_client("cognito-idp", endpoint_url, region), outputs["UserPoolId"])
     return LocalConsole(
         f"{endpoint_url}/{bucket}/index.html", DEMO_CONSOLE_EMAIL, DEMO_CONSOLE_PASSWORD
     )
 
 
-def ensure_demo_admin(cognito: Any, pool_id: str, add_user: Callable[[str], None]) -> None:
+def ensure_demo_admin(cognito: Any, pool_id: str) -> None:
+    """Idempotent: a second ``make run`` on a kept emulator finds the user already there."""
     try:
         cognito.admin_get_user(UserPoolId=pool_id, Username=DEMO_CONSOLE_EMAIL)
     except cognito.exceptions.UserNotFoundException:
-        add_user(DEMO_CONSOLE_EMAIL)
+        cognito.admin_create_user(
+            UserPoolId=pool_id,
+            Username=DEMO_CONSOLE_EMAIL,
+            UserAttributes=[
+                {"Name": "email", "Value": DEMO_CONSOLE_EMAIL},
+                {"Name": "email_verified", "Value": "true"},
+            ],
+            MessageAction="SUPPRESS",
+        )
+    cognito.admin_add_user_to_group(
+        UserPoolId=pool_id, Username=DEMO_CONSOLE_EMAIL, GroupName=ADMIN_GROUP
+    )
     cognito.admin_set_user_password(
         UserPoolId=pool_id,
         Username=DEMO_CONSOLE_EMAIL,

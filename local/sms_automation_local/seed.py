@@ -70,10 +70,3 @@ def push_demo_triggers(layout: Layout, env: Mapping[str, str]) -> None:
         raise SeedFailed(
             f"sms-automation triggers push {DEMO_ACCOUNT} failed: {pushed.stderr}{pushed.stdout}"
         )
-
-
-def add_console_admin(layout: Layout, env: Mapping[str, str], email: str) -> None:
-    """``console add-user EMAIL --role admin``: the console API's own command adds the user."""
-    added = _cli(layout, env, "console", "add-user", email, "--role", "admin")
-    if added.returncode != 0:
-        raise SeedFailed(f"sms-automation console add-user failed: {added.stderr}{added.stdout}")

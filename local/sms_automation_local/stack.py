@@ -36,12 +36,7 @@ from sms_automation_local.emulator import DEFAULT_PORT, Emulator
 from sms_automation_local.layout import Layout
 from sms_automation_local.processes import pid_alive, require_free_port, stop_group
 from sms_automation_local.readiness import stack_outputs, webhook_answers
-from sms_automation_local.seed import (
-    add_console_admin,
-    cli_environment,
-    push_demo_triggers,
-    seed_demo_account,
-)
+from sms_automation_local.seed import cli_environment, push_demo_triggers, seed_demo_account
 from sms_automation_local.state import LocalState, ProcessInfo, StateNotFound, load_state
 from sms_automation_local.twilio_sandbox.config import SandboxAccount, SandboxConfig, SandboxNumber
 from sms_automation_local.twilio_sandbox.process import DEFAULT_SANDBOX_PORT, SandboxProcess
@@ -151,12 +146,7 @@ class LocalStack:
             seed_demo_account(self.layout, cli_env)
             push_demo_triggers(self.layout, cli_env)
         with self._step("console", "publishing the web console and its demo admin"):
-            console = deploy_console(
-                self.endpoint_url,
-                self.region,
-                self._outputs(),
-                lambda email: add_console_admin(self.layout, cli_env, email),
-            )
+            console = deploy_console(self.endpoint_url, self.region, self._outputs())
             if console is None:
                 self.report("    the template has no console (no ConsoleApiUrl/UserPoolId)")
         webhook_base_url = self.webhook_base_url(api_id)

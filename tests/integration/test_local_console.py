@@ -56,29 +56,24 @@ def pool() -> tuple[Any, str, str]:
     return cognito, pool_id, client_id
 
 
-def test_the_demo_admin_signs_in_with_the_printed_password_and_is_added_once(aws: None) -> None:
+def test_the_demo_admin_is_an_admin_and_signs_in_with_the_printed_password(aws: None) -> None:
     cognito, pool_id, client_id = pool()
-    added: list[str] = []
+    cognito.create_group(GroupName="admin", UserPoolId=pool_id)  # the template's group
 
-    def add_user(email: str) -> None:  # what `console add-user` does: an invited user
-        added.append(email)
-        cognito.admin_create_user(
-            UserPoolId=pool_id,
-            Username=email,
-            TemporaryPassword="Temp-pass-9",
-            MessageAction="SUPPRESS",
-        )
+    local_console.ensure_demo_admin(cognito, pool_id)
+    local_console.ensure_demo_admin(cognito, pool_id)  # a second make run: no error, one user
 
-    local_console.ensure_demo_admin(cognito, pool_id, add_user)
-    local_console.ensure_demo_admin(cognito, pool_id, add_user)  # a second make run
-
-    assert added == [DEMO_CONSOLE_EMAIL]
+    assert [u["Username"] for u in cognito.list_users(UserPoolId=pool_id)["Users"]] == [
+        DEMO_CONSOLE_EMAIL
+    ]
+    groups = cognito.admin_list_groups_for_user(UserPoolId=pool_id, Username=DEMO_CONSOLE_EMAIL)
+    assert [g["GroupName"] for g in groups["Groups"]] == ["admin"]
     signed_in = cognito.initiate_auth(
         ClientId=client_id,
         AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": DEMO_CONSOLE_EMAIL, "PASSWORD": DEMO_CONSOLE_PASSWORD},
     )
-    assert "ChallengeName" not in signed_in
+    assert "ChallengeName" not in signed_in  # no new-password step for the demo
     assert signed_in["AuthenticationResult"]["IdToken"]
 
 
@@ -105,10 +100,9 @@ def test_deploy_console_publishes_the_emulator_urls(moto_server: str) -> None:
         "ConsoleBucketName": "console-files",
     }
 
-    def add_user(email: str) -> None:
-        cognito.admin_create_user(UserPoolId=pool_id, Username=email, MessageAction="SUPPRESS")
+    cognito.create_group(GroupName="admin", UserPoolId=pool_id)
 
-    console = local_console.deploy_console(moto_server, REGION, outputs, add_user)
+    console = local_console.deploy_console(moto_server, REGION, outputs)
 
     assert console is not None
     assert console.url == f"{moto_server}/console-files/index.html"
@@ -121,10 +115,7 @@ def test_deploy_console_publishes_the_emulator_urls(moto_server: str) -> None:
 
 
 def test_a_template_without_the_console_publishes_nothing() -> None:
-    def add_user(email: str) -> None:
-        raise AssertionError("no user pool to add to")
-
-    assert local_console.deploy_console(ENDPOINT, REGION, {"ApiId": "x"}, add_user) is None
+    assert local_console.deploy_console(ENDPOINT, REGION, {"ApiId": "x"}) is None
 
 
 def test_a_console_api_url_that_names_no_api_is_refused() -> None:
