@@ -55,10 +55,12 @@ def console_config(endpoint_url: str, region: str, outputs: Mapping[str, str]) -
         user_pool_id=outputs["UserPoolId"],
         user_pool_client_id=outputs["UserPoolClientId"],
         cognito_endpoint=f"{endpoint_url}/",
+        poll_seconds=LOCAL_POLL_SECONDS,
     )
 
 
 ADMIN_GROUP = "admin"
+LOCAL_POLL_SECONDS = 5  # the emulator costs nothing: a demo shows a text within seconds
 
 
 def deploy_console(

@@ -4,48 +4,25 @@ browser download): send a message, see the auto-reply appear. The screenshot is 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from sms_automation_local.layout import ROOT
 from sms_automation_local.state import LocalState
+from tests.e2e.browser import chromium_page
 from tests.e2e.polling import DEADLINE_SECONDS
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = ROOT / ".local" / "artifacts"
 AUTO_REPLY = "Thanks for your message! Text CALL for a call back or BOOK to confirm an appointment."
 
 
 @pytest.fixture
 def page() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser.new_page(viewport={"width": 1200, "height": 900})
-        finally:
-            browser.close()
+    with chromium_page() as page:
+        yield page
 
 
 def test_simulator_page_sends_a_message_and_shows_the_auto_reply(
