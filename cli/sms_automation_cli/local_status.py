@@ -60,6 +60,9 @@ def _report(state: LocalState, checks: list[Check], ready: bool, state_file: str
         "automations_api_url": state.automations_api_url or None,
         "sandbox_url": state.sandbox_url or None,
         "simulator_url": state.simulator_url or None,
+        "console": {"url": state.console_url, "email": state.console_email}
+        if state.console_url
+        else None,
         "demo": {
             "account": state.demo_account,
             "account_sid": state.demo_account_sid,
@@ -80,6 +83,9 @@ def _print_report(report: dict[str, Any], checks: list[Check]) -> None:
     if report["simulator_url"]:
         print(f"phone simulator          {report['simulator_url']}")
         print(f"Twilio sandbox           {report['sandbox_url']}")
+    if report["console"]:
+        print(f"web console              {report['console']['url']}")
+        print(f"console demo login       {report['console']['email']} (docs/local.md)")
     print(f"demo account             {report['demo']['account']} ({report['demo']['account_sid']})")
     print(f"demo number              {report['demo']['number']}")
     print(f"Messaging Request URL    {report['demo']['messaging_request_url']}")
