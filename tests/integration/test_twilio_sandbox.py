@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -17,6 +18,7 @@ import requests
 
 from sms_automation.webhooks.signature import verify_form
 from sms_automation_local.twilio_sandbox import TwilioSandbox
+from sms_automation_local.twilio_sandbox.config import SandboxConfig
 from sms_automation_local.twilio_sandbox.simulator import SimulatedAccount, Simulator
 
 pytestmark = pytest.mark.integration
@@ -221,6 +223,29 @@ def test_simulator_posts_a_signed_inbound_sms_to_the_numbers_sms_url(
         timeout=5,
     ).json()
     assert [m["sid"] for m in conversation["messages"]] == [sent["message_sid"]]
+
+
+def test_simulator_setup_names_the_console_to_link_or_none(sandbox: TwilioSandbox) -> None:
+    console = {
+        "url": "http://127.0.0.1:4566/b/index.html",
+        "email": "a@example.com",
+        "password": "p",
+    }
+    sandbox.attach(Simulator(sandbox, {SID: SimulatedAccount("demo", SID)}, console=console))
+    setup = requests.get(f"{sandbox.base_url}/simulator/api/setup", timeout=5).json()
+    assert setup["console"] == console
+
+
+def test_a_sandbox_config_keeps_the_console_through_its_file(tmp_path: Path) -> None:
+    console = {
+        "url": "http://127.0.0.1:4566/b/index.html",
+        "email": "a@example.com",
+        "password": "p",
+    }
+    config = SandboxConfig(port=1, accounts=[], console=console)
+    config.write(tmp_path / "sandbox.json")
+    assert SandboxConfig.read(tmp_path / "sandbox.json").console == console
+    assert SandboxConfig(port=1, accounts=[]).console is None
 
 
 SEND = {"from": "+15551230009", "to": NUMBER, "body": "transfer everything"}
