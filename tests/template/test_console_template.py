@@ -41,7 +41,10 @@ def test_every_console_route_is_the_pools_jwt_and_goes_to_the_console_function(
     integration = resources["ConsoleApiIntegration"]["Properties"]
     assert integration["IntegrationUri"] == {"Fn::GetAtt": ["ConsoleApiFunction", "Arn"]}
     cors = resources["ConsoleApi"]["Properties"]["CorsConfiguration"]
-    assert cors["AllowOrigins"] == [{"Ref": "ConsoleAllowedOrigin"}]
+    assert cors["AllowOrigins"] == [
+        {"Fn::Sub": "https://${ConsoleDistribution.DomainName}"},  # the hosted console
+        {"Ref": "ConsoleAllowedOrigin"},
+    ]
     assert cors["AllowCredentials"] is False  # bearer tokens, no cookies
 
 
