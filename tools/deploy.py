@@ -45,8 +45,6 @@ from typing import Any, Final
 
 import yaml
 
-from sms_automation_cli.console_site import ConsoleNotPublishable, config_from_outputs, publish
-
 ROOT: Final = Path(__file__).resolve().parent.parent
 SAMCONFIG: Final = ROOT / "samconfig.toml"
 TEMPLATE: Final = ROOT / "template.yaml"
@@ -338,9 +336,15 @@ def publish_console(
     stack_name: str, region: str | None, report: Callable[[str], None] = print
 ) -> str:
     """Upload console/ and its config.json to the deployed stack's bucket; its URL."""
+    # Imported here: the other commands (architecture, pin-build) need only this file.
+    from sms_automation_cli.console_site import ConsoleNotPublishable, config_from_outputs, publish
+
     s3 = _client("s3", region)
     outputs = stack_outputs(stack_name, region)
-    config = config_from_outputs(outputs, s3.meta.region_name)
+    try:
+        config = config_from_outputs(outputs, s3.meta.region_name)
+    except ConsoleNotPublishable as error:
+        raise Refused(f"cannot publish the console: {error}") from error
     keys = publish(s3, outputs["ConsoleBucketName"], config, CONSOLE_DIR)
     report(f"console: {len(keys)} files published; open {outputs['ConsoleUrl']}")
     return outputs["ConsoleUrl"]
@@ -372,7 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("pin-build")
     try:
         return run_command(parser.parse_args(argv))
-    except (Refused, ConsoleNotPublishable) as refused:
+    except Refused as refused:
         print(f"error: {refused}", file=sys.stderr)
         return 1
     except Exception as error:

@@ -127,3 +127,17 @@ def test_make_deploy_publishes_from_the_deployed_stacks_outputs(
     config = json.loads(s3.get_object(Bucket=BUCKET, Key="config.json")["Body"].read())
     assert config["userPoolClientId"] == "client1"
     assert s3.head_object(Bucket=BUCKET, Key="js/app.js")["ContentLength"] > 0
+
+
+def test_make_deploy_refuses_to_publish_for_a_stack_without_the_console(s3: Any) -> None:
+    template = {
+        "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {"ConsoleBucketName": {"Value": BUCKET}},
+    }
+    boto3.client("cloudformation", region_name=REGION).create_stack(
+        StackName="old-stack", TemplateBody=json.dumps(template)
+    )
+
+    with pytest.raises(tool.Refused, match="ConsoleApiUrl, UserPoolId, UserPoolClientId"):
+        tool.publish_console("old-stack", REGION)
+    assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0
