@@ -6,8 +6,16 @@ export async function renderDetail(main, ctx, account, sid) {
   ctx.setAccount(account);
   const data = await ctx.api.get(["accounts", account, "messages", sid]);
   const parameters = data.parameters && typeof data.parameters === "object" ? data.parameters : {};
-  const steps = Array.isArray(data.steps) ? data.steps : [];
   const contact = parameters.From;
+  const log = el("div", { id: "action-log" });
+  let signature = "";
+  const showSteps = (steps) => {
+    const next = JSON.stringify(steps);
+    if (next === signature) return;
+    signature = next;
+    show(log, steps.length ? stepTable(steps) : el("p", {}, "No actions ran for this message (yet)."));
+  };
+  showSteps(stepsOf(data));
   show(
     main,
     el(
@@ -18,7 +26,7 @@ export async function renderDetail(main, ctx, account, sid) {
     ),
     el("h1", { tabindex: "-1" }, "Message ", String(data.sid ?? sid)),
     el("h2", {}, "Action log"),
-    steps.length ? stepTable(steps) : el("p", {}, "No actions ran for this message."),
+    log,
     el("h2", {}, "ThinkAutomation text"),
     el("pre", { className: "text" }, String(data.text ?? "")),
     el("h2", {}, "Twilio parameters"),
@@ -30,7 +38,14 @@ export async function renderDetail(main, ctx, account, sid) {
         .map((key) => [el("dt", {}, key), el("dd", {}, String(parameters[key]))]),
     ),
   );
-  return {};
+  return {
+    // Live: the action log grows as the triggers run and delivery statuses arrive.
+    refresh: async () => showSteps(stepsOf(await ctx.api.get(["accounts", account, "messages", sid]))),
+  };
+}
+
+function stepsOf(data) {
+  return Array.isArray(data.steps) ? data.steps : [];
 }
 
 function stepTable(steps) {

@@ -41,6 +41,6 @@ export function when(value) {
 /** A status badge; its class is a fixed word derived from the status, never the raw value. */
 export function badge(text) {
   const word = String(text ?? "").toLowerCase();
-  const known = ["failed", "undelivered", "delivered", "succeeded", "opted-out"];
+  const known = ["failed", "undelivered", "delivered", "succeeded", "done", "opted-out"];
   return el("span", { className: known.includes(word) ? `badge ${word}` : "badge" }, String(text ?? ""));
 }

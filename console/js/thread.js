@@ -36,13 +36,15 @@ function threadItem(account, message) {
   return el(
     "li",
     { className: direction },
-    el("p", { className: "body" }, String(message.body ?? "")),
+    typeof message.body === "string"
+      ? el("p", { className: "body" }, message.body)
+      : el("p", { className: "body muted" }, "(text not kept)"),
     el(
       "div",
       { className: "meta" },
       el("time", { datetime: String(message.at ?? "") }, when(message.at)),
       " ",
-      message.kind && message.kind !== "message" ? el("span", {}, `${message.kind} `) : null,
+      message.kind && message.kind !== "message" ? el("span", {}, `${String(message.kind).replace(/_/g, " ")} `) : null,
       message.status ? badge(message.status) : null,
       " ",
       message.sid ? el("a", { href: route("message", account, message.sid) }, "Details") : null,

@@ -36,6 +36,7 @@ def chromium_page(width: int = 1200, height: int = 900) -> Iterator[object]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            yield browser.new_page(viewport={"width": width, "height": height})
+            context = browser.new_context(viewport={"width": width, "height": height})
+            yield context.new_page()  # page.context.new_page() opens a second tab
         finally:
             browser.close()

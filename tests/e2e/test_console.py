@@ -2,7 +2,7 @@
 ``make run``. Sign in with the demo admin the runner printed; text the demo number on the phone
 simulator page (its link leads to the console); the message appears in the inbox without a
 reload; its detail shows the action log of the demo trigger's auto-reply; the contact's thread
-shows both messages in time order. Hostile text stays text all the way.
+shows the text, then the reply with its delivery status. Hostile text stays text all the way.
 
 Screenshots are kept under ``.local/artifacts/``."""
 
@@ -23,7 +23,6 @@ from tests.e2e.polling import DEADLINE_SECONDS
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = ROOT / ".local" / "artifacts"
-AUTO_REPLY = "Thanks for your message!"
 PHONE = (390, 844)  # a phone held upright: the console must work there
 
 
@@ -87,14 +86,14 @@ def test_a_text_from_the_simulator_reaches_the_console_inbox_detail_and_thread(
     expect(page.locator("table tbody tr").first).to_be_visible(timeout=wait)
     page.screenshot(path=str(ARTIFACTS / "console-message.png"), full_page=True)
 
-    # The contact's thread: the text, then the reply, in time order.
+    # The contact's thread: the text, then the auto-reply with its delivery status, in order.
     page.get_by_role("link", name="Thread").click()
     expect(page.get_by_role("heading", name=f"Thread with {contact}")).to_be_visible()
-    thread = page.locator("ol.thread li .body")
-    expect(thread.filter(has_text=AUTO_REPLY).first).to_be_visible(timeout=wait)
-    texts = thread.all_text_contents()
-    assert body in texts
-    assert texts.index(body) < max(i for i, t in enumerate(texts) if AUTO_REPLY in t)
+    entries = page.locator("ol.thread > li")
+    expect(entries.nth(1)).to_have_class(re.compile(r"\boutbound\b"), timeout=wait)
+    expect(entries.nth(0)).to_have_class(re.compile(r"\binbound\b"))
+    expect(entries.nth(0).locator(".body")).to_have_text(body)
+    expect(entries.nth(1).locator(".badge")).to_have_text(re.compile(r"queued|sent|delivered"))
     page.screenshot(path=str(ARTIFACTS / "console-thread.png"), full_page=True)
 
     # Signing out forgets the session: a reload shows the sign-in form.
