@@ -41,7 +41,8 @@ class Console {
 
   start() {
     window.addEventListener("hashchange", () => this.go());
-    document.addEventListener("visibilitychange", () => this.schedule());
+    // A hidden tab stops polling; shown again, it refreshes at once, then polls on.
+    document.addEventListener("visibilitychange", () => (document.hidden ? this.stop() : this.tick()));
     document.getElementById("sign-out").addEventListener("click", () => this.signOut());
     this.go();
   }
@@ -143,13 +144,18 @@ class Console {
   schedule() {
     this.stop();
     if (document.hidden || !this.auth.signedIn) return;
-    this.timer = setTimeout(async () => {
-      await this.guard(async () => {
-        await this.page.refresh?.();
-        await this.refreshToday();
-      });
-      this.schedule();
-    }, this.config.pollSeconds * 1000);
+    this.timer = setTimeout(() => this.tick(), this.config.pollSeconds * 1000);
+  }
+
+  async tick() {
+    this.stop();
+    if (!this.auth.signedIn) return;
+    const generation = this.generation;
+    await this.guard(async () => {
+      await this.page.refresh?.();
+      await this.refreshToday();
+    });
+    if (generation === this.generation) this.schedule(); // a new route schedules its own
   }
 
   stop() {
