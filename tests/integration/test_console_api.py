@@ -261,3 +261,15 @@ def receive_in_globex(stack: World) -> str:
     message = InboundMessage("globex", "2026-01-01T10:00:00.000Z", params, {})
     DynamoMessageStore(stack.table, boto3.client("dynamodb")).put_new(message.to_item())
     return sid
+
+
+def test_a_cursor_outside_since_until_is_a_400_not_a_failed_read(stack: World) -> None:
+    """DynamoDB refuses a start key outside the key condition ("outside query boundaries"): a
+    cursor kept while since / until changed is the caller's mistake, said as such."""
+    stack.receive("one")
+    stack.receive("two")
+    cursor = call(MESSAGES, query={"limit": "1"}, account="acme")["json"]["next_cursor"]
+    for bounds in ({"until": "2001-01-01"}, {"since": "2099-01-01"}):
+        answer = call(MESSAGES, query={"cursor": cursor, **bounds}, account="acme")
+        assert answer["statusCode"] == 400, answer["json"]
+        assert "cursor" in answer["json"]["message"]

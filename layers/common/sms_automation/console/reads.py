@@ -103,6 +103,9 @@ class ConsoleReads:
             principal.require_account(query.cursor.account)
             raise BadRequest("the cursor belongs to another account's listing")
         after = query.cursor.after if query.cursor else None
+        if after is not None and not (query.since or "") <= after <= (query.until or "~"):
+            # DynamoDB refuses a start key outside the key condition ("outside query boundaries").
+            raise BadRequest("the cursor is outside since / until: start again without cursor")
         found: list[dict[str, Any]] = []
         scanned_to = None
         for item, position in self._scan(account, after, query.since, query.until):
