@@ -121,15 +121,12 @@ build: install tools ## sam build (ARCH=arm64 by default, ARCH=x86_64 to overrid
 
 # ---- deploy to AWS (docs/deploy.md): CONFIG_ENV = a samconfig.toml environment (default = dev) ---
 CONFIG_ENV ?= default
-.PHONY: deploy aws-account-setup delete-failed-stack
+.PHONY: deploy delete-failed-stack
 
-deploy: install tools ## build for the deploy's architecture, one-time account setup, sam deploy (CONFIG_ENV=prod, GUIDED=1, PARAMS="K=V ...")
+deploy: install tools ## build for the deploy's architecture, sam deploy, publish the console (CONFIG_ENV=prod, GUIDED=1, PARAMS="K=V ...")
 	@arch=$$($(BIN)/python tools/deploy.py architecture --config-env $(CONFIG_ENV)) && \
 	  $(MAKE) --no-print-directory build ARCH=$$arch
 	$(BIN)/python tools/deploy.py deploy --config-env $(CONFIG_ENV) $(if $(GUIDED),--guided)
-
-aws-account-setup: install ## once per AWS account and region: API Gateway's CloudWatch Logs role (make deploy does it too)
-	$(BIN)/python tools/deploy.py account-setup --config-env $(CONFIG_ENV)
 
 delete-failed-stack: install ## delete the stack if its first deploy failed (ROLLBACK_COMPLETE), and only then
 	$(BIN)/python tools/deploy.py delete-failed-stack --config-env $(CONFIG_ENV)

@@ -2,7 +2,6 @@
 
     .venv/bin/python tools/deploy.py architecture --config-env prod   # the arch to build for
     .venv/bin/python tools/deploy.py pin-build                        # after sam build
-    .venv/bin/python tools/deploy.py account-setup                    # once per account/region
     .venv/bin/python tools/deploy.py deploy --config-env prod [--guided]
     .venv/bin/python tools/deploy.py delete-failed-stack --config-env prod
 
@@ -14,10 +13,10 @@
   before anything changes, and ``deploy`` refuses it first, with the command that fixes it. The
   layer's compiled modules (pydantic-core) load only on their own architecture: a mismatch would
   deploy, answer webhooks, and fail every trigger at import.
-- **The account's one-time setting.** API Gateway writes the webhook API's access log only once
-  the account has a CloudWatch Logs role in that region (account-wide; the stack does not own
-  it). ``account-setup`` creates the role ``APIGatewayCloudWatchLogs`` and sets it when none is
-  set; it changes nothing when one is.
+- **No account-wide setting.** The stack's APIs are HTTP APIs: their access logs are delivered
+  through a CloudWatch Logs resource policy API Gateway adds when the stage is created, so no
+  account-level CloudWatch Logs role (a REST API's need) is created or set: a deploy changes
+  nothing outside its stack.
 - **The web console.** After a successful ``sam deploy``, ``deploy`` uploads ``console/`` to the
   stack's ``ConsoleBucketName`` bucket with the ``config.json`` the page reads (API URL, region,
   user pool and client, from the stack's outputs) and prints ``ConsoleUrl`` (docs/console.md).
@@ -33,7 +32,6 @@ alone would replace the whole list. Exit status: 0 done, 1 refused or failed, 2 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
 import subprocess
@@ -53,20 +51,6 @@ SAM: Final = ROOT / ".venv-tools" / "bin" / "sam"
 LAYER: Final = "CommonLayer"
 CONSOLE_DIR: Final = ROOT / "console"
 
-CLOUDWATCH_ROLE: Final = "APIGatewayCloudWatchLogs"
-CLOUDWATCH_POLICY: Final = (
-    "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
-)
-_TRUST_POLICY: Final = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "apigateway.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
 ROLLED_BACK: Final = "ROLLBACK_COMPLETE"
 
 # ELF e_machine values of the two Lambda architectures.
@@ -220,30 +204,6 @@ def _client(service: str, region: str | None) -> Any:
     return session.client(service)  # type: ignore[call-overload]
 
 
-def account_setup(region: str | None, report: Callable[[str], None] = print) -> str:
-    """Set API Gateway's CloudWatch Logs role in this account and region if none is set."""
-    apigateway = _client("apigateway", region)
-    current = apigateway.get_account().get("cloudwatchRoleArn")
-    if current:
-        report(f"account setup: API Gateway already has a CloudWatch Logs role ({current})")
-        return str(current)
-    iam = _client("iam", region)
-    try:
-        arn = iam.get_role(RoleName=CLOUDWATCH_ROLE)["Role"]["Arn"]
-    except iam.exceptions.NoSuchEntityException:
-        arn = iam.create_role(
-            RoleName=CLOUDWATCH_ROLE,
-            AssumeRolePolicyDocument=json.dumps(_TRUST_POLICY),
-            Description="API Gateway writes access logs to CloudWatch Logs (account setting)",
-        )["Role"]["Arn"]
-    iam.attach_role_policy(RoleName=CLOUDWATCH_ROLE, PolicyArn=CLOUDWATCH_POLICY)
-    apigateway.update_account(
-        patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": arn}]
-    )
-    report(f"account setup: API Gateway's CloudWatch Logs role is now {arn} (once per region)")
-    return str(arn)
-
-
 def stack_status(stack_name: str, region: str | None) -> str | None:
     cloudformation = _client("cloudformation", region)
     try:
@@ -315,7 +275,6 @@ def deploy(config_env: str, guided: bool, environ: Mapping[str, str] = os.enviro
     overrides = deploy_overrides(config_env, environ)
     check_build_matches(overrides["Architecture"])
     refuse_rolled_back(stack_name, config_env, region)
-    account_setup(region)
     env = {**environ, "SAM_CLI_TELEMETRY": "0"}
     done = subprocess.run(  # noqa: S603 - the tools venv's sam, arguments built here
         sam_deploy_command(config_env, overrides, guided), cwd=ROOT, env=env, check=False
@@ -357,8 +316,6 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"build pinned to {pin_build()}: only a deploy for that architecture accepts it")
     elif args.command == "deploy":
         return deploy(args.config_env, args.guided)
-    elif args.command == "account-setup":
-        account_setup(samconfig_section(args.config_env).get("region"))
     else:
         section = samconfig_section(args.config_env)
         delete_failed_stack(str(section["stack_name"]), section.get("region"))
@@ -368,7 +325,7 @@ def run_command(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tools/deploy.py", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    for name in ("architecture", "deploy", "delete-failed-stack", "account-setup"):
+    for name in ("architecture", "deploy", "delete-failed-stack"):
         command = commands.add_parser(name)
         command.add_argument("--config-env", default="default", type=config_env_name)
         if name == "deploy":
@@ -392,8 +349,7 @@ def aws_failure(error: Exception) -> str:
     code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
     return (
         f"an AWS call failed ({code or type(error).__name__}): check the AWS credentials "
-        f"(AWS_PROFILE, region) and their permissions; the one-time account setup needs "
-        f"iam:GetRole/CreateRole/AttachRolePolicy/PassRole and apigateway:GET/PATCH on the account"
+        f"(AWS_PROFILE, region) and their permissions (docs/deploy.md lists what a deploy needs)"
     )
 
 

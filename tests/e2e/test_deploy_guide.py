@@ -209,7 +209,7 @@ def guide(local_layout: Layout, tmp_path_factory: pytest.TempPathFactory) -> Ite
 @pytest.fixture(scope="module")
 def deployed(guide: Guide) -> Guide:
     """README's deploy commands with a prod stack whose first deploy failed, then
-    docs/deploy.md's one-time setup and recovery commands."""
+    docs/deploy.md's recovery commands."""
     cloudformation = guide.client("cloudformation")
     assert "cloudwatchRoleArn" not in guide.client("apigateway").get_account()
     cloudformation.create_stack(StackName=STACKS["prod"], TemplateBody=json.dumps(FAILING_TEMPLATE))
@@ -219,30 +219,24 @@ def deployed(guide: Guide) -> Guide:
     )
     for number, line in enumerate(commands(guide_block(README, "deploy"))):
         guide.run(f"readme-deploy-{number}", line, target_env(line), stdin="y\n")
-    guide.run("account-setup", guide_block(DEPLOY_GUIDE, "account-setup"), "default")
     recover = guide_block(DEPLOY_GUIDE, "recover")
     guide.run("recover", recover, target_env(recover), stdin="y\n")
     return guide
 
 
-def test_readme_deploy_sets_up_the_account_and_names_the_way_back_from_a_failed_stack(
+def test_readme_deploy_changes_nothing_account_wide_and_names_the_way_back_from_a_failed_stack(
     deployed: Guide,
 ) -> None:
     dev, prod = deployed.outcomes["readme-deploy-0"], deployed.outcomes["readme-deploy-1"]
     assert dev.returncode == 0, tail(dev)
     dev_status = deployed.stack(STACKS["default"])["StackStatus"]
     assert dev_status in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
-    role = deployed.client("apigateway").get_account()["cloudwatchRoleArn"]
-    assert role.endswith(f":role/{tool.CLOUDWATCH_ROLE}")
-    assert "account setup: API Gateway's CloudWatch Logs role is now" in dev.stdout
+    # HTTP APIs log without API Gateway's account-level role: nothing outside the stack is set
+    assert "cloudwatchRoleArn" not in deployed.client("apigateway").get_account()
 
     assert prod.returncode != 0
     assert f"stack {STACKS['prod']} is in ROLLBACK_COMPLETE" in prod.stderr, tail(prod)
     assert "make delete-failed-stack CONFIG_ENV=prod" in prod.stderr
-
-    setup = deployed.outcomes["account-setup"]
-    assert setup.returncode == 0, tail(setup)
-    assert f"already has a CloudWatch Logs role ({role})" in setup.stdout  # idempotent
 
     recover = deployed.outcomes["recover"]
     assert recover.returncode == 0, tail(recover)
@@ -353,7 +347,7 @@ def test_every_guide_block_is_run_here() -> None:
     """A new marked block in the docs must be run by this test too."""
     run = {
         README: {"deploy", "dev-account", "dev-triggers", "dev-messages"},
-        DEPLOY_GUIDE: {"account-setup", "recover", "prod-account"},
+        DEPLOY_GUIDE: {"recover", "prod-account"},
     }
     for guide_path, names in run.items():
         text = guide_path.read_text(encoding="utf-8")

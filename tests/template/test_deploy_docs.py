@@ -22,7 +22,6 @@ from tests.support.docs import (
     table_after,
 )
 from tests.support.template import ROOT
-from tests.unit.test_deploy_tool import tool
 
 pytestmark = pytest.mark.template
 
@@ -83,12 +82,11 @@ def test_the_auth_token_is_typed_at_a_hidden_prompt(guide: Any) -> None:
 
 
 @pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.name)
-def test_the_one_time_account_setup_has_one_name_everywhere(guide: Any) -> None:
+def test_the_guide_asks_for_no_account_wide_api_gateway_role(guide: Any) -> None:
+    """HTTP APIs log without API Gateway's account-level CloudWatch Logs role (REST APIs' need)."""
     text = guide.read_text(encoding="utf-8")
 
-    assert "make aws-account-setup" in text
-    assert tool.CLOUDWATCH_ROLE in text
-    assert re.findall(r"--role-name \S+|apigw-cloudwatch-logs", text) == []  # no hand-made role
+    assert re.findall(r"aws-account-setup|APIGatewayCloudWatchLogs|--role-name \S+", text) == []
 
 
 @pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.name)

@@ -5,7 +5,7 @@ deployed as arm64 deploys fine, answers webhooks, and fails every trigger at imp
 build directory is made the way ``sam build`` leaves it (its template records the layer's
 ``BuildArchitecture``; the layer holds ELF shared objects) and pinned; the deploy of it with
 another architecture is refused, and CloudFormation would refuse it too (the pinned template
-allows that one value). The AWS side (account setup, a rolled-back stack) runs against the
+allows that one value). The AWS side (a rolled-back stack, the console upload) runs against the
 emulator in tests/e2e/test_deploy_guide.py."""
 
 from __future__ import annotations
