@@ -25,6 +25,7 @@ ENVIRONMENT = {
     "AWS_EC2_METADATA_DISABLED": "true",
     "TABLE_NAME": TABLE,
     "RECORDS_TABLE": "sms-automation-bench-records",
+    "AUDIT_TABLE": "sms-automation-bench-audit",
     "SECRETS_PREFIX": "sms-automation/bench",
     "PUBLIC_BASE_URL": "",
     "WEBHOOK_BASE_URL": "https://hooks.example.com/dev",

@@ -1,11 +1,13 @@
 // The console's entry: config, sign-in, hash routes, today's strip, and polling (docs/console.md).
 //   #/inbox/{account}?contact=&number=&text=&since=&until=&channel=
 //   #/thread/{account}/{contact}      #/message/{account}/{sid}
+//   #/audit/{account}
 
 import { Api, ApiError } from "./api.js";
+import { renderAudit } from "./audit.js";
 import { Auth, AuthError } from "./auth.js";
 import { loadConfig } from "./config.js";
-import { el, show } from "./dom.js";
+import { el, route, show } from "./dom.js";
 import { renderDetail } from "./detail.js";
 import { renderInbox } from "./inbox.js";
 import { renderSignIn } from "./signin.js";
@@ -13,6 +15,13 @@ import { renderThread } from "./thread.js";
 
 const main = document.getElementById("main");
 const status = document.getElementById("status");
+
+/** The pages in the navigation, each for the account on screen: [hash page, label]. */
+const PAGES = [
+  ["inbox", "Inbox"],
+  ["audit", "Audit"],
+];
+const ROLES = ["viewer", "operator", "admin"];
 
 /** The hash's route: its path segments (decoded) and its query. */
 export function parseRoute(hash) {
@@ -34,6 +43,7 @@ class Console {
     this.api = new Api(config, this.auth);
     this.account = null;
     this.accountList = null;
+    this.whoami = null;
     this.page = {};
     this.timer = null;
     this.generation = 0;
@@ -64,6 +74,18 @@ class Console {
     return this.accountList;
   }
 
+  /** The signed-in user as the API sees them: {email, role, accounts}. */
+  async me() {
+    if (!this.whoami) this.whoami = await this.api.get(["me"]);
+    return this.whoami;
+  }
+
+  /** Whether the user's role is at least `least` (to hide controls; the API decides). */
+  async may(least) {
+    const { role } = await this.me();
+    return ROLES.indexOf(role) >= ROLES.indexOf(least);
+  }
+
   /** Run an action; an expired session goes back to sign-in, other failures are said. */
   async guard(action) {
     try {
@@ -89,6 +111,7 @@ class Console {
     if (!this.auth.signedIn) {
       document.getElementById("session").hidden = true;
       document.getElementById("today").hidden = true;
+      document.getElementById("pages").hidden = true;
       renderSignIn(main, this.auth, () => this.signedIn());
       return;
     }
@@ -99,6 +122,7 @@ class Console {
     const page_ = await this.guard(async () => {
       if (page === "thread" && account && key) return renderThread(main, this, account, key);
       if (page === "message" && account && key) return renderDetail(main, this, account, key);
+      if (page === "audit") return renderAudit(main, this, account || this.account);
       return renderInbox(main, this, page === "inbox" ? account : this.account, query);
     });
     if (generation !== this.generation) return; // another route started meanwhile
@@ -108,13 +132,27 @@ class Console {
       show(main, el("h1", { tabindex: "-1" }, "This page could not be loaded"), el("p", {}, status.textContent), retry);
     }
     this.page = page_ || {};
+    this.showPages(page || "inbox");
     main.querySelector("h1")?.focus();
     await this.refreshToday();
     this.schedule();
   }
 
+  /** The navigation, its links for the account on screen; the current page marked. */
+  showPages(current) {
+    const nav = document.getElementById("pages");
+    if (!this.account) {
+      nav.hidden = true;
+      return;
+    }
+    show(nav, PAGES.map(([page, label]) =>
+      el("a", { href: route(page, this.account), "aria-current": page === current ? "page" : null }, label)));
+    nav.hidden = false;
+  }
+
   async signedIn() {
     this.accountList = null;
+    this.whoami = null;
     await this.go();
   }
 
@@ -167,6 +205,7 @@ class Console {
     this.stop();
     await this.auth.signOut();
     this.accountList = null;
+    this.whoami = null;
     this.account = null;
     location.hash = "#/";
     this.go();

@@ -44,3 +44,14 @@ export function badge(text) {
   const known = ["failed", "undelivered", "delivered", "succeeded", "done", "opted-out"];
   return el("span", { className: known.includes(word) ? `badge ${word}` : "badge" }, String(text ?? ""));
 }
+
+/** The account picker of a page: changing it calls onChange with the account's name. */
+export function accountPicker(accounts, current, onChange) {
+  const picker = el(
+    "select",
+    { id: "account", name: "account" },
+    accounts.map((a) => el("option", { value: a.name, selected: a.name === current }, a.name)),
+  );
+  picker.addEventListener("change", () => onChange(picker.value));
+  return el("p", { className: "picker" }, el("label", { for: "account" }, "Account", picker));
+}

@@ -375,9 +375,10 @@ def test_the_console_api_makes_only_the_calls_its_role_grants(
                             (MESSAGE, {"sid": book}), (SUMMARY, {})]:  # fmt: skip
             assert console_call(route, "[viewer]", account="acme", **path)["statusCode"] == 200
         assert console_call("/console/api/accounts", "[admin]")["statusCode"] == 200
+        assert console_call("/console/api/audit/{account}", account="acme")["statusCode"] == 200
     clear_cached_dependencies(console)
     made = calls.of("ConsoleApiFunction")
-    names = {"AppTable": world.table}
+    names = {"AppTable": world.table, "AuditTable": "audit-test"}
     assert {c.action for c in made} == {"dynamodb:BatchGetItem", "dynamodb:GetItem",
                                         "dynamodb:Query"}  # fmt: skip
     assert role_policy("ConsoleApiFunction", stack_name=STACK_NAME, names=names).denied(made) == []

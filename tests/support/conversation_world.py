@@ -169,6 +169,8 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         records = create_table_kwargs("records-test", logical_id="RecordsTable")
         dynamodb.create_table(**app)
         dynamodb.create_table(**records)
+        audit = create_table_kwargs("audit-test", logical_id="AuditTable")
+        dynamodb.create_table(**audit)
         add_account(account_registry(app["TableName"], dynamodb, boto3.client("secretsmanager")))
         machine = create_state_machine(
             f"{STACK_NAME}-conversation",  # as template.yaml names it
@@ -181,6 +183,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         for name, value in {
             "TABLE_NAME": app["TableName"],
             "RECORDS_TABLE": records["TableName"],
+            "AUDIT_TABLE": audit["TableName"],
             "SECRETS_PREFIX": SECRETS_PREFIX,
             "PUBLIC_BASE_URL": "",
             "WEBHOOK_BASE_URL": "https://hooks.example.com/dev",

@@ -244,6 +244,8 @@ def console_api_event(
     groups: str | None = "[viewer]",
     raw_query: str = "",
     email: str = "ann@example.com",
+    method: str = "GET",
+    body: str | None = None,
 ) -> dict[str, Any]:
     """A console API event as API Gateway passes it after its JWT authorizer accepted the
     token: the claims under ``authorizer.jwt.claims``, ``cognito:groups`` stringified as AWS
@@ -254,13 +256,16 @@ def console_api_event(
     claims: dict[str, Any] = {"email": email, "token_use": "id", "sub": "0f1e2d3c"}
     if groups is not None:
         claims["cognito:groups"] = groups
+    headers = {"authorization": "Bearer eyJ.redacted.sig"}
+    if body is not None:
+        headers["content-type"] = "application/json"
     return http_api_event(
-        "GET",
-        f"GET {route}",
+        method,
+        f"{method} {route}",
         raw_path,
         path_parameters=path_parameters,
-        headers={"authorization": "Bearer eyJ.redacted.sig"},
-        body=None,
+        headers=headers,
+        body=body,
         raw_query=raw_query,
         stage="$default",
         authorizer={"jwt": {"claims": claims, "scopes": None}},

@@ -40,10 +40,13 @@ def deploy(
     records = create_table_kwargs(records_table, logical_id="RecordsTable")
     dynamodb.create_table(**app)
     dynamodb.create_table(**records)
+    audit = create_table_kwargs("audit-test", logical_id="AuditTable")
+    dynamodb.create_table(**audit)
     add_account(account_registry(app["TableName"], dynamodb, boto3.client("secretsmanager")))
     for name, value in {
         "TABLE_NAME": app["TableName"],
         "RECORDS_TABLE": records["TableName"],
+        "AUDIT_TABLE": audit["TableName"],
         "SECRETS_PREFIX": SECRETS_PREFIX,
         "PUBLIC_BASE_URL": "",
         "WEBHOOK_BASE_URL": WEBHOOK_BASE_URL,

@@ -1,4 +1,5 @@
-"""The console API: its reads on the app table (built once per warm Lambda) and one log line
+"""The console API: its reads on the app table and its audit record in the audit table (built
+once per warm Lambda), and one log line
 per request: the route, the outcome, the status, the account name and the user's e-mail;
 never a phone number, a message body, a query string or a token.
 """
@@ -10,6 +11,7 @@ from functools import cache
 from typing import Any
 
 from sms_automation.adapters.account_store import DynamoAccountStore
+from sms_automation.adapters.audit_log import DynamoAuditStore
 from sms_automation.adapters.console_reads import (
     DynamoContactOptOut,
     DynamoMessageIndex,
@@ -18,10 +20,11 @@ from sms_automation.adapters.console_reads import (
 from sms_automation.adapters.message_store import DynamoMessageStore
 from sms_automation.composition.action_log import dynamo_action_log
 from sms_automation.console import http
+from sms_automation.console.audit import AuditLog
 from sms_automation.console.reads import ConsoleReads
 from sms_automation.edge import aws
 from sms_automation.edge.log_lines import Count, LambdaContextLike, LogLine, LogLines
-from sms_automation.edge.settings import AutomationSettings
+from sms_automation.edge.settings import ConsoleSettings
 from sms_automation.edge.timestamps import utc_now
 
 log_lines = LogLines.from_environ(os.environ, "console-api")
@@ -38,10 +41,18 @@ def dynamo_reads(table: str, client: Any) -> ConsoleReads:
     )
 
 
+def dynamo_audit(audit_table: str, client: Any) -> AuditLog:
+    return AuditLog(DynamoAuditStore(audit_table, client), clock=utc_now)
+
+
 @cache
-def _reads() -> ConsoleReads:
-    table = AutomationSettings.from_environ(os.environ).table_name
-    return dynamo_reads(table, aws.client("dynamodb", aws.ANSWERING))
+def _console() -> http.Console:
+    settings = ConsoleSettings.from_environ(os.environ)
+    client = aws.client("dynamodb", aws.ANSWERING)
+    return http.Console(
+        reads=dynamo_reads(settings.table_name, client),
+        audit=dynamo_audit(settings.audit_table, client),
+    )
 
 
 def handle(event: dict[str, Any], context: LambdaContextLike) -> dict[str, Any]:
@@ -52,7 +63,7 @@ def handle(event: dict[str, Any], context: LambdaContextLike) -> dict[str, Any]:
         "account": str(account)[:64] if account else None,
     }
     try:
-        answer = http.handle(event, _reads(), utc_now)
+        answer = http.handle(event, _console(), utc_now)
     except Exception as error:
         line = LogLine("ERROR", "console API request failed", fields, (), error)
         log_lines.write(line, context)

@@ -49,6 +49,10 @@ class Principal:
     def may_read(self, account: str) -> bool:
         return self.accounts is None or account in self.accounts
 
+    def require_role(self, role: Role) -> None:
+        if self.role < role:
+            raise AccessDenied(f"this needs the {role.label} role; you are a {self.role.label}")
+
     def require_account(self, account: str) -> None:
         if not self.may_read(account):
             raise AccessDenied(f"you may not see account {account[:64]!r}")

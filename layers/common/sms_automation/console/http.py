@@ -2,19 +2,21 @@
 
 API Gateway's JWT authorizer (the console user pool's issuer and app client) has refused a
 missing or invalid token with 401 before this code runs; here the verified claims become a
-``Principal`` (``access``) and every route checks role and account first: 403 otherwise.
+``Principal`` (``access``) and every route checks, before anything else, the least role it
+needs (``Route.role``) and the account in its path: 403 otherwise.
 
-Routes (all ``GET``, all under ``/console/api``):
+Routes (all under ``/console/api``, in ``ROUTES``):
 
-- ``/me``: who is signed in, their role and accounts;
-- ``/accounts``: the accounts they may see;
-- ``/accounts/{account}/messages``: the inbox, newest first (``queries.message_query``);
-- ``/accounts/{account}/contacts/{contact}/thread``: everything exchanged with a contact;
-- ``/accounts/{account}/messages/{sid}``: one message, its parameters and action log;
-- ``/accounts/{account}/summary``: a day's figures (``?date=YYYY-MM-DD``).
+- ``GET /me``: who is signed in, their role and accounts;
+- ``GET /accounts``: the accounts they may see;
+- ``GET /accounts/{account}/messages``: the inbox, newest first (``queries.message_query``);
+- ``GET /accounts/{account}/contacts/{contact}/thread``: everything exchanged with a contact;
+- ``GET /accounts/{account}/messages/{sid}``: one message, its parameters and action log;
+- ``GET /accounts/{account}/summary``: a day's figures (``?date=YYYY-MM-DD``);
+- ``GET /audit/{account}``: the account's audit record, newest first (``audit.listing``).
 
-Pure: the reads and the clock come in; nothing here logs (the composition does, without
-numbers or bodies).
+Pure: the reads, the audit record and the clock come in (``Console``); nothing here logs (the
+composition does, without numbers or bodies).
 """
 
 from __future__ import annotations
@@ -26,20 +28,12 @@ from datetime import datetime
 from typing import Any, Final
 from urllib.parse import unquote
 
-from sms_automation.console import queries
-from sms_automation.console.access import AccessDenied, Principal, principal_from_claims
+from sms_automation.console import audit, queries
+from sms_automation.console.access import AccessDenied, Principal, Role, principal_from_claims
 from sms_automation.console.reads import ConsoleReads, NotFound
 
 PREFIX: Final = "/console/api"
 MAX_PATH_PARAMETER: Final = 128
-ROUTES: Final = (
-    "GET /console/api/me",
-    "GET /console/api/accounts",
-    "GET /console/api/accounts/{account}/messages",
-    "GET /console/api/accounts/{account}/contacts/{contact}/thread",
-    "GET /console/api/accounts/{account}/messages/{sid}",
-    "GET /console/api/accounts/{account}/summary",
-)
 SECURITY_HEADERS: Final = {
     "Content-Type": "application/json",
     "Cache-Control": "no-store",
@@ -47,62 +41,131 @@ SECURITY_HEADERS: Final = {
 }
 
 
+class Conflict(Exception):
+    """The request is fine but the thing is not in a state to do it (409)."""
+
+
+FAILURES: Final[Mapping[type[Exception], tuple[int, str]]] = {
+    AccessDenied: (403, "forbidden"),
+    queries.BadRequest: (400, "bad_request"),
+    NotFound: (404, "not_found"),
+    Conflict: (409, "conflict"),
+}
+"""What each refusal answers: its status and error code."""
+
+
+@dataclass(frozen=True, slots=True)
+class Console:
+    """What the routes work with."""
+
+    reads: ConsoleReads
+    audit: audit.AuditLog
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One checked request: the caller, and the account of its path (its scope already
+    checked; empty for a route without one)."""
+
+    event: Mapping[str, Any]
+    console: Console
+    principal: Principal
+    account: str
+    now: Callable[[], datetime]
+
+    @property
+    def query(self) -> Mapping[str, Any]:
+        return self.event.get("queryStringParameters") or {}
+
+    def path(self, name: str) -> str:
+        return path_parameter(self.event, name)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    answer: Callable[[Request], dict[str, Any]]
+    role: Role = Role.VIEWER
+    """The least role that may use it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     response: dict[str, Any]
     outcome: str
-    """``ok``, ``denied``, ``bad_request``, ``not_found``: for the log line."""
+    """``ok``, ``denied``, ``bad_request``, ``not_found``, ``conflict``: for the log line."""
     user: str = "unknown"
 
 
-def handle(event: Mapping[str, Any], reads: ConsoleReads, now: Callable[[], datetime]) -> Answer:
+def handle(event: Mapping[str, Any], console: Console, now: Callable[[], datetime]) -> Answer:
     """Answer one event; never raises for a bad request or a refused caller."""
     try:
         principal = principal_from_claims(claims(event))
     except AccessDenied as denied:
         return Answer(json_response(403, _error("forbidden", str(denied))), "denied")
     try:
-        body = _route(str(event.get("routeKey") or ""), event, reads, principal, now)
+        body = _route(str(event.get("routeKey") or ""), event, console, principal, now)
         return Answer(json_response(200, body), "ok", principal.email)
-    except AccessDenied as denied:
-        answer = json_response(403, _error("forbidden", str(denied)))
-        return Answer(answer, "denied", principal.email)
-    except queries.BadRequest as bad:
-        return Answer(
-            json_response(400, _error("bad_request", str(bad))), "bad_request", principal.email
-        )
-    except NotFound as missing:
-        return Answer(
-            json_response(404, _error("not_found", str(missing))), "not_found", principal.email
-        )
+    except (AccessDenied, queries.BadRequest, NotFound, Conflict) as failure:
+        status, code = FAILURES[type(failure)]
+        answer = json_response(status, _error(code, str(failure)))
+        return Answer(answer, "denied" if status == 403 else code, principal.email)
 
 
 def _route(
-    route: str,
+    key: str,
     event: Mapping[str, Any],
-    reads: ConsoleReads,
+    console: Console,
     principal: Principal,
     now: Callable[[], datetime],
 ) -> dict[str, Any]:
-    query = event.get("queryStringParameters") or {}
-    if route == ROUTES[0]:
-        return reads.me(principal)
-    if route == ROUTES[1]:
-        return reads.account_list(principal)
-    account = path_parameter(event, "account")
-    principal.require_account(account)  # first, whatever else is wrong with the request
-    if route == ROUTES[2]:
-        return reads.inbox(principal, account, queries.message_query(query))
-    if route == ROUTES[3]:
-        contact = queries.address(path_parameter(event, "contact"), "contact")
-        return reads.thread(principal, account, contact or "")
-    if route == ROUTES[4]:
-        sid = queries.message_sid(path_parameter(event, "sid"))
-        return reads.message(principal, account, sid)
-    if route == ROUTES[5]:
-        _only(query, {"date"})
-        return reads.summary(principal, account, queries.day(query.get("date")), now())
-    raise NotFound(f"{route[:80]} is not a route of the console API")
+    route = ROUTES.get(key)
+    if route is None:
+        raise NotFound(f"{key[:80]} is not a route of the console API")
+    principal.require_role(route.role)
+    account = ""
+    if "{account}" in key:
+        account = path_parameter(event, "account")
+        principal.require_account(account)  # first, whatever else is wrong with the request
+    return route.answer(Request(event, console, principal, account, now))
+
+
+def _inbox(request: Request) -> dict[str, Any]:
+    query = queries.message_query(request.query)
+    return request.console.reads.inbox(request.principal, request.account, query)
+
+
+def _thread(request: Request) -> dict[str, Any]:
+    contact = queries.address(request.path("contact"), "contact")
+    return request.console.reads.thread(request.principal, request.account, contact or "")
+
+
+def _message(request: Request) -> dict[str, Any]:
+    sid = queries.message_sid(request.path("sid"))
+    return request.console.reads.message(request.principal, request.account, sid)
+
+
+def _summary(request: Request) -> dict[str, Any]:
+    _only(request.query, {"date"})
+    day = queries.day(request.query.get("date"))
+    return request.console.reads.summary(request.principal, request.account, day, request.now())
+
+
+def _audit(request: Request) -> dict[str, Any]:
+    page = queries.page_query(request.query)
+    request.console.reads.require_account(request.principal, request.account)
+    return audit.listing(request.console.audit, request.principal, request.account, page)
+
+
+ROUTES: Final[Mapping[str, Route]] = {
+    "GET /console/api/me": Route(lambda r: r.console.reads.me(r.principal)),
+    "GET /console/api/accounts": Route(lambda r: r.console.reads.account_list(r.principal)),
+    "GET /console/api/accounts/{account}/messages": Route(_inbox),
+    "GET /console/api/accounts/{account}/contacts/{contact}/thread": Route(_thread),
+    "GET /console/api/accounts/{account}/messages/{sid}": Route(_message),
+    "GET /console/api/accounts/{account}/summary": Route(_summary),
+    "GET /console/api/audit/{account}": Route(_audit),
+}
+"""Every route of the console API (template.yaml has one ``AWS::ApiGatewayV2::Route`` each)."""
 
 
 def claims(event: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -2,7 +2,8 @@
 and its opaque cursors.
 
 A cursor is base64url of ``{"a": account, "k": index sort key}``: where the last page stopped
-in that account's message listing. It carries no table key of its own: the reader builds the
+in that account's listing (its messages, or its audit record: both sort as
+``{timestamp}#{id}``). It carries no table key of its own: the reader builds the
 start key from the path's account and ``k`` (which must look like ``{timestamp}#{sid}``), so a
 cursor can never start a read in another account's partition; one naming another account is
 refused (403 if the caller may not see it, else 400).
@@ -109,6 +110,24 @@ def message_query(query: Mapping[str, Any]) -> MessageQuery:
         channel=channel.lower() if channel else None,
         cursor=decode_cursor(cursor) if cursor else None,
         limit=_limit(query.get("limit")),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PageQuery:
+    """A plain listing's parameters: where to go on (``cursor``) and how many (``limit``)."""
+
+    cursor: Cursor | None = None
+    limit: int = DEFAULT_LIMIT
+
+
+def page_query(query: Mapping[str, Any]) -> PageQuery:
+    unknown = sorted(str(name)[:40] for name in query if name not in {"cursor", "limit"})
+    if unknown:
+        raise BadRequest(f"unknown parameter(s): {', '.join(unknown)}; known: cursor, limit")
+    cursor = _text(query, "cursor", MAX_CURSOR_CHARS)
+    return PageQuery(
+        cursor=decode_cursor(cursor) if cursor else None, limit=_limit(query.get("limit"))
     )
 
 

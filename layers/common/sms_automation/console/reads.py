@@ -238,6 +238,11 @@ class ConsoleReads:
             "complete": counted < SUMMARY_MAX_MESSAGES or received <= SUMMARY_MAX_MESSAGES,
         }
 
+    def require_account(self, principal: Principal, account: str) -> Account:
+        """The account, if the principal may see it (``AccessDenied``) and it exists
+        (``NotFound``)."""
+        return self._account(principal, account)
+
     def _account(self, principal: Principal, account: str) -> Account:
         principal.require_account(account)  # before any read: no existence oracle
         record = self.accounts.get(account)

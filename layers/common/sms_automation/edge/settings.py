@@ -98,7 +98,7 @@ class ProcessorSettings:
 
 @dataclass(frozen=True, slots=True)
 class AutomationSettings:
-    """The automations API, the automation events and the console API (the app table only)."""
+    """The automations API and the automation events (the app table only)."""
 
     table_name: str
 
@@ -106,6 +106,19 @@ class AutomationSettings:
     def from_environ(cls, environ: Mapping[str, str]) -> AutomationSettings:
         _required(environ, "TABLE_NAME")
         return cls(table_name=environ["TABLE_NAME"])
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleSettings:
+    """The console API: the app table, and the audit record's own table."""
+
+    table_name: str
+    audit_table: str
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> ConsoleSettings:
+        _required(environ, "TABLE_NAME", "AUDIT_TABLE")
+        return cls(table_name=environ["TABLE_NAME"], audit_table=environ["AUDIT_TABLE"])
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,78 @@
+// Audit: who changed what, when, in one account (trigger pushes, cancels, redrives, ...),
+// newest first; "Older" pages through it. Read by every role that may see the account.
+
+import { accountPicker, el, route, show, when } from "./dom.js";
+
+const PAGE_SIZE = 25;
+
+export async function renderAudit(main, ctx, account) {
+  const accounts = await ctx.accounts();
+  if (accounts.length === 0) {
+    show(main, el("h1", { tabindex: "-1" }, "Audit"), el("p", {}, "No account is visible to you."));
+    return {};
+  }
+  const current = accounts.find((a) => a.name === account) || accounts[0];
+  ctx.setAccount(current.name);
+  const body = el("tbody", {});
+  const older = el("button", { type: "button", className: "secondary", hidden: true }, "Older");
+  const newest = el("button", { type: "button", className: "secondary", hidden: true }, "Newest");
+  const page = { cursors: [], next: null, signature: "" };
+
+  async function load(cursor) {
+    const data = await ctx.api.get(["audit", current.name], { cursor, limit: PAGE_SIZE });
+    const items = Array.isArray(data.items) ? data.items : [];
+    const signature = items.map((e) => String(e.id)).join(",");
+    page.next = typeof data.next_cursor === "string" && data.next_cursor ? data.next_cursor : null;
+    older.hidden = page.next === null;
+    newest.hidden = page.cursors.length === 0;
+    if (signature === page.signature) return;
+    page.signature = signature;
+    show(body, items.length ? items.map(entryRow) : el("tr", {}, el("td", { colspan: "5" }, "Nothing recorded yet.")));
+  }
+
+  older.addEventListener("click", () => ctx.guard(async () => {
+    page.cursors.push(page.next);
+    await load(page.next);
+  }));
+  newest.addEventListener("click", () => ctx.guard(async () => {
+    page.cursors = [];
+    await load(undefined);
+  }));
+
+  show(
+    main,
+    el("h1", { tabindex: "-1" }, "Audit"),
+    accountPicker(accounts, current.name, (name) => (location.hash = route("audit", name))),
+    el(
+      "div",
+      { className: "table-wrap" },
+      el(
+        "table",
+        { className: "audit", "aria-label": `audit record of ${current.name}` },
+        el("thead", {}, el("tr", {}, ["When", "Who", "Action", "Target", "Detail"].map((h) => el("th", { scope: "col" }, h)))),
+        body,
+      ),
+    ),
+    el("div", { className: "pager" }, newest, older),
+  );
+  await load(undefined);
+  return { refresh: () => (page.cursors.length === 0 ? load(undefined) : undefined) };
+}
+
+function entryRow(entry) {
+  const detail = entry.detail && typeof entry.detail === "object" ? Object.entries(entry.detail) : [];
+  return el(
+    "tr",
+    {},
+    el("td", {}, el("time", { datetime: String(entry.at ?? "") }, when(entry.at))),
+    el("td", {}, String(entry.actor ?? "")),
+    el("td", {}, el("code", {}, String(entry.action ?? ""))),
+    el("td", {}, String(entry.target ?? "")),
+    el("td", {}, detail.map(([key, value]) => el("div", {}, `${key}: ${describe(value)}`))),
+  );
+}
+
+function describe(value) {
+  if (Array.isArray(value)) return value.map((v) => String(v)).join(", ");
+  return value === null || value === undefined ? "–" : String(value);
+}
