@@ -107,6 +107,15 @@ contract-deps: $(TWILIO_SPEC)/node_modules/.installed ## Twilio's OpenAPI spec +
 test-contract: install contract-deps ## requests and test-server answers against Twilio's OpenAPI spec (Prism)
 	$(BIN)/pytest tests/contract
 
+# The console's YAML editor: CodeMirror 6 + yaml + a JSON Schema validator, pinned by
+# tools/console-editor/package-lock.json, bundled into console/vendor/ (committed: neither CI,
+# make test nor the deploy needs Node). Rebuild after changing a version there.
+CONSOLE_EDITOR := tools/console-editor
+.PHONY: console-editor
+
+console-editor: ## rebuild console/vendor/yaml-editor.bundle.js and its LICENSES.txt (npm ci, esbuild)
+	cd $(CONSOLE_EDITOR) && npm ci --ignore-scripts --no-audit --no-fund && node build.mjs
+
 test: install check-requirements contract-deps lint validate-template ## everything CI runs: install, lint, template validation, all tests
 	$(BIN)/pytest
 

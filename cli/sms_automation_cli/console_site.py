@@ -26,6 +26,7 @@ CONTENT_TYPES: Final = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".json": "application/json",
+    ".txt": "text/plain; charset=utf-8",
     ".svg": "image/svg+xml",
     ".ico": "image/x-icon",
 }
