@@ -26,10 +26,12 @@ CONSOLE = ROOT / "console"
 TARGET_GZIP_BYTES = 300 * 1024
 IMPORT = re.compile(r"""^\s*(?:import|export)\b[^;]*?\bfrom\s+["'](\.\.?/[^"']+)["']""", re.M)
 DYNAMIC_IMPORT = re.compile(r"""\bimport\(\s*["'](\.\.?/[^"']+)["']\s*\)""")
-# What the Triggers page loads besides modules: the editor's stylesheet (yaml-editor.js links
-# it) and the trigger file's JSON Schema (fetched for the editor).
+# The Triggers page's modules: its own, the editor's, and the editor's checking worker
+# (`new Worker(new URL(...))`, which the import scan does not see).
+TRIGGERS_PAGE_MODULES = ("js/triggers.js", "js/yaml-editor.js", "js/yaml-check-worker.js")
+# What it loads besides modules: the editor's stylesheet (yaml-editor.js links it) and the
+# trigger file's JSON Schema (fetched for the editor).
 TRIGGERS_PAGE_FILES = ("yaml-editor.css", "schema/triggers.schema.json")
-TRIGGERS_PAGE_MODULES = ("js/triggers.js", "js/yaml-editor.js")
 SAMPLE_CONFIG = (
     b'{"apiUrl": "https://abcdef1234.execute-api.eu-west-1.amazonaws.com", "region": '
     b'"eu-west-1", "userPoolId": "eu-west-1_AbCdEfGhI", "userPoolClientId": '

@@ -14,7 +14,8 @@
 //
 // Keyboard: Tab indents (Shift+Tab dedents); Escape then Tab (or Shift+Tab) leaves the editor;
 // Ctrl+Space suggests fields and values; F8 goes to the next problem.
-// The problems are also listed under the editor, each a button that moves the cursor there,
+// The file is checked in a module worker (yaml-check-worker.js), so a big file never freezes
+// typing. The problems are also listed under the editor, each a button that moves the cursor there,
 // and their count is announced politely.
 
 import {
@@ -88,7 +89,8 @@ export async function loadTriggerSchema(fetchImpl = (url) => fetch(url)) {
 export function mountYamlEditor(element, { text = "", schema = null, label = "Trigger file", onChange } = {}) {
   const id = `yaml-editor-${++editors}`;
   linkStylesheet();
-  const checker = new TriggerSchema(schema);
+  const checker = offThreadChecker(schema);
+  const completer = new TriggerSchema(schema); // completion reads the text only: fast enough here
   let problems = [];
 
   const help = el(
@@ -146,8 +148,8 @@ export function mountYamlEditor(element, { text = "", schema = null, label = "Tr
         keymap.of([...completionKeymap, ...lintKeymap, ...defaultKeymap, ...historyKeymap, indentWithTab]),
         lintGutter(),
         linter(
-          (editor) => {
-            problems = checker.diagnose(editor.state.doc.toString());
+          async (editor) => {
+            problems = await checker.diagnose(editor.state.doc.toString());
             listProblems(problems);
             return problems.map((problem) => ({
               from: problem.from,
@@ -161,7 +163,7 @@ export function mountYamlEditor(element, { text = "", schema = null, label = "Tr
         autocompletion({
           override: [
             (context) => {
-              const found = checker.complete(context.state.doc.toString(), context.pos);
+              const found = completer.complete(context.state.doc.toString(), context.pos);
               // Unasked, suggest only once something is typed, or right after `key: `.
               const unasked = !context.explicit && found?.from === context.pos;
               if (!found || (unasked && !/:\s$/.test(lineBefore(context)))) return null;
@@ -199,7 +201,50 @@ export function mountYamlEditor(element, { text = "", schema = null, label = "Tr
     },
     goTo,
     problems: () => problems.map(({ line, column, message }) => ({ line, column, message })),
-    destroy: () => view.destroy(),
+    destroy() {
+      view.destroy();
+      checker.stop();
+    },
+  };
+}
+
+/**
+ * {diagnose(text) → Promise of problems, stop()}: in a module worker (yaml-check-worker.js),
+ * or on the page if workers are unavailable or the worker fails to start.
+ */
+function offThreadChecker(schema) {
+  const local = new TriggerSchema(schema);
+  const pending = new Map();
+  let worker = null;
+  let next = 0;
+  const fallBack = () => {
+    worker?.terminate();
+    worker = null;
+    for (const [, { text, resolve }] of pending) resolve(local.diagnose(text));
+    pending.clear();
+  };
+  try {
+    worker = new Worker(new URL("./yaml-check-worker.js", import.meta.url), { type: "module" });
+    worker.addEventListener("message", ({ data }) => {
+      pending.get(data.id)?.resolve(data.problems);
+      pending.delete(data.id);
+    });
+    worker.addEventListener("error", fallBack);
+    worker.addEventListener("messageerror", fallBack);
+    worker.postMessage({ schema });
+  } catch {
+    worker = null;
+  }
+  return {
+    diagnose(text) {
+      if (!worker) return Promise.resolve(local.diagnose(text));
+      const id = ++next;
+      return new Promise((resolve) => {
+        pending.set(id, { text, resolve });
+        worker.postMessage({ id, text });
+      });
+    },
+    stop: () => worker?.terminate(),
   };
 }
 

@@ -69,6 +69,7 @@ export class TriggerSchema {
   constructor(schema) {
     this.root = schema;
     this.validators = new Map();
+    this.shallows = new Map();
   }
 
   // ---- the schema ------------------------------------------------------------------------
@@ -143,22 +144,37 @@ export class TriggerSchema {
     node = this.resolve(node);
     if (node === true || node === undefined || node === null) return [];
     if (node === false) return [{ path, at: "key", message: "is not allowed here" }];
-    const result = this.validator(node).validate(value);
-    if (result.valid) return [];
-    if (node.oneOf || node.anyOf) return this.explainChoice(value, node, path);
-    const problems = [];
-    if (isObject(value)) problems.push(...this.explainObject(value, node, path));
-    else if (Array.isArray(value) && node.items) {
-      value.forEach((item, index) => problems.push(...this.explain(item, node.items, [...path, index])));
+    if (node.oneOf || node.anyOf) {
+      const branch = this.narrow(value, node);
+      if (branch) return this.explain(value, branch, path);
+      return this.validator(node).validate(value).valid ? [] : this.explainChoice(value, node, path);
     }
-    if (problems.length) return problems;
-    const [first] = result.errors.filter((error) => !CONTAINERS.has(error.keyword));
-    return [{ path, at: "value", message: this.say(first, node, value) }];
+    // The node's own keywords first (type, const, pattern, lengths...), then each part once:
+    // each value is validated at its own level only, so a long file costs its size, not its
+    // size times its depth.
+    const own = this.validator(this.shallow(node)).validate(value);
+    if (!own.valid) {
+      const [first] = own.errors.filter((error) => !CONTAINERS.has(error.keyword));
+      return [{ path, at: "value", message: this.say(first, node, value) }];
+    }
+    if (isObject(value)) return this.explainObject(value, node, path);
+    if (Array.isArray(value) && node.items) {
+      return value.flatMap((item, index) => this.explain(item, node.items, [...path, index]));
+    }
+    return [];
+  }
+
+  /** The node without the keywords about its parts (explain checks those part by part). */
+  shallow(node) {
+    let shallow = this.shallows.get(node);
+    if (!shallow) {
+      shallow = Object.fromEntries(Object.entries(node).filter(([keyword]) => !PARTS.has(keyword)));
+      this.shallows.set(node, shallow);
+    }
+    return shallow;
   }
 
   explainChoice(value, node, path) {
-    const branch = this.narrow(value, node);
-    if (branch) return this.explain(value, branch, path);
     const discriminator = node.discriminator;
     if (discriminator && isObject(value)) {
       const key = discriminator.propertyName;
@@ -358,6 +374,8 @@ export class TriggerSchema {
   }
 }
 
+// The keywords about an object's or a list's parts, checked by explain() part by part.
+const PARTS = new Set(["properties", "required", "additionalProperties", "items", "prefixItems", "patternProperties"]);
 // cfworker's errors that only say "a part below failed" (the part's own error follows).
 const CONTAINERS = new Set([
   "properties", "items", "$ref", "allOf", "anyOf", "oneOf", "additionalProperties", "false", "if", "then", "else",

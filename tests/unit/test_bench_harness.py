@@ -77,7 +77,8 @@ def test_the_console_first_load_counts_every_file_the_page_fetches() -> None:
     served = {p for p in served if "." in p.rsplit("/", 1)[-1]}
     # Only the Triggers page loads the YAML editor (by dynamic import), its stylesheet and the
     # schema; the licenses are never fetched. Every other file is in the inbox's first load.
-    editor = {"js/yaml-editor.js", "js/yaml-schema.js", "vendor/yaml-editor.bundle.js"}
+    editor = {"js/yaml-editor.js", "js/yaml-schema.js", "js/yaml-check-worker.js"}
+    editor |= {"vendor/yaml-editor.bundle.js"}
     triggers_only = editor | {"yaml-editor.css", "schema/triggers.schema.json"}
     assert loaded == served - triggers_only - {"vendor/LICENSES.txt"} | {"config.json"}
     assert result["requests"] == len(loaded)

@@ -65,6 +65,16 @@ document.body.dataset.ready = "yes";
 """
 
 
+# The worker answers under the policy (a module worker from 'self'; an error would reject).
+WORKER_ROUND_TRIP = """(text) => new Promise((resolve, reject) => {
+  const worker = new Worker("js/yaml-check-worker.js", { type: "module" });
+  worker.onmessage = (event) => { resolve(event.data); worker.terminate(); };
+  worker.onerror = (event) => reject(new Error(event.message || "the worker failed"));
+  worker.postMessage({ schema: window.schema });
+  worker.postMessage({ id: 1, text });
+})"""
+
+
 class _Handler(SimpleHTTPRequestHandler):
     policy = ""
 
@@ -142,6 +152,13 @@ def test_the_editor_renders_with_its_styles_under_the_csp(editor_page: Any) -> N
     content = page.locator(".cm-content")
     assert content.get_attribute("aria-label") == "Trigger file"
     assert page.evaluate("editor.getText()") == VALID
+    # The file is checked in the module worker (not on the page's thread).
+    fetched = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    assert any(name.endswith("/js/yaml-check-worker.js") for name in fetched)
+    answer = page.evaluate(WORKER_ROUND_TRIP, "version: 2\n")
+    assert [(p["line"], p["column"], p["message"]) for p in answer["problems"]] == [
+        (1, 10, "must be 1")
+    ]
     page.locator(".yaml-problems-count").filter(has_text="No problems found.").wait_for()
 
 
@@ -283,3 +300,19 @@ def test_the_checker_agrees_with_the_server_on_the_examples(editor_page: Any) ->
             [path.read_text()],
         )
         assert found == [], path
+
+
+def test_without_workers_the_page_checks_the_file_itself(editor_page: Any) -> None:
+    editor_page.evaluate(
+        """async () => {
+          const { mountYamlEditor } = await import("./js/yaml-editor.js");
+          window.Worker = undefined;
+          const host = document.createElement("div");
+          host.id = "second";
+          document.body.append(host);
+          mountYamlEditor(host, { text: "version: 2\\n", schema: window.schema });
+        }"""
+    )
+    problem = editor_page.locator("#second .yaml-problems li button")
+    problem.first.wait_for()
+    assert problem.all_inner_texts() == ["Line 1, column 10: must be 1"]
