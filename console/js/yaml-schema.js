@@ -320,7 +320,11 @@ export class TriggerSchema {
         else if (branch.properties) objects.push(branch);
       }
     }
-    return objects;
+    // The shapes that have every key already written (a condition with `field:` is a field
+    // condition, not an `all:` group); if none has them all, every shape.
+    const keys = Object.keys(siblings);
+    const fitting = objects.filter((object) => keys.every((key) => key in object.properties));
+    return fitting.length ? fitting : objects;
   }
 
   /**

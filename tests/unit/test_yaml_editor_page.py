@@ -316,3 +316,39 @@ def test_without_workers_the_page_checks_the_file_itself(editor_page: Any) -> No
     problem = editor_page.locator("#second .yaml-problems li button")
     problem.first.wait_for()
     assert problem.all_inner_texts() == ["Line 1, column 10: must be 1"]
+
+
+COMPLETIONS = [
+    # (text up to the cursor, text after it, offered (subset), not offered)
+    ("version: 1\ntr", "", {"triggers", "automations"}, {"version"}),
+    (
+        "version: 1\ntriggers:\n  - name: t\n    when:\n      field: Body\n      ",
+        "",
+        {"equals", "contains", "regex", "is_blank"},
+        {"all", "any", "field"},  # a field condition, and `field` is written already
+    ),
+    (
+        "version: 1\ntriggers:\n  - name: t\n    actions:\n      - type: if\n        then:\n"
+        "          - type: send_sms\n            ",
+        "\n        else: []\n",
+        {"body", "to", "media_urls"},
+        {"type", "prompt", "condition"},  # the inner send_sms, not the outer if
+    ),
+    (
+        "version: 1\ntriggers:\n  - name: t\n    enabled: ",
+        "",
+        {"true", "false"},
+        set(),
+    ),
+]
+
+
+def test_completion_follows_the_structure_around_the_cursor(editor_page: Any) -> None:
+    for before, after, offered, absent in COMPLETIONS:
+        labels = editor_page.evaluate(
+            "([before, after]) => new schemaModule.TriggerSchema(window.schema)"
+            ".complete(before + after, before.length)?.options.map(o => o.label) ?? []",
+            [before, after],
+        )
+        assert offered <= set(labels), (before, labels)
+        assert not absent & set(labels), (before, labels)
