@@ -28,13 +28,22 @@ from sms_automation.triggers.model import ACTION_TYPES, OPERATORS, TriggerSet
 from sms_automation.triggers.patterns import PATTERN_BUDGET_CONTEXT, PatternBudget
 
 MAX_FILE_BYTES = 1_048_576
+MAX_DEPTH = 64
+"""Deepest nesting of YAML collections a file may use (a real trigger file uses about 20)."""
+MAX_VALUES = 1_000_000
+"""Most values (scalars, lists, mappings) a file may expand to, aliases counted each time
+they are used: a file of ``MAX_FILE_BYTES`` without aliases stays below it, while a
+"billion laughs" file (aliases of aliases) is refused before anything walks its expansion."""
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
     file: str
     line: int
+    """1-based; 0: the whole file (it cannot be read, or is too large)."""
     message: str
+    column: int = 0
+    """1-based column of the YAML node (or key) the problem points at; 0: not known."""
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
@@ -105,7 +114,38 @@ _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
 class TriggerYamlLoader(yaml.SafeLoader):
-    """PyYAML's safe loader with YAML 1.2 core-schema booleans and numbers, and no dates."""
+    """PyYAML's safe loader with YAML 1.2 core-schema booleans and numbers, and no dates;
+    bounded: at most ``MAX_DEPTH`` levels of nesting and ``MAX_VALUES`` values once aliases
+    are expanded (``yaml.composer.ComposerError`` beyond, at the node that went over)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._values: dict[int, int] = {}  # id(node) -> values it expands to (nodes stay alive)
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        if self._depth >= MAX_DEPTH:
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(
+                None, None, f"nested deeper than {MAX_DEPTH} levels", mark
+            )
+        self._depth += 1
+        try:
+            node: yaml.Node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        values = self._values.get(id(node))
+        if values is None:  # composed just now (an alias gives back a node already counted)
+            values = 1 + sum(self._values[id(child)] for child in _children(node))
+            self._values[id(node)] = values
+        if values > MAX_VALUES:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"expands to more than {MAX_VALUES:,} values (aliases of aliases?)",
+                node.start_mark,
+            )
+        return node
 
     yaml_implicit_resolvers = {  # noqa: RUF012 (PyYAML reads it from the class)
         first: [
@@ -130,6 +170,15 @@ TriggerYamlLoader.add_implicit_resolver(
 )
 
 
+def _children(node: yaml.Node) -> Iterator[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        yield from node.value
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield key
+            yield value
+
+
 def _read_yaml(text: str, filename: str) -> tuple[yaml.Node, Any]:
     loader = TriggerYamlLoader(text)
     try:
@@ -141,14 +190,19 @@ def _read_yaml(text: str, filename: str) -> tuple[yaml.Node, Any]:
         duplicates = list(_duplicate_keys(root))
         if duplicates:
             raise TriggerFileError(
-                [Problem(filename, line, message) for line, message in duplicates]
+                [
+                    Problem(filename, mark.line + 1, message, mark.column + 1)
+                    for mark, message in duplicates
+                ]
             )
         data = loader.construct_document(root)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else 0
+        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         problem = " ".join(part for part in (error.context, error.problem) if part)
-        raise TriggerFileError([Problem(filename, line, f"not valid YAML: {problem}")]) from None
+        raise TriggerFileError(
+            [Problem(filename, line, f"not valid YAML: {problem}", column)]
+        ) from None
     except yaml.YAMLError as error:
         raise TriggerFileError([Problem(filename, 0, f"not valid YAML: {error}")]) from None
     finally:
@@ -160,14 +214,15 @@ def _read_yaml(text: str, filename: str) -> tuple[yaml.Node, Any]:
     return root, data
 
 
-def _duplicate_keys(node: yaml.Node) -> Iterator[tuple[int, str]]:
+def _duplicate_keys(node: yaml.Node) -> Iterator[tuple[yaml.Mark, str]]:
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode):
                 line = key.start_mark.line + 1
                 if key.value in seen:
-                    yield line, f"duplicate key {key.value!r} (first on line {seen[key.value]})"
+                    message = f"duplicate key {key.value!r} (first on line {seen[key.value]})"
+                    yield key.start_mark, message
                 seen.setdefault(key.value, line)
             yield from _duplicate_keys(value)
     elif isinstance(node, yaml.SequenceNode):
@@ -175,23 +230,27 @@ def _duplicate_keys(node: yaml.Node) -> Iterator[tuple[int, str]]:
             yield from _duplicate_keys(item)
 
 
-def _line_of(root: yaml.Node, loc: tuple[int | str, ...], *, key_line: bool) -> int:
-    """The line of the deepest node ``loc`` reaches (skipping pydantic's union tags)."""
+def position_of(
+    root: yaml.Node, loc: tuple[int | str, ...], *, key: bool = False
+) -> tuple[int, int]:
+    """The line and column (1-based) of the deepest node pydantic's error path ``loc``
+    reaches, skipping its union tags (``send_sms``, ``function-after[...]``, which are not in
+    the file); ``key``: the key of the last mapping entry reached rather than its value."""
     node = root
-    line = root.start_mark.line + 1
+    mark = root.start_mark
     for element in loc:
         if isinstance(node, yaml.MappingNode):
             entry = next((pair for pair in node.value if pair[0].value == element), None)
             if entry is None:
                 continue  # a union tag, or a missing key: stay on this mapping
-            line = (entry[0] if key_line else entry[1]).start_mark.line + 1
+            mark = (entry[0] if key else entry[1]).start_mark
             node = entry[1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(element, int):
             if not 0 <= element < len(node.value):
                 break
             node = node.value[element]
-            line = node.start_mark.line + 1
-    return line
+            mark = node.start_mark
+    return mark.line + 1, mark.column + 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,7 +263,7 @@ def _problem(filename: str, root: yaml.Node, data: Any, detail: ErrorDetails) ->
     kind = detail["type"]
     context, field_path = _describe(data, loc, absent_last=kind == "missing")
     last = str(loc[-1]) if loc else ""
-    line = _line_of(root, loc, key_line=kind == "extra_forbidden")
+    line, column = position_of(root, loc, key=kind == "extra_forbidden")
     if kind == "extra_forbidden":
         field_path = field_path[:-1]
         message = f"unknown field {last!r}{_suggestion(last, _KNOWN_KEYS)}"
@@ -213,13 +272,13 @@ def _problem(filename: str, root: yaml.Node, data: Any, detail: ErrorDetails) ->
         message = f"missing required field {last!r}"
     elif kind in ("union_tag_invalid", "union_tag_not_found"):
         message = _union_message(detail)
-        line = _line_of(root, (*loc, "type"), key_line=False)
+        line, column = position_of(root, (*loc, "type"))
     else:
         message = detail["msg"].removeprefix("Value error, ")
         if kind == "string_type" and isinstance(detail["input"], bool | int | float):
             message += f" (got {detail['input']!r}: quote the value in YAML)"
     where = [*context, ".".join(field_path)] if field_path else context
-    return Problem(filename, line, ": ".join([*filter(None, where), message]))
+    return Problem(filename, line, ": ".join([*filter(None, where), message]), column)
 
 
 def _union_message(detail: ErrorDetails) -> str:
