@@ -16,34 +16,24 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Mapping
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sms_automation.conversations.dry_run import (
-    DRY_RUN_MESSAGE_SID,
-    ConversationDryRun,
-    ScriptedReply,
-    dry_run_with_replies,
+from sms_automation.conversations import dry_run_report
+from sms_automation.conversations.dry_run import ConversationDryRun
+from sms_automation.conversations.dry_run_report import (
+    described_message,
+    dry_run_json,
+    opt_out_keyword,
 )
-from sms_automation.opt_out import Keyword, keyword_of
 from sms_automation.triggers import (
     AccountSettings,
     Engine,
-    Evaluation,
     TriggerFileError,
     TriggerSet,
     json_schema,
     load_trigger_file,
 )
-from sms_automation.triggers.plan import (
-    MakeCall,
-    SendSms,
-    Step,
-    StepOutcome,
-    WaitForReply,
-    step_as_dict,
-)
-from sms_automation.triggers.variables import VarValue, to_text
+from sms_automation.triggers.variables import VarValue
 from sms_automation.webhooks.inbound_message import thinkautomation_text
 from sms_automation_cli import trigger_versions
 from sms_automation_cli.argtypes import time_zone_name
@@ -169,40 +159,17 @@ def dry_run(
     *,
     automation: str | None = None,
 ) -> ConversationDryRun:
-    """The message (or the automation's run) evaluated with nothing performed, through its
-    conversations with ``--reply``'s replies. An opt-out keyword is evaluated as the processor
-    evaluates it: against the triggers with ``on_opt_out`` only."""
-    opt_out = automation is None and opt_out_keyword(message) is not None
-
-    def evaluate(outcomes: Mapping[str, StepOutcome]) -> Evaluation:
-        return engine.dry_run(
-            message,
-            now=now,
-            account=account,
-            outcomes=outcomes,
-            automation=automation,
-            opt_out=opt_out,
-        )
-
-    return dry_run_with_replies(evaluate, args.replies, account=account.name, now=now)
-
-
-def opt_out_keyword(message: Mapping[str, VarValue]) -> str | None:
-    """The opt-out word a described message is (Twilio's keywords or its ``OptOutType``), as
-    the processor decides it before any trigger; ``None`` for any other message."""
-    found = keyword_of(str(message.get("Body") or ""), _text_or_none(message.get("OptOutType")))
-    return found[1] if found is not None and found[0] is Keyword.OPT_OUT else None
-
-
-def _text_or_none(value: VarValue | None) -> str | None:
-    return None if value is None else str(value)
+    """``dry_run_report.dry_run`` with ``--reply``'s replies."""
+    return dry_run_report.dry_run(
+        engine, message, args.replies, account, now, automation=automation
+    )
 
 
 def print_dry_run(result: ConversationDryRun, *, as_json: bool) -> int:
     if as_json:
         print(json.dumps(dry_run_json(result), indent=2, ensure_ascii=False))
     else:
-        print(dry_run_report(result))
+        print(dry_run_report.dry_run_report(result))
     return 0
 
 
@@ -248,114 +215,12 @@ def parse_now(value: str | None, zone: ZoneInfo) -> dt.datetime:
 
 
 def _message(args: argparse.Namespace) -> dict[str, str]:
-    message: dict[str, str] = {
-        "MessageSid": DRY_RUN_MESSAGE_SID,
-        "SmsMessageSid": DRY_RUN_MESSAGE_SID,
-        "SmsSid": DRY_RUN_MESSAGE_SID,
-        "SmsStatus": "received",
-        "ApiVersion": "2010-04-01",
-        "From": args.sender,
-        "To": args.receiver,
-        "Body": args.body,
-        "NumSegments": "1",
-        "NumMedia": str(len(args.media_url)),
-    }
-    for index, url in enumerate(args.media_url):
-        message[f"MediaUrl{index}"] = url
+    fields: list[tuple[str, str]] = []
     for assignment in args.field:
         name, separator, value = assignment.partition("=")
         if not separator or not name:
             raise ValueError(f"--field {assignment!r}: write NAME=VALUE")
-        message[name] = value
-    return message
-
-
-def dry_run_report(result: ConversationDryRun) -> str:
-    evaluation = result.evaluation
-    lines = [f"status: {evaluation.status}"]
-    if evaluation.matched:
-        lines.append(f"matched: {', '.join(evaluation.matched)}")
-    else:
-        lines.append("matched: no trigger")
-    if evaluation.variables:
-        lines.append("variables:")
-        lines += [f"  {name} = {to_text(value)!r}" for name, value in evaluation.variables.items()]
-    lines.append(
-        "actions it would run (dry run: nothing is sent):" if evaluation.plan else "actions: none"
+        fields.append((name, value))
+    return described_message(
+        args.sender, args.receiver, args.body, media_urls=args.media_url, fields=fields
     )
-    for number, step in enumerate(evaluation.plan, start=1):
-        lines.append(f"  {number}. [{step.step_id}] {_describe_step(step)}")
-    if result.replies:
-        lines.append("replies (dry run):")
-        lines += [f"  [{reply.conversation}] {_describe_reply(reply)}" for reply in result.replies]
-    if evaluation.paused_at:
-        waiting = isinstance(evaluation.plan[-1], WaitForReply) if evaluation.plan else False
-        hint = " (waiting for a reply; --reply TEXT answers it)" if waiting else ""
-        lines.append(f"paused at: {evaluation.paused_at}{hint}")
-    for diagnostic in evaluation.diagnostics:
-        lines.append(str(diagnostic))
-    lines += [
-        f"warning: reply {body!r} not used: no conversation was left to answer"
-        for body in result.unused
-    ]
-    return "\n".join(lines)
-
-
-def _describe_reply(reply: ScriptedReply) -> str:
-    verdict = [] if reply.valid else ["not an expected answer"]
-    if reply.outcome is not None:
-        verdict.append(reply.outcome)
-    if reply.reprompt is not None:
-        verdict.append(f"reprompt: {reply.reprompt!r}")
-    return f"{reply.body!r}: {'; '.join(verdict)}"
-
-
-def _describe_step(step: Step) -> str:
-    if isinstance(step, SendSms):
-        sender = step.from_ or f"messaging service {step.messaging_service_sid}"
-        media = f" media={list(step.media_urls)}" if step.media_urls else ""
-        return f"send_sms to {step.to} from {sender}: {step.body!r}{media}"
-    if isinstance(step, MakeCall):
-        return f"make_call to {step.to} from {step.from_}: {step.twiml}"
-    if isinstance(step, WaitForReply):
-        prompt = f"prompt {step.prompt!r}" if step.prompt is not None else "no prompt"
-        return f"wait_for_reply for {step.to} on {step.from_}: {prompt}"
-    details = {
-        k: v for k, v in step_as_dict(step).items() if k not in ("step_id", "trigger", "kind")
-    }
-    return f"{step.kind} {json.dumps(details, ensure_ascii=False)}"
-
-
-def dry_run_json(result: ConversationDryRun) -> dict[str, Any]:
-    evaluation = result.evaluation
-    return {
-        "status": str(evaluation.status),
-        "matched": list(evaluation.matched),
-        "variables": evaluation.variables,
-        "steps": [
-            {**step_as_dict(record.step), "outcome": str(record.outcome.status)}
-            for record in evaluation.steps
-        ],
-        "paused_at": evaluation.paused_at,
-        "diagnostics": [
-            {
-                "severity": d.severity,
-                "message": d.message,
-                "trigger": d.trigger,
-                "step_id": d.step_id,
-            }
-            for d in evaluation.diagnostics
-        ],
-        "trigger_set_fingerprint": evaluation.trigger_set_fingerprint,
-        "replies": [
-            {
-                "conversation": reply.conversation,
-                "body": reply.body,
-                "valid": reply.valid,
-                "reprompt": reply.reprompt,
-                "outcome": reply.outcome,
-            }
-            for reply in result.replies
-        ],
-        "unused_replies": list(result.unused),
-    }
