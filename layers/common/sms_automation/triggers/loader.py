@@ -123,17 +123,19 @@ class TriggerYamlLoader(yaml.SafeLoader):
         self._depth = 0
         self._values: dict[int, int] = {}  # id(node) -> values it expands to (nodes stay alive)
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         if self._depth >= MAX_DEPTH:
-            mark = self.peek_event().start_mark
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
             raise yaml.composer.ComposerError(
                 None, None, f"nested deeper than {MAX_DEPTH} levels", mark
             )
         self._depth += 1
         try:
-            node: yaml.Node = super().compose_node(parent, index)
+            node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
+        if node is None:
+            return None
         values = self._values.get(id(node))
         if values is None:  # composed just now (an alias gives back a node already counted)
             values = 1 + sum(self._values[id(child)] for child in _children(node))
