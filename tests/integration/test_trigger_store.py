@@ -217,6 +217,25 @@ def test_trigger_store_rollback_makes_an_old_text_current_as_a_new_version(table
         store.rollback("acme", 9, NOW)
 
 
+def test_trigger_store_refuses_a_push_or_rollback_edited_from_an_older_version(table: str) -> None:
+    store = store_for(table)
+    fingerprint = compile_triggers(parse_trigger_text(FIRST)).fingerprint
+    assert (
+        store.push("acme", FIRST, fingerprint, NOW, expected_version=0, pushed_by="ann@x.org") == 1
+    )
+    push_text(store, SECOND)
+
+    with pytest.raises(ConcurrentTriggerChange):
+        store.push("acme", FIRST, fingerprint, NOW, expected_version=1)
+    with pytest.raises(ConcurrentTriggerChange):
+        store.rollback("acme", 1, NOW, expected_version=1)
+    assert store.current_version("acme") == 2
+
+    assert store.rollback("acme", 1, NOW, expected_version=2, pushed_by="bo@x.org") == 3
+    who = {info.version: info.pushed_by for info in store.list_versions("acme")}
+    assert who == {3: "bo@x.org", 2: None, 1: "ann@x.org"}
+
+
 # --- the CLI ----------------------------------------------------------------------------------
 
 

@@ -70,8 +70,12 @@ class InMemoryTriggerFiles:
         pushed_at: datetime,
         *,
         trigger_names: Sequence[str] = (),
+        expected_version: int | None = None,
+        pushed_by: str | None = None,
     ) -> int:
         versions = self.versions.setdefault(account, [])
+        if expected_version is not None and expected_version != len(versions):
+            raise ValueError(f"version {len(versions)} is current, not {expected_version}")
         stored = StoredFile(
             len(versions) + 1, fingerprint, source_text, tuple(trigger_names), pushed_at
         )

@@ -78,6 +78,7 @@ class TriggerVersionInfo:
     pushed_at: str  # ISO-8601 UTC
     source_bytes: int
     restored_from: int | None = None  # set when a rollback made this version
+    pushed_by: str | None = None  # who (a console user's e-mail); None: the CLI, or not known
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,11 +129,14 @@ def version_to_item(stored: StoredTriggerSet) -> dict[str, AttributeValueTypeDef
     }
     if info.restored_from is not None:
         item["restored_from"] = {"N": str(info.restored_from)}
+    if info.pushed_by is not None:
+        item["pushed_by"] = {"S": info.pushed_by}
     return item
 
 
 def info_from_item(item: Mapping[str, AttributeValueTypeDef]) -> TriggerVersionInfo:
     restored = item.get("restored_from")
+    pushed_by = item.get("pushed_by")
     return TriggerVersionInfo(
         account=item["account"]["S"],
         version=int(item["version"]["N"]),
@@ -141,6 +145,7 @@ def info_from_item(item: Mapping[str, AttributeValueTypeDef]) -> TriggerVersionI
         pushed_at=item["pushed_at"]["S"],
         source_bytes=int(item["source_bytes"]["N"]),
         restored_from=int(restored["N"]) if restored else None,
+        pushed_by=pushed_by["S"] if pushed_by else None,
     )
 
 
@@ -178,11 +183,15 @@ class DynamoTriggerStore:
         pushed_at: datetime,
         *,
         trigger_names: Sequence[str] = (),
+        expected_version: int | None = None,
+        pushed_by: str | None = None,
     ) -> int:
         """Store ``source_text`` as the account's new current version and return its number.
 
         Validate the text first (``triggers.parse_trigger_text``): the store keeps what it is
-        given. Raises ``TriggerSourceTooLarge`` and ``ConcurrentTriggerChange``.
+        given. ``expected_version``: the version the text was edited from (0: none yet); when
+        another is current, nothing is stored. Raises ``TriggerSourceTooLarge`` and
+        ``ConcurrentTriggerChange``.
         """
         return self._append(
             account,
@@ -191,12 +200,22 @@ class DynamoTriggerStore:
             pushed_at=pushed_at,
             trigger_names=trigger_names,
             restored_from=None,
+            expected_version=expected_version,
+            pushed_by=pushed_by,
         )
 
-    def rollback(self, account: str, version: int, pushed_at: datetime) -> int:
+    def rollback(
+        self,
+        account: str,
+        version: int,
+        pushed_at: datetime,
+        *,
+        expected_version: int | None = None,
+        pushed_by: str | None = None,
+    ) -> int:
         """Make version ``version``'s text current again, as a new version; returns its number.
 
-        Raises ``TriggerVersionNotFound`` and ``ConcurrentTriggerChange``.
+        Raises ``TriggerVersionNotFound`` and ``ConcurrentTriggerChange`` (as ``push``).
         """
         old = self.version(account, version)
         if old is None:
@@ -208,6 +227,8 @@ class DynamoTriggerStore:
             pushed_at=pushed_at,
             trigger_names=old.info.trigger_names,
             restored_from=version,
+            expected_version=expected_version,
+            pushed_by=pushed_by,
         )
 
     def current_version(self, account: str) -> int | None:
@@ -253,7 +274,7 @@ class DynamoTriggerStore:
             },
             ProjectionExpression=(
                 "#account, #version, fingerprint, trigger_names, pushed_at, source_bytes, "
-                "restored_from"
+                "restored_from, pushed_by"
             ),
             ScanIndexForward=False,
             ConsistentRead=True,
@@ -269,9 +290,13 @@ class DynamoTriggerStore:
         pushed_at: datetime,
         trigger_names: Sequence[str],
         restored_from: int | None,
+        expected_version: int | None,
+        pushed_by: str | None,
     ) -> int:
         check_source_size(source)
         expected = self.current_version(account)
+        if expected_version is not None and (expected or 0) != expected_version:
+            raise ConcurrentTriggerChange(account, expected_version)
         number = (expected or 0) + 1
         stored = StoredTriggerSet(
             info=TriggerVersionInfo(
@@ -282,6 +307,7 @@ class DynamoTriggerStore:
                 pushed_at=utc_timestamp(pushed_at),
                 source_bytes=source_size(source),
                 restored_from=restored_from,
+                pushed_by=pushed_by,
             ),
             source=source,
         )
