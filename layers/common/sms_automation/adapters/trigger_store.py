@@ -26,45 +26,29 @@ from botocore.exceptions import ClientError
 from sms_automation import keys
 from sms_automation.adapters.dynamo_json import key_attributes
 from sms_automation.edge.timestamps import utc_timestamp
+from sms_automation.triggers.versions import (
+    MAX_SOURCE_BYTES,
+    ConcurrentTriggerChange,
+    TriggerSourceTooLarge,
+    TriggerVersionNotFound,
+)
+
+__all__ = [
+    "MAX_SOURCE_BYTES",
+    "ConcurrentTriggerChange",
+    "DynamoTriggerStore",
+    "KeptTriggerVersions",
+    "StoredTriggerSet",
+    "TriggerSourceTooLarge",
+    "TriggerVersionInfo",
+    "TriggerVersionNotFound",
+]
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
 
-MAX_SOURCE_BYTES: Final = 300 * 1024
-"""Largest trigger file stored (UTF-8 bytes): the version item must stay well under DynamoDB's
-400 KB item limit with its other attributes."""
-
 _CONCURRENCY_REASONS: Final = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
-
-
-class TriggerSourceTooLarge(ValueError):
-    def __init__(self, size: int) -> None:
-        super().__init__(
-            f"the trigger file is {size} bytes; at most {MAX_SOURCE_BYTES} bytes can be stored "
-            "(DynamoDB items are limited to 400 KB): split long texts or remove unused triggers"
-        )
-        self.size = size
-
-
-class TriggerVersionNotFound(LookupError):
-    def __init__(self, account: str, version: int) -> None:
-        super().__init__(f"account {account!r} has no trigger set version {version}")
-        self.account = account
-        self.version = version
-
-
-class ConcurrentTriggerChange(Exception):
-    """Another push or rollback made a new version current between our read and our write."""
-
-    def __init__(self, account: str, expected_version: int) -> None:
-        super().__init__(
-            f"the triggers of {account!r} changed while this push ran (version "
-            f"{expected_version} was current when it started); nothing was stored: "
-            "look at the new current version and push again"
-        )
-        self.account = account
-        self.expected_version = expected_version
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,6 @@
-"""What is built from a stored trigger-file version, kept per (account, version).
+"""Stored trigger-file versions: what refuses a push or a rollback (too large, a version
+that does not exist, another push made current meanwhile: raised by the store adapter,
+``adapters.trigger_store``), and what is built from a version, kept per (account, version).
 
 A pushed version's text never changes, so whatever is derived from it (the parsed file, the
 compiled engine) can be kept for the life of a warm Lambda. Parsing and compiling are
@@ -18,13 +20,46 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 if TYPE_CHECKING:
     from sms_automation.triggers.engine import Engine
     from sms_automation.triggers.model import TriggerSet
 
 CACHE_SIZE = 32
+
+MAX_SOURCE_BYTES: Final = 300 * 1024
+"""Largest trigger file stored (UTF-8 bytes): the version item must stay well under DynamoDB's
+400 KB item limit with its other attributes."""
+
+
+class TriggerSourceTooLarge(ValueError):
+    def __init__(self, size: int) -> None:
+        super().__init__(
+            f"the trigger file is {size} bytes; at most {MAX_SOURCE_BYTES} bytes can be stored "
+            "(DynamoDB items are limited to 400 KB): split long texts or remove unused triggers"
+        )
+        self.size = size
+
+
+class TriggerVersionNotFound(LookupError):
+    def __init__(self, account: str, version: int) -> None:
+        super().__init__(f"account {account!r} has no trigger set version {version}")
+        self.account = account
+        self.version = version
+
+
+class ConcurrentTriggerChange(Exception):
+    """Another push or rollback made a new version current between our read and our write."""
+
+    def __init__(self, account: str, expected_version: int) -> None:
+        super().__init__(
+            f"the triggers of {account!r} changed while this push ran (version "
+            f"{expected_version} was current when it started); nothing was stored: "
+            "look at the new current version and push again"
+        )
+        self.account = account
+        self.expected_version = expected_version
 
 
 class StoredTriggers(Protocol):
