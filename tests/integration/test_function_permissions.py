@@ -17,6 +17,7 @@ record to its retry queue, and the replay of it, run in the exactly-once world.
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -43,7 +44,7 @@ from tests.support.aws import (
     hook_every_client,
 )
 from tests.support.conversation_world import ALICE, BOB, HANDLER_MODULES, OUR_NUMBER, World
-from tests.support.events import signed_webhook_event
+from tests.support.events import console_api_event, signed_webhook_event
 from tests.support.exactly_once_world import SMS_SID, running_world
 from tests.support.stepfunctions import wait_until
 from tests.support.template import role_policy
@@ -355,7 +356,8 @@ def test_the_console_api_makes_only_the_calls_its_role_grants(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every console route over an answered conversation (the table, gsi1 and the items behind
-    it), against ConsoleApiFunction's read-only role; a role without gsi1 would be refused."""
+    it), and the Triggers page's (a dry run, a push and a rollback: puts in a transaction),
+    against ConsoleApiFunction's role; a role without gsi1 would be refused."""
     import copy
 
     from functions.console_api import handler as console
@@ -376,11 +378,16 @@ def test_the_console_api_makes_only_the_calls_its_role_grants(
             assert console_call(route, "[viewer]", account="acme", **path)["statusCode"] == 200
         assert console_call("/console/api/accounts", "[admin]")["statusCode"] == 200
         assert console_call("/console/api/audit/{account}", account="acme")["statusCode"] == 200
+        for route, body, method in triggers_page_calls(book):
+            event = console_api_event(route, {"account": "acme"}, groups="[admin]",
+                                      method=method, body=json.dumps(body))  # fmt: skip
+            answer = console.lambda_handler(event, FakeLambdaContext())
+            assert answer["statusCode"] == 200, answer["body"]
     clear_cached_dependencies(console)
     made = calls.of("ConsoleApiFunction")
     names = {"AppTable": world.table, "AuditTable": "audit-test"}
     assert {c.action for c in made} == {"dynamodb:BatchGetItem", "dynamodb:GetItem",
-                                        "dynamodb:Query"}  # fmt: skip
+                                        "dynamodb:Query", "dynamodb:PutItem"}  # fmt: skip
     assert role_policy("ConsoleApiFunction", stack_name=STACK_NAME, names=names).denied(made) == []
     template = copy.deepcopy(load_template())
     [statement] = template["Resources"]["ConsoleApiFunction"]["Properties"]["Policies"][0][
@@ -390,3 +397,16 @@ def test_the_console_api_makes_only_the_calls_its_role_grants(
     table_only = role_policy("ConsoleApiFunction", stack_name=STACK_NAME, names=names,
                              template=template)  # fmt: skip
     assert table_only.denied(made), "the listings query gsi1: a role without it is refused"
+
+
+def triggers_page_calls(message_sid: str) -> list[tuple[str, dict[str, object], str]]:
+    """The Triggers page's writing and testing calls: a dry run, a push and a rollback."""
+    from tests.integration.test_console_api import TRIGGERS as CONSOLE_TRIGGERS
+
+    base = "/console/api/accounts/{account}/triggers"
+    edited = yaml.safe_dump(CONSOLE_TRIGGERS).replace("Hi there", "Hello again")
+    return [
+        (f"{base}/test", {"message": {"sid": message_sid}, "text": edited}, "POST"),
+        (base, {"text": edited, "expected_version": 1}, "PUT"),
+        (f"{base}/rollback", {"version": 1, "expected_version": 2}, "POST"),
+    ]

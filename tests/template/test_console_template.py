@@ -67,10 +67,12 @@ def test_the_pool_admits_only_invited_users_and_the_client_keeps_no_secret(
     assert groups == {"viewer", "operator", "admin"}
 
 
-def test_the_console_function_only_reads_the_app_table(raw_template: Template) -> None:
+def test_the_console_function_reads_the_app_table_and_only_puts_trigger_versions(
+    raw_template: Template,
+) -> None:
     function = raw_template["Resources"]["ConsoleApiFunction"]["Properties"]
-    [policy] = function["Policies"]
-    [statement] = policy["Statement"]
+    read, _audit, push = function["Policies"]
+    [statement] = read["Statement"]
     assert sorted(statement["Action"]) == [
         "dynamodb:BatchGetItem",
         "dynamodb:GetItem",
@@ -80,3 +82,6 @@ def test_the_console_function_only_reads_the_app_table(raw_template: Template) -
         {"Fn::GetAtt": ["AppTable", "Arn"]},
         {"Fn::Sub": "${AppTable.Arn}/index/gsi1"},
     ]
+    [statement] = push["Statement"]  # a push's transaction of two puts; no update, no delete
+    assert statement["Action"] == ["dynamodb:PutItem"]
+    assert statement["Resource"] == {"Fn::GetAtt": ["AppTable", "Arn"]}

@@ -1,7 +1,7 @@
-"""The console API: its reads on the app table and its audit record in the audit table (built
-once per warm Lambda), and one log line
-per request: the route, the outcome, the status, the account name and the user's e-mail;
-never a phone number, a message body, a query string or a token.
+"""The console API: its reads and the Triggers page's use cases on the app table and its audit
+record in the audit table (built once per warm Lambda), and one log line per request: the
+route, the outcome, the status, the account name and the user's e-mail; never a phone number,
+a message body, a query string or a token.
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ from sms_automation.adapters.console_reads import (
     DynamoOpenConversations,
 )
 from sms_automation.adapters.message_store import DynamoMessageStore
+from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.composition.action_log import dynamo_action_log
 from sms_automation.console import http
 from sms_automation.console.audit import AuditLog
 from sms_automation.console.reads import ConsoleReads
+from sms_automation.console.trigger_files import ConsoleTriggers
 from sms_automation.edge import aws
 from sms_automation.edge.log_lines import Count, LambdaContextLike, LogLine, LogLines
 from sms_automation.edge.settings import ConsoleSettings
@@ -41,6 +43,16 @@ def dynamo_reads(table: str, client: Any) -> ConsoleReads:
     )
 
 
+def dynamo_triggers(table: str, client: Any, audit: AuditLog) -> ConsoleTriggers:
+    return ConsoleTriggers(
+        versions=DynamoTriggerStore(table, client),
+        messages=DynamoMessageStore(table, client),
+        accounts=DynamoAccountStore(table, client),
+        app_table=table,
+        audit=audit,
+    )
+
+
 def dynamo_audit(audit_table: str, client: Any) -> AuditLog:
     return AuditLog(DynamoAuditStore(audit_table, client), clock=utc_now)
 
@@ -49,9 +61,11 @@ def dynamo_audit(audit_table: str, client: Any) -> AuditLog:
 def _console() -> http.Console:
     settings = ConsoleSettings.from_environ(os.environ)
     client = aws.client("dynamodb", aws.ANSWERING)
+    audit = dynamo_audit(settings.audit_table, client)
     return http.Console(
         reads=dynamo_reads(settings.table_name, client),
-        audit=dynamo_audit(settings.audit_table, client),
+        audit=audit,
+        triggers=dynamo_triggers(settings.table_name, client, audit),
     )
 
 

@@ -13,7 +13,9 @@ Routes (all under ``/console/api``, in ``ROUTES``):
 - ``GET /accounts/{account}/contacts/{contact}/thread``: everything exchanged with a contact;
 - ``GET /accounts/{account}/messages/{sid}``: one message, its parameters and action log;
 - ``GET /accounts/{account}/summary``: a day's figures (``?date=YYYY-MM-DD``);
-- ``GET /audit/{account}``: the account's audit record, newest first (``audit.listing``).
+- ``GET /audit/{account}``: the account's audit record, newest first (``audit.listing``);
+- ``/accounts/{account}/triggers...``: the Triggers page's, listed in ``trigger_routes`` (reads
+  for every role; push and rollback for admins).
 
 Pure: the reads, the audit record and the clock come in (``Console``); nothing here logs (the
 composition does, without numbers or bodies).
@@ -28,9 +30,11 @@ from datetime import datetime
 from typing import Any, Final
 from urllib.parse import unquote
 
-from sms_automation.console import audit, queries
+from sms_automation.console import audit, queries, trigger_routes
 from sms_automation.console.access import AccessDenied, Principal, Role, principal_from_claims
 from sms_automation.console.reads import ConsoleReads, NotFound
+from sms_automation.console.trigger_files import ConsoleTriggers, InvalidFile, TooLarge
+from sms_automation.triggers.versions import ConcurrentTriggerChange, TriggerSourceTooLarge
 
 PREFIX: Final = "/console/api"
 MAX_PATH_PARAMETER: Final = 128
@@ -50,6 +54,10 @@ FAILURES: Final[Mapping[type[Exception], tuple[int, str]]] = {
     queries.BadRequest: (400, "bad_request"),
     NotFound: (404, "not_found"),
     Conflict: (409, "conflict"),
+    InvalidFile: (400, "invalid_trigger_file"),
+    TooLarge: (413, "too_large"),
+    TriggerSourceTooLarge: (413, "too_large"),
+    ConcurrentTriggerChange: (409, "conflict"),
 }
 """What each refusal answers: its status and error code."""
 
@@ -60,6 +68,7 @@ class Console:
 
     reads: ConsoleReads
     audit: audit.AuditLog
+    triggers: ConsoleTriggers | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +101,8 @@ class Route:
 class Answer:
     response: dict[str, Any]
     outcome: str
-    """``ok``, ``denied``, ``bad_request``, ``not_found``, ``conflict``: for the log line."""
+    """``ok``, ``denied``, ``bad_request``, ``not_found``, ``conflict``, ``too_large``,
+    ``invalid_trigger_file``: for the log line."""
     user: str = "unknown"
 
 
@@ -105,10 +115,14 @@ def handle(event: Mapping[str, Any], console: Console, now: Callable[[], datetim
     try:
         body = _route(str(event.get("routeKey") or ""), event, console, principal, now)
         return Answer(json_response(200, body), "ok", principal.email)
-    except (AccessDenied, queries.BadRequest, NotFound, Conflict) as failure:
+    except tuple(FAILURES) as failure:
         status, code = FAILURES[type(failure)]
-        answer = json_response(status, _error(code, str(failure)))
-        return Answer(answer, "denied" if status == 403 else code, principal.email)
+        body = _error(code, str(failure))
+        if isinstance(failure, InvalidFile):
+            body["problems"] = failure.problems
+        return Answer(
+            json_response(status, body), "denied" if status == 403 else code, principal.email
+        )
 
 
 def _route(
@@ -156,6 +170,19 @@ def _audit(request: Request) -> dict[str, Any]:
     return audit.listing(request.console.audit, request.principal, request.account, page)
 
 
+def _triggers(request: Request) -> dict[str, Any]:
+    if request.console.triggers is None:
+        raise NotFound("this console API has no trigger files")
+    return trigger_routes.answer(
+        str(request.event.get("routeKey")),
+        request.event,
+        triggers=request.console.triggers,
+        principal=request.principal,
+        account=request.account,
+        now=request.now,
+    )
+
+
 ROUTES: Final[Mapping[str, Route]] = {
     "GET /console/api/me": Route(lambda r: r.console.reads.me(r.principal)),
     "GET /console/api/accounts": Route(lambda r: r.console.reads.account_list(r.principal)),
@@ -164,6 +191,10 @@ ROUTES: Final[Mapping[str, Route]] = {
     "GET /console/api/accounts/{account}/messages/{sid}": Route(_message),
     "GET /console/api/accounts/{account}/summary": Route(_summary),
     "GET /console/api/audit/{account}": Route(_audit),
+    **{
+        key: Route(_triggers, Role.ADMIN if key in trigger_routes.ADMIN_ROUTES else Role.VIEWER)
+        for key in trigger_routes.ROUTES
+    },
 }
 """Every route of the console API (template.yaml has one ``AWS::ApiGatewayV2::Route`` each)."""
 
@@ -201,5 +232,5 @@ def _only(query: Mapping[str, Any], known: set[str]) -> None:
         raise queries.BadRequest(f"unknown parameter(s): {', '.join(unknown)}")
 
 
-def _error(code: str, message: str) -> dict[str, str]:
+def _error(code: str, message: str) -> dict[str, Any]:
     return {"error": code, "message": message}
