@@ -110,7 +110,12 @@ class InMemoryRunOrigins:
         return dict(origin) if origin is not None else None
 
     def list_for_account(
-        self, account: str, *, automation: str | None = None, limit: int = 50
+        self,
+        account: str,
+        *,
+        automation: str | None = None,
+        limit: int = 50,
+        before: str | None = None,
     ) -> Iterator[dict[str, Any]]:
         self._check()
         mine = [
@@ -118,6 +123,7 @@ class InMemoryRunOrigins:
             for o in self._origins.values()
             if o["account"] == account
             and (automation is None or str(o["automation"]).casefold() == automation.casefold())
+            and (before is None or f"{o['requested_at']}#{o['run_id']}" < before)
         ]
         mine.sort(key=lambda o: (o["requested_at"], o["run_id"]), reverse=True)
         yield from (dict(o) for o in itertools.islice(mine, limit))

@@ -50,6 +50,7 @@ GSI2: Final = "gsi2"
 GSI2_PK: Final = "gsi2pk"
 GSI2_SK: Final = "gsi2sk"
 INDEX_PARTITION_KEYS: Final = {GSI1: GSI1_PK, GSI2: GSI2_PK}
+INDEX_SORT_KEYS: Final = {GSI1: GSI1_SK, GSI2: GSI2_SK}
 """Each index's partition key attribute, by index name."""
 EXPIRES_AT: Final = "expires_at"  # the table's TTL attribute (epoch seconds)
 

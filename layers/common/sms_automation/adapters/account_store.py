@@ -428,9 +428,16 @@ class TokensOnFirstRead:
         self._store: SecretsManagerTokenStore | None = None
 
     def get(self, secret_id: str) -> AuthTokens:
+        return self._vault().get(secret_id)
+
+    def rotate(self, secret_id: str, new_token: str, previous_valid_for: timedelta) -> AuthTokens:
+        """``SecretsManagerTokenStore.rotate`` (the console's token replacement)."""
+        return self._vault().rotate(secret_id, new_token, previous_valid_for)
+
+    def _vault(self) -> SecretsManagerTokenStore:
         if self._store is None:
             self._store = SecretsManagerTokenStore(self._make_client())
-        return self._store.get(secret_id)
+        return self._store
 
 
 class CachedAccountDirectory:

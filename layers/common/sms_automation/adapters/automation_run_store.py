@@ -61,14 +61,22 @@ class DynamoAutomationRunStore:
         return origin if origin.get("kind") == keys.KIND_AUTOMATION_RUN else None
 
     def list_for_account(
-        self, account: str, *, automation: str | None = None, limit: int = 50
+        self,
+        account: str,
+        *,
+        automation: str | None = None,
+        limit: int = 50,
+        before: str | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Newest first: the account's runs (``gsi1``) or, with ``automation`` (any case), only
         that automation's (``gsi2``, so the account's other runs are never read). Runs stored
-        before ``gsi2`` existed carry no ``gsi2`` keys: they appear only account-wide."""
+        before ``gsi2`` existed carry no ``gsi2`` keys: they appear only account-wide.
+        ``before``: only runs older than this index sort key (``{requested_at}#{run_id}``)."""
         if automation:
             index_pk, index = keys.automation_runs_index_pk(account, automation), keys.GSI2
         else:
             index_pk, index = keys.account_runs_index_pk(account), keys.GSI1
-        origins = newest_first(self._client, self._table, index_pk, limit, index=index)
+        origins = newest_first(
+            self._client, self._table, index_pk, limit, index=index, before=before
+        )
         yield from itertools.islice(origins, limit)

@@ -60,16 +60,24 @@ def newest_first(
     page_size: int,
     *,
     index: str = keys.GSI1,
+    before: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """The items under ``index_pk`` on ``index`` (``gsi1`` or ``gsi2``: their sort keys start
     with a timestamp), newest first, read page by page as the caller goes on (the index holds
-    keys only: ``index_reads``)."""
+    keys only: ``index_reads``); with ``before``, only those whose sort key sorts before it."""
+    condition = "#pk = :pk"
+    names = {"#pk": keys.INDEX_PARTITION_KEYS[index]}
+    values: dict[str, Any] = {":pk": {"S": index_pk}}
+    if before is not None:
+        condition += " AND #sk < :before"
+        names["#sk"] = keys.INDEX_SORT_KEYS[index]
+        values[":before"] = {"S": before}
     pages = client.get_paginator("query").paginate(
         TableName=table_name,
         IndexName=index,
-        KeyConditionExpression="#pk = :pk",
-        ExpressionAttributeNames={"#pk": keys.INDEX_PARTITION_KEYS[index]},
-        ExpressionAttributeValues={":pk": {"S": index_pk}},
+        KeyConditionExpression=condition,
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
         ScanIndexForward=False,
         PaginationConfig={"PageSize": max(1, min(page_size, 100))},
     )

@@ -164,8 +164,7 @@ def _storage_answer(failure: Unavailable | StorageFailed, *, is_start: bool) -> 
 def start_request(event: Mapping[str, Any], account: str, automation: str) -> StartRequest:
     """The request to start ``automation``, or ``ApiError`` (413, 415) / ``StartRejected`` (400)."""
     headers = _lower_case_headers(event)
-    _require_json(headers)
-    document = _json_object(_raw_body(event))
+    document = json_body(event)
     problems = [
         Problem(name, "not a field of a start request (to, from, variables, idempotency_key)")
         for name in sorted(set(document) - _BODY_FIELDS)
@@ -191,6 +190,13 @@ def start_request(event: Mapping[str, Any], account: str, automation: str) -> St
         source=StartSource.API,
         requested_by=caller(event),
     )
+
+
+def json_body(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The request's JSON object body: ``ApiError`` (413 too large, 415 not JSON) or
+    ``StartRejected`` (400 ``body``: not UTF-8 JSON, not an object)."""
+    _require_json(_lower_case_headers(event))
+    return _json_object(_raw_body(event))
 
 
 def http_method(event: Mapping[str, Any]) -> str:

@@ -60,9 +60,15 @@ class RunOrigins(Protocol):
     def get(self, run_id: str) -> dict[str, Any] | None: ...
 
     def list_for_account(
-        self, account: str, *, automation: str | None = None, limit: int = 50
+        self,
+        account: str,
+        *,
+        automation: str | None = None,
+        limit: int = 50,
+        before: str | None = None,
     ) -> Iterable[dict[str, Any]]:
-        """Newest first; with ``automation`` (any case), only that automation's runs."""
+        """Newest first; with ``automation`` (any case), only that automation's runs; with
+        ``before`` (``run_position`` of a run), only the runs listed after that one."""
         ...
 
 
@@ -218,11 +224,19 @@ class AutomationRuns:
         }
 
     def recent(
-        self, account: str, *, automation: str | None = None, limit: int = 50
+        self,
+        account: str,
+        *,
+        automation: str | None = None,
+        limit: int = 50,
+        before: str | None = None,
     ) -> list[dict[str, Any]]:
         """Recent runs of an account (optionally of one automation), newest first, without
-        logs."""
-        origins = list(self._origins.list_for_account(account, automation=automation, limit=limit))
+        logs; ``before``: the ``run_position`` of the last run already listed."""
+        listed = self._origins.list_for_account(
+            account, automation=automation, limit=limit, before=before
+        )
+        origins = list(listed)
         runs = self._statuses.get_many([str(o["run_id"]) for o in origins])
         return [
             {
@@ -234,3 +248,9 @@ class AutomationRuns:
             }
             for origin in origins
         ]
+
+
+def run_position(run: Mapping[str, Any]) -> str:
+    """Where a run sits in its account's (and its automation's) listing: the index sort key
+    ``{requested_at}#{run_id}`` (``start.build_origin``)."""
+    return f"{run['requested_at']}#{run['run_id']}"

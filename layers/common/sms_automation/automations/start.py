@@ -29,6 +29,7 @@ _ADDRESS = re.compile(ADDRESS_PATTERN)
 class StartSource(StrEnum):
     API = "api"
     CLI = "cli"
+    CONSOLE = "console"
     EVENT = "event"
     SCHEDULE = "schedule"
 
