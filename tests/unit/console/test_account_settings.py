@@ -213,7 +213,9 @@ def test_replacing_the_token_tries_it_first_and_never_answers_or_audits_it(
     assert (tokens.current, tokens.previous) == (NEW, OLD)
     [entry] = world.audit.entries
     assert entry["detail"]["changed"] == "auth token"
-    assert NEW not in json.dumps([answer, entry]) and OLD not in json.dumps([answer, entry])
+    shown = json.dumps([answer, entry])
+    assert NEW not in shown
+    assert OLD not in shown
     again = world.page.replace_token(user(), "acme", {"auth_token": NEW})
     assert again["replaced"] is False
     assert len(world.audit.entries) == 1
