@@ -1,13 +1,16 @@
 // The console's entry: config, sign-in, hash routes, today's strip, and polling (docs/console.md).
 //   #/inbox/{account}?contact=&number=&text=&since=&until=&channel=
 //   #/thread/{account}/{contact}      #/message/{account}/{sid}
-//   #/audit/{account}
+//   #/audit/{account}      #/automations/{account}      #/run/{account}/{run_id}
+//   #/accounts/{account}
 
+import { renderAccounts } from "./accounts.js";
 import { Api, ApiError } from "./api.js";
 import { renderAudit } from "./audit.js";
 import { Auth, AuthError } from "./auth.js";
 import { loadConfig } from "./config.js";
 import { el, route, show } from "./dom.js";
+import { renderAutomations, renderRun } from "./automations.js";
 import { renderDetail } from "./detail.js";
 import { renderInbox } from "./inbox.js";
 import { renderSignIn } from "./signin.js";
@@ -20,6 +23,8 @@ const status = document.getElementById("status");
 const PAGES = [
   ["inbox", "Inbox"],
   ["audit", "Audit"],
+  ["automations", "Automations"],
+  ["accounts", "Accounts"],
 ];
 const ROLES = ["viewer", "operator", "admin"];
 
@@ -123,6 +128,9 @@ class Console {
       if (page === "thread" && account && key) return renderThread(main, this, account, key);
       if (page === "message" && account && key) return renderDetail(main, this, account, key);
       if (page === "audit") return renderAudit(main, this, account || this.account);
+      if (page === "automations") return renderAutomations(main, this, account || this.account);
+      if (page === "run" && account && key) return renderRun(main, this, account, key);
+      if (page === "accounts") return renderAccounts(main, this, account || this.account);
       return renderInbox(main, this, page === "inbox" ? account : this.account, query);
     });
     if (generation !== this.generation) return; // another route started meanwhile
@@ -132,7 +140,7 @@ class Console {
       show(main, el("h1", { tabindex: "-1" }, "This page could not be loaded"), el("p", {}, status.textContent), retry);
     }
     this.page = page_ || {};
-    this.showPages(page || "inbox");
+    this.showPages(page === "run" ? "automations" : page || "inbox");
     main.querySelector("h1")?.focus();
     await this.refreshToday();
     this.schedule();

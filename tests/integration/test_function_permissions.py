@@ -390,9 +390,10 @@ def test_the_console_api_makes_only_the_calls_its_role_grants(
                                         "dynamodb:Query", "dynamodb:PutItem"}  # fmt: skip
     assert role_policy("ConsoleApiFunction", stack_name=STACK_NAME, names=names).denied(made) == []
     template = copy.deepcopy(load_template())
-    [statement] = template["Resources"]["ConsoleApiFunction"]["Properties"]["Policies"][0][
+    statements = template["Resources"]["ConsoleApiFunction"]["Properties"]["Policies"][0][
         "Statement"
     ]
+    [statement] = [s for s in statements if s["Sid"] == "ReadAppTable"]
     statement["Resource"] = [{"Fn::GetAtt": ["AppTable", "Arn"]}]
     table_only = role_policy("ConsoleApiFunction", stack_name=STACK_NAME, names=names,
                              template=template)  # fmt: skip
@@ -410,3 +411,49 @@ def triggers_page_calls(message_sid: str) -> list[tuple[str, dict[str, object], 
         (base, {"text": edited, "expected_version": 1}, "PUT"),
         (f"{base}/rollback", {"version": 1, "expected_version": 2}, "POST"),
     ]
+
+
+def test_the_console_pages_make_only_the_calls_the_console_api_role_grants(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The automations and accounts pages' every route (a start, the runs by account and by
+    automation, a run, the account, its numbers, verify, receive, connect, a token replaced)
+    against ConsoleApiFunction's role: gsi2, the run origin's PutItem, the account's
+    UpdateItem, and this stack's account secrets (read and written), nothing else."""
+    from functions.console_api import handler as console
+    from tests.integration import test_console_pages as pages
+    from tests.integration.test_console_pages import call as page_call
+    from tests.integration.test_console_pages import form
+
+    world.push(yaml.safe_dump(pages.TRIGGERS))
+    world.twilio.add_number(TEST_ACCOUNT_SID, OUR_NUMBER, None)
+    calls = AwsCalls.install(monkeypatch)
+    clear_cached_dependencies(console)
+    with calls.recording("ConsoleApiFunction"):
+        run = page_call(
+            "POST", pages.START, "[operator]", form(), account="acme", automation="reminder"
+        )
+        run_id = run["json"]["run_id"]
+        answers = [
+            run,
+            page_call("GET", pages.RUNS, account="acme"),
+            page_call("GET", pages.RUNS, query={"automation": "reminder"}, account="acme"),
+            page_call("GET", pages.RUN, account="acme", run_id=run_id),
+            page_call("GET", pages.ACCOUNT, account="acme"),
+            page_call("GET", pages.NUMBERS, account="acme"),
+            page_call("POST", pages.VERIFY, account="acme"),
+            page_call("PUT", pages.RECEIVE, body={"enabled": False}, account="acme"),
+            page_call("POST", pages.CONNECT, body={"number": OUR_NUMBER}, account="acme"),
+        ]
+        world.twilio.add_account(TEST_ACCOUNT_SID, pages.NEW_TOKEN)  # Twilio's new token
+        answers.append(
+            page_call("PUT", pages.TOKEN, body={"auth_token": pages.NEW_TOKEN}, account="acme")
+        )
+    clear_cached_dependencies(console)
+    assert [a["statusCode"] for a in answers] == [200] * len(answers), [a["json"] for a in answers]
+    made = calls.of("ConsoleApiFunction")
+    names = {"AppTable": world.table, "AuditTable": "audit-test"}
+    assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "secretsmanager:GetSecretValue",
+            "secretsmanager:PutSecretValue"} <= {c.action for c in made}  # fmt: skip
+    assert any(c.resource.endswith("/index/gsi2") for c in made)
+    assert role_policy("ConsoleApiFunction", stack_name=STACK_NAME, names=names).denied(made) == []

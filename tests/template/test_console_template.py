@@ -67,21 +67,39 @@ def test_the_pool_admits_only_invited_users_and_the_client_keeps_no_secret(
     assert groups == {"viewer", "operator", "admin"}
 
 
-def test_the_console_function_reads_the_app_table_and_only_puts_trigger_versions(
+def test_the_console_function_reads_and_changes_only_what_its_pages_need(
     raw_template: Template,
 ) -> None:
+    """Reads of the app table and its indexes; a run's origin (PutItem) and an account's
+    settings (UpdateItem), never a delete or a scan; this stack's account secrets read and
+    replaced, never created or deleted; the audit record appended and read."""
     function = raw_template["Resources"]["ConsoleApiFunction"]["Properties"]
-    read, _audit, push = function["Policies"]
-    [statement] = read["Statement"]
-    assert sorted(statement["Action"]) == [
-        "dynamodb:BatchGetItem",
-        "dynamodb:GetItem",
-        "dynamodb:Query",
-    ]
-    assert statement["Resource"] == [
+    statements = {
+        statement["Sid"]: statement
+        for policy in function["Policies"]
+        for statement in policy["Statement"]
+    }
+    read = statements["ReadAppTable"]
+    assert sorted(read["Action"]) == ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"]
+    assert read["Resource"] == [
         {"Fn::GetAtt": ["AppTable", "Arn"]},
         {"Fn::Sub": "${AppTable.Arn}/index/gsi1"},
+        {"Fn::Sub": "${AppTable.Arn}/index/gsi2"},
     ]
-    [statement] = push["Statement"]  # a push's transaction of two puts; no update, no delete
-    assert statement["Action"] == ["dynamodb:PutItem"]
-    assert statement["Resource"] == {"Fn::GetAtt": ["AppTable", "Arn"]}
+    change = statements["StartRunsAndChangeAccounts"]
+    assert sorted(change["Action"]) == ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+    assert change["Resource"] == {"Fn::GetAtt": ["AppTable", "Arn"]}
+    tokens = statements["AccountAuthTokens"]
+    assert sorted(tokens["Action"]) == [
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:PutSecretValue",
+    ]
+    assert tokens["Resource"]["Fn::Sub"].endswith(
+        ":secret:sms-automation/${AWS::StackName}/accounts/*"
+    )
+    push = statements["PushTriggerFiles"]  # a push's transaction of two puts
+    assert push["Action"] == ["dynamodb:PutItem"]
+    assert push["Resource"] == {"Fn::GetAtt": ["AppTable", "Arn"]}
+    actions = {a for s in statements.values() for a in s["Action"]}
+    assert not actions & {"dynamodb:DeleteItem", "dynamodb:Scan", "secretsmanager:DeleteSecret",
+                          "secretsmanager:CreateSecret"}  # fmt: skip

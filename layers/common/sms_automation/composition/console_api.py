@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sms_automation.adapters.account_store import DynamoAccountStore
 from sms_automation.adapters.audit_log import DynamoAuditStore
@@ -28,6 +28,10 @@ from sms_automation.edge import aws
 from sms_automation.edge.log_lines import Count, LambdaContextLike, LogLine, LogLines
 from sms_automation.edge.settings import ConsoleSettings
 from sms_automation.edge.timestamps import utc_now
+
+if TYPE_CHECKING:
+    from sms_automation.console.account_settings import ConsoleAccounts
+    from sms_automation.console.automations import ConsoleAutomations
 
 log_lines = LogLines.from_environ(os.environ, "console-api")
 
@@ -61,11 +65,34 @@ def dynamo_audit(audit_table: str, client: Any) -> AuditLog:
 def _console() -> http.Console:
     settings = ConsoleSettings.from_environ(os.environ)
     client = aws.client("dynamodb", aws.ANSWERING)
-    audit = dynamo_audit(settings.audit_table, client)
+    audit_log = dynamo_audit(settings.audit_table, client)
     return http.Console(
         reads=dynamo_reads(settings.table_name, client),
-        audit=audit,
-        triggers=dynamo_triggers(settings.table_name, client, audit),
+        audit=audit_log,
+        triggers=dynamo_triggers(settings.table_name, client, audit_log),
+        pages=http.Pages(
+            automations=cache(lambda: _automations(settings, client, audit_log)),
+            accounts=cache(lambda: _accounts(settings, client, audit_log)),
+        ),
+    )
+
+
+def _automations(settings: ConsoleSettings, client: Any, audit_log: AuditLog) -> ConsoleAutomations:
+    from sms_automation.composition.console_pages import dynamo_automations
+
+    return dynamo_automations(settings.table_name, client, audit_log)
+
+
+def _accounts(settings: ConsoleSettings, client: Any, audit_log: AuditLog) -> ConsoleAccounts:
+    from sms_automation.composition.console_pages import aws_accounts
+
+    return aws_accounts(
+        settings.table_name,
+        client,
+        lambda: aws.client("secretsmanager", aws.ANSWERING),
+        audit_log,
+        webhook_base_url=settings.webhook_base_url,
+        twilio_api_base_url=settings.twilio_api_base_url,
     )
 
 

@@ -20,7 +20,7 @@ records, the token vault, Twilio and the audit trail come in as ports.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -40,8 +40,6 @@ from sms_automation.pii import mask_phone
 if TYPE_CHECKING:
     from datetime import timedelta
 
-    from sms_automation.adapters.twilio_numbers import PhoneNumber
-    from sms_automation.adapters.twilio_verify import AccountVerification
     from sms_automation.console.automations import AuditTrail
 
 MAX_TOKEN_CHARS: Final = 128
@@ -68,6 +66,41 @@ class TwilioFailure(Exception):
         self.not_found = not_found
 
 
+class PhoneNumber(Protocol):
+    """One of the account's numbers as Twilio lists it (``adapters.twilio_numbers``)."""
+
+    @property
+    def phone_number(self) -> str: ...
+
+    @property
+    def friendly_name(self) -> str | None: ...
+
+    @property
+    def sms_url(self) -> str | None: ...
+
+    @property
+    def sms_method(self) -> str | None: ...
+
+    @property
+    def sms_application_sid(self) -> str | None: ...
+
+    def points_at(self, messaging_request_url: str) -> bool: ...
+
+
+class AccountVerification(Protocol):
+    """What "Verify Twilio Account" found (``adapters.twilio_verify``): its ``outcome``'s
+    value is ``verified``, ``unavailable`` (no answer) or why Twilio refused."""
+
+    @property
+    def outcome(self) -> Any: ...
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+VERIFIED: Final = "verified"
+UNAVAILABLE: Final = "unavailable"
+
+
 class AccountRecords(Protocol):
     def get(self, name: str) -> Account | None: ...
 
@@ -89,7 +122,7 @@ class TwilioAccount(Protocol):
 
     def verify(self, account_sid: str, auth_token: str) -> AccountVerification: ...
 
-    def numbers(self, account_sid: str, auth_token: str) -> list[PhoneNumber]: ...
+    def numbers(self, account_sid: str, auth_token: str) -> Sequence[PhoneNumber]: ...
 
     def connect(
         self, account_sid: str, auth_token: str, number: str, *, sms_url: str, status_url: str
@@ -143,8 +176,8 @@ class ConsoleAccounts:
             raise BadRequest("enabled: true (receive messages) or false (refuse them)")
         if enabled != record.receive_enabled:
             self.records.set_receive_enabled(record.name, enabled)
-            self._audit(principal, record, {"receive": {"from": record.receive_enabled,
-                                                        "to": enabled}})  # fmt: skip
+            self._audit(principal, record, {"receive": enabled,
+                                            "receive_was": record.receive_enabled})  # fmt: skip
         return self.detail(principal, account)
 
     def connect(
@@ -183,13 +216,14 @@ class ConsoleAccounts:
         except InvalidAuthToken as invalid:
             raise BadRequest(f"auth_token: {invalid}") from None
         verification = self.twilio.verify(record.account_sid, token)
-        if verification.outcome.value == "unavailable":
+        outcome = str(verification.outcome.value)
+        if outcome == UNAVAILABLE:
             raise Refused(503, "twilio_unavailable", "Twilio did not answer; nothing changed: "
                           "try again")  # fmt: skip
-        if verification.outcome.value != "verified":
+        if outcome != VERIFIED:
             raise BadRequest(
                 f"auth_token: Twilio did not accept it for {record.account_sid} "
-                f"({verification.outcome.value}); nothing changed"
+                f"({outcome}); nothing changed"
             )
         before = self.vault.get(record.secret_id)
         tokens = self.vault.rotate(record.secret_id, token, DEFAULT_PREVIOUS_TOKEN_VALIDITY)

@@ -16,6 +16,12 @@ Routes (all under ``/console/api``, in ``ROUTES``):
 - ``GET /audit/{account}``: the account's audit record, newest first (``audit.listing``);
 - ``/accounts/{account}/triggers...``: the Triggers page's, listed in ``trigger_routes`` (reads
   for every role; push and rollback for admins).
+- the automations page (``console.automations``): ``GET /accounts/{account}/automations``,
+  ``POST .../automations/{automation}/runs`` (operator: start one, once per submitted form),
+  ``GET .../runs`` (``?automation=&cursor=&limit=``) and ``GET .../runs/{run_id}``;
+- the accounts page (``console.account_settings``): ``GET /accounts/{account}``,
+  ``GET .../numbers``, ``POST .../verify``, and the admin's ``PUT .../receive``,
+  ``POST .../numbers/connect`` and ``PUT .../auth-token`` (write-only).
 
 Pure: the reads, the audit record and the clock come in (``Console``); nothing here logs (the
 composition does, without numbers or bodies).
@@ -30,8 +36,13 @@ from datetime import datetime
 from typing import Any, Final
 from urllib.parse import unquote
 
+from sms_automation.automations.http import ApiError, json_body
+from sms_automation.automations.service import RunStoreUnavailable
+from sms_automation.automations.start import StartRejected
 from sms_automation.console import audit, queries, trigger_routes
 from sms_automation.console.access import AccessDenied, Principal, Role, principal_from_claims
+from sms_automation.console.account_settings import ConsoleAccounts, Refused
+from sms_automation.console.automations import ConsoleAutomations
 from sms_automation.console.reads import ConsoleReads, NotFound
 from sms_automation.console.trigger_files import ConsoleTriggers, InvalidFile, TooLarge
 from sms_automation.triggers.versions import ConcurrentTriggerChange, TriggerSourceTooLarge
@@ -69,6 +80,16 @@ class Console:
     reads: ConsoleReads
     audit: audit.AuditLog
     triggers: ConsoleTriggers | None = None
+    pages: Pages | None = None
+    """The automations and accounts pages (None: a console without them answers 404)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pages:
+    """Built on first use by the composition (the inbox never pays for them)."""
+
+    automations: Callable[[], ConsoleAutomations]
+    accounts: Callable[[], ConsoleAccounts]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +144,16 @@ def handle(event: Mapping[str, Any], console: Console, now: Callable[[], datetim
         return Answer(
             json_response(status, body), "denied" if status == 403 else code, principal.email
         )
+    except StartRejected as rejected:  # every problem of a start, by field
+        answer = json_response(rejected.status, rejected.as_dict())
+        return Answer(answer, rejected.reason.value, principal.email)
+    except (ApiError, Refused) as refused:  # a body not JSON or too large; Twilio failing
+        answer = json_response(refused.status, _error(refused.error, refused.message))
+        return Answer(answer, refused.error, principal.email)
+    except RunStoreUnavailable:
+        message = "the run store did not answer; nothing was started: submit again"
+        answer = json_response(503, _error("storage_unavailable", message))
+        return Answer(answer, "storage_unavailable", principal.email)
 
 
 def _route(
@@ -183,6 +214,70 @@ def _triggers(request: Request) -> dict[str, Any]:
     )
 
 
+def _automations(request: Request) -> ConsoleAutomations:
+    return _pages(request).automations()
+
+
+def _accounts(request: Request) -> ConsoleAccounts:
+    return _pages(request).accounts()
+
+
+def _pages(request: Request) -> Pages:
+    if request.console.pages is None:
+        raise NotFound("this console has no automations or accounts pages")
+    return request.console.pages
+
+
+def _body(request: Request) -> dict[str, Any]:
+    """A change's JSON object body (none: ``{}``)."""
+    return json_body(request.event) if request.event.get("body") else {}
+
+
+def _start(request: Request) -> dict[str, Any]:
+    name = request.path("automation")
+    created, run = _automations(request).start(
+        request.principal, request.account, name, _body(request)
+    )
+    return {**run, "created": created}
+
+
+def _read(answer: Callable[[Request], dict[str, Any]]) -> Callable[[Request], dict[str, Any]]:
+    """A page's read that takes no query parameter."""
+
+    def checked(request: Request) -> dict[str, Any]:
+        _only(request.query, set())
+        return answer(request)
+
+    return checked
+
+
+ACCOUNT: Final = "/console/api/accounts/{account}"
+PAGE_ROUTES: Final[Mapping[str, Route]] = {
+    f"GET {ACCOUNT}/automations": Route(
+        _read(lambda r: _automations(r).list(r.principal, r.account))
+    ),
+    f"POST {ACCOUNT}/automations/{{automation}}/runs": Route(_start, Role.OPERATOR),
+    f"GET {ACCOUNT}/runs": Route(
+        lambda r: _automations(r).run_page(r.principal, r.account, r.query)
+    ),
+    f"GET {ACCOUNT}/runs/{{run_id}}": Route(
+        _read(lambda r: _automations(r).run(r.principal, r.account, r.path("run_id")))
+    ),
+    f"GET {ACCOUNT}": Route(_read(lambda r: _accounts(r).detail(r.principal, r.account))),
+    f"GET {ACCOUNT}/numbers": Route(_read(lambda r: _accounts(r).numbers(r.principal, r.account))),
+    f"POST {ACCOUNT}/verify": Route(lambda r: _accounts(r).verify(r.principal, r.account)),
+    f"PUT {ACCOUNT}/receive": Route(
+        lambda r: _accounts(r).set_receive(r.principal, r.account, _body(r)), Role.ADMIN
+    ),
+    f"POST {ACCOUNT}/numbers/connect": Route(
+        lambda r: _accounts(r).connect(r.principal, r.account, _body(r)), Role.ADMIN
+    ),
+    f"PUT {ACCOUNT}/auth-token": Route(
+        lambda r: _accounts(r).replace_token(r.principal, r.account, _body(r)), Role.ADMIN
+    ),
+}
+"""The automations and accounts pages' routes, each with the least role that may use it."""
+
 ROUTES: Final[Mapping[str, Route]] = {
     "GET /console/api/me": Route(lambda r: r.console.reads.me(r.principal)),
     "GET /console/api/accounts": Route(lambda r: r.console.reads.account_list(r.principal)),
@@ -195,6 +290,7 @@ ROUTES: Final[Mapping[str, Route]] = {
         key: Route(_triggers, Role.ADMIN if key in trigger_routes.ADMIN_ROUTES else Role.VIEWER)
         for key in trigger_routes.ROUTES
     },
+    **PAGE_ROUTES,
 }
 """Every route of the console API (template.yaml has one ``AWS::ApiGatewayV2::Route`` each)."""
 

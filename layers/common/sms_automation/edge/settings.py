@@ -110,15 +110,26 @@ class AutomationSettings:
 
 @dataclass(frozen=True, slots=True)
 class ConsoleSettings:
-    """The console API: the app table, and the audit record's own table."""
+    """The console API: the app table, the audit record's own table, and for the accounts
+    page the webhooks' base URL (the Messaging Request URL is ``{it}/twilio/{account}/sms``)
+    and Twilio's API."""
 
     table_name: str
     audit_table: str
+    webhook_base_url: str = ""
+    twilio_api_base_url: str = DEFAULT_TWILIO_API_BASE_URL
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> ConsoleSettings:
         _required(environ, "TABLE_NAME", "AUDIT_TABLE")
-        return cls(table_name=environ["TABLE_NAME"], audit_table=environ["AUDIT_TABLE"])
+        return cls(
+            table_name=environ["TABLE_NAME"],
+            audit_table=environ["AUDIT_TABLE"],
+            webhook_base_url=environ.get("WEBHOOK_BASE_URL", "").rstrip("/"),
+            twilio_api_base_url=(
+                environ.get("TWILIO_API_BASE_URL") or DEFAULT_TWILIO_API_BASE_URL
+            ).rstrip("/"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
