@@ -185,8 +185,13 @@ def test_receive_off_and_on_is_audited_with_what_changed(world: World) -> None:
     assert world.page.set_receive(user(), "acme", {"enabled": False})["receive"] is False
     assert world.records.accounts["acme"].receive_enabled is False
     assert world.audit.entries == [
-        {"actor": "bo@example.com", "action": "account.update", "account": "acme",
-         "target": "acme", "detail": {"receive": False, "receive_was": True}},
+        {
+            "actor": "bo@example.com",
+            "action": "account.update",
+            "account": "acme",
+            "target": "acme",
+            "detail": {"receive": False, "receive_was": True},
+        },
     ]  # fmt: skip, and the repeat changed nothing, so it audits nothing
 
 
