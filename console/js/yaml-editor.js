@@ -78,11 +78,19 @@ const LOOK = EditorView.theme({
   },
 });
 
-/** The trigger file's JSON Schema, as the console serves it (console/schema/). */
+let schemaLoaded = null;
+
+/** The trigger file's JSON Schema, as the console serves it (console/schema/); read once a tab. */
 export async function loadTriggerSchema(fetchImpl = (url) => fetch(url)) {
-  const response = await fetchImpl(SCHEMA_URL);
-  if (!response.ok) throw new Error(`The trigger schema could not be loaded (HTTP ${response.status}).`);
-  return response.json();
+  if (!schemaLoaded) {
+    schemaLoaded = (async () => {
+      const response = await fetchImpl(SCHEMA_URL);
+      if (!response.ok) throw new Error(`The trigger schema could not be loaded (HTTP ${response.status}).`);
+      return response.json();
+    })();
+    schemaLoaded.catch(() => (schemaLoaded = null)); // a failure is retried next time
+  }
+  return schemaLoaded;
 }
 
 /** Mount the editor in `element` (its content is replaced); see the module's comment. */
