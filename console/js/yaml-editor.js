@@ -120,7 +120,10 @@ export function mountYamlEditor(element, { text = "", schema = null, label = "Tr
 
   function listProblems(found) {
     const plural = found.length === 1 ? "" : "s";
-    const said = found.length === 0 ? "No problems found." : `${found.length} problem${plural}: ${where(found[0])}`;
+    const said =
+      found.length === 0
+        ? "Checked as you type: no problems."
+        : `Checked as you type: ${found.length} problem${plural}. ${where(found[0])}`;
     if (count.textContent !== said) count.textContent = said;
     list.replaceChildren(
       ...found.map((problem) =>

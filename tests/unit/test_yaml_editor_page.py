@@ -53,7 +53,8 @@ HARNESS_HTML = """<!doctype html>
 HARNESS_JS = """
 window.violations = [];
 document.addEventListener("securitypolicyviolation", (event) =>
-  window.violations.push(`${event.violatedDirective} ${event.blockedURI} ${event.sample}`));
+  window.violations.push([event.violatedDirective, event.blockedURI, event.sample,
+    `${event.sourceFile}:${event.lineNumber}:${event.columnNumber}`].join(" ")));
 const { mountYamlEditor, loadTriggerSchema } = await import("./js/yaml-editor.js");
 window.schemaModule = await import("./js/yaml-schema.js");
 window.schema = await loadTriggerSchema();
@@ -159,7 +160,9 @@ def test_the_editor_renders_with_its_styles_under_the_csp(editor_page: Any) -> N
     assert [(p["line"], p["column"], p["message"]) for p in answer["problems"]] == [
         (1, 10, "must be 1")
     ]
-    page.locator(".yaml-problems-count").filter(has_text="No problems found.").wait_for()
+    page.locator(".yaml-problems-count").filter(
+        has_text="Checked as you type: no problems."
+    ).wait_for()
 
 
 def test_an_invalid_edit_shows_its_error_at_its_line_as_you_type(editor_page: Any) -> None:
@@ -171,7 +174,11 @@ def test_an_invalid_edit_shows_its_error_at_its_line_as_you_type(editor_page: An
         'Line 7, column 9: unknown field "boddy" (did you mean "body"?)'
     ]
     assert page.locator(".yaml-problems-count").get_attribute("aria-live") == "polite"
-    assert page.locator(".yaml-problems-count").inner_text().startswith("1 problem: Line 7")
+    assert (
+        page.locator(".yaml-problems-count")
+        .inner_text()
+        .startswith("Checked as you type: 1 problem. Line 7")
+    )
     assert page.locator(".cm-lintRange-error").inner_text() == "boddy"
     assert page.evaluate("editor.problems()") == [
         {"line": 7, "column": 9, "message": 'unknown field "boddy" (did you mean "body"?)'}
@@ -181,7 +188,9 @@ def test_an_invalid_edit_shows_its_error_at_its_line_as_you_type(editor_page: An
     for _ in "boddy: hi":
         page.keyboard.press("Backspace")
     page.keyboard.type("to: '+15005550006'")
-    page.locator(".yaml-problems-count").filter(has_text="No problems found.").wait_for()
+    page.locator(".yaml-problems-count").filter(
+        has_text="Checked as you type: no problems."
+    ).wait_for()
     assert page.locator(".yaml-problems li").count() == 0
 
 
