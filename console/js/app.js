@@ -3,6 +3,7 @@
 //   #/thread/{account}/{contact}      #/message/{account}/{sid}
 //   #/audit/{account}      #/automations/{account}      #/run/{account}/{run_id}
 //   #/accounts/{account}
+//   #/triggers/{account}  (its modules load when the page opens)
 
 import { renderAccounts } from "./accounts.js";
 import { Api, ApiError } from "./api.js";
@@ -22,6 +23,7 @@ const status = document.getElementById("status");
 /** The pages in the navigation, each for the account on screen: [hash page, label]. */
 const PAGES = [
   ["inbox", "Inbox"],
+  ["triggers", "Triggers"],
   ["audit", "Audit"],
   ["automations", "Automations"],
   ["accounts", "Accounts"],
@@ -131,6 +133,10 @@ class Console {
       if (page === "automations") return renderAutomations(main, this, account || this.account);
       if (page === "run" && account && key) return renderRun(main, this, account, key);
       if (page === "accounts") return renderAccounts(main, this, account || this.account);
+      if (page === "triggers") {
+        const { renderTriggers } = await import("./triggers.js"); // not in the inbox's first load
+        return renderTriggers(main, this, account || this.account);
+      }
       return renderInbox(main, this, page === "inbox" ? account : this.account, query);
     });
     if (generation !== this.generation) return; // another route started meanwhile
