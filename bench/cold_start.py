@@ -23,6 +23,7 @@ from bench.common import (
     FUNCTIONS,
     LAYER,
     ROOT,
+    TABLE,
     account_item,
     median,
     secret_value,
@@ -226,6 +227,42 @@ def _schedule_sync() -> Scenario:
     )
 
 
+def _console_api() -> Scenario:
+    """A signed-in viewer opens the console: the inbox of their account, its first page."""
+    from sms_automation import keys
+    from sms_automation.adapters.dynamo_json import to_attributes
+    from sms_automation.webhooks.inbound_message import InboundMessage
+    from tests.support.events import console_api_event, inbound_example
+
+    messages = []
+    for index, example in enumerate(("sms_plain", "sms_emoji_multisegment", "mms_two_images")):
+        params = tuple((name, value) for name, value in inbound_example(example)["params"])
+        received_at = f"2026-01-01T00:0{index}:00.000Z"
+        messages.append(InboundMessage("acme", received_at, params, {}).to_item())
+    index_keys = [
+        {name: {"S": str(item[name])} for name in (keys.PK, keys.SK, keys.GSI1_PK, keys.GSI1_SK)}
+        for item in reversed(messages)
+    ]
+    return Scenario(
+        event=console_api_event(
+            "/console/api/accounts/{account}/messages",
+            {"account": "acme"},
+            groups="[viewer account:acme]",
+        ),
+        aws={
+            "dynamodb.GetItem": [{"Item": account_item()}],
+            "dynamodb.Query": [{"Items": index_keys, "Count": len(index_keys)}],
+            "dynamodb.BatchGetItem": [
+                {"Responses": {TABLE: [to_attributes(item) for item in messages]}}
+            ],
+        },
+        succeeded=lambda response: (
+            response.get("statusCode") == 200 and len(json.loads(response["body"])["items"]) == 3
+        ),
+        note="a viewer's inbox, first page: GetItem (account), Query (gsi1), BatchGetItem",
+    )
+
+
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "inbound_webhook": _inbound,
     "status_callback": _status_callback,
@@ -236,6 +273,7 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "automation_api": _automation_api,
     "automation_events": _automation_events,
     "schedule_sync": _schedule_sync,
+    "console_api": _console_api,
 }
 
 

@@ -337,6 +337,53 @@ def test_evaluation_store_starts_a_finished_status_as_given(evaluations: Evaluat
     assert run.finished_at == ""
 
 
+def test_evaluation_store_finish_once_writes_a_finished_evaluation_as_the_first_write(
+    evaluations: EvaluationStore,
+) -> None:
+    diagnostic = {"severity": "warning", "message": "m", "trigger": "t", "step_id": ""}
+    written = evaluations.finish_once(
+        SID,
+        "acme",
+        trigger_version=2,
+        fingerprint="fp2",
+        timezone="Europe/Paris",
+        now=T0,
+        status="completed",
+        matched=["t"],
+        diagnostics=[diagnostic],
+    )
+    assert written == evaluations.get(SID)
+    assert (written.status, written.finished, written.attempts) == ("completed", True, 1)
+    assert (written.trigger_version, written.fingerprint, written.timezone) == (
+        2,
+        "fp2",
+        "Europe/Paris",
+    )
+    assert (written.started_at, written.finished_at, written.matched) == (T0, T0, ("t",))
+    assert [dict(d) for d in written.diagnostics] == [diagnostic]
+    later = evaluations.start(SID, "acme", trigger_version=3, fingerprint="fp3", now=T1)
+    assert (later.status, later.trigger_version, later.attempts) == ("completed", 2, 2)
+
+
+def test_evaluation_store_finish_once_after_another_attempt_started_writes_nothing_of_its_own(
+    evaluations: EvaluationStore,
+) -> None:
+    evaluations.start(SID, "acme", trigger_version=3, fingerprint="fp3", now=T0)
+    met = evaluations.finish_once(
+        SID,
+        "acme",
+        trigger_version=2,
+        fingerprint="fp2",
+        timezone="",
+        now=T1,
+        status="completed",
+        matched=[],
+        diagnostics=[],
+    )
+    assert (met.status, met.trigger_version, met.started_at, met.attempts) == ("running", 3, T0, 2)
+    assert met == evaluations.get(SID)
+
+
 # --- the record tables ---------------------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from functions.inbound_webhook import handler as inbound
 from functions.status_callback import handler as status_callback
 from functions.trigger_processor import handler as processor
 from sms_automation.adapters.contact_store import DynamoContactStore
+from sms_automation.adapters.dynamo_json import from_attributes
 from sms_automation.adapters.evaluation_store import DynamoEvaluationStore
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
 from sms_automation.adapters.step_ledger import DynamoStepLedger
@@ -38,8 +39,11 @@ from tests.support.aws import (
     use_dummy_aws_credentials,
 )
 from tests.support.events import inbound_example, signed_webhook_event
+from tests.support.item_size import item_size
+from tests.support.item_size import write_units as write_units_of
 from tests.support.moto_stack import deploy, push_triggers
 from tests.support.streams import TableStream, stream_event
+from tests.support.template import ROOT
 from tests.support.twilio_server import (
     DropConnectionFault,
     TwilioTestServer,
@@ -456,11 +460,13 @@ def _dynamodb_calls() -> list[tuple[str, str, bool]]:
 
 
 def test_a_warm_processor_s_dynamodb_calls_per_ordinary_message(world: World) -> None:
-    """What docs/cost.md counts per inbound message when no trigger matches: the run record
-    (read by the intake and by the evaluation, written when started and when finished), the
-    conversation lookups, the trigger pointer. The account item is cached 30 s and the trigger
-    version (immutable) once per warm instance: the first message reads them, the next does
-    not; the finished run comes back from its update, not from another read."""
+    """What docs/cost.md counts per inbound message when no trigger matches: the evaluation
+    read once (by the intake, eventually consistent; the processor goes on from that read),
+    the conversation reply (strongly consistent) and the open conversation (eventually), the
+    trigger pointer (eventually consistent), and the evaluation written once,
+    finished (nothing to perform: no start-then-finish). The account item is cached 30 s and
+    the trigger version (immutable) once per warm instance: the first message reads them, the
+    next does not."""
     call_me_only = TRIGGERS.partition("  - name: auto-reply")[0]
     push_triggers(world.table, call_me_only)
     world.stream.new_records()
@@ -474,14 +480,86 @@ def test_a_warm_processor_s_dynamodb_calls_per_ordinary_message(world: World) ->
         ("UpdateItem", "ACCOUNT", False),  # the number received on, remembered once
         ("GetItem", "TRIGGERS#V00000002", True),  # the version the pointer names, kept
     }
-    warm = [
-        ("GetItem", "RUN", True),
-        ("GetItem", "REPLY", True),
-        ("GetItem", "WAIT", True),
-        ("GetItem", "RUN", True),
-        ("GetItem", "TRIGGERS#CURRENT", True),
-        ("PutItem", "RUN", False),
-        ("UpdateItem", "RUN", False),
-    ]
+    warm = ORDINARY_MESSAGE_CALLS
     assert [call for call in calls if call not in first_only] == warm + warm
     assert sorted(set(calls) - set(warm)) == sorted(first_only)
+    assert read_units(warm) == ORDINARY_MESSAGE_READ_UNITS
+    assert write_units(warm) == ORDINARY_MESSAGE_WRITE_UNITS
+
+
+ORDINARY_MESSAGE_CALLS = [
+    ("GetItem", "RUN", False),  # the evaluation (intake)
+    ("GetItem", "REPLY", True),  # an answer already taken by a conversation?
+    ("GetItem", "WAIT", False),  # an open conversation with the contact?
+    ("GetItem", "TRIGGERS#CURRENT", False),  # the trigger pointer
+    ("PutItem", "RUN", False),  # the evaluation, finished
+]
+"""docs/cost.md's "Processor DynamoDB" and "Processor Lambda" rows: these calls, each item
+under 4 KB (read: 1 unit strongly consistent, 0.5 eventually; written: 1 unit per KB)."""
+ORDINARY_MESSAGE_READ_UNITS = 2.5
+ORDINARY_MESSAGE_WRITE_UNITS = 1
+
+
+def read_units(calls: list[tuple[str, str, bool]]) -> float:
+    return sum(1 if consistent else 0.5 for op, _, consistent in calls if op == "GetItem")
+
+
+def write_units(calls: list[tuple[str, str, bool]]) -> int:
+    return sum(1 for op, _, _ in calls if op in {"PutItem", "UpdateItem", "DeleteItem"})
+
+
+def production_context(function: str, request: int) -> FakeLambdaContext:
+    """A warm invocation of the prod stack's function (docs/deploy.md's stack name)."""
+    name = f"sms-automation-prod-{function}"
+    return FakeLambdaContext(
+        function_name=name,
+        invoked_function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
+        aws_request_id=f"52fdfc07-2182-454f-963f-{request:012d}",
+    )
+
+
+def test_an_ordinary_message_s_log_lines_and_evaluation_item_as_docs_cost_counts_them(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/cost.md's "CloudWatch Logs" row: the bytes of the lines an inbound message that no
+    trigger matches writes, warm, with production function names (account ``acme``, US
+    numbers): the webhook's line and the processor's; no batch line, no zero-valued metric.
+    And its "Processor DynamoDB" row's one write: the finished evaluation is under 1 KB."""
+    call_me_only = TRIGGERS.partition("  - name: auto-reply")[0]
+    push_triggers(world.table, call_me_only)
+    world.stream.new_records()
+    lines: list[bytes] = []
+    for request in range(2):  # the first warms both functions up
+        sid = f"SM{request:032d}"
+        body = inbound_example("sms_plain")["raw_body"].replace(SMS_SID, sid)
+        event = signed_webhook_event("acme", body, TEST_AUTH_TOKEN)
+        assert (
+            inbound.lambda_handler(event, production_context("inbound-webhook", request))[
+                "statusCode"
+            ]
+            == 200
+        )
+        batch = stream_event(world.stream.inserts_of_inbound_messages())
+        processed = processor.lambda_handler(
+            batch, production_context("trigger-processor", request)
+        )
+        assert processed == {"batchItemFailures": []}
+        lines = [line.encode() for line in capsys.readouterr().out.splitlines()]
+
+    webhook, evaluated = (json.loads(line) for line in lines)
+    assert (webhook["message"], webhook["cold_start"]) == ("inbound message stored", False)
+    assert (evaluated["message"], evaluated["status"]) == ("message processed", "completed")
+    doc = (ROOT / "docs" / "cost.md").read_text(encoding="utf-8")
+    assert [len(line) for line in lines] == [WEBHOOK_LINE_BYTES, PROCESSOR_LINE_BYTES]
+    for figure in (WEBHOOK_LINE_BYTES, PROCESSOR_LINE_BYTES, sum(map(len, lines))):
+        assert f"{figure:,} B" in doc
+
+    stored = boto3.client("dynamodb").get_item(
+        TableName=world.table, Key={"pk": {"S": "MSG#SM" + "0" * 31 + "1"}, "sk": {"S": "RUN"}}
+    )["Item"]
+    assert write_units_of(from_attributes(stored)) == ORDINARY_MESSAGE_WRITE_UNITS
+    assert f"{item_size(from_attributes(stored))} bytes" in doc
+
+
+WEBHOOK_LINE_BYTES = 750
+PROCESSOR_LINE_BYTES = 807

@@ -256,13 +256,13 @@ def _json_round_trip(value: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class InMemoryEvaluationStore:
-    """``processing.ports.EvaluationStore``: the first ``start`` pins, a later one counts itself."""
+    """``processing.ports.EvaluationStore``: the first write pins, a later one counts itself."""
 
     def __init__(self) -> None:
         self.evaluations: dict[str, EvaluationRecord] = {}
         self._lock = threading.Lock()
 
-    def get(self, message_sid: str) -> EvaluationRecord | None:
+    def get(self, message_sid: str, *, consistent: bool = True) -> EvaluationRecord | None:
         return self.evaluations.get(message_sid)
 
     def start(
@@ -314,6 +314,39 @@ class InMemoryEvaluationStore:
             )
             self.evaluations[message_sid] = finished
             return finished
+
+    def finish_once(
+        self,
+        message_sid: str,
+        account: str,
+        *,
+        trigger_version: int,
+        fingerprint: str,
+        timezone: str,
+        now: str,
+        status: str,
+        matched: Sequence[str],
+        diagnostics: Sequence[Mapping[str, Any]],
+    ) -> EvaluationRecord:
+        with self._lock:
+            existing = self.evaluations.get(message_sid)
+            if existing is not None:
+                run = replace(existing, attempts=existing.attempts + 1)
+            else:
+                run = EvaluationRecord(
+                    message_sid=message_sid,
+                    account=account,
+                    status=status,
+                    trigger_version=trigger_version,
+                    fingerprint=fingerprint,
+                    started_at=now,
+                    finished_at=now,
+                    matched=tuple(matched),
+                    diagnostics=tuple(dict(d) for d in diagnostics),
+                    timezone=timezone,
+                )
+            self.evaluations[message_sid] = run
+            return run
 
 
 class InMemoryStepLedger:
@@ -517,7 +550,7 @@ class InMemoryConversationStore:
         return replaced
 
     def find_open_conversation(
-        self, account: str, our_number: str, contact: str
+        self, account: str, our_number: str, contact: str, *, consistent: bool = True
     ) -> OpenConversation | None:
         return self.open_conversations.get((account, our_number, contact))
 

@@ -472,6 +472,51 @@ def test_the_send_cap_alarm_watches_every_function_that_counts_capped_sends(
     )
 
 
+def test_the_alarms_on_application_metrics_take_no_data_as_nothing_counted(
+    raw_template: Template,
+) -> None:
+    """An application metric is written only when it counts something (``edge.log_lines``
+    leaves a 0 out of the line: docs/cost.md): a quiet period has no data point. Every alarm
+    on one must read that as 0, never as breaching or as hiding another series."""
+    watching = {
+        logical_id: properties
+        for logical_id, properties in alarms(raw_template).items()
+        if any(metric.get("Namespace") == NAMESPACE for metric in _alarm_metrics(properties))
+    }
+    assert set(watching) == {"SignatureRejectionsAlarm", "SendsCappedAlarm"}
+    for logical_id, properties in watching.items():
+        assert properties["TreatMissingData"] == "notBreaching", logical_id
+        assert properties["ComparisonOperator"].startswith("GreaterThan"), logical_id
+        if "Metrics" in properties:
+            [expression] = [q["Expression"] for q in properties["Metrics"] if "Expression" in q]
+            for query in properties["Metrics"]:
+                if "MetricStat" in query:
+                    assert f"FILL({query['Id']}, 0)" in expression, logical_id
+
+
+def test_lambda_s_platform_lines_are_a_parameter_off_by_default(
+    transformed_template: Template,
+) -> None:
+    """Lambda's start and report line per invocation are most of a message's log bytes
+    (docs/cost.md): WARN by default, INFO one parameter away. No alarm or dashboard widget
+    reads a log line (they read metrics), so nothing depends on them."""
+    parameter = transformed_template["Parameters"]["SystemLogLevel"]
+    assert parameter["Default"] == "WARN"
+    assert set(parameter["AllowedValues"]) == {"WARN", "INFO", "DEBUG"}
+    functions = [
+        resource
+        for resource in transformed_template["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Function"
+    ]
+    assert functions
+    for function in functions:
+        config = function["Properties"]["LoggingConfig"]
+        assert config["LogFormat"] == "JSON"
+        assert config["SystemLogLevel"] == {"Ref": "SystemLogLevel"}
+    widgets = dashboard_body(transformed_template)["widgets"]
+    assert {widget["type"] for widget in widgets} <= {"metric", "text"}
+
+
 # --- logs, limits, outputs ---------------------------------------------------------------------
 
 

@@ -170,10 +170,34 @@ def test_a_count_adds_its_value_and_the_same_metric_twice_adds_up() -> None:
     )
     document = written(outcome)
     assert emf_problems(document) == []
-    assert document["RecordsFailed"] == 0
     assert document["TriggersMatched"] == 4
     [directive] = document["_aws"]["CloudWatchMetrics"]
-    assert [m["Name"] for m in directive["Metrics"]] == ["RecordsFailed", "TriggersMatched"]
+    assert [m["Name"] for m in directive["Metrics"]] == ["TriggersMatched"]
+
+
+def test_a_metric_that_counts_zero_is_left_out_of_the_line() -> None:
+    """No data point rather than a 0 (docs/cost.md: ~50 bytes each); the alarms on
+    application metrics treat missing data as not breaching."""
+    outcome = LogLine(
+        "INFO",
+        "message processed",
+        {"status": "completed"},
+        counts=(
+            Count(name="MessagesProcessed"),
+            Count(name="SendsCapped", value=0),
+            Count(name="OutboundFailed", dimensions={"ErrorCode": "30007"}, value=0),
+        ),
+    )
+    document = written(outcome)
+    assert emf_problems(document) == []
+    assert "SendsCapped" not in document
+    assert "OutboundFailed" not in document
+    assert "ErrorCode" not in document
+    [directive] = document["_aws"]["CloudWatchMetrics"]
+    assert [m["Name"] for m in directive["Metrics"]] == ["MessagesProcessed"]
+
+    only_zeros = LogLine("INFO", "task done", counts=(Count(name="SendsCapped", value=0),))
+    assert "_aws" not in written(only_zeros)
 
 
 def test_from_environ_names_the_lines_as_powertools_would() -> None:

@@ -13,6 +13,7 @@ from sms_automation.accounts import Account
 from sms_automation.conversations.service import ReplyRouting
 from sms_automation.edge.timestamps import utc_timestamp
 from sms_automation.opt_out import Keyword
+from sms_automation.processing.evaluations import EvaluationRecord
 from sms_automation.processing.intake import HELP_STEP, OWN, Intake
 from sms_automation.processing.port import EnginePort, LedgerActionPort, lease_for
 from sms_automation.processing.runner import EvaluationResult
@@ -38,6 +39,15 @@ class TriggersRan:
 
     def process(self, message: Mapping[str, Any], *, opt_out: bool = False) -> EvaluationResult:
         existing = self.evaluations.get(str(message["message_sid"]))
+        return self.process_after_read(message, existing, opt_out=opt_out)
+
+    def process_after_read(
+        self,
+        message: Mapping[str, Any],
+        existing: EvaluationRecord | None,
+        *,
+        opt_out: bool = False,
+    ) -> EvaluationResult:
         if existing is not None and existing.finished:
             return EvaluationResult(existing, replayed=True)
         self.processed.append((str(message["body"]), opt_out))

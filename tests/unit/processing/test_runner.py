@@ -218,3 +218,206 @@ def test_processor_counts_each_attempt_on_the_run(world: World) -> None:
 
     world.processor.process(message())
     assert world.evaluations.get(SID).attempts == 2  # type: ignore[union-attr]
+
+
+# --- a message that performs nothing: its evaluation written once, finished -----------------------
+#
+# Two attempts of the same record at the same moment (a stream retry overlapping the first, a
+# redrive, a replay): each reads the evaluation (none yet) and the trigger pointer, then writes.
+# A push between their pointer reads gives them different versions. Whichever writes first pins
+# the evaluation (a running one, or a finished one when its version performs nothing); the other
+# meets that record when it writes, and goes on from it: one version, each step at most once.
+
+NOTHING_FOR_HELLO = """
+version: 1
+triggers:
+  - name: call-me
+    when: {field: Body, equals: "call me"}
+    actions:
+      - type: send_sms
+        body: "We will call you"
+"""
+
+
+class CountingEvaluations(InMemoryEvaluationStore):
+    """Every write, by method."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def start(self, *args: Any, **kwargs: Any) -> Any:
+        self.writes.append("start")
+        return super().start(*args, **kwargs)
+
+    def finish(self, *args: Any, **kwargs: Any) -> Any:
+        self.writes.append("finish")
+        return super().finish(*args, **kwargs)
+
+    def finish_once(self, *args: Any, **kwargs: Any) -> Any:
+        self.writes.append("finish_once")
+        return super().finish_once(*args, **kwargs)
+
+
+class ReadBefore:
+    """What an attempt read before the other attempt wrote: no evaluation yet, and the trigger
+    pointer as it was then (the versions themselves are immutable and read as they are)."""
+
+    def __init__(self, world: World, pointer: Stored | None) -> None:
+        self._world = world
+        self._pointer = pointer
+        self._first_get = True
+
+    def current(self, account: str) -> Stored | None:
+        return self._pointer
+
+    def version(self, account: str, version: int) -> Stored | None:
+        return self._world.triggers.version(account, version)
+
+    def get(self, message_sid: str, *, consistent: bool = True) -> Any:
+        if self._first_get:
+            self._first_get = False
+            return None
+        return self._world.evaluations.get(message_sid)
+
+    def __getattr__(self, name: str) -> Any:  # the writes go to the shared store
+        return getattr(self._world.evaluations, name)
+
+
+def attempt_that_read_before(world: World, pointer: Stored | None) -> MessageProcessor:
+    seen = ReadBefore(world, pointer)
+    return MessageProcessor(
+        evaluations=seen,
+        triggers=seen,
+        engines=engines(),
+        port_for=world.port_for,
+        clock=lambda: world.clock,
+        account_zone=world.zones.get,
+    )
+
+
+def test_a_message_that_performs_nothing_is_written_once_finished() -> None:
+    world = World()
+    world.evaluations = CountingEvaluations()
+    world.processor = MessageProcessor(
+        evaluations=world.evaluations,
+        triggers=world.triggers,
+        engines=engines(),
+        port_for=world.port_for,
+        clock=lambda: world.clock,
+        account_zone=world.zones.get,
+    )
+    world.zones["acme"] = "Europe/Paris"
+    world.triggers.push("acme", NOTHING_FOR_HELLO)
+
+    result = world.processor.process(message("hello"))
+
+    assert world.evaluations.writes == ["finish_once"]
+    evaluation = result.evaluation
+    assert (evaluation.status, evaluation.trigger_version, evaluation.matched) == (
+        "completed",
+        1,
+        (),
+    )
+    assert (evaluation.started_at, evaluation.finished_at) == ("2026-03-02T09:30:00.000Z",) * 2
+    assert (evaluation.timezone, evaluation.fingerprint, evaluation.attempts) == (
+        "Europe/Paris",
+        "fp1",
+        1,
+    )
+    assert not result.replayed
+    assert world.effects.performed == []
+    again = world.processor.process(message("hello"))  # a redelivery reads it, writes nothing
+    assert (again.replayed, world.evaluations.writes) == (True, ["finish_once"])
+
+
+def test_a_message_that_acts_is_still_pinned_before_its_steps(world: World) -> None:
+    counting = CountingEvaluations()
+    world.evaluations = counting
+    world.triggers.push("acme", NOTHING_FOR_HELLO)
+    processor = MessageProcessor(
+        evaluations=counting,
+        triggers=world.triggers,
+        engines=engines(),
+        port_for=world.port_for,
+        clock=lambda: world.clock,
+        account_zone=world.zones.get,
+    )
+    processor.process(message("call me"))
+    assert counting.writes == ["start", "finish"]
+    assert sent_bodies(world) == ["We will call you"]
+
+
+def test_overlap_the_attempt_that_acts_pins_first_and_the_inert_one_goes_on_from_it(
+    world: World,
+) -> None:
+    world.triggers.push("acme", NOTHING_FOR_HELLO)
+    before_the_push = world.triggers.current("acme")
+    world.triggers.push("acme", REPLY.format(body="Thanks"))
+    inert = attempt_that_read_before(world, before_the_push)
+
+    acting = world.processor.process(message("hello"))  # version 2: pins it, sends
+    result = inert.process(message("hello"))  # version 1 would do nothing: meets version 2
+
+    assert acting.evaluation.trigger_version == 2
+    assert (result.evaluation.trigger_version, result.evaluation.status) == (2, "completed")
+    assert result.evaluation.matched == ("auto-reply",)
+    assert result.replayed
+    assert sent_bodies(world) == ["Thanks"]
+
+
+def test_overlap_the_inert_attempt_writes_first_and_the_other_performs_nothing(
+    world: World,
+) -> None:
+    world.triggers.push("acme", NOTHING_FOR_HELLO)
+    before_the_push = world.triggers.current("acme")
+    world.triggers.push("acme", REPLY.format(body="Thanks"))
+    inert = attempt_that_read_before(world, before_the_push)
+    acting = attempt_that_read_before(world, world.triggers.current("acme"))
+
+    first = inert.process(message("hello"))  # version 1: finished, nothing to do
+    second = acting.process(message("hello"))  # version 2 would send: meets version 1
+
+    assert (first.evaluation.trigger_version, first.evaluation.status) == (1, "completed")
+    assert (second.evaluation.trigger_version, second.evaluation.status) == (1, "completed")
+    assert second.evaluation.matched == ()
+    assert second.replayed
+    assert sent_bodies(world) == []
+    assert world.evaluations.get(SID) == second.evaluation
+
+
+def test_overlap_the_inert_attempt_finishes_the_version_another_pinned_and_left_running(
+    world: World,
+) -> None:
+    world.triggers.push("acme", NOTHING_FOR_HELLO)
+    before_the_push = world.triggers.current("acme")
+    world.triggers.push("acme", REPLY.format(body="Thanks"))
+    world.effects.refuse_next(NotPerformed("Twilio rate limited us"))
+    with pytest.raises(NotPerformed):  # version 2 pinned, its step not performed
+        world.processor.process(message("hello"))
+
+    result = attempt_that_read_before(world, before_the_push).process(message("hello"))
+    retry = world.processor.process(message("hello"))  # the first attempt's retry
+
+    assert (result.evaluation.trigger_version, result.evaluation.status) == (2, "completed")
+    assert result.evaluation.attempts == 2
+    assert retry.replayed
+    assert sent_bodies(world) == ["Thanks"]
+
+
+def test_an_attempt_that_meets_an_evaluation_finished_by_another_returns_it(
+    world: World,
+) -> None:
+    """The intake of an overlapping attempt took the message as a conversation's answer and
+    wrote its evaluation (finished, version 0) after this attempt read none: nothing is
+    evaluated again, and version 0 is not looked for."""
+    world.triggers.push("acme", REPLY.format(body="Thanks"))
+    attempt = attempt_that_read_before(world, world.triggers.current("acme"))
+    world.evaluations.start(
+        SID, "acme", trigger_version=0, fingerprint="", now="t", status="conversation_reply"
+    )
+
+    result = attempt.process(message("hello"))
+
+    assert (result.evaluation.status, result.replayed) == ("conversation_reply", True)
+    assert sent_bodies(world) == []

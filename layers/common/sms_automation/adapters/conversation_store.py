@@ -352,12 +352,12 @@ class DynamoConversationStore:
         return None if same else replaced
 
     def find_open_conversation(
-        self, account: str, our_number: str, contact: str
+        self, account: str, our_number: str, contact: str, *, consistent: bool = True
     ) -> OpenConversation | None:
         response = self._client.get_item(
             TableName=self._table,
             Key=to_attributes(keys.open_conversation_key(account, our_number, contact)),
-            ConsistentRead=True,
+            ConsistentRead=consistent,
         )
         item = response.get("Item")
         return _open_conversation(from_attributes(item)) if item else None

@@ -1,6 +1,6 @@
 """Messages' evaluations in the app table (``processing.ports.EvaluationStore``): the first
-attempt's put pins the trigger version and time zone (conditional on no record), a later
-attempt counts itself."""
+attempt's put pins the trigger version and time zone (conditional on no record: a started
+evaluation, or one that performed nothing, written finished), a later attempt counts itself."""
 
 from __future__ import annotations
 
@@ -37,16 +37,26 @@ def evaluation_from_item(item: Mapping[str, Any]) -> EvaluationRecord:
     )
 
 
+def _pinned(status: str, trigger_version: int, fingerprint: str, now: str) -> dict[str, Any]:
+    """What the first write pins."""
+    return {
+        "status": status,
+        "trigger_version": trigger_version,
+        "fingerprint": fingerprint,
+        "started_at": now,
+    }
+
+
 class DynamoEvaluationStore:
     def __init__(self, table_name: str, client: DynamoDBClient) -> None:
         self._table = table_name
         self._client = client
 
-    def get(self, message_sid: str) -> EvaluationRecord | None:
+    def get(self, message_sid: str, *, consistent: bool = True) -> EvaluationRecord | None:
         response = self._client.get_item(
             TableName=self._table,
             Key=to_attributes(keys.evaluation_key(message_sid)),
-            ConsistentRead=True,
+            ConsistentRead=consistent,
         )
         item = response.get("Item")
         return evaluation_from_item(from_attributes(item)) if item else None
@@ -79,16 +89,42 @@ class DynamoEvaluationStore:
     ) -> EvaluationRecord:
         """Pin the trigger version and time zone (first attempt wins); a later attempt counts
         itself."""
+        pinned = _pinned(status, trigger_version, fingerprint, now)
+        return self._put_first(message_sid, account, pinned, timezone)
+
+    def finish_once(
+        self,
+        message_sid: str,
+        account: str,
+        *,
+        trigger_version: int,
+        fingerprint: str,
+        timezone: str,
+        now: str,
+        status: str,
+        matched: Sequence[str],
+        diagnostics: Sequence[Mapping[str, Any]],
+    ) -> EvaluationRecord:
+        """One put of the finished evaluation, conditional like ``start``'s."""
+        finished = _pinned(status, trigger_version, fingerprint, now) | {
+            "finished_at": now,
+            "matched": list(matched),
+            "diagnostics": [dict(d) for d in diagnostics],
+            "paused_at": "",
+        }
+        return self._put_first(message_sid, account, finished, timezone)
+
+    def _put_first(
+        self, message_sid: str, account: str, fields: dict[str, Any], timezone: str
+    ) -> EvaluationRecord:
+        """The evaluation if no attempt wrote it yet; else the one there, counted."""
         item = {
             **keys.evaluation_key(message_sid),
             "kind": keys.KIND_EVALUATION,
             "message_sid": message_sid,
             "account": account,
-            "status": status,
-            "trigger_version": trigger_version,
-            "fingerprint": fingerprint,
-            "started_at": now,
             "attempts": 1,
+            **fields,
             **({"timezone": timezone} if timezone else {}),
         }
         try:

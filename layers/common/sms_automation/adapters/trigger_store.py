@@ -215,11 +215,13 @@ class DynamoTriggerStore:
             pushed_by=pushed_by,
         )
 
-    def current_version(self, account: str) -> int | None:
+    def current_version(self, account: str, *, consistent: bool = True) -> int | None:
+        """The pointer's version. ``consistent=False``: an eventually consistent read (half
+        the read unit), which may not show a push made an instant ago."""
         response = self._client.get_item(
             TableName=self._table,
             Key=key_attributes(keys.trigger_pointer_key(account)),
-            ConsistentRead=True,
+            ConsistentRead=consistent,
             ProjectionExpression="#version",
             ExpressionAttributeNames={"#version": "version"},
         )
@@ -356,11 +358,20 @@ VERSIONS_KEPT: Final = 64
 
 
 class KeptTriggerVersions:
-    """The processor's trigger source: the pointer is read strongly consistent for every
-    message (a push applies to the very next one), the version it names only once per warm
+    """The processor's trigger source: the pointer is read for every message, eventually
+    consistent (half a read unit: docs/cost.md), the version it names only once per warm
     instance. A version item never changes once written, so the kept copy is the stored one;
     without it every message read its version twice (``current``, then the evaluation's
-    ``version``): at least 2 read units (4 KB each) per message (docs/cost.md)."""
+    ``version``): at least 2 read units (4 KB each) per message.
+
+    Why the pointer may be read eventually consistent: a push (or rollback) applies to the
+    messages read after it, and which messages those are was never exact (a message is stored,
+    then reaches the processor through the stream a moment later); the lag of an eventually
+    consistent read (DynamoDB: "a short time") moves that line by about as much. Whatever
+    version is read is pinned by the evaluation's first write and every attempt then uses it,
+    so it is one version per message either way. The version itself is read strongly
+    consistent: the pointer names a version only once the push's transaction wrote both, and
+    a version read too early would be taken for missing."""
 
     def __init__(self, store: DynamoTriggerStore, kept: int = VERSIONS_KEPT) -> None:
         self._store = store
@@ -368,7 +379,7 @@ class KeptTriggerVersions:
         self._versions: dict[tuple[str, int], StoredTriggerSet] = {}
 
     def current(self, account: str) -> StoredTriggerSet | None:
-        number = self._store.current_version(account)
+        number = self._store.current_version(account, consistent=False)
         return None if number is None else self.version(account, number)
 
     def version(self, account: str, version: int) -> StoredTriggerSet | None:

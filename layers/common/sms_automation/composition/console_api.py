@@ -7,7 +7,7 @@ a message body, a query string or a token.
 from __future__ import annotations
 
 import os
-from functools import cache
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 
 from sms_automation.adapters.account_store import DynamoAccountStore
@@ -19,7 +19,6 @@ from sms_automation.adapters.console_reads import (
 )
 from sms_automation.adapters.message_store import DynamoMessageStore
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
-from sms_automation.composition.action_log import dynamo_action_log
 from sms_automation.console import http
 from sms_automation.console.audit import AuditLog
 from sms_automation.console.reads import ConsoleReads
@@ -30,10 +29,33 @@ from sms_automation.edge.settings import ConsoleSettings
 from sms_automation.edge.timestamps import utc_now
 
 if TYPE_CHECKING:
+    from sms_automation.action_log import ActionLog
     from sms_automation.console.account_settings import ConsoleAccounts
     from sms_automation.console.automations import ConsoleAutomations
 
 log_lines = LogLines.from_environ(os.environ, "console-api")
+
+
+class ActionLogsOnFirstUse:
+    """``console.reads.ActionLogs``, its adapters (evaluations, steps, outbound records,
+    conversations) imported and built on first use: the console's first request, the inbox,
+    reads none, and they are a good part of a cold start (bench/cold_start.py, console_api)."""
+
+    def __init__(self, table: str, client: Any) -> None:
+        self._table = table
+        self._client = client
+
+    @cached_property
+    def _log(self) -> ActionLog:
+        from sms_automation.composition.action_log import dynamo_action_log
+
+        return dynamo_action_log(self._table, self._client)
+
+    def of(self, message_sid: str) -> dict[str, Any]:
+        return self._log.of(message_sid)
+
+    def conversations(self, message_sid: str) -> list[dict[str, Any]]:
+        return self._log.conversations(message_sid)
 
 
 def dynamo_reads(table: str, client: Any) -> ConsoleReads:
@@ -41,7 +63,7 @@ def dynamo_reads(table: str, client: Any) -> ConsoleReads:
         accounts=DynamoAccountStore(table, client),
         index=DynamoMessageIndex(table, client),
         messages=DynamoMessageStore(table, client),
-        action_logs=dynamo_action_log(table, client),
+        action_logs=ActionLogsOnFirstUse(table, client),
         contacts=DynamoContactOptOut(table, client),
         conversations=DynamoOpenConversations(table, client),
     )

@@ -21,7 +21,7 @@ from sms_automation.edge.settings import WebhookSettings
 from sms_automation.pii import mask_phone
 from sms_automation.webhooks.receive_message import Received, receive_inbound
 from sms_automation.webhooks.request import WebhookRequest
-from sms_automation.webhooks.route import TwilioRoute
+from sms_automation.webhooks.route import TwilioRoute, correlation_id
 
 log_lines = LogLines.from_environ(os.environ, "inbound-webhook")
 
@@ -80,7 +80,10 @@ def _outcome(received: Received, request: WebhookRequest) -> LogLine:
         fields={
             "account": request.account_name,
             "outcome": received.outcome,
-            "message_sid": received.message_sid,
+            # The SID is the line's correlation_id already (a form's): not written twice.
+            "message_sid": (
+                None if received.message_sid == correlation_id(request) else received.message_sid
+            ),
             "channel": received.channel,
             "from": mask_phone(fields.get("From")),
             "to": mask_phone(fields.get("To")),

@@ -58,8 +58,11 @@ class ConversationStore(Protocol):
         ...
 
     def find_open_conversation(
-        self, account: str, our_number: str, contact: str
-    ) -> OpenConversation | None: ...
+        self, account: str, our_number: str, contact: str, *, consistent: bool = True
+    ) -> OpenConversation | None:
+        """``consistent=False``: an eventually consistent read (half the read unit), which
+        may not show a conversation opened an instant ago."""
+        ...
 
     def release_contact(self, conversation: Conversation) -> None:
         """Remove the contact's open conversation if it is still this conversation's."""

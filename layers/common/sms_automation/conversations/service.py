@@ -237,8 +237,17 @@ class Conversations:
         return ReplyRouting.NOT_A_REPLY
 
     def _try_reply(self, message: Mapping[str, Any], sid: str) -> ReplyRouting | None:
+        # Eventually consistent (half a read unit, for every inbound message: docs/cost.md).
+        # A message answers a prompt it has received: the open conversation is written before
+        # the prompt is sent, and an answer comes back through Twilio, the webhook and the
+        # stream, seconds later, while such a read lags "a short time" (DynamoDB). What it
+        # finds is checked against the conversation read strongly consistent, and recording
+        # the reply and releasing the contact are conditional on what they change.
         claim_contact = self._store.find_open_conversation(
-            str(message["account"]), str(message["to_number"]), str(message["from_number"])
+            str(message["account"]),
+            str(message["to_number"]),
+            str(message["from_number"]),
+            consistent=False,
         )
         if claim_contact is None:
             return ReplyRouting.NOT_A_REPLY

@@ -39,7 +39,7 @@ from sms_automation.opt_out import (
     sender_of,
 )
 from sms_automation.pii import mask_phone
-from sms_automation.processing.evaluations import is_automation_run
+from sms_automation.processing.evaluations import EvaluationRecord, is_automation_run
 
 if TYPE_CHECKING:
     # The runner is imported where used (see ``composition.runtime``).
@@ -61,6 +61,14 @@ class Processor(Protocol):
     """``runner.MessageProcessor``."""
 
     def process(self, message: Mapping[str, Any], *, opt_out: bool = False) -> EvaluationResult: ...
+
+    def process_after_read(
+        self,
+        message: Mapping[str, Any],
+        existing: EvaluationRecord | None,
+        *,
+        opt_out: bool = False,
+    ) -> EvaluationResult: ...
 
 
 class ConversationRouting(Protocol):
@@ -125,13 +133,20 @@ class Intake:
         routing = ReplyRouting.NOT_A_REPLY
         if is_automation_run(message):  # started by us: never an answer to a conversation
             return routing, self._processor().process(message)
-        existing = self._evaluations.get(sid)
+        # Eventually consistent (half a read unit): a hint of how far earlier attempts got. A
+        # read that lags an attempt's write costs this one only work that writes undo: every
+        # write that follows is conditional on the record as it is (the first write wins:
+        # ``runner``), the keywords' records are conditional on the message, and what a
+        # conversation made of the message is read strongly consistent (``route_reply``).
+        existing = self._evaluations.get(sid, consistent=False)
         if existing is None and self._from_own_number(message):
             return routing, self._own_number_run(message)
         if existing is None or not existing.finished:
             subscription = self._subscription(message)
             if subscription is Keyword.OPT_OUT:  # only the triggers that ask for it (runner)
-                return routing, self._processor().process(message, opt_out=True)
+                return routing, self._processor().process_after_read(
+                    message, existing, opt_out=True
+                )
             if subscription is Keyword.HELP:
                 self._answer_help(message)
             if subscription is not None:
@@ -156,7 +171,8 @@ class Intake:
                 status="conversation_reply",
             )
             return routing, EvaluationResult(evaluation, replayed=existing is not None)
-        return routing, self._processor().process(message)
+        # The evaluation as read above: the processor does not read it again.
+        return routing, self._processor().process_after_read(message, existing)
 
     def _subscription(self, message: Mapping[str, Any]) -> Keyword | None:
         """Record an opt-out (and end the contact's waiting conversation) or a
@@ -246,15 +262,16 @@ class Intake:
         from sms_automation.processing.runner import EvaluationResult  # see TYPE_CHECKING
 
         sid, account = str(message["message_sid"]), str(message["account"])
-        now = utc_timestamp(self._clock())
-        self._evaluations.start(
-            sid, account, trigger_version=0, fingerprint="", now=now, status=OWN
-        )
         sender = mask_phone(str(message.get("from_number") or ""))
-        finished = self._evaluations.finish(
+        # Nothing runs: written once, finished (or the record an overlapping attempt wrote).
+        written = self._evaluations.finish_once(
             sid,
+            account,
+            trigger_version=0,
+            fingerprint="",
+            timezone="",
+            now=utc_timestamp(self._clock()),
             status=OWN,
-            now=now,
             matched=(),
             diagnostics=[
                 {
@@ -265,6 +282,7 @@ class Intake:
                     "step_id": "",
                 }
             ],
-            paused_at=None,
         )
-        return EvaluationResult(finished, replayed=False)
+        if not written.finished:  # another attempt pinned a version first: it is evaluated
+            return self._processor().process_after_read(message, written)
+        return EvaluationResult(written, replayed=written.attempts > 1)

@@ -18,10 +18,13 @@ from sms_automation.processing.ledger import StepEntry, StepState
 
 
 class EvaluationStore(Protocol):
-    """One evaluation per message (``evaluations``): the first ``start`` pins it, a later one counts
-    itself and gets the pinned record back."""
+    """One evaluation per message (``evaluations``): the first write (``start`` or
+    ``finish_once``) pins it, a later one counts itself and gets the pinned record back."""
 
-    def get(self, message_sid: str) -> EvaluationRecord | None: ...
+    def get(self, message_sid: str, *, consistent: bool = True) -> EvaluationRecord | None:
+        """``consistent=False``: an eventually consistent read (half the read unit), which
+        may not show a write made an instant ago."""
+        ...
 
     def start(
         self,
@@ -46,6 +49,24 @@ class EvaluationStore(Protocol):
         paused_at: str | None,
     ) -> EvaluationRecord:
         """The finished record, as written (no second read)."""
+        ...
+
+    def finish_once(
+        self,
+        message_sid: str,
+        account: str,
+        *,
+        trigger_version: int,
+        fingerprint: str,
+        timezone: str,
+        now: str,
+        status: str,
+        matched: Sequence[str],
+        diagnostics: Sequence[Mapping[str, Any]],
+    ) -> EvaluationRecord:
+        """An evaluation that performed nothing, written once and finished, if it is the first
+        write (started and finished ``now``); else, like ``start``, the record another attempt
+        wrote first, this attempt counted on it (``attempts`` > 1)."""
         ...
 
 

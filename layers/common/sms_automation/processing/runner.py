@@ -4,9 +4,20 @@ An opt-out keyword (``opt_out``; the caller says whether a message is one) is ev
 against the triggers that ask for it (``on_opt_out``); when none does, the
 evaluation is ``opted_out`` and nothing runs.
 
-Safe to call any number of times for the same message (stream redeliveries, dead-letter redrives):
-the evaluation pins the trigger version on the first attempt, the step ledger answers every
-step already performed, and a message whose evaluation finished is not evaluated again.
+Safe to call any number of times for the same message (stream redeliveries, dead-letter redrives),
+two attempts at the same moment included: the first write of the evaluation pins the trigger
+version, the step ledger answers every step already performed, and a message whose evaluation
+finished is not evaluated again.
+
+The first write is one of two. A message that acts is pinned (``running``) before its first step,
+then finished. A message its version performs nothing for (no trigger matches, or none that
+matches has a step to take: the common case) is known to be so before anything is written: the
+evaluation is made without a port that acts (``Engine.dry_run``) and written once, finished
+(``EvaluationStore.finish_once``): one write instead of two. An attempt whose write meets a
+record another attempt wrote first goes on from that record, whatever it is: finished, it is
+the answer; running, its pinned version is evaluated (its steps through the ledger, at most
+once). So two attempts that read different versions (a push between their pointer reads) still
+end with one: the one written first.
 
 Time conditions, ``%now%``/``%date%``/``%time%`` and a conversation's ``until`` without an offset
 are evaluated in the account's time zone (``account_zone``; an account without one is UTC),
@@ -16,7 +27,7 @@ decides the same way even if the account's zone changed meanwhile.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -30,6 +41,7 @@ if TYPE_CHECKING:
     # start whose message has no triggers, or is a conversation's answer, never loads it.
     from sms_automation.processing.ports import EvaluationStore
     from sms_automation.triggers import ActionPort, Engine
+    from sms_automation.triggers.context import Diagnostic
 
 
 class TriggerSource(Protocol):
@@ -81,8 +93,20 @@ class MessageProcessor:
         """``message``: a stored inbound message, or an automation run's origin (which names
         its automation and carries the trigger version pinned when it was started).
         ``opt_out``: the message is an opt-out keyword."""
-        sid, account = message["message_sid"], message["account"]
-        existing = self._evaluations.get(sid)
+        existing = self._evaluations.get(str(message["message_sid"]))
+        return self.process_after_read(message, existing, opt_out=opt_out)
+
+    def process_after_read(
+        self,
+        message: Mapping[str, Any],
+        existing: EvaluationRecord | None,
+        *,
+        opt_out: bool = False,
+    ) -> EvaluationResult:
+        """As ``process``, ``existing`` being the message's evaluation as the caller has just
+        read it (the intake reads it first): every write that follows is conditional on the
+        record as it is, so an older read costs at most work that the write then undoes."""
+        sid, account = str(message["message_sid"]), str(message["account"])
         if existing is not None and existing.finished:
             return EvaluationResult(existing, replayed=True)
         if existing is None and is_automation_run(message):
@@ -90,15 +114,22 @@ class MessageProcessor:
         elif existing is None:
             current = self._triggers.current(account)
             if current is None:
-                evaluation = self._evaluations.start(
-                    sid,
-                    account,
-                    trigger_version=0,
-                    fingerprint="",
-                    now=self._now(),
-                    status=OPTED_OUT if opt_out else "no_triggers",
+                status = OPTED_OUT if opt_out else "no_triggers"
+                return self._went_on(
+                    self._evaluations.start(
+                        sid,
+                        account,
+                        trigger_version=0,
+                        fingerprint="",
+                        now=self._now(),
+                        status=status,
+                    ),
+                    message,
+                    opt_out=opt_out,
                 )
-                return EvaluationResult(evaluation, replayed=False)
+            inert = self._performing_nothing(message, current, opt_out=opt_out)
+            if inert is not None:
+                return self._went_on(inert, message, opt_out=opt_out)
             version, fingerprint = current.version, current.fingerprint
         else:
             version, fingerprint = existing.trigger_version, existing.fingerprint
@@ -112,7 +143,57 @@ class MessageProcessor:
             now=self._now(),
             timezone=self._account_zone(account) or "",
         )
-        return self._evaluate(message, evaluation, replayed=existing is not None, opt_out=opt_out)
+        if existing is not None:
+            return self._evaluate(message, evaluation, replayed=True, opt_out=opt_out)
+        return self._went_on(evaluation, message, opt_out=opt_out)
+
+    def _went_on(
+        self, written: EvaluationRecord, message: Mapping[str, Any], *, opt_out: bool
+    ) -> EvaluationResult:
+        """After this attempt's first write: the record it wrote (``attempts`` 1), or the one
+        another attempt wrote first (this attempt counted on it), finished or to evaluate."""
+        replayed = written.attempts > 1
+        if written.finished:
+            return EvaluationResult(written, replayed=replayed)
+        return self._evaluate(message, written, replayed=replayed, opt_out=opt_out)
+
+    def _performing_nothing(
+        self, message: Mapping[str, Any], current: StoredTriggers, *, opt_out: bool
+    ) -> EvaluationRecord | None:
+        """A message the current version performs nothing for, written once, finished (or the
+        record another attempt wrote first); None when the version would act on it."""
+        account = str(message["account"])
+        zone = self._account_zone(account) or ""
+        engine = self._engines.get(account, current)
+        matched: tuple[str, ...] = ()
+        diagnostics: list[dict[str, str]] = []
+        if opt_out and not engine.runs_on_opt_out:
+            status = OPTED_OUT
+        else:
+            from sms_automation.triggers.engine import AccountSettings  # loaded with the engine
+
+            evaluated = engine.dry_run(
+                dict(message.get("params") or {}),
+                now=received_at(message),
+                account=AccountSettings(account, zone or None),
+                headers=dict(message.get("headers") or {}),
+                opt_out=opt_out,
+            )
+            if evaluated.steps:
+                return None
+            status, matched = evaluated.status.value, evaluated.matched
+            diagnostics = _diagnostics(evaluated.diagnostics)
+        return self._evaluations.finish_once(
+            str(message["message_sid"]),
+            account,
+            trigger_version=current.version,
+            fingerprint=current.fingerprint,
+            timezone=zone,
+            now=self._now(),
+            status=status,
+            matched=matched,
+            diagnostics=diagnostics,
+        )
 
     def _evaluate(
         self,
@@ -122,7 +203,7 @@ class MessageProcessor:
         replayed: bool,
         opt_out: bool,
     ) -> EvaluationResult:
-        if evaluation.status in {"no_triggers", OPTED_OUT}:
+        if evaluation.finished:
             return EvaluationResult(evaluation, replayed=replayed)
         stored = self._triggers.version(evaluation.account, evaluation.trigger_version)
         if stored is None:
@@ -157,24 +238,28 @@ class MessageProcessor:
             )
         except UnknownAutomation as error:  # the pinned version had it when the evaluation started
             raise MissingTriggerVersion(str(error)) from None
-        diagnostics = [
-            {
-                "severity": d.severity,
-                "message": d.message,
-                "trigger": d.trigger or "",
-                "step_id": d.step_id or "",
-            }
-            for d in evaluated.diagnostics
-        ]
         finished = self._evaluations.finish(
             evaluation.message_sid,
             status=evaluated.status.value,
             now=self._now(),
             matched=evaluated.matched,
-            diagnostics=diagnostics,
+            diagnostics=_diagnostics(evaluated.diagnostics),
             paused_at=evaluated.paused_at,
         )
         return EvaluationResult(finished, replayed=replayed, steps_performed=len(evaluated.steps))
 
     def _now(self) -> str:
         return utc_timestamp(self._clock())
+
+
+def _diagnostics(diagnostics: Sequence[Diagnostic]) -> list[dict[str, str]]:
+    """As the evaluation stores them."""
+    return [
+        {
+            "severity": d.severity,
+            "message": d.message,
+            "trigger": d.trigger or "",
+            "step_id": d.step_id or "",
+        }
+        for d in diagnostics
+    ]

@@ -74,7 +74,7 @@ class TwilioRoute[R]:
         context: LambdaContextLike | None,
         request: WebhookRequest | None,
     ) -> None:
-        self.lines.write(outcome, context, _correlation_id(request))
+        self.lines.write(outcome, context, correlation_id(request))
 
     def _rejected(self, rejected: WebhookRejected, request: WebhookRequest | None) -> LogLine:
         return LogLine(
@@ -93,7 +93,7 @@ class TwilioRoute[R]:
         return {"account": request.account_name if request else None}
 
 
-def _correlation_id(request: WebhookRequest | None) -> str | None:
+def correlation_id(request: WebhookRequest | None) -> str | None:
     """The Sid, from a form only: JSON is not read before it is trusted."""
     if request is None:
         return None
