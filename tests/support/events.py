@@ -249,7 +249,8 @@ def console_api_event(
 ) -> dict[str, Any]:
     """A console API event as API Gateway passes it after its JWT authorizer accepted the
     token: the claims under ``authorizer.jwt.claims``, ``cognito:groups`` stringified as AWS
-    does (``"[admin account:acme]"``); ``groups`` None: a user in no group (no claim)."""
+    does (``"[admin account:acme]"``); ``groups`` None: a user in no group (no claim).
+    ``method`` and ``body``: a write route's (``POST``, its JSON text)."""
     raw_path = route
     for name, value in (path_parameters or {}).items():
         raw_path = raw_path.replace("{" + name + "}", quote(value, safe=""))

@@ -32,6 +32,7 @@ from sms_automation.processing.evaluations import EvaluationRecord
 from sms_automation.processing.ledger import StepEntry, StepState
 from sms_automation.processing.port import EffectResult
 from sms_automation.processing.ports import ClaimLost, RecordRefused
+from sms_automation.takeover import Takeover
 from sms_automation.triggers import Step
 
 
@@ -665,3 +666,21 @@ class InMemoryContactRecords:
             return False
         self.states[key] = state
         return True
+
+
+class InMemoryTakeovers:
+    """``takeover.Takeovers``: one takeover per account and contact."""
+
+    def __init__(self) -> None:
+        self.held: dict[tuple[str, str], Takeover] = {}
+        self.reads = 0
+
+    def get(self, account: str, contact: str) -> Takeover | None:
+        self.reads += 1
+        return self.held.get((account, contact))
+
+    def put(self, takeover: Takeover) -> None:
+        self.held[(takeover.account, takeover.contact)] = takeover
+
+    def delete(self, account: str, contact: str) -> bool:
+        return self.held.pop((account, contact), None) is not None

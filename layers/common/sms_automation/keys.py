@@ -34,6 +34,12 @@ the sparse ``gsi2`` index, which only run origins carry):
 - a contact's opt-out state towards one sender (our number or messaging service; see
   ``opt_out``): ``CONTACT#{account}#{sender}#{contact}`` / ``CONTACT``;
   gsi1: ``ACCOUNT#{name}#CONTACTS`` / ``{contact}#{sender}``
+- a contact taken over by a person (see ``takeover``; TTL ``expires_at``):
+  ``TAKEOVER#{account}#{contact}`` / ``TAKEOVER``
+- a reply sent from the console (its text, sender and author; its send is the step ``reply``
+  of the same ``MSG#{reply id}`` partition, exactly as a message's steps):
+  ``MSG#{reply id}`` / ``MSG``, kind ``console_reply``;
+  gsi1: ``ACCOUNT#{name}#CONTACT#{contact}#REPLIES`` / ``{sent_at}#{reply id}``
 
 Every item carries ``kind`` (``account``, ``inbound_message``, ...) so stream filters and readers
 never have to parse keys.
@@ -68,6 +74,8 @@ KIND_CONVERSATION_REPLY: Final = "conversation_reply"
 KIND_AUTOMATION_RUN: Final = "automation_run"
 KIND_SEND_LANE: Final = "send_lane"
 KIND_CONTACT: Final = "contact"
+KIND_TAKEOVER: Final = "takeover"
+KIND_CONSOLE_REPLY: Final = "console_reply"
 PROCESSED_KINDS: Final = frozenset({KIND_INBOUND_MESSAGE, KIND_AUTOMATION_RUN})
 """What the trigger processor's stream filter lets through (when inserted)."""
 
@@ -174,3 +182,17 @@ def contact_key(account_name: str, sender: str, contact: str) -> dict[str, str]:
 
 def account_contacts_index_pk(account_name: str) -> str:
     return f"ACCOUNT#{account_name}#CONTACTS"
+
+
+def takeover_key(account_name: str, contact: str) -> dict[str, str]:
+    return {PK: f"TAKEOVER#{account_name}#{contact}", SK: "TAKEOVER"}
+
+
+def console_reply_key(reply_id: str) -> dict[str, str]:
+    """A console reply shares the message key: its send is a step of it, read by the action
+    log exactly as a message's."""
+    return message_key(reply_id)
+
+
+def contact_replies_index_pk(account_name: str, contact: str) -> str:
+    return f"ACCOUNT#{account_name}#CONTACT#{contact}#REPLIES"

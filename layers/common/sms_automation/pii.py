@@ -17,3 +17,11 @@ def mask_phone(value: str | None) -> str:
         return f"{channel}{number}"
     head = number[:2] if number.startswith("+") else number[:1]
     return f"{channel}{head}{'*' * (len(number) - len(head) - _KEEP_TAIL)}{number[-_KEEP_TAIL:]}"
+
+
+def mask_email(value: str | None) -> str:
+    """``ann@example.com`` -> ``a***@example.com``: who it was, for a colleague, not an address."""
+    if not value:
+        return ""
+    local, sep, domain = value.partition("@")
+    return f"{local[:1]}***{sep}{domain}" if sep else f"{value[:1]}***"

@@ -1,5 +1,6 @@
 """The console API: its reads and the Triggers page's use cases on the app table and its audit
-record in the audit table (built once per warm Lambda), and one log line per request: the
+record in the audit table (built once per warm Lambda; the pages' and a thread's writes,
+``composition.console_writes``, on first use), and one log line per request: the
 route, the outcome, the status, the account name and the user's e-mail; never a phone number,
 a message body, a query string or a token.
 """
@@ -17,7 +18,9 @@ from sms_automation.adapters.console_reads import (
     DynamoMessageIndex,
     DynamoOpenConversations,
 )
+from sms_automation.adapters.console_replies import DynamoConsoleReplies
 from sms_automation.adapters.message_store import DynamoMessageStore
+from sms_automation.adapters.takeover_store import DynamoTakeoverStore
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.console import http
 from sms_automation.console.audit import AuditLog
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
     from sms_automation.action_log import ActionLog
     from sms_automation.console.account_settings import ConsoleAccounts
     from sms_automation.console.automations import ConsoleAutomations
+    from sms_automation.console.writes import ConsoleWrites
 
 log_lines = LogLines.from_environ(os.environ, "console-api")
 
@@ -66,6 +70,8 @@ def dynamo_reads(table: str, client: Any) -> ConsoleReads:
         action_logs=ActionLogsOnFirstUse(table, client),
         contacts=DynamoContactOptOut(table, client),
         conversations=DynamoOpenConversations(table, client),
+        replies=DynamoConsoleReplies(table, client),
+        takeovers=DynamoTakeoverStore(table, client),
     )
 
 
@@ -88,15 +94,25 @@ def _console() -> http.Console:
     settings = ConsoleSettings.from_environ(os.environ)
     client = aws.client("dynamodb", aws.ANSWERING)
     audit_log = dynamo_audit(settings.audit_table, client)
+    reads = dynamo_reads(settings.table_name, client)
     return http.Console(
-        reads=dynamo_reads(settings.table_name, client),
+        reads=reads,
         audit=audit_log,
         triggers=dynamo_triggers(settings.table_name, client, audit_log),
         pages=http.Pages(
             automations=cache(lambda: _automations(settings, client, audit_log)),
             accounts=cache(lambda: _accounts(settings, client, audit_log)),
         ),
+        writes=cache(lambda: _writes(settings, client, reads, audit_log)),
     )
+
+
+def _writes(
+    settings: ConsoleSettings, client: Any, reads: ConsoleReads, audit_log: AuditLog
+) -> ConsoleWrites:
+    from sms_automation.composition.console_writes import console_writes
+
+    return console_writes(settings, client, reads, audit_log, utc_now)
 
 
 def _automations(settings: ConsoleSettings, client: Any, audit_log: AuditLog) -> ConsoleAutomations:

@@ -48,7 +48,9 @@ if TYPE_CHECKING:
     # Imported where used, to keep them out of cold starts that do not need them: the runner
     # brings the engine, pydantic and YAML (needed when a message has triggers, or a wait
     # resolves); the ledger port, effects, outbound records and the Twilio client are needed
-    # only when a step is performed; the send guard and its counter when a message is sent.
+    # only when a step is performed; the send guard, its counter and the takeovers when a
+    # message is sent.
+    from sms_automation.adapters.takeover_store import DynamoTakeoverStore
     from sms_automation.adapters.twilio_messaging import TwilioMessaging
     from sms_automation.processing.deferral import Deferrals
     from sms_automation.processing.effects import Messaging
@@ -116,6 +118,12 @@ class Runtime:
     @cached_property
     def contacts(self) -> DynamoContactStore:
         return DynamoContactStore(self.settings.table_name, self.dynamodb)
+
+    @cached_property
+    def takeovers(self) -> DynamoTakeoverStore:
+        from sms_automation.adapters.takeover_store import DynamoTakeoverStore  # see TYPE_CHECKING
+
+        return DynamoTakeoverStore(self.settings.table_name, self.dynamodb)
 
     @cached_property
     def evaluations(self) -> DynamoEvaluationStore:
@@ -302,6 +310,7 @@ class Runtime:
             send_guard=self.send_guard,
             contacts=self.contacts,
             on_opted_out=self._count_send_to_opted_out,
+            takeovers=self.takeovers,
         )
         return LedgerActionPort(
             message_sid,

@@ -21,7 +21,12 @@ Routes (all under ``/console/api``, in ``ROUTES``):
   ``GET .../runs`` (``?automation=&cursor=&limit=``) and ``GET .../runs/{run_id}``;
 - the accounts page (``console.account_settings``): ``GET /accounts/{account}``,
   ``GET .../numbers``, ``POST .../verify``, and the admin's ``PUT .../receive``,
-  ``POST .../numbers/connect`` and ``PUT .../auth-token`` (write-only).
+  ``POST .../numbers/connect`` and ``PUT .../auth-token`` (write-only);
+- a contact's thread (``console.writes``, operator): ``POST /threads/{account}/{contact}/reply``
+  (``{"body", "key", "from"?}``: an SMS by hand, once per key), ``.../takeover``
+  (``{"minutes"?}``: automatic sends pause) and ``.../handback`` (``{}``). A write refused in
+  its state is a 409 (``opted_out``, ``key_reused``), a reply Twilio did not take a 503
+  (``not_sent``: send it again, never sent twice), one still being sent by another request a 202.
 
 Pure: the reads, the audit record and the clock come in (``Console``); nothing here logs (the
 composition does, without numbers or bodies).
@@ -45,6 +50,9 @@ from sms_automation.console.account_settings import ConsoleAccounts, Refused
 from sms_automation.console.automations import ConsoleAutomations
 from sms_automation.console.reads import ConsoleReads, NotFound
 from sms_automation.console.trigger_files import ConsoleTriggers, InvalidFile, TooLarge
+from sms_automation.console.writes import Conflict as StateConflict
+from sms_automation.console.writes import ConsoleWrites, Written, parse_body
+from sms_automation.console.writes import Unavailable as NotSent
 from sms_automation.triggers.versions import ConcurrentTriggerChange, TriggerSourceTooLarge
 
 PREFIX: Final = "/console/api"
@@ -69,6 +77,8 @@ FAILURES: Final[Mapping[type[Exception], tuple[int, str]]] = {
     TooLarge: (413, "too_large"),
     TriggerSourceTooLarge: (413, "too_large"),
     ConcurrentTriggerChange: (409, "conflict"),
+    StateConflict: (409, "conflict"),  # its own code (``opted_out``, ``key_reused``) is said
+    NotSent: (503, "not_sent"),
 }
 """What each refusal answers: its status and error code."""
 
@@ -82,6 +92,8 @@ class Console:
     triggers: ConsoleTriggers | None = None
     pages: Pages | None = None
     """The automations and accounts pages (None: a console without them answers 404)."""
+    writes: Callable[[], ConsoleWrites] | None = None
+    """A contact thread's writes, built on first use (the read routes never pay for them)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +125,7 @@ class Request:
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    answer: Callable[[Request], dict[str, Any]]
+    answer: Callable[[Request], dict[str, Any] | Written]
     role: Role = Role.VIEWER
     """The least role that may use it."""
 
@@ -135,9 +147,11 @@ def handle(event: Mapping[str, Any], console: Console, now: Callable[[], datetim
         return Answer(json_response(403, _error("forbidden", str(denied))), "denied")
     try:
         body = _route(str(event.get("routeKey") or ""), event, console, principal, now)
-        return Answer(json_response(200, body), "ok", principal.email)
+        status, payload = (body.status, body.body) if isinstance(body, Written) else (200, body)
+        return Answer(json_response(status, payload), "ok", principal.email)
     except tuple(FAILURES) as failure:
         status, code = FAILURES[type(failure)]
+        code = getattr(failure, "code", code)
         body = _error(code, str(failure))
         if isinstance(failure, InvalidFile):
             body["problems"] = failure.problems
@@ -162,7 +176,7 @@ def _route(
     console: Console,
     principal: Principal,
     now: Callable[[], datetime],
-) -> dict[str, Any]:
+) -> dict[str, Any] | Written:
     route = ROUTES.get(key)
     if route is None:
         raise NotFound(f"{key[:80]} is not a route of the console API")
@@ -181,7 +195,8 @@ def _inbox(request: Request) -> dict[str, Any]:
 
 def _thread(request: Request) -> dict[str, Any]:
     contact = queries.address(request.path("contact"), "contact")
-    return request.console.reads.thread(request.principal, request.account, contact or "")
+    reads = request.console.reads
+    return reads.thread(request.principal, request.account, contact or "", request.now())
 
 
 def _message(request: Request) -> dict[str, Any]:
@@ -251,6 +266,23 @@ def _read(answer: Callable[[Request], dict[str, Any]]) -> Callable[[Request], di
     return checked
 
 
+def _thread_write(request: Request) -> Written:
+    """Reply, take over or hand back (``writes.ConsoleWrites``), by the route's last segment."""
+    contact = queries.address(request.path("contact"), "contact") or ""
+    _only(request.query, set())
+    if request.console.writes is None:
+        raise NotFound("the thread's writes are not served here")
+    writes = request.console.writes()
+    use_case = {
+        "reply": writes.reply,
+        "takeover": writes.take_over,
+        "handback": writes.hand_back,
+    }[str(request.event.get("routeKey") or "").rpartition("/")[2]]
+    return use_case(request.principal, request.account, contact, parse_body(request.event),
+                    request.now())  # fmt: skip
+
+
+THREAD: Final = "/console/api/threads/{account}/{contact}"
 ACCOUNT: Final = "/console/api/accounts/{account}"
 PAGE_ROUTES: Final[Mapping[str, Route]] = {
     f"GET {ACCOUNT}/automations": Route(
@@ -291,6 +323,9 @@ ROUTES: Final[Mapping[str, Route]] = {
         for key in trigger_routes.ROUTES
     },
     **PAGE_ROUTES,
+    f"POST {THREAD}/reply": Route(_thread_write, Role.OPERATOR),
+    f"POST {THREAD}/takeover": Route(_thread_write, Role.OPERATOR),
+    f"POST {THREAD}/handback": Route(_thread_write, Role.OPERATOR),
 }
 """Every route of the console API (template.yaml has one ``AWS::ApiGatewayV2::Route`` each)."""
 

@@ -8,7 +8,9 @@ nothing costs the same as one that matches everything. Never an auth token: an a
 shown by its name, numbers, receive switch and time zone only.
 
 The inbox lists what the account's message index holds (inbound messages); what the project
-sent appears in a contact's thread, from each message's action log.
+sent appears in a contact's thread, from each message's action log, with the replies sent from
+the console (their text kept: ``console.replies``) and whether a person has taken the contact
+over (``takeover``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 from sms_automation.accounts import Account
 from sms_automation.console.access import Principal
 from sms_automation.console.queries import BadRequest, Cursor, MessageQuery
+from sms_automation.console.replies import ConsoleReply, ReplyStore
+from sms_automation.takeover import Takeovers, current
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -32,6 +36,8 @@ SUMMARY_MAX_MESSAGES: Final = 100
 SUMMARY_MAX_CONVERSATIONS: Final = 500
 TWILIO_ERROR_URL: Final = "https://www.twilio.com/docs/api/errors/{code}"
 FAILED_STATES: Final = frozenset({"failed", "undelivered", "canceled"})
+THREAD_REPLIES: Final = 20
+"""The console replies a thread shows (the newest), each with its send's delivery status."""
 
 
 class NotFound(Exception):
@@ -89,6 +95,8 @@ class ConsoleReads:
     action_logs: ActionLogs
     contacts: ContactStates
     conversations: OpenConversations
+    replies: ReplyStore | None = None
+    takeovers: Takeovers | None = None
 
     def me(self, principal: Principal) -> dict[str, Any]:
         return principal.as_dict()
@@ -136,7 +144,9 @@ class ConsoleReads:
                 return
             after = page.end_key
 
-    def thread(self, principal: Principal, account: str, contact: str) -> dict[str, Any]:
+    def thread(
+        self, principal: Principal, account: str, contact: str, now: datetime | None = None
+    ) -> dict[str, Any]:
         self._account(principal, account)
         inbound = [
             item
@@ -154,9 +164,47 @@ class ConsoleReads:
                     existing["kind"], existing["status"] = entry["kind"], entry["status"]
                 else:
                     entries.setdefault(entry["sid"], entry)
+        for reply in (
+            self.replies.for_contact(account, contact, THREAD_REPLIES) if self.replies else ()
+        ):
+            entry = self._reply_entry(reply)
+            entries.setdefault(entry["sid"], entry)
         ordered = sorted(entries.values(), key=lambda e: (str(e["at"] or ""), e["sid"]))
         opted_out = self.contacts.opted_out(account, contact)
-        return {"items": ordered, "opted_out": opted_out, "scanned_messages": MAX_SCANNED}
+        held = (
+            current(self.takeovers, account, contact, now)
+            if self.takeovers is not None and now is not None
+            else None
+        )
+        return {
+            "items": ordered,
+            "opted_out": opted_out,
+            "scanned_messages": MAX_SCANNED,
+            "taken_over": held.as_dict() if held else None,
+            "reply_from": str(inbound[0].get("to_number") or "") or None if inbound else None,
+        }
+
+    def last_number(self, account: str, contact: str) -> str | None:
+        """Our number the contact last wrote to (within the thread's scan), if any."""
+        for item, position in self._scan(account, None, None, None):
+            if position is not None and item.get("from_number") == contact:
+                return str(item.get("to_number") or "") or None
+        return None
+
+    def _reply_entry(self, reply: ConsoleReply) -> dict[str, Any]:
+        """A console reply with its text and what became of its send (the step ``reply``)."""
+        steps = self.action_logs.of(reply.reply_id).get("steps", [])
+        step: dict[str, Any] = next((s for s in steps if s.get("step_id") == "reply"), {})
+        status = (step.get("delivery") or {}).get("status") or step.get("state") or "sending"
+        return {
+            "sid": step.get("resource_sid") or reply.reply_id,
+            "direction": "outbound",
+            "body": reply.body,
+            "at": reply.sent_at,
+            "status": status,
+            "kind": "console_reply",
+            "by": reply.by,
+        }
 
     def _sent_for(self, message_sid: str, contact: str) -> Iterator[dict[str, Any]]:
         """What a message's evaluation sent the contact (a conversation's prompt shown with its

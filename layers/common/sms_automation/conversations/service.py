@@ -117,6 +117,10 @@ class Conversations:
     def register(self, message_sid: str, step_id: str, token: str) -> None:
         """Become the contact's open conversation and send the prompt, then keep the token.
 
+        A prompt paused because a person took the contact over (``takeover``) cancels the new
+        conversation: nobody asked the question, so no answer is awaited; the trigger stops
+        there as after an operator's cancel.
+
         The token is kept last: the timer sends no reminder before it (so never one before the
         prompt), and an outcome that came meanwhile (a fast reply, a failed prompt, a cancel) is
         seen right after and wakes the execution at once.
@@ -134,6 +138,8 @@ class Conversations:
                 sent = self._send(conversation, f"{step_id}/prompt", conversation.prompt)
                 if sent.status is OutcomeStatus.FAILED:
                     self._end(conversation, ConversationOutcome.DELIVERY_FAILED, sent.detail)
+                elif sent.status is OutcomeStatus.PAUSED:  # a person took the contact over
+                    self._end(conversation, ConversationOutcome.CANCELLED, sent.detail)
         self._store.set_task_token(message_sid, step_id, token)
         current = self._require(message_sid, step_id)
         if not current.waiting:

@@ -112,12 +112,14 @@ class AutomationSettings:
 class ConsoleSettings:
     """The console API: the app table, the audit record's own table, and for the accounts
     page the webhooks' base URL (the Messaging Request URL is ``{it}/twilio/{account}/sms``)
-    and Twilio's API."""
+    and Twilio's API; for the replies sent from a thread, Twilio too, and where their status
+    callbacks come back (``{it}/twilio/{account}/status``)."""
 
     table_name: str
     audit_table: str
-    webhook_base_url: str = ""
+    webhook_base_url: str = ""  # empty: no status callback (the thread shows the create's status)
     twilio_api_base_url: str = DEFAULT_TWILIO_API_BASE_URL
+    function_timeout_seconds: int = 900
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> ConsoleSettings:
@@ -129,7 +131,11 @@ class ConsoleSettings:
             twilio_api_base_url=(
                 environ.get("TWILIO_API_BASE_URL") or DEFAULT_TWILIO_API_BASE_URL
             ).rstrip("/"),
+            function_timeout_seconds=_whole_seconds(environ, "FUNCTION_TIMEOUT_SECONDS") or 900,
         )
+
+    def status_callback_url(self, account: str) -> str | None:
+        return f"{self.webhook_base_url}/twilio/{account}/status" if self.webhook_base_url else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,11 @@ uncounted.
 No SMS or call goes to a contact who opted out (``opt_out``: STOP to the sender, or Twilio's
 21610 for an earlier send): the step fails with the reason, before Twilio is called. A 21610
 answer marks the contact opted out.
+
+No automatic SMS or call goes to a contact a person has taken over (``takeover``): the step
+finishes ``paused`` with who and since when, before the cap counts it and before Twilio is
+called; looked up only here, when a send is due. A takeover that lands after this check, while
+the create is on its way, does not stop that one send; every later step sees it.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from sms_automation.processing.port import (
 )
 from sms_automation.processing.ports import RecordRefused, RecordTables
 from sms_automation.send_guard import CounterUnavailable, Lane, SendGuard
+from sms_automation.takeover import Takeovers, current
 from sms_automation.triggers import (
     HttpRequest,
     MakeCall,
@@ -154,8 +160,12 @@ class Effects:
         send_guard: SendGuard | None = None,
         contacts: ContactRecords | None = None,
         on_opted_out: Callable[[], None] = lambda: None,
+        takeovers: Takeovers | None = None,
     ) -> None:
+        """``takeovers``: None for sends a person makes (the console's reply), which a
+        takeover never pauses."""
         self._message_sid = message_sid
+        self._takeovers = takeovers
         self._account = account
         self._send_guard = send_guard
         self._contacts = contacts
@@ -184,8 +194,10 @@ class Effects:
                 raise TypeError(f"{step.step_id}: a wait is not an effect")
 
     def _send_sms(self, step: SendSms, key: str) -> EffectResult:
-        # An opted-out contact first: a send not made must not use up the cap.
-        refused = self._to_opted_out(step) or self._over_send_cap(step, key)
+        # An opted-out or taken-over contact first: a send not made must not use up the cap.
+        refused = (
+            self._to_opted_out(step) or self._taken_over(step) or self._over_send_cap(step, key)
+        )
         if refused is not None:
             return refused
         started = self._clock()
@@ -226,6 +238,13 @@ class Effects:
         self._on_opted_out()
         return EffectResult(StepState.FAILED, state.refusal())
 
+    def _taken_over(self, step: SendSms | MakeCall) -> EffectResult | None:
+        """The step's paused result when a person has taken its contact over."""
+        if self._takeovers is None:
+            return None
+        takeover = current(self._takeovers, self._account, step.to, self._clock())
+        return None if takeover is None else EffectResult(StepState.PAUSED, takeover.pause_detail())
+
     def _mark_opted_out(self, step: SendSms | MakeCall, failure: FinalFailure) -> None:
         """Twilio refused with 21610: the contact replied STOP to the sender."""
         sender = (
@@ -241,7 +260,7 @@ class Effects:
         )
 
     def _make_call(self, step: MakeCall, key: str) -> EffectResult:
-        refused = self._to_opted_out(step)
+        refused = self._to_opted_out(step) or self._taken_over(step)
         if refused is not None:
             return refused
         started = self._clock()

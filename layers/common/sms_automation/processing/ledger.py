@@ -32,6 +32,9 @@ class StepState(StrEnum):
     STARTED = "started"
     DONE = "done"
     FAILED = "failed"
+    PAUSED = "paused"
+    """Not performed, on purpose and for good: its contact was taken over by a person
+    (``takeover``). Final like ``failed``, but not a failure: nothing went wrong."""
 
 
 @dataclass(frozen=True, slots=True)

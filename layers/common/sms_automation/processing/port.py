@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Protocol
@@ -117,15 +117,13 @@ class CannotTell(Exception):
 
 @dataclass(frozen=True, slots=True)
 class EffectResult:
-    state: StepState  # DONE or FAILED
+    state: StepState  # DONE, FAILED or PAUSED
     detail: str = ""
     variables: dict[str, Any] = field(default_factory=dict)
     resource_sid: str = ""
 
     def as_outcome(self) -> StepOutcome:
-        if self.state is StepState.DONE:
-            return StepOutcome.done(self.variables, self.detail)
-        return StepOutcome.failed(self.detail)
+        return _outcome(self.state, self.variables, self.detail)
 
 
 class StepEffects(Protocol):
@@ -149,9 +147,15 @@ def idempotency_key(message_sid: str, step_id: str) -> str:
 
 
 def recorded_outcome(entry: StepEntry) -> StepOutcome:
-    if entry.state is StepState.DONE:
-        return StepOutcome.done(entry.variables, entry.detail)
-    return StepOutcome.failed(entry.detail)
+    return _outcome(entry.state, entry.variables, entry.detail)
+
+
+def _outcome(state: StepState, variables: Mapping[str, Any], detail: str) -> StepOutcome:
+    if state is StepState.DONE:
+        return StepOutcome.done(variables, detail)
+    if state is StepState.PAUSED:
+        return StepOutcome.paused(detail)
+    return StepOutcome.failed(detail)
 
 
 class LedgerActionPort:

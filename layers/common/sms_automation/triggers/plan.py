@@ -147,6 +147,9 @@ class OutcomeStatus(StrEnum):
     """Final failure (opted out, invalid number, ...): recorded; evaluation goes on."""
     PENDING = "pending"
     """Started, result not yet known (``wait_for_reply``): evaluation pauses at this step."""
+    PAUSED = "paused"
+    """Not performed because its contact is taken over by a person (``takeover``): recorded;
+    evaluation goes on (the step is not a failure and is never performed later)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +169,10 @@ class StepOutcome:
     @classmethod
     def pending(cls, detail: str = "") -> StepOutcome:
         return cls(OutcomeStatus.PENDING, {}, detail)
+
+    @classmethod
+    def paused(cls, detail: str) -> StepOutcome:
+        return cls(OutcomeStatus.PAUSED, {}, detail)
 
 
 class ActionPort(Protocol):

@@ -1,0 +1,105 @@
+"""The console API's writes (``console.writes``) on the app table, Secrets Manager and Twilio:
+built on the first write route a warm Lambda serves, so the read routes pay nothing for them.
+
+A reply goes out through the same send path as every automatic message: the ledger port
+(``processing.port.LedgerActionPort``) over the effects (``processing.effects.Effects``: the
+opt-out check, the Twilio adapter, the outbound record whose status callbacks name the step).
+Built without the send guard and without the takeovers: a person's reply is neither an
+automatic send to cap nor one a takeover pauses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sms_automation.adapters.account_store import (
+    CachedAccountDirectory,
+    DynamoAccountStore,
+    TokensOnFirstRead,
+)
+from sms_automation.adapters.console_replies import DynamoConsoleReplies
+from sms_automation.adapters.contact_store import DynamoContactStore
+from sms_automation.adapters.outbound_store import DynamoOutboundStore
+from sms_automation.adapters.record_table import DynamoRecordTables
+from sms_automation.adapters.step_ledger import DynamoStepLedger
+from sms_automation.adapters.takeover_store import DynamoTakeoverStore
+from sms_automation.adapters.twilio_messaging import TwilioMessaging
+from sms_automation.console.audit import AuditLog
+from sms_automation.console.reads import ConsoleReads
+from sms_automation.console.writes import ConsoleWrites
+from sms_automation.edge import aws
+from sms_automation.edge.settings import ConsoleSettings
+from sms_automation.processing.effects import Effects, EffectSettings, Messaging
+from sms_automation.processing.port import LedgerActionPort, lease_for
+from sms_automation.webhooks.receive_status import OutboundKind
+
+
+@cache
+def _twilio(account_sid: str, auth_token: str, api_base_url: str) -> TwilioMessaging:
+    """One client (and connection pool) per account and token; a rotated token gets a new one."""
+    return TwilioMessaging(account_sid, auth_token, api_base_url=api_base_url)
+
+
+def console_writes(
+    settings: ConsoleSettings,
+    client: Any,
+    reads: ConsoleReads,
+    audit: AuditLog,
+    clock: Callable[[], datetime],
+) -> ConsoleWrites:
+    table = settings.table_name
+    directory = CachedAccountDirectory(
+        DynamoAccountStore(table, client), TokensOnFirstRead(lambda: aws.client("secretsmanager"))
+    )
+    contacts = DynamoContactStore(table, client)
+    outbound = DynamoOutboundStore(table, client)
+    ledger = DynamoStepLedger(table, client)
+
+    def port_for(reply_id: str, account_name: str) -> LedgerActionPort:
+        def messaging() -> Messaging:
+            account = directory.find(account_name)
+            if account is None:
+                raise LookupError(f"account {account_name!r} no longer exists")
+            token = directory.auth_tokens(account).current
+            return _twilio(account.account_sid, token, settings.twilio_api_base_url)
+
+        def record_outbound(
+            *, sid: str, kind: OutboundKind, to: str, from_: str, step_id: str, status: str,
+            step_key: str, exclusive: bool,
+        ) -> bool:  # fmt: skip
+            return outbound.record_created(
+                sid, account=account_name, kind=kind, to=to, from_=from_,
+                origin_message_sid=reply_id, origin_step_id=step_id, status=status,
+                created_at=clock(), step_key=step_key, exclusive=exclusive,
+            )  # fmt: skip
+
+        effects = Effects(
+            message_sid=reply_id,
+            messaging=messaging,
+            records=DynamoRecordTables(client),
+            settings=EffectSettings(
+                status_callback_url=settings.status_callback_url(account_name),
+                records_table="",
+                app_table=table,
+            ),
+            record_outbound=record_outbound,
+            owners=outbound.owner,
+            clock=clock,
+            account=account_name,
+            contacts=contacts,
+        )
+        lease = lease_for(settings.function_timeout_seconds)
+        return LedgerActionPort(reply_id, ledger, effects, clock, lease=lease)
+
+    return ConsoleWrites(
+        accounts=DynamoAccountStore(table, client),
+        contacts=contacts,
+        takeovers=DynamoTakeoverStore(table, client),
+        replies=DynamoConsoleReplies(table, client),
+        port_for=port_for,
+        last_number=reads.last_number,
+        audit=audit,
+    )

@@ -1,0 +1,218 @@
+"""The console's writes on one contact's thread: reply by hand, take the contact over, hand
+back. Each checks the account scope first (403 before anything is read: no existence oracle),
+then the role (operator or admin), then its input.
+
+**Reply** (``reply``): an SMS from one of the account's numbers (the one the contact last wrote
+to, unless the request names another of the account's), at most ``MAX_REPLY_CHARS`` characters,
+refused (``Conflict`` ``opted_out``, a 409) for a contact who opted out of that number. Exactly
+once per composed message: the page sends an idempotency ``key`` with each one; the reply's id
+is derived from account, contact and key, its text is stored once under that id (a key reused
+for another text is a 409), and its send is the ledger step ``reply`` of that id, through the
+same ledger port, effects and Twilio adapter as every automatic send (``processing.port``,
+``processing.effects``). So a double click, a retried request and two requests at the same
+moment make one SMS: the second meets the step done (its outcome again) or claimed (202,
+``sending``). A reply is a person's send: the send cap and a takeover never hold it back.
+
+**Take over / hand back**: see ``takeover``. Each write lands in the audit record
+(``console.audit``): ``contact.takeover`` and ``contact.handback`` every time, ``contact.reply``
+once per reply (by the request that stored it; its detail names the reply, the sender, the
+segments and the send's state, never the text). Pure: ports in, no AWS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from sms_automation.console.access import AccessDenied, Principal, Role
+from sms_automation.console.audit import AuditLog
+from sms_automation.console.queries import BadRequest, address
+from sms_automation.console.reads import AccountReader, NotFound
+from sms_automation.console.replies import ConsoleReply, ReplyStore
+from sms_automation.console.segments import segments
+from sms_automation.edge.timestamps import utc_timestamp
+from sms_automation.opt_out import ContactRecords, opted_out
+from sms_automation.outbound import MAX_BODY_CHARS
+from sms_automation.processing.port import NotPerformed
+from sms_automation.processing.retry_later import RetryLater
+from sms_automation.takeover import TakeoverInvalid, Takeovers, current, take_over
+from sms_automation.triggers import ActionPort, OutcomeStatus, SendSms
+
+MAX_REPLY_CHARS: Final = MAX_BODY_CHARS
+MAX_REQUEST_BYTES: Final = 16_384
+REPLY_STEP_ID: Final = "reply"
+KEY_PATTERN: Final = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+class Conflict(Exception):
+    """The request cannot be done in the contact's or the reply's state (409)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    status: int
+    body: dict[str, Any]
+
+
+PortFor = Callable[[str, str], ActionPort]
+"""(reply id, account) -> the ledger port of that reply (``composition.console_api``)."""
+
+
+def reply_id(account: str, contact: str, key: str) -> str:
+    digest = hashlib.sha256(f"{account}\n{contact}\n{key}".encode()).hexdigest()[:32]
+    return f"CR{digest}"
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleWrites:
+    accounts: AccountReader
+    contacts: ContactRecords
+    takeovers: Takeovers
+    replies: ReplyStore
+    port_for: PortFor
+    last_number: Callable[[str, str], str | None]
+    """(account, contact) -> our number the contact last wrote to, if any."""
+    audit: AuditLog
+    """``contact.reply`` / ``contact.takeover`` / ``contact.handback``, after the change."""
+
+    def reply(
+        self, principal: Principal, account: str, contact: str, request: Any, now: datetime
+    ) -> Written:
+        numbers = self._operator(principal, account)
+        fields = _fields(request, required={"body", "key"}, optional={"from"})
+        body, key = fields["body"], fields["key"]
+        if not isinstance(body, str) or not body.strip() or len(body) > MAX_REPLY_CHARS:
+            raise BadRequest(f"body is the text to send, 1 to {MAX_REPLY_CHARS} characters")
+        if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
+            raise BadRequest("key is 8-64 letters, digits, '-' or '_', new for each message")
+        sender = self._sender(account, contact, numbers, fields.get("from"))
+        if opted_out(self.contacts, account, [sender], contact) is not None:
+            raise Conflict("opted_out", "this contact opted out of that number: nothing is sent")
+        wanted = ConsoleReply(
+            reply_id(account, contact, key), account, contact, sender, body, principal.email,
+            utc_timestamp(now),
+        )  # fmt: skip
+        stored, created = self.replies.create(wanted)
+        if (stored.body, stored.from_) != (wanted.body, wanted.from_):
+            raise Conflict("key_reused", "this key was used for another message: compose anew")
+        step = SendSms(
+            step_id=REPLY_STEP_ID, trigger="console", to=contact, from_=sender,
+            messaging_service_sid=None, body=body,
+        )  # fmt: skip
+        view = {"reply_id": stored.reply_id, "from": sender, "segments": segments(body).count}
+        try:
+            outcome = self.port_for(stored.reply_id, account).perform(step)
+        except RetryLater as later:  # another request holds the send, or its outcome is unknown
+            return Written(202, view | {"state": "sending", "detail": str(later)})
+        except NotPerformed as not_sent:
+            raise Unavailable(f"Twilio did not take the message ({not_sent}); send again") from None
+        variables = dict(outcome.variables)
+        state = "sent" if outcome.status is OutcomeStatus.DONE else outcome.status.value
+        if created:  # once per reply, by the request that composed it: never its text
+            self.audit.record(
+                actor=principal.email, action="contact.reply", account=account, target=contact,
+                detail={"reply_id": stored.reply_id, "from": sender, "state": state,
+                        "segments": view["segments"], "sid": variables.get("sid")},
+            )  # fmt: skip
+        return Written(200, view | {
+            "state": state, "sid": variables.get("sid"), "status": variables.get("status"),
+            "detail": outcome.detail,
+        })  # fmt: skip
+
+    def take_over(
+        self, principal: Principal, account: str, contact: str, request: Any, now: datetime
+    ) -> Written:
+        self._operator(principal, account)
+        fields = _fields(request, required=set(), optional={"minutes"})
+        try:
+            takeover = take_over(account, contact, principal.email, now, fields.get("minutes"))
+        except TakeoverInvalid as invalid:
+            raise BadRequest(str(invalid)) from None
+        self.takeovers.put(takeover)
+        self.audit.record(
+            actor=principal.email, action="contact.takeover", account=account, target=contact,
+            detail={"since": takeover.since, "until": takeover.until},
+        )  # fmt: skip
+        return Written(200, {"taken_over": takeover.as_dict()})
+
+    def hand_back(
+        self, principal: Principal, account: str, contact: str, request: Any, now: datetime
+    ) -> Written:
+        self._operator(principal, account)
+        _fields(request, required=set(), optional=set())
+        held = current(self.takeovers, account, contact, now)
+        self.takeovers.delete(account, contact)
+        self.audit.record(
+            actor=principal.email, action="contact.handback", account=account, target=contact,
+            detail={"taken_over_by": held.by if held else None,
+                    "since": held.since if held else None},
+        )  # fmt: skip
+        return Written(200, {"taken_over": None, "was": held.as_dict() if held else None})
+
+    def _operator(self, principal: Principal, account: str) -> frozenset[str]:
+        """The account's numbers, once the caller may write there."""
+        principal.require_account(account)
+        if principal.role < Role.OPERATOR:
+            raise AccessDenied("replying and taking over need the operator or admin role")
+        record = self.accounts.get(account)
+        if record is None:
+            raise NotFound(f"no account {account!r}")
+        return record.own_numbers
+
+    def _sender(self, account: str, contact: str, numbers: frozenset[str], chosen: Any) -> str:
+        if chosen is not None:
+            if not isinstance(chosen, str) or address(chosen, "from") not in numbers:
+                raise BadRequest("from must be one of the account's numbers")
+            return chosen
+        last = self.last_number(account, contact)
+        if last in numbers:
+            return str(last)
+        if len(numbers) == 1:
+            return next(iter(numbers))
+        raise BadRequest("the contact has not written to a number of this account: choose from")
+
+
+class Unavailable(Exception):
+    """Nothing was sent, for now (503): sending the same request again is safe."""
+
+
+def parse_body(event: Mapping[str, Any]) -> Any:
+    """The request's JSON body (bounded), or ``BadRequest``."""
+    raw = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        import base64
+        import binascii
+
+        try:
+            raw = base64.b64decode(raw, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise BadRequest("the body is not UTF-8 JSON") from None
+    if len(raw) > MAX_REQUEST_BYTES:
+        raise BadRequest(f"the body is longer than {MAX_REQUEST_BYTES} bytes")
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise BadRequest("the body is not JSON") from None
+
+
+def _fields(request: Any, *, required: set[str], optional: set[str]) -> dict[str, Any]:
+    if not isinstance(request, dict):
+        raise BadRequest("the body is a JSON object")
+    unknown = sorted(str(name)[:40] for name in request if name not in required | optional)
+    if unknown:
+        raise BadRequest(f"unknown field(s): {', '.join(unknown)}")
+    missing = sorted(required - set(request))
+    if missing:
+        raise BadRequest(f"missing field(s): {', '.join(missing)}")
+    return dict(request)

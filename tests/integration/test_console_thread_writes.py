@@ -1,0 +1,299 @@
+"""The console's writes on a contact's thread, against moto with the real pipeline (webhook,
+trigger processor on the stream, conversations on moto's Step Functions, a Twilio-like server):
+
+- reply by hand: one SMS from the account's number, kept in the thread with its text and
+  delivery status and in the action log as the step ``reply``; exactly once for a double click,
+  a retry and two requests at the same moment; refused (409) for an opted-out contact;
+- take over / hand back: while taken over the triggers still evaluate, but their automatic
+  sends (and a new conversation's prompt) are paused in the action log; an answer to an open
+  conversation still resolves it; after the hand-back the next message is answered again;
+- every write refused to a viewer, a user without a role and a user of another account."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+
+from functions.console_api import handler as api
+from sms_automation.composition.action_log import action_log
+from sms_automation.edge.timestamps import utc_now
+from tests.support.aws import (
+    FakeLambdaContext,
+    account_registry,
+    add_account,
+    clear_cached_dependencies,
+)
+from tests.support.conversation_world import ALICE, BOB, OUR_NUMBER, World
+from tests.support.events import console_api_event
+from tests.support.twilio_server import HeldRequestFault
+
+pytestmark = pytest.mark.integration
+
+REPLY = "/console/api/threads/{account}/{contact}/reply"
+TAKEOVER = "/console/api/threads/{account}/{contact}/takeover"
+HANDBACK = "/console/api/threads/{account}/{contact}/handback"
+THREAD = "/console/api/accounts/{account}/contacts/{contact}/thread"
+TRIGGERS = {
+    "version": 1,
+    "triggers": [
+        {
+            "name": "ask",
+            "when": {"field": "Body", "starts_with": "book"},
+            "actions": [
+                {
+                    "type": "wait_for_reply",
+                    "prompt": "Reply YES to confirm",
+                    "timeout": "1h",
+                    "expect": ["yes", "no"],
+                    "on_reply": [{"type": "send_sms", "body": "Thanks"}],
+                }
+            ],
+        },
+        {
+            "name": "echo",
+            "when": {"field": "Body", "starts_with": "hello"},
+            "actions": [{"type": "send_sms", "body": "Hi there"}],
+        },
+    ],
+}
+
+
+@pytest.fixture
+def stack(world: World) -> Iterator[World]:
+    world.push(yaml.safe_dump(TRIGGERS))
+    add_account(account_registry(world.table, boto3.client("dynamodb"),
+                                 boto3.client("secretsmanager")), "globex")  # fmt: skip
+    clear_cached_dependencies(api)
+    yield world
+    clear_cached_dependencies(api)
+
+
+def post(
+    route: str, body: Any = None, groups: str | None = "[operator]", contact: str = ALICE,
+    account: str = "acme", email: str = "ann@example.com",
+) -> dict[str, Any]:  # fmt: skip
+    event = console_api_event(
+        route, {"account": account, "contact": contact}, groups=groups, email=email,
+        method="POST", body=None if body is None else json.dumps(body),
+    )  # fmt: skip
+    response = api.lambda_handler(event, FakeLambdaContext())
+    return {**response, "json": json.loads(response["body"])}
+
+
+def thread(contact: str = ALICE) -> dict[str, Any]:
+    event = console_api_event(THREAD, {"account": "acme", "contact": contact}, groups="[viewer]")
+    return dict(json.loads(api.lambda_handler(event, FakeLambdaContext())["body"]))
+
+
+def steps(table: str, message_sid: str) -> list[dict[str, Any]]:
+    return list(action_log(table, boto3.client("dynamodb"), message_sid)["steps"])
+
+
+def test_a_reply_is_one_sms_from_the_number_the_contact_wrote_to_kept_in_thread_and_log(
+    stack: World,
+) -> None:
+    stack.text("hello")  # Alice wrote to our number; the echo answered
+    text = "Hi Ann, a person here: your booking is at 10 — see you €"
+
+    answer = post(REPLY, {"body": text, "key": "compose-0001"})
+
+    assert answer["statusCode"] == 200, answer["json"]
+    reply = answer["json"]
+    assert reply["state"] == "sent"
+    assert reply["from"] == OUR_NUMBER
+    assert reply["sid"].startswith("SM")
+    assert reply["segments"] == 1
+    [sent] = [m for m in stack.twilio.messages() if m["body"] == text]
+    assert (sent["to"], sent["from"]) == (ALICE, OUR_NUMBER)
+    [step] = steps(stack.table, reply["reply_id"])
+    assert (step["step_id"], step["state"], step["resource_sid"]) == ("reply", "done", sent["sid"])
+    shown = [i for i in thread()["items"] if i["kind"] == "console_reply"]
+    assert shown == [{"sid": sent["sid"], "direction": "outbound", "body": text,
+                      "at": shown[0]["at"], "status": shown[0]["status"],
+                      "kind": "console_reply", "by": "ann@example.com"}]  # fmt: skip
+    assert shown[0]["status"] in {"queued", "sent", "delivered", "done"}
+
+
+def test_a_double_click_and_a_retry_send_one_sms(stack: World) -> None:
+    stack.text("hello")
+    request = {"body": "Only once, please", "key": "compose-0002"}
+
+    first, second, retried = (post(REPLY, request) for _ in range(3))
+
+    assert [a["statusCode"] for a in (first, second, retried)] == [200, 200, 200]
+    assert first["json"]["sid"] == second["json"]["sid"] == retried["json"]["sid"]
+    assert stack.bodies().count("Only once, please") == 1
+    assert len([i for i in thread()["items"] if i["kind"] == "console_reply"]) == 1
+
+
+def test_two_requests_at_the_same_moment_send_one_sms(stack: World) -> None:
+    stack.text("hello")
+    request = {"body": "Overlap", "key": "compose-0003"}
+    arrived, release = threading.Event(), threading.Event()
+    stack.twilio.fail_next(HeldRequestFault(arrived, release))
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(post, REPLY, request)
+        assert arrived.wait(10), "the first request's create reached Twilio"
+        second = post(REPLY, request)  # while the first one's create is in flight
+        release.set()
+        first_answer = first.result(timeout=30)
+
+    assert second["statusCode"] == 202
+    assert second["json"]["state"] == "sending"
+    assert first_answer["statusCode"] == 200
+    assert stack.bodies().count("Overlap") == 1
+    again = post(REPLY, request)
+    assert (again["statusCode"], again["json"]["sid"]) == (200, first_answer["json"]["sid"])
+
+
+def test_two_requests_started_together_send_one_sms(stack: World) -> None:
+    stack.text("hello")
+    request = {"body": "Together", "key": "compose-0004"}
+    start = threading.Barrier(2)
+
+    def go() -> dict[str, Any]:
+        start.wait(5)
+        return post(REPLY, request)
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: go(), range(2)))
+
+    assert sorted(a["statusCode"] for a in answers) in ([200, 200], [200, 202])
+    assert stack.bodies().count("Together") == 1
+
+
+def test_a_reply_is_refused_for_an_opted_out_contact_and_a_key_reused_for_other_text(
+    stack: World,
+) -> None:
+    stack.text("hello", sender=BOB)
+    stack.text("STOP", sender=BOB)
+    refused = post(REPLY, {"body": "Are you there?", "key": "compose-0005"}, contact=BOB)
+    assert refused["statusCode"] == 409
+    assert refused["json"]["error"] == "opted_out"
+    assert "Are you there?" not in stack.bodies(BOB)
+
+    stack.text("hello")
+    assert post(REPLY, {"body": "First", "key": "compose-0006"})["statusCode"] == 200
+    reused = post(REPLY, {"body": "Second", "key": "compose-0006"})
+    assert (reused["statusCode"], reused["json"]["error"]) == (409, "key_reused")
+    assert "Second" not in stack.bodies()
+
+
+@pytest.mark.parametrize(
+    ("body", "names"),
+    [
+        ({"key": "compose-0007"}, "body"),
+        ({"body": "", "key": "compose-0007"}, "1 to 1600"),
+        ({"body": "x" * 1601, "key": "compose-0007"}, "1 to 1600"),
+        ({"body": "hi", "key": "short"}, "key is 8-64"),
+        ({"body": "hi", "key": "compose-0007", "from": "+15550000000"}, "account's numbers"),
+        ({"body": "hi", "key": "compose-0007", "to": ALICE}, "unknown field"),
+        (["hi"], "JSON object"),
+    ],
+)
+def test_a_bad_reply_is_a_400_naming_what_is_wrong(stack: World, body: Any, names: str) -> None:
+    stack.text("hello")
+    answer = post(REPLY, body)
+    assert answer["statusCode"] == 400
+    assert names in answer["json"]["message"]
+    assert stack.bodies() == ["Hi there"]
+
+
+@pytest.mark.parametrize("route", [REPLY, TAKEOVER, HANDBACK])
+@pytest.mark.parametrize(
+    ("groups", "account"),
+    [
+        ("[viewer]", "acme"),
+        (None, "acme"),
+        ("[admin account:globex]", "acme"),  # another account's admin
+        ("[operator account:globex]", "nowhere"),  # no existence oracle: 403, not 404
+    ],
+)
+def test_every_write_is_refused_to_a_viewer_no_role_and_another_accounts_user(
+    stack: World, route: str, groups: str | None, account: str
+) -> None:
+    stack.text("hello")
+    body = {"body": "hi", "key": "compose-0008"} if route == REPLY else {}
+
+    answer = post(route, body, groups=groups, account=account)
+
+    assert answer["statusCode"] == 403
+    assert "acme" not in json.dumps(answer["json"]) or account == "acme"
+    assert stack.bodies() == ["Hi there"]
+    assert thread()["taken_over"] is None
+
+
+@pytest.mark.parametrize("groups", ["[operator]", "[admin]", "[operator account:acme]"])
+def test_operators_and_admins_may_write_and_an_unknown_account_is_a_404(
+    stack: World, groups: str
+) -> None:
+    assert post(TAKEOVER, {}, groups=groups)["statusCode"] == 200
+    assert post(HANDBACK, {}, groups=groups)["statusCode"] == 200
+    if "account:" not in groups:
+        assert post(TAKEOVER, {}, groups=groups, account="nowhere")["statusCode"] == 404
+
+
+def test_while_taken_over_triggers_run_but_send_nothing_and_after_hand_back_they_answer(
+    stack: World,
+) -> None:
+    taken = post(TAKEOVER, {"minutes": 30}, email="bo@example.com")
+    assert taken["statusCode"] == 200
+    held = taken["json"]["taken_over"]
+    assert held["by"] == "bo@example.com"
+    assert thread()["taken_over"] == held
+
+    quiet = stack.text("hello")
+    assert stack.bodies() == []
+    assert stack.run_status(quiet) == "completed"  # evaluated and recorded, not failed
+    [paused] = steps(stack.table, quiet)
+    assert paused["state"] == "paused"
+    since = held["since"]
+    assert paused["detail"].startswith(f"paused: taken over by b***@example.com since {since}")
+    assert post(REPLY, {"body": "A person answers", "key": "compose-0009"})["statusCode"] == 200
+    assert stack.bodies() == ["A person answers"]  # a person's reply is never paused
+
+    back = post(HANDBACK, {})
+    assert back["json"] == {"taken_over": None, "was": held}
+    assert thread()["taken_over"] is None
+    stack.text("hello")
+    assert stack.bodies() == ["A person answers", "Hi there"]
+
+
+def test_a_new_conversation_is_called_off_and_an_open_one_still_resolves(stack: World) -> None:
+    open_one = stack.text("book a table")
+    stack.registered(open_one)
+    assert stack.bodies() == ["Reply YES to confirm"]
+    assert post(TAKEOVER, {})["statusCode"] == 200
+
+    stack.text("yes")  # the answer resolves the open conversation ...
+    assert stack.finished(open_one) == "SUCCEEDED"
+    assert stack.conversation(open_one).status == "replied"
+    assert stack.bodies() == ["Reply YES to confirm"]  # ... and its "Thanks" is paused
+    [thanks] = [s for s in steps(stack.table, open_one) if s["state"] == "paused"]
+    assert thanks["detail"].startswith("paused: taken over by a***@example.com")
+
+    assert post(TAKEOVER, {}, contact=BOB)["statusCode"] == 200
+    new_one = stack.text("book again", sender=BOB)  # nobody asks Bob: the conversation is off
+    assert stack.finished(new_one) == "SUCCEEDED"
+    called_off = stack.conversation(new_one)
+    assert called_off.status == "cancelled"
+    assert stack.bodies(BOB) == []
+    [prompt] = steps(stack.table, new_one)
+    assert (prompt["step_id"], prompt["state"]) == ("ask/1/prompt", "paused")
+
+
+def test_a_takeover_time_out_of_bounds_is_a_400(stack: World) -> None:
+    for minutes in (0, 721, "10", True):
+        answer = post(TAKEOVER, {"minutes": minutes})
+        assert answer["statusCode"] == 400
+        assert "1 to 720" in answer["json"]["message"]
+    assert thread()["taken_over"] is None
+    assert utc_now()  # the takeover's time is the function's clock
