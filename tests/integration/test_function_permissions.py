@@ -457,3 +457,42 @@ def test_the_console_pages_make_only_the_calls_the_console_api_role_grants(
             "secretsmanager:PutSecretValue"} <= {c.action for c in made}  # fmt: skip
     assert any(c.resource.endswith("/index/gsi2") for c in made)
     assert role_policy("ConsoleApiFunction", stack_name=STACK_NAME, names=names).denied(made) == []
+
+
+def test_the_console_api_writes_a_thread_only_as_its_role_grants(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reply (its item, its step claim and finish, the outbound record, the account's token
+    from Secrets Manager, the thread read back), a takeover and a hand-back, against
+    ConsoleApiFunction's role: the calls are allowed, and writes need their own statement."""
+    import copy
+
+    from functions.console_api import handler as console
+    from tests.integration.test_console_thread_writes import HANDBACK, REPLY, TAKEOVER, thread
+    from tests.integration.test_console_thread_writes import post as console_post
+    from tests.support.template import load_template
+
+    world.push(yaml.safe_dump({"version": 1, "triggers": []}))
+    world.text("hello")
+    calls = AwsCalls.install(monkeypatch)
+    clear_cached_dependencies(console)
+    with calls.recording("ConsoleApiFunction"):
+        assert console_post(REPLY, {"body": "hi", "key": "perm-reply-1"})["statusCode"] == 200
+        assert console_post(TAKEOVER, {"minutes": 5})["statusCode"] == 200
+        assert thread()["taken_over"] is not None
+        assert console_post(HANDBACK, {})["statusCode"] == 200
+    clear_cached_dependencies(console)
+    made = calls.of("ConsoleApiFunction")
+    names = {"AppTable": world.table}
+    actions = {c.action for c in made}
+    assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+            "secretsmanager:GetSecretValue"} <= actions  # fmt: skip
+    assert role_policy("ConsoleApiFunction", stack_name=STACK_NAME, names=names).denied(made) == []
+    template = copy.deepcopy(load_template())
+    statements = template["Resources"]["ConsoleApiFunction"]["Properties"]["Policies"][0][
+        "Statement"
+    ]
+    statements[:] = [s for s in statements if s["Sid"] != "WriteThreads"]
+    read_only = role_policy("ConsoleApiFunction", stack_name=STACK_NAME, names=names,
+                            template=template)  # fmt: skip
+    assert read_only.denied(made), "a read-only role refuses the thread's writes"
