@@ -1,17 +1,53 @@
-// Contact thread: everything exchanged with one contact, in time order, with delivery statuses.
+// Contact thread: everything exchanged with one contact, in time order, with delivery statuses;
+// for operators and admins a reply box and Take over / Hand back (docs/console.md).
 
+import { ApiError } from "./api.js";
 import { badge, el, route, show, when } from "./dom.js";
+
+export const MAX_REPLY_CHARS = 1600;
+const TAKEOVER_MINUTES = [15, 60, 240, 720];
+const GSM_BASIC =
+  "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+  "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+const GSM_EXTENSION = "^{}\\[~]|€\f";
+
+/** SMS segments as Twilio splits them (the same count as sms_automation.console.segments). */
+export function segments(text) {
+  const chars = Array.from(text);
+  if (chars.every((c) => GSM_BASIC.includes(c) || GSM_EXTENSION.includes(c))) {
+    const units = chars.length + chars.filter((c) => GSM_EXTENSION.includes(c)).length;
+    return { count: parts(units, 160, 153), encoding: "GSM-7" };
+  }
+  return { count: parts(text.length, 70, 67), encoding: "UCS-2" }; // UTF-16 code units
+}
+
+function parts(units, single, part) {
+  if (units === 0) return 0;
+  return units <= single ? 1 : Math.ceil(units / part);
+}
+
+function newKey() {
+  if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 export async function renderThread(main, ctx, account, contact) {
   ctx.setAccount(account);
+  const [mayWrite, accounts] = await Promise.all([ctx.may("operator"), ctx.accounts()]);
+  const numbers = (accounts.find((a) => a.name === account)?.numbers ?? []).map(String);
   const list = el("ol", { className: "thread", "aria-label": `messages with ${contact}` });
   const optedOut = el("p", { hidden: true }, badge("opted-out"), " This contact opted out: nothing is sent to them.");
+  const banner = el("p", { className: "takeover", hidden: true, id: "takeover-banner" });
+  const controls = mayWrite ? writeControls(ctx, account, contact, numbers, () => load()) : null;
   let signature = "";
 
   async function load() {
     const data = await ctx.api.get(["accounts", account, "contacts", contact, "thread"]);
     const items = Array.isArray(data.items) ? data.items : [];
     optedOut.hidden = data.opted_out !== true;
+    showTakeover(banner, data.taken_over);
+    controls?.update(data);
     const next = items.map((m) => `${m.sid}:${m.status}`).join(",");
     if (next === signature) return;
     const grew = signature !== "" && items.length > signature.split(",").length;
@@ -25,14 +61,159 @@ export async function renderThread(main, ctx, account, contact) {
     el("p", {}, el("a", { href: route("inbox", account) }, "← Inbox")),
     el("h1", { tabindex: "-1" }, "Thread with ", String(contact)),
     optedOut,
+    banner,
+    controls?.takeover ?? null,
     list,
+    controls?.reply ?? null,
   );
   await load();
   return { refresh: load };
 }
 
+function showTakeover(banner, held) {
+  banner.hidden = !held;
+  if (!held) return;
+  show(
+    banner,
+    "Taken over by ",
+    el("strong", {}, String(held.by ?? "")),
+    " since ",
+    el("time", { datetime: String(held.since ?? "") }, when(held.since)),
+    " (until ",
+    el("time", { datetime: String(held.until ?? "") }, when(held.until)),
+    "): automatic replies and new conversations for this contact are paused.",
+  );
+}
+
+/** The operator's controls: Take over / Hand back, and the reply box. */
+function writeControls(ctx, account, contact, numbers, reload) {
+  const path = ["threads", account, contact];
+  let held = null;
+  let optedOut = false;
+
+  // --- take over / hand back ---
+  const minutes = el(
+    "select",
+    { id: "takeover-minutes" },
+    TAKEOVER_MINUTES.map((m) => el("option", { value: String(m), selected: m === 60 }, m < 60 ? `${m} minutes` : `${m / 60} hour${m > 60 ? "s" : ""}`)),
+  );
+  const takeOver = el("button", { type: "button", id: "take-over" }, "Take over");
+  const handBack = el("button", { type: "button", id: "hand-back", className: "secondary", hidden: true }, "Hand back");
+  const takeoverBox = el(
+    "div",
+    { className: "takeover-controls" },
+    el("label", { for: "takeover-minutes" }, "Take over for"),
+    minutes,
+    takeOver,
+    handBack,
+  );
+  async function act(button, segment, body) {
+    button.disabled = true;
+    try {
+      await ctx.guard(async () => {
+        await ctx.api.post([...path, segment], body);
+        await reload();
+      });
+    } finally {
+      button.disabled = false;
+    }
+  }
+  takeOver.addEventListener("click", () => act(takeOver, "takeover", { minutes: Number(minutes.value) }));
+  handBack.addEventListener("click", () => act(handBack, "handback", {}));
+
+  // --- reply ---
+  const text = el("textarea", { id: "reply-text", rows: "3", "aria-describedby": "reply-count" });
+  const from = el("select", { id: "reply-from" }, numbers.map((n) => el("option", { value: n }, n)));
+  const count = el("p", { id: "reply-count", className: "count", "aria-live": "polite" });
+  const send = el("button", { type: "submit", id: "reply-send" }, "Send reply");
+  const note = el("p", { id: "reply-status", className: "count", role: "status" });
+  const form = el(
+    "form",
+    { className: "reply", "aria-label": "Reply by hand" },
+    el("label", { for: "reply-text" }, "Reply by hand (an SMS from the account's number)"),
+    text,
+    el("label", { for: "reply-from" }, "From"),
+    from,
+    count,
+    send,
+    note,
+  );
+  let key = null; // one idempotency key per composed message: a retry of it sends nothing more
+  let sending = false;
+  let chosen = false;
+
+  function refresh() {
+    const { count: parts, encoding } = segments(text.value);
+    const chars = Array.from(text.value).length; // characters as Twilio (and the API) count them
+    count.textContent = `${chars} / ${MAX_REPLY_CHARS} characters · ${parts} segment${parts === 1 ? "" : "s"} (${encoding})`;
+    count.classList.toggle("over", chars > MAX_REPLY_CHARS);
+    send.disabled = sending || optedOut || !text.value.trim() || chars > MAX_REPLY_CHARS;
+    text.disabled = sending;
+  }
+  text.addEventListener("input", () => {
+    key = null; // another text: another message
+    refresh();
+  });
+  from.addEventListener("change", () => {
+    chosen = true;
+    key = null;
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (sending) return;
+    key ??= newKey();
+    sending = true;
+    note.textContent = "Sending…";
+    refresh();
+    try {
+      const body = { body: text.value, key };
+      if (from.value) body.from = from.value;
+      const answer = await ctx.api.post([...path, "reply"], body);
+      if (answer.state === "sending") {
+        note.textContent = "Sending: it will appear in the thread.";
+      } else if (answer.state === "failed") {
+        note.textContent = `Not sent: ${answer.detail ?? ""}`;
+      } else {
+        note.textContent = `Sent (${answer.segments} segment${answer.segments === 1 ? "" : "s"}).`;
+      }
+      text.value = "";
+      key = null;
+      await reload();
+    } catch (error) {
+      if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+        await ctx.guard(() => Promise.reject(error));
+      }
+      note.textContent = error instanceof ApiError && error.status === 409
+        ? `Not sent: ${error.message}`
+        : `Not sent: ${error.message} — Send again sends it once.`;
+      if (error instanceof ApiError && error.data?.error === "key_reused") key = null;
+    } finally {
+      sending = false;
+      refresh();
+    }
+  });
+  refresh();
+
+  return {
+    takeover: takeoverBox,
+    reply: form,
+    update(data) {
+      held = data.taken_over ?? null;
+      takeOver.textContent = held ? "Extend" : "Take over";
+      handBack.hidden = !held;
+      optedOut = data.opted_out === true;
+      if (optedOut) note.textContent = "This contact opted out: no reply can be sent.";
+      if (!chosen && typeof data.reply_from === "string" && numbers.includes(data.reply_from)) {
+        from.value = data.reply_from;
+      }
+      refresh();
+    },
+  };
+}
+
 function threadItem(account, message) {
   const direction = message.direction === "outbound" ? "outbound" : "inbound";
+  const isReply = message.kind === "console_reply";
   return el(
     "li",
     { className: direction },
@@ -44,10 +225,11 @@ function threadItem(account, message) {
       { className: "meta" },
       el("time", { datetime: String(message.at ?? "") }, when(message.at)),
       " ",
-      message.kind && message.kind !== "message" ? el("span", {}, `${String(message.kind).replace(/_/g, " ")} `) : null,
+      isReply ? el("span", {}, `reply by ${String(message.by ?? "")} `) : null,
+      !isReply && message.kind && message.kind !== "message" ? el("span", {}, `${String(message.kind).replace(/_/g, " ")} `) : null,
       message.status ? badge(message.status) : null,
       " ",
-      message.sid ? el("a", { href: route("message", account, message.sid) }, "Details") : null,
+      message.sid && !isReply ? el("a", { href: route("message", account, message.sid) }, "Details") : null,
     ),
   );
 }
