@@ -297,3 +297,30 @@ def test_a_takeover_time_out_of_bounds_is_a_400(stack: World) -> None:
         assert "1 to 720" in answer["json"]["message"]
     assert thread()["taken_over"] is None
     assert utc_now()  # the takeover's time is the function's clock
+
+
+def test_each_write_is_in_the_audit_record_once_without_the_text(stack: World) -> None:
+    stack.text("hello")
+    request = {"body": "Secret words for Ann", "key": "compose-0010"}
+    assert post(REPLY, request)["statusCode"] == 200
+    assert post(REPLY, request)["statusCode"] == 200  # a retry: one SMS, one entry
+    assert post(TAKEOVER, {"minutes": 15}, email="bo@example.com")["statusCode"] == 200
+    assert post(HANDBACK, {}, email="cy@example.com")["statusCode"] == 200
+
+    event = console_api_event(
+        "/console/api/audit/{account}", {"account": "acme"}, groups="[viewer]"
+    )
+    answer = api.lambda_handler(event, FakeLambdaContext())
+    items = json.loads(answer["body"])["items"]
+
+    assert [(i["action"], i["actor"]) for i in items] == [
+        ("contact.handback", "cy@example.com"),
+        ("contact.takeover", "bo@example.com"),
+        ("contact.reply", "ann@example.com"),
+    ]
+    assert all(i["target"] == "+1********01" for i in items)
+    reply = items[2]["detail"]
+    assert (reply["from"], reply["state"], reply["segments"]) == ("+1********06", "sent", 1)
+    assert items[0]["detail"]["taken_over_by"] == "bo@example.com"
+    assert "Secret words" not in answer["body"]
+    assert ALICE not in answer["body"]

@@ -483,7 +483,7 @@ def test_the_console_api_writes_a_thread_only_as_its_role_grants(
         assert console_post(HANDBACK, {})["statusCode"] == 200
     clear_cached_dependencies(console)
     made = calls.of("ConsoleApiFunction")
-    names = {"AppTable": world.table}
+    names = {"AppTable": world.table, "AuditTable": "audit-test"}
     actions = {c.action for c in made}
     assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
             "secretsmanager:GetSecretValue"} <= actions  # fmt: skip
