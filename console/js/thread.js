@@ -203,6 +203,10 @@ function writeControls(ctx, account, contact, numbers, reload) {
       handBack.hidden = !held;
       optedOut = data.opted_out === true;
       if (optedOut) note.textContent = "This contact opted out: no reply can be sent.";
+      if (typeof data.reply_from === "string" && data.reply_from && !numbers.includes(data.reply_from)) {
+        numbers.push(data.reply_from); // a number the account received on since the page loaded
+        from.append(el("option", { value: data.reply_from }, data.reply_from));
+      }
       if (!chosen && typeof data.reply_from === "string" && numbers.includes(data.reply_from)) {
         from.value = data.reply_from;
       }

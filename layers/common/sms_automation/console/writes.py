@@ -178,7 +178,9 @@ class ConsoleWrites:
             return str(last)
         if len(numbers) == 1:
             return next(iter(numbers))
-        raise BadRequest("the contact has not written to a number of this account: choose from")
+        raise BadRequest(
+            "the contact has not written to a number of this account: name one in 'from'"
+        )
 
 
 class Unavailable(Exception):
