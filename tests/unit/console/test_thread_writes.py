@@ -1,0 +1,221 @@
+"""The thread's writes (``console.writes``) on in-memory ports: a reply is one send per
+composed message even when two requests arrive at the same moment; it is refused for an
+opted-out contact, for a key reused with another text, for a viewer and for a user of another
+account (before anything is read); its sender is the number the contact wrote to, or the one
+chosen among the account's; each write is audited, a reply once and without its text."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from sms_automation.accounts import Account
+from sms_automation.console.access import AccessDenied, Principal, Role
+from sms_automation.console.audit import AuditEntry, AuditLog, AuditPage
+from sms_automation.console.queries import BadRequest
+from sms_automation.console.replies import ConsoleReply
+from sms_automation.console.writes import Conflict, ConsoleWrites, Unavailable, reply_id
+from sms_automation.opt_out import ContactState
+from sms_automation.processing.port import LedgerActionPort, NotPerformed
+from sms_automation.triggers import SendSms, Step
+from tests.support.fakes import (
+    InMemoryContactRecords,
+    InMemoryStepLedger,
+    InMemoryTakeovers,
+    RecordingEffects,
+)
+
+NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+ANN = "+14155550101"
+OURS = "+15005550006"
+OTHER = "+15005550007"
+OPERATOR = Principal("op@example.com", Role.OPERATOR, None)
+
+
+class Accounts:
+    def __init__(self, *numbers: str) -> None:
+        self.reads = 0
+        self.account = Account(
+            name="acme", account_sid="AC" + "0" * 32, receive_enabled=True, secret_id="s",
+            created_at="", updated_at="", own_numbers=frozenset(numbers),
+        )  # fmt: skip
+
+    def list(self) -> list[Account]:
+        return [self.account]
+
+    def get(self, name: str) -> Account | None:
+        self.reads += 1
+        return self.account if name == "acme" else None
+
+
+class Replies:
+    def __init__(self) -> None:
+        self.held: dict[str, ConsoleReply] = {}
+        self._lock = threading.Lock()
+
+    def create(self, reply: ConsoleReply) -> tuple[ConsoleReply, bool]:
+        with self._lock:
+            if reply.reply_id in self.held:
+                return self.held[reply.reply_id], False
+            self.held[reply.reply_id] = reply
+            return reply, True
+
+    def for_contact(self, account: str, contact: str, limit: int) -> list[ConsoleReply]:
+        return [r for r in self.held.values() if (r.account, r.contact) == (account, contact)]
+
+
+class Audit:
+    def __init__(self) -> None:
+        self.entries: list[AuditEntry] = []
+
+    def put(self, entry: AuditEntry, *, expires_at: int) -> None:
+        self.entries.append(entry)
+
+    def page(self, account: str, *, after: str | None, size: int) -> AuditPage:
+        return AuditPage(self.entries[::-1][:size], None)
+
+
+class Stage:
+    def __init__(self, *numbers: str, last: str | None = OURS) -> None:
+        self.accounts = Accounts(*(numbers or (OURS, OTHER)))
+        self.contacts = InMemoryContactRecords()
+        self.takeovers = InMemoryTakeovers()
+        self.replies = Replies()
+        self.ledger = InMemoryStepLedger()
+        self.effects = RecordingEffects()
+        self.audit = Audit()
+        self.writes = ConsoleWrites(
+            accounts=self.accounts,
+            contacts=self.contacts,
+            takeovers=self.takeovers,
+            replies=self.replies,
+            port_for=lambda rid, account: LedgerActionPort(
+                rid, self.ledger, self.effects, lambda: NOW, lease=timedelta(minutes=2)
+            ),
+            last_number=lambda account, contact: last,
+            audit=AuditLog(self.audit, clock=lambda: NOW),
+        )
+
+    def reply(self, body: Any, principal: Principal = OPERATOR, contact: str = ANN) -> Any:
+        return self.writes.reply(principal, "acme", contact, body, NOW)
+
+    def sent(self) -> list[Step]:
+        return list(self.effects.performed)
+
+
+def test_a_reply_is_sent_once_from_the_number_the_contact_wrote_to_and_audited_once() -> None:
+    stage = Stage()
+    request = {"body": "Hello from a person", "key": "compose-1"}
+
+    first, again = stage.reply(request), stage.reply(request)
+
+    assert first.status == again.status == 200
+    assert first.body["sid"] == again.body["sid"]
+    [step] = stage.sent()
+    assert isinstance(step, SendSms)
+    assert (step.step_id, step.to, step.from_, step.body) == (
+        "reply",
+        ANN,
+        OURS,
+        "Hello from a person",
+    )
+    assert first.body["reply_id"] == reply_id("acme", ANN, "compose-1")
+    [entry] = stage.audit.entries
+    assert (entry.action, entry.actor, entry.target) == (
+        "contact.reply",
+        "op@example.com",
+        "+1********01",
+    )
+    assert "Hello" not in str(entry.detail)
+
+
+def test_two_requests_at_the_same_moment_make_one_send() -> None:
+    stage = Stage()
+    inside, go_on = threading.Event(), threading.Event()
+
+    def hold(step: Step) -> None:
+        inside.set()
+        assert go_on.wait(5)
+
+    stage.effects.during = hold
+    request = {"body": "Once", "key": "compose-2"}
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(stage.reply, request)
+        assert inside.wait(5)
+        second = stage.reply(request)  # the first one is inside its send
+        go_on.set()
+        answers = [first.result(5), second]
+
+    assert sorted(a.status for a in answers) == [200, 202]
+    assert answers[1].body["state"] == "sending"
+    assert len(stage.sent()) == 1
+    assert len(stage.audit.entries) == 1
+
+
+def test_a_send_twilio_did_not_take_is_a_503_and_the_same_key_sends_it_later() -> None:
+    stage = Stage()
+    stage.effects.refuse_next(NotPerformed("rate limited"))
+    request = {"body": "Try again", "key": "compose-3"}
+
+    with pytest.raises(Unavailable, match="send again"):
+        stage.reply(request)
+    assert stage.reply(request).status == 200
+    assert len(stage.sent()) == 1
+
+
+def test_an_opted_out_contact_and_a_reused_key_are_refused_and_nothing_is_sent() -> None:
+    stage = Stage()
+    stage.contacts.record(
+        ContactState("acme", OURS, ANN, True, "STOP", "2026-12-01T00:00:00Z", "SM1")
+    )
+    with pytest.raises(Conflict, match="opted out") as refused:
+        stage.reply({"body": "hi", "key": "compose-4"})
+    assert refused.value.code == "opted_out"
+    assert stage.replies.held == {}
+
+    stage.reply({"body": "from the other number", "key": "compose-5", "from": OTHER})
+    with pytest.raises(Conflict) as reused:
+        stage.reply({"body": "another text", "key": "compose-5", "from": OTHER})
+    assert reused.value.code == "key_reused"
+    assert [s.body for s in stage.sent() if isinstance(s, SendSms)] == ["from the other number"]
+
+
+def test_a_viewer_and_another_accounts_user_are_refused_before_anything_is_read() -> None:
+    stage = Stage()
+    viewer = Principal("vi@example.com", Role.VIEWER, None)
+    foreign = Principal("fo@example.com", Role.ADMIN, frozenset({"globex"}))
+    for principal in (viewer, foreign):
+        with pytest.raises(AccessDenied):
+            stage.reply({"body": "hi", "key": "compose-6"}, principal)
+        with pytest.raises(AccessDenied):
+            stage.writes.take_over(principal, "acme", ANN, {}, NOW)
+        with pytest.raises(AccessDenied):
+            stage.writes.hand_back(principal, "acme", ANN, {}, NOW)
+    assert stage.accounts.reads == 0
+    assert stage.sent() == []
+    assert stage.takeovers.held == {}
+
+
+def test_the_sender_is_the_accounts_own() -> None:
+    with pytest.raises(BadRequest, match="account's numbers"):
+        Stage().reply({"body": "hi", "key": "compose-7", "from": "+15550000000"})
+    with pytest.raises(BadRequest, match="name one in 'from'"):
+        Stage(last=None).reply({"body": "hi", "key": "compose-7"})
+    only = Stage(OTHER, last=None)  # one number, and the contact never wrote: that one
+    assert only.reply({"body": "hi", "key": "compose-7"}).body["from"] == OTHER
+
+
+def test_take_over_and_hand_back_are_audited_with_who_and_since_when() -> None:
+    stage = Stage()
+    taken = stage.writes.take_over(OPERATOR, "acme", ANN, {"minutes": 30}, NOW)
+    assert taken.body["taken_over"]["until"] == "2026-12-07T09:30:00.000Z"
+    back = stage.writes.hand_back(OPERATOR, "acme", ANN, {}, NOW + timedelta(minutes=5))
+    assert back.body == {"taken_over": None, "was": taken.body["taken_over"]}
+    assert [e.action for e in stage.audit.entries] == ["contact.takeover", "contact.handback"]
+    assert stage.audit.entries[1].detail["taken_over_by"] == "op@example.com"
+    with pytest.raises(BadRequest, match="unknown field"):
+        stage.writes.hand_back(OPERATOR, "acme", ANN, {"minutes": 5}, NOW)
