@@ -35,6 +35,8 @@ ENV_TWILIO_API_BASE_URL = "TWILIO_API_BASE_URL"
 ENV_DLQ_URL = "SMS_AUTOMATION_DLQ_URL"
 ENV_PROCESSOR_FUNCTION = "SMS_AUTOMATION_PROCESSOR_FUNCTION"
 ENV_USER_POOL = "SMS_AUTOMATION_USER_POOL_ID"
+ENV_BROADCASTS_BUCKET = "SMS_AUTOMATION_BROADCASTS_BUCKET"
+ENV_BROADCAST_STATE_MACHINE = "SMS_AUTOMATION_BROADCAST_STATE_MACHINE_ARN"
 DEFAULT_TWILIO_API_BASE_URL = "https://api.twilio.com"
 
 # Stack outputs the CLI reads (template.yaml must keep these names).
@@ -44,6 +46,8 @@ OUTPUT_WEBHOOK_BASE_URL = "WebhookBaseUrl"
 OUTPUT_DLQ_URL = "TriggerProcessorDLQUrl"
 OUTPUT_PROCESSOR_FUNCTION = "TriggerProcessorFunctionName"
 OUTPUT_USER_POOL = "UserPoolId"
+OUTPUT_BROADCASTS_BUCKET = "BroadcastsBucketName"
+OUTPUT_BROADCAST_STATE_MACHINE = "BroadcastStateMachineArn"
 
 # A synchronous invoke of the trigger processor may take its whole timeout (120 s); a retry
 # after a read timeout would run the same batch concurrently, so there is none.
@@ -128,6 +132,22 @@ class CliContext:
     def user_pool_id(self) -> str:
         """The console's Cognito user pool (``sms-automation console``)."""
         return self._setting(ENV_USER_POOL, OUTPUT_USER_POOL)
+
+    @cached_property
+    def broadcasts_bucket(self) -> str:
+        return self._setting(ENV_BROADCASTS_BUCKET, OUTPUT_BROADCASTS_BUCKET)
+
+    @cached_property
+    def broadcast_state_machine_arn(self) -> str:
+        return self._setting(ENV_BROADCAST_STATE_MACHINE, OUTPUT_BROADCAST_STATE_MACHINE)
+
+    @cached_property
+    def s3(self) -> Any:
+        return boto3.client("s3")
+
+    @cached_property
+    def stepfunctions(self) -> Any:
+        return boto3.client("stepfunctions")
 
     @cached_property
     def cognito(self) -> Any:

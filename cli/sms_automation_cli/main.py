@@ -35,6 +35,7 @@ COMMAND_MODULES = (  # each registers one command group (``local_status``: ``loc
     "automations",
     "contacts",
     "console",
+    "broadcasts",
 )
 
 

@@ -22,6 +22,7 @@ AWS_SERVICES = frozenset(
         "dynamodb",
         "dynamodbstreams",
         "lambda",
+        "s3",
         "scheduler",
         "secretsmanager",
         "sqs",

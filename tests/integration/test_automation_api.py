@@ -310,7 +310,7 @@ def test_api_makes_only_the_calls_its_role_grants(
 
     # The check can fail: the same calls against a role granting the table but not its index.
     template = copy.deepcopy(load_template())
-    [statement] = template["Resources"][FUNCTION]["Properties"]["Policies"][0]["Statement"]
+    statement = template["Resources"][FUNCTION]["Properties"]["Policies"][0]["Statement"][0]
     statement["Resource"] = [{"Fn::GetAtt": ["AppTable", "Arn"]}]
     table_only = role_policy(FUNCTION, stack_name=STACK_NAME, names=names, template=template)
     assert table_only.denied(made) == [index]

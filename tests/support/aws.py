@@ -184,12 +184,20 @@ def _sqs(operation: str, params: dict[str, Any]) -> list[AwsCall]:
     return [AwsCall(f"sqs:{operation}", f"arn:aws:sqs:{REGION}:{account}:{name}")]
 
 
+def _s3(operation: str, params: dict[str, Any]) -> list[AwsCall]:
+    bucket, key = params.get("Bucket"), params.get("Key")
+    if not bucket:
+        return [AwsCall(f"s3:{operation}", "*")]
+    return [AwsCall(f"s3:{operation}", f"arn:aws:s3:::{bucket}" + (f"/{key}" if key else ""))]
+
+
 _AUTHORISATIONS: dict[str, Callable[[str, dict[str, Any]], list[AwsCall]]] = {
     "dynamodb": _dynamodb,
     "states": _states,
     "secretsmanager": _secretsmanager,
     "scheduler": _scheduler,
     "sqs": _sqs,
+    "s3": _s3,
 }
 
 

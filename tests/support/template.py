@@ -161,6 +161,7 @@ _NAME_PROPERTY = {
     "AWS::Serverless::StateMachine": "Name",
     "AWS::StepFunctions::StateMachine": "StateMachineName",
     "AWS::CloudWatch::Dashboard": "DashboardName",
+    "AWS::S3::Bucket": "BucketName",
 }
 _ARN = {
     ("AWS::DynamoDB::Table", "Arn"): "arn:{p}:dynamodb:{r}:{a}:table/{name}",
@@ -174,6 +175,7 @@ _ARN = {
     ("AWS::Events::EventBus", "Arn"): "arn:{p}:events:{r}:{a}:event-bus/{name}",
     ("AWS::Serverless::StateMachine", "Arn"): "arn:{p}:states:{r}:{a}:stateMachine:{name}",
     ("AWS::StepFunctions::StateMachine", "Arn"): "arn:{p}:states:{r}:{a}:stateMachine:{name}",
+    ("AWS::S3::Bucket", "Arn"): "arn:{p}:s3:::{name}",
 }
 
 

@@ -30,7 +30,12 @@ WILDCARD_RESOURCE_ALLOWLIST: dict[tuple[str, str], str] = {
             "Step Functions log delivery (logs:CreateLogDelivery and friends) only accepts '*'"
         )
         # The raw template's state machine, and the role SAM generates for it.
-        for logical_id in ("ConversationStateMachine", "ConversationStateMachineRole")
+        for logical_id in (
+            "ConversationStateMachine",
+            "ConversationStateMachineRole",
+            "BroadcastStateMachine",
+            "BroadcastStateMachineRole",
+        )
     },
     **{
         (logical_id, "ListSchedules"): (

@@ -59,4 +59,4 @@ def test_definition_is_valid_asl(validator: Path, definition: Path) -> None:
 
 
 def test_there_is_a_definition() -> None:
-    assert [path.name for path in DEFINITIONS] == ["conversation.asl.json"]
+    assert [path.name for path in DEFINITIONS] == ["broadcast.asl.json", "conversation.asl.json"]

@@ -22,6 +22,9 @@ API_PATHS = {
     ("/automations/{account}/{name}/runs", "post"),
     ("/automations/{account}/{name}/runs", "get"),
     ("/automations/{account}/{name}/runs/{run_id}", "get"),
+    ("/automations/{account}/{name}/broadcasts", "post"),
+    ("/automations/{account}/{name}/broadcasts/{broadcast_id}", "get"),
+    ("/automations/{account}/{name}/broadcasts/{broadcast_id}/report", "get"),
 }
 
 
@@ -77,7 +80,15 @@ def test_api_role_reads_and_starts_runs_only(transformed_template: Template) -> 
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:Query",
+        # broadcasts: start one, read its progress and its rows file (for a report)
+        "s3:GetObject",
+        "states:DescribeExecution",
+        "states:DescribeMapRun",
+        "states:ListMapRuns",
+        "states:StartExecution",
     ]
+    (rows,) = granted["s3:GetObject"]
+    assert rows["Resource"] == {"Fn::Sub": "${BroadcastsBucket.Arn}/rows/*"}
 
 
 def test_events_role_starts_runs_only(transformed_template: Template) -> None:

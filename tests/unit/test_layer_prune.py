@@ -39,7 +39,7 @@ def test_every_twilio_domain_the_code_reads_is_kept() -> None:
 
 def test_prune_removes_only_unused_models_and_domains(tmp_path: Path) -> None:
     data = tmp_path / "botocore" / "data"
-    for service in ("dynamodb", "s3", "ec2"):
+    for service in ("dynamodb", "glacier", "ec2"):
         (data / service / "2012-08-10").mkdir(parents=True)
         (data / service / "2012-08-10" / "service-2.json").write_text("{}")
     (data / "endpoints.json").write_text("{}")

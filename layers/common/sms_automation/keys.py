@@ -40,6 +40,9 @@ the sparse ``gsi2`` index, which only run origins carry):
   of the same ``MSG#{reply id}`` partition, exactly as a message's steps):
   ``MSG#{reply id}`` / ``MSG``, kind ``console_reply``;
   gsi1: ``ACCOUNT#{name}#CONTACT#{contact}#REPLIES`` / ``{sent_at}#{reply id}``
+- a broadcast (one automation started for each row of a file; see ``broadcasts``):
+  ``BROADCAST#{broadcast id}`` / ``BROADCAST``;
+  gsi1: ``ACCOUNT#{name}#BROADCASTS`` / ``{created_at}#{broadcast id}``
 
 Every item carries ``kind`` (``account``, ``inbound_message``, ...) so stream filters and readers
 never have to parse keys.
@@ -76,6 +79,7 @@ KIND_SEND_LANE: Final = "send_lane"
 KIND_CONTACT: Final = "contact"
 KIND_TAKEOVER: Final = "takeover"
 KIND_CONSOLE_REPLY: Final = "console_reply"
+KIND_BROADCAST: Final = "broadcast"
 PROCESSED_KINDS: Final = frozenset({KIND_INBOUND_MESSAGE, KIND_AUTOMATION_RUN})
 """What the trigger processor's stream filter lets through (when inserted)."""
 
@@ -196,3 +200,11 @@ def console_reply_key(reply_id: str) -> dict[str, str]:
 
 def contact_replies_index_pk(account_name: str, contact: str) -> str:
     return f"ACCOUNT#{account_name}#CONTACT#{contact}#REPLIES"
+
+
+def broadcast_key(broadcast_id: str) -> dict[str, str]:
+    return {PK: f"BROADCAST#{broadcast_id}", SK: "BROADCAST"}
+
+
+def account_broadcasts_index_pk(account_name: str) -> str:
+    return f"ACCOUNT#{account_name}#BROADCASTS"

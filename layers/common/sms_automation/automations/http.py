@@ -6,6 +6,13 @@ Three routes, every one IAM-authorised (SigV4) by API Gateway before this code r
   (the run's status URL); 200 with the same run for a retry with the same idempotency key.
 - ``GET /automations/{account}/{name}/runs/{run_id}``: the run's status and action log.
 - ``GET /automations/{account}/{name}/runs``: the automation's recent runs (``?limit=``).
+- ``POST /automations/{account}/{name}/broadcasts``: start a broadcast of a file already in the
+  broadcasts bucket (``{"key": "uploads/...csv", "idempotency_key": "..."}``; docs/broadcasts.md).
+  201 with the broadcast; 200 for a retry with the same key.
+- ``GET .../broadcasts/{broadcast_id}``: its status, counts, bad rows and progress;
+  ``GET .../broadcasts/{broadcast_id}/report``: what became of every row (at most
+  ``MAX_API_REPORT_ROWS`` rows: a larger one is a 413, ``sms-automation broadcast report``
+  reads any size).
 
 The idempotency key may come in the body (``idempotency_key``) or the ``Idempotency-Key``
 header; both may be given only if they are equal (else 400, nothing started).
@@ -47,6 +54,11 @@ _LIMIT: Final = re.compile(r"^[0-9]{1,4}$")
 
 RUNS_RESOURCE: Final = "/automations/{account}/{name}/runs"
 RUN_RESOURCE: Final = "/automations/{account}/{name}/runs/{run_id}"
+BROADCASTS_RESOURCE: Final = "/automations/{account}/{name}/broadcasts"
+BROADCAST_RESOURCE: Final = BROADCASTS_RESOURCE + "/{broadcast_id}"
+BROADCAST_REPORT_RESOURCE: Final = BROADCAST_RESOURCE + "/report"
+MAX_API_REPORT_ROWS: Final = 500
+_BROADCAST_FIELDS: Final = frozenset({"key", "idempotency_key"})
 
 
 class StartedRunView(Protocol):
@@ -70,6 +82,26 @@ class AutomationsBackend(Protocol):
     def recent(self, account: str, automation: str, limit: int) -> list[dict[str, Any]]: ...
 
     def account_exists(self, account: str) -> bool: ...
+
+    def start_broadcast(
+        self,
+        account: str,
+        automation: str,
+        key: str,
+        *,
+        idempotency_key: str | None,
+        requested_by: str,
+    ) -> tuple[dict[str, Any], bool]:
+        """The broadcast and whether this request created it (``StartRejected`` as a start)."""
+        ...
+
+    def describe_broadcast(self, account: str, broadcast_id: str) -> dict[str, Any] | None: ...
+
+    def broadcast_report(
+        self, account: str, broadcast_id: str, max_rows: int
+    ) -> dict[str, Any] | None:
+        """``None`` when there is no such broadcast; ``ApiError`` 413 past ``max_rows``."""
+        ...
 
 
 class Unavailable(Exception):
@@ -116,11 +148,7 @@ def handle(event: Mapping[str, Any], backend: AutomationsBackend) -> Answer:
         if is_start:
             started = backend.start(start_request(event, account, automation))
             return Answer(_started_response(event, started), started=started)
-        if method == "GET" and resource == RUN_RESOURCE:
-            return Answer(_run(backend, account, automation, _path(event, "run_id")))
-        if method == "GET" and resource == RUNS_RESOURCE:
-            return Answer(_runs(backend, account, automation, event))
-        raise ApiError(405, "method_not_allowed", f"{method} {resource} is not a route of this API")
+        return Answer(_other_route(event, backend, account, automation))
     except StartRejected as rejected:
         return Answer(
             json_response(rejected.status, rejected.as_dict()),
@@ -131,6 +159,20 @@ def handle(event: Mapping[str, Any], backend: AutomationsBackend) -> Answer:
         return Answer(json_response(error.status, body), rejected=error.error if is_start else None)
     except (Unavailable, StorageFailed) as failure:
         return _storage_answer(failure, is_start=is_start)
+
+
+def _other_route(
+    event: Mapping[str, Any], backend: AutomationsBackend, account: str, automation: str
+) -> dict[str, Any]:
+    """Every route but a run's start: reading runs, and the broadcasts'."""
+    method, resource = http_method(event), route_template(event)
+    if method == "GET" and resource == RUN_RESOURCE:
+        return _run(backend, account, automation, _path(event, "run_id"))
+    if method == "GET" and resource == RUNS_RESOURCE:
+        return _runs(backend, account, automation, event)
+    if resource.startswith(BROADCASTS_RESOURCE):
+        return _broadcast_route(event, backend, account, automation)
+    raise ApiError(405, "method_not_allowed", f"{method} {resource} is not a route of this API")
 
 
 def _storage_answer(failure: Unavailable | StorageFailed, *, is_start: bool) -> Answer:
@@ -329,6 +371,54 @@ def list_limit(query: Mapping[str, Any]) -> int:
     ):
         raise ApiError(400, "invalid_request", f"limit must be a number from 1 to {MAX_LIST_LIMIT}")
     return int(value)
+
+
+# --- broadcasts --------------------------------------------------------------------------------
+
+
+def _broadcast_route(
+    event: Mapping[str, Any], backend: AutomationsBackend, account: str, automation: str
+) -> dict[str, Any]:
+    method, resource = http_method(event), route_template(event)
+    if method == "POST" and resource == BROADCASTS_RESOURCE:
+        _require_json(_lower_case_headers(event))
+        document = _json_object(_raw_body(event))
+        unknown = sorted(set(document) - _BROADCAST_FIELDS)
+        if unknown:
+            raise invalid_field(
+                unknown[0][:40], "not a field of a broadcast (key, idempotency_key)"
+            )
+        key = document.get("key")
+        if not isinstance(key, str):
+            raise invalid_field("key", "the file's object key in the broadcasts bucket")
+        idempotency_key = document.get("idempotency_key")
+        if idempotency_key is not None and not isinstance(idempotency_key, str):
+            raise invalid_field("idempotency_key", "text")
+        record, created = backend.start_broadcast(
+            account, automation, key, idempotency_key=idempotency_key, requested_by=caller(event)
+        )
+        return json_response(201 if created else 200, record)
+    if method != "GET" or resource not in (BROADCAST_RESOURCE, BROADCAST_REPORT_RESOURCE):
+        raise ApiError(405, "method_not_allowed", f"{method} {resource} is not a route of this API")
+    broadcast_id = _path(event, "broadcast_id")
+    if resource == BROADCAST_REPORT_RESOURCE:
+        found = backend.broadcast_report(account, broadcast_id, MAX_API_REPORT_ROWS)
+    else:
+        found = backend.describe_broadcast(account, broadcast_id)
+    if found is None or str(found.get("automation", "")).casefold() != automation.casefold():
+        raise ApiError(
+            404, "broadcast_not_found", f"automation {automation[:80]!r} has no such broadcast"
+        )
+    return json_response(200, found)
+
+
+def report_too_large(rows: int) -> ApiError:
+    return ApiError(
+        413,
+        "report_too_large",
+        f"the broadcast has {rows} rows; the API reports at most {MAX_API_REPORT_ROWS}: "
+        "use `sms-automation broadcast report`",
+    )
 
 
 # --- plumbing ----------------------------------------------------------------------------------

@@ -32,6 +32,11 @@ class StartSource(StrEnum):
     CONSOLE = "console"
     EVENT = "event"
     SCHEDULE = "schedule"
+    BROADCAST = "broadcast"
+
+
+BULK_PRIORITY: Final = "bulk"
+"""A broadcast row's run: its sends wait behind replies (the origin's ``priority``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +209,7 @@ def build_origin(
         "idempotency_key": request.idempotency_key or "",
         "request_fingerprint": request_fingerprint(request),
         "requested_at": requested_at,
+        **({"priority": BULK_PRIORITY} if request.source is StartSource.BROADCAST else {}),
         "received_at": requested_at,  # the time the processor evaluates with (as a message's)
         keys.GSI1_PK: keys.account_runs_index_pk(request.account),
         keys.GSI1_SK: f"{requested_at}#{run_id}",

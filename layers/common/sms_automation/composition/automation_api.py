@@ -9,18 +9,26 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sms_automation.adapters.account_store import DynamoAccountStore
 from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
 from sms_automation.automations import http
 from sms_automation.automations.service import RunStoreUnavailable, StartedRun
 from sms_automation.automations.start import StartRequest
+from sms_automation.broadcasts.report import build_report, row_run_id
+from sms_automation.broadcasts.service import public_view
 from sms_automation.composition.automations import describe_run, dynamo_starter, list_runs
 from sms_automation.edge import aws
 from sms_automation.edge.log_lines import Count, LambdaContextLike, LogLine, LogLines
-from sms_automation.edge.settings import AutomationSettings
+from sms_automation.edge.settings import AutomationSettings, BroadcastSettings
+
+if TYPE_CHECKING:
+    from sms_automation.broadcasts.service import Broadcasts
+
+REPORT_THREADS = 8
 
 log_lines = LogLines.from_environ(os.environ, "automation-api")
 
@@ -34,6 +42,7 @@ class DynamoBackend:
         self._client = client
         self._accounts = DynamoAccountStore(table_name, client)
         self._starter = dynamo_starter(table_name, client)
+        self._broadcast_service: Broadcasts | None = None
 
     def start(self, request: StartRequest) -> StartedRun:
         return _available(lambda: self._starter.start(request))
@@ -49,6 +58,61 @@ class DynamoBackend:
 
     def account_exists(self, account: str) -> bool:
         return _available(lambda: self._accounts.get(account) is not None)
+
+    def start_broadcast(
+        self,
+        account: str,
+        automation: str,
+        key: str,
+        *,
+        idempotency_key: str | None,
+        requested_by: str,
+    ) -> tuple[dict[str, Any], bool]:
+        service = self._broadcasts()
+
+        def create() -> tuple[dict[str, Any], bool]:
+            record = service.create(
+                account, automation, key, requested_by=requested_by, idempotency_key=idempotency_key
+            )
+            return public_view(record), bool(record["created"])
+
+        return _available(create)
+
+    def describe_broadcast(self, account: str, broadcast_id: str) -> dict[str, Any] | None:
+        return _available(lambda: self._broadcasts().describe(broadcast_id, account))
+
+    def broadcast_report(
+        self, account: str, broadcast_id: str, max_rows: int
+    ) -> dict[str, Any] | None:
+        service = self._broadcasts()
+
+        def report() -> dict[str, Any] | None:
+            record = service.get(broadcast_id, account)
+            if record is None:
+                return None
+            lines = list(service.started_rows(record))
+            if len(lines) > max_rows:
+                raise http.report_too_large(len(lines))
+            run_ids = [row_run_id(account, broadcast_id, line) for line in lines]
+            table, client = self._table, self._client
+            with ThreadPoolExecutor(REPORT_THREADS) as pool:
+                views = pool.map(lambda run_id: describe_run(table, client, run_id), run_ids)
+                by_run = dict(zip(run_ids, views, strict=True))
+            return build_report(record, lines, by_run.get)
+
+        return _available(report)
+
+    def _broadcasts(self) -> Broadcasts:
+        if self._broadcast_service is None:
+            from sms_automation.composition.broadcasts import broadcasts
+
+            self._broadcast_service = broadcasts(
+                BroadcastSettings.from_environ(os.environ),
+                dynamodb=self._client,
+                s3=aws.client("s3", aws.ANSWERING),
+                states=aws.client("stepfunctions", aws.ANSWERING),
+            )
+        return self._broadcast_service
 
 
 def _available[T](call: Callable[[], T]) -> T:

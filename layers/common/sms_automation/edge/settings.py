@@ -137,6 +137,23 @@ class ConsoleSettings:
     def status_callback_url(self, account: str) -> str | None:
         return f"{self.webhook_base_url}/twilio/{account}/status" if self.webhook_base_url else None
 
+@dataclass(frozen=True, slots=True)
+class BroadcastSettings:
+    """The broadcast functions and the automations API's broadcast routes."""
+
+    table_name: str
+    bucket: str
+    state_machine_arn: str
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> BroadcastSettings:
+        _required(environ, "TABLE_NAME", "BROADCASTS_BUCKET", "BROADCAST_STATE_MACHINE_ARN")
+        return cls(
+            table_name=environ["TABLE_NAME"],
+            bucket=environ["BROADCASTS_BUCKET"],
+            state_machine_arn=environ["BROADCAST_STATE_MACHINE_ARN"],
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ScheduleSyncSettings:
