@@ -137,6 +137,7 @@ class ConsoleSettings:
     def status_callback_url(self, account: str) -> str | None:
         return f"{self.webhook_base_url}/twilio/{account}/status" if self.webhook_base_url else None
 
+
 @dataclass(frozen=True, slots=True)
 class BroadcastSettings:
     """The broadcast functions and the automations API's broadcast routes."""
