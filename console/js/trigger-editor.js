@@ -1,10 +1,25 @@
 // The Triggers page's editor seam: mountEditor(host, {text, label, onChange}) puts an editor in
-// `host` and returns {getText, setText, goTo(line, column), focus}. Today a labelled monospace
-// <textarea>; the CodeMirror YAML editor (yaml-editor.js) replaces it behind this one function.
+// `host` and resolves to {getText, setText, goTo(line, column), focus}. The CodeMirror YAML
+// editor (yaml-editor.js: checked against the trigger schema as you type, completion), loaded
+// by dynamic import on this page only; if it or the schema cannot be loaded, a labelled
+// monospace <textarea>, so the page works either way (the server validates on push).
 
 import { el, show } from "./dom.js";
 
-export function mountEditor(host, { text = "", label = "Trigger file (YAML)", onChange = () => {} } = {}) {
+export async function mountEditor(host, options = {}) {
+  try {
+    const { loadTriggerSchema, mountYamlEditor } = await import("./yaml-editor.js");
+    return mountYamlEditor(host, { ...options, schema: await loadTriggerSchema() });
+  } catch (error) {
+    console.warn("The YAML editor could not be loaded; a plain text area instead.", error);
+    const editor = mountTextArea(host, options);
+    host.append(el("p", { className: "muted" }, "The checking editor could not be loaded: Validate checks the file."));
+    return editor;
+  }
+}
+
+/** The fallback: a labelled <textarea> with the same methods. */
+export function mountTextArea(host, { text = "", label = "Trigger file (YAML)", onChange = () => {} } = {}) {
   const area = el("textarea", {
     id: "trigger-text",
     className: "code",

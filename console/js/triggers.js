@@ -31,7 +31,7 @@ export async function renderTriggers(main, ctx, account) {
   const result = el("div", { id: "test-result", "aria-live": "polite" });
   const review = el("div", { id: "push-review" });
   const history = el("div", { id: "history" });
-  const editor = mountEditor(editorHost, { text: state.text, label: `Trigger file of ${name} (YAML)` });
+  const editor = await mountEditor(editorHost, { text: state.text, label: `Trigger file of ${name} (YAML)` });
 
   function showLive(info) {
     show(liveLine, state.version

@@ -116,7 +116,8 @@ export function mountYamlEditor(element, { text = "", schema = null, label = "Tr
     "aria-live": "polite",
   });
   const list = el("ul", { className: "yaml-problems", "aria-label": "Problems in the file" });
-  show(element, help, host, count, list);
+  const caption = el("p", { className: "yaml-editor-label", "aria-hidden": "true" }, label);
+  show(element, caption, help, host, count, list);
 
   function listProblems(found) {
     const plural = found.length === 1 ? "" : "s";
@@ -182,7 +183,8 @@ export function mountYamlEditor(element, { text = "", schema = null, label = "Tr
             },
           ],
         }),
-        EditorView.contentAttributes.of({ "aria-label": label, "aria-describedby": `${id}-help ${id}-count` }),
+        // (aria-describedby cannot point out of the shadow root: the help goes in as a description.)
+        EditorView.contentAttributes.of({ "aria-label": label, "aria-description": help.textContent }),
         EditorView.updateListener.of((update) => {
           if (update.docChanged && onChange) onChange(update.state.doc.toString());
         }),

@@ -1,6 +1,8 @@
 """The console's Triggers page on the local stack, in headless Chromium: the demo admin edits
-the demo account's trigger file. An invalid edit shows its problem at its line and column (a
-click puts the caret there) and cannot be pushed; a valid edit is reviewed as a diff, pushed,
+the demo account's trigger file in the page's YAML editor (CodeMirror, console/js/yaml-editor.js).
+An invalid edit shows its problem at its line and column as it is made (the editor's check
+against the trigger schema) and again from Validate (the server's); a click puts the caret
+there, and it cannot be pushed; a valid edit is reviewed as a diff, pushed,
 and the next SMS (``simulate sms``, through the real webhook and processor) follows it (its
 reply is in the Twilio sandbox); rolled
 back, the account is as before. A viewer sees no push or rollback control, and the API refuses
@@ -17,6 +19,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -34,6 +37,32 @@ pytestmark = pytest.mark.e2e
 
 ARTIFACTS = ROOT / ".local" / "artifacts"
 CONTACT = "+15005550241"
+
+
+# The editor is CodeMirror in a shadow root: its text is read and replaced (as a paste would)
+# through CodeMirror's public API, EditorView.findFromDOM, from the page's own bundle.
+_VIEW = (
+    "const { EditorView } = await import("
+    "new URL('vendor/yaml-editor.bundle.js', document.baseURI).href);"
+    "const view = EditorView.findFromDOM("
+    "document.querySelector('.yaml-editor').shadowRoot.querySelector('.cm-editor'));"
+)
+
+
+def editor_text(page: Any) -> str:
+    return str(page.evaluate(f"async () => {{ {_VIEW} return view.state.doc.toString(); }}"))
+
+
+def editor_caret(page: Any) -> int:
+    return int(page.evaluate(f"async () => {{ {_VIEW} return view.state.selection.main.head; }}"))
+
+
+def paste_into_editor(page: Any, text: str) -> None:
+    page.evaluate(
+        f"async (text) => {{ {_VIEW} view.dispatch({{ changes: {{ from: 0, "
+        "to: view.state.doc.length, insert: text }, userEvent: 'input.paste' }); }",
+        text,
+    )
 
 
 @pytest.fixture
@@ -88,7 +117,8 @@ def test_an_admin_pushes_a_trigger_edit_from_the_console_and_a_viewer_cannot(
     expect(page.get_by_role("heading", name="Triggers", exact=True)).to_be_visible(timeout=wait)
     expect(page.locator("#live-version")).to_contain_text("Live: version", timeout=wait)
     live = page.locator("#live-version").inner_text()
-    original = page.locator("#trigger-text").input_value()
+    page.locator(".yaml-editor .cm-content").wait_for(timeout=wait)
+    original = editor_text(page)
     assert "version: 1" in original
     expect(page.locator("#flow details").first).to_be_visible(timeout=wait)
     head, triggers, rest = original.partition("triggers:\n")
@@ -99,15 +129,20 @@ def test_an_admin_pushes_a_trigger_edit_from_the_console_and_a_viewer_cannot(
         f"{head}triggers:\n  - name: {word}\n    actions:\n      - type: send_sms\n"
         f"        boddy: oops\n{rest}"
     )
-    page.fill("#trigger-text", invalid)
+    paste_into_editor(page, invalid)
+    line = invalid[: invalid.index("boddy")].count("\n") + 1
+    # As it is made: the editor's own check, underlined and listed, before any Validate.
+    as_typed = page.locator(".yaml-problems li button")
+    expect(as_typed.first).to_have_text(
+        f'Line {line}, column 9: unknown field "boddy" (did you mean "body"?)', timeout=wait
+    )
+    expect(page.locator(".yaml-editor .cm-lintRange-error")).to_have_text("boddy")
     page.click("#validate")
     problem = page.locator("#problems ol.problems button").first
     expect(problem).to_contain_text("unknown field 'boddy'", timeout=wait)
-    line = invalid[: invalid.index("boddy")].count("\n") + 1
     expect(problem).to_contain_text(f"Line {line}, column 9:")
     problem.click()
-    caret = page.locator("#trigger-text").evaluate("area => area.selectionStart")
-    assert caret == invalid.index("boddy")
+    assert editor_caret(page) == invalid.index("boddy")
     page.click("#push")
     expect(page.locator("#push-review")).to_contain_text("cannot be pushed", timeout=wait)
     assert page.locator("#confirm-push").count() == 0
@@ -120,7 +155,10 @@ def test_an_admin_pushes_a_trigger_edit_from_the_console_and_a_viewer_cannot(
         f"{head}triggers:\n  - name: {word}\n    when: {{field: Body, starts_with: {word}}}\n"
         f"    actions:\n      - type: send_sms\n        body: {reply}\n{rest}"
     )
-    page.fill("#trigger-text", valid)
+    paste_into_editor(page, valid)
+    expect(page.locator(".yaml-problems-count")).to_have_text(
+        "Checked as you type: no problems.", timeout=wait
+    )
     page.click("#push")
     expect(page.locator("#push-review pre.diff .added").first).to_contain_text(
         f"+  - name: {word}", timeout=wait
@@ -145,7 +183,10 @@ def test_an_admin_pushes_a_trigger_edit_from_the_console_and_a_viewer_cannot(
     expect(page.locator("#live-version")).to_contain_text(
         f"Live: version {previous + 2}", timeout=wait
     )
-    expect(page.locator("#trigger-text")).to_have_value(original)
+    wait_for(
+        "the rolled-back file in the editor",
+        lambda: True if editor_text(page) == original else None,
+    )
 
     # A viewer: no push or rollback control; the API refuses their push.
     token = signed_in(local_stack, cli_env, f"viewer-{word}@example.com", "--role", "viewer")

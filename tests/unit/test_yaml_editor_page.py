@@ -75,6 +75,12 @@ WORKER_ROUND_TRIP = """(text) => new Promise((resolve, reject) => {
   worker.postMessage({ id: 1, text });
 })"""
 
+FALLBACK_JS = """
+const { mountEditor } = await import("./js/trigger-editor.js");
+window.editor = await mountEditor(document.getElementById("editor"), { text: %s, label: "File" });
+document.body.dataset.ready = "yes";
+"""
+
 
 class _Handler(SimpleHTTPRequestHandler):
     policy = ""
@@ -97,6 +103,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     policy = console_page().csp[0]
     (root / "harness.html").write_text(HARNESS_HTML.format(policy=policy))
     (root / "harness.js").write_text(HARNESS_JS % json.dumps(VALID))
+    # A copy without the vendored bundle: the Triggers page's seam falls back to a text area.
+    broken = root / "broken"
+    shutil.copytree(CONSOLE, broken, ignore=shutil.ignore_patterns("yaml-editor.bundle.js"))
+    (broken / "fallback.html").write_text(
+        HARNESS_HTML.format(policy=policy).replace("harness.js", "fallback.js")
+    )
+    (broken / "fallback.js").write_text(FALLBACK_JS % json.dumps(VALID))
     handler = functools.partial(_Handler, directory=str(root))
     _Handler.policy = policy + "; frame-ancestors 'none'"
     with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as server:
@@ -152,6 +165,8 @@ def test_the_editor_renders_with_its_styles_under_the_csp(editor_page: Any) -> N
     assert page.evaluate("!!document.querySelector('link[href=\"yaml-editor.css\"]')")
     content = page.locator(".cm-content")
     assert content.get_attribute("aria-label") == "Trigger file"
+    assert "press Escape, then Tab" in (content.get_attribute("aria-description") or "")
+    assert "press Escape, then Tab" in page.locator(".yaml-editor-help").inner_text()
     assert page.evaluate("editor.getText()") == VALID
     # The file is checked in the module worker (not on the page's thread).
     fetched = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
@@ -300,7 +315,7 @@ def test_the_checker_places_each_problem_at_its_line_and_column(editor_page: Any
 
 
 def test_the_checker_agrees_with_the_server_on_the_examples(editor_page: Any) -> None:
-    examples = sorted((ROOT / "examples").rglob("*.yaml"))
+    examples = [*sorted((ROOT / "examples").rglob("*.yaml")), ROOT / "local/demo/triggers.yaml"]
     triggers = [p for p in examples if p.read_text().lstrip().startswith(("version", "#"))]
     assert triggers
     for path in triggers:
@@ -361,3 +376,20 @@ def test_completion_follows_the_structure_around_the_cursor(editor_page: Any) ->
         )
         assert offered <= set(labels), (before, labels)
         assert not absent & set(labels), (before, labels)
+
+
+def test_the_triggers_page_falls_back_to_a_text_area_when_the_editor_cannot_load(
+    site: str, browser_page: tuple[Any, list[str]]
+) -> None:
+    page, messages = browser_page
+    page.goto(site.replace("/harness.html", "/broken/fallback.html"))
+    page.wait_for_selector("body[data-ready=yes]")
+    area = page.locator("textarea#trigger-text")
+    assert area.input_value() == VALID
+    assert page.locator("label[for=trigger-text]").inner_text() == "File"
+    assert "could not be loaded" in page.locator("#editor").inner_text()
+    assert page.locator(".cm-editor").count() == 0
+    page.evaluate("editor.setText('version: 1\\n'); editor.goTo(1, 4)")
+    assert area.input_value() == "version: 1\n"
+    assert area.evaluate("area => area.selectionStart") == 3
+    messages.clear()  # the bundle's 404 and the warning are this test's point
