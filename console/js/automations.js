@@ -98,7 +98,7 @@ export function startForm(ctx, account, automation, id, started) {
     }
     submit.disabled = true;
     try {
-      const run = await ctx.api.post(["accounts", account, "automations", String(automation.name)], {
+      const run = await ctx.api.post(["accounts", account, "automations", String(automation.name), "runs"], {
         to: to.value.trim(),
         from: from.value.trim() || undefined,
         variables: variablesOf(inputs, fields),
