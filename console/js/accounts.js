@@ -112,7 +112,8 @@ function copyField(id, label, value, ctx) {
 
 function numberTable(ctx, name, items, isAdmin, reload) {
   if (items.length === 0) return el("p", {}, "Twilio lists no number for this account.");
-  const head = ["Number", "SMS webhook", "Points here", isAdmin ? "Connect" : null].filter(Boolean);
+  // Whether it points here comes before the long URL: on a phone the table scrolls sideways.
+  const head = ["Number", "Points here", isAdmin ? "Connect" : null, "SMS webhook"].filter(Boolean);
   return el("div", { className: "table-wrap" }, el("table", { "aria-label": "the account's numbers" },
     el("thead", {}, el("tr", {}, head.map((h) => el("th", { scope: "col" }, h)))),
     el("tbody", {}, items.map((number) => {
@@ -134,9 +135,9 @@ function numberTable(ctx, name, items, isAdmin, reload) {
       }
       return el("tr", { "data-number": phone },
         el("td", {}, phone),
-        el("td", {}, target),
         el("td", {}, badge(number.points_here ? "yes" : "no")),
-        action === null ? null : el("td", {}, action));
+        action === null ? null : el("td", {}, action),
+        el("td", {}, target));
     }))));
 }
 
