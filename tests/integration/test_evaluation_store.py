@@ -1,5 +1,6 @@
 """Run records read many at a time (the automations API's and CLI's run lists): one
-BatchGetItem per 100, the keys DynamoDB leaves unprocessed asked again."""
+BatchGetItem per 100, the keys DynamoDB leaves unprocessed asked again. And a message's
+evaluation read with its conversation reply record, in one query of its partition."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from sms_automation import keys
+from sms_automation.adapters.dynamo_json import to_attributes
 from sms_automation.adapters.evaluation_store import DynamoEvaluationStore
+from sms_automation.conversations.model import RecordedReply
 from tests.support.aws import use_dummy_aws_credentials
 from tests.support.template import create_table_kwargs
 
@@ -75,3 +79,40 @@ def test_get_many_asks_again_for_unprocessed_keys(table: str) -> None:
 
     assert sorted(found) == ids
     assert client.calls == [10, 5]
+
+
+def test_the_evaluation_and_the_reply_record_are_read_in_one_query(table: str) -> None:
+    client = boto3.client("dynamodb")
+    store = DynamoEvaluationStore(table, client)
+    sid = "SM" + "5" * 32
+    assert store.evaluation_and_reply(sid) == (None, None)
+
+    beside = [  # the rest of the message's partition, which the query must not read
+        {**keys.message_key(sid), "kind": "inbound_message", "message_sid": sid},
+        {**keys.step_key(sid, "t/1"), "kind": "step"},
+        {**keys.conversation_key(sid, "t/2"), "kind": "conversation"},
+    ]
+    for item in beside:
+        client.put_item(TableName=table, Item=to_attributes(item))
+    assert store.evaluation_and_reply(sid) == (None, None)
+
+    started = store.start(sid, "acme", trigger_version=2, fingerprint="fp2", now="t0")
+    reply = {
+        **keys.conversation_reply_key(sid),
+        "kind": "conversation_reply",
+        "conversation_message_sid": "SM" + "6" * 32,
+        "conversation_step_id": "ask/1",
+        "resolves": True,
+        "consumed": False,
+    }
+    client.put_item(TableName=table, Item=to_attributes(reply))
+
+    evaluation, recorded = store.evaluation_and_reply(sid)
+    assert evaluation == started
+    assert recorded == RecordedReply(
+        message_sid="SM" + "6" * 32,
+        step_id="ask/1",
+        resolves=True,
+        reprompt_step_id=None,
+        consumed=False,
+    )

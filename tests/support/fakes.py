@@ -263,7 +263,7 @@ class InMemoryEvaluationStore:
         self.evaluations: dict[str, EvaluationRecord] = {}
         self._lock = threading.Lock()
 
-    def get(self, message_sid: str, *, consistent: bool = True) -> EvaluationRecord | None:
+    def get(self, message_sid: str) -> EvaluationRecord | None:
         return self.evaluations.get(message_sid)
 
     def start(
@@ -348,6 +348,21 @@ class InMemoryEvaluationStore:
                 )
             self.evaluations[message_sid] = run
             return run
+
+
+class InMemoryMessageRecords:
+    """``processing.intake.MessageRecords`` over the in-memory evaluations and, when given, the
+    in-memory conversation store's reply records."""
+
+    def __init__(
+        self, evaluations: InMemoryEvaluationStore, conversations: Any | None = None
+    ) -> None:
+        self._evaluations = evaluations
+        self._conversations = conversations
+
+    def evaluation_and_reply(self, message_sid: str) -> tuple[EvaluationRecord | None, Any]:
+        reply = self._conversations.recorded_reply(message_sid) if self._conversations else None
+        return self._evaluations.get(message_sid), reply
 
 
 class InMemoryStepLedger:

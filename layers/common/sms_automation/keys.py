@@ -155,6 +155,13 @@ def open_conversation_key(account_name: str, our_number: str, contact: str) -> d
     return {PK: f"WAIT#{account_name}#{our_number}#{contact}", SK: "WAIT"}
 
 
+def evaluation_and_reply_range(message_sid: str) -> tuple[str, str, str]:
+    """A message's partition and the sort keys of its conversation reply (``REPLY``) and of its
+    evaluation (``RUN``): nothing else of the partition sorts between them (``MSG``, ``STEP#``
+    and ``WAIT#`` sort outside), so one query of that range reads exactly those two."""
+    return f"MSG#{message_sid}", "REPLY", "RUN"
+
+
 def conversation_reply_key(message_sid: str) -> dict[str, str]:
     return {PK: f"MSG#{message_sid}", SK: "REPLY"}
 

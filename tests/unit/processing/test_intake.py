@@ -21,6 +21,7 @@ from sms_automation.triggers import ActionPort, SendSms
 from tests.support.fakes import (
     InMemoryContactRecords,
     InMemoryEvaluationStore,
+    InMemoryMessageRecords,
     InMemoryStepLedger,
     RecordingEffects,
 )
@@ -68,7 +69,7 @@ class OpenConversations:
         self.routing = ReplyRouting.NOT_A_REPLY
         self.opted_out: list[str] = []
 
-    def route_reply(self, message: Mapping[str, Any]) -> ReplyRouting:
+    def route_reply_after_read(self, message: Mapping[str, Any], recorded: Any) -> ReplyRouting:
         return self.routing
 
     def opt_out(self, message: Mapping[str, Any], keyword: str) -> bool:
@@ -110,6 +111,7 @@ class World:
         self.stored: dict[str, dict[str, Any]] = {}
         self.intake = Intake(
             evaluations=self.evaluations,
+            records=InMemoryMessageRecords(self.evaluations),
             processor=lambda: self.triggers,
             conversations=lambda: self.conversations,
             directory=self.accounts,

@@ -274,7 +274,7 @@ class ReadBefore:
     def version(self, account: str, version: int) -> Stored | None:
         return self._world.triggers.version(account, version)
 
-    def get(self, message_sid: str, *, consistent: bool = True) -> Any:
+    def get(self, message_sid: str) -> Any:
         if self._first_get:
             self._first_get = False
             return None

@@ -308,16 +308,7 @@ class DynamoConversationStore:
             ConsistentRead=True,
         )
         raw = response.get("Item")
-        if not raw:
-            return None
-        item = plain(from_attributes(raw))
-        return RecordedReply(
-            message_sid=item["conversation_message_sid"],
-            step_id=item["conversation_step_id"],
-            resolves=bool(item["resolves"]),
-            reprompt_step_id=item.get("reprompt_step_id") or None,
-            consumed=bool(item.get("consumed", True)),
-        )
+        return recorded_reply_from_item(from_attributes(raw)) if raw else None
 
     # --- open conversation (correlation) ------------------------------------------------------
 
@@ -380,6 +371,17 @@ class DynamoConversationStore:
         except ClientError as error:
             if not _conditional_failed(error):
                 raise
+
+
+def recorded_reply_from_item(raw: Mapping[str, Any]) -> RecordedReply:
+    item = plain(dict(raw))
+    return RecordedReply(
+        message_sid=item["conversation_message_sid"],
+        step_id=item["conversation_step_id"],
+        resolves=bool(item["resolves"]),
+        reprompt_step_id=item.get("reprompt_step_id") or None,
+        consumed=bool(item.get("consumed", True)),
+    )
 
 
 def _open_conversation(item: Mapping[str, Any]) -> OpenConversation:

@@ -154,6 +154,7 @@ class Runtime:
 
         return Intake(
             evaluations=self.evaluations,
+            records=self.evaluations,
             processor=lambda: self.processor,
             conversations=lambda: self.conversations,
             directory=self.directory,

@@ -8,7 +8,8 @@ Who calls what:
   then keep the task token), ``tick`` (reminders, the deadline), ``doze`` (where the timer
   polls: keep the timer's token until the next look), ``resume`` (replay the message past the
   ``wait_for_reply`` step);
-- the stream processor, before the triggers: ``route_reply`` (an answer to an open conversation),
+- the stream processor, before the triggers: ``route_reply_after_read`` (an answer to an open
+  conversation; the intake has read the message's reply record with its evaluation),
   ``opt_out`` (the contact sent STOP: their open conversation ends);
 - the status callback: ``prompt_failed``; the CLI: ``cancel``.
 
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from sms_automation.conversations.model import (
     Conversation,
+    RecordedReply,
     decide_reply,
     execution_name,
     open_conversation,
@@ -230,8 +232,16 @@ class Conversations:
     # --- replies, delivery failures, cancellation ----------------------------------------------
 
     def route_reply(self, message: Mapping[str, Any]) -> ReplyRouting:
+        recorded = self._store.recorded_reply(str(message["message_sid"]))
+        return self.route_reply_after_read(message, recorded)
+
+    def route_reply_after_read(
+        self, message: Mapping[str, Any], recorded: RecordedReply | None
+    ) -> ReplyRouting:
+        """As ``route_reply``, ``recorded`` being what became of this message as a reply, as
+        the caller has just read it strongly consistent (the intake reads it with the
+        evaluation, in one query)."""
         sid = str(message["message_sid"])
-        recorded = self._store.recorded_reply(sid)
         if recorded is not None:  # a redelivery: finish what the first attempt started
             conversation = self._require(recorded.message_sid, recorded.step_id)
             self._follow_up(conversation, recorded.resolves, recorded.reprompt_step_id)

@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sms_automation.accounts import Account
+from sms_automation.conversations.model import RecordedReply
 from sms_automation.conversations.service import ReplyRouting
 from sms_automation.edge.timestamps import utc_timestamp
 from sms_automation.opt_out import (
@@ -74,9 +75,21 @@ class Processor(Protocol):
 class ConversationRouting(Protocol):
     """What intake asks of ``conversations.service.Conversations``."""
 
-    def route_reply(self, message: Mapping[str, Any]) -> ReplyRouting: ...
+    def route_reply_after_read(
+        self, message: Mapping[str, Any], recorded: RecordedReply | None
+    ) -> ReplyRouting: ...
 
     def opt_out(self, message: Mapping[str, Any], keyword: str) -> bool: ...
+
+
+class MessageRecords(Protocol):
+    """A message's evaluation and what a conversation made of it (its reply record), read
+    together, strongly consistent: ``adapters.evaluation_store``, one query of the message's
+    partition (one read unit and one round trip for both: docs/cost.md)."""
+
+    def evaluation_and_reply(
+        self, message_sid: str
+    ) -> tuple[EvaluationRecord | None, RecordedReply | None]: ...
 
 
 class AccountFinder(Protocol):
@@ -96,6 +109,7 @@ class Intake:
         self,
         *,
         evaluations: EvaluationStore,
+        records: MessageRecords,
         processor: Callable[[], Processor],
         conversations: Callable[[], ConversationRouting],
         directory: AccountFinder,
@@ -108,6 +122,7 @@ class Intake:
         """``stored_message``: a message's or run's stored item as plain values (None: gone);
         ``port_for``: the engine's port of a message (HELP's answer is a step of it)."""
         self._evaluations = evaluations
+        self._records = records
         self._processor = processor
         self._conversations = conversations
         self._directory = directory
@@ -133,12 +148,7 @@ class Intake:
         routing = ReplyRouting.NOT_A_REPLY
         if is_automation_run(message):  # started by us: never an answer to a conversation
             return routing, self._processor().process(message)
-        # Eventually consistent (half a read unit): a hint of how far earlier attempts got. A
-        # read that lags an attempt's write costs this one only work that writes undo: every
-        # write that follows is conditional on the record as it is (the first write wins:
-        # ``runner``), the keywords' records are conditional on the message, and what a
-        # conversation made of the message is read strongly consistent (``route_reply``).
-        existing = self._evaluations.get(sid, consistent=False)
+        existing, recorded = self._records.evaluation_and_reply(sid)
         if existing is None and self._from_own_number(message):
             return routing, self._own_number_run(message)
         if existing is None or not existing.finished:
@@ -160,7 +170,7 @@ class Intake:
                     status=status,
                 )
                 return routing, EvaluationResult(evaluation, replayed=existing is not None)
-            routing = self._conversations().route_reply(message)
+            routing = self._conversations().route_reply_after_read(message, recorded)
         if routing is ReplyRouting.CONSUMED:
             evaluation = self._evaluations.start(
                 sid,

@@ -21,10 +21,7 @@ class EvaluationStore(Protocol):
     """One evaluation per message (``evaluations``): the first write (``start`` or
     ``finish_once``) pins it, a later one counts itself and gets the pinned record back."""
 
-    def get(self, message_sid: str, *, consistent: bool = True) -> EvaluationRecord | None:
-        """``consistent=False``: an eventually consistent read (half the read unit), which
-        may not show a write made an instant ago."""
-        ...
+    def get(self, message_sid: str) -> EvaluationRecord | None: ...
 
     def start(
         self,
