@@ -350,8 +350,8 @@ class InMemoryEvaluationStore:
             return run
 
 
-class InMemoryMessageRecords:
-    """``processing.intake.MessageRecords`` over the in-memory evaluations and, when given, the
+class InMemoryEvaluationAndReply:
+    """``processing.intake.EvaluationAndReply`` over the in-memory evaluations and, when given, the
     in-memory conversation store's reply records."""
 
     def __init__(

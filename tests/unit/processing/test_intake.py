@@ -20,8 +20,8 @@ from sms_automation.processing.runner import EvaluationResult
 from sms_automation.triggers import ActionPort, SendSms
 from tests.support.fakes import (
     InMemoryContactRecords,
+    InMemoryEvaluationAndReply,
     InMemoryEvaluationStore,
-    InMemoryMessageRecords,
     InMemoryStepLedger,
     RecordingEffects,
 )
@@ -111,7 +111,7 @@ class World:
         self.stored: dict[str, dict[str, Any]] = {}
         self.intake = Intake(
             evaluations=self.evaluations,
-            records=InMemoryMessageRecords(self.evaluations),
+            records=InMemoryEvaluationAndReply(self.evaluations),
             processor=lambda: self.triggers,
             conversations=lambda: self.conversations,
             directory=self.accounts,

@@ -82,7 +82,7 @@ class ConversationRouting(Protocol):
     def opt_out(self, message: Mapping[str, Any], keyword: str) -> bool: ...
 
 
-class MessageRecords(Protocol):
+class EvaluationAndReply(Protocol):
     """A message's evaluation and what a conversation made of it (its reply record), read
     together, strongly consistent: ``adapters.evaluation_store``, one query of the message's
     partition (one read unit and one round trip for both: docs/cost.md)."""
@@ -109,7 +109,7 @@ class Intake:
         self,
         *,
         evaluations: EvaluationStore,
-        records: MessageRecords,
+        records: EvaluationAndReply,
         processor: Callable[[], Processor],
         conversations: Callable[[], ConversationRouting],
         directory: AccountFinder,
