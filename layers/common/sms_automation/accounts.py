@@ -22,6 +22,7 @@ from typing import Final, Protocol
 
 from sms_automation.edge.timestamps import parse_utc_timestamp, utc_timestamp
 from sms_automation.send_cap import DEFAULT_SEND_CAP, SendCap
+from sms_automation.send_settings import SendWindow, validate_rates
 
 ACCOUNT_NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 ACCOUNT_SID_PATTERN = re.compile(r"^AC[0-9a-fA-F]{32}$")
@@ -150,6 +151,16 @@ class Account:
     """The answer to HELP / INFO (``opt_out``); empty: HELP is an ordinary message."""
     opt_out_keywords: frozenset[str] = frozenset()
     """Opt-out keywords of this account's own, besides Twilio's (upper case, trimmed)."""
+    send_rates: tuple[tuple[str, float], ...] = ()
+    """Segments a second by sender type or sender (``send_settings``; ``processing.pacing``),
+    sorted; what is not set has its type's default."""
+    send_window: SendWindow | None = None
+    """Quiet hours: the local hours automatic sends are made in (``processing.quiet_hours``);
+    None: always."""
+
+    @property
+    def rates(self) -> dict[str, float]:
+        return dict(self.send_rates)
 
 
 def validate_timezone(name: str) -> str:
@@ -232,6 +243,12 @@ class AccountRecords(Protocol):
         self, name: str, *, help_text: str, opt_out_keywords: frozenset[str]
     ) -> Account:
         """Raises ``AccountNotFound``."""
+
+    def set_send_settings(
+        self, name: str, *, send_rates: dict[str, float], send_window: SendWindow | None
+    ) -> Account:
+        """Replaces the send rates and the send window (empty / None: removed). Raises
+        ``AccountNotFound``."""
 
     def delete(self, name: str) -> Account:
         """Raises ``AccountNotFound``; returns the deleted account."""
@@ -339,6 +356,16 @@ class AccountRegistry:
     ) -> Account:
         return self._records.set_opt_out_settings(
             validate_account_name(name), help_text=help_text, opt_out_keywords=opt_out_keywords
+        )
+
+    def set_send_settings(
+        self, name: str, *, send_rates: dict[str, float], send_window: SendWindow | None
+    ) -> Account:
+        """Raises ``ValueError`` for a rate or key out of bounds, ``AccountNotFound``."""
+        return self._records.set_send_settings(
+            validate_account_name(name),
+            send_rates=validate_rates(send_rates),
+            send_window=send_window,
         )
 
     def auth_tokens(self, name: str) -> AuthTokens:

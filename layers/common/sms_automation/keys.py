@@ -31,6 +31,9 @@ the sparse ``gsi2`` index, which only run origins carry):
   existed carry no gsi2 keys and are listed only account-wide)
 - the automatic sends counted on one lane (account, sender, contact) for the send cap (see
   ``send_guard``; TTL ``expires_at``): ``SENDS#{account}#{sender}#{contact}`` / ``SENDS``
+- one sender's send rate bucket (see ``processing.pacing``; TTL ``expires_at``):
+  ``PACE#{account}#{sender}`` / ``PACE``; a bulk send's place in its queue:
+  ``PACE#{account}#{sender}`` / ``HOLD#{place}`` (TTL)
 - a contact's opt-out state towards one sender (our number or messaging service; see
   ``opt_out``): ``CONTACT#{account}#{sender}#{contact}`` / ``CONTACT``;
   gsi1: ``ACCOUNT#{name}#CONTACTS`` / ``{contact}#{sender}``
@@ -80,6 +83,8 @@ KIND_CONTACT: Final = "contact"
 KIND_TAKEOVER: Final = "takeover"
 KIND_CONSOLE_REPLY: Final = "console_reply"
 KIND_BROADCAST: Final = "broadcast"
+KIND_SEND_PACE: Final = "send_pace"
+KIND_SEND_PACE_HOLD: Final = "send_pace_hold"
 PROCESSED_KINDS: Final = frozenset({KIND_INBOUND_MESSAGE, KIND_AUTOMATION_RUN})
 """What the trigger processor's stream filter lets through (when inserted)."""
 
@@ -185,6 +190,14 @@ def automation_runs_index_pk(account_name: str, automation: str) -> str:
 
 def send_lane_key(account_name: str, sender: str, contact: str) -> dict[str, str]:
     return {PK: f"SENDS#{account_name}#{sender}#{contact}", SK: "SENDS"}
+
+
+def send_pace_key(account_name: str, sender: str) -> dict[str, str]:
+    return {PK: f"PACE#{account_name}#{sender}", SK: "PACE"}
+
+
+def send_pace_hold_key(account_name: str, sender: str, place: str) -> dict[str, str]:
+    return {PK: f"PACE#{account_name}#{sender}", SK: f"HOLD#{place}"}
 
 
 def contact_key(account_name: str, sender: str, contact: str) -> dict[str, str]:

@@ -63,6 +63,12 @@ IDEMPOTENCY_KEY_PATTERN: Final = re.compile(r"^[\x21-\x7e]{1,255}$")
 """Visible ASCII, at most 255 characters: the key travels verbatim as an HTTP header value."""
 
 RATE_LIMITED_CODE: Final = 20429
+SENDER_OVERLOADED_CODES: Final = frozenset({RATE_LIMITED_CODE, 21611, 63017})
+"""Twilio's "slow down" answers to a create: 20429 too many requests (HTTP 429), 21611 the
+'From' number's queue holds more than Twilio queues (a 400: nothing was created), 63017 the
+account's combined rate exceeded. The send was certainly not made; its sender is slowed
+(``processing.pacing``) and the send retried later. 30001 (queue overflow) is a delivery
+error of a message already created, reported by its status callback."""
 FINAL_ERROR_CODES: Final[Mapping[int, str]] = {
     20003: "authentication failed: wrong Account SID or auth token",
     20404: "the resource was not found",
@@ -448,6 +454,11 @@ def _retryable(failure: AttemptFailure, attempts: int, delay: float) -> Retryabl
     if isinstance(failure, ErrorAnswer):
         return RetryableFailure(detail, attempts, failure.http_status, failure.code, delay)
     return RetryableFailure(detail, attempts, retry_after_seconds=delay)
+
+
+def sender_overloaded(failure: FinalFailure | RetryableFailure) -> bool:
+    """Twilio asked us to send slower (``SENDER_OVERLOADED_CODES``, or a bare HTTP 429)."""
+    return failure.code in SENDER_OVERLOADED_CODES or failure.http_status == 429
 
 
 def more_info_for(code: int | None) -> str | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final, Protocol
@@ -41,6 +41,7 @@ from sms_automation.keys import (
     account_key,
 )
 from sms_automation.send_cap import DEFAULT_SEND_CAP, SendCap
+from sms_automation.send_settings import SendWindow
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -77,6 +78,7 @@ def account_to_item(account: Account) -> dict[str, AttributeValueTypeDef]:
         settings["help_text"] = {"S": account.help_text}
     if account.opt_out_keywords:
         settings["opt_out_keywords"] = {"SS": sorted(account.opt_out_keywords)}
+    settings |= _send_settings_attributes(account.rates, account.send_window)
     return {
         **settings,
         **key_attributes(account_key(account.name)),
@@ -105,7 +107,31 @@ def account_from_item(item: Mapping[str, AttributeValueTypeDef]) -> Account:
         timezone=item.get("timezone", {}).get("S") or None,  # none stored: UTC
         help_text=item.get("help_text", {}).get("S", ""),
         opt_out_keywords=frozenset(item.get("opt_out_keywords", {}).get("SS", ())),
+        send_rates=tuple(
+            sorted(
+                (key, float(value["N"]))
+                for key, value in item.get("send_rates", {}).get("M", {}).items()
+            )
+        ),
+        send_window=_send_window(item),
     )
+
+
+def _send_window(item: Mapping[str, AttributeValueTypeDef]) -> SendWindow | None:
+    text = item.get("send_window", {}).get("S")
+    return SendWindow.parse(text) if text else None
+
+
+def _send_settings_attributes(
+    rates: Mapping[str, float], window: SendWindow | None
+) -> dict[str, AttributeValueTypeDef]:
+    """Only what is set (an empty map is not written)."""
+    attributes: dict[str, AttributeValueTypeDef] = {}
+    if rates:
+        attributes["send_rates"] = {"M": {key: {"N": repr(rate)} for key, rate in rates.items()}}
+    if window is not None:
+        attributes["send_window"] = {"S": window.describe()}
+    return attributes
 
 
 def _send_cap_attributes(cap: SendCap) -> dict[str, AttributeValueTypeDef]:
@@ -193,6 +219,38 @@ class DynamoAccountStore:
                 TableName=self._table,
                 Key=_key(name),
                 UpdateExpression=f"SET {assignments}, updated_at = :now",
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames={"#pk": PK, **names},
+                ExpressionAttributeValues={**values, ":now": {"S": utc_timestamp(self._clock())}},
+                ReturnValues="ALL_NEW",
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            raise AccountNotFound(name) from None
+        return account_from_item(response["Attributes"])
+
+    def set_send_settings(
+        self, name: str, *, send_rates: dict[str, float], send_window: SendWindow | None
+    ) -> Account:
+        """Empty values remove the attribute (as ``set_opt_out_settings``)."""
+        attributes = _send_settings_attributes(send_rates, send_window)
+        removes = [name for name in ("send_rates", "send_window") if name not in attributes]
+        return self._set_and_remove(name, attributes, removes)
+
+    def _set_and_remove(
+        self, name: str, attributes: Mapping[str, AttributeValueTypeDef], removes: Sequence[str]
+    ) -> Account:
+        names = {f"#a{i}": attribute for i, attribute in enumerate([*attributes, *removes])}
+        values: dict[str, AttributeValueTypeDef] = {
+            f":v{i}": value for i, value in enumerate(attributes.values())
+        }
+        sets = [f"#a{i} = :v{i}" for i in range(len(attributes))] + ["updated_at = :now"]
+        dropped = [f"#a{i}" for i in range(len(attributes), len(names))]
+        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(dropped) if dropped else "")
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=_key(name),
+                UpdateExpression=update,
                 ConditionExpression="attribute_exists(#pk)",
                 ExpressionAttributeNames={"#pk": PK, **names},
                 ExpressionAttributeValues={**values, ":now": {"S": utc_timestamp(self._clock())}},

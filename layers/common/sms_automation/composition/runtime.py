@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from sms_automation.adapters.twilio_messaging import TwilioMessaging
     from sms_automation.processing.deferral import Deferrals
     from sms_automation.processing.effects import Messaging
+    from sms_automation.processing.pacing import Pacer
     from sms_automation.processing.port import EnginePort, LedgerActionPort
     from sms_automation.processing.runner import EvaluationResult, MessageProcessor
     from sms_automation.send_guard import Refusal, SendGuard
@@ -67,6 +68,12 @@ class OptOutCounts:
     opt_outs: int
     opt_ins: int
     sends_skipped: int
+
+
+def _quiet_hours_wait(detail: str, opens: datetime) -> Exception:
+    from sms_automation.processing.quiet_hours import QuietHours
+
+    return QuietHours(detail, retry_at=opens)
 
 
 @cache
@@ -114,6 +121,34 @@ class Runtime:
             clock=self._clock,
             on_refused=self._count_refusal,
         )
+
+    @cached_property
+    def pacer(self) -> Pacer:
+        import time
+
+        from sms_automation.adapters.pace_store import DynamoPaceStore  # see TYPE_CHECKING
+        from sms_automation.processing.pacing import Pacer
+
+        return Pacer(
+            DynamoPaceStore(self.settings.table_name, self.dynamodb),
+            rates=self._send_rates,
+            clock=self._clock,
+            sleep=time.sleep,
+        )
+
+    def quiet_hours(self, account_name: str) -> Callable[[datetime], datetime | None]:
+        """The account's quiet-hours rule: at a moment, when its send window opens (``None``:
+        open now, or no window set)."""
+
+        def opens_at(now: datetime) -> datetime | None:
+            from sms_automation.processing.quiet_hours import opens_at
+
+            account = self.directory.find(account_name)
+            if account is None or account.send_window is None:
+                return None
+            return opens_at(account.send_window, now, account.timezone)
+
+        return opens_at
 
     @cached_property
     def contacts(self) -> DynamoContactStore:
@@ -179,6 +214,8 @@ class Runtime:
             port_for=self.ledger_port,
             clock=self._clock,
             poll_seconds=self.settings.conversation_poll_seconds,
+            quiet_hours=lambda account, now: self.quiet_hours(account)(now),
+            waiting=_quiet_hours_wait,
         )
 
     @cached_property
@@ -230,6 +267,10 @@ class Runtime:
     def _count_send_to_opted_out(self) -> None:
         self._sends_to_opted_out += 1
 
+    def _send_rates(self, account_name: str) -> dict[str, float]:
+        account = self.directory.find(account_name)
+        return account.rates if account is not None else {}
+
     def _send_cap(self, account_name: str) -> SendCap:
         account = self.directory.find(account_name)
         return account.send_cap if account is not None else DEFAULT_SEND_CAP
@@ -249,15 +290,21 @@ class Runtime:
         def start_conversation(step: WaitForReply) -> StepOutcome:
             return self.conversations.perform(message_sid, account_name, step)
 
+        bulk = message.get("priority") == "bulk"  # a broadcast row's run (``broadcasts``)
         return EnginePort(
-            self.ledger_port(message_sid, account_name), conversations=start_conversation
+            self.ledger_port(message_sid, account_name, bulk=bulk),
+            conversations=start_conversation,
         )
 
-    def ledger_port(self, message_sid: str, account_name: str) -> LedgerActionPort:
+    def ledger_port(
+        self, message_sid: str, account_name: str, *, bulk: bool = False
+    ) -> LedgerActionPort:
+        """``bulk``: the message's sends are bulk (``processing.pacing``), else replies."""
         from sms_automation.adapters.outbound_store import DynamoOutboundStore  # see TYPE_CHECKING
         from sms_automation.adapters.record_table import DynamoRecordTables
         from sms_automation.adapters.step_ledger import DynamoStepLedger
         from sms_automation.processing.effects import Effects, EffectSettings
+        from sms_automation.processing.pacing import Priority
         from sms_automation.processing.port import LedgerActionPort, lease_for
 
         settings = self.settings
@@ -312,6 +359,9 @@ class Runtime:
             contacts=self.contacts,
             on_opted_out=self._count_send_to_opted_out,
             takeovers=self.takeovers,
+            pacer=self.pacer,
+            quiet_hours=self.quiet_hours(account_name),
+            priority=Priority.BULK if bulk else Priority.REPLY,
         )
         return LedgerActionPort(
             message_sid,

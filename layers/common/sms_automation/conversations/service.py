@@ -78,6 +78,10 @@ PortFor = Callable[[str, str], ActionPort]
 ``perform`` (``processing.port.EnginePort``), so neither side builds the other."""
 
 
+QuietHoursOf = Callable[[str, datetime], datetime | None]
+"""(account, now) -> ``None`` when automatic sends may be made, else when the window opens."""
+
+
 class Conversations:
     def __init__(
         self,
@@ -87,9 +91,16 @@ class Conversations:
         port_for: PortFor,
         clock: Callable[[], datetime],
         poll_seconds: int = 0,
+        quiet_hours: QuietHoursOf = lambda account, now: None,
+        waiting: Callable[[str, datetime], Exception] = lambda detail, at: RuntimeError(detail),
     ) -> None:
         """``poll_seconds`` > 0 makes the timer branch look at least that often (see
-        ``_timer_due``): for emulators whose Parallel state waits for every branch."""
+        ``_timer_due``): for emulators whose Parallel state waits for every branch.
+        ``quiet_hours``: when the account's send window opens (``None``: open); ``waiting``:
+        the error a conversation that waits for it raises (``processing.quiet_hours.QuietHours``:
+        the composition's, so the record waits)."""
+        self._quiet_hours = quiet_hours
+        self._waiting = waiting
         self._store = store
         self._workflow = workflow
         self._port_for = port_for
@@ -99,9 +110,21 @@ class Conversations:
     # --- the processor meets a wait_for_reply step ------------------------------------------
 
     def perform(self, message_sid: str, account: str, step: WaitForReply) -> StepOutcome:
-        conversation = self._store.get(message_sid, step.step_id) or self._store.create(
-            open_conversation(step, message_sid=message_sid, account=account, now=self._clock())
-        )
+        """Quiet hours: a conversation is not opened outside the account's send window
+        (``QuietHours``: the record waits for the window), so its prompt goes out in the window
+        and its reminders and deadline count from then."""
+        conversation = self._store.get(message_sid, step.step_id)
+        if conversation is None:
+            opens = self._quiet_hours(account, self._clock())
+            if opens is not None:
+                raise self._waiting(
+                    f"{step.step_id}: the conversation opens with the account's send window, at "
+                    f"{utc_timestamp_seconds(opens)}",
+                    opens,
+                )
+            conversation = self._store.create(
+                open_conversation(step, message_sid=message_sid, account=account, now=self._clock())
+            )
         if not conversation.waiting:
             return StepOutcome.done(conversation.outcome, f"conversation {conversation.status}")
         if not conversation.execution_arn:
@@ -152,11 +175,14 @@ class Conversations:
 
         A reminder waits for the prompt: until the register step has kept the task token (it
         does so after sending the prompt), a due reminder is held and the timer looks again in
-        a second.
+        a second. A reminder due in the account's quiet hours waits for its send window (the
+        timer looks again when it opens); the deadline does not wait: a reminder the window
+        opens too late for is not sent.
         """
         conversation = self._require(message_sid, step_id)
         now = self._clock()
         held = False
+        quiet_until: datetime | None = None
         if conversation.waiting:
             due = [
                 (number, text)
@@ -164,7 +190,9 @@ class Conversations:
                 if parse_timestamp(at) <= now
             ]
             held = bool(due) and not conversation.task_token
-            for number, text in due if not held else ():
+            if due and not held:
+                quiet_until = self._quiet_hours(conversation.account, now)
+            for number, text in due if not held and quiet_until is None else ():
                 self._send(conversation, f"{step_id}/remind/{number}", text)
             if parse_timestamp(conversation.deadline) <= now:
                 # The token task is failed too: the execution must not depend on the Fail state
@@ -175,6 +203,8 @@ class Conversations:
         current = self._require(message_sid, step_id)
         soon = utc_timestamp_seconds(now.replace(microsecond=0) + timedelta(seconds=1))
         ahead = current.next_due(now)
+        if quiet_until is not None:
+            ahead = min(ahead, utc_timestamp_seconds(quiet_until), key=parse_timestamp)
         return {
             "message_sid": message_sid,
             "step_id": step_id,
@@ -389,6 +419,7 @@ class Conversations:
                 from_=conversation.our_number,
                 messaging_service_sid=None,
                 body=body,
+                quiet_hours=False,  # timed here: opened in the window, reminders held (tick)
             )
         )
 

@@ -16,6 +16,13 @@ beyond that, or whenever the replay fails for any other reason, its queue messag
 failed and SQS retries it, then moves it to the retry queue's DLQ (alarmed). A deferral that
 cannot be sent leaves the record failed: the stream (or SQS) retries it, nothing is lost.
 
+A record that **waits** (``Waiting``: its send's sender is at its rate, or the account's quiet
+hours hold it) is not stuck: it is deferred until its time, and again every 15 minutes when
+that is further away (a night of quiet hours is about 50 deferrals of one ~300-byte message,
+cheaper and simpler than a schedule per send: docs/decisions/0002-pacing.md). A wait does not
+count towards ``MAX_DEFERRALS`` and restarts ``MAX_DEFERRED_FOR``: those bound attempts that
+cannot get further, and a waiting record is on time.
+
 A deferral names the message only: SID, account, the stream record it came from (ARN and
 sequence number) and its count. No text, no phone number.
 """
@@ -29,7 +36,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from sms_automation.processing.retry_later import RetryLater
+from sms_automation.processing.retry_later import RetryLater, Waiting
 
 if TYPE_CHECKING:
     from sms_automation.processing.ports import RetryQueue, StoredRecords
@@ -141,6 +148,8 @@ class Deferrals:
                 deferrals=1,
                 first_deferred_at=now.isoformat(),
             )
+        elif isinstance(later, Waiting):  # on time, not stuck: neither counted nor aged
+            deferral = replace(earlier, first_deferred_at=now.isoformat())
         elif earlier.exhausted(now):
             return Deferred(earlier, reason=f"deferred {earlier.deferrals} times already")
         else:

@@ -15,6 +15,14 @@ contact); one over the cap is not sent and the step fails with the reason. A cou
 cannot answer for now is ``NotPerformed``: the send is retried, never lost and never made
 uncounted.
 
+Quiet hours: a send the account's send window holds (``processing.quiet_hours``; a trigger's
+``send_sms`` and ``make_call``, an automation's) is not made outside it: ``QuietHours`` (a
+``Waiting``) releases the step's claim and retries it when the window opens. Then every SMS
+takes its segments from its sender's bucket (``processing.pacing``; a ``bulk`` step or message
+only above the replies' reserve): ``SendPaced`` when the sender has no capacity for it now, a
+bucket that cannot answer is ``NotPerformed``. Twilio's "slow down" answers
+(``outbound.SENDER_OVERLOADED_CODES``) slow the sender and retry the send later (``SendPaced``).
+
 No SMS or call goes to a contact who opted out (``opt_out``: STOP to the sender, or Twilio's
 21610 for an earlier send): the step fails with the reason, before Twilio is called. A 21610
 answer marks the contact opted out.
@@ -29,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -41,9 +50,18 @@ from sms_automation.outbound import (
     PlacedCall,
     RetryableFailure,
     SentMessage,
+    sender_overloaded,
 )
 from sms_automation.processing import http_request
 from sms_automation.processing.ledger import StepState
+from sms_automation.processing.pacing import (
+    Pacer,
+    PacingUnavailable,
+    Priority,
+    Sender,
+    SendPaced,
+    segments,
+)
 from sms_automation.processing.port import (
     SETTLE,
     CannotTell,
@@ -53,6 +71,7 @@ from sms_automation.processing.port import (
     idempotency_key,
 )
 from sms_automation.processing.ports import RecordRefused, RecordTables
+from sms_automation.processing.quiet_hours import QuietHours
 from sms_automation.send_guard import CounterUnavailable, Lane, SendGuard
 from sms_automation.takeover import Takeovers, current
 from sms_automation.triggers import (
@@ -129,6 +148,10 @@ class OutboundRecorder(Protocol):
 
 
 OutboundOwners = Callable[[str], OutboundOwner | None]
+QuietHoursRule = Callable[[datetime], datetime | None]
+"""At ``now``: ``None`` when automatic sends may be made, else when the account's window opens."""
+OVERLOADED_RETRY = timedelta(seconds=2)
+"""After Twilio's "slow down": the least wait before the send is tried again."""
 """Sid -> which step it belongs to as far as our outbound items know (``None``: no item)."""
 
 
@@ -161,9 +184,16 @@ class Effects:
         contacts: ContactRecords | None = None,
         on_opted_out: Callable[[], None] = lambda: None,
         takeovers: Takeovers | None = None,
+        pacer: Pacer | None = None,
+        quiet_hours: QuietHoursRule = lambda now: None,
+        priority: Priority = Priority.REPLY,
     ) -> None:
         """``takeovers``: None for sends a person makes (the console's reply), which a
-        takeover never pauses."""
+        takeover never pauses. ``priority``: the message's (a broadcast row's run is ``bulk``);
+        a ``bulk`` step is bulk whatever its message's."""
+        self._pacer = pacer
+        self._quiet_hours = quiet_hours
+        self._priority = priority
         self._message_sid = message_sid
         self._takeovers = takeovers
         self._account = account
@@ -194,12 +224,17 @@ class Effects:
                 raise TypeError(f"{step.step_id}: a wait is not an effect")
 
     def _send_sms(self, step: SendSms, key: str) -> EffectResult:
-        # An opted-out or taken-over contact first: a send not made must not use up the cap.
-        refused = (
-            self._to_opted_out(step) or self._taken_over(step) or self._over_send_cap(step, key)
-        )
+        # An opted-out or taken-over contact first: a send not made must not use up the cap; a
+        # send that waits for its window is counted when it is made.
+        refused = self._to_opted_out(step) or self._taken_over(step)
         if refused is not None:
             return refused
+        if step.quiet_hours:
+            self._wait_for_window(step)
+        refused = self._over_send_cap(step, key)
+        if refused is not None:
+            return refused
+        self._pace(step, key)
         started = self._clock()
         outcome = self._messaging().send_sms(
             to=step.to,
@@ -211,6 +246,50 @@ class Effects:
             idempotency_key=key,
         )
         return self._created(step, outcome, started)
+
+    def _wait_for_window(self, step: SendSms | MakeCall) -> None:
+        """Outside the account's send window: ``QuietHours``, retried when it opens."""
+        opens = self._quiet_hours(self._clock())
+        if opens is not None:
+            raise QuietHours(
+                f"{step.step_id}: outside the account's send window (quiet hours); "
+                f"sent when it opens at {utc_timestamp(opens)}",
+                retry_at=opens,
+            )
+
+    def _pace(self, step: SendSms, key: str) -> None:
+        """Take the send's segments from its sender's bucket (sleeping a short wait), or
+        ``SendPaced``; ``NotPerformed`` when the bucket cannot answer."""
+        if self._pacer is None:
+            return
+        priority = Priority.BULK if step.priority == "bulk" else self._priority
+        try:
+            self._pacer.admit(
+                self._sender(step), cost=segments(step.body), priority=priority, key=key
+            )
+        except PacingUnavailable as unavailable:
+            raise NotPerformed(str(unavailable)) from None
+
+    def _sender(self, step: SendSms) -> Sender:
+        return Sender(self._account, step.from_ or step.messaging_service_sid or "")
+
+    def _slow_down(
+        self, step: SendSms | MakeCall, failure: FinalFailure | RetryableFailure
+    ) -> None:
+        """Twilio said "slow down" for an SMS: slow its sender, send again later."""
+        if not isinstance(step, SendSms) or not sender_overloaded(failure):
+            return
+        if self._pacer is not None:
+            with suppress(PacingUnavailable):  # the send is retried later all the same
+                self._pacer.slow_down(self._sender(step))
+        wait = OVERLOADED_RETRY
+        if isinstance(failure, RetryableFailure) and failure.retry_after_seconds:
+            wait = max(wait, timedelta(seconds=failure.retry_after_seconds))
+        raise SendPaced(
+            f"{step.step_id}: Twilio asked to send slower (error {failure.code or 429}); "
+            "the sender is slowed and the message sent later",
+            retry_at=self._clock() + wait,
+        )
 
     def _over_send_cap(self, step: SendSms, key: str) -> EffectResult | None:
         """Count the send on its lane; the step's failed result when it is over the cap."""
@@ -263,6 +342,7 @@ class Effects:
         refused = self._to_opted_out(step) or self._taken_over(step)
         if refused is not None:
             return refused
+        self._wait_for_window(step)
         started = self._clock()
         outcome = self._messaging().make_call(
             to=step.to,
@@ -297,9 +377,11 @@ class Effects:
                 self._record_as_steps(step, outcome, exclusive=False)
                 return _done(outcome, noun)
             case FinalFailure():
+                self._slow_down(step, outcome)
                 self._mark_opted_out(step, outcome)
                 return EffectResult(StepState.FAILED, _final_detail(outcome))
             case RetryableFailure(detail=detail):
+                self._slow_down(step, outcome)
                 raise NotPerformed(f"Twilio did not take the {noun}: {detail}")
 
     def _record_as_steps(

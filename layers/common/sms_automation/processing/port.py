@@ -8,7 +8,9 @@ For each side-effecting step of a message:
    ``failed`` answers its recorded outcome: a redelivered message re-runs nothing.
 2. **Perform** it. When the effect certainly did not happen (``NotPerformed``: Twilio rate
    limited us, the connection was refused, ...) the claim is released and the error raised, so
-   the stream retries the record and the replay performs the step then.
+   the stream retries the record and the replay performs the step then. A step that waits for
+   its time (``Waiting``: its sender's send rate, the account's quiet hours) is released the
+   same way, and retried at the time the wait names.
 3. **Finish** it with the outcome.
 
 Another attempt meeting a ``started`` claim (a stream retry, a conversation's replay, a redrive):
@@ -60,7 +62,12 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from sms_automation.edge.timestamps import utc_timestamp
 from sms_automation.processing.ledger import StepEntry, StepState
-from sms_automation.processing.retry_later import ClaimHeld, OutcomeStillUnknown, RetryLater
+from sms_automation.processing.retry_later import (
+    ClaimHeld,
+    OutcomeStillUnknown,
+    RetryLater,
+    Waiting,
+)
 from sms_automation.triggers import Step, StepOutcome, WaitForReply
 
 if TYPE_CHECKING:
@@ -69,7 +76,8 @@ if TYPE_CHECKING:
 
 ConversationStarter = Callable[[WaitForReply], StepOutcome]
 _logger = logging.getLogger(__name__)
-__all__ = ["ClaimHeld", "OutcomeStillUnknown", "RetryLater"]  # re-exported: what callers catch
+# re-exported: what callers catch
+__all__ = ["ClaimHeld", "OutcomeStillUnknown", "RetryLater", "Waiting"]
 
 LEASE_MARGIN: Final = timedelta(seconds=60)
 """Beyond the claiming function's timeout: clocks of two Lambda hosts differ a little, and a
@@ -239,7 +247,9 @@ class LedgerActionPort:
     def _perform_claimed(self, step: Step, held: str) -> StepOutcome:
         try:
             result = self._effects.perform(step, idempotency_key(self._message_sid, step.step_id))
-        except NotPerformed:
+        except (NotPerformed, Waiting):
+            # Certainly not performed (a wait: the send rate, quiet hours): the claim goes, so
+            # the attempt that comes back when it is time claims the step afresh.
             self._ledger.release(self._message_sid, step.step_id, held=held)
             raise
         except MaybePerformed as maybe:

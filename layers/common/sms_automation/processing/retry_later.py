@@ -30,3 +30,10 @@ class ClaimHeld(RetryLater):
 class OutcomeStillUnknown(RetryLater):
     """Whether the step's create happened is not known yet: the claim is kept and a later
     attempt looks again. ``retry_at``: when the next look is due."""
+
+
+class Waiting(RetryLater):
+    """The step waits for its time (its sender's send rate, the account's quiet hours):
+    nothing was performed, and the step's claim is released before this is raised on
+    (``port``). ``retry_at``: when it may go. A wait is not a failure: the stream processor's
+    deferrals do not count it towards their limits (``deferral``), however long it lasts."""

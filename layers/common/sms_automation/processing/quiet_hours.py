@@ -1,0 +1,49 @@
+"""Quiet hours: automatic sends are made only inside the account's send window, in the
+account's time zone (``send_settings.SendWindow``; default: none, always).
+
+A send outside the window is not made: ``QuietHours`` (a ``processing.retry_later.Waiting``)
+says when the window next opens, the step's claim is released and the record waits for it
+(``processing.deferral`` re-defers it every 15 minutes, SQS's longest delay, until then).
+Which sends wait is the caller's (``processing.effects``): a trigger's ``send_sms`` and
+``make_call``, an automation run's sends; a conversation times its own prompt and reminders
+(``conversations.service``); a human's console reply and the HELP answer never wait.
+
+Local times are resolved with ``zoneinfo``: on the day a clock goes forward, a window opening in
+the skipped hour opens when the clock reaches it (at the jump); on the day it goes back, at
+its first occurrence.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sms_automation.processing.retry_later import Waiting
+
+if TYPE_CHECKING:
+    from sms_automation.send_settings import SendWindow
+
+
+class QuietHours(Waiting):
+    """Outside the account's send window: retried when it opens (``retry_at``)."""
+
+
+def opens_at(window: SendWindow | None, now: datetime, zone: str | None) -> datetime | None:
+    """``None`` when a send may be made at ``now`` (aware); else when the window next opens
+    (aware, UTC offset of the zone)."""
+    if window is None:
+        return None
+    from sms_automation.time_zones import time_zone  # zoneinfo: only with a window
+
+    tz = time_zone(zone or "UTC")
+    local = now.astimezone(tz)
+    if window.contains(local.time().replace(tzinfo=None)):
+        return None
+    for days in (0, 1):
+        day = (local + timedelta(days=days)).date()
+        opening = datetime.combine(day, window.start, tzinfo=tz)
+        # a wall time that does not exist that day (clocks forward) normalises past the jump
+        opening = opening.astimezone(now.tzinfo).astimezone(tz)
+        if opening > local:
+            return opening
+    raise AssertionError("a window opens within a day")  # pragma: no cover
