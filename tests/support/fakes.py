@@ -30,6 +30,7 @@ from sms_automation.dead_letters.queue import DeadLetter, dead_letter
 from sms_automation.opt_out import ContactState
 from sms_automation.processing.evaluations import EvaluationRecord
 from sms_automation.processing.ledger import StepEntry, StepState
+from sms_automation.processing.pacing import Bucket, Sender
 from sms_automation.processing.port import EffectResult
 from sms_automation.processing.ports import ClaimLost, RecordRefused
 from sms_automation.takeover import Takeover
@@ -699,3 +700,34 @@ class InMemoryTakeovers:
 
     def delete(self, account: str, contact: str) -> bool:
         return self.held.pop((account, contact), None) is not None
+
+
+class MemoryPaceStore:
+    """Buckets in a dict with the adapter's contract: a write succeeds only at the version
+    read. ``before_write`` slips a concurrent sender in between a read and a write."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[Sender, Bucket] = {}
+        self.holds: set[tuple[Sender, str]] = set()
+        self.before_write: Callable[[], None] = lambda: None
+        self.writes = 0
+
+    def read(self, sender: Sender) -> Bucket:
+        return self.buckets.get(sender, Bucket())
+
+    def write(self, sender: Sender, bucket: Bucket, *, seen: int, expires_at: int) -> bool:
+        hook, self.before_write = self.before_write, lambda: None
+        hook()
+        if self.read(sender).version != seen:
+            return False
+        self.writes += 1
+        self.buckets[sender] = Bucket(
+            bucket.tat, bucket.queue, bucket.factor, bucket.slowed, seen + 1
+        )
+        return True
+
+    def holds_place(self, sender: Sender, place: str) -> bool:
+        return (sender, place) in self.holds
+
+    def hold(self, sender: Sender, place: str, *, expires_at: int) -> None:
+        self.holds.add((sender, place))

@@ -7,7 +7,6 @@ The clock is the test's; a short wait "sleeps" by moving it; a deferral comes ba
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -41,42 +40,12 @@ from sms_automation.send_settings import (
     validate_rate_key,
     validate_rates,
 )
+from tests.support.fakes import MemoryPaceStore
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 T0 = int(START.timestamp() * 1000)
 LONG_CODE = Sender("acme", "+15005550006")
 SERVICE = "MG" + "a" * 32
-
-
-class MemoryPaceStore:
-    """Buckets in a dict with the adapter's contract: a write succeeds only at the version
-    read. ``before_write`` slips a concurrent sender in between a read and a write."""
-
-    def __init__(self) -> None:
-        self.buckets: dict[Sender, Bucket] = {}
-        self.holds: set[tuple[Sender, str]] = set()
-        self.before_write: Callable[[], None] = lambda: None
-        self.writes = 0
-
-    def read(self, sender: Sender) -> Bucket:
-        return self.buckets.get(sender, Bucket())
-
-    def write(self, sender: Sender, bucket: Bucket, *, seen: int, expires_at: int) -> bool:
-        hook, self.before_write = self.before_write, lambda: None
-        hook()
-        if self.read(sender).version != seen:
-            return False
-        self.writes += 1
-        self.buckets[sender] = Bucket(
-            bucket.tat, bucket.queue, bucket.factor, bucket.slowed, seen + 1
-        )
-        return True
-
-    def holds_place(self, sender: Sender, place: str) -> bool:
-        return (sender, place) in self.holds
-
-    def hold(self, sender: Sender, place: str, *, expires_at: int) -> None:
-        self.holds.add((sender, place))
 
 
 class Clock:
