@@ -37,6 +37,12 @@ from sms_automation.adapters.twilio_verify import (
 )
 from sms_automation.edge.timestamps import utc_timestamp
 from sms_automation.send_cap import MAX_CAP_COUNT, MAX_WINDOW_SECONDS, SendCap
+from sms_automation.send_settings import (
+    DEFAULT_RATES,
+    SendWindow,
+    validate_rate,
+    validate_rate_key,
+)
 from sms_automation_cli import argtypes
 from sms_automation_cli.account_registry import (
     EXIT_FAILED,
@@ -54,6 +60,8 @@ from sms_automation_cli.context import CliContext
 ENV_AUTH_TOKEN: Final = "TWILIO_AUTH_TOKEN"  # noqa: S105 (a variable name)
 
 _ACCOUNT_CACHE = f"{ACCOUNT_CACHE_SECONDS:g} s"
+_UNSET: Final = object()
+"""--send-hours not given (None is 'off')."""
 _TOKEN_CACHE_MINUTES = f"{AUTH_TOKEN_CACHE_SECONDS / 60:g}"
 
 
@@ -160,6 +168,8 @@ def show_account(args: argparse.Namespace) -> int:
         "timezone": account.timezone or "UTC",
         "help_text": account.help_text,
         "opt_out_keywords": sorted(account.opt_out_keywords),
+        "send_hours": account.send_window.describe() if account.send_window else None,
+        "send_rates": account.rates,
         "secret_id": account.secret_id,
         "created_at": account.created_at,
         "updated_at": account.updated_at,
@@ -196,6 +206,8 @@ def _print_show(details: dict[str, Any], tokens: AuthTokens | None) -> None:
         ("time zone", details["timezone"]),
         ("help text", details["help_text"] or "none (HELP is an ordinary message)"),
         ("opt-out keywords", _describe_keywords(frozenset(details["opt_out_keywords"]))),
+        ("send hours", _describe_send_hours(details["send_hours"])),
+        ("send rates", _describe_rates(details["send_rates"])),
         ("auth token secret", details["secret_id"]),
         ("created", details["created_at"]),
         ("updated", details["updated_at"]),
@@ -287,6 +299,39 @@ def _bounded(name: str, low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def _describe_send_hours(window: str | None) -> str:
+    if window is None:
+        return "always (no quiet hours)"
+    return f"{window} in the account's time zone (automatic sends wait outside it)"
+
+
+def _describe_rates(rates: dict[str, float]) -> str:
+    defaults = ", ".join(f"{kind.value} {rate:g}" for kind, rate in DEFAULT_RATES.items())
+    own = ", ".join(f"{key} {rate:g}" for key, rate in sorted(rates.items()))
+    return f"{own + '; ' if own else ''}defaults: {defaults} (segments a second)"
+
+
+def _send_rate(text: str) -> tuple[str, float | None]:
+    """``KEY=RATE`` or ``KEY=default`` (None: remove the account's own rate)."""
+    key, equals, value = text.partition("=")
+    if not equals:
+        raise argparse.ArgumentTypeError("KEY=RATE, e.g. long_code=1 or MG...=30")
+    try:
+        validate_rate_key(key)
+        return key, None if value == "default" else validate_rate(float(value))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _send_hours(text: str) -> SendWindow | None:
+    if text == "off":
+        return None
+    try:
+        return SendWindow.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _describe_zone(account: Account) -> str:
     return account.timezone or "UTC (none set; change it with: accounts set NAME --timezone ZONE)"
 
@@ -294,11 +339,12 @@ def _describe_zone(account: Account) -> str:
 @reports_errors
 def set_account(args: argparse.Namespace) -> int:
     opt_out_settings = args.help_text is not None or args.opt_out_keywords is not None
+    send_settings = args.send_hours is not _UNSET or bool(args.send_rates)
     wanted = (args.send_cap, args.send_window, args.timezone)
-    if all(value is None for value in wanted) and not opt_out_settings:
+    if all(value is None for value in wanted) and not opt_out_settings and not send_settings:
         raise UsageError(
-            "nothing to set: give --send-cap, --send-window, --timezone, --help-text or "
-            "--opt-out-keywords"
+            "nothing to set: give --send-cap, --send-window, --timezone, --help-text, "
+            "--opt-out-keywords, --send-hours or --send-rate"
         )
     registry = open_registry(args)
     account = registry.get(args.name)
@@ -323,6 +369,18 @@ def set_account(args: argparse.Namespace) -> int:
         )
         print(f"{account.name}: help text {account.help_text!r}")
         print(f"{account.name}: opt-out keywords {_describe_keywords(account.opt_out_keywords)}")
+    if send_settings:
+        rates = account.rates
+        for key, rate in args.send_rates or ():
+            if rate is None:
+                rates.pop(key, None)
+            else:
+                rates[key] = rate
+        window = account.send_window if args.send_hours is _UNSET else args.send_hours
+        account = registry.set_send_settings(args.name, send_rates=rates, send_window=window)
+        hours = account.send_window.describe() if account.send_window else None
+        print(f"{account.name}: send hours {_describe_send_hours(hours)}")
+        print(f"{account.name}: send rates {_describe_rates(account.rates)}")
     print(f"(takes effect within {_ACCOUNT_CACHE}: the functions cache account records)")
     return EXIT_OK
 
@@ -592,13 +650,17 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
     settings = commands.add_parser(
         "set",
-        help="change an account's settings: send cap, time zone, HELP answer, opt-out keywords",
+        help="change an account's settings: send cap, time zone, HELP answer, opt-out keywords, "
+        "send hours (quiet hours), send rates",
         description="The send cap (the loop and flood guard, docs/triggers.md): at most COUNT "
         "automatic messages (trigger replies, conversation prompts and reminders, automations) "
         "to one contact from one sender per rolling window of MINUTES; one over it is not sent. "
         "Default: 10 per 10 minutes. The time zone: time conditions, %%now%%/%%date%%/%%time%%, "
         "conversation 'until' without an offset and automation schedules that name no zone are "
-        "evaluated in it (default UTC).",
+        "evaluated in it (default UTC). Send hours (quiet hours, docs/triggers.md): automatic "
+        "sends outside HH:MM-HH:MM (the account's time zone) wait for it. Send rates "
+        "(docs/decisions/0002-pacing.md): segments a second per sender type (long_code 1, "
+        "toll_free 3, short_code 100, messaging_service 1 by default) or per sender.",
     )
     settings.add_argument("name", type=argtypes.account_name, metavar="NAME", help=name_help)
     settings.add_argument(
@@ -629,6 +691,24 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         metavar="WORD,WORD",
         help="opt-out keywords of this account's own, besides Twilio's STOP, UNSUBSCRIBE, ...; "
         '"" removes them',
+    )
+    settings.add_argument(
+        "--send-hours",
+        type=_send_hours,
+        default=_UNSET,
+        metavar="HH:MM-HH:MM",
+        help="quiet hours: automatic sends only between these local times (may cross midnight, "
+        "e.g. 21:00-07:00); 'off' (the default) sends at any hour",
+    )
+    settings.add_argument(
+        "--send-rate",
+        dest="send_rates",
+        type=_send_rate,
+        action="append",
+        metavar="KEY=RATE",
+        help="segments a second for a sender type (long_code, toll_free, short_code, "
+        "messaging_service) or one sender (+E.164, short code, MG... SID); KEY=default removes "
+        "it; repeatable",
     )
     settings.set_defaults(func=set_account)
 

@@ -299,6 +299,9 @@ def test_accounts_show_prints_every_field_but_never_the_token(cli: Any) -> None:
         "time zone": "UTC",
         "help text": "none (HELP is an ordinary message)",
         "opt-out keywords": "Twilio's only",
+        "send hours": "always (no quiet hours)",
+        "send rates": "defaults: long_code 1, toll_free 3, short_code 100, messaging_service 1 "
+        "(segments a second)",
         "auth token secret": ACME_SECRET,
         "created": details_created(as_json.out),
         "updated": details_created(as_json.out),
@@ -352,9 +355,55 @@ def test_accounts_set_without_a_setting_says_what_to_give(cli: Any) -> None:
 
     assert result.code != 0
     assert (
-        "give --send-cap, --send-window, --timezone, --help-text or --opt-out-keywords"
-        in result.err
+        "give --send-cap, --send-window, --timezone, --help-text, --opt-out-keywords, "
+        "--send-hours or --send-rate" in result.err
     )
+
+
+def test_accounts_set_send_hours_and_rates_and_show_shows_them(cli: Any) -> None:
+    add_acme(cli)
+    service = "MG" + "a" * 32
+
+    first = cli(
+        "accounts", "set", "acme", "--send-hours", "08:00-21:00",
+        "--send-rate", "long_code=2", "--send-rate", f"{service}=30",
+    )  # fmt: skip
+    second = cli("accounts", "set", "acme", "--send-rate", "long_code=default")
+
+    assert first.code == second.code == 0
+    assert "send hours 08:00-21:00 in the account's time zone" in first.out
+    assert f"send rates {service} 30, long_code 2; defaults: long_code 1" in first.out
+    details = json.loads(cli("accounts", "show", "acme", "--json").out)
+    assert details["send_hours"] == "08:00-21:00"  # kept when only a rate changed
+    assert details["send_rates"] == {service: 30.0}
+    text = cli("accounts", "show", "acme").out
+    assert "send hours" in text
+    assert f"{service} 30; defaults" in text
+
+    off = cli("accounts", "set", "acme", "--send-hours", "off")
+    assert off.code == 0
+    assert json.loads(cli("accounts", "show", "acme", "--json").out)["send_hours"] is None
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (["--send-hours", "8-21"], "a send window is HH:MM-HH:MM"),
+        (["--send-hours", "08:00-08:00"], "start and end differ"),
+        (["--send-rate", "long_code"], "KEY=RATE"),
+        (["--send-rate", "long_code=0"], "a send rate is 0.1 to 1000"),
+        (["--send-rate", "pager=1"], "neither a sender type"),
+    ],
+)
+def test_accounts_set_refuses_send_hours_and_rates_that_are_not(
+    cli: Any, argv: list[str], error: str
+) -> None:
+    add_acme(cli)
+
+    result = cli("accounts", "set", "acme", *argv)
+
+    assert result.code == 2
+    assert error in result.err
 
 
 def test_accounts_show_reports_a_missing_secret(cli: Any, aws: Aws) -> None:
