@@ -228,6 +228,7 @@ class Intake:
             from_=None if service else str(message["to_number"]),
             messaging_service_sid=service or None,
             body=account.help_text,
+            quiet_hours=False,  # the contact asked: an answer, not an automatic send
         )
         self._port_for(message).perform(step)
 
