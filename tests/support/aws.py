@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from types import ModuleType
-from typing import Any, Self
+from typing import Any, Final, Self
 
 import boto3
 import pytest
@@ -75,6 +75,16 @@ def add_account(
         secrets_prefix=SECRETS_PREFIX,
         receive_enabled=receive_enabled,
     )
+
+
+UNPACED: Final = {"long_code": 1000.0, "toll_free": 1000.0, "short_code": 1000.0}
+"""Send rates that never pace a test's few sends (``processing.pacing``): the worlds whose
+tests are about something else send several SMS from one number within a second of a clock
+that may stand still. Pacing's own tests set the rates they need."""
+
+
+def unpaced(registry: AccountRegistry, name: str = "acme") -> Account:
+    return registry.set_send_settings(name, send_rates=dict(UNPACED), send_window=None)
 
 
 def clear_cached_dependencies(module: ModuleType) -> None:

@@ -35,6 +35,7 @@ from tests.support.aws import (
     account_registry,
     add_account,
     clear_cached_dependencies,
+    unpaced,
     use_dummy_aws_credentials,
 )
 from tests.support.events import signed_webhook_event
@@ -171,7 +172,9 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         dynamodb.create_table(**records)
         audit = create_table_kwargs("audit-test", logical_id="AuditTable")
         dynamodb.create_table(**audit)
-        add_account(account_registry(app["TableName"], dynamodb, boto3.client("secretsmanager")))
+        registry = account_registry(app["TableName"], dynamodb, boto3.client("secretsmanager"))
+        add_account(registry)
+        unpaced(registry)
         machine = create_state_machine(
             f"{STACK_NAME}-conversation",  # as template.yaml names it
             {

@@ -15,7 +15,7 @@ import pytest
 
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.triggers.publish import Published, publish
-from tests.support.aws import SECRETS_PREFIX, account_registry, add_account
+from tests.support.aws import SECRETS_PREFIX, account_registry, add_account, unpaced
 from tests.support.template import create_table_kwargs
 
 WEBHOOK_BASE_URL = "https://hooks.example.com/dev"
@@ -42,7 +42,9 @@ def deploy(
     dynamodb.create_table(**records)
     audit = create_table_kwargs("audit-test", logical_id="AuditTable")
     dynamodb.create_table(**audit)
-    add_account(account_registry(app["TableName"], dynamodb, boto3.client("secretsmanager")))
+    registry = account_registry(app["TableName"], dynamodb, boto3.client("secretsmanager"))
+    add_account(registry)
+    unpaced(registry)
     for name, value in {
         "TABLE_NAME": app["TableName"],
         "RECORDS_TABLE": records["TableName"],
