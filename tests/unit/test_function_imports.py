@@ -44,15 +44,17 @@ def imported_at_cold_start(function: str, packages: tuple[str, ...]) -> str:
 
 
 def test_the_console_api_loads_the_action_log_when_a_route_reads_one() -> None:
-    """The console's first request is the inbox, which reads no action log: its adapters
-    (evaluations, steps, outbound records, conversations) are imported on first use
-    (``composition.console_api.ActionLogsOnFirstUse``; bench/cold_start.py, console_api)."""
+    """The console's first request is the inbox, which reads no action log and counts no
+    conversation: their adapters (evaluations, steps, outbound records, conversations) are
+    imported on first use (``composition.console_api.ActionLogsOnFirstUse``,
+    ``adapters.console_reads.DynamoOpenConversations``; bench/cold_start.py, console_api)."""
     code = (
         "import sys\n"
         f"sys.path[:0] = [{str(ROOT / 'functions' / 'console_api')!r}, "
         f"{str(ROOT / 'layers' / 'common')!r}]\n"
         "import handler\n"
         "print(sorted(m for m in sys.modules if m.startswith('sms_automation.')\n"
-        "    and m.rpartition('.')[2] in {'action_log', 'step_ledger', 'outbound_store'}))\n"
+        "    and m.rpartition('.')[2] in\n"
+        "    {'action_log', 'step_ledger', 'outbound_store', 'conversation_store'}))\n"
     )
     assert run_python(code).strip() == "[]"

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 from sms_automation import keys
 from sms_automation.adapters.contact_store import DynamoContactStore
-from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.adapters.dynamo_json import from_attributes
 from sms_automation.adapters.index_reads import items_by_key
 from sms_automation.console.reads import IndexPage
@@ -88,8 +87,16 @@ class DynamoContactOptOut:
 
 
 class DynamoOpenConversations:
+    """The conversations' adapter (and their model) is imported on first use: the console's
+    first request, the inbox, counts none, and it is a good part of a cold start
+    (bench/cold_start.py, console_api)."""
+
     def __init__(self, table_name: str, client: DynamoDBClient) -> None:
-        self._conversations = DynamoConversationStore(table_name, client)
+        self._table = table_name
+        self._client = client
 
     def waiting(self, account: str, limit: int) -> int:
-        return sum(1 for c in self._conversations.for_account(account, limit=limit) if c.waiting)
+        from sms_automation.adapters.conversation_store import DynamoConversationStore
+
+        conversations = DynamoConversationStore(self._table, self._client)
+        return sum(1 for c in conversations.for_account(account, limit=limit) if c.waiting)
