@@ -263,6 +263,45 @@ def _console_api() -> Scenario:
     )
 
 
+_BROADCAST = "BC" + "b" * 32
+
+
+def _broadcast_record(status: str) -> dict[str, Any]:
+    from sms_automation import keys
+    from sms_automation.adapters.dynamo_json import to_attributes
+
+    return to_attributes(
+        {
+            **keys.broadcast_key(_BROADCAST),
+            "kind": keys.KIND_BROADCAST,
+            "broadcast_id": _BROADCAST,
+            "account": "acme",
+            "automation": "reminder",
+            "status": status,
+            "attempt": 1,
+        }
+    )
+
+
+def _broadcast_row() -> Scenario:
+    item = {"row": 2, "to": "+14155550101", "from": None, "variables": {}}
+    return Scenario(
+        event={"broadcast_id": _BROADCAST, "item": item},
+        aws={"dynamodb.GetItem": [{"Item": _broadcast_record("cancelled")}]},
+        succeeded=lambda response: response.get("outcome") == "cancelled",
+        note="a row of a cancelled broadcast: GetItem, nothing started",
+    )
+
+
+def _broadcast_steps() -> Scenario:
+    return Scenario(
+        event={"step": "finish", "broadcast_id": _BROADCAST},
+        aws={"dynamodb.UpdateItem": [{"Attributes": _broadcast_record("completed")}]},
+        succeeded=lambda response: response.get("status") == "completed",
+        note="a broadcast's Finish: one conditional UpdateItem",
+    )
+
+
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "inbound_webhook": _inbound,
     "status_callback": _status_callback,
@@ -274,6 +313,8 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "automation_events": _automation_events,
     "schedule_sync": _schedule_sync,
     "console_api": _console_api,
+    "broadcast_row": _broadcast_row,
+    "broadcast_steps": _broadcast_steps,
 }
 
 

@@ -33,6 +33,10 @@ ENVIRONMENT = {
     "SCHEDULE_GROUP_NAME": "sms-automation-bench",
     "AUTOMATION_EVENTS_FUNCTION_ARN": "arn:aws:lambda:us-east-1:123456789012:function:events",
     "SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/bench-scheduler",
+    "BROADCASTS_BUCKET": "sms-automation-bench-broadcasts",
+    "BROADCAST_STATE_MACHINE_ARN": (
+        "arn:aws:states:us-east-1:123456789012:stateMachine:bench-broadcast"
+    ),
     "POWERTOOLS_METRICS_NAMESPACE": "SmsAutomationBench",
     "LOG_LEVEL": "INFO",
 }
