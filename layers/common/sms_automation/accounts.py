@@ -14,15 +14,19 @@ standard-library-only ``send_cap``; ``time_zones``, which loads ``zoneinfo``, on
 validated), so the webhook's cold start pays nothing for it.
 """
 
+from __future__ import annotations
+
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from sms_automation.edge.timestamps import parse_utc_timestamp, utc_timestamp
 from sms_automation.send_cap import DEFAULT_SEND_CAP, SendCap
-from sms_automation.send_settings import SendWindow, validate_rates
+
+if TYPE_CHECKING:  # the send settings' rules load when an account is changed, not read
+    from sms_automation.send_settings import SendWindow
 
 ACCOUNT_NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 ACCOUNT_SID_PATTERN = re.compile(r"^AC[0-9a-fA-F]{32}$")
@@ -362,6 +366,8 @@ class AccountRegistry:
         self, name: str, *, send_rates: dict[str, float], send_window: SendWindow | None
     ) -> Account:
         """Raises ``ValueError`` for a rate or key out of bounds, ``AccountNotFound``."""
+        from sms_automation.send_settings import validate_rates
+
         return self._records.set_send_settings(
             validate_account_name(name),
             send_rates=validate_rates(send_rates),

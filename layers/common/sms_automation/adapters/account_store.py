@@ -41,12 +41,13 @@ from sms_automation.keys import (
     account_key,
 )
 from sms_automation.send_cap import DEFAULT_SEND_CAP, SendCap
-from sms_automation.send_settings import SendWindow
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
     from mypy_boto3_secretsmanager import SecretsManagerClient
+
+    from sms_automation.send_settings import SendWindow
 
 ACCOUNT_CACHE_SECONDS: Final = 30.0
 """How long the webhook trusts an account record: ``enable``/``disable``/``add``/``remove``
@@ -119,7 +120,11 @@ def account_from_item(item: Mapping[str, AttributeValueTypeDef]) -> Account:
 
 def _send_window(item: Mapping[str, AttributeValueTypeDef]) -> SendWindow | None:
     text = item.get("send_window", {}).get("S")
-    return SendWindow.parse(text) if text else None
+    if not text:
+        return None
+    from sms_automation.send_settings import SendWindow  # only for accounts that keep one
+
+    return SendWindow.parse(text)
 
 
 def _send_settings_attributes(
