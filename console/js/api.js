@@ -1,6 +1,8 @@
 // The console API (docs/console.md): bearer token in Authorization, JSON answers.
 
 const TIMEOUT_MS = 15000;
+// A write may take the API's whole integration timeout (29 s: a redrive replays a batch).
+const WRITE_TIMEOUT_MS = 35000;
 
 export class ApiError extends Error {
   /** `data`: the answer's JSON (a refused start's `problems` name each field). */
@@ -55,7 +57,7 @@ export class Api {
 
   async send(url, token, method = "GET", payload = undefined) {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
+    const timer = setTimeout(() => controller.abort(), method === "GET" ? TIMEOUT_MS : WRITE_TIMEOUT_MS);
     const headers = { Authorization: `Bearer ${token}`, Accept: "application/json" };
     if (payload !== undefined) headers["Content-Type"] = "application/json";
     try {

@@ -4,12 +4,15 @@
 //   #/audit/{account}      #/automations/{account}      #/run/{account}/{run_id}
 //   #/accounts/{account}
 //   #/triggers/{account}  (its modules load when the page opens)
+//   #/conversations/{account}?state=all   #/audit/{account}   #/dead-letters
 
 import { renderAccounts } from "./accounts.js";
 import { Api, ApiError } from "./api.js";
 import { renderAudit } from "./audit.js";
 import { Auth, AuthError } from "./auth.js";
 import { loadConfig } from "./config.js";
+import { renderConversations } from "./conversations.js";
+import { renderDeadLetters } from "./deadletters.js";
 import { el, route, show } from "./dom.js";
 import { renderAutomations, renderRun } from "./automations.js";
 import { renderDetail } from "./detail.js";
@@ -24,6 +27,8 @@ const status = document.getElementById("status");
 const PAGES = [
   ["inbox", "Inbox"],
   ["triggers", "Triggers"],
+  ["conversations", "Conversations"],
+  ["dead-letters", "Dead letters"],
   ["audit", "Audit"],
   ["automations", "Automations"],
   ["accounts", "Accounts"],
@@ -129,6 +134,7 @@ class Console {
     const page_ = await this.guard(async () => {
       if (page === "thread" && account && key) return renderThread(main, this, account, key);
       if (page === "message" && account && key) return renderDetail(main, this, account, key);
+      if (page === "conversations") return renderConversations(main, this, account || this.account, query);
       if (page === "audit") return renderAudit(main, this, account || this.account);
       if (page === "automations") return renderAutomations(main, this, account || this.account);
       if (page === "run" && account && key) return renderRun(main, this, account, key);
@@ -137,6 +143,7 @@ class Console {
         const { renderTriggers } = await import("./triggers.js"); // not in the inbox's first load
         return renderTriggers(main, this, account || this.account);
       }
+      if (page === "dead-letters") return renderDeadLetters(main, this);
       return renderInbox(main, this, page === "inbox" ? account : this.account, query);
     });
     if (generation !== this.generation) return; // another route started meanwhile

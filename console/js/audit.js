@@ -4,19 +4,23 @@
 import { accountPicker, el, route, show, when } from "./dom.js";
 
 const PAGE_SIZE = 25;
+const UNATTRIBUTED = "*";
 
 export async function renderAudit(main, ctx, account) {
-  const accounts = await ctx.accounts();
+  const accounts = [...(await ctx.accounts())];
   if (accounts.length === 0) {
     show(main, el("h1", { tabindex: "-1" }, "Audit"), el("p", {}, "No account is visible to you."));
     return {};
   }
+  // A user with every account also reads what belongs to no one account (a dead letter whose
+  // messages are unknown): the record "*".
+  if ((await ctx.me()).accounts === null) accounts.push({ name: UNATTRIBUTED, label: "(no one account)" });
   const current = accounts.find((a) => a.name === account) || accounts[0];
-  ctx.setAccount(current.name);
+  if (current.name !== UNATTRIBUTED) ctx.setAccount(current.name);
   const body = el("tbody", {});
   const older = el("button", { type: "button", className: "secondary", hidden: true }, "Older");
   const newest = el("button", { type: "button", className: "secondary", hidden: true }, "Newest");
-  const page = { cursors: [], next: null, signature: "" };
+  const page = { cursors: [], next: null, signature: null };
 
   async function load(cursor) {
     const data = await ctx.api.get(["audit", current.name], { cursor, limit: PAGE_SIZE });

@@ -50,7 +50,7 @@ export function accountPicker(accounts, current, onChange) {
   const picker = el(
     "select",
     { id: "account", name: "account" },
-    accounts.map((a) => el("option", { value: a.name, selected: a.name === current }, a.name)),
+    accounts.map((a) => el("option", { value: a.name, selected: a.name === current }, a.label || a.name)),
   );
   picker.addEventListener("change", () => onChange(picker.value));
   return el("p", { className: "picker" }, el("label", { for: "account" }, "Account", picker));

@@ -356,8 +356,9 @@ def test_the_console_api_makes_only_the_calls_its_role_grants(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every console route over an answered conversation (the table, gsi1 and the items behind
-    it), and the Triggers page's (a dry run, a push and a rollback: puts in a transaction),
-    against ConsoleApiFunction's role; a role without gsi1 would be refused."""
+    it), the Triggers page's (a dry run, a push and a rollback: puts in a transaction) and the
+    cancel of a waiting conversation, against ConsoleApiFunction's role; a role without gsi1
+    would be refused."""
     import copy
 
     from functions.console_api import handler as console
@@ -370,6 +371,8 @@ def test_the_console_api_makes_only_the_calls_its_role_grants(
     book = world.text("book")
     world.registered(book)
     world.text("yes")
+    waiting = world.text("book", BOB)
+    world.registered(waiting)
     calls = AwsCalls.install(monkeypatch)
     clear_cached_dependencies(console)
     with calls.recording("ConsoleApiFunction"):
@@ -383,11 +386,20 @@ def test_the_console_api_makes_only_the_calls_its_role_grants(
                                       method=method, body=json.dumps(body))  # fmt: skip
             answer = console.lambda_handler(event, FakeLambdaContext())
             assert answer["statusCode"] == 200, answer["body"]
+        conversations = "/console/api/accounts/{account}/conversations"
+        assert console_call(conversations, account="acme")["statusCode"] == 200
+        event = console_api_event(f"{conversations}/cancel", {"account": "acme"},
+                                  groups="[operator]", method="POST",
+                                  body=json.dumps({"id": f"{waiting}:ask/1"}))  # fmt: skip
+        assert console.lambda_handler(event, FakeLambdaContext())["statusCode"] == 200
     clear_cached_dependencies(console)
     made = calls.of("ConsoleApiFunction")
     names = {"AppTable": world.table, "AuditTable": "audit-test"}
-    assert {c.action for c in made} == {"dynamodb:BatchGetItem", "dynamodb:GetItem",
-                                        "dynamodb:Query", "dynamodb:PutItem"}  # fmt: skip
+    assert {c.action for c in made} == {
+        "dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query",  # the reads
+        "dynamodb:PutItem",  # the audit entries, the pushed versions
+        "dynamodb:UpdateItem", "dynamodb:DeleteItem", "states:SendTaskFailure",  # a cancel
+    }  # fmt: skip
     assert role_policy("ConsoleApiFunction", stack_name=STACK_NAME, names=names).denied(made) == []
     template = copy.deepcopy(load_template())
     statements = template["Resources"]["ConsoleApiFunction"]["Properties"]["Policies"][0][
@@ -496,3 +508,43 @@ def test_the_console_api_writes_a_thread_only_as_its_role_grants(
     read_only = role_policy("ConsoleApiFunction", stack_name=STACK_NAME, names=names,
                             template=template)  # fmt: skip
     assert read_only.denied(made), "a read-only role refuses the thread's writes"
+
+
+def test_the_console_api_lists_and_redrives_dead_letters_with_the_calls_its_role_grants(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Dead letters routes: the queue (receive, release, delete), the stream read back, the
+    stored message, the processor invoked (moto has no such function: the message stays
+    failing and the entry is kept, after the invoke was made) and the audit entry."""
+    from functions.console_api import handler as console
+    from tests.integration.test_dead_letters_cli import invocation_record
+
+    world.receive("hello")  # stored, not processed: its stream record goes to the queue
+    [record] = world.stream.inserts_of_inbound_messages()
+    queue = f"{STACK_NAME}-TriggerProcessorDLQ-GENERATED"  # as role_policy names it
+    url = boto3.client("sqs").create_queue(QueueName=queue)["QueueUrl"]
+    entry = json.dumps(invocation_record([record]))
+    boto3.client("sqs").send_message(QueueUrl=url, MessageBody=entry)
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", url)
+    monkeypatch.setenv("PROCESSOR_FUNCTION_NAME", f"{STACK_NAME}-trigger-processor")
+    calls = AwsCalls.install(monkeypatch)
+    clear_cached_dependencies(console)
+    with calls.recording("ConsoleApiFunction"):
+        listing = console.lambda_handler(
+            console_api_event("/console/api/dead-letters"), FakeLambdaContext()
+        )
+        [listed] = json.loads(listing["body"])["items"]
+        redrive = json.dumps({"entry": listed["entry"]})
+        event = console_api_event("/console/api/dead-letters/redrive", groups="[operator]",
+                                  method="POST", body=redrive)  # fmt: skip
+        answer = console.lambda_handler(event, FakeLambdaContext())
+    clear_cached_dependencies(console)
+    assert json.loads(answer["body"])["messages"][0]["outcome"] == "still_failing"
+    made = calls.of("ConsoleApiFunction")
+    assert {
+        "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "dynamodb:GetShardIterator",
+        "dynamodb:GetRecords", "lambda:InvokeFunction",
+        "dynamodb:PutItem",
+    } <= {c.action for c in made}  # fmt: skip
+    names = {"AppTable": world.table, "AuditTable": "audit-test"}
+    assert role_policy("ConsoleApiFunction", stack_name=STACK_NAME, names=names).denied(made) == []

@@ -15,6 +15,7 @@ import pytest
 from moto import mock_aws
 
 from sms_automation import keys
+from sms_automation.adapters.audit_log import DynamoAuditStore
 from sms_automation.adapters.automation_run_store import DynamoAutomationRunStore
 from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.adapters.dead_letter_queue import SqsDeadLetterQueue
@@ -23,6 +24,7 @@ from sms_automation.adapters.evaluation_store import DynamoEvaluationStore
 from sms_automation.adapters.record_table import DynamoRecordTables
 from sms_automation.adapters.replay_sources import DynamoReceivedMessages, DynamoStoredMessages
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
+from sms_automation.console.audit import AuditEntry
 from sms_automation.conversations.model import OpenConversation, decide_reply, open_conversation
 from sms_automation.conversations.ports import ConversationStore
 from sms_automation.dead_letters.ports import DeadLetterQueue, ReceivedMessages, StoredMessages
@@ -32,6 +34,7 @@ from sms_automation.triggers import WaitForReply
 from sms_automation.triggers.plan import AnswerPattern, ReminderSpec
 from tests.support.aws import use_dummy_aws_credentials
 from tests.support.fakes import (
+    InMemoryAuditStore,
     InMemoryConversationStore,
     InMemoryDeadLetterQueue,
     InMemoryEvaluationStore,
@@ -546,3 +549,34 @@ def test_conversation_store_keeps_one_open_conversation_per_contact(
     assert store.find_open_conversation("acme", WAIT.from_, WAIT.to) is not None
     store.release_contact(newer)
     assert store.find_open_conversation("acme", WAIT.from_, WAIT.to) is None
+
+
+@pytest.fixture(params=["in_memory", "dynamodb"])
+def audit_store(request: pytest.FixtureRequest, aws: None) -> Any:
+    if request.param == "in_memory":
+        return InMemoryAuditStore()
+    audit = create_table_kwargs("audit-contract", logical_id="AuditTable")
+    boto3.client("dynamodb").create_table(**audit)
+    return DynamoAuditStore(audit["TableName"], boto3.client("dynamodb"))
+
+
+def test_audit_store_pages_an_account_newest_first_and_never_rewrites(audit_store: Any) -> None:
+    def entry(n: int, account: str = "acme") -> AuditEntry:
+        return AuditEntry(f"id{n}", f"2026-11-26T09:30:0{n}.000Z", "bo@example.com",
+                          "trigger.push", account, f"v{n}", {"n": n})  # fmt: skip
+
+    for n in range(5):
+        audit_store.put(entry(n), expires_at=1)
+    audit_store.put(entry(9, "globex"), expires_at=1)
+    seen: list[str] = []
+    after = None
+    while True:
+        page = audit_store.page("acme", after=after, size=2)
+        seen += [e.target for e in page.entries]
+        if page.end is None:
+            break
+        after = page.end
+    assert seen == ["v4", "v3", "v2", "v1", "v0"]
+    assert audit_store.page("acme", after=None, size=1).entries == [entry(4)]
+    with pytest.raises(Exception, match=r"rewritten|ConditionalCheckFailed"):
+        audit_store.put(entry(4), expires_at=2)

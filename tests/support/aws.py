@@ -154,6 +154,10 @@ def _dynamodb(operation: str, params: dict[str, Any]) -> list[AwsCall]:
             for kind in item
         ]
     action = f"dynamodb:{operation}"
+    if "StreamArn" in params:  # a table's stream (the dynamodbstreams client signs as dynamodb)
+        return [AwsCall(action, params["StreamArn"])]
+    if "ShardIterator" in params:  # GetRecords names no ARN: IAM checks the iterator's stream
+        return [AwsCall(action, None)]
     if operation in ("BatchGetItem", "BatchWriteItem"):
         return [AwsCall(action, _table_arn(t)) for t in params.get("RequestItems", {})]
     table = params.get("TableName")
@@ -201,7 +205,19 @@ def _s3(operation: str, params: dict[str, Any]) -> list[AwsCall]:
     return [AwsCall(f"s3:{operation}", f"arn:aws:s3:::{bucket}" + (f"/{key}" if key else ""))]
 
 
+def _lambda(operation: str, params: dict[str, Any]) -> list[AwsCall]:
+    name = str(params.get("FunctionName") or "*")
+    arn = (
+        name
+        if name.startswith("arn:") or name == "*"
+        else (f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}")
+    )
+    action = "lambda:InvokeFunction" if operation == "Invoke" else f"lambda:{operation}"
+    return [AwsCall(action, arn)]
+
+
 _AUTHORISATIONS: dict[str, Callable[[str, dict[str, Any]], list[AwsCall]]] = {
+    "lambda": _lambda,
     "dynamodb": _dynamodb,
     "states": _states,
     "secretsmanager": _secretsmanager,

@@ -17,6 +17,7 @@ from typing import Any
 
 from sms_automation.accounts import Account
 from sms_automation.automations.service import RunStoreUnavailable
+from sms_automation.console.audit import AuditEntry, AuditPage
 from sms_automation.conversations.model import (
     WAITING,
     Conversation,
@@ -731,3 +732,25 @@ class MemoryPaceStore:
 
     def hold(self, sender: Sender, place: str, *, expires_at: int) -> None:
         self.holds.add((sender, place))
+
+
+class InMemoryAuditStore:
+    """The ``AuditStore`` port as a sorted list per account."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, list[AuditEntry]] = {}
+        self.expiries: dict[str, int] = {}
+
+    def put(self, entry: AuditEntry, *, expires_at: int) -> None:
+        if entry.position in self.expiries:
+            raise ValueError("an audit entry is never rewritten")
+        self.entries.setdefault(entry.account, []).append(entry)
+        self.expiries[entry.position] = expires_at
+
+    def page(self, account: str, *, after: str | None, size: int) -> AuditPage:
+        newest_first = sorted(self.entries.get(account, []), key=lambda e: e.position)[::-1]
+        if after is not None:
+            newest_first = [e for e in newest_first if e.position < after]
+        entries = newest_first[:size]
+        more = len(newest_first) > size
+        return AuditPage(entries, entries[-1].position if more else None)

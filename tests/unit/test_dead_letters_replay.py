@@ -13,6 +13,7 @@ from sms_automation.dead_letters.batch import parse_failed_batch
 from sms_automation.dead_letters.invoker import InvocationResult
 from sms_automation.dead_letters.pending import unfinished_messages
 from sms_automation.dead_letters.ports import MessageRef, StreamPosition, StreamRecordsGone
+from sms_automation.dead_letters.queue import DeadLetter
 from sms_automation.dead_letters.redrive import DeadLetterRedrive, survey
 from sms_automation.dead_letters.replay import FAILED_AGAIN, Outcome, Replayer
 from sms_automation.dead_letters.stream import BatchResolver, StreamState
@@ -174,6 +175,23 @@ def test_redrive_deletes_processed_entries_and_a_dry_run_deletes_none() -> None:
     assert (dry[0].deleted, dry[0].kept_because) == (False, "dry run")
     assert done[0].deleted
     assert queue.visible() == []
+
+
+def test_redrive_of_selected_entries_leaves_the_others_visible_and_untouched() -> None:
+    queue = InMemoryDeadLetterQueue(RECORD, RECORD, "not json")
+    invoker = RecordingInvoker()
+    stream = Stream((START, "SM1"), (END, "SM2"))
+    messages = InMemoryStoredMessages(image("SM1"), image("SM2"))
+    redrive = DeadLetterRedrive(queue, BatchResolver(stream), replayer(messages, invoker))
+
+    def second(entry: DeadLetter) -> bool:
+        return entry.message_id == "m2"
+
+    reports = list(redrive.run(dry_run=False, visibility_timeout=60, limit=10, select=second))
+
+    assert [(r.entry.message_id, r.deleted) for r in reports] == [("m2", True)]
+    assert len(invoker.events) == 2
+    assert queue.visible() == ["m1", "m3"]
 
 
 def test_redrive_stopped_midway_makes_the_unhandled_entries_visible_again() -> None:

@@ -13,39 +13,17 @@ from sms_automation.console.access import AccessDenied, Principal, Role
 from sms_automation.console.audit import (
     ACTIONS,
     RETENTION_DAYS,
-    AuditEntry,
     AuditLog,
-    AuditPage,
     listing,
     mask_numbers,
 )
 from sms_automation.console.queries import BadRequest, Cursor, PageQuery
+from tests.support.fakes import InMemoryAuditStore
 
 NOW = datetime(2026, 12, 7, 4, 0, tzinfo=UTC)
 
 
-class MemoryAuditStore:
-    """The ``AuditStore`` port as a sorted list per account."""
-
-    def __init__(self) -> None:
-        self.entries: dict[str, list[AuditEntry]] = {}
-        self.expiries: dict[str, int] = {}
-
-    def put(self, entry: AuditEntry, *, expires_at: int) -> None:
-        assert entry.position not in self.expiries, "an entry is never rewritten"
-        self.entries.setdefault(entry.account, []).append(entry)
-        self.expiries[entry.position] = expires_at
-
-    def page(self, account: str, *, after: str | None, size: int) -> AuditPage:
-        newest_first = sorted(self.entries.get(account, []), key=lambda e: e.position)[::-1]
-        if after is not None:
-            newest_first = [e for e in newest_first if e.position < after]
-        entries = newest_first[:size]
-        more = len(newest_first) > size
-        return AuditPage(entries, entries[-1].position if more else None)
-
-
-def log_at(store: MemoryAuditStore, *moments: datetime) -> AuditLog:
+def log_at(store: InMemoryAuditStore, *moments: datetime) -> AuditLog:
     clock = iter(moments)
     ids = (f"id{n:04d}" for n in itertools.count())
     return AuditLog(store, clock=lambda: next(clock), new_id=lambda: next(ids))
@@ -55,7 +33,7 @@ VIEWER = Principal("ann@example.com", Role.VIEWER, frozenset({"acme"}))
 
 
 def test_an_entry_says_who_did_what_when_and_expires_after_the_retention() -> None:
-    store = MemoryAuditStore()
+    store = InMemoryAuditStore()
     entry = log_at(store, NOW).record(
         actor="bo@example.com",
         action="conversation.cancel",
@@ -93,7 +71,7 @@ def test_phone_numbers_are_masked_like_the_logs_mask_them(text: str, masked: str
 
 
 def test_a_target_or_detail_is_bounded_and_a_float_is_kept_as_text() -> None:
-    store = MemoryAuditStore()
+    store = InMemoryAuditStore()
     entry = log_at(store, NOW).record(
         actor="x" * 300,
         action="trigger.push",
@@ -111,7 +89,7 @@ def test_a_target_or_detail_is_bounded_and_a_float_is_kept_as_text() -> None:
 
 @pytest.mark.parametrize("key", ["body", "Body", "text", "prompt", "token", "auth_token"])
 def test_a_detail_never_carries_a_body_or_a_secret(key: str) -> None:
-    store = MemoryAuditStore()
+    store = InMemoryAuditStore()
     with pytest.raises(ValueError, match="not allowed"):
         log_at(store, NOW).record(
             actor="a@example.com", action="contact.reply", account="acme", target="t",
@@ -121,7 +99,7 @@ def test_a_detail_never_carries_a_body_or_a_secret(key: str) -> None:
 
 
 def test_only_the_known_actions_are_recorded() -> None:
-    store = MemoryAuditStore()
+    store = InMemoryAuditStore()
     with pytest.raises(ValueError, match="unknown audit action"):
         log_at(store, NOW).record(actor="a", action="message.delete", account="acme", target="")
     with pytest.raises(ValueError, match="at most 20 keys"):
@@ -134,7 +112,7 @@ def test_only_the_known_actions_are_recorded() -> None:
 
 
 def test_the_listing_pages_newest_first_and_its_cursor_stays_in_its_account() -> None:
-    store = MemoryAuditStore()
+    store = InMemoryAuditStore()
     moments = [NOW + timedelta(seconds=n) for n in range(5)]
     log = log_at(store, *moments, NOW)
     for n in range(5):

@@ -1,6 +1,7 @@
 """The console API: its reads and the Triggers page's use cases on the app table and its audit
 record in the audit table (built once per warm Lambda; the pages' and a thread's writes,
-``composition.console_writes``, on first use), and one log line per request: the
+``composition.console_writes``, and the Conversations and Dead letters pages,
+``composition.console_operations``, on first use), and one log line per request: the
 route, the outcome, the status, the account name and the user's e-mail; never a phone number,
 a message body, a query string or a token.
 """
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from sms_automation.action_log import ActionLog
     from sms_automation.console.account_settings import ConsoleAccounts
     from sms_automation.console.automations import ConsoleAutomations
+    from sms_automation.console.conversations import ConsoleConversations
+    from sms_automation.console.dead_letters import ConsoleDeadLetters
     from sms_automation.console.writes import ConsoleWrites
 
 log_lines = LogLines.from_environ(os.environ, "console-api")
@@ -104,6 +107,8 @@ def _console() -> http.Console:
             accounts=cache(lambda: _accounts(settings, client, audit_log)),
         ),
         writes=cache(lambda: _writes(settings, client, reads, audit_log)),
+        conversations=cache(lambda: _conversations(settings, client, audit_log)),
+        dead_letters=cache(lambda: _dead_letters(settings, client, audit_log)),
     )
 
 
@@ -113,6 +118,22 @@ def _writes(
     from sms_automation.composition.console_writes import console_writes
 
     return console_writes(settings, client, reads, audit_log, utc_now)
+
+
+def _conversations(
+    settings: ConsoleSettings, client: Any, audit_log: AuditLog
+) -> ConsoleConversations:
+    from sms_automation.composition.console_operations import dynamo_conversations
+
+    return dynamo_conversations(settings, client, audit_log)
+
+
+def _dead_letters(
+    settings: ConsoleSettings, client: Any, audit_log: AuditLog
+) -> ConsoleDeadLetters:
+    from sms_automation.composition.console_operations import aws_dead_letters
+
+    return aws_dead_letters(settings, client, audit_log)
 
 
 def _automations(settings: ConsoleSettings, client: Any, audit_log: AuditLog) -> ConsoleAutomations:

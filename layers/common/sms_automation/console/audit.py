@@ -41,6 +41,9 @@ ACTIONS: Final = frozenset(
         "contact.reply",
     }
 )
+UNATTRIBUTED: Final = "*"
+"""The record of what belongs to no one account (a dead letter whose messages are unknown): not
+an account name (``accounts.ACCOUNT_NAME_PATTERN``), read only by users with every account."""
 RETENTION_DAYS: Final = 400
 """Entries expire (the table's TTL) this long after they were written: a year and a month, so
 last year's same month can still be compared."""

@@ -13,7 +13,13 @@ Routes (all under ``/console/api``, in ``ROUTES``):
 - ``GET /accounts/{account}/contacts/{contact}/thread``: everything exchanged with a contact;
 - ``GET /accounts/{account}/messages/{sid}``: one message, its parameters and action log;
 - ``GET /accounts/{account}/summary``: a day's figures (``?date=YYYY-MM-DD``);
-- ``GET /audit/{account}``: the account's audit record, newest first (``audit.listing``);
+- ``GET /audit/{account}``: the account's audit record, newest first (``audit.listing``;
+  ``/audit/*``: what belongs to no one account, for users with every account);
+- ``GET /accounts/{account}/conversations``: the waiting conversations (``?state=all``: and
+  the ended ones; ``conversations``);
+- ``POST /accounts/{account}/conversations/cancel`` (operator): ``{"id": "MessageSid:step"}``;
+- ``GET /dead-letters``: the processor's dead letters the user may see (``dead_letters``);
+- ``POST /dead-letters/redrive`` (operator): ``{"entry": id}``, one entry replayed;
 - ``/accounts/{account}/triggers...``: the Triggers page's, listed in ``trigger_routes`` (reads
   for every role; push and rollback for admins).
 - the automations page (``console.automations``): ``GET /accounts/{account}/automations``,
@@ -34,11 +40,13 @@ composition does, without numbers or bodies).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote
 
 from sms_automation.automations.http import ApiError, json_body
@@ -48,24 +56,26 @@ from sms_automation.console import audit, queries, trigger_routes
 from sms_automation.console.access import AccessDenied, Principal, Role, principal_from_claims
 from sms_automation.console.account_settings import ConsoleAccounts, Refused
 from sms_automation.console.automations import ConsoleAutomations
-from sms_automation.console.reads import ConsoleReads, NotFound
+from sms_automation.console.reads import Conflict, ConsoleReads, NotFound
 from sms_automation.console.trigger_files import ConsoleTriggers, InvalidFile, TooLarge
 from sms_automation.console.writes import Conflict as StateConflict
 from sms_automation.console.writes import ConsoleWrites, Written, parse_body
 from sms_automation.console.writes import Unavailable as NotSent
 from sms_automation.triggers.versions import ConcurrentTriggerChange, TriggerSourceTooLarge
 
+if TYPE_CHECKING:  # the Conversations and Dead letters pages load on their first request
+    from sms_automation.console.conversations import ConsoleConversations
+    from sms_automation.console.dead_letters import ConsoleDeadLetters
+
 PREFIX: Final = "/console/api"
 MAX_PATH_PARAMETER: Final = 128
+MAX_BODY_BYTES: Final = 4096
+_BAD_BODY: Final = f"the body must be a JSON object of at most {MAX_BODY_BYTES} bytes"
 SECURITY_HEADERS: Final = {
     "Content-Type": "application/json",
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
 }
-
-
-class Conflict(Exception):
-    """The request is fine but the thing is not in a state to do it (409)."""
 
 
 FAILURES: Final[Mapping[type[Exception], tuple[int, str]]] = {
@@ -94,6 +104,10 @@ class Console:
     """The automations and accounts pages (None: a console without them answers 404)."""
     writes: Callable[[], ConsoleWrites] | None = None
     """A contact thread's writes, built on first use (the read routes never pay for them)."""
+    conversations: Callable[[], ConsoleConversations] | None = None
+    """The Conversations page, built on first use (None: a console without it answers 404)."""
+    dead_letters: Callable[[], ConsoleDeadLetters] | None = None
+    """The Dead letters page, built on first use (None: a console without it answers 404)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +226,8 @@ def _summary(request: Request) -> dict[str, Any]:
 
 def _audit(request: Request) -> dict[str, Any]:
     page = queries.page_query(request.query)
-    request.console.reads.require_account(request.principal, request.account)
+    if request.account != audit.UNATTRIBUTED:  # (scoped users were refused "*" already)
+        request.console.reads.require_account(request.principal, request.account)
     return audit.listing(request.console.audit, request.principal, request.account, page)
 
 
@@ -283,6 +298,58 @@ def _thread_write(request: Request) -> Written:
 
 
 THREAD: Final = "/console/api/threads/{account}/{contact}"
+
+
+def _conversation_page(request: Request) -> ConsoleConversations:
+    if request.console.conversations is None:
+        raise NotFound("this console has no conversations page")
+    return request.console.conversations()
+
+
+def _conversations(request: Request) -> dict[str, Any]:
+    from sms_automation.console.conversations import CONVERSATION_KEY
+
+    state = request.query.get("state") or "waiting"
+    if state not in {"waiting", "all"}:
+        raise queries.BadRequest("state must be waiting (the default) or all")
+    rest = {name: value for name, value in request.query.items() if name != "state"}
+    page = queries.page_query(rest, CONVERSATION_KEY)
+    request.console.reads.require_account(request.principal, request.account)
+    return _conversation_page(request).waiting(
+        request.principal, request.account, page, finished=state == "all"
+    )
+
+
+def _cancel(request: Request) -> dict[str, Any]:
+    _only(request.query, set())
+    body = object_body(request.event)
+    return _conversation_page(request).cancel(request.principal, request.account, body)
+
+
+def _dead_letter_page(request: Request) -> ConsoleDeadLetters:
+    if request.console.dead_letters is None:
+        raise NotFound("this console has no dead letters page")
+    return request.console.dead_letters()
+
+
+def _dead_letters(request: Request) -> dict[str, Any]:
+    _only(request.query, set())
+    return _dead_letter_page(request).listing(request.principal)
+
+
+def _redrive(request: Request) -> dict[str, Any]:
+    _only(request.query, set())
+    return _dead_letter_page(request).redrive(request.principal, object_body(request.event))
+
+
+OPERATION_ROUTES: Final[Mapping[str, Route]] = {
+    "GET /console/api/accounts/{account}/conversations": Route(_conversations),
+    "POST /console/api/accounts/{account}/conversations/cancel": Route(_cancel, Role.OPERATOR),
+    "GET /console/api/dead-letters": Route(_dead_letters),
+    "POST /console/api/dead-letters/redrive": Route(_redrive, Role.OPERATOR),
+}
+"""The Conversations and Dead letters pages' routes, each with the least role that may use it."""
+
 ACCOUNT: Final = "/console/api/accounts/{account}"
 PAGE_ROUTES: Final[Mapping[str, Route]] = {
     f"GET {ACCOUNT}/automations": Route(
@@ -326,6 +393,7 @@ ROUTES: Final[Mapping[str, Route]] = {
     f"POST {THREAD}/reply": Route(_thread_write, Role.OPERATOR),
     f"POST {THREAD}/takeover": Route(_thread_write, Role.OPERATOR),
     f"POST {THREAD}/handback": Route(_thread_write, Role.OPERATOR),
+    **OPERATION_ROUTES,
 }
 """Every route of the console API (template.yaml has one ``AWS::ApiGatewayV2::Route`` each)."""
 
@@ -344,6 +412,23 @@ def path_parameter(event: Mapping[str, Any], name: str) -> str:
             f"the path's {name} is missing or longer than {MAX_PATH_PARAMETER}"
         )
     return unquote(value)  # an HTTP API leaves "%25" encoded
+
+
+def object_body(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A write's body: a JSON object of at most ``MAX_BODY_BYTES`` (else ``BadRequest``)."""
+    raw = event.get("body") or ""
+    parsed = None
+    if isinstance(raw, str) and len(raw) <= MAX_BODY_BYTES * 2:
+        try:
+            encoded = bool(event.get("isBase64Encoded"))
+            data = base64.b64decode(raw, validate=True) if encoded else raw.encode()
+            if len(data) <= MAX_BODY_BYTES:
+                parsed = json.loads(data.decode("utf-8")) if data else None
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            parsed = None
+    if not isinstance(parsed, dict):
+        raise queries.BadRequest(_BAD_BODY)
+    return parsed
 
 
 def json_response(status: int, body: Mapping[str, Any]) -> dict[str, Any]:

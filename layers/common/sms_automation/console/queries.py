@@ -56,7 +56,8 @@ class Cursor:
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(text: str) -> Cursor:
+def decode_cursor(text: str, key: re.Pattern[str] = _SORT_KEY) -> Cursor:
+    """The cursor ``text`` encodes; its position must look like the listing's ``key``."""
     if len(text) > MAX_CURSOR_CHARS:
         raise BadRequest("cursor is too long: pass next_cursor back as it came")
     try:
@@ -66,7 +67,7 @@ def decode_cursor(text: str) -> Cursor:
         raise BadRequest(_NOT_OURS) from None
     fields = document if isinstance(document, dict) else {}
     account, after = fields.get("a"), fields.get("k")
-    if not isinstance(account, str) or not isinstance(after, str) or not _SORT_KEY.match(after):
+    if not isinstance(account, str) or not isinstance(after, str) or not key.match(after):
         raise BadRequest(_NOT_OURS)
     return Cursor(account, after)
 
@@ -121,13 +122,15 @@ class PageQuery:
     limit: int = DEFAULT_LIMIT
 
 
-def page_query(query: Mapping[str, Any]) -> PageQuery:
+def page_query(query: Mapping[str, Any], key: re.Pattern[str] = _SORT_KEY) -> PageQuery:
+    """``cursor`` and ``limit``, nothing else; ``key``: what the listing's positions look like
+    (``{timestamp}#{id}`` by default)."""
     unknown = sorted(str(name)[:40] for name in query if name not in {"cursor", "limit"})
     if unknown:
         raise BadRequest(f"unknown parameter(s): {', '.join(unknown)}; known: cursor, limit")
     cursor = _text(query, "cursor", MAX_CURSOR_CHARS)
     return PageQuery(
-        cursor=decode_cursor(cursor) if cursor else None, limit=_limit(query.get("limit"))
+        cursor=decode_cursor(cursor, key) if cursor else None, limit=_limit(query.get("limit"))
     )
 
 

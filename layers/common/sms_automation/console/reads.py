@@ -44,6 +44,10 @@ class NotFound(Exception):
     """Nothing of that name in this account (404)."""
 
 
+class Conflict(Exception):
+    """The request is fine but the thing is not in a state to do it (409)."""
+
+
 @dataclass(frozen=True, slots=True)
 class IndexPage:
     items: list[dict[str, Any]]

@@ -7,7 +7,7 @@ done, and whatever an error or Ctrl-C leaves unhandled is made visible again too
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sms_automation.dead_letters.ports import DeadLetterQueue
@@ -49,8 +49,19 @@ class DeadLetterRedrive:
         self._resolver = resolver
         self._replayer = replayer
 
-    def run(self, *, dry_run: bool, visibility_timeout: int, limit: int) -> Iterator[EntryReport]:
-        entries = list(self._queue.receive_all(visibility_timeout=visibility_timeout, limit=limit))
+    def run(
+        self,
+        *,
+        dry_run: bool,
+        visibility_timeout: int,
+        limit: int,
+        select: Callable[[DeadLetter], bool] | None = None,
+    ) -> Iterator[EntryReport]:
+        """Redrive the entries received (``select``: only those it picks; the others are made
+        visible again at once, untouched)."""
+        received = list(self._queue.receive_all(visibility_timeout=visibility_timeout, limit=limit))
+        entries = [e for e in received if select is None or select(e)]
+        self._queue.release_all(e for e in received if e not in entries)
         pending = list(entries)
         try:
             for entry in entries:

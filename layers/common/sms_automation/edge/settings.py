@@ -110,16 +110,23 @@ class AutomationSettings:
 
 @dataclass(frozen=True, slots=True)
 class ConsoleSettings:
-    """The console API: the app table, the audit record's own table, and for the accounts
-    page the webhooks' base URL (the Messaging Request URL is ``{it}/twilio/{account}/sms``)
-    and Twilio's API; for the replies sent from a thread, Twilio too, and where their status
-    callbacks come back (``{it}/twilio/{account}/status``)."""
+    """The console API: the app table, the audit record's own table; for the accounts page the
+    webhooks' base URL (the Messaging Request URL is ``{it}/twilio/{account}/sms``) and
+    Twilio's API; for the replies sent from a thread, Twilio too, and where their status
+    callbacks come back (``{it}/twilio/{account}/status``); the conversation state machine (a
+    cancel wakes its execution; without it, its timer ends it at its next look), the
+    processor's dead-letter queue and the processor (a redrive)."""
 
     table_name: str
     audit_table: str
     webhook_base_url: str = ""  # empty: no status callback (the thread shows the create's status)
     twilio_api_base_url: str = DEFAULT_TWILIO_API_BASE_URL
     function_timeout_seconds: int = 900
+    conversation_state_machine_arn: str = ""
+    dead_letter_queue_url: str = ""
+    """The trigger processor's dead-letter queue (the Dead letters page; "": none listed)."""
+    processor_function: str = ""
+    """The trigger processor's name (what a redrive invokes)."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> ConsoleSettings:
@@ -131,6 +138,9 @@ class ConsoleSettings:
             twilio_api_base_url=(
                 environ.get("TWILIO_API_BASE_URL") or DEFAULT_TWILIO_API_BASE_URL
             ).rstrip("/"),
+            conversation_state_machine_arn=environ.get("CONVERSATION_STATE_MACHINE_ARN", ""),
+            dead_letter_queue_url=environ.get("DEAD_LETTER_QUEUE_URL", ""),
+            processor_function=environ.get("PROCESSOR_FUNCTION_NAME", ""),
             function_timeout_seconds=_whole_seconds(environ, "FUNCTION_TIMEOUT_SECONDS") or 900,
         )
 

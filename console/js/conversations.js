@@ -1,0 +1,130 @@
+// Conversations: an account's conversations waiting for a reply — contact, trigger, deadline,
+// reminders, attempts — newest first; "Also ended ones" shows how each ended. An operator (or
+// admin) may cancel a waiting one, after a confirmation; the API refuses anyone else anyway.
+
+import { accountPicker, badge, el, route, show, when } from "./dom.js";
+
+const PAGE_SIZE = 25;
+
+export async function renderConversations(main, ctx, account, query) {
+  const accounts = await ctx.accounts();
+  if (accounts.length === 0) {
+    show(main, el("h1", { tabindex: "-1" }, "Conversations"), el("p", {}, "No account is visible to you."));
+    return {};
+  }
+  const current = accounts.find((a) => a.name === account) || accounts[0];
+  ctx.setAccount(current.name);
+  const all = query.state === "all";
+  const mayCancel = await ctx.may("operator");
+  const list = el("ul", { className: "conversations", "aria-label": "conversations" });
+  const older = el("button", { type: "button", className: "secondary", hidden: true }, "Older");
+  const newest = el("button", { type: "button", className: "secondary", hidden: true }, "Newest");
+  const page = { cursors: [], next: null, signature: null, waiting: null };
+
+  async function load(cursor) {
+    const data = await ctx.api.get(["accounts", current.name, "conversations"], {
+      state: all ? "all" : undefined,
+      cursor,
+      limit: PAGE_SIZE,
+    });
+    const items = Array.isArray(data.items) ? data.items : [];
+    page.next = typeof data.next_cursor === "string" && data.next_cursor ? data.next_cursor : null;
+    older.hidden = page.next === null;
+    newest.hidden = page.cursors.length === 0;
+    const signature = items.map((c) => `${c.id}:${c.status}:${c.attempts}`).join(",");
+    if (signature === page.signature) return;
+    const waiting = new Set(items.filter((c) => c.status === "waiting").map((c) => String(c.id)));
+    const ended = page.waiting ? [...page.waiting].filter((id) => !waiting.has(id)).length : 0;
+    page.waiting = waiting;
+    page.signature = signature;
+    const empty = page.next ? "None on this page: see Older." : all ? "No conversations." : "No conversation is waiting.";
+    show(list, items.length ? items.map((c) => conversationItem(c)) : el("li", {}, empty));
+    if (ended > 0) ctx.say(`${ended} conversation${ended === 1 ? "" : "s"} ended.`);
+  }
+
+  function conversationItem(conversation) {
+    const waiting = conversation.status === "waiting";
+    const reminders = Array.isArray(conversation.reminders) ? conversation.reminders : [];
+    return el(
+      "li",
+      { "data-id": String(conversation.id ?? "") },
+      el(
+        "div",
+        { className: "head" },
+        el("span", {}, "With ", el("a", { href: route("thread", current.name, conversation.contact) }, String(conversation.contact ?? ""))),
+        el("span", {}, "trigger ", el("strong", {}, String(conversation.trigger ?? ""))),
+        badge(conversation.status),
+      ),
+      conversation.prompt ? el("p", { className: "body" }, String(conversation.prompt)) : null,
+      el(
+        "dl",
+        { className: "params" },
+        el("dt", {}, "Started"),
+        el("dd", {}, el("time", { datetime: String(conversation.started_at ?? "") }, when(conversation.started_at))),
+        el("dt", {}, waiting ? "Deadline" : "Ended"),
+        el("dd", {}, el("time", {}, when(waiting ? conversation.deadline : conversation.resolved_at))),
+        el("dt", {}, "Answers"),
+        el("dd", {}, `${Number(conversation.attempts) || 0} of at most ${Number(conversation.max_attempts) || 0}`),
+        reminders.length ? el("dt", {}, "Reminders") : null,
+        reminders.length ? el("dd", {}, reminders.map((r) => el("div", {}, `${when(r.at)}: ${String(r.text ?? "")}`))) : null,
+      ),
+      waiting && mayCancel ? cancelControl(conversation) : null,
+    );
+  }
+
+  function cancelControl(conversation) {
+    const box = el("div", { className: "actions" });
+    const ask = el("button", { type: "button", className: "secondary" }, "Cancel conversation");
+    const confirm = el("button", { type: "button" }, "Yes, cancel it");
+    const keep = el("button", { type: "button", className: "secondary" }, "Keep it");
+    const idle = () => show(box, ask);
+    ask.addEventListener("click", () => {
+      show(box, el("span", {}, "Cancel: its execution ends, nothing more is sent. "), confirm, keep);
+      confirm.focus();
+    });
+    keep.addEventListener("click", () => {
+      idle();
+      ask.focus();
+    });
+    confirm.addEventListener("click", () => ctx.guard(async () => {
+      confirm.disabled = true;
+      try {
+        await ctx.api.post(["accounts", current.name, "conversations", "cancel"], { id: conversation.id });
+        ctx.say(`Conversation with ${conversation.contact} cancelled.`);
+      } catch (error) {
+        if (error?.status === 409) ctx.say(String(error.message), true);
+        else throw error;
+      } finally {
+        page.signature = null;
+        page.waiting = null; // said above: not "1 conversation ended" again
+        await load(page.cursors[page.cursors.length - 1]);
+      }
+    }));
+    idle();
+    return box;
+  }
+
+  older.addEventListener("click", () => ctx.guard(async () => {
+    page.cursors.push(page.next);
+    await load(page.next);
+  }));
+  newest.addEventListener("click", () => ctx.guard(async () => {
+    page.cursors = [];
+    await load(undefined);
+  }));
+  const toggle = el("input", { id: "show-ended", type: "checkbox", checked: all });
+  toggle.addEventListener("change", () => {
+    location.hash = route("conversations", current.name) + (toggle.checked ? "?state=all" : "");
+  });
+
+  show(
+    main,
+    el("h1", { tabindex: "-1" }, "Conversations"),
+    accountPicker(accounts, current.name, (name) => (location.hash = route("conversations", name) + (all ? "?state=all" : ""))),
+    el("p", {}, el("label", { for: "show-ended", className: "inline" }, toggle, " Also the ended ones")),
+    list,
+    el("div", { className: "pager" }, newest, older),
+  );
+  await load(undefined);
+  return { refresh: () => (page.cursors.length === 0 ? load(undefined) : undefined) };
+}
