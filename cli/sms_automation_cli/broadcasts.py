@@ -16,6 +16,7 @@ allow the change, a failed broadcast) or AWS failing; 2 a file the broadcast can
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import sys
@@ -93,10 +94,16 @@ def service(context: CliContext) -> Broadcasts:
     )
 
 
-def upload_key(account: str, file: Path) -> str:
-    """``uploads/{account}/{random}-{name}``: the name kept (its extension says the format)."""
+def upload_key(account: str, file: Path, idempotency_key: str | None = None) -> str:
+    """``uploads/{account}/{prefix}-{name}``: the name kept (its extension says the format); the
+    prefix random, or from the idempotency key, so a retried start names the same file and is
+    the same broadcast."""
     name = _UNSAFE.sub("-", file.name)[-100:] or "file"
-    return f"uploads/{account}/{uuid.uuid4().hex[:12]}-{name}"
+    if idempotency_key is None:
+        prefix = uuid.uuid4().hex[:12]
+    else:
+        prefix = hashlib.sha256(f"{account}\n{idempotency_key}".encode()).hexdigest()[:12]
+    return f"uploads/{account}/{prefix}-{name}"
 
 
 def start_broadcast(args: argparse.Namespace) -> int:
@@ -111,7 +118,7 @@ def start_broadcast(args: argparse.Namespace) -> int:
     if size > rows.MAX_FILE_BYTES:
         print(f"error: {file} is larger than {rows.MAX_FILE_BYTES // 2**20} MiB", file=sys.stderr)
         return EXIT_BAD_FILE
-    key = upload_key(args.account, file)
+    key = upload_key(args.account, file, args.idempotency_key)
     context.s3.upload_file(str(file), context.broadcasts_bucket, key)
     broadcasts_service = service(context)
     try:

@@ -414,3 +414,24 @@ def test_the_api_starts_a_broadcast_from_a_key_and_reads_it_with_only_its_roles_
     policy = role_policy("AutomationApiFunction", stack_name=STACK_NAME, names=names)
     assert policy.denied(made) == []
     clear_cached_dependencies(automation_api)
+
+
+def test_a_cli_start_retried_with_its_key_is_the_same_broadcast(
+    stack: Stack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("SMS_AUTOMATION_TABLE", stack.world.table)
+    monkeypatch.setenv("SMS_AUTOMATION_BROADCASTS_BUCKET", BUCKET)
+    monkeypatch.setenv("SMS_AUTOMATION_BROADCAST_STATE_MACHINE_ARN", stack.machine)
+    file = tmp_path / "list.csv"
+    file.write_text(CSV, "utf-8")
+    argv = ("broadcast", "start", "acme", "notify", str(file), "--idempotency-key", "k-1")
+    code, first, err = run_cli(capsys, *argv)
+    assert code == 0, err
+    code, again, err = run_cli(capsys, *argv)
+    assert code == 0, err
+    assert again.splitlines()[0] == first.splitlines()[0]
+    stack.deliver_runs()
+    assert sorted(m["to"] for m in stack.world.twilio.messages()) == [contact(1), contact(3)]
