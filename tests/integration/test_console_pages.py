@@ -143,6 +143,13 @@ def test_an_operator_starts_a_run_from_the_form_and_follows_it_to_its_end(stack:
 
 
 def test_two_submits_of_one_form_at_the_same_moment_start_one_run(stack: World) -> None:
+    # Overlapping requests meet in DynamoDB, each on its own warm Lambda instance (one request
+    # per instance at a time); the threads stand for those instances. Warm this process first
+    # (a refused form builds the start path and its clients, starts nothing): boto3 sessions are
+    # not thread-safe, so four threads building clients at once fail in ways Lambda never sees.
+    warm = call("POST", START, "[operator]", form(variables={}), account="acme",
+                automation="reminder")  # fmt: skip
+    assert warm["statusCode"] == 400
     barrier = threading.Barrier(4)
     answers: list[dict[str, Any]] = []
 
