@@ -1,6 +1,6 @@
 """Broadcasts: one automation started for every row of a file, on Step Functions' Distributed Map.
 
-A broadcast's life (docs/decisions/0002-broadcast-engine.md):
+A broadcast's life (docs/decisions/0003-broadcast-engine.md):
 
 1. ``create``: the file is in the broadcasts bucket; the broadcast is stored once (its id from
    the caller's idempotency key, else new) and its first execution started (named
