@@ -183,3 +183,23 @@ def test_the_composition_writes_where_the_route_reads(stack: MotoStack) -> None:
     )
     [item] = call("[viewer]")["json"]["items"]
     assert (item["action"], item["target"]) == ("automation.start", "reminder")
+
+
+def test_an_action_recorded_twice_at_the_same_moment_or_on_a_retry_is_one_entry(
+    stack: MotoStack,
+) -> None:
+    """``once``: the second of two requests at the same moment (same time, same id: its
+    transaction is cancelled by the first's claim) and a later retry write nothing."""
+    store = DynamoAuditStore(AUDIT_TABLE, boto3.client("dynamodb"))
+    same_moment = AuditLog(store, lambda: NOW)
+    later = AuditLog(store, lambda: NOW + timedelta(minutes=1))
+    start = {"actor": "bo@example.com", "action": "automation.start", "account": "acme",
+             "target": "reminder", "detail": {"run_id": "RU1"}, "once": "RU1"}  # fmt: skip
+    first = same_moment.record(**start)
+    assert first is not None
+    assert same_moment.record(**start) is None
+    assert later.record(**start) is None
+    assert same_moment.record(**start | {"once": "RU2", "detail": {"run_id": "RU2"}}) is not None
+    entries = store.page("acme", after=None, size=10).entries
+    assert sorted(e.detail["run_id"] for e in entries) == ["RU1", "RU2"]
+    assert first in entries

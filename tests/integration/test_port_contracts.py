@@ -580,3 +580,20 @@ def test_audit_store_pages_an_account_newest_first_and_never_rewrites(audit_stor
     assert audit_store.page("acme", after=None, size=1).entries == [entry(4)]
     with pytest.raises(Exception, match=r"rewritten|ConditionalCheckFailed"):
         audit_store.put(entry(4), expires_at=2)
+
+
+def test_audit_store_writes_an_actions_entry_once_and_its_claim_is_never_listed(
+    audit_store: Any,
+) -> None:
+    def entry(at: str) -> AuditEntry:  # a retry: the same action (id), a later moment
+        return AuditEntry("run-1-once", at, "bo@example.com", "automation.start", "acme",
+                          "reminder", {"run_id": "RU1"})  # fmt: skip
+
+    assert audit_store.put(entry("2026-11-26T09:30:01.000Z"), expires_at=1, once="RU1") is True
+    assert audit_store.put(entry("2026-11-26T09:30:05.000Z"), expires_at=1, once="RU1") is False
+    other = AuditEntry("run-2-once", "2026-11-26T09:30:06.000Z", "bo@example.com",
+                       "automation.start", "globex", "reminder", {})  # fmt: skip
+    assert audit_store.put(other, expires_at=1, once="RU1") is True  # another account's
+    page = audit_store.page("acme", after=None, size=10)
+    assert [e.at for e in page.entries] == ["2026-11-26T09:30:01.000Z"]
+    assert page.end is None

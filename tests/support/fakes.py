@@ -734,18 +734,41 @@ class MemoryPaceStore:
         self.holds.add((sender, place))
 
 
+class AuditWriteFailsOnce:
+    """An ``AuditStore`` whose first write fails (the audit table throttled, say), then works."""
+
+    def __init__(self, store: InMemoryAuditStore) -> None:
+        self.store = store
+        self.failed = False
+
+    def put(self, entry: AuditEntry, *, expires_at: int, once: str | None = None) -> bool:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("the audit write failed")
+        return self.store.put(entry, expires_at=expires_at, once=once)
+
+    def page(self, account: str, *, after: str | None, size: int) -> AuditPage:
+        return self.store.page(account, after=after, size=size)
+
+
 class InMemoryAuditStore:
     """The ``AuditStore`` port as a sorted list per account."""
 
     def __init__(self) -> None:
         self.entries: dict[str, list[AuditEntry]] = {}
         self.expiries: dict[str, int] = {}
+        self.claims: set[tuple[str, str]] = set()
 
-    def put(self, entry: AuditEntry, *, expires_at: int) -> None:
+    def put(self, entry: AuditEntry, *, expires_at: int, once: str | None = None) -> bool:
+        if once is not None:
+            if (entry.account, entry.id) in self.claims:
+                return False
+            self.claims.add((entry.account, entry.id))
         if entry.position in self.expiries:
             raise ValueError("an audit entry is never rewritten")
         self.entries.setdefault(entry.account, []).append(entry)
         self.expiries[entry.position] = expires_at
+        return True
 
     def page(self, account: str, *, after: str | None, size: int) -> AuditPage:
         newest_first = sorted(self.entries.get(account, []), key=lambda e: e.position)[::-1]

@@ -82,10 +82,22 @@ class Log:
 
 
 class Audit:
+    """``AuditLog.record``'s contract: an action's identity (``once``) is recorded once; the
+    next write fails when ``fail_next`` is set (the audit table throttled, say)."""
+
     def __init__(self) -> None:
         self.entries: list[dict[str, Any]] = []
+        self.claimed: set[tuple[str, str]] = set()
+        self.fail_next = False
 
-    def record(self, **entry: Any) -> None:
+    def record(self, *, once: str | None = None, **entry: Any) -> None:
+        if self.fail_next:
+            self.fail_next = False
+            raise RuntimeError("the audit write failed")
+        if once is not None:
+            if (entry["action"], once) in self.claimed:
+                return
+            self.claimed.add((entry["action"], once))
         self.entries.append(entry)
 
 
@@ -273,3 +285,14 @@ def test_every_read_checks_scope_before_existence(world: World) -> None:
             call()
     with pytest.raises(NotFound):
         world.page.list(user(), "nosuch")
+
+
+def test_a_retry_after_a_failed_audit_write_audits_the_start_exactly_once(world: World) -> None:
+    world.audit.fail_next = True
+    with pytest.raises(RuntimeError, match="audit write failed"):
+        world.page.start(user(), "acme", "reminder", form())  # started; the user sees a 500
+    created, run = world.page.start(user(), "acme", "reminder", form())  # their retry
+    world.page.start(user(), "acme", "reminder", form())
+
+    assert created is False
+    assert [e["detail"]["run_id"] for e in world.audit.entries] == [run["run_id"]]

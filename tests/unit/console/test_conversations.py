@@ -4,6 +4,7 @@ conflict and is not audited."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -19,7 +20,7 @@ from sms_automation.console.conversations import (
 from sms_automation.console.queries import PageQuery, decode_cursor
 from sms_automation.console.reads import Conflict, NotFound
 from sms_automation.conversations.model import Conversation
-from tests.support.fakes import InMemoryAuditStore
+from tests.support.fakes import AuditWriteFailsOnce, InMemoryAuditStore
 
 OPERATOR = Principal("bo@example.com", Role.OPERATOR, frozenset({"acme"}))
 
@@ -94,3 +95,40 @@ def test_a_cancel_that_loses_the_race_is_a_conflict_and_is_not_audited() -> None
     other.cancel(OPERATOR, "acme", {"id": f"SM{1:032x}:ask/1"})
     [entry] = store.entries["acme"]
     assert (entry.action, entry.actor) == ("conversation.cancel", "bo@example.com")
+
+
+class CancelsOnce(Canceller):
+    """The store's cancel: the first wins, after it the conversation reads as cancelled."""
+
+    def __init__(self, found: Conversation) -> None:
+        super().__init__(found, wins=True)
+
+    def cancel(self, message_sid: str, step_id: str) -> bool:
+        assert self.found is not None
+        if self.found.status != "waiting":
+            return False
+        self.found = replace(self.found, status="cancelled")
+        return True
+
+
+def test_a_retry_after_a_failed_audit_write_audits_the_cancel_exactly_once() -> None:
+    store = InMemoryAuditStore()
+    canceller = CancelsOnce(conversation(1))
+    failing = console(Listing([]), canceller, AuditWriteFailsOnce(store))  # type: ignore[arg-type]
+    cancel = {"id": f"SM{1:032x}:ask/1"}
+    with pytest.raises(RuntimeError, match="audit write failed"):
+        failing.cancel(OPERATOR, "acme", cancel)  # cancelled; the user sees a 500
+    with pytest.raises(Conflict, match="cancelled"):
+        failing.cancel(OPERATOR, "acme", cancel)  # their retry finds it done: audited now
+    with pytest.raises(Conflict, match="cancelled"):
+        failing.cancel(OPERATOR, "acme", cancel)  # and not again
+    [entry] = store.entries["acme"]
+    assert (entry.action, entry.target) == ("conversation.cancel", cancel["id"])
+
+
+def test_a_conversation_ended_otherwise_is_not_audited_as_cancelled() -> None:
+    store = InMemoryAuditStore()
+    ended = console(Listing([]), Canceller(conversation(1, "timeout"), wins=False), store)
+    with pytest.raises(Conflict, match="timeout"):
+        ended.cancel(OPERATOR, "acme", {"id": f"SM{1:032x}:ask/1"})
+    assert store.entries == {}

@@ -6,6 +6,7 @@ chosen among the account's; each write is audited, a reply once and without its 
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,8 @@ from sms_automation.opt_out import ContactState
 from sms_automation.processing.port import LedgerActionPort, NotPerformed
 from sms_automation.triggers import SendSms, Step
 from tests.support.fakes import (
+    AuditWriteFailsOnce,
+    InMemoryAuditStore,
     InMemoryContactRecords,
     InMemoryStepLedger,
     InMemoryTakeovers,
@@ -72,8 +75,11 @@ class Audit:
     def __init__(self) -> None:
         self.entries: list[AuditEntry] = []
 
-    def put(self, entry: AuditEntry, *, expires_at: int) -> None:
+    def put(self, entry: AuditEntry, *, expires_at: int, once: str | None = None) -> bool:
+        if once is not None and any(e.id == entry.id for e in self.entries):
+            return False
         self.entries.append(entry)
+        return True
 
     def page(self, account: str, *, after: str | None, size: int) -> AuditPage:
         return AuditPage(self.entries[::-1][:size], None)
@@ -219,3 +225,19 @@ def test_take_over_and_hand_back_are_audited_with_who_and_since_when() -> None:
     assert stage.audit.entries[1].detail["taken_over_by"] == "op@example.com"
     with pytest.raises(BadRequest, match="unknown field"):
         stage.writes.hand_back(OPERATOR, "acme", ANN, {"minutes": 5}, NOW)
+
+
+def test_a_retry_after_a_failed_audit_write_audits_the_reply_exactly_once() -> None:
+    stage = Stage()
+    store = InMemoryAuditStore()
+    audit = AuditLog(AuditWriteFailsOnce(store), clock=lambda: NOW)
+    writes = dataclasses.replace(stage.writes, audit=audit)
+    request = {"body": "Hello from a person", "key": "compose-2"}
+    with pytest.raises(RuntimeError, match="audit write failed"):
+        writes.reply(OPERATOR, "acme", ANN, request, NOW)  # sent; the user sees a 500
+    again = writes.reply(OPERATOR, "acme", ANN, request, NOW)
+    writes.reply(OPERATOR, "acme", ANN, request, NOW)
+    assert again.status == 200
+    assert len(stage.sent()) == 1
+    [entry] = store.entries["acme"]
+    assert (entry.action, entry.detail["reply_id"]) == ("contact.reply", again.body["reply_id"])

@@ -12,6 +12,13 @@ Its own table, not the app table, because:
 - it keeps its own retention (400 days) and deletion policy, apart from the messages';
 - the app table's stream (the trigger processor's source) never sees an audit write.
 
+An action's entry written once (``put(..., once=...)``): in one transaction with a claim item
+``pk`` = ``AUDITONCE#{account}``, ``sk`` = the entry's id (``audit.once_id``: from the action and
+its identity), put only if absent; a claim already there cancels the transaction and the entry is
+not written (False). Claims live in their own partitions, never in a page, and expire with the
+entry. Two transactions on the same claim at the same moment: one writes, the other is cancelled
+(a conflict is tried again, a bounded number of times, and then finds the claim).
+
 A page resumes after a position (``{at}#{id}``) the caller gives, under the partition of the
 account the caller names: no cursor can start a read in another account's record.
 """
@@ -20,6 +27,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
+from botocore.exceptions import ClientError
+
 from sms_automation.adapters.dynamo_json import from_attributes, to_attributes
 from sms_automation.console.audit import AuditEntry, AuditPage
 
@@ -27,6 +36,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 PARTITION_PREFIX: Final = "AUDIT#"
+ONCE_PREFIX: Final = "AUDITONCE#"
+CONFLICT_ATTEMPTS: Final = 3
 TTL_ATTRIBUTE: Final = "expires_at"
 
 
@@ -39,18 +50,43 @@ class DynamoAuditStore:
         self._table = table_name
         self._client = client
 
-    def put(self, entry: AuditEntry, *, expires_at: int) -> None:
+    def put(self, entry: AuditEntry, *, expires_at: int, once: str | None = None) -> bool:
         item: dict[str, Any] = {
             "pk": audit_partition(entry.account),
             "sk": entry.position,
             **entry.as_dict(),
             TTL_ATTRIBUTE: expires_at,
         }
-        self._client.put_item(
-            TableName=self._table,
-            Item=to_attributes(item),
-            ConditionExpression="attribute_not_exists(pk)",  # a new entry, never a rewrite
-        )
+        new = "attribute_not_exists(pk)"  # a new item, never a rewrite
+        if once is None:
+            self._client.put_item(
+                TableName=self._table, Item=to_attributes(item), ConditionExpression=new
+            )
+            return True
+        claim = {"pk": f"{ONCE_PREFIX}{entry.account}", "sk": entry.id, TTL_ATTRIBUTE: expires_at}
+        puts: list[Any] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_attributes(i),
+                    "ConditionExpression": new,
+                }
+            }
+            for i in (claim, item)
+        ]
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                self._client.transact_write_items(TransactItems=puts)
+                return True
+            except ClientError as error:
+                reasons = [r.get("Code") for r in _reasons(error)]
+                if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+                if reasons and reasons[0] == "ConditionalCheckFailed":
+                    return False  # audited already
+                if "TransactionConflict" not in reasons or attempt + 1 == CONFLICT_ATTEMPTS:
+                    raise
+        return False  # (not reached: the last attempt returns or raises)
 
     def page(self, account: str, *, after: str | None, size: int) -> AuditPage:
         partition = audit_partition(account)
@@ -67,6 +103,11 @@ class DynamoAuditStore:
         entries = [_entry(from_attributes(item)) for item in response.get("Items", [])]
         more = "LastEvaluatedKey" in response and entries
         return AuditPage(entries=entries, end=entries[-1].position if more else None)
+
+
+def _reasons(error: ClientError) -> list[dict[str, Any]]:
+    reasons = error.response.get("CancellationReasons") or []
+    return [dict(r) for r in reasons]
 
 
 def _entry(item: dict[str, Any]) -> AuditEntry:

@@ -1,9 +1,17 @@
 """The audit record: who changed what, when, in which account — written by every console action
 that changes something, read newest first per account (the console's Audit page).
 
-``AuditLog.record(actor=email, action=..., account=..., target=..., detail={...})`` after the
-change succeeded; ``AuditLog.page(account, after=..., limit=...)`` reads it back. The store is
-a port (``AuditStore``); the DynamoDB adapter is ``adapters.audit_log``.
+``AuditLog.record(actor=email, action=..., account=..., target=..., detail={...}, once=...)``
+after the change succeeded; ``AuditLog.page(account, after=..., limit=...)`` reads it back. The
+store is a port (``AuditStore``); the DynamoDB adapter is ``adapters.audit_log``.
+
+Exactly once: ``once`` is the action's own identity (a run id, a reply id, a conversation id, a
+trigger version): the store writes the entry only if no entry of that action and identity is in
+the account's record yet (a conditional write: a retry, or two requests at the same moment,
+write one entry). So a caller records on its "already done" path too: when the first request's
+audit write failed (the user saw a 500), their retry finds the action done and audits it then.
+An action with no identity of its own (``once=None``: a takeover, a hand-back, an account
+change) is recorded each time it is asked for — each request is an action of its own.
 
 An entry is small and holds no personal data beyond the actor's e-mail: no message body, no
 full phone number. Phone numbers anywhere in ``target`` or ``detail`` are masked as the logs
@@ -16,6 +24,7 @@ null, or lists of at most 20 of them); longer strings are cut with ``…``.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -105,8 +114,9 @@ class AuditPage:
 
 
 class AuditStore(Protocol):
-    def put(self, entry: AuditEntry, *, expires_at: int) -> None:
-        """Store a new entry (never overwrites one)."""
+    def put(self, entry: AuditEntry, *, expires_at: int, once: str | None = None) -> bool:
+        """Store a new entry (never overwrites one); with ``once``, only if no entry of the
+        same account, action and ``once`` is stored (else False, nothing written)."""
         ...
 
     def page(self, account: str, *, after: str | None, size: int) -> AuditPage:
@@ -128,8 +138,10 @@ class AuditLog:
         account: str,
         target: str,
         detail: Mapping[str, Any] | None = None,
-    ) -> AuditEntry:
-        """Write who did ``action`` on ``target`` in ``account``; returns the stored entry."""
+        once: str | None = None,
+    ) -> AuditEntry | None:
+        """Write who did ``action`` on ``target`` in ``account``; returns the stored entry, or
+        None when the action ``once`` names is in the record already."""
         if action not in ACTIONS:
             known = ", ".join(sorted(ACTIONS))
             raise ValueError(f"unknown audit action {action!r}; known: {known}")
@@ -137,7 +149,7 @@ class AuditLog:
             raise ValueError("an audit entry names its account (at most 128 characters)")
         now = self.clock()
         entry = AuditEntry(
-            id=self.new_id(),
+            id=self.new_id() if once is None else once_id(action, account, once),
             at=utc_timestamp(now),
             actor=_cut(actor or "unknown", MAX_ACTOR),
             action=action,
@@ -146,11 +158,18 @@ class AuditLog:
             detail=clean_detail(detail or {}),
         )
         expires_at = int((now + timedelta(days=RETENTION_DAYS)).timestamp())
-        self.store.put(entry, expires_at=expires_at)
-        return entry
+        if once is None:
+            self.store.put(entry, expires_at=expires_at)
+            return entry
+        return entry if self.store.put(entry, expires_at=expires_at, once=once) else None
 
     def page(self, account: str, *, after: str | None = None, limit: int = 25) -> AuditPage:
         return self.store.page(account, after=after, size=max(1, min(limit, MAX_PAGE)))
+
+
+def once_id(action: str, account: str, once: str) -> str:
+    """The entry id of ``action`` on the action identified by ``once``: the same on a retry."""
+    return hashlib.sha256(f"{account}\n{action}\n{once}".encode()).hexdigest()[:32]
 
 
 def mask_numbers(text: str) -> str:

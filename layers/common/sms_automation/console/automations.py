@@ -55,11 +55,13 @@ _LIMIT: Final = re.compile(r"^[1-9][0-9]{0,2}$")
 
 
 class AuditTrail(Protocol):
-    """Who changed what (``console.audit``'s ``AuditLog.record``)."""
+    """Who changed what (``console.audit``'s ``AuditLog.record``; ``once``: the action's own
+    identity, recorded once whoever asks again)."""
 
     def record(
-        self, *, actor: str, action: str, account: str, target: str, detail: Mapping[str, Any]
-    ) -> Any: ...
+        self, *, actor: str, action: str, account: str, target: str, detail: Mapping[str, Any],
+        once: str | None = None,
+    ) -> Any: ...  # fmt: skip
 
 
 class AutomationFiles(Protocol):
@@ -113,14 +115,16 @@ class ConsoleAutomations:
         self._account(principal, account)
         request = start_request(account, automation_name(automation), body, principal.email)
         started = self.starter.start(request)
-        if started.created:  # the one request that stored the run
-            self.audit.record(
-                actor=principal.email,
-                action="automation.start",
-                account=account,
-                target=started.automation,
-                detail={"run_id": started.run_id, "trigger_version": started.trigger_version},
-            )
+        # once per run (its id): also when a retry finds it started (the first request's
+        # audit write may have failed), and once when two requests start it at the same moment
+        self.audit.record(
+            actor=principal.email,
+            action="automation.start",
+            account=account,
+            target=started.automation,
+            detail={"run_id": started.run_id, "trigger_version": started.trigger_version},
+            once=started.run_id,
+        )
         return started.created, started.as_dict()
 
     def run_page(

@@ -24,6 +24,7 @@ from sms_automation.console.audit import AuditLog
 from sms_automation.console.queries import BadRequest, Cursor, PageQuery
 from sms_automation.console.reads import Conflict, NotFound
 from sms_automation.conversations.model import Conversation, split_conversation_id
+from sms_automation.triggers.plan import ConversationOutcome
 
 MAX_SCANNED: Final = 300
 MAX_ID_CHARS: Final = 300
@@ -102,17 +103,26 @@ class ConsoleConversations:
         if conversation is None or conversation.account != account:
             raise NotFound(f"account {account!r} has no conversation {text!r}")
         if not conversation.waiting:
+            if conversation.status == ConversationOutcome.CANCELLED:  # a retry after a failed
+                self._audit(principal, conversation, found_cancelled=True)  # audit: now, once
             raise Conflict(f"the conversation is not waiting any more ({conversation.status})")
         if not self.canceller.cancel(message_sid, step_id):
             raise Conflict("the conversation ended meanwhile (answered, timed out or cancelled)")
+        self._audit(principal, conversation, found_cancelled=False)
+        return {"id": conversation.id, "status": "cancelled"}
+
+    def _audit(self, principal: Principal, conversation: Conversation, *, found_cancelled: bool
+               ) -> None:  # fmt: skip
+        """Once per conversation (its id): a cancel's retry, or two at once, audit it once."""
         self.audit.record(
             actor=principal.email,
             action="conversation.cancel",
-            account=account,
+            account=conversation.account,
             target=conversation.id,
-            detail={"contact": conversation.contact, "trigger": conversation.trigger},
-        )
-        return {"id": conversation.id, "status": "cancelled"}
+            detail={"contact": conversation.contact, "trigger": conversation.trigger}
+            | ({"found_cancelled": True} if found_cancelled else {}),
+            once=conversation.id,
+        )  # fmt: skip
 
 
 def conversation_view(conversation: Conversation) -> dict[str, Any]:

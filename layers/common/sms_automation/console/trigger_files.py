@@ -236,6 +236,7 @@ class ConsoleTriggers:
                 "fingerprint": published.fingerprint,
                 "triggers": len(published.trigger_names),
             },
+            once=f"version {published.version}",  # a version is pushed once: audited once
         )
         return {
             "version": published.version,
@@ -264,6 +265,7 @@ class ConsoleTriggers:
                 "restored_from": version,
                 "previous_version": expected_version,
             },
+            once=f"version {number}",
         )
         return {"version": number, "restored_from": version, "previous_version": expected_version}
 

@@ -101,7 +101,7 @@ class ConsoleWrites:
             reply_id(account, contact, key), account, contact, sender, body, principal.email,
             utc_timestamp(now),
         )  # fmt: skip
-        stored, created = self.replies.create(wanted)
+        stored, _ = self.replies.create(wanted)
         if (stored.body, stored.from_) != (wanted.body, wanted.from_):
             raise Conflict("key_reused", "this key was used for another message: compose anew")
         step = SendSms(
@@ -117,12 +117,13 @@ class ConsoleWrites:
             raise Unavailable(f"Twilio did not take the message ({not_sent}); send again") from None
         variables = dict(outcome.variables)
         state = "sent" if outcome.status is OutcomeStatus.DONE else outcome.status.value
-        if created:  # once per reply, by the request that composed it: never its text
-            self.audit.record(
-                actor=principal.email, action="contact.reply", account=account, target=contact,
-                detail={"reply_id": stored.reply_id, "from": sender, "state": state,
-                        "segments": view["segments"], "sid": variables.get("sid")},
-            )  # fmt: skip
+        # once per reply (its id), also on a retry that finds it sent: never its text
+        self.audit.record(
+            actor=stored.by, action="contact.reply", account=account, target=contact,
+            detail={"reply_id": stored.reply_id, "from": sender, "state": state,
+                    "segments": view["segments"], "sid": variables.get("sid")},
+            once=stored.reply_id,
+        )  # fmt: skip
         return Written(200, view | {
             "state": state, "sid": variables.get("sid"), "status": variables.get("status"),
             "detail": outcome.detail,
