@@ -19,7 +19,7 @@ from sms_automation.adapters.audit_log import DynamoAuditStore
 from sms_automation.adapters.automation_run_store import DynamoAutomationRunStore
 from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.adapters.dead_letter_queue import SqsDeadLetterQueue
-from sms_automation.adapters.dynamo_json import to_attributes
+from sms_automation.adapters.dynamo_json import from_attributes, to_attributes
 from sms_automation.adapters.evaluation_store import DynamoEvaluationStore
 from sms_automation.adapters.record_table import DynamoRecordTables
 from sms_automation.adapters.replay_sources import DynamoReceivedMessages, DynamoStoredMessages
@@ -405,9 +405,18 @@ def records(request: pytest.FixtureRequest) -> RecordTables:
     return DynamoRecordTables(client)
 
 
+def stored_items(records: RecordTables, table: str) -> list[dict[str, Any]]:
+    """Every item the table holds, read past the port (a scan; the fake's rows)."""
+    if isinstance(records, InMemoryRecordTables):
+        return [dict(row) for row in records.tables.get(table, [])]
+    scanned = boto3.client("dynamodb").scan(TableName=table)["Items"]
+    return [from_attributes(item) for item in scanned]
+
+
 def test_record_tables_put_the_same_item_twice_as_once(records: RecordTables) -> None:
     records.put("crm-leads", {"record_id": "r1", "name": "Ann"})
     records.put("crm-leads", {"record_id": "r1", "name": "Ann"})
+    assert stored_items(records, "crm-leads") == [{"record_id": "r1", "name": "Ann"}]
 
 
 def test_record_tables_refuse_a_missing_table_for_good(records: RecordTables) -> None:
