@@ -93,7 +93,21 @@ def test_a_window_opening_in_the_hour_a_clock_skips_opens_at_the_jump() -> None:
     window = SendWindow(time(2, 30), time(9))  # 2026-03-08: New York skips 02:00-03:00
     opened = opens_at(window, local("2026-03-08T01:00"), NEW_YORK)
     assert opened is not None
-    assert opened.astimezone(UTC) == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)  # 03:30 EDT
+    assert opened.astimezone(UTC) == datetime(2026, 3, 8, 7, 0, tzinfo=UTC)  # 03:00 EDT
+    assert window.contains(opened.astimezone(ZoneInfo(NEW_YORK)).time())  # sendable then
+
+
+def test_a_window_opening_in_the_skipped_hour_opens_at_its_wall_time_on_other_days() -> None:
+    window = SendWindow(time(2, 30), time(9))
+    opened = opens_at(window, local("2026-03-09T01:00"), NEW_YORK)
+    assert opened == local("2026-03-09T02:30")
+
+
+def test_a_window_opening_in_the_hour_a_clock_repeats_opens_at_its_first_occurrence() -> None:
+    window = SendWindow(time(1, 30), time(9))  # 2026-11-01: New York repeats 01:00-02:00
+    opened = opens_at(window, local("2026-11-01T00:30"), NEW_YORK)
+    assert opened is not None
+    assert opened.astimezone(UTC) == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # 01:30 EDT
 
 
 # --- a conversation ---------------------------------------------------------------------------

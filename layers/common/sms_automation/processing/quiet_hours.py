@@ -9,13 +9,13 @@ Which sends wait is the caller's (``processing.effects``): a trigger's ``send_sm
 (``conversations.service``); a human's console reply and the HELP answer never wait.
 
 Local times are resolved with ``zoneinfo``: on the day a clock goes forward, a window opening in
-the skipped hour opens when the clock reaches it (at the jump); on the day it goes back, at
-its first occurrence.
+the skipped hour opens at the jump (New York, 2:30 on the spring-forward day: 03:00 EDT, when
+``SendWindow.contains`` first allows a send); on the day it goes back, at its first occurrence.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sms_automation.processing.retry_later import Waiting
@@ -41,9 +41,27 @@ def opens_at(window: SendWindow | None, now: datetime, zone: str | None) -> date
         return None
     for days in (0, 1):
         day = (local + timedelta(days=days)).date()
-        opening = datetime.combine(day, window.start, tzinfo=tz)
-        # a wall time that does not exist that day (clocks forward) normalises past the jump
-        opening = opening.astimezone(now.tzinfo).astimezone(tz)
+        opening = _first_instant_at(datetime.combine(day, window.start, tzinfo=tz))
         if opening > local:
             return opening
     raise AssertionError("a window opens within a day")  # pragma: no cover
+
+
+def _first_instant_at(wall: datetime) -> datetime:
+    """The first instant the zone's clock reads ``wall`` (aware, in its zone): on the day it
+    goes back, the first occurrence (fold 0); when ``wall`` is in an hour the clock skips, the
+    jump itself (the clock passes from before ``wall`` to after it)."""
+    assert wall.tzinfo is not None
+    before = wall.replace(fold=1).astimezone(UTC)  # a skipped wall time read with the new offset
+    after = wall.replace(fold=0).astimezone(UTC)  # ... and with the old one (PEP 495)
+    if before >= after:  # the wall time exists (once, or twice: fold 0 is the first)
+        return after.astimezone(wall.tzinfo)
+    low, high = before, after  # the jump lies between: the offset changes once in there
+    new_offset = after.astimezone(wall.tzinfo).utcoffset()
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if middle.astimezone(wall.tzinfo).utcoffset() == new_offset:
+            high = middle
+        else:
+            low = middle
+    return high.replace(microsecond=0).astimezone(wall.tzinfo)
