@@ -36,6 +36,7 @@ from sms_automation.broadcasts.service import (
     Broadcasts,
     BroadcastStateConflict,
     Status,
+    upload_prefix,
 )
 from sms_automation.composition.automations import describe_run
 from sms_automation.composition.broadcasts import broadcasts
@@ -103,7 +104,7 @@ def upload_key(account: str, file: Path, idempotency_key: str | None = None) -> 
         prefix = uuid.uuid4().hex[:12]
     else:
         prefix = hashlib.sha256(f"{account}\n{idempotency_key}".encode()).hexdigest()[:12]
-    return f"uploads/{account}/{prefix}-{name}"
+    return f"{upload_prefix(account)}{prefix}-{name}"
 
 
 def start_broadcast(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ from functions.automation_api import handler as automation_api
 from functions.broadcast_row import handler as broadcast_row
 from functions.broadcast_steps import handler as broadcast_steps
 from sms_automation.adapters.contact_store import DynamoContactStore
+from sms_automation.automations.start import StartRejected
 from sms_automation.broadcasts.report import build_report, row_run_id
 from sms_automation.broadcasts.service import Broadcasts, Status
 from sms_automation.composition.automations import describe_run
@@ -435,3 +436,24 @@ def test_a_cli_start_retried_with_its_key_is_the_same_broadcast(
     assert again.splitlines()[0] == first.splitlines()[0]
     stack.deliver_runs()
     assert sorted(m["to"] for m in stack.world.twilio.messages()) == [contact(1), contact(3)]
+
+
+def test_a_start_from_another_accounts_upload_is_refused_and_texts_nobody(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API's IAM lets a caller start acme's automations; the file must be acme's too: a key
+    under another account's prefix (its contacts) is a 400, nothing stored, nobody texted."""
+    clear_cached_dependencies(automation_api)
+    theirs = "uploads/other/list.csv"
+    boto3.client("s3").put_object(Bucket=BUCKET, Key=theirs, Body=CSV.encode())
+    for key in (theirs, "uploads/acme-other/list.csv", "uploads/list.csv"):
+        refused = api_call("POST", body={"key": key, "idempotency_key": "theirs"})
+        assert refused["http"] == 400, refused
+        assert "uploads/acme/" in json.dumps(refused)
+    with pytest.raises(StartRejected):
+        stack.run(theirs)
+    started = boto3.client("stepfunctions").list_executions(stateMachineArn=stack.machine)
+    assert started["executions"] == []
+    stack.deliver_runs()
+    assert stack.world.twilio.messages() == []
+    clear_cached_dependencies(automation_api)

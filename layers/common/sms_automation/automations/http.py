@@ -7,7 +7,8 @@ Three routes, every one IAM-authorised (SigV4) by API Gateway before this code r
 - ``GET /automations/{account}/{name}/runs/{run_id}``: the run's status and action log.
 - ``GET /automations/{account}/{name}/runs``: the automation's recent runs (``?limit=``).
 - ``POST /automations/{account}/{name}/broadcasts``: start a broadcast of a file already in the
-  broadcasts bucket (``{"key": "uploads/...csv", "idempotency_key": "..."}``; docs/broadcasts.md).
+  broadcasts bucket under the account's prefix (``{"key": "uploads/{account}/...csv",
+  "idempotency_key": "..."}``; docs/broadcasts.md).
   201 with the broadcast; 200 for a retry with the same key.
 - ``GET .../broadcasts/{broadcast_id}``: its status, counts, bad rows and progress;
   ``GET .../broadcasts/{broadcast_id}/report``: what became of every row (at most

@@ -59,6 +59,12 @@ STATUS_CACHE_SECONDS: Final = 2.0
 UPLOAD_KEY_PATTERN: Final = re.compile(r"^uploads/[A-Za-z0-9._/-]{1,900}$")
 
 
+def upload_prefix(account: str) -> str:
+    """Where an account's broadcast files are uploaded (``uploads/{account}/``): a broadcast
+    starts only from a file under its own account's prefix."""
+    return f"uploads/{account}/"
+
+
 class Status(StrEnum):
     VALIDATING = "validating"
     RUNNING = "running"
@@ -188,6 +194,10 @@ class Broadcasts:
             raise invalid_field("idempotency_key", "1-255 printable ASCII characters, no spaces")
         if not UPLOAD_KEY_PATTERN.fullmatch(file_key) or ".." in file_key:
             raise invalid_field("key", "an object key under uploads/ (letters, digits, ._/-)")
+        if not file_key.startswith(upload_prefix(account)):
+            # The steps function reads every account's uploads: this is what ties a file (its
+            # contacts) to the account whose automation is started.
+            raise invalid_field("key", f"an object key under {upload_prefix(account)}")
         try:
             fmt = file_format(file_key)
         except FileRejected as error:
