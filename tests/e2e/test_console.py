@@ -98,6 +98,9 @@ def test_a_text_from_the_simulator_reaches_the_console_inbox_detail_and_thread(
     expect(entries.nth(1)).to_have_class(re.compile(r"\boutbound\b"), timeout=wait)
     expect(entries.nth(0)).to_have_class(re.compile(r"\binbound\b"))
     expect(entries.nth(0).locator(".body")).to_have_text(body)
+    # Today's strip counted the auto-reply (the send's counter), brought by the poll.
+    expect(page.locator("#today-sent")).to_have_text(re.compile(r"^[1-9]\d*$"), timeout=wait)
+    expect(page.locator("#today-failed")).to_have_text(re.compile(r"^\d+$"))
     expect(entries.nth(1).locator(".badge")).to_have_text(re.compile(r"queued|sent|delivered"))
     page.screenshot(path=str(ARTIFACTS / "console-thread.png"), full_page=True)
 

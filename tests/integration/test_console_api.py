@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,6 +16,7 @@ import pytest
 import yaml
 
 from functions.console_api import handler as api
+from sms_automation.adapters.outbound_store import DynamoOutboundStore
 from sms_automation.console.queries import Cursor
 from tests.support.aws import (
     FakeLambdaContext,
@@ -119,11 +121,40 @@ def test_the_routes_answer_their_contract(stack: World) -> None:
     assert step["twilio_sid"].startswith("SM")
     assert set(step) == {"step", "state", "detail", "twilio_sid", "error_code", "error_url"}
 
+    before = len(sent_sids(stack))  # the resumed conversation's "Thanks" may still be on its way
     summary = call(SUMMARY, account="acme")["json"]
     assert summary["received"] == 3
-    assert summary["sent"] >= 1
+    assert before <= summary["sent"] <= len(sent_sids(stack))  # the counters: every send, once
     assert summary["failed"] == 0
+    assert set(summary) == {"date", "time_zone", "received", "sent", "failed",
+                            "open_conversations"}  # fmt: skip
     assert call(SUMMARY, account="acme", query={"date": "2001-01-01"})["json"]["received"] == 0
+
+
+def sent_sids(stack: World, account: str = "acme") -> list[str]:
+    """The SMS the project created for ``account``, from the outbound items themselves."""
+    items = boto3.client("dynamodb").scan(TableName=stack.table)["Items"]
+    return [i["sid"]["S"] for i in items if i.get("kind", {}).get("S") == "outbound"
+            and i.get("account", {}).get("S") == account
+            and i.get("outbound_kind", {}).get("S") == "sms"]  # fmt: skip
+
+
+def test_the_summary_counts_a_failed_delivery_once_and_only_in_its_account(stack: World) -> None:
+    stack.text("hello")
+    stack.text("hello again")
+    [first, second] = sent_sids(stack)
+    outbound = DynamoOutboundStore(stack.table, boto3.client("dynamodb"))
+    for _ in range(2):  # Twilio retried the callback
+        outbound.record_status(first, "undelivered", kind="sms", account="acme", error_code="30003",
+                               received_at=datetime.now(UTC), params={})  # fmt: skip
+    outbound.record_status(second, "delivered", kind="sms", account="acme", error_code=None,
+                           received_at=datetime.now(UTC), params={})  # fmt: skip
+    receive_in_globex(stack)
+    acme = call(SUMMARY, account="acme")["json"]
+    assert (acme["received"], acme["sent"], acme["failed"]) == (2, 2, 1)
+    globex = call(SUMMARY, "[viewer account:globex]", account="globex")["json"]
+    assert (globex["sent"], globex["failed"]) == (len(sent_sids(stack, "globex")), 0)
+    assert call(SUMMARY, "[viewer account:globex]", account="acme")["statusCode"] == 403
 
 
 def test_inbox_pages_with_a_cursor_and_filters_within_a_bounded_scan(stack: World) -> None:

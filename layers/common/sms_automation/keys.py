@@ -15,6 +15,8 @@ the sparse ``gsi2`` index, which only run origins carry):
   ``ACCOUNT#{name}`` / ``TRIGGERS#V{version:08d}`` (each pushed version, kept)
 - outbound message or call we created: ``OUT#{Sid}`` / ``OUT``; each status callback:
   ``OUT#{Sid}`` / ``STATUS#{status}`` (deduplicated on Sid + status)
+- an account's figures of one quarter hour (counters ``sent``, ``failed``: ``daily_figures``):
+  ``FIGURES#{account}`` / ``{quarter hour's start, UTC, as a received_at stamp}``
 - conversation (one ``wait_for_reply`` step of a message: its rendered wait, replies, outcome,
   execution ARN): ``MSG#{MessageSid}`` / ``WAIT#{step id}``;
   gsi1: ``ACCOUNT#{name}#WAITS`` / ``{started_at}#{MessageSid}#{step id}``
@@ -143,6 +145,14 @@ def outbound_key(sid: str) -> dict[str, str]:
 
 def outbound_status_key(sid: str, status: str) -> dict[str, str]:
     return {PK: f"OUT#{sid}", SK: f"STATUS#{status}"}
+
+
+def figures_pk(account_name: str) -> str:
+    return f"FIGURES#{account_name}"
+
+
+def figures_key(account_name: str, quarter_hour: str) -> dict[str, str]:
+    return {PK: figures_pk(account_name), SK: quarter_hour}
 
 
 CONVERSATION_SK_PREFIX: Final = "WAIT#"

@@ -1,5 +1,6 @@
 """The console's reads on the app table (``console.reads`` ports): an account's message index
-one bounded page at a time, the day's count, contacts' opt-out state and open conversations.
+one bounded page at a time, the day's count, the day's counters (sent, failed), contacts'
+opt-out state and open conversations.
 
 The message index (``gsi1``, keys only: ``index_reads``) is queried under the account's own
 partition key; a page resumes after a sort key the caller gives, never after a table key it
@@ -15,6 +16,7 @@ from sms_automation.adapters.contact_store import DynamoContactStore
 from sms_automation.adapters.dynamo_json import from_attributes
 from sms_automation.adapters.index_reads import items_by_key
 from sms_automation.console.reads import IndexPage
+from sms_automation.daily_figures import FIGURES
 from sms_automation.webhooks.inbound_message import message_view
 
 if TYPE_CHECKING:
@@ -76,6 +78,38 @@ class DynamoMessageIndex:
             "ExpressionAttributeValues": values,
             "ScanIndexForward": False,
         }
+
+
+class DynamoDayFigures:
+    """The quarter hours' counters (``daily_figures``) of a day: one query of at most 100
+    small items (a day of 23 to 25 hours), about 1 read unit."""
+
+    def __init__(self, table_name: str, client: DynamoDBClient) -> None:
+        self._table = table_name
+        self._client = client
+
+    def counts(self, account: str, since: str, until: str) -> dict[str, int]:
+        totals: dict[str, int] = dict.fromkeys(FIGURES, 0)
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :since AND :until",
+            "ExpressionAttributeNames": {"#pk": keys.PK, "#sk": keys.SK},
+            "ExpressionAttributeValues": {
+                ":pk": {"S": keys.figures_pk(account)},
+                ":since": {"S": since},
+                ":until": {"S": until},
+            },
+        }
+        for _ in range(MAX_COUNT_PAGES):
+            response = self._client.query(**request)
+            for item in response.get("Items", []):
+                found = from_attributes(item)
+                for figure in FIGURES:
+                    totals[figure] += int(found.get(figure, 0))
+            if "LastEvaluatedKey" not in response:
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return totals
 
 
 class DynamoContactOptOut:

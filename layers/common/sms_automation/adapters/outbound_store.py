@@ -19,6 +19,14 @@ Every write is safe to repeat and to race:
 - both are for the summary's own account only: the update's condition names the account the
   callback came in on, and a callback of another account (signed with its own token, for a Sid
   it did not create) writes nothing at all (``RecordedStatus.other_account``).
+
+Today's figures (``daily_figures``): a message counts as sent when ``record_created``'s update
+is the one that set ``created_at`` (its old values say so), and as failed when ``_advance``
+moved it from a status that was not a failure to one that is. Each is counted after, and only
+after, the write that recorded the event succeeded, so a repeat or a racing twin (whose write
+finds ``created_at`` set, or fails the rank condition) never counts again. What can drift: a
+crash (or a failed counter write) between the two leaves the event recorded and not counted,
+and its retry does not count it: a figure can fall short by such crashes, never exceed.
 """
 
 from __future__ import annotations
@@ -33,11 +41,13 @@ from botocore.exceptions import ClientError
 from sms_automation import keys
 from sms_automation.adapters.aws_failures import AWS_ERRORS, is_transient
 from sms_automation.adapters.dynamo_json import from_attributes, to_attributes
+from sms_automation.daily_figures import Figure, quarter_hour
 from sms_automation.edge.timestamps import utc_timestamp
 from sms_automation.webhooks.receive_status import (
     OutboundKind,
     OutboundOwner,
     RecordedStatus,
+    is_failure,
     status_rank,
 )
 from sms_automation.webhooks.rejections import StorageUnavailable
@@ -140,7 +150,7 @@ class DynamoOutboundStore:
                 "(attribute_not_exists(callback_step) OR callback_step = :step_key)"
             )
         try:
-            self._client.update_item(
+            response = self._client.update_item(
                 TableName=self._table,
                 Key=to_attributes(keys.outbound_key(sid)),
                 UpdateExpression=(
@@ -154,12 +164,15 @@ class DynamoOutboundStore:
                 ),
                 ExpressionAttributeNames={"#kind": "kind", "#status": "status"},
                 ExpressionAttributeValues=to_attributes(values),
+                ReturnValues="ALL_OLD",
                 **condition,
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != _CONDITION_FAILED:
                 raise
             return False
+        if kind == "sms" and "created_at" not in response.get("Attributes", {}):
+            self._count(account, "sent", created_at)  # this write created it: once per Sid
         return True
 
     def owner(self, sid: str) -> OutboundOwner | None:
@@ -200,6 +213,8 @@ class DynamoOutboundStore:
             current, old = self._advance(change)
             if old.get("account", account) != account:
                 return RecordedStatus(new=False, known_sid=False, current=False, other_account=True)
+            if current and _first_failure(kind, status, old.get("status")):
+                self._count(account, "failed", received_at)
             if step_key and old.get("callback_step") is None:
                 self._name_step(sid, step_key, account)
             new = self._put_status(change)
@@ -249,6 +264,16 @@ class DynamoOutboundStore:
             origin_step_id=summary.get("origin_step_id"),
             created_at=summary.get("created_at"),
             history=tuple(history),
+        )
+
+    def _count(self, account: str, figure: Figure, moment: datetime) -> None:
+        """One more ``figure`` in ``moment``'s quarter hour (an atomic ADD: racing counts add)."""
+        self._client.update_item(
+            TableName=self._table,
+            Key=to_attributes(keys.figures_key(account, quarter_hour(moment))),
+            UpdateExpression="ADD #figure :one SET account = :account",
+            ExpressionAttributeNames={"#figure": figure},
+            ExpressionAttributeValues=to_attributes({":one": 1, ":account": account}),
         )
 
     def _name_step(self, sid: str, step_key: str, account: str) -> None:
@@ -338,3 +363,9 @@ class DynamoOutboundStore:
             return False, from_attributes(dict(old)) if old else {}
         old_attributes = response.get("Attributes") or {}
         return True, from_attributes(dict(old_attributes)) if old_attributes else {}
+
+
+def _first_failure(kind: OutboundKind, status: str, before: str | None) -> bool:
+    """A message's move to a failure from a status that was not one (undelivered after failed,
+    or a repeat, counts nothing)."""
+    return kind == "sms" and is_failure(kind, status) and not is_failure(kind, before or "")

@@ -16,6 +16,7 @@ from sms_automation.adapters.account_store import DynamoAccountStore
 from sms_automation.adapters.audit_log import DynamoAuditStore
 from sms_automation.adapters.console_reads import (
     DynamoContactOptOut,
+    DynamoDayFigures,
     DynamoMessageIndex,
     DynamoOpenConversations,
 )
@@ -73,6 +74,7 @@ def dynamo_reads(table: str, client: Any) -> ConsoleReads:
         action_logs=ActionLogsOnFirstUse(table, client),
         contacts=DynamoContactOptOut(table, client),
         conversations=DynamoOpenConversations(table, client),
+        figures=DynamoDayFigures(table, client),
         replies=DynamoConsoleReplies(table, client),
         takeovers=DynamoTakeoverStore(table, client),
     )

@@ -31,11 +31,8 @@ if TYPE_CHECKING:
 
 MAX_SCANNED: Final = 300
 """Index entries one inbox page or thread reads at most, matching or not."""
-SUMMARY_MAX_MESSAGES: Final = 100
-"""Messages of a day whose action logs the summary reads for sent / failed."""
 SUMMARY_MAX_CONVERSATIONS: Final = 500
 TWILIO_ERROR_URL: Final = "https://www.twilio.com/docs/api/errors/{code}"
-FAILED_STATES: Final = frozenset({"failed", "undelivered", "canceled"})
 THREAD_REPLIES: Final = 20
 """The console replies a thread shows (the newest), each with its send's delivery status."""
 
@@ -91,6 +88,13 @@ class OpenConversations(Protocol):
     def waiting(self, account: str, limit: int) -> int: ...
 
 
+class DayFigures(Protocol):
+    def counts(self, account: str, since: str, until: str) -> Mapping[str, int]:
+        """The counters (``daily_figures``: sent, failed) summed over the quarter hours
+        from ``since`` to ``until`` (``day_bounds``)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class ConsoleReads:
     accounts: AccountReader
@@ -99,6 +103,7 @@ class ConsoleReads:
     action_logs: ActionLogs
     contacts: ContactStates
     conversations: OpenConversations
+    figures: DayFigures
     replies: ReplyStore | None = None
     takeovers: Takeovers | None = None
 
@@ -266,28 +271,14 @@ class ConsoleReads:
         zone = time_zone(record.timezone or "UTC")
         day = day or now.astimezone(zone).date()
         since, until = day_bounds(day, zone)
-        received = self.index.count(account, since, until)
-        sent = failed = counted = 0
-        for item, position in self._scan(account, None, since, until):
-            if position is None or counted >= SUMMARY_MAX_MESSAGES:
-                break
-            counted += 1
-            for step in self.action_logs.of(str(item.get("message_sid", ""))).get("steps", []):
-                if step.get("resource_sid"):
-                    status = (step.get("delivery") or {}).get("status")
-                    failed, sent = (
-                        (failed + 1, sent) if status in FAILED_STATES else (failed, sent + 1)
-                    )
-                elif step.get("kind") == "send_sms" and step.get("state") == "failed":
-                    failed += 1
+        figures = self.figures.counts(account, since, until)
         return {
             "date": day.isoformat(),
             "time_zone": zone.key,
-            "received": received,
-            "sent": sent,
-            "failed": failed,
+            "received": self.index.count(account, since, until),
+            "sent": int(figures.get("sent", 0)),
+            "failed": int(figures.get("failed", 0)),
             "open_conversations": self.conversations.waiting(account, SUMMARY_MAX_CONVERSATIONS),
-            "complete": counted < SUMMARY_MAX_MESSAGES or received <= SUMMARY_MAX_MESSAGES,
         }
 
     def require_account(self, principal: Principal, account: str) -> Account:
