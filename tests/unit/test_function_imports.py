@@ -58,3 +58,48 @@ def test_the_console_api_loads_the_action_log_when_a_route_reads_one() -> None:
         "    {'action_log', 'step_ledger', 'outbound_store', 'conversation_store'}))\n"
     )
     assert run_python(code).strip() == "[]"
+
+
+def test_the_console_api_loads_a_page_when_its_route_is_first_asked() -> None:
+    """The inbox (the console's first request) needs the reads only: the Triggers, automations
+    and accounts pages and a thread's writes (their use cases, adapters and refusals) are
+    imported when one of their routes is first asked (``console.http.refusal``,
+    ``composition.console_api``; bench/cold_start.py, console_api)."""
+    pages = (
+        "sms_automation.console.writes",
+        "sms_automation.console.trigger_files",
+        "sms_automation.console.trigger_requests",
+        "sms_automation.console.automations",
+        "sms_automation.console.account_settings",
+        "sms_automation.automations.http",
+        "sms_automation.automations.start",
+        "sms_automation.adapters.trigger_store",
+        "sms_automation.outbound",
+    )
+    code = (
+        "import sys\n"
+        f"sys.path[:0] = [{str(ROOT / 'functions' / 'console_api')!r}, "
+        f"{str(ROOT / 'layers' / 'common')!r}]\n"
+        "import handler\n"
+        f"print(sorted(set(sys.modules) & set({pages!r})))\n"
+    )
+    assert run_python(code).strip() == "[]"
+
+
+def test_a_broadcasts_state_machine_task_makes_its_bucket_and_engine_clients_on_first_use() -> None:
+    """A row and a Finish (nearly every invocation of the broadcast functions) read no file and
+    start no execution: ``composition.broadcasts.service()`` makes the DynamoDB client only."""
+    code = (
+        "import os, sys\n"
+        f"sys.path[:0] = [{str(ROOT / 'layers' / 'common')!r}]\n"
+        "os.environ.update(TABLE_NAME='t', BROADCASTS_BUCKET='b', AWS_DEFAULT_REGION='us-east-1',\n"
+        "    BROADCAST_STATE_MACHINE_ARN='arn:aws:states:us-east-1:123456789012:stateMachine:b')\n"
+        "from sms_automation.edge import aws\n"
+        "made = []\n"
+        "real = aws.client\n"
+        "aws.client = lambda service, *a: made.append(service) or real(service, *a)\n"
+        "from sms_automation.composition import broadcasts\n"
+        "broadcasts.service()\n"
+        "print(made)\n"
+    )
+    assert run_python(code).strip() == "['dynamodb']"

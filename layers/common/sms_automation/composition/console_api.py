@@ -1,9 +1,9 @@
 """The console API: its reads and the Triggers page's use cases on the app table and its audit
-record in the audit table (built once per warm Lambda; the pages' and a thread's writes,
-``composition.console_writes``, and the Conversations and Dead letters pages,
-``composition.console_operations``, on first use), and one log line per request: the
-route, the outcome, the status, the account name and the user's e-mail; never a phone number,
-a message body, a query string or a token.
+record in the audit table (built once per warm Lambda; the Triggers page, the pages' and a
+thread's writes, ``composition.console_writes``, and the Conversations and Dead letters pages,
+``composition.console_operations``, on first use: the first request, the inbox, imports none),
+and one log line per request: the route, the outcome, the status, the account name and the
+user's e-mail; never a phone number, a message body, a query string or a token.
 """
 
 from __future__ import annotations
@@ -23,11 +23,9 @@ from sms_automation.adapters.console_reads import (
 from sms_automation.adapters.console_replies import DynamoConsoleReplies
 from sms_automation.adapters.message_store import DynamoMessageStore
 from sms_automation.adapters.takeover_store import DynamoTakeoverStore
-from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.console import http
 from sms_automation.console.audit import AuditLog
 from sms_automation.console.reads import ConsoleReads
-from sms_automation.console.trigger_files import ConsoleTriggers
 from sms_automation.edge import aws
 from sms_automation.edge.log_lines import Count, LambdaContextLike, LogLine, LogLines
 from sms_automation.edge.settings import ConsoleSettings
@@ -39,6 +37,7 @@ if TYPE_CHECKING:
     from sms_automation.console.automations import ConsoleAutomations
     from sms_automation.console.conversations import ConsoleConversations
     from sms_automation.console.dead_letters import ConsoleDeadLetters
+    from sms_automation.console.trigger_files import ConsoleTriggers
     from sms_automation.console.writes import ConsoleWrites
 
 log_lines = LogLines.from_environ(os.environ, "console-api")
@@ -81,6 +80,9 @@ def dynamo_reads(table: str, client: Any) -> ConsoleReads:
 
 
 def dynamo_triggers(table: str, client: Any, audit: AuditLog) -> ConsoleTriggers:
+    from sms_automation.adapters.trigger_store import DynamoTriggerStore
+    from sms_automation.console.trigger_files import ConsoleTriggers
+
     return ConsoleTriggers(
         versions=DynamoTriggerStore(table, client),
         messages=DynamoMessageStore(table, client),
@@ -103,7 +105,7 @@ def _console() -> http.Console:
     return http.Console(
         reads=reads,
         audit=audit_log,
-        triggers=dynamo_triggers(settings.table_name, client, audit_log),
+        triggers=cache(lambda: dynamo_triggers(settings.table_name, client, audit_log)),
         pages=http.Pages(
             automations=cache(lambda: _automations(settings, client, audit_log)),
             accounts=cache(lambda: _accounts(settings, client, audit_log)),

@@ -46,26 +46,21 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote
 
-from sms_automation.automations.http import ApiError, json_body
-from sms_automation.automations.service import RunStoreUnavailable
-from sms_automation.automations.start import StartRejected
 from sms_automation.console import audit, queries, trigger_routes
 from sms_automation.console.access import AccessDenied, Principal, Role, principal_from_claims
-from sms_automation.console.account_settings import ConsoleAccounts, Refused
-from sms_automation.console.automations import ConsoleAutomations
 from sms_automation.console.reads import Conflict, ConsoleReads, NotFound
-from sms_automation.console.trigger_files import ConsoleTriggers, InvalidFile, TooLarge
-from sms_automation.console.writes import Conflict as StateConflict
-from sms_automation.console.writes import ConsoleWrites, Written, parse_body
-from sms_automation.console.writes import Unavailable as NotSent
-from sms_automation.triggers.versions import ConcurrentTriggerChange, TriggerSourceTooLarge
 
-if TYPE_CHECKING:  # the Conversations and Dead letters pages load on their first request
+if TYPE_CHECKING:  # a page's use cases load on its first request (the inbox never pays for them)
+    from sms_automation.console.account_settings import ConsoleAccounts
+    from sms_automation.console.automations import ConsoleAutomations
     from sms_automation.console.conversations import ConsoleConversations
     from sms_automation.console.dead_letters import ConsoleDeadLetters
+    from sms_automation.console.trigger_files import ConsoleTriggers
+    from sms_automation.console.writes import ConsoleWrites, Written
 
 PREFIX: Final = "/console/api"
 MAX_PATH_PARAMETER: Final = 128
@@ -83,14 +78,28 @@ FAILURES: Final[Mapping[type[Exception], tuple[int, str]]] = {
     queries.BadRequest: (400, "bad_request"),
     NotFound: (404, "not_found"),
     Conflict: (409, "conflict"),
-    InvalidFile: (400, "invalid_trigger_file"),
-    TooLarge: (413, "too_large"),
-    TriggerSourceTooLarge: (413, "too_large"),
-    ConcurrentTriggerChange: (409, "conflict"),
-    StateConflict: (409, "conflict"),  # its own code (``opted_out``, ``key_reused``) is said
-    NotSent: (503, "not_sent"),
 }
-"""What each refusal answers: its status and error code."""
+"""What each refusal of the reads answers: its status and error code (the pages' own refusals:
+``page_failures``)."""
+
+
+@cache
+def page_failures() -> Mapping[type[Exception], tuple[int, str]]:
+    """What each refusal of a page's use cases answers, imported when a request fails with an
+    exception the reads do not raise (the page that raised it is loaded by then)."""
+    from sms_automation.console.trigger_files import InvalidFile, TooLarge
+    from sms_automation.console.writes import Conflict as StateConflict
+    from sms_automation.console.writes import Unavailable as NotSent
+    from sms_automation.triggers.versions import ConcurrentTriggerChange, TriggerSourceTooLarge
+
+    return {
+        InvalidFile: (400, "invalid_trigger_file"),
+        TooLarge: (413, "too_large"),
+        TriggerSourceTooLarge: (413, "too_large"),
+        ConcurrentTriggerChange: (409, "conflict"),
+        StateConflict: (409, "conflict"),  # its own code (``opted_out``, ``key_reused``) is said
+        NotSent: (503, "not_sent"),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +108,8 @@ class Console:
 
     reads: ConsoleReads
     audit: audit.AuditLog
-    triggers: ConsoleTriggers | None = None
+    triggers: Callable[[], ConsoleTriggers] | None = None
+    """The Triggers page, built on first use (None: a console without it answers 404)."""
     pages: Pages | None = None
     """The automations and accounts pages (None: a console without them answers 404)."""
     writes: Callable[[], ConsoleWrites] | None = None
@@ -161,27 +171,42 @@ def handle(event: Mapping[str, Any], console: Console, now: Callable[[], datetim
         return Answer(json_response(403, _error("forbidden", str(denied))), "denied")
     try:
         body = _route(str(event.get("routeKey") or ""), event, console, principal, now)
-        status, payload = (body.status, body.body) if isinstance(body, Written) else (200, body)
-        return Answer(json_response(status, payload), "ok", principal.email)
-    except tuple(FAILURES) as failure:
-        status, code = FAILURES[type(failure)]
+    except Exception as failure:
+        refused = refusal(failure, principal.email)
+        if refused is None:
+            raise
+        return refused
+    status, payload = (200, body) if isinstance(body, dict) else (body.status, body.body)
+    return Answer(json_response(status, payload), "ok", principal.email)
+
+
+def refusal(failure: Exception, user: str) -> Answer | None:
+    """The answer to a refused request (None: ``failure`` is no refusal: the composition
+    answers 500). A page's refusals are imported here, once a request has failed."""
+    from sms_automation.automations.http import ApiError
+    from sms_automation.automations.service import RunStoreUnavailable
+    from sms_automation.automations.start import StartRejected
+    from sms_automation.console.account_settings import Refused
+    from sms_automation.console.trigger_files import InvalidFile
+
+    known = FAILURES.get(type(failure)) or page_failures().get(type(failure))
+    if known is not None:
+        status, code = known
         code = getattr(failure, "code", code)
         body = _error(code, str(failure))
         if isinstance(failure, InvalidFile):
             body["problems"] = failure.problems
-        return Answer(
-            json_response(status, body), "denied" if status == 403 else code, principal.email
-        )
-    except StartRejected as rejected:  # every problem of a start, by field
-        answer = json_response(rejected.status, rejected.as_dict())
-        return Answer(answer, rejected.reason.value, principal.email)
-    except (ApiError, Refused) as refused:  # a body not JSON or too large; Twilio failing
-        answer = json_response(refused.status, _error(refused.error, refused.message))
-        return Answer(answer, refused.error, principal.email)
-    except RunStoreUnavailable:
+        return Answer(json_response(status, body), "denied" if status == 403 else code, user)
+    if isinstance(failure, StartRejected):  # every problem of a start, by field
+        return Answer(json_response(failure.status, failure.as_dict()), failure.reason.value, user)
+    if isinstance(failure, (ApiError, Refused)):  # a body not JSON or too large; Twilio failing
+        answer = json_response(failure.status, _error(failure.error, failure.message))
+        return Answer(answer, failure.error, user)
+    if isinstance(failure, RunStoreUnavailable):
         message = "the run store did not answer; nothing was started: submit again"
         answer = json_response(503, _error("storage_unavailable", message))
-        return Answer(answer, "storage_unavailable", principal.email)
+        return Answer(answer, "storage_unavailable", user)
+    return None
 
 
 def _route(
@@ -237,7 +262,7 @@ def _triggers(request: Request) -> dict[str, Any]:
     return trigger_routes.answer(
         str(request.event.get("routeKey")),
         request.event,
-        triggers=request.console.triggers,
+        triggers=request.console.triggers(),
         principal=request.principal,
         account=request.account,
         now=request.now,
@@ -260,6 +285,8 @@ def _pages(request: Request) -> Pages:
 
 def _body(request: Request) -> dict[str, Any]:
     """A change's JSON object body (none: ``{}``)."""
+    from sms_automation.automations.http import json_body
+
     return json_body(request.event) if request.event.get("body") else {}
 
 
@@ -283,6 +310,8 @@ def _read(answer: Callable[[Request], dict[str, Any]]) -> Callable[[Request], di
 
 def _thread_write(request: Request) -> Written:
     """Reply, take over or hand back (``writes.ConsoleWrites``), by the route's last segment."""
+    from sms_automation.console.writes import parse_body
+
     contact = queries.address(request.path("contact"), "contact") or ""
     _only(request.query, set())
     if request.console.writes is None:

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from sms_automation.console import trigger_requests as requests
-from sms_automation.console.access import Principal
-from sms_automation.console.trigger_files import ConsoleTriggers
+if TYPE_CHECKING:
+    from sms_automation.console.access import Principal
+    from sms_automation.console.trigger_files import ConsoleTriggers
 
 _BASE: Final = "/console/api/accounts/{account}/triggers"
 CURRENT: Final = f"GET {_BASE}"
@@ -45,7 +45,11 @@ def answer(
     account: str,
     now: Callable[[], datetime],
 ) -> dict[str, Any]:
-    """The route's answer; the account is already within the caller's scope."""
+    """The route's answer; the account is already within the caller's scope (the requests'
+    parsing, ``trigger_requests``, loads with the page: ``console.http`` imports this module for
+    its route keys)."""
+    from sms_automation.console import trigger_requests as requests
+
     if route == CURRENT:
         return triggers.current(principal, account)
     if route == HISTORY:
@@ -67,6 +71,8 @@ def _with_body(  # noqa: PLR0917 (the route's parts, passed on)
     account: str,
     now: datetime,
 ) -> dict[str, Any]:
+    from sms_automation.console import trigger_requests as requests
+
     if route == VALIDATE:
         requests.only(body, {"text"})
         return triggers.validate(principal, account, requests.text_of(body))
