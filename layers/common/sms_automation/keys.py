@@ -15,7 +15,7 @@ the sparse ``gsi2`` index, which only run origins carry):
   ``ACCOUNT#{name}`` / ``TRIGGERS#V{version:08d}`` (each pushed version, kept)
 - outbound message or call we created: ``OUT#{Sid}`` / ``OUT``; each status callback:
   ``OUT#{Sid}`` / ``STATUS#{status}`` (deduplicated on Sid + status)
-- an account's figures of one quarter hour (counters ``sent``, ``failed``: ``daily_figures``):
+- an account's figures of one quarter hour (kind ``day_figures``; counters ``sent``, ``failed``):
   ``FIGURES#{account}`` / ``{quarter hour's start, UTC, as a received_at stamp}``
 - conversation (one ``wait_for_reply`` step of a message: its rendered wait, replies, outcome,
   execution ARN): ``MSG#{MessageSid}`` / ``WAIT#{step id}``;
@@ -86,6 +86,7 @@ KIND_TAKEOVER: Final = "takeover"
 KIND_CONSOLE_REPLY: Final = "console_reply"
 KIND_BROADCAST: Final = "broadcast"
 KIND_SEND_PACE: Final = "send_pace"
+KIND_DAY_FIGURES: Final = "day_figures"
 KIND_SEND_PACE_HOLD: Final = "send_pace_hold"
 PROCESSED_KINDS: Final = frozenset({KIND_INBOUND_MESSAGE, KIND_AUTOMATION_RUN})
 """What the trigger processor's stream filter lets through (when inserted)."""

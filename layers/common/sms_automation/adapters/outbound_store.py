@@ -271,9 +271,11 @@ class DynamoOutboundStore:
         self._client.update_item(
             TableName=self._table,
             Key=to_attributes(keys.figures_key(account, quarter_hour(moment))),
-            UpdateExpression="ADD #figure :one SET account = :account",
-            ExpressionAttributeNames={"#figure": figure},
-            ExpressionAttributeValues=to_attributes({":one": 1, ":account": account}),
+            UpdateExpression="ADD #figure :one SET #kind = :kind, account = :account",
+            ExpressionAttributeNames={"#figure": figure, "#kind": "kind"},
+            ExpressionAttributeValues=to_attributes(
+                {":one": 1, ":kind": keys.KIND_DAY_FIGURES, ":account": account}
+            ),
         )
 
     def _name_step(self, sid: str, step_key: str, account: str) -> None:
