@@ -161,6 +161,9 @@ emulator: $(EMULATOR_VENV)/.installed ## ministack in its own venv (it pins boto
 run: install tools emulator ## the whole stack: emulator, deploy, Twilio sandbox + phone simulator (PORT=4566 SANDBOX_PORT=4570 PUBLIC_URL=)
 	@$(BIN)/python -m sms_automation_local run --port $(PORT) --sandbox-port $(SANDBOX_PORT)$(if $(PUBLIC_URL), --public-url '$(PUBLIC_URL)')
 
+console-screenshots: install ## docs/images/console-*.png from the running `make run` stack (Debian's chromium; pngquant squeezes them)
+	PYTHONPATH=.:layers/common:local $(BIN)/python -m tests.e2e.screenshots
+
 stop: install ## stop a `make run` running in another terminal
 	@$(BIN)/python -m sms_automation_local stop
 
