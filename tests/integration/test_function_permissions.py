@@ -548,3 +548,52 @@ def test_the_console_api_lists_and_redrives_dead_letters_with_the_calls_its_role
     } <= {c.action for c in made}  # fmt: skip
     names = {"AppTable": world.table, "AuditTable": "audit-test"}
     assert role_policy("ConsoleApiFunction", stack_name=STACK_NAME, names=names).denied(made) == []
+
+
+EMAIL_TRIGGERS = """
+version: 1
+triggers:
+  - name: forward
+    actions:
+      - {type: send_email, to: desk@example.org, subject: "SMS from %From%", text: "%Body%"}
+"""
+
+
+def test_the_processor_sends_email_only_as_the_senders_the_deployment_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ses:SendEmail on the sender's identity: granted when EmailSenders names it, and not at
+    all when EmailSenders is empty (the statement is left out)."""
+    monkeypatch.setenv("EMAIL_SENDERS", "bot@example.com")
+    with running_world(monkeypatch, EMAIL_TRIGGERS) as world:
+        boto3.client("ses").verify_email_identity(EmailAddress="bot@example.com")
+        calls = AwsCalls.install(monkeypatch)
+        clear_cached_dependencies(processor)
+        records = world.receive()
+        with calls.recording("TriggerProcessorFunction"):
+            assert world.deliver(records) == []
+        made = calls.of("TriggerProcessorFunction")
+        names = {"AppTable": world.table, "RecordsTable": "records-test"}
+        send = AwsCall(
+            "ses:SendEmail", "arn:aws:ses:us-east-1:123456789012:identity/bot@example.com"
+        )
+        assert send in made
+        for function in ("TriggerProcessorFunction", "ConversationResumeFunction"):
+            named = role_policy(
+                function,
+                stack_name=STACK_NAME,
+                names=names,
+                parameters={"EmailSenders": ["bot@example.com"]},
+            )
+            assert named.allows(send.action, send.resource)
+            unnamed = role_policy(function, stack_name=STACK_NAME, names=names)
+            assert not unnamed.allows(send.action, send.resource)
+        assert (
+            role_policy(
+                "TriggerProcessorFunction",
+                stack_name=STACK_NAME,
+                names=names,
+                parameters={"EmailSenders": ["bot@example.com"]},
+            ).denied(made)
+            == []
+        )

@@ -216,6 +216,13 @@ def _lambda(operation: str, params: dict[str, Any]) -> list[AwsCall]:
     return [AwsCall(action, arn)]
 
 
+def _ses(operation: str, params: dict[str, Any]) -> list[AwsCall]:
+    # SendEmail is authorised on the identity it sends as (here: the From address's own).
+    sender = params.get("FromEmailAddress") or params.get("Source")
+    arn = f"arn:aws:ses:{REGION}:{ACCOUNT_ID}:identity/{sender}" if sender else "*"
+    return [AwsCall(f"ses:{operation}", arn)]
+
+
 _AUTHORISATIONS: dict[str, Callable[[str, dict[str, Any]], list[AwsCall]]] = {
     "lambda": _lambda,
     "dynamodb": _dynamodb,
@@ -224,6 +231,7 @@ _AUTHORISATIONS: dict[str, Callable[[str, dict[str, Any]], list[AwsCall]]] = {
     "scheduler": _scheduler,
     "sqs": _sqs,
     "s3": _s3,
+    "ses": _ses,
 }
 
 

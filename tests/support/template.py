@@ -403,13 +403,14 @@ def role_policy(
     stack_name: str,
     names: Mapping[str, str] | None = None,
     template: dict[str, Any] | None = None,
+    parameters: Mapping[str, Any] | None = None,
 ) -> RolePolicy:
     """The function's role policy in a test deployment: the stack named ``stack_name`` (its
     ``!Sub …${AWS::StackName}…`` ARNs), parameters at their defaults, and the resources in
     ``names`` (logical id → physical name, e.g. ``{"AppTable": "sms-automation-test"}``) as
-    the test created them."""
+    the test created them; ``parameters`` overrides defaults (``{"EmailSenders": [...]}``)."""
     document = template or _template()
-    resolver = _Resolver(document, stack_name, names or {})
+    resolver = _Resolver(document, stack_name, names or {}, parameters)
     grants: list[Grant] = []
     for policy in document["Resources"][function]["Properties"].get("Policies", []):
         for statement in _statements(policy, resolver):

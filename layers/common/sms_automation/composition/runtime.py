@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from sms_automation.processing.effects import Messaging
     from sms_automation.processing.pacing import Pacer
     from sms_automation.processing.port import EnginePort, LedgerActionPort
+    from sms_automation.processing.ports import Mailer
     from sms_automation.processing.runner import EvaluationResult, MessageProcessor
     from sms_automation.send_guard import Refusal, SendGuard
     from sms_automation.webhooks.receive_status import OutboundKind
@@ -350,6 +351,7 @@ class Runtime:
                 records_table=settings.records_table,
                 allow_private_networks=settings.allow_private_networks,
                 app_table=settings.table_name,
+                email_senders=settings.email_senders,
             ),
             record_outbound=record_outbound,
             owners=outbound.owner,
@@ -362,6 +364,7 @@ class Runtime:
             pacer=self.pacer,
             quiet_hours=self.quiet_hours(account_name),
             priority=Priority.BULK if bulk else Priority.REPLY,
+            mailer=self._mailer,
         )
         return LedgerActionPort(
             message_sid,
@@ -370,6 +373,12 @@ class Runtime:
             self._clock,
             lease=lease_for(settings.function_timeout_seconds),
         )
+
+    def _mailer(self) -> Mailer:
+        """The SES mailer, made when a ``send_email`` step first needs it (cold starts skip it)."""
+        from sms_automation.adapters.ses_mailer import ONE_TRY, SesMailer
+
+        return SesMailer(aws.client("sesv2", ONE_TRY))
 
     def _messaging_for(self, account: Account) -> Messaging:
         tokens = self.directory.auth_tokens(account)

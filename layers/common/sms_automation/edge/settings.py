@@ -70,6 +70,9 @@ class ProcessorSettings:
     retry_queue_url: str = ""
     """Where the stream processor defers a record that cannot be settled yet
     (``processing.deferral``); empty: none deployed, the stream retries it."""
+    email_senders: tuple[str, ...] = ()
+    """``EMAIL_SENDERS``: the addresses and domains ``send_email`` may send from (comma-separated;
+    the template's ``EmailSenders``); empty: none."""
     function_timeout_seconds: int = 900
     """This function's timeout (its template ``Timeout``): a step claim's lease is that plus a
     margin (``processing.port.lease_for``). Unset: Lambda's longest, 900 s."""
@@ -90,6 +93,7 @@ class ProcessorSettings:
             conversation_poll_seconds=_whole_seconds(environ, "CONVERSATION_POLL_SECONDS"),
             retry_queue_url=environ.get("RETRY_QUEUE_URL", ""),
             function_timeout_seconds=_whole_seconds(environ, "FUNCTION_TIMEOUT_SECONDS") or 900,
+            email_senders=_listed(environ.get("EMAIL_SENDERS", "")),
         )
 
     def status_callback_url(self, account: str) -> str:
@@ -185,3 +189,8 @@ class ScheduleSyncSettings:
         )
         _required(environ, *names)
         return cls(*(environ[name] for name in names))
+
+
+def _listed(text: str) -> tuple[str, ...]:
+    """A comma-separated parameter's entries, blanks dropped."""
+    return tuple(entry.strip() for entry in text.split(",") if entry.strip())

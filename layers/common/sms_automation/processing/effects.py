@@ -70,7 +70,13 @@ from sms_automation.processing.port import (
     NotPerformed,
     idempotency_key,
 )
-from sms_automation.processing.ports import RecordRefused, RecordTables
+from sms_automation.processing.ports import (
+    CallRefused,
+    CallUnanswered,
+    Mailer,
+    RecordRefused,
+    RecordTables,
+)
 from sms_automation.processing.quiet_hours import QuietHours
 from sms_automation.send_guard import CounterUnavailable, Lane, SendGuard
 from sms_automation.takeover import Takeovers, current
@@ -82,7 +88,9 @@ from sms_automation.triggers import (
     Step,
     WaitForReply,
 )
+from sms_automation.triggers.email_rendering import address_allowed, default_sender
 from sms_automation.triggers.model import app_table_refusal
+from sms_automation.triggers.plan import SendEmail
 from sms_automation.webhooks.receive_status import OutboundKind, OutboundOwner, step_callback_url
 
 # Twilio's clock and ours differ a little; a message created this long before our claim is
@@ -161,6 +169,14 @@ class EffectSettings:
     records_table: str
     allow_private_networks: bool = False
     app_table: str = ""  # the deployment's own table (TABLE_NAME): record never writes to it
+    email_senders: tuple[str, ...] = ()
+    """The addresses and domains ``send_email`` may send from (the ``EmailSenders`` parameter);
+    empty: no e-mail is sent."""
+
+
+NO_EMAIL_SENDERS = (
+    "refused: this deployment allows no e-mail sender (its EmailSenders parameter is empty)"
+)
 
 
 def record_id(message_sid: str, step_id: str) -> str:
@@ -187,11 +203,13 @@ class Effects:
         pacer: Pacer | None = None,
         quiet_hours: QuietHoursRule = lambda now: None,
         priority: Priority = Priority.REPLY,
+        mailer: Callable[[], Mailer] | None = None,
     ) -> None:
         """``takeovers``: None for sends a person makes (the console's reply), which a
         takeover never pauses. ``priority``: the message's (a broadcast row's run is ``bulk``);
         a ``bulk`` step is bulk whatever its message's."""
         self._pacer = pacer
+        self._mailer = mailer  # built on first use, like messaging
         self._quiet_hours = quiet_hours
         self._priority = priority
         self._message_sid = message_sid
@@ -220,6 +238,8 @@ class Effects:
                 return self._record(step)
             case HttpRequest():
                 return self._http(step)
+            case SendEmail():
+                return self._send_email(step)
             case WaitForReply():  # the port starts conversations, never as an effect
                 raise TypeError(f"{step.step_id}: a wait is not an effect")
 
@@ -474,6 +494,37 @@ class Effects:
             StepState.DONE, f"{step.method.upper()} answered {variables['status']}", variables
         )
 
+    def _send_email(self, step: SendEmail) -> EffectResult:
+        """From a sender the deployment allows; one try (``CallUnanswered``: maybe sent)."""
+        allowed = self._settings.email_senders
+        if not allowed or self._mailer is None:
+            return EffectResult(StepState.FAILED, NO_EMAIL_SENDERS)
+        sender = step.from_ or default_sender(allowed)
+        if sender is None or not address_allowed(sender, allowed):
+            return EffectResult(
+                StepState.FAILED,
+                "refused: the sender is not among the deployment's EmailSenders"
+                if sender
+                else "refused: 'from' is not set and EmailSenders names no full address",
+            )
+        try:
+            message_id = self._mailer().send_email(
+                from_=sender,
+                to=step.to,
+                reply_to=step.reply_to,
+                subject=step.subject,
+                text=step.text,
+                html=step.html,
+            )
+        except CallRefused as refused:
+            detail = f"SES did not send the e-mail: {refused.code}"
+            if refused.transient:
+                raise NotPerformed(detail) from None
+            return EffectResult(StepState.FAILED, detail)
+        except CallUnanswered as unanswered:
+            raise MaybePerformed(f"SES may have sent the e-mail ({unanswered})") from None
+        return EffectResult(StepState.DONE, f"e-mail {message_id} sent", {"message_id": message_id})
+
     # --- after an interrupted attempt ----------------------------------------------------------
 
     def find_performed(self, step: Step, since: str) -> EffectResult | None:
@@ -483,6 +534,8 @@ class Effects:
                 return self._reconcile(step, started)
             case RecordItem():
                 return None  # writing the same item again changes nothing
+            case SendEmail():
+                raise CannotTell("SES keeps no list of sent e-mail to look in")
             case HttpRequest():
                 if step.method.upper() in SAFE_HTTP_METHODS:
                     return None

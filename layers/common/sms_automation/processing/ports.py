@@ -135,6 +135,40 @@ class RecordTables(Protocol):
         ...
 
 
+class CallRefused(Exception):
+    """An AWS action's call (``send_email``, ...) was answered with an error, or never left:
+    certainly not performed. ``transient``: a later attempt may succeed (throttled,
+    unreachable). ``code`` names why (an AWS error code or the exception's class)."""
+
+    def __init__(self, code: str, *, transient: bool) -> None:
+        super().__init__(code)
+        self.code = code
+        self.transient = transient
+
+
+class CallUnanswered(Exception):
+    """An AWS action's call was sent and no answer came (a read timeout, a dropped
+    connection): it may have been performed."""
+
+
+class Mailer(Protocol):
+    """Sends ``send_email`` steps' e-mails (``adapters.ses_mailer``), one try per call (no
+    retry of its own: a retried send could deliver twice)."""
+
+    def send_email(
+        self,
+        *,
+        from_: str,
+        to: Sequence[str],
+        reply_to: str | None,
+        subject: str,
+        text: str | None,
+        html: str | None,
+    ) -> str:
+        """The message id; ``CallRefused`` or ``CallUnanswered`` when it failed."""
+        ...
+
+
 class RetryQueue(Protocol):
     """The processor's retry queue (``deferral``): a deferral's body, delayed."""
 

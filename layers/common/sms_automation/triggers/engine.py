@@ -38,6 +38,12 @@ from sms_automation.triggers.durations import (
     longest_wait_refusal,
     parse_duration,
 )
+from sms_automation.triggers.email_rendering import (
+    MAX_BODY_CHARS,
+    address_problem,
+    render_html,
+    subject_problem,
+)
 from sms_automation.triggers.extraction import Extractor, compile_extractions
 from sms_automation.triggers.http_rendering import (
     JsonTemplate,
@@ -54,6 +60,7 @@ from sms_automation.triggers.model import (
     IfAction,
     MakeCallAction,
     RecordAction,
+    SendEmailAction,
     SendSmsAction,
     SetVariableAction,
     StopAction,
@@ -78,6 +85,7 @@ from sms_automation.triggers.plan import (
     OutcomeStatus,
     RecordItem,
     ReminderSpec,
+    SendEmail,
     SendSms,
     Step,
     StepOutcome,
@@ -245,8 +253,10 @@ def _compile_action(action: Action, trigger: str, step_id: str) -> Node:
 
 
 def _step_builder(
-    action: SendSmsAction | MakeCallAction | RecordAction | HttpRequestAction,
+    action: SendSmsAction | MakeCallAction | RecordAction | HttpRequestAction | SendEmailAction,
 ) -> StepBuilder:
+    if isinstance(action, SendEmailAction):
+        return _send_email_builder(action)
     if isinstance(action, SendSmsAction):
         return _send_sms_builder(action)
     if isinstance(action, MakeCallAction):
@@ -374,6 +384,49 @@ def _http_request_builder(action: HttpRequestAction) -> StepBuilder:
             headers=rendered_headers,
             body=rendered_body,
             timeout_seconds=action.timeout_seconds,
+        )
+
+    return build
+
+
+def _send_email_builder(action: SendEmailAction) -> StepBuilder:
+    """Headers refuse line breaks and anything but one address each; the HTML body escapes
+    every variable (``email_rendering``)."""
+    to = tuple(parse_template(address) for address in action.recipients)
+    sender = parse_template(action.from_) if action.from_ is not None else None
+    reply_to = parse_template(action.reply_to) if action.reply_to is not None else None
+    subject = parse_template(action.subject)
+    text = parse_template(action.text) if action.text is not None else None
+    html = parse_template(action.html) if action.html is not None else None
+
+    def build(context: EvalContext, trigger: str, step_id: str) -> Step | None:
+        addresses = {
+            "to": [context.render(t).strip() for t in to],
+            "from": [context.render(sender).strip()] if sender is not None else [],
+            "reply_to": [context.render(reply_to).strip()] if reply_to is not None else [],
+        }
+        for field_name, values in addresses.items():
+            for value in values:
+                if problem := address_problem(field_name, value):
+                    return _skip(context, f"send_email: {problem}")
+        rendered_subject = context.render(subject).strip()
+        if problem := subject_problem(rendered_subject):
+            return _skip(context, f"send_email: {problem}")
+        rendered_text = context.render(text) if text is not None else None
+        rendered_html = render_html(html, context.render) if html is not None else None
+        if len(rendered_text or "") + len(rendered_html or "") > MAX_BODY_CHARS:
+            return _skip(
+                context, f"send_email: the body is longer than {MAX_BODY_CHARS} characters"
+            )
+        return SendEmail(
+            step_id=step_id,
+            trigger=trigger,
+            from_=addresses["from"][0] if addresses["from"] else None,
+            to=tuple(addresses["to"]),
+            reply_to=addresses["reply_to"][0] if addresses["reply_to"] else None,
+            subject=rendered_subject,
+            text=rendered_text,
+            html=rendered_html,
         )
 
     return build

@@ -242,6 +242,9 @@ def action_text(action: Action) -> str:  # noqa: PLR0911 (one sentence per actio
     if isinstance(action, model.HttpRequestAction):
         into = f", the answer into {action.into}" if action.into else ""
         return f"{action.method} {short(action.url)}{into}"
+    if isinstance(action, model.SendEmailAction):
+        subject = _quoted(action.subject)
+        return f"E-mail {', '.join(short(a) for a in action.recipients)}: {subject}"
     if isinstance(action, model.SetVariableAction):
         return f"Set {action.name} to {_quoted(action.value)}"
     if isinstance(action, model.ExtractAction):

@@ -509,6 +509,43 @@ class HttpRequestAction(ActionBase):
         return self
 
 
+EmailAddress = Annotated[Text, Field(min_length=1, max_length=254)]
+
+
+class SendEmailAction(ActionBase):
+    """An e-mail through Amazon SES, from a sender the deployment allows (``EmailSenders``)."""
+
+    type: Literal["send_email"]
+    to: EmailAddress | list[EmailAddress] = Field(
+        description="One address, or a list of up to 10; each one plain name@domain after "
+        "rendering (no display name, no line break)."
+    )
+    from_: EmailAddress | None = Field(
+        None,
+        alias="from",
+        description="Default: the first address in the deployment's EmailSenders; it must be "
+        "one of them, or in one of its domains.",
+    )
+    reply_to: EmailAddress | None = None
+    subject: Text = Field(min_length=1, description="One line; at most 400 characters rendered.")
+    text: Text | None = Field(None, description="The plain-text body, rendered as it is.")
+    html: Text | None = Field(
+        None, description="The HTML body; every variable's value is HTML-escaped."
+    )
+
+    @model_validator(mode="after")
+    def _a_body(self) -> Self:
+        if self.text is None and self.html is None:
+            raise ValueError("send_email needs 'text', 'html' or both")
+        if isinstance(self.to, list) and not 1 <= len(self.to) <= 10:
+            raise ValueError("send_email: 'to' holds 1 to 10 addresses")
+        return self
+
+    @property
+    def recipients(self) -> list[str]:
+        return self.to if isinstance(self.to, list) else [self.to]
+
+
 class SetVariableAction(ActionBase):
     type: Literal["set_variable"]
     name: VariableName
@@ -701,6 +738,7 @@ Action = Annotated[
     | MakeCallAction
     | RecordAction
     | HttpRequestAction
+    | SendEmailAction
     | SetVariableAction
     | ExtractAction
     | IfAction
@@ -714,6 +752,7 @@ ACTION_TYPES = (
     "make_call",
     "record",
     "http_request",
+    "send_email",
     "set_variable",
     "extract",
     "if",

@@ -71,6 +71,22 @@ class HttpRequest:
     kind: Literal["http_request"] = "http_request"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendEmail:
+    """An e-mail, rendered and checked (``triggers.email_rendering``); ``from_`` ``None``: the
+    deployment's default sender. The port's outcome variables: ``message_id``."""
+
+    step_id: str
+    trigger: str
+    from_: str | None
+    to: tuple[str, ...]
+    reply_to: str | None
+    subject: str
+    text: str | None
+    html: str | None
+    kind: Literal["send_email"] = "send_email"
+
+
 @dataclass(frozen=True, slots=True)
 class ReminderSpec:
     after_seconds: int
@@ -137,7 +153,7 @@ WAIT_BRANCHES: dict[ConversationOutcome, str] = {
 """The branch each outcome runs; the others end the evaluation (``stopped``)."""
 
 
-Step = SendSms | MakeCall | RecordItem | HttpRequest | WaitForReply
+Step = SendSms | MakeCall | RecordItem | HttpRequest | SendEmail | WaitForReply
 
 
 def step_as_dict(step: Step) -> dict[str, Any]:
