@@ -29,14 +29,24 @@ from sms_automation_local.demo import (
     DEMO_ACCOUNT,
     DEMO_ACCOUNT_SID,
     DEMO_AUTH_TOKEN,
+    DEMO_BUS,
     DEMO_CONTACT,
+    DEMO_EMAIL_SENDER,
+    DEMO_FUNCTION,
     DEMO_NUMBER,
+    EMULATOR_ACCOUNT,
 )
 from sms_automation_local.emulator import DEFAULT_PORT, Emulator
 from sms_automation_local.layout import Layout
 from sms_automation_local.processes import pid_alive, require_free_port, stop_group
 from sms_automation_local.readiness import stack_outputs, webhook_answers
-from sms_automation_local.seed import cli_environment, push_demo_triggers, seed_demo_account
+from sms_automation_local.seed import (
+    cli_environment,
+    create_action_targets,
+    push_demo_triggers,
+    seed_demo_account,
+    verify_email_sender,
+)
 from sms_automation_local.state import LocalState, ProcessInfo, StateNotFound, load_state
 from sms_automation_local.twilio_sandbox.config import SandboxAccount, SandboxConfig, SandboxNumber
 from sms_automation_local.twilio_sandbox.process import DEFAULT_SANDBOX_PORT, SandboxProcess
@@ -140,9 +150,11 @@ class LocalStack:
                     self.report("    inputs unchanged: reusing the build")
             with self._step("emulator", f"starting the AWS emulator on {self.endpoint_url}"):
                 processes = {emulator.name: self._start(emulator)}
+            create_action_targets(self.endpoint_url, self.region)
             api_id = self._deploy()
         cli_env = cli_environment(self.aws_environment(), self.stack_name)
         with self._step("seed", f"seeding the {DEMO_ACCOUNT!r} account and its triggers"):
+            verify_email_sender(self.endpoint_url, self.region, DEMO_EMAIL_SENDER)
             seed_demo_account(self.layout, cli_env)
             push_demo_triggers(self.layout, cli_env)
         with self._step("console", "publishing the web console and its demo admin"):
@@ -226,6 +238,13 @@ class LocalStack:
             # The emulator's Parallel state waits for both branches of a conversation: the
             # timer looks every 2 s so a reply resumes the conversation promptly.
             "ConversationPollSeconds": "2",
+            # send_email from the demo sender (an identity created on the emulator, below).
+            "EmailSenders": DEMO_EMAIL_SENDER,
+            # invoke_lambda and publish_event: the demo's function and bus (created first).
+            "InvokeFunctionArns": (
+                f"arn:aws:lambda:{self.region}:{EMULATOR_ACCOUNT}:function:{DEMO_FUNCTION}"
+            ),
+            "EventBusArns": f"arn:aws:events:{self.region}:{EMULATOR_ACCOUNT}:event-bus/{DEMO_BUS}",
         }
         if self.public_url is None:
             parameters["TwilioApiBaseUrl"] = self.sandbox_url  # nothing leaves the machine

@@ -33,6 +33,7 @@ from sms_automation.adapters.step_ledger import DynamoStepLedger
 from sms_automation.composition.runtime import Runtime
 from sms_automation.edge.timestamps import utc_timestamp
 from sms_automation.send_guard import Lane
+from tests.support.action_targets import running_world_with_targets
 from tests.support.aws import (
     STACK_NAME,
     TEST_ACCOUNT_SID,
@@ -597,3 +598,46 @@ def test_the_processor_sends_email_only_as_the_senders_the_deployment_names(
             ).denied(made)
             == []
         )
+
+
+ACTION_TRIGGERS = """
+version: 1
+triggers:
+  - name: act
+    actions:
+      - {type: invoke_lambda, function: lookup, payload: {from: "%From%"}}
+      - {type: publish_event, bus: orders, detail_type: SMS, detail: {from: "%From%"}}
+"""
+
+
+def test_the_processor_invokes_and_publishes_only_on_what_the_deployment_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """lambda:InvokeFunction and events:PutEvents on exactly the ARNs the parameters name; no
+    statement at all when they are empty."""
+    with running_world_with_targets(monkeypatch, ACTION_TRIGGERS) as (world, _):
+        calls = AwsCalls.install(monkeypatch)
+        clear_cached_dependencies(processor)
+        records = world.receive()
+        with calls.recording("TriggerProcessorFunction"):
+            assert world.deliver(records) == []
+        made = calls.of("TriggerProcessorFunction")
+    invoke = AwsCall(
+        "lambda:InvokeFunction", "arn:aws:lambda:us-east-1:123456789012:function:lookup"
+    )
+    put = AwsCall("events:PutEvents", "arn:aws:events:us-east-1:123456789012:event-bus/orders")
+    assert {invoke, put} <= made
+    names = {"AppTable": world.table, "RecordsTable": "records-test"}
+    parameters = {"EventBusArns": [put.resource], "InvokeFunctionArns": [invoke.resource]}
+    for function in ("TriggerProcessorFunction", "ConversationResumeFunction"):
+        named = role_policy(function, stack_name=STACK_NAME, names=names, parameters=parameters)
+        assert named.allows(invoke.action, invoke.resource)
+        assert named.allows(put.action, put.resource)
+        assert not named.allows(put.action, put.resource.replace("orders", "other"))
+        unnamed = role_policy(function, stack_name=STACK_NAME, names=names)
+        assert not unnamed.allows(invoke.action, invoke.resource)
+        assert not unnamed.allows(put.action, put.resource)
+    policy = role_policy(
+        "TriggerProcessorFunction", stack_name=STACK_NAME, names=names, parameters=parameters
+    )
+    assert policy.denied(made) == []

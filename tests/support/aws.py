@@ -223,6 +223,31 @@ def _ses(operation: str, params: dict[str, Any]) -> list[AwsCall]:
     return [AwsCall(f"ses:{operation}", arn)]
 
 
+def _events(operation: str, params: dict[str, Any]) -> list[AwsCall]:
+    # PutEvents is authorised on each entry's bus (the default bus when none is named).
+    made = []
+    for entry in params.get("Entries", []):
+        bus = entry.get("EventBusName") or "default"
+        arn = (
+            bus
+            if bus.startswith("arn:")
+            else f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/{bus}"
+        )
+        made.append(AwsCall(f"events:{operation}", arn))
+    return made or [AwsCall(f"events:{operation}", "*")]
+
+
+def _lambda(operation: str, params: dict[str, Any]) -> list[AwsCall]:
+    name = params.get("FunctionName") or "*"
+    arn = (
+        name
+        if name.startswith("arn:") or name == "*"
+        else (f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}")
+    )
+    action = "InvokeFunction" if operation == "Invoke" else operation
+    return [AwsCall(f"lambda:{action}", arn)]
+
+
 _AUTHORISATIONS: dict[str, Callable[[str, dict[str, Any]], list[AwsCall]]] = {
     "lambda": _lambda,
     "dynamodb": _dynamodb,
@@ -232,6 +257,8 @@ _AUTHORISATIONS: dict[str, Callable[[str, dict[str, Any]], list[AwsCall]]] = {
     "sqs": _sqs,
     "s3": _s3,
     "ses": _ses,
+    "events": _events,
+    "lambda": _lambda,
 }
 
 

@@ -118,7 +118,8 @@ def running_world(
         status_callbacks=True,
     )
     gateway = ApiGatewayServer({"status": status_callback.lambda_handler})
-    with mock_aws(), twilio_server as twilio, gateway:
+    # Lambda functions an invoke_lambda step calls answer with their payload (no docker).
+    with mock_aws(config={"lambda": {"use_docker": False}}), twilio_server as twilio, gateway:
         deployed = deploy(monkeypatch, twilio_base_url=twilio.base_url)
         monkeypatch.setenv("WEBHOOK_BASE_URL", gateway.base_url)
         monkeypatch.setenv("FUNCTION_TIMEOUT_SECONDS", "120")

@@ -8,7 +8,8 @@ answered here), its ``Origin``, when present, must be the sandbox's own, and its
 loopback name (a DNS-rebinding page's origin is "same" but its host is not); anything else is
 refused (415, 403) and sends nothing. The conversation view reads the sandbox's own records
 (replies, calls with their TwiML, delivery statuses); the stack panel reads the stack's table
-(stored messages with their action logs, open conversations) when the sandbox knows it.
+(stored messages with their action logs, open conversations) when the sandbox knows it, and the
+e-mails the stack sent (``send_email``) from the emulator's SES store.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ class Simulator:
             ("POST", "/simulator/api/send"): lambda: self._send(body),
             ("GET", "/simulator/api/conversation"): lambda: self._conversation(query),
             ("GET", "/simulator/api/stack"): lambda: self._stack(query),
+            ("GET", "/simulator/api/emails"): self._emails,
         }
         if not path.startswith("/simulator"):
             return None
@@ -241,6 +243,15 @@ class Simulator:
                 "conversations": conversations,
             },
         )
+
+    def _emails(self) -> WebAnswer:
+        if self._reader is None:
+            return WebAnswer.json(200, {"available": False, "emails": []})
+        try:
+            emails = self._reader.emails()
+        except READ_ERRORS as error:
+            return WebAnswer.json(502, {"error": f"cannot read the emulator's e-mails: {error}"})
+        return WebAnswer.json(200, {"available": True, "emails": emails})
 
 
 def _one(query: Mapping[str, list[str]], name: str) -> str:

@@ -1,11 +1,15 @@
 """What the phone simulator shows from the stack: the stored inbound messages of a contact,
 each one's action log, and the conversations waiting for the contact's reply. Read with boto3
-from the emulator's DynamoDB (the runner passes its endpoint and the table name)."""
+from the emulator's DynamoDB (the runner passes its endpoint and the table name). And the
+e-mails the stack sent (``send_email``), from the emulator's SES store
+(``GET /_ministack/ses/messages``): read bounded in time and size, newest first."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final
+from urllib.request import urlopen
 
 import boto3
 from botocore.config import Config
@@ -20,7 +24,11 @@ if TYPE_CHECKING:
 
 _CONFIG: Final = Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 2})
 _SHOWN_FIELDS: Final = ("message_sid", "received_at", "from_number", "to_number", "body", "media")
-READ_ERRORS: Final = (BotoCoreError, ClientError)
+READ_ERRORS: Final = (BotoCoreError, ClientError, OSError, ValueError)
+"""A read that failed: AWS's errors, the SES store's (no answer: an ``OSError``; not JSON)."""
+SES_STORE: Final = "/_ministack/ses/messages"
+MAX_SES_STORE_BYTES: Final = 4_000_000
+MAX_EMAIL_TEXT: Final = 4_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +92,27 @@ class StackReader:
             for c in conversations[: self._limit]
         ]
         return sorted(shown, key=lambda c: c["status"] != "waiting")
+
+    def emails(self) -> list[dict[str, Any]]:
+        """The newest e-mails the stack sent, every account's (the page shows them all)."""
+        url = f"{self._table.endpoint_url}{SES_STORE}"
+        with urlopen(url, timeout=5) as answer:  # noqa: S310 (the emulator's own http URL)
+            raw = answer.read(MAX_SES_STORE_BYTES + 1)
+        if len(raw) > MAX_SES_STORE_BYTES:
+            raise ValueError("the emulator's SES store is too large to show")
+        stored = json.loads(raw).get("messages") or {}
+        sent = [mail for mails in stored.values() for mail in mails if isinstance(mail, dict)]
+        sent.sort(key=lambda mail: str(mail.get("Timestamp", "")), reverse=True)
+        return [_shown_email(mail) for mail in sent[: self._limit]]
+
+
+def _shown_email(mail: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "message_id": str(mail.get("MessageId", "")),
+        "from": str(mail.get("Source", "")),
+        "to": [str(address) for address in mail.get("To") or []],
+        "subject": str(mail.get("Subject", "")),
+        "text": str(mail.get("BodyText") or "")[:MAX_EMAIL_TEXT],
+        "html": str(mail.get("BodyHtml") or "")[:MAX_EMAIL_TEXT],
+        "sent_at": str(mail.get("Timestamp", "")),
+    }

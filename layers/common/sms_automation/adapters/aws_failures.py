@@ -13,10 +13,20 @@ retry only delays the error.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
-from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    HTTPClientError,
+)
 from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from sms_automation.processing.ports import CallRefused, CallUnanswered
 
 TRANSIENT_ERROR_CODES: Final = frozenset(
     {
@@ -63,3 +73,23 @@ def is_transient(error: BaseException) -> bool:
         status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
         return error_code(error) in TRANSIENT_ERROR_CODES or status == 429 or status >= 500
     return isinstance(error, BotoConnectionError | HTTPClientError)
+
+
+ONE_TRY: Final = Config(connect_timeout=2, read_timeout=10, retries={"total_max_attempts": 1})
+"""For an action's call with no idempotency key (SES, EventBridge, Lambda): no retry inside
+botocore, which could perform it twice; the step ledger decides what is tried again."""
+
+
+def call_once[T](call: Callable[[], T]) -> T:
+    """``call()``'s answer; its failure as ``CallRefused`` (certainly not performed: an error
+    answer, or no connection made) or ``CallUnanswered`` (sent, no answer: maybe performed)."""
+    try:
+        return call()
+    except ClientError as error:
+        raise CallRefused(error_code(error), transient=is_transient(error)) from None
+    except (EndpointConnectionError, ConnectTimeoutError) as error:  # never reached the service
+        raise CallRefused(error_code(error), transient=True) from None
+    except BotoCoreError as error:
+        if is_transient(error):  # sent, then the connection dropped or the answer timed out
+            raise CallUnanswered(error_code(error)) from None
+        raise CallRefused(error_code(error), transient=False) from None

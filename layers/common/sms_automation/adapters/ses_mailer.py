@@ -2,28 +2,16 @@
 
 The client makes one try per call (``ONE_TRY``): botocore's own retry after a read timeout
 could send the e-mail twice, and SES has no idempotency key to stop it. A failure becomes
-``CallRefused`` (an error answer, or a connection never made: not sent; ``aws_failures``
-says whether it is transient) or ``CallUnanswered`` (sent, no answer: maybe sent).
+``CallRefused`` (an error answer, or a connection never made: not sent) or
+``CallUnanswered`` (sent, no answer: maybe sent): ``aws_failures.call_once``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any
 
-from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-)
-
-from sms_automation.adapters.aws_failures import error_code, is_transient
-from sms_automation.processing.ports import CallRefused, CallUnanswered
-
-ONE_TRY: Final = Config(connect_timeout=2, read_timeout=10, retries={"total_max_attempts": 1})
-"""No retry inside botocore: the step ledger decides what is tried again."""
+from sms_automation.adapters.aws_failures import call_once
 
 
 class SesMailer:
@@ -54,17 +42,3 @@ class SesMailer:
         if reply_to:
             request["ReplyToAddresses"] = [reply_to]
         return str(call_once(lambda: self._client.send_email(**request))["MessageId"])
-
-
-def call_once(call: Any) -> Any:
-    """``call()``'s answer; its failure as ``CallRefused`` or ``CallUnanswered``."""
-    try:
-        return call()
-    except ClientError as error:
-        raise CallRefused(error_code(error), transient=is_transient(error)) from None
-    except (EndpointConnectionError, ConnectTimeoutError) as error:  # never reached the service
-        raise CallRefused(error_code(error), transient=True) from None
-    except BotoCoreError as error:
-        if is_transient(error):  # sent, then the connection dropped or the answer timed out
-            raise CallUnanswered(error_code(error)) from None
-        raise CallRefused(error_code(error), transient=False) from None

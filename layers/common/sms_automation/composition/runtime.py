@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from sms_automation.processing.effects import Messaging
     from sms_automation.processing.pacing import Pacer
     from sms_automation.processing.port import EnginePort, LedgerActionPort
-    from sms_automation.processing.ports import Mailer
+    from sms_automation.processing.ports import EventPublisher, FunctionInvoker, Mailer
     from sms_automation.processing.runner import EvaluationResult, MessageProcessor
     from sms_automation.send_guard import Refusal, SendGuard
     from sms_automation.webhooks.receive_status import OutboundKind
@@ -352,6 +352,8 @@ class Runtime:
                 allow_private_networks=settings.allow_private_networks,
                 app_table=settings.table_name,
                 email_senders=settings.email_senders,
+                event_bus_arns=settings.event_bus_arns,
+                function_arns=settings.function_arns,
             ),
             record_outbound=record_outbound,
             owners=outbound.owner,
@@ -364,7 +366,9 @@ class Runtime:
             pacer=self.pacer,
             quiet_hours=self.quiet_hours(account_name),
             priority=Priority.BULK if bulk else Priority.REPLY,
-            mailer=self._mailer,
+            mailer=lambda: self.mailer,
+            events=lambda: self.event_publisher,
+            functions=lambda: self.lambda_functions,
         )
         return LedgerActionPort(
             message_sid,
@@ -374,11 +378,35 @@ class Runtime:
             lease=lease_for(settings.function_timeout_seconds),
         )
 
-    def _mailer(self) -> Mailer:
+    @cached_property
+    def mailer(self) -> Mailer:
         """The SES mailer, made when a ``send_email`` step first needs it (cold starts skip it)."""
-        from sms_automation.adapters.ses_mailer import ONE_TRY, SesMailer
+        from sms_automation.adapters.aws_failures import ONE_TRY
+        from sms_automation.adapters.ses_mailer import SesMailer
 
         return SesMailer(aws.client("sesv2", ONE_TRY))
+
+    @cached_property
+    def event_publisher(self) -> EventPublisher:
+        """Made when a ``publish_event`` step first needs it."""
+        from sms_automation.adapters.aws_failures import ONE_TRY
+        from sms_automation.adapters.eventbridge_publisher import EventBridgePublisher
+
+        return EventBridgePublisher(aws.client("events", ONE_TRY))
+
+    @cached_property
+    def lambda_functions(self) -> FunctionInvoker:
+        """Made when an ``invoke_lambda`` step first needs it; a client per step timeout."""
+        from botocore.config import Config
+
+        from sms_automation.adapters.lambda_functions import LambdaFunctions
+
+        return LambdaFunctions(
+            lambda seconds: aws.client(
+                "lambda",
+                Config(connect_timeout=2, read_timeout=seconds, retries={"total_max_attempts": 1}),
+            )
+        )
 
     def _messaging_for(self, account: Account) -> Messaging:
         tokens = self.directory.auth_tokens(account)

@@ -73,6 +73,10 @@ class ProcessorSettings:
     email_senders: tuple[str, ...] = ()
     """``EMAIL_SENDERS``: the addresses and domains ``send_email`` may send from (comma-separated;
     the template's ``EmailSenders``); empty: none."""
+    event_bus_arns: tuple[str, ...] = ()
+    """``EVENT_BUS_ARNS``: the buses ``publish_event`` may use (``EventBusArns``)."""
+    function_arns: tuple[str, ...] = ()
+    """``INVOKE_FUNCTION_ARNS``: the functions ``invoke_lambda`` may invoke."""
     function_timeout_seconds: int = 900
     """This function's timeout (its template ``Timeout``): a step claim's lease is that plus a
     margin (``processing.port.lease_for``). Unset: Lambda's longest, 900 s."""
@@ -94,6 +98,8 @@ class ProcessorSettings:
             retry_queue_url=environ.get("RETRY_QUEUE_URL", ""),
             function_timeout_seconds=_whole_seconds(environ, "FUNCTION_TIMEOUT_SECONDS") or 900,
             email_senders=_listed(environ.get("EMAIL_SENDERS", "")),
+            event_bus_arns=_listed(environ.get("EVENT_BUS_ARNS", "")),
+            function_arns=_listed(environ.get("INVOKE_FUNCTION_ARNS", "")),
         )
 
     def status_callback_url(self, account: str) -> str:

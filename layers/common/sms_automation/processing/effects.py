@@ -36,6 +36,7 @@ the create is on its way, does not stop that one send; every later step sees it.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -73,6 +74,8 @@ from sms_automation.processing.port import (
 from sms_automation.processing.ports import (
     CallRefused,
     CallUnanswered,
+    EventPublisher,
+    FunctionInvoker,
     Mailer,
     RecordRefused,
     RecordTables,
@@ -90,7 +93,7 @@ from sms_automation.triggers import (
 )
 from sms_automation.triggers.email_rendering import address_allowed, default_sender
 from sms_automation.triggers.model import app_table_refusal
-from sms_automation.triggers.plan import SendEmail
+from sms_automation.triggers.plan import InvokeLambda, PublishEvent, SendEmail
 from sms_automation.webhooks.receive_status import OutboundKind, OutboundOwner, step_callback_url
 
 # Twilio's clock and ours differ a little; a message created this long before our claim is
@@ -172,11 +175,26 @@ class EffectSettings:
     email_senders: tuple[str, ...] = ()
     """The addresses and domains ``send_email`` may send from (the ``EmailSenders`` parameter);
     empty: no e-mail is sent."""
+    event_bus_arns: tuple[str, ...] = ()
+    """The buses ``publish_event`` may put events on (``EventBusArns``); empty: none."""
+    function_arns: tuple[str, ...] = ()
+    """The functions ``invoke_lambda`` may invoke (``InvokeFunctionArns``); empty: none."""
 
 
 NO_EMAIL_SENDERS = (
     "refused: this deployment allows no e-mail sender (its EmailSenders parameter is empty)"
 )
+EVENT_SOURCE = "sms-automation"
+"""Every ``publish_event``'s source: a rule matches the project's events by it."""
+
+
+def allowed_arn(name_or_arn: str, arns: tuple[str, ...], separator: str) -> str | None:
+    """The ARN among ``arns`` that ``name_or_arn`` names (the ARN itself, or the name after
+    ``separator``: ``:event-bus/``, ``:function:``), else ``None``."""
+    for arn in arns:
+        if name_or_arn == arn or arn.endswith(f"{separator}{name_or_arn}"):
+            return arn
+    return None
 
 
 def record_id(message_sid: str, step_id: str) -> str:
@@ -204,12 +222,16 @@ class Effects:
         quiet_hours: QuietHoursRule = lambda now: None,
         priority: Priority = Priority.REPLY,
         mailer: Callable[[], Mailer] | None = None,
+        events: Callable[[], EventPublisher] | None = None,
+        functions: Callable[[], FunctionInvoker] | None = None,
     ) -> None:
         """``takeovers``: None for sends a person makes (the console's reply), which a
         takeover never pauses. ``priority``: the message's (a broadcast row's run is ``bulk``);
         a ``bulk`` step is bulk whatever its message's."""
         self._pacer = pacer
         self._mailer = mailer  # built on first use, like messaging
+        self._events = events
+        self._functions = functions
         self._quiet_hours = quiet_hours
         self._priority = priority
         self._message_sid = message_sid
@@ -228,7 +250,7 @@ class Effects:
 
     # --- perform -------------------------------------------------------------------------------
 
-    def perform(self, step: Step, idempotency_key: str) -> EffectResult:
+    def perform(self, step: Step, idempotency_key: str) -> EffectResult:  # noqa: PLR0911 (a case per kind)
         match step:
             case SendSms():
                 return self._send_sms(step, idempotency_key)
@@ -240,6 +262,10 @@ class Effects:
                 return self._http(step)
             case SendEmail():
                 return self._send_email(step)
+            case PublishEvent():
+                return self._publish_event(step)
+            case InvokeLambda():
+                return self._invoke_lambda(step)
             case WaitForReply():  # the port starts conversations, never as an effect
                 raise TypeError(f"{step.step_id}: a wait is not an effect")
 
@@ -507,23 +533,71 @@ class Effects:
                 if sender
                 else "refused: 'from' is not set and EmailSenders names no full address",
             )
-        try:
-            message_id = self._mailer().send_email(
+        mailer = self._mailer
+        message_id = _aws_call(
+            "SES did not send the e-mail",
+            lambda: mailer().send_email(
                 from_=sender,
                 to=step.to,
                 reply_to=step.reply_to,
                 subject=step.subject,
                 text=step.text,
                 html=step.html,
-            )
-        except CallRefused as refused:
-            detail = f"SES did not send the e-mail: {refused.code}"
-            if refused.transient:
-                raise NotPerformed(detail) from None
-            return EffectResult(StepState.FAILED, detail)
-        except CallUnanswered as unanswered:
-            raise MaybePerformed(f"SES may have sent the e-mail ({unanswered})") from None
+            ),
+        )
+        if isinstance(message_id, EffectResult):
+            return message_id
         return EffectResult(StepState.DONE, f"e-mail {message_id} sent", {"message_id": message_id})
+
+    def _publish_event(self, step: PublishEvent) -> EffectResult:
+        """On a bus the deployment names; one try (``CallUnanswered``: maybe put)."""
+        bus = allowed_arn(step.bus, self._settings.event_bus_arns, ":event-bus/")
+        if bus is None or self._events is None:
+            return EffectResult(
+                StepState.FAILED,
+                f"refused: the bus {step.bus!r} is not among the deployment's EventBusArns",
+            )
+        events = self._events
+        event_id = _aws_call(
+            "EventBridge did not put the event",
+            lambda: events().publish(
+                bus=bus, source=EVENT_SOURCE, detail_type=step.detail_type, detail=step.detail
+            ),
+        )
+        if isinstance(event_id, EffectResult):
+            return event_id
+        return EffectResult(StepState.DONE, f"event {event_id} put", {"event_id": event_id})
+
+    def _invoke_lambda(self, step: InvokeLambda) -> EffectResult:
+        """A function the deployment names; one try (``CallUnanswered``: maybe run)."""
+        function = allowed_arn(step.function, self._settings.function_arns, ":function:")
+        if function is None or self._functions is None:
+            return EffectResult(
+                StepState.FAILED,
+                f"refused: the function {step.function!r} is not among the deployment's "
+                "InvokeFunctionArns",
+            )
+        functions = self._functions
+        answer = _aws_call(
+            "Lambda did not invoke the function",
+            lambda: functions().invoke(
+                function=function,
+                payload=step.payload,
+                asynchronous=step.asynchronous,
+                timeout_seconds=step.timeout_seconds,
+            ),
+        )
+        if isinstance(answer, EffectResult):
+            return answer
+        if answer.function_error:
+            return EffectResult(StepState.FAILED, f"the function failed: {answer.function_error}")
+        if step.asynchronous:
+            return EffectResult(StepState.DONE, "queued", {"status": answer.status})
+        return EffectResult(
+            StepState.DONE,
+            f"the function answered {answer.status}",
+            {"status": answer.status, "result": _json_or_text(answer.payload), "error": ""},
+        )
 
     # --- after an interrupted attempt ----------------------------------------------------------
 
@@ -536,6 +610,10 @@ class Effects:
                 return None  # writing the same item again changes nothing
             case SendEmail():
                 raise CannotTell("SES keeps no list of sent e-mail to look in")
+            case PublishEvent():
+                raise CannotTell("EventBridge keeps no list of put events to look in")
+            case InvokeLambda():
+                raise CannotTell("Lambda keeps no list of invocations to look in")
             case HttpRequest():
                 if step.method.upper() in SAFE_HTTP_METHODS:
                     return None
@@ -575,3 +653,26 @@ def _created_at(created: SentMessage | PlacedCall) -> datetime | None:
 def _final_detail(failure: FinalFailure) -> str:
     code = f" (Twilio error {failure.code})" if failure.code is not None else ""
     return f"{failure.explanation}{code}"
+
+
+def _aws_call[T](refused: str, call: Callable[[], T]) -> T | EffectResult:
+    """``call()``'s answer; refused for good: the step's failed result; for now:
+    ``NotPerformed``; unanswered: ``MaybePerformed`` (never resent: ``find_performed``)."""
+    try:
+        return call()
+    except CallRefused as error:
+        detail = f"{refused}: {error.code}"
+        if error.transient:
+            raise NotPerformed(detail) from None
+        return EffectResult(StepState.FAILED, detail)
+    except CallUnanswered as unanswered:
+        raise MaybePerformed(f"no answer, it may have been performed ({unanswered})") from None
+
+
+def _json_or_text(raw: bytes) -> Any:
+    """A function's answer as the JSON it is, else as text (invalid UTF-8 replaced)."""
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return text

@@ -10,6 +10,7 @@ implementation goes where is decided by the composition (``composition.runtime``
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -166,6 +167,37 @@ class Mailer(Protocol):
         html: str | None,
     ) -> str:
         """The message id; ``CallRefused`` or ``CallUnanswered`` when it failed."""
+        ...
+
+
+class EventPublisher(Protocol):
+    """Puts ``publish_event`` steps' events (``adapters.eventbridge_publisher``), one try per
+    call."""
+
+    def publish(self, *, bus: str, source: str, detail_type: str, detail: str) -> str:
+        """The event id; ``CallRefused`` or ``CallUnanswered`` when it failed."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """A Lambda invocation's answer: ``payload`` (at most the port's bound; empty for an
+    asynchronous one) and the function's error type (``""``: none)."""
+
+    status: int
+    payload: bytes = b""
+    function_error: str = ""
+
+
+class FunctionInvoker(Protocol):
+    """Invokes ``invoke_lambda`` steps' functions (``adapters.lambda_functions``), one try per
+    call."""
+
+    def invoke(
+        self, *, function: str, payload: str, asynchronous: bool, timeout_seconds: float
+    ) -> Invocation:
+        """``CallRefused`` or ``CallUnanswered`` when the invocation failed (a function error
+        is an answer: ``function_error``)."""
         ...
 
 

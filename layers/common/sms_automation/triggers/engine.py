@@ -58,7 +58,9 @@ from sms_automation.triggers.model import (
     ExtractAction,
     HttpRequestAction,
     IfAction,
+    InvokeLambdaAction,
     MakeCallAction,
+    PublishEventAction,
     RecordAction,
     SendEmailAction,
     SendSmsAction,
@@ -81,8 +83,10 @@ from sms_automation.triggers.plan import (
     ConversationOutcome,
     DryRunPort,
     HttpRequest,
+    InvokeLambda,
     MakeCall,
     OutcomeStatus,
+    PublishEvent,
     RecordItem,
     ReminderSpec,
     SendEmail,
@@ -95,6 +99,11 @@ from sms_automation.triggers.twiml import TwimlTooLong, build_call_twiml
 from sms_automation.triggers.variables import Template, VarValue, fold, parse_template
 
 MAX_SMS_BODY_CHARS = 1_600
+MAX_EVENT_DETAIL_BYTES = 64 * 1024
+"""A ``publish_event`` detail, rendered (EventBridge takes 256 KB per entry)."""
+MAX_LAMBDA_PAYLOAD_BYTES = 64 * 1024
+"""An ``invoke_lambda`` payload, rendered (Lambda takes 256 KB async, 6 MB sync)."""
+MAX_DETAIL_TYPE_CHARS = 128
 UTC = ZoneInfo("UTC")
 
 
@@ -248,13 +257,23 @@ def _compile_action(action: Action, trigger: str, step_id: str) -> Node:
                 for name, branch in action.branches.items()
             },
         )
-    into = action.into if isinstance(action, HttpRequestAction) else None
+    into = action.into if isinstance(action, HttpRequestAction | InvokeLambdaAction) else None
     return SideEffectNode(step_id, when, _step_builder(action), into)
 
 
-def _step_builder(
-    action: SendSmsAction | MakeCallAction | RecordAction | HttpRequestAction | SendEmailAction,
+def _step_builder(  # noqa: PLR0911 (one builder per side-effecting action)
+    action: SendSmsAction
+    | MakeCallAction
+    | RecordAction
+    | HttpRequestAction
+    | SendEmailAction
+    | PublishEventAction
+    | InvokeLambdaAction,
 ) -> StepBuilder:
+    if isinstance(action, PublishEventAction):
+        return _publish_event_builder(action)
+    if isinstance(action, InvokeLambdaAction):
+        return _invoke_lambda_builder(action)
     if isinstance(action, SendEmailAction):
         return _send_email_builder(action)
     if isinstance(action, SendSmsAction):
@@ -427,6 +446,58 @@ def _send_email_builder(action: SendEmailAction) -> StepBuilder:
             subject=rendered_subject,
             text=rendered_text,
             html=rendered_html,
+        )
+
+    return build
+
+
+def _publish_event_builder(action: PublishEventAction) -> StepBuilder:
+    """The detail as ``http_request``'s ``json:``: each string a template, JSON-encoded."""
+    detail_type = parse_template(action.detail_type)
+    detail = JsonTemplate.parse(action.detail)
+
+    def build(context: EvalContext, trigger: str, step_id: str) -> Step | None:
+        rendered_type = context.render(detail_type).strip()
+        if not rendered_type or len(rendered_type) > MAX_DETAIL_TYPE_CHARS:
+            return _skip(
+                context,
+                f"publish_event: 'detail_type' must be 1 to {MAX_DETAIL_TYPE_CHARS} characters "
+                "after substitution",
+            )
+        if problem := header_problem("detail_type", rendered_type):
+            return _skip(context, f"publish_event: {problem}")
+        rendered = detail.render(context.render)
+        if len(rendered.encode()) > MAX_EVENT_DETAIL_BYTES:
+            return _skip(
+                context, f"publish_event: the detail is over {MAX_EVENT_DETAIL_BYTES} bytes"
+            )
+        return PublishEvent(
+            step_id=step_id,
+            trigger=trigger,
+            bus=action.bus,
+            detail_type=rendered_type,
+            detail=rendered,
+        )
+
+    return build
+
+
+def _invoke_lambda_builder(action: InvokeLambdaAction) -> StepBuilder:
+    payload = JsonTemplate.parse(action.payload)
+
+    def build(context: EvalContext, trigger: str, step_id: str) -> Step | None:
+        rendered = payload.render(context.render)
+        if len(rendered.encode()) > MAX_LAMBDA_PAYLOAD_BYTES:
+            return _skip(
+                context, f"invoke_lambda: the payload is over {MAX_LAMBDA_PAYLOAD_BYTES} bytes"
+            )
+        return InvokeLambda(
+            step_id=step_id,
+            trigger=trigger,
+            function=action.function,
+            asynchronous=action.invocation == "async",
+            payload=rendered,
+            timeout_seconds=action.timeout_seconds,
         )
 
     return build

@@ -245,6 +245,11 @@ def action_text(action: Action) -> str:  # noqa: PLR0911 (one sentence per actio
     if isinstance(action, model.SendEmailAction):
         subject = _quoted(action.subject)
         return f"E-mail {', '.join(short(a) for a in action.recipients)}: {subject}"
+    if isinstance(action, model.PublishEventAction):
+        return f"Publish {_quoted(action.detail_type)} on the event bus {short(action.bus)}"
+    if isinstance(action, model.InvokeLambdaAction):
+        into = f", the result into {action.into}" if action.into else ""
+        return f"Invoke {short(action.function)} ({action.invocation}){into}"
     if isinstance(action, model.SetVariableAction):
         return f"Set {action.name} to {_quoted(action.value)}"
     if isinstance(action, model.ExtractAction):

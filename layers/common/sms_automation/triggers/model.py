@@ -546,6 +546,58 @@ class SendEmailAction(ActionBase):
         return self.to if isinstance(self.to, list) else [self.to]
 
 
+BusOrFunction = Annotated[
+    str,
+    Field(
+        pattern=r"^(arn:aws[a-z-]*:[a-z]+:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9:/_.-]{1,200}|"
+        r"[A-Za-z0-9_.-]{1,140})$",
+        description="A name or an ARN, as written (no variable): it must be among the "
+        "deployment's allowed ones.",
+    ),
+]
+
+
+class PublishEventAction(ActionBase):
+    """An event on an EventBridge bus the deployment names (``EventBusArns``); source
+    ``sms-automation``."""
+
+    type: Literal["publish_event"]
+    bus: BusOrFunction = Field(description="The bus's name or ARN (one of EventBusArns).")
+    detail_type: Text = Field(
+        min_length=1, description="The event's detail-type; one line, at most 128 characters."
+    )
+    detail: dict[str, JsonValue] = Field(
+        default_factory=dict,
+        description="A JSON object whose strings are templates (each rendered as text).",
+    )
+
+
+class InvokeLambdaAction(ActionBase):
+    """A Lambda function the deployment names (``InvokeFunctionArns``), with a JSON payload."""
+
+    type: Literal["invoke_lambda"]
+    function: BusOrFunction = Field(description="The function's name or ARN.")
+    invocation: Literal["sync", "async"] = Field(
+        "sync", description="sync: wait for the result; async: queue the event, do not wait."
+    )
+    payload: JsonValue = Field(
+        default_factory=dict,
+        description="Any JSON value whose strings are templates (each rendered as text).",
+    )
+    timeout_seconds: float = Field(10.0, gt=0, le=30, description="sync only: how long to wait.")
+    into: VariableName | None = Field(
+        None,
+        description="sync only: %into.result% (the function's JSON answer), %into.status%, "
+        "%into.error% (its error type, when it failed).",
+    )
+
+    @model_validator(mode="after")
+    def _into_needs_sync(self) -> Self:
+        if self.into is not None and self.invocation == "async":
+            raise ValueError("'into' needs invocation: sync (an async call has no result)")
+        return self
+
+
 class SetVariableAction(ActionBase):
     type: Literal["set_variable"]
     name: VariableName
@@ -739,6 +791,8 @@ Action = Annotated[
     | RecordAction
     | HttpRequestAction
     | SendEmailAction
+    | PublishEventAction
+    | InvokeLambdaAction
     | SetVariableAction
     | ExtractAction
     | IfAction
@@ -753,6 +807,8 @@ ACTION_TYPES = (
     "record",
     "http_request",
     "send_email",
+    "publish_event",
+    "invoke_lambda",
     "set_variable",
     "extract",
     "if",

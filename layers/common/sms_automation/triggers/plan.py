@@ -87,6 +87,33 @@ class SendEmail:
     kind: Literal["send_email"] = "send_email"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublishEvent:
+    """An EventBridge event: ``detail`` is JSON text (an object). The port's outcome variables:
+    ``event_id``."""
+
+    step_id: str
+    trigger: str
+    bus: str
+    detail_type: str
+    detail: str
+    kind: Literal["publish_event"] = "publish_event"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvokeLambda:
+    """A Lambda invocation: ``payload`` is JSON text. The port's outcome variables (sync):
+    ``status``, ``result`` (the parsed answer), ``error`` (the function's error type or "")."""
+
+    step_id: str
+    trigger: str
+    function: str
+    asynchronous: bool
+    payload: str
+    timeout_seconds: float
+    kind: Literal["invoke_lambda"] = "invoke_lambda"
+
+
 @dataclass(frozen=True, slots=True)
 class ReminderSpec:
     after_seconds: int
@@ -153,7 +180,16 @@ WAIT_BRANCHES: dict[ConversationOutcome, str] = {
 """The branch each outcome runs; the others end the evaluation (``stopped``)."""
 
 
-Step = SendSms | MakeCall | RecordItem | HttpRequest | SendEmail | WaitForReply
+Step = (
+    SendSms
+    | MakeCall
+    | RecordItem
+    | HttpRequest
+    | SendEmail
+    | PublishEvent
+    | InvokeLambda
+    | WaitForReply
+)
 
 
 def step_as_dict(step: Step) -> dict[str, Any]:

@@ -84,6 +84,19 @@ function renderStack(data) {
   $("stored").replaceChildren(...stored);
 }
 
+function renderEmails(data) {
+  // Every field is text: a forwarded SMS's body is untrusted, and the HTML part is shown as source.
+  const emails = data.emails.map((m) => {
+    const item = el("li", "email");
+    item.dataset.messageId = m.message_id;
+    item.appendChild(el("strong", null, `✉ ${m.subject}`));
+    item.appendChild(el("div", "meta", `${m.from} → ${m.to.join(", ")} · ${m.sent_at}`));
+    item.appendChild(el("pre", "email-text", m.text || m.html));
+    return item;
+  });
+  $("emails").replaceChildren(...(emails.length ? emails : [el("li", null, "none yet")]));
+}
+
 async function refresh() {
   const { contact, number } = selection();
   if (!contact || !number) return;
@@ -91,6 +104,7 @@ async function refresh() {
   try {
     renderConversation(await getJson(`/simulator/api/conversation?${query}`), contact);
     renderStack(await getJson(`/simulator/api/stack?${query}`));
+    renderEmails(await getJson("/simulator/api/emails"));
   } catch (error) {
     $("stack-status").textContent = `refresh failed: ${error.message}`;
   }

@@ -1,0 +1,51 @@
+"""``invoke_lambda`` steps through Lambda ``Invoke`` (``processing.ports.FunctionInvoker``).
+
+``RequestResponse`` for a synchronous step (the client's read timeout is the step's), ``Event``
+for an asynchronous one; one try either way (botocore's retry after a timeout could run the
+function twice). The answer is read up to ``MAX_RESULT_BYTES``: a larger one is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+from sms_automation.adapters.aws_failures import call_once
+from sms_automation.processing.ports import CallRefused, Invocation
+
+MAX_RESULT_BYTES: Final = 64 * 1024
+
+ClientFor = Callable[[float], Any]
+"""A boto3 ``lambda`` client whose read timeout is the given seconds, one try per call."""
+
+
+class LambdaFunctions:
+    def __init__(self, client_for: ClientFor) -> None:
+        self._client_for = client_for
+        self._clients: dict[float, Any] = {}
+
+    def invoke(
+        self, *, function: str, payload: str, asynchronous: bool, timeout_seconds: float
+    ) -> Invocation:
+        client = self._client(timeout_seconds)
+        answer = call_once(
+            lambda: client.invoke(
+                FunctionName=function,
+                InvocationType="Event" if asynchronous else "RequestResponse",
+                Payload=payload.encode(),
+            )
+        )
+        body = answer.get("Payload")
+        raw = body.read(MAX_RESULT_BYTES + 1) if body is not None else b""
+        if len(raw) > MAX_RESULT_BYTES:
+            raise CallRefused(f"ResultOver{MAX_RESULT_BYTES}Bytes", transient=False)
+        return Invocation(
+            status=int(answer.get("StatusCode") or 0),
+            payload=raw,
+            function_error=str(answer.get("FunctionError") or ""),
+        )
+
+    def _client(self, timeout_seconds: float) -> Any:
+        if timeout_seconds not in self._clients:
+            self._clients[timeout_seconds] = self._client_for(timeout_seconds)
+        return self._clients[timeout_seconds]

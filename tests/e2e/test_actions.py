@@ -1,0 +1,77 @@
+"""The AWS actions on the local stack (issue 17): the demo's EMAIL keyword forwards the message
+by e-mail through the emulator's SES, once, and the phone simulator's page API lists it; its
+LOOKUP keyword invokes the demo function (the result feeds the reply) and publishes an event,
+each once though Twilio delivers the message twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+
+from sms_automation_local.state import LocalState
+from tests.e2e.polling import wait_for
+from tests.e2e.test_sandbox import replies_to, send
+
+pytestmark = pytest.mark.e2e
+
+
+def emails_about(stack: LocalState, contact: str) -> list[dict[str, Any]]:
+    answer = requests.get(f"{stack.sandbox_url}/simulator/api/emails", timeout=10)
+    answer.raise_for_status()
+    return [m for m in answer.json()["emails"] if m["subject"] == f"SMS from {contact}"]
+
+
+def test_an_sms_forwarded_by_email_arrives_once_and_the_simulator_lists_it(
+    local_stack: LocalState,
+) -> None:
+    contact = "+15005550301"
+    body = "email <b>Call me</b> back"
+    sid = send(local_stack, contact, body)
+    send(local_stack, contact, body, message_sid=sid)  # Twilio retries with the same SID
+
+    reply = wait_for("the reply after the e-mail", lambda: replies_to(local_stack, contact) or None)
+    [mail] = wait_for("the e-mail", lambda: emails_about(local_stack, contact) or None)
+
+    assert reply[0]["body"] == "Forwarded to the desk by e-mail."
+    assert (mail["from"], mail["to"], mail["text"]) == (
+        "bot@demo.example.com",
+        ["desk@demo.example.com"],
+        body,
+    )
+    assert len(emails_about(local_stack, contact)) == 1  # the retry sent nothing more
+
+
+def test_a_function_s_result_feeds_the_reply_and_an_event_is_published_once(
+    local_stack: LocalState,
+) -> None:
+    contact = "+15005550302"
+    sid = send(local_stack, contact, "lookup order 42")
+    send(local_stack, contact, "lookup order 42", message_sid=sid)  # Twilio's retry
+
+    [reply] = wait_for("the reply", lambda: replies_to(local_stack, contact) or None)
+
+    assert reply["body"] == "The function answered: lookup order 42"
+    steps = wait_for("the action log", lambda: _steps(local_stack, contact))
+    assert [(s["kind"], s["state"]) for s in steps] == [
+        ("invoke_lambda", "done"),
+        ("publish_event", "done"),
+        ("send_sms", "done"),
+    ]
+    assert len(replies_to(local_stack, contact)) == 1
+
+
+def _steps(stack: LocalState, contact: str) -> list[dict[str, Any]] | None:
+    answer = requests.get(
+        f"{stack.sandbox_url}/simulator/api/stack",
+        params={"contact": contact, "number": stack.demo_number},
+        timeout=10,
+    )
+    answer.raise_for_status()
+    messages = answer.json()["messages"]
+    if not messages:
+        return None
+    steps = messages[0]["action_log"]["steps"]
+    finished = len(steps) == 3 and all(step["state"] != "started" for step in steps)
+    return steps if finished else None
