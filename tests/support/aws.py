@@ -237,17 +237,6 @@ def _events(operation: str, params: dict[str, Any]) -> list[AwsCall]:
     return made or [AwsCall(f"events:{operation}", "*")]
 
 
-def _lambda(operation: str, params: dict[str, Any]) -> list[AwsCall]:
-    name = params.get("FunctionName") or "*"
-    arn = (
-        name
-        if name.startswith("arn:") or name == "*"
-        else (f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}")
-    )
-    action = "InvokeFunction" if operation == "Invoke" else operation
-    return [AwsCall(f"lambda:{action}", arn)]
-
-
 _AUTHORISATIONS: dict[str, Callable[[str, dict[str, Any]], list[AwsCall]]] = {
     "lambda": _lambda,
     "dynamodb": _dynamodb,
@@ -258,7 +247,6 @@ _AUTHORISATIONS: dict[str, Callable[[str, dict[str, Any]], list[AwsCall]]] = {
     "s3": _s3,
     "ses": _ses,
     "events": _events,
-    "lambda": _lambda,
 }
 
 
