@@ -45,6 +45,18 @@ def get(url: str, token: str | None = None) -> tuple[int, dict[str, Any]]:
             return error.code, {"raw": body.decode("utf-8", "replace")}
 
 
+def send(method: str, url: str, token: str, body: dict[str, Any]) -> int:
+    """``method`` (a write) with a JSON body and the bearer token: the status."""
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method=method)
+    request.add_header("Authorization", f"Bearer {token}")
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
 def signed_in(stack: LocalState, cli_env: dict[str, str], email: str, *options: str) -> str:
     """Invite ``email`` with the CLI, set a permanent password as the user would at first
     sign-in, sign in: the Id token."""

@@ -13,10 +13,7 @@ sends, and the test rolls it back. Screenshots are kept under ``.local/artifacts
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -30,7 +27,7 @@ from sms_automation_local.state import LocalState
 from tests.e2e.browser import chromium_page
 from tests.e2e.conftest import sms_automation
 from tests.e2e.polling import DEADLINE_SECONDS, wait_for
-from tests.e2e.test_console_api import PASSWORD, signed_in
+from tests.e2e.test_console_api import PASSWORD, send, signed_in
 from tests.e2e.test_sandbox import replies_to
 
 pytestmark = pytest.mark.e2e
@@ -78,15 +75,8 @@ def api_url(stack: LocalState) -> str:
     return f"{stack.endpoint_url}/_aws/execute-api/{found.group(1)}/console/api"
 
 
-def put(url: str, token: str, body: dict[str, object]) -> int:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="PUT")
-    request.add_header("Authorization", f"Bearer {token}")
-    request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
+def put(url: str, token: str, body: dict[str, Any]) -> int:
+    return send("PUT", url, token, body)
 
 
 def sign_in(page: object, url: str, email: str, password: str) -> None:
