@@ -26,6 +26,11 @@ function parts(units, single, part) {
   return units <= single ? 1 : Math.ceil(units / part);
 }
 
+function seconds(value) {
+  const n = Math.max(1, Math.ceil(Number(value) || 1));
+  return `${n} second${n === 1 ? "" : "s"}`;
+}
+
 function newKey() {
   if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -138,8 +143,11 @@ function writeControls(ctx, account, contact, numbers, reload) {
     send,
     note,
   );
-  let key = null; // one idempotency key per composed message: a retry of it sends nothing more
+  // One idempotency key per composed message: a retry of it sends nothing more. Kept (with the
+  // text) until the server confirms the send or refuses it for good: never discarded on a 202.
+  let key = null;
   let sending = false;
+  let pending = false; // a send not confirmed yet: the button checks again, with the same key
   let chosen = false;
 
   function refresh() {
@@ -148,7 +156,9 @@ function writeControls(ctx, account, contact, numbers, reload) {
     count.textContent = `${chars} / ${MAX_REPLY_CHARS} characters · ${parts} segment${parts === 1 ? "" : "s"} (${encoding})`;
     count.classList.toggle("over", chars > MAX_REPLY_CHARS);
     send.disabled = sending || optedOut || !text.value.trim() || chars > MAX_REPLY_CHARS;
-    text.disabled = sending;
+    send.textContent = pending ? "Check again" : "Send reply";
+    text.disabled = sending || pending; // its send is not settled: the text is that message
+    from.disabled = sending || pending;
   }
   text.addEventListener("input", () => {
     key = null; // another text: another message
@@ -169,23 +179,29 @@ function writeControls(ctx, account, contact, numbers, reload) {
       const body = { body: text.value, key };
       if (from.value) body.from = from.value;
       const answer = await ctx.api.post([...path, "reply"], body);
-      if (answer.state === "sending") {
-        note.textContent = "Sending: it will appear in the thread.";
-      } else if (answer.state === "failed") {
-        note.textContent = `Not sent: ${answer.detail ?? ""}`;
+      if (answer.state === "sending" || answer.state === "unknown") {
+        // Not confirmed: keep the text and the key; the same request again settles it once.
+        pending = true;
+        note.textContent = answer.state === "unknown"
+          ? `Not confirmed: Twilio's answer was lost. Check again in ${seconds(answer.retry_after)} — it is never sent twice.`
+          : `Being sent by another request. Check again in ${seconds(answer.retry_after)}.`;
       } else {
-        note.textContent = `Sent (${answer.segments} segment${answer.segments === 1 ? "" : "s"}).`;
+        pending = false;
+        note.textContent = answer.state === "failed"
+          ? `Not sent: ${answer.detail ?? ""}`
+          : `Sent (${answer.segments} segment${answer.segments === 1 ? "" : "s"}).`;
+        text.value = "";
+        key = null; // settled: the next text is another message
       }
-      text.value = "";
-      key = null;
       await reload();
     } catch (error) {
       if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
         await ctx.guard(() => Promise.reject(error));
       }
+      const wait = error instanceof ApiError && error.data?.retry_after ? ` Try again in ${seconds(error.data.retry_after)}:` : "";
       note.textContent = error instanceof ApiError && error.status === 409
         ? `Not sent: ${error.message}`
-        : `Not sent: ${error.message} — Send again sends it once.`;
+        : `Not sent: ${error.message} —${wait} Send again sends it once.`;
       if (error instanceof ApiError && error.data?.error === "key_reused") key = null;
     } finally {
       sending = false;

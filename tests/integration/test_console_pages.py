@@ -285,6 +285,7 @@ def test_the_auth_token_is_replaced_only_when_twilio_accepts_it_and_never_shown(
         ("POST", CONNECT, {"number": "0015005550007"}),
         ("PUT", TOKEN, {"auth_token": "with space"}),
         ("PUT", TOKEN, {"auth_token": ""}),
+        ("PUT", TOKEN, {"auth_token": NEW_TOKEN[:16] + "\u20ac" + NEW_TOKEN[16:]}),  # not 503
         ("PUT", TOKEN, {"token": NEW_TOKEN}),
     ],
 )

@@ -22,8 +22,11 @@ import pytest
 import yaml
 
 from functions.console_api import handler as api
+from sms_automation.adapters.pace_store import DynamoPaceStore
 from sms_automation.composition.action_log import action_log
+from sms_automation.console.writes import reply_id
 from sms_automation.edge.timestamps import utc_now
+from sms_automation.processing.pacing import Bucket, Sender
 from tests.support.aws import (
     FakeLambdaContext,
     account_registry,
@@ -32,7 +35,7 @@ from tests.support.aws import (
 )
 from tests.support.conversation_world import ALICE, BOB, OUR_NUMBER, World
 from tests.support.events import console_api_event
-from tests.support.twilio_server import HeldRequestFault
+from tests.support.twilio_server import DropConnectionFault, HeldRequestFault, rate_limited
 
 pytestmark = pytest.mark.integration
 
@@ -324,3 +327,84 @@ def test_each_write_is_in_the_audit_record_once_without_the_text(stack: World) -
     assert items[0]["detail"]["taken_over_by"] == "bo@example.com"
     assert "Secret words" not in answer["body"]
     assert ALICE not in answer["body"]
+
+
+def test_a_padded_from_is_the_number_itself_so_a_contact_who_stopped_it_is_refused(
+    stack: World,
+) -> None:
+    stack.text("hello", sender=BOB)
+    stack.text("STOP", sender=BOB)
+
+    padded = post(REPLY, {"body": "Hi?", "key": "compose-0011", "from": f" {OUR_NUMBER} "},
+                  contact=BOB)  # fmt: skip
+
+    assert (padded["statusCode"], padded["json"]["error"]) == (409, "opted_out")
+    assert "Hi?" not in stack.bodies(BOB)
+
+
+def test_twilio_saying_slow_down_is_a_503_not_sent_and_the_same_key_sends_it_once(
+    stack: World,
+) -> None:
+    stack.text("hello")
+    request = {"body": "Paced by Twilio", "key": "compose-0012"}
+    stack.twilio.fail_next(rate_limited(), rate_limited(), rate_limited())  # every attempt
+
+    paced = post(REPLY, request)
+
+    assert paced["statusCode"] == 503
+    assert paced["json"]["error"] == "not_sent"
+    assert paced["json"]["retry_after"] >= 2  # Twilio's Retry-After, or the least wait
+    assert paced["headers"]["Retry-After"] == str(paced["json"]["retry_after"])
+    assert "Paced by Twilio" not in stack.bodies()
+    # the console's replies draw from the sender's bucket: Twilio's 429 slowed it for all
+    assert (
+        DynamoPaceStore(stack.table, boto3.client("dynamodb"))
+        .read(Sender("acme", OUR_NUMBER))
+        .factor
+        == 0.5
+    )
+    sent, again = post(REPLY, request), post(REPLY, request)
+    assert (sent["statusCode"], sent["json"]["state"]) == (200, "sent")
+    assert again["json"]["sid"] == sent["json"]["sid"]
+    assert stack.bodies().count("Paced by Twilio") == 1
+
+
+def test_a_reply_its_sender_has_no_room_for_is_a_503_with_the_wait_and_nothing_claimed(
+    stack: World,
+) -> None:
+    stack.text("hello")
+    busy = int(utc_now().timestamp() * 1000) + 60_000  # the bucket and the overdraft, used up
+    buckets, ours = (
+        DynamoPaceStore(stack.table, boto3.client("dynamodb")),
+        Sender("acme", OUR_NUMBER),
+    )
+    seen = buckets.read(ours).version  # the echo's send drew from it already
+    assert buckets.write(ours, Bucket(tat=busy), seen=seen, expires_at=9_999_999_999)
+    request = {"body": "Wait for the bucket", "key": "compose-0013"}
+
+    paced = post(REPLY, request)
+
+    assert (paced["statusCode"], paced["json"]["error"]) == (503, "not_sent")
+    assert 50 <= paced["json"]["retry_after"] <= 60
+    assert "Wait for the bucket" not in stack.bodies()
+    reply = reply_id("acme", ALICE, "compose-0013")
+    assert steps(stack.table, reply) == []  # released: sending again claims it afresh
+
+
+def test_an_unknown_outcome_is_a_202_unknown_and_checking_again_never_sends_twice(
+    stack: World,
+) -> None:
+    stack.text("hello")
+    request = {"body": "Lost answer", "key": "compose-0014"}
+    stack.twilio.fail_next(DropConnectionFault(after_processing=True))  # created, no answer
+
+    unknown = post(REPLY, request)
+
+    assert unknown["statusCode"] == 202
+    assert (unknown["json"]["state"], unknown["json"]["retry_after"] >= 1) == ("unknown", True)
+    checked = post(REPLY, request)  # "check again": the ledger looks at Twilio's list
+    assert checked["statusCode"] in {200, 202}
+    assert checked["json"]["state"] in {"sent", "unknown"}
+    assert stack.bodies().count("Lost answer") == 1
+    [step] = steps(stack.table, unknown["json"]["reply_id"])
+    assert step["state"] in {"started", "done"}

@@ -63,8 +63,20 @@ def test_validate_account_sid_rejects_anything_else(sid: str) -> None:
         validate_account_sid(sid)
 
 
-@pytest.mark.parametrize("token", ["", f"{TOKEN} ", f"{TOKEN[:16]}\t{TOKEN[16:]}"])
-def test_validate_auth_token_rejects_empty_or_whitespace_without_quoting_it(token: str) -> None:
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        f"{TOKEN} ",
+        f"{TOKEN[:16]}\t{TOKEN[16:]}",
+        f"{TOKEN[:16]}\u00e9{TOKEN[16:]}",  # Latin-1, not ASCII: no HTTP Basic auth carries it
+        f"{TOKEN[:16]}\u20ac{TOKEN[16:]}",  # not even Latin-1: requests cannot encode it
+        f"{TOKEN[:16]}\x00{TOKEN[16:]}",  # a control character
+    ],
+)
+def test_validate_auth_token_refuses_empty_whitespace_or_non_ascii_without_quoting_it(
+    token: str,
+) -> None:
     with pytest.raises(InvalidAuthToken) as raised:
         validate_auth_token(token)
     assert TOKEN[:8] not in str(raised.value)

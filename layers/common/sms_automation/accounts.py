@@ -31,6 +31,8 @@ if TYPE_CHECKING:  # the send settings' rules load when an account is changed, n
 ACCOUNT_NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 ACCOUNT_SID_PATTERN = re.compile(r"^AC[0-9a-fA-F]{32}$")
 _WHITESPACE = re.compile(r"\s")
+_PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
+"""What HTTP Basic auth carries as is (Twilio's tokens are 32 hexadecimal digits)."""
 
 DEFAULT_PREVIOUS_TOKEN_VALIDITY: Final = timedelta(hours=24)
 """How long the previous auth token is accepted after ``rotate-token`` unless told otherwise."""
@@ -118,6 +120,11 @@ def validate_auth_token(token: str) -> str:
         raise InvalidAuthToken("the auth token is empty")
     if _WHITESPACE.search(token):
         raise InvalidAuthToken("the auth token contains whitespace; copy it again from the Console")
+    if not _PRINTABLE_ASCII.fullmatch(token):
+        raise InvalidAuthToken(
+            "the auth token has a character no Twilio token has (tokens are letters and digits); "
+            "copy it again from the Console"
+        )
     return token
 
 

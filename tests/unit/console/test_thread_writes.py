@@ -21,7 +21,14 @@ from sms_automation.console.queries import BadRequest
 from sms_automation.console.replies import ConsoleReply
 from sms_automation.console.writes import Conflict, ConsoleWrites, Unavailable, reply_id
 from sms_automation.opt_out import ContactState
-from sms_automation.processing.port import LedgerActionPort, NotPerformed
+from sms_automation.processing.ledger import StepState
+from sms_automation.processing.pacing import SendPaced
+from sms_automation.processing.port import (
+    EffectResult,
+    LedgerActionPort,
+    MaybePerformed,
+    NotPerformed,
+)
 from sms_automation.triggers import SendSms, Step
 from tests.support.fakes import (
     AuditWriteFailsOnce,
@@ -241,3 +248,54 @@ def test_a_retry_after_a_failed_audit_write_audits_the_reply_exactly_once() -> N
     assert len(stage.sent()) == 1
     [entry] = store.entries["acme"]
     assert (entry.action, entry.detail["reply_id"]) == ("contact.reply", again.body["reply_id"])
+
+
+def test_a_padded_sender_is_the_number_itself_so_an_opt_out_of_it_refuses_the_reply() -> None:
+    stage = Stage()
+    stage.contacts.record(
+        ContactState("acme", OURS, ANN, True, "STOP", "2026-12-01T00:00:00Z", "SM1")
+    )
+    with pytest.raises(Conflict) as refused:
+        stage.reply({"body": "hi", "key": "compose-p1", "from": f" {OURS} "})
+    assert refused.value.code == "opted_out"
+    assert stage.sent() == []
+    sent = stage.reply({"body": "hi", "key": "compose-p2", "from": f"\t{OTHER} "})
+    assert sent.body["from"] == OTHER
+    [step] = stage.sent()
+    assert isinstance(step, SendSms)
+    assert step.from_ == OTHER
+    assert stage.replies.held[sent.body["reply_id"]].from_ == OTHER
+
+
+def test_a_paced_send_is_a_503_not_sent_with_its_wait_and_the_same_key_sends_it_once() -> None:
+    stage = Stage()
+    later = NOW + timedelta(seconds=3)
+    stage.effects.refuse_next(SendPaced("Twilio asked to send slower", retry_at=later))
+    request = {"body": "Slow down", "key": "compose-s1"}
+
+    with pytest.raises(Unavailable, match="not sent") as paced:
+        stage.reply(request)
+    assert paced.value.retry_after == 3
+    assert stage.ledger.steps == {}  # the claim went with the wait: nothing holds the send
+    assert stage.reply(request).status == 200
+    assert stage.reply(request).status == 200
+    assert len(stage.sent()) == 1
+
+
+def test_an_unknown_outcome_is_202_unknown_and_the_same_key_settles_it_by_a_lookup() -> None:
+    stage = Stage()
+    stage.effects.refuse_next(MaybePerformed("Twilio answered 502"))
+    request = {"body": "Did it go?", "key": "compose-u1"}
+
+    unknown = stage.reply(request)
+    assert (unknown.status, unknown.body["state"]) == (202, "unknown")
+    assert unknown.body["retry_after"] >= 1
+    found = EffectResult(StepState.DONE, "message SMfound queued", {"sid": "SMfound"}, "SMfound")
+    stage.effects.found = lambda step: found
+
+    checked = stage.reply(request)  # "check again": the ledger looks at Twilio, sends nothing
+    assert (checked.status, checked.body["state"], checked.body["sid"]) == (200, "sent", "SMfound")
+    assert stage.sent() == []
+    assert [step for step, _ in stage.effects.looked_up] == ["reply"]
+    assert stage.reply(request).body["sid"] == "SMfound"
+    assert len(stage.effects.looked_up) == 1

@@ -3,13 +3,18 @@ built on the first write route a warm Lambda serves, so the read routes pay noth
 
 A reply goes out through the same send path as every automatic message: the ledger port
 (``processing.port.LedgerActionPort``) over the effects (``processing.effects.Effects``: the
-opt-out check, the Twilio adapter, the outbound record whose status callbacks name the step).
-Built without the send guard and without the takeovers: a person's reply is neither an
-automatic send to cap nor one a takeover pauses.
+opt-out check, the sender's pace, the Twilio adapter, the outbound record whose status
+callbacks name the step). Paced like every send from its number (``processing.pacing``, at
+reply priority: it may take the replies' overdraft, so bulk never holds it back; a wait up to
+``MAX_INLINE_WAIT_MS`` is slept through, a longer one is a 503 ``not_sent`` with its
+``retry_after``), and a Twilio "slow down" slows the sender for every Lambda. Built without the
+send guard and without the takeovers: a person's reply is neither an automatic send to cap nor
+one a takeover pauses.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
@@ -23,6 +28,7 @@ from sms_automation.adapters.account_store import (
 from sms_automation.adapters.console_replies import DynamoConsoleReplies
 from sms_automation.adapters.contact_store import DynamoContactStore
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
+from sms_automation.adapters.pace_store import DynamoPaceStore
 from sms_automation.adapters.record_table import DynamoRecordTables
 from sms_automation.adapters.step_ledger import DynamoStepLedger
 from sms_automation.adapters.takeover_store import DynamoTakeoverStore
@@ -33,6 +39,7 @@ from sms_automation.console.writes import ConsoleWrites
 from sms_automation.edge import aws
 from sms_automation.edge.settings import ConsoleSettings
 from sms_automation.processing.effects import Effects, EffectSettings, Messaging
+from sms_automation.processing.pacing import Pacer, Priority
 from sms_automation.processing.port import LedgerActionPort, lease_for
 from sms_automation.webhooks.receive_status import OutboundKind
 
@@ -57,6 +64,12 @@ def console_writes(
     contacts = DynamoContactStore(table, client)
     outbound = DynamoOutboundStore(table, client)
     ledger = DynamoStepLedger(table, client)
+
+    def rates(account_name: str) -> dict[str, float]:
+        account = directory.find(account_name)
+        return account.rates if account is not None else {}
+
+    pacer = Pacer(DynamoPaceStore(table, client), rates=rates, clock=clock, sleep=time.sleep)
 
     def port_for(reply_id: str, account_name: str) -> LedgerActionPort:
         def messaging() -> Messaging:
@@ -90,6 +103,8 @@ def console_writes(
             clock=clock,
             account=account_name,
             contacts=contacts,
+            pacer=pacer,
+            priority=Priority.REPLY,
         )
         lease = lease_for(settings.function_timeout_seconds)
         return LedgerActionPort(reply_id, ledger, effects, clock, lease=lease)

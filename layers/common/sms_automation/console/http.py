@@ -31,8 +31,11 @@ Routes (all under ``/console/api``, in ``ROUTES``):
 - a contact's thread (``console.writes``, operator): ``POST /threads/{account}/{contact}/reply``
   (``{"body", "key", "from"?}``: an SMS by hand, once per key), ``.../takeover``
   (``{"minutes"?}``: automatic sends pause) and ``.../handback`` (``{}``). A write refused in
-  its state is a 409 (``opted_out``, ``key_reused``), a reply Twilio did not take a 503
-  (``not_sent``: send it again, never sent twice), one still being sent by another request a 202.
+  its state is a 409 (``opted_out``, ``key_reused``), a reply not sent a 503 (``not_sent``:
+  Twilio did not take it, or its sender is at its send rate — ``retry_after`` seconds, also
+  the ``Retry-After`` header; send it again with the same key, never sent twice), one still
+  being sent by another request a 202 ``sending`` and one whose outcome Twilio left unknown a
+  202 ``unknown`` (both with ``retry_after``: the same request again settles it once).
 
 Pure: the reads, the audit record and the clock come in (``Console``); nothing here logs (the
 composition does, without numbers or bodies).
@@ -196,7 +199,13 @@ def refusal(failure: Exception, user: str) -> Answer | None:
         body = _error(code, str(failure))
         if isinstance(failure, InvalidFile):
             body["problems"] = failure.problems
-        return Answer(json_response(status, body), "denied" if status == 403 else code, user)
+        retry_after = getattr(failure, "retry_after", None)  # a reply not sent: the pace
+        if isinstance(retry_after, int):
+            body["retry_after"] = retry_after  # the page says it
+        response = json_response(status, body)
+        if isinstance(retry_after, int):
+            response["headers"]["Retry-After"] = str(retry_after)
+        return Answer(response, "denied" if status == 403 else code, user)
     if isinstance(failure, StartRejected):  # every problem of a start, by field
         return Answer(json_response(failure.status, failure.as_dict()), failure.reason.value, user)
     if isinstance(failure, (ApiError, Refused)):  # a body not JSON or too large; Twilio failing

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from sms_automation.edge.timestamps import utc_timestamp
 from sms_automation.opt_out import ContactRecords, opted_out
 from sms_automation.outbound import MAX_BODY_CHARS
 from sms_automation.processing.port import NotPerformed
-from sms_automation.processing.retry_later import RetryLater
+from sms_automation.processing.retry_later import OutcomeStillUnknown, RetryLater, Waiting
 from sms_automation.takeover import TakeoverInvalid, Takeovers, current, take_over
 from sms_automation.triggers import ActionPort, OutcomeStatus, SendSms
 
@@ -111,10 +112,18 @@ class ConsoleWrites:
         view = {"reply_id": stored.reply_id, "from": sender, "segments": segments(body).count}
         try:
             outcome = self.port_for(stored.reply_id, account).perform(step)
-        except RetryLater as later:  # another request holds the send, or its outcome is unknown
-            return Written(202, view | {"state": "sending", "detail": str(later)})
+        except Waiting as wait:  # paced ("slow down"): nothing sent, the claim released
+            raise Unavailable(
+                f"not sent: {wait}; send again", retry_after=_seconds_until(wait.retry_at, now)
+            ) from None
         except NotPerformed as not_sent:
             raise Unavailable(f"Twilio did not take the message ({not_sent}); send again") from None
+        except RetryLater as later:  # another request holds the send, or its outcome is unknown
+            state = "unknown" if isinstance(later, OutcomeStillUnknown) else "sending"
+            return Written(202, view | {
+                "state": state, "detail": str(later),
+                "retry_after": _seconds_until(later.retry_at, now),
+            })  # fmt: skip
         variables = dict(outcome.variables)
         state = "sent" if outcome.status is OutcomeStatus.DONE else outcome.status.value
         # once per reply (its id), also on a retry that finds it sent: never its text
@@ -171,9 +180,10 @@ class ConsoleWrites:
 
     def _sender(self, account: str, contact: str, numbers: frozenset[str], chosen: Any) -> str:
         if chosen is not None:
-            if not isinstance(chosen, str) or address(chosen, "from") not in numbers:
+            sender = address(chosen, "from") if isinstance(chosen, str) else None
+            if sender not in numbers:
                 raise BadRequest("from must be one of the account's numbers")
-            return chosen
+            return str(sender)  # as normalised: the opt-out records know the number itself
         last = self.last_number(account, contact)
         if last in numbers:
             return str(last)
@@ -185,7 +195,19 @@ class ConsoleWrites:
 
 
 class Unavailable(Exception):
-    """Nothing was sent, for now (503): sending the same request again is safe."""
+    """Nothing was sent, for now (503): sending the same request again is safe (after
+    ``retry_after`` seconds when known: the sender's pace)."""
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _seconds_until(moment: datetime | None, now: datetime) -> int:
+    """Whole seconds (at least 1) until ``moment``: when sending again may get further."""
+    if moment is None:
+        return 1
+    return max(1, math.ceil((moment - now).total_seconds()))
 
 
 def parse_body(event: Mapping[str, Any]) -> Any:
