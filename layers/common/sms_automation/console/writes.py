@@ -11,7 +11,17 @@ for another text is a 409), and its send is the ledger step ``reply`` of that id
 same ledger port, effects and Twilio adapter as every automatic send (``processing.port``,
 ``processing.effects``). So a double click, a retried request and two requests at the same
 moment make one SMS: the second meets the step done (its outcome again) or claimed (202,
-``sending``). A reply is a person's send: the send cap and a takeover never hold it back.
+``sending``). A reply is a person's send: the send cap and a takeover never hold it back; its
+sender's pace does (``processing.pacing``, reply priority).
+
+What is not settled is never answered as sent: nothing sent and nothing held (Twilio did not
+take it, or said "slow down", or the sender is at its rate: ``Waiting``, its claim released) is
+``Unavailable`` (503 ``not_sent``, with ``retry_after``): the same key sends it once later. A
+create whose answer was lost keeps its claim as unknown (``OutcomeStillUnknown``): 202
+``unknown`` with ``retry_after``, and the same request again has the ledger look the message up
+at Twilio (credited once found; sent when, settled, it is not there). The sender, once checked
+against the account's numbers, is the normalised number everywhere after (the opt-out check,
+the stored reply, the send).
 
 **Take over / hand back**: see ``takeover``. Each write lands in the audit record
 (``console.audit``): ``contact.takeover`` and ``contact.handback`` every time, ``contact.reply``

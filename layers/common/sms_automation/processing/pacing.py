@@ -29,8 +29,10 @@ step with what the bucket can give. A reply that finds no capacity (replies alon
 rate) waits for it; it never queues.
 
 No capacity within ``MAX_INLINE_WAIT`` is ``SendPaced`` (a ``RetryLater``): the step's claim is
-released and the record (or task) is retried at ``retry_at``; never a long wait inside a
-Lambda. A wait shorter than that is slept through (the bucket already counts the send).
+released and the record (or task) is retried at ``retry_at`` (a console reply is answered
+503 ``not_sent`` with the wait, and the person sends it again: ``console.writes``); never a
+long wait inside a Lambda. A wait shorter than that is slept through (the bucket already
+counts the send).
 
 A 429 from Twilio **slows the sender** (``slowed``): its rate is halved (down to
 ``MIN_FACTOR``), at most once per ``SLOW_DOWN_SPACING`` (many Lambdas meet the same burst), and
