@@ -25,7 +25,7 @@ def test_the_demo_file_validates_with_its_automation(capsys: pytest.CaptureFixtu
     assert code == 0
     assert "ok" in out
     names = [a["name"] for a in yaml.safe_load(DEMO.read_text())["automations"]]
-    assert names == ["appointment-reminder"]
+    assert names == ["appointment-reminder", "clinic-notice"]
 
 
 def test_a_dry_run_pauses_at_the_conversation_with_the_prompt_rendered(
@@ -136,4 +136,4 @@ def test_an_unknown_automation_exits_1_naming_the_file_s_automations(
 ) -> None:
     code, _, err = cli(capsys, "automations", "test", str(DEMO), "reminder", "--to", CONTACT)
     assert code == 1
-    assert "has no automation 'reminder' (automations: appointment-reminder)" in err
+    assert "has no automation 'reminder' (automations: appointment-reminder, clinic-notice)" in err
