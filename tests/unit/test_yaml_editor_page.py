@@ -279,8 +279,9 @@ CASES = [
             (
                 5,
                 15,
-                'unknown type "fax": expected one of extract, http_request, if, make_call, '
-                "record, send_sms, set_variable, stop, wait_for_reply",
+                'unknown type "fax": expected one of extract, http_request, if, invoke_lambda, '
+                "make_call, publish_event, record, send_email, send_sms, set_variable, stop, "
+                "wait_for_reply",
             )
         ],
     ),
