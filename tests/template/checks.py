@@ -254,8 +254,21 @@ def policy_statements(template: Template) -> Iterator[tuple[str, dict[str, Any]]
             documents.append((logical_id, properties.get("PolicyDocument", {})))
     for logical_id, document in documents:
         for statement in _as_list(document.get("Statement", [])):
-            if isinstance(statement, dict):
-                yield logical_id, statement
+            for branch in _branches(statement):
+                yield logical_id, branch
+
+
+def _branches(statement: Any) -> list[dict[str, Any]]:
+    """A statement, or both statements of a conditional one (``Fn::If``: a parameter decides
+    whether it exists); ``AWS::NoValue`` is none."""
+    if not isinstance(statement, dict):
+        return []
+    if set(statement) == {"Fn::If"}:
+        _, when_true, when_false = statement["Fn::If"]
+        return _branches(when_true) + _branches(when_false)
+    if statement == {"Ref": "AWS::NoValue"}:
+        return []
+    return [statement]
 
 
 _SERVICE_WILDCARD = re.compile(r"^[A-Za-z0-9-]+:\*$")

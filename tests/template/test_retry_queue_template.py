@@ -11,6 +11,7 @@ import pytest
 from sms_automation.processing.deferral import MAX_DEFERRED_FOR, MAX_DELAY_SECONDS
 from sms_automation.processing.port import GIVE_UP
 from tests.support.template import resolved
+from tests.template import checks
 
 pytestmark = pytest.mark.template
 
@@ -65,10 +66,9 @@ def test_the_processor_defers_to_the_queue_and_consumes_it(raw_template: dict[st
     assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     statements = [
         statement
-        for policy in processor["Policies"]
-        if isinstance(policy, dict) and "Statement" in policy
-        for statement in policy["Statement"]
-        if any(str(action).startswith("sqs:") for action in statement["Action"])
+        for logical_id, statement in checks.policy_statements(raw_template)
+        if logical_id == "TriggerProcessorFunction"
+        and any(str(action).startswith("sqs:") for action in statement["Action"])
     ]
     assert statements == [
         {
