@@ -33,7 +33,7 @@ from tests.e2e.test_sandbox import replies_to
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = ROOT / ".local" / "artifacts"
-CONTACT = "+15005550241"
+CONTACT = "+15005550242"  # this test's own contact
 
 
 # The editor is CodeMirror in a shadow root: its text is read and replaced (as a paste would)
