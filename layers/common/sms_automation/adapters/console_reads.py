@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from sms_automation import keys
 from sms_automation.adapters.contact_store import DynamoContactStore
-from sms_automation.adapters.dynamo_json import from_attributes
+from sms_automation.adapters.dynamo_json import from_attributes, key_attributes
 from sms_automation.adapters.index_reads import items_by_key
 from sms_automation.console.reads import IndexPage
 from sms_automation.daily_figures import FIGURES
@@ -39,7 +39,7 @@ class DynamoMessageIndex:
             partition = keys.account_messages_index_pk(account)
             sid = after.rpartition("#")[2]
             start = {keys.GSI1_PK: partition, keys.GSI1_SK: after, **keys.message_key(sid)}
-            request["ExclusiveStartKey"] = {name: {"S": value} for name, value in start.items()}
+            request["ExclusiveStartKey"] = key_attributes(start)
         response = self._client.query(**request)
         index_items = response.get("Items", [])
         item_keys = [{keys.PK: i[keys.PK], keys.SK: i[keys.SK]} for i in index_items]

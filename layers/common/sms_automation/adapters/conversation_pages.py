@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sms_automation import keys
 from sms_automation.adapters.conversation_store import conversation_from_item
-from sms_automation.adapters.dynamo_json import from_attributes
+from sms_automation.adapters.dynamo_json import from_attributes, key_attributes
 from sms_automation.adapters.index_reads import items_by_key
 from sms_automation.console.conversations import ConversationPage
 
@@ -43,7 +43,7 @@ class DynamoConversationPages:
             _, sid, step_id = after.split("#", 2)
             start = {keys.GSI1_PK: partition, keys.GSI1_SK: after,
                      **keys.conversation_key(sid, step_id)}  # fmt: skip
-            request["ExclusiveStartKey"] = {name: {"S": value} for name, value in start.items()}
+            request["ExclusiveStartKey"] = key_attributes(start)
         response = self._client.query(**request)
         index_items = response.get("Items", [])
         item_keys = [{keys.PK: i[keys.PK], keys.SK: i[keys.SK]} for i in index_items]

@@ -13,15 +13,13 @@ from typing import TYPE_CHECKING
 
 from sms_automation import keys
 from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code
+from sms_automation.adapters.dynamo_json import key_attributes
+from sms_automation.adapters.versioned_items import put_if_version
 from sms_automation.processing.pacing import Bucket, PacingUnavailable, Sender
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
-
-
-def _attributes(key: dict[str, str]) -> dict[str, AttributeValueTypeDef]:
-    return {name: {"S": value} for name, value in key.items()}
 
 
 class DynamoPaceStore:
@@ -43,36 +41,26 @@ class DynamoPaceStore:
 
     def write(self, sender: Sender, bucket: Bucket, *, seen: int, expires_at: int) -> bool:
         item: dict[str, AttributeValueTypeDef] = {
-            **_attributes(keys.send_pace_key(sender.account, sender.sender)),
+            **key_attributes(keys.send_pace_key(sender.account, sender.sender)),
             "kind": {"S": keys.KIND_SEND_PACE},
             "tat": {"N": str(bucket.tat)},
             "queue": {"N": str(bucket.queue)},
             "factor": {"N": repr(bucket.factor)},
             "slowed": {"N": str(bucket.slowed)},
-            "version": {"N": str(seen + 1)},
             keys.EXPIRES_AT: {"N": str(expires_at)},
         }
         try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=item,
-                # No item yet (seen 0), or still the version read: nobody took from it meanwhile.
-                ConditionExpression="attribute_not_exists(#pk) OR #version = :seen",
-                ExpressionAttributeNames={"#pk": keys.PK, "#version": "version"},
-                ExpressionAttributeValues={":seen": {"N": str(seen)}},
-            )
-        except self._client.exceptions.ConditionalCheckFailedException:
-            return False
+            # No item yet (seen 0), or still the version read: nobody took from it meanwhile.
+            return put_if_version(self._client, self._table, item, seen=seen)
         except AWS_ERRORS as error:
             raise PacingUnavailable(f"could not pace the send: {error_code(error)}") from None
-        return True
 
     def holds_place(self, sender: Sender, place: str) -> bool:
         return bool(self._get(keys.send_pace_hold_key(sender.account, sender.sender, place)))
 
     def hold(self, sender: Sender, place: str, *, expires_at: int) -> None:
         item: dict[str, AttributeValueTypeDef] = {
-            **_attributes(keys.send_pace_hold_key(sender.account, sender.sender, place)),
+            **key_attributes(keys.send_pace_hold_key(sender.account, sender.sender, place)),
             "kind": {"S": keys.KIND_SEND_PACE_HOLD},
             keys.EXPIRES_AT: {"N": str(expires_at)},
         }
@@ -85,7 +73,7 @@ class DynamoPaceStore:
     def _get(self, key: dict[str, str]) -> dict[str, AttributeValueTypeDef] | None:
         try:
             response = self._client.get_item(
-                TableName=self._table, Key=_attributes(key), ConsistentRead=True
+                TableName=self._table, Key=key_attributes(key), ConsistentRead=True
             )
         except AWS_ERRORS as error:
             raise PacingUnavailable(f"could not read the send rate: {error_code(error)}") from None

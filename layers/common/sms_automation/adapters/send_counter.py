@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from sms_automation import keys
 from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code
+from sms_automation.adapters.dynamo_json import key_attributes
+from sms_automation.adapters.versioned_items import put_if_version
 from sms_automation.send_guard import CounterUnavailable, Lane, LaneCount
 
 if TYPE_CHECKING:
@@ -22,8 +24,7 @@ if TYPE_CHECKING:
 
 
 def _key(lane: Lane) -> dict[str, AttributeValueTypeDef]:
-    key = keys.send_lane_key(lane.account, lane.sender, lane.contact)
-    return {name: {"S": value} for name, value in key.items()}
+    return key_attributes(keys.send_lane_key(lane.account, lane.sender, lane.contact))
 
 
 class DynamoSendCounter:
@@ -51,20 +52,10 @@ class DynamoSendCounter:
             **_key(lane),
             "kind": {"S": keys.KIND_SEND_LANE},
             "slots": {"M": {name: {"N": str(at)} for name, at in slots.items()}},
-            "version": {"N": str(seen + 1)},
             keys.EXPIRES_AT: {"N": str(expires_at)},
         }
         try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=item,
-                # No item yet (seen 0), or still the version read: nobody counted meanwhile.
-                ConditionExpression="attribute_not_exists(#pk) OR #version = :seen",
-                ExpressionAttributeNames={"#pk": keys.PK, "#version": "version"},
-                ExpressionAttributeValues={":seen": {"N": str(seen)}},
-            )
-        except self._client.exceptions.ConditionalCheckFailedException:
-            return False
+            # No item yet (seen 0), or still the version read: nobody counted meanwhile.
+            return put_if_version(self._client, self._table, item, seen=seen)
         except AWS_ERRORS as error:
             raise CounterUnavailable(f"could not count the send: {error_code(error)}") from None
-        return True
