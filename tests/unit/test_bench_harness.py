@@ -90,3 +90,27 @@ def test_the_console_first_load_counts_every_file_the_page_fetches() -> None:
     page = result["triggers_page"]
     assert {row["file"] for row in page["files"]} >= loaded | triggers_only
     assert page["gzip_bytes"] > result["gzip_bytes"] + 100_000  # the bundle: >100 KB gzipped
+
+
+def _outbox(seconds: list[int]) -> list[dict[str, str]]:
+    from datetime import UTC, datetime
+    from email.utils import format_datetime
+
+    start = datetime(2026, 12, 7, 9, 0, tzinfo=UTC).timestamp()
+    return [
+        {"date_created": format_datetime(datetime.fromtimestamp(start + s, UTC))} for s in seconds
+    ]
+
+
+def test_the_broadcast_bench_holds_sends_to_pacing_s_bound_over_every_window() -> None:
+    from bench.broadcast import rate_figures
+
+    even = rate_figures(_outbox([n // 5 for n in range(100)]), 5.0)
+    assert (even["max_per_second"], even["windows_over_bound"]) == (5, 0)
+    # A second's burst at the start is within the bound (r * w + burst) ...
+    burst = rate_figures(_outbox([0] * 10 + [1 + n // 5 for n in range(50)]), 5.0)
+    assert (burst["max_per_second"], burst["windows_over_bound"]) == (10, 0)
+    # ... a sender kept above its rate is not, though no single second holds twice the rate.
+    fast = rate_figures(_outbox([n // 7 for n in range(140)]), 5.0)
+    assert fast["max_per_second"] == 7
+    assert fast["windows_over_bound"] > 0
