@@ -25,6 +25,9 @@ API_PATHS = {
     ("/automations/{account}/{name}/broadcasts", "post"),
     ("/automations/{account}/{name}/broadcasts/{broadcast_id}", "get"),
     ("/automations/{account}/{name}/broadcasts/{broadcast_id}/report", "get"),
+    ("/automations/{account}/{name}/broadcasts/{broadcast_id}/pause", "post"),
+    ("/automations/{account}/{name}/broadcasts/{broadcast_id}/resume", "post"),
+    ("/automations/{account}/{name}/broadcasts/{broadcast_id}/cancel", "post"),
 }
 
 
@@ -80,15 +83,24 @@ def test_api_role_reads_and_starts_runs_only(transformed_template: Template) -> 
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:Query",
-        # broadcasts: start one, read its progress and its rows file (for a report)
+        # broadcasts: start one, read its progress and its rows file (for a report); pause,
+        # resume, cancel: its record's status, its execution stopped
+        "dynamodb:UpdateItem",
         "s3:GetObject",
         "states:DescribeExecution",
         "states:DescribeMapRun",
         "states:ListMapRuns",
         "states:StartExecution",
+        "states:StopExecution",
     ]
     (rows,) = granted["s3:GetObject"]
     assert rows["Resource"] == {"Fn::Sub": "${BroadcastsBucket.Arn}/rows/*"}
+    (status,) = granted["dynamodb:UpdateItem"]
+    assert status["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["BROADCAST#*"]}
+    }, "the API updates broadcast records only (never a run, a contact or an account)"
+    (stop,) = granted["states:StopExecution"]
+    assert stop["Resource"]["Fn::Sub"].endswith(":execution:${AWS::StackName}-broadcast:*")
 
 
 def test_events_role_starts_runs_only(transformed_template: Template) -> None:

@@ -21,6 +21,7 @@ class Backend:
     error: Exception | None = None
     started: list[tuple[str, str, str, str | None, str]] = field(default_factory=list)
     report_limits: list[int] = field(default_factory=list)
+    changes: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     def start_broadcast(
         self,
@@ -53,6 +54,15 @@ class Backend:
             raise self.error
         found = self.describe_broadcast(account, broadcast_id)
         return None if found is None else {**found, "sent": 3}
+
+    def change_broadcast(
+        self, account: str, automation: str, broadcast_id: str, change: str
+    ) -> dict[str, Any] | None:
+        self.changes.append((account, automation, broadcast_id, change))
+        if self.error is not None:
+            raise self.error
+        found = self.describe_broadcast(account, broadcast_id)
+        return None if found is None else {**found, "status": change}
 
 
 def event(
@@ -126,3 +136,35 @@ def test_another_accounts_or_automations_broadcast_is_not_found() -> None:
     assert response["statusCode"] == 404
     other["pathParameters"] |= {"name": "notify", "account": "globex"}
     assert http.handle(other, Backend()).response["statusCode"] == 404  # type: ignore[arg-type]
+
+
+def test_pause_resume_and_cancel_each_reach_the_backend_by_their_route() -> None:
+    backend = Backend()
+    for change in ("pause", "resume", "cancel"):
+        status, body = answer(backend, "POST", f"/{BROADCAST_ID}/{change}", content_type="")
+        assert (status, body["status"]) == (200, change)
+    assert backend.changes == [
+        ("acme", "notify", BROADCAST_ID, "pause"),
+        ("acme", "notify", BROADCAST_ID, "resume"),
+        ("acme", "notify", BROADCAST_ID, "cancel"),
+    ]
+    assert answer(backend, "GET", f"/{BROADCAST_ID}/pause")[0] == 405
+    assert len(backend.changes) == 3
+
+
+def test_a_change_of_no_broadcast_is_404_and_a_refused_one_409() -> None:
+    other = event("POST", f"/{BROADCAST_ID}/pause")
+    other["pathParameters"]["account"] = "globex"
+    response = http.handle(other, Backend()).response  # type: ignore[arg-type]
+    assert (response["statusCode"], json.loads(response["body"])["error"]) == (
+        404,
+        "broadcast_not_found",
+    )
+    backend = Backend(error=http.broadcast_state_conflict("it is completed"))
+    status, body = answer(backend, "POST", f"/{BROADCAST_ID}/resume")
+    assert (status, body) == (
+        409,
+        {"error": "broadcast_state_conflict", "message": "it is completed"},
+    )
+    backend.error = http.Unavailable("throttled")
+    assert answer(backend, "POST", f"/{BROADCAST_ID}/cancel")[0] == 503

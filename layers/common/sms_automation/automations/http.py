@@ -14,6 +14,10 @@ Three routes, every one IAM-authorised (SigV4) by API Gateway before this code r
   ``GET .../broadcasts/{broadcast_id}/report``: what became of every row (at most
   ``MAX_API_REPORT_ROWS`` rows: a larger one is a 413, ``sms-automation broadcast report``
   reads any size).
+- ``POST .../broadcasts/{broadcast_id}/pause`` (``/resume``, ``/cancel``): as the CLI's
+  ``broadcast pause|resume|cancel``: 200 with the broadcast (also when it already was: a retry
+  changes nothing), 409 when its status does not allow the change (resuming a completed one).
+  404 for an unknown broadcast, or one of another account or automation (nothing changed).
 
 The idempotency key may come in the body (``idempotency_key``) or the ``Idempotency-Key``
 header; both may be given only if they are equal (else 400, nothing started).
@@ -58,6 +62,12 @@ RUN_RESOURCE: Final = "/automations/{account}/{name}/runs/{run_id}"
 BROADCASTS_RESOURCE: Final = "/automations/{account}/{name}/broadcasts"
 BROADCAST_RESOURCE: Final = BROADCASTS_RESOURCE + "/{broadcast_id}"
 BROADCAST_REPORT_RESOURCE: Final = BROADCAST_RESOURCE + "/report"
+BROADCAST_CHANGES: Final = {
+    BROADCAST_RESOURCE + "/pause": "pause",
+    BROADCAST_RESOURCE + "/resume": "resume",
+    BROADCAST_RESOURCE + "/cancel": "cancel",
+}
+"""Each change's route and its name (``AutomationsBackend.change_broadcast``)."""
 MAX_API_REPORT_ROWS: Final = 500
 _BROADCAST_FIELDS: Final = frozenset({"key", "idempotency_key"})
 
@@ -102,6 +112,14 @@ class AutomationsBackend(Protocol):
         self, account: str, broadcast_id: str, max_rows: int
     ) -> dict[str, Any] | None:
         """``None`` when there is no such broadcast; ``ApiError`` 413 past ``max_rows``."""
+        ...
+
+    def change_broadcast(
+        self, account: str, automation: str, broadcast_id: str, change: str
+    ) -> dict[str, Any] | None:
+        """The broadcast after ``change`` (pause, resume, cancel); ``None`` (nothing changed)
+        when there is no such broadcast of that account and automation; ``ApiError`` 409 when
+        its status does not allow the change."""
         ...
 
 
@@ -399,6 +417,14 @@ def _broadcast_route(
             account, automation, key, idempotency_key=idempotency_key, requested_by=caller(event)
         )
         return json_response(201 if created else 200, record)
+    if method == "POST" and resource in BROADCAST_CHANGES:
+        broadcast_id = _path(event, "broadcast_id")
+        changed = backend.change_broadcast(
+            account, automation, broadcast_id, BROADCAST_CHANGES[resource]
+        )
+        if changed is None:
+            raise broadcast_not_found(automation)
+        return json_response(200, changed)
     if method != "GET" or resource not in (BROADCAST_RESOURCE, BROADCAST_REPORT_RESOURCE):
         raise ApiError(405, "method_not_allowed", f"{method} {resource} is not a route of this API")
     broadcast_id = _path(event, "broadcast_id")
@@ -406,11 +432,25 @@ def _broadcast_route(
         found = backend.broadcast_report(account, broadcast_id, MAX_API_REPORT_ROWS)
     else:
         found = backend.describe_broadcast(account, broadcast_id)
-    if found is None or str(found.get("automation", "")).casefold() != automation.casefold():
-        raise ApiError(
-            404, "broadcast_not_found", f"automation {automation[:80]!r} has no such broadcast"
-        )
+    if found is None or not same_automation(found, automation):
+        raise broadcast_not_found(automation)
     return json_response(200, found)
+
+
+def same_automation(broadcast: Mapping[str, Any], automation: str) -> bool:
+    """Whether the broadcast is of ``automation`` (the path's name: case ignored, as everywhere)."""
+    return str(broadcast.get("automation", "")).casefold() == automation.casefold()
+
+
+def broadcast_not_found(automation: str) -> ApiError:
+    return ApiError(
+        404, "broadcast_not_found", f"automation {automation[:80]!r} has no such broadcast"
+    )
+
+
+def broadcast_state_conflict(message: str) -> ApiError:
+    """409: the broadcast's status does not allow the change (nothing changed)."""
+    return ApiError(409, "broadcast_state_conflict", message)
 
 
 def report_too_large(rows: int) -> ApiError:

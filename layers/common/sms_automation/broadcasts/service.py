@@ -330,21 +330,29 @@ class Broadcasts:
             return None
         return record
 
+    # Each change is idempotent: pausing a paused broadcast, cancelling a cancelled one or
+    # resuming a running one changes nothing and answers the broadcast as it is (a retried
+    # request, or two callers at the same moment); the engine call is repeated, so a retry
+    # finishes a change whose stop or start was interrupted.
+
     def pause(self, broadcast_id: str) -> dict[str, Any]:
-        record = self._change(broadcast_id, Status.PAUSED, ACTIVE)
+        record = self._change(broadcast_id, Status.PAUSED, ACTIVE, done={Status.PAUSED})
         self._engine.stop(execution_name(broadcast_id, int(record["attempt"])))
         return public_view(record)
 
     def resume(self, broadcast_id: str) -> dict[str, Any]:
         current = self._required(broadcast_id)
-        attempt = int(current["attempt"]) + 1
-        to = Status.RUNNING if current.get("rows_key") else Status.VALIDATING
-        record = self._change(broadcast_id, to, {Status.PAUSED}, attempt=attempt)
-        self._engine.start(execution_name(broadcast_id, attempt), broadcast_id)
+        record = current
+        if Status(current["status"]) not in ACTIVE:
+            to = Status.RUNNING if current.get("rows_key") else Status.VALIDATING
+            attempt = int(current["attempt"]) + 1
+            record = self._change(broadcast_id, to, {Status.PAUSED}, done=ACTIVE, attempt=attempt)
+        self._engine.start(execution_name(broadcast_id, int(record["attempt"])), broadcast_id)
         return public_view(record)
 
     def cancel(self, broadcast_id: str) -> dict[str, Any]:
-        record = self._change(broadcast_id, Status.CANCELLED, ACTIVE | {Status.PAUSED})
+        allowed = ACTIVE | {Status.PAUSED}
+        record = self._change(broadcast_id, Status.CANCELLED, allowed, done={Status.CANCELLED})
         self._engine.stop(execution_name(broadcast_id, int(record["attempt"])))
         return public_view(record)
 
@@ -357,12 +365,23 @@ class Broadcasts:
     # --- plumbing -----------------------------------------------------------------------------
 
     def _change(
-        self, broadcast_id: str, to: Status, allowed: Iterable[Status], **fields: Any
+        self,
+        broadcast_id: str,
+        to: Status,
+        allowed: Iterable[Status],
+        *,
+        done: Iterable[Status],
+        **fields: Any,
     ) -> dict[str, Any]:
+        """The record after the change, or as it is when its status is one of ``done`` (the
+        change was made already); ``BroadcastStateConflict`` from any other status."""
         allowed = frozenset(allowed)
         record = self._store.transition(broadcast_id, to=to, allowed=allowed, **fields)
         if record is None:
-            now = self._required(broadcast_id)["status"]
+            current = self._required(broadcast_id)
+            now = current["status"]
+            if Status(now) in frozenset(done):
+                return current
             raise BroadcastStateConflict(
                 f"broadcast {broadcast_id} is {now}: it cannot become {to.value} "
                 f"(only from {', '.join(sorted(s.value for s in allowed))})"

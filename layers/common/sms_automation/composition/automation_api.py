@@ -1,8 +1,10 @@
-"""The automations API (IAM-authorised): start a run, read a run, list an automation's runs.
+"""The automations API (IAM-authorised): start a run, read a run, list an automation's runs;
+start a broadcast, read it, pause, resume or cancel it.
 
 Routing, parsing and every answer live in ``automations.http``; this module builds the
 DynamoDB-backed backend (once per warm Lambda, on first use) and says what each answer logs and
-counts: one line per request (a start, a refusal by reason, a storage failure).
+counts: one line per request (a start, a refusal by reason, a storage failure, a broadcast's
+pause, resume or cancel with its caller).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sms_automation.automations import http
 from sms_automation.automations.service import RunStoreUnavailable, StartedRun
 from sms_automation.automations.start import StartRequest
 from sms_automation.broadcasts.report import build_report, row_run_id
-from sms_automation.broadcasts.service import public_view
+from sms_automation.broadcasts.service import BroadcastStateConflict, public_view
 from sms_automation.composition.automations import describe_run, dynamo_starter, list_runs
 from sms_automation.edge import aws
 from sms_automation.edge.log_lines import Count, LambdaContextLike, LogLine, LogLines
@@ -102,6 +104,23 @@ class DynamoBackend:
 
         return _available(report)
 
+    def change_broadcast(
+        self, account: str, automation: str, broadcast_id: str, change: str
+    ) -> dict[str, Any] | None:
+        service = self._broadcasts()
+        changes = {"pause": service.pause, "resume": service.resume, "cancel": service.cancel}
+
+        def apply() -> dict[str, Any] | None:
+            record = service.get(broadcast_id, account)
+            if record is None or not http.same_automation(record, automation):
+                return None
+            try:
+                return changes[change](broadcast_id)
+            except BroadcastStateConflict as conflict:
+                raise http.broadcast_state_conflict(str(conflict)) from None
+
+        return _available(apply)
+
     def _broadcasts(self) -> Broadcasts:
         if self._broadcast_service is None:
             from sms_automation.composition.broadcasts import broadcasts
@@ -165,6 +184,11 @@ def _line(
         run = {"run_id": started.run_id, "new_run": started.created, "caller": http.caller(event)}
         message = "automation run started" if started.created else "automation run already started"
         return LogLine("INFO", message, fields | run, counts), started.run_id
+    change = http.BROADCAST_CHANGES.get(http.route_template(event))
+    if change is not None and answer.response["statusCode"] == 200:
+        path = event.get("pathParameters") or {}
+        changed = {"broadcast_id": path.get("broadcast_id"), "caller": http.caller(event)}
+        return LogLine("INFO", f"broadcast {change} answered", fields | changed), None
     counts = _rejection(answer.rejected) if answer.rejected is not None else ()
     if answer.storage_failure is not None:
         message = (
@@ -184,4 +208,5 @@ def _rejection(reason: str) -> tuple[Count, ...]:
 
 
 def _is_start(event: dict[str, Any]) -> bool:
-    return http.http_method(event) == "POST"
+    starts = (http.RUNS_RESOURCE, http.BROADCASTS_RESOURCE)
+    return http.http_method(event) == "POST" and http.route_template(event) in starts
