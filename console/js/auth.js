@@ -2,7 +2,10 @@
 // NEW_PASSWORD_REQUIRED challenge of an invited user, REFRESH_TOKEN_AUTH). Tokens live in this
 // tab's sessionStorage only: no cookies, so nothing is sent to the API without our code adding it.
 
+import { TimeLimitError, fetchWithin } from "./api.js";
+
 const STORE_KEY = "sms-console-session";
+const TIMEOUT_MS = 15000;
 const REFRESH_MARGIN_SECONDS = 60;
 
 export class AuthError extends Error {
@@ -13,10 +16,12 @@ export class AuthError extends Error {
 }
 
 export class Auth {
-  constructor(config, fetchImpl = (...args) => fetch(...args), storage = sessionStorage) {
+  /** `timeoutMs`: how long one call to the sign-in service may take, its answer's body included. */
+  constructor(config, fetchImpl = (...args) => fetch(...args), storage = sessionStorage, timeoutMs = TIMEOUT_MS) {
     this.config = config;
     this.fetch = fetchImpl;
     this.storage = storage;
+    this.timeoutMs = timeoutMs;
     this.session = readSession(storage);
   }
 
@@ -29,10 +34,11 @@ export class Auth {
     return this.session ? jwtPayload(this.session.idToken) : {};
   }
 
+  /** One call of the user pool's JSON API, within the time limit (a late one is a "Network" error). */
   async call(target, body) {
     let answer;
     try {
-      answer = await this.fetch(this.config.cognitoEndpoint, {
+      const init = {
         method: "POST",
         headers: {
           "Content-Type": "application/x-amz-json-1.1",
@@ -40,11 +46,13 @@ export class Auth {
         },
         body: JSON.stringify(body),
         cache: "no-store",
-      });
-    } catch {
-      throw new AuthError("The sign-in service cannot be reached.", "Network");
+      };
+      answer = await fetchWithin(this.config.cognitoEndpoint, init, this.timeoutMs, this.fetch);
+    } catch (error) {
+      const late = error instanceof TimeLimitError;
+      throw new AuthError(`The sign-in service ${late ? "did not answer in time" : "cannot be reached"}.`, "Network");
     }
-    const data = await answer.json().catch(() => ({}));
+    const data = answer.data ?? {};
     if (!answer.ok) {
       const code = String(data.__type || "").split("#").pop() || `HTTP ${answer.status}`;
       throw new AuthError(signInMessage(code), code);

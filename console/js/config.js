@@ -1,5 +1,8 @@
 // config.json: written next to index.html at deploy time (make deploy, make run), never baked in.
 
+import { TimeLimitError, fetchWithin } from "./api.js";
+
+const TIMEOUT_MS = 15000;
 const REQUIRED = ["apiUrl", "region", "userPoolId", "userPoolClientId"];
 
 export class ConfigError extends Error {}
@@ -37,8 +40,14 @@ function httpUrl(value, key) {
   return url.href;
 }
 
-export async function loadConfig(fetchImpl = fetch) {
-  const answer = await fetchImpl("config.json", { cache: "no-store" });
+/** Fetch and check config.json, within the time limit (its body included). */
+export async function loadConfig(fetchImpl = (...args) => fetch(...args), ms = TIMEOUT_MS) {
+  let answer;
+  try {
+    answer = await fetchWithin("config.json", { cache: "no-store" }, ms, fetchImpl);
+  } catch (error) {
+    throw new ConfigError(`config.json: ${error instanceof TimeLimitError ? "no answer in time" : "cannot be reached"}`);
+  }
   if (!answer.ok) throw new ConfigError(`config.json: HTTP ${answer.status}`);
-  return checkedConfig(await answer.json());
+  return checkedConfig(answer.data);
 }

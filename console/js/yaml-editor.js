@@ -44,6 +44,7 @@ import {
   syntaxHighlighting,
   yaml,
 } from "../vendor/yaml-editor.bundle.js";
+import { fetchWithin } from "./api.js";
 import { el, show } from "./dom.js";
 import { TriggerSchema } from "./yaml-schema.js";
 
@@ -78,15 +79,18 @@ const LOOK = EditorView.theme({
   },
 });
 
+const SCHEMA_TIMEOUT_MS = 15000;
 let schemaLoaded = null;
 
 /** The trigger file's JSON Schema, as the console serves it (console/schema/); read once a tab. */
-export async function loadTriggerSchema(fetchImpl = (url) => fetch(url)) {
+export async function loadTriggerSchema(fetchImpl = (...args) => fetch(...args)) {
   if (!schemaLoaded) {
     schemaLoaded = (async () => {
-      const response = await fetchImpl(SCHEMA_URL);
-      if (!response.ok) throw new Error(`The trigger schema could not be loaded (HTTP ${response.status}).`);
-      return response.json();
+      const response = await fetchWithin(SCHEMA_URL, {}, SCHEMA_TIMEOUT_MS, fetchImpl);
+      if (!response.ok || response.data === null) {
+        throw new Error(`The trigger schema could not be loaded (HTTP ${response.status}).`);
+      }
+      return response.data;
     })();
     schemaLoaded.catch(() => (schemaLoaded = null)); // a failure is retried next time
   }

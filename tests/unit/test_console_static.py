@@ -148,7 +148,7 @@ def test_the_bucket_is_private_and_read_only_through_the_distribution() -> None:
 
 def test_settings_come_from_config_json_not_from_the_files() -> None:
     assert not (CONSOLE / "config.json").exists()  # written at deploy / run time
-    assert 'fetchImpl("config.json"' in (CONSOLE / "js" / "config.js").read_text()
+    assert 'fetchWithin("config.json"' in (CONSOLE / "js" / "config.js").read_text()
     baked = re.compile(r"execute-api|cognito-idp\.[a-z]|us-east-1_|127\.0\.0\.1|localhost")
     for script in scripts():
         assert baked.findall(script.read_text()) == [], script
