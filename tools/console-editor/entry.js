@@ -2,7 +2,7 @@
 // module (console/vendor/yaml-editor.bundle.js), so the console loads one file, on the Triggers
 // page only. The editor itself (lint, completion, keyboard) is console/js/yaml-editor.js.
 
-export { EditorState, Compartment } from "@codemirror/state";
+export { EditorState } from "@codemirror/state";
 export {
   EditorView,
   keymap,
@@ -17,7 +17,6 @@ export {
   history,
   historyKeymap,
   indentWithTab,
-  insertTab,
 } from "@codemirror/commands";
 export {
   bracketMatching,
@@ -28,12 +27,6 @@ export {
 } from "@codemirror/language";
 export { yaml } from "@codemirror/lang-yaml";
 export { linter, lintGutter, lintKeymap, forceLinting } from "@codemirror/lint";
-export {
-  autocompletion,
-  completionKeymap,
-  startCompletion,
-  acceptCompletion,
-  currentCompletions,
-} from "@codemirror/autocomplete";
+export { autocompletion, completionKeymap } from "@codemirror/autocomplete";
 export { parseDocument, isMap, isSeq, isPair, isScalar } from "yaml";
 export { Validator } from "@cfworker/json-schema";
