@@ -1,7 +1,7 @@
 // Audit: who changed what, when, in one account (trigger pushes, cancels, redrives, ...),
 // newest first; "Older" pages through it. Read by every role that may see the account.
 
-import { accountPicker, el, route, show, when } from "./dom.js";
+import { accountPicker, el, pager, route, show, when } from "./dom.js";
 
 const PAGE_SIZE = 25;
 const UNATTRIBUTED = "*";
@@ -18,30 +18,13 @@ export async function renderAudit(main, ctx, account) {
   const current = accounts.find((a) => a.name === account) || accounts[0];
   if (current.name !== UNATTRIBUTED) ctx.setAccount(current.name);
   const body = el("tbody", {});
-  const older = el("button", { type: "button", className: "secondary", hidden: true }, "Older");
-  const newest = el("button", { type: "button", className: "secondary", hidden: true }, "Newest");
-  const page = { cursors: [], next: null, signature: null };
-
-  async function load(cursor) {
-    const data = await ctx.api.get(["audit", current.name], { cursor, limit: PAGE_SIZE });
-    const items = Array.isArray(data.items) ? data.items : [];
-    const signature = items.map((e) => String(e.id)).join(",");
-    page.next = typeof data.next_cursor === "string" && data.next_cursor ? data.next_cursor : null;
-    older.hidden = page.next === null;
-    newest.hidden = page.cursors.length === 0;
-    if (signature === page.signature) return;
-    page.signature = signature;
-    show(body, items.length ? items.map(entryRow) : el("tr", {}, el("td", { colspan: "5" }, "Nothing recorded yet.")));
-  }
-
-  older.addEventListener("click", () => ctx.guard(async () => {
-    page.cursors.push(page.next);
-    await load(page.next);
-  }));
-  newest.addEventListener("click", () => ctx.guard(async () => {
-    page.cursors = [];
-    await load(undefined);
-  }));
+  const pages = pager({
+    fetch: (cursor) => ctx.api.get(["audit", current.name], { cursor, limit: PAGE_SIZE }),
+    signature: (items) => items.map((e) => String(e.id)).join(","),
+    render: (items) =>
+      show(body, items.length ? items.map(entryRow) : el("tr", {}, el("td", { colspan: "5" }, "Nothing recorded yet."))),
+    guard: (action) => ctx.guard(action),
+  });
 
   show(
     main,
@@ -57,10 +40,10 @@ export async function renderAudit(main, ctx, account) {
         body,
       ),
     ),
-    el("div", { className: "pager" }, newest, older),
+    pages.node,
   );
-  await load(undefined);
-  return { refresh: () => (page.cursors.length === 0 ? load(undefined) : undefined) };
+  await pages.load();
+  return { refresh: () => pages.refresh() };
 }
 
 function entryRow(entry) {

@@ -4,7 +4,7 @@
 //   #/automations/{account}        #/run/{account}/{run_id}
 
 import { ApiError } from "./api.js";
-import { accountPicker, badge, el, route, show, when } from "./dom.js";
+import { accountPicker, badge, el, pager, route, show, when } from "./dom.js";
 
 const PAGE_SIZE = 25;
 const E164 = "\\+[1-9][0-9]{6,14}";
@@ -24,7 +24,7 @@ export async function renderAutomations(main, ctx, account) {
   const automations = Array.isArray(listed.items) ? listed.items : [];
   const runs = runList(ctx, current.name);
   const forms = automations.map((automation) =>
-    automationSection(ctx, current.name, automation, mayStart, () => runs.load(undefined)));
+    automationSection(ctx, current.name, automation, mayStart, () => runs.load()));
   show(
     main,
     el("h1", { tabindex: "-1" }, "Automations"),
@@ -36,7 +36,7 @@ export async function renderAutomations(main, ctx, account) {
     el("h2", { id: "runs-heading" }, "Runs"),
     runs.node,
   );
-  await runs.load(undefined);
+  await runs.load();
   return { refresh: () => runs.refresh() };
 }
 
@@ -210,10 +210,6 @@ function slug(text) {
 /** The account's runs, newest first, with "Older" / "Newest"; the first page stays live. */
 function runList(ctx, account) {
   const body = el("tbody");
-  const older = el("button", { type: "button", className: "secondary", hidden: true }, "Older");
-  const newest = el("button", { type: "button", className: "secondary", hidden: true }, "Newest");
-  const cursors = [];
-  let next = null;
   const table = el(
     "div",
     { className: "table-wrap" },
@@ -221,38 +217,19 @@ function runList(ctx, account) {
       el("thead", {}, el("tr", {}, ["Run", "Automation", "Status", "Requested", "By"].map((h) => el("th", { scope: "col" }, h)))),
       body),
   );
-  async function load(cursor) {
-    const data = await ctx.api.get(["accounts", account, "runs"], { cursor, limit: PAGE_SIZE });
-    const items = Array.isArray(data.items) ? data.items : [];
-    next = typeof data.next_cursor === "string" && data.next_cursor ? data.next_cursor : null;
-    show(body, items.length ? items.map((run) => el("tr", {},
+  const pages = pager({
+    fetch: (cursor) => ctx.api.get(["accounts", account, "runs"], { cursor, limit: PAGE_SIZE }),
+    render: (items) => show(body, items.length ? items.map((run) => el("tr", {},
       el("td", {}, el("a", { href: route("run", account, run.run_id) }, String(run.run_id ?? ""))),
       el("td", {}, String(run.automation ?? "")),
       el("td", {}, badge(run.status)),
       el("td", {}, el("time", { datetime: String(run.requested_at ?? "") }, when(run.requested_at))),
       el("td", {}, String(run.source ?? "")),
-    )) : el("tr", {}, el("td", { colspan: "5" }, "No runs yet.")));
-    older.hidden = next === null;
-    newest.hidden = cursors.length === 0;
-  }
-  older.addEventListener("click", () => ctx.guard(async () => {
-    cursors.push(next);
-    await load(next);
-    body.querySelector("a")?.focus();
-  }));
-  newest.addEventListener("click", () => ctx.guard(async () => {
-    cursors.length = 0;
-    await load(undefined);
-    body.querySelector("a")?.focus();
-  }));
-  return {
-    node: el("div", {}, table, el("div", { className: "pager" }, newest, older)),
-    load: (cursor) => {
-      if (cursor === undefined) cursors.length = 0;
-      return load(cursor);
-    },
-    refresh: () => (cursors.length === 0 ? load(undefined) : undefined),
-  };
+    )) : el("tr", {}, el("td", { colspan: "5" }, "No runs yet."))),
+    guard: (action) => ctx.guard(action),
+    focus: () => body.querySelector("a")?.focus(),
+  });
+  return { node: el("div", {}, table, pages.node), load: () => pages.load(), refresh: () => pages.refresh() };
 }
 
 /** One run: its status, inputs and action log (live until it ends). */

@@ -2,7 +2,7 @@
 // reminders, attempts — newest first; "Also ended ones" shows how each ended. An operator (or
 // admin) may cancel a waiting one, after a confirmation; the API refuses anyone else anyway.
 
-import { accountPicker, badge, el, route, show, when } from "./dom.js";
+import { accountPicker, badge, el, pager, route, show, when } from "./dom.js";
 
 const PAGE_SIZE = 25;
 
@@ -17,30 +17,21 @@ export async function renderConversations(main, ctx, account, query) {
   const all = query.state === "all";
   const mayCancel = await ctx.may("operator");
   const list = el("ul", { className: "conversations", "aria-label": "conversations" });
-  const older = el("button", { type: "button", className: "secondary", hidden: true }, "Older");
-  const newest = el("button", { type: "button", className: "secondary", hidden: true }, "Newest");
-  const page = { cursors: [], next: null, signature: null, waiting: null };
-
-  async function load(cursor) {
-    const data = await ctx.api.get(["accounts", current.name, "conversations"], {
-      state: all ? "all" : undefined,
-      cursor,
-      limit: PAGE_SIZE,
-    });
-    const items = Array.isArray(data.items) ? data.items : [];
-    page.next = typeof data.next_cursor === "string" && data.next_cursor ? data.next_cursor : null;
-    older.hidden = page.next === null;
-    newest.hidden = page.cursors.length === 0;
-    const signature = items.map((c) => `${c.id}:${c.status}:${c.attempts}`).join(",");
-    if (signature === page.signature) return;
-    const waiting = new Set(items.filter((c) => c.status === "waiting").map((c) => String(c.id)));
-    const ended = page.waiting ? [...page.waiting].filter((id) => !waiting.has(id)).length : 0;
-    page.waiting = waiting;
-    page.signature = signature;
-    const empty = page.next ? "None on this page: see Older." : all ? "No conversations." : "No conversation is waiting.";
-    show(list, items.length ? items.map((c) => conversationItem(c)) : el("li", {}, empty));
-    if (ended > 0) ctx.say(`${ended} conversation${ended === 1 ? "" : "s"} ended.`);
-  }
+  let waitingShown = null; // the ids on screen that were waiting
+  const pages = pager({
+    fetch: (cursor) =>
+      ctx.api.get(["accounts", current.name, "conversations"], { state: all ? "all" : undefined, cursor, limit: PAGE_SIZE }),
+    signature: (items) => items.map((c) => `${c.id}:${c.status}:${c.attempts}`).join(","),
+    render: (items, { next }) => {
+      const waiting = new Set(items.filter((c) => c.status === "waiting").map((c) => String(c.id)));
+      const ended = waitingShown ? [...waitingShown].filter((id) => !waiting.has(id)).length : 0;
+      waitingShown = waiting;
+      const empty = next ? "None on this page: see Older." : all ? "No conversations." : "No conversation is waiting.";
+      show(list, items.length ? items.map((c) => conversationItem(c)) : el("li", {}, empty));
+      if (ended > 0) ctx.say(`${ended} conversation${ended === 1 ? "" : "s"} ended.`);
+    },
+    guard: (action) => ctx.guard(action),
+  });
 
   function conversationItem(conversation) {
     const waiting = conversation.status === "waiting";
@@ -95,23 +86,14 @@ export async function renderConversations(main, ctx, account, query) {
         if (error?.status === 409) ctx.say(String(error.message), true);
         else throw error;
       } finally {
-        page.signature = null;
-        page.waiting = null; // said above: not "1 conversation ended" again
-        await load(page.cursors[page.cursors.length - 1]);
+        waitingShown = null; // said above: not "1 conversation ended" again
+        await pages.reload();
       }
     }));
     idle();
     return box;
   }
 
-  older.addEventListener("click", () => ctx.guard(async () => {
-    page.cursors.push(page.next);
-    await load(page.next);
-  }));
-  newest.addEventListener("click", () => ctx.guard(async () => {
-    page.cursors = [];
-    await load(undefined);
-  }));
   const toggle = el("input", { id: "show-ended", type: "checkbox", checked: all });
   toggle.addEventListener("change", () => {
     location.hash = route("conversations", current.name) + (toggle.checked ? "?state=all" : "");
@@ -123,8 +105,8 @@ export async function renderConversations(main, ctx, account, query) {
     accountPicker(accounts, current.name, (name) => (location.hash = route("conversations", name) + (all ? "?state=all" : ""))),
     el("p", {}, el("label", { for: "show-ended", className: "inline" }, toggle, " Also the ended ones")),
     list,
-    el("div", { className: "pager" }, newest, older),
+    pages.node,
   );
-  await load(undefined);
-  return { refresh: () => (page.cursors.length === 0 ? load(undefined) : undefined) };
+  await pages.load();
+  return { refresh: () => pages.refresh() };
 }

@@ -55,3 +55,55 @@ export function accountPicker(accounts, current, onChange) {
   picker.addEventListener("change", () => onChange(picker.value));
   return el("p", { className: "picker" }, el("label", { for: "account" }, "Account", picker));
 }
+
+/**
+ * Newest-first paging through an API list answered in pages ({items, next_cursor}): "Older"
+ * follows next_cursor, "Newest" goes back to the first page; only the first page stays live.
+ *   fetch(cursor): the API's answer for a page (cursor undefined: the first);
+ *   render(items, {next, live}): draws a page (next: the cursor of the older one, or null;
+ *     live: a refresh of the newest page rather than a click);
+ *   signature(items), optional: an answer whose signature is the one on screen is not drawn again;
+ *   guard(action): runs a click's action (ctx.guard: a failure is said); focus(): after a click.
+ * Returns {node: the buttons, load(): the first page, refresh(): the first page again if it is
+ * on screen, reload(): the page on screen, drawn again}.
+ */
+export function pager({ fetch, render, signature = null, guard = (action) => action(), focus = () => {} }) {
+  const older = el("button", { type: "button", className: "secondary", hidden: true }, "Older");
+  const newest = el("button", { type: "button", className: "secondary", hidden: true }, "Newest");
+  const page = { cursors: [], next: null, signature: null };
+
+  async function load(cursor, live = false) {
+    const data = await fetch(cursor);
+    const items = Array.isArray(data?.items) ? data.items : [];
+    page.next = typeof data?.next_cursor === "string" && data.next_cursor ? data.next_cursor : null;
+    older.hidden = page.next === null;
+    newest.hidden = page.cursors.length === 0;
+    const mark = signature ? signature(items) : null;
+    if (mark !== null && mark === page.signature) return;
+    page.signature = mark;
+    render(items, { next: page.next, live });
+  }
+
+  older.addEventListener("click", () => guard(async () => {
+    page.cursors.push(page.next);
+    await load(page.next);
+    focus();
+  }));
+  newest.addEventListener("click", () => guard(async () => {
+    page.cursors = [];
+    await load(undefined);
+    focus();
+  }));
+  return {
+    node: el("div", { className: "pager" }, newest, older),
+    load: () => {
+      page.cursors = [];
+      return load(undefined);
+    },
+    refresh: () => (page.cursors.length === 0 ? load(undefined, true) : undefined),
+    reload: () => {
+      page.signature = null;
+      return load(page.cursors[page.cursors.length - 1]);
+    },
+  };
+}

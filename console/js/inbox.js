@@ -1,6 +1,6 @@
 // Inbox: one account's messages, newest first; search, date and channel filters; "Older" pages.
 
-import { badge, el, route, show, when } from "./dom.js";
+import { badge, el, pager, route, show, when } from "./dom.js";
 
 const FILTERS = ["contact", "number", "text", "since", "until", "channel"];
 const PAGE_SIZE = 25;
@@ -14,51 +14,30 @@ export async function renderInbox(main, ctx, account, query) {
   const current = accounts.find((a) => a.name === account) || accounts[0];
   ctx.setAccount(current.name);
   const list = el("ul", { className: "messages", "aria-label": "messages" });
-  const older = el("button", { type: "button", className: "secondary", hidden: true }, "Older");
-  const newest = el("button", { type: "button", className: "secondary", hidden: true }, "Newest");
-  const page = { cursors: [], next: null, signature: "" };
-
-  async function load(cursor, { announce = false } = {}) {
-    const data = await ctx.api.get(["accounts", current.name, "messages"], {
-      ...apiFilters(query),
-      cursor,
-      limit: PAGE_SIZE,
-    });
-    const items = Array.isArray(data.items) ? data.items : [];
-    const signature = items.map((m) => `${m.sid}:${m.status}`).join(",");
-    if (announce && signature === page.signature) return;
-    const fresh = announce ? items.filter((m) => !page.signature.includes(`${m.sid}:`)).length : 0;
-    page.signature = signature;
-    page.next = typeof data.next_cursor === "string" && data.next_cursor ? data.next_cursor : null;
-    show(list, items.length ? items.map((m) => messageItem(current.name, m)) : el("li", {}, "No messages."));
-    older.hidden = page.next === null;
-    newest.hidden = page.cursors.length === 0;
-    if (fresh > 0) ctx.say(`${fresh} new message${fresh === 1 ? "" : "s"}.`);
-  }
-
-  older.addEventListener("click", () => ctx.guard(async () => {
-    page.cursors.push(page.next);
-    await load(page.next);
-    list.querySelector("a")?.focus();
-  }));
-  newest.addEventListener("click", () => ctx.guard(async () => {
-    page.cursors = [];
-    await load(undefined);
-    list.querySelector("a")?.focus();
-  }));
+  let shown = new Set(); // the sids on screen
+  const pages = pager({
+    fetch: (cursor) => ctx.api.get(["accounts", current.name, "messages"], { ...apiFilters(query), cursor, limit: PAGE_SIZE }),
+    signature: (items) => items.map((m) => `${m.sid}:${m.status}`).join(","),
+    render: (items, { live }) => {
+      // Live: only the newest page follows new messages; an older page stays as it was.
+      const fresh = live ? items.filter((m) => !shown.has(String(m.sid))).length : 0;
+      shown = new Set(items.map((m) => String(m.sid)));
+      show(list, items.length ? items.map((m) => messageItem(current.name, m)) : el("li", {}, "No messages."));
+      if (fresh > 0) ctx.say(`${fresh} new message${fresh === 1 ? "" : "s"}.`);
+    },
+    guard: (action) => ctx.guard(action),
+    focus: () => list.querySelector("a")?.focus(),
+  });
 
   show(
     main,
     el("h1", { tabindex: "-1" }, "Inbox"),
     filterForm(current.name, accounts, query),
     list,
-    el("div", { className: "pager" }, newest, older),
+    pages.node,
   );
-  await load(undefined);
-  return {
-    // Live: only the newest page follows new messages; an older page stays as it was.
-    refresh: () => (page.cursors.length === 0 ? load(undefined, { announce: true }) : undefined),
-  };
+  await pages.load();
+  return { refresh: () => pages.refresh() };
 }
 
 function messageItem(account, message) {

@@ -1,0 +1,162 @@
+"""The console's one pager (console/js/dom.js ``pager``), which the inbox, the conversations,
+the audit record and the automations' runs page with: in headless Chromium, under the console's
+own Content-Security-Policy, over a list of 60 entries served 25 a page.
+
+"Older" follows the answer's next_cursor and "Newest" goes back; each shows only when it
+leads somewhere; a refresh redraws the newest page only when its signature changed (marked
+live) and leaves an older page alone; reload draws the page on screen again; a failure of a
+click goes to the guard.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from tests.e2e.browser import chromium_page
+from tests.support.http_servers import serving
+from tests.support.template import ROOT
+from tests.unit.test_console_static import page as console_page
+
+HARNESS_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{policy}">
+<title>pager test</title><script type="module" src="harness.js"></script></head>
+<body><main id="main"><ul id="list"></ul><div id="pages"></div></main></body></html>
+"""
+# 60 entries, newest first; a cursor is the offset of the page, as a string.
+HARNESS_JS = """
+import { el, pager, show } from "./js/dom.js";
+window.entries = Array.from({ length: 60 }, (_, i) => ({ id: `e${60 - i}` }));
+window.draws = [];
+window.asked = [];
+window.guarded = [];
+window.failing = false;
+const list = document.getElementById("list");
+window.pages = pager({
+  fetch: async (cursor) => {
+    window.asked.push(cursor ?? null);
+    if (window.failing) throw new Error("the API is down");
+    const start = Number(cursor ?? 0);
+    const next = start + 25 < window.entries.length ? String(start + 25) : null;
+    return { items: window.entries.slice(start, start + 25), next_cursor: next };
+  },
+  signature: (items) => items.map((e) => e.id).join(","),
+  render: (items, { next, live }) => {
+    window.draws.push({ first: items[0]?.id ?? null, count: items.length, next, live });
+    show(list, items.map((e) => el("li", {}, el("a", { href: `#${e.id}` }, e.id))));
+  },
+  guard: async (action) => {
+    try {
+      return await action();
+    } catch (error) {
+      window.guarded.push(error.message);
+    }
+  },
+  focus: () => list.querySelector("a")?.focus(),
+});
+document.getElementById("pages").append(window.pages.node);
+await window.pages.load();
+document.body.dataset.ready = "yes";
+"""
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    policy = ""
+
+    def end_headers(self) -> None:
+        self.send_header("Content-Security-Policy", self.policy)
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("console")
+    shutil.copytree(ROOT / "console" / "js", root / "js")
+    policy = console_page().csp[0]
+    (root / "harness.html").write_text(HARNESS_HTML.format(policy=policy))
+    (root / "harness.js").write_text(HARNESS_JS)
+    _Handler.policy = policy
+    handler = functools.partial(_Handler, directory=str(root))
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as server:
+        yield f"http://127.0.0.1:{server.server_address[1]}/harness.html"
+
+
+@pytest.fixture
+def pager_page(site: str) -> Iterator[Any]:
+    with chromium_page(width=800, height=600) as page:
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(site)
+        page.wait_for_selector("body[data-ready=yes]")
+        yield page
+        assert errors == []
+
+
+def shown(page: Any) -> tuple[str, str, bool, bool]:
+    """The first and last entries on screen, and whether Newest and Older show."""
+    ids = page.eval_on_selector_all("#list li", "(items) => items.map((li) => li.textContent)")
+    newest = page.get_by_role("button", name="Newest").is_visible()
+    older = page.get_by_role("button", name="Older").is_visible()
+    return ids[0], ids[-1], newest, older
+
+
+def test_older_and_newest_page_through_the_list(pager_page: Any) -> None:
+    page = pager_page
+    assert shown(page) == ("e60", "e36", False, True)
+    page.get_by_role("button", name="Older").click()
+    page.wait_for_function("window.draws.length === 2")
+    assert shown(page) == ("e35", "e11", True, True)
+    assert page.evaluate("document.activeElement.textContent") == "e35"
+    page.get_by_role("button", name="Older").click()
+    page.wait_for_function("window.draws.length === 3")
+    assert shown(page) == ("e10", "e1", True, False)  # the last page: no Older
+    page.get_by_role("button", name="Newest").click()
+    page.wait_for_function("window.draws.length === 4")
+    assert shown(page) == ("e60", "e36", False, True)
+    assert page.evaluate("window.asked") == [None, "25", "50", None]
+    assert page.evaluate("window.draws.map((d) => d.live)") == [False] * 4
+
+
+def test_a_refresh_redraws_the_newest_page_only_when_it_changed(pager_page: Any) -> None:
+    page = pager_page
+    page.evaluate("window.pages.refresh()")
+    page.wait_for_function("window.asked.length === 2")
+    assert page.evaluate("window.draws.length") == 1  # the same entries: not drawn again
+    page.evaluate("window.entries.unshift({ id: 'e61' }); window.pages.refresh()")
+    page.wait_for_function("window.draws.length === 2")
+    assert page.evaluate("window.draws[1]") == {
+        "first": "e61",
+        "count": 25,
+        "next": "25",
+        "live": True,
+    }
+    # An older page stays as it was: a refresh asks nothing.
+    page.get_by_role("button", name="Older").click()
+    page.wait_for_function("window.draws.length === 3")
+    asked = page.evaluate("window.asked.length")
+    assert page.evaluate("window.pages.refresh() === undefined")
+    assert page.evaluate("window.asked.length") == asked
+    # reload: the page on screen, drawn again though nothing changed.
+    page.evaluate("window.pages.reload()")
+    page.wait_for_function("window.draws.length === 4")
+    assert page.evaluate("window.asked.at(-1)") == "25"
+    assert shown(page)[:2] == ("e36", "e12")
+
+
+def test_a_click_that_fails_goes_to_the_guard(pager_page: Any) -> None:
+    page = pager_page
+    page.evaluate("window.failing = true")
+    page.get_by_role("button", name="Older").click()
+    page.wait_for_function("window.guarded.length === 1")
+    assert page.evaluate("window.guarded") == ["the API is down"]
+    assert shown(page) == ("e60", "e36", False, True)  # what was on screen stays
