@@ -4,7 +4,7 @@
 //   #/accounts/{account}
 
 import { ApiError } from "./api.js";
-import { accountPicker, badge, el, route, show } from "./dom.js";
+import { accountPicker, badge, dataTable, el, route, show } from "./dom.js";
 
 export async function renderAccounts(main, ctx, account) {
   const accounts = await ctx.accounts();
@@ -113,32 +113,30 @@ function copyField(id, label, value, ctx) {
 function numberTable(ctx, name, items, isAdmin, reload) {
   if (items.length === 0) return el("p", {}, "Twilio lists no number for this account.");
   // Whether it points here comes before the long URL: on a phone the table scrolls sideways.
-  const head = ["Number", "Points here", isAdmin ? "Connect" : null, "SMS webhook"].filter(Boolean);
-  return el("div", { className: "table-wrap" }, el("table", { "aria-label": "the account's numbers" },
-    el("thead", {}, el("tr", {}, head.map((h) => el("th", { scope: "col" }, h)))),
-    el("tbody", {}, items.map((number) => {
-      const phone = String(number.phone_number ?? "");
-      const target = number.sms_application_sid
-        ? `TwiML App ${number.sms_application_sid}`
-        : number.sms_url ? `${number.sms_method || "POST"} ${number.sms_url}` : "(none)";
-      let action = null;
-      if (isAdmin) {
-        action = number.points_here ? "" : el("button", {
-          type: "button", className: "secondary", "aria-label": `Connect ${phone}`,
-          onclick: (event) => ctx.guard(async () => {
-            event.target.disabled = true;
-            await ctx.api.post(["accounts", name, "numbers", "connect"], { number: phone });
-            ctx.say(`${phone} now sends to this deployment.`);
-            await reload();
-          }),
-        }, "Connect");
-      }
-      return el("tr", { "data-number": phone },
-        el("td", {}, phone),
-        el("td", {}, badge(number.points_here ? "yes" : "no")),
-        action === null ? null : el("td", {}, action),
-        el("td", {}, target));
-    }))));
+  const head = ["Number", "Points here", isAdmin ? "Connect" : null, "SMS webhook"];
+  return dataTable(null, head, items.map((number) => {
+    const phone = String(number.phone_number ?? "");
+    const target = number.sms_application_sid
+      ? `TwiML App ${number.sms_application_sid}`
+      : number.sms_url ? `${number.sms_method || "POST"} ${number.sms_url}` : "(none)";
+    let action = null;
+    if (isAdmin) {
+      action = number.points_here ? "" : el("button", {
+        type: "button", className: "secondary", "aria-label": `Connect ${phone}`,
+        onclick: (event) => ctx.guard(async () => {
+          event.target.disabled = true;
+          await ctx.api.post(["accounts", name, "numbers", "connect"], { number: phone });
+          ctx.say(`${phone} now sends to this deployment.`);
+          await reload();
+        }),
+      }, "Connect");
+    }
+    return el("tr", { "data-number": phone },
+      el("td", {}, phone),
+      el("td", {}, badge(number.points_here ? "yes" : "no")),
+      action === null ? null : el("td", {}, action),
+      el("td", {}, target));
+  }), { "aria-label": "the account's numbers" });
 }
 
 function tokenForm(ctx, name) {

@@ -1,7 +1,7 @@
 // Audit: who changed what, when, in one account (trigger pushes, cancels, redrives, ...),
 // newest first; "Older" pages through it. Read by every role that may see the account.
 
-import { accountPicker, el, pager, route, show, when } from "./dom.js";
+import { accountPicker, dataTable, el, pager, route, show, when } from "./dom.js";
 
 const PAGE_SIZE = 25;
 const UNATTRIBUTED = "*";
@@ -30,16 +30,10 @@ export async function renderAudit(main, ctx, account) {
     main,
     el("h1", { tabindex: "-1" }, "Audit"),
     accountPicker(accounts, current.name, (name) => (location.hash = route("audit", name))),
-    el(
-      "div",
-      { className: "table-wrap" },
-      el(
-        "table",
-        { className: "audit", "aria-label": `audit record of ${current.name}` },
-        el("thead", {}, el("tr", {}, ["When", "Who", "Action", "Target", "Detail"].map((h) => el("th", { scope: "col" }, h)))),
-        body,
-      ),
-    ),
+    dataTable(null, ["When", "Who", "Action", "Target", "Detail"], body, {
+      className: "audit",
+      "aria-label": `audit record of ${current.name}`,
+    }),
     pages.node,
   );
   await pages.load();

@@ -4,7 +4,7 @@
 //   #/automations/{account}        #/run/{account}/{run_id}
 
 import { ApiError } from "./api.js";
-import { accountPicker, badge, el, pager, route, show, when } from "./dom.js";
+import { accountPicker, badge, dataTable, el, pager, route, show, when } from "./dom.js";
 
 const PAGE_SIZE = 25;
 const E164 = "\\+[1-9][0-9]{6,14}";
@@ -210,13 +210,7 @@ function slug(text) {
 /** The account's runs, newest first, with "Older" / "Newest"; the first page stays live. */
 function runList(ctx, account) {
   const body = el("tbody");
-  const table = el(
-    "div",
-    { className: "table-wrap" },
-    el("table", { "aria-labelledby": "runs-heading" },
-      el("thead", {}, el("tr", {}, ["Run", "Automation", "Status", "Requested", "By"].map((h) => el("th", { scope: "col" }, h)))),
-      body),
-  );
+  const table = dataTable(null, ["Run", "Automation", "Status", "Requested", "By"], body, { "aria-labelledby": "runs-heading" });
   const pages = pager({
     fetch: (cursor) => ctx.api.get(["accounts", account, "runs"], { cursor, limit: PAGE_SIZE }),
     render: (items) => show(body, items.length ? items.map((run) => el("tr", {},
@@ -271,18 +265,11 @@ export async function renderRun(main, ctx, account, runId) {
 }
 
 function stepTable(steps) {
-  return el(
-    "div",
-    { className: "table-wrap" },
-    el("table", {},
-      el("caption", { className: "skip" }, "Action log"),
-      el("thead", {}, el("tr", {}, ["Step", "Action", "Outcome", "Detail", "Delivery"].map((h) => el("th", { scope: "col" }, h)))),
-      el("tbody", {}, steps.map((step) => el("tr", {},
-        el("td", {}, String(step.step_id ?? "")),
-        el("td", {}, String(step.kind ?? "")),
-        el("td", {}, badge(step.state)),
-        el("td", {}, String(step.detail ?? "")),
-        el("td", {}, step.delivery && typeof step.delivery === "object" ? badge(step.delivery.status) : ""),
-      )))),
-  );
+  return dataTable("Action log", ["Step", "Action", "Outcome", "Detail", "Delivery"], steps.map((step) => el("tr", {},
+    el("td", {}, String(step.step_id ?? "")),
+    el("td", {}, String(step.kind ?? "")),
+    el("td", {}, badge(step.state)),
+    el("td", {}, String(step.detail ?? "")),
+    el("td", {}, step.delivery && typeof step.delivery === "object" ? badge(step.delivery.status) : ""),
+  )));
 }

@@ -1,6 +1,6 @@
 // Message detail: every Twilio parameter, the ThinkAutomation text, the action log.
 
-import { badge, el, route, show } from "./dom.js";
+import { badge, dataTable, el, route, show } from "./dom.js";
 
 export async function renderDetail(main, ctx, account, sid) {
   ctx.setAccount(account);
@@ -49,32 +49,18 @@ function stepsOf(data) {
 }
 
 function stepTable(steps) {
-  const head = ["Step", "Outcome", "Detail", "Twilio SID", "Error"];
-  return el(
-    "div",
-    { className: "table-wrap" },
+  const rows = steps.map((s) =>
     el(
-      "table",
+      "tr",
       {},
-      el("caption", { className: "skip" }, "Action log"),
-      el("thead", {}, el("tr", {}, head.map((h) => el("th", { scope: "col" }, h)))),
-      el(
-        "tbody",
-        {},
-        steps.map((s) =>
-          el(
-            "tr",
-            {},
-            el("td", {}, String(s.step ?? "")),
-            el("td", {}, badge(s.state ?? "")),
-            el("td", {}, String(s.detail ?? "")),
-            el("td", {}, String(s.twilio_sid ?? "")),
-            el("td", {}, errorLink(s.error_code)),
-          ),
-        ),
-      ),
+      el("td", {}, String(s.step ?? "")),
+      el("td", {}, badge(s.state ?? "")),
+      el("td", {}, String(s.detail ?? "")),
+      el("td", {}, String(s.twilio_sid ?? "")),
+      el("td", {}, errorLink(s.error_code)),
     ),
   );
+  return dataTable("Action log", ["Step", "Outcome", "Detail", "Twilio SID", "Error"], rows);
 }
 
 /** Twilio's page for an error code; only a numeric code makes a link (never a URL from data). */

@@ -45,6 +45,25 @@ export function badge(text) {
   return el("span", { className: known.includes(word) ? `badge ${word}` : "badge" }, String(text ?? ""));
 }
 
+/**
+ * A data table in its scrolling wrapper: a caption (visually hidden, the page's heading says it
+ * already; null for none), the column heads (null ones left out) and the rows (<tr>s, or the
+ * <tbody> a page fills later). `attributes` go on the <table> (a class, an aria-label).
+ */
+export function dataTable(caption, heads, rows, attributes = {}) {
+  return el(
+    "div",
+    { className: "table-wrap" },
+    el(
+      "table",
+      attributes,
+      caption === null ? null : el("caption", { className: "skip" }, caption),
+      el("thead", {}, el("tr", {}, heads.filter((h) => h !== null).map((h) => el("th", { scope: "col" }, h)))),
+      rows instanceof Node ? rows : el("tbody", {}, rows),
+    ),
+  );
+}
+
 /** The account picker of a page: changing it calls onChange with the account's name. */
 export function accountPicker(accounts, current, onChange) {
   const picker = el(

@@ -5,7 +5,7 @@
 // Every role reads, validates and tests; only an admin sees Push and Roll back (the API refuses
 // anyone else anyway). Loaded by dynamic import when the page opens (app.js).
 
-import { accountPicker, el, route, show, when } from "./dom.js";
+import { accountPicker, dataTable, el, route, show, when } from "./dom.js";
 import { mountEditor } from "./trigger-editor.js";
 import { flowDiagram } from "./trigger-flow.js";
 
@@ -163,12 +163,7 @@ export async function renderTriggers(main, ctx, account) {
     const rows = items.map((info) => versionRow(info));
     show(
       history,
-      el("div", { className: "table-wrap" }, el(
-        "table",
-        { "aria-label": `trigger file versions of ${name}` },
-        el("thead", {}, el("tr", {}, ["Version", "Pushed", "By", "Triggers", ""].map((h) => el("th", { scope: "col" }, h)))),
-        el("tbody", {}, rows),
-      )),
+      dataTable(null, ["Version", "Pushed", "By", "Triggers", ""], rows, { "aria-label": `trigger file versions of ${name}` }),
     );
   }
 
