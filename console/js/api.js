@@ -39,6 +39,15 @@ export async function fetchWithin(url, init, ms, fetchImpl = (...args) => fetch(
   }
 }
 
+/**
+ * A fresh idempotency key for one change (a composed reply, a submitted form): 32 random hex
+ * digits, within what every write of the API takes (letters, digits, - and _; 16 to 64).
+ */
+export function idempotencyKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 export class ApiError extends Error {
   /** `data`: the answer's JSON (a refused start's `problems` name each field). */
   constructor(status, message, data = null) {

@@ -3,7 +3,7 @@
 // problem), the account's runs newest first, and a run's action log.
 //   #/automations/{account}        #/run/{account}/{run_id}
 
-import { ApiError } from "./api.js";
+import { ApiError, idempotencyKey } from "./api.js";
 import { accountPicker, badge, dataTable, el, pager, route, show, when } from "./dom.js";
 
 const PAGE_SIZE = 25;
@@ -84,7 +84,7 @@ export function startForm(ctx, account, automation, id, started) {
     formError,
     submit,
   );
-  let key = formKey();
+  let key = idempotencyKey();
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (submit.disabled) return; // one request per submitted form
@@ -104,7 +104,7 @@ export function startForm(ctx, account, automation, id, started) {
         variables: variablesOf(inputs, fields),
         idempotency_key: key,
       });
-      key = formKey(); // the next submission is a new run
+      key = idempotencyKey(); // the next submission is a new run
       ctx.say(`${run.created === false ? "Already started" : "Started"}: run ${run.run_id}.`);
       form.reset();
       await started();
@@ -196,11 +196,6 @@ function clearErrors(fields, formError) {
     error.textContent = "";
   }
   formError.hidden = true;
-}
-
-function formKey() {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return `form-${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
 function slug(text) {

@@ -1,7 +1,7 @@
 // Contact thread: everything exchanged with one contact, in time order, with delivery statuses;
 // for operators and admins a reply box and Take over / Hand back (docs/console.md).
 
-import { ApiError } from "./api.js";
+import { ApiError, idempotencyKey } from "./api.js";
 import { badge, el, route, show, when } from "./dom.js";
 
 export const MAX_REPLY_CHARS = 1600;
@@ -29,12 +29,6 @@ function parts(units, single, part) {
 function seconds(value) {
   const n = Math.max(1, Math.ceil(Number(value) || 1));
   return `${n} second${n === 1 ? "" : "s"}`;
-}
-
-function newKey() {
-  if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 export async function renderThread(main, ctx, account, contact) {
@@ -171,7 +165,7 @@ function writeControls(ctx, account, contact, numbers, reload) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (sending) return;
-    key ??= newKey();
+    key ??= idempotencyKey();
     sending = true;
     note.textContent = "Sending…";
     refresh();
