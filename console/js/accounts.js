@@ -163,22 +163,21 @@ function tokenForm(ctx, name) {
       input.focus();
       return;
     }
-    ctx.guard(async () => {
-      submit.disabled = true;
-      try {
-        const result = await ctx.api.put(["accounts", name, "auth-token"], { auth_token: input.value.trim() });
-        ctx.say(result.replaced
-          ? `Auth token replaced; the previous one is accepted until ${result.previous_accepted_until}.`
-          : "That token is already the current one; nothing changed.");
-      } catch (failure) {
-        if (!(failure instanceof ApiError) || failure.status !== 400) throw failure;
+    ctx.act(submit, async () => {
+      const result = await ctx.api.put(["accounts", name, "auth-token"], { auth_token: input.value.trim() });
+      ctx.say(result.replaced
+        ? `Auth token replaced; the previous one is accepted until ${result.previous_accepted_until}.`
+        : "That token is already the current one; nothing changed.");
+    }, {
+      expected: [400],
+      refused: (failure) => {
         error.textContent = failure.message;
         error.hidden = false;
         input.focus();
-      } finally {
+      },
+      after: () => {
         input.value = ""; // never kept in the page
-        submit.disabled = false;
-      }
+      },
     });
   });
   return form;

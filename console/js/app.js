@@ -115,6 +115,32 @@ class Console {
     }
   }
 
+  /**
+   * A button's change: the button disabled while `action` runs. An ApiError of an `expected`
+   * status (someone changed it first, it is gone) is said, or given to `refused`; any other
+   * failure goes to guard. `after` runs either way (to reload what changed), then the button is
+   * enabled again.
+   */
+  async act(button, action, { expected = [409, 404], refused = null, after = null } = {}) {
+    return this.guard(async () => {
+      button.disabled = true;
+      try {
+        return await action();
+      } catch (error) {
+        if (!(error instanceof ApiError) || !expected.includes(error.status)) throw error;
+        if (refused) await refused(error);
+        else this.say(String(error.message), true);
+        return undefined;
+      } finally {
+        try {
+          await after?.();
+        } finally {
+          button.disabled = false;
+        }
+      }
+    });
+  }
+
   async go() {
     const generation = ++this.generation;
     this.stop();

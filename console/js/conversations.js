@@ -2,7 +2,7 @@
 // reminders, attempts — newest first; "Also ended ones" shows how each ended. An operator (or
 // admin) may cancel a waiting one, after a confirmation; the API refuses anyone else anyway.
 
-import { accountPicker, badge, el, pager, route, show, when } from "./dom.js";
+import { accountPicker, badge, confirmStep, el, pager, route, show, when } from "./dom.js";
 
 const PAGE_SIZE = 25;
 
@@ -64,34 +64,21 @@ export async function renderConversations(main, ctx, account, query) {
   }
 
   function cancelControl(conversation) {
-    const box = el("div", { className: "actions" });
     const ask = el("button", { type: "button", className: "secondary" }, "Cancel conversation");
     const confirm = el("button", { type: "button" }, "Yes, cancel it");
     const keep = el("button", { type: "button", className: "secondary" }, "Keep it");
-    const idle = () => show(box, ask);
-    ask.addEventListener("click", () => {
-      show(box, el("span", {}, "Cancel: its execution ends, nothing more is sent. "), confirm, keep);
-      confirm.focus();
-    });
-    keep.addEventListener("click", () => {
-      idle();
-      ask.focus();
-    });
-    confirm.addEventListener("click", () => ctx.guard(async () => {
-      confirm.disabled = true;
-      try {
-        await ctx.api.post(["accounts", current.name, "conversations", "cancel"], { id: conversation.id });
-        ctx.say(`Conversation with ${conversation.contact} cancelled.`);
-      } catch (error) {
-        if (error?.status === 409) ctx.say(String(error.message), true);
-        else throw error;
-      } finally {
+    const cancel = () => ctx.act(confirm, async () => {
+      await ctx.api.post(["accounts", current.name, "conversations", "cancel"], { id: conversation.id });
+      ctx.say(`Conversation with ${conversation.contact} cancelled.`);
+    }, {
+      expected: [409],
+      after: () => {
         waitingShown = null; // said above: not "1 conversation ended" again
-        await pages.reload();
-      }
-    }));
-    idle();
-    return box;
+        return pages.reload();
+      },
+    });
+    const question = "Cancel: its execution ends, nothing more is sent.";
+    return confirmStep(ask, question, confirm, keep, cancel, el("div", { className: "actions" }));
   }
 
   const toggle = el("input", { id: "show-ended", type: "checkbox", checked: all });

@@ -62,19 +62,11 @@ export async function renderDeadLetters(main, ctx) {
   function redriveControl(entry) {
     const box = el("div", { className: "actions" });
     const button = el("button", { type: "button", className: "secondary" }, "Redrive");
-    button.addEventListener("click", () => ctx.guard(async () => {
-      button.disabled = true;
-      try {
-        const report = await ctx.api.post(["dead-letters", "redrive"], { entry: entry.entry });
-        const outcomes = (Array.isArray(report.messages) ? report.messages : []).map((m) => `${m.message_sid}: ${String(m.outcome).replace(/_/g, " ")}`);
-        ctx.say(report.deleted ? `Entry redriven and deleted. ${outcomes.join("; ")}` : `Entry kept: ${String(report.kept_because ?? "")}. ${outcomes.join("; ")}`);
-      } catch (error) {
-        if (error?.status === 409 || error?.status === 404) ctx.say(String(error.message), true);
-        else throw error;
-      } finally {
-        await load();
-      }
-    }));
+    button.addEventListener("click", () => ctx.act(button, async () => {
+      const report = await ctx.api.post(["dead-letters", "redrive"], { entry: entry.entry });
+      const outcomes = (Array.isArray(report.messages) ? report.messages : []).map((m) => `${m.message_sid}: ${String(m.outcome).replace(/_/g, " ")}`);
+      ctx.say(report.deleted ? `Entry redriven and deleted. ${outcomes.join("; ")}` : `Entry kept: ${String(report.kept_because ?? "")}. ${outcomes.join("; ")}`);
+    }, { expected: [409, 404], after: load }));
     show(box, button);
     return box;
   }

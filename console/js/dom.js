@@ -64,6 +64,31 @@ export function dataTable(caption, heads, rows, attributes = {}) {
   );
 }
 
+/**
+ * A change asked for twice. `ask` (a button) opens the question in its place: `question` (a
+ * string, or a function giving it at that moment) and the buttons `yes` and `no`, the focus on
+ * yes; `no` puts ask back, the focus on it; `yes` calls onYes(). Returns `host`, which holds them
+ * (the class "confirm" while the question shows).
+ */
+export function confirmStep(ask, question, yes, no, onYes, host = el("span", {})) {
+  const idle = () => {
+    host.classList.remove("confirm");
+    show(host, ask);
+  };
+  ask.addEventListener("click", () => {
+    host.classList.add("confirm");
+    show(host, typeof question === "function" ? question() : question, " ", yes, " ", no);
+    yes.focus();
+  });
+  no.addEventListener("click", () => {
+    idle();
+    ask.focus();
+  });
+  yes.addEventListener("click", () => onYes());
+  idle();
+  return host;
+}
+
 /** The account picker of a page: changing it calls onChange with the account's name. */
 export function accountPicker(accounts, current, onChange) {
   const picker = el(

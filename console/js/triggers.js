@@ -5,7 +5,7 @@
 // Every role reads, validates and tests; only an admin sees Push and Roll back (the API refuses
 // anyone else anyway). Loaded by dynamic import when the page opens (app.js).
 
-import { accountPicker, dataTable, el, route, show, when } from "./dom.js";
+import { accountPicker, confirmStep, dataTable, el, route, show, when } from "./dom.js";
 import { mountEditor } from "./trigger-editor.js";
 import { flowDiagram } from "./trigger-flow.js";
 
@@ -181,8 +181,7 @@ export async function renderTriggers(main, ctx, account) {
     const actions = [open];
     if (admin && !live_) {
       const back = el("button", { type: "button", className: "secondary" }, `Roll back to version ${version}`);
-      back.addEventListener("click", () => confirmRollback(version, back));
-      actions.push(back);
+      actions.push(rollbackStep(version, back));
     }
     const note = info.restored_from ? ` (rollback to ${info.restored_from})` : "";
     return el(
@@ -196,33 +195,27 @@ export async function renderTriggers(main, ctx, account) {
     );
   }
 
-  function confirmRollback(version, button) {
+  function rollbackStep(version, back) {
     const confirm = el("button", { type: "button", id: "confirm-rollback" }, `Make version ${version}'s triggers live`);
     const cancel = el("button", { type: "button", className: "secondary" }, "Cancel");
-    const box = el("p", { className: "confirm" }, `Roll back to version ${version}? It becomes a new live version; version ${state.version} is kept. `, confirm, " ", cancel);
-    cancel.addEventListener("click", () => {
-      box.remove();
-      button.focus();
-    });
-    confirm.addEventListener("click", () => ctx.guard(async () => {
-      confirm.disabled = true;
-      try {
-        const done = await ctx.api.post(["accounts", name, "triggers", "rollback"], { version, expected_version: state.version });
-        state.version = done.version;
-        const stored = await ctx.api.get(["accounts", name, "triggers"]);
-        state.text = String(stored.text ?? "");
-        editor.setText(state.text);
-        ctx.say(`Version ${done.version} is live, with the triggers of version ${version}.`);
-        await refreshHistory();
-        await validate();
-      } catch (error) {
-        if (error?.status !== 409) throw error;
+    const question = () => `Roll back to version ${version}? It becomes a new live version; version ${state.version} is kept.`;
+    const rollBack = () => ctx.act(confirm, async () => {
+      const done = await ctx.api.post(["accounts", name, "triggers", "rollback"], { version, expected_version: state.version });
+      state.version = done.version;
+      const stored = await ctx.api.get(["accounts", name, "triggers"]);
+      state.text = String(stored.text ?? "");
+      editor.setText(state.text);
+      ctx.say(`Version ${done.version} is live, with the triggers of version ${version}.`);
+      await refreshHistory();
+      await validate();
+    }, {
+      expected: [409],
+      refused: async () => {
         ctx.say("Not rolled back: someone pushed another version meanwhile. The list is reloaded.", true);
         await refreshHistory();
-      }
-    }));
-    button.closest("td").append(box);
-    confirm.focus();
+      },
+    });
+    return confirmStep(back, question, confirm, cancel, rollBack);
   }
 
   async function reloadLive() {

@@ -1,6 +1,7 @@
 """The console's one pager (console/js/dom.js ``pager``), which the inbox, the conversations,
 the audit record and the automations' runs page with: in headless Chromium, under the console's
-own Content-Security-Policy, over a list of 60 entries served 25 a page.
+own Content-Security-Policy, over a list of 60 entries served 25 a page. Next to it, the one
+"ask, then confirm or keep" step (``confirmStep``) of a cancel and a rollback.
 
 "Older" follows the answer's next_cursor and "Newest" goes back; each shows only when it
 leads somewhere; a refresh redraws the newest page only when its signature changed (marked
@@ -27,11 +28,12 @@ HARNESS_HTML = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{policy}">
 <title>pager test</title><script type="module" src="harness.js"></script></head>
-<body><main id="main"><ul id="list"></ul><div id="pages"></div></main></body></html>
+<body><main id="main"><ul id="list"></ul><div id="pages"></div>
+<div id="step"></div></main></body></html>
 """
 # 60 entries, newest first; a cursor is the offset of the page, as a string.
 HARNESS_JS = """
-import { el, pager, show } from "./js/dom.js";
+import { confirmStep, el, pager, show } from "./js/dom.js";
 window.entries = Array.from({ length: 60 }, (_, i) => ({ id: `e${60 - i}` }));
 window.draws = [];
 window.asked = [];
@@ -62,6 +64,15 @@ window.pages = pager({
 });
 document.getElementById("pages").append(window.pages.node);
 await window.pages.load();
+window.yeses = 0;
+window.live = 3;
+document.getElementById("step").append(confirmStep(
+  el("button", { type: "button" }, "Roll back"),
+  () => `Roll back? Version ${window.live} is kept.`,
+  el("button", { type: "button" }, "Yes, roll back"),
+  el("button", { type: "button" }, "Keep it"),
+  () => window.yeses++,
+));
 document.body.dataset.ready = "yes";
 """
 
@@ -160,3 +171,21 @@ def test_a_click_that_fails_goes_to_the_guard(pager_page: Any) -> None:
     page.wait_for_function("window.guarded.length === 1")
     assert page.evaluate("window.guarded") == ["the API is down"]
     assert shown(page) == ("e60", "e36", False, True)  # what was on screen stays
+
+
+def test_a_change_is_asked_for_twice(pager_page: Any) -> None:
+    page = pager_page
+    step = page.locator("#step")
+    assert page.evaluate("document.querySelector('#step > span').className") == ""
+    page.evaluate("window.live = 4")  # the question says what holds when it is asked
+    step.get_by_role("button", name="Roll back").click()
+    assert step.inner_text().startswith("Roll back? Version 4 is kept.")
+    assert page.evaluate("document.activeElement.textContent") == "Yes, roll back"
+    assert page.evaluate("document.querySelector('#step > span').className") == "confirm"
+    step.get_by_role("button", name="Keep it").click()
+    assert step.get_by_role("button").all_inner_texts() == ["Roll back"]
+    assert page.evaluate("document.activeElement.textContent") == "Roll back"
+    assert page.evaluate("window.yeses") == 0
+    step.get_by_role("button", name="Roll back").click()
+    step.get_by_role("button", name="Yes, roll back").click()
+    assert page.evaluate("window.yeses") == 1
