@@ -11,16 +11,14 @@ click goes to the guard.
 
 from __future__ import annotations
 
-import functools
 import shutil
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from tests.e2e.browser import chromium_page
-from tests.support.http_servers import serving
+from tests.support.console_site import static_site
 from tests.support.template import ROOT
 from tests.unit.test_console_static import page as console_page
 
@@ -77,18 +75,6 @@ document.body.dataset.ready = "yes";
 """
 
 
-class _Handler(SimpleHTTPRequestHandler):
-    policy = ""
-
-    def end_headers(self) -> None:
-        self.send_header("Content-Security-Policy", self.policy)
-        self.send_header("Cache-Control", "no-store")
-        super().end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("console")
@@ -96,10 +82,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     policy = console_page().csp[0]
     (root / "harness.html").write_text(HARNESS_HTML.format(policy=policy))
     (root / "harness.js").write_text(HARNESS_JS)
-    _Handler.policy = policy
-    handler = functools.partial(_Handler, directory=str(root))
-    with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as server:
-        yield f"http://127.0.0.1:{server.server_address[1]}/harness.html"
+    with static_site(root, policy) as base:
+        yield f"{base}/harness.html"
 
 
 @pytest.fixture

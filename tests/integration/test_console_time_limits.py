@@ -10,18 +10,16 @@ hanging. A watchdog in the script reports a request still pending after ten seco
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.support.console_site import needs_node, node_json
 from tests.support.template import ROOT
 
-pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="Node is not installed")
+pytestmark = needs_node
 
 JS = ROOT / "console" / "js"
 LIMIT_MS = 300
@@ -141,13 +139,7 @@ def run_cases(base: str) -> dict[str, object]:
         "auth": (JS / "auth.js").as_uri(),
         "config": (JS / "config.js").as_uri(),
     }
-    node = shutil.which("node")
-    assert node is not None
-    done = subprocess.run(  # noqa: S603 (node, our own script)
-        [node, "--input-type=module", "-e", script, base, str(LIMIT_MS)],
-        capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
-    return json.loads(done.stdout)
+    return node_json(script, base, str(LIMIT_MS), timeout=60)
 
 
 def test_every_request_of_the_console_ends_within_its_limit(slow_server: str) -> None:

@@ -14,16 +14,14 @@ imports the editor dynamically, as the Triggers page does. Debian's chromium via
 
 from __future__ import annotations
 
-import functools
 import shutil
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from tests.e2e.browser import chromium_page
-from tests.support.http_servers import serving
+from tests.support.console_site import static_site
 from tests.support.template import ROOT
 from tests.unit.test_console_static import page as console_page
 
@@ -82,18 +80,6 @@ document.body.dataset.ready = "yes";
 """
 
 
-class _Handler(SimpleHTTPRequestHandler):
-    policy = ""
-
-    def end_headers(self) -> None:
-        self.send_header("Content-Security-Policy", self.policy)
-        self.send_header("Cache-Control", "no-store")
-        super().end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import json
@@ -110,10 +96,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         HARNESS_HTML.format(policy=policy).replace("harness.js", "fallback.js")
     )
     (broken / "fallback.js").write_text(FALLBACK_JS % json.dumps(VALID))
-    handler = functools.partial(_Handler, directory=str(root))
-    _Handler.policy = policy + "; frame-ancestors 'none'"
-    with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as server:
-        yield f"http://127.0.0.1:{server.server_address[1]}/harness.html"
+    with static_site(root, policy + "; frame-ancestors 'none'") as base:
+        yield f"{base}/harness.html"
 
 
 @pytest.fixture(scope="module")

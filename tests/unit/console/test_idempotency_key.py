@@ -5,30 +5,21 @@ and a started automation (``console.automations.start_request``); each call give
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-
-import pytest
 
 from sms_automation.console.automations import start_request
 from sms_automation.console.writes import KEY_PATTERN
+from tests.support.console_site import needs_node, node_json
 from tests.support.template import ROOT
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="Node is not installed")
+@needs_node
 def test_the_key_the_page_makes_is_one_every_write_takes() -> None:
     module = (ROOT / "console" / "js" / "api.js").as_uri()
     script = (
         f"import {{ idempotencyKey }} from {json.dumps(module)};"
         "console.log(JSON.stringify(Array.from({ length: 20 }, () => idempotencyKey())));"
     )
-    node = shutil.which("node")
-    assert node is not None
-    done = subprocess.run(  # noqa: S603 (node, our own script)
-        [node, "--input-type=module", "-e", script],
-        capture_output=True, text=True, timeout=30, check=True,
-    )  # fmt: skip
-    keys = json.loads(done.stdout)
+    keys = node_json(script)
     assert len(set(keys)) == len(keys)
     for key in keys:
         assert KEY_PATTERN.fullmatch(key)

@@ -4,12 +4,11 @@ reply box's counter (console/js/thread.js, run in Node when it is installed)."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 
 import pytest
 
 from sms_automation.console.segments import segments
+from tests.support.console_site import needs_node, node_json
 from tests.support.template import ROOT
 
 CASES = {
@@ -37,7 +36,7 @@ def test_the_api_counts_segments_as_twilio_splits_them(
     assert (found.count, found.encoding) == expected
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="Node is not installed")
+@needs_node
 def test_the_reply_box_counts_the_same() -> None:
     module = (ROOT / "console" / "js" / "thread.js").as_uri()
     script = (
@@ -46,10 +45,5 @@ def test_the_reply_box_counts_the_same() -> None:
         "console.log(JSON.stringify(texts.map((t) => { const s = segments(t);"
         " return [s.count, s.encoding]; })));"
     )
-    node = shutil.which("node")
-    assert node is not None
-    done = subprocess.run(  # noqa: S603 (node, our own script)
-        [node, "--input-type=module", "-e", script, json.dumps(list(CASES))],
-        capture_output=True, text=True, timeout=30, check=True,
-    )  # fmt: skip
-    assert [tuple(pair) for pair in json.loads(done.stdout)] == list(CASES.values())
+    counted = node_json(script, json.dumps(list(CASES)))
+    assert [tuple(pair) for pair in counted] == list(CASES.values())
