@@ -37,7 +37,7 @@ from sms_automation.automations.start import (
     invalid_field,
 )
 from sms_automation.console.access import Principal, Role
-from sms_automation.console.queries import BadRequest, Cursor, decode_cursor
+from sms_automation.console.queries import BadRequest, Cursor, decode_cursor, only, page_limit
 from sms_automation.console.reads import NotFound
 
 if TYPE_CHECKING:
@@ -45,13 +45,10 @@ if TYPE_CHECKING:
     from sms_automation.triggers.model import Automation
     from sms_automation.triggers.versions import StoredTriggers
 
-DEFAULT_RUNS_PAGE: Final = 25
-MAX_RUNS_PAGE: Final = 100
 IDEMPOTENCY_PREFIX: Final = "console:"
 START_FIELDS: Final = frozenset({"to", "from", "variables", "idempotency_key"})
 _FORM_KEY: Final = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _NAME: Final = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
-_LIMIT: Final = re.compile(r"^[1-9][0-9]{0,2}$")
 
 
 class AuditTrail(Protocol):
@@ -217,19 +214,3 @@ def automation_name(value: Any) -> str:
             RejectionReason.AUTOMATION_NOT_FOUND, "an automation's name is 1-128 characters"
         )
     return value
-
-
-def page_limit(value: Any) -> int:
-    if value is None or value == "":
-        return DEFAULT_RUNS_PAGE
-    if not isinstance(value, str) or not _LIMIT.fullmatch(value) or int(value) > MAX_RUNS_PAGE:
-        raise BadRequest(f"limit must be a number from 1 to {MAX_RUNS_PAGE}")
-    return int(value)
-
-
-def only(query: Mapping[str, Any], known: set[str]) -> None:
-    unknown = sorted(str(name)[:40] for name in query if name not in known)
-    if unknown:
-        raise BadRequest(
-            f"unknown parameter(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-        )

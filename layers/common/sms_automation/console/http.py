@@ -253,7 +253,7 @@ def _message(request: Request) -> dict[str, Any]:
 
 
 def _summary(request: Request) -> dict[str, Any]:
-    _only(request.query, {"date"})
+    queries.only(request.query, {"date"})
     day = queries.day(request.query.get("date"))
     return request.console.reads.summary(request.principal, request.account, day, request.now())
 
@@ -311,7 +311,7 @@ def _read(answer: Callable[[Request], dict[str, Any]]) -> Callable[[Request], di
     """A page's read that takes no query parameter."""
 
     def checked(request: Request) -> dict[str, Any]:
-        _only(request.query, set())
+        queries.only(request.query, set())
         return answer(request)
 
     return checked
@@ -322,7 +322,7 @@ def _thread_write(request: Request) -> Written:
     from sms_automation.console.writes import parse_body
 
     contact = queries.address(request.path("contact"), "contact") or ""
-    _only(request.query, set())
+    queries.only(request.query, set())
     if request.console.writes is None:
         raise NotFound("the thread's writes are not served here")
     writes = request.console.writes()
@@ -359,7 +359,7 @@ def _conversations(request: Request) -> dict[str, Any]:
 
 
 def _cancel(request: Request) -> dict[str, Any]:
-    _only(request.query, set())
+    queries.only(request.query, set())
     body = object_body(request.event)
     return _conversation_page(request).cancel(request.principal, request.account, body)
 
@@ -371,12 +371,12 @@ def _dead_letter_page(request: Request) -> ConsoleDeadLetters:
 
 
 def _dead_letters(request: Request) -> dict[str, Any]:
-    _only(request.query, set())
+    queries.only(request.query, set())
     return _dead_letter_page(request).listing(request.principal)
 
 
 def _redrive(request: Request) -> dict[str, Any]:
-    _only(request.query, set())
+    queries.only(request.query, set())
     return _dead_letter_page(request).redrive(request.principal, object_body(request.event))
 
 
@@ -478,12 +478,6 @@ def json_response(status: int, body: Mapping[str, Any]) -> dict[str, Any]:
         # page that mistakes the answer for HTML.
         "body": json.dumps(body, default=str, ensure_ascii=True).replace("<", "\\u003c"),
     }
-
-
-def _only(query: Mapping[str, Any], known: set[str]) -> None:
-    unknown = sorted(str(name)[:40] for name in query if name not in known)
-    if unknown:
-        raise queries.BadRequest(f"unknown parameter(s): {', '.join(unknown)}")
 
 
 def _error(code: str, message: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
@@ -89,11 +89,7 @@ class MessageQuery:
 
 
 def message_query(query: Mapping[str, Any]) -> MessageQuery:
-    unknown = sorted(str(name)[:40] for name in query if name not in QUERY_NAMES)
-    if unknown:
-        raise BadRequest(
-            f"unknown parameter(s): {', '.join(unknown)}; known: " + ", ".join(sorted(QUERY_NAMES))
-        )
+    only(query, QUERY_NAMES)
     text = _text(query, "text", MAX_TEXT_CHARS)
     channel = _text(query, "channel", 16)
     if channel is not None and channel.lower() not in CHANNELS:
@@ -110,7 +106,7 @@ def message_query(query: Mapping[str, Any]) -> MessageQuery:
         until=until,
         channel=channel.lower() if channel else None,
         cursor=decode_cursor(cursor) if cursor else None,
-        limit=_limit(query.get("limit")),
+        limit=page_limit(query.get("limit")),
     )
 
 
@@ -125,12 +121,10 @@ class PageQuery:
 def page_query(query: Mapping[str, Any], key: re.Pattern[str] = _SORT_KEY) -> PageQuery:
     """``cursor`` and ``limit``, nothing else; ``key``: what the listing's positions look like
     (``{timestamp}#{id}`` by default)."""
-    unknown = sorted(str(name)[:40] for name in query if name not in {"cursor", "limit"})
-    if unknown:
-        raise BadRequest(f"unknown parameter(s): {', '.join(unknown)}; known: cursor, limit")
+    only(query, {"cursor", "limit"})
     cursor = _text(query, "cursor", MAX_CURSOR_CHARS)
     return PageQuery(
-        cursor=decode_cursor(cursor, key) if cursor else None, limit=_limit(query.get("limit"))
+        cursor=decode_cursor(cursor, key) if cursor else None, limit=page_limit(query.get("limit"))
     )
 
 
@@ -185,9 +179,21 @@ def _instant(query: Mapping[str, Any], name: str, *, low: bool) -> str | None:
     return prefix if low else prefix + "~"  # "~" sorts after every character of a sort key
 
 
-def _limit(value: Any) -> int:
+def only(names: Iterable[Any], known: Iterable[str], what: str = "parameter") -> None:
+    """Refuse any name not ``known`` (a query's parameters, a body's fields): a 400 naming
+    them (each cut to 40 characters) and what is known."""
+    allowed = set(known)
+    unknown = sorted(str(name)[:40] for name in names if name not in allowed)
+    if unknown:
+        raise BadRequest(
+            f"unknown {what}(s): {', '.join(unknown)}; known: {', '.join(sorted(allowed))}"
+        )
+
+
+def page_limit(value: Any) -> int:
+    """A page's ``limit``: 1 to ``MAX_LIMIT`` (none: ``DEFAULT_LIMIT``)."""
     if value is None or value == "":
         return DEFAULT_LIMIT
-    if not isinstance(value, str) or not _LIMIT.match(value) or not 1 <= int(value) <= MAX_LIMIT:
+    if not (isinstance(value, str) and _LIMIT.fullmatch(value) and 1 <= int(value) <= MAX_LIMIT):
         raise BadRequest(f"limit must be a number from 1 to {MAX_LIMIT}")
     return int(value)

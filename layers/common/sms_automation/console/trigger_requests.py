@@ -50,12 +50,6 @@ def json_body(event: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
-def only(body: Mapping[str, Any], known: set[str]) -> None:
-    unknown = sorted(str(name)[:40] for name in body if name not in known)
-    if unknown:
-        raise BadRequest(f"unknown field(s): {', '.join(unknown)}")
-
-
 def text_of(body: Mapping[str, Any], name: str = "text") -> str:
     value = body.get(name)
     if not isinstance(value, str):
@@ -80,19 +74,19 @@ def version_in_path(value: str) -> int:
 def dry_run_request(body: Mapping[str, Any]) -> DryRunRequest:
     """``{text?, message: {sid} | {from, to, body, channel?}, replies?}``; without ``text``
     the live version is tested."""
-    only(body, {"text", "message", "replies"})
+    queries.only(body, {"text", "message", "replies"}, "field")
     text = None if body.get("text") is None else text_of(body)
     message = body.get("message")
     if not isinstance(message, Mapping):
         raise BadRequest("message must be {sid} or {from, to, body, channel}")
     replies = replies_of(body.get("replies"))
     if "sid" in message:
-        only(message, {"sid"})
+        queries.only(message, {"sid"}, "field")
         sid = message.get("sid")
         if not isinstance(sid, str):
             raise BadRequest("message.sid must be a message SID")
         return DryRunRequest(text, queries.message_sid(sid), None, replies)
-    only(message, {"from", "to", "body", "channel"})
+    queries.only(message, {"from", "to", "body", "channel"}, "field")
     return DryRunRequest(text, None, typed_message(message), replies)
 
 

@@ -71,19 +71,20 @@ def _with_body(  # noqa: PLR0917 (the route's parts, passed on)
     account: str,
     now: datetime,
 ) -> dict[str, Any]:
+    from sms_automation.console import queries
     from sms_automation.console import trigger_requests as requests
 
     if route == VALIDATE:
-        requests.only(body, {"text"})
+        queries.only(body, {"text"}, "field")
         return triggers.validate(principal, account, requests.text_of(body))
     if route == TEST:
         return triggers.dry_run(principal, account, requests.dry_run_request(body), now)
     if route == ROLLBACK:
-        requests.only(body, {"version", "expected_version"})
+        queries.only(body, {"version", "expected_version"}, "field")
         version = requests.version_of(body, "version")
         expected = requests.version_of(body, "expected_version")
         return triggers.rollback(principal, account, version, expected, now)
-    requests.only(body, {"text", "expected_version"})
+    queries.only(body, {"text", "expected_version"}, "field")
     text = requests.text_of(body)
     expected = requests.version_of(body, "expected_version")
     if route == DIFF:

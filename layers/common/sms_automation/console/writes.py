@@ -42,7 +42,7 @@ from typing import Any, Final
 
 from sms_automation.console.access import AccessDenied, Principal, Role
 from sms_automation.console.audit import AuditLog
-from sms_automation.console.queries import BadRequest, address
+from sms_automation.console.queries import BadRequest, address, only
 from sms_automation.console.reads import AccountReader, NotFound
 from sms_automation.console.replies import ConsoleReply, ReplyStore
 from sms_automation.console.segments import segments
@@ -244,9 +244,7 @@ def parse_body(event: Mapping[str, Any]) -> Any:
 def _fields(request: Any, *, required: set[str], optional: set[str]) -> dict[str, Any]:
     if not isinstance(request, dict):
         raise BadRequest("the body is a JSON object")
-    unknown = sorted(str(name)[:40] for name in request if name not in required | optional)
-    if unknown:
-        raise BadRequest(f"unknown field(s): {', '.join(unknown)}")
+    only(request, required | optional, "field")
     missing = sorted(required - set(request))
     if missing:
         raise BadRequest(f"missing field(s): {', '.join(missing)}")
