@@ -42,7 +42,8 @@ class Fakes:
 def reads(fakes: Fakes) -> ConsoleReads:
     port = cast(Any, fakes)
     return ConsoleReads(accounts=port, index=port, messages=port, action_logs=port,
-                        contacts=port, conversations=port, figures=port)  # fmt: skip
+                        contacts=port, conversations=port, figures=port, replies=port,
+                        takeovers=port)  # fmt: skip
 
 
 def test_the_figures_are_the_counters_of_the_account_s_own_day() -> None:

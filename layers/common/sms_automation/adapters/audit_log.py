@@ -74,7 +74,8 @@ class DynamoAuditStore:
             }
             for i in (claim, item)
         ]
-        for attempt in range(CONFLICT_ATTEMPTS):
+        attempt = 1
+        while True:  # each attempt returns or raises, the last one whatever the conflict
             try:
                 self._client.transact_write_items(TransactItems=puts)
                 return True
@@ -84,9 +85,9 @@ class DynamoAuditStore:
                     raise
                 if reasons and reasons[0] == "ConditionalCheckFailed":
                     return False  # audited already
-                if "TransactionConflict" not in reasons or attempt + 1 == CONFLICT_ATTEMPTS:
+                if "TransactionConflict" not in reasons or attempt == CONFLICT_ATTEMPTS:
                     raise
-        return False  # (not reached: the last attempt returns or raises)
+                attempt += 1
 
     def page(self, account: str, *, after: str | None, size: int) -> AuditPage:
         partition = audit_partition(account)

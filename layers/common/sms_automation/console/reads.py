@@ -104,8 +104,8 @@ class ConsoleReads:
     contacts: ContactStates
     conversations: OpenConversations
     figures: DayFigures
-    replies: ReplyStore | None = None
-    takeovers: Takeovers | None = None
+    replies: ReplyStore
+    takeovers: Takeovers
 
     def me(self, principal: Principal) -> dict[str, Any]:
         return principal.as_dict()
@@ -115,7 +115,7 @@ class ConsoleReads:
         return {"items": [account_view(a) for a in sorted(visible, key=lambda a: a.name)]}
 
     def inbox(self, principal: Principal, account: str, query: MessageQuery) -> dict[str, Any]:
-        self._account(principal, account)
+        self.require_account(principal, account)
         if query.cursor is not None and query.cursor.account != account:
             principal.require_account(query.cursor.account)
             raise BadRequest("the cursor belongs to another account's listing")
@@ -154,9 +154,9 @@ class ConsoleReads:
             after = page.end_key
 
     def thread(
-        self, principal: Principal, account: str, contact: str, now: datetime | None = None
+        self, principal: Principal, account: str, contact: str, now: datetime
     ) -> dict[str, Any]:
-        self._account(principal, account)
+        self.require_account(principal, account)
         inbound = [
             item
             for item, position in self._scan(account, None, None, None)
@@ -173,18 +173,12 @@ class ConsoleReads:
                     existing["kind"], existing["status"] = entry["kind"], entry["status"]
                 else:
                     entries.setdefault(entry["sid"], entry)
-        for reply in (
-            self.replies.for_contact(account, contact, THREAD_REPLIES) if self.replies else ()
-        ):
+        for reply in self.replies.for_contact(account, contact, THREAD_REPLIES):
             entry = self._reply_entry(reply)
             entries.setdefault(entry["sid"], entry)
         ordered = sorted(entries.values(), key=lambda e: (str(e["at"] or ""), e["sid"]))
         opted_out = self.contacts.opted_out(account, contact)
-        held = (
-            current(self.takeovers, account, contact, now)
-            if self.takeovers is not None and now is not None
-            else None
-        )
+        held = current(self.takeovers, account, contact, now)
         return {
             "items": ordered,
             "opted_out": opted_out,
@@ -250,7 +244,7 @@ class ConsoleReads:
                                     "conversation_answer")  # fmt: skip
 
     def message(self, principal: Principal, account: str, message_sid: str) -> dict[str, Any]:
-        self._account(principal, account)
+        self.require_account(principal, account)
         item = self.messages.get(message_sid)
         if item is None or item.get("account") != account:
             raise NotFound(f"account {account!r} has no message {message_sid!r}")
@@ -267,7 +261,7 @@ class ConsoleReads:
     ) -> dict[str, Any]:
         from sms_automation.time_zones import time_zone  # zoneinfo: only when a summary is asked
 
-        record = self._account(principal, account)
+        record = self.require_account(principal, account)
         zone = time_zone(record.timezone or "UTC")
         day = day or now.astimezone(zone).date()
         since, until = day_bounds(day, zone)
@@ -284,9 +278,6 @@ class ConsoleReads:
     def require_account(self, principal: Principal, account: str) -> Account:
         """The account, if the principal may see it (``AccessDenied``) and it exists
         (``NotFound``)."""
-        return self._account(principal, account)
-
-    def _account(self, principal: Principal, account: str) -> Account:
         principal.require_account(account)  # before any read: no existence oracle
         record = self.accounts.get(account)
         if record is None:

@@ -39,7 +39,6 @@ def dry_run_view(  # noqa: PLR0917 (what a dry run needs)
     for reply, scripted in zip(view["replies"], result.replies, strict=True):
         reply["description"] = describe_reply(scripted)
     return {
-        "message": {name: message.get(name) for name in ("From", "To", "Body")},
         "thinkautomation_text": thinkautomation_text(
             {name: str(value) for name, value in message.items()}, {}
         ),
