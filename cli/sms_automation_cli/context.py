@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
+from sms_automation import webhook_urls
 from sms_automation.adapters.aws_failures import error_code
 
 if TYPE_CHECKING:
@@ -176,4 +177,4 @@ class CliContext:
         return boto3.client("secretsmanager")
 
     def messaging_request_url(self, account_name: str) -> str:
-        return f"{self.webhook_base_url}/twilio/{account_name}/sms"
+        return webhook_urls.messaging_request_url(self.webhook_base_url, account_name)

@@ -17,6 +17,7 @@ import re
 import sys
 from typing import TYPE_CHECKING, Final
 
+from sms_automation import webhook_urls
 from sms_automation.adapters.twilio_numbers import (
     NumberNotFound,
     PhoneNumber,
@@ -41,7 +42,7 @@ _URL: Final = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 
 
 def status_callback_url(context: CliContext, account_name: str) -> str:
-    return f"{context.webhook_base_url}/twilio/{account_name}/status"
+    return webhook_urls.status_callback_url(context.webhook_base_url, account_name)
 
 
 def not_pointing_here(numbers: list[PhoneNumber], messaging_request_url: str) -> list[PhoneNumber]:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from sms_automation import webhook_urls
 from sms_automation_local import sam
 from sms_automation_local.console import LocalConsole, deploy_console
 from sms_automation_local.demo import (
@@ -195,7 +196,7 @@ class LocalStack:
     ) -> SandboxConfig:
         """The demo account and its number, whose SmsUrl is its Messaging Request URL (through
         the tunnel, with a ``public_url``: the URL the webhook checks signatures against)."""
-        sms_url = f"{webhook_base_url}/twilio/{DEMO_ACCOUNT}/sms"
+        sms_url = webhook_urls.messaging_request_url(webhook_base_url, DEMO_ACCOUNT)
         demo = SandboxAccount(
             name=DEMO_ACCOUNT,
             account_sid=DEMO_ACCOUNT_SID,

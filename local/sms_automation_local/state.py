@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from sms_automation import webhook_urls
+
 STATE_DIR_NAME: Final = ".local"
 STATE_FILE_NAME: Final = "state.json"
 ENV_STATE_FILE: Final = "SMS_AUTOMATION_LOCAL_STATE"
@@ -52,7 +54,7 @@ class LocalState:
     schema: int = SCHEMA
 
     def messaging_request_url(self, account: str) -> str:
-        return f"{self.webhook_base_url}/twilio/{account}/sms"
+        return webhook_urls.messaging_request_url(self.webhook_base_url, account)
 
     def environment(self) -> dict[str, str]:
         """What the ``sms-automation`` CLI (and any boto3 client) needs to reach the stack."""

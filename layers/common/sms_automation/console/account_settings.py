@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
+from sms_automation import webhook_urls
 from sms_automation.accounts import (
     DEFAULT_PREVIOUS_TOKEN_VALIDITY,
     Account,
@@ -236,10 +237,10 @@ class ConsoleAccounts:
         return {"replaced": replaced, "previous_accepted_until": _stamp(until)}
 
     def messaging_request_url(self, account: str) -> str:
-        return f"{self.webhook_base_url}/twilio/{account}/sms"
+        return webhook_urls.messaging_request_url(self.webhook_base_url, account)
 
     def status_callback_url(self, account: str) -> str:
-        return f"{self.webhook_base_url}/twilio/{account}/status"
+        return webhook_urls.status_callback_url(self.webhook_base_url, account)
 
     def _account(self, principal: Principal, account: str) -> Account:
         principal.require_account(account)  # before any read: no existence oracle

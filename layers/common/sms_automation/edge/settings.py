@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sms_automation import webhook_urls
+
 DEFAULT_MAX_BODY_BYTES = 65_536
 DEFAULT_TWILIO_API_BASE_URL = "https://api.twilio.com"
 
@@ -103,7 +105,7 @@ class ProcessorSettings:
         )
 
     def status_callback_url(self, account: str) -> str:
-        return f"{self.webhook_base_url}/twilio/{account}/status"
+        return webhook_urls.status_callback_url(self.webhook_base_url, account)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +157,9 @@ class ConsoleSettings:
         )
 
     def status_callback_url(self, account: str) -> str | None:
-        return f"{self.webhook_base_url}/twilio/{account}/status" if self.webhook_base_url else None
+        if not self.webhook_base_url:
+            return None
+        return webhook_urls.status_callback_url(self.webhook_base_url, account)
 
 
 @dataclass(frozen=True, slots=True)
