@@ -43,8 +43,6 @@ composition does, without numbers or bodies).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -55,6 +53,7 @@ from urllib.parse import unquote
 
 from sms_automation.console import audit, queries, trigger_routes
 from sms_automation.console.access import AccessDenied, Principal, Role, principal_from_claims
+from sms_automation.console.json_body import json_object_body
 from sms_automation.console.reads import Conflict, ConsoleReads, NotFound
 
 if TYPE_CHECKING:  # a page's use cases load on its first request (the inbox never pays for them)
@@ -68,7 +67,6 @@ if TYPE_CHECKING:  # a page's use cases load on its first request (the inbox nev
 PREFIX: Final = "/console/api"
 MAX_PATH_PARAMETER: Final = 128
 MAX_BODY_BYTES: Final = 4096
-_BAD_BODY: Final = f"the body must be a JSON object of at most {MAX_BODY_BYTES} bytes"
 SECURITY_HEADERS: Final = {
     "Content-Type": "application/json",
     "Cache-Control": "no-store",
@@ -453,20 +451,9 @@ def path_parameter(event: Mapping[str, Any], name: str) -> str:
 
 
 def object_body(event: Mapping[str, Any]) -> Mapping[str, Any]:
-    """A write's body: a JSON object of at most ``MAX_BODY_BYTES`` (else ``BadRequest``)."""
-    raw = event.get("body") or ""
-    parsed = None
-    if isinstance(raw, str) and len(raw) <= MAX_BODY_BYTES * 2:
-        try:
-            encoded = bool(event.get("isBase64Encoded"))
-            data = base64.b64decode(raw, validate=True) if encoded else raw.encode()
-            if len(data) <= MAX_BODY_BYTES:
-                parsed = json.loads(data.decode("utf-8")) if data else None
-        except (binascii.Error, ValueError, UnicodeDecodeError):
-            parsed = None
-    if not isinstance(parsed, dict):
-        raise queries.BadRequest(_BAD_BODY)
-    return parsed
+    """A cancel's or a redrive's body: a JSON object of at most ``MAX_BODY_BYTES`` (else
+    ``BadRequest``; ``json_body.json_object_body``)."""
+    return json_object_body(event, MAX_BODY_BYTES)
 
 
 def json_response(status: int, body: Mapping[str, Any]) -> dict[str, Any]:

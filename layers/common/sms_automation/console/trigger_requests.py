@@ -6,13 +6,11 @@ one of Twilio's channel prefixes (``whatsapp``...), added to both numbers as Twi
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Mapping
 from typing import Any, Final
 
 from sms_automation.console import queries
+from sms_automation.console.json_body import json_object_body
 from sms_automation.console.queries import BadRequest
 from sms_automation.console.trigger_files import DryRunRequest, TooLarge, TypedMessage
 from sms_automation.triggers.versions import MAX_SOURCE_BYTES
@@ -27,27 +25,8 @@ MAX_VERSION: Final = 10**9
 
 
 def json_body(event: Mapping[str, Any]) -> dict[str, Any]:
-    raw = event.get("body")
-    if raw is None or raw == "":
-        raise BadRequest("the request needs a JSON object body")
-    if not isinstance(raw, str):
-        raise BadRequest("the request body must be JSON text")
-    if len(raw) > MAX_BODY_BYTES * 4 // 3 + 4:
-        raise TooLarge(f"the request is larger than {MAX_BODY_BYTES} bytes")
-    if event.get("isBase64Encoded"):
-        try:
-            raw = base64.b64decode(raw, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            raise BadRequest("the request body is not base64 of UTF-8 text") from None
-    if len(raw.encode("utf-8", errors="replace")) > MAX_BODY_BYTES:
-        raise TooLarge(f"the request is larger than {MAX_BODY_BYTES} bytes")
-    try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, RecursionError):
-        raise BadRequest("the request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise BadRequest("the request body must be a JSON object")
-    return body
+    """A trigger route's body (``json_body.json_object_body``): too large is a 413."""
+    return json_object_body(event, MAX_BODY_BYTES, too_large=TooLarge)
 
 
 def text_of(body: Mapping[str, Any], name: str = "text") -> str:

@@ -32,7 +32,6 @@ segments and the send's state, never the text). Pure: ports in, no AWS.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -42,6 +41,7 @@ from typing import Any, Final
 
 from sms_automation.console.access import AccessDenied, Principal, Role
 from sms_automation.console.audit import AuditLog
+from sms_automation.console.json_body import json_object_body
 from sms_automation.console.queries import BadRequest, address, only
 from sms_automation.console.reads import AccountReader, NotFound
 from sms_automation.console.replies import ConsoleReply, ReplyStore
@@ -220,25 +220,10 @@ def _seconds_until(moment: datetime | None, now: datetime) -> int:
     return max(1, math.ceil((moment - now).total_seconds()))
 
 
-def parse_body(event: Mapping[str, Any]) -> Any:
-    """The request's JSON body (bounded), or ``BadRequest``."""
-    raw = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        import base64
-        import binascii
-
-        try:
-            raw = base64.b64decode(raw, validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            raise BadRequest("the body is not UTF-8 JSON") from None
-    if len(raw) > MAX_REQUEST_BYTES:
-        raise BadRequest(f"the body is longer than {MAX_REQUEST_BYTES} bytes")
-    if not raw:
-        return {}
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise BadRequest("the body is not JSON") from None
+def parse_body(event: Mapping[str, Any]) -> dict[str, Any]:
+    """A thread write's body (``json_body.json_object_body``, at most ``MAX_REQUEST_BYTES``;
+    none: ``{}``)."""
+    return json_object_body(event, MAX_REQUEST_BYTES, empty={})
 
 
 def _fields(request: Any, *, required: set[str], optional: set[str]) -> dict[str, Any]:
