@@ -505,7 +505,7 @@ def test_the_console_api_writes_a_thread_only_as_its_role_grants(
     statements = template["Resources"]["ConsoleApiFunction"]["Properties"]["Policies"][0][
         "Statement"
     ]
-    statements[:] = [s for s in statements if s["Sid"] != "WriteThreads"]
+    statements[:] = [s for s in statements if s["Sid"] != "WriteAppTable"]
     read_only = role_policy("ConsoleApiFunction", stack_name=STACK_NAME, names=names,
                             template=template)  # fmt: skip
     assert read_only.denied(made), "a read-only role refuses the thread's writes"
