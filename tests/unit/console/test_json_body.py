@@ -46,6 +46,8 @@ def test_each_route_takes_a_json_object_up_to_its_limit() -> None:
         assert route_body({"body": encoded, "isBase64Encoded": True})["x"] == "a" * (limit - 9)
         with pytest.raises(BadRequest, match="JSON object"):
             route_body({"body": "[1]"})
+        with pytest.raises(BadRequest, match="not valid JSON"):  # the trigger routes' word
+            route_body({"body": "{not json"})
     assert writes.parse_body({}) == {}  # a thread write may come without a body
     with pytest.raises(BadRequest):
         http.object_body({})

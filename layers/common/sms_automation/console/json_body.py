@@ -53,7 +53,7 @@ def json_object_body(
     try:
         body = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise BadRequest("the request body is not UTF-8 JSON") from None
+        raise BadRequest("the request body is not valid JSON (UTF-8 text)") from None
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
     return body
