@@ -2,7 +2,8 @@
 built on the first write route a warm Lambda serves, so the read routes pay nothing for them.
 
 A reply goes out through the same send path as every automatic message: the ledger port
-(``processing.port.LedgerActionPort``) over the effects (``processing.effects.Effects``: the
+(``processing.port.LedgerActionPort``, built as the runtime builds it:
+``composition.ledger_ports``) over the effects (``processing.effects.Effects``: the
 opt-out check, the sender's pace, the Twilio adapter, the outbound record whose status
 callbacks name the step). Paced like every send from its number (``processing.pacing``, at
 reply priority: it may take the replies' overdraft, so bulk never holds it back; a wait up to
@@ -17,7 +18,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from sms_automation.adapters.account_store import (
@@ -27,27 +27,17 @@ from sms_automation.adapters.account_store import (
 )
 from sms_automation.adapters.console_replies import DynamoConsoleReplies
 from sms_automation.adapters.contact_store import DynamoContactStore
-from sms_automation.adapters.outbound_store import DynamoOutboundStore
 from sms_automation.adapters.pace_store import DynamoPaceStore
-from sms_automation.adapters.record_table import DynamoRecordTables
-from sms_automation.adapters.step_ledger import DynamoStepLedger
 from sms_automation.adapters.takeover_store import DynamoTakeoverStore
-from sms_automation.adapters.twilio_messaging import TwilioMessaging
+from sms_automation.composition.ledger_ports import LedgerPorts
 from sms_automation.console.audit import AuditLog
 from sms_automation.console.reads import ConsoleReads
 from sms_automation.console.writes import ConsoleWrites
 from sms_automation.edge import aws
 from sms_automation.edge.settings import ConsoleSettings
-from sms_automation.processing.effects import Effects, EffectSettings, Messaging
+from sms_automation.processing.effects import EffectSettings
 from sms_automation.processing.pacing import Pacer, Priority
-from sms_automation.processing.port import LedgerActionPort, lease_for
-from sms_automation.webhooks.receive_status import OutboundKind
-
-
-@cache
-def _twilio(account_sid: str, auth_token: str, api_base_url: str) -> TwilioMessaging:
-    """One client (and connection pool) per account and token; a rotated token gets a new one."""
-    return TwilioMessaging(account_sid, auth_token, api_base_url=api_base_url)
+from sms_automation.processing.port import LedgerActionPort
 
 
 def console_writes(
@@ -62,8 +52,14 @@ def console_writes(
         DynamoAccountStore(table, client), TokensOnFirstRead(lambda: aws.client("secretsmanager"))
     )
     contacts = DynamoContactStore(table, client)
-    outbound = DynamoOutboundStore(table, client)
-    ledger = DynamoStepLedger(table, client)
+    ledger_ports = LedgerPorts(
+        table=table,
+        client=client,
+        directory=directory,
+        clock=clock,
+        twilio_api_base_url=settings.twilio_api_base_url,
+        function_timeout_seconds=settings.function_timeout_seconds,
+    )
 
     def rates(account_name: str) -> dict[str, float]:
         account = directory.find(account_name)
@@ -72,42 +68,19 @@ def console_writes(
     pacer = Pacer(DynamoPaceStore(table, client), rates=rates, clock=clock, sleep=time.sleep)
 
     def port_for(reply_id: str, account_name: str) -> LedgerActionPort:
-        def messaging() -> Messaging:
-            account = directory.find(account_name)
-            if account is None:
-                raise LookupError(f"account {account_name!r} no longer exists")
-            token = directory.auth_tokens(account).current
-            return _twilio(account.account_sid, token, settings.twilio_api_base_url)
-
-        def record_outbound(
-            *, sid: str, kind: OutboundKind, to: str, from_: str, step_id: str, status: str,
-            step_key: str, exclusive: bool,
-        ) -> bool:  # fmt: skip
-            return outbound.record_created(
-                sid, account=account_name, kind=kind, to=to, from_=from_,
-                origin_message_sid=reply_id, origin_step_id=step_id, status=status,
-                created_at=clock(), step_key=step_key, exclusive=exclusive,
-            )  # fmt: skip
-
-        effects = Effects(
-            message_sid=reply_id,
-            messaging=messaging,
-            records=DynamoRecordTables(client),
-            settings=EffectSettings(
-                status_callback_url=settings.status_callback_url(account_name),
-                records_table="",
-                app_table=table,
-            ),
-            record_outbound=record_outbound,
-            owners=outbound.owner,
-            clock=clock,
-            account=account_name,
+        effect_settings = EffectSettings(
+            status_callback_url=settings.status_callback_url(account_name),
+            records_table="",
+            app_table=table,
+        )
+        return ledger_ports.port(
+            reply_id,
+            account_name,
+            effect_settings,
             contacts=contacts,
             pacer=pacer,
             priority=Priority.REPLY,
         )
-        lease = lease_for(settings.function_timeout_seconds)
-        return LedgerActionPort(reply_id, ledger, effects, clock, lease=lease)
 
     return ConsoleWrites(
         accounts=DynamoAccountStore(table, client),

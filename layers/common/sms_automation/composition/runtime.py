@@ -18,10 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache, cached_property
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from sms_automation.accounts import Account
 from sms_automation.adapters.account_store import (
     CachedAccountDirectory,
     DynamoAccountStore,
@@ -47,19 +46,17 @@ from sms_automation.triggers.versions import engines
 if TYPE_CHECKING:
     # Imported where used, to keep them out of cold starts that do not need them: the runner
     # brings the engine, pydantic and YAML (needed when a message has triggers, or a wait
-    # resolves); the ledger port, effects, outbound records and the Twilio client are needed
-    # only when a step is performed; the send guard, its counter and the takeovers when a
-    # message is sent.
+    # resolves); the ledger port, effects, outbound records and the Twilio client
+    # (``composition.ledger_ports``) are needed only when a step is performed; the send guard,
+    # its counter and the takeovers when a message is sent.
     from sms_automation.adapters.takeover_store import DynamoTakeoverStore
-    from sms_automation.adapters.twilio_messaging import TwilioMessaging
+    from sms_automation.composition.ledger_ports import LedgerPorts
     from sms_automation.processing.deferral import Deferrals
-    from sms_automation.processing.effects import Messaging
     from sms_automation.processing.pacing import Pacer
     from sms_automation.processing.port import EnginePort, LedgerActionPort
     from sms_automation.processing.ports import EventPublisher, FunctionInvoker, Mailer
     from sms_automation.processing.runner import EvaluationResult, MessageProcessor
     from sms_automation.send_guard import Refusal, SendGuard
-    from sms_automation.webhooks.receive_status import OutboundKind
 
 __all__ = ["OWN", "OptOutCounts", "Runtime", "utc_now"]  # OWN: the handler's loop-guard metric
 
@@ -75,14 +72,6 @@ def _quiet_hours_wait(detail: str, opens: datetime) -> Exception:
     from sms_automation.processing.quiet_hours import QuietHours
 
     return QuietHours(detail, retry_at=opens)
-
-
-@cache
-def _messaging_client(account_sid: str, auth_token: str, api_base_url: str) -> TwilioMessaging:
-    """One client (and connection pool) per account and token; a rotated token gets a new one."""
-    from sms_automation.adapters.twilio_messaging import TwilioMessaging  # see TYPE_CHECKING
-
-    return TwilioMessaging(account_sid, auth_token, api_base_url=api_base_url)
 
 
 class Runtime:
@@ -297,56 +286,32 @@ class Runtime:
             conversations=start_conversation,
         )
 
+    @cached_property
+    def ledger_ports(self) -> LedgerPorts:
+        from sms_automation.composition.ledger_ports import LedgerPorts  # see TYPE_CHECKING
+
+        settings = self.settings
+        return LedgerPorts(
+            table=settings.table_name,
+            client=self.dynamodb,
+            directory=self.directory,
+            clock=self._clock,
+            twilio_api_base_url=settings.twilio_api_base_url,
+            function_timeout_seconds=settings.function_timeout_seconds,
+        )
+
     def ledger_port(
         self, message_sid: str, account_name: str, *, bulk: bool = False
     ) -> LedgerActionPort:
         """``bulk``: the message's sends are bulk (``processing.pacing``), else replies."""
-        from sms_automation.adapters.outbound_store import DynamoOutboundStore  # see TYPE_CHECKING
-        from sms_automation.adapters.record_table import DynamoRecordTables
-        from sms_automation.adapters.step_ledger import DynamoStepLedger
-        from sms_automation.processing.effects import Effects, EffectSettings
+        from sms_automation.processing.effects import EffectSettings  # see TYPE_CHECKING
         from sms_automation.processing.pacing import Priority
-        from sms_automation.processing.port import LedgerActionPort, lease_for
 
         settings = self.settings
-        outbound = DynamoOutboundStore(settings.table_name, self.dynamodb)
-
-        def messaging() -> Messaging:
-            account = self.directory.find(account_name)
-            if account is None:
-                raise LookupError(f"account {account_name!r} no longer exists")
-            return self._messaging_for(account)
-
-        def record_outbound(
-            *,
-            sid: str,
-            kind: OutboundKind,
-            to: str,
-            from_: str,
-            step_id: str,
-            status: str,
-            step_key: str,
-            exclusive: bool,
-        ) -> bool:
-            return outbound.record_created(
-                sid,
-                account=account_name,
-                kind=kind,
-                to=to,
-                from_=from_,
-                origin_message_sid=message_sid,
-                origin_step_id=step_id,
-                status=status,
-                created_at=self._clock(),
-                step_key=step_key,
-                exclusive=exclusive,
-            )
-
-        effects = Effects(
-            message_sid=message_sid,
-            messaging=messaging,
-            records=DynamoRecordTables(self.dynamodb),
-            settings=EffectSettings(
+        return self.ledger_ports.port(
+            message_sid,
+            account_name,
+            EffectSettings(
                 status_callback_url=settings.status_callback_url(account_name),
                 records_table=settings.records_table,
                 allow_private_networks=settings.allow_private_networks,
@@ -355,10 +320,6 @@ class Runtime:
                 event_bus_arns=settings.event_bus_arns,
                 function_arns=settings.function_arns,
             ),
-            record_outbound=record_outbound,
-            owners=outbound.owner,
-            clock=self._clock,
-            account=account_name,
             send_guard=self.send_guard,
             contacts=self.contacts,
             on_opted_out=self._count_send_to_opted_out,
@@ -369,13 +330,6 @@ class Runtime:
             mailer=lambda: self.mailer,
             events=lambda: self.event_publisher,
             functions=lambda: self.lambda_functions,
-        )
-        return LedgerActionPort(
-            message_sid,
-            DynamoStepLedger(settings.table_name, self.dynamodb),
-            effects,
-            self._clock,
-            lease=lease_for(settings.function_timeout_seconds),
         )
 
     @cached_property
@@ -406,10 +360,4 @@ class Runtime:
                 "lambda",
                 Config(connect_timeout=2, read_timeout=seconds, retries={"total_max_attempts": 1}),
             )
-        )
-
-    def _messaging_for(self, account: Account) -> Messaging:
-        tokens = self.directory.auth_tokens(account)
-        return _messaging_client(
-            account.account_sid, tokens.current, self.settings.twilio_api_base_url
         )
