@@ -126,7 +126,7 @@ def _automation_text(automation: Automation) -> str:
     for schedule in automation.schedules:
         zone = f" {schedule.timezone}" if schedule.timezone else ""
         off = "" if schedule.enabled else " (disabled)"
-        lines.append(f"  schedule {schedule.expression}{zone} for {schedule.to}{off}")
+        lines.append(f"  schedule {schedule.expression}{zone} for {schedule.audience}{off}")
     return "\n".join(lines)
 
 

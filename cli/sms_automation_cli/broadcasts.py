@@ -36,8 +36,8 @@ from sms_automation.broadcasts.service import (
     Broadcasts,
     BroadcastStateConflict,
     Status,
-    upload_prefix,
 )
+from sms_automation.broadcasts.uploads import upload_prefix
 from sms_automation.composition.automations import describe_run
 from sms_automation.composition.broadcasts import broadcasts
 from sms_automation.edge.settings import BroadcastSettings

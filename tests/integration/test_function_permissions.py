@@ -11,8 +11,10 @@ executor calling conversation-register, conversation-timer and conversation-resu
 (each recorded as its own function, whatever thread the executor runs it on). Each sending
 function's calls include the send guard's (its counter's read and conditional write; the
 processor's own-number bookkeeping on the account item). The automations API and events and
-the schedule sync are covered in their own test modules. The processor's deferral of a held
-record to its retry queue, and the replay of it, run in the exactly-once world.
+the schedule sync are covered in their own test modules, and so are the broadcast functions, the
+API's broadcast routes and a schedule's broadcast (test_broadcasts, test_broadcast_api_changes,
+test_scheduled_broadcasts: the broadcast state machine runs there). The processor's deferral of
+a held record to its retry queue, and the replay of it, run in the exactly-once world.
 """
 
 from __future__ import annotations

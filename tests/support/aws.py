@@ -198,11 +198,20 @@ def _sqs(operation: str, params: dict[str, Any]) -> list[AwsCall]:
     return [AwsCall(f"sqs:{operation}", f"arn:aws:sqs:{REGION}:{account}:{name}")]
 
 
+# S3 operations IAM authorises under another action's name.
+_S3_ACTIONS = {
+    "ListObjectsV2": "ListBucket",
+    "ListObjects": "ListBucket",
+    "HeadObject": "GetObject",
+}
+
+
 def _s3(operation: str, params: dict[str, Any]) -> list[AwsCall]:
     bucket, key = params.get("Bucket"), params.get("Key")
+    action = f"s3:{_S3_ACTIONS.get(operation, operation)}"
     if not bucket:
-        return [AwsCall(f"s3:{operation}", "*")]
-    return [AwsCall(f"s3:{operation}", f"arn:aws:s3:::{bucket}" + (f"/{key}" if key else ""))]
+        return [AwsCall(action, "*")]
+    return [AwsCall(action, f"arn:aws:s3:::{bucket}" + (f"/{key}" if key else ""))]
 
 
 def _lambda(operation: str, params: dict[str, Any]) -> list[AwsCall]:

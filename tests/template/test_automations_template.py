@@ -103,11 +103,26 @@ def test_api_role_reads_and_starts_runs_only(transformed_template: Template) -> 
     assert stop["Resource"]["Fn::Sub"].endswith(":execution:${AWS::StackName}-broadcast:*")
 
 
-def test_events_role_starts_runs_only(transformed_template: Template) -> None:
+def test_events_role_starts_runs_and_scheduled_broadcasts_only(
+    transformed_template: Template,
+) -> None:
     granted = role_actions(transformed_template, "AutomationEventsFunctionRole")
-    assert sorted(granted) == ["dynamodb:GetItem", "dynamodb:PutItem", "sqs:SendMessage"]
+    assert sorted(granted) == [
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "s3:ListBucket",
+        "sqs:SendMessage",
+        "states:StartExecution",
+    ]
     (dlq,) = granted["sqs:SendMessage"]
     assert dlq["Resource"] == {"Fn::GetAtt": ["AutomationsDLQ", "Arn"]}
+    # A schedule's broadcast: its file's name seen in a listing of uploads/ (never its
+    # contacts: no s3:GetObject), its execution started on the broadcast machine only.
+    (listing,) = granted["s3:ListBucket"]
+    assert listing["Resource"] == {"Fn::GetAtt": ["BroadcastsBucket", "Arn"]}
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["uploads/*"]}}
+    (start,) = granted["states:StartExecution"]
+    assert start["Resource"]["Fn::Sub"].endswith(":stateMachine:${AWS::StackName}-broadcast")
 
 
 def test_sync_role_manages_only_the_groups_schedules(transformed_template: Template) -> None:

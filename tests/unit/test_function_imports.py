@@ -103,3 +103,18 @@ def test_a_broadcasts_state_machine_task_makes_its_bucket_and_engine_clients_on_
         "print(made)\n"
     )
     assert run_python(code).strip() == "['dynamodb']"
+
+
+def test_automation_events_loads_the_broadcasts_code_only_for_a_broadcast_schedule() -> None:
+    """Nearly every event or schedule starts one run: the broadcast service, its adapters and
+    the file checks are imported when a schedule's broadcast first fires
+    (``composition.automation_events._start_broadcast``)."""
+    code = (
+        "import sys\n"
+        f"sys.path[:0] = [{str(ROOT / 'functions' / 'automation_events')!r}, "
+        f"{str(ROOT / 'layers' / 'common')!r}]\n"
+        "import handler\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('sms_automation.broadcasts',\n"
+        "    'sms_automation.composition.broadcasts', 'sms_automation.adapters.broadcast'))))\n"
+    )
+    assert run_python(code).strip() == "[]"

@@ -62,3 +62,24 @@ def test_publish_invalid_file_stores_nothing() -> None:
         )
 
     assert files.current("acme") is None
+
+
+def test_publish_refuses_a_schedule_broadcasting_another_accounts_file() -> None:
+    """The model checks a key's shape; only the account being published to says whose uploads
+    it may name (each firing would be refused: nothing stored, the line named)."""
+    files = InMemoryTriggerFiles()
+    text = """version: 1
+automations:
+  - name: notify
+    actions: [{type: send_sms, body: hi}]
+    schedules:
+      - expression: rate(1 day)
+        broadcast: uploads/globex/list.csv
+"""
+    with pytest.raises(TriggerFileError) as refused:
+        publish(files, "acme", text, now=NOW, filename="t.yaml")
+    assert str(refused.value) == (
+        "t.yaml:7: automation 'notify', schedule 1: broadcast: an object key under uploads/acme/"
+    )
+    assert files.current("acme") is None
+    assert publish(files, "globex", text, now=NOW).version == 1

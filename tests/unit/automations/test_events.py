@@ -159,3 +159,31 @@ def test_schedule_input_with_problems_names_them() -> None:
         "scheduled_time",
         "schedule",
     ]
+
+
+def test_a_broadcast_schedule_asks_for_a_broadcast_of_its_file_keyed_by_its_firing() -> None:
+    current = TriggerSet.model_validate(
+        {
+            "version": 1,
+            "automations": [
+                {
+                    "name": "Daily summary",
+                    "actions": [{"type": "send_sms", "body": "%team%"}],
+                    "schedules": [
+                        {"expression": "rate(1 day)", "broadcast": "uploads/acme/team.csv"}
+                    ],
+                }
+            ],
+        }
+    )
+    (desired,) = desired_schedules("acme", current)  # synced as any schedule
+    fired = json.loads(desired.input_json().replace("<aws.scheduler.scheduled-time>", "T1"))
+    scheduled = events.scheduled_start(fired)
+    asked = events.request_from_schedule(scheduled, current)
+    assert asked == events.ScheduledBroadcast(
+        account="acme",
+        automation="Daily summary",
+        file_key="uploads/acme/team.csv",
+        idempotency_key=f"schedule:{desired.name}:T1",
+        requested_by=f"schedule:{desired.name}",
+    )

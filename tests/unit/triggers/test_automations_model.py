@@ -184,3 +184,44 @@ def test_scheduler_expressions(expression: str) -> None:
             ]
         )
     )
+
+
+def test_a_schedule_may_broadcast_a_file_instead_of_one_contact() -> None:
+    """No 'from' or required input is asked of it: every row brings its own (checked when the
+    broadcast validates its file)."""
+    parsed = parse(
+        automation(
+            schedules=[{"expression": "cron(0 8 * * ? *)", "broadcast": "uploads/acme/d.csv"}]
+        ),
+        automation(
+            name="no number",
+            schedules=[{"expression": "rate(1 day)", "broadcast": "uploads/acme/list.jsonl"}],
+        )
+        | {"from": None},
+    )
+    schedule = parsed.automations[0].schedules[0]
+    assert (schedule.broadcast, schedule.to) == ("uploads/acme/d.csv", None)
+    assert schedule.audience == "every row of uploads/acme/d.csv"
+
+
+@pytest.mark.parametrize(
+    ("schedule", "says"),
+    [
+        (
+            {"to": "+447700900123", "broadcast": "uploads/acme/d.csv"},
+            "exactly one of 'to' (one contact) and 'broadcast'",
+        ),
+        ({}, "exactly one of 'to' (one contact) and 'broadcast'"),
+        (
+            {"broadcast": "uploads/acme/d.csv", "variables": {"patient": "Ann"}},
+            "remove 'from' and 'variables'",
+        ),
+        ({"broadcast": "uploads/acme/d.csv", "from": OUR_NUMBER}, "remove 'from' and 'variables'"),
+        ({"broadcast": "uploads/acme/../globex/d.csv"}, "not a broadcast file"),
+        ({"broadcast": "uploads/acme/d.xlsx"}, "a .csv or .jsonl"),
+        ({"broadcast": "rows/BC1.json"}, "should match pattern"),
+        ({"broadcast": "uploads/acme/a b.csv"}, "should match pattern"),
+    ],
+)
+def test_a_broadcast_schedules_mistakes_are_named(schedule: dict[str, Any], says: str) -> None:
+    assert says in problems(automation(schedules=[{"expression": "rate(1 day)", **schedule}]))

@@ -59,3 +59,22 @@ def test_schema_accepts_aliases() -> None:
         ],
     }
     jsonschema.validate(document, json_schema())
+
+
+def test_schema_takes_a_schedule_for_one_contact_or_a_broadcast_not_both() -> None:
+    def document(schedule: dict[str, object]) -> dict[str, object]:
+        automation = {"name": "a", "from": "+15005550006", "actions": [{"type": "stop"}]}
+        return {"version": 1, "automations": [automation | {"schedules": [schedule]}]}
+
+    every_day = {"expression": "rate(1 day)"}
+    jsonschema.validate(document(every_day | {"to": "+14155550101"}), json_schema())
+    jsonschema.validate(document(every_day | {"broadcast": "uploads/acme/d.csv"}), json_schema())
+    for wrong in (
+        every_day,
+        every_day | {"to": "+14155550101", "broadcast": "uploads/acme/d.csv"},
+        every_day | {"broadcast": "uploads/acme/d.csv", "variables": {"x": "1"}},
+        every_day | {"broadcast": "uploads/acme/d.csv", "from": "+15005550006"},
+        every_day | {"broadcast": "elsewhere/d.csv"},
+    ):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(document(wrong), json_schema())

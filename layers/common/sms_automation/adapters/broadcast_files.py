@@ -55,3 +55,10 @@ class S3BroadcastFiles:
                     yield json.loads(text)
         finally:
             body.close()
+
+
+def upload_exists(client: Any, bucket: str, key: str) -> bool:
+    """Whether the bucket holds ``key``, from a listing of that prefix (``s3:ListBucket``): the
+    caller learns that the file exists without being allowed to read its contacts."""
+    listed = client.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
+    return any(item.get("Key") == key for item in listed.get("Contents", []))

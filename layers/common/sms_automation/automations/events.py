@@ -17,7 +17,9 @@ only this source and detail-type)::
 is the key, so EventBridge's own redelivery of the same event starts one run.
 
 A schedule passes ``schedules.DesiredSchedule.input_json``: account, automation, position and
-the scheduled time; the key is ``schedule:{schedule name}:{scheduled time}``.
+the scheduled time; the key is ``schedule:{schedule name}:{scheduled time}``. A schedule that
+names a ``broadcast`` file asks for a ``ScheduledBroadcast`` instead of one contact's run: the
+same key makes it one broadcast, however often the firing is delivered.
 """
 
 from __future__ import annotations
@@ -60,6 +62,17 @@ class ScheduledStart:
     @property
     def idempotency_key(self) -> str:
         return f"schedule:{self.schedule_name}:{self.scheduled_time}"
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledBroadcast:
+    """A schedule fired that starts a broadcast of ``file_key`` (``Broadcasts.create``)."""
+
+    account: str
+    automation: str
+    file_key: str
+    idempotency_key: str
+    requested_by: str
 
 
 def is_scheduled(event: Mapping[str, Any]) -> bool:
@@ -113,8 +126,11 @@ def scheduled_start(event: Mapping[str, Any]) -> ScheduledStart:
     return ScheduledStart(account, automation, position, name, when)
 
 
-def request_from_schedule(scheduled: ScheduledStart, current: TriggerSet | None) -> StartRequest:
-    """The start request of a schedule that fired, with what the *current* file says of it."""
+def request_from_schedule(
+    scheduled: ScheduledStart, current: TriggerSet | None
+) -> StartRequest | ScheduledBroadcast:
+    """The start request of a schedule that fired, with what the *current* file says of it: a
+    run for its contact, or a broadcast of its file."""
     found = find_schedule(current, scheduled.automation, scheduled.position)
     if found is None:
         raise StartRejected(
@@ -128,6 +144,14 @@ def request_from_schedule(scheduled: ScheduledStart, current: TriggerSet | None)
         raise StartRejected(
             RejectionReason.AUTOMATION_DISABLED,
             f"schedule {scheduled.position} of {automation.name!r} is disabled",
+        )
+    if schedule.broadcast is not None:
+        return ScheduledBroadcast(
+            account=scheduled.account,
+            automation=automation.name,
+            file_key=schedule.broadcast,
+            idempotency_key=scheduled.idempotency_key,
+            requested_by=f"schedule:{scheduled.schedule_name}",
         )
     return StartRequest(
         account=scheduled.account,

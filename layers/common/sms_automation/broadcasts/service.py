@@ -41,6 +41,7 @@ from sms_automation.automations.start import (
     StartRejected,
     invalid_field,
 )
+from sms_automation.broadcasts import uploads
 from sms_automation.broadcasts.rows import (
     FileRejected,
     Row,
@@ -56,13 +57,6 @@ if TYPE_CHECKING:
 
 BROADCAST_ID_PATTERN: Final = re.compile(r"^BC[0-9a-f]{32}$")
 STATUS_CACHE_SECONDS: Final = 2.0
-UPLOAD_KEY_PATTERN: Final = re.compile(r"^uploads/[A-Za-z0-9._/-]{1,900}$")
-
-
-def upload_prefix(account: str) -> str:
-    """Where an account's broadcast files are uploaded (``uploads/{account}/``): a broadcast
-    starts only from a file under its own account's prefix."""
-    return f"uploads/{account}/"
 
 
 class Status(StrEnum):
@@ -192,12 +186,9 @@ class Broadcasts:
         account or automation, a bad key or name)."""
         if idempotency_key is not None and not IDEMPOTENCY_KEY_PATTERN.fullmatch(idempotency_key):
             raise invalid_field("idempotency_key", "1-255 printable ASCII characters, no spaces")
-        if not UPLOAD_KEY_PATTERN.fullmatch(file_key) or ".." in file_key:
-            raise invalid_field("key", "an object key under uploads/ (letters, digits, ._/-)")
-        if not file_key.startswith(upload_prefix(account)):
-            # The steps function reads every account's uploads: this is what ties a file (its
-            # contacts) to the account whose automation is started.
-            raise invalid_field("key", f"an object key under {upload_prefix(account)}")
+        problem = uploads.key_problem(file_key) or uploads.account_problem(file_key, account)
+        if problem is not None:
+            raise invalid_field("key", problem)
         try:
             fmt = file_format(file_key)
         except FileRejected as error:

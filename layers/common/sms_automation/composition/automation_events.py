@@ -6,7 +6,9 @@ A rejected start (unknown automation, invalid variables, ...) is logged and coun
 and *not* retried: the same event would be rejected again. Any other failure raises, so Lambda
 retries the event and, after its retries, sends it to the on-failure destination
 (AutomationsDLQ). The idempotency key (the event's, its id, or the schedule's name and time)
-makes a retry start one run.
+makes a retry start one run. A schedule that names a ``broadcast`` file starts a broadcast of
+it instead (``_start_broadcast``; its key, the schedule's name and time, makes it one broadcast
+and one execution), and a file not there is a rejection, logged and not retried.
 
 DynamoDB failing for now (``RunStoreUnavailable``, throttling, a timeout) raises for the retry.
 DynamoDB failing for good (``AccessDeniedException``, ``ResourceNotFoundException``: a role or
@@ -26,11 +28,11 @@ from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_tran
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.automations import events
 from sms_automation.automations.service import AutomationStarter
-from sms_automation.automations.start import StartRejected, StartRequest
+from sms_automation.automations.start import StartRejected, StartRequest, invalid_field
 from sms_automation.composition.automations import dynamo_starter
 from sms_automation.edge import aws
 from sms_automation.edge.log_lines import Count, LambdaContextLike, LogLine, LogLines
-from sms_automation.edge.settings import AutomationSettings
+from sms_automation.edge.settings import AutomationSettings, BroadcastSettings
 from sms_automation.pii import mask_phone
 from sms_automation.triggers.versions import PerVersion, StoredTriggers, parsed_trigger_files
 
@@ -66,6 +68,9 @@ def handle(event: dict[str, Any], context: LambdaContextLike) -> dict[str, Any]:
     try:
         request, current = _request(event, fields)
         fields |= {"account": request.account, "automation": request.automation}
+        if isinstance(request, events.ScheduledBroadcast):
+            fields["broadcast_file"] = request.file_key
+            return _start_broadcast(request, fields, context)
         started = _starter().start(request, current)
     except StartRejected as rejected:
         reason = rejected.reason.value
@@ -78,8 +83,9 @@ def handle(event: dict[str, Any], context: LambdaContextLike) -> dict[str, Any]:
         if not is_transient(error):
             failed = {"reason": "storage_failed", "error_code": error_code(error)}
             message = (
-                "automation start failed: DynamoDB refused for good (check the function's role "
-                "and TABLE_NAME); the event goes to AutomationsDLQ after Lambda's retries"
+                "automation start failed: AWS refused for good (check the function's role, "
+                "TABLE_NAME and the broadcast settings); the event goes to AutomationsDLQ after "
+                "Lambda's retries"
             )
             log_lines.write(LogLine("ERROR", message, fields | failed), context)
         raise
@@ -96,9 +102,37 @@ def handle(event: dict[str, Any], context: LambdaContextLike) -> dict[str, Any]:
     return {"started": True, **started.as_dict()}
 
 
+def _start_broadcast(
+    request: events.ScheduledBroadcast, fields: dict[str, Any], context: LambdaContextLike
+) -> dict[str, Any]:
+    """A schedule's broadcast, started once for its firing (``Broadcasts.create`` with the
+    schedule's key: one record, one execution, however often the firing is delivered). A file
+    that is not there is a rejection (logged, counted, not retried): a retry would not find it
+    either. The broadcasts code is imported here, on first use: a run's start never loads it."""
+    from sms_automation.adapters.broadcast_files import upload_exists
+    from sms_automation.broadcasts.service import public_view
+    from sms_automation.composition.broadcasts import service
+
+    bucket = BroadcastSettings.from_environ(os.environ).bucket
+    if not upload_exists(aws.client("s3"), bucket, request.file_key):
+        raise invalid_field("broadcast", "there is no such file in the broadcasts bucket")
+    record = service().create(
+        request.account,
+        request.automation,
+        request.file_key,
+        requested_by=request.requested_by,
+        idempotency_key=request.idempotency_key,
+    )
+    created = bool(record["created"])
+    started = {"broadcast_id": record["broadcast_id"], "new_broadcast": created}
+    message = "scheduled broadcast started" if created else "scheduled broadcast already started"
+    log_lines.write(LogLine("INFO", message, fields | started), context, record["broadcast_id"])
+    return {"started": True, "broadcast": public_view(record)}
+
+
 def _request(
     event: dict[str, Any], fields: dict[str, Any]
-) -> tuple[StartRequest, StoredTriggers | None]:
+) -> tuple[StartRequest | events.ScheduledBroadcast, StoredTriggers | None]:
     """The request, and for a schedule the trigger file it was read from (the run's version)."""
     if not events.is_scheduled(event):
         return events.request_from_event(event), None

@@ -103,7 +103,7 @@ def automation_flow(automation: Automation) -> Node:
             for item in automation.inputs
         ],
         "schedules": [
-            f"{schedule.expression} to {schedule.to}" + ("" if schedule.enabled else " (off)")
+            f"{schedule.expression} to {schedule.audience}" + ("" if schedule.enabled else " (off)")
             for schedule in automation.schedules
         ],
         "actions": actions_flow(automation.actions),

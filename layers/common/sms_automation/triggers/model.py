@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from sms_automation.broadcasts import uploads
 from sms_automation.time_zones import time_zone
 from sms_automation.triggers.durations import (
     MAX_WAIT_SECONDS,
@@ -939,19 +940,77 @@ class AutomationInput(Model):
         return self
 
 
+def _broadcast_key(key: str) -> str:
+    problem = uploads.key_problem(key)
+    if problem is not None:
+        raise ValueError(f"{key[:80]!r} is not a broadcast file: {problem}")
+    return key
+
+
+BroadcastKey = Annotated[
+    str,
+    Field(
+        pattern=uploads.UPLOAD_KEY_PATTERN.pattern,
+        description="A CSV or JSON Lines file in the broadcasts bucket, under the account's "
+        "uploads/{account}/ (docs/broadcasts.md).",
+    ),
+    AfterValidator(_broadcast_key),
+]
+
+
 class Schedule(Model):
-    """Start the automation on a schedule (EventBridge Scheduler), for one contact."""
+    """Start the automation on a schedule (EventBridge Scheduler): for one contact (``to``), or
+    for every row of a file (``broadcast``)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["to"], "not": {"required": ["broadcast"]}},
+                {
+                    "required": ["broadcast"],
+                    "not": {
+                        "anyOf": [
+                            {"required": ["to"]},
+                            {"required": ["from"]},
+                            {"required": ["variables"]},
+                        ]
+                    },
+                },
+            ]
+        }
+    )
 
     expression: ScheduleExpression
     timezone: str | None = Field(
         None, description="IANA zone for cron/at (default: the account's, else UTC)."
     )
-    to: Address = Field(description="The contact.")
+    to: Address | None = Field(None, description="The contact (or give 'broadcast').")
+    broadcast: BroadcastKey | None = Field(
+        None, description="Start a broadcast of this file instead of one contact's run."
+    )
     from_: Address | None = Field(None, alias="from", description="Default: the automation's.")
     variables: dict[VariableName, Text] = Field(default_factory=dict)
     enabled: bool = True
 
     _check_zone = field_validator("timezone")(_check_timezone)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if (self.to is None) == (self.broadcast is None):
+            raise ValueError(
+                "give exactly one of 'to' (one contact) and 'broadcast' (a file of contacts)"
+            )
+        if self.broadcast is not None and (self.from_ is not None or self.variables):
+            raise ValueError(
+                "a broadcast's 'from' and variables come from its file (its columns): "
+                "remove 'from' and 'variables' from this schedule"
+            )
+        return self
+
+    @property
+    def audience(self) -> str:
+        """Whom it starts the automation for: the contact, or every row of the file."""
+        return self.to if self.to is not None else f"every row of {self.broadcast}"
 
 
 class Automation(Model):
@@ -977,6 +1036,8 @@ class Automation(Model):
                 raise ValueError(f"two inputs are named {item.name!r}")
             names.add(item.name.casefold())
         for position, schedule in enumerate(self.schedules, start=1):
+            if schedule.broadcast is not None:
+                continue  # each row is checked as a start when the broadcast validates its file
             if schedule.from_ is None and self.from_ is None:
                 raise ValueError(
                     f"schedule {position} has no 'from' and the automation has none: "
