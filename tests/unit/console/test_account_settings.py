@@ -1,6 +1,7 @@
-"""The console's accounts page on in-memory ports: what every role reads, what only an admin
-changes, what each change audits, and that the auth token is never answered nor audited and
-replaces the current one only when Twilio accepts it."""
+"""The console's accounts page on in-memory ports: what every role reads, what an admin changes
+(only an admin: the routes' role, test_route_roles.py), what each change audits, and that the
+auth token is never answered nor audited and replaces the current one only when Twilio accepts
+it."""
 
 from __future__ import annotations
 
@@ -144,21 +145,6 @@ def test_every_role_reads_the_account_its_url_and_numbers_and_may_verify(
     assert (verified["outcome"], verified["friendly_name"]) == ("verified", "Acme")
     assert "base_url" not in verified
     assert OLD not in json.dumps([detail, numbers, verified])
-    assert world.audit.entries == []
-
-
-@pytest.mark.parametrize("role", [Role.VIEWER, Role.OPERATOR])
-def test_only_an_admin_changes_anything(world: World, role: Role) -> None:
-    for change in (
-        lambda: world.page.set_receive(user(role), "acme", {"enabled": False}),
-        lambda: world.page.connect(user(role), "acme", {"number": ELSEWHERE}),
-        lambda: world.page.replace_token(user(role), "acme", {"auth_token": NEW}),
-    ):
-        with pytest.raises(AccessDenied):
-            change()
-    assert world.records.accounts["acme"].receive_enabled is True
-    assert world.vault.tokens["test/accounts/acme"] == AuthTokens(OLD)
-    assert world.twilio.calls == []
     assert world.audit.entries == []
 
 

@@ -185,9 +185,8 @@ def test_the_same_form_submitted_twice_starts_one_run(world: World) -> None:
     assert world.page.start(user(), "acme", "reminder", form("form-" + "f" * 16))[0] is True
 
 
-def test_a_viewer_or_a_user_of_another_account_starts_nothing(world: World) -> None:
-    with pytest.raises(AccessDenied):
-        world.page.start(user(Role.VIEWER), "acme", "reminder", form())
+def test_a_user_of_another_account_starts_nothing(world: World) -> None:
+    # A viewer: refused by the route's role (tests/unit/console/test_route_roles.py).
     with pytest.raises(AccessDenied):
         world.page.start(user(Role.ADMIN, "globex"), "acme", "reminder", form())
     assert list(world.origins.list_for_account("acme")) == []

@@ -1,8 +1,9 @@
-"""The thread's writes (``console.writes``) on in-memory ports: a reply is one send per
-composed message even when two requests arrive at the same moment; it is refused for an
-opted-out contact, for a key reused with another text, for a viewer and for a user of another
-account (before anything is read); its sender is the number the contact wrote to, or the one
-chosen among the account's; each write is audited, a reply once and without its text."""
+"""The thread's writes (``console.writes``) on in-memory ports: a reply is one send per composed
+message even when two requests arrive at the same moment; it is refused for an opted-out
+contact, for a key reused with another text and for a user of another account (before anything
+is read; a viewer is refused by the routes' role: test_route_roles.py); its sender is the number
+the contact wrote to, or the one chosen among the account's; each write is audited, a reply once
+and without its text."""
 
 from __future__ import annotations
 
@@ -197,17 +198,16 @@ def test_an_opted_out_contact_and_a_reused_key_are_refused_and_nothing_is_sent()
     assert [s.body for s in stage.sent() if isinstance(s, SendSms)] == ["from the other number"]
 
 
-def test_a_viewer_and_another_accounts_user_are_refused_before_anything_is_read() -> None:
+def test_another_accounts_user_is_refused_before_anything_is_read() -> None:
+    # A viewer: refused by the routes' role (tests/unit/console/test_route_roles.py).
     stage = Stage()
-    viewer = Principal("vi@example.com", Role.VIEWER, None)
     foreign = Principal("fo@example.com", Role.ADMIN, frozenset({"globex"}))
-    for principal in (viewer, foreign):
-        with pytest.raises(AccessDenied):
-            stage.reply({"body": "hi", "key": "compose-6"}, principal)
-        with pytest.raises(AccessDenied):
-            stage.writes.take_over(principal, "acme", ANN, {}, NOW)
-        with pytest.raises(AccessDenied):
-            stage.writes.hand_back(principal, "acme", ANN, {}, NOW)
+    with pytest.raises(AccessDenied):
+        stage.reply({"body": "hi", "key": "compose-6"}, foreign)
+    with pytest.raises(AccessDenied):
+        stage.writes.take_over(foreign, "acme", ANN, {}, NOW)
+    with pytest.raises(AccessDenied):
+        stage.writes.hand_back(foreign, "acme", ANN, {}, NOW)
     assert stage.accounts.reads == 0
     assert stage.sent() == []
     assert stage.takeovers.held == {}

@@ -3,7 +3,8 @@ URL to copy, the account's numbers and whether each points here, connecting one,
 the auth token.
 
 Every user in the account's scope reads (and may verify: it changes nothing); only an admin
-changes (``Role.ADMIN``, a 403 otherwise). Each change writes an ``account.update`` audit record
+changes (``Role.ADMIN``: the routes' role, which ``console.http`` checks before anything, a 403
+otherwise). Each change writes an ``account.update`` audit record
 naming what changed, never a token and never a whole phone number.
 
 The auth token is write-only: no answer carries it, no log line or audit detail names it. A new
@@ -32,7 +33,7 @@ from sms_automation.accounts import (
     InvalidAuthToken,
     validate_auth_token,
 )
-from sms_automation.console.access import Principal, Role
+from sms_automation.console.access import Principal
 from sms_automation.console.queries import BadRequest, only
 from sms_automation.console.reads import NotFound
 from sms_automation.edge.timestamps import utc_timestamp
@@ -169,7 +170,6 @@ class ConsoleAccounts:
     def set_receive(
         self, principal: Principal, account: str, body: Mapping[str, Any]
     ) -> dict[str, Any]:
-        principal.require_role(Role.ADMIN)
         record = self._account(principal, account)
         only(body, {"enabled"}, "field")
         enabled = body.get("enabled")
@@ -184,7 +184,6 @@ class ConsoleAccounts:
     def connect(
         self, principal: Principal, account: str, body: Mapping[str, Any]
     ) -> dict[str, Any]:
-        principal.require_role(Role.ADMIN)
         record = self._account(principal, account)
         only(body, {"number"}, "field")
         number = body.get("number")
@@ -206,7 +205,6 @@ class ConsoleAccounts:
     def replace_token(
         self, principal: Principal, account: str, body: Mapping[str, Any]
     ) -> dict[str, Any]:
-        principal.require_role(Role.ADMIN)
         record = self._account(principal, account)
         only(body, {"auth_token"}, "field")
         token = body.get("auth_token")

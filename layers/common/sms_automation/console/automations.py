@@ -7,12 +7,12 @@ one from the page's form, and the account's runs with their status and action lo
   starter every way to start goes through (``automations.service.AutomationStarter``): the same
   checks, every problem named per field (``variables.NAME``, ``to``, ``from``), nothing stored
   on a refusal.
-- **Starting** (operator or admin) records the run as started from the console by the user's
-  e-mail (``source`` ``console``). The page sends an idempotency key per submitted form; the run
-  id is derived from it (``console:`` + the key, per account), and the run is stored on
-  condition that it does not exist yet: a double submit, or two requests at the same moment,
-  start one run and both get it back. Only the request that stored the run writes the audit
-  record (``automation.start``).
+- **Starting** (operator or admin: the route's role, ``console.http``) records the run as
+  started from the console by the user's e-mail (``source`` ``console``). The page sends an
+  idempotency key per submitted form; the run id is derived from it (``console:`` + the key,
+  per account), and the run is stored on condition that it does not exist yet: a double
+  submit, or two requests at the same moment, start one run and both get it back. Only the
+  request that stored the run writes the audit record (``automation.start``).
 - **Runs** are listed newest first, a page at a time (the cursor names the account and the
   last run's position; it is refused for another account), with each run's status; a run's
   detail is its origin, status and action log, and a run of another account is not found.
@@ -36,7 +36,7 @@ from sms_automation.automations.start import (
     StartSource,
     invalid_field,
 )
-from sms_automation.console.access import Principal, Role
+from sms_automation.console.access import Principal
 from sms_automation.console.queries import BadRequest, Cursor, decode_cursor, only, page_limit
 from sms_automation.console.reads import NotFound
 
@@ -108,7 +108,6 @@ class ConsoleAutomations:
         self, principal: Principal, account: str, automation: str, body: Mapping[str, Any]
     ) -> tuple[bool, dict[str, Any]]:
         """``(created, run)``; ``StartRejected`` names every problem (nothing started)."""
-        principal.require_role(Role.OPERATOR)
         self._account(principal, account)
         request = start_request(account, automation_name(automation), body, principal.email)
         started = self.starter.start(request)
