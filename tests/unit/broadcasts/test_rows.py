@@ -155,3 +155,17 @@ def test_a_row_starts_as_a_bulk_broadcast_run_keyed_by_broadcast_and_line() -> N
     )
     assert origin["source"] == "broadcast"
     assert origin["priority"] == BULK_PRIORITY
+
+
+def test_a_quoted_cell_broken_across_lines_is_a_bad_row_not_a_cut_off_start() -> None:
+    rows, checker = check(
+        "to,patient,slot\n"
+        '+14155550001,"Ann\n'
+        'Smith",2026-12-01T10:00:00Z\n'
+        "+14155550002,Bob,2026-12-01T10:00:00Z\n"
+    )
+    assert [(r.line, dict(r.variables)) for r in rows] == [
+        (4, {"patient": "Bob", "slot": "2026-12-01T10:00:00Z"})
+    ]
+    bad = {b.line: b.problems for b in checker.checked.bad_rows}
+    assert bad[2][0].startswith("not CSV:")

@@ -5,6 +5,7 @@ Two formats, told apart by the file's name (``.csv`` or ``.jsonl``):
 - **CSV** (UTF-8, a header row first): a ``to`` column (the contact), an optional ``from``
   column (our number; default the automation's), and one column per input of the automation,
   named as the input (any case). An empty cell is an input not given (its default applies).
+  One row a line: a quoted cell holding a line break makes its line a bad row.
 - **JSON Lines**: one object a line, the automations API's start body:
   ``{"to": "+14155550101", "from": "+15005550006", "variables": {"patient": "Ann"}}``.
 
@@ -272,7 +273,10 @@ def _csv_rows(lines: Iterable[Line], checker: RowChecker) -> Iterator[Row]:
     header_line = next(iterator, None)
     if header_line is None or header_line.text is None or not header_line.text.strip():
         raise FileRejected("the CSV file has no header row (to, from and the inputs' names)")
-    header = [name.strip() for name in next(csv.reader([header_line.text]))]
+    try:
+        header = [name.strip() for name in next(csv.reader([header_line.text], strict=True))]
+    except csv.Error as error:
+        raise FileRejected(f"the CSV header is not CSV: {error}") from None
     _check_header(header)
     for line in iterator:
         if line.text is None:
@@ -281,7 +285,9 @@ def _csv_rows(lines: Iterable[Line], checker: RowChecker) -> Iterator[Row]:
         if not line.text.strip():
             continue
         try:
-            cells = next(csv.reader([line.text]))
+            # strict: a quoted cell broken across lines (each line is read alone) is a bad row,
+            # never a row holding the text before the break.
+            cells = next(csv.reader([line.text], strict=True))
         except csv.Error as error:
             checker.check(line.number, None, f"not CSV: {error}")
             continue
