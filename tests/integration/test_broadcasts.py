@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +21,16 @@ import yaml
 from functions.automation_api import handler as automation_api
 from functions.broadcast_row import handler as broadcast_row
 from functions.broadcast_steps import handler as broadcast_steps
+from sms_automation.adapters.broadcast_files import S3BroadcastFiles
+from sms_automation.adapters.broadcast_store import DynamoBroadcastStore
 from sms_automation.adapters.contact_store import DynamoContactStore
 from sms_automation.automations.start import StartRejected
 from sms_automation.broadcasts.report import build_report, row_run_id
 from sms_automation.broadcasts.service import Broadcasts, Status
-from sms_automation.composition.automations import describe_run
+from sms_automation.composition.automations import describe_run, dynamo_starter
 from sms_automation.composition.broadcasts import broadcasts
 from sms_automation.edge.settings import BroadcastSettings
-from sms_automation.opt_out import ContactState
+from sms_automation.opt_out import ContactState, opted_out
 from tests.support.aws import (
     STACK_NAME,
     AwsCall,
@@ -457,3 +461,77 @@ def test_a_start_from_another_accounts_upload_is_refused_and_texts_nobody(
     stack.deliver_runs()
     assert stack.world.twilio.messages() == []
     clear_cached_dependencies(automation_api)
+
+
+class NoEngine:
+    """The engine's calls, recorded: the tests below run the execution's tasks themselves."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def start(self, execution_name: str, broadcast_id: str) -> None:
+        self.calls.append(("start", execution_name))
+
+    def stop(self, execution_name: str) -> None:
+        self.calls.append(("stop", execution_name))
+
+    def progress(self, execution_name: str) -> dict[str, Any]:
+        return {}
+
+
+class CancelAfterRead:
+    """The real store; once a validate's RUNNING write found the broadcast paused, the next
+    read is followed at once by an operator's cancel (the cancel lands between the two)."""
+
+    def __init__(self, store: DynamoBroadcastStore) -> None:
+        self._store = store
+        self._armed = False
+
+    def put_new(self, record: Any) -> Any:
+        return self._store.put_new(record)
+
+    def get(self, broadcast_id: str) -> Any:
+        record = self._store.get(broadcast_id)
+        if self._armed:
+            self._armed = False
+            self._store.transition(broadcast_id, to=Status.CANCELLED, allowed={Status.PAUSED})
+        return record
+
+    def transition(self, broadcast_id: str, *, to: Status, allowed: Any, **fields: Any) -> Any:
+        done = self._store.transition(broadcast_id, to=to, allowed=allowed, **fields)
+        self._armed = done is None and to is Status.RUNNING
+        return done
+
+
+def service_of(
+    stack: Stack, store: Any = None, monotonic: Any = time.monotonic
+) -> tuple[Broadcasts, NoEngine]:
+    dynamodb = boto3.client("dynamodb")
+    contacts = DynamoContactStore(stack.world.table, dynamodb)
+    engine = NoEngine()
+    service = Broadcasts(
+        store=store or DynamoBroadcastStore(stack.world.table, dynamodb),
+        files=S3BroadcastFiles(BUCKET, boto3.client("s3")),
+        engine=engine,
+        starter=dynamo_starter(stack.world.table, dynamodb),
+        opted_out=lambda account, sender, to: (
+            opted_out(contacts, account, [sender], to) is not None
+        ),
+        clock=lambda: datetime.now(UTC),
+        monotonic=monotonic,
+    )
+    return service, engine
+
+
+def test_a_cancel_landing_while_validate_keeps_a_pause_stays_cancelled(stack: Stack) -> None:
+    store = CancelAfterRead(DynamoBroadcastStore(stack.world.table, boto3.client("dynamodb")))
+    service, _ = service_of(stack, store)
+    record = service.create("acme", "notify", stack.upload("race.csv", CSV), requested_by="t")
+    broadcast_id = record["broadcast_id"]
+    service.pause(broadcast_id)
+    output = service.validate(broadcast_id)
+    assert output["start_rows"] is False
+    done = service.get(broadcast_id)
+    assert done is not None
+    assert done["status"] == Status.CANCELLED
+    assert done["counts"]["valid"] == 2

@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 
 BROADCAST_ID_PATTERN: Final = re.compile(r"^BC[0-9a-f]{32}$")
 STATUS_CACHE_SECONDS: Final = 2.0
+_STATUS_WRITE_TRIES: Final = 3
 
 
 class Status(StrEnum):
@@ -256,23 +257,24 @@ class Broadcasts:
             )
             return _rows_output(failed or record)
         checked = checker.checked
-        updated = self._store.transition(
-            broadcast_id,
-            to=Status.RUNNING,
-            allowed={Status.VALIDATING},
-            rows_key=key,
-            counts=checked.counts(),
-            bad_rows=[bad.as_dict() for bad in checked.bad_rows],
-        )
-        if updated is None:  # paused or cancelled meanwhile: keep that status, keep the counts
+        found = {
+            "rows_key": key,
+            "counts": checked.counts(),
+            "bad_rows": [bad.as_dict() for bad in checked.bad_rows],
+        }
+        updated = None
+        for _ in range(_STATUS_WRITE_TRIES):
             updated = self._store.transition(
-                broadcast_id,
-                to=Status(self._required(broadcast_id)["status"]),
-                allowed=set(Status),
-                rows_key=key,
-                counts=checked.counts(),
-                bad_rows=[bad.as_dict() for bad in checked.bad_rows],
+                broadcast_id, to=Status.RUNNING, allowed={Status.VALIDATING}, **found
             )
+            if updated is not None:
+                break
+            # Paused or cancelled meanwhile: keep that status, keep the counts. Written only if
+            # the status is still the one read (a cancel or resume landing between is kept).
+            current = Status(self._required(broadcast_id)["status"])
+            updated = self._store.transition(broadcast_id, to=current, allowed={current}, **found)
+            if updated is not None:
+                break
         return _rows_output(updated or record)
 
     def start_row(self, broadcast_id: str, item: Mapping[str, Any]) -> RowOutcome:
