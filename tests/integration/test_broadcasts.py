@@ -535,3 +535,20 @@ def test_a_cancel_landing_while_validate_keeps_a_pause_stays_cancelled(stack: St
     assert done is not None
     assert done["status"] == Status.CANCELLED
     assert done["counts"]["valid"] == 2
+
+
+def test_a_resume_right_after_a_pause_starts_the_rows_a_warm_worker_saw_paused(
+    stack: Stack,
+) -> None:
+    """The row worker read the broadcast paused (cached); the operator resumes within the
+    cache's seconds: attempt 2's rows are started, not answered "paused" (and lost)."""
+    worker, _ = service_of(stack, monotonic=lambda: 100.0)  # its cache never ages
+    operator, _ = service_of(stack)
+    record = operator.create("acme", "notify", stack.upload("quick.csv", CSV), requested_by="t")
+    broadcast_id = record["broadcast_id"]
+    operator.validate(broadcast_id)
+    [item, *_] = S3BroadcastFiles(BUCKET, boto3.client("s3")).read_rows(f"rows/{broadcast_id}.json")
+    operator.pause(broadcast_id)
+    assert worker.start_row(broadcast_id, item).outcome == "paused"
+    operator.resume(broadcast_id)
+    assert worker.start_row(broadcast_id, item).outcome == "started"

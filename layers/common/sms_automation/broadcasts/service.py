@@ -17,7 +17,8 @@ A broadcast's life (docs/decisions/0003-broadcast-engine.md):
 
 ``pause`` stops the execution and ``resume`` starts the next attempt over the same rows file
 (rows already started are no-ops); ``cancel`` stops it for good. A broadcast's state is read
-by ``start_row`` at most ``STATUS_CACHE_SECONDS`` old: pause and cancel take effect within that.
+by ``start_row`` at most ``STATUS_CACHE_SECONDS`` old: pause and cancel take effect within that
+(a row is answered paused or cancelled only from a fresh read, so a quick resume loses none).
 
 Pure: the store, the files, the engine, the opt-outs and the clock are ports.
 """
@@ -280,6 +281,10 @@ class Broadcasts:
     def start_row(self, broadcast_id: str, item: Mapping[str, Any]) -> RowOutcome:
         """One row's run. ``RunStoreUnavailable`` propagates: the engine retries the row."""
         record = self._fresh(broadcast_id)
+        if Status(record["status"]) is not Status.RUNNING:
+            # Only a running broadcast is answered from the cache: a paused one may have been
+            # resumed within the cache's seconds, and its rows would be counted done unstarted.
+            record = self._fresh(broadcast_id, cached=False)
         line = int(item["row"])
         status = Status(record["status"])
         if status is Status.CANCELLED or status is Status.FAILED:
@@ -388,11 +393,11 @@ class Broadcasts:
             raise BroadcastNotFound(f"there is no broadcast {broadcast_id}")
         return record
 
-    def _fresh(self, broadcast_id: str) -> dict[str, Any]:
+    def _fresh(self, broadcast_id: str, *, cached: bool = True) -> dict[str, Any]:
         now = self._monotonic()
-        cached = self._cached.get(broadcast_id)
-        if cached is not None and now - cached[0] < STATUS_CACHE_SECONDS:
-            return cached[1]
+        kept = self._cached.get(broadcast_id) if cached else None
+        if kept is not None and now - kept[0] < STATUS_CACHE_SECONDS:
+            return kept[1]
         record = self._required(broadcast_id)
         self._cached[broadcast_id] = (now, record)
         return record
