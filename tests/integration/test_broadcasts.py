@@ -552,3 +552,49 @@ def test_a_resume_right_after_a_pause_starts_the_rows_a_warm_worker_saw_paused(
     assert worker.start_row(broadcast_id, item).outcome == "paused"
     operator.resume(broadcast_id)
     assert worker.start_row(broadcast_id, item).outcome == "started"
+
+
+def test_a_validate_that_keeps_failing_leaves_the_broadcast_failed_with_a_reason(
+    stack: Stack,
+) -> None:
+    """Validate's retries spent (here: its status write refused every time), the execution
+    marks the broadcast failed, never leaving it "validating". Retries shortened to one."""
+    text = (ROOT / "statemachines" / "broadcast.asl.json").read_text("utf-8")
+    for name, value in {
+        "BroadcastStepsFunctionArn": function_arn("broadcast-steps"),
+        "BroadcastRowFunctionArn": function_arn("broadcast-row"),
+        "BroadcastsBucket": BUCKET,
+    }.items():
+        text = text.replace("${" + name + "}", value)
+    text = text.replace('"ExecutionType": "EXPRESS"', '"ExecutionType": "STANDARD"')
+    text = text.replace('"MaxAttempts": 5', '"MaxAttempts": 1')
+    states = boto3.client("stepfunctions")
+    machine = states.create_state_machine(
+        name="broadcast-short-retries",
+        definition=text,
+        roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/broadcast",
+        type="STANDARD",
+    )["stateMachineArn"]
+
+    def validate_refused(event: dict[str, Any], context: Any) -> Any:
+        if event.get("step") == "validate":
+            raise RuntimeError("ValidationException: Item size has exceeded the maximum")
+        return broadcast_steps.lambda_handler(event, context)
+
+    stack.world.lambdas.handlers["broadcast-steps"] = validate_refused
+    service, _ = service_of(stack)
+    record = service.create("acme", "notify", stack.upload("stuck.csv", CSV), requested_by="t")
+    broadcast_id = record["broadcast_id"]
+    states.start_execution(
+        stateMachineArn=machine, name="stuck", input=json.dumps({"broadcast_id": broadcast_id})
+    )
+    arn = machine.replace(":stateMachine:", ":execution:") + ":stuck"
+    wait_until(lambda: execution_status(arn) != "RUNNING", timeout=60, what="the execution")
+    assert execution_status(arn) == "FAILED"
+    done = service.get(broadcast_id)
+    assert done is not None
+    assert done["status"] == Status.FAILED
+    assert "RuntimeError" in done["failure"]
+    assert "Item size" not in done["failure"]  # the cause (may hold a contact's data) is not kept
+    stack.deliver_runs()
+    assert stack.world.twilio.messages() == []

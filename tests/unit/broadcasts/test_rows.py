@@ -169,3 +169,26 @@ def test_a_quoted_cell_broken_across_lines_is_a_bad_row_not_a_cut_off_start() ->
     ]
     bad = {b.line: b.problems for b in checker.checked.bad_rows}
     assert bad[2][0].startswith("not CSV:")
+
+
+def test_csv_columns_that_are_not_inputs_are_one_file_problem_not_one_per_row() -> None:
+    extra = ",".join(f"note{n}" for n in range(40))
+    text = f"to,patient,slot,{extra}\n" + "".join(
+        f"+1415555{n:04d},P,2026-12-01T10:00:00Z,{','.join(['x' * 50] * 40)}\n" for n in range(300)
+    )
+    with pytest.raises(FileRejected, match="not inputs of the automation") as refused:
+        check(text, chunk=4096)
+    assert len(str(refused.value)) < 1000
+
+
+def test_the_problems_kept_are_bounded_in_length_and_in_total() -> None:
+    variables = {f"v{n}-{'x' * 200}": "1" for n in range(40)}
+    text = "".join(
+        json.dumps({"to": f"+1415555{n:04d}", "variables": variables}) + "\n" for n in range(300)
+    )
+    _, checker = check(text, FileFormat.JSONL, chunk=4096)
+    assert checker.checked.invalid == 300
+    kept = [bad.as_dict() for bad in checker.checked.bad_rows]
+    assert all(len(p) <= rows_module.MAX_PROBLEM_CHARS for b in kept for p in b["problems"])
+    assert len(json.dumps(kept)) <= rows_module.MAX_PROBLEM_BYTES
+    assert kept[0]["line"] == 1

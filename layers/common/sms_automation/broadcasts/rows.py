@@ -16,7 +16,9 @@ contact that appears twice is started once (the later line is skipped, naming th
 
 Bounded: the file (``MAX_FILE_BYTES``), the rows (``MAX_ROWS``), one line (``MAX_LINE_BYTES``;
 a longer line is a bad row, read no further than the bound), the problems kept
-(``MAX_PROBLEM_ROWS``; the rest only counted). Nothing here holds the whole file.
+(``MAX_PROBLEM_ROWS`` rows, each problem ``MAX_PROBLEM_CHARS`` characters, ``MAX_PROBLEM_BYTES``
+in all; the rest only counted). A CSV column that is not an input refuses the file once (not a
+problem on every row). Nothing here holds the whole file.
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ MAX_FILE_BYTES: Final = 64 * 1024 * 1024
 MAX_ROWS: Final = 200_000
 MAX_LINE_BYTES: Final = 16 * 1024
 MAX_PROBLEM_ROWS: Final = 200
+MAX_PROBLEM_CHARS: Final = 300
+MAX_PROBLEM_BYTES: Final = 64 * 1024
+"""The bad rows kept, as JSON, stay within this: the broadcast's record (one DynamoDB item,
+400 KB at most) holds them."""
 CHECK_ONLY_RUN: Final = "RU" + "0" * 32
 _ROW_FIELDS: Final = frozenset({"to", "from", "variables"})
 _CHECK_PINNED: Final = PinnedTriggers(0, "")
@@ -109,10 +115,23 @@ class Checked:
             "opted_out": self.opted_out,
         }
 
+    problem_bytes: int = 0
+
     def bad(self, line: int, problems: Iterable[str]) -> None:
         self.invalid += 1
-        if len(self.bad_rows) < MAX_PROBLEM_ROWS:
-            self.bad_rows.append(BadRow(line, tuple(problems)))
+        if len(self.bad_rows) >= MAX_PROBLEM_ROWS:
+            return
+        kept = BadRow(line, tuple(_shortened(problem) for problem in problems))
+        size = len(json.dumps(kept.as_dict())) + 2  # with the list's ", "
+        if self.problem_bytes + size <= MAX_PROBLEM_BYTES:
+            self.problem_bytes += size
+            self.bad_rows.append(kept)
+
+
+def _shortened(problem: str) -> str:
+    if len(problem) <= MAX_PROBLEM_CHARS:
+        return problem
+    return problem[: MAX_PROBLEM_CHARS - 1] + "…"
 
 
 def row_request(account: str, automation: str, row: Row, broadcast_id: str) -> StartRequest:
@@ -144,6 +163,17 @@ class RowChecker:
         self._opted_out = opted_out
         self._seen: dict[str, int] = {}
         self.checked = Checked()
+
+    def not_inputs(self, columns: Iterable[str]) -> list[str]:
+        """The columns that are neither ``to``, ``from`` nor an input of the automation."""
+        return [
+            name
+            for name in columns
+            if name.casefold() not in ("to", "from") and self._automation.input(name) is None
+        ]
+
+    def inputs(self) -> str:
+        return ", ".join(item.name for item in self._automation.inputs) or "none"
 
     def check(self, line: int, fields: Mapping[str, Any] | None, problem: str = "") -> Row | None:
         """The row if it should be started; counted either way."""
@@ -278,6 +308,14 @@ def _csv_rows(lines: Iterable[Line], checker: RowChecker) -> Iterator[Row]:
     except csv.Error as error:
         raise FileRejected(f"the CSV header is not CSV: {error}") from None
     _check_header(header)
+    unknown = checker.not_inputs(header)
+    if unknown:
+        named = ", ".join(repr(name[:40]) for name in unknown[:10])
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        raise FileRejected(
+            f"the CSV header names columns that are not inputs of the automation: {named}{more} "
+            f"(columns: to, from, and the inputs: {_shortened(checker.inputs())})"
+        )
     for line in iterator:
         if line.text is None:
             checker.check(line.number, None, line.problem)

@@ -13,7 +13,8 @@ A broadcast's life (docs/decisions/0003-broadcast-engine.md):
    one start path (``AutomationStarter``), with the idempotency key ``broadcast:{id}:{line}``:
    a retried row, a redriven or resumed execution, or two workers on the row at once, start
    one run. A paused or cancelled broadcast starts no more rows.
-4. ``finish``: running → completed once every row was offered.
+4. ``finish``: running → completed once every row was offered. ``fail`` (the execution's Catch):
+   a step that kept failing past its retries → failed, never stuck validating or running.
 
 ``pause`` stops the execution and ``resume`` starts the next attempt over the same rows file
 (rows already started are no-ops); ``cancel`` stops it for good. A broadcast's state is read
@@ -309,6 +310,21 @@ class Broadcasts:
         return {
             "broadcast_id": broadcast_id,
             "status": (done or self._required(broadcast_id))["status"],
+        }
+
+    def fail(self, broadcast_id: str, error: str) -> dict[str, Any]:
+        """A step kept failing past its retries (the execution's Catch): validating or running →
+        failed, ``error`` (the error's name, not its cause) as the reason."""
+        failed = self._store.transition(
+            broadcast_id,
+            to=Status.FAILED,
+            allowed=ACTIVE,
+            failure=f"the broadcast's execution gave up: {error[:200]}",
+            finished_at=utc_timestamp(self._clock()),
+        )
+        return {
+            "broadcast_id": broadcast_id,
+            "status": (failed or self._required(broadcast_id))["status"],
         }
 
     # --- operating ----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The broadcast state machine's ``Validate`` and ``Finish`` tasks (``broadcasts.service``)."""
+"""The broadcast state machine's ``Validate``, ``Finish`` and ``MarkFailed`` tasks
+(``broadcasts.service``)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ log_lines = LogLines.from_environ(os.environ, "broadcast-steps")
 
 
 def handle(event: dict[str, Any], context: LambdaContextLike) -> dict[str, Any]:
-    """``{"step": "validate" | "finish", "broadcast_id": ...}``."""
+    """``{"step": "validate" | "finish" | "fail", "broadcast_id": ...}`` (``fail``: ``error``)."""
     broadcast_id = str(event["broadcast_id"])
+    if event.get("step") == "fail":
+        result = broadcasts.service().fail(broadcast_id, str(event.get("error") or "unknown"))
+        log_lines.write(LogLine("ERROR", "broadcast failed", result), context, broadcast_id)
+        return result
     if event.get("step") == "finish":
         result = broadcasts.service().finish(broadcast_id)
         log_lines.write(LogLine("INFO", "broadcast finished", result), context, broadcast_id)
