@@ -40,6 +40,7 @@ from sms_automation.broadcasts.service import (
 from sms_automation.broadcasts.uploads import upload_prefix
 from sms_automation.composition.automations import describe_run
 from sms_automation.composition.broadcasts import broadcasts
+from sms_automation.edge.printable import printable
 from sms_automation.edge.settings import BroadcastSettings
 from sms_automation_cli.argtypes import account_name
 from sms_automation_cli.context import CliContext
@@ -143,7 +144,7 @@ def start_broadcast(args: argparse.Namespace) -> int:
         print(f"\nleft running: sms-automation broadcast status {broadcast_id}", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(file=sys.stderr)
-    print(_status_text(view))
+    print(status_text(view))
     return 0 if view["status"] == Status.COMPLETED else EXIT_REFUSED
 
 
@@ -209,11 +210,11 @@ def _answer(args: argparse.Namespace, action: Callable[[Broadcasts], Any]) -> in
     except (BroadcastNotFound, BroadcastStateConflict) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_REFUSED
-    print(json.dumps(view) if args.json else _status_text(view))
+    print(json.dumps(view) if args.json else status_text(view))
     return 0
 
 
-def _status_text(view: dict[str, Any]) -> str:
+def status_text(view: dict[str, Any]) -> str:
     counts = view.get("counts") or {}
     lines = [
         f"broadcast {view['broadcast_id']}: {view['status']} "
@@ -223,10 +224,11 @@ def _status_text(view: dict[str, Any]) -> str:
     if "execution" in view:
         lines.append(f"progress: {progress_bar(view)}")
     lines += [
-        f"  line {bad['line']}: {'; '.join(bad['problems'])}" for bad in view.get("bad_rows", [])
+        f"  line {bad['line']}: {printable('; '.join(bad['problems']))}"
+        for bad in view.get("bad_rows", [])
     ]
     if view.get("failure"):
-        lines.append(f"failed: {view['failure']}")
+        lines.append(f"failed: {printable(str(view['failure']))}")
     return "\n".join(lines)
 
 
@@ -275,5 +277,5 @@ def show_report(args: argparse.Namespace) -> int:
         detail = ", ".join(f"{key} {value}" for key, value in counted.items())
         print(f"  {title}: {total}" + (f" ({detail})" if detail else ""))
     for bad in built["invalid_rows"]:
-        print(f"  line {bad['line']}: {'; '.join(bad['problems'])}")
+        print(f"  line {bad['line']}: {printable('; '.join(bad['problems']))}")
     return 0

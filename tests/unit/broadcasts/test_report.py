@@ -80,3 +80,15 @@ def test_the_report_counts_every_row_by_what_became_of_it() -> None:
         "waiting": 0,
     }
     assert report["invalid_rows"] == [{"line": 3, "problems": ["to: required"]}]
+
+
+def test_answers_reach_the_operators_terminal_without_control_characters() -> None:
+    by_run = {
+        row_run_id("acme", RECORD["broadcast_id"], 2): {
+            "status": "completed",
+            "steps": [],
+            "conversations": [replied("\x1b]0;pwned\x07yes\x9b2J\x00")],
+        }
+    }
+    report = build_report(RECORD, [2], by_run.get)
+    assert report["answered"] == {"]0;PWNEDYES2J": 1}

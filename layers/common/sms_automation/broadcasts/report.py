@@ -10,8 +10,8 @@ deliveries, conversations) and counts:
   broadcast was cancelled or the start refused it);
 - ``started`` (runs that exist), ``sent`` (SMS steps done), ``delivered``, ``failed`` by
   Twilio error code (failed or undelivered deliveries, failed send steps), ``answered`` by
-  answer (each conversation's reply, trimmed and upper-cased; at most ``MAX_ANSWERS`` kinds,
-  the rest as ``(other)``), ``waiting`` (conversations still open).
+  answer (each conversation's reply, trimmed, upper-cased, control characters dropped; at
+  most ``MAX_ANSWERS`` kinds, the rest as ``(other)``), ``waiting`` (conversations still open).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any, Final
 
 from sms_automation.automations.start import run_id_for
 from sms_automation.broadcasts.rows import row_key
+from sms_automation.edge.printable import printable
 
 MAX_ANSWERS: Final = 20
 MAX_ANSWER_CHARS: Final = 40
@@ -113,7 +114,7 @@ def _failure_code(detail: str) -> str:
 
 
 def _answer(body: str) -> str:
-    return " ".join(body.split()).upper()[:MAX_ANSWER_CHARS] or "(empty)"
+    return " ".join(printable(body).split()).upper()[:MAX_ANSWER_CHARS] or "(empty)"
 
 
 def _top(answers: Counter[str]) -> dict[str, int]:
