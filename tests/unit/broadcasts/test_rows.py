@@ -192,3 +192,25 @@ def test_the_problems_kept_are_bounded_in_length_and_in_total() -> None:
     assert all(len(p) <= rows_module.MAX_PROBLEM_CHARS for b in kept for p in b["problems"])
     assert len(json.dumps(kept)) <= rows_module.MAX_PROBLEM_BYTES
     assert kept[0]["line"] == 1
+
+
+def test_a_lone_surrogate_in_a_json_lines_row_is_a_bad_row_with_its_line() -> None:
+    """JSON's \\ud800 escape decodes to a lone surrogate, a str UTF-8 has no bytes for: the
+    row's start (DynamoDB) and the record of its problem would fail on it. A paired escape
+    (an emoji) is text."""
+    slot = '"slot": "2026-12-01T10:00:00Z"'
+    text = "\n".join(
+        [
+            '{"to": "+14155550001", "variables": {"patient": "Ann \\ud83d\\ude00", ' + slot + "}}",
+            '{"to": "+14155550002", "variables": {"patient": "Bob \\ud800", ' + slot + "}}",
+            '{"to": "+1415555\\udfff0003", "variables": {"patient": "Cy", ' + slot + "}}",
+            '{"to": "+14155550004", "variables": {"\\udc80": "x", "patient": "Di", ' + slot + "}}",
+        ]
+    )
+    rows, checker = check(text, FileFormat.JSONL)
+    assert [(r.line, r.variables["patient"]) for r in rows] == [(1, "Ann \U0001f600")]
+    bad = {b.line: b.problems for b in checker.checked.bad_rows}
+    assert list(bad) == [2, 3, 4]
+    assert all("surrogate" in problems[0] for problems in bad.values())
+    kept = json.dumps([b.as_dict() for b in checker.checked.bad_rows], ensure_ascii=False)
+    assert kept.encode("utf-8")  # the problems are storable text

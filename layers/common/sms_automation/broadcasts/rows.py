@@ -8,6 +8,7 @@ Two formats, told apart by the file's name (``.csv`` or ``.jsonl``):
   One row a line: a quoted cell holding a line break makes its line a bad row.
 - **JSON Lines**: one object a line, the automations API's start body:
   ``{"to": "+14155550101", "from": "+15005550006", "variables": {"patient": "Ann"}}``.
+  A ``\\ud800``-style escape with no pair (a lone surrogate, not text) makes its line a bad row.
 
 Each row is checked exactly as a start request is (``automations.start.build_origin``: the
 contact, our number, every input against its declared type), so a row that passes here is a
@@ -292,6 +293,10 @@ def _json_fields(line: Line) -> tuple[dict[str, Any] | None, str]:
         return None, f"not JSON: {error.msg} at column {error.colno}"
     if not isinstance(document, dict):
         return None, 'expected an object: {"to": ..., "variables": {...}}'
+    try:  # a \ud800 escape decodes to a lone surrogate: not text UTF-8 (or DynamoDB) can hold
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as error:
+        return None, f"a lone surrogate escape (\\u{ord(error.object[error.start]):04x}): not text"
     unknown = sorted(str(name)[:40] for name in set(document) - _ROW_FIELDS)
     if unknown:
         return None, f"not fields of a row (to, from, variables): {', '.join(unknown)}"
