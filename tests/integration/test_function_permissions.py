@@ -511,6 +511,22 @@ def test_the_console_api_writes_a_thread_only_as_its_role_grants(
     read_only = role_policy("ConsoleApiFunction", stack_name=STACK_NAME, names=names,
                             template=template)  # fmt: skip
     assert read_only.denied(made), "a read-only role refuses the thread's writes"
+    # Each write is checked against the role's dynamodb:LeadingKeys condition with its own
+    # partition key: the same write on an item outside the console's prefixes is refused.
+    policy = role_policy("ConsoleApiFunction", stack_name=STACK_NAME, names=names)
+    writes = [
+        c for c in made
+        if c.action in {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+        and str(c.resource).endswith(f":table/{world.table}")
+    ]  # fmt: skip
+    assert {key.split("#")[0] for c in writes for key in c.leading_keys or ()} >= {
+        "MSG", "OUT", "TAKEOVER"}  # fmt: skip
+    for write in writes:
+        for elsewhere in ("SENDS#acme#+15005550006#+15005550241", "BROADCAST#b-1", "msg#x"):
+            moved = AwsCall(write.action, write.resource, (elsewhere,))
+            assert policy.denied([moved]) == [moved], moved
+        both = AwsCall(write.action, write.resource, (*(write.leading_keys or ()), "BROADCAST#b"))
+        assert policy.denied([both]) == [both]  # every key must match (ForAllValues)
 
 
 def test_the_console_api_lists_and_redrives_dead_letters_with_the_calls_its_role_grants(

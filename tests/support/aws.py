@@ -4,7 +4,7 @@ the AWS operations a handler makes."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from sms_automation.accounts import Account, AccountRegistry
 from sms_automation.adapters.account_store import DynamoAccountStore, SecretsManagerTokenStore
+from sms_automation.keys import PK
 
 REGION = "us-east-1"
 # The stack the tests stand for: template.yaml names secrets (SECRETS_PREFIX) and the
@@ -135,6 +136,22 @@ class AwsCall:
 
     action: str
     resource: str | None
+    leading_keys: tuple[str, ...] | None = None
+    """DynamoDB's ``dynamodb:LeadingKeys``: the partition key values an item request names
+    (``pk``: the app and audit tables' HASH key), sorted; ``None`` where the request names none
+    this module models (a Query, a Scan, a stream: a condition on it then holds, as IAM's
+    ``ForAllValues`` does on an absent key)."""
+
+
+def _leading_keys(*items: Mapping[str, Any] | None) -> tuple[str, ...] | None:
+    """The ``pk`` string values of these keys or items (``None``: none has one)."""
+    found = {str(item[PK]["S"]) for item in items if item and "S" in (item.get(PK) or {})}
+    return tuple(sorted(found)) or None
+
+
+def _item_keys(request: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """An item request's partition key: its ``Key`` (get, update, delete) or ``Item`` (put)."""
+    return _leading_keys(request.get("Key") or request.get("Item"))
 
 
 def _table_arn(table: str, index: str | None = None) -> str:
@@ -146,10 +163,14 @@ def _table_arn(table: str, index: str | None = None) -> str:
     return f"{arn}/index/{index}" if index else arn
 
 
-def _dynamodb(operation: str, params: dict[str, Any]) -> list[AwsCall]:
+def _dynamodb(operation: str, params: dict[str, Any]) -> list[AwsCall]:  # noqa: PLR0911 (a case per request shape)
     if operation in ("TransactWriteItems", "TransactGetItems"):
         return [
-            AwsCall(f"dynamodb:{_TRANSACT_ACTIONS[kind]}", _table_arn(item[kind]["TableName"]))
+            AwsCall(
+                f"dynamodb:{_TRANSACT_ACTIONS[kind]}",
+                _table_arn(item[kind]["TableName"]),
+                _item_keys(item[kind]),
+            )
             for item in params.get("TransactItems", [])
             for kind in item
         ]
@@ -158,10 +179,24 @@ def _dynamodb(operation: str, params: dict[str, Any]) -> list[AwsCall]:
         return [AwsCall(action, params["StreamArn"])]
     if "ShardIterator" in params:  # GetRecords names no ARN: IAM checks the iterator's stream
         return [AwsCall(action, None)]
-    if operation in ("BatchGetItem", "BatchWriteItem"):
-        return [AwsCall(action, _table_arn(t)) for t in params.get("RequestItems", {})]
+    if operation == "BatchGetItem":
+        return [
+            AwsCall(action, _table_arn(table), _leading_keys(*request.get("Keys", [])))
+            for table, request in params.get("RequestItems", {}).items()
+        ]
+    if operation == "BatchWriteItem":
+        return [
+            AwsCall(action, _table_arn(table), _leading_keys(*(
+                (write.get("PutRequest") or {}).get("Item")
+                or (write.get("DeleteRequest") or {}).get("Key")
+                for write in writes
+            )))
+            for table, writes in params.get("RequestItems", {}).items()
+        ]  # fmt: skip
     table = params.get("TableName")
-    return [AwsCall(action, _table_arn(table, params.get("IndexName")) if table else "*")]
+    if not table:
+        return [AwsCall(action, "*")]
+    return [AwsCall(action, _table_arn(table, params.get("IndexName")), _item_keys(params))]
 
 
 def _states(operation: str, params: dict[str, Any]) -> list[AwsCall]:

@@ -344,19 +344,44 @@ def _pattern(text: str, *, ignore_case: bool) -> re.Pattern[str]:
     return re.compile(body, re.IGNORECASE if ignore_case else 0)
 
 
+LEADING_KEYS_CONDITION = ("ForAllValues:StringLike", "dynamodb:LeadingKeys")
+"""The one ``Condition`` the reader evaluates: the item partition keys a statement is for."""
+
+
+def _leading_key_patterns(condition: Mapping[str, Any] | None) -> tuple[str, ...] | None:
+    """A statement's ``ForAllValues:StringLike`` ``dynamodb:LeadingKeys`` patterns (``None``:
+    it has none). ``dynamodb:LeadingKeys`` under any other operator is refused, not guessed."""
+    operator, key = LEADING_KEYS_CONDITION
+    for name, tests in (condition or {}).items():
+        if key in tests and name != operator:
+            raise NotImplementedError(f"{name} on {key}: only {operator} is modelled")
+    patterns = (condition or {}).get(operator, {}).get(key)
+    return None if patterns is None else _as_tuple(patterns)
+
+
 @dataclass(frozen=True)
 class Grant:
-    """One Allow statement: actions (IAM is case-insensitive about them) on resources."""
+    """One Allow statement: actions (IAM is case-insensitive about them) on resources, and for
+    a ``dynamodb:LeadingKeys`` condition the partition keys (``StringLike`` patterns, case
+    sensitive) every key of the request must match."""
 
     actions: tuple[str, ...]
     resources: tuple[str, ...]
+    leading_keys: tuple[str, ...] | None = None
 
-    def allows(self, action: str, resource: str | None) -> bool:
+    def allows(
+        self, action: str, resource: str | None, leading_keys: tuple[str, ...] | None = None
+    ) -> bool:
         if not any(_pattern(a, ignore_case=True).fullmatch(action) for a in self.actions):
             return False
-        return resource is None or any(
+        if resource is not None and not any(
             _pattern(r, ignore_case=False).fullmatch(resource) for r in self.resources
-        )
+        ):
+            return False
+        if self.leading_keys is None or leading_keys is None:  # ForAllValues of no key: true
+            return True
+        patterns = [_pattern(p, ignore_case=False) for p in self.leading_keys]
+        return all(any(p.fullmatch(key) for p in patterns) for key in leading_keys)
 
 
 @dataclass(frozen=True)
@@ -366,20 +391,28 @@ class RolePolicy:
 
     Only what a function's own code calls is modelled: what SAM adds for the function's events
     (stream reads, logs, X-Ray) is left out, and so are statements' ``Condition`` blocks (an
-    allowed call is allowed whatever the condition: a looser check, never a false failure).
+    allowed call is allowed whatever the condition: a looser check, never a false failure) but
+    one: ``ForAllValues:StringLike`` on ``dynamodb:LeadingKeys``, evaluated against each call's
+    partition keys (``AwsCall.leading_keys``; a call that names none passes it, as on AWS).
     A call on ``"*"`` (its request names no resource) is allowed only by a statement on
     ``"*"``; a task token's call (resource ``None``) by any statement granting its action."""
 
     function: str
     grants: tuple[Grant, ...]
 
-    def allows(self, action: str, resource: str | None) -> bool:
-        return any(grant.allows(action, resource) for grant in self.grants)
+    def allows(
+        self, action: str, resource: str | None, leading_keys: tuple[str, ...] | None = None
+    ) -> bool:
+        return any(grant.allows(action, resource, leading_keys) for grant in self.grants)
 
     def denied(self, calls: Iterable[AwsCall]) -> list[AwsCall]:
         """The calls this role would be refused (AccessDenied on AWS), in a stable order."""
-        refused = [call for call in calls if not self.allows(call.action, call.resource)]
-        return sorted(refused, key=lambda call: (call.action, call.resource or ""))
+        refused = [
+            call for call in calls if not self.allows(call.action, call.resource, call.leading_keys)
+        ]
+        return sorted(
+            refused, key=lambda call: (call.action, call.resource or "", call.leading_keys or ())
+        )
 
 
 def resolved(
@@ -416,5 +449,11 @@ def role_policy(
         for statement in _statements(policy, resolver):
             if statement.get("Effect") != "Allow" or {"NotAction", "NotResource"} & set(statement):
                 raise NotImplementedError(f"{function}: only Allow/Action/Resource is modelled")
-            grants.append(Grant(_as_tuple(statement["Action"]), _as_tuple(statement["Resource"])))
+            grants.append(
+                Grant(
+                    _as_tuple(statement["Action"]),
+                    _as_tuple(statement["Resource"]),
+                    _leading_key_patterns(statement.get("Condition")),
+                )
+            )
     return RolePolicy(function, tuple(grants))

@@ -100,6 +100,15 @@ def test_the_console_function_reads_and_changes_only_what_its_pages_need(
         and set(statement["Action"]) & {"dynamodb:PutItem", "dynamodb:UpdateItem"}
     ]
     assert app_table_writes == ["WriteAppTable"]  # no second statement granting the same
+    # ... and only on the items the console writes, by partition key (docs/console.md).
+    assert change["Condition"] == {
+        "ForAllValues:StringLike": {
+            "dynamodb:LeadingKeys": [
+                "MSG#*", "ACCOUNT#*", "OUT#*", "PACE#*", "CONTACT#*", "FIGURES#*", "TAKEOVER#*",
+                "WAIT#*",
+            ]
+        }
+    }  # fmt: skip
     tokens = statements["AccountAuthTokens"]
     assert sorted(tokens["Action"]) == [
         "secretsmanager:GetSecretValue",

@@ -3,6 +3,7 @@ SAM policy templates expanded as SAM does, ARNs matched as IAM matches them."""
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -123,3 +124,48 @@ def test_a_request_naming_no_resource_needs_a_statement_on_any_resource() -> Non
     sync = role_policy("ScheduleSyncFunction", stack_name=STACK_NAME, names=NAMES)
     assert webhook.denied([list_schedules]) == [list_schedules]
     assert sync.denied([list_schedules]) == []
+
+
+def test_a_leading_keys_condition_is_evaluated_on_each_items_partition_key() -> None:
+    """``ForAllValues:StringLike`` on ``dynamodb:LeadingKeys`` (the console's writes): every
+    partition key a request names must match one pattern; a request naming none passes, as on
+    AWS (ForAllValues of no value); another condition on the key is not guessed."""
+    console = role_policy("ConsoleApiFunction", stack_name=STACK_NAME, names=NAMES)
+    [reply] = authorisations(
+        "dynamodb", "PutItem", {"TableName": "app", "Item": {"pk": {"S": "MSG#r-1"}}}
+    )
+    assert reply == AwsCall("dynamodb:PutItem", TABLE, ("MSG#r-1",))
+    assert console.denied([reply]) == []
+    [counter] = authorisations(
+        "dynamodb", "UpdateItem", {"TableName": "app", "Key": {"pk": {"S": "SENDS#acme#a#b"}}}
+    )
+    assert console.denied([counter]) == [counter]
+    pushed = authorisations("dynamodb", "TransactWriteItems", {"TransactItems": [
+        {"Put": {"TableName": "app", "Item": {"pk": {"S": "ACCOUNT#acme"}}}},
+        {"Put": {"TableName": "app", "Item": {"pk": {"S": "BROADCAST#b"}}}},
+    ]})  # fmt: skip
+    assert console.denied(pushed) == [pushed[1]]  # each item of a transaction on its own key
+    [batch] = authorisations("dynamodb", "BatchWriteItem", {"RequestItems": {"app": [
+        {"PutRequest": {"Item": {"pk": {"S": "MSG#m"}}}},
+        {"DeleteRequest": {"Key": {"pk": {"S": "BROADCAST#b"}}}},
+    ]}})  # fmt: skip
+    assert batch.leading_keys == ("BROADCAST#b", "MSG#m")
+    assert not Grant(("dynamodb:BatchWriteItem",), (TABLE,), ("MSG#*",)).allows(
+        batch.action, batch.resource, batch.leading_keys
+    )  # every key must match
+    assert console.allows("dynamodb:PutItem", TABLE)  # no key named: ForAllValues holds
+    assert not console.allows("dynamodb:PutItem", TABLE, ("msg#r-1",))  # case sensitive
+
+
+def test_a_leading_keys_condition_under_another_operator_is_refused_not_guessed() -> None:
+    template = copy.deepcopy(load_template())
+    [write] = [
+        statement
+        for statement in template["Resources"]["ConsoleApiFunction"]["Properties"]["Policies"][0][
+            "Statement"
+        ]
+        if statement["Sid"] == "WriteAppTable"
+    ]
+    write["Condition"] = {"ForAnyValue:StringLike": write["Condition"]["ForAllValues:StringLike"]}
+    with pytest.raises(NotImplementedError):
+        role_policy("ConsoleApiFunction", stack_name=STACK_NAME, names=NAMES, template=template)
