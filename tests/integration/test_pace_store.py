@@ -22,6 +22,7 @@ from sms_automation.processing.pacing import (
     Priority,
     Sender,
     SendPaced,
+    place_of,
 )
 from tests.support.aws import client_error, use_dummy_aws_credentials
 from tests.support.template import create_table_kwargs
@@ -130,10 +131,29 @@ def test_a_waiting_bulk_send_holds_its_place_for_when_it_comes_back(table: str) 
 
     assert first.value.retry_at == NOW + timedelta(seconds=2)
     assert second.value.retry_at == NOW + timedelta(seconds=3)  # behind it in the queue
+    assert store.held_place(SENDER, place_of("row-2")) == NOW_MS + 3000
+    assert store.held_place(SENDER, place_of("row-9")) is None
     back = NOW + timedelta(seconds=2)
     pacer(store, now=back).admit(SENDER, cost=1, priority=Priority.BULK, key="row-1")
     with pytest.raises(SendPaced):  # a newcomer, with row-2 still waiting: to the back
         pacer(store, now=back).admit(SENDER, cost=1, priority=Priority.BULK, key="row-3")
+
+
+def test_a_bulk_send_back_before_its_place_is_deferred_to_it_not_ahead(table: str) -> None:
+    store = DynamoPaceStore(table, boto3.client("dynamodb"))
+    far = NOW_MS + 1_200_000  # 20 minutes of backlog ahead: further than SQS can delay
+    store.write(SENDER, Bucket(tat=far, queue=far), seen=0, expires_at=9_999_999_999)
+    with pytest.raises(SendPaced) as placed:
+        pacer(store).admit(SENDER, cost=1, priority=Priority.BULK, key="row-1")
+    assert placed.value.retry_at == NOW + timedelta(seconds=1200)
+
+    back = NOW + timedelta(seconds=900)  # SQS's longest delay
+    store.write(SENDER, Bucket(tat=NOW_MS + 900_000, queue=far + 1000), seen=2, expires_at=9)
+    with pytest.raises(SendPaced) as again:
+        pacer(store, now=back).admit(SENDER, cost=1, priority=Priority.BULK, key="row-1")
+
+    assert again.value.retry_at == NOW + timedelta(seconds=1200)  # its place, kept
+    assert store.read(SENDER).queue == far + 1000  # no second place taken
 
 
 def test_a_429_slows_the_sender_for_every_lambda(table: str) -> None:
@@ -191,4 +211,4 @@ def test_a_dynamodb_failure_is_pacing_unavailable_never_a_send(error: Exception)
     with pytest.raises(PacingUnavailable, match="could not pace the send"):
         store.write(SENDER, Bucket(), seen=0, expires_at=0)
     with pytest.raises(PacingUnavailable, match="could not hold the send's place"):
-        store.hold(SENDER, "p", expires_at=0)
+        store.hold(SENDER, "p", at_ms=0, expires_at=0)

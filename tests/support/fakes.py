@@ -709,7 +709,7 @@ class MemoryPaceStore:
 
     def __init__(self) -> None:
         self.buckets: dict[Sender, Bucket] = {}
-        self.holds: set[tuple[Sender, str]] = set()
+        self.holds: dict[tuple[Sender, str], int] = {}
         self.before_write: Callable[[], None] = lambda: None
         self.writes = 0
 
@@ -727,11 +727,11 @@ class MemoryPaceStore:
         )
         return True
 
-    def holds_place(self, sender: Sender, place: str) -> bool:
-        return (sender, place) in self.holds
+    def held_place(self, sender: Sender, place: str) -> int | None:
+        return self.holds.get((sender, place))
 
-    def hold(self, sender: Sender, place: str, *, expires_at: int) -> None:
-        self.holds.add((sender, place))
+    def hold(self, sender: Sender, place: str, *, at_ms: int, expires_at: int) -> None:
+        self.holds[(sender, place)] = at_ms
 
 
 class AuditWriteFailsOnce:

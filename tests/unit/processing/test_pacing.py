@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sms_automation.processing.deferral import delay_seconds
 from sms_automation.processing.pacing import (
     MAX_INLINE_WAIT_MS,
     MIN_FACTOR,
@@ -80,9 +81,11 @@ def run(
     *,
     rates: dict[str, float] | None = None,
     cost: int = 1,
+    costs: dict[str, int] | None = None,
 ) -> tuple[dict[str, datetime], dict[str, int]]:
-    """Sends arriving at their times, each retried when its ``SendPaced`` says (as the retry
-    queue delivers a deferral); returns when each went out and how often each was deferred."""
+    """Sends arriving at their times, each retried when its ``SendPaced`` says, as the retry
+    queue delivers a deferral (whole seconds, at least one, at most SQS's 900); returns when each
+    went out and how often each was deferred. ``costs``: a send's segments other than ``cost``."""
     store, clock = MemoryPaceStore(), Clock()
     paced = pacer(store, clock, rates)
     queue = [Due(at, n, key, priority) for n, (at, key, priority) in enumerate(arrivals)]
@@ -95,15 +98,11 @@ def run(
         clock.now = max(clock.now, due.at)
         clock.slept = timedelta(0)
         try:
-            paced.admit(LONG_CODE, cost=cost, priority=due.priority, key=due.key)
+            size = (costs or {}).get(due.key, cost)
+            paced.admit(LONG_CODE, cost=size, priority=due.priority, key=due.key)
         except SendPaced as later:
-            retry_at = later.retry_at
-        else:
-            retry_at = None
-        if retry_at is not None:
             deferred[due.key] = deferred.get(due.key, 0) + 1
-            # SQS delays whole seconds, at least one
-            whole = timedelta(seconds=max(1, -(-(retry_at - clock.now).total_seconds() // 1)))
+            whole = timedelta(seconds=delay_seconds(later, clock.now))
             seq += 1
             heapq.heappush(queue, Due(clock.now + whole, seq, due.key, due.priority))
             continue
@@ -204,21 +203,21 @@ def test_a_long_code_sends_a_burst_of_replies_then_one_a_second_then_defers() ->
     waits = []
     for _ in range(4):
         decision = decide(
-            bucket, now_ms=T0, cost=1, priority=Priority.REPLY, limits=limits, holds_place=False
+            bucket, now_ms=T0, cost=1, priority=Priority.REPLY, limits=limits, held_place=None
         )
         assert isinstance(decision, Go)
         waits.append(decision.wait_ms)
         bucket = decision.bucket
     assert waits == [0, 0, 0, 1000]  # bucket and overdraft, then a wait short enough to sleep
     later = decide(
-        bucket, now_ms=T0, cost=1, priority=Priority.REPLY, limits=limits, holds_place=False
+        bucket, now_ms=T0, cost=1, priority=Priority.REPLY, limits=limits, held_place=None
     )
     assert later == Later(T0 + 2000, None)  # replies never queue: no write, no place
 
 
 def test_a_long_message_takes_as_many_segments_as_it_has() -> None:
     decision = decide(
-        Bucket(), now_ms=T0, cost=3, priority=Priority.REPLY, limits=Limits(1.0), holds_place=False
+        Bucket(), now_ms=T0, cost=3, priority=Priority.REPLY, limits=Limits(1.0), held_place=None
     )
     assert isinstance(decision, Go)
     assert decision.bucket.tat == T0 + 3000
@@ -230,7 +229,7 @@ def test_a_reply_goes_at_once_however_far_ahead_bulk_has_booked_the_sender(rate:
     bucket = Bucket()
     while isinstance(
         bulk := decide(
-            bucket, now_ms=T0, cost=1, priority=Priority.BULK, limits=limits, holds_place=True
+            bucket, now_ms=T0, cost=1, priority=Priority.BULK, limits=limits, held_place=T0
         ),
         Go,
     ):
@@ -238,13 +237,13 @@ def test_a_reply_goes_at_once_however_far_ahead_bulk_has_booked_the_sender(rate:
     assert bucket.tat > T0 + MAX_INLINE_WAIT_MS  # bulk booked the next second
 
     reply = decide(
-        bucket, now_ms=T0, cost=1, priority=Priority.REPLY, limits=limits, holds_place=False
+        bucket, now_ms=T0, cost=1, priority=Priority.REPLY, limits=limits, held_place=None
     )
 
     assert isinstance(reply, Go)
     assert reply.wait_ms == 0
     more_bulk = decide(
-        reply.bucket, now_ms=T0, cost=1, priority=Priority.BULK, limits=limits, holds_place=True
+        reply.bucket, now_ms=T0, cost=1, priority=Priority.BULK, limits=limits, held_place=T0
     )
     assert isinstance(more_bulk, Later)  # the reply's segment is bulk's to wait for
 
@@ -286,6 +285,18 @@ def test_a_bulk_send_coming_back_to_its_place_goes_before_later_arrivals() -> No
     sent, _ = run([*early, *late])
 
     assert max(sent[f"early-{n}"] for n in range(10)) < min(sent[f"late-{n}"] for n in range(5))
+
+
+def test_a_bulk_backlog_longer_than_sqs_can_delay_keeps_its_order_and_is_no_herd() -> None:
+    rows = 1200  # a long code's 20 minutes: places up to 1200 s ahead, SQS delays 900 s at most
+    arrivals = [(START, f"row-{n:04}", Priority.BULK) for n in range(rows)]
+
+    sent, deferred = run(arrivals)
+
+    assert len(sent) == rows
+    order = sorted(sent, key=lambda key: (sent[key], key))
+    assert order == sorted(sent)  # each went at its place, none ahead of an earlier one
+    assert max(deferred.values()) <= 3  # deferred to its place (twice past 900 s), no herd
 
 
 def test_a_send_paced_is_a_wait_not_a_failure() -> None:

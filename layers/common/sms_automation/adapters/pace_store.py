@@ -55,13 +55,17 @@ class DynamoPaceStore:
         except AWS_ERRORS as error:
             raise PacingUnavailable(f"could not pace the send: {error_code(error)}") from None
 
-    def holds_place(self, sender: Sender, place: str) -> bool:
-        return bool(self._get(keys.send_pace_hold_key(sender.account, sender.sender, place)))
+    def held_place(self, sender: Sender, place: str) -> int | None:
+        item = self._get(keys.send_pace_hold_key(sender.account, sender.sender, place))
+        if not item:
+            return None
+        return int(item["at"]["N"]) if "at" in item else 0  # a hold from before "at": due
 
-    def hold(self, sender: Sender, place: str, *, expires_at: int) -> None:
+    def hold(self, sender: Sender, place: str, *, at_ms: int, expires_at: int) -> None:
         item: dict[str, AttributeValueTypeDef] = {
             **key_attributes(keys.send_pace_hold_key(sender.account, sender.sender, place)),
             "kind": {"S": keys.KIND_SEND_PACE_HOLD},
+            "at": {"N": str(at_ms)},
             keys.EXPIRES_AT: {"N": str(expires_at)},
         }
         try:

@@ -22,8 +22,11 @@ own queue absorbs that second.
 
 A bulk send that cannot go now takes a place in the sender's **queue** (``queue``: when the
 next waiting bulk send is due), is deferred until then, and holds that place
-(``PaceStore.hold``): coming back, it competes for the bucket instead of joining the end of the
-queue again, so a backlog of thousands is deferred about once each, not retried in a herd. A
+(``PaceStore.hold``, with the place's time): coming back at its place, it competes for the
+bucket instead of joining the end of the queue again; coming back earlier (SQS delays 900 s at
+most, so a place further ahead is reached in several deferrals) it is deferred to its place
+again, never ahead of earlier places. A backlog of thousands is so deferred about once each
+(once more for every 15 minutes its place is ahead), not retried in a herd. A
 reply admitted while bulk sends wait pushes the queue on by its segments, so the queue stays in
 step with what the bucket can give. A reply that finds no capacity (replies alone above the
 rate) waits for it; it never queues.
@@ -157,20 +160,23 @@ def decide(
     cost: int,
     priority: Priority,
     limits: Limits,
-    holds_place: bool,
+    held_place: int | None,
 ) -> Go | Later:
     """The rule of this module's docstring for one send of ``cost`` segments.
 
-    ``holds_place``: a bulk send coming back to the place it took in the queue."""
+    ``held_place``: when the place a bulk send took in the queue is due (``None``: it holds
+    none)."""
     per_segment = 1000.0 / (limits.rate * factor_at(bucket, now_ms))
     allowance = limits.burst + (limits.overdraft if priority is Priority.REPLY else 0.0)
     earliest = max(now_ms, math.ceil(bucket.tat - (allowance - cost) * per_segment))
     inline = earliest - now_ms <= MAX_INLINE_WAIT_MS
     waiting = bucket.queue > now_ms + MAX_INLINE_WAIT_MS  # bulk sends hold places ahead
-    if priority is Priority.BULK and not holds_place and (waiting or not inline):
+    if priority is Priority.BULK and held_place is None and (waiting or not inline):
         place = max(earliest, bucket.queue)
         queue = math.ceil(place + cost * per_segment)
         return Later(place, replace(bucket, queue=queue), hold=True)
+    if held_place is not None and held_place - now_ms > MAX_INLINE_WAIT_MS:
+        return Later(held_place, None)  # back before its place (a delay SQS could not give)
     if not inline:
         return Later(earliest, None)
     taken = math.ceil(max(bucket.tat, earliest) + cost * per_segment)
@@ -210,11 +216,14 @@ class PaceStore(Protocol):
         ``False`` when another send wrote it meanwhile."""
         ...
 
-    def holds_place(self, sender: Sender, place: str) -> bool:
-        """Whether ``place`` (a send's, ``place_of``) holds a place in the queue."""
+    def held_place(self, sender: Sender, place: str) -> int | None:
+        """When the place in the queue that ``place`` (a send's, ``place_of``) holds is due
+        (epoch milliseconds); ``None`` when it holds none."""
         ...
 
-    def hold(self, sender: Sender, place: str, *, expires_at: int) -> None: ...
+    def hold(self, sender: Sender, place: str, *, at_ms: int, expires_at: int) -> None:
+        """``place`` holds the place in the queue due at ``at_ms``."""
+        ...
 
 
 class PacingUnavailable(Exception):
@@ -253,26 +262,27 @@ class Pacer:
         wait longer, ``PacingUnavailable`` when the bucket cannot be read or written."""
         limits = self.limits(sender)
         place = place_of(key)
-        holds: bool | None = None  # looked up once, only when bulk sends wait
+        held: int | None = None
+        looked_up = False  # the held place: looked up once, only when bulk sends wait
         for _ in range(WRITE_ATTEMPTS):
             now_ms = _ms(self._clock())
             bucket = self._store.read(sender)
-            if holds is None and priority is Priority.BULK and bucket.queue > now_ms:
-                holds = self._store.holds_place(sender, place)
+            if not looked_up and priority is Priority.BULK and bucket.queue > now_ms:
+                held, looked_up = self._store.held_place(sender, place), True
             decision = decide(
                 bucket,
                 now_ms=now_ms,
                 cost=cost,
                 priority=priority,
                 limits=limits,
-                holds_place=bool(holds),
+                held_place=held,
             )
             if decision.bucket is not None and not self._write(sender, bucket, decision.bucket):
                 continue  # another send took from the bucket: decide again on what it holds
             if isinstance(decision, Later):
                 if decision.hold:
                     expires = decision.at_ms // 1000 + IDLE_EXPIRY_SECONDS
-                    self._store.hold(sender, place, expires_at=expires)
+                    self._store.hold(sender, place, at_ms=decision.at_ms, expires_at=expires)
                 raise SendPaced(
                     f"{mask_phone(sender.sender)} is at its send rate "
                     f"({limits.rate:g} segments/s{self._slowed_note(bucket, now_ms)}); "
