@@ -299,6 +299,18 @@ def test_a_bulk_backlog_longer_than_sqs_can_delay_keeps_its_order_and_is_no_herd
     assert max(deferred.values()) <= 3  # deferred to its place (twice past 900 s), no herd
 
 
+@pytest.mark.parametrize("cost", [3, 4, 10])
+@pytest.mark.parametrize("offset_ms", [0, 300, 500, 900])
+def test_a_long_reply_goes_at_once_behind_a_bulk_backlog(cost: int, offset_ms: int) -> None:
+    bulk = [(START, f"row-{n}", Priority.BULK) for n in range(100)]
+    reply_at = START + timedelta(seconds=10, milliseconds=offset_ms)
+
+    sent, deferred = run([*bulk, (reply_at, "reply", Priority.REPLY)], costs={"reply": cost})
+
+    assert sent["reply"] - reply_at <= timedelta(milliseconds=MAX_INLINE_WAIT_MS)
+    assert "reply" not in deferred
+
+
 def test_a_send_paced_is_a_wait_not_a_failure() -> None:
     store, clock = MemoryPaceStore(), Clock()
     paced = pacer(store, clock)

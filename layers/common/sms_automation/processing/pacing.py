@@ -15,10 +15,13 @@ Replies first: a send carries a ``Priority``. **Bulk** (a broadcast's row) may o
 the bucket holds, and may book it at most ``MAX_INLINE_WAIT_MS`` ahead. A **reply** (answering
 an inbound message, a conversation's prompt or reminder, a console reply: the default) may also
 take the **overdraft** (``Limits.overdraft``: one second's worth and one segment more): so
-however long the bulk backlog, a reply goes at once, never behind it. The price is a bound a
-little above the rate while replies and bulk overlap: over any window of ``w`` seconds a sender
-sends at most ``r * w + burst + overdraft`` segments (bulk alone: ``r * w + burst``); Twilio's
-own queue absorbs that second.
+however long the bulk backlog, a reply goes at once, never behind it. A reply longer than its
+allowance (``burst + overdraft``: 3 segments on a long code) needs only the allowance free and
+takes all its segments (the bucket moves on by every one): else it would wait until bulk left
+the bucket idle, the whole backlog. The price is a bound a little above the rate while replies
+and bulk overlap: over any window of ``w`` seconds a sender sends at most
+``r * w + burst + overdraft`` segments (bulk alone: ``r * w + burst``), plus a long reply's
+segments beyond its allowance; Twilio's own queue absorbs that.
 
 A bulk send that cannot go now takes a place in the sender's **queue** (``queue``: when the
 next waiting bulk send is due), is deferred until then, and holds that place
@@ -168,7 +171,10 @@ def decide(
     none)."""
     per_segment = 1000.0 / (limits.rate * factor_at(bucket, now_ms))
     allowance = limits.burst + (limits.overdraft if priority is Priority.REPLY else 0.0)
-    earliest = max(now_ms, math.ceil(bucket.tat - (allowance - cost) * per_segment))
+    # A reply longer than its allowance needs only the allowance free: Twilio's queue takes the
+    # rest (the bucket still counts every segment), or it would wait out the whole bulk backlog.
+    needed = min(cost, allowance) if priority is Priority.REPLY else cost
+    earliest = max(now_ms, math.ceil(bucket.tat - (allowance - needed) * per_segment))
     inline = earliest - now_ms <= MAX_INLINE_WAIT_MS
     waiting = bucket.queue > now_ms + MAX_INLINE_WAIT_MS  # bulk sends hold places ahead
     if priority is Priority.BULK and held_place is None and (waiting or not inline):
