@@ -1,6 +1,7 @@
 """``send_email`` through the real processor on moto's SES: sent once, on a redelivery too, and
 exactly once under overlap (a second attempt while the first's SendEmail is on the wire); an
-answer lost on the wire is never resent (at most once, recorded as failed and flagged).
+answer lost on the wire, or an AWS 5xx (the service may have sent it), is never resent (at most
+once, recorded as failed and flagged).
 
 What SES sent is counted with its own API (``GetSendQuota``'s ``SentLast24Hours``).
 """
@@ -14,6 +15,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 
 from sms_automation.processing.ledger import StepState
@@ -106,6 +108,34 @@ def test_an_answer_lost_on_the_wire_is_never_resent(
     assert world.deliver(records) == []
 
     assert sent() == 0  # (the lost attempt never reached moto) and nothing was resent
+    step = world.steps()["forward/1"]
+    assert step.state is StepState.FAILED
+    assert "not repeated" in step.detail
+
+
+def test_a_server_error_answer_is_never_resent(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = world.receive()
+    answered: list[int] = []
+
+    def answer_the_first_with_a_500(**_: Any) -> Any:
+        if answered:
+            return None
+        answered.append(1)
+        error = {"Error": {"Code": "InternalFailure", "Message": "m"}}
+        metadata = {"ResponseMetadata": {"HTTPStatusCode": 500}}
+        headers: Any = {}
+        response = AWSResponse("https://email.us-east-1.amazonaws.com", 500, headers, None)
+        return response, error | metadata
+
+    hook_every_client(monkeypatch, "before-call.sesv2.SendEmail", answer_the_first_with_a_500)
+
+    assert len(world.deliver(records)) == 1  # maybe sent: the claim is kept, looked at later
+    world.clock.advance(PAST_THE_LEASE)
+    assert world.deliver(records) == []
+
+    assert sent() == 0
     step = world.steps()["forward/1"]
     assert step.state is StepState.FAILED
     assert "not repeated" in step.detail

@@ -1,5 +1,6 @@
 """``aws_failures``: which failed AWS calls a retry may get past (throttling, 5xx, the
-connection) and which it cannot (permissions, a missing table, a bad request, no credentials)."""
+connection) and which it cannot (permissions, a missing table, a bad request, no credentials);
+and, for a call tried once, which failures certainly performed nothing."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
+from sms_automation.adapters.aws_failures import AWS_ERRORS, call_once, error_code, is_transient
+from sms_automation.processing.ports import CallRefused, CallUnanswered
 from tests.support.aws import client_error
 
 
@@ -92,3 +94,24 @@ def test_botocore_errors_no_retry_fixes_are_permanent(error: Exception) -> None:
 def test_error_code_names_the_aws_code_else_the_botocore_error() -> None:
     assert error_code(client_error("AccessDeniedException")) == "AccessDeniedException"
     assert error_code(NoCredentialsError()) == "NoCredentialsError"
+
+
+def fail(error: Exception) -> None:
+    raise error
+
+
+@pytest.mark.parametrize(("code", "status"), [("InternalFailure", 500), ("ServiceException", 503)])
+def test_a_5xx_answer_to_a_call_tried_once_may_have_performed_it(code: str, status: int) -> None:
+    with pytest.raises(CallUnanswered, match=code):
+        call_once(lambda: fail(client_error(code, status)))
+
+
+def test_a_4xx_answer_or_no_connection_certainly_performed_nothing() -> None:
+    with pytest.raises(CallRefused) as throttled:
+        call_once(lambda: fail(client_error("ThrottlingException")))
+    with pytest.raises(CallRefused) as denied:
+        call_once(lambda: fail(client_error("AccessDeniedException")))
+    with pytest.raises(CallRefused) as unreachable:
+        call_once(lambda: fail(EndpointConnectionError(endpoint_url="https://x.invalid")))
+    assert (throttled.value.transient, denied.value.transient) == (True, False)
+    assert unreachable.value.transient is True

@@ -70,9 +70,13 @@ def error_code(error: BaseException) -> str:
 def is_transient(error: BaseException) -> bool:
     """True when the same call may succeed later; False for every other failure."""
     if isinstance(error, ClientError):
-        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        status = _status(error)
         return error_code(error) in TRANSIENT_ERROR_CODES or status == 429 or status >= 500
     return isinstance(error, BotoConnectionError | HTTPClientError)
+
+
+def _status(error: ClientError) -> int:
+    return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
 
 
 ONE_TRY: Final = Config(connect_timeout=2, read_timeout=10, retries={"total_max_attempts": 1})
@@ -81,11 +85,15 @@ botocore, which could perform it twice; the step ledger decides what is tried ag
 
 
 def call_once[T](call: Callable[[], T]) -> T:
-    """``call()``'s answer; its failure as ``CallRefused`` (certainly not performed: an error
-    answer, or no connection made) or ``CallUnanswered`` (sent, no answer: maybe performed)."""
+    """``call()``'s answer; its failure as ``CallRefused`` (certainly not performed: a 4xx error
+    answer, or no connection made) or ``CallUnanswered`` (maybe performed: sent, no answer; or
+    a 5xx, a server failure that may come after the work was done, as rule 3 of
+    ``sms_automation.outbound`` says for Twilio)."""
     try:
         return call()
     except ClientError as error:
+        if _status(error) >= 500:
+            raise CallUnanswered(error_code(error)) from None
         raise CallRefused(error_code(error), transient=is_transient(error)) from None
     except (EndpointConnectionError, ConnectTimeoutError) as error:  # never reached the service
         raise CallRefused(error_code(error), transient=True) from None

@@ -137,7 +137,7 @@ class RecordTables(Protocol):
 
 
 class CallRefused(Exception):
-    """An AWS action's call (``send_email``, ...) was answered with an error, or never left:
+    """An AWS action's call (``send_email``, ...) was answered with a 4xx error, or never left:
     certainly not performed. ``transient``: a later attempt may succeed (throttled,
     unreachable). ``code`` names why (an AWS error code or the exception's class)."""
 
@@ -149,7 +149,8 @@ class CallRefused(Exception):
 
 class CallUnanswered(Exception):
     """An AWS action's call was sent and no answer came (a read timeout, a dropped
-    connection): it may have been performed."""
+    connection), or a 5xx came (a server failure, maybe after the work): it may have been
+    performed."""
 
 
 class Mailer(Protocol):
