@@ -1,7 +1,8 @@
 """``invoke_lambda`` and ``publish_event`` through the real processor on moto: a function's
 result goes into a variable a later ``send_sms`` uses, the event reaches a rule's queue; each
 once on a redelivery, and once under overlap (a second attempt while the first's call is on
-the wire). Moto's Lambda (no docker) answers with the payload it was given.
+the wire). Moto's Lambda (no docker) answers with the payload it was given: a result over the
+adapter's bound is a function that ran, not a call refused.
 """
 
 from __future__ import annotations
@@ -11,10 +12,16 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 
+from sms_automation.adapters.lambda_functions import MAX_RESULT_BYTES, LambdaFunctions
 from sms_automation.processing.ledger import StepState
-from tests.support.action_targets import delivered_events, running_world_with_targets
+from tests.support.action_targets import (
+    FUNCTION_ARN,
+    delivered_events,
+    running_world_with_targets,
+)
 from tests.support.aws import hook_every_client
 from tests.support.exactly_once_world import World
 
@@ -108,3 +115,16 @@ def test_a_second_attempt_while_the_first_is_calling_does_not_call_again(
     assert running.steps()[step].state is StepState.DONE
     assert len(delivered_events(queue)) == 1
     assert len(running.sms()) == 1
+
+
+def test_a_result_over_the_bound_is_a_function_that_ran_not_a_refused_call(
+    world: tuple[World, str],
+) -> None:
+    functions = LambdaFunctions(lambda seconds: boto3.client("lambda"))
+    big = json.dumps({"pad": "x" * MAX_RESULT_BYTES})
+
+    answer = functions.invoke(
+        function=FUNCTION_ARN, payload=big, asynchronous=False, timeout_seconds=5
+    )
+
+    assert (answer.status, answer.result_too_large, answer.payload) == (200, True, b"")

@@ -116,6 +116,15 @@ def test_a_function_error_fails_the_step_with_its_type_only() -> None:
     assert (result.state, result.detail) == (StepState.FAILED, "the function failed: Unhandled")
 
 
+def test_a_result_too_large_fails_the_step_as_run_not_as_refused() -> None:
+    aws = FakeAws(answer=Invocation(200, result_too_large=True))
+    result = effects(aws).perform(SYNC, "k")
+    assert result.state is StepState.FAILED
+    assert result.detail == (
+        "the function ran (answered 200) but its result is over 64 KB: not kept; not repeated"
+    )
+
+
 def test_a_function_not_named_is_refused() -> None:
     aws = FakeAws()
     result = effects(aws, functions=()).perform(SYNC, "k")

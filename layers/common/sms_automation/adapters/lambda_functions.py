@@ -2,18 +2,17 @@
 
 ``RequestResponse`` for a synchronous step (the client's read timeout is the step's), ``Event``
 for an asynchronous one; one try either way (botocore's retry after a timeout could run the
-function twice). The answer is read up to ``MAX_RESULT_BYTES``: a larger one is refused.
+function twice). The answer is read up to ``MAX_RESULT_BYTES``: a larger one is not kept
+(``Invocation.result_too_large``; the function did run).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any
 
 from sms_automation.adapters.aws_failures import call_once
-from sms_automation.processing.ports import CallRefused, Invocation
-
-MAX_RESULT_BYTES: Final = 64 * 1024
+from sms_automation.processing.ports import MAX_RESULT_BYTES, Invocation
 
 ClientFor = Callable[[float], Any]
 """A boto3 ``lambda`` client whose read timeout is the given seconds, one try per call."""
@@ -37,12 +36,12 @@ class LambdaFunctions:
         )
         body = answer.get("Payload")
         raw = body.read(MAX_RESULT_BYTES + 1) if body is not None else b""
-        if len(raw) > MAX_RESULT_BYTES:
-            raise CallRefused(f"ResultOver{MAX_RESULT_BYTES}Bytes", transient=False)
+        too_large = len(raw) > MAX_RESULT_BYTES
         return Invocation(
             status=int(answer.get("StatusCode") or 0),
-            payload=raw,
+            payload=b"" if too_large else raw,
             function_error=str(answer.get("FunctionError") or ""),
+            result_too_large=too_large,
         )
 
     def _client(self, timeout_seconds: float) -> Any:

@@ -72,6 +72,7 @@ from sms_automation.processing.port import (
     idempotency_key,
 )
 from sms_automation.processing.ports import (
+    MAX_RESULT_BYTES,
     CallRefused,
     CallUnanswered,
     EventPublisher,
@@ -591,6 +592,12 @@ class Effects:
             return answer
         if answer.function_error:
             return EffectResult(StepState.FAILED, f"the function failed: {answer.function_error}")
+        if answer.result_too_large:
+            return EffectResult(
+                StepState.FAILED,
+                f"the function ran (answered {answer.status}) but its result is over "
+                f"{MAX_RESULT_BYTES // 1024} KB: not kept; not repeated",
+            )
         if step.asynchronous:
             return EffectResult(StepState.DONE, "queued", {"status": answer.status})
         return EffectResult(

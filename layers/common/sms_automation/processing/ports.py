@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from sms_automation.processing.evaluations import EvaluationRecord
 from sms_automation.processing.ledger import StepEntry, StepState
@@ -180,14 +180,20 @@ class EventPublisher(Protocol):
         ...
 
 
+MAX_RESULT_BYTES: Final = 64 * 1024
+"""The most of a synchronous invocation's result kept (``Invocation.payload``)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Invocation:
     """A Lambda invocation's answer: ``payload`` (at most the port's bound; empty for an
-    asynchronous one) and the function's error type (``""``: none)."""
+    asynchronous one) and the function's error type (``""``: none). ``result_too_large``: the
+    function ran but answered more than the bound (``payload`` then empty)."""
 
     status: int
     payload: bytes = b""
     function_error: str = ""
+    result_too_large: bool = False
 
 
 class FunctionInvoker(Protocol):
