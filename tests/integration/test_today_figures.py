@@ -115,22 +115,44 @@ def test_a_day_is_its_own_zone_s_quarter_hours(world: World) -> None:
     assert quarter_hour(datetime(2026, 12, 6, 18, 44, tzinfo=UTC)) == "2026-12-06T18:30:00.000Z"
 
 
-def test_a_crash_between_the_record_and_its_count_leaves_it_short_never_double(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def failing_counter(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     real = world.client.update_item
 
     def counter_fails(**request: Any) -> Any:
         if str(request["Key"]["pk"]["S"]).startswith("FIGURES#"):
-            raise ClientError({"Error": {"Code": "InternalServerError"}}, "UpdateItem")
+            raise ClientError({"Error": {"Code": "ThrottlingException"}}, "UpdateItem")
         return real(**request)
 
     monkeypatch.setattr(world.client, "update_item", counter_fails)
-    with pytest.raises(ClientError):
-        world.created(sid(1))
-    monkeypatch.setattr(world.client, "update_item", real)
-    assert world.created(sid(1))  # the retry records nothing new and counts nothing
+
+
+def test_a_count_that_fails_leaves_the_figure_short_never_the_send_unrecorded(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    failing_counter(world, monkeypatch)
+
+    assert world.created(sid(1))  # Twilio accepted it: recorded, the step not abandoned
+
+    assert world.created(sid(1))  # a retry records nothing new and counts nothing
+    assert world.outbound.get(sid(1)) is not None
     assert world.today() == {"sent": 0, "failed": 0}  # the documented drift: short by one
+    [line] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert line == "today's sent figure not counted: ThrottlingException"
+
+
+def test_a_count_that_fails_never_fails_the_status_callback(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.created(sid(1))
+    failing_counter(world, monkeypatch)
+
+    recorded = world.status(sid(1), "undelivered")
+
+    assert (recorded.new, recorded.current) == (True, True)
+    record = world.outbound.get(sid(1))
+    assert record is not None
+    assert [event.status for event in record.history] == ["undelivered"]
+    assert world.today() == {"sent": 1, "failed": 0}
 
 
 def test_many_sends_in_a_day_are_all_counted(world: World) -> None:

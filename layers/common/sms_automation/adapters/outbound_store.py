@@ -25,12 +25,14 @@ is the one that set ``created_at`` (its old values say so), and as failed when `
 moved it from a status that was not a failure to one that is. Each is counted after, and only
 after, the write that recorded the event succeeded, so a repeat or a racing twin (whose write
 finds ``created_at`` set, or fails the rank condition) never counts again. What can drift: a
-crash (or a failed counter write) between the two leaves the event recorded and not counted,
-and its retry does not count it: a figure can fall short by such crashes, never exceed.
+crash (or a failed counter write: logged, never raised, so neither a send Twilio accepted nor a
+status callback fails for it) between the two leaves the event recorded and not counted, and
+its retry does not count it: a figure can fall short by such failures, never exceed.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from sms_automation import keys
-from sms_automation.adapters.aws_failures import AWS_ERRORS, is_transient
+from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_transient
 from sms_automation.adapters.dynamo_json import from_attributes, to_attributes
 from sms_automation.daily_figures import Figure, quarter_hour
 from sms_automation.edge.timestamps import utc_timestamp
@@ -55,6 +57,7 @@ from sms_automation.webhooks.rejections import StorageUnavailable
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+_logger = logging.getLogger(__name__)
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 _UNAVAILABLE = "the outbound store is unavailable; try again"
 
@@ -267,16 +270,21 @@ class DynamoOutboundStore:
         )
 
     def _count(self, account: str, figure: Figure, moment: datetime) -> None:
-        """One more ``figure`` in ``moment``'s quarter hour (an atomic ADD: racing counts add)."""
-        self._client.update_item(
-            TableName=self._table,
-            Key=to_attributes(keys.figures_key(account, quarter_hour(moment))),
-            UpdateExpression="ADD #figure :one SET #kind = :kind, account = :account",
-            ExpressionAttributeNames={"#figure": figure, "#kind": "kind"},
-            ExpressionAttributeValues=to_attributes(
-                {":one": 1, ":kind": keys.KIND_DAY_FIGURES, ":account": account}
-            ),
-        )
+        """One more ``figure`` in ``moment``'s quarter hour (an atomic ADD: racing counts add).
+        A count that fails is logged (its figure and error code only) and left short: the send
+        or callback it follows is recorded and must not fail for it."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_attributes(keys.figures_key(account, quarter_hour(moment))),
+                UpdateExpression="ADD #figure :one SET #kind = :kind, account = :account",
+                ExpressionAttributeNames={"#figure": figure, "#kind": "kind"},
+                ExpressionAttributeValues=to_attributes(
+                    {":one": 1, ":kind": keys.KIND_DAY_FIGURES, ":account": account}
+                ),
+            )
+        except AWS_ERRORS as error:
+            _logger.warning("today's %s figure not counted: %s", figure, error_code(error))
 
     def _name_step(self, sid: str, step_key: str, account: str) -> None:
         """Keep the step the callback URL named (the first one: Twilio signs one URL per Sid),
