@@ -217,3 +217,25 @@ def test_intake_replays_a_stored_message_an_opt_out_as_an_opt_out(world: World) 
     assert world.triggers.processed == [("STOP", True)]
     with pytest.raises(LookupError, match="is gone"):
         world.intake.replay("SM" + "6" * 32)
+
+
+def test_a_deferred_message_replayed_is_no_answer_to_a_conversation_opened_meanwhile(
+    world: World,
+) -> None:
+    routing, first = world.intake.handle(message("book"))  # its run waits (deferred, say)
+    assert (routing, first.evaluation.status) == (ReplyRouting.NOT_A_REPLY, "running")
+    world.conversations.routing = ReplyRouting.CONSUMED  # a conversation with them opened since
+
+    routing, replayed = world.intake.handle(message("book"))  # the retry queue's replay
+
+    assert (routing, replayed.evaluation.status) == (ReplyRouting.NOT_A_REPLY, "running")
+    assert world.triggers.processed == [("book", False), ("book", False)]  # its run went on
+
+
+def test_a_deferred_opt_out_replayed_is_recorded_once_and_still_an_opt_out(world: World) -> None:
+    world.intake.handle(message("STOP"))
+    world.intake.handle(message("STOP"))  # its opt-out triggers' run was deferred: replayed
+
+    assert world.triggers.processed == [("STOP", True), ("STOP", True)]
+    assert world.conversations.opted_out == ["STOP"]
+    assert world.intake.take_keyword_counts() == {Keyword.OPT_OUT: 1}

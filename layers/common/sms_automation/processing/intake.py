@@ -16,6 +16,11 @@ one. Opt-outs and opt-ins recorded are counted for the handlers' metrics (``take
 Then an answer to an open conversation goes to it (evaluation ``conversation_reply``, unless it
 asks for the triggers too); anything else, and an automation run's origin, to the triggers.
 
+All of that happens once, before the message's evaluation is first written: a message that has
+one (a deferral's replay, a redelivery, a conversation's resume) goes straight on with its run.
+Routed again, a message deferred for hours could be taken as the answer to a conversation that
+opened meanwhile, and its own run would never go on.
+
 Every collaborator is a port (``ports``, ``accounts``, ``opt_out``) or a function handed in by
 the composition (``composition.runtime``); the processor and the conversations are asked for
 on first use, so a message that needs neither never builds them.
@@ -141,48 +146,54 @@ class Intake:
 
     def handle(self, message: Mapping[str, Any]) -> tuple[ReplyRouting, EvaluationResult]:
         """A new inbound message: an answer to an open conversation, else the triggers.
-        An automation run's origin: its automation."""
-        from sms_automation.processing.runner import EvaluationResult  # see TYPE_CHECKING
-
-        sid, account = str(message["message_sid"]), str(message["account"])
+        An automation run's origin: its automation. A message evaluated before (replayed) goes
+        on with its run, never routed again."""
         routing = ReplyRouting.NOT_A_REPLY
         if is_automation_run(message):  # started by us: never an answer to a conversation
             return routing, self._processor().process(message)
-        existing, recorded = self._records.evaluation_and_reply(sid)
-        if existing is None and self._from_own_number(message):
+        existing, recorded = self._records.evaluation_and_reply(str(message["message_sid"]))
+        if existing is not None:
+            # Evaluated before (a replay: the retry queue's, a redelivery): its keyword was
+            # handled and its routing decided then. Routed again it could be taken as the answer
+            # to a conversation opened since, and its own run would never go on.
+            opt_out = self._is_opt_out(message)
+            return routing, self._processor().process_after_read(message, existing, opt_out=opt_out)
+        return self._first_time(message, recorded)
+
+    def _first_time(
+        self, message: Mapping[str, Any], recorded: RecordedReply | None
+    ) -> tuple[ReplyRouting, EvaluationResult]:
+        """A message not evaluated yet: the loop guard, its keyword, its routing."""
+        routing = ReplyRouting.NOT_A_REPLY
+        if self._from_own_number(message):
             return routing, self._own_number_run(message)
-        if existing is None or not existing.finished:
-            subscription = self._subscription(message)
-            if subscription is Keyword.OPT_OUT:  # only the triggers that ask for it (runner)
-                return routing, self._processor().process_after_read(
-                    message, existing, opt_out=True
-                )
-            if subscription is Keyword.HELP:
-                self._answer_help(message)
-            if subscription is not None:
-                status = OPTED_IN if subscription is Keyword.OPT_IN else HELP_ANSWERED
-                evaluation = self._evaluations.start(
-                    sid,
-                    account,
-                    trigger_version=0,
-                    fingerprint="",
-                    now=utc_timestamp(self._clock()),
-                    status=status,
-                )
-                return routing, EvaluationResult(evaluation, replayed=existing is not None)
-            routing = self._conversations().route_reply_after_read(message, recorded)
+        subscription = self._subscription(message)
+        if subscription is Keyword.OPT_OUT:  # only the triggers that ask for it (runner)
+            return routing, self._processor().process_after_read(message, None, opt_out=True)
+        if subscription is Keyword.HELP:
+            self._answer_help(message)
+        if subscription is not None:
+            status = OPTED_IN if subscription is Keyword.OPT_IN else HELP_ANSWERED
+            return routing, self._finished_here(message, status)
+        routing = self._conversations().route_reply_after_read(message, recorded)
         if routing is ReplyRouting.CONSUMED:
-            evaluation = self._evaluations.start(
-                sid,
-                account,
-                trigger_version=0,
-                fingerprint="",
-                now=utc_timestamp(self._clock()),
-                status="conversation_reply",
-            )
-            return routing, EvaluationResult(evaluation, replayed=existing is not None)
-        # The evaluation as read above: the processor does not read it again.
-        return routing, self._processor().process_after_read(message, existing)
+            return routing, self._finished_here(message, "conversation_reply")
+        # Not evaluated, as read above: the processor does not read it again.
+        return routing, self._processor().process_after_read(message, None)
+
+    def _finished_here(self, message: Mapping[str, Any], status: str) -> EvaluationResult:
+        """The message's evaluation with ``status``: no trigger ran (a keyword, an answer)."""
+        from sms_automation.processing.runner import EvaluationResult  # see TYPE_CHECKING
+
+        evaluation = self._evaluations.start(
+            str(message["message_sid"]),
+            str(message["account"]),
+            trigger_version=0,
+            fingerprint="",
+            now=utc_timestamp(self._clock()),
+            status=status,
+        )
+        return EvaluationResult(evaluation, replayed=False)
 
     def _subscription(self, message: Mapping[str, Any]) -> Keyword | None:
         """Record an opt-out (and end the contact's waiting conversation) or a
