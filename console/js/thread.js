@@ -11,7 +11,7 @@ const GSM_BASIC =
   "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
 const GSM_EXTENSION = "^{}\\[~]|€\f";
 
-/** SMS segments as Twilio splits them (the same count as sms_automation.console.segments). */
+/** SMS segments as Twilio splits them (the same count as sms_automation.segments). */
 export function segments(text) {
   const chars = Array.from(text);
   if (chars.every((c) => GSM_BASIC.includes(c) || GSM_EXTENSION.includes(c))) {

@@ -46,12 +46,12 @@ from sms_automation.console.json_body import json_object_body
 from sms_automation.console.queries import BadRequest, address, only
 from sms_automation.console.reads import AccountReader, NotFound
 from sms_automation.console.replies import ConsoleReply, ReplyStore
-from sms_automation.console.segments import segments
 from sms_automation.edge.timestamps import utc_timestamp
 from sms_automation.opt_out import ContactRecords, opted_out
 from sms_automation.outbound import MAX_BODY_CHARS
 from sms_automation.processing.port import NotPerformed
 from sms_automation.processing.retry_later import OutcomeStillUnknown, RetryLater, Waiting
+from sms_automation.segments import segments
 from sms_automation.takeover import TakeoverInvalid, Takeovers, current, take_over
 from sms_automation.triggers import ActionPort, OutcomeStatus, SendSms
 

@@ -62,6 +62,7 @@ from typing import Final, Protocol
 
 from sms_automation.pii import mask_phone
 from sms_automation.processing.retry_later import Waiting
+from sms_automation.segments import segments as count_segments
 from sms_automation.send_settings import rate_for
 
 
@@ -80,24 +81,11 @@ WRITE_ATTEMPTS: Final = 5
 IDLE_EXPIRY_SECONDS: Final = 86_400
 """A bucket (and a held place) is forgotten a day after it was last due."""
 
-_GSM_BASIC: Final = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-_GSM_EXTENDED: Final = frozenset("^{}\\[~]|€\f")
-
 
 def segments(body: str) -> int:
-    """How many segments Twilio bills (and paces) ``body`` as: GSM-7 160 characters alone, 153
-    a part (an extension character counts two); otherwise UCS-2, 70 alone, 67 a part (a
-    character outside the basic plane counts two). A message with media only is one."""
-    if all(char in _GSM_BASIC or char in _GSM_EXTENDED for char in body):
-        units = sum(2 if char in _GSM_EXTENDED else 1 for char in body)
-        single, part = 160, 153
-    else:
-        units = sum(2 if ord(char) > 0xFFFF else 1 for char in body)
-        single, part = 70, 67
-    return 1 if units <= single else math.ceil(units / part)
+    """How many segments Twilio bills (and paces) ``body`` as (``sms_automation.segments``); a
+    message with media only is one."""
+    return max(1, count_segments(body).count)
 
 
 # --- the rule ---------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Segments as Twilio splits them, counted the same by the API (``console.segments``) and by the
-reply box's counter (console/js/thread.js, run in Node when it is installed)."""
+"""Segments as Twilio splits them (``sms_automation.segments``), counted the same by the API,
+by pacing (at least one) and by the reply box's counter (console/js/thread.js, run in Node when
+it is installed)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 
 import pytest
 
-from sms_automation.console.segments import segments
+from sms_automation.segments import segments
 from tests.support.console_site import needs_node, node_json
 from tests.support.template import ROOT
 

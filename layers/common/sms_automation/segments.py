@@ -1,8 +1,10 @@
 """How many SMS segments a text costs, as Twilio splits it: GSM-7 when every character is in
 the GSM 03.38 alphabet (160 per message, 153 per part of a longer one; an extension character
 such as ``€`` or ``{`` counts twice), else UCS-2 (70, then 67 per part, counted in UTF-16 code
-units: an emoji counts twice). console/js/thread.js counts the same way for the reply box.
-Pure: standard library."""
+units: an emoji counts twice). console/js/thread.js counts the same way for the reply box;
+the console's reply shows the count, pacing takes a send's segments from its sender's bucket
+(``processing.pacing.segments``: at least one, for a message with media only). Pure: standard
+library."""
 
 from __future__ import annotations
 
