@@ -160,11 +160,11 @@ class OutboundRecorder(Protocol):
 
 
 OutboundOwners = Callable[[str], OutboundOwner | None]
+"""Sid -> which step it belongs to as far as our outbound items know (``None``: no item)."""
 QuietHoursRule = Callable[[datetime], datetime | None]
 """At ``now``: ``None`` when automatic sends may be made, else when the account's window opens."""
 OVERLOADED_RETRY = timedelta(seconds=2)
 """After Twilio's "slow down": the least wait before the send is tried again."""
-"""Sid -> which step it belongs to as far as our outbound items know (``None``: no item)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,12 +128,11 @@ class Go:
 
 @dataclass(frozen=True, slots=True)
 class Later:
-    """Not now: try again at ``at_ms``. ``bucket`` to write (a place taken in the queue), or
-    ``None``; ``hold``: the send now holds a place in the queue."""
+    """Not now: try again at ``at_ms``. ``bucket`` to write: a place taken in the queue (the
+    send then holds it, due at ``at_ms``); ``None``: nothing to write."""
 
     at_ms: int
     bucket: Bucket | None
-    hold: bool = False
 
 
 def factor_at(bucket: Bucket, now_ms: int) -> float:
@@ -168,7 +167,7 @@ def decide(
     if priority is Priority.BULK and held_place is None and (waiting or not inline):
         place = max(earliest, bucket.queue)
         queue = math.ceil(place + cost * per_segment)
-        return Later(place, replace(bucket, queue=queue), hold=True)
+        return Later(place, replace(bucket, queue=queue))
     if held_place is not None and held_place - now_ms > MAX_INLINE_WAIT_MS:
         return Later(held_place, None)  # back before its place (a delay SQS could not give)
     if not inline:
@@ -274,7 +273,7 @@ class Pacer:
             if decision.bucket is not None and not self._write(sender, bucket, decision.bucket):
                 continue  # another send took from the bucket: decide again on what it holds
             if isinstance(decision, Later):
-                if decision.hold:
+                if decision.bucket is not None:  # a place taken in the queue: held
                     expires = decision.at_ms // 1000 + IDLE_EXPIRY_SECONDS
                     self._store.hold(sender, place, at_ms=decision.at_ms, expires_at=expires)
                 raise SendPaced(
