@@ -42,6 +42,13 @@ class TriggersRan:
         existing = self.evaluations.get(str(message["message_sid"]))
         return self.process_after_read(message, existing, opt_out=opt_out)
 
+    def went_on(
+        self, message: Mapping[str, Any], written: EvaluationRecord, *, opt_out: bool = False
+    ) -> EvaluationResult:
+        if not written.finished:
+            self.processed.append((str(message["body"]), opt_out))
+        return EvaluationResult(written, replayed=written.attempts > 1)
+
     def process_after_read(
         self,
         message: Mapping[str, Any],
@@ -89,8 +96,23 @@ class AccountItems:
         self.stored_numbers.append(numbers)
 
 
+class OverlappedRead(InMemoryEvaluationAndReply):
+    """Reads no evaluation yet, and then another attempt pins one (a redelivery overlapping)."""
+
+    def __init__(self, evaluations: InMemoryEvaluationStore) -> None:
+        super().__init__(evaluations)
+        self.evaluations = evaluations
+
+    def evaluation_and_reply(self, message_sid: str) -> tuple[EvaluationRecord | None, Any]:
+        read = super().evaluation_and_reply(message_sid)
+        self.evaluations.start(
+            message_sid, "acme", trigger_version=1, fingerprint="", now=utc_timestamp(NOW)
+        )
+        return read
+
+
 class World:
-    def __init__(self, **account: Any) -> None:
+    def __init__(self, *, overlapped: bool = False, **account: Any) -> None:
         self.evaluations = InMemoryEvaluationStore()
         self.triggers = TriggersRan(self.evaluations)
         self.conversations = OpenConversations()
@@ -111,7 +133,9 @@ class World:
         self.stored: dict[str, dict[str, Any]] = {}
         self.intake = Intake(
             evaluations=self.evaluations,
-            records=InMemoryEvaluationAndReply(self.evaluations),
+            records=(OverlappedRead if overlapped else InMemoryEvaluationAndReply)(
+                self.evaluations
+            ),
             processor=lambda: self.triggers,
             conversations=lambda: self.conversations,
             directory=self.accounts,
@@ -152,6 +176,15 @@ def test_intake_runs_nothing_for_a_message_from_one_of_the_accounts_own_numbers(
     assert (result.evaluation.status, result.evaluation.finished) == (OWN, True)
     assert "one of the account's own numbers" in result.evaluation.diagnostics[0]["message"]
     assert world.triggers.processed == []
+
+
+def test_an_own_number_message_racing_another_attempt_counts_this_attempt_once() -> None:
+    world = World(overlapped=True, own_numbers=frozenset({"+15005550999"}))
+
+    _, result = world.intake.handle(message("hi", sender="+15005550999"))
+
+    assert (result.evaluation.status, result.evaluation.attempts) == ("running", 2)
+    assert world.triggers.processed == [("hi", False)]  # the other attempt's run goes on
 
 
 def test_intake_remembers_each_number_the_account_receives_on_once(world: World) -> None:

@@ -421,3 +421,35 @@ def test_an_attempt_that_meets_an_evaluation_finished_by_another_returns_it(
 
     assert (result.evaluation.status, result.replayed) == ("conversation_reply", True)
     assert sent_bodies(world) == []
+
+
+def test_went_on_evaluates_the_record_another_attempt_pinned_without_counting_again(
+    world: World,
+) -> None:
+    """The intake's loop guard wrote its ``own_number`` record after another attempt pinned
+    the message (``finish_once`` counted this attempt on it): the run goes on, counted once."""
+    world.triggers.push("acme", REPLY.format(body="Thanks"))
+    world.effects.refuse_next(NotPerformed("Twilio rate limited us"))
+    with pytest.raises(NotPerformed):  # version 1 pinned, its step not performed
+        world.processor.process(message("hello"))
+    met = world.evaluations.finish_once(
+        SID,
+        "acme",
+        trigger_version=0,
+        fingerprint="",
+        timezone="",
+        now="t",
+        status="own_number",
+        matched=(),
+        diagnostics=[],
+    )
+
+    result = world.processor.went_on(message("hello"), met)
+
+    assert (met.status, met.attempts) == ("running", 2)
+    assert (result.evaluation.status, result.evaluation.attempts, result.replayed) == (
+        "completed",
+        2,
+        True,
+    )
+    assert sent_bodies(world) == ["Thanks"]

@@ -76,6 +76,10 @@ class Processor(Protocol):
         opt_out: bool = False,
     ) -> EvaluationResult: ...
 
+    def went_on(
+        self, message: Mapping[str, Any], written: EvaluationRecord, *, opt_out: bool = False
+    ) -> EvaluationResult: ...
+
 
 class ConversationRouting(Protocol):
     """What intake asks of ``conversations.service.Conversations``."""
@@ -306,5 +310,5 @@ class Intake:
             ],
         )
         if not written.finished:  # another attempt pinned a version first: it is evaluated
-            return self._processor().process_after_read(message, written)
+            return self._processor().went_on(message, written)  # this attempt counted already
         return EvaluationResult(written, replayed=written.attempts > 1)

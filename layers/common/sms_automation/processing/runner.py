@@ -115,7 +115,8 @@ class MessageProcessor:
             current = self._triggers.current(account)
             if current is None:
                 status = OPTED_OUT if opt_out else "no_triggers"
-                return self._went_on(
+                return self.went_on(
+                    message,
                     self._evaluations.start(
                         sid,
                         account,
@@ -124,12 +125,11 @@ class MessageProcessor:
                         now=self._now(),
                         status=status,
                     ),
-                    message,
                     opt_out=opt_out,
                 )
             inert = self._performing_nothing(message, current, opt_out=opt_out)
             if inert is not None:
-                return self._went_on(inert, message, opt_out=opt_out)
+                return self.went_on(message, inert, opt_out=opt_out)
             version, fingerprint = current.version, current.fingerprint
         else:
             version, fingerprint = existing.trigger_version, existing.fingerprint
@@ -145,13 +145,14 @@ class MessageProcessor:
         )
         if existing is not None:
             return self._evaluate(message, evaluation, replayed=True, opt_out=opt_out)
-        return self._went_on(evaluation, message, opt_out=opt_out)
+        return self.went_on(message, evaluation, opt_out=opt_out)
 
-    def _went_on(
-        self, written: EvaluationRecord, message: Mapping[str, Any], *, opt_out: bool
+    def went_on(
+        self, message: Mapping[str, Any], written: EvaluationRecord, *, opt_out: bool = False
     ) -> EvaluationResult:
         """After this attempt's first write: the record it wrote (``attempts`` 1), or the one
-        another attempt wrote first (this attempt counted on it), finished or to evaluate."""
+        another attempt wrote first (this attempt counted on it, not counted again), finished or
+        to evaluate."""
         replayed = written.attempts > 1
         if written.finished:
             return EvaluationResult(written, replayed=replayed)
