@@ -18,7 +18,7 @@ from sms_automation.processing.deferral import (
     delay_seconds,
 )
 from sms_automation.processing.port import LedgerActionPort, lease_for
-from sms_automation.processing.quiet_hours import QuietHours, opens_at
+from sms_automation.processing.quiet_hours import QuietHours, opens_at, outside_window
 from sms_automation.processing.retry_later import ClaimHeld, Waiting
 from sms_automation.send_settings import SendWindow
 from sms_automation.triggers import OutcomeStatus, SendSms, WaitForReply
@@ -141,7 +141,7 @@ class Conversing:
             ),
             clock=lambda: self.now,
             quiet_hours=self.quiet,
-            waiting=lambda detail, at: QuietHours(detail, retry_at=at),
+            waiting=outside_window,
         )
 
     def quiet(self, account: str, now: datetime) -> datetime | None:

@@ -68,10 +68,11 @@ class OptOutCounts:
     sends_skipped: int
 
 
-def _quiet_hours_wait(detail: str, opens: datetime) -> Exception:
-    from sms_automation.processing.quiet_hours import QuietHours
+def _outside_window(detail: str, opens: datetime) -> Exception:
+    """``quiet_hours.outside_window``, loaded when a conversation first waits for the window."""
+    from sms_automation.processing.quiet_hours import outside_window
 
-    return QuietHours(detail, retry_at=opens)
+    return outside_window(detail, opens)
 
 
 class Runtime:
@@ -205,7 +206,7 @@ class Runtime:
             clock=self._clock,
             poll_seconds=self.settings.conversation_poll_seconds,
             quiet_hours=lambda account, now: self.quiet_hours(account)(now),
-            waiting=_quiet_hours_wait,
+            waiting=_outside_window,
         )
 
     @cached_property

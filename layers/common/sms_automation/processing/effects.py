@@ -81,7 +81,7 @@ from sms_automation.processing.ports import (
     RecordRefused,
     RecordTables,
 )
-from sms_automation.processing.quiet_hours import QuietHours
+from sms_automation.processing.quiet_hours import outside_window
 from sms_automation.send_guard import CounterUnavailable, Lane, SendGuard
 from sms_automation.takeover import Takeovers, current
 from sms_automation.triggers import (
@@ -298,10 +298,10 @@ class Effects:
         """Outside the account's send window: ``QuietHours``, retried when it opens."""
         opens = self._quiet_hours(self._clock())
         if opens is not None:
-            raise QuietHours(
+            raise outside_window(
                 f"{step.step_id}: outside the account's send window (quiet hours); "
                 f"sent when it opens at {utc_timestamp(opens)}",
-                retry_at=opens,
+                opens,
             )
 
     def _pace(self, step: SendSms, key: str) -> None:

@@ -28,6 +28,13 @@ class QuietHours(Waiting):
     """Outside the account's send window: retried when it opens (``retry_at``)."""
 
 
+def outside_window(detail: str, opens: datetime) -> QuietHours:
+    """What a send, or a conversation's opening, raises outside the window opening at ``opens``:
+    a trigger's send (``processing.effects``) and the conversations' ``waiting``
+    (``composition.runtime``)."""
+    return QuietHours(detail, retry_at=opens)
+
+
 def opens_at(window: SendWindow | None, now: datetime, zone: str | None) -> datetime | None:
     """``None`` when a send may be made at ``now`` (aware); else when the window next opens
     (aware, UTC offset of the zone)."""
