@@ -118,3 +118,41 @@ def test_automation_events_loads_the_broadcasts_code_only_for_a_broadcast_schedu
         "    'sms_automation.composition.broadcasts', 'sms_automation.adapters.broadcast'))))\n"
     )
     assert run_python(code).strip() == "[]"
+
+
+LOADED_WHEN_FIRST_ASKED = (
+    "sms_automation.adapters.contact_store",
+    "sms_automation.adapters.conversation_store",
+    "sms_automation.adapters.conversation_workflow",
+    "sms_automation.adapters.evaluation_store",
+    "sms_automation.adapters.message_store",
+    "sms_automation.adapters.trigger_store",
+    "sms_automation.conversations.service",
+    "sms_automation.opt_out",
+    "sms_automation.processing.intake",
+    "sms_automation.processing.ports",
+    "sms_automation.processing.ledger",
+    "sms_automation.processing.pacing",
+    "sms_automation.processing.quiet_hours",
+)
+
+
+@pytest.mark.parametrize(
+    "function",
+    ["trigger_processor", "conversation_register", "conversation_resume", "conversation_timer"],
+)
+def test_the_processing_runtime_loads_its_stores_and_use_cases_when_first_asked(
+    function: str,
+) -> None:
+    """``composition.runtime`` imports the intake, the conversations, their stores, pacing
+    and quiet hours where a property is first asked (a conversation's register or
+    tick takes no message in); ``adapters.aws_failures`` the processing ports when an action
+    adapter first calls (bench/cold_start.py)."""
+    code = (
+        "import sys\n"
+        f"sys.path[:0] = [{str(ROOT / 'functions' / function)!r}, "
+        f"{str(ROOT / 'layers' / 'common')!r}]\n"
+        "import handler\n"
+        f"print(sorted(set(sys.modules) & set({LOADED_WHEN_FIRST_ASKED!r})))\n"
+    )
+    assert run_python(code).strip() == "[]"

@@ -26,8 +26,6 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from sms_automation.processing.ports import CallRefused, CallUnanswered
-
 TRANSIENT_ERROR_CODES: Final = frozenset(
     {
         # The throttling and timeout codes botocore's standard retry mode retries, for every
@@ -89,6 +87,11 @@ def call_once[T](call: Callable[[], T]) -> T:
     answer, or no connection made) or ``CallUnanswered`` (maybe performed: sent, no answer; or
     a 5xx, a server failure that may come after the work was done, as rule 3 of
     ``sms_automation.outbound`` says for Twilio)."""
+    # Imported here, when an action adapter (SES, EventBridge, Lambda) first calls: the many
+    # adapters that use only ``AWS_ERRORS`` and ``is_transient`` do not load the processing
+    # ports (and the step ledger's model) on their function's cold start.
+    from sms_automation.processing.ports import CallRefused, CallUnanswered
+
     try:
         return call()
     except ClientError as error:

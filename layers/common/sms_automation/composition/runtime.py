@@ -26,39 +26,35 @@ from sms_automation.adapters.account_store import (
     DynamoAccountStore,
     TokensOnFirstRead,
 )
-from sms_automation.adapters.contact_store import DynamoContactStore
-from sms_automation.adapters.conversation_store import DynamoConversationStore
-from sms_automation.adapters.conversation_workflow import StepFunctionsConversationWorkflow
-from sms_automation.adapters.dynamo_json import plain
-from sms_automation.adapters.evaluation_store import DynamoEvaluationStore
-from sms_automation.adapters.message_store import DynamoMessageStore
-from sms_automation.adapters.trigger_store import DynamoTriggerStore, KeptTriggerVersions
-from sms_automation.conversations.service import Conversations, ReplyRouting
 from sms_automation.edge import aws
 from sms_automation.edge.settings import ProcessorSettings
 from sms_automation.edge.timestamps import utc_now
-from sms_automation.opt_out import Keyword
-from sms_automation.processing.intake import OWN, Intake
-from sms_automation.send_cap import DEFAULT_SEND_CAP, SendCap
-from sms_automation.triggers import StepOutcome, WaitForReply
-from sms_automation.triggers.versions import engines
+from sms_automation.send_cap import DEFAULT_SEND_CAP, SendCap  # the accounts' own
 
 if TYPE_CHECKING:
     # Imported where used, to keep them out of cold starts that do not need them: the runner
     # brings the engine, pydantic and YAML (needed when a message has triggers, or a wait
-    # resolves); the ledger port, effects, outbound records and the Twilio client
+    # resolves); the intake, its stores (evaluations, messages, contacts, triggers) and the
+    # opt-out keywords when a message comes in (a conversation task never takes one: only the
+    # resume replays); the conversations and their store and workflow when first asked; the
+    # ledger port, effects (pacing, quiet hours), outbound records and the Twilio client
     # (``composition.ledger_ports``) are needed only when a step is performed; the send guard,
     # its counter and the takeovers when a message is sent.
+    from sms_automation.adapters.contact_store import DynamoContactStore
+    from sms_automation.adapters.evaluation_store import DynamoEvaluationStore
     from sms_automation.adapters.takeover_store import DynamoTakeoverStore
     from sms_automation.composition.ledger_ports import LedgerPorts
+    from sms_automation.conversations.service import Conversations, ReplyRouting
     from sms_automation.processing.deferral import Deferrals
+    from sms_automation.processing.intake import Intake
     from sms_automation.processing.pacing import Pacer
     from sms_automation.processing.port import EnginePort, LedgerActionPort
     from sms_automation.processing.ports import EventPublisher, FunctionInvoker, Mailer
     from sms_automation.processing.runner import EvaluationResult, MessageProcessor
     from sms_automation.send_guard import Refusal, SendGuard
+    from sms_automation.triggers import StepOutcome, WaitForReply
 
-__all__ = ["OWN", "OptOutCounts", "Runtime", "utc_now"]  # OWN: the handler's loop-guard metric
+__all__ = ["OptOutCounts", "Runtime", "utc_now"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +139,8 @@ class Runtime:
 
     @cached_property
     def contacts(self) -> DynamoContactStore:
+        from sms_automation.adapters.contact_store import DynamoContactStore  # see TYPE_CHECKING
+
         return DynamoContactStore(self.settings.table_name, self.dynamodb)
 
     @cached_property
@@ -153,11 +151,15 @@ class Runtime:
 
     @cached_property
     def evaluations(self) -> DynamoEvaluationStore:
+        from sms_automation.adapters.evaluation_store import DynamoEvaluationStore  # TYPE_CHECKING
+
         return DynamoEvaluationStore(self.settings.table_name, self.dynamodb)
 
     @cached_property
     def processor(self) -> MessageProcessor:
+        from sms_automation.adapters.trigger_store import DynamoTriggerStore, KeptTriggerVersions
         from sms_automation.processing.runner import MessageProcessor
+        from sms_automation.triggers.versions import engines
 
         return MessageProcessor(
             evaluations=self.evaluations,
@@ -172,6 +174,10 @@ class Runtime:
 
     @cached_property
     def intake(self) -> Intake:
+        from sms_automation.adapters.dynamo_json import plain
+        from sms_automation.adapters.message_store import DynamoMessageStore
+        from sms_automation.processing.intake import Intake  # see TYPE_CHECKING
+
         messages = DynamoMessageStore(self.settings.table_name, self.dynamodb)
 
         def stored_message(message_sid: str) -> dict[str, Any] | None:
@@ -193,6 +199,12 @@ class Runtime:
 
     @cached_property
     def conversations(self) -> Conversations:
+        from sms_automation.adapters.conversation_store import DynamoConversationStore
+        from sms_automation.adapters.conversation_workflow import (
+            StepFunctionsConversationWorkflow,
+        )
+        from sms_automation.conversations.service import Conversations  # see TYPE_CHECKING
+
         arn = self.settings.conversation_state_machine_arn
         workflow = (
             StepFunctionsConversationWorkflow(arn, lambda: aws.client("stepfunctions"))
@@ -248,10 +260,13 @@ class Runtime:
     def take_opt_out_counts(self) -> OptOutCounts:
         """Opt-outs and opt-ins recorded, and sends not made to opted-out contacts, since the
         last call (the handlers' ``OptOuts``, ``OptIns`` and ``SendsToOptedOut`` metrics)."""
-        keywords = self.intake.take_keyword_counts()
-        counts = OptOutCounts(
-            keywords[Keyword.OPT_OUT], keywords[Keyword.OPT_IN], self._sends_to_opted_out
-        )
+        opt_outs = opt_ins = 0
+        if "intake" in self.__dict__:  # built (``cached_property``): a message came in
+            from sms_automation.opt_out import Keyword
+
+            keywords = self.intake.take_keyword_counts()
+            opt_outs, opt_ins = keywords[Keyword.OPT_OUT], keywords[Keyword.OPT_IN]
+        counts = OptOutCounts(opt_outs, opt_ins, self._sends_to_opted_out)
         self._sends_to_opted_out = 0
         return counts
 

@@ -17,8 +17,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sms_automation.adapters.stream_records import message_from_record
-from sms_automation.composition.runtime import OWN, Runtime
-from sms_automation.conversations.service import ReplyRouting
+from sms_automation.composition.runtime import Runtime
 from sms_automation.edge.batch import Record, is_queue_message, settle_each
 from sms_automation.edge.log_lines import Count, LambdaContextLike, LogLine, LogLines
 from sms_automation.processing.evaluations import is_automation_run
@@ -64,6 +63,10 @@ def _settle(record: Record, context: LambdaContextLike) -> bool:
 
 def process_message(message: dict[str, Any], context: LambdaContextLike) -> None:
     """One message (or automation run) through its triggers, and its line."""
+    # Loaded by the intake (``handle_inbound``): a conversation's routing, the loop guard's status.
+    from sms_automation.conversations.service import ReplyRouting
+    from sms_automation.processing.intake import OWN
+
     runtime = _runtime()
     routing, result = runtime.handle_inbound(message)
     evaluation = result.evaluation
