@@ -14,6 +14,7 @@ imports the editor dynamically, as the Triggers page does. Debian's chromium via
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from typing import Any
@@ -82,8 +83,6 @@ document.body.dataset.ready = "yes";
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import json
-
     root = tmp_path_factory.mktemp("console")
     shutil.copytree(CONSOLE, root, dirs_exist_ok=True)
     policy = console_page().csp[0]
@@ -252,6 +251,18 @@ def test_the_editor_fits_a_phone_sized_screen(editor_page: Any) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
 
+def action_types() -> list[str]:
+    """Every action's ``type``, as the schema the editor loads defines them, in order."""
+    schema = json.loads((ROOT / "console" / "schema" / "triggers.schema.json").read_text())
+    found = [
+        definition["properties"]["type"]["const"]
+        for definition in schema["$defs"].values()
+        if "const" in definition.get("properties", {}).get("type", {})
+    ]
+    assert "send_sms" in found, "the schema names the action types"
+    return sorted(found)
+
+
 CASES = [
     (
         "version: 1\ntriggers:\n  - name: t\n    continue: maybe\n",
@@ -263,9 +274,7 @@ CASES = [
             (
                 5,
                 15,
-                'unknown type "fax": expected one of extract, http_request, if, invoke_lambda, '
-                "make_call, publish_event, record, send_email, send_sms, set_variable, stop, "
-                "wait_for_reply",
+                f'unknown type "fax": expected one of {", ".join(action_types())}',
             )
         ],
     ),
