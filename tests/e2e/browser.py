@@ -40,3 +40,19 @@ def chromium_page(width: int = 1200, height: int = 900) -> Iterator[object]:
             yield context.new_page()  # page.context.new_page() opens a second tab
         finally:
             browser.close()
+
+
+def sign_in(page: object, url: str | None, email: str, password: str) -> None:
+    """Sign in to the console at ``url`` (``None``: the page shows its sign-in form already)
+    and wait until it names the user."""
+    from playwright.sync_api import Page, expect
+
+    from tests.e2e.polling import DEADLINE_SECONDS
+
+    assert isinstance(page, Page)
+    if url is not None:
+        page.goto(url)
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#who")).to_have_text(email, timeout=DEADLINE_SECONDS * 1000)

@@ -26,7 +26,7 @@ from typing import Any
 from sms_automation_local.demo import DEMO_CONSOLE_PASSWORD
 from sms_automation_local.layout import ROOT
 from sms_automation_local.state import LocalState, load_state
-from tests.e2e.browser import chromium_page
+from tests.e2e.browser import chromium_page, sign_in
 
 IMAGES = ROOT / "docs" / "images"
 DESKTOP = (1280, 800)
@@ -52,11 +52,7 @@ def capture(stack: LocalState, images: Path = IMAGES) -> list[Path]:
 
     with chromium_page(*DESKTOP) as opened:
         page: Any = opened
-        page.goto(base)
-        page.fill("#email", stack.console_email)
-        page.fill("#password", DEMO_CONSOLE_PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.locator("#who")).to_have_text(stack.console_email, timeout=WAIT_MS)
+        sign_in(page, base, stack.console_email, DEMO_CONSOLE_PASSWORD)
         page.goto(f"{base}#/inbox/{demo}")
 
         simulator = page.context.new_page()

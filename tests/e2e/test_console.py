@@ -17,7 +17,7 @@ import pytest
 from sms_automation_local.demo import DEMO_CONSOLE_PASSWORD
 from sms_automation_local.layout import ROOT
 from sms_automation_local.state import LocalState
-from tests.e2e.browser import chromium_page
+from tests.e2e.browser import chromium_page, sign_in
 from tests.e2e.polling import DEADLINE_SECONDS
 
 pytestmark = pytest.mark.e2e
@@ -53,9 +53,7 @@ def test_a_text_from_the_simulator_reaches_the_console_inbox_detail_and_thread(
 
     # Sign in with the demo admin: the inbox of the demo account.
     link.click()
-    page.fill("#email", local_stack.console_email)
-    page.fill("#password", DEMO_CONSOLE_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, None, local_stack.console_email, DEMO_CONSOLE_PASSWORD)
     expect(page.get_by_role("heading", name="Inbox")).to_be_visible(timeout=wait)
     # The stack is shared by the e2e tests: other accounts may exist and sort first, so pick
     # the demo account as a user would (the picker routes to that account's inbox).

@@ -16,7 +16,7 @@ import pytest
 from sms_automation_local.demo import DEMO_CONSOLE_PASSWORD
 from sms_automation_local.layout import ROOT
 from sms_automation_local.state import LocalState
-from tests.e2e.browser import chromium_page
+from tests.e2e.browser import chromium_page, sign_in
 from tests.e2e.polling import DEADLINE_SECONDS
 
 pytestmark = pytest.mark.e2e
@@ -45,10 +45,7 @@ def test_an_admin_starts_an_automation_from_its_form_and_sees_the_number_pointin
     refused: list[str] = []  # the API's refusals, to say what went wrong if a step fails
     page.on("response", lambda r: refused.append(f"{r.status} {r.request.method} {r.url}")
             if "/console/api/" in r.url and r.status >= 400 else None)  # fmt: skip
-    page.goto(local_stack.console_url)
-    page.fill("#email", local_stack.console_email)
-    page.fill("#password", DEMO_CONSOLE_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, local_stack.console_url, local_stack.console_email, DEMO_CONSOLE_PASSWORD)
     expect(page.get_by_role("heading", name="Inbox")).to_be_visible(timeout=wait)
 
     # The Automations page of the demo account: a form built from the reminder's inputs.

@@ -17,7 +17,7 @@ import pytest
 from sms_automation_local.demo import DEMO_CONSOLE_PASSWORD
 from sms_automation_local.layout import ROOT
 from sms_automation_local.state import LocalState
-from tests.e2e.browser import chromium_page
+from tests.e2e.browser import chromium_page, sign_in
 from tests.e2e.polling import DEADLINE_SECONDS, wait_for
 from tests.e2e.test_sandbox import replies_to
 
@@ -36,13 +36,7 @@ def page() -> Iterator[object]:
 
 def sign_in_at(page: Any, stack: LocalState, hash_route: str) -> None:
     """Open the console at ``hash_route`` and sign in as the demo admin: the page opens there."""
-    from playwright.sync_api import expect
-
-    page.goto(f"{stack.console_url}{hash_route}")
-    page.fill("#email", stack.console_email)
-    page.fill("#password", DEMO_CONSOLE_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator("#who")).to_have_text(stack.console_email, timeout=DEADLINE_SECONDS * 1000)
+    sign_in(page, f"{stack.console_url}{hash_route}", stack.console_email, DEMO_CONSOLE_PASSWORD)
 
 
 def text_from_simulator(page: Any, stack: LocalState, contact: str, body: str) -> None:

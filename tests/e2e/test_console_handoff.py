@@ -19,7 +19,7 @@ from sms_automation_local.inbound_sms import deliver, inbound_sms_form
 from sms_automation_local.layout import ROOT
 from sms_automation_local.state import LocalState
 from sms_automation_local.twilio_sandbox_client import list_resources
-from tests.e2e.browser import chromium_page
+from tests.e2e.browser import chromium_page, sign_in
 from tests.e2e.polling import DEADLINE_SECONDS, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -68,10 +68,7 @@ def test_take_over_reply_by_hand_stay_silent_then_hand_back(
     wait_for("the first auto-reply", lambda: AUTO_REPLY in bodies(local_stack) or None)
 
     # Sign in as the demo admin and open the contact's thread.
-    page.goto(local_stack.console_url)
-    page.fill("#email", local_stack.console_email)
-    page.fill("#password", DEMO_CONSOLE_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, local_stack.console_url, local_stack.console_email, DEMO_CONSOLE_PASSWORD)
     expect(page.get_by_role("heading", name="Inbox")).to_be_visible(timeout=wait)
     thread_url = f"{local_stack.console_url}#/thread/{local_stack.demo_account}/{CONTACT}"
     page.goto(thread_url)

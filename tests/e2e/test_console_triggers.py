@@ -24,7 +24,7 @@ from sms_automation_local.demo import DEMO_CONSOLE_PASSWORD
 from sms_automation_local.layout import ROOT
 from sms_automation_local.readiness import stack_outputs
 from sms_automation_local.state import LocalState
-from tests.e2e.browser import chromium_page
+from tests.e2e.browser import chromium_page, sign_in
 from tests.e2e.conftest import sms_automation
 from tests.e2e.polling import DEADLINE_SECONDS, wait_for
 from tests.e2e.test_console_api import PASSWORD, send, signed_in
@@ -77,17 +77,6 @@ def api_url(stack: LocalState) -> str:
 
 def put(url: str, token: str, body: dict[str, Any]) -> int:
     return send("PUT", url, token, body)
-
-
-def sign_in(page: object, url: str, email: str, password: str) -> None:
-    from playwright.sync_api import Page, expect
-
-    assert isinstance(page, Page)
-    page.goto(url)
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator("#who")).to_have_text(email, timeout=DEADLINE_SECONDS * 1000)
 
 
 def test_an_admin_pushes_a_trigger_edit_from_the_console_and_a_viewer_cannot(

@@ -14,11 +14,10 @@ from collections.abc import Iterator
 import pytest
 
 from sms_automation_local.state import LocalState
-from tests.e2e.browser import chromium_page
+from tests.e2e.browser import chromium_page, sign_in
 from tests.e2e.conftest import sms_automation
 from tests.e2e.polling import DEADLINE_SECONDS
 from tests.e2e.test_console_api import PASSWORD, console_url, send, signed_in
-from tests.e2e.test_console_triggers import sign_in
 
 pytestmark = pytest.mark.e2e
 
