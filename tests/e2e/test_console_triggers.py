@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -75,12 +76,20 @@ def api_url(stack: LocalState) -> str:
     return f"{stack.endpoint_url}/_aws/execute-api/{found.group(1)}/console/api"
 
 
+def restore_triggers(cli_env: dict[str, str], account: str, text: str, folder: Path) -> None:
+    """Push ``text`` back as the account's live trigger file (with the CLI, not the page)."""
+    file = folder / "restored.yaml"
+    file.write_text(text, encoding="utf-8")
+    pushed = sms_automation(cli_env, "triggers", "push", account, str(file))
+    assert pushed.returncode == 0, pushed.stderr
+
+
 def put(url: str, token: str, body: dict[str, Any]) -> int:
     return send("PUT", url, token, body)
 
 
 def test_an_admin_pushes_a_trigger_edit_from_the_console_and_a_viewer_cannot(
-    local_stack: LocalState, cli_env: dict[str, str], page: object
+    local_stack: LocalState, cli_env: dict[str, str], page: object, tmp_path: Path
 ) -> None:
     from playwright.sync_api import Page, expect
 
@@ -144,28 +153,34 @@ def test_an_admin_pushes_a_trigger_edit_from_the_console_and_a_viewer_cannot(
     )
     expect(page.locator("#flow details").first.locator("summary")).to_contain_text(word)
     page.screenshot(path=str(ARTIFACTS / "console-triggers-diff.png"), full_page=True)
-    page.click("#confirm-push")
-    expect(page.locator("#push-review")).to_contain_text("is live", timeout=wait)
-    sent = sms_automation(
-        cli_env, "simulate", "sms", "--from", CONTACT, "--body", f"{word} please", "--json"
-    )
-    assert sent.returncode == 0, sent.stderr
-    answered = wait_for("the pushed trigger's reply in the sandbox", lambda: next(
-        (m for m in replies_to(local_stack, CONTACT) if m["body"] == reply), None))  # fmt: skip
-    assert answered["from"] == local_stack.demo_number
+    rolled_back = False
+    try:
+        page.click("#confirm-push")
+        expect(page.locator("#push-review")).to_contain_text("is live", timeout=wait)
+        sent = sms_automation(
+            cli_env, "simulate", "sms", "--from", CONTACT, "--body", f"{word} please", "--json"
+        )
+        assert sent.returncode == 0, sent.stderr
+        answered = wait_for("the pushed trigger's reply in the sandbox", lambda: next(
+            (m for m in replies_to(local_stack, CONTACT) if m["body"] == reply), None))  # fmt: skip
+        assert answered["from"] == local_stack.demo_number
 
-    # Rolled back from the history: the demo file is live again, as a new version.
-    page.goto(f"{local_stack.console_url}#/triggers/{demo}")
-    previous = int(re.search(r"version (\d+)", live).group(1))  # type: ignore[union-attr]
-    page.get_by_role("button", name=f"Roll back to version {previous}").click()
-    page.click("#confirm-rollback")
-    expect(page.locator("#live-version")).to_contain_text(
-        f"Live: version {previous + 2}", timeout=wait
-    )
-    wait_for(
-        "the rolled-back file in the editor",
-        lambda: True if editor_text(page) == original else None,
-    )
+        # Rolled back from the history: the demo file is live again, as a new version.
+        page.goto(f"{local_stack.console_url}#/triggers/{demo}")
+        previous = int(re.search(r"version (\d+)", live).group(1))  # type: ignore[union-attr]
+        page.get_by_role("button", name=f"Roll back to version {previous}").click()
+        page.click("#confirm-rollback")
+        expect(page.locator("#live-version")).to_contain_text(
+            f"Live: version {previous + 2}", timeout=wait
+        )
+        wait_for(
+            "the rolled-back file in the editor",
+            lambda: True if editor_text(page) == original else None,
+        )
+        rolled_back = True
+    finally:  # a failure above does not leave the shared stack's demo file edited
+        if not rolled_back:
+            restore_triggers(cli_env, demo, original, tmp_path)
 
     # A viewer: no push or rollback control; the API refuses their push.
     token = signed_in(local_stack, cli_env, f"viewer-{word}@example.com", "--role", "viewer")
