@@ -18,6 +18,11 @@ message our sender created, paged):
 - start → the CLI's end, first → last message, messages a second; the load average.
 
 Prints the figures as JSON; nothing here runs in ``make test``.
+
+Not measured yet: the rate of a burst of *replies* (many contacts texting one paced sender at
+once; ``rate_figures`` would read it the same way from the outbox). ``tests/e2e/test_pacing.py``
+asserts from the stack's records that such a burst is deferred beyond the sender's allowance,
+not the rate Twilio sees: a bench for that belongs here.
 """
 
 from __future__ import annotations
