@@ -12,6 +12,7 @@ import requests
 
 from sms_automation_local.state import LocalState
 from tests.e2e.polling import wait_for
+from tests.e2e.stack_records import settled
 from tests.e2e.test_sandbox import replies_to, send
 
 pytestmark = pytest.mark.e2e
@@ -40,7 +41,15 @@ def test_an_sms_forwarded_by_email_arrives_once_and_the_simulator_lists_it(
         ["desk@demo.example.com"],
         body,
     )
+    # Counted once the message is settled (its evaluation finished, no step running): the
+    # retry's path is over by then, and nothing more can send.
+    steps = wait_for("the action log, settled", lambda: _steps(local_stack, contact, 2))
+    assert [(s["kind"], s["state"]) for s in steps] == [
+        ("send_email", "done"),
+        ("send_sms", "done"),
+    ]
     assert len(emails_about(local_stack, contact)) == 1  # the retry sent nothing more
+    assert len(replies_to(local_stack, contact)) == 1
 
 
 def test_a_function_s_result_feeds_the_reply_and_an_event_is_published_once(
@@ -53,7 +62,7 @@ def test_a_function_s_result_feeds_the_reply_and_an_event_is_published_once(
     [reply] = wait_for("the reply", lambda: replies_to(local_stack, contact) or None)
 
     assert reply["body"] == "The function answered: lookup order 42"
-    steps = wait_for("the action log", lambda: _steps(local_stack, contact))
+    steps = wait_for("the action log", lambda: _steps(local_stack, contact, 3))
     assert [(s["kind"], s["state"]) for s in steps] == [
         ("invoke_lambda", "done"),
         ("publish_event", "done"),
@@ -62,7 +71,8 @@ def test_a_function_s_result_feeds_the_reply_and_an_event_is_published_once(
     assert len(replies_to(local_stack, contact)) == 1
 
 
-def _steps(stack: LocalState, contact: str) -> list[dict[str, Any]] | None:
+def _steps(stack: LocalState, contact: str, count: int) -> list[dict[str, Any]] | None:
+    """The action log's ``count`` steps of the contact's one message, once it is settled."""
     answer = requests.get(
         f"{stack.sandbox_url}/simulator/api/stack",
         params={"contact": contact, "number": stack.demo_number},
@@ -70,8 +80,7 @@ def _steps(stack: LocalState, contact: str) -> list[dict[str, Any]] | None:
     )
     answer.raise_for_status()
     messages = answer.json()["messages"]
-    if not messages:
+    if len(messages) != 1 or not settled(messages[0]):
         return None
-    steps = messages[0]["action_log"]["steps"]
-    finished = len(steps) == 3 and all(step["state"] != "started" for step in steps)
-    return steps if finished else None
+    steps: list[dict[str, Any]] = messages[0]["action_log"]["steps"]
+    return steps if len(steps) == count else None
