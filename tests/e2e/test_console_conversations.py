@@ -13,12 +13,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 
 from sms_automation_local.demo import DEMO_CONSOLE_PASSWORD
 from sms_automation_local.layout import ROOT
 from sms_automation_local.state import LocalState
 from tests.e2e.browser import chromium_page, sign_in
 from tests.e2e.polling import DEADLINE_SECONDS, wait_for
+from tests.e2e.stack_records import settled
 from tests.e2e.test_sandbox import replies_to
 
 pytestmark = pytest.mark.e2e
@@ -114,9 +116,11 @@ def test_an_operator_cancels_a_conversation_and_the_audit_page_shows_it(
     expect(row).to_have_count(0, timeout=wait)  # no longer waiting
 
     # The contact is free again: their next text runs the triggers (HELP answers), not the
-    # cancelled conversation; and nothing more came from it (no reprompt, no timeout text).
+    # cancelled conversation (no reprompt); counted once that text is settled in the stack.
     text_from_simulator(page, local_stack, contact, "help")
     wait_for("the help reply", lambda: len(replies_to(local_stack, contact)) >= 2 or None)
+    recorded = wait_for("the help text settled", lambda: help_settled(local_stack, contact))
+    assert [c["status"] for c in recorded["conversations"]] == ["cancelled"]
     bodies = sorted(m["body"] for m in replies_to(local_stack, contact))
     assert bodies == sorted([PROMPT, HELP]), bodies
 
@@ -129,3 +133,17 @@ def test_an_operator_cancels_a_conversation_and_the_audit_page_shows_it(
     expect(entry).not_to_contain_text(contact)
     page.screenshot(path=str(ARTIFACTS / "console-audit.png"), full_page=True)
     assert errors == []
+
+
+def help_settled(stack: LocalState, contact: str) -> dict[str, Any] | None:
+    """The simulator's view of the stack for ``contact`` once the newest of their two texts (the
+    HELP) is settled: its evaluation finished, no step running."""
+    answer = requests.get(
+        f"{stack.sandbox_url}/simulator/api/stack",
+        params={"contact": contact, "number": stack.demo_number},
+        timeout=10,
+    )
+    answer.raise_for_status()
+    found: dict[str, Any] = answer.json()
+    messages = found["messages"]
+    return found if len(messages) == 2 and settled(messages[0]) else None
