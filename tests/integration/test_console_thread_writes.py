@@ -15,6 +15,7 @@ import json
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -23,10 +24,12 @@ import yaml
 
 from functions.console_api import handler as api
 from sms_automation.adapters.pace_store import DynamoPaceStore
+from sms_automation.composition import console_api as console_api_composition
 from sms_automation.composition.action_log import action_log
 from sms_automation.console.writes import reply_id
 from sms_automation.edge.timestamps import utc_now
 from sms_automation.processing.pacing import Bucket, Sender
+from sms_automation.processing.port import SETTLE
 from tests.support.aws import (
     FakeLambdaContext,
     account_registry,
@@ -392,7 +395,7 @@ def test_a_reply_its_sender_has_no_room_for_is_a_503_with_the_wait_and_nothing_c
 
 
 def test_an_unknown_outcome_is_a_202_unknown_and_checking_again_never_sends_twice(
-    stack: World,
+    stack: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stack.text("hello")
     request = {"body": "Lost answer", "key": "compose-0014"}
@@ -408,3 +411,16 @@ def test_an_unknown_outcome_is_a_202_unknown_and_checking_again_never_sends_twic
     assert stack.bodies().count("Lost answer") == 1
     [step] = steps(stack.table, unknown["json"]["reply_id"])
     assert step["state"] in {"started", "done"}
+    # Past the settle time, the check finds the first send in Twilio's list: sent, that SID.
+    [first] = [m for m in stack.twilio.messages() if m["body"] == "Lost answer"]
+    later = utc_now() + SETTLE + timedelta(seconds=30)
+    monkeypatch.setattr(console_api_composition, "utc_now", lambda: later)
+    clear_cached_dependencies(api)  # a Lambda that starts then, on that clock
+
+    settled = post(REPLY, request)
+
+    assert (settled["statusCode"], settled["json"]["state"]) == (200, "sent"), settled["json"]
+    assert settled["json"]["sid"] == first["sid"]
+    assert stack.bodies().count("Lost answer") == 1
+    [step] = steps(stack.table, unknown["json"]["reply_id"])
+    assert (step["state"], step["resource_sid"]) == ("done", first["sid"])
