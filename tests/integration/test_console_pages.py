@@ -20,6 +20,7 @@ from functions.console_api import handler as api
 from sms_automation.adapters.account_store import SecretsManagerTokenStore
 from sms_automation.adapters.audit_log import DynamoAuditStore
 from sms_automation.adapters.automation_run_store import DynamoAutomationRunStore
+from tests.resilience.faults import CONNECTION_ERROR, AwsFaults
 from tests.support.aws import (
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,
@@ -171,6 +172,23 @@ def test_two_submits_of_one_form_at_the_same_moment_start_one_run(stack: World) 
     assert len(audit_entries(stack)) == 1
     stack.deliver()
     assert stack.bodies() == ["Hi Ann, visit 1"], "one run, one message"
+
+
+@pytest.mark.parametrize("error", ["ProvisionedThroughputExceededException", CONNECTION_ERROR])
+def test_the_run_store_failing_for_now_is_a_503_storage_unavailable_and_starts_nothing(
+    stack: World, monkeypatch: pytest.MonkeyPatch, error: str
+) -> None:
+    faults = AwsFaults.install(monkeypatch)
+    faults.fail("dynamodb", "PutItem", error=error, when=lambda p: p["TableName"] == stack.table)
+    clear_cached_dependencies(api)  # a new client, through the faulty boto3.client
+
+    answer = call("POST", START, "[operator]", form(), account="acme", automation="reminder")
+
+    assert (answer["statusCode"], answer["json"]["error"]) == (503, "storage_unavailable")
+    assert "submit again" in answer["json"]["message"]
+    assert origins(stack) == []
+    assert stack.deliver() == {"batchItemFailures": []}
+    assert stack.twilio.messages() == []
 
 
 @pytest.mark.parametrize(
