@@ -21,15 +21,19 @@ from sms_automation.adapters.conversation_store import DynamoConversationStore
 from sms_automation.adapters.dead_letter_queue import SqsDeadLetterQueue
 from sms_automation.adapters.dynamo_json import from_attributes, to_attributes
 from sms_automation.adapters.evaluation_store import DynamoEvaluationStore
+from sms_automation.adapters.pace_store import DynamoPaceStore
 from sms_automation.adapters.record_table import DynamoRecordTables
 from sms_automation.adapters.replay_sources import DynamoReceivedMessages, DynamoStoredMessages
+from sms_automation.adapters.takeover_store import DynamoTakeoverStore
 from sms_automation.adapters.trigger_store import DynamoTriggerStore
 from sms_automation.console.audit import AuditEntry
 from sms_automation.conversations.model import OpenConversation, decide_reply, open_conversation
 from sms_automation.conversations.ports import ConversationStore
 from sms_automation.dead_letters.ports import DeadLetterQueue, ReceivedMessages, StoredMessages
 from sms_automation.edge.timestamps import utc_timestamp
+from sms_automation.processing.pacing import Bucket, PaceStore, Sender
 from sms_automation.processing.ports import EvaluationStore, RecordRefused, RecordTables
+from sms_automation.takeover import Takeover, Takeovers
 from sms_automation.triggers import WaitForReply
 from sms_automation.triggers.plan import AnswerPattern, ReminderSpec
 from tests.support.aws import use_dummy_aws_credentials
@@ -42,7 +46,9 @@ from tests.support.fakes import (
     InMemoryRecordTables,
     InMemoryRunOrigins,
     InMemoryStoredMessages,
+    InMemoryTakeovers,
     InMemoryTriggerFiles,
+    MemoryPaceStore,
 )
 from tests.support.template import create_table_kwargs
 
@@ -606,3 +612,82 @@ def test_audit_store_writes_an_actions_entry_once_and_its_claim_is_never_listed(
     page = audit_store.page("acme", after=None, size=10)
     assert [e.at for e in page.entries] == ["2026-11-26T09:30:01.000Z"]
     assert page.end is None
+
+
+# --- takeover.Takeovers ---------------------------------------------------------------------------
+
+
+ALICE_NUMBER = "+15005550001"
+
+
+@pytest.fixture(params=["dynamodb", "in_memory"])
+def takeovers(request: pytest.FixtureRequest) -> Takeovers:
+    return _either(request, InMemoryTakeovers, DynamoTakeoverStore)  # type: ignore[no-any-return]
+
+
+def takeover(by: str = "ann@example.com", until: str = T1) -> Takeover:
+    return Takeover(account="acme", contact=ALICE_NUMBER, by=by, since=T0, until=until)
+
+
+def test_takeovers_keep_one_per_contact_a_new_one_replacing_it(takeovers: Takeovers) -> None:
+    assert takeovers.get("acme", ALICE_NUMBER) is None
+    takeovers.put(takeover())
+    assert takeovers.get("acme", ALICE_NUMBER) == takeover()
+    takeovers.put(takeover(by="bob@example.com", until="2026-12-06T13:00:00.000Z"))
+    assert takeovers.get("acme", ALICE_NUMBER) == takeover(
+        by="bob@example.com", until="2026-12-06T13:00:00.000Z"
+    )
+    assert takeovers.get("globex", ALICE_NUMBER) is None
+    assert takeovers.get("acme", "+15005550999") is None
+
+
+def test_takeovers_delete_answers_whether_there_was_one(takeovers: Takeovers) -> None:
+    assert takeovers.delete("acme", ALICE_NUMBER) is False
+    takeovers.put(takeover())
+    assert takeovers.delete("acme", ALICE_NUMBER) is True
+    assert takeovers.get("acme", ALICE_NUMBER) is None
+    assert takeovers.delete("acme", ALICE_NUMBER) is False
+
+
+def test_a_stored_takeover_expires_from_the_table_a_day_after_it_ends(aws: None) -> None:
+    DynamoTakeoverStore(TABLE, boto3.client("dynamodb")).put(takeover())
+    item = boto3.client("dynamodb").get_item(
+        TableName=TABLE, Key=to_attributes(keys.takeover_key("acme", ALICE_NUMBER))
+    )["Item"]
+    ends = int(datetime(2026, 12, 6, 12, 1, tzinfo=UTC).timestamp())  # T1
+    assert int(from_attributes(item)[keys.EXPIRES_AT]) == ends + 24 * 3600
+
+
+# --- processing.pacing.PaceStore ---------------------------------------------------------------
+
+SENDER = Sender("acme", "+15005550006")
+
+
+@pytest.fixture(params=["dynamodb", "in_memory"])
+def paces(request: pytest.FixtureRequest) -> PaceStore:
+    return _either(request, MemoryPaceStore, DynamoPaceStore)  # type: ignore[no-any-return]
+
+
+def test_pace_store_an_unknown_sender_reads_an_empty_bucket(paces: PaceStore) -> None:
+    assert paces.read(SENDER) == Bucket()
+
+
+def test_pace_store_writes_only_at_the_version_read_each_write_moving_it_on(
+    paces: PaceStore,
+) -> None:
+    first = Bucket(tat=1_000, queue=500, factor=0.5, slowed=900)
+    assert paces.write(SENDER, first, seen=0, expires_at=9_999_999_999)
+    assert paces.read(SENDER) == replace(first, version=1)
+    assert not paces.write(SENDER, Bucket(tat=2_000), seen=0, expires_at=9_999_999_999)
+    assert paces.read(SENDER) == replace(first, version=1)  # the stale write changed nothing
+    assert paces.write(SENDER, Bucket(tat=3_000), seen=1, expires_at=9_999_999_999)
+    assert paces.read(SENDER) == Bucket(tat=3_000, version=2)
+    assert paces.read(Sender("acme", "+15005550007")) == Bucket()  # each sender its own
+
+
+def test_pace_store_remembers_a_held_place_per_sender(paces: PaceStore) -> None:
+    assert not paces.holds_place(SENDER, "p1")
+    paces.hold(SENDER, "p1", expires_at=9_999_999_999)
+    assert paces.holds_place(SENDER, "p1")
+    assert not paces.holds_place(SENDER, "p2")
+    assert not paces.holds_place(Sender("acme", "+15005550007"), "p1")
