@@ -279,22 +279,16 @@ class InMemoryEvaluationStore:
         status: str = "running",
         timezone: str = "",
     ) -> EvaluationRecord:
-        with self._lock:
-            existing = self.evaluations.get(message_sid)
-            if existing is not None:
-                run = replace(existing, attempts=existing.attempts + 1)
-            else:
-                run = EvaluationRecord(
-                    message_sid=message_sid,
-                    account=account,
-                    status=status,
-                    trigger_version=trigger_version,
-                    fingerprint=fingerprint,
-                    started_at=now,
-                    timezone=timezone,
-                )
-            self.evaluations[message_sid] = run
-            return run
+        first = EvaluationRecord(
+            message_sid=message_sid,
+            account=account,
+            status=status,
+            trigger_version=trigger_version,
+            fingerprint=fingerprint,
+            started_at=now,
+            timezone=timezone,
+        )
+        return self._pin(first)
 
     def finish(
         self,
@@ -331,24 +325,27 @@ class InMemoryEvaluationStore:
         matched: Sequence[str],
         diagnostics: Sequence[Mapping[str, Any]],
     ) -> EvaluationRecord:
+        first = EvaluationRecord(
+            message_sid=message_sid,
+            account=account,
+            status=status,
+            trigger_version=trigger_version,
+            fingerprint=fingerprint,
+            started_at=now,
+            finished_at=now,
+            matched=tuple(matched),
+            diagnostics=tuple(dict(d) for d in diagnostics),
+            timezone=timezone,
+        )
+        return self._pin(first)
+
+    def _pin(self, first: EvaluationRecord) -> EvaluationRecord:
+        """``first`` as the first write of its evaluation, or the stored one counting this
+        attempt (the first write pins the version; a later one only counts itself)."""
         with self._lock:
-            existing = self.evaluations.get(message_sid)
-            if existing is not None:
-                run = replace(existing, attempts=existing.attempts + 1)
-            else:
-                run = EvaluationRecord(
-                    message_sid=message_sid,
-                    account=account,
-                    status=status,
-                    trigger_version=trigger_version,
-                    fingerprint=fingerprint,
-                    started_at=now,
-                    finished_at=now,
-                    matched=tuple(matched),
-                    diagnostics=tuple(dict(d) for d in diagnostics),
-                    timezone=timezone,
-                )
-            self.evaluations[message_sid] = run
+            existing = self.evaluations.get(first.message_sid)
+            run = first if existing is None else replace(existing, attempts=existing.attempts + 1)
+            self.evaluations[first.message_sid] = run
             return run
 
 
