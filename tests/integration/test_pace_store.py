@@ -11,7 +11,6 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import EndpointConnectionError
 from moto import mock_aws
 
 from sms_automation.adapters.pace_store import DynamoPaceStore
@@ -24,7 +23,12 @@ from sms_automation.processing.pacing import (
     SendPaced,
     place_of,
 )
-from tests.support.aws import client_error, use_dummy_aws_credentials
+from tests.support.aws import (
+    DYNAMODB_FAILURES,
+    CallCounting,
+    FailingDynamoDB,
+    use_dummy_aws_credentials,
+)
 from tests.support.template import create_table_kwargs
 
 pytestmark = pytest.mark.integration
@@ -54,21 +58,6 @@ class Overlapped(DynamoPaceStore):
             other, self.meanwhile = self.meanwhile, None
             other()
         return super().write(sender, bucket, seen=seen, expires_at=expires_at)
-
-
-class CallCounting:
-    def __init__(self, client: Any) -> None:
-        self._client = client
-        self.exceptions = client.exceptions
-        self.calls: list[str] = []
-
-    def get_item(self, **kwargs: Any) -> Any:
-        self.calls.append("GetItem")
-        return self._client.get_item(**kwargs)
-
-    def put_item(self, **kwargs: Any) -> Any:
-        self.calls.append("PutItem")
-        return self._client.put_item(**kwargs)
 
 
 def pacer(store: Any, slept: list[float] | None = None, now: datetime = NOW) -> Pacer:
@@ -182,29 +171,9 @@ def test_a_paced_send_costs_one_read_and_one_write_a_deferred_reply_one_read(tab
     assert client.calls[len(sent) :] == ["GetItem"]
 
 
-class Failing:
-    def __init__(self, error: Exception) -> None:
-        self.error = error
-        self.exceptions = boto3.client("dynamodb", region_name="us-east-1").exceptions
-
-    def get_item(self, **_: Any) -> Any:
-        raise self.error
-
-    def put_item(self, **_: Any) -> Any:
-        raise self.error
-
-
-@pytest.mark.parametrize(
-    "error",
-    [
-        client_error("ProvisionedThroughputExceededException"),
-        client_error("InternalServerError", 500),
-        client_error("AccessDeniedException"),
-        EndpointConnectionError(endpoint_url="https://dynamodb.invalid"),
-    ],
-)
+@pytest.mark.parametrize("error", DYNAMODB_FAILURES)
 def test_a_dynamodb_failure_is_pacing_unavailable_never_a_send(error: Exception) -> None:
-    store = DynamoPaceStore("t", Failing(error))  # type: ignore[arg-type]
+    store = DynamoPaceStore("t", FailingDynamoDB(error))  # type: ignore[arg-type]
 
     with pytest.raises(PacingUnavailable, match="could not read the send rate"):
         store.read(SENDER)

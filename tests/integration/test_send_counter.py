@@ -6,17 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import EndpointConnectionError
 from moto import mock_aws
 
 from sms_automation.adapters.send_counter import DynamoSendCounter
 from sms_automation.send_cap import SendCap
 from sms_automation.send_guard import CounterUnavailable, Lane, LaneCount, Refusal, SendGuard
-from tests.support.aws import client_error, use_dummy_aws_credentials
+from tests.support.aws import (
+    DYNAMODB_FAILURES,
+    CallCounting,
+    FailingDynamoDB,
+    use_dummy_aws_credentials,
+)
 from tests.support.template import create_table_kwargs
 
 pytestmark = pytest.mark.integration
@@ -32,23 +35,6 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         kwargs = create_table_kwargs()
         boto3.client("dynamodb").create_table(**kwargs)
         yield str(kwargs["TableName"])
-
-
-class CallCounting:
-    """A DynamoDB client that counts the calls made through it."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-        self.exceptions = client.exceptions
-        self.calls: list[str] = []
-
-    def get_item(self, **kwargs: Any) -> Any:
-        self.calls.append("GetItem")
-        return self._client.get_item(**kwargs)
-
-    def put_item(self, **kwargs: Any) -> Any:
-        self.calls.append("PutItem")
-        return self._client.put_item(**kwargs)
 
 
 def test_a_lane_is_one_item_with_its_slots_kind_and_expiry(table: str) -> None:
@@ -120,29 +106,9 @@ def test_a_counted_send_costs_one_read_and_one_write_a_refusal_one_read(table: s
     assert client.calls[len(counted) :] == ["GetItem"]
 
 
-class Failing:
-    def __init__(self, error: Exception) -> None:
-        self.error = error
-        self.exceptions = boto3.client("dynamodb", region_name="us-east-1").exceptions
-
-    def get_item(self, **_: Any) -> Any:
-        raise self.error
-
-    def put_item(self, **_: Any) -> Any:
-        raise self.error
-
-
-@pytest.mark.parametrize(
-    "error",
-    [
-        client_error("ProvisionedThroughputExceededException"),
-        client_error("InternalServerError", 500),
-        client_error("AccessDeniedException"),
-        EndpointConnectionError(endpoint_url="https://dynamodb.invalid"),
-    ],
-)
+@pytest.mark.parametrize("error", DYNAMODB_FAILURES)
 def test_a_dynamodb_failure_is_counter_unavailable_never_an_admission(error: Exception) -> None:
-    counter = DynamoSendCounter("t", Failing(error))  # type: ignore[arg-type]
+    counter = DynamoSendCounter("t", FailingDynamoDB(error))  # type: ignore[arg-type]
 
     with pytest.raises(CounterUnavailable, match="could not read the send count"):
         counter.read(LANE)

@@ -13,7 +13,7 @@ from typing import Any, Final, Self
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from sms_automation.accounts import Account, AccountRegistry
 from sms_automation.adapters.account_store import DynamoAccountStore, SecretsManagerTokenStore
@@ -393,3 +393,46 @@ def client_error(code: str, status: int = 400, operation: str = "PutItem") -> Cl
         "ResponseMetadata": {"HTTPStatusCode": status},
     }
     return ClientError(response, operation)
+
+
+class CallCounting:
+    """A DynamoDB client that counts the ``GetItem`` and ``PutItem`` calls made through it."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.exceptions = client.exceptions
+        self.calls: list[str] = []
+
+    def get_item(self, **kwargs: Any) -> Any:
+        self.calls.append("GetItem")
+        return self._client.get_item(**kwargs)
+
+    def put_item(self, **kwargs: Any) -> Any:
+        self.calls.append("PutItem")
+        return self._client.put_item(**kwargs)
+
+
+class FailingDynamoDB:
+    """A DynamoDB client whose every ``GetItem`` and ``PutItem`` fails with ``error``."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    @property
+    def exceptions(self) -> Any:
+        return boto3.client("dynamodb", region_name=REGION).exceptions
+
+    def get_item(self, **_: Any) -> Any:
+        raise self.error
+
+    def put_item(self, **_: Any) -> Any:
+        raise self.error
+
+
+DYNAMODB_FAILURES: Final = (
+    client_error("ProvisionedThroughputExceededException"),
+    client_error("InternalServerError", 500),
+    client_error("AccessDeniedException"),
+    EndpointConnectionError(endpoint_url="https://dynamodb.invalid"),
+)
+"""A DynamoDB call failing for now (throttled, a 5xx, no connection) and for good (denied)."""

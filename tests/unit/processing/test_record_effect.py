@@ -15,18 +15,10 @@ from sms_automation.processing.effects import Effects, EffectSettings
 from sms_automation.processing.ledger import StepState
 from sms_automation.processing.port import NotPerformed
 from sms_automation.triggers import RecordItem
-from tests.support.aws import client_error
+from tests.support.aws import FailingDynamoDB, client_error
 from tests.support.fakes import InMemoryRecordTables
 
 STEP = RecordItem(step_id="t/1", trigger="t", table="crm-leads", item={"name": "Ann"})
-
-
-class FailingDynamoDB:
-    def __init__(self, error: Exception) -> None:
-        self.error = error
-
-    def put_item(self, **_: Any) -> None:
-        raise self.error
 
 
 def effects(error: Exception) -> Effects:
