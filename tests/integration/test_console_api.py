@@ -9,23 +9,14 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 import boto3
 import pytest
-import yaml
 
-from functions.console_api import handler as api
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
 from sms_automation.console.queries import Cursor
-from tests.support.aws import (
-    FakeLambdaContext,
-    account_registry,
-    add_account,
-    clear_cached_dependencies,
-)
+from tests.support.console import ask_and_echo, console_call, console_world
 from tests.support.conversation_world import ALICE, BOB, OUR_NUMBER, World
-from tests.support.events import console_api_event
 
 pytestmark = pytest.mark.integration
 
@@ -35,47 +26,19 @@ MESSAGES = "/console/api/accounts/{account}/messages"
 THREAD = "/console/api/accounts/{account}/contacts/{contact}/thread"
 MESSAGE = "/console/api/accounts/{account}/messages/{sid}"
 SUMMARY = "/console/api/accounts/{account}/summary"
-TRIGGERS = {
-    "version": 1,
-    "triggers": [
-        {
-            "name": "ask",
-            "when": {"field": "Body", "starts_with": "book"},
-            "actions": [
-                {
-                    "type": "wait_for_reply",
-                    "prompt": "Reply YES to confirm",
-                    "timeout": "1h",
-                    "expect": ["yes", "no"],
-                    "on_reply": [{"type": "send_sms", "body": "Thanks"}],
-                }
-            ],
-        },
-        {
-            "name": "echo",
-            "when": {"field": "Body", "starts_with": "hello"},
-            "actions": [{"type": "send_sms", "body": "Hi there"}],
-        },
-    ],
-}
+TRIGGERS = ask_and_echo(timeout="1h", expect=["yes", "no"])
 
 
 @pytest.fixture
 def stack(world: World) -> Iterator[World]:
-    world.push(yaml.safe_dump(TRIGGERS))
-    add_account(account_registry(world.table, boto3.client("dynamodb"),
-                                 boto3.client("secretsmanager")), "globex")  # fmt: skip
-    clear_cached_dependencies(api)
-    yield world
-    clear_cached_dependencies(api)
+    with console_world(world, TRIGGERS) as ready:
+        yield ready
 
 
 def call(
     route: str, groups: str | None = "[viewer]", query: dict[str, str] | None = None, **path: str
 ) -> dict[str, Any]:
-    event = console_api_event(route, path or None, groups=groups, raw_query=urlencode(query or {}))
-    response = api.lambda_handler(event, FakeLambdaContext())
-    return {**response, "json": json.loads(response["body"])}
+    return console_call(route, path, groups=groups, query=query)
 
 
 def test_the_routes_answer_their_contract(stack: World) -> None:

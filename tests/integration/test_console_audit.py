@@ -10,7 +10,6 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 import boto3
 import pytest
@@ -23,13 +22,12 @@ from sms_automation.composition.console_api import dynamo_audit
 from sms_automation.console.audit import AuditEntry, AuditLog
 from sms_automation.console.queries import Cursor
 from tests.support.aws import (
-    FakeLambdaContext,
     account_registry,
     add_account,
     clear_cached_dependencies,
     use_dummy_aws_credentials,
 )
-from tests.support.events import console_api_event
+from tests.support.console import console_call
 from tests.support.moto_stack import MotoStack, deploy
 
 pytestmark = pytest.mark.integration
@@ -61,11 +59,7 @@ def audit_log(start: datetime = NOW) -> AuditLog:
 def call(
     groups: str | None = "[viewer]", query: dict[str, str] | None = None, account: str = "acme"
 ) -> dict[str, Any]:
-    event = console_api_event(
-        AUDIT, {"account": account}, groups=groups, raw_query=urlencode(query or {})
-    )
-    response = api.lambda_handler(event, FakeLambdaContext())
-    return {**response, "json": json.loads(response["body"])}
+    return console_call(AUDIT, {"account": account}, groups=groups, query=query)
 
 
 def test_the_store_reads_newest_first_page_by_page_with_a_ttl_and_never_rewrites(

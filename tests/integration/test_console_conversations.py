@@ -11,20 +11,13 @@ import json
 import threading
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlencode
 
-import boto3
 import pytest
-import yaml
 
 from functions.console_api import handler as api
 from sms_automation.console.queries import Cursor
-from tests.support.aws import (
-    FakeLambdaContext,
-    account_registry,
-    add_account,
-    clear_cached_dependencies,
-)
+from tests.support.aws import FakeLambdaContext, clear_cached_dependencies
+from tests.support.console import ask_and_echo, console_call, console_world
 from tests.support.conversation_world import ALICE, BOB, World
 from tests.support.events import console_api_event
 
@@ -34,39 +27,13 @@ LIST = "/console/api/accounts/{account}/conversations"
 CANCEL = "/console/api/accounts/{account}/conversations/cancel"
 AUDIT = "/console/api/audit/{account}"
 CAROL = "+14155550103"
-TRIGGERS = {
-    "version": 1,
-    "triggers": [
-        {
-            "name": "ask",
-            "when": {"field": "Body", "starts_with": "book"},
-            "actions": [
-                {
-                    "type": "wait_for_reply",
-                    "prompt": "Reply YES to confirm",
-                    "timeout": "2h",
-                    "remind": [{"after": "1h", "text": "Still there?"}],
-                    "on_reply": [{"type": "send_sms", "body": "Thanks"}],
-                }
-            ],
-        },
-        {
-            "name": "echo",
-            "when": {"field": "Body", "starts_with": "hello"},
-            "actions": [{"type": "send_sms", "body": "Hi there"}],
-        },
-    ],
-}
+TRIGGERS = ask_and_echo(timeout="2h", remind=[{"after": "1h", "text": "Still there?"}])
 
 
 @pytest.fixture
 def stack(world: World) -> Iterator[World]:
-    world.push(yaml.safe_dump(TRIGGERS))
-    add_account(account_registry(world.table, boto3.client("dynamodb"),
-                                 boto3.client("secretsmanager")), "globex")  # fmt: skip
-    clear_cached_dependencies(api)
-    yield world
-    clear_cached_dependencies(api)
+    with console_world(world, TRIGGERS) as ready:
+        yield ready
 
 
 def call(
@@ -77,14 +44,8 @@ def call(
     account: str = "acme",
     email: str = "ann@example.com",
 ) -> dict[str, Any]:
-    method = "GET" if body is None else "POST"
-    raw = body if isinstance(body, str) or body is None else json.dumps(body)
-    event = console_api_event(
-        route, {"account": account}, groups=groups, email=email,
-        raw_query=urlencode(query or {}), method=method, body=raw,
-    )  # fmt: skip
-    response = api.lambda_handler(event, FakeLambdaContext())
-    return {**response, "json": json.loads(response["body"])}
+    path = {"account": account}
+    return console_call(route, path, groups=groups, query=query, body=body, email=email)
 
 
 def booked(world: World, sender: str) -> str:

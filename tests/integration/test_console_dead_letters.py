@@ -31,7 +31,8 @@ from tests.support.aws import (
     clear_cached_dependencies,
     use_dummy_aws_credentials,
 )
-from tests.support.events import console_api_event, inbound_example, signed_webhook_event
+from tests.support.console import console_call
+from tests.support.events import inbound_example, signed_webhook_event
 from tests.support.moto_stack import deploy, push_triggers
 from tests.support.streams import TableStream
 from tests.support.twilio_server import TwilioTestServer
@@ -113,13 +114,7 @@ def deployment(monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
 
 
 def call(route: str, groups: str = "[viewer]", body: Any = None, **path: str) -> dict[str, Any]:
-    event = console_api_event(
-        route, path or None, groups=groups, email="bo@example.com",
-        method="GET" if body is None else "POST",
-        body=None if body is None else body if isinstance(body, str) else json.dumps(body),
-    )  # fmt: skip
-    response = api.lambda_handler(event, FakeLambdaContext())
-    return {**response, "json": json.loads(response["body"])}
+    return console_call(route, path, groups=groups, body=body, email="bo@example.com")
 
 
 def entries_by_accounts(groups: str) -> dict[str, str]:

@@ -10,7 +10,6 @@ import json
 import threading
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlencode
 
 import boto3
 import pytest
@@ -24,13 +23,11 @@ from tests.resilience.faults import CONNECTION_ERROR, AwsFaults
 from tests.support.aws import (
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,
-    FakeLambdaContext,
     account_registry,
-    add_account,
     clear_cached_dependencies,
 )
+from tests.support.console import console_call, console_world
 from tests.support.conversation_world import ALICE, OUR_NUMBER, World
-from tests.support.events import console_api_event
 from tests.support.moto_stack import push_triggers
 
 pytestmark = pytest.mark.integration
@@ -69,15 +66,10 @@ TRIGGERS = {
 
 @pytest.fixture
 def stack(world: World) -> Iterator[World]:
-    world.push(yaml.safe_dump(TRIGGERS))
-    registry = account_registry(world.table, boto3.client("dynamodb"),
-                                boto3.client("secretsmanager"))  # fmt: skip
-    add_account(registry, "globex")
-    world.twilio.add_number(TEST_ACCOUNT_SID, OUR_NUMBER, f"{HOOKS}/twilio/acme/sms")
-    world.twilio.add_number(TEST_ACCOUNT_SID, OTHER_NUMBER, "https://demo.twilio.com/sms")
-    clear_cached_dependencies(api)
-    yield world
-    clear_cached_dependencies(api)
+    with console_world(world, TRIGGERS) as ready:
+        world.twilio.add_number(TEST_ACCOUNT_SID, OUR_NUMBER, f"{HOOKS}/twilio/acme/sms")
+        world.twilio.add_number(TEST_ACCOUNT_SID, OTHER_NUMBER, "https://demo.twilio.com/sms")
+        yield ready
 
 
 def call(
@@ -88,16 +80,7 @@ def call(
     query: dict[str, str] | None = None,
     **path: str,
 ) -> dict[str, Any]:
-    event = console_api_event(
-        route,
-        path or None,
-        groups=groups,
-        raw_query=urlencode(query or {}),
-        method=method,
-        body=None if body is None else (body if isinstance(body, str) else json.dumps(body)),
-    )
-    response = api.lambda_handler(event, FakeLambdaContext())
-    return {**response, "json": json.loads(response["body"])}
+    return console_call(route, path, groups=groups, query=query, body=body, method=method)
 
 
 def form(key: str = FORM_KEY, **changes: Any) -> dict[str, Any]:

@@ -20,7 +20,6 @@ from typing import Any
 
 import boto3
 import pytest
-import yaml
 
 from functions.console_api import handler as api
 from sms_automation.adapters.pace_store import DynamoPaceStore
@@ -30,14 +29,9 @@ from sms_automation.console.writes import reply_id
 from sms_automation.edge.timestamps import utc_now
 from sms_automation.processing.pacing import Bucket, Sender
 from sms_automation.processing.port import SETTLE
-from tests.support.aws import (
-    FakeLambdaContext,
-    account_registry,
-    add_account,
-    clear_cached_dependencies,
-)
+from tests.support.aws import clear_cached_dependencies
+from tests.support.console import ask_and_echo, console_call, console_world
 from tests.support.conversation_world import ALICE, BOB, OUR_NUMBER, World
-from tests.support.events import console_api_event
 from tests.support.twilio_server import DropConnectionFault, HeldRequestFault, rate_limited
 
 pytestmark = pytest.mark.integration
@@ -46,56 +40,25 @@ REPLY = "/console/api/threads/{account}/{contact}/reply"
 TAKEOVER = "/console/api/threads/{account}/{contact}/takeover"
 HANDBACK = "/console/api/threads/{account}/{contact}/handback"
 THREAD = "/console/api/accounts/{account}/contacts/{contact}/thread"
-TRIGGERS = {
-    "version": 1,
-    "triggers": [
-        {
-            "name": "ask",
-            "when": {"field": "Body", "starts_with": "book"},
-            "actions": [
-                {
-                    "type": "wait_for_reply",
-                    "prompt": "Reply YES to confirm",
-                    "timeout": "1h",
-                    "expect": ["yes", "no"],
-                    "on_reply": [{"type": "send_sms", "body": "Thanks"}],
-                }
-            ],
-        },
-        {
-            "name": "echo",
-            "when": {"field": "Body", "starts_with": "hello"},
-            "actions": [{"type": "send_sms", "body": "Hi there"}],
-        },
-    ],
-}
+TRIGGERS = ask_and_echo(timeout="1h", expect=["yes", "no"])
 
 
 @pytest.fixture
 def stack(world: World) -> Iterator[World]:
-    world.push(yaml.safe_dump(TRIGGERS))
-    add_account(account_registry(world.table, boto3.client("dynamodb"),
-                                 boto3.client("secretsmanager")), "globex")  # fmt: skip
-    clear_cached_dependencies(api)
-    yield world
-    clear_cached_dependencies(api)
+    with console_world(world, TRIGGERS) as ready:
+        yield ready
 
 
 def post(
     route: str, body: Any = None, groups: str | None = "[operator]", contact: str = ALICE,
     account: str = "acme", email: str = "ann@example.com",
 ) -> dict[str, Any]:  # fmt: skip
-    event = console_api_event(
-        route, {"account": account, "contact": contact}, groups=groups, email=email,
-        method="POST", body=None if body is None else json.dumps(body),
-    )  # fmt: skip
-    response = api.lambda_handler(event, FakeLambdaContext())
-    return {**response, "json": json.loads(response["body"])}
+    path = {"account": account, "contact": contact}
+    return console_call(route, path, groups=groups, body=body, method="POST", email=email)
 
 
 def thread(contact: str = ALICE) -> dict[str, Any]:
-    event = console_api_event(THREAD, {"account": "acme", "contact": contact}, groups="[viewer]")
-    return dict(json.loads(api.lambda_handler(event, FakeLambdaContext())["body"]))
+    return dict(console_call(THREAD, {"account": "acme", "contact": contact})["json"])
 
 
 def steps(table: str, message_sid: str) -> list[dict[str, Any]]:
@@ -313,11 +276,8 @@ def test_each_write_is_in_the_audit_record_once_without_the_text(stack: World) -
     assert post(TAKEOVER, {"minutes": 15}, email="bo@example.com")["statusCode"] == 200
     assert post(HANDBACK, {}, email="cy@example.com")["statusCode"] == 200
 
-    event = console_api_event(
-        "/console/api/audit/{account}", {"account": "acme"}, groups="[viewer]"
-    )
-    answer = api.lambda_handler(event, FakeLambdaContext())
-    items = json.loads(answer["body"])["items"]
+    answer = console_call("/console/api/audit/{account}", {"account": "acme"})
+    items = answer["json"]["items"]
 
     assert [(i["action"], i["actor"]) for i in items] == [
         ("contact.handback", "cy@example.com"),

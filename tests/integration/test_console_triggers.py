@@ -14,16 +14,9 @@ import boto3
 import pytest
 import yaml
 
-from functions.console_api import handler as api
 from sms_automation.triggers.versions import MAX_SOURCE_BYTES
-from tests.support.aws import (
-    FakeLambdaContext,
-    account_registry,
-    add_account,
-    clear_cached_dependencies,
-)
+from tests.support.console import console_call, console_world
 from tests.support.conversation_world import ALICE, OUR_NUMBER, World
-from tests.support.events import console_api_event
 from tests.support.moto_stack import push_triggers
 
 pytestmark = pytest.mark.integration
@@ -57,14 +50,9 @@ GLOBEX_SECRET = "globex private reply text"
 
 @pytest.fixture
 def stack(world: World) -> Iterator[World]:
-    world.push(LIVE)
-    registry = account_registry(world.table, boto3.client("dynamodb"),
-                                boto3.client("secretsmanager"))  # fmt: skip
-    add_account(registry, "globex")
-    push_triggers(world.table, LIVE.replace("Hi there", GLOBEX_SECRET), account="globex")
-    clear_cached_dependencies(api)
-    yield world
-    clear_cached_dependencies(api)
+    with console_world(world, LIVE) as ready:
+        push_triggers(world.table, LIVE.replace("Hi there", GLOBEX_SECRET), account="globex")
+        yield ready
 
 
 def call(
@@ -77,12 +65,9 @@ def call(
     account: str = "acme",
     **path: str,
 ) -> dict[str, Any]:
-    verb = method or ("GET" if body is None and raw is None else "POST")
-    text = raw if raw is not None else (None if body is None else json.dumps(body))
-    event = console_api_event(route, {"account": account, **path}, groups=groups, method=verb,
-                              body=text)  # fmt: skip
-    response = api.lambda_handler(event, FakeLambdaContext())
-    return {**response, "json": json.loads(response["body"])}
+    sent = raw if raw is not None else (None if body is None else json.dumps(body))
+    return console_call(route, {"account": account, **path}, groups=groups, body=sent,
+                        method=method)  # fmt: skip
 
 
 def push(text: str, expected: int, groups: str = ADMIN) -> dict[str, Any]:
