@@ -13,7 +13,7 @@ import requests
 from sms_automation_local.state import LocalState
 from tests.e2e.polling import wait_for
 from tests.e2e.stack_records import settled
-from tests.e2e.test_sandbox import replies_to, send
+from tests.e2e.texting import replies_to, send
 
 pytestmark = pytest.mark.e2e
 

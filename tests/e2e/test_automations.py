@@ -29,7 +29,7 @@ from sms_automation_local.readiness import stack_outputs
 from sms_automation_local.state import LocalState
 from tests.e2e.conftest import sms_automation
 from tests.e2e.polling import DEADLINE_SECONDS, wait_for
-from tests.e2e.test_sandbox import replies_to
+from tests.e2e.texting import AUTO_REPLY, replies_to
 from tests.support.cli import CONSOLE_SCRIPT
 
 pytestmark = pytest.mark.e2e
@@ -331,7 +331,7 @@ def test_api_retry_with_the_same_idempotency_key_starts_one_run(
     bodies = wait_for_outbox(
         local_stack,
         contact,
-        "Thanks for your message! Text CALL for a call back or BOOK to confirm an appointment.",
+        AUTO_REPLY,
     )
     assert bodies.count(prompt("Dee", "next week")) == 1
     assert len(bodies) == 3, bodies

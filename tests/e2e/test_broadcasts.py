@@ -27,7 +27,7 @@ from sms_automation.adapters.contact_store import DynamoContactStore
 from sms_automation_local.layout import ROOT
 from sms_automation_local.state import LocalState
 from tests.e2e.polling import wait_for
-from tests.e2e.test_sandbox import replies_to, send
+from tests.e2e.texting import replies_to, send
 from tests.support.cli import run_cli
 
 pytestmark = pytest.mark.e2e

@@ -21,13 +21,11 @@ from sms_automation_local.state import LocalState
 from tests.e2e.browser import chromium_page, sign_in
 from tests.e2e.polling import DEADLINE_SECONDS, wait_for
 from tests.e2e.stack_records import settled
-from tests.e2e.test_sandbox import replies_to
+from tests.e2e.texting import BOOK_PROMPT, HELP, replies_to
 
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = ROOT / ".local" / "artifacts"
-PROMPT = "Your appointment is tomorrow at 10:00. Reply YES to confirm or NO to cancel."
-HELP = "Demo SMS automation: text CALL or BOOK. Reply STOP to opt out, START to opt back in."
 
 
 @pytest.fixture
@@ -57,7 +55,7 @@ def text_from_simulator(page: Any, stack: LocalState, contact: str, body: str) -
 
 def prompted(stack: LocalState, contact: str) -> None:
     def sent() -> bool | None:
-        return PROMPT in {m["body"] for m in replies_to(stack, contact)} or None
+        return BOOK_PROMPT in {m["body"] for m in replies_to(stack, contact)} or None
 
     wait_for("the prompt", sent)
 
@@ -80,7 +78,7 @@ def test_an_answered_conversation_resolves_on_the_conversations_page(
     prompted(local_stack, contact)
     row = page.locator("ul.conversations > li", has_text=contact)
     expect(row.locator(".badge")).to_have_text("waiting", timeout=wait)  # the poll brought it
-    expect(row).to_contain_text(PROMPT)
+    expect(row).to_contain_text(BOOK_PROMPT)
     expect(row).to_contain_text("Deadline")
     expect(row.get_by_role("button", name="Cancel conversation")).to_be_visible()  # an admin
 
@@ -122,7 +120,7 @@ def test_an_operator_cancels_a_conversation_and_the_audit_page_shows_it(
     recorded = wait_for("the help text settled", lambda: help_settled(local_stack, contact))
     assert [c["status"] for c in recorded["conversations"]] == ["cancelled"]
     bodies = sorted(m["body"] for m in replies_to(local_stack, contact))
-    assert bodies == sorted([PROMPT, HELP]), bodies
+    assert bodies == sorted([BOOK_PROMPT, HELP]), bodies
 
     # The Audit page, from the navigation: who cancelled which conversation, the number masked.
     page.get_by_role("navigation", name="pages").get_by_role("link", name="Audit").click()

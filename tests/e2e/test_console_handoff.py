@@ -10,23 +10,20 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from sms_automation_local.demo import DEMO_AUTH_TOKEN, DEMO_CONSOLE_PASSWORD
-from sms_automation_local.inbound_sms import deliver, inbound_sms_form
+from sms_automation_local.demo import DEMO_CONSOLE_PASSWORD
 from sms_automation_local.layout import ROOT
 from sms_automation_local.state import LocalState
-from sms_automation_local.twilio_sandbox_client import list_resources
 from tests.e2e.browser import chromium_page, sign_in
 from tests.e2e.polling import DEADLINE_SECONDS, wait_for
+from tests.e2e.texting import AUTO_REPLY, replies_to, send
 
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = ROOT / ".local" / "artifacts"
 CONTACT = "+15005550241"
-AUTO_REPLY = "Thanks for your message! Text CALL for a call back or BOOK to confirm an appointment."
 
 
 @pytest.fixture
@@ -35,21 +32,8 @@ def page() -> Iterator[object]:
         yield page
 
 
-def text_in(stack: LocalState, body: str) -> None:
-    form = inbound_sms_form(
-        account_sid=stack.demo_account_sid,
-        from_number=CONTACT,
-        to_number=stack.demo_number,
-        body=body,
-    )
-    delivery = deliver(stack.messaging_request_url(stack.demo_account), form, DEMO_AUTH_TOKEN)
-    assert delivery.status == 200, delivery
-
-
 def bodies(stack: LocalState) -> list[str]:
-    """What the stack sent the contact, as the sandbox's outbox holds it."""
-    found: list[dict[str, Any]] = list_resources(stack.sandbox_url, "Messages", To=CONTACT)
-    return [str(m["body"]) for m in found if m["direction"] == "outbound-api"]
+    return [str(m["body"]) for m in replies_to(stack, CONTACT)]
 
 
 def test_take_over_reply_by_hand_stay_silent_then_hand_back(
@@ -64,7 +48,7 @@ def test_take_over_reply_by_hand_stay_silent_then_hand_back(
     tag = uuid.uuid4().hex[:8]
 
     # The contact writes in and gets the demo catch-all's automatic reply.
-    text_in(local_stack, f"hello {tag}")
+    send(local_stack, CONTACT, f"hello {tag}")
     wait_for("the first auto-reply", lambda: AUTO_REPLY in bodies(local_stack) or None)
 
     # Sign in as the demo admin and open the contact's thread.
@@ -93,7 +77,7 @@ def test_take_over_reply_by_hand_stay_silent_then_hand_back(
 
     # A text while taken over: evaluated (the catch-all matched), but nothing is sent.
     quiet = f"are you there {tag}"
-    text_in(local_stack, quiet)
+    send(local_stack, CONTACT, quiet)
     inbound = page.locator("ol.thread > li.inbound", has_text=quiet)
     expect(inbound).to_be_visible(timeout=wait)  # the poll brought it
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -107,7 +91,7 @@ def test_take_over_reply_by_hand_stay_silent_then_hand_back(
     page.goto(thread_url)
     page.get_by_role("button", name="Hand back").click()
     expect(banner).to_be_hidden(timeout=wait)
-    text_in(local_stack, f"back to normal {tag}")
+    send(local_stack, CONTACT, f"back to normal {tag}")
     answered_again = lambda: bodies(local_stack).count(AUTO_REPLY) == 2 or None  # noqa: E731
     wait_for("the auto-reply after hand-back", answered_again)
     assert sorted(bodies(local_stack)) == sorted([AUTO_REPLY, reply, AUTO_REPLY])

@@ -29,7 +29,7 @@ from tests.e2e.browser import chromium_page, sign_in
 from tests.e2e.conftest import sms_automation
 from tests.e2e.polling import DEADLINE_SECONDS, wait_for
 from tests.e2e.test_console_api import PASSWORD, send, signed_in
-from tests.e2e.test_sandbox import replies_to
+from tests.e2e.texting import replies_to
 
 pytestmark = pytest.mark.e2e
 

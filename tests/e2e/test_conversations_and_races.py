@@ -14,11 +14,9 @@ from sms_automation_local.inbound_sms import deliver, inbound_sms_form
 from sms_automation_local.state import LocalState
 from tests.e2e.conftest import sms_automation
 from tests.e2e.polling import wait_for
-from tests.e2e.test_sandbox import replies_to, send
+from tests.e2e.texting import BOOK_PROMPT, replies_to, send
 
 pytestmark = pytest.mark.e2e
-
-PROMPT = "Your appointment is tomorrow at 10:00. Reply YES to confirm or NO to cancel."
 
 
 def bodies_to(stack: LocalState, contact: str) -> list[str]:
@@ -28,7 +26,7 @@ def bodies_to(stack: LocalState, contact: str) -> list[str]:
 def test_conversation_reply_runs_the_continuation(local_stack: LocalState) -> None:
     contact = "+15005550131"
     send(local_stack, contact, "BOOK")
-    wait_for("the prompt", lambda: PROMPT in bodies_to(local_stack, contact) or None)
+    wait_for("the prompt", lambda: BOOK_PROMPT in bodies_to(local_stack, contact) or None)
 
     send(local_stack, contact, "maybe")
     wait_for(
@@ -42,7 +40,7 @@ def test_conversation_reply_runs_the_continuation(local_stack: LocalState) -> No
     )
     # The replies were consumed by the conversation: no auto-reply to "maybe" or "Yes".
     assert bodies_to(local_stack, contact) == sorted(
-        [PROMPT, "Please reply YES or NO.", "Confirmed: see you tomorrow at 10:00."]
+        [BOOK_PROMPT, "Please reply YES or NO.", "Confirmed: see you tomorrow at 10:00."]
     )
 
 
@@ -80,18 +78,11 @@ def test_conversation_timeout_runs_the_timeout_branch(
     assert pushed.returncode == 0, pushed.stderr
 
     contact = "+15005550132"
-    form = inbound_sms_form(
-        account_sid=local_stack.demo_account_sid,
-        from_number=contact,
-        to_number=local_stack.demo_number,
-        body="hi",
-    )
-    delivery = deliver(local_stack.messaging_request_url("quick"), form, DEMO_AUTH_TOKEN)
-    assert delivery.status == 200, delivery
+    sid = send(local_stack, contact, "hi", account="quick")
 
     wait_for("the timeout branch", lambda: "Too late." in bodies_to(local_stack, contact) or None)
     assert bodies_to(local_stack, contact) == ["Quick: YES?", "Too late."]
-    shown = sms_automation(cli_env, "messages", "show", delivery.message_sid)
+    shown = sms_automation(cli_env, "messages", "show", sid)
     [conversation] = json.loads(shown.stdout)["action_log"]["conversations"]
     assert conversation["outcome"]["outcome"] == "timeout"
 

@@ -17,12 +17,12 @@ import pytest
 
 from sms_automation.processing.pacing import Limits
 from sms_automation_local.demo import DEMO_AUTH_TOKEN
-from sms_automation_local.inbound_sms import deliver, inbound_sms_form
 from sms_automation_local.state import LocalState
 from sms_automation_local.twilio_sandbox_client import list_resources
 from tests.e2e.conftest import sms_automation
 from tests.e2e.polling import wait_for
 from tests.e2e.stack_records import moment, settled, stored_messages
+from tests.e2e.texting import send
 
 pytestmark = pytest.mark.e2e
 
@@ -59,14 +59,6 @@ def add_account(stack: LocalState, cli_env: dict[str, str], name: str, folder: P
 def set_account(cli_env: dict[str, str], name: str, *settings: str) -> None:
     changed = sms_automation(cli_env, "accounts", "set", name, *settings)
     assert changed.returncode == 0, changed.stderr
-
-
-def text(stack: LocalState, account: str, contact: str, our_number: str, body: str) -> None:
-    form = inbound_sms_form(
-        account_sid=stack.demo_account_sid, from_number=contact, to_number=our_number, body=body
-    )
-    delivery = deliver(stack.messaging_request_url(account), form, DEMO_AUTH_TOKEN)
-    assert delivery.status == 200, delivery
 
 
 def sent_from(stack: LocalState, sender: str) -> list[dict[str, Any]]:
@@ -107,7 +99,7 @@ def test_a_burst_of_replies_is_paced_by_deferring_what_the_rate_cannot_send_now(
     contacts = [f"+155512300{n:02d}" for n in range(12)]
 
     for n, contact in enumerate(contacts):  # a burst: every message at once
-        text(local_stack, "paced", contact, our_number, f"hello {n}")
+        send(local_stack, contact, f"hello {n}", account="paced", to=our_number)
 
     def all_sent() -> list[dict[str, Any]] | None:
         sent = sent_from(local_stack, our_number)
@@ -143,7 +135,7 @@ def test_quiet_hours_defer_a_reply_into_the_window(
     window = f"{opens:%H:%M}-{opens - timedelta(hours=1):%H:%M}"  # quiet for the hour before
     set_account(cli_env, "quiet", "--send-hours", window)
 
-    text(local_stack, "quiet", contact, our_number, "are you open?")
+    send(local_stack, contact, "are you open?", account="quiet", to=our_number)
     assert datetime.now(UTC) < opens, "the text went in after the window opened: proves nothing"
 
     [reply] = wait_for(

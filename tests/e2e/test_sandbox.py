@@ -9,37 +9,13 @@ from typing import Any
 
 import pytest
 
-from sms_automation_local.demo import DEMO_AUTH_TOKEN
-from sms_automation_local.inbound_sms import deliver, inbound_sms_form
 from sms_automation_local.state import LocalState
 from sms_automation_local.twilio_sandbox_client import list_resources
 from tests.e2e.conftest import sms_automation
 from tests.e2e.polling import wait_for
+from tests.e2e.texting import AUTO_REPLY, replies_to, send
 
 pytestmark = pytest.mark.e2e
-
-AUTO_REPLY = "Thanks for your message! Text CALL for a call back or BOOK to confirm an appointment."
-
-
-def send(stack: LocalState, contact: str, body: str, message_sid: str | None = None) -> str:
-    form = inbound_sms_form(
-        account_sid=stack.demo_account_sid,
-        from_number=contact,
-        to_number=stack.demo_number,
-        body=body,
-        message_sid=message_sid,
-    )
-    delivery = deliver(stack.messaging_request_url(stack.demo_account), form, DEMO_AUTH_TOKEN)
-    assert delivery.status == 200, delivery
-    return delivery.message_sid
-
-
-def replies_to(stack: LocalState, contact: str) -> list[dict[str, Any]]:
-    return [
-        m
-        for m in list_resources(stack.sandbox_url, "Messages", To=contact)
-        if m["direction"] == "outbound-api"
-    ]
 
 
 def test_inbound_sms_gets_the_auto_reply_through_the_sandbox(local_stack: LocalState) -> None:

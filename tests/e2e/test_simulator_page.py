@@ -12,11 +12,11 @@ from sms_automation_local.layout import ROOT
 from sms_automation_local.state import LocalState
 from tests.e2e.browser import chromium_page
 from tests.e2e.polling import DEADLINE_SECONDS
+from tests.e2e.texting import AUTO_REPLY
 
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = ROOT / ".local" / "artifacts"
-AUTO_REPLY = "Thanks for your message! Text CALL for a call back or BOOK to confirm an appointment."
 
 
 @pytest.fixture

@@ -8,11 +8,10 @@ from __future__ import annotations
 import pytest
 
 from sms_automation_local.demo import DEMO_AUTH_TOKEN
-from sms_automation_local.inbound_sms import deliver, inbound_sms_form
 from sms_automation_local.state import LocalState
 from tests.e2e.conftest import sms_automation
 from tests.e2e.polling import wait_for
-from tests.e2e.test_sandbox import replies_to
+from tests.e2e.texting import replies_to, send
 
 pytestmark = pytest.mark.e2e
 
@@ -49,14 +48,7 @@ def test_a_hostile_body_is_answered_and_the_next_message_follows(
 
     contact = "+15005550151"  # its own: the demo's catch-all answers contacts of other tests
     for body in ("é" * 1_599 + "!", "Zoë Привет"):
-        form = inbound_sms_form(
-            account_sid=local_stack.demo_account_sid,
-            from_number=contact,
-            to_number=local_stack.demo_number,
-            body=body,
-        )
-        delivery = deliver(local_stack.messaging_request_url("regexes"), form, DEMO_AUTH_TOKEN)
-        assert delivery.status == 200, delivery
+        send(local_stack, contact, body, account="regexes")
 
     def both_replies() -> list[str] | None:
         bodies = sorted(message["body"] for message in replies_to(local_stack, contact))
