@@ -1,10 +1,11 @@
 """Pacing and quiet hours on the deployed stack, judged by what the Twilio sandbox received and
 what the stack recorded (each message's action log, read from its table): a burst of
 auto-replies from one sender answers each contact once, and what the sender's rate could not
-send at once was deferred to a later attempt; an account whose send window opens about a minute
-after a text (sent before it opens) defers its reply and sends it once the window is open. Each
-test has an account, a number and contacts of its own, so the demo's sender is not slowed. The
-rate itself (sends a second, as Twilio saw them) is measured in bench/, not asserted here."""
+have sent at once was deferred to a later attempt; an account whose send window opens about a
+minute after a text (sent before it opens) defers its reply and sends it once the window is
+open. Each test has an account, a number and contacts of its own, so the demo's sender is not
+slowed. The rate itself (sends a second, as Twilio saw them) is measured in bench/, not
+asserted here."""
 
 from __future__ import annotations
 
@@ -115,14 +116,16 @@ def test_a_burst_of_replies_is_paced_by_deferring_what_the_rate_cannot_send_now(
     # What the rate could not send at once was deferred (the stack's records, not the clock):
     # a sender sends at most RATE * w + burst + overdraft segments in w seconds, so of the
     # sends made on their message's first attempt, over the w seconds their claims span, at
-    # most that many went; every other reply waited for a later attempt.
+    # most that many went; every other reply waited for a later attempt. Whether any had to
+    # wait is not asserted: that depends on how fast the emulator's processors take the burst
+    # (one that takes the texts one by one sleeps through each wait under a second, and a
+    # loaded machine spreads them past the allowance), not on the stack.
     limits = Limits(RATE)
     allowance = limits.burst + limits.overdraft
     at_once = [moment(send_step(m)["started_at"]) for m in stored if not deferred(m)]
     span = (max(at_once) - min(at_once)).total_seconds() if at_once else 0.0
     could_go = RATE * span + allowance + 1  # + 1: a send takes its segment just after its claim
     assert sum(deferred(m) for m in stored) >= len(contacts) - could_go, (len(at_once), span)
-    assert any(deferred(m) for m in stored)
 
 
 def test_quiet_hours_defer_a_reply_into_the_window(
