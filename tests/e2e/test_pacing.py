@@ -9,6 +9,7 @@ asserted here."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -140,6 +141,9 @@ def test_quiet_hours_defer_a_reply_into_the_window(
 
     send(local_stack, contact, "are you open?", account="quiet", to=our_number)
     assert datetime.now(UTC) < opens, "the text went in after the window opened: proves nothing"
+    # Nothing can go before the window opens (up to LEAD + a minute away): the deadline for the
+    # reply runs from then, not from the text.
+    time.sleep(max(0.0, (opens - datetime.now(UTC)).total_seconds()))
 
     [reply] = wait_for(
         "the reply, once the window is open", lambda: sent_from(local_stack, our_number) or None
