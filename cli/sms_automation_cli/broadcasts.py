@@ -28,6 +28,7 @@ from time import sleep
 from typing import Any, Final
 
 from sms_automation.automations.start import StartRejected
+from sms_automation.broadcast_uploads import upload_prefix
 from sms_automation.broadcasts import rows
 from sms_automation.broadcasts.report import build_report, row_run_id
 from sms_automation.broadcasts.service import (
@@ -37,7 +38,6 @@ from sms_automation.broadcasts.service import (
     BroadcastStateConflict,
     Status,
 )
-from sms_automation.broadcasts.uploads import upload_prefix
 from sms_automation.composition.automations import describe_run
 from sms_automation.composition.broadcasts import broadcasts
 from sms_automation.edge.printable import printable

@@ -36,6 +36,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
+from sms_automation import broadcast_uploads as uploads
 from sms_automation import keys
 from sms_automation.automations.start import (
     IDEMPOTENCY_KEY_PATTERN,
@@ -43,7 +44,6 @@ from sms_automation.automations.start import (
     StartRejected,
     invalid_field,
 )
-from sms_automation.broadcasts import uploads
 from sms_automation.broadcasts.rows import (
     FileRejected,
     Row,

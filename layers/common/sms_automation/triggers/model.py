@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from sms_automation.broadcasts import uploads
+from sms_automation import broadcast_uploads as uploads
 from sms_automation.time_zones import time_zone
 from sms_automation.triggers.durations import (
     MAX_WAIT_SECONDS,

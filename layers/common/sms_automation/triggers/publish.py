@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sms_automation.broadcasts import uploads
+from sms_automation import broadcast_uploads as uploads
 from sms_automation.triggers.engine import compile_triggers
 from sms_automation.triggers.loader import Problem, TriggerFileError, parse_trigger_text
 from sms_automation.triggers.model import TriggerSet

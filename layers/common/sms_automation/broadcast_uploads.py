@@ -1,7 +1,8 @@
 """Which object keys a broadcast may start from: a file under its account's upload prefix
 (``uploads/{account}/``) in the broadcasts bucket, ``.csv`` or JSON Lines. One rule for every
 way a broadcast starts (the CLI, the API, a trigger file's schedule); pure and import-light,
-so the trigger-file model checks a schedule's file with it too."""
+so the trigger-file model checks a schedule's file with it too (a module of its own, outside
+``broadcasts``, which imports the triggers: no package cycle)."""
 
 from __future__ import annotations
 
