@@ -84,8 +84,8 @@ def test_a_reply_is_one_sms_from_the_number_the_contact_wrote_to_kept_in_thread_
     [step] = steps(stack.table, reply["reply_id"])
     assert (step["step_id"], step["state"], step["resource_sid"]) == ("reply", "done", sent["sid"])
     shown = [i for i in thread()["items"] if i["kind"] == "console_reply"]
-    assert shown == [{"sid": sent["sid"], "direction": "outbound", "body": text,
-                      "at": shown[0]["at"], "status": shown[0]["status"],
+    assert shown == [{"key": reply["reply_id"], "sid": sent["sid"], "direction": "outbound",
+                      "body": text, "at": shown[0]["at"], "status": shown[0]["status"],
                       "kind": "console_reply", "by": "ann@example.com"}]  # fmt: skip
     assert shown[0]["status"] in {"queued", "sent", "delivered", "done"}
 

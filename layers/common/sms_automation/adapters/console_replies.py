@@ -1,6 +1,7 @@
 """The console's replies in the app table (``console.writes.ReplyStore``; keys
 ``keys.console_reply_key`` and the contact's replies on ``gsi1``): each stored once, by a
-conditional put on its id; a contact's latest read newest first through the keys-only index.
+conditional put on its id; a contact's latest read newest first through the keys-only index,
+or those from a sort key on (a thread's ``since`` poll), always in the contact's own partition.
 No TTL: a reply's text is kept as long as the inbound messages are."""
 
 from __future__ import annotations
@@ -68,15 +69,28 @@ class DynamoConsoleReplies:
         return reply, True
 
     def for_contact(self, account: str, contact: str, limit: int) -> list[ConsoleReply]:
+        return self._query(account, contact, None, limit)
+
+    def since(self, account: str, contact: str, start: str, limit: int) -> list[ConsoleReply]:
+        return self._query(account, contact, start, limit)
+
+    def _query(
+        self, account: str, contact: str, start: str | None, limit: int
+    ) -> list[ConsoleReply]:
+        """Newest first; from ``start`` on (a sort key, inside the path's own partition):
+        oldest first."""
+        condition = "#pk = :pk" if start is None else "#pk = :pk AND #sk >= :start"
+        names = {"#pk": keys.GSI1_PK} | ({} if start is None else {"#sk": keys.GSI1_SK})
+        values = {":pk": {"S": keys.contact_replies_index_pk(account, contact)}}
+        if start is not None:
+            values[":start"] = {"S": start}
         response = self._client.query(
             TableName=self._table,
             IndexName=keys.GSI1,
-            KeyConditionExpression="#pk = :pk",
-            ExpressionAttributeNames={"#pk": keys.GSI1_PK},
-            ExpressionAttributeValues={
-                ":pk": {"S": keys.contact_replies_index_pk(account, contact)}
-            },
-            ScanIndexForward=False,
+            KeyConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ScanIndexForward=start is not None,
             Limit=max(1, min(limit, 100)),
         )
         found = items_by_key(

@@ -10,7 +10,8 @@ Routes (all under ``/console/api``, in ``ROUTES``):
 - ``GET /me``: who is signed in, their role and accounts;
 - ``GET /accounts``: the accounts they may see;
 - ``GET /accounts/{account}/messages``: the inbox, newest first (``queries.message_query``);
-- ``GET /accounts/{account}/contacts/{contact}/thread``: everything exchanged with a contact;
+- ``GET /accounts/{account}/contacts/{contact}/thread``: everything exchanged with a contact,
+  and a ``cursor``; ``?since=`` that cursor: only what changed since (``thread_cursor``);
 - ``GET /accounts/{account}/messages/{sid}``: one message, its parameters and action log;
 - ``GET /accounts/{account}/summary``: a day's figures (``?date=YYYY-MM-DD``);
 - ``GET /audit/{account}``: the account's audit record, newest first (``audit.listing``;
@@ -240,9 +241,16 @@ def _inbox(request: Request) -> dict[str, Any]:
 
 
 def _thread(request: Request) -> dict[str, Any]:
+    from sms_automation.console import thread_cursor
+
     contact = queries.address(request.path("contact"), "contact")
+    queries.only(request.query, {"since"})
+    since = request.query.get("since")
+    if since is not None and not isinstance(since, str):
+        raise queries.BadRequest(thread_cursor.NOT_OURS)
+    cursor = thread_cursor.decode(since) if since else None
     reads = request.console.reads
-    return reads.thread(request.principal, request.account, contact or "", request.now())
+    return reads.thread(request.principal, request.account, contact or "", request.now(), cursor)
 
 
 def _message(request: Request) -> dict[str, Any]:

@@ -24,6 +24,14 @@ from sms_automation.accounts import Account
 from sms_automation.console.access import Principal
 from sms_automation.console.queries import BadRequest, Cursor, MessageQuery
 from sms_automation.console.replies import ConsoleReply, ReplyStore
+from sms_automation.console.thread_cursor import (
+    MAX_TRACKED,
+    NOT_OURS,
+    WINDOW,
+    ThreadCursor,
+    fingerprint,
+    settled,
+)
 from sms_automation.takeover import Takeovers, current
 
 if TYPE_CHECKING:
@@ -154,38 +162,103 @@ class ConsoleReads:
             after = page.end_key
 
     def thread(
-        self, principal: Principal, account: str, contact: str, now: datetime
+        self,
+        principal: Principal,
+        account: str,
+        contact: str,
+        now: datetime,
+        since: ThreadCursor | None = None,
     ) -> dict[str, Any]:
+        """Everything exchanged with ``contact``, in time order; with ``since`` (the ``cursor``
+        of the last answer, ``thread_cursor``) only the groups that changed (``delta``)."""
         self.require_account(principal, account)
+        if since is not None:
+            self._check_cursor(principal, since, account, contact)
+        groups = None if since is None or since.full else self._changed(account, contact, since)
+        delta = groups is not None
+        if groups is None:
+            groups = self._whole(account, contact)
+        entries: dict[str, dict[str, Any]] = {}
+        cursor_since = _stamp(now - WINDOW)
+        messages: dict[str, str] = {}
+        replies: dict[str, str] = {}
+        for group in groups:
+            fp = fingerprint(group.entries)
+            known = {} if since is None else since.messages if group.is_message else since.replies
+            if group.open or group.position >= cursor_since:
+                (messages if group.is_message else replies)[group.position_key] = fp
+            if not delta or (since and known.get(group.position_key) != fp):
+                for entry in group.entries:
+                    merge_entry(entries, entry)
+        held = current(self.takeovers, account, contact, now)
+        newest = next((g.item for g in groups if g.item and g.new), None)
+        full = len(messages) + len(replies) > MAX_TRACKED
+        cursor = ThreadCursor(account, contact, cursor_since, {} if full else messages,
+                              {} if full else replies, full)  # fmt: skip
+        return {
+            "items": sorted(entries.values(), key=lambda e: (str(e["at"] or ""), e["key"])),
+            "delta": delta,
+            "cursor": cursor.encode(),
+            "opted_out": self.contacts.opted_out(account, contact),
+            "scanned_messages": MAX_SCANNED,
+            "taken_over": held.as_dict() if held else None,
+            "reply_from": str(newest.get("to_number") or "") or None if newest else None,
+        }
+
+    def _check_cursor(
+        self, principal: Principal, since: ThreadCursor, account: str, contact: str
+    ) -> None:
+        if since.account != account:
+            principal.require_account(since.account)
+            raise BadRequest(NOT_OURS)
+        if since.contact != contact:
+            raise BadRequest(NOT_OURS)
+
+    def _whole(self, account: str, contact: str) -> list[Group]:
+        """The contact's messages among the account's newest ``MAX_SCANNED``, and its replies."""
         inbound = [
             item
             for item, position in self._scan(account, None, None, None)
             if position is not None and item.get("from_number") == contact
         ]
-        entries: dict[str, dict[str, Any]] = {}
-        for item in inbound:
-            sid = str(item.get("message_sid", ""))
-            entries.setdefault(sid, _thread_entry(sid, "inbound", item, "received", "message"))
-        for item in inbound:
-            for entry in self._sent_for(str(item.get("message_sid", "")), contact):
-                existing = entries.get(entry["sid"])
-                if existing is not None and entry["kind"] == "conversation_answer":
-                    existing["kind"], existing["status"] = entry["kind"], entry["status"]
-                else:
-                    entries.setdefault(entry["sid"], entry)
-        for reply in self.replies.for_contact(account, contact, THREAD_REPLIES):
-            entry = self._reply_entry(reply)
-            entries.setdefault(entry["sid"], entry)
-        ordered = sorted(entries.values(), key=lambda e: (str(e["at"] or ""), e["sid"]))
-        opted_out = self.contacts.opted_out(account, contact)
-        held = current(self.takeovers, account, contact, now)
-        return {
-            "items": ordered,
-            "opted_out": opted_out,
-            "scanned_messages": MAX_SCANNED,
-            "taken_over": held.as_dict() if held else None,
-            "reply_from": str(inbound[0].get("to_number") or "") or None if inbound else None,
-        }
+        found = [self._message_group(item, contact, new=True) for item in inbound]
+        replies = self.replies.for_contact(account, contact, THREAD_REPLIES)
+        return found + [self._reply_group(reply, contact) for reply in replies]
+
+    def _changed(self, account: str, contact: str, since: ThreadCursor) -> list[Group] | None:
+        """The groups that may have changed since the cursor: the contact's messages indexed
+        from ``since.since`` on, those it still follows, and the replies from the oldest it
+        follows on. None: more than one poll reads (the whole thread is answered instead)."""
+        new: dict[str, dict[str, Any]] = {}
+        complete = False
+        for item, position in self._scan(account, None, since.since, None):
+            if position is None:
+                complete = True
+            elif item.get("from_number") == contact:
+                new.setdefault(str(item.get("message_sid", "")), item)
+        replies = self._replies_since(account, contact, since)
+        if not complete or replies is None:
+            return None
+        groups = [self._message_group(item, contact, new=True) for item in new.values()]
+        for sid in since.messages:
+            if sid in new:
+                continue
+            # Validated before anything of it is read: of this account and contact, or a 400.
+            followed = self.messages.get(sid)
+            if followed is None or (followed.get("account"), followed.get("from_number")) != (
+                account,
+                contact,
+            ):
+                raise BadRequest(NOT_OURS)
+            groups.append(self._message_group(followed, contact, new=False))
+        return groups + [self._reply_group(reply, contact) for reply in replies]
+
+    def _replies_since(
+        self, account: str, contact: str, since: ThreadCursor
+    ) -> list[ConsoleReply] | None:
+        start = min([since.since, *since.replies])
+        found = self.replies.since(account, contact, start, THREAD_REPLIES + 1)
+        return None if len(found) > THREAD_REPLIES else found
 
     def last_number(self, account: str, contact: str) -> str | None:
         """Our number the contact last wrote to (within the thread's scan), if any."""
@@ -194,12 +267,13 @@ class ConsoleReads:
                 return str(item.get("to_number") or "") or None
         return None
 
-    def _reply_entry(self, reply: ConsoleReply) -> dict[str, Any]:
+    def _reply_group(self, reply: ConsoleReply, contact: str) -> Group:
         """A console reply with its text and what became of its send (the step ``reply``)."""
         steps = self.action_logs.of(reply.reply_id).get("steps", [])
         step: dict[str, Any] = next((s for s in steps if s.get("step_id") == "reply"), {})
         status = (step.get("delivery") or {}).get("status") or step.get("state") or "sending"
-        return {
+        entry = {
+            "key": reply.reply_id,
             "sid": step.get("resource_sid") or reply.reply_id,
             "direction": "outbound",
             "body": reply.body,
@@ -208,40 +282,25 @@ class ConsoleReads:
             "kind": "console_reply",
             "by": reply.by,
         }
+        return Group(f"{reply.sent_at}#{reply.reply_id}", reply.sent_at, [entry],
+                     not settled(contact, [entry], evaluated=False))  # fmt: skip
 
-    def _sent_for(self, message_sid: str, contact: str) -> Iterator[dict[str, Any]]:
-        """What a message's evaluation sent the contact (a conversation's prompt shown with its
-        text) and the answers its conversations got."""
+    def _message_group(self, item: Mapping[str, Any], contact: str, *, new: bool) -> Group:
+        """A message, what its evaluation sent the contact (a conversation's prompt shown with
+        its text) and the answers its conversations got."""
+        sid = str(item.get("message_sid", ""))
+        log = self.action_logs.of(sid)
         conversations = [
-            c for c in self.action_logs.conversations(message_sid) if c.get("contact") == contact
+            c for c in self.action_logs.conversations(sid) if c.get("contact") == contact
         ]
-        # The prompt is sent by the step "{conversation's step}/prompt" (conversations.service).
-        prompts = {
-            str(c["id"]).partition(":")[2] + "/prompt": c for c in conversations if c.get("prompt")
-        }
-        prompted: set[str] = set()
-        for step in self.action_logs.of(message_sid).get("steps", []):
-            sid = step.get("resource_sid")
-            if not (sid and str(sid).startswith(("SM", "MM"))):
-                continue
-            status = (step.get("delivery") or {}).get("status") or step.get("state")
-            at = step.get("finished_at") or step.get("started_at")
-            conversation = prompts.get(str(step.get("step_id")))
-            if conversation is not None:
-                prompted.add(str(conversation["id"]))
-            kind = "message" if conversation is None else "conversation_prompt"
-            body = None if conversation is None else conversation["prompt"]
-            yield {"sid": sid, "direction": "outbound", "body": body, "at": at,
-                   "status": status, "kind": kind}  # fmt: skip
-        for conversation in conversations:
-            if conversation.get("prompt") and str(conversation["id"]) not in prompted:
-                yield _thread_entry(str(conversation["id"]), "outbound", {
-                    "body": conversation["prompt"], "received_at": conversation["started_at"]
-                }, str(conversation.get("status")), "conversation_prompt")  # fmt: skip
-            for reply in conversation.get("replies", []):
-                status = "valid" if reply.get("valid") else "invalid"
-                yield _thread_entry(str(reply["sid"]), "inbound", reply, status,
-                                    "conversation_answer")  # fmt: skip
+        entries: dict[str, dict[str, Any]] = {}
+        merge_entry(entries, _thread_entry(sid, "inbound", item, "received", "message"))
+        for entry in _sent(log, conversations):
+            merge_entry(entries, entry)
+        group = list(entries.values())
+        is_open = not settled(contact, group, log.get("evaluation"), conversations)
+        at = str(item.get("received_at") or "")
+        return Group(sid, at, group, is_open, item=item, new=new)
 
     def message(self, principal: Principal, account: str, message_sid: str) -> dict[str, Any]:
         self.require_account(principal, account)
@@ -351,10 +410,69 @@ def _page(
     return {"items": found, "next_cursor": cursor, "scanned_to": scanned_to}
 
 
+@dataclass(frozen=True, slots=True)
+class Group:
+    """What one message (or console reply) shows in a thread: answered whole when it changed."""
+
+    position_key: str
+    """A message's SID, a reply's sort key: how the cursor names it."""
+    position: str
+    """When it was received or sent (within the cursor's window: followed whatever its state)."""
+    entries: list[dict[str, Any]]
+    open: bool
+    item: Mapping[str, Any] | None = None
+    new: bool = False
+
+    @property
+    def is_message(self) -> bool:
+        return "#" not in self.position_key
+
+
+def merge_entry(entries: dict[str, dict[str, Any]], entry: dict[str, Any]) -> None:
+    """Add ``entry`` by its key; an answer to a conversation wins over the same message's plain
+    inbound entry (console/js/thread.js merges a delta by the same rule)."""
+    existing = entries.get(entry["key"])
+    if existing is None:
+        entries[entry["key"]] = entry
+    elif entry["kind"] == "conversation_answer":
+        existing["kind"], existing["status"] = entry["kind"], entry["status"]
+
+
+def _sent(log: Mapping[str, Any], conversations: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    # The prompt is sent by the step "{conversation's step}/prompt" (conversations.service).
+    prompts = {
+        str(c["id"]).partition(":")[2] + "/prompt": c for c in conversations if c.get("prompt")
+    }
+    prompted: set[str] = set()
+    for step in log.get("steps", []):
+        sid = step.get("resource_sid")
+        if not (sid and str(sid).startswith(("SM", "MM"))):
+            continue
+        status = (step.get("delivery") or {}).get("status") or step.get("state")
+        at = step.get("finished_at") or step.get("started_at")
+        conversation = prompts.get(str(step.get("step_id")))
+        if conversation is not None:
+            prompted.add(str(conversation["id"]))
+        kind = "message" if conversation is None else "conversation_prompt"
+        body = None if conversation is None else conversation["prompt"]
+        yield {"key": sid, "sid": sid, "direction": "outbound", "body": body, "at": at,
+               "status": status, "kind": kind}  # fmt: skip
+    for conversation in conversations:
+        if conversation.get("prompt") and str(conversation["id"]) not in prompted:
+            yield _thread_entry(str(conversation["id"]), "outbound", {
+                "body": conversation["prompt"], "received_at": conversation["started_at"]
+            }, str(conversation.get("status")), "conversation_prompt")  # fmt: skip
+        for reply in conversation.get("replies", []):
+            status = "valid" if reply.get("valid") else "invalid"
+            yield _thread_entry(str(reply["sid"]), "inbound", reply, status,
+                                "conversation_answer")  # fmt: skip
+
+
 def _thread_entry(
     sid: str, direction: str, item: Mapping[str, Any], status: str, kind: str
 ) -> dict[str, Any]:
     return {
+        "key": sid,
         "sid": sid,
         "direction": direction,
         "body": str(item.get("body", "")),

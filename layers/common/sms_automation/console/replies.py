@@ -30,3 +30,8 @@ class ReplyStore(Protocol):
     def for_contact(self, account: str, contact: str, limit: int) -> list[ConsoleReply]:
         """The contact's latest ``limit`` replies, newest first."""
         ...
+
+    def since(self, account: str, contact: str, start: str, limit: int) -> list[ConsoleReply]:
+        """The contact's replies whose sort key (``{sent_at}#{reply_id}``) is ``start`` or
+        later, oldest first, at most ``limit``."""
+        ...
