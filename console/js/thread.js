@@ -1,5 +1,6 @@
 // Contact thread: everything exchanged with one contact, in time order, with delivery statuses;
-// for operators and admins a reply box and Take over / Hand back (docs/console.md).
+// for operators and admins a reply box and Take over / Hand back (docs/console.md). Each poll
+// passes the last answer's cursor (`since`) and merges what changed (`mergeThread`).
 
 import { ApiError, idempotencyKey } from "./api.js";
 import { badge, el, route, show, when } from "./dom.js";
@@ -31,6 +32,31 @@ function seconds(value) {
   return `${n} second${n === 1 ? "" : "s"}`;
 }
 
+/**
+ * The thread's entries after an answer of the API (docs/console.md, "Live updates"): a whole
+ * answer (`delta` false) replaces them; a delta (only what changed since the cursor) updates
+ * its entries in place by `key` and adds the new ones. As the API merges, a conversation's
+ * answer wins over the same message's plain inbound entry. `shown`: a Map key → entry.
+ */
+export function mergeThread(shown, data) {
+  const merged = data.delta === true ? new Map(shown) : new Map();
+  for (const item of Array.isArray(data.items) ? data.items : []) {
+    if (!item || typeof item !== "object") continue;
+    const key = String(item.key ?? item.sid ?? "");
+    const existing = merged.get(key);
+    const plain = item.kind === "message" && item.direction === "inbound";
+    if (existing?.kind === "conversation_answer" && plain) continue;
+    merged.set(key, item);
+  }
+  return merged;
+}
+
+/** The entries in time order (ties by key), as the API orders a whole thread. */
+export function threadOrder(entries) {
+  const at = (e) => String(e.at ?? "");
+  return [...entries].sort(([ka, a], [kb, b]) => (at(a) < at(b) ? -1 : at(a) > at(b) ? 1 : ka < kb ? -1 : ka > kb ? 1 : 0));
+}
+
 export async function renderThread(main, ctx, account, contact) {
   ctx.setAccount(account);
   const [mayWrite, accounts] = await Promise.all([ctx.may("operator"), ctx.accounts()]);
@@ -39,20 +65,62 @@ export async function renderThread(main, ctx, account, contact) {
   const optedOut = el("p", { hidden: true }, badge("opted-out"), " This contact opted out: nothing is sent to them.");
   const banner = el("p", { className: "takeover", hidden: true, id: "takeover-banner" });
   const controls = mayWrite ? writeControls(ctx, account, contact, numbers, () => load()) : null;
-  let signature = "";
+  const path = ["accounts", account, "contacts", contact, "thread"];
+  let cursor = null; // the last answer's: the next poll asks only what changed since
+  let entries = new Map(); // key → entry, as shown
+  const nodes = new Map(); // key → { li, signature }
+  let loaded = false;
+
+  async function read() {
+    if (cursor === null) return ctx.api.get(path);
+    try {
+      return await ctx.api.get(path, { since: cursor });
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 400) throw error;
+      cursor = null; // a cursor the API no longer takes: the whole thread again
+      return ctx.api.get(path);
+    }
+  }
 
   async function load() {
-    const data = await ctx.api.get(["accounts", account, "contacts", contact, "thread"]);
-    const items = Array.isArray(data.items) ? data.items : [];
+    const data = await read();
+    cursor = typeof data.cursor === "string" ? data.cursor : null;
     optedOut.hidden = data.opted_out !== true;
     showTakeover(banner, data.taken_over);
     controls?.update(data);
-    const next = items.map((m) => `${m.sid}:${m.status}`).join(",");
-    if (next === signature) return;
-    const grew = signature !== "" && items.length > signature.split(",").length;
-    signature = next;
-    show(list, items.length ? items.map((m) => threadItem(account, m)) : el("li", {}, "Nothing exchanged yet."));
-    if (grew) ctx.say("New messages in this thread.");
+    entries = mergeThread(entries, data);
+    const grew = draw(threadOrder(entries));
+    if (grew && loaded) ctx.say("New messages in this thread.");
+    loaded = true;
+  }
+
+  /** Each entry's item in order: an unchanged one keeps its node, a changed one is redrawn where
+   * it stands, a new one is inserted in its place. Whether any was new. */
+  function draw(ordered) {
+    if (!ordered.length) {
+      nodes.clear();
+      show(list, el("li", {}, "Nothing exchanged yet."));
+      return false;
+    }
+    let grew = false;
+    const wanted = ordered.map(([key, entry]) => {
+      const signature = JSON.stringify(entry);
+      const known = nodes.get(key);
+      if (known?.signature === signature) return known.li;
+      const li = threadItem(account, entry, key);
+      if (known) known.li.replaceWith(li);
+      else grew = true;
+      nodes.set(key, { li, signature });
+      return li;
+    });
+    const keep = new Set(wanted);
+    const present = new Set(ordered.map(([key]) => key));
+    for (const key of [...nodes.keys()]) if (!present.has(key)) nodes.delete(key);
+    for (const child of [...list.children]) if (!keep.has(child)) child.remove();
+    wanted.forEach((li, index) => {
+      if (list.children[index] !== li) list.insertBefore(li, list.children[index] ?? null);
+    });
+    return grew;
   }
 
   show(
@@ -225,12 +293,12 @@ function writeControls(ctx, account, contact, numbers, reload) {
   };
 }
 
-function threadItem(account, message) {
+function threadItem(account, message, key) {
   const direction = message.direction === "outbound" ? "outbound" : "inbound";
   const isReply = message.kind === "console_reply";
   return el(
     "li",
-    { className: direction },
+    { className: direction, "data-key": key },
     typeof message.body === "string"
       ? el("p", { className: "body" }, message.body)
       : el("p", { className: "body muted" }, "(text not kept)"),
