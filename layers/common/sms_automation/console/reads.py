@@ -10,7 +10,8 @@ shown by its name, numbers, receive switch and time zone only.
 The inbox lists what the account's message index holds (inbound messages); what the project
 sent appears in a contact's thread, from each message's action log, with the replies sent from
 the console (their text kept: ``console.replies``) and whether a person has taken the contact
-over (``takeover``).
+over (``takeover``). A thread's answer carries a cursor; given back (``since``), only the
+groups that changed are answered, re-reading only what can still change (``thread_cursor``).
 """
 
 from __future__ import annotations
