@@ -505,7 +505,13 @@ class InMemoryConversationStore:
         self._set(message_sid, step_id, timer_token=token)
 
     def resolve(
-        self, conversation: Conversation, outcome: str, variables: Mapping[str, Any], now: str
+        self,
+        conversation: Conversation,
+        outcome: str,
+        variables: Mapping[str, Any],
+        now: str,
+        *,
+        by: str = "",
     ) -> bool:
         with self._lock:
             key = (conversation.message_sid, conversation.step_id)
@@ -513,7 +519,11 @@ class InMemoryConversationStore:
             if current is None or current.status != WAITING:
                 return False
             self.conversations[key] = replace(
-                current, status=outcome, outcome=_json_round_trip(variables), resolved_at=now
+                current,
+                status=outcome,
+                outcome=_json_round_trip(variables),
+                resolved_at=now,
+                cancelled_by=by,
             )
             return True
 

@@ -55,7 +55,7 @@ class Canceller:
     def get(self, message_sid: str, step_id: str) -> Conversation | None:
         return self.found
 
-    def cancel(self, message_sid: str, step_id: str) -> bool:
+    def cancel(self, message_sid: str, step_id: str, by: str) -> bool:
         return self.wins
 
 
@@ -103,11 +103,11 @@ class CancelsOnce(Canceller):
     def __init__(self, found: Conversation) -> None:
         super().__init__(found, wins=True)
 
-    def cancel(self, message_sid: str, step_id: str) -> bool:
+    def cancel(self, message_sid: str, step_id: str, by: str) -> bool:
         assert self.found is not None
         if self.found.status != "waiting":
             return False
-        self.found = replace(self.found, status="cancelled")
+        self.found = replace(self.found, status="cancelled", cancelled_by=by)
         return True
 
 
@@ -131,4 +131,20 @@ def test_a_conversation_ended_otherwise_is_not_audited_as_cancelled() -> None:
     ended = console(Listing([]), Canceller(conversation(1, "timeout"), wins=False), store)
     with pytest.raises(Conflict, match="timeout"):
         ended.cancel(OPERATOR, "acme", {"id": f"SM{1:032x}:ask/1"})
+    assert store.entries == {}
+
+
+def test_a_conversation_cancelled_by_someone_else_is_not_credited_to_whoever_clicks() -> None:
+    """``cancelled`` is also what a takeover's paused prompt and the CLI's cancel leave: only
+    the user who cancelled it finds their own cancel done (and audited once); anyone else gets
+    a plain 409, with no audit entry."""
+    store = InMemoryAuditStore()
+    cancel = {"id": f"SM{1:032x}:ask/1"}
+    for by in ("", "al@example.com"):  # a takeover's paused prompt / the CLI; another operator
+        done = conversation(1, "cancelled")
+        if by:
+            done = replace(done, cancelled_by=by)
+        found = console(Listing([]), Canceller(done, wins=False), store)
+        with pytest.raises(Conflict, match="cancelled"):
+            found.cancel(OPERATOR, "acme", cancel)
     assert store.entries == {}

@@ -122,6 +122,7 @@ def conversation_from_item(raw: Mapping[str, Any]) -> Conversation:
         execution_arn=item.get("execution_arn", ""),
         task_token=item.get("task_token", ""),
         timer_token=item.get("timer_token", ""),
+        cancelled_by=item.get("cancelled_by", ""),
     )
 
 
@@ -204,9 +205,18 @@ class DynamoConversationStore:
         self._update(message_sid, step_id, "SET timer_token = :token", {":token": token})
 
     def resolve(
-        self, conversation: Conversation, outcome: str, variables: Mapping[str, Any], now: str
+        self,
+        conversation: Conversation,
+        outcome: str,
+        variables: Mapping[str, Any],
+        now: str,
+        *,
+        by: str = "",
     ) -> bool:
-        """Record the outcome if the conversation is still waiting; False if it was not."""
+        """Record the outcome if the conversation is still waiting; False if it was not.
+        ``by``: who resolved it (a console user's cancel), kept as ``cancelled_by``."""
+        values = {":outcome": outcome, ":variables": json.dumps(dict(variables)), ":now": now,
+                  ":waiting": WAITING} | ({":by": by} if by else {})  # fmt: skip
         try:
             self._client.update_item(
                 TableName=self._table,
@@ -215,17 +225,11 @@ class DynamoConversationStore:
                 ),
                 UpdateExpression=(
                     "SET #status = :outcome, outcome_json = :variables, resolved_at = :now"
+                    + (", cancelled_by = :by" if by else "")
                 ),
                 ConditionExpression="#status = :waiting",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=to_attributes(
-                    {
-                        ":outcome": outcome,
-                        ":variables": json.dumps(dict(variables)),
-                        ":now": now,
-                        ":waiting": WAITING,
-                    }
-                ),
+                ExpressionAttributeValues=to_attributes(values),
             )
         except ClientError as error:
             if _conditional_failed(error):

@@ -50,7 +50,7 @@ class ConversationCancels:
     def get(self, message_sid: str, step_id: str) -> Conversation | None:
         return self._store.get(message_sid, step_id)
 
-    def cancel(self, message_sid: str, step_id: str) -> bool:
+    def cancel(self, message_sid: str, step_id: str, by: str) -> bool:
         from sms_automation.adapters.conversation_workflow import (
             StepFunctionsConversationWorkflow,
         )
@@ -69,7 +69,7 @@ class ConversationCancels:
         service = Conversations(
             store=self._store, workflow=workflow, port_for=no_sending, clock=utc_now
         )
-        return service.cancel(message_sid, step_id)
+        return service.cancel(message_sid, step_id, by=by)
 
 
 class DeadLetterTools:

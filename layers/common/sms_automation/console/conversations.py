@@ -9,7 +9,10 @@ A listing page scans at most ``MAX_SCANNED`` conversations of the account (newes
 waiting or not) and returns the waiting ones among them with ``next_cursor`` to go on, so an
 account with thousands of finished conversations costs the same per page as a quiet one. A
 cancel answers 404 for a conversation of another account (as for one that does not exist: no
-leak), 409 for one that is no longer waiting.
+leak), 409 for one that is no longer waiting. The conversation keeps who cancelled it
+(``cancelled_by``): a user whose cancel is found done (their retry after a failed audit write)
+has it audited then, once; a conversation cancelled otherwise (by another user, by a takeover
+pausing its prompt, by the CLI) is a plain 409 with no audit entry.
 """
 
 from __future__ import annotations
@@ -50,8 +53,9 @@ class ConversationListing(Protocol):
 class ConversationCanceller(Protocol):
     def get(self, message_sid: str, step_id: str) -> Conversation | None: ...
 
-    def cancel(self, message_sid: str, step_id: str) -> bool:
-        """End it as cancelled if still waiting; False when it was not (or no longer)."""
+    def cancel(self, message_sid: str, step_id: str, by: str) -> bool:
+        """End it as cancelled by ``by`` (kept as its ``cancelled_by``) if still waiting; False
+        when it was not (or no longer)."""
         ...
 
 
@@ -103,10 +107,10 @@ class ConsoleConversations:
         if conversation is None or conversation.account != account:
             raise NotFound(f"account {account!r} has no conversation {text!r}")
         if not conversation.waiting:
-            if conversation.status == ConversationOutcome.CANCELLED:  # a retry after a failed
-                self._audit(principal, conversation, found_cancelled=True)  # audit: now, once
+            if _cancelled_by(conversation, principal):  # their retry after a failed audit
+                self._audit(principal, conversation, found_cancelled=True)  # write: now, once
             raise Conflict(f"the conversation is not waiting any more ({conversation.status})")
-        if not self.canceller.cancel(message_sid, step_id):
+        if not self.canceller.cancel(message_sid, step_id, principal.email):
             raise Conflict("the conversation ended meanwhile (answered, timed out or cancelled)")
         self._audit(principal, conversation, found_cancelled=False)
         return {"id": conversation.id, "status": "cancelled"}
@@ -123,6 +127,15 @@ class ConsoleConversations:
             | ({"found_cancelled": True} if found_cancelled else {}),
             once=conversation.id,
         )  # fmt: skip
+
+
+def _cancelled_by(conversation: Conversation, principal: Principal) -> bool:
+    """Whether this user's own cancel ended it: ``cancelled`` is also what a takeover's paused
+    prompt and the CLI's cancel leave (no ``cancelled_by``), and another user's cancel."""
+    return (
+        conversation.status == ConversationOutcome.CANCELLED
+        and conversation.cancelled_by == principal.email
+    )
 
 
 def conversation_view(conversation: Conversation) -> dict[str, Any]:

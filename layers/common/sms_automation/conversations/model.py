@@ -79,6 +79,10 @@ class Conversation:
     task_token: str = ""
     timer_token: str = ""
     """The dozing timer's token (where the timer polls): failed when the conversation resolves."""
+    cancelled_by: str = ""
+    """Who cancelled it (``Conversations.cancel``'s ``by``: the console user's email); empty
+    for any other outcome, and for a cancel nobody is named for (a takeover's paused prompt,
+    the CLI)."""
 
     @property
     def id(self) -> str:

@@ -40,9 +40,16 @@ class ConversationStore(Protocol):
     def set_timer_token(self, message_sid: str, step_id: str, token: str) -> None: ...
 
     def resolve(
-        self, conversation: Conversation, outcome: str, variables: Mapping[str, Any], now: str
+        self,
+        conversation: Conversation,
+        outcome: str,
+        variables: Mapping[str, Any],
+        now: str,
+        *,
+        by: str = "",
     ) -> bool:
-        """Record the outcome if still waiting; False if it was not."""
+        """Record the outcome if still waiting; False if it was not. ``by``: who (a console
+        user's cancel), kept as the conversation's ``cancelled_by``."""
         ...
 
     def record_reply(self, decision: ReplyDecision, *, seen_attempts: int) -> bool:

@@ -345,11 +345,15 @@ class Conversations:
             return False
         return self._end(conversation, ConversationOutcome.DELIVERY_FAILED, detail)
 
-    def cancel(self, message_sid: str, step_id: str) -> bool:
+    def cancel(self, message_sid: str, step_id: str, *, by: str = "") -> bool:
+        """``by``: who cancels (a console user's email), kept as the conversation's
+        ``cancelled_by`` so only they find their cancel done (``console.conversations``)."""
         conversation = self._store.get(message_sid, step_id)
         if conversation is None or not conversation.waiting:
             return False
-        return self._end(conversation, ConversationOutcome.CANCELLED, "cancelled by an operator")
+        return self._end(
+            conversation, ConversationOutcome.CANCELLED, "cancelled by an operator", by=by
+        )
 
     def opt_out(self, message: Mapping[str, Any], keyword: str) -> bool:
         """The contact opted out: the conversation waiting for them on this number ends
@@ -376,13 +380,13 @@ class Conversations:
         *,
         notify: bool = True,
         by_timer: bool = False,
+        by: str = "",
     ) -> bool:
         """Resolve with ``outcome`` if still waiting. ``notify``: fail the token task (and a
-        dozing timer, unless the timer is the one ending it)."""
+        dozing timer, unless the timer is the one ending it); ``by``: who (a cancel's user)."""
         variables = outcome_variables(conversation, outcome, detail)
-        if not self._store.resolve(
-            conversation, outcome.value, variables, utc_timestamp_seconds(self._clock())
-        ):
+        now = utc_timestamp_seconds(self._clock())
+        if not self._store.resolve(conversation, outcome.value, variables, now, by=by):
             return False
         self._store.release_contact(conversation)
         current = self._store.get(conversation.message_sid, conversation.step_id)
