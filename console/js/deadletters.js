@@ -15,6 +15,10 @@ export async function renderDeadLetters(main, ctx) {
   async function load() {
     const data = await ctx.api.get(["dead-letters"]);
     const items = Array.isArray(data.items) ? data.items : [];
+    const held = Number.isInteger(data.in_flight) && data.in_flight > 0 ? data.in_flight : 0;
+    note.textContent = held
+      ? `${held} more ${held === 1 ? "entry is" : "entries are"} being read or redriven by someone else right now: Refresh in a moment.`
+      : "Only the first 100 entries are listed.";
     note.hidden = data.complete !== false;
     show(list, items.length ? items.map(entryItem) : el("li", {}, "No dead letters: every batch was processed."));
   }

@@ -9,7 +9,7 @@ entry (``*`` when none, a record only users with every account read)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ from functions.console_api import handler as api
 from functions.inbound_webhook import handler as inbound
 from functions.trigger_processor import handler as processor
 from sms_automation.adapters import lambda_invoker
-from sms_automation.dead_letters.invoker import HandlerInvoker
+from sms_automation.dead_letters.invoker import HandlerInvoker, InvocationResult
 from tests.integration.test_dead_letters_cli import invocation_record
 from tests.support.aws import (
     TEST_AUTH_TOKEN,
@@ -29,6 +29,7 @@ from tests.support.aws import (
     account_registry,
     add_account,
     clear_cached_dependencies,
+    hook_every_client,
     use_dummy_aws_credentials,
 )
 from tests.support.console import console_call
@@ -99,11 +100,18 @@ def deployment(monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
         monkeypatch.setenv("PROCESSOR_FUNCTION_NAME", "test-trigger-processor")
         invoked: list[str] = []
 
-        def in_process(client: Any, function_name: str) -> HandlerInvoker:
-            invoked.append(function_name)
-            return HandlerInvoker(processor.lambda_handler, FakeLambdaContext())
+        class InProcess(HandlerInvoker):
+            """The processor in this process; each invocation recorded by the function named."""
 
-        monkeypatch.setattr(lambda_invoker, "LambdaInvoker", in_process)
+            def __init__(self, client: Any, function_name: str) -> None:
+                super().__init__(processor.lambda_handler, FakeLambdaContext())
+                self.function_name = function_name
+
+            def invoke(self, event: Mapping[str, Any]) -> InvocationResult:
+                invoked.append(self.function_name)
+                return super().invoke(event)
+
+        monkeypatch.setattr(lambda_invoker, "LambdaInvoker", InProcess)
         for module in (inbound, processor, api):
             clear_cached_dependencies(module)
         stream = TableStream(deployed.table)
@@ -211,3 +219,55 @@ def test_a_bad_redrive_body_is_a_400(deployment: Deployment, body: str) -> None:
     answer = call(REDRIVE, "[operator]", body)
     assert answer["statusCode"] == 400
     assert answer["json"]["error"] == "bad_request"
+
+
+def test_a_redrive_receives_the_queue_once_and_reads_back_only_its_entrys_batch(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One pass: the entry is picked by its id as the queue is received (the others are
+    released at once, their batches never read back), and the user's right to it is checked on
+    that entry's messages alone."""
+    acme = deployment.receive("acme", ACME_SID)
+    deployment.dead_letter(deployment.receive("globex", GLOBEX_SID))
+    deployment.dead_letter(acme)
+    entries = entries_by_accounts("[viewer]")
+    [entry] = [entry for entry, accounts in entries.items() if accounts == "acme"]
+    made: list[str] = []
+    hook_every_client(
+        monkeypatch,
+        "after-call.*.*",
+        lambda model, parsed, **_: (
+            made.append(model.name)
+            if model.name != "ReceiveMessage" or parsed.get("Messages")
+            else None
+        ),
+    )
+    clear_cached_dependencies(api)  # its next clients go through the hook
+
+    assert call(REDRIVE, "[operator account:globex]", {"entry": entry})["statusCode"] == 404
+    assert made.count("ReceiveMessage") == 1, "one pass over the queue"
+    assert made.count("GetShardIterator") == 1, "only the picked entry's batch is read back"
+    assert deployment.invoked == []
+    made.clear()
+    answer = call(REDRIVE, "[operator account:acme]", {"entry": entry})
+    assert answer["statusCode"] == 200, answer["body"]
+    assert answer["json"]["deleted"] is True
+    assert made.count("ReceiveMessage") == 1
+    assert made.count("GetShardIterator") == 1
+    assert deployment.entries() == 1  # globex's entry, released untouched
+
+
+def test_a_listing_that_meets_entries_held_elsewhere_does_not_claim_to_be_complete(
+    deployment: Deployment,
+) -> None:
+    """An entry another listing or a redrive holds at that moment is not received: the listing
+    says so (``in_flight``) instead of calling itself complete."""
+    deployment.dead_letter(deployment.receive("acme", ACME_SID))
+    deployment.send("not a dead letter")
+    assert call(LIST, "[viewer]")["json"]["complete"] is True
+    boto3.client("sqs").receive_message(
+        QueueUrl=deployment.queue_url, MaxNumberOfMessages=1, VisibilityTimeout=60
+    )  # held elsewhere (a redrive in progress)
+    answer = call(LIST, "[viewer]")["json"]
+    assert len(answer["items"]) == 1
+    assert (answer["complete"], answer["in_flight"]) == (False, 1)

@@ -561,7 +561,8 @@ def test_the_console_api_lists_and_redrives_dead_letters_with_the_calls_its_role
     assert json.loads(answer["body"])["messages"][0]["outcome"] == "still_failing"
     made = calls.of("ConsoleApiFunction")
     assert {
-        "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "dynamodb:GetShardIterator",
+        "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
+        "dynamodb:GetShardIterator",
         "dynamodb:GetRecords", "lambda:InvokeFunction",
         "dynamodb:PutItem",
     } <= {c.action for c in made}  # fmt: skip

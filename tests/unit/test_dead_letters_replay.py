@@ -14,7 +14,7 @@ from sms_automation.dead_letters.invoker import InvocationResult
 from sms_automation.dead_letters.pending import unfinished_messages
 from sms_automation.dead_letters.ports import MessageRef, StreamPosition, StreamRecordsGone
 from sms_automation.dead_letters.queue import DeadLetter
-from sms_automation.dead_letters.redrive import DeadLetterRedrive, survey
+from sms_automation.dead_letters.redrive import DeadLetterRedrive, SurveyedEntry, survey
 from sms_automation.dead_letters.replay import FAILED_AGAIN, Outcome, Replayer
 from sms_automation.dead_letters.stream import BatchResolver, StreamState
 from tests.support.fakes import (
@@ -215,6 +215,45 @@ def test_survey_leaves_the_queue_as_it_was_even_when_a_release_fails() -> None:
 
     assert [len(s.resolution.messages) if s.resolution else None for s in surveyed] == [2, None]
     assert queue.visible() == ["m1"]
+
+
+def test_survey_releases_what_it_received_before_reading_the_batches_back() -> None:
+    """The queue is hidden only while it is received: another listing or a redrive meanwhile
+    does not miss the entries while this one reads their batches back from the stream."""
+    queue = InMemoryDeadLetterQueue(RECORD, RECORD)
+    seen: list[list[str]] = []
+
+    class Watching(Stream):
+        def read_from(self, *args: str) -> Iterator[StreamPosition]:
+            seen.append(queue.visible())
+            return super().read_from(*args)
+
+    survey(queue, BatchResolver(Watching((START, "SM1"), (END, "SM2"))), limit=10)
+
+    assert seen == [["m1", "m2"], ["m1", "m2"]]
+
+
+def test_a_redrive_refused_for_the_entry_it_picked_replays_nothing_and_keeps_it() -> None:
+    queue = InMemoryDeadLetterQueue(RECORD, RECORD)
+    invoker = RecordingInvoker()
+    stream = Stream((START, "SM1"), (END, "SM2"))
+    messages = InMemoryStoredMessages(image("SM1"), image("SM2"))
+    redrive = DeadLetterRedrive(queue, BatchResolver(stream), replayer(messages, invoker))
+    asked: list[str] = []
+
+    def refuse(surveyed: SurveyedEntry) -> bool:
+        asked.append(surveyed.entry.message_id)
+        return surveyed.resolution is not None and not surveyed.resolution.messages
+
+    def second(entry: DeadLetter) -> bool:
+        return entry.message_id == "m2"
+
+    reports = list(
+        redrive.run(dry_run=False, visibility_timeout=60, limit=10, select=second, allow=refuse)
+    )
+
+    assert (reports, asked, invoker.events) == ([], ["m2"], [])
+    assert queue.visible() == ["m1", "m2"]
 
 
 def test_unfinished_messages_are_those_of_the_window_without_a_finished_run() -> None:

@@ -1,6 +1,7 @@
 """``dead_letters.ports.DeadLetterQueue`` in SQS: receive every entry (hidden while the tooling
 works on it), release or delete it. Releasing makes an entry visible again at once, so listing
-or a dry run leaves the queue as it found it (only SQS's receive count moves)."""
+or a dry run leaves the queue as it found it (only SQS's receive count moves). ``in_flight``
+counts the entries someone holds hidden (the console's listing: complete only when none)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,14 @@ class SqsDeadLetterQueue:
                 yield dead_letter(
                     message["MessageId"], message["ReceiptHandle"], message.get("Body", "")
                 )
+
+    def in_flight(self) -> int:
+        """How many entries are hidden now (received by someone, not yet released or deleted):
+        SQS's approximate count."""
+        attributes = self._client.get_queue_attributes(
+            QueueUrl=self._url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]
+        return int(attributes.get("ApproximateNumberOfMessagesNotVisible", "0"))
 
     def release(self, entry: DeadLetter) -> None:
         self._client.change_message_visibility(

@@ -6,6 +6,7 @@ trigger engine behind it; the dead letters package) wait for the first request t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sms_automation.adapters.conversation_pages import DynamoConversationPages
@@ -20,7 +21,7 @@ from sms_automation.edge.timestamps import utc_now
 
 if TYPE_CHECKING:
     from sms_automation.adapters.dead_letter_queue import SqsDeadLetterQueue
-    from sms_automation.dead_letters.redrive import EntryReport, SurveyedEntry
+    from sms_automation.dead_letters.redrive import EntryReport, Survey, SurveyedEntry
     from sms_automation.dead_letters.stream import BatchResolver
 
 
@@ -84,15 +85,15 @@ class DeadLetterTools:
         self._settings = settings
         self._dynamodb = client
 
-    def survey(self, limit: int) -> list[SurveyedEntry]:
-        from sms_automation.dead_letters.redrive import survey
+    def survey(self, limit: int) -> Survey:
+        from sms_automation.dead_letters.redrive import Survey, take_survey
 
         if not self._settings.dead_letter_queue_url:
-            return []
+            return Survey([], 0)
         queue, resolver = self._queue_and_resolver()
-        return survey(queue, resolver, limit=limit)
+        return take_survey(queue, resolver, limit=limit, in_flight=queue.in_flight)
 
-    def redrive(self, entry_id: str) -> EntryReport | None:
+    def redrive(self, entry_id: str, allow: Callable[[SurveyedEntry], bool]) -> EntryReport | None:
         from sms_automation.adapters.evaluation_store import DynamoEvaluationStore
         from sms_automation.adapters.lambda_invoker import LambdaInvoker
         from sms_automation.adapters.replay_sources import DynamoStoredMessages
@@ -115,6 +116,7 @@ class DeadLetterTools:
             visibility_timeout=self.REDRIVE_VISIBILITY_SECONDS,
             limit=MAX_ENTRIES,
             select=lambda entry: entry.message_id == entry_id,
+            allow=allow,
         )
         return next(iter(reports), None)
 

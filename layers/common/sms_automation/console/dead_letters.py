@@ -14,18 +14,18 @@ every account read.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from sms_automation.console.access import Principal
 from sms_automation.console.audit import UNATTRIBUTED, AuditLog
 from sms_automation.console.queries import BadRequest
-from sms_automation.console.reads import Conflict, NotFound
+from sms_automation.console.reads import NotFound
 from sms_automation.edge.timestamps import utc_timestamp
 
 if TYPE_CHECKING:  # the dead_letters package is imported by the dead letters routes only
-    from sms_automation.dead_letters.redrive import EntryReport, SurveyedEntry
+    from sms_automation.dead_letters.redrive import EntryReport, Survey, SurveyedEntry
 
 MAX_ENTRIES: Final = 100
 """The most entries a listing reads (``dead-letters list``'s default)."""
@@ -35,13 +35,15 @@ ENTRY_ID: Final = re.compile(r"^[A-Za-z0-9-]{1,100}$")
 class DeadLetterTools(Protocol):
     """The ``dead_letters`` package on the deployment's queue, stream and processor."""
 
-    def survey(self, limit: int) -> list[SurveyedEntry]:
-        """Every entry with the messages it covers; the queue is left as it was."""
+    def survey(self, limit: int) -> Survey:
+        """Every entry with the messages it covers, and how many others held them hidden as it
+        received the queue; the queue is left as it was."""
         ...
 
-    def redrive(self, entry_id: str) -> EntryReport | None:
-        """Redrive that one entry; None when it was not received (another redrive holds it,
-        or it is gone)."""
+    def redrive(self, entry_id: str, allow: Callable[[SurveyedEntry], bool]) -> EntryReport | None:
+        """Redrive that one entry if ``allow`` (asked of it alone, its messages read back) says
+        so, in one pass over the queue; None when it was refused or not received (gone, or
+        someone else holds it)."""
         ...
 
 
@@ -69,24 +71,29 @@ class ConsoleDeadLetters:
     audit: AuditLog
 
     def listing(self, principal: Principal) -> dict[str, Any]:
-        entries = self.tools.survey(MAX_ENTRIES)
-        visible = [entry_view(s) for s in entries if may_see(principal, s)]
-        return {"items": visible, "complete": len(entries) < MAX_ENTRIES}
+        """``complete``: every entry was read (fewer than ``MAX_ENTRIES``, and none held by
+        someone else at that moment: ``in_flight`` counts those, approximately)."""
+        found = self.tools.survey(MAX_ENTRIES)
+        visible = [entry_view(s) for s in found.entries if may_see(principal, s)]
+        complete = len(found.entries) < MAX_ENTRIES and not found.held_elsewhere
+        return {"items": visible, "complete": complete, "in_flight": found.held_elsewhere}
 
     def redrive(self, principal: Principal, body: Mapping[str, Any]) -> dict[str, Any]:
         entry_id = body.get("entry")
         if not isinstance(entry_id, str) or not ENTRY_ID.match(entry_id):
             raise BadRequest("entry must be a dead letter's entry id, as the listing shows it")
-        found = [s for s in self.tools.survey(MAX_ENTRIES) if s.entry.message_id == entry_id]
-        if not found or not may_see(principal, found[0]):
-            raise NotFound(f"no dead letter {entry_id!r} that you may see")
-        report = self.tools.redrive(entry_id)
-        if report is None:
-            raise Conflict("the entry is being redriven by someone else, or is gone: list again")
+        report = self.tools.redrive(entry_id, lambda surveyed: may_see(principal, surveyed))
+        if report is None:  # refused, gone or held by someone else: the same answer (no leak)
+            raise NotFound(
+                f"no dead letter {entry_id!r} that you may see (gone, or being redriven by "
+                "someone else right now: list again)"
+            )
+        from sms_automation.dead_letters.redrive import SurveyedEntry
         from sms_automation.dead_letters.replay import Outcome
 
         processed = sum(1 for m in report.messages if m.outcome is Outcome.PROCESSED)
-        for account in sorted(accounts_of(found[0]) or {UNATTRIBUTED}):
+        entry = SurveyedEntry(report.entry, report.resolution)
+        for account in sorted(accounts_of(entry) or {UNATTRIBUTED}):
             self.audit.record(
                 actor=principal.email,
                 action="dead_letter.redrive",
