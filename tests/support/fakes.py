@@ -706,8 +706,8 @@ class InMemoryTakeovers:
     def put(self, takeover: Takeover) -> None:
         self.held[(takeover.account, takeover.contact)] = takeover
 
-    def delete(self, account: str, contact: str) -> bool:
-        return self.held.pop((account, contact), None) is not None
+    def delete(self, account: str, contact: str) -> Takeover | None:
+        return self.held.pop((account, contact), None)
 
 
 class MemoryPaceStore:

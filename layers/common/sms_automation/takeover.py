@@ -70,8 +70,9 @@ class Takeovers(Protocol):
 
     def put(self, takeover: Takeover) -> None: ...
 
-    def delete(self, account: str, contact: str) -> bool:
-        """Hand back: ``False`` when the contact was not taken over."""
+    def delete(self, account: str, contact: str) -> Takeover | None:
+        """Hand back: the takeover it removed (in force or expired), ``None`` when there was
+        none (never taken over, or another hand-back removed it first)."""
         ...
 
 

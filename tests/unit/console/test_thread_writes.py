@@ -234,6 +234,20 @@ def test_take_over_and_hand_back_are_audited_with_who_and_since_when() -> None:
         stage.writes.hand_back(OPERATOR, "acme", ANN, {"minutes": 5}, NOW)
 
 
+def test_a_hand_back_reads_nothing_first_and_only_the_one_that_ended_it_is_audited() -> None:
+    """Two hand-backs at the same moment, in sequence: the delete tells what it removed, so
+    the first answers and audits the takeover it ended; the second finds none (no entry)."""
+    stage = Stage()
+    taken = stage.writes.take_over(OPERATOR, "acme", ANN, {"minutes": 30}, NOW)
+    reads = stage.takeovers.reads
+    first = stage.writes.hand_back(OPERATOR, "acme", ANN, {}, NOW)
+    second = stage.writes.hand_back(OPERATOR, "acme", ANN, {}, NOW)
+    assert stage.takeovers.reads == reads, "the delete returns what it removed: no read first"
+    assert first.body == {"taken_over": None, "was": taken.body["taken_over"]}
+    assert second.body == {"taken_over": None, "was": None}
+    assert [e.action for e in stage.audit.entries] == ["contact.takeover", "contact.handback"]
+
+
 def test_a_retry_after_a_failed_audit_write_audits_the_reply_exactly_once() -> None:
     stage = Stage()
     store = InMemoryAuditStore()

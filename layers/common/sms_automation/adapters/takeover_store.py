@@ -5,7 +5,7 @@ decided by ``Takeover.active``, not by the TTL (which may lag by days)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sms_automation import keys
 from sms_automation.adapters.dynamo_json import from_attributes, to_attributes
@@ -29,17 +29,7 @@ class DynamoTakeoverStore:
             Key=to_attributes(keys.takeover_key(account, contact)),
             ConsistentRead=True,
         )
-        item = response.get("Item")
-        if not item:
-            return None
-        found = from_attributes(item)
-        return Takeover(
-            account=str(found["account"]),
-            contact=str(found["contact"]),
-            by=str(found["by"]),
-            since=str(found["since"]),
-            until=str(found["until"]),
-        )
+        return _takeover(response.get("Item"))
 
     def put(self, takeover: Takeover) -> None:
         expires_at = int(parse_timestamp(takeover.until).timestamp()) + TIDY_AFTER_SECONDS
@@ -55,10 +45,25 @@ class DynamoTakeoverStore:
         }
         self._client.put_item(TableName=self._table, Item=to_attributes(item))
 
-    def delete(self, account: str, contact: str) -> bool:
+    def delete(self, account: str, contact: str) -> Takeover | None:
+        """The takeover removed (``ALL_OLD``: what this very delete removed, so of two
+        hand-backs at the same moment exactly one gets it), None when there was none."""
         response = self._client.delete_item(
             TableName=self._table,
             Key=to_attributes(keys.takeover_key(account, contact)),
             ReturnValues="ALL_OLD",
         )
-        return bool(response.get("Attributes"))
+        return _takeover(response.get("Attributes"))
+
+
+def _takeover(item: dict[str, Any] | None) -> Takeover | None:
+    if not item:
+        return None
+    found = from_attributes(item)
+    return Takeover(
+        account=str(found["account"]),
+        contact=str(found["contact"]),
+        by=str(found["by"]),
+        since=str(found["since"]),
+        until=str(found["until"]),
+    )

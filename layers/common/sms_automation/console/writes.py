@@ -25,9 +25,11 @@ against the account's numbers, is the normalised number everywhere after (the op
 the stored reply, the send).
 
 **Take over / hand back**: see ``takeover``. Each write lands in the audit record
-(``console.audit``): ``contact.takeover`` and ``contact.handback`` every time, ``contact.reply``
-once per reply (by the request that stored it; its detail names the reply, the sender, the
-segments and the send's state, never the text). Pure: ports in, no AWS.
+(``console.audit``): ``contact.takeover`` every time; ``contact.handback`` by the request whose
+delete removed a takeover in force (of two hand-backs at the same moment, or a retry, the other
+finds none: no entry); ``contact.reply`` once per reply (by the request that stored it; its
+detail names the reply, the sender, the segments and the send's state, never the text). Pure:
+ports in, no AWS.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from sms_automation.outbound import MAX_BODY_CHARS
 from sms_automation.processing.port import NotPerformed
 from sms_automation.processing.retry_later import OutcomeStillUnknown, RetryLater, Waiting
 from sms_automation.segments import segments
-from sms_automation.takeover import TakeoverInvalid, Takeovers, current, take_over
+from sms_automation.takeover import TakeoverInvalid, Takeovers, take_over
 from sms_automation.triggers import ActionPort, OutcomeStatus, SendSms
 
 MAX_REPLY_CHARS: Final = MAX_BODY_CHARS
@@ -170,13 +172,13 @@ class ConsoleWrites:
     ) -> Written:
         self._own_numbers(principal, account)
         _fields(request, required=set(), optional=set())
-        held = current(self.takeovers, account, contact, now)
-        self.takeovers.delete(account, contact)
-        self.audit.record(
-            actor=principal.email, action="contact.handback", account=account, target=contact,
-            detail={"taken_over_by": held.by if held else None,
-                    "since": held.since if held else None},
-        )  # fmt: skip
+        removed = self.takeovers.delete(account, contact)  # what this very delete removed
+        held = removed if removed is not None and removed.active(now) else None
+        if held is not None:  # only the request that ended it audits it
+            self.audit.record(
+                actor=principal.email, action="contact.handback", account=account,
+                target=contact, detail={"taken_over_by": held.by, "since": held.since},
+            )  # fmt: skip
         return Written(200, {"taken_over": None, "was": held.as_dict() if held else None})
 
     def _own_numbers(self, principal: Principal, account: str) -> frozenset[str]:
