@@ -283,3 +283,71 @@ def test_a_huge_or_hostile_file_is_refused_at_once(stack: World) -> None:
     deep = call(VALIDATE, ADMIN, {"text": "version: 1\ntriggers: " + "[" * 10_000})["json"]
     assert "nested deeper than" in deep["problems"][0]["message"]
     assert live_version(stack) == 1
+
+
+def stored_unaudited(stack: World, text: str, by: str, *, restored_from: int | None = None
+                     ) -> None:  # fmt: skip
+    """What an admin's push (or rollback) leaves when its audit write failed: the version
+    stored, with who pushed it, and no audit entry (the admin saw a 500)."""
+    from datetime import UTC, datetime
+
+    from sms_automation.adapters.trigger_store import DynamoTriggerStore
+
+    store = DynamoTriggerStore(stack.table, boto3.client("dynamodb"))
+    if restored_from is not None:
+        store.rollback("acme", restored_from, datetime.now(UTC), pushed_by=by)
+        return
+    from sms_automation.triggers.publish import publish
+
+    publish(store, "acme", text, now=datetime.now(UTC), pushed_by=by)
+
+
+def audit_of(account: str = "acme") -> list[dict[str, Any]]:
+    return call("/console/api/audit/{account}", account=account)["json"]["items"]
+
+
+def test_a_replayed_push_is_audited_once_and_only_for_the_admin_who_pushed_it(
+    stack: World,
+) -> None:
+    assert push(EDITED, 1)["statusCode"] == 200
+    again = push(EDITED, 1)  # the same request again (the page's retry): nothing new stored
+    assert again["statusCode"] == 409
+    assert live_version(stack) == 2
+    assert [e["action"] for e in audit_of()] == ["trigger.push"], "one entry, not two"
+
+    stored_unaudited(stack, EDITED.replace("console", "retry"), by="ann@example.com")
+    assert audit_of()[0]["detail"]["version"] == 2  # version 3 is not in the record yet
+    assert push(EDITED.replace("console", "retry"), 2)["statusCode"] == 409  # ann's retry
+    found = audit_of()
+    assert [(e["action"], e["detail"]["version"]) for e in found] == [
+        ("trigger.push", 3), ("trigger.push", 2),
+    ]  # fmt: skip
+    assert found[0]["actor"] == "ann@example.com"
+    assert found[0]["detail"]["found_done"] is True
+    assert push(EDITED.replace("console", "retry"), 2)["statusCode"] == 409
+    assert len(audit_of()) == 2, "a second replay writes nothing"
+
+
+def test_a_push_or_rollback_someone_else_made_is_a_plain_409_with_no_audit_entry(
+    stack: World,
+) -> None:
+    stored_unaudited(stack, EDITED, by="cy@example.com")  # another admin's push, same text
+    assert push(EDITED, 1)["statusCode"] == 409
+    stored_unaudited(stack, LIVE, by="cy@example.com", restored_from=1)
+    assert call(ROLLBACK, ADMIN, {"version": 1, "expected_version": 2})["statusCode"] == 409
+    assert push(LIVE, 1)["statusCode"] == 409  # not the same change: a push, not a rollback
+    assert audit_of() == []
+
+
+def test_a_replayed_rollback_is_audited_once(stack: World) -> None:
+    assert push(EDITED, 1)["statusCode"] == 200
+    stored_unaudited(stack, LIVE, by="ann@example.com", restored_from=1)
+    replay = call(ROLLBACK, ADMIN, {"version": 1, "expected_version": 2})
+    assert replay["statusCode"] == 409
+    newest = audit_of()[0]
+    assert (newest["action"], newest["detail"]) == (
+        "trigger.rollback",
+        {"version": 3, "restored_from": 1, "previous_version": 2, "found_done": True},
+    )
+    assert call(ROLLBACK, ADMIN, {"version": 1, "expected_version": 2})["statusCode"] == 409
+    assert [e["action"] for e in audit_of()] == ["trigger.rollback", "trigger.push"]

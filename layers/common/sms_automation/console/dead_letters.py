@@ -1,14 +1,18 @@
 """The console's Dead letters page: what ``sms-automation dead-letters list`` lists (each batch
 the trigger processor gave up on, read back from the table's stream to name its messages) and
 **redrive** of one entry (``dead_letters.redrive``: its messages replayed through the processor,
-the entry deleted only when all of them processed), audited ``dead_letter.redrive``.
+the entry deleted only when all of them processed), audited ``dead_letter.redrive`` when it
+changed something: a message given to the processor again, or the entry deleted (once per
+entry: it is deleted once). A redrive that replayed nothing and kept the entry (malformed, its
+stream records expired, its messages gone) answers what it found and writes no entry; a second
+redrive at the same moment finds the entry held by the first (404), nothing audited.
 
 Account scope: an entry belongs to the accounts of the messages it covers. A user limited to
 accounts sees (and may redrive) an entry only when every one of its messages is of their
 accounts; an entry that cannot be attributed to an account (malformed, its stream records
 expired, a message of unknown account, or no message at all) only a user with every account
-sees. Its redrive is audited under ``audit.UNATTRIBUTED`` (``*``), a record only users with
-every account read.
+sees. Its redrive (when it changed something) is audited under ``audit.UNATTRIBUTED``
+(``*``), a record only users with every account read.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ if TYPE_CHECKING:  # the dead_letters package is imported by the dead letters ro
 MAX_ENTRIES: Final = 100
 """The most entries a listing reads (``dead-letters list``'s default)."""
 ENTRY_ID: Final = re.compile(r"^[A-Za-z0-9-]{1,100}$")
+REPLAYED: Final = frozenset({"processed", "still_failing"})
+"""The outcomes of a message the processor was given again (``dead_letters.replay.Outcome``)."""
 
 
 class DeadLetterTools(Protocol):
@@ -92,6 +98,9 @@ class ConsoleDeadLetters:
         from sms_automation.dead_letters.replay import Outcome
 
         processed = sum(1 for m in report.messages if m.outcome is Outcome.PROCESSED)
+        replayed = any(m.outcome in REPLAYED for m in report.messages)
+        if not (report.deleted or replayed):  # nothing replayed, nothing deleted: no change
+            return report_view(report)
         entry = SurveyedEntry(report.entry, report.resolution)
         for account in sorted(accounts_of(entry) or {UNATTRIBUTED}):
             self.audit.record(
@@ -105,6 +114,7 @@ class ConsoleDeadLetters:
                     "processed": processed,
                     "kept_because": report.kept_because or None,
                 },
+                once=entry_id if report.deleted else None,  # an entry is deleted once
             )
         return report_view(report)
 

@@ -10,7 +10,10 @@ deployment's table known, stored as a new version); the schedule sync follows th
 pointer's stream record as it does for the CLI. Both carry the version the admin edited from:
 another push in between is a ``ConcurrentTriggerChange`` (409), nothing stored. Each one that
 succeeded is in the audit record (``trigger.push``, ``trigger.rollback``: who, which version,
-from which; never the file's text).
+from which; never the file's text), once per version. A 409 whose next version is this user's
+own identical change (the same text pushed, the same version rolled back: their retry, or the
+same request twice at once) is that change found done, like a cancel's: audited then if its
+entry is missing (``found_done``), never twice; someone else's change is a plain 409, no entry.
 
 Texts are bounded (``MAX_SOURCE_BYTES``, what the store keeps: ``TooLarge``, 413) before the
 loader reads them; the loader bounds nesting and aliases (``loader.MAX_DEPTH``,
@@ -28,7 +31,11 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 from sms_automation.console.access import Principal
 from sms_automation.console.audit import AuditLog
 from sms_automation.console.reads import AccountReader, MessageRecords, NotFound
-from sms_automation.triggers.versions import MAX_SOURCE_BYTES, TriggerVersionNotFound
+from sms_automation.triggers.versions import (
+    MAX_SOURCE_BYTES,
+    ConcurrentTriggerChange,
+    TriggerVersionNotFound,
+)
 
 if TYPE_CHECKING:
     from sms_automation.triggers.loader import Problem
@@ -217,28 +224,25 @@ class ConsoleTriggers:
             raise InvalidFile(problems)
         from sms_automation.triggers.publish import publish
 
-        published = publish(
-            self.versions,
-            account,
-            text,
-            now=now,
-            trigger_set=parsed,
-            expected_version=expected_version,
-            pushed_by=principal.email,
-        )
-        self.audit.record(
-            actor=principal.email,
-            action="trigger.push",
-            account=account,
-            target=f"triggers version {published.version}",
-            detail={
-                "version": published.version,
-                "previous_version": expected_version,
-                "fingerprint": published.fingerprint,
-                "triggers": len(published.trigger_names),
-            },
-            once=f"version {published.version}",  # a version is pushed once: audited once
-        )
+        try:
+            published = publish(
+                self.versions,
+                account,
+                text,
+                now=now,
+                trigger_set=parsed,
+                expected_version=expected_version,
+                pushed_by=principal.email,
+            )
+        except ConcurrentTriggerChange:
+            mine = self._found_done(principal, account, expected_version, restored_from=None)
+            if mine is not None and mine.source == text:  # their own push, replayed
+                found = push_detail(mine.info, expected_version)
+                self._audit(principal, account, "trigger.push", found, found_done=True)
+            raise
+        pushed = _Pushed(published.version, published.fingerprint, published.trigger_names)
+        detail = push_detail(pushed, expected_version)
+        self._audit(principal, account, "trigger.push", detail, found_done=False)
         return {
             "version": published.version,
             "previous_version": expected_version,
@@ -256,19 +260,43 @@ class ConsoleTriggers:
             )
         except TriggerVersionNotFound as missing:
             raise NotFound(str(missing)) from None
+        except ConcurrentTriggerChange:
+            mine = self._found_done(principal, account, expected_version, restored_from=version)
+            if mine is not None:  # their own rollback, replayed
+                found = rollback_detail(mine.info.version, version, expected_version)
+                self._audit(principal, account, "trigger.rollback", found, found_done=True)
+            raise
+        detail = rollback_detail(number, version, expected_version)
+        self._audit(principal, account, "trigger.rollback", detail, found_done=False)
+        return detail
+
+    # --- the audit record ---------------------------------------------------------------------
+
+    def _found_done(
+        self, principal: Principal, account: str, expected: int, *, restored_from: int | None
+    ) -> StoredVersion | None:
+        """The version right after ``expected`` when this user made it the same way
+        (a push, or a rollback of ``restored_from``): their earlier identical request, whose
+        answer they did not get. None when someone else's change (or another) is there."""
+        stored = self.versions.version(account, expected + 1)
+        if stored is None or stored.info.pushed_by != principal.email:
+            return None
+        return stored if stored.info.restored_from == restored_from else None
+
+    def _audit(
+        self, principal: Principal, account: str, action: str, detail: dict[str, Any], *,
+        found_done: bool,
+    ) -> None:  # fmt: skip
+        """Once per version (``detail["version"]``): the change, or its replay found done."""
+        version = detail["version"]
         self.audit.record(
             actor=principal.email,
-            action="trigger.rollback",
+            action=action,
             account=account,
-            target=f"triggers version {number}",
-            detail={
-                "version": number,
-                "restored_from": version,
-                "previous_version": expected_version,
-            },
-            once=f"version {number}",
+            target=f"triggers version {version}",
+            detail=detail | ({"found_done": True} if found_done else {}),
+            once=f"version {version}",  # a version is made once: audited once
         )
-        return {"version": number, "restored_from": version, "previous_version": expected_version}
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -300,12 +328,34 @@ class ConsoleTriggers:
         return dict(item.get("params") or {})
 
 
+@dataclass(frozen=True, slots=True)
+class _Pushed:
+    """What the audit entry of a push says of its version."""
+
+    version: int
+    fingerprint: str
+    trigger_names: tuple[str, ...]
+
+
 class InvalidFile(Exception):
     """The text is not a valid trigger file (400, with every problem)."""
 
     def __init__(self, problems: list[dict[str, Any]]) -> None:
         super().__init__(f"the trigger file has {len(problems)} problem(s); nothing was pushed")
         self.problems = problems
+
+
+def push_detail(info: _Pushed | VersionInfo, previous_version: int) -> dict[str, Any]:
+    return {
+        "version": info.version,
+        "previous_version": previous_version,
+        "fingerprint": info.fingerprint,
+        "triggers": len(info.trigger_names),
+    }
+
+
+def rollback_detail(version: int, restored_from: int, previous: int) -> dict[str, Any]:
+    return {"version": version, "restored_from": restored_from, "previous_version": previous}
 
 
 def check_size(text: str) -> None:
