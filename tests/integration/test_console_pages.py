@@ -23,6 +23,7 @@ from tests.resilience.faults import CONNECTION_ERROR, AwsFaults
 from tests.support.aws import (
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,
+    RequestCalls,
     account_registry,
     clear_cached_dependencies,
 )
@@ -361,3 +362,47 @@ def test_a_change_above_the_user_s_role_is_refused_before_anything_happens(
     assert origins(stack) == []
     assert audit_entries(stack) == []
     assert stack.twilio.numbers()[1]["sms_url"] == "https://demo.twilio.com/sms"
+
+
+def test_a_start_reads_the_account_once(stack: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    counting = RequestCalls.install(monkeypatch)
+    clear_cached_dependencies(api)
+    call("GET", AUTOMATIONS, "[viewer]", account="acme")  # (the page's clients made)
+    counting.calls.clear()
+    started = call("POST", START, "[operator]", form(), account="acme", automation="reminder")
+    assert started["statusCode"] in {200, 201}, started["json"]
+    assert counting.account_reads("acme") == 1
+
+
+def test_turning_receiving_off_reads_the_account_once_and_writes_it_once(
+    stack: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counting = RequestCalls.install(monkeypatch)
+    clear_cached_dependencies(api)
+    counting.calls.clear()
+    off = call("PUT", RECEIVE, "[admin]", {"enabled": False}, account="acme")
+    assert (off["statusCode"], off["json"]["receive"]) == (200, False)
+    assert counting.account_reads("acme") == 1
+    assert counting.count("UpdateItem") == 1
+    counting.calls.clear()
+    again = call("PUT", RECEIVE, "[admin]", {"enabled": False}, account="acme")
+    assert (again["json"]["receive"], counting.account_reads("acme")) == (False, 1)
+    assert counting.count("UpdateItem") == 0, "nothing to change"
+
+
+def test_replacing_the_token_reads_the_secret_once_and_writes_it_once(
+    stack: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack.twilio.add_account(TEST_ACCOUNT_SID, NEW_TOKEN)
+    counting = RequestCalls.install(monkeypatch)
+    clear_cached_dependencies(api)
+    counting.calls.clear()
+    replaced = call("PUT", TOKEN, "[admin]", {"auth_token": NEW_TOKEN}, account="acme")
+    assert replaced["json"]["replaced"] is True
+    assert counting.account_reads("acme") == 1
+    assert (counting.count("GetSecretValue"), counting.count("PutSecretValue")) == (1, 1)
+    counting.calls.clear()
+    same = call("PUT", TOKEN, "[admin]", {"auth_token": NEW_TOKEN}, account="acme")
+    assert same["json"]["replaced"] is False
+    assert (counting.count("GetSecretValue"), counting.count("PutSecretValue")) == (1, 0)
+    assert [e.action for e in audit_entries(stack)] == ["account.update"]

@@ -14,7 +14,9 @@ import boto3
 import pytest
 import yaml
 
+from functions.console_api import handler as api
 from sms_automation.triggers.versions import MAX_SOURCE_BYTES
+from tests.support.aws import RequestCalls, clear_cached_dependencies
 from tests.support.console import console_call, console_world
 from tests.support.conversation_world import ALICE, OUR_NUMBER, World
 from tests.support.moto_stack import push_triggers
@@ -351,3 +353,16 @@ def test_a_replayed_rollback_is_audited_once(stack: World) -> None:
     )
     assert call(ROLLBACK, ADMIN, {"version": 1, "expected_version": 2})["statusCode"] == 409
     assert [e["action"] for e in audit_of()] == ["trigger.rollback", "trigger.push"]
+
+
+def test_a_push_and_a_rollback_read_the_account_once(
+    stack: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counting = RequestCalls.install(monkeypatch)
+    clear_cached_dependencies(api)  # its clients go through the counter
+    counting.calls.clear()
+    assert push(EDITED, 1)["statusCode"] == 200
+    assert counting.account_reads("acme") == 1, "the admin check reads it; the push does not"
+    counting.calls.clear()
+    assert call(ROLLBACK, ADMIN, {"version": 1, "expected_version": 2})["statusCode"] == 200
+    assert counting.account_reads("acme") == 1

@@ -15,8 +15,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from sms_automation import keys
 from sms_automation.accounts import Account, AccountRegistry
 from sms_automation.adapters.account_store import DynamoAccountStore, SecretsManagerTokenStore
+from sms_automation.adapters.dynamo_json import key_attributes
 from sms_automation.keys import PK
 
 REGION = "us-east-1"
@@ -384,6 +386,42 @@ class AwsCalls:
 
 
 _NOT_RECORDING: Any = object()
+
+
+class RequestCalls:
+    """Every AWS call that clients created through ``boto3.client`` while installed make, with
+    its parameters (botocore's ``before-parameter-build``): to count a request's reads.
+
+        counting = RequestCalls.install(monkeypatch)
+        clear_cached_dependencies(handler)  # its next clients go through the counter
+        counting.calls.clear()
+        handler.lambda_handler(event, context)
+        assert counting.account_reads("acme") == 1
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    @classmethod
+    def install(cls, monkeypatch: pytest.MonkeyPatch) -> Self:
+        counting = cls()
+        hook_every_client(monkeypatch, "before-parameter-build.*.*", counting._record)
+        return counting
+
+    def count(self, operation: str, **params: Any) -> int:
+        """The calls of ``operation`` (``GetItem``) whose parameters include ``params``."""
+        return sum(
+            1
+            for name, made in self.calls
+            if name == operation and all(made.get(k) == v for k, v in params.items())
+        )
+
+    def account_reads(self, account: str) -> int:
+        """The reads of ``account``'s item (its record: name, SID, numbers, settings)."""
+        return self.count("GetItem", Key=key_attributes(keys.account_key(account)))
+
+    def _record(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        self.calls.append((model.name, dict(params)))
 
 
 def client_error(code: str, status: int = 400, operation: str = "PutItem") -> ClientError:

@@ -53,9 +53,11 @@ class Vault:
     def get(self, secret_id: str) -> AuthTokens:
         return self.tokens[secret_id]
 
-    def rotate(self, secret_id: str, new_token: str, previous_valid_for: timedelta) -> AuthTokens:
-        if self.tokens[secret_id].current != new_token:
-            previous = self.tokens[secret_id].current
+    def rotate_from(
+        self, secret_id: str, tokens: AuthTokens, new_token: str, previous_valid_for: timedelta
+    ) -> AuthTokens:
+        if tokens.current != new_token:
+            previous = tokens.current
             self.tokens[secret_id] = AuthTokens(new_token, previous, "t1", "2026-12-08T10:00:00Z")
         return self.tokens[secret_id]
 

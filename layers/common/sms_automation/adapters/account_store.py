@@ -406,7 +406,13 @@ class SecretsManagerTokenStore:
 
         Rotating to the token that is already current changes nothing.
         """
-        tokens = self.get(secret_id)
+        return self.rotate_from(secret_id, self.get(secret_id), new_token, previous_valid_for)
+
+    def rotate_from(
+        self, secret_id: str, tokens: AuthTokens, new_token: str, previous_valid_for: timedelta
+    ) -> AuthTokens:
+        """``rotate`` from ``tokens``, the secret's value this request read already (not read
+        again): one write, none when ``new_token`` is current."""
         if new_token == tokens.current:
             return tokens
         now = self._clock()
@@ -493,9 +499,11 @@ class TokensOnFirstRead:
     def get(self, secret_id: str) -> AuthTokens:
         return self._vault().get(secret_id)
 
-    def rotate(self, secret_id: str, new_token: str, previous_valid_for: timedelta) -> AuthTokens:
-        """``SecretsManagerTokenStore.rotate`` (the console's token replacement)."""
-        return self._vault().rotate(secret_id, new_token, previous_valid_for)
+    def rotate_from(
+        self, secret_id: str, tokens: AuthTokens, new_token: str, previous_valid_for: timedelta
+    ) -> AuthTokens:
+        """``SecretsManagerTokenStore.rotate_from`` (the console's token replacement)."""
+        return self._vault().rotate_from(secret_id, tokens, new_token, previous_valid_for)
 
     def _vault(self) -> SecretsManagerTokenStore:
         if self._store is None:

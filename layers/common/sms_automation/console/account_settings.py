@@ -114,9 +114,11 @@ class AccountRecords(Protocol):
 class TokenVault(Protocol):
     def get(self, secret_id: str) -> AuthTokens: ...
 
-    def rotate(
-        self, secret_id: str, new_token: str, previous_valid_for: timedelta
-    ) -> AuthTokens: ...
+    def rotate_from(
+        self, secret_id: str, tokens: AuthTokens, new_token: str, previous_valid_for: timedelta
+    ) -> AuthTokens:
+        """``new_token`` current, ``tokens`` (read by this request) the value it replaces."""
+        ...
 
 
 class TwilioAccount(Protocol):
@@ -140,7 +142,9 @@ class ConsoleAccounts:
     webhook_base_url: str
 
     def detail(self, principal: Principal, account: str) -> dict[str, Any]:
-        record = self._account(principal, account)
+        return self.detail_of(self._account(principal, account))
+
+    def detail_of(self, record: Account) -> dict[str, Any]:
         return {
             "name": record.name,
             "account_sid": record.account_sid,
@@ -175,11 +179,12 @@ class ConsoleAccounts:
         enabled = body.get("enabled")
         if not isinstance(enabled, bool):
             raise BadRequest("enabled: true (receive messages) or false (refuse them)")
-        if enabled != record.receive_enabled:
-            self.records.set_receive_enabled(record.name, enabled)
-            self._audit(principal, record, {"receive": enabled,
-                                            "receive_was": record.receive_enabled})  # fmt: skip
-        return self.detail(principal, account)
+        if enabled == record.receive_enabled:
+            return self.detail_of(record)  # nothing to change, nothing audited
+        changed = self.records.set_receive_enabled(record.name, enabled)  # the item as updated
+        self._audit(principal, record, {"receive": enabled,
+                                        "receive_was": record.receive_enabled})  # fmt: skip
+        return self.detail_of(changed)
 
     def connect(
         self, principal: Principal, account: str, body: Mapping[str, Any]
@@ -224,9 +229,11 @@ class ConsoleAccounts:
                 f"auth_token: Twilio did not accept it for {record.account_sid} "
                 f"({outcome}); nothing changed"
             )
-        before = self.vault.get(record.secret_id)
-        tokens = self.vault.rotate(record.secret_id, token, DEFAULT_PREVIOUS_TOKEN_VALIDITY)
-        replaced = tokens.current != before.current or tokens.rotated_at != before.rotated_at
+        before = self.vault.get(record.secret_id)  # the secret's one read of the request
+        replaced = token != before.current
+        tokens = self.vault.rotate_from(
+            record.secret_id, before, token, DEFAULT_PREVIOUS_TOKEN_VALIDITY
+        )
         until = tokens.previous_accepted_until
         if replaced:
             # What changed, never the token itself (the audit refuses a "token" key anyway).

@@ -108,7 +108,7 @@ class ConsoleAutomations:
         self, principal: Principal, account: str, automation: str, body: Mapping[str, Any]
     ) -> tuple[bool, dict[str, Any]]:
         """``(created, run)``; ``StartRejected`` names every problem (nothing started)."""
-        self._account(principal, account)
+        principal.require_account(account)  # the starter reads the account (404): once
         request = start_request(account, automation_name(automation), body, principal.email)
         started = self.starter.start(request)
         # once per run (its id): also when a retry finds it started (the first request's
