@@ -25,7 +25,9 @@ from tests.support.aws import (
     TEST_AUTH_TOKEN,
     RequestCalls,
     account_registry,
+    assert_bounded_for_a_waiting_caller,
     clear_cached_dependencies,
+    clients_made,
 )
 from tests.support.console import console_call, console_world
 from tests.support.conversation_world import ALICE, OUR_NUMBER, World
@@ -406,3 +408,18 @@ def test_replacing_the_token_reads_the_secret_once_and_writes_it_once(
     assert same["json"]["replaced"] is False
     assert (counting.count("GetSecretValue"), counting.count("PutSecretValue")) == (1, 0)
     assert [e.action for e in audit_entries(stack)] == ["account.update"]
+
+
+def test_the_token_s_secrets_client_is_bounded_for_a_waiting_request(
+    stack: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack.twilio.add_account(TEST_ACCOUNT_SID, NEW_TOKEN)
+    made = clients_made(monkeypatch)
+    clear_cached_dependencies(api)
+    assert call("PUT", TOKEN, "[admin]", {"auth_token": NEW_TOKEN}, account="acme")["json"][
+        "replaced"
+    ]
+    secrets = [c for c in made if c.meta.service_model.service_name == "secretsmanager"]
+    assert secrets, "the replacement reads and writes the secret"
+    for client in secrets:
+        assert_bounded_for_a_waiting_caller(client)

@@ -29,7 +29,11 @@ from sms_automation.console.writes import reply_id
 from sms_automation.edge.timestamps import utc_now
 from sms_automation.processing.pacing import Bucket, Sender
 from sms_automation.processing.port import SETTLE
-from tests.support.aws import clear_cached_dependencies
+from tests.support.aws import (
+    assert_bounded_for_a_waiting_caller,
+    clear_cached_dependencies,
+    clients_made,
+)
 from tests.support.console import ask_and_echo, console_call, console_world
 from tests.support.conversation_world import ALICE, BOB, OUR_NUMBER, World
 from tests.support.twilio_server import DropConnectionFault, HeldRequestFault, rate_limited
@@ -384,3 +388,17 @@ def test_an_unknown_outcome_is_a_202_unknown_and_checking_again_never_sends_twic
     assert stack.bodies().count("Lost answer") == 1
     [step] = steps(stack.table, unknown["json"]["reply_id"])
     assert (step["state"], step["resource_sid"]) == ("done", first["sid"])
+
+
+def test_a_reply_s_secrets_client_is_bounded_for_a_waiting_request(
+    stack: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack.text("hello")
+    made = clients_made(monkeypatch)
+    clear_cached_dependencies(api)
+    answer = post(REPLY, {"body": "a person here", "key": "compose-bounded-1"})
+    assert answer["json"]["state"] == "sent", answer["json"]
+    secrets = [c for c in made if c.meta.service_model.service_name == "secretsmanager"]
+    assert secrets, "the reply reads the account's token"
+    for client in secrets:
+        assert_bounded_for_a_waiting_caller(client)

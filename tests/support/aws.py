@@ -388,6 +388,32 @@ class AwsCalls:
 _NOT_RECORDING: Any = object()
 
 
+def clients_made(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every client ``boto3.client`` creates from now on (its ``meta.config``: timeouts,
+    retries)."""
+    made: list[Any] = []
+    real_client = boto3.client
+
+    def client(*args: Any, **kwargs: Any) -> Any:
+        created = real_client(*args, **kwargs)
+        made.append(created)
+        return created
+
+    monkeypatch.setattr(boto3, "client", client)
+    return made
+
+
+def assert_bounded_for_a_waiting_caller(client: Any) -> None:
+    """Short connect and read timeouts and few tries: a request someone waits on (the console's
+    API, 29 s at API Gateway) fails in a few seconds, never in botocore's 60 s x 5."""
+    config = client.meta.config
+    assert config.connect_timeout <= 1, config.connect_timeout
+    assert config.read_timeout <= 2, config.read_timeout
+    tries = config.retries["total_max_attempts"]  # the first one and its retries
+    assert tries <= 2, config.retries
+    assert tries * (config.connect_timeout + config.read_timeout) <= 6
+
+
 class RequestCalls:
     """Every AWS call that clients created through ``boto3.client`` while installed make, with
     its parameters (botocore's ``before-parameter-build``): to count a request's reads.

@@ -152,7 +152,7 @@ def _accounts(settings: ConsoleSettings, client: Any, audit_log: AuditLog) -> Co
     return aws_accounts(
         settings.table_name,
         client,
-        lambda: aws.client("secretsmanager", aws.ANSWERING),
+        aws.console_secrets,
         audit_log,
         webhook_base_url=settings.webhook_base_url,
         twilio_api_base_url=settings.twilio_api_base_url,

@@ -49,7 +49,7 @@ def console_writes(
 ) -> ConsoleWrites:
     table = settings.table_name
     directory = CachedAccountDirectory(
-        DynamoAccountStore(table, client), TokensOnFirstRead(lambda: aws.client("secretsmanager"))
+        DynamoAccountStore(table, client), TokensOnFirstRead(aws.console_secrets)
     )
     contacts = DynamoContactStore(table, client)
     ledger_ports = LedgerPorts(
