@@ -26,6 +26,7 @@ from sms_automation.adapters.broadcast_store import DynamoBroadcastStore
 from sms_automation.adapters.contact_store import DynamoContactStore
 from sms_automation.automations.start import StartRejected
 from sms_automation.broadcasts.report import build_report, row_run_id
+from sms_automation.broadcasts.rows import FileRejected
 from sms_automation.broadcasts.service import Broadcasts, Status
 from sms_automation.composition.automations import describe_run, dynamo_starter
 from sms_automation.composition.broadcasts import broadcasts
@@ -41,7 +42,13 @@ from tests.support.aws import (
 from tests.support.cli import run_cli
 from tests.support.conversation_world import OUR_NUMBER, World
 from tests.support.events import http_api_event
-from tests.support.stepfunctions import ACCOUNT_ID, execution_status, function_arn, wait_until
+from tests.support.stepfunctions import (
+    ACCOUNT_ID,
+    execution_status,
+    function_arn,
+    task_failures,
+    wait_until,
+)
 from tests.support.template import role_policy
 
 pytestmark = pytest.mark.integration
@@ -89,13 +96,16 @@ class Stack:
 
     def wait_ended(self, broadcast_id: str, attempt: int = 1) -> str:
         arn = self.machine.replace(":stateMachine:", ":execution:") + f":{broadcast_id}-{attempt}"
-        return str(
-            wait_until(
-                lambda: (s := execution_status(arn)) != "RUNNING" and s,
-                timeout=60,
-                what="the broadcast's execution",
+        try:
+            return str(
+                wait_until(
+                    lambda: (s := execution_status(arn)) != "RUNNING" and s,
+                    timeout=60,
+                    what="the broadcast's execution",
+                )
             )
-        )
+        except AssertionError as timed_out:
+            raise AssertionError(f"{timed_out}; its failed tasks: {task_failures(arn)}") from None
 
     def deliver_runs(self) -> None:
         records = self.world.stream.inserts_of_inbound_messages()
@@ -117,6 +127,8 @@ class Stack:
 def stack(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=BUCKET)
+    # As template.yaml's BroadcastsBucket: versioned (a broadcast pins its file's version).
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
     text = (ROOT / "statemachines" / "broadcast.asl.json").read_text("utf-8")
     for name, value in {
         "BroadcastStepsFunctionArn": function_arn("broadcast-steps"),
@@ -318,7 +330,7 @@ def test_the_broadcast_functions_make_only_the_calls_their_roles_grant(
     assert stack.wait_ended(record["broadcast_id"]) == "SUCCEEDED"
     names = {"AppTable": stack.world.table, "BroadcastsBucket": BUCKET}
     steps, rows = calls.of("BroadcastStepsFunction"), calls.of("BroadcastRowFunction")
-    assert AwsCall("s3:GetObject", f"arn:aws:s3:::{BUCKET}/uploads/acme/perms.csv") in steps
+    assert AwsCall("s3:GetObjectVersion", f"arn:aws:s3:::{BUCKET}/uploads/acme/perms.csv") in steps
     assert (
         AwsCall("s3:PutObject", f"arn:aws:s3:::{BUCKET}/rows/{record['broadcast_id']}.json")
         in steps
@@ -412,9 +424,12 @@ def test_the_api_starts_a_broadcast_from_a_key_and_reads_it_with_only_its_roles_
     assert (status["http"], status["counts"]["valid"]) == (200, 2)
     assert (report["http"], report["sent"], report["invalid"]) == (200, 2, 2)
     made = calls.of("AutomationApiFunction")
-    assert {"states:StartExecution", "states:DescribeExecution", "s3:GetObject"} <= {
-        c.action for c in made
-    }
+    assert {
+        "states:StartExecution",
+        "states:DescribeExecution",
+        "s3:GetObject",
+        "s3:ListBucketVersions",
+    } <= {c.action for c in made}
     names = {"AppTable": stack.world.table, "BroadcastsBucket": BUCKET}
     policy = role_policy("AutomationApiFunction", stack_name=STACK_NAME, names=names)
     assert policy.denied(made) == []
@@ -598,3 +613,64 @@ def test_a_validate_that_keeps_failing_leaves_the_broadcast_failed_with_a_reason
     assert "Item size" not in done["failure"]  # the cause (may hold a contact's data) is not kept
     stack.deliver_runs()
     assert stack.world.twilio.messages() == []
+
+
+EDITED = f"to,patient,slot\n{contact(7)},Gus,2026-12-01T10:00:00Z\n"
+
+
+def test_a_retry_with_an_edited_file_of_the_same_name_is_a_conflict_and_sends_the_first(
+    stack: Stack,
+) -> None:
+    """The CLI names the upload from the idempotency key: a retry with an edited file overwrites
+    the object. The broadcast pinned the file it was started with: the retry is a 409 naming
+    the difference, and validation (not yet run) reads the first file, not the edited one."""
+    clear_cached_dependencies(automation_api)
+    stack.gate.clear()
+    key = stack.upload("same-name.csv", CSV)
+    first = api_call("POST", body={"key": key, "idempotency_key": "edited"})
+    assert first["http"] == 201
+    same = api_call("POST", body={"key": key, "idempotency_key": "edited"})
+    assert (same["http"], same["broadcast_id"]) == (200, first["broadcast_id"])
+    stack.upload("same-name.csv", EDITED)
+    edited = api_call("POST", body={"key": key, "idempotency_key": "edited"})
+    assert edited["http"] == 409, edited
+    assert "ETag" in edited["message"]
+    assert "changed" in edited["message"]
+    stack.gate.set()
+    assert stack.wait_ended(first["broadcast_id"]) == "SUCCEEDED"
+    stack.deliver_runs()
+    assert sorted(m["to"] for m in stack.world.twilio.messages()) == [contact(1), contact(3)]
+    clear_cached_dependencies(automation_api)
+
+
+def test_validation_reads_the_file_the_broadcast_was_started_with(stack: Stack) -> None:
+    """The object replaced between the start and validation (no retry at all): the rows are
+    the pinned version's."""
+    stack.gate.clear()
+    record = stack.run(stack.upload("replaced.csv", CSV))
+    stack.upload("replaced.csv", EDITED)
+    stack.gate.set()
+    assert stack.wait_ended(record["broadcast_id"]) == "SUCCEEDED"
+    stack.deliver_runs()
+    assert sorted(m["to"] for m in stack.world.twilio.messages()) == [contact(1), contact(3)]
+    done = stack.service.get(record["broadcast_id"])
+    assert done is not None
+    assert done["counts"]["rows"] == 6
+
+
+def test_in_a_bucket_without_versions_the_etag_pins_the_file(world: World) -> None:
+    """Where the bucket keeps no versions (a local stack), S3 checks the ETag on the read: a
+    replaced file is refused (the broadcast fails) rather than read."""
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="plain")
+    files = S3BroadcastFiles("plain", s3)
+    s3.put_object(Bucket="plain", Key="uploads/acme/a.csv", Body=CSV.encode())
+    identity = files.identify("uploads/acme/a.csv")
+    assert identity.version == ""
+    assert identity.etag
+    assert b"".join(files.chunks("uploads/acme/a.csv", identity)) == CSV.encode()
+    s3.put_object(Bucket="plain", Key="uploads/acme/a.csv", Body=EDITED.encode())
+    with pytest.raises(FileRejected, match="replaced"):
+        b"".join(files.chunks("uploads/acme/a.csv", identity))
+    with pytest.raises(FileRejected, match="no file"):
+        files.identify("uploads/acme/none.csv")

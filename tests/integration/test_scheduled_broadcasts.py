@@ -119,6 +119,7 @@ def test_a_firing_starts_one_broadcast_of_the_schedules_file_with_only_its_roles
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "s3:ListBucket",
+        "s3:ListBucketVersions",
         "states:StartExecution",
     }, "no s3:GetObject: the function never reads a file's contacts"
     names = {"AppTable": api.world.table, "BroadcastsBucket": "broadcasts-test"}

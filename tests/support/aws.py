@@ -240,15 +240,18 @@ _S3_ACTIONS = {
     "ListObjectsV2": "ListBucket",
     "ListObjects": "ListBucket",
     "HeadObject": "GetObject",
+    "ListObjectVersions": "ListBucketVersions",
 }
 
 
 def _s3(operation: str, params: dict[str, Any]) -> list[AwsCall]:
     bucket, key = params.get("Bucket"), params.get("Key")
-    action = f"s3:{_S3_ACTIONS.get(operation, operation)}"
+    action = _S3_ACTIONS.get(operation, operation)
+    if action == "GetObject" and params.get("VersionId"):
+        action = "GetObjectVersion"  # naming a version is its own action
     if not bucket:
-        return [AwsCall(action, "*")]
-    return [AwsCall(action, f"arn:aws:s3:::{bucket}" + (f"/{key}" if key else ""))]
+        return [AwsCall(f"s3:{action}", "*")]
+    return [AwsCall(f"s3:{action}", f"arn:aws:s3:::{bucket}" + (f"/{key}" if key else ""))]
 
 
 def _lambda(operation: str, params: dict[str, Any]) -> list[AwsCall]:

@@ -121,6 +121,17 @@ def wait_until(
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def task_failures(arn: str) -> list[str]:
+    """The execution's failed tasks, each its error and the start of its cause: what a
+    timed-out wait names (a task failing on every retry keeps an execution running)."""
+    history = boto3.client("stepfunctions").get_execution_history(executionArn=arn)
+    return [
+        f"{failed['error']}: {failed.get('cause', '')[:300]}"
+        for event in history["events"]
+        if (failed := event.get("taskFailedEventDetails"))
+    ]
+
+
 def execution_status(arn: str) -> str:
     return str(boto3.client("stepfunctions").describe_execution(executionArn=arn)["status"])
 

@@ -87,6 +87,7 @@ def test_api_role_reads_and_starts_runs_only(transformed_template: Template) -> 
         # resume, cancel: its record's status, its execution stopped
         "dynamodb:UpdateItem",
         "s3:GetObject",
+        "s3:ListBucketVersions",
         "states:DescribeExecution",
         "states:DescribeMapRun",
         "states:ListMapRuns",
@@ -95,6 +96,10 @@ def test_api_role_reads_and_starts_runs_only(transformed_template: Template) -> 
     ]
     (rows,) = granted["s3:GetObject"]
     assert rows["Resource"] == {"Fn::Sub": "${BroadcastsBucket.Arn}/rows/*"}
+    # a start identifies its file (ETag, version) from the uploads' version listing: no contacts
+    (versions,) = granted["s3:ListBucketVersions"]
+    assert versions["Resource"] == {"Fn::GetAtt": ["BroadcastsBucket", "Arn"]}
+    assert versions["Condition"] == {"StringLike": {"s3:prefix": ["uploads/*"]}}
     (status,) = granted["dynamodb:UpdateItem"]
     assert status["Condition"] == {
         "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["BROADCAST#*"]}
@@ -111,6 +116,7 @@ def test_events_role_starts_runs_and_scheduled_broadcasts_only(
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "s3:ListBucket",
+        "s3:ListBucketVersions",
         "sqs:SendMessage",
         "states:StartExecution",
     ]
@@ -119,6 +125,7 @@ def test_events_role_starts_runs_and_scheduled_broadcasts_only(
     # A schedule's broadcast: its file's name seen in a listing of uploads/ (never its
     # contacts: no s3:GetObject), its execution started on the broadcast machine only.
     (listing,) = granted["s3:ListBucket"]
+    assert granted["s3:ListBucketVersions"] == [listing]  # the start pins the file's version
     assert listing["Resource"] == {"Fn::GetAtt": ["BroadcastsBucket", "Arn"]}
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["uploads/*"]}}
     (start,) = granted["states:StartExecution"]

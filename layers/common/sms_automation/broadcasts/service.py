@@ -90,9 +90,23 @@ class BroadcastStore(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class FileIdentity:
+    """Which object a broadcast was started with: its ETag (its content) and its S3 version id
+    ("" when the bucket keeps no versions: then the ETag alone pins it)."""
+
+    etag: str
+    version: str = ""
+
+
 class BroadcastFiles(Protocol):
-    def chunks(self, key: str) -> Iterable[bytes]:
-        """The object's bytes, streamed; ``FileRejected`` when there is no such object."""
+    def identify(self, key: str) -> FileIdentity:
+        """The object now at ``key``; ``FileRejected`` when there is none."""
+        ...
+
+    def chunks(self, key: str, identity: FileIdentity) -> Iterable[bytes]:
+        """That exact object's bytes, streamed (its version, or its ETag checked);
+        ``FileRejected`` when it is gone or was replaced."""
         ...
 
     def write_rows(self, key: str, rows: Iterable[Mapping[str, Any]]) -> None:
@@ -197,6 +211,10 @@ class Broadcasts:
         except FileRejected as error:
             raise invalid_field("key", str(error)) from None
         found, _ = self._starter.find(account, automation)
+        try:
+            identity = self._files.identify(file_key)
+        except FileRejected as error:
+            raise invalid_field("key", str(error)) from None
         broadcast_id = broadcast_id_for(account, idempotency_key)
         created_at = utc_timestamp(self._clock())
         record: dict[str, Any] = {
@@ -206,6 +224,8 @@ class Broadcasts:
             "account": account,
             "automation": found.name,
             "file_key": file_key,
+            "file_etag": identity.etag,
+            "file_version": identity.version,
             "format": fmt.value,
             "status": Status.VALIDATING.value,
             "attempt": 1,
@@ -224,6 +244,15 @@ class Broadcasts:
                     RejectionReason.IDEMPOTENCY_CONFLICT,
                     "this idempotency key already started a broadcast of another automation or "
                     f"file (broadcast {existing['broadcast_id']}); use a new key",
+                )
+            started_with = existing.get("file_etag")
+            if started_with is not None and started_with != identity.etag:
+                raise StartRejected(
+                    RejectionReason.IDEMPOTENCY_CONFLICT,
+                    f"this idempotency key started broadcast {existing['broadcast_id']} with "
+                    f"another file at {file_key[-120:]!r}: it has changed since (ETag "
+                    f"{started_with} then, {identity.etag} now); the broadcast sends the file "
+                    "it was started with — use a new key (and a new name) for the edited file",
                 )
             record = existing
         if Status(record["status"]) in ACTIVE:
@@ -245,7 +274,7 @@ class Broadcasts:
             )
             key = rows_key(broadcast_id)
             rows = read_rows(
-                self._files.chunks(str(record["file_key"])),
+                self._files.chunks(str(record["file_key"]), _started_with(record)),
                 file_format(str(record["file_key"])),
                 checker,
             )
@@ -461,3 +490,7 @@ def public_view(record: Mapping[str, Any]) -> dict[str, Any]:
         json.dumps({name: record[name] for name in PUBLIC_FIELDS if name in record}, default=int)
     )
     return view
+
+
+def _started_with(record: Mapping[str, Any]) -> FileIdentity:
+    return FileIdentity(str(record.get("file_etag", "")), str(record.get("file_version", "")))

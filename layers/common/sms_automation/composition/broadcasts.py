@@ -17,7 +17,12 @@ from sms_automation.adapters.broadcast_engine import StepFunctionsBroadcastEngin
 from sms_automation.adapters.broadcast_files import S3BroadcastFiles
 from sms_automation.adapters.broadcast_store import DynamoBroadcastStore
 from sms_automation.adapters.contact_store import DynamoContactStore
-from sms_automation.broadcasts.service import BroadcastEngine, BroadcastFiles, Broadcasts
+from sms_automation.broadcasts.service import (
+    BroadcastEngine,
+    BroadcastFiles,
+    Broadcasts,
+    FileIdentity,
+)
 from sms_automation.composition.automations import dynamo_starter
 from sms_automation.edge import aws
 from sms_automation.edge.settings import BroadcastSettings
@@ -60,8 +65,11 @@ class FilesOnFirstUse:
     def _files(self) -> S3BroadcastFiles:
         return S3BroadcastFiles(self._bucket, aws.client("s3"))
 
-    def chunks(self, key: str) -> Iterable[bytes]:
-        return self._files.chunks(key)
+    def identify(self, key: str) -> FileIdentity:
+        return self._files.identify(key)
+
+    def chunks(self, key: str, identity: FileIdentity) -> Iterable[bytes]:
+        return self._files.chunks(key, identity)
 
     def write_rows(self, key: str, rows: Iterable[Mapping[str, Any]]) -> None:
         self._files.write_rows(key, rows)
