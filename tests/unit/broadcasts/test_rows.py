@@ -214,3 +214,16 @@ def test_a_lone_surrogate_in_a_json_lines_row_is_a_bad_row_with_its_line() -> No
     assert all("surrogate" in problems[0] for problems in bad.values())
     kept = json.dumps([b.as_dict() for b in checker.checked.bad_rows], ensure_ascii=False)
     assert kept.encode("utf-8")  # the problems are storable text
+
+
+def test_the_checker_refuses_the_row_past_the_bound_so_the_contacts_it_keeps_stay_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(rows_module, "MAX_ROWS", 3)
+    checker = RowChecker("acme", NOTIFY, lambda sender, to: False)
+    fields = {"variables": {"patient": "A", "slot": "2026-12-01T10:00:00Z"}}
+    for n in range(3):
+        assert checker.check(n + 2, {**fields, "to": f"+1415555000{n}"}) is not None
+    with pytest.raises(FileRejected, match="more than 3 rows"):
+        checker.check(5, {**fields, "to": "+14155550009"})
+    assert checker.checked.rows == 3

@@ -13,13 +13,18 @@ Two formats, told apart by the file's name (``.csv`` or ``.jsonl``):
 Each row is checked exactly as a start request is (``automations.start.build_origin``: the
 contact, our number, every input against its declared type), so a row that passes here is a
 row the start path accepts. Bad rows come back with their line number and every problem; a
-contact that appears twice is started once (the later line is skipped, naming the first).
+contact that appears twice is started once (the later line is skipped and counted).
 
 Bounded: the file (``MAX_FILE_BYTES``), the rows (``MAX_ROWS``), one line (``MAX_LINE_BYTES``;
 a longer line is a bad row, read no further than the bound), the problems kept
 (``MAX_PROBLEM_ROWS`` rows, each problem ``MAX_PROBLEM_CHARS`` characters, ``MAX_PROBLEM_BYTES``
 in all; the rest only counted). A CSV column that is not an input refuses the file once (not a
 problem on every row). Nothing here holds the whole file.
+
+Memory: the contacts seen so far (to skip a repeated one) are the one thing that grows with the
+file: a set of at most ``MAX_ROWS`` numbers (``RowChecker.check`` refuses the row past it, as
+``bounded_lines`` does the line). 200,000 E.164 numbers take about 19 MB (measured with
+tracemalloc: ~95 bytes a number, the set's table included), within the steps function's 1 GB.
 """
 
 from __future__ import annotations
@@ -162,7 +167,7 @@ class RowChecker:
         self._account = account
         self._automation = automation
         self._opted_out = opted_out
-        self._seen: dict[str, int] = {}
+        self._seen: set[str] = set()
         self.checked = Checked()
 
     def not_inputs(self, columns: Iterable[str]) -> list[str]:
@@ -177,7 +182,10 @@ class RowChecker:
         return ", ".join(item.name for item in self._automation.inputs) or "none"
 
     def check(self, line: int, fields: Mapping[str, Any] | None, problem: str = "") -> Row | None:
-        """The row if it should be started; counted either way."""
+        """The row if it should be started; counted either way. ``FileRejected`` past
+        ``MAX_ROWS`` rows (what bounds the contacts kept to tell a repeated one)."""
+        if self.checked.rows >= MAX_ROWS:
+            raise FileRejected(f"the file has more than {MAX_ROWS} rows")
         self.checked.rows += 1
         if fields is None:
             self.checked.bad(line, [problem])
@@ -203,11 +211,10 @@ class RowChecker:
             self.checked.bad(line, problems or [rejected.message])
             return None
         to, sender = str(origin["to"]), str(origin["from"])
-        first = self._seen.get(to)
-        if first is not None:
+        if to in self._seen:
             self.checked.duplicates += 1
             return None
-        self._seen[to] = line
+        self._seen.add(to)
         if self._opted_out(sender, to):
             self.checked.opted_out += 1
             return None

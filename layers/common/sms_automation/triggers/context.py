@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -120,10 +120,11 @@ class EvalContext:
     def _overridden(self, head: str) -> bool:
         return head in self.local or head in self.variables or head in self._trigger_layer
 
-    def render(self, template: Template) -> str:
+    def render(self, template: Template, escape: Callable[[str], str] | None = None) -> str:
+        """``template``'s text; ``escape`` (if given) applied to each variable's value."""
         if template.is_constant:
             return template.literal_text
-        return template.render(self.scope, self._unknown_variable)
+        return template.render(self.scope, self._unknown_variable, escape)
 
     def _unknown_variable(self, name: str) -> None:
         self.warn(f"unknown variable %{name}% rendered as empty text")

@@ -20,11 +20,10 @@ import re
 from collections.abc import Callable
 from typing import Final
 
-from sms_automation.triggers.variables import Template, VariableRef
+from sms_automation.triggers.variables import Template
 
 MAX_SUBJECT_CHARS: Final = 400
 MAX_BODY_CHARS: Final = 100_000
-MAX_RECIPIENTS: Final = 10
 ADDRESS: Final = re.compile(
     r"[A-Za-z0-9.!#$&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
@@ -32,7 +31,7 @@ ADDRESS: Final = re.compile(
 """One plain e-mail address (ASCII; no display name, no comment, no quoted local part)."""
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 
-Render = Callable[[Template], str]
+EscapingRender = Callable[[Template, Callable[[str], str]], str]
 
 
 def address_problem(field: str, value: str) -> str | None:
@@ -52,15 +51,10 @@ def subject_problem(value: str) -> str | None:
     return None
 
 
-def render_html(template: Template, render: Render) -> str:
-    """``template`` rendered with every variable's value HTML-escaped."""
-    pieces: list[str] = []
-    for part in template.parts:
-        if isinstance(part, VariableRef):
-            pieces.append(html.escape(render(Template(f"%{part.name}%", (part,)))))
-        else:
-            pieces.append(part)
-    return "".join(pieces)
+def render_html(template: Template, render: EscapingRender) -> str:
+    """``template`` rendered with every variable's value HTML-escaped (``render`` is
+    ``EvalContext.render``: it applies the escape to each value, never to the author's text)."""
+    return render(template, html.escape)
 
 
 def address_allowed(address: str, allowed: tuple[str, ...]) -> bool:

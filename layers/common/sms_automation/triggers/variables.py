@@ -134,7 +134,14 @@ class Template:
     def variables(self) -> tuple[str, ...]:
         return tuple(part.name for part in self.parts if isinstance(part, VariableRef))
 
-    def render(self, scope: Scope, on_unknown: UnknownVariableHandler) -> str:
+    def render(
+        self,
+        scope: Scope,
+        on_unknown: UnknownVariableHandler,
+        escape: Callable[[str], str] | None = None,
+    ) -> str:
+        """The text, each variable's value passed through ``escape`` when given (the literal
+        text never is: it is the author's)."""
         pieces: list[str] = []
         for part in self.parts:
             if isinstance(part, str):
@@ -143,7 +150,8 @@ class Template:
             value = scope.resolve(part)
             if value is MISSING:
                 on_unknown(part.name)
-            pieces.append(to_text(value))
+            text = to_text(value)
+            pieces.append(escape(text) if escape is not None else text)
         return "".join(pieces)
 
 
