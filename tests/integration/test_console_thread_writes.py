@@ -30,6 +30,7 @@ from sms_automation.edge.timestamps import utc_now
 from sms_automation.processing.pacing import Bucket, Sender
 from sms_automation.processing.port import SETTLE
 from tests.support.aws import (
+    RequestCalls,
     assert_bounded_for_a_waiting_caller,
     clear_cached_dependencies,
     clients_made,
@@ -402,3 +403,16 @@ def test_a_reply_s_secrets_client_is_bounded_for_a_waiting_request(
     assert secrets, "the reply reads the account's token"
     for client in secrets:
         assert_bounded_for_a_waiting_caller(client)
+
+
+def test_a_reply_reads_the_account_once_its_send_using_the_record_the_request_read(
+    stack: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack.text("hello")
+    counting = RequestCalls.install(monkeypatch)
+    clear_cached_dependencies(api)  # a cold function: nothing cached of the account
+    for key in ("compose-once-001", "compose-once-002"):
+        counting.calls.clear()
+        answer = post(REPLY, {"body": f"a person here {key}", "key": key})
+        assert answer["json"]["state"] == "sent", answer["json"]
+        assert counting.account_reads("acme") == 1, key

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sms_automation.accounts import Account
 from sms_automation.adapters.account_store import (
     CachedAccountDirectory,
     DynamoAccountStore,
@@ -60,23 +61,22 @@ def console_writes(
         twilio_api_base_url=settings.twilio_api_base_url,
         function_timeout_seconds=settings.function_timeout_seconds,
     )
+    paces = DynamoPaceStore(table, client)
 
-    def rates(account_name: str) -> dict[str, float]:
-        account = directory.find(account_name)
-        return account.rates if account is not None else {}
-
-    pacer = Pacer(DynamoPaceStore(table, client), rates=rates, clock=clock, sleep=time.sleep)
-
-    def port_for(reply_id: str, account_name: str) -> LedgerActionPort:
+    def port_for(reply_id: str, account: Account) -> LedgerActionPort:
+        """The reply's port on the account's record the request read (its SID and rates): the
+        account is read once a request; only its token comes from the directory (cached)."""
         effect_settings = EffectSettings(
-            status_callback_url=settings.status_callback_url(account_name),
+            status_callback_url=settings.status_callback_url(account.name),
             records_table="",
             app_table=table,
         )
+        pacer = Pacer(paces, rates=lambda _name: account.rates, clock=clock, sleep=time.sleep)
         return ledger_ports.port(
             reply_id,
-            account_name,
+            account.name,
             effect_settings,
+            known=account,
             contacts=contacts,
             pacer=pacer,
             priority=Priority.REPLY,

@@ -18,6 +18,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, TypedDict, Unpack
 
+from sms_automation.accounts import Account
 from sms_automation.adapters.account_store import CachedAccountDirectory
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
 from sms_automation.adapters.record_table import DynamoRecordTables
@@ -65,12 +66,14 @@ class LedgerPorts:
     twilio_api_base_url: str
     function_timeout_seconds: int  # its template Timeout: a claim's lease is that plus a margin
 
-    def messaging(self, account_name: str) -> Callable[[], Messaging]:
+    def messaging(self, account_name: str, known: Account | None = None) -> Callable[[], Messaging]:
         """The account's Twilio client with its current token, looked up when a send first
-        needs it (a message without SMS steps needs no token)."""
+        needs it (a message without SMS steps needs no token). ``known``: the account's record
+        the caller already read for this request (a console reply), used as it is: not read
+        again, nor taken from the directory's cache (which may predate it)."""
 
         def client() -> Messaging:
-            account = self.directory.find(account_name)
+            account = known if known is not None else self.directory.find(account_name)
             if account is None:
                 raise LookupError(f"account {account_name!r} no longer exists")
             token = self.directory.auth_tokens(account).current
@@ -83,10 +86,12 @@ class LedgerPorts:
         message_sid: str,
         account_name: str,
         settings: EffectSettings,
+        known: Account | None = None,
         **options: Unpack[EffectOptions],
     ) -> LedgerActionPort:
         """The ledger port of ``message_sid`` (a message, a run, a console reply): its steps
-        claimed, performed and finished exactly once; its sends recorded as its own."""
+        claimed, performed and finished exactly once; its sends recorded as its own.
+        ``known``: the account's record already read (``messaging``)."""
         outbound = DynamoOutboundStore(self.table, self.client)
         clock = self.clock
 
@@ -102,7 +107,7 @@ class LedgerPorts:
 
         effects = Effects(
             message_sid=message_sid,
-            messaging=self.messaging(account_name),
+            messaging=self.messaging(account_name, known),
             records=DynamoRecordTables(self.client),
             settings=settings,
             record_outbound=record_outbound,

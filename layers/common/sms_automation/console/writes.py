@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from sms_automation.accounts import Account
 from sms_automation.console.access import Principal
 from sms_automation.console.audit import AuditLog
 from sms_automation.console.json_body import json_object_body
@@ -77,8 +78,9 @@ class Written:
     body: dict[str, Any]
 
 
-PortFor = Callable[[str, str], ActionPort]
-"""(reply id, account) -> the ledger port of that reply (``composition.console_api``)."""
+PortFor = Callable[[str, Account], ActionPort]
+"""(reply id, the account's record the request read) -> the ledger port of that reply
+(``composition.console_writes``)."""
 
 
 def reply_id(account: str, contact: str, key: str) -> str:
@@ -101,7 +103,8 @@ class ConsoleWrites:
     def reply(
         self, principal: Principal, account: str, contact: str, request: Any, now: datetime
     ) -> Written:
-        numbers = self._own_numbers(principal, account)
+        record = self._account(principal, account)
+        numbers = record.own_numbers
         fields = _fields(request, required={"body", "key"}, optional={"from"})
         body, key = fields["body"], fields["key"]
         if not isinstance(body, str) or not body.strip() or len(body) > MAX_REPLY_CHARS:
@@ -124,7 +127,7 @@ class ConsoleWrites:
         )  # fmt: skip
         view = {"reply_id": stored.reply_id, "from": sender, "segments": segments(body).count}
         try:
-            outcome = self.port_for(stored.reply_id, account).perform(step)
+            outcome = self.port_for(stored.reply_id, record).perform(step)
         except Waiting as wait:  # paced ("slow down"): nothing sent, the claim released
             raise Unavailable(
                 f"not sent: {wait}; send again", retry_after=_seconds_until(wait.retry_at, now)
@@ -183,11 +186,15 @@ class ConsoleWrites:
 
     def _own_numbers(self, principal: Principal, account: str) -> frozenset[str]:
         """The account's numbers, once the account is in the caller's scope."""
+        return self._account(principal, account).own_numbers
+
+    def _account(self, principal: Principal, account: str) -> Account:
+        """The account's record (read once a request), once it is in the caller's scope."""
         principal.require_account(account)
         record = self.accounts.get(account)
         if record is None:
             raise NotFound(f"no account {account!r}")
-        return record.own_numbers
+        return record
 
     def _sender(self, account: str, contact: str, numbers: frozenset[str], chosen: Any) -> str:
         if chosen is not None:
