@@ -22,7 +22,6 @@ import re
 import sys
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from time import sleep
 from typing import Any, Final
@@ -30,7 +29,6 @@ from typing import Any, Final
 from sms_automation.automations.start import StartRejected
 from sms_automation.broadcast_uploads import upload_prefix
 from sms_automation.broadcasts import rows
-from sms_automation.broadcasts.report import build_report, row_run_id
 from sms_automation.broadcasts.service import (
     ENDED,
     BroadcastNotFound,
@@ -38,8 +36,7 @@ from sms_automation.broadcasts.service import (
     BroadcastStateConflict,
     Status,
 )
-from sms_automation.composition.automations import describe_run
-from sms_automation.composition.broadcasts import broadcasts
+from sms_automation.composition.broadcasts import broadcast_report, broadcasts
 from sms_automation.edge.printable import printable
 from sms_automation.edge.settings import BroadcastSettings
 from sms_automation_cli.argtypes import account_name
@@ -238,18 +235,13 @@ def report(context: CliContext, broadcast_id: str) -> dict[str, Any] | None:
     record = broadcasts_service.get(broadcast_id)
     if record is None:
         return None
-    lines = list(broadcasts_service.started_rows(record))
-    table, client = context.table_name, context.dynamodb
-    run_ids = [row_run_id(str(record["account"]), broadcast_id, line) for line in lines]
-    with ThreadPoolExecutor(REPORT_THREADS) as pool:
-        views = dict(
-            zip(
-                run_ids,
-                pool.map(lambda run_id: describe_run(table, client, run_id), run_ids),
-                strict=True,
-            )
-        )
-    return build_report(record, lines, views.get)
+    return broadcast_report(
+        broadcasts_service,
+        record,
+        table_name=context.table_name,
+        dynamodb=context.dynamodb,
+        threads=REPORT_THREADS,
+    )
 
 
 def show_report(args: argparse.Namespace) -> int:

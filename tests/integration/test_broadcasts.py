@@ -372,6 +372,9 @@ def test_the_cli_uploads_starts_follows_and_reports(
     assert (report["started"], report["sent"], report["invalid"], report["skipped"]) == (2, 2, 2, 1)
     code, out, _ = run_cli(capsys, "broadcast", "report", broadcast_id)
     assert "  sent: 2" in out
+    clear_cached_dependencies(automation_api)
+    answered = api_call("GET", f"/{broadcast_id}/report")  # the API's route: the same report
+    assert (answered.pop("http"), answered) == (200, report)
 
     code, _, err = run_cli(capsys, "broadcast", "pause", broadcast_id)
     assert code == 1

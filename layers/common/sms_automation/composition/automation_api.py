@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +19,6 @@ from sms_automation.adapters.aws_failures import AWS_ERRORS, error_code, is_tran
 from sms_automation.automations import http
 from sms_automation.automations.service import RunStoreUnavailable, StartedRun
 from sms_automation.automations.start import StartRequest
-from sms_automation.broadcasts.report import build_report, row_run_id
 from sms_automation.broadcasts.service import BroadcastStateConflict, public_view
 from sms_automation.composition.automations import describe_run, dynamo_starter, list_runs
 from sms_automation.edge import aws
@@ -86,21 +84,26 @@ class DynamoBackend:
     def broadcast_report(
         self, account: str, broadcast_id: str, max_rows: int
     ) -> dict[str, Any] | None:
+        from sms_automation.composition.broadcasts import broadcast_report
+
         service = self._broadcasts()
+
+        def check_rows(rows: int) -> None:
+            if rows > max_rows:
+                raise http.report_too_large(rows)
 
         def report() -> dict[str, Any] | None:
             record = service.get(broadcast_id, account)
             if record is None:
                 return None
-            lines = list(service.started_rows(record))
-            if len(lines) > max_rows:
-                raise http.report_too_large(len(lines))
-            run_ids = [row_run_id(account, broadcast_id, line) for line in lines]
-            table, client = self._table, self._client
-            with ThreadPoolExecutor(REPORT_THREADS) as pool:
-                views = pool.map(lambda run_id: describe_run(table, client, run_id), run_ids)
-                by_run = dict(zip(run_ids, views, strict=True))
-            return build_report(record, lines, by_run.get)
+            return broadcast_report(
+                service,
+                record,
+                table_name=self._table,
+                dynamodb=self._client,
+                threads=REPORT_THREADS,
+                check_rows=check_rows,
+            )
 
         return _available(report)
 

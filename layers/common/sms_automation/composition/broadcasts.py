@@ -2,13 +2,18 @@
 broadcasts bucket and the broadcast state machine; ``service()`` once per warm Lambda. The
 state machine's two functions: ``composition.broadcast_steps``, ``composition.broadcast_row``;
 there the bucket's and the state machine's clients are made on first use (``FilesOnFirstUse``,
-``EngineOnFirstUse``): a row and a Finish, nearly all of a broadcast's invocations, use neither."""
+``EngineOnFirstUse``): a row and a Finish, nearly all of a broadcast's invocations, use neither.
+
+``broadcast_report``: a broadcast's report (``broadcasts.report``) with its rows' runs read in
+parallel, the one assembly the CLI's ``broadcast report`` and the automations API's report
+route share."""
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import cache, cached_property
 from typing import Any
@@ -17,13 +22,14 @@ from sms_automation.adapters.broadcast_engine import StepFunctionsBroadcastEngin
 from sms_automation.adapters.broadcast_files import S3BroadcastFiles
 from sms_automation.adapters.broadcast_store import DynamoBroadcastStore
 from sms_automation.adapters.contact_store import DynamoContactStore
+from sms_automation.broadcasts.report import build_report, row_run_id
 from sms_automation.broadcasts.service import (
     BroadcastEngine,
     BroadcastFiles,
     Broadcasts,
     FileIdentity,
 )
-from sms_automation.composition.automations import dynamo_starter
+from sms_automation.composition.automations import describe_run, dynamo_starter
 from sms_automation.edge import aws
 from sms_automation.edge.settings import BroadcastSettings
 from sms_automation.opt_out import opted_out
@@ -53,6 +59,28 @@ def _broadcasts(
         clock=lambda: datetime.now(UTC),
         monotonic=time.monotonic,
     )
+
+
+def broadcast_report(
+    service: Broadcasts,
+    record: Mapping[str, Any],
+    *,
+    table_name: str,
+    dynamodb: Any,
+    threads: int,
+    check_rows: Callable[[int], None] = lambda rows: None,
+) -> dict[str, Any]:
+    """``record``'s report: each started row's run read in parallel (``threads`` at once).
+    ``check_rows(n)`` is called with the rows to read before any is read (it raises to refuse
+    a report too large for its caller)."""
+    lines = list(service.started_rows(record))
+    check_rows(len(lines))
+    account, broadcast_id = str(record["account"]), str(record["broadcast_id"])
+    run_ids = [row_run_id(account, broadcast_id, line) for line in lines]
+    with ThreadPoolExecutor(threads) as pool:
+        views = pool.map(lambda run_id: describe_run(table_name, dynamodb, run_id), run_ids)
+        by_run = dict(zip(run_ids, views, strict=True))
+    return build_report(record, lines, by_run.get)
 
 
 class FilesOnFirstUse:
