@@ -188,6 +188,8 @@ def test_start_names_every_unknown_body_field() -> None:
         ("application/json; charset=latin-1", '{"to": "+1"}', 415, "unsupported_media_type"),
         ("application/json", "not json", 400, "invalid_request"),
         ("application/json", '["a list"]', 400, "invalid_request"),
+        ("application/json", "[" * 50_000, 400, "invalid_request"),  # too deep for json.loads
+        ("application/json", "", 400, "invalid_request"),
         (
             "application/json",
             '{"to": "' + "1" * http.MAX_BODY_BYTES + '"}',

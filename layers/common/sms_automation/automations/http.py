@@ -29,8 +29,6 @@ metrics and log.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 from collections.abc import Mapping
@@ -46,6 +44,7 @@ from sms_automation.automations.start import (
     StartSource,
     invalid_field,
 )
+from sms_automation.edge.json_body import BodyProblem, BodyRefused, json_object_body
 
 MAX_BODY_BYTES: Final = 64 * 1024
 DEFAULT_LIST_LIMIT: Final = 20
@@ -257,7 +256,7 @@ def json_body(event: Mapping[str, Any]) -> dict[str, Any]:
     """The request's JSON object body: ``ApiError`` (413 too large, 415 not JSON) or
     ``StartRejected`` (400 ``body``: not UTF-8 JSON, not an object)."""
     _require_json(_lower_case_headers(event))
-    return _json_object(_raw_body(event))
+    return _json_object(event)
 
 
 def http_method(event: Mapping[str, Any]) -> str:
@@ -311,37 +310,23 @@ def _require_json(headers: Mapping[str, str]) -> None:
         )
 
 
-def _raw_body(event: Mapping[str, Any]) -> bytes:
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        # Base64 is 4/3 of the bytes it carries: refuse a too-large body before decoding it.
-        if len(body) > (MAX_BODY_BYTES * 4) // 3 + 4:
-            raise _too_large()
-        try:
-            raw = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            raise invalid_field("body", "not valid base64") from None
-    else:
-        raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
-    if len(raw) > MAX_BODY_BYTES:
-        raise _too_large()
-    return raw
+_BODY_SAYS: Final = {
+    BodyProblem.NOT_BASE64: "not valid base64",
+    BodyProblem.NOT_OBJECT: 'must be a JSON object: {"to": ..., "variables": {...}}',
+}
 
 
-def _too_large() -> ApiError:
-    return ApiError(
-        413, "payload_too_large", f"the body is larger than {MAX_BODY_BYTES // 1024} KiB"
-    )
-
-
-def _json_object(raw: bytes) -> dict[str, Any]:
+def _json_object(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The body (``edge.json_body``) at most ``MAX_BODY_BYTES``: a 413 past it, else a 400
+    naming the field ``body``."""
     try:
-        document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise invalid_field("body", "not JSON in UTF-8") from None
-    if not isinstance(document, dict):
-        raise invalid_field("body", 'must be a JSON object: {"to": ..., "variables": {...}}')
-    return document
+        return json_object_body(event, MAX_BODY_BYTES)
+    except BodyRefused as refused:
+        if refused.problem is BodyProblem.TOO_LARGE:
+            raise ApiError(
+                413, "payload_too_large", f"the body is larger than {MAX_BODY_BYTES // 1024} KiB"
+            ) from None
+        raise invalid_field("body", _BODY_SAYS.get(refused.problem, "not JSON in UTF-8")) from None
 
 
 def _started_response(event: Mapping[str, Any], started: StartedRunView) -> dict[str, Any]:
@@ -401,7 +386,7 @@ def _broadcast_route(
     method, resource = http_method(event), route_template(event)
     if method == "POST" and resource == BROADCASTS_RESOURCE:
         _require_json(_lower_case_headers(event))
-        document = _json_object(_raw_body(event))
+        document = _json_object(event)
         unknown = sorted(set(document) - _BROADCAST_FIELDS)
         if unknown:
             raise invalid_field(

@@ -1,6 +1,5 @@
-"""A console write's body, read as hostile: one JSON object of at most a route's own number
-of bytes, the size checked on the raw bytes before anything is decoded or parsed (a base64
-body on its length first: 4/3 of what it carries).
+"""A console write's body (``edge.json_body``: one JSON object, its size checked on the raw
+bytes before anything is decoded or parsed), in the console's words.
 
 Each route keeps its limit: a conversation's cancel and a dead letter's redrive 4 KB
 (``http.MAX_BODY_BYTES``: an id), a thread's reply 16 KB (``writes.MAX_REQUEST_BYTES``: 1,600
@@ -11,13 +10,20 @@ file (``trigger_requests.MAX_BODY_BYTES``). Too large is the route's refusal (``
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Final
 
 from sms_automation.console.queries import BadRequest
+from sms_automation.edge import json_body
+from sms_automation.edge.json_body import BodyProblem, BodyRefused
+
+_SAYS: Final = {
+    BodyProblem.MISSING: "the request needs a JSON object body",
+    BodyProblem.NOT_TEXT: "the request body must be JSON text",
+    BodyProblem.NOT_BASE64: "the request body is not valid base64",
+    BodyProblem.NOT_JSON: "the request body is not valid JSON (UTF-8 text)",
+    BodyProblem.NOT_OBJECT: "the request body must be a JSON object",
+}
 
 
 def json_object_body(
@@ -29,31 +35,11 @@ def json_object_body(
 ) -> dict[str, Any]:
     """The event's body: a JSON object of at most ``max_bytes`` UTF-8 bytes. No body: a copy of
     ``empty`` (``None``: refused)."""
-    raw = event.get("body")
-    if raw is None or raw == "":
-        if empty is None:
-            raise BadRequest("the request needs a JSON object body")
-        return dict(empty)
-    if not isinstance(raw, str):
-        raise BadRequest("the request body must be JSON text")
-    refused = too_large(f"the request body is larger than {max_bytes} bytes")
-    if event.get("isBase64Encoded"):
-        if len(raw) > max_bytes * 4 // 3 + 4:
-            raise refused
-        try:
-            data = base64.b64decode(raw, validate=True)
-        except (binascii.Error, ValueError):
-            raise BadRequest("the request body is not valid base64") from None
-    else:
-        if len(raw) > max_bytes:  # every character is at least a byte
-            raise refused
-        data = raw.encode("utf-8", errors="surrogatepass")
-    if len(data) > max_bytes:
-        raise refused
     try:
-        body = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise BadRequest("the request body is not valid JSON (UTF-8 text)") from None
-    if not isinstance(body, dict):
-        raise BadRequest("the request body must be a JSON object")
-    return body
+        return json_body.json_object_body(event, max_bytes)
+    except BodyRefused as refused:
+        if refused.problem is BodyProblem.MISSING and empty is not None:
+            return dict(empty)
+        if refused.problem is BodyProblem.TOO_LARGE:
+            raise too_large(f"the request body is larger than {max_bytes} bytes") from None
+        raise BadRequest(_SAYS[refused.problem]) from None
