@@ -45,6 +45,7 @@ from tests.support.events import http_api_event
 from tests.support.stepfunctions import (
     ACCOUNT_ID,
     execution_status,
+    executions,
     function_arn,
     task_failures,
     wait_until,
@@ -176,6 +177,15 @@ def stack(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         states=boto3.client("stepfunctions"),
     )
     yield Stack(world, machine, service, gate)
+    # Every execution the test started ends within it: moto runs one on a thread of its own,
+    # which would otherwise go on calling this test's functions (and writing their log lines)
+    # during the next test.
+    gate.set()
+    wait_until(
+        lambda: all(e["status"] != "RUNNING" for e in executions(machine)),
+        timeout=60,
+        what="the test's broadcast executions to end",
+    )
     for module in (broadcast_row, broadcast_steps):
         clear_cached_dependencies(module)
 
