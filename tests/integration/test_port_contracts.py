@@ -467,6 +467,9 @@ def test_conversation_store_creates_once_and_reads_back_whole(store: Conversatio
     assert store.create(replace(first, deadline="2030-01-01T00:00:00Z")) == first
     assert store.get(SID, "ask/1") == first
     assert store.get(SID, "ask/2") is None
+    bulk = open_conversation(WAIT, message_sid=OTHER, account="acme", now=STARTED, bulk=True)
+    assert store.create(bulk) == bulk
+    assert store.get(OTHER, "ask/1") == bulk  # a broadcast's: its timed sends are bulk
 
 
 def test_conversation_store_keeps_execution_and_tokens(store: ConversationStore) -> None:

@@ -5,6 +5,7 @@ after the other or at the same moment."""
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -248,7 +249,7 @@ def test_engine_port_hands_conversations_to_the_conversations_and_steps_to_the_l
 ) -> None:
     waited: list[WaitForReply] = []
 
-    def start_conversation(step: WaitForReply) -> StepOutcome:
+    def start_conversation(step: WaitForReply, answered: bool) -> StepOutcome:
         waited.append(step)
         return StepOutcome.pending("waiting")
 
@@ -266,3 +267,36 @@ def test_engine_port_fails_a_conversation_where_conversations_are_not_deployed(
         OutcomeStatus.FAILED,
         "conversations are not configured here",
     )
+
+
+def test_engine_port_answers_a_contact_who_answered_through_the_answering_port(
+    ledger: InMemoryStepLedger, effects: RecordingEffects
+) -> None:
+    """A broadcast's run is bulk; what it sends once the contact answered a wait (the next
+    question, a thank-you) answers them: a reply, until a wait ends without their answer."""
+    answers = RecordingEffects()
+    outcomes = iter(["replied", "no_valid_answer", "timeout"])
+    told: list[bool] = []
+
+    def start_conversation(step: WaitForReply, answered: bool) -> StepOutcome:
+        told.append(answered)
+        return StepOutcome.done({"outcome": next(outcomes)}, "over")
+
+    def answering() -> LedgerActionPort:
+        return Attempt(ledger, answers, T0).port
+
+    port = EnginePort(
+        Attempt(ledger, effects, T0).port, conversations=start_conversation, answering=answering
+    )
+    sends = [replace(SMS, step_id=f"s/{n}") for n in range(4)]
+    port.perform(sends[0])
+    port.perform(WAIT)  # replied
+    port.perform(sends[1])
+    port.perform(WAIT)  # no valid answer: the contact wrote, the answer is theirs too
+    port.perform(sends[2])
+    port.perform(WAIT)  # timed out: what follows is the run's again
+    port.perform(sends[3])
+
+    assert told == [False, True, True]
+    assert [s.step_id for s in effects.performed] == ["s/0", "s/3"]
+    assert [s.step_id for s in answers.performed] == ["s/1", "s/2"]

@@ -68,6 +68,7 @@ def _item(conversation: Conversation) -> dict[str, Any]:
         ],
         "max_attempts": conversation.max_attempts,
         "also_run_triggers": conversation.also_run_triggers,
+        "priority": "bulk" if conversation.bulk else "reply",
         "status": conversation.status,
         "attempts": conversation.attempts,
         "replies": [_reply_item(reply) for reply in conversation.replies],
@@ -111,6 +112,7 @@ def conversation_from_item(raw: Mapping[str, Any]) -> Conversation:
         expect_patterns=_patterns(item),
         max_attempts=int(item.get("max_attempts", 3)),
         also_run_triggers=bool(item.get("also_run_triggers", False)),
+        bulk=item.get("priority") == "bulk",  # stored before priorities: a reply's
         status=item["status"],
         attempts=int(item.get("attempts", 0)),
         replies=tuple(

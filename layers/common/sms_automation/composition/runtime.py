@@ -293,13 +293,19 @@ class Runtime:
 
         message_sid, account_name = str(message["message_sid"]), str(message["account"])
 
-        def start_conversation(step: WaitForReply) -> StepOutcome:
-            return self.conversations.perform(message_sid, account_name, step)
-
         bulk = message.get("priority") == "bulk"  # a broadcast row's run (``broadcasts``)
+
+        def start_conversation(step: WaitForReply, answered: bool) -> StepOutcome:
+            opened_bulk = bulk and not answered  # else in answer to the contact: a reply
+            return self.conversations.perform(message_sid, account_name, step, bulk=opened_bulk)
+
+        def answering() -> LedgerActionPort:  # what a bulk run sends once the contact answered
+            return self.ledger_port(message_sid, account_name)
+
         return EnginePort(
             self.ledger_port(message_sid, account_name, bulk=bulk),
             conversations=start_conversation,
+            answering=answering if bulk else None,
         )
 
     @cached_property

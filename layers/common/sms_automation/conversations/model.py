@@ -70,6 +70,9 @@ class Conversation:
     expect_patterns: tuple[AnswerPattern, ...] = ()
     max_attempts: int = 3
     also_run_triggers: bool = False
+    bulk: bool = False
+    """Opened by a broadcast's run (not in answer to the contact): the sends it times itself,
+    its prompt and reminders, are bulk (``processing.pacing``); a reprompt answers the contact."""
     status: str = WAITING
     attempts: int = 0
     replies: tuple[Reply, ...] = ()
@@ -125,9 +128,10 @@ def _matches(pattern: AnswerPattern, text: str) -> bool:
 
 
 def open_conversation(
-    step: WaitForReply, *, message_sid: str, account: str, now: datetime
+    step: WaitForReply, *, message_sid: str, account: str, now: datetime, bulk: bool = False
 ) -> Conversation:
-    """The conversation a ``wait_for_reply`` step opens at ``now``: its deadline, reminder times."""
+    """The conversation a ``wait_for_reply`` step opens at ``now``: its deadline, reminder times.
+    ``bulk``: a broadcast's run opens it (``Conversation.bulk``)."""
     started = now.replace(microsecond=0)
     deadlines = []
     if step.timeout_seconds is not None:
@@ -156,6 +160,7 @@ def open_conversation(
         expect_patterns=step.expect_patterns,
         max_attempts=step.max_attempts,
         also_run_triggers=step.also_run_triggers,
+        bulk=bulk,
     )
 
 

@@ -109,10 +109,15 @@ class Conversations:
 
     # --- the processor meets a wait_for_reply step ------------------------------------------
 
-    def perform(self, message_sid: str, account: str, step: WaitForReply) -> StepOutcome:
+    def perform(
+        self, message_sid: str, account: str, step: WaitForReply, *, bulk: bool = False
+    ) -> StepOutcome:
         """Quiet hours: a conversation is not opened outside the account's send window
         (``QuietHours``: the record waits for the window), so its prompt goes out in the window
-        and its reminders and deadline count from then."""
+        and its reminders and deadline count from then.
+
+        ``bulk``: a broadcast's run opens it (not in answer to the contact): its prompt and
+        reminders wait in their sender's queue behind replies (``Conversation.bulk``)."""
         conversation = self._store.get(message_sid, step.step_id)
         if conversation is None:
             opens = self._quiet_hours(account, self._clock())
@@ -123,7 +128,9 @@ class Conversations:
                     opens,
                 )
             conversation = self._store.create(
-                open_conversation(step, message_sid=message_sid, account=account, now=self._clock())
+                open_conversation(
+                    step, message_sid=message_sid, account=account, now=self._clock(), bulk=bulk
+                )
             )
         if not conversation.waiting:
             return StepOutcome.done(conversation.outcome, f"conversation {conversation.status}")
@@ -160,7 +167,9 @@ class Conversations:
                         older, ConversationOutcome.SUPERSEDED, f"superseded by {conversation.id}"
                     )
             if conversation.prompt:
-                sent = self._send(conversation, f"{step_id}/prompt", conversation.prompt)
+                sent = self._send(
+                    conversation, f"{step_id}/prompt", conversation.prompt, bulk=conversation.bulk
+                )
                 if sent.status is OutcomeStatus.FAILED:
                     self._end(conversation, ConversationOutcome.DELIVERY_FAILED, sent.detail)
                 elif sent.status is OutcomeStatus.PAUSED:  # a person took the contact over
@@ -193,7 +202,7 @@ class Conversations:
             if due and not held:
                 quiet_until = self._quiet_hours(conversation.account, now)
             for number, text in due if not held and quiet_until is None else ():
-                self._send(conversation, f"{step_id}/remind/{number}", text)
+                self._send(conversation, f"{step_id}/remind/{number}", text, bulk=conversation.bulk)
             if parse_timestamp(conversation.deadline) <= now:
                 # The token task is failed too: the execution must not depend on the Fail state
                 # of this branch stopping its sibling (an emulator's Parallel waits for both).
@@ -332,7 +341,7 @@ class Conversations:
             self._store.release_contact(conversation)
             return self._wake(conversation)
         if reprompt_step_id is not None and conversation.reprompt:
-            self._send(conversation, reprompt_step_id, conversation.reprompt)
+            self._send(conversation, reprompt_step_id, conversation.reprompt, bulk=False)
         return True
 
     def prompt_failed(self, message_sid: str, prompt_step_id: str, detail: str) -> bool:
@@ -413,7 +422,12 @@ class Conversations:
                 current.timer_token, RESOLVED_ERROR, f"the conversation is {current.status}"
             )
 
-    def _send(self, conversation: Conversation, step_id: str, body: str) -> StepOutcome:
+    def _send(
+        self, conversation: Conversation, step_id: str, body: str, *, bulk: bool
+    ) -> StepOutcome:
+        """``bulk``: a send the conversation times (a broadcast's prompt, reminder), else a reply
+        (a reprompt answers the contact): ``port_for``'s port is the message's at reply
+        priority, and a bulk step is bulk whatever its port's (``processing.effects``)."""
         port = self._port_for(conversation.message_sid, conversation.account)
         return port.perform(
             SendSms(
@@ -423,6 +437,7 @@ class Conversations:
                 from_=conversation.our_number,
                 messaging_service_sid=None,
                 body=body,
+                priority="bulk" if bulk else "reply",
                 quiet_hours=False,  # timed here: opened in the window, reminders held (tick)
             )
         )

@@ -49,6 +49,12 @@ A ``wait_for_reply`` step is not an effect and never meets the ledger: the engin
 ``pending`` until its outcome is known, and every other step to the ledger port. The
 conversations send their prompts and reminders through the ledger port alone, so the two sides
 are handed to each other by the composition (``composition.runtime``), never built by one another.
+
+Replies first (``processing.pacing``): a broadcast's run sends bulk, but once its contact
+answered a wait (``replied``, or ``no_valid_answer``: they wrote), what it sends next answers
+them: the engine's port sends it through its ``answering`` port (the same message's, at reply
+priority) and tells the conversations a wait opened then is in answer to the contact, until a
+wait ends without their answer (a timeout: what follows is the run's again).
 """
 
 from __future__ import annotations
@@ -68,13 +74,16 @@ from sms_automation.processing.retry_later import (
     RetryLater,
     Waiting,
 )
-from sms_automation.triggers import Step, StepOutcome, WaitForReply
+from sms_automation.triggers import OutcomeStatus, Step, StepOutcome, WaitForReply
 
 if TYPE_CHECKING:
     from sms_automation.processing.ports import StepLedger
     from sms_automation.triggers import ActionPort
 
-ConversationStarter = Callable[[WaitForReply], StepOutcome]
+ConversationStarter = Callable[[WaitForReply, bool], StepOutcome]
+"""(the step, whether the contact answered the wait before it) -> the conversation's outcome."""
+ANSWERED: Final = frozenset({"replied", "no_valid_answer"})
+"""The outcomes of a wait the contact answered (``ConversationOutcome``'s values)."""
 _logger = logging.getLogger(__name__)
 # re-exported: what callers catch
 __all__ = ["ClaimHeld", "OutcomeStillUnknown", "RetryLater", "Waiting"]
@@ -300,18 +309,39 @@ class LedgerActionPort:
 
 class EnginePort:
     """The engine's ``ActionPort`` for one message: a ``wait_for_reply`` step to ``conversations`` (
-    ``None`` where they are not deployed), every other step to ``steps`` (the ledger port)."""
+    ``None`` where they are not deployed), every other step to ``steps`` (the ledger port), or
+    to ``answering`` once the contact answered a wait (this module's docstring; ``None``: the
+    message's steps are replies anyway)."""
 
-    def __init__(self, steps: ActionPort, conversations: ConversationStarter | None) -> None:
+    def __init__(
+        self,
+        steps: ActionPort,
+        conversations: ConversationStarter | None,
+        *,
+        answering: Callable[[], ActionPort] | None = None,
+    ) -> None:
         self._steps = steps
         self._conversations = conversations
+        self._answering = answering
+        self._answering_port: ActionPort | None = None
+        self._answered = False
 
     def perform(self, step: Step) -> StepOutcome:
         if not isinstance(step, WaitForReply):
-            return self._steps.perform(step)
+            return self._port().perform(step)
         if self._conversations is None:
             return StepOutcome.failed("conversations are not configured here")
-        return self._conversations(step)
+        outcome = self._conversations(step, self._answered)
+        if outcome.status is OutcomeStatus.DONE:
+            self._answered = outcome.variables.get("outcome") in ANSWERED
+        return outcome
+
+    def _port(self) -> ActionPort:
+        if not self._answered or self._answering is None:
+            return self._steps
+        if self._answering_port is None:
+            self._answering_port = self._answering()
+        return self._answering_port
 
 
 def _moment(text: str) -> datetime:
