@@ -187,6 +187,8 @@ def test_every_conversation_function_makes_only_the_calls_its_role_grants(
     # An SMS without a wait: a reply (Twilio), a record (RecordsTable).
     text(world, calls, "hello", BOB)
     status(calls, prompt_to(world, BOB, "echo hello"), BOB, "delivered")
+    # A queue overflow at Twilio (30001) slows the sender: its pace bucket read and written.
+    status(calls, prompt_to(world, BOB, "echo hello"), BOB, "failed", ErrorCode="30001")
     # A wait: its execution starts (processor), registers and sends the prompt (register).
     origin = text(world, calls, "book me")
     world.registered(origin)
@@ -247,6 +249,11 @@ def test_every_conversation_function_makes_only_the_calls_its_role_grants(
         "dynamodb:Query",
         "secretsmanager:GetSecretValue",
         "states:SendTaskFailure",
+    )
+    assert any(  # the 30001 slowed the sender
+        call.action == "dynamodb:PutItem"
+        and any(k.startswith("PACE#") for k in call.leading_keys or ())
+        for call in calls.of("StatusCallbackFunction")
     )
     assert_granted(
         world,

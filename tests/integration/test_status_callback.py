@@ -17,6 +17,8 @@ from moto import mock_aws
 from functions.status_callback import handler
 from sms_automation import keys
 from sms_automation.adapters.outbound_store import DynamoOutboundStore
+from sms_automation.adapters.pace_store import DynamoPaceStore
+from sms_automation.processing.pacing import Bucket, Sender
 from tests.support.aws import (
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,
@@ -160,6 +162,44 @@ def test_status_callback_records_the_error_code_of_a_failure(stack: Stack) -> No
     record = stack.outbound.get(MESSAGE_SID)
     assert record is not None
     assert (record.status, record.error_code) == ("undelivered", "30003")
+
+
+def bucket_of(stack: Stack, sender: str) -> Bucket:
+    return DynamoPaceStore(stack.table_name, stack.dynamodb).read(Sender("acme", sender))
+
+
+def test_status_callback_a_queue_overflow_slows_the_sender_like_a_429(stack: Stack) -> None:
+    """30001: the sender's queue at Twilio overflowed, its rate is set too high for it."""
+    stack.created()
+    overflowed = signed(message_body("failed", ErrorCode="30001"))
+    assert_empty_twiml(stack.invoke(overflowed))
+
+    slowed = bucket_of(stack, "+15017122661")
+    assert slowed.factor == 0.5
+    assert_empty_twiml(stack.invoke(overflowed))  # Twilio retries a callback: slowed once
+    assert bucket_of(stack, "+15017122661") == slowed
+
+
+def test_status_callback_a_messaging_services_queue_overflow_slows_the_service(
+    stack: Stack,
+) -> None:
+    service = "MG" + "5" * 32
+    stack.outbound.record_created(
+        MESSAGE_SID, account="acme", kind="sms", to="+15558675310", from_=service,
+        origin_message_sid="SM" + "9" * 32, origin_step_id="notify/1", status="accepted",
+        created_at=CREATED,
+    )  # fmt: skip
+    body = message_body("failed", ErrorCode="30001", MessagingServiceSid=service)
+    assert_empty_twiml(stack.invoke(signed(body)))
+
+    assert bucket_of(stack, service).factor == 0.5
+    assert bucket_of(stack, "+15017122661").version == 0  # the pool's number: not a bucket
+
+
+def test_status_callback_another_failure_does_not_slow_the_sender(stack: Stack) -> None:
+    stack.created()
+    assert_empty_twiml(stack.invoke(signed(message_body("undelivered", ErrorCode="30003"))))
+    assert bucket_of(stack, "+15017122661").version == 0
 
 
 def test_status_callback_records_call_statuses(stack: Stack) -> None:

@@ -68,7 +68,8 @@ SENDER_OVERLOADED_CODES: Final = frozenset({RATE_LIMITED_CODE, 21611, 63017})
 'From' number's queue holds more than Twilio queues (a 400: nothing was created), 63017 the
 account's combined rate exceeded. The send was certainly not made; its sender is slowed
 (``processing.pacing``) and the send retried later. 30001 (queue overflow) is a delivery
-error of a message already created, reported by its status callback."""
+error of a message already created, reported by its status callback, which slows the sender
+too (``webhooks.receive_status.overflowed_sender``)."""
 FINAL_ERROR_CODES: Final[Mapping[int, str]] = {
     20003: "authentication failed: wrong Account SID or auth token",
     20404: "the resource was not found",

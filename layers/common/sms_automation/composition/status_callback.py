@@ -3,7 +3,9 @@ for what we sent.
 
 Verify ``X-Twilio-Signature`` exactly as the Messaging webhook does, record the status once
 (``webhooks.receive_status.receive_status_callback``), end the conversation of a failed prompt
-(``webhooks.receive_status.end_conversation_of_failed_prompt``), answer empty TwiML. This module
+(``webhooks.receive_status.end_conversation_of_failed_prompt``), slow the sender of a message
+that overflowed its queue at Twilio (30001, ``webhooks.receive_status.overflowed_sender``), answer
+empty TwiML. This module
 builds the clients and stores (once per warm Lambda, on first use) and says what each outcome logs
 and counts: one line per request. A 5xx makes Twilio retry the callback; recording it again is safe.
 """
@@ -24,6 +26,7 @@ from sms_automation.edge.settings import WebhookSettings
 from sms_automation.webhooks.receive_status import (
     StatusReceived,
     end_conversation_of_failed_prompt,
+    overflowed_sender,
     receive_status_callback,
 )
 from sms_automation.webhooks.request import WebhookRequest
@@ -87,10 +90,29 @@ def _conversations() -> Conversations | None:
     )
 
 
+def _slow_overflowed_sender(received: StatusReceived) -> bool:
+    """A 30001 slows its sender as a 429 does (``processing.pacing``): True when this callback
+    slowed it. Best effort: the status is recorded whether or not the bucket can be written."""
+    sender = overflowed_sender(received, _store())
+    if sender is None:
+        return False
+    # Imported on a queue overflow only: every other callback's cold start skips pacing.
+    from sms_automation.adapters.pace_store import DynamoPaceStore
+    from sms_automation.processing.pacing import Pacer, PacingUnavailable, Sender
+
+    store = DynamoPaceStore(_settings().table_name, _dynamodb())
+    pacer = Pacer(store, lambda account: {}, lambda: datetime.now(UTC), lambda seconds: None)
+    try:
+        return pacer.slow_down(Sender(received.account, sender))
+    except PacingUnavailable:
+        return False
+
+
 @dataclass(frozen=True, slots=True)
 class _Handled:
     received: StatusReceived
     conversation_ended: bool
+    sender_slowed: bool
 
 
 _route: TwilioRoute[_Handled] = TwilioRoute(
@@ -108,7 +130,7 @@ def handle(event: dict[str, Any], context: LambdaContextLike) -> dict[str, Any]:
 def _receive(request: WebhookRequest) -> _Handled:
     received = receive_status_callback(request, _directory(), _store(), datetime.now(UTC))
     ended = end_conversation_of_failed_prompt(received, _store(), _conversations)
-    return _Handled(received, ended)
+    return _Handled(received, ended, _slow_overflowed_sender(received))
 
 
 def _message(received: StatusReceived) -> str:
@@ -143,6 +165,7 @@ def _outcome(handled: _Handled, request: WebhookRequest) -> LogLine:
             "known_sid": known,
             "current": received.recorded.current,
             "conversation_ended": handled.conversation_ended or None,
+            "sender_slowed": handled.sender_slowed or None,
         },
         counts=tuple(counts),
     )

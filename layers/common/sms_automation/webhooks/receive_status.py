@@ -18,6 +18,10 @@ tells which step a Sid belongs to even when the step never heard Twilio's answer
 the outbound item (``callback_step``) for reconciliation (``processing.effects``). A callback
 URL without it (a number's own ``StatusCallback``, set by ``numbers``) is accepted as before.
 
+A message that failed with 30001 (queue overflow: it waited in its sender's queue at Twilio
+longer than Twilio keeps it) says the sender's rate is set above what it can send: its sender
+is slowed as for a 429 (``overflowed_sender``; ``processing.pacing``).
+
 This module is the domain: parsing, ranking and the use case over injected ports.
 """
 
@@ -240,12 +244,16 @@ def receive_status_callback(
 
 
 class SentRecord(Protocol):
-    """What we sent, as far as a failed prompt needs it: the step that sent it."""
+    """What we sent, as far as a failed send needs it: the step that sent it, its sender."""
 
     @property
     def origin_message_sid(self) -> str | None: ...
     @property
     def origin_step_id(self) -> str | None: ...
+    @property
+    def from_(self) -> str | None:
+        """The sender it was paced as: the number, else the Messaging Service SID."""
+        ...
 
 
 class SentRecords(Protocol):
@@ -279,3 +287,20 @@ def end_conversation_of_failed_prompt(
     return waiting.prompt_failed(
         record.origin_message_sid, record.origin_step_id, f"the prompt was {callback.status}{code}"
     )
+
+
+QUEUE_OVERFLOW_CODE: Final = "30001"
+
+
+def overflowed_sender(received: StatusReceived, sent: SentRecords) -> str | None:
+    """The sender (a number or Messaging Service SID, as its sends are paced) of a message that
+    failed with 30001, the first time that status is recorded (a repeated callback: ``None``);
+    else ``None``. The sender Twilio reports stands in for our record of the message when the
+    callback came first: a Messaging Service's, else the number."""
+    callback = received.callback
+    overflowed = callback.kind == "sms" and callback.error_code == QUEUE_OVERFLOW_CODE
+    if not overflowed or received.outcome != "recorded":
+        return None
+    record = sent.get(callback.sid)
+    reported = callback.params.get("MessagingServiceSid") or callback.params.get("From")
+    return (record.from_ if record is not None else None) or reported or None
