@@ -11,15 +11,16 @@ theoretical arrival time (GCRA): ``tat``, when the bucket would be full again. A
 ``r`` segments a second it holds ``burst`` segments (one second's worth, at least one); a send
 of ``c`` segments may go when ``c`` segments are in it, and moves ``tat`` on by ``c / r``.
 
-Replies first: a send carries a ``Priority``. **Bulk** (a broadcast's row) may only take what
-the bucket holds, and may book it at most ``MAX_INLINE_WAIT_MS`` ahead. A **reply** (answering
-an inbound message, a conversation's prompt or reminder, a console reply: the default) may also
-take the **overdraft** (``Limits.overdraft``: one second's worth and one segment more): so
-however long the bulk backlog, a reply goes at once, never behind it. A reply longer than its
-allowance (``burst + overdraft``: 3 segments on a long code) needs only the allowance free and
-takes all its segments (the bucket moves on by every one): else it would wait until bulk left
-the bucket idle, the whole backlog. The price is a bound a little above the rate while replies
-and bulk overlap: over any window of ``w`` seconds a sender sends at most
+Replies first: a send carries a ``Priority``. **Bulk** (a broadcast's row, and the prompt and
+reminders of a conversation the row opened) may only take what the bucket holds, and may book it
+at most ``MAX_INLINE_WAIT_MS`` ahead. A **reply** (answering an inbound message, a
+conversation's reprompt, what a row sends once its contact answered, a console reply: the
+default) may also take the **overdraft** (``Limits.overdraft``: one second's worth and one
+segment more): so however long the bulk backlog, a reply goes at once, never behind it. A reply
+longer than its allowance (``burst + overdraft``: 3 segments on a long code) needs only the
+allowance free and takes all its segments (the bucket moves on by every one): else it would wait
+until bulk left the bucket idle, the whole backlog. The price is a bound a little above the rate
+while replies and bulk overlap: over any window of ``w`` seconds a sender sends at most
 ``r * w + burst + overdraft`` segments (bulk alone: ``r * w + burst``), plus a long reply's
 segments beyond its allowance; Twilio's own queue absorbs that.
 
@@ -40,9 +41,10 @@ released and the record (or task) is retried at ``retry_at`` (a console reply is
 long wait inside a Lambda. A wait shorter than that is slept through (the bucket already
 counts the send).
 
-A 429 from Twilio **slows the sender** (``slowed``): its rate is halved (down to
-``MIN_FACTOR``), at most once per ``SLOW_DOWN_SPACING`` (many Lambdas meet the same burst), and
-recovers by ``RECOVERY_PER_MINUTE`` of the configured rate each minute.
+A 429 from Twilio **slows the sender** (``slowed``), and so does a message that failed with
+30001 (its queue at Twilio overflowed: reported by its status callback): its rate is halved
+(down to ``MIN_FACTOR``), at most once per ``SLOW_DOWN_SPACING`` (many Lambdas meet the same
+burst), and recovers by ``RECOVERY_PER_MINUTE`` of the configured rate each minute.
 
 The bucket is one DynamoDB item written conditionally on the version read (``Pacer``; adapter
 ``adapters.pace_store``): of two Lambdas racing for the last segment exactly one gets it, the

@@ -27,7 +27,8 @@ class SendSms:
     media_urls: tuple[str, ...] = ()
     priority: Literal["reply", "bulk"] = "reply"
     """Who goes first at the sender's send rate (``processing.pacing``): a reply (answering a
-    message, a conversation's prompt, a console reply) or bulk (a broadcast's row)."""
+    message, a conversation's prompt, a console reply) or bulk (a broadcast's row, the prompt
+    and reminders of a conversation it opened)."""
     quiet_hours: bool = True
     """Held outside the account's send window (``processing.quiet_hours``). False for the sends
     whose caller times them (a conversation's prompt and reminders), a person's console reply
