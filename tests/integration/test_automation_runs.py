@@ -10,11 +10,16 @@ import yaml
 from botocore.exceptions import ClientError
 
 from sms_automation.adapters.aws_failures import is_transient
+from sms_automation.adapters.pace_store import DynamoPaceStore
 from sms_automation.automations.service import AutomationStarter, RunStoreUnavailable
 from sms_automation.automations.start import StartRejected, StartRequest, StartSource
 from sms_automation.composition.automations import describe_run, dynamo_starter
+from sms_automation.edge.timestamps import utc_now
+from sms_automation.processing.pacing import Bucket, Sender, place_of
+from sms_automation.processing.port import idempotency_key
 from tests.resilience.faults import CONNECTION_ERROR, AwsFaults
-from tests.support.conversation_world import ALICE, OUR_NUMBER, World
+from tests.support.conversation_world import ALICE, BOB, OUR_NUMBER, World
+from tests.support.stepfunctions import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -104,6 +109,31 @@ def test_a_started_run_prompts_waits_for_the_reply_and_continues(world: World) -
         "appointment-reminder/1/prompt",
         "appointment-reminder/2",
     ]
+
+
+def test_a_broadcast_rows_prompt_waits_in_the_queue_while_a_reply_goes_at_once(
+    world: World,
+) -> None:
+    """Replies first (issue 17): the conversation a broadcast's row opens is bulk. Its prompt
+    takes a place in the sender's queue behind the broadcast's backlog (the register task is
+    retried at it) instead of the replies' overdraft, which stays free for a contact's answer."""
+    world.push(yaml.safe_dump(REMINDER))
+    paces = DynamoPaceStore(world.table, boto3.client("dynamodb"))
+    ours = Sender("acme", OUR_NUMBER)
+    now_ms = int(utc_now().timestamp() * 1000)
+    booked = Bucket(tat=now_ms + 1_000, queue=now_ms + 600_000)  # ten minutes of bulk ahead
+    assert paces.write(ours, booked, seen=0, expires_at=now_ms // 1000 + 3_600)
+
+    run_id = start(world, source=StartSource.BROADCAST)
+    assert world.deliver() == {"batchItemFailures": []}
+
+    prompt = place_of(idempotency_key(run_id, "appointment-reminder/1/prompt"))
+    place = wait_until(lambda: paces.held_place(ours, prompt), what="the prompt's place")
+    assert place >= now_ms + 600_000  # behind the backlog
+    assert world.bodies() == []  # not sent ahead of it
+
+    world.text("hello", BOB)  # a contact writes meanwhile: the answer goes at once
+    assert world.bodies(BOB) == ["echo hello"]
 
 
 def test_the_same_idempotency_key_starts_one_run(world: World) -> None:
