@@ -7,6 +7,7 @@ zone is read)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,40 @@ def test_the_processing_runtime_loads_its_stores_and_use_cases_when_first_asked(
         f"print(sorted(set(sys.modules) & set({LOADED_WHEN_FIRST_ASKED!r})))\n"
     )
     assert run_python(code).strip() == "[]"
+
+
+STEP_TYPES = ("sms_automation.triggers.plan",)
+"""The step dataclasses (about half a millisecond each to create at a cold start): made where a
+step or its outcome is (``conversations.service.Conversations.perform`` and ``_send``,
+``adapters.conversation_store._pattern``, the engine); the outcomes alone are
+``triggers.outcomes``."""
+
+
+@pytest.mark.parametrize(
+    "function",
+    ["trigger_processor", "conversation_register", "conversation_resume", "conversation_timer"],
+)
+def test_the_first_event_of_make_bench_makes_no_step_types(function: str) -> None:
+    """The first event ``make bench`` serves each of these functions (bench/cold_start.py: a
+    message for an account without triggers, a conversation's register without a prompt, a
+    timer's look with nothing due, a timed-out conversation's resume) reads conversations and
+    their outcomes and performs no step: ``triggers.plan`` is not imported."""
+    from bench.cold_start import SCENARIOS
+    from bench.common import ENVIRONMENT
+
+    scenario = SCENARIOS[function]()
+    code = (
+        "import io, json, os, sys\n"
+        f"os.environ.update({ENVIRONMENT!r})\n"
+        f"sys.path[:0] = [{str(ROOT / 'functions' / function)!r}, "
+        f"{str(ROOT / 'layers' / 'common')!r}, {str(ROOT / 'bench')!r}]\n"
+        "import cold_child, handler\n"
+        f"cold_child._answer_aws_from({scenario.aws!r}, [])\n"
+        "sys.stdout = io.StringIO()  # the handler's log lines\n"
+        f"response = handler.lambda_handler({scenario.event!r}, cold_child._Context())\n"
+        "sys.stdout = sys.__stdout__\n"
+        f"print(json.dumps([response, sorted(set(sys.modules) & set({STEP_TYPES!r}))]))\n"
+    )
+    response, loaded = json.loads(run_python(code).strip().splitlines()[-1])
+    assert scenario.succeeded(response)
+    assert loaded == []

@@ -31,10 +31,11 @@ from sms_automation.conversations.model import (
     ReplyDecision,
 )
 from sms_automation.edge.timestamps import parse_timestamp
-from sms_automation.triggers.plan import AnswerPattern
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    from sms_automation.triggers.plan import AnswerPattern
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 POINTER_GRACE_SECONDS = 3_600
@@ -405,10 +406,18 @@ def _patterns(item: Mapping[str, Any]) -> tuple[AnswerPattern, ...]:
     pattern as ``expect_regex`` and ``expect_case_sensitive``."""
     if "expect_patterns" in item:
         return tuple(
-            AnswerPattern(str(p["regex"]), bool(p.get("case_sensitive", False)))
+            _pattern(str(p["regex"]), bool(p.get("case_sensitive", False)))
             for p in item["expect_patterns"]
         )
     if item.get("expect_regex") is not None:
         case_sensitive = bool(item.get("expect_case_sensitive", False))
-        return (AnswerPattern(str(item["expect_regex"]), case_sensitive),)
+        return (_pattern(str(item["expect_regex"]), case_sensitive),)
     return ()
+
+
+def _pattern(regex: str, case_sensitive: bool) -> AnswerPattern:
+    # Imported for a conversation that expects a pattern: the step dataclasses
+    # (``triggers.plan``) are a cold start's cost that the others' reads do not pay.
+    from sms_automation.triggers.plan import AnswerPattern
+
+    return AnswerPattern(regex, case_sensitive)

@@ -27,7 +27,7 @@ from sms_automation.console.audit import AuditLog
 from sms_automation.console.queries import BadRequest, Cursor, PageQuery
 from sms_automation.console.reads import Conflict, NotFound
 from sms_automation.conversations.model import Conversation, split_conversation_id
-from sms_automation.triggers.plan import ConversationOutcome
+from sms_automation.triggers.outcomes import ConversationOutcome
 
 MAX_SCANNED: Final = 300
 MAX_ID_CHARS: Final = 300

@@ -11,10 +11,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sms_automation.edge.timestamps import parse_timestamp, utc_timestamp_seconds
-from sms_automation.triggers.plan import AnswerPattern, ConversationOutcome, WaitForReply
+from sms_automation.triggers.outcomes import ConversationOutcome
+
+if TYPE_CHECKING:
+    # Types only: the step dataclasses are created when a trigger's step is (``triggers.plan``),
+    # a cost the conversation functions' looks (timer, register, resume) do not pay.
+    from sms_automation.triggers.plan import AnswerPattern, WaitForReply
 
 WAITING: Final = "waiting"
 CEILING_SLACK: Final = timedelta(days=1)

@@ -34,17 +34,14 @@ from sms_automation.conversations.model import (
     outcome_variables,
 )
 from sms_automation.edge.timestamps import parse_timestamp, utc_timestamp_seconds
-from sms_automation.triggers import (
-    ActionPort,
-    ConversationOutcome,
-    OutcomeStatus,
-    SendSms,
-    StepOutcome,
-    WaitForReply,
-)
+from sms_automation.triggers.outcomes import ConversationOutcome, OutcomeStatus
 
 if TYPE_CHECKING:
     from sms_automation.conversations.ports import ConversationStore, ConversationWorkflow
+
+    # The step dataclasses (``triggers.plan``) are imported where a step or an outcome is
+    # made (``perform``, ``_send``): a timer's look or a reply's routing makes neither.
+    from sms_automation.triggers.plan import ActionPort, StepOutcome, WaitForReply
 
 DOZE_SECONDS = 2
 """How long the timer dozes between two looks where it polls: the ``Doze`` state's literal
@@ -71,7 +68,7 @@ class ReplyRouting(StrEnum):
     """An answer to a conversation with ``also_run_triggers: true``."""
 
 
-PortFor = Callable[[str, str], ActionPort]
+PortFor = Callable[[str, str], "ActionPort"]
 """(origin message SID, account) -> the ledger port of that message: what conversations send
 (prompt, reminders, reprompts) is recorded as steps of the message that started them. Only
 ``send_sms`` steps go through it; the engine's port hands ``wait_for_reply`` steps to
@@ -118,6 +115,8 @@ class Conversations:
 
         ``bulk``: a broadcast's run opens it (not in answer to the contact): its prompt and
         reminders wait in their sender's queue behind replies (``Conversation.bulk``)."""
+        from sms_automation.triggers.plan import StepOutcome  # see TYPE_CHECKING
+
         conversation = self._store.get(message_sid, step.step_id)
         if conversation is None:
             opens = self._quiet_hours(account, self._clock())
@@ -428,6 +427,8 @@ class Conversations:
         """``bulk``: a send the conversation times (a broadcast's prompt, reminder), else a reply
         (a reprompt answers the contact): ``port_for``'s port is the message's at reply
         priority, and a bulk step is bulk whatever its port's (``processing.effects``)."""
+        from sms_automation.triggers.plan import SendSms  # see TYPE_CHECKING
+
         port = self._port_for(conversation.message_sid, conversation.account)
         return port.perform(
             SendSms(

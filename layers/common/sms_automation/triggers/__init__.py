@@ -31,13 +31,12 @@ if TYPE_CHECKING:
         parse_trigger_text,
     )
     from sms_automation.triggers.model import TriggerSet, json_schema
+    from sms_automation.triggers.outcomes import ConversationOutcome, OutcomeStatus
     from sms_automation.triggers.plan import (
         ActionPort,
-        ConversationOutcome,
         DryRunPort,
         HttpRequest,
         MakeCall,
-        OutcomeStatus,
         RecordItem,
         ReminderSpec,
         SendSms,
@@ -67,17 +66,16 @@ _MODULE_OF = {
             "DryRunPort",
             "HttpRequest",
             "MakeCall",
-            "OutcomeStatus",
             "RecordItem",
             "ReminderSpec",
             "SendSms",
             "Step",
             "StepOutcome",
             "WaitForReply",
-            "ConversationOutcome",
         ),
         "plan",
     ),
+    **dict.fromkeys(("ConversationOutcome", "OutcomeStatus"), "outcomes"),
 }
 
 __all__ = [

@@ -70,6 +70,7 @@ from sms_automation.triggers.model import (
     TriggerSet,
     WaitForReplyAction,
 )
+from sms_automation.triggers.outcomes import ConversationOutcome, OutcomeStatus
 from sms_automation.triggers.patterns import (
     HeldPatterns,
     UnsupportedPattern,
@@ -80,12 +81,10 @@ from sms_automation.triggers.plan import (
     WAIT_BRANCHES,
     ActionPort,
     AnswerPattern,
-    ConversationOutcome,
     DryRunPort,
     HttpRequest,
     InvokeLambda,
     MakeCall,
-    OutcomeStatus,
     PublishEvent,
     RecordItem,
     ReminderSpec,

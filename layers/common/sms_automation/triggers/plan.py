@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from enum import StrEnum
 from typing import Any, Literal, Protocol
 
+from sms_automation.triggers.outcomes import ConversationOutcome, OutcomeStatus
 from sms_automation.triggers.variables import VarValue
 
 
@@ -158,20 +158,6 @@ class WaitForReply:
     kind: Literal["wait_for_reply"] = "wait_for_reply"
 
 
-class ConversationOutcome(StrEnum):
-    REPLIED = "replied"
-    TIMEOUT = "timeout"
-    DELIVERY_FAILED = "delivery_failed"
-    NO_VALID_ANSWER = "no_valid_answer"
-    SUPERSEDED = "superseded"
-    """A newer wait for the same contact and number took over: this conversation ends."""
-    CANCELLED = "cancelled"
-    """Cancelled by an operator (``conversations cancel``): this conversation ends."""
-    OPTED_OUT = "opted_out"
-    """The contact sent an opt-out keyword (STOP, ...): this conversation ends, nothing more
-    is sent."""
-
-
 WAIT_BRANCHES: dict[ConversationOutcome, str] = {
     ConversationOutcome.REPLIED: "on_reply",
     ConversationOutcome.TIMEOUT: "on_timeout",
@@ -198,18 +184,6 @@ def step_as_dict(step: Step) -> dict[str, Any]:
     if "from_" in data:
         data["from"] = data.pop("from_")
     return data
-
-
-class OutcomeStatus(StrEnum):
-    DONE = "done"
-    """Performed (or found already performed on a redelivery)."""
-    FAILED = "failed"
-    """Final failure (opted out, invalid number, ...): recorded; evaluation goes on."""
-    PENDING = "pending"
-    """Started, result not yet known (``wait_for_reply``): evaluation pauses at this step."""
-    PAUSED = "paused"
-    """Not performed because its contact is taken over by a person (``takeover``): recorded;
-    evaluation goes on (the step is not a failure and is never performed later)."""
 
 
 @dataclass(frozen=True, slots=True)
