@@ -644,12 +644,12 @@ def test_takeovers_keep_one_per_contact_a_new_one_replacing_it(takeovers: Takeov
     assert takeovers.get("acme", "+15005550999") is None
 
 
-def test_takeovers_delete_answers_whether_there_was_one(takeovers: Takeovers) -> None:
-    assert takeovers.delete("acme", ALICE_NUMBER) is False
+def test_takeovers_delete_answers_the_takeover_it_removed(takeovers: Takeovers) -> None:
+    assert takeovers.delete("acme", ALICE_NUMBER) is None
     takeovers.put(takeover())
-    assert takeovers.delete("acme", ALICE_NUMBER) is True
+    assert takeovers.delete("acme", ALICE_NUMBER) == takeover()
     assert takeovers.get("acme", ALICE_NUMBER) is None
-    assert takeovers.delete("acme", ALICE_NUMBER) is False
+    assert takeovers.delete("acme", ALICE_NUMBER) is None  # a second hand-back finds none
 
 
 def test_a_stored_takeover_expires_from_the_table_a_day_after_it_ends(aws: None) -> None:
@@ -688,9 +688,9 @@ def test_pace_store_writes_only_at_the_version_read_each_write_moving_it_on(
     assert paces.read(Sender("acme", "+15005550007")) == Bucket()  # each sender its own
 
 
-def test_pace_store_remembers_a_held_place_per_sender(paces: PaceStore) -> None:
-    assert not paces.holds_place(SENDER, "p1")
-    paces.hold(SENDER, "p1", expires_at=9_999_999_999)
-    assert paces.holds_place(SENDER, "p1")
-    assert not paces.holds_place(SENDER, "p2")
-    assert not paces.holds_place(Sender("acme", "+15005550007"), "p1")
+def test_pace_store_remembers_a_held_place_and_its_time_per_sender(paces: PaceStore) -> None:
+    assert paces.held_place(SENDER, "p1") is None
+    paces.hold(SENDER, "p1", at_ms=1_500, expires_at=9_999_999_999)
+    assert paces.held_place(SENDER, "p1") == 1_500
+    assert paces.held_place(SENDER, "p2") is None
+    assert paces.held_place(Sender("acme", "+15005550007"), "p1") is None
