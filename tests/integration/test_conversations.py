@@ -173,36 +173,64 @@ def test_attempts_used_up_runs_on_no_valid_answer(world: World) -> None:
 def test_two_replies_resolve_the_conversation_once(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Both replies read the conversation while it still waits (the second reads a stale copy,
-    as a concurrent Lambda would); the transaction lets one count, the other is a new message.
-    (moto's in-process DynamoDB does not isolate concurrent transactions, so the race is staged
-    by reading the stale state rather than with threads.)"""
+    """Two replies at the same moment: the second one's Lambda read the contact's open
+    conversation (eventually consistent) and the conversation (still waiting) before the first
+    one's transaction landed; the transaction lets one count, the other is refused, looked at
+    again and run through the triggers as a new message.
+
+    Staged, not threaded: the second reply is handed the reads it made before the first won
+    (moto's in-process DynamoDB does not isolate concurrent transactions: its transaction
+    copies the table while another thread writes to it). For the same reason the second reply
+    comes once the execution the first one resumed is over: it writes from moto's executor
+    thread, and would read the stale copies too."""
     world.push(triggers({"timeout": "1h", **BRANCHES}))
     origin = world.text("book me")
     waiting = world.registered(origin)
-    real_get = DynamoConversationStore.get
-    stale: list[int] = []
-
-    def get_stale_once(self: DynamoConversationStore, sid: str, step: str) -> Any:
-        current = real_get(self, sid, step)
-        if current is not None and current.status == "replied" and not stale:
-            stale.append(1)
-            return waiting  # what the second reply's Lambda read before the first one won
-        return current
-
+    store = DynamoConversationStore(world.table, boto3.client("dynamodb"))
+    pointer = store.find_open_conversation(waiting.account, waiting.our_number, waiting.contact)
+    assert pointer is not None
     world.text("first")
-    monkeypatch.setattr(DynamoConversationStore, "get", get_stale_once)
-    world.text("second")
+    assert world.finished(origin) == "SUCCEEDED"
 
-    assert stale == [1]
+    stale_left = {"pointer": pointer, "conversation": waiting}
+    taken: list[str] = []
+    counted: list[bool] = []
+    real_find, real_get = (
+        DynamoConversationStore.find_open_conversation,
+        DynamoConversationStore.get,
+    )
+    real_record = DynamoConversationStore.record_reply
+
+    def stale_once(name: str, current: Any) -> Any:
+        if name not in stale_left:
+            return current
+        taken.append(name)
+        return stale_left.pop(name)
+
+    def find_stale(self: DynamoConversationStore, *args: Any, **kwargs: Any) -> Any:
+        current = real_find(self, *args, **kwargs)
+        return current if kwargs.get("consistent", True) else stale_once("pointer", current)
+
+    def get_stale(self: DynamoConversationStore, sid: str, step: str) -> Any:
+        current = real_get(self, sid, step)
+        return stale_once("conversation", current) if (sid, step) == (origin, "ask/1") else current
+
+    def record_seen(self: DynamoConversationStore, *args: Any, **kwargs: Any) -> bool:
+        counted.append(won := real_record(self, *args, **kwargs))
+        return won
+
+    monkeypatch.setattr(DynamoConversationStore, "find_open_conversation", find_stale)
+    monkeypatch.setattr(DynamoConversationStore, "get", get_stale)
+    monkeypatch.setattr(DynamoConversationStore, "record_reply", record_seen)
+    second = world.text("second")
+
+    assert taken == ["pointer", "conversation"]  # the second reply read what the first one had
+    assert counted == [False]  # ... and its transaction was refused
+    assert world.run_status(second) == "completed"  # a new message: run through the triggers
     assert world.finished(origin) == "SUCCEEDED"
     assert [r.body for r in world.conversation(origin).replies] == ["first"]
-    # The resumed branch runs on the executor's thread while "second" is processed, so the echo
-    # may land anywhere after the prompt; each SMS is sent once and the branch keeps its order.
-    bodies = world.bodies()
-    assert sorted(bodies) == sorted(["Reply YES to confirm", "Thanks first", "Bye", "echo second"])
-    assert bodies[0] == "Reply YES to confirm"
-    assert bodies.index("Thanks first") < bodies.index("Bye")
+    # Each SMS is sent once: the prompt, the first reply's branch, then the echo of the second.
+    assert world.bodies() == ["Reply YES to confirm", "Thanks first", "Bye", "echo second"]
 
 
 def test_reply_after_timeout_is_a_new_message(world: World) -> None:
