@@ -70,6 +70,31 @@ def test_phone_numbers_are_masked_like_the_logs_mask_them(text: str, masked: str
     assert mask_numbers(text) == masked
 
 
+@pytest.mark.parametrize(
+    "entry_id",
+    [
+        "74505369-5ec3-45ac-a2a1-827f2f75b3be",  # its first group all digits: 1 in 40 of them
+        "7450536a-5ec3-45ac-a2a1-827012345678",  # its last group all digits
+        "74505369-5EC3-45AC-A2A1-827012345678",
+    ],
+)
+def test_a_uuid_is_kept_whole_though_a_group_of_it_is_all_digits(entry_id: str) -> None:
+    """A dead letter's entry id (an SQS message id) names the entry a redrive changed."""
+    entry = log_at(InMemoryAuditStore(), NOW).record(
+        actor="bo@example.com",
+        action="dead_letter.redrive",
+        account="acme",
+        target=entry_id,
+        detail={"entry": entry_id, "contact": "+14155550123"},
+    )
+    assert entry is not None
+    assert entry.target == entry_id
+    assert entry.detail == {"entry": entry_id, "contact": "+1********23"}
+    assert mask_numbers(f"{entry_id} +14155550123 14155550123-x") == (
+        f"{entry_id} +1********23 1********23-x"
+    )
+
+
 def test_a_target_or_detail_is_bounded_and_a_float_is_kept_as_text() -> None:
     store = InMemoryAuditStore()
     entry = log_at(store, NOW).record(

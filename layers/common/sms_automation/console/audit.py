@@ -15,7 +15,8 @@ change) is recorded each time it is asked for — each request is an action of i
 
 An entry is small and holds no personal data beyond the actor's e-mail: no message body, no
 full phone number. Phone numbers anywhere in ``target`` or ``detail`` are masked as the logs
-mask them (``pii.mask_phone``: ``+1********23``); a detail key that would hold a body or a
+mask them (``pii.mask_phone``: ``+1********23``; a UUID, such as a dead letter's entry id, is
+kept whole though a group of it may be all digits); a detail key that would hold a body or a
 secret (``body``, ``text``, ``token``, ...) is refused (``ValueError``: a programming error,
 caught by the caller's tests). Sizes are bounded: the actor 254 characters, the target 200, the
 detail at most 20 keys of 40 characters with values of at most 200 (strings, numbers, booleans,
@@ -69,9 +70,13 @@ FORBIDDEN_DETAIL_KEYS: Final = frozenset(
 )
 """What a detail may never carry: a message body, or a secret."""
 
-_PHONE: Final = re.compile(r"(?<![\w+])\+?[0-9]{7,15}(?![\w])")
+_PHONE_OR_UUID: Final = re.compile(
+    r"(?P<uuid>(?<!\w)[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}(?!\w))"
+    r"|(?<![\w+])\+?[0-9]{7,15}(?![\w])"
+)
 """A phone number as the project stores them (E.164, or a run of 7 to 15 digits standing alone):
-not the digits inside a SID, a time or a version."""
+not the digits inside a SID, a time or a version, nor a group of a UUID (a dead letter's entry
+id: its first group is all digits about one time in 40), matched whole and kept."""
 _CUT: Final = "…"
 
 Scalar = str | int | bool | None
@@ -174,7 +179,7 @@ def once_id(action: str, account: str, once: str) -> str:
 
 def mask_numbers(text: str) -> str:
     """Every phone-number-like run of digits in ``text`` masked (``+1********23``)."""
-    return _PHONE.sub(lambda found: mask_phone(found.group()), text)
+    return _PHONE_OR_UUID.sub(lambda found: found.group("uuid") or mask_phone(found.group()), text)
 
 
 def clean_detail(detail: Mapping[str, Any]) -> dict[str, Any]:
