@@ -23,6 +23,7 @@ from tests.resilience.faults import CONNECTION_ERROR, AwsFaults
 from tests.support.aws import (
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,
+    OneRequestAtATime,
     RequestCalls,
     account_registry,
     assert_bounded_for_a_waiting_caller,
@@ -129,14 +130,21 @@ def test_an_operator_starts_a_run_from_the_form_and_follows_it_to_its_end(stack:
     assert entry.detail["run_id"] == run_id
 
 
-def test_two_submits_of_one_form_at_the_same_moment_start_one_run(stack: World) -> None:
+def test_two_submits_of_one_form_at_the_same_moment_start_one_run(
+    stack: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Overlapping requests meet in DynamoDB, each on its own warm Lambda instance (one request
-    # per instance at a time); the threads stand for those instances. Warm this process first
-    # (a refused form builds the start path and its clients, starts nothing): boto3 sessions are
-    # not thread-safe, so four threads building clients at once fail in ways Lambda never sees.
+    # per instance at a time); the threads stand for those instances. DynamoDB applies each
+    # request atomically, moto does not across threads (two conditional PutItems of one new
+    # run could both pass the check): its requests are made one at a time, the four requests'
+    # still interleave. Warm this process first (a refused form builds the start path and its
+    # clients, starts nothing): boto3 sessions are not thread-safe, so four threads building
+    # clients at once fail in ways Lambda never sees.
+    OneRequestAtATime.install(monkeypatch)
     warm = call("POST", START, "[operator]", form(variables={}), account="acme",
                 automation="reminder")  # fmt: skip
     assert warm["statusCode"] == 400
+    made = clients_made(monkeypatch)
     barrier = threading.Barrier(4)
     answers: list[dict[str, Any]] = []
 
@@ -151,6 +159,7 @@ def test_two_submits_of_one_form_at_the_same_moment_start_one_run(stack: World) 
     for thread in threads:
         thread.join()
 
+    assert made == [], "the warm-up built every client the start path uses"
     assert sorted(a["statusCode"] for a in answers) == [200, 200, 200, 200]
     assert len({a["json"]["run_id"] for a in answers}) == 1
     assert sorted(a["json"]["created"] for a in answers) == [False, False, False, True]

@@ -329,6 +329,34 @@ def hook_every_client(
     monkeypatch.setattr(boto3, "client", client)
 
 
+class OneRequestAtATime:
+    """Every client ``boto3.client`` creates from now on sends one request at a time, across
+    threads: DynamoDB applies a request to its item atomically (of two conditional PutItems of
+    one new item exactly one succeeds), moto does not (its PutItem reads the item, checks the
+    condition, then writes: two threads can both pass the check). Overlap tests install this so
+    their threads meet DynamoDB's rules, not moto's; the threads' requests still interleave.
+    A lock is held from botocore's ``before-send`` (ahead of moto's handler, which answers
+    there) to its ``response-received`` (botocore emits it after every attempt, answered or
+    failed); re-entrant, for a request moto serves by calling a handler in process that makes
+    requests of its own on the same thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+
+    @classmethod
+    def install(cls, monkeypatch: pytest.MonkeyPatch) -> Self:
+        serial = cls()
+        hook_every_client(monkeypatch, "before-send", serial._take, first=True)
+        hook_every_client(monkeypatch, "response-received", serial._give_back)
+        return serial
+
+    def _take(self, **_: Any) -> None:
+        self._lock.acquire()
+
+    def _give_back(self, **_: Any) -> None:
+        self._lock.release()
+
+
 class AwsCalls:
     """The authorisations (IAM action on resource ARN, :func:`authorisations`) that clients
     created through ``boto3.client`` while installed need inside ``recording()``, from the
