@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from sms_automation.conversations.service import DOZE_SECONDS, RESOLVED_ERROR
+from sms_automation.processing.pacing import SendPaced
 from sms_automation.processing.port import SETTLE, ClaimHeld, OutcomeStillUnknown, lease_for
 from tests.support.template import ROOT
 from tests.template import checks
@@ -111,13 +112,23 @@ def test_step_functions_permissions_are_least_privilege(
     assert granted == expected
 
 
+def _retrier_for(state: dict[str, Any], error: str) -> dict[str, Any] | None:
+    """The first retrier naming ``error`` (Step Functions takes the first that matches)."""
+    return next((r for r in state.get("Retry", []) if error in r["ErrorEquals"]), None)
+
+
 def _retried_for(state: dict[str, Any], error: str) -> float:
-    """How long a state keeps retrying ``error`` (the sum of its retrier's intervals)."""
-    for retrier in state.get("Retry", []):
-        if error in retrier["ErrorEquals"]:
-            interval, rate = retrier.get("IntervalSeconds", 1), retrier.get("BackoffRate", 2.0)
-            return sum(interval * rate**attempt for attempt in range(retrier["MaxAttempts"]))
-    return 0.0
+    """How long a state keeps retrying ``error``: the sum of its retrier's intervals, each
+    ``IntervalSeconds * BackoffRate**n`` capped at ``MaxDelaySeconds``. A ``FULL`` jitter
+    draws each wait between 0 and that, so it promises no horizon: 0."""
+    retrier = _retrier_for(state, error)
+    if retrier is None or retrier.get("JitterStrategy", "NONE") != "NONE":
+        return 0.0
+    interval, rate = retrier.get("IntervalSeconds", 1), retrier.get("BackoffRate", 2.0)
+    cap = retrier.get("MaxDelaySeconds", float("inf"))
+    return sum(
+        min(interval * rate**attempt, cap) for attempt in range(retrier.get("MaxAttempts", 3))
+    )
 
 
 @pytest.mark.parametrize("error", [ClaimHeld.__name__, OutcomeStillUnknown.__name__])
@@ -160,3 +171,38 @@ def test_each_function_that_claims_steps_knows_its_own_timeout(raw_template: Tem
             assert "FUNCTION_TIMEOUT_SECONDS" in variables, name
         if "FUNCTION_TIMEOUT_SECONDS" in variables:
             assert int(variables["FUNCTION_TIMEOUT_SECONDS"]) == properties["Timeout"], name
+
+
+SENDING_TASKS = ("WaitForAnswer", "Tick", "Resume")
+"""The tasks whose function may send (the prompt, a reminder, the replayed branch) and so meet
+``SendPaced``; ``Doze`` only keeps a token."""
+TWILIO_QUEUE_HOURS = 10
+"""How long Twilio queues a sender's backlog (about 10 hours of its rate: docs/scale.md)."""
+
+
+def test_the_tasks_that_send_are_the_ones_said() -> None:
+    definition = json.loads(DEFINITION.read_text("utf-8"))
+    tasks = {name for name, state in _states(definition["States"]) if state["Type"] == "Task"}
+    assert tasks == {*SENDING_TASKS, "Doze"}
+
+
+@pytest.mark.parametrize("name", SENDING_TASKS)
+def test_a_paced_send_is_retried_as_long_as_twilio_would_queue_it(name: str) -> None:
+    """Issue 17: a broadcast's prompt (or reminder) waits for its place in its sender's queue
+    in the task (``SendPaced``). The task is retried for at least Twilio's own queue horizon,
+    so a backlog Twilio would have queued is sent, not dropped after ~38 minutes (2,000
+    one-segment prompts on a long code)."""
+    state = dict(_states(json.loads(DEFINITION.read_text("utf-8"))["States"]))[name]
+    assert _retried_for(state, SendPaced.__name__) >= TWILIO_QUEUE_HOURS * 3600, name
+
+
+@pytest.mark.parametrize("name", SENDING_TASKS)
+@pytest.mark.parametrize("error", [ClaimHeld.__name__, OutcomeStillUnknown.__name__])
+def test_a_held_claim_or_an_unknown_outcome_keeps_its_retries(name: str, error: str) -> None:
+    """Lengthening the paced send's retries leaves the others as they were: 20 s, x1.5, ten
+    times, uncapped (about 38 minutes), counted apart from the paced send's."""
+    state = dict(_states(json.loads(DEFINITION.read_text("utf-8"))["States"]))[name]
+    assert _retried_for(state, error) == pytest.approx(20 * (1.5**10 - 1) / 0.5), name
+    retrier = _retrier_for(state, error)
+    assert retrier is not None
+    assert SendPaced.__name__ not in retrier["ErrorEquals"], name
