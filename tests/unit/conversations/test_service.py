@@ -5,6 +5,7 @@ opened and started once, resolved once, every SMS a ledger step of the message."
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -259,7 +260,27 @@ def test_conversations_tick_holds_a_due_reminder_until_the_prompt_is_sent(world:
     world.service.perform(SID, "acme", ASK)  # registered later: no token, no prompt yet
     world.now = T0 + timedelta(minutes=10)
     held = world.service.tick(SID, ASK.step_id)
-    assert held["next_at"] == "2026-12-06T12:10:01Z"
+    # The prompt is ten minutes late (paced behind a backlog): look again in 30 s, not every
+    # second (each look is history events of the execution, which AWS caps at 25,000).
+    assert held["next_at"] == "2026-12-06T12:10:30Z"
+    assert world.sent() == []
+
+
+def test_conversations_tick_looks_again_soon_while_the_prompt_is_only_just_due(
+    world: World,
+) -> None:
+    reminded_at_once = replace(ASK, reminders=(ReminderSpec(0, "Still there?"),))
+    world.service.perform(SID, "acme", reminded_at_once)  # no token yet: the prompt not sent
+    world.now = T0 + timedelta(seconds=3)
+    assert world.service.tick(SID, ASK.step_id)["next_at"] == "2026-12-06T12:00:04Z"
+
+
+def test_conversations_tick_never_looks_again_past_the_deadline_for_a_held_reminder(
+    world: World,
+) -> None:
+    world.service.perform(SID, "acme", ASK)  # the deadline is T0 + 1 h
+    world.now = T0 + timedelta(minutes=59, seconds=45)
+    assert world.service.tick(SID, ASK.step_id)["next_at"] == "2026-12-06T13:00:00Z"
     assert world.sent() == []
 
 

@@ -44,6 +44,15 @@ if TYPE_CHECKING:
     from sms_automation.triggers.plan import ActionPort, StepOutcome, WaitForReply
 
 DOZE_SECONDS = 2
+HELD_LOOK_SOON = timedelta(seconds=1)
+"""How soon the timer looks again at a reminder held for its prompt, in the prompt's first
+``HELD_SOON_FOR`` (a prompt is usually sent within a second of the conversation opening) ..."""
+HELD_SOON_FOR = timedelta(seconds=10)
+HELD_LOOK_LATER = timedelta(seconds=30)
+"""... and after that: a prompt paced behind a broadcast's backlog may wait hours for its place
+(SendPaced is retried ~10 h, statemachines/conversation.asl.json), and a look every second
+would add ~9 history events a second to the execution (AWS keeps at most 25,000): every 30 s
+is ~11,000 events in 10 hours."""
 """How long the timer dozes between two looks where it polls: the ``Doze`` state's literal
 ``TimeoutSeconds`` (the emulator ignores ``TimeoutSecondsPath``; a template test ties them)."""
 
@@ -183,9 +192,10 @@ class Conversations:
 
         A reminder waits for the prompt: until the register step has kept the task token (it
         does so after sending the prompt), a due reminder is held and the timer looks again in
-        a second. A reminder due in the account's quiet hours waits for its send window (the
-        timer looks again when it opens); the deadline does not wait: a reminder the window
-        opens too late for is not sent.
+        a second (``HELD_LOOK_SOON``), or in 30 s once the prompt has been waiting longer than
+        ``HELD_SOON_FOR`` (a paced prompt), never past the deadline. A reminder due in the
+        account's quiet hours waits for its send window (the timer looks again when it opens);
+        the deadline does not wait: a reminder the window opens too late for is not sent.
         """
         conversation = self._require(message_sid, step_id)
         now = self._clock()
@@ -209,14 +219,15 @@ class Conversations:
                     conversation, ConversationOutcome.TIMEOUT, "no answer in time", by_timer=True
                 )
         current = self._require(message_sid, step_id)
-        soon = utc_timestamp_seconds(now.replace(microsecond=0) + timedelta(seconds=1))
         ahead = current.next_due(now)
         if quiet_until is not None:
             ahead = min(ahead, utc_timestamp_seconds(quiet_until), key=parse_timestamp)
         return {
             "message_sid": message_sid,
             "step_id": step_id,
-            "next_at": soon if held and current.waiting else self._next_look(ahead),
+            "next_at": self._held_look(current, now)
+            if held and current.waiting
+            else self._next_look(ahead),
             "resolved": not current.waiting,
         }
 
@@ -228,6 +239,14 @@ class Conversations:
         current = self._require(message_sid, step_id)  # read back consistently: holds ``token``
         if not current.waiting:
             self._wake_timer(current)
+
+    @staticmethod
+    def _held_look(conversation: Conversation, now: datetime) -> str:
+        """When to look again at a reminder held for its prompt (``tick``): soon at first, every
+        ``HELD_LOOK_LATER`` once the prompt is late, never past the deadline."""
+        late = now - parse_timestamp(conversation.started_at) >= HELD_SOON_FOR
+        look = now.replace(microsecond=0) + (HELD_LOOK_LATER if late else HELD_LOOK_SOON)
+        return min(utc_timestamp_seconds(look), conversation.deadline, key=parse_timestamp)
 
     def _next_look(self, due: str) -> str:
         """The timer's ``next_at``: when to look again, or ``""`` to doze (see ``_dozes``)."""
