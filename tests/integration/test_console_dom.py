@@ -11,16 +11,12 @@ click goes to the guard.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.e2e.browser import chromium_page
-from tests.support.console_site import static_site
-from tests.support.template import ROOT
-from tests.unit.test_console_static import page as console_page
+from tests.support.console_site import harness_page, js_harness
 
 HARNESS_HTML = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -77,24 +73,14 @@ document.body.dataset.ready = "yes";
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("console")
-    shutil.copytree(ROOT / "console" / "js", root / "js")
-    policy = console_page().csp[0]
-    (root / "harness.html").write_text(HARNESS_HTML.format(policy=policy))
-    (root / "harness.js").write_text(HARNESS_JS)
-    with static_site(root, policy) as base:
-        yield f"{base}/harness.html"
+    with js_harness(tmp_path_factory.mktemp("console"), HARNESS_HTML, HARNESS_JS) as url:
+        yield url
 
 
 @pytest.fixture
 def pager_page(site: str) -> Iterator[Any]:
-    with chromium_page(width=800, height=600) as page:
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(site)
-        page.wait_for_selector("body[data-ready=yes]")
+    with harness_page(site) as page:
         yield page
-        assert errors == []
 
 
 def shown(page: Any) -> tuple[str, str, bool, bool]:

@@ -51,3 +51,33 @@ def node_json(script: str, *argv: str, timeout: float = 30) -> Any:
         capture_output=True, text=True, timeout=timeout, check=True,
     )  # fmt: skip
     return json.loads(done.stdout)
+
+
+@contextlib.contextmanager
+def js_harness(root: Path, html: str, js: str) -> Iterator[str]:
+    """The console's ``js/`` beside a harness page (``html`` with a ``{policy}`` slot, and its
+    script ``js``) under ``root``, served with the console page's own CSP: the page's URL."""
+    from tests.support.template import ROOT
+    from tests.unit.test_console_static import page as console_page
+
+    shutil.copytree(ROOT / "console" / "js", root / "js")
+    policy = console_page().csp[0]
+    (root / "harness.html").write_text(html.format(policy=policy))
+    (root / "harness.js").write_text(js)
+    with static_site(root, policy) as base:
+        yield f"{base}/harness.html"
+
+
+@contextlib.contextmanager
+def harness_page(url: str) -> Iterator[Any]:
+    """A headless Chromium page at ``url`` once its script says ready (``body[data-ready=yes]``);
+    no uncaught page error by the end of the block."""
+    from tests.e2e.browser import chromium_page
+
+    with chromium_page(width=800, height=600) as page:
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(url)
+        page.wait_for_selector("body[data-ready=yes]", state="attached")
+        yield page
+        assert errors == []
