@@ -148,7 +148,9 @@ def test_a_malformed_cursor_is_a_400_naming_since(stack: World) -> None:
     mine = thread()["json"]["cursor"]
     document = json.loads(base64.urlsafe_b64decode(mine + "=" * (-len(mine) % 4)))
     wrong_types = {**document, "m": ["SM1"]}
+    newline_after = {**document, "s": document["s"] + "\n"}  # a pattern's $ would let it by
     for since in [
+        base64.urlsafe_b64encode(json.dumps(newline_after).encode()).decode(),
         "garbage!",
         "x" * 5000,
         mine[:-6],

@@ -109,7 +109,7 @@ def decode(text: str) -> ThreadCursor:
         and isinstance(account, str)
         and isinstance(contact, str)
         and isinstance(since, str)
-        and _TIME.match(since)
+        and _TIME.fullmatch(since)
         and _tracked(messages, _SID)
         and _tracked(replies, _SORT_KEY)
         and len(messages) + len(replies) <= MAX_TRACKED
@@ -120,7 +120,7 @@ def decode(text: str) -> ThreadCursor:
 
 def _tracked(value: Any, key: re.Pattern[str]) -> bool:
     return isinstance(value, dict) and all(
-        isinstance(k, str) and key.match(k) and isinstance(v, str) and _FINGERPRINT.match(v)
+        isinstance(k, str) and key.fullmatch(k) and isinstance(v, str) and _FINGERPRINT.fullmatch(v)
         for k, v in value.items()
     )
 
